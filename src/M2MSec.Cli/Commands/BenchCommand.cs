@@ -1,0 +1,57 @@
+using System.CommandLine;
+using M2MSec.Aka;
+using M2MSec.Aka.Performance;
+using M2MSec.Cli.Internal;
+
+namespace M2MSec.Cli.Commands;
+
+/// <summary>
+/// `m2msec bench aka [--seconds N] [--json]`: vectors/s on one core and on all cores over
+/// 1,000,000 distinct subscribers, against the AES-NI bound measured in the same run.
+/// </summary>
+internal static class BenchCommand
+{
+    public const int Subscribers = 1_000_000;
+
+    public static Command Create()
+    {
+        var command = new Command("bench", "Quick performance measurements (BenchmarkDotNet suites live in bench/)");
+        var aka = new Command("aka", "Authentication vectors per second against the AES-NI bound");
+        var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
+        var subscribers = CliArgs.Int("--subscribers", "distinct subscribers (K, OPc)", 1000, 50_000_000, Subscribers);
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        aka.Options.Add(seconds);
+        aka.Options.Add(subscribers);
+        aka.Options.Add(json);
+        aka.SetAction(r =>
+        {
+            var duration = TimeSpan.FromSeconds(r.GetValue(seconds));
+            var err = r.InvocationConfiguration.Error;
+            err.WriteLine($"bench aka: {r.GetValue(subscribers):N0} subscribers, {duration.TotalSeconds:F0} s per measurement, {Environment.ProcessorCount} cores, AES-NI: {Milenage.Default.IsHardwareAccelerated}");
+            var population = AkaThroughput.Population.Create(r.GetValue(subscribers));
+            AkaThroughput.Vectors(population, TimeSpan.FromMilliseconds(300)); // warm-up: tiered JIT to full opt
+            var one = AkaThroughput.Vectors(population, duration);
+            var all = AkaThroughput.VectorsParallel(population, duration, Environment.ProcessorCount);
+            double? bound = null;
+            if (Milenage.Default.IsHardwareAccelerated)
+            {
+                AkaThroughput.AesBound(population, TimeSpan.FromMilliseconds(300));
+                bound = AkaThroughput.AesBound(population, duration).PerSecond;
+            }
+            CliOutput.Write(r, r.GetValue(json),
+            [
+                new("av_per_s_1core", Math.Round(one.PerSecond)),
+                new("av_per_s_all", Math.Round(all.PerSecond)),
+                new("scaling", Math.Round(all.PerSecond / one.PerSecond, 3)),
+                new("aes_bound_av_per_s_1core", bound is { } b ? Math.Round(b) : null),
+                new("ratio_to_bound", bound is { } b2 ? Math.Round(one.PerSecond / b2, 3) : null),
+                new("cores", Environment.ProcessorCount),
+                new("subscribers", population.Count),
+            ]);
+            _ = one.Sink ^ all.Sink;
+            return ExitCodes.Success;
+        });
+        command.Subcommands.Add(aka);
+        return command;
+    }
+}

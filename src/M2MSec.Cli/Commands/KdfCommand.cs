@@ -1,0 +1,44 @@
+using System.CommandLine;
+using M2MSec.Aka;
+using M2MSec.Cli.Internal;
+
+namespace M2MSec.Cli.Commands;
+
+/// <summary>`m2msec kdf ks-naf`: the GBA NAF key (TS 33.220 §4.5.2, Annex B).</summary>
+internal static class KdfCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("kdf", "3GPP key derivations (TS 33.220 Annex B)");
+        command.Subcommands.Add(KsNaf());
+        return command;
+    }
+
+    private static Command KsNaf()
+    {
+        var command = new Command("ks-naf", "Ks_NAF = KDF(CK || IK, \"gba-me\", RAND, IMPI, NAF_Id)");
+        var ck = CliArgs.Hex("--ck", 16, "cipher key CK");
+        var ik = CliArgs.Hex("--ik", 16, "integrity key IK");
+        var rand = CliArgs.Hex("--rand", 16, "RAND of the bootstrapping run");
+        var impi = CliArgs.Text("--impi", "IMS private identity, e.g. 001010000000001@ims.mnc001.mcc001.3gppnetwork.org", "an IMPI");
+        var nafId = CliArgs.HexRange("--naf-id", GbaKeys.UaProtocolIdSize + 1, 1024,
+            "NAF_Id = the NAF FQDN octets || the 5-octet Ua security protocol identifier");
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        foreach (var option in new Option[] { ck, ik, rand, impi, nafId, json })
+            command.Options.Add(option);
+        CliArgs.Required(command, ck, ik, rand, impi, nafId);
+        command.SetAction(r =>
+        {
+            var impiValue = r.GetRequiredValue(impi);
+            if (impiValue.Length == 0)
+            {
+                CliOutput.Error(r, "--impi: expected an IMPI, got an empty string");
+                return ExitCodes.BadArguments;
+            }
+            var key = GbaKeys.KsNaf(r.GetRequiredValue(ck), r.GetRequiredValue(ik), r.GetRequiredValue(rand), impiValue, r.GetRequiredValue(nafId));
+            CliOutput.Write(r, r.GetValue(json), [new("ks_naf", CliOutput.Hex(key))]);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

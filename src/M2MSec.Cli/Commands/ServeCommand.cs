@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Text.Json;
+using M2MSec.Cli.Internal;
+using M2MSec.NetworkFunctions.Hosting;
+
+namespace M2MSec.Cli.Commands;
+
+/// <summary>
+/// `m2msec serve ROLE [--urls URL] [--data DIR]`: one network function as a long-lived service
+/// (or `all` of them in one process), on 127.0.0.1 and a free port unless --urls says otherwise;
+/// stops cleanly on SIGTERM / Ctrl+C.
+/// </summary>
+internal static class ServeCommand
+{
+    public const string AllRoles = "all";
+
+    public static Command Create()
+    {
+        var command = new Command("serve", "Run a network function as a service");
+        var role = new Argument<string>("ROLE") { Description = $"one of: {string.Join(", ", Roles())}" };
+        var urls = CliArgs.Text("--urls", "listen address, e.g. http://127.0.0.1:8080 (default: 127.0.0.1, a free port)");
+        var data = CliArgs.Text("--data", "state directory (default: under the user's data folder)");
+        command.Arguments.Add(role);
+        command.Options.Add(urls);
+        command.Options.Add(data);
+        command.Validators.Add(r =>
+        {
+            var value = r.GetValue(role) ?? "";
+            if (!Roles().Contains(value, StringComparer.Ordinal))
+                r.AddError($"ROLE: expected one of {string.Join(", ", Roles())}, got '{value}'");
+            else if (value == AllRoles && r.GetResult(urls) is not null)
+                r.AddError("--urls: not accepted with ROLE 'all' (each role takes its own free port)");
+        });
+        command.SetAction(async (r, ct) =>
+        {
+            var name = r.GetRequiredValue(role);
+            var dataDir = Path.GetFullPath(r.GetValue(data) ?? DefaultDataDirectory(name));
+            var output = r.InvocationConfiguration.Output;
+            IReadOnlyList<NetworkFunctionHost> hosts;
+            if (name == AllRoles)
+            {
+                hosts = await NetworkFunctionCatalog.StartAllAsync(dataDir, ct);
+                await WriteEndpointsAsync(dataDir, hosts, ct);
+                output.WriteLine($"endpoints: {Path.Combine(dataDir, "endpoints.json")}");
+            }
+            else
+            {
+                NetworkFunctionCatalog.TryCreate(name, out var function);
+                hosts = [await NetworkFunctionHost.StartAsync(function, dataDir, r.GetValue(urls), cancellationToken: ct)];
+            }
+            foreach (var h in hosts)
+                output.WriteLine($"{h.Role} listening on {h.Address} (data: {h.DataDirectory})");
+            output.Flush();
+            try
+            {
+                await Task.WhenAny(hosts.Select(h => h.WaitForShutdownAsync(ct)));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            foreach (var h in hosts)
+                await h.DisposeAsync();
+            output.WriteLine("stopped");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static IEnumerable<string> Roles() => NetworkFunctionCatalog.Available.Append(AllRoles);
+
+    internal static string DefaultDataDirectory(string role) =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "m2msec", role);
+
+    private static async Task WriteEndpointsAsync(string dataDir, IReadOnlyList<NetworkFunctionHost> hosts, CancellationToken ct)
+    {
+        Directory.CreateDirectory(dataDir);
+        var map = hosts.ToDictionary(h => h.Role, h => h.Address.ToString());
+        await File.WriteAllTextAsync(Path.Combine(dataDir, "endpoints.json"),
+            JsonSerializer.Serialize(map, new JsonSerializerOptions { WriteIndented = true }), ct);
+    }
+}

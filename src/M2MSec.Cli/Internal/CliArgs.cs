@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace M2MSec.Cli.Internal;
+
+/// <summary>
+/// Option factories whose parse errors are one line naming the option and what it expects,
+/// e.g. "--k: expected 32 hex digits (16 octets), got 30". Values are never echoed: they may be keys.
+/// </summary>
+internal static class CliArgs
+{
+    /// <summary>A fixed-length octet string in hex.</summary>
+    public static Option<byte[]> Hex(string name, int octets, string description) =>
+        Expect(new Option<byte[]>(name)
+        {
+            Description = $"{description} ({octets * 2} hex digits)",
+            CustomParser = r => ParseHex(r, name, octets, octets),
+        }, $"{octets * 2} hex digits ({octets} octets)");
+
+    /// <summary>A variable-length octet string in hex.</summary>
+    public static Option<byte[]> HexRange(string name, int minOctets, int maxOctets, string description) =>
+        Expect(new Option<byte[]>(name)
+        {
+            Description = $"{description} (hex)",
+            CustomParser = r => ParseHex(r, name, minOctets, maxOctets),
+        }, $"{minOctets * 2} to {maxOctets * 2} hex digits");
+
+    public static Option<string> Text(string name, string description, string expected = "a value") =>
+        Expect(new Option<string>(name) { Description = description }, expected);
+
+    public static Option<int> Int(string name, string description, int min, int max, int defaultValue)
+    {
+        return new Option<int>(name)
+        {
+            Description = $"{description} ({min}..{max}, default {defaultValue})",
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = r =>
+            {
+                var token = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+                if (int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
+                    return v;
+                r.AddError($"{name}: expected an integer from {min} to {max}, got '{token}'");
+                return defaultValue;
+            },
+        };
+    }
+
+    public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
+
+    /// <summary>
+    /// Makes the options required, with our one-line message ("--k: required, expected …")
+    /// instead of the library's.
+    /// </summary>
+    public static void Required(Command command, params Option[] options)
+    {
+        command.Validators.Add(result =>
+        {
+            foreach (var option in options)
+                if (result.GetResult(option) is null)
+                    result.AddError($"{option.Name}: required, expected {(Expected.TryGetValue(option, out var e) ? e : "a value")}");
+        });
+    }
+
+    private static readonly ConditionalWeakTable<Option, string> Expected = [];
+
+    private static T Expect<T>(T option, string expected)
+        where T : Option
+    {
+        Expected.AddOrUpdate(option, expected);
+        return option;
+    }
+
+    /// <summary>Exactly one of two options.</summary>
+    public static void ExactlyOne(Command command, Option a, Option b)
+    {
+        command.Validators.Add(result =>
+        {
+            if ((result.GetResult(a) is null) == (result.GetResult(b) is null))
+                result.AddError($"{a.Name} | {b.Name}: expected exactly one of them");
+        });
+    }
+
+    private static byte[]? ParseHex(ArgumentResult r, string name, int min, int max)
+    {
+        var token = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+        var expected = min == max ? $"{min * 2} hex digits ({min} octets)" : $"{min * 2} to {max * 2} hex digits";
+        if (!token.All(Uri.IsHexDigit))
+        {
+            r.AddError($"{name}: expected {expected}, got {token.Length} characters that are not all hex digits");
+            return null;
+        }
+        if (token.Length % 2 != 0 || token.Length < min * 2 || token.Length > max * 2)
+        {
+            r.AddError($"{name}: expected {expected}, got {token.Length}");
+            return null;
+        }
+        return Convert.FromHexString(token);
+    }
+}

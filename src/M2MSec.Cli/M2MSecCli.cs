@@ -1,0 +1,39 @@
+using System.CommandLine;
+using M2MSec.Cli.Commands;
+using M2MSec.Cli.Internal;
+
+namespace M2MSec.Cli;
+
+/// <summary>The `m2msec` command root. Parse errors exit 2 with one line on stderr.</summary>
+public static class M2MSecCli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("M2MSec: the 3GPP security architecture for machine-type communication");
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(AkaCommand.Create());
+        root.Subcommands.Add(KdfCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
+    {
+        var config = new InvocationConfiguration
+        {
+            Output = output ?? Console.Out,
+            Error = error ?? Console.Error,
+        };
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line: the most specific error (an unknown word beats "command missing").
+            var first = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal)))
+                ?? parse.Errors[0];
+            config.Error.WriteLine($"{first.Message} (m2msec --help lists the commands)");
+            return ExitCodes.BadArguments;
+        }
+        return await parse.InvokeAsync(config, cancellationToken);
+    }
+}

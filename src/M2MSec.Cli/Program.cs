@@ -1,0 +1,1 @@
+return await M2MSec.Cli.M2MSecCli.RunAsync(args);

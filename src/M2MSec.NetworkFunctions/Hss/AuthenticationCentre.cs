@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using M2MSec.Aka;
+
+namespace M2MSec.NetworkFunctions.Hss;
+
+/// <summary>What the AuC answers to a vector request.</summary>
+public enum VectorRequestStatus
+{
+    Ok,
+    UnknownSubscriber,
+
+    /// <summary>The AUTS of a resynchronisation request failed MAC-S: nothing changed.</summary>
+    ResyncMacFailure,
+}
+
+/// <summary>
+/// A vector for the serving network. For a UMTS request it carries CK and IK; for an EPS
+/// request (a serving network id given) the AMF separation bit is set and it carries only
+/// K_ASME, derived from CK/IK, which never leave the HSS (TS 33.401 §6.1.2).
+/// </summary>
+public sealed record ServingNetworkVector(byte[] Rand, byte[] Xres, byte[] Autn, byte[]? Ck, byte[]? Ik, byte[]? Kasme)
+{
+    public override string ToString() => "ServingNetworkVector";
+}
+
+public sealed record VectorRequestResult(VectorRequestStatus Status, IReadOnlyList<ServingNetworkVector> Vectors, bool Resynchronised);
+
+/// <summary>
+/// The AuC of the HSS (TS 33.102 §6.3.2, §6.3.5): fresh RAND from the CSPRNG, SQN from the
+/// store's atomic counter, MILENAGE; resynchronisation from AUTS before new vectors are made.
+/// Role logic only: no bytes on the wire, no HTTP.
+/// </summary>
+public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssOptions options)
+{
+    public HssOptions Options { get; } = options;
+
+    public async ValueTask<VectorRequestResult> RequestVectorsAsync(
+        string imsi, int count, byte[]? servingNetworkId = null,
+        (byte[] Rand, byte[] Auts)? resync = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Options.MaxVectorsPerRequest);
+        var subscriber = await store.FindAsync(imsi, cancellationToken).ConfigureAwait(false);
+        if (subscriber is null)
+            return new(VectorRequestStatus.UnknownSubscriber, [], false);
+
+        var resynchronised = false;
+        if (resync is { } r)
+        {
+            if (!AkaVectors.TryVerifyAuts(Options.Milenage, subscriber.K, subscriber.Opc, r.Rand, r.Auts, out var sqnMs))
+                return new(VectorRequestStatus.ResyncMacFailure, [], false);
+            resynchronised = await store.ResynchroniseAsync(imsi, sqnMs, Options.SqnScheme, cancellationToken).ConfigureAwait(false);
+        }
+
+        var sqns = await store.AllocateSqnsAsync(imsi, count, Options.SqnScheme, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("Subscriber vanished during the request.");
+        var eps = servingNetworkId is not null;
+        var amf = eps ? Amf.WithSeparationBit(subscriber.Amf, true) : subscriber.Amf;
+        var vectors = new ServingNetworkVector[count];
+        Span<byte> rand = stackalloc byte[16];
+        for (var i = 0; i < count; i++)
+        {
+            RandomNumberGenerator.Fill(rand);
+            var av = AkaVectors.Generate(Options.Milenage, subscriber.K, subscriber.Opc, rand, sqns[i], amf);
+            if (eps)
+            {
+                var kasme = EpsKeys.Kasme(av.Ck, av.Ik, servingNetworkId!, av.Autn.AsSpan(0, 6));
+                CryptographicOperations.ZeroMemory(av.Ck);
+                CryptographicOperations.ZeroMemory(av.Ik);
+                vectors[i] = new(av.Rand, av.Xres, av.Autn, null, null, kasme);
+            }
+            else
+            {
+                vectors[i] = new(av.Rand, av.Xres, av.Autn, av.Ck, av.Ik, null);
+            }
+        }
+        return new(VectorRequestStatus.Ok, vectors, resynchronised);
+    }
+}

@@ -1,0 +1,94 @@
+using M2MSec.Aka;
+using M2MSec.NetworkFunctions.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace M2MSec.NetworkFunctions.Hss;
+
+/// <summary>HTTP API of the HSS: subscriber provisioning, vector requests with resync.</summary>
+internal static class HssEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/subscribers", AddSubscriberAsync);
+        app.MapGet("/subscribers/{imsi}", GetSubscriberAsync);
+        app.MapPost("/auth-vectors", AuthVectorsAsync);
+    }
+
+    private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, IEditableHssSubscriberStore store, HssOptions options, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(request.Imsi))
+            return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
+        if (!HexField.TryParse(request.K, 16, "k", out var k, out var error))
+            return ApiProblem.BadRequest("bad-k", error);
+        if ((request.Op is null) == (request.Opc is null))
+            return ApiProblem.BadRequest("bad-op", "op/opc: expected exactly one of them");
+        byte[] opc;
+        if (request.Opc is not null)
+        {
+            if (!HexField.TryParse(request.Opc, 16, "opc", out opc, out error))
+                return ApiProblem.BadRequest("bad-opc", error);
+        }
+        else
+        {
+            if (!HexField.TryParse(request.Op, 16, "op", out var op, out error))
+                return ApiProblem.BadRequest("bad-op", error);
+            opc = new byte[16];
+            options.Milenage.ComputeOpc(k, op, opc);
+        }
+        var amf = new byte[] { 0x80, 0x00 };
+        if (request.Amf is not null && !HexField.TryParse(request.Amf, 2, "amf", out amf, out error))
+            return ApiProblem.BadRequest("bad-amf", error);
+        if (request.SeqHe is > 0 and var seq && seq > options.SqnScheme.MaxSeq)
+            return ApiProblem.BadRequest("bad-seq-he", $"seq_he: expected at most {options.SqnScheme.MaxSeq}");
+
+        var subscriber = new HssSubscriber(request.Imsi!, k, opc, amf);
+        if (!await store.AddAsync(subscriber, request.SeqHe ?? 0, ct).ConfigureAwait(false))
+            return ApiProblem.Conflict("subscriber-exists", $"imsi: {request.Imsi} is already provisioned");
+        return Results.Created($"/subscribers/{request.Imsi}", new { imsi = request.Imsi });
+    }
+
+    private static async Task<IResult> GetSubscriberAsync(string imsi, IHssSubscriberStore store, CancellationToken ct)
+    {
+        var state = await store.GetSqnStateAsync(imsi, ct).ConfigureAwait(false);
+        return state is { } s
+            ? Results.Ok(new SubscriberStateResponse(imsi, s.SeqHe, s.IndHe))
+            : ApiProblem.NotFound("unknown-subscriber", $"imsi: {imsi} is not provisioned");
+    }
+
+    private static async Task<IResult> AuthVectorsAsync(AuthVectorsRequest request, AuthenticationCentre auc, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(request.Imsi))
+            return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
+        var count = request.Count ?? 1;
+        if (count < 1 || count > auc.Options.MaxVectorsPerRequest)
+            return ApiProblem.BadRequest("bad-count", $"count: expected 1 to {auc.Options.MaxVectorsPerRequest}, got {count}");
+        byte[]? snId = null;
+        if (request.ServingNetworkId is not null && !HexField.TryParse(request.ServingNetworkId, 3, "serving_network_id", out snId, out var error))
+            return ApiProblem.BadRequest("bad-serving-network-id", error);
+        (byte[], byte[])? resync = null;
+        if (request.Resync is { } r)
+        {
+            if (!HexField.TryParse(r.Rand, 16, "resync.rand", out var rand, out error))
+                return ApiProblem.BadRequest("bad-resync", error);
+            if (!HexField.TryParse(r.Auts, AkaVectors.AutsSize, "resync.auts", out var auts, out error))
+                return ApiProblem.BadRequest("bad-resync", error);
+            resync = (rand, auts);
+        }
+
+        var result = await auc.RequestVectorsAsync(request.Imsi!, count, snId, resync, ct).ConfigureAwait(false);
+        return result.Status switch
+        {
+            VectorRequestStatus.UnknownSubscriber => ApiProblem.NotFound("unknown-subscriber", $"imsi: {request.Imsi} is not provisioned"),
+            VectorRequestStatus.ResyncMacFailure => ApiProblem.Forbidden("auts-mac-failure", "resync.auts: MAC-S does not verify; SQN unchanged"),
+            _ => Results.Ok(new AuthVectorsResponse(request.Imsi!, result.Resynchronised, [.. result.Vectors.Select(ToDto)])),
+        };
+    }
+
+    private static AuthVectorDto ToDto(ServingNetworkVector v) => new(
+        Hex(v.Rand), Hex(v.Xres), Hex(v.Autn),
+        v.Ck is null ? null : Hex(v.Ck), v.Ik is null ? null : Hex(v.Ik), v.Kasme is null ? null : Hex(v.Kasme));
+
+    private static string Hex(byte[] b) => Convert.ToHexStringLower(b);
+}

@@ -1,0 +1,22 @@
+using M2MSec.NetworkFunctions.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace M2MSec.NetworkFunctions.Hss;
+
+/// <summary>The HSS/AuC network function (`m2msec serve hss`).</summary>
+public sealed class HssFunction(HssOptions? options = null) : INetworkFunction
+{
+    public string Role => NetworkFunctionRole.Hss;
+
+    public void ConfigureServices(IServiceCollection services, string dataDirectory)
+    {
+        services.AddSingleton(options ?? new HssOptions());
+        services.AddSingleton<InMemoryHssSubscriberStore>();
+        services.AddSingleton<IEditableHssSubscriberStore>(sp => sp.GetRequiredService<InMemoryHssSubscriberStore>());
+        services.AddSingleton<IHssSubscriberStore>(sp => sp.GetRequiredService<InMemoryHssSubscriberStore>());
+        services.AddSingleton<AuthenticationCentre>();
+    }
+
+    public void MapEndpoints(WebApplication app) => HssEndpoints.Map(app);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test. Installs the independent tools the interop tests use when it can (Debian
+# packages, as root); a test whose tool is still missing is skipped and says why.
+# M2MSEC_REQUIRE_TOOLS=1 (set by .ci/run) turns every such skip into a failure.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# command → Debian package. Later work adds postgresql (initdb) and testssl.sh here.
+declare -A tools=(
+  [openssl]=openssl
+)
+
+missing=()
+for cmd in "${!tools[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${tools[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${missing[*]}"
+    apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+      || echo "test.sh: could not install ${missing[*]}; their tests will skip"
+  else
+    echo "test.sh: missing ${missing[*]} (run as root to install); their tests will skip"
+  fi
+fi
+
+# The xunit runner prints each skipped test with its reason.
+dotnet test M2MSec.slnx -c Release --logger "console;verbosity=minimal" "$@"

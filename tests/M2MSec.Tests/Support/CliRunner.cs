@@ -1,0 +1,15 @@
+using M2MSec.Cli;
+
+namespace M2MSec.Tests.Support;
+
+/// <summary>Runs the m2msec CLI in-process and captures what it prints.</summary>
+internal static class CliRunner
+{
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await M2MSecCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
+        return (code, output.ToString(), error.ToString());
+    }
+}
