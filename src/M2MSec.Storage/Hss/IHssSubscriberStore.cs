@@ -1,4 +1,4 @@
-namespace M2MSec.NetworkFunctions.Hss;
+namespace M2MSec.Storage.Hss;
 
 /// <summary>Read-only view of the HSS/AuC subscriber data.</summary>
 public interface IHssSubscriberStore
@@ -9,15 +9,17 @@ public interface IHssSubscriberStore
 }
 
 /// <summary>
-/// The editable store. SQN allocation and resynchronisation are atomic per subscriber: two
-/// concurrent requests never receive the same SQN, and SEQ_HE never goes backwards.
+/// The editable store. SQN allocation and resynchronisation are atomic per subscriber, across
+/// threads, processes and instances sharing a database: two requests never receive the same
+/// SQN, and SEQ_HE never goes backwards.
 /// </summary>
 public interface IEditableHssSubscriberStore : IHssSubscriberStore
 {
-    /// <summary>Adds a subscriber with SEQ_HE = <paramref name="initialSeqHe"/>; false if the IMSI exists.</summary>
+    /// <summary>Adds a subscriber with SEQ_HE = <paramref name="initialSeqHe"/>; false if the identity exists.</summary>
     ValueTask<bool> AddAsync(HssSubscriber subscriber, ulong initialSeqHe = 0, CancellationToken cancellationToken = default);
 
     /// <summary>Allocates <paramref name="count"/> consecutive SQNs (Annex C.1); null if the IMSI is unknown.</summary>
+    /// <exception cref="InvalidOperationException">SEQ_HE would pass the largest SEQ.</exception>
     ValueTask<ulong[]?> AllocateSqnsAsync(string imsi, int count, Aka.SqnScheme scheme, CancellationToken cancellationToken = default);
 
     /// <summary>Applies a verified SQN_MS (§6.3.5); false if SEQ_HE was already at or past it.</summary>

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using M2MSec.Aka;
+using M2MSec.Storage.Hss;
 
-namespace M2MSec.NetworkFunctions.Hss;
+namespace M2MSec.Storage.InMemory;
 
-/// <summary>In-memory HSS store: for tests and the demo; state is lost on exit.</summary>
+/// <summary>In-memory HSS store: for tests; state is lost on exit.</summary>
 public sealed class InMemoryHssSubscriberStore : IEditableHssSubscriberStore
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -28,15 +29,18 @@ public sealed class InMemoryHssSubscriberStore : IEditableHssSubscriberStore
     public ValueTask<ulong[]?> AllocateSqnsAsync(string imsi, int count, SqnScheme scheme, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentNullException.ThrowIfNull(scheme);
         if (!_entries.TryGetValue(imsi, out var e))
             return ValueTask.FromResult<ulong[]?>(null);
-        var sqns = new ulong[count];
         lock (e)
         {
+            if (e.SeqHe + (ulong)count > scheme.MaxSeq)
+                throw new InvalidOperationException("SEQ_HE is exhausted; the subscription needs a new key.");
+            var sqns = new ulong[count];
             for (var i = 0; i < count; i++)
                 sqns[i] = HeSqnGenerator.Next(scheme, ref e.SeqHe, ref e.IndHe);
+            return ValueTask.FromResult<ulong[]?>(sqns);
         }
-        return ValueTask.FromResult<ulong[]?>(sqns);
     }
 
     public ValueTask<bool> ResynchroniseAsync(string imsi, ulong sqnMs, SqnScheme scheme, CancellationToken cancellationToken = default)

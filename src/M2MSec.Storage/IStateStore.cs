@@ -1,0 +1,35 @@
+using M2MSec.Storage.Audit;
+using M2MSec.Storage.Certificates;
+using M2MSec.Storage.Devices;
+using M2MSec.Storage.Hss;
+using M2MSec.Storage.Nonces;
+using M2MSec.Storage.Ota;
+
+namespace M2MSec.Storage;
+
+/// <summary>
+/// All state of a network function behind one object: in memory, SQLite (embedded, default) or
+/// PostgreSQL (several instances share it). Built by the backend's opener
+/// (<c>SqliteStateStore.OpenAsync</c>, <c>PostgresStateStore.OpenAsync</c>) or
+/// <see cref="InMemory.InMemoryStateStore"/>.
+/// </summary>
+public interface IStateStore : IAsyncDisposable
+{
+    /// <summary>Where the state lives, e.g. "sqlite:/var/lib/m2msec/hss/m2msec.db" — never a password.</summary>
+    string Description { get; }
+
+    IEditableHssSubscriberStore Subscribers { get; }
+
+    IEditableOtaKeySetStore OtaKeySets { get; }
+
+    INonceStore Nonces { get; }
+
+    IEditableDeviceRegistry Devices { get; }
+
+    IAuditLog Audit { get; }
+
+    IEditableCertificateStore Certificates { get; }
+
+    /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
+    ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);
+}

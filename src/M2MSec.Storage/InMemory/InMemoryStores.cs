@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using M2MSec.Storage.Audit;
+using M2MSec.Storage.Certificates;
+using M2MSec.Storage.Devices;
+using M2MSec.Storage.Nonces;
+using M2MSec.Storage.Hss;
+using M2MSec.Storage.Ota;
+
+namespace M2MSec.Storage.InMemory;
+
+/// <summary>In-memory OTA key sets: for tests.</summary>
+public sealed class InMemoryOtaKeySetStore : IEditableOtaKeySetStore
+{
+    private readonly ConcurrentDictionary<(string, int), Entry> _sets = new();
+
+    public ValueTask<OtaKeySet?> FindAsync(string iccid, int keyVersion, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_sets.TryGetValue((iccid, keyVersion), out var e) ? e.KeySet : null);
+
+    public ValueTask<ulong?> GetCounterAsync(string iccid, int keyVersion, CancellationToken cancellationToken = default)
+    {
+        if (!_sets.TryGetValue((iccid, keyVersion), out var e))
+            return ValueTask.FromResult<ulong?>(null);
+        lock (e)
+            return ValueTask.FromResult<ulong?>(e.Counter);
+    }
+
+    public ValueTask<bool> AddAsync(OtaKeySet keySet, ulong initialCounter = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keySet);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(initialCounter, IEditableOtaKeySetStore.MaxCounter);
+        return ValueTask.FromResult(_sets.TryAdd((keySet.Iccid, keySet.KeyVersion), new Entry(keySet) { Counter = initialCounter }));
+    }
+
+    public ValueTask<ulong?> NextCounterAsync(string iccid, int keyVersion, int count = 1, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (!_sets.TryGetValue((iccid, keyVersion), out var e))
+            return ValueTask.FromResult<ulong?>(null);
+        lock (e)
+        {
+            if (e.Counter + (ulong)count > IEditableOtaKeySetStore.MaxCounter)
+                throw new InvalidOperationException($"The OTA counter of {iccid}/{keyVersion} is exhausted; the key set must be replaced.");
+            var first = e.Counter + 1;
+            e.Counter += (ulong)count;
+            return ValueTask.FromResult<ulong?>(first);
+        }
+    }
+
+    private sealed class Entry(OtaKeySet keySet)
+    {
+        public OtaKeySet KeySet { get; } = keySet;
+        public ulong Counter;
+    }
+}
+
+/// <summary>In-memory nonces: for tests.</summary>
+public sealed class InMemoryNonceStore(TimeProvider time) : INonceStore
+{
+    private readonly ConcurrentDictionary<string, (DateTimeOffset Expires, bool Consumed)> _nonces = new(StringComparer.Ordinal);
+
+    public ValueTask<byte[]> IssueAsync(string purpose, TimeSpan lifetime, int size = 16, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 8);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lifetime, TimeSpan.Zero);
+        var nonce = RandomNumberGenerator.GetBytes(size);
+        _nonces[Key(purpose, nonce)] = (time.GetUtcNow() + lifetime, false);
+        return ValueTask.FromResult(nonce);
+    }
+
+    public ValueTask<bool> ConsumeAsync(string purpose, ReadOnlyMemory<byte> nonce, CancellationToken cancellationToken = default)
+    {
+        var key = Key(purpose, nonce.Span);
+        var now = time.GetUtcNow();
+        while (_nonces.TryGetValue(key, out var v))
+        {
+            if (v.Consumed || v.Expires <= now)
+                return ValueTask.FromResult(false);
+            if (_nonces.TryUpdate(key, (v.Expires, true), v))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+
+    public ValueTask<int> PurgeExpiredAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var removed = 0;
+        foreach (var (key, value) in _nonces)
+            if (value.Expires <= now && _nonces.TryRemove(key, out _))
+                removed++;
+        return ValueTask.FromResult(removed);
+    }
+
+    private static string Key(string purpose, ReadOnlySpan<byte> nonce) => purpose + "|" + Convert.ToHexString(nonce);
+}
+
+/// <summary>In-memory device registry: for tests.</summary>
+public sealed class InMemoryDeviceRegistry(TimeProvider time) : IEditableDeviceRegistry
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, DeviceRecord> _devices = new(StringComparer.Ordinal);
+    private readonly List<DeviceTransition> _history = [];
+
+    public ValueTask<DeviceRecord?> FindAsync(string deviceId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult(_devices.GetValueOrDefault(deviceId));
+    }
+
+    public ValueTask<IReadOnlyList<DeviceTransition>> GetHistoryAsync(string deviceId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<DeviceTransition>>([.. _history.Where(h => h.DeviceId == deviceId)]);
+    }
+
+    public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_devices.Values.GroupBy(d => d.State).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+    }
+
+    public ValueTask<bool> RegisterAsync(string deviceId, string? pcid, string? treId, string kind, string initialState, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deviceId);
+        ArgumentException.ThrowIfNullOrEmpty(initialState);
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            if (!_devices.TryAdd(deviceId, new DeviceRecord(deviceId, pcid, treId, kind, initialState, now)))
+                return ValueTask.FromResult(false);
+            _history.Add(new DeviceTransition(deviceId, null, initialState, now, "registered"));
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<bool> TransitionAsync(string deviceId, string expectedState, string newState, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(newState);
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            if (!_devices.TryGetValue(deviceId, out var d) || d.State != expectedState)
+                return ValueTask.FromResult(false);
+            _devices[deviceId] = d with { State = newState, UpdatedAt = now };
+            _history.Add(new DeviceTransition(deviceId, expectedState, newState, now, reason));
+            return ValueTask.FromResult(true);
+        }
+    }
+}
+
+/// <summary>In-memory audit log: for tests.</summary>
+public sealed class InMemoryAuditLog(TimeProvider time) : IAuditLog
+{
+    private readonly Lock _lock = new();
+    private readonly List<AuditEntry> _entries = [];
+
+    public ValueTask AppendAsync(string actor, string action, string subject, string? detail = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(actor);
+        ArgumentException.ThrowIfNullOrEmpty(action);
+        ArgumentNullException.ThrowIfNull(subject);
+        lock (_lock)
+            _entries.Add(new AuditEntry(_entries.Count + 1, time.GetUtcNow(), actor, action, subject, detail));
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyList<AuditEntry>> ReadAsync(long afterSequence = 0, int limit = 1000, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<AuditEntry>>([.. _entries.Where(e => e.Sequence > afterSequence).Take(limit)]);
+    }
+}
+
+/// <summary>In-memory certificate store: for tests.</summary>
+public sealed class InMemoryCertificateStore(TimeProvider time) : IEditableCertificateStore
+{
+    private readonly ConcurrentDictionary<(string, string), IssuedCertificate> _certificates = new();
+
+    public ValueTask<IssuedCertificate?> FindAsync(string issuer, string serialHex, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_certificates.GetValueOrDefault((issuer, serialHex.ToLowerInvariant())));
+
+    public ValueTask<IReadOnlyList<IssuedCertificate>> ListRevokedAsync(string issuer, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<IssuedCertificate>>([.. _certificates.Values.Where(c => c.Issuer == issuer && c.IsRevoked).OrderBy(c => c.SerialHex, StringComparer.Ordinal)]);
+
+    public ValueTask<bool> AddAsync(IssuedCertificate certificate, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        var normalised = certificate with { SerialHex = certificate.SerialHex.ToLowerInvariant() };
+        return ValueTask.FromResult(_certificates.TryAdd((normalised.Issuer, normalised.SerialHex), normalised));
+    }
+
+    public ValueTask<bool> RevokeAsync(string issuer, string serialHex, int reason, CancellationToken cancellationToken = default)
+    {
+        var key = (issuer, serialHex.ToLowerInvariant());
+        while (_certificates.TryGetValue(key, out var c))
+        {
+            if (c.IsRevoked)
+                return ValueTask.FromResult(false);
+            if (_certificates.TryUpdate(key, c with { RevokedAt = time.GetUtcNow(), RevocationReason = reason }, c))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+}
+
+/// <summary>All stores in memory: for unit tests and throwaway runs. Secrets are not encrypted (nothing is at rest).</summary>
+public sealed class InMemoryStateStore : IStateStore
+{
+    public InMemoryStateStore(TimeProvider? time = null)
+    {
+        var clock = time ?? TimeProvider.System;
+        Nonces = new InMemoryNonceStore(clock);
+        Devices = new InMemoryDeviceRegistry(clock);
+        Audit = new InMemoryAuditLog(clock);
+        Certificates = new InMemoryCertificateStore(clock);
+    }
+
+    public string Description => "memory";
+
+    public IEditableHssSubscriberStore Subscribers { get; } = new InMemoryHssSubscriberStore();
+
+    public IEditableOtaKeySetStore OtaKeySets { get; } = new InMemoryOtaKeySetStore();
+
+    public INonceStore Nonces { get; }
+
+    public IEditableDeviceRegistry Devices { get; }
+
+    public IAuditLog Audit { get; }
+
+    public IEditableCertificateStore Certificates { get; }
+
+    public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,68 @@
+namespace M2MSec.Storage.Schema;
+
+/// <summary>
+/// The versioned schema shared by the SQL backends. Migrations are applied in order at start-up
+/// inside one transaction each; a database written by an older build upgrades in place, one
+/// written by a newer build is refused. Later features append migrations here — never edit one
+/// that has shipped. Types come from the dialect: {blob}, {bigint}, {serial}.
+/// </summary>
+internal static class StoreSchema
+{
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "core: key probe, subscribers, OTA key sets, nonces, devices, audit, certificates",
+        [
+            "CREATE TABLE kek_probe (id INTEGER PRIMARY KEY, probe {blob} NOT NULL)",
+            """
+            CREATE TABLE subscribers (
+                identity TEXT PRIMARY KEY, kind TEXT NOT NULL, algorithm TEXT NOT NULL,
+                k_enc {blob} NOT NULL, opc_enc {blob} NOT NULL, amf {blob} NOT NULL,
+                seq_he {bigint} NOT NULL, ind_he INTEGER NOT NULL, created_at {bigint} NOT NULL)
+            """,
+            """
+            CREATE TABLE ota_keysets (
+                iccid TEXT NOT NULL, kvn INTEGER NOT NULL,
+                kic_alg INTEGER NOT NULL, kic_enc {blob} NOT NULL, kid_alg INTEGER NOT NULL, kid_enc {blob} NOT NULL,
+                counter {bigint} NOT NULL, PRIMARY KEY (iccid, kvn))
+            """,
+            """
+            CREATE TABLE nonces (
+                purpose TEXT NOT NULL, nonce {blob} NOT NULL, expires_at {bigint} NOT NULL, consumed_at {bigint},
+                PRIMARY KEY (purpose, nonce))
+            """,
+            """
+            CREATE TABLE devices (
+                device_id TEXT PRIMARY KEY, pcid TEXT, tre_id TEXT, kind TEXT NOT NULL,
+                state TEXT NOT NULL, updated_at {bigint} NOT NULL)
+            """,
+            """
+            CREATE TABLE device_transitions (
+                seq {serial}, device_id TEXT NOT NULL REFERENCES devices(device_id),
+                from_state TEXT, to_state TEXT NOT NULL, at {bigint} NOT NULL, reason TEXT)
+            """,
+            """
+            CREATE TABLE audit_log (
+                seq {serial}, at {bigint} NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+                subject TEXT NOT NULL, detail TEXT)
+            """,
+            "{append_only:audit_log}",
+            """
+            CREATE TABLE certificates (
+                issuer TEXT NOT NULL, serial TEXT NOT NULL, subject TEXT NOT NULL,
+                not_before {bigint} NOT NULL, not_after {bigint} NOT NULL, der {blob} NOT NULL,
+                revoked_at {bigint}, reason INTEGER, PRIMARY KEY (issuer, serial))
+            """,
+        ]),
+        new(2, "indexes: device states, transition history, nonce expiry",
+        [
+            "CREATE INDEX ix_devices_state ON devices (state)",
+            "CREATE INDEX ix_device_transitions_device ON device_transitions (device_id, seq)",
+            "CREATE INDEX ix_nonces_expiry ON nonces (expires_at)",
+        ]),
+    ];
+
+    public static int Latest => All[^1].Version;
+}
+
+/// <summary>One schema step: its version and its statements (with dialect placeholders).</summary>
+internal sealed record Migration(int Version, string Description, IReadOnlyList<string> Statements);

@@ -1,0 +1,31 @@
+using M2MSec.Storage.Audit;
+
+namespace M2MSec.Storage.Sql;
+
+/// <summary>The audit log in SQL; the schema's triggers refuse UPDATE and DELETE.</summary>
+internal sealed class SqlAuditLog(SqlDatabase db) : IAuditLog
+{
+    public ValueTask AppendAsync(string actor, string action, string subject, string? detail = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(actor);
+        ArgumentException.ThrowIfNullOrEmpty(action);
+        ArgumentNullException.ThrowIfNull(subject);
+        var now = db.NowMs;
+        return new ValueTask(db.RunAsync(c => SqlDatabase.ExecuteAsync(c, null,
+            "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (@t, @a, @x, @s, @d)",
+            cancellationToken, ("@t", now), ("@a", actor), ("@x", action), ("@s", subject), ("@d", detail)), cancellationToken).AsTask());
+    }
+
+    public ValueTask<IReadOnlyList<AuditEntry>> ReadAsync(long afterSequence = 0, int limit = 1000, CancellationToken cancellationToken = default) =>
+        db.RunAsync<IReadOnlyList<AuditEntry>>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null,
+                "SELECT seq, at, actor, action, subject, detail FROM audit_log WHERE seq > @after ORDER BY seq LIMIT @limit",
+                ("@after", afterSequence), ("@limit", limit));
+            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<AuditEntry>();
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                list.Add(new AuditEntry(r.GetInt64(0), SqlDatabase.FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5)));
+            return list;
+        }, cancellationToken);
+}

@@ -1,0 +1,179 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using M2MSec.Storage.Schema;
+using M2MSec.Storage.Security;
+
+namespace M2MSec.Storage.Sql;
+
+/// <summary>Connections, commands, the schema migrations and the KEK probe shared by the SQL stores.</summary>
+internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector, TimeProvider time)
+{
+    private const string ProbePlace = "kek_probe|1|probe";
+
+    public SqlDialect Dialect { get; } = dialect;
+
+    public SecretProtector Protector { get; } = protector;
+
+    public TimeProvider Time { get; } = time;
+
+    public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    public async ValueTask<T> RunAsync<T>(Func<DbConnection, ValueTask<T>> action, CancellationToken ct)
+    {
+        await using var connection = await Dialect.OpenAsync(ct).ConfigureAwait(false);
+        return await action(connection).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="action"/> in a write transaction; commits unless it throws.</summary>
+    public async ValueTask<T> WriteAsync<T>(Func<DbConnection, DbTransaction, ValueTask<T>> action, CancellationToken ct)
+    {
+        await using var connection = await Dialect.OpenAsync(ct).ConfigureAwait(false);
+        await using var tx = await Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+        var result = await action(connection, tx).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return result;
+    }
+
+    public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value ?? DBNull.Value;
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
+
+    public static async ValueTask<int> ExecuteAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        await using var command = Command(c, tx, sql, parameters);
+        return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Brings the schema to <paramref name="targetVersion"/> (default: the latest), checks the key
+    /// ring against the probe. Refuses, changing nothing, a database from a newer build.
+    /// </summary>
+    public async ValueTask InitialiseAsync(CancellationToken ct, int? targetVersion = null)
+    {
+        var target = targetVersion ?? StoreSchema.Latest;
+        try
+        {
+            await using var connection = await Dialect.OpenAsync(ct).ConfigureAwait(false);
+            await Dialect.PrepareAsync(connection, ct).ConfigureAwait(false);
+            await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at " + Dialect.BigIntType + " NOT NULL)", ct).ConfigureAwait(false);
+            var current = await CurrentVersionAsync(connection, null, ct).ConfigureAwait(false);
+            if (current > StoreSchema.Latest)
+                throw new StoreException($"{Dialect.Location}: schema version {current} is newer than this build supports ({StoreSchema.Latest}); upgrade m2msec. Nothing was changed.");
+            foreach (var migration in StoreSchema.All.Where(m => m.Version > current && m.Version <= target))
+            {
+                await using var tx = await Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+                await Dialect.LockSchemaAsync(connection, tx, ct).ConfigureAwait(false);
+                // Another instance may have migrated while we waited for the lock.
+                if (await CurrentVersionAsync(connection, tx, ct).ConfigureAwait(false) >= migration.Version)
+                {
+                    await tx.RollbackAsync(ct).ConfigureAwait(false);
+                    continue;
+                }
+                foreach (var statement in migration.Statements.SelectMany(Dialect.Expand))
+                    await ExecuteAsync(connection, tx, statement, ct).ConfigureAwait(false);
+                await ExecuteAsync(connection, tx, "INSERT INTO schema_version (version, applied_at) VALUES (@v, @t)", ct, ("@v", migration.Version), ("@t", NowMs)).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+            }
+            if (target >= 1)
+                await CheckKeyProbeAsync(connection, ct).ConfigureAwait(false);
+        }
+        catch (StoreException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or IOException)
+        {
+            throw Dialect.TranslateOpenError(e);
+        }
+    }
+
+    private static async ValueTask<int> CurrentVersionAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
+    {
+        await using var command = Command(c, tx, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+        return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The probe: a random secret wrapped at creation; if the ring cannot open it, the ring is wrong.</summary>
+    private async ValueTask CheckKeyProbeAsync(DbConnection c, CancellationToken ct)
+    {
+        await using var read = Command(c, null, "SELECT probe FROM kek_probe WHERE id = 1");
+        if (await read.ExecuteScalarAsync(ct).ConfigureAwait(false) is byte[] probe)
+        {
+            try
+            {
+                Protector.Unprotect(probe, ProbePlace);
+            }
+            catch (SecretDecryptionException e)
+            {
+                throw new StoreException($"{Dialect.Location}: the key-encryption key ring {Protector.Ring.Path ?? "(in memory)"} does not open this database's secrets ({e.Message}); wrong --kek-file? Nothing was changed.");
+            }
+            return;
+        }
+        var fresh = Protector.Protect(RandomNumberGenerator.GetBytes(16), ProbePlace);
+        try
+        {
+            await ExecuteAsync(c, null, "INSERT INTO kek_probe (id, probe) VALUES (1, @p)", ct, ("@p", fresh)).ConfigureAwait(false);
+        }
+        catch (DbException e) when (Dialect.IsUniqueViolation(e))
+        {
+            // Another instance created it first: check theirs.
+            await CheckKeyProbeAsync(c, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The columns that hold protected secrets, with how to name each value's place.</summary>
+    public static IReadOnlyList<SecretColumn> SecretColumns { get; } =
+    [
+        new("kek_probe", ["id"], "probe", "probe", k => "1"),
+        new("subscribers", ["identity"], "k_enc", "k", k => k[0]),
+        new("subscribers", ["identity"], "opc_enc", "opc", k => k[0]),
+        new("ota_keysets", ["iccid", "kvn"], "kic_enc", "kic", k => $"{k[0]}/{k[1]}"),
+        new("ota_keysets", ["iccid", "kvn"], "kid_enc", "kid", k => $"{k[0]}/{k[1]}"),
+    ];
+
+    public async ValueTask<int> RewrapAsync(CancellationToken ct)
+    {
+        var count = 0;
+        await using var c = await Dialect.OpenAsync(ct).ConfigureAwait(false);
+        foreach (var column in SecretColumns)
+        {
+            var rows = new List<(string[] Keys, byte[] Blob)>();
+            await using (var select = Command(c, null, $"SELECT {string.Join(", ", column.KeyColumns)}, {column.Column} FROM {column.Table}"))
+            await using (var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    var keys = column.KeyColumns.Select((_, i) => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture)!).ToArray();
+                    rows.Add((keys, (byte[])reader.GetValue(column.KeyColumns.Count)));
+                }
+            }
+            foreach (var (keys, blob) in rows.Where(r => Protector.NeedsRewrap(r.Blob)))
+            {
+                var place = SecretProtector.Place(column.Table, column.RowName(keys), column.Field);
+                var plain = Protector.Unprotect(blob, place);
+                var wrapped = Protector.Protect(plain, place);
+                CryptographicOperations.ZeroMemory(plain);
+                var where = string.Join(" AND ", column.KeyColumns.Select((k, i) => $"CAST({k} AS TEXT) = @k{i}"));
+                var parameters = keys.Select((k, i) => ($"@k{i}", (object?)k)).Append(("@new", wrapped)).Append(("@old", blob)).ToArray();
+                // Compare-and-swap: a concurrent writer's newer value is not overwritten.
+                count += await ExecuteAsync(c, null, $"UPDATE {column.Table} SET {column.Column} = @new WHERE {where} AND {column.Column} = @old", ct, parameters).ConfigureAwait(false);
+            }
+        }
+        return count;
+    }
+
+    internal sealed record SecretColumn(string Table, IReadOnlyList<string> KeyColumns, string Column, string Field, Func<string[], string> RowName);
+}

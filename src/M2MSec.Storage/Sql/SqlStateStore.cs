@@ -1,0 +1,61 @@
+using M2MSec.Storage.Audit;
+using M2MSec.Storage.Certificates;
+using M2MSec.Storage.Devices;
+using M2MSec.Storage.Hss;
+using M2MSec.Storage.Nonces;
+using M2MSec.Storage.Ota;
+using M2MSec.Storage.Security;
+
+namespace M2MSec.Storage.Sql;
+
+/// <summary>The state store over a SQL backend; the backend packages open it with their dialect.</summary>
+public sealed class SqlStateStore : IStateStore
+{
+    private readonly SqlDatabase _db;
+
+    private SqlStateStore(SqlDatabase db)
+    {
+        _db = db;
+        Subscribers = new SqlHssSubscriberStore(db);
+        OtaKeySets = new SqlOtaKeySetStore(db);
+        Nonces = new SqlNonceStore(db);
+        Devices = new SqlDeviceRegistry(db);
+        Audit = new SqlAuditLog(db);
+        Certificates = new SqlCertificateStore(db);
+    }
+
+    public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
+
+    public IEditableHssSubscriberStore Subscribers { get; }
+
+    public IEditableOtaKeySetStore OtaKeySets { get; }
+
+    public INonceStore Nonces { get; }
+
+    public IEditableDeviceRegistry Devices { get; }
+
+    public IAuditLog Audit { get; }
+
+    public IEditableCertificateStore Certificates { get; }
+
+    /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
+    public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dialect);
+        var db = new SqlDatabase(dialect, new SecretProtector(keyRing), time ?? TimeProvider.System);
+        try
+        {
+            await db.InitialiseAsync(cancellationToken, schemaVersion).ConfigureAwait(false);
+        }
+        catch
+        {
+            await dialect.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return new SqlStateStore(db);
+    }
+
+    public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => _db.RewrapAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => _db.Dialect.DisposeAsync();
+}
