@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using M2MSec.Cli.Internal;
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Storage;
 
 namespace M2MSec.Cli.Commands;
 
@@ -19,10 +20,10 @@ internal static class ServeCommand
         var command = new Command("serve", "Run a network function as a service");
         var role = new Argument<string>("ROLE") { Description = $"one of: {string.Join(", ", Roles())}" };
         var urls = CliArgs.Text("--urls", "listen address, e.g. http://127.0.0.1:8080 (default: 127.0.0.1, a free port)");
-        var data = CliArgs.Text("--data", "state directory (default: under the user's data folder)");
+        var store = new StoreArgs();
         command.Arguments.Add(role);
         command.Options.Add(urls);
-        command.Options.Add(data);
+        store.AddTo(command);
         command.Validators.Add(r =>
         {
             var value = r.GetValue(role) ?? "";
@@ -34,22 +35,29 @@ internal static class ServeCommand
         command.SetAction(async (r, ct) =>
         {
             var name = r.GetRequiredValue(role);
-            var dataDir = Path.GetFullPath(r.GetValue(data) ?? DefaultDataDirectory(name));
+            var options = store.Read(r, DefaultDataDirectory(name));
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
-            if (name == AllRoles)
+            try
             {
-                hosts = await NetworkFunctionCatalog.StartAllAsync(dataDir, ct);
-                await WriteEndpointsAsync(dataDir, hosts, ct);
-                output.WriteLine($"endpoints: {Path.Combine(dataDir, "endpoints.json")}");
+                if (name == AllRoles)
+                {
+                    hosts = await NetworkFunctionCatalog.StartAllAsync(options, createKeyRing: true, ct);
+                    await WriteEndpointsAsync(options.DataDirectory, hosts, ct);
+                    output.WriteLine($"endpoints: {Path.Combine(options.DataDirectory, "endpoints.json")}");
+                }
+                else
+                {
+                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, ct)];
+                }
             }
-            else
+            catch (StoreException e)
             {
-                NetworkFunctionCatalog.TryCreate(name, out var function);
-                hosts = [await NetworkFunctionHost.StartAsync(function, dataDir, r.GetValue(urls), cancellationToken: ct)];
+                CliOutput.Error(r, e.Message);
+                return ExitCodes.BadArguments;
             }
             foreach (var h in hosts)
-                output.WriteLine($"{h.Role} listening on {h.Address} (data: {h.DataDirectory})");
+                output.WriteLine($"{h.Role} listening on {h.Address} (data: {h.DataDirectory}; state: {h.StoreDescription})");
             output.Flush();
             try
             {

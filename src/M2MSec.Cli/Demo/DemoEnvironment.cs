@@ -23,11 +23,18 @@ internal sealed class DemoEnvironment : IAsyncDisposable
 
     public HssClient Hss { get; }
 
+    /// <summary>
+    /// Starts the functions on SQLite under <paramref name="dataDirectory"/>; the key ring is created
+    /// beside it (never inside), as DIR.kek.json.
+    /// </summary>
     public static async Task<DemoEnvironment> StartAsync(string dataDirectory, CancellationToken ct)
     {
-        var hss = await NetworkFunctionHost.StartAsync(new HssFunction(), Path.Combine(dataDirectory, NetworkFunctionRole.Hss), cancellationToken: ct);
+        var store = new StoreOptions(Path.Combine(dataDirectory, NetworkFunctionRole.Hss), KekFileFor(dataDirectory));
+        var hss = await NetworkFunctionCatalog.StartAsync(NetworkFunctionRole.Hss, store, createKeyRing: true, cancellationToken: ct);
         return new DemoEnvironment(dataDirectory, hss);
     }
+
+    public static string KekFileFor(string dataDirectory) => Path.TrimEndingDirectorySeparator(dataDirectory) + ".kek.json";
 
     public async ValueTask DisposeAsync()
     {

@@ -31,7 +31,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
         console.MarkupLine($"[bold]M2MSec demo[/]: {options.Devices} devices, data in [grey]{Markup.Escape(options.DataDirectory)}[/]");
         await using var env = await DemoEnvironment.StartAsync(options.DataDirectory, ct);
         foreach (var h in env.Hosts)
-            console.MarkupLine($"  {h.Role,-8} {h.Address}");
+            console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription)}[/]");
 
         var devices = Manufacture(options.Devices);
         if (console.Profile.Capabilities.Interactive)
@@ -97,10 +97,12 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
 
     private static DemoDevice[] Manufacture(int count)
     {
+        // Each run takes its own block of MSINs, so a reused --data directory keeps earlier fleets.
+        var msinBase = System.Security.Cryptography.RandomNumberGenerator.GetInt32(0, 90_000) * 100_000L;
         var devices = new DemoDevice[count];
         for (var i = 0; i < count; i++)
         {
-            var imsi = $"00101{i:D10}";
+            var imsi = $"00101{msinBase + i:D10}";
             var forced = i % ForcedResyncEvery == ForcedResyncEvery - 1;
             UsimSqnState? ahead = null;
             if (forced)

@@ -24,16 +24,35 @@ public static class NetworkFunctionCatalog
         return false;
     }
 
-    /// <summary>Starts every available role in this process, each on its own loopback port.</summary>
-    public static async Task<IReadOnlyList<NetworkFunctionHost>> StartAllAsync(string dataDirectory, CancellationToken cancellationToken = default)
+    /// <summary>Starts <paramref name="role"/> on the store <paramref name="store"/> names.</summary>
+    public static async Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls = null, bool createKeyRing = false, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        if (!TryCreate(role, out var function))
+            throw new ArgumentException($"Unknown role '{role}'.", nameof(role));
+        var state = await store.OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await state.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Starts every available role in this process, each on its own loopback port and in its own subdirectory.</summary>
+    public static async Task<IReadOnlyList<NetworkFunctionHost>> StartAllAsync(StoreOptions store, bool createKeyRing = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
         var hosts = new List<NetworkFunctionHost>();
         try
         {
             foreach (var role in Available)
             {
-                TryCreate(role, out var function);
-                hosts.Add(await NetworkFunctionHost.StartAsync(function, Path.Combine(dataDirectory, role), cancellationToken: cancellationToken).ConfigureAwait(false));
+                var own = store with { DataDirectory = Path.Combine(store.DataDirectory, role) };
+                hosts.Add(await StartAsync(role, own, createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false));
             }
             return hosts;
         }

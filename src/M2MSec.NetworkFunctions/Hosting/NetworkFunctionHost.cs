@@ -1,4 +1,5 @@
 using System.Text.Json;
+using M2MSec.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -24,10 +25,12 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     };
 
     private readonly WebApplication _app;
+    private readonly IStateStore _store;
 
-    private NetworkFunctionHost(WebApplication app, string role, Uri address, string dataDirectory)
+    private NetworkFunctionHost(WebApplication app, IStateStore store, string role, Uri address, string dataDirectory)
     {
         _app = app;
+        _store = store;
         Role = role;
         Address = address;
         DataDirectory = dataDirectory;
@@ -42,11 +45,19 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Where the function keeps its state (e.g. "sqlite:/…/m2msec.db").</summary>
+    public string StoreDescription => _store.Description;
+
+    /// <summary>
+    /// Starts <paramref name="function"/> over <paramref name="store"/>, which the host then owns
+    /// and disposes on stop.
+    /// </summary>
     public static async Task<NetworkFunctionHost> StartAsync(
-        INetworkFunction function, string dataDirectory, string? urls = null,
+        INetworkFunction function, string dataDirectory, IStateStore store, string? urls = null,
         Action<IServiceCollection>? configure = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(store);
         Directory.CreateDirectory(dataDirectory);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -58,6 +69,7 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             o.SerializerOptions.PropertyNamingPolicy = JsonOptions.PropertyNamingPolicy;
         });
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(store);
         function.ConfigureServices(builder.Services, dataDirectory);
         configure?.Invoke(builder.Services);
 
@@ -68,7 +80,7 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var address = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no address.");
-        return new NetworkFunctionHost(app, function.Role, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), dataDirectory);
+        return new NetworkFunctionHost(app, store, function.Role, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), dataDirectory);
     }
 
     /// <summary>Completes when the host shuts down (SIGTERM, Ctrl+C, or <see cref="StopAsync"/>).</summary>
@@ -81,5 +93,6 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
     }
 }

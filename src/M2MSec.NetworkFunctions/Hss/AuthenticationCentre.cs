@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using M2MSec.Aka;
+using M2MSec.Storage.Hss;
 
 namespace M2MSec.NetworkFunctions.Hss;
 

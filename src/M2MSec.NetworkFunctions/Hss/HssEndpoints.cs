@@ -1,5 +1,6 @@
 using M2MSec.Aka;
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

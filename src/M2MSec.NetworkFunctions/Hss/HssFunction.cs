@@ -1,4 +1,6 @@
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Storage;
+using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,9 +14,8 @@ public sealed class HssFunction(HssOptions? options = null) : INetworkFunction
     public void ConfigureServices(IServiceCollection services, string dataDirectory)
     {
         services.AddSingleton(options ?? new HssOptions());
-        services.AddSingleton<InMemoryHssSubscriberStore>();
-        services.AddSingleton<IEditableHssSubscriberStore>(sp => sp.GetRequiredService<InMemoryHssSubscriberStore>());
-        services.AddSingleton<IHssSubscriberStore>(sp => sp.GetRequiredService<InMemoryHssSubscriberStore>());
+        services.AddSingleton(sp => sp.GetRequiredService<IStateStore>().Subscribers);
+        services.AddSingleton<IHssSubscriberStore>(sp => sp.GetRequiredService<IStateStore>().Subscribers);
         services.AddSingleton<AuthenticationCentre>();
     }
 

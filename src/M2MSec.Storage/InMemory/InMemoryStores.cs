@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using M2MSec.Storage.Audit;
 using M2MSec.Storage.Certificates;
 using M2MSec.Storage.Devices;
-using M2MSec.Storage.Nonces;
 using M2MSec.Storage.Hss;
+using M2MSec.Storage.Nonces;
 using M2MSec.Storage.Ota;
 
 namespace M2MSec.Storage.InMemory;

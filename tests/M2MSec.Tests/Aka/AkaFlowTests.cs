@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using M2MSec.Aka;
 using M2MSec.Device.Uicc;
 using M2MSec.NetworkFunctions.Hss;
+using M2MSec.Storage.Hss;
+using M2MSec.Storage.InMemory;
 
 namespace M2MSec.Tests.Aka;
 

@@ -25,6 +25,7 @@ public sealed class ServeAndDemoTests
         {
             if (Directory.Exists(dir))
                 Directory.Delete(dir, true);
+            File.Delete(dir + ".kek.json");
         }
     }
 
@@ -50,7 +51,7 @@ public sealed class ServeAndDemoTests
         var dir = Path.Combine(Path.GetTempPath(), "m2msec-serve-test-" + Guid.NewGuid().ToString("N"));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         using var output = new SyncWriter();
-        var run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "all", "--data", dir], output, output, cts.Token);
+        var run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "all", "--data", dir, "--kek-file", dir + ".kek.json"], output, output, cts.Token);
         try
         {
             var endpoints = Path.Combine(dir, "endpoints.json");
@@ -66,6 +67,7 @@ public sealed class ServeAndDemoTests
             await cts.CancelAsync();
             Assert.Equal(0, await run);
             Directory.Delete(dir, true);
+            File.Delete(dir + ".kek.json");
         }
         Assert.Contains("stopped", output.ToString());
     }
@@ -76,14 +78,14 @@ public sealed class ServeAndDemoTests
         var dll = Path.Combine(AppContext.BaseDirectory, "m2msec.dll");
         var dir = Path.Combine(Path.GetTempPath(), "m2msec-serve-test-" + Guid.NewGuid().ToString("N"));
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "serve", "hss", "--data", dir })
+        foreach (var a in new[] { dll, "serve", "hss", "--data", dir, "--kek-file", dir + ".kek.json" })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         try
         {
             var line = await p.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
             Assert.NotNull(line);
-            Assert.Matches(@"^hss listening on http://127\.0\.0\.1:\d+/ \(data: ", line);
+            Assert.Matches(@"^hss listening on http://127\.0\.0\.1:\d+/ \(data: .*; state: sqlite:", line);
             var url = line!.Split(' ')[3];
             using var http = new HttpClient();
             Assert.True((await http.GetAsync(new Uri(new Uri(url), "health"), TestContext.Current.CancellationToken)).IsSuccessStatusCode);
@@ -100,6 +102,7 @@ public sealed class ServeAndDemoTests
                 p.Kill(true);
             if (Directory.Exists(dir))
                 Directory.Delete(dir, true);
+            File.Delete(dir + ".kek.json");
         }
     }
 

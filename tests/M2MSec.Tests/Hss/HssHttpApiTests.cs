@@ -19,7 +19,7 @@ public sealed class HssHttpApiTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _host = await NetworkFunctionHost.StartAsync(new HssFunction(), _dir);
+        _host = await NetworkFunctionHost.StartAsync(new HssFunction(), _dir, new M2MSec.Storage.InMemory.InMemoryStateStore());
         _http = new HttpClient { BaseAddress = _host.Address };
     }
 

@@ -1,0 +1,262 @@
+using System.Security.Cryptography;
+using M2MSec.Aka;
+using M2MSec.Storage;
+using M2MSec.Storage.Certificates;
+using M2MSec.Storage.Hss;
+using M2MSec.Storage.Ota;
+using Microsoft.Extensions.Time.Testing;
+
+namespace M2MSec.Tests.Storage;
+
+/// <summary>
+/// The contract every <see cref="IStateStore"/> keeps, run against each implementation
+/// (in memory, SQLite, PostgreSQL) by the subclasses below.
+/// </summary>
+public abstract class StateStoreContract : IAsyncLifetime
+{
+    protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+
+    protected IStateStore Store { get; private set; } = null!;
+
+    protected abstract Task<IStateStore> OpenAsync(TimeProvider time);
+
+    public async ValueTask InitializeAsync() => Store = await OpenAsync(Clock);
+
+    public virtual async ValueTask DisposeAsync() => await Store.DisposeAsync();
+
+    private static HssSubscriber NewSubscriber(string imsi, SubscriberIdentityKind kind = SubscriberIdentityKind.Imsi) =>
+        new(imsi, RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16), [0x80, 0x00], kind);
+
+    [Fact]
+    public async Task Subscriber_RoundTrips_WithSecretsAndKind()
+    {
+        var s = NewSubscriber("001010000000001");
+        var pcid = NewSubscriber("001990000000001", SubscriberIdentityKind.Pcid);
+        Assert.True(await Store.Subscribers.AddAsync(s, 7));
+        Assert.True(await Store.Subscribers.AddAsync(pcid));
+        var back = await Store.Subscribers.FindAsync("001010000000001");
+        Assert.NotNull(back);
+        Assert.Equal(s.K, back.K);
+        Assert.Equal(s.Opc, back.Opc);
+        Assert.Equal(s.Amf, back.Amf);
+        Assert.Equal(SubscriberIdentityKind.Imsi, back.Kind);
+        Assert.Equal(HssSubscriber.Milenage, back.Algorithm);
+        Assert.Equal(SubscriberIdentityKind.Pcid, (await Store.Subscribers.FindAsync("001990000000001"))!.Kind);
+        Assert.Equal(new HssSqnState(7, 0), await Store.Subscribers.GetSqnStateAsync("001010000000001"));
+        Assert.Null(await Store.Subscribers.FindAsync("001010000000009"));
+    }
+
+    [Fact]
+    public async Task Subscriber_AddedTwice_IsRefused_AndFirstKept()
+    {
+        var first = NewSubscriber("001010000000002");
+        Assert.True(await Store.Subscribers.AddAsync(first));
+        Assert.False(await Store.Subscribers.AddAsync(NewSubscriber("001010000000002")));
+        Assert.Equal(first.K, (await Store.Subscribers.FindAsync("001010000000002"))!.K);
+    }
+
+    [Fact]
+    public async Task AllocateSqns_AreConsecutive_WithCyclicInd_LikeTheHeGenerator()
+    {
+        await Store.Subscribers.AddAsync(NewSubscriber("001010000000003"));
+        var scheme = SqnScheme.Default;
+        var got = new List<ulong>();
+        for (var i = 0; i < 12; i++)
+            got.AddRange((await Store.Subscribers.AllocateSqnsAsync("001010000000003", 3, scheme))!);
+        ulong seq = 0;
+        var ind = 0;
+        var expected = Enumerable.Range(0, 36).Select(_ => HeSqnGenerator.Next(scheme, ref seq, ref ind)).ToList();
+        Assert.Equal(expected, got);
+        Assert.Equal(new HssSqnState(36, 36 % 32), await Store.Subscribers.GetSqnStateAsync("001010000000003"));
+        Assert.Null(await Store.Subscribers.AllocateSqnsAsync("001010000000099", 1, scheme));
+    }
+
+    [Fact]
+    public async Task AllocateSqns_Concurrent_AreAllDistinct()
+    {
+        await Store.Subscribers.AddAsync(NewSubscriber("001010000000004"));
+        var all = new System.Collections.Concurrent.ConcurrentBag<ulong>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 200), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, ct) =>
+        {
+            foreach (var s in (await Store.Subscribers.AllocateSqnsAsync("001010000000004", 2, SqnScheme.Default, ct))!)
+                all.Add(s);
+        });
+        Assert.Equal(400, all.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AllocateSqns_PastMaxSeq_Throws_AndChangesNothing()
+    {
+        var scheme = SqnScheme.Default;
+        await Store.Subscribers.AddAsync(NewSubscriber("001010000000005"), scheme.MaxSeq - 1);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.Subscribers.AllocateSqnsAsync("001010000000005", 2, scheme));
+        Assert.Equal(scheme.MaxSeq - 1, (await Store.Subscribers.GetSqnStateAsync("001010000000005"))!.Value.SeqHe);
+    }
+
+    [Fact]
+    public async Task Resynchronise_OnlyMovesForward()
+    {
+        var scheme = SqnScheme.Default;
+        await Store.Subscribers.AddAsync(NewSubscriber("001010000000006"), 50);
+        Assert.False(await Store.Subscribers.ResynchroniseAsync("001010000000006", scheme.Compose(40, 1), scheme));
+        Assert.True(await Store.Subscribers.ResynchroniseAsync("001010000000006", scheme.Compose(900, 1), scheme));
+        Assert.False(await Store.Subscribers.ResynchroniseAsync("001010000000006", scheme.Compose(900, 2), scheme));
+        Assert.Equal(900UL, (await Store.Subscribers.GetSqnStateAsync("001010000000006"))!.Value.SeqHe);
+        Assert.False(await Store.Subscribers.ResynchroniseAsync("001010000000098", scheme.Compose(9, 0), scheme));
+    }
+
+    private static OtaKeySet NewKeySet(string iccid, int kvn) =>
+        new(iccid, kvn, 0x12, RandomNumberGenerator.GetBytes(16), 0x12, RandomNumberGenerator.GetBytes(16));
+
+    [Fact]
+    public async Task OtaKeySet_RoundTrips_AndCounterStartsWhereSet()
+    {
+        var ks = NewKeySet("8988211000000000001", 1);
+        Assert.True(await Store.OtaKeySets.AddAsync(ks, 41));
+        Assert.False(await Store.OtaKeySets.AddAsync(NewKeySet("8988211000000000001", 1)));
+        var back = await Store.OtaKeySets.FindAsync("8988211000000000001", 1);
+        Assert.Equal(ks.Kic, back!.Kic);
+        Assert.Equal(ks.Kid, back.Kid);
+        Assert.Equal(0x12, back.KicAlgorithm);
+        Assert.Equal(41UL, await Store.OtaKeySets.GetCounterAsync("8988211000000000001", 1));
+        Assert.Equal(42UL, await Store.OtaKeySets.NextCounterAsync("8988211000000000001", 1));
+        Assert.Equal(43UL, await Store.OtaKeySets.NextCounterAsync("8988211000000000001", 1, 5));
+        Assert.Equal(48UL, await Store.OtaKeySets.NextCounterAsync("8988211000000000001", 1));
+        Assert.Null(await Store.OtaKeySets.NextCounterAsync("8988211000000000001", 2));
+    }
+
+    [Fact]
+    public async Task OtaCounters_AreOneSequencePerKeySet_AndStrictlyIncreasingUnderConcurrency()
+    {
+        await Store.OtaKeySets.AddAsync(NewKeySet("8988211000000000002", 1));
+        await Store.OtaKeySets.AddAsync(NewKeySet("8988211000000000002", 2));
+        var seen = new System.Collections.Concurrent.ConcurrentBag<ulong>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 8), async (_, ct) =>
+        {
+            ulong last = 0;
+            for (var i = 0; i < 50; i++)
+            {
+                var v = (await Store.OtaKeySets.NextCounterAsync("8988211000000000002", 1, 1, ct))!.Value;
+                Assert.True(v > last);
+                last = v;
+                seen.Add(v);
+            }
+        });
+        Assert.Equal(400, seen.Distinct().Count());
+        Assert.Equal(400UL, seen.Max());
+        Assert.Equal(1UL, await Store.OtaKeySets.NextCounterAsync("8988211000000000002", 2));
+    }
+
+    [Fact]
+    public async Task OtaCounter_AtTheFiveOctetLimit_Throws()
+    {
+        await Store.OtaKeySets.AddAsync(NewKeySet("8988211000000000003", 3), IEditableOtaKeySetStore.MaxCounter - 1);
+        Assert.Equal(IEditableOtaKeySetStore.MaxCounter, await Store.OtaKeySets.NextCounterAsync("8988211000000000003", 3));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.OtaKeySets.NextCounterAsync("8988211000000000003", 3));
+    }
+
+    [Fact]
+    public async Task Nonce_IsConsumedAtMostOnce_ForItsPurpose_BeforeExpiry()
+    {
+        var n = await Store.Nonces.IssueAsync("dm-auth", TimeSpan.FromMinutes(5));
+        Assert.Equal(16, n.Length);
+        Assert.False(await Store.Nonces.ConsumeAsync("registration", n));
+        Assert.True(await Store.Nonces.ConsumeAsync("dm-auth", n));
+        Assert.False(await Store.Nonces.ConsumeAsync("dm-auth", n));
+        Assert.False(await Store.Nonces.ConsumeAsync("dm-auth", RandomNumberGenerator.GetBytes(16)));
+
+        var late = await Store.Nonces.IssueAsync("dm-auth", TimeSpan.FromMinutes(5));
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.False(await Store.Nonces.ConsumeAsync("dm-auth", late));
+        Assert.True(await Store.Nonces.PurgeExpiredAsync() >= 2);
+    }
+
+    [Fact]
+    public async Task Nonce_ConcurrentConsumers_OnlyOneWins()
+    {
+        var n = await Store.Nonces.IssueAsync("registration", TimeSpan.FromMinutes(1));
+        var wins = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, 16), async (_, ct) =>
+        {
+            if (await Store.Nonces.ConsumeAsync("registration", n, ct))
+                Interlocked.Increment(ref wins);
+        });
+        Assert.Equal(1, wins);
+    }
+
+    [Fact]
+    public async Task Device_Transitions_AreCompareAndSet_WithTimestampedHistory()
+    {
+        Assert.True(await Store.Devices.RegisterAsync("m2me-1", "001990000000007", "tre-7", "tre", "manufactured"));
+        Assert.False(await Store.Devices.RegisterAsync("m2me-1", null, null, "tre", "manufactured"));
+        Clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.True(await Store.Devices.TransitionAsync("m2me-1", "manufactured", "attached", "PCID attach"));
+        Assert.False(await Store.Devices.TransitionAsync("m2me-1", "manufactured", "registered"));
+        Assert.False(await Store.Devices.TransitionAsync("m2me-nope", "manufactured", "registered"));
+        var d = await Store.Devices.FindAsync("m2me-1");
+        Assert.Equal("attached", d!.State);
+        Assert.Equal("tre-7", d.TreId);
+        Assert.Equal(Clock.GetUtcNow(), d.UpdatedAt);
+        var history = await Store.Devices.GetHistoryAsync("m2me-1");
+        Assert.Equal([(null, "manufactured"), ("manufactured", "attached")], history.Select(h => (h.FromState, h.ToState)));
+        Assert.Equal("PCID attach", history[1].Reason);
+        Assert.Equal(Clock.GetUtcNow(), history[1].At);
+        Assert.Equal(1, (await Store.Devices.CountByStateAsync())["attached"]);
+    }
+
+    [Fact]
+    public async Task Audit_AppendsInOrder()
+    {
+        await Store.Audit.AppendAsync("operator", "subscriber.add", "001010000000001");
+        await Store.Audit.AppendAsync("hss", "sqn.resync", "001010000000001", "seq_he 0 -> 1000");
+        var all = await Store.Audit.ReadAsync();
+        Assert.Equal(["subscriber.add", "sqn.resync"], all.Select(a => a.Action));
+        Assert.True(all[1].Sequence > all[0].Sequence);
+        Assert.Equal("seq_he 0 -> 1000", all[1].Detail);
+        Assert.Single(await Store.Audit.ReadAsync(all[0].Sequence));
+    }
+
+    [Fact]
+    public async Task Certificate_RevocationIsOneWay_AndListed()
+    {
+        var now = Clock.GetUtcNow();
+        var c = new IssuedCertificate("operator", "0A1B", "CN=dm.operator.example", now, now.AddDays(7), [1, 2, 3]);
+        Assert.True(await Store.Certificates.AddAsync(c));
+        Assert.False(await Store.Certificates.AddAsync(c));
+        Assert.False((await Store.Certificates.FindAsync("operator", "0a1b"))!.IsRevoked);
+        Assert.True(await Store.Certificates.RevokeAsync("operator", "0a1b", 1));
+        Assert.False(await Store.Certificates.RevokeAsync("operator", "0A1B", 4));
+        var back = await Store.Certificates.FindAsync("operator", "0A1B");
+        Assert.Equal(1, back!.RevocationReason);
+        Assert.Equal(now, back.RevokedAt);
+        Assert.Equal([1, 2, 3], back.Der);
+        Assert.Single(await Store.Certificates.ListRevokedAsync("operator"));
+        Assert.Empty(await Store.Certificates.ListRevokedAsync("manufacturer"));
+        Assert.False(await Store.Certificates.RevokeAsync("operator", "ff", 1));
+    }
+}
+
+public sealed class InMemoryStateStoreContractTests : StateStoreContract
+{
+    protected override Task<IStateStore> OpenAsync(TimeProvider time) => Task.FromResult<IStateStore>(new M2MSec.Storage.InMemory.InMemoryStateStore(time));
+}
+
+public sealed class SqliteStateStoreContractTests : StateStoreContract
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-sqlite-").FullName;
+
+    protected override async Task<IStateStore> OpenAsync(TimeProvider time) =>
+        await M2MSec.Storage.Sqlite.SqliteStateStore.OpenAsync(_dir, M2MSec.Storage.Security.KeyRing.CreateEphemeral(), time);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_dir, true);
+    }
+}
+
+public sealed class PostgresStateStoreContractTests(Support.PostgresServer server) : StateStoreContract
+{
+    protected override async Task<IStateStore> OpenAsync(TimeProvider time) =>
+        await M2MSec.Storage.PostgreSql.PostgresStateStore.OpenAsync(await server.CreateDatabaseAsync(), M2MSec.Storage.Security.KeyRing.CreateEphemeral(), time);
+}
