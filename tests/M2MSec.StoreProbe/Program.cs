@@ -1,0 +1,53 @@
+// Usage: M2MSec.StoreProbe (--sqlite DIR | --postgres CONN) --kek FILE MODE ARGS
+//   counter ICCID KVN N      take N OTA counter values one by one, print each
+//   nonce-issue PURPOSE N    issue N nonces (1 h), print each in hex
+//   nonce-consume PURPOSE    read hex nonces from stdin, print "<hex> ok|refused"
+using M2MSec.Storage;
+using M2MSec.Storage.PostgreSql;
+using M2MSec.Storage.Security;
+using M2MSec.Storage.Sqlite;
+
+var options = new Dictionary<string, string>(StringComparer.Ordinal);
+var rest = new List<string>();
+for (var i = 0; i < args.Length; i++)
+{
+    if (args[i].StartsWith("--", StringComparison.Ordinal))
+        options[args[i]] = args[++i];
+    else
+        rest.Add(args[i]);
+}
+var ring = KeyRing.Open(options["--kek"], createIfMissing: true);
+await using IStateStore store = options.TryGetValue("--postgres", out var pg)
+    ? await PostgresStateStore.OpenAsync(pg, ring)
+    : await SqliteStateStore.OpenAsync(options["--sqlite"], ring);
+var output = Console.Out;
+switch (rest[0])
+{
+    case "counter":
+        for (var i = 0; i < int.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture); i++)
+        {
+            var v = await store.OtaKeySets.NextCounterAsync(rest[1], int.Parse(rest[2], System.Globalization.CultureInfo.InvariantCulture));
+            output.WriteLine(v);
+            output.Flush();
+        }
+        break;
+    case "nonce-issue":
+        for (var i = 0; i < int.Parse(rest[2], System.Globalization.CultureInfo.InvariantCulture); i++)
+        {
+            output.WriteLine(Convert.ToHexStringLower(await store.Nonces.IssueAsync(rest[1], TimeSpan.FromHours(1))));
+            output.Flush();
+        }
+        break;
+    case "nonce-consume":
+        while (Console.ReadLine() is { Length: > 0 } line)
+        {
+            var ok = await store.Nonces.ConsumeAsync(rest[1], Convert.FromHexString(line.Trim()));
+            output.WriteLine($"{line.Trim()} {(ok ? "ok" : "refused")}");
+            output.Flush();
+        }
+        break;
+    default:
+        Console.Error.WriteLine($"unknown mode {rest[0]}");
+        return 2;
+}
+return 0;
