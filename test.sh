@@ -5,15 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# command → Debian package. Later work adds postgresql (initdb) and testssl.sh here.
+# command → Debian package. Later work adds testssl.sh here.
 declare -A tools=(
   [openssl]=openssl
+  [runuser]=util-linux
 )
 
 missing=()
 for cmd in "${!tools[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${tools[$cmd]}")
 done
+# PostgreSQL server binaries live off the PATH, in /usr/lib/postgresql/<version>/bin; the
+# tests start a throwaway cluster from them (tests/M2MSec.Tests/Support/PostgresServer.cs).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${missing[*]}"

@@ -13,6 +13,43 @@ internal static class BenchCommand
 {
     public const int Subscribers = 1_000_000;
 
+    private static Command Store()
+    {
+        var store = new Command("store", "Durable counter increments/s and nonce consumes/s on SQLite and PostgreSQL");
+        var operations = CliArgs.Int("--operations", "operations per measurement", 100, 1_000_000, 3000);
+        var postgres = CliArgs.Text("--postgres", "a scratch PostgreSQL database to measure too (its tables are created there)");
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        store.Options.Add(operations);
+        store.Options.Add(postgres);
+        store.Options.Add(json);
+        store.SetAction(async (r, ct) =>
+        {
+            var err = r.InvocationConfiguration.Error;
+            var dir = Directory.CreateTempSubdirectory("m2msec-bench-store-").FullName;
+            try
+            {
+                var results = new List<KeyValuePair<string, object?>>
+                {
+                    new("sqlite", await Bench.StoreBench.RunAsync("sqlite", Bench.StoreBench.Sqlite(dir), Bench.StoreBench.SqliteRaw(dir), r.GetValue(operations), err, ct)),
+                    new("postgresql", r.GetValue(postgres) is { } pg
+                        ? await Bench.StoreBench.RunAsync("postgresql", Bench.StoreBench.Postgres(pg), Bench.StoreBench.PostgresRaw(pg), r.GetValue(operations), err, ct)
+                        : null),
+                    new("cores", Environment.ProcessorCount),
+                };
+                if (r.GetValue(postgres) is null)
+                    err.WriteLine("bench store: no --postgres given; PostgreSQL not measured");
+                CliOutput.Write(r, r.GetValue(json), results);
+                return ExitCodes.Success;
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(dir, true);
+            }
+        });
+        return store;
+    }
+
     public static Command Create()
     {
         var command = new Command("bench", "Quick performance measurements (BenchmarkDotNet suites live in bench/)");
@@ -68,6 +105,7 @@ internal static class BenchCommand
             return ExitCodes.Success;
         });
         command.Subcommands.Add(aka);
+        command.Subcommands.Add(Store());
         return command;
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using M2MSec.Aka;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Hss;
 
 namespace M2MSec.NetworkFunctions.Hss;
@@ -31,7 +32,7 @@ public sealed record VectorRequestResult(VectorRequestStatus Status, IReadOnlyLi
 /// store's atomic counter, MILENAGE; resynchronisation from AUTS before new vectors are made.
 /// Role logic only: no bytes on the wire, no HTTP.
 /// </summary>
-public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssOptions options)
+public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssOptions options, IAuditLog? audit = null)
 {
     public HssOptions Options { get; } = options;
 
@@ -51,6 +52,8 @@ public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssO
             if (!AkaVectors.TryVerifyAuts(Options.Milenage, subscriber.K, subscriber.Opc, r.Rand, r.Auts, out var sqnMs))
                 return new(VectorRequestStatus.ResyncMacFailure, [], false);
             resynchronised = await store.ResynchroniseAsync(imsi, sqnMs, Options.SqnScheme, cancellationToken).ConfigureAwait(false);
+            if (resynchronised && audit is not null)
+                await audit.AppendAsync("hss", "sqn.resync", imsi, $"SEQ_HE := {Options.SqnScheme.Seq(sqnMs)}", cancellationToken).ConfigureAwait(false);
         }
 
         var sqns = await store.AllocateSqnsAsync(imsi, count, Options.SqnScheme, cancellationToken).ConfigureAwait(false)

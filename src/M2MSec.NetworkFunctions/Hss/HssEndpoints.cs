@@ -1,5 +1,6 @@
 using M2MSec.Aka;
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -17,7 +18,7 @@ internal static class HssEndpoints
         app.MapPost("/auth-vectors", AuthVectorsAsync);
     }
 
-    private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, IEditableHssSubscriberStore store, HssOptions options, CancellationToken ct)
+    private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, IEditableHssSubscriberStore store, IAuditLog audit, HssOptions options, CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Imsi))
             return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
@@ -47,6 +48,7 @@ internal static class HssEndpoints
         var subscriber = new HssSubscriber(request.Imsi!, k, opc, amf);
         if (!await store.AddAsync(subscriber, request.SeqHe ?? 0, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("subscriber-exists", $"imsi: {request.Imsi} is already provisioned");
+        await audit.AppendAsync("api", "subscriber.add", request.Imsi!, $"algorithm {subscriber.Algorithm}", ct).ConfigureAwait(false);
         return Results.Created($"/subscribers/{request.Imsi}", new { imsi = request.Imsi });
     }
 

@@ -16,6 +16,7 @@ public sealed class HssFunction(HssOptions? options = null) : INetworkFunction
         services.AddSingleton(options ?? new HssOptions());
         services.AddSingleton(sp => sp.GetRequiredService<IStateStore>().Subscribers);
         services.AddSingleton<IHssSubscriberStore>(sp => sp.GetRequiredService<IStateStore>().Subscribers);
+        services.AddSingleton(sp => sp.GetRequiredService<IStateStore>().Audit);
         services.AddSingleton<AuthenticationCentre>();
     }
 

@@ -7,6 +7,8 @@ using M2MSec.Aka;
 using M2MSec.Device.Uicc;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Hss;
+using M2MSec.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace M2MSec.Tests.Hss;
 
@@ -66,6 +68,11 @@ public sealed class HssHttpApiTests : IAsyncLifetime
         Assert.Equal((1UL << 22) + 2, state.GetProperty("seq_he").GetUInt64());
         Assert.False(state.TryGetProperty("k", out _));
         Assert.False(state.TryGetProperty("opc", out _));
+
+        var audit = await _host.Services.GetRequiredService<IStateStore>().Audit.ReadAsync(cancellationToken: ct);
+        Assert.Contains(audit, a => a.Action == "subscriber.add" && a.Subject == usim.Imsi);
+        Assert.Contains(audit, a => a.Action == "sqn.resync" && a.Subject == usim.Imsi);
+        Assert.DoesNotContain(audit, a => $"{a.Detail}{a.Subject}".Contains(Convert.ToHexStringLower(k), StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
