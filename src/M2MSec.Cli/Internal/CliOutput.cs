@@ -23,8 +23,15 @@ internal static class CliOutput
         }
         var width = fields.Max(f => f.Key.Length);
         foreach (var (key, value) in fields)
-            output.WriteLine($"{key.PadRight(width)}  {value}");
+            output.WriteLine($"{key.PadRight(width)}  {Text(value)}");
     }
+
+    private static string? Text(object? value) => value switch
+    {
+        string s => s,
+        System.Collections.IEnumerable items => string.Join(", ", items.Cast<object?>()),
+        _ => value?.ToString(),
+    };
 
     public static void Error(ParseResult parseResult, string line) =>
         parseResult.InvocationConfiguration.Error.WriteLine(line);

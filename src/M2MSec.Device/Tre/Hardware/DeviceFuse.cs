@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace M2MSec.Device.Tre.Hardware;
+
+/// <summary>
+/// Emulates the device-unique hardware key (one-time-programmable fuses): 256 bits burnt once at
+/// manufacturing, readable only by the TRE, kept apart from the device's data directory (in the
+/// fuse directory, `--fuse-dir` or M2MSEC_FUSE_DIR). The TRE never uses it directly: it derives
+/// one key per purpose with HKDF.
+/// </summary>
+internal sealed class DeviceFuse
+{
+    public const string EnvironmentVariable = "M2MSEC_FUSE_DIR";
+    private const int KeySize = 32;
+    private readonly byte[] _key;
+
+    private DeviceFuse(string directory, byte[] key)
+    {
+        Directory = directory;
+        _key = key;
+    }
+
+    /// <summary>This device's slot in the fuse directory (also home of the replay-protected store).</summary>
+    public string Directory { get; }
+
+    public static string SlotFor(string fuseDirectory, string treId) =>
+        Path.Combine(fuseDirectory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(treId)))[..32]);
+
+    public static DeviceFuse Burn(string fuseDirectory, string treId)
+    {
+        var slot = SlotFor(fuseDirectory, treId);
+        var file = Path.Combine(slot, "fuse.key");
+        if (File.Exists(file))
+            throw new InvalidOperationException($"the fuses of TRE {treId} are already burnt ({slot})");
+        System.IO.Directory.CreateDirectory(slot);
+        var key = RandomNumberGenerator.GetBytes(KeySize);
+        AtomicFile.Write(file, key);
+        return new DeviceFuse(slot, key);
+    }
+
+    public static DeviceFuse Read(string fuseDirectory, string treId)
+    {
+        var slot = SlotFor(fuseDirectory, treId);
+        var file = Path.Combine(slot, "fuse.key");
+        if (!File.Exists(file))
+            throw new FileNotFoundException($"no fuse for TRE {treId} in {fuseDirectory} (--fuse-dir / {EnvironmentVariable})", file);
+        var key = File.ReadAllBytes(file);
+        if (key.Length != KeySize)
+            throw new InvalidDataException($"the fuse of TRE {treId} is damaged");
+        return new DeviceFuse(slot, key);
+    }
+
+    /// <summary>HKDF-SHA256(fuse key, info = label): one independent key per purpose.</summary>
+    public byte[] DeriveKey(string label, int length = 32) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, length, salt: [], info: Encoding.UTF8.GetBytes("M2MSec TRE " + label));
+}
+
+/// <summary>Writes a file so that a crash leaves either the old or the new content.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, ReadOnlySpan<byte> content)
+    {
+        var temp = path + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var f = new FileStream(temp, options))
+        {
+            f.Write(content);
+            f.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+}

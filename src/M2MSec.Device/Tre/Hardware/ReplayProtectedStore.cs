@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace M2MSec.Device.Tre.Hardware;
+
+/// <summary>What the TRE keeps in replay-protected memory: small, and never rolled back.</summary>
+internal sealed record RpmbState
+{
+    /// <summary>The version the sealed store must have (anti-rollback).</summary>
+    public ulong StoreVersion { get; init; }
+
+    public LockdownReason? Lockdown { get; init; }
+
+    public long LockdownAtMs { get; init; }
+
+    /// <summary>Secure clock: the last trusted time (Unix ms) and the host reading it was taken at.</summary>
+    public long ClockTrustedMs { get; init; }
+
+    public long ClockHostMs { get; init; }
+
+    /// <summary>The highest value the clock has shown; it never shows less.</summary>
+    public long ClockLastMs { get; init; }
+
+    public int ClockRollbackAttempts { get; init; }
+}
+
+/// <summary>
+/// Emulates a replay-protected memory block (eMMC RPMB, JEDEC JESD84): each write carries a
+/// monotonic write counter and an HMAC under a key derived from the device fuse, so contents
+/// cannot be forged. Like the fuse it lives outside the data directory, as hardware would.
+/// </summary>
+internal sealed class ReplayProtectedStore(DeviceFuse fuse)
+{
+    private const int MacSize = 32;
+    private readonly byte[] _macKey = fuse.DeriveKey("rpmb authentication key");
+    private readonly string _path = Path.Combine(fuse.Directory, "rpmb.bin");
+    private ulong _writeCounter;
+
+    public bool Exists => File.Exists(_path);
+
+    /// <summary>Reads and authenticates; throws <see cref="CryptographicException"/> if the block was altered.</summary>
+    public RpmbState Read()
+    {
+        var blob = File.ReadAllBytes(_path);
+        if (blob.Length < 8 + MacSize)
+            throw new CryptographicException("replay-protected store: block too short");
+        var body = blob.AsSpan(0, blob.Length - MacSize);
+        if (!CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(_macKey, body), blob.AsSpan(blob.Length - MacSize)))
+            throw new CryptographicException("replay-protected store: authentication failed");
+        _writeCounter = BinaryPrimitives.ReadUInt64BigEndian(body);
+        return JsonSerializer.Deserialize(body[8..], RpmbJson.Default.RpmbState)
+            ?? throw new CryptographicException("replay-protected store: empty block");
+    }
+
+    public void Write(RpmbState state)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(state, RpmbJson.Default.RpmbState);
+        var blob = new byte[8 + payload.Length + MacSize];
+        BinaryPrimitives.WriteUInt64BigEndian(blob, ++_writeCounter);
+        payload.CopyTo(blob, 8);
+        HMACSHA256.HashData(_macKey, blob.AsSpan(0, 8 + payload.Length), blob.AsSpan(8 + payload.Length));
+        AtomicFile.Write(_path, blob);
+    }
+}
+
+[JsonSerializable(typeof(RpmbState))]
+internal sealed partial class RpmbJson : JsonSerializerContext;

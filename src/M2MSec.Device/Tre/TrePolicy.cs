@@ -1,0 +1,63 @@
+namespace M2MSec.Device.Tre;
+
+/// <summary>
+/// The TRE's access policy: per caller, which operations and which protected-object namespaces
+/// it may use. Key material is never an object: no caller can read a key.
+/// </summary>
+public static class TrePolicy
+{
+    /// <summary>Protected-object namespaces and who may read / write them.</summary>
+    private static readonly (string Prefix, TreCaller[] Read, TreCaller[] Write)[] Objects =
+    [
+        ("trust/", [TreCaller.DeviceManagement, TreCaller.Provisioning, TreCaller.Platform], [TreCaller.Manufacturer]),
+        ("dm/", [TreCaller.DeviceManagement], [TreCaller.DeviceManagement, TreCaller.Provisioning]),
+        ("nas/", [TreCaller.DeviceManagement, TreCaller.Network], [TreCaller.DeviceManagement]),
+        ("prov/", [TreCaller.Provisioning], [TreCaller.Provisioning]),
+        ("cert/", [TreCaller.Platform, TreCaller.Provisioning, TreCaller.DeviceManagement], [TreCaller.Manufacturer, TreCaller.Provisioning]),
+    ];
+
+    public static void CheckRead(TreCaller caller, string name) => Check(caller, name, write: false);
+
+    public static void CheckWrite(TreCaller caller, string name) => Check(caller, name, write: true);
+
+    public static void CheckOperation(TreCaller caller, TreOperation operation)
+    {
+        var allowed = operation switch
+        {
+            TreOperation.SignWithIdentityKey => caller is TreCaller.Platform or TreCaller.Provisioning,
+            TreOperation.DecryptWithPkD => caller is TreCaller.Provisioning,
+            TreOperation.RunAka => caller is TreCaller.Network,
+            TreOperation.InstallSubscription => caller is TreCaller.Provisioning or TreCaller.Manufacturer,
+            TreOperation.ReleaseGbaKey => caller is TreCaller.Gba,
+            TreOperation.MacWithDeviceKey => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
+            _ => false,
+        };
+        if (!allowed)
+            throw new TreAccessDeniedException(caller, operation.ToString());
+    }
+
+    private static void Check(TreCaller caller, string name, bool write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        foreach (var (prefix, read, writers) in Objects)
+        {
+            if (!name.StartsWith(prefix, StringComparison.Ordinal))
+                continue;
+            if ((write ? writers : read).Contains(caller))
+                return;
+            break;
+        }
+        throw new TreAccessDeniedException(caller, $"{(write ? "write" : "read")} '{name}'");
+    }
+}
+
+/// <summary>The credential operations the TRE offers.</summary>
+public enum TreOperation
+{
+    SignWithIdentityKey,
+    DecryptWithPkD,
+    RunAka,
+    InstallSubscription,
+    ReleaseGbaKey,
+    MacWithDeviceKey,
+}

@@ -1,0 +1,304 @@
+using System.Security.Cryptography;
+using M2MSec.Device.Tre.Hardware;
+using M2MSec.Device.Tre.Internal;
+
+namespace M2MSec.Device.Tre;
+
+/// <summary>
+/// The software-emulated Trusted Environment of an M2ME (TR 33.812 §5.1.2.2): a narrow interface
+/// through which the rest of the device asks it to sign, decrypt, MAC, run AKA, derive a session
+/// key for one stated use, and read or write protected objects — never to hand out a long-term
+/// key. Everything it keeps is sealed under a key derived from the device fuse; the sealed
+/// store's version, the secure clock and the lockdown flag live in replay-protected memory.
+/// </summary>
+public sealed partial class TrustedEnvironment
+{
+    internal const string IdentityKeyName = "key/identity";
+    internal const string PkDKeyName = "key/pk-d";
+    internal const string DeviceMacKeyName = "key/device-mac";
+    internal const string PcidName = "id/pcid";
+    internal const string MeasurePrefix = "measure/";
+    internal const string TimeAuthorityPrefix = "trust/time/";
+    internal const string SubscriptionPrefix = "sub/";
+    public const string SealedFileName = "sealed.bin";
+
+    private readonly Lock _lock = new();
+    private readonly DeviceFuse _fuse;
+    private readonly ReplayProtectedStore _rpmb;
+    private readonly byte[] _sealKey;
+    private readonly string _sealedPath;
+    private readonly TimeProvider _time;
+    private readonly List<TreEvent> _events = [];
+    private Dictionary<string, byte[]> _objects = new(StringComparer.Ordinal);
+    private ulong _version;
+    private RpmbState _state = new();
+    private bool _rpmbWritable = true;
+    private long _clockShownMs;
+
+    private TrustedEnvironment(string treId, string stateDirectory, DeviceFuse fuse, TimeProvider time)
+    {
+        TreId = treId;
+        _fuse = fuse;
+        _rpmb = new ReplayProtectedStore(fuse);
+        _sealKey = fuse.DeriveKey("sealed storage key");
+        _sealedPath = Path.Combine(stateDirectory, SealedFileName);
+        _time = time;
+    }
+
+    public string TreId { get; }
+
+    public string? Pcid => _objects.TryGetValue(PcidName, out var p) ? System.Text.Encoding.UTF8.GetString(p) : null;
+
+    public bool IsLocked => _state.Lockdown is not null;
+
+    public LockdownReason? LockdownReason => _state.Lockdown;
+
+    /// <summary>Security events of this boot (clock rollback attempts, refused times, lockdown).</summary>
+    public IReadOnlyList<TreEvent> Events
+    {
+        get
+        {
+            lock (_lock)
+                return [.. _events];
+        }
+    }
+
+    /// <summary>
+    /// Manufacture (TR 33.812: in a secure out-of-band facility): burns the fuse, generates the
+    /// identity (attestation) key, PK_D and the device MAC key inside, injects TRE id and PCID,
+    /// records the reference hashes of the firmware images, anchors the clock to factory time.
+    /// </summary>
+    public static TrustedEnvironment Manufacture(string stateDirectory, string fuseDirectory, string treId, string pcid,
+        string firmwareDirectory, TimeProvider? time = null, IReadOnlyDictionary<string, byte[]>? timeAuthorities = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(treId);
+        ArgumentException.ThrowIfNullOrEmpty(pcid);
+        Directory.CreateDirectory(stateDirectory);
+        var tre = new TrustedEnvironment(treId, stateDirectory, DeviceFuse.Burn(fuseDirectory, treId), time ?? TimeProvider.System);
+        using (var identity = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+            tre._objects[IdentityKeyName] = identity.ExportPkcs8PrivateKey();
+        using (var pkD = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256))
+            tre._objects[PkDKeyName] = pkD.ExportPkcs8PrivateKey();
+        tre._objects[DeviceMacKeyName] = RandomNumberGenerator.GetBytes(32);
+        tre._objects[PcidName] = System.Text.Encoding.UTF8.GetBytes(pcid);
+        foreach (var (name, hash) in Measure(firmwareDirectory))
+            tre._objects[MeasurePrefix + name] = hash;
+        foreach (var (id, spki) in timeAuthorities ?? new Dictionary<string, byte[]>())
+            tre._objects[TimeAuthorityPrefix + id] = spki;
+        var now = tre._time.GetUtcNow().ToUnixTimeMilliseconds();
+        tre._state = new RpmbState { StoreVersion = 0, ClockTrustedMs = now, ClockHostMs = now, ClockLastMs = now };
+        tre._clockShownMs = now;
+        tre.CommitLocked();
+        return tre;
+    }
+
+    /// <summary>
+    /// Boot: authenticate the replay-protected store, unseal the store and check its version
+    /// against it, measure the firmware. Any failure puts the TRE into lockdown (persisted).
+    /// </summary>
+    public static TrustedEnvironment Boot(string stateDirectory, string fuseDirectory, string treId, string firmwareDirectory, TimeProvider? time = null)
+    {
+        var tre = new TrustedEnvironment(treId, stateDirectory, DeviceFuse.Read(fuseDirectory, treId), time ?? TimeProvider.System);
+        lock (tre._lock)
+            tre.BootLocked(firmwareDirectory);
+        return tre;
+    }
+
+    private void BootLocked(string firmwareDirectory)
+    {
+        try
+        {
+            _state = _rpmb.Read();
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or System.Text.Json.JsonException)
+        {
+            // The block cannot be trusted, so nothing can be written to it either: locked for good.
+            _rpmbWritable = false;
+            _state = new RpmbState { Lockdown = Tre.LockdownReason.ReplayProtectedStoreIntegrity };
+            Event("lockdown", $"{Tre.LockdownReason.ReplayProtectedStoreIntegrity}: {e.Message}");
+            return;
+        }
+        _clockShownMs = _state.ClockLastMs;
+        if (IsLocked)
+            return;
+        var blob = File.Exists(_sealedPath) ? File.ReadAllBytes(_sealedPath) : [];
+        if (!SealedStore.TryUnseal(_sealKey, TreId, blob, out var version, out var objects))
+        {
+            EnterLockdown(Tre.LockdownReason.SealedStoreIntegrity, "a sealed object failed its integrity check");
+            return;
+        }
+        if (version < _state.StoreVersion)
+        {
+            EnterLockdown(Tre.LockdownReason.SealedStoreRollback, $"sealed store version {version} is behind the replay-protected version {_state.StoreVersion}");
+            return;
+        }
+        if (version > _state.StoreVersion + 1)
+        {
+            EnterLockdown(Tre.LockdownReason.SealedStoreIntegrity, $"sealed store version {version} is ahead of anything written");
+            return;
+        }
+        _objects = objects;
+        _version = version;
+        if (version == _state.StoreVersion + 1)
+        {
+            // A write that reached the file but not the counter (power loss between the two): roll forward.
+            _state = _state with { StoreVersion = version };
+            _rpmb.Write(_state);
+        }
+        var reference = _objects.Where(o => o.Key.StartsWith(MeasurePrefix, StringComparison.Ordinal)).ToDictionary(o => o.Key[MeasurePrefix.Length..], o => o.Value);
+        var measured = Measure(firmwareDirectory);
+        foreach (var (name, hash) in reference)
+        {
+            if (!measured.TryGetValue(name, out var now) || !CryptographicOperations.FixedTimeEquals(now, hash))
+            {
+                EnterLockdown(Tre.LockdownReason.FirmwareMeasurement, $"firmware image '{name}' does not match its reference measurement");
+                return;
+            }
+        }
+    }
+
+    /// <summary>SHA-256 of each firmware image (file) in the directory.</summary>
+    internal static Dictionary<string, byte[]> Measure(string firmwareDirectory)
+    {
+        var result = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (!Directory.Exists(firmwareDirectory))
+            return result;
+        foreach (var file in Directory.EnumerateFiles(firmwareDirectory))
+        {
+            using var f = File.OpenRead(file);
+            result[Path.GetFileName(file)] = SHA256.HashData(f);
+        }
+        return result;
+    }
+
+    /// <summary>The state anyone may see: identities, lockdown, version, clock — no key.</summary>
+    public TreStatus GetStatus()
+    {
+        lock (_lock)
+        {
+            var subs = _objects.Keys.Where(k => k.StartsWith(SubscriptionPrefix, StringComparison.Ordinal) && k.EndsWith("/k", StringComparison.Ordinal))
+                .Select(k => k[SubscriptionPrefix.Length..^2]).Order(StringComparer.Ordinal).ToList();
+            return new TreStatus(TreId, Pcid, IsLocked, _state.Lockdown, _version, IsLocked && !_rpmbWritable ? null : NowLocked(), _state.ClockRollbackAttempts, subs);
+        }
+    }
+
+    /// <summary>The identity (attestation) public key, SubjectPublicKeyInfo DER.</summary>
+    public byte[] IdentityPublicKey()
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            using var key = ECDsa.Create();
+            key.ImportPkcs8PrivateKey(_objects[IdentityKeyName], out _);
+            return key.ExportSubjectPublicKeyInfo();
+        }
+    }
+
+    /// <summary>PK_D, the public half of the TRE's encryption key, SubjectPublicKeyInfo DER.</summary>
+    public byte[] PkD()
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            using var key = ECDiffieHellman.Create();
+            key.ImportPkcs8PrivateKey(_objects[PkDKeyName], out _);
+            return key.ExportSubjectPublicKeyInfo();
+        }
+    }
+
+    /// <summary>Signs with the identity key (ECDSA P-256 / SHA-256, DER).</summary>
+    public byte[] Sign(TreCaller caller, ReadOnlySpan<byte> data)
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            TrePolicy.CheckOperation(caller, TreOperation.SignWithIdentityKey);
+            using var key = ECDsa.Create();
+            key.ImportPkcs8PrivateKey(_objects[IdentityKeyName], out _);
+            return key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        }
+    }
+
+    /// <summary>Authenticates the TRE id and PCID by signature over a verifier's challenge (TR 33.812 §5.1.2.2).</summary>
+    public IdentityAssertion AuthenticateIdentities(TreCaller caller, ReadOnlySpan<byte> challenge)
+    {
+        if (challenge.Length < 16)
+            throw new ArgumentException("The challenge must be at least 16 octets.", nameof(challenge));
+        var pcid = Pcid ?? throw new InvalidOperationException("no PCID");
+        return new IdentityAssertion(TreId, pcid, challenge.ToArray(), Sign(caller, IdentityAssertion.SignedBytes(TreId, pcid, challenge)));
+    }
+
+    /// <summary>Decrypts a message sealed to PK_D (<see cref="PkDCipher"/>); false if it was altered or is for another TRE.</summary>
+    public bool TryDecrypt(TreCaller caller, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> associatedData, out byte[] plaintext)
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            TrePolicy.CheckOperation(caller, TreOperation.DecryptWithPkD);
+            using var key = ECDiffieHellman.Create();
+            key.ImportPkcs8PrivateKey(_objects[PkDKeyName], out _);
+            return PkDCipher.TryDecrypt(key, ciphertext, associatedData, out plaintext);
+        }
+    }
+
+    /// <summary>HMAC-SHA-256 under the device-unique MAC key.</summary>
+    public byte[] Mac(TreCaller caller, ReadOnlySpan<byte> data)
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            TrePolicy.CheckOperation(caller, TreOperation.MacWithDeviceKey);
+            return HMACSHA256.HashData(_objects[DeviceMacKeyName], data);
+        }
+    }
+
+    /// <summary>Reads a protected object, if the policy lets <paramref name="caller"/> read it.</summary>
+    public byte[]? ReadObject(TreCaller caller, string name)
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            TrePolicy.CheckRead(caller, name);
+            return _objects.TryGetValue(name, out var v) ? (byte[])v.Clone() : null;
+        }
+    }
+
+    /// <summary>Writes a protected object (sealed, version bumped in replay-protected memory).</summary>
+    public void WriteObject(TreCaller caller, string name, ReadOnlySpan<byte> value)
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            TrePolicy.CheckWrite(caller, name);
+            _objects[name] = value.ToArray();
+            CommitLocked();
+        }
+    }
+
+    private void EnsureUnlocked()
+    {
+        if (_state.Lockdown is { } reason)
+            throw new TreLockedException(reason);
+    }
+
+    private void EnterLockdown(LockdownReason reason, string detail)
+    {
+        _state = _state with { Lockdown = reason, LockdownAtMs = _time.GetUtcNow().ToUnixTimeMilliseconds() };
+        _objects = new(StringComparer.Ordinal);
+        Event("lockdown", $"{reason}: {detail}");
+        if (_rpmbWritable)
+            _rpmb.Write(_state);
+    }
+
+    /// <summary>Seals the objects as the next version, then records that version in replay-protected memory.</summary>
+    private void CommitLocked()
+    {
+        var next = _version + 1;
+        AtomicFile.Write(_sealedPath, SealedStore.Seal(_sealKey, TreId, next, _objects));
+        _version = next;
+        _state = _state with { StoreVersion = next, ClockLastMs = Math.Max(_state.ClockLastMs, _clockShownMs) };
+        _rpmb.Write(_state);
+    }
+
+    private void Event(string kind, string detail) => _events.Add(new TreEvent(_time.GetUtcNow(), kind, detail));
+}
