@@ -39,7 +39,7 @@ public enum TamperKind
 /// directory (device.json, firmware/, tre/); its fuse and replay-protected memory live in the fuse
 /// directory outside it. Cheap to open: thousands run in one process.
 /// </summary>
-public sealed class M2meDevice
+public sealed partial class M2meDevice
 {
     public const string FuseEnvironmentVariable = global::M2MSec.Device.Tre.Hardware.DeviceFuse.EnvironmentVariable;
     private const string InfoFile = "device.json";

@@ -284,3 +284,23 @@ public sealed class TrustedEnvironmentTests : IDisposable
             again.ReleaseNafKey(TreCaller.Gba, "001010000000123", "001010000000123@ims.example.org", nafId));
     }
 }
+
+public sealed class M2meNasConfigurationTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("m2msec-nas-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, true);
+
+    [Fact]
+    public void NasConfiguration_IsSealedInTheTre_SurvivesRestart_AndOnlyDmMayChangeIt()
+    {
+        var device = M2meDevice.Create(Path.Combine(_root, "d"), Path.Combine(_root, "f"), "001990000000003", M2meKind.Uicc);
+        var config = M2MSec.Nas.NasConfiguration.Empty.With(M2MSec.Nas.NasParameters.MinimumPeriodicSearchTimer, 30).With(M2MSec.Nas.NasParameters.AttachWithImsi, true);
+        device.WriteNasConfiguration(TreCaller.DeviceManagement, config);
+        Assert.Throws<TreAccessDeniedException>(() => device.WriteNasConfiguration(TreCaller.Provisioning, config));
+        var again = M2meDevice.Open(device.DataDirectory, Path.Combine(_root, "f"));
+        Assert.Equal(config, again.ReadNasConfiguration(TreCaller.Network));
+        var sealedBytes = File.ReadAllBytes(Path.Combine(device.DataDirectory, "tre", TrustedEnvironment.SealedFileName));
+        Assert.True(sealedBytes.AsSpan().IndexOf(M2MSec.Nas.EfNasConfigCodec.Encode(config)) < 0, "the configuration is sealed, not in clear");
+    }
+}
