@@ -1,25 +1,39 @@
+using M2MSec.Aka;
+using M2MSec.Device.M2me;
 using M2MSec.Device.Uicc;
 
 namespace M2MSec.Cli.Demo;
 
 /// <summary>One simulated device of the demo fleet and what happened to it.</summary>
-internal sealed class DemoDevice(int index, SimulatedUsim usim, byte[] k, byte[] opc)
+internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k, byte[] opc, UsimSqnState? usimState)
 {
     public int Index { get; } = index;
 
-    public string Imsi => Usim.Imsi;
+    public string Imsi { get; } = imsi;
 
-    public SimulatedUsim Usim { get; } = usim;
+    /// <summary>UICC-based (TR 33.868: USIM on a UICC) or TRE-based (TR 33.812: subscription in the TRE).</summary>
+    public M2meKind Kind { get; } = kind;
 
-    /// <summary>The subscription secrets, for provisioning the HSS; never printed.</summary>
+    /// <summary>The subscription secrets, for provisioning the HSS and the card/TRE; never printed.</summary>
     public byte[] K { get; } = k;
 
     public byte[] Opc { get; } = opc;
 
+    /// <summary>The UICC's USIM, for UICC-based devices.</summary>
+    public SimulatedUsim? Usim { get; } = kind == M2meKind.Uicc ? new SimulatedUsim(imsi, k, opc, usimState) : null;
+
+    /// <summary>The ME + TRE, once manufactured.</summary>
+    public M2meDevice? M2me { get; set; }
+
     /// <summary>Set for devices whose USIM is ahead of the HSS, so their first AKA must resynchronise.</summary>
-    public bool ForceResync { get; init; }
+    public bool ForceResync => usimState is not null;
 
     public string? FailedStage { get; set; }
 
     public string? FailureReason { get; set; }
+
+    /// <summary>AUTHENTICATE on the device's subscription: in the USIM, or inside the TRE.</summary>
+    public UsimAuthenticationResult Authenticate(byte[] rand, byte[] autn) => Kind == M2meKind.Uicc
+        ? Usim!.Authenticate(rand, autn)
+        : M2me!.Tre.RunAka(Device.Tre.TreCaller.Network, Imsi, rand, autn);
 }

@@ -19,6 +19,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>The fleet's emulated fuses and replay-protected memory, beside (never inside) the data directory.</summary>
+    public string FuseDirectory => Path.TrimEndingDirectorySeparator(DataDirectory) + ".fuse";
+
     public IReadOnlyList<NetworkFunctionHost> Hosts => _hosts;
 
     public HssClient Hss { get; }

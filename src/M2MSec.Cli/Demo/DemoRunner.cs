@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using M2MSec.Aka;
 using M2MSec.Cli.Demo.Stages;
-using M2MSec.Device.Uicc;
+using M2MSec.Device.M2me;
 using Spectre.Console;
 
 namespace M2MSec.Cli.Demo;
@@ -18,7 +18,9 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
     /// <summary>Every tenth device starts with a USIM ahead of the HSS, forcing a resynchronisation.</summary>
     public const int ForcedResyncEvery = 10;
 
-    private readonly IDemoStage[] _stages = [new HssProvisioningStage(), new AkaStage()];
+    private readonly IDemoStage[] _stages = [new ManufactureStage(), new HssProvisioningStage(), new AkaStage()];
+
+    private DemoDevice[] _devices = [];
 
     public DemoReport Report { get; } = new();
 
@@ -33,7 +35,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
         foreach (var h in env.Hosts)
             console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription)}[/]");
 
-        var devices = Manufacture(options.Devices);
+        var devices = _devices = Manufacture(options.Devices);
         if (console.Profile.Capabilities.Interactive)
         {
             await console.Progress()
@@ -95,6 +97,10 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
                 Report.DeviceCompleted();
             });
 
+    /// <summary>
+    /// The fleet: even devices are TRE-based M2MEs (TR 33.812), odd ones UICC-based MTC devices
+    /// (TR 33.868); every tenth device's USIM is ahead of the HSS.
+    /// </summary>
     private static DemoDevice[] Manufacture(int count)
     {
         // Each run takes its own block of MSINs, so a reused --data directory keeps earlier fleets.
@@ -103,9 +109,9 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
         for (var i = 0; i < count; i++)
         {
             var imsi = $"00101{msinBase + i:D10}";
-            var forced = i % ForcedResyncEvery == ForcedResyncEvery - 1;
+            var kind = i % 2 == 0 ? M2meKind.Tre : M2meKind.Uicc;
             UsimSqnState? ahead = null;
-            if (forced)
+            if (i % ForcedResyncEvery == ForcedResyncEvery - 1)
             {
                 // A USIM that has accepted SEQ 2^20 elsewhere: the HSS (SEQ_HE = 0) is further behind than
                 // the age limit L allows (TS 33.102 Annex C.2.2), so the first AKA ends in AUTS.
@@ -113,8 +119,8 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
                 seqMs[3] = 1 << 20;
                 ahead = new UsimSqnState(SqnScheme.Default, seqMs);
             }
-            var usim = SimulatedUsim.Manufacture(imsi, out var k, out var opc, ahead);
-            devices[i] = new DemoDevice(i, usim, k, opc) { ForceResync = forced };
+            devices[i] = new DemoDevice(i, imsi, kind,
+                System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), ahead);
         }
         return devices;
     }
@@ -127,8 +133,9 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
         console.Write(stages);
 
         var summary = new Table().Title("Summary").AddColumns("Devices", "Completed", "Resyncs", "Failed", "Wall time");
+        var tre = _devices.Count(d => d.Kind == M2meKind.Tre);
         summary.AddRow(
-            devices.ToString(),
+            $"{devices} ({tre} TRE, {devices - tre} UICC)",
             $"[green]{Report.Completed}[/]",
             Report.EventCount(AkaStage.ResyncEvent).ToString(),
             Report.Failed == 0 ? "0" : $"[red]{Report.Failed}[/]",

@@ -7,7 +7,7 @@ namespace M2MSec.Device.Tre;
 /// Encryption to the TRE's PK_D (TR 33.812 MCIM object: PK_D(PIK ‖ PCK)), ECIES over P-256:
 /// ephemeral ECDH, HKDF-SHA256 (salt = the ephemeral public point, info = "M2MSec PK_D ECIES v1"),
 /// AES-256-GCM. Output: ephemeral point (65, uncompressed) ‖ nonce (12) ‖ ciphertext ‖ tag (16).
-/// docs/decisions/007-pk-d.md.
+/// docs/decisions/007-tre-emulation.md.
 /// </summary>
 public static class PkDCipher
 {

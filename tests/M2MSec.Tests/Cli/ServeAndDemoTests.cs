@@ -9,7 +9,7 @@ namespace M2MSec.Tests.Cli;
 public sealed class ServeAndDemoTests
 {
     [Fact]
-    public async Task Demo_50Devices_AllComplete_FiveForcedResyncs_SummaryTable()
+    public async Task Demo_50Devices_MixedFleet_AllComplete_FiveForcedResyncs_SummaryTable()
     {
         var dir = Path.Combine(Path.GetTempPath(), "m2msec-demo-test-" + Guid.NewGuid().ToString("N"));
         try
@@ -17,14 +17,17 @@ public sealed class ServeAndDemoTests
             var (code, stdout, stderr) = await CliRunner.RunAsync("demo", "--devices", "50", "--data", dir);
             Assert.True(code == 0, stdout + stderr);
             Assert.Contains("Summary", stdout);
-            var row = stdout.Split('\n').First(l => l.StartsWith("│ 50 ", StringComparison.Ordinal));
+            var row = stdout.Split('\n').First(l => l.StartsWith("│ 50 (", StringComparison.Ordinal));
             var cells = row.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(["50", "50", "5", "0"], cells[..4]);
+            Assert.Equal(["50 (25 TRE, 25 UICC)", "50", "5", "0"], cells[..4]);
+            Assert.Equal(50, Directory.GetDirectories(Path.Combine(dir, "devices")).Length);
         }
         finally
         {
             if (Directory.Exists(dir))
                 Directory.Delete(dir, true);
+            if (Directory.Exists(dir + ".fuse"))
+                Directory.Delete(dir + ".fuse", true);
             File.Delete(dir + ".kek.json");
         }
     }

@@ -6,7 +6,8 @@ namespace M2MSec.Cli.Demo.Stages;
 
 /// <summary>
 /// UMTS AKA for each device (TS 33.102 §6.3), the demo playing the serving network: fetch a
-/// vector from the HSS over HTTP, challenge the USIM with RAND and AUTN, compare RES with XRES
+/// vector from the HSS over HTTP, challenge the USIM (UICC devices) or the TRE (TRE devices)
+/// with RAND and AUTN, compare RES with XRES
 /// in fixed time; on a synchronisation failure hand AUTS to the HSS and retry once.
 /// </summary>
 internal sealed class AkaStage : IDemoStage
@@ -19,7 +20,7 @@ internal sealed class AkaStage : IDemoStage
     {
         var answer = await environment.Hss.GetVectorsAsync(device.Imsi, ct: cancellationToken);
         var vector = answer.Vectors[0];
-        var result = device.Usim.Authenticate(Convert.FromHexString(vector.Rand), Convert.FromHexString(vector.Autn));
+        var result = device.Authenticate(Convert.FromHexString(vector.Rand), Convert.FromHexString(vector.Autn));
         if (result.Status == UsimAuthenticationStatus.SynchronisationFailure)
         {
             report.Event(ResyncEvent);
@@ -28,7 +29,7 @@ internal sealed class AkaStage : IDemoStage
             if (!answer.Resynchronised)
                 return Fail(device, "the HSS did not resynchronise from AUTS");
             vector = answer.Vectors[0];
-            result = device.Usim.Authenticate(Convert.FromHexString(vector.Rand), Convert.FromHexString(vector.Autn));
+            result = device.Authenticate(Convert.FromHexString(vector.Rand), Convert.FromHexString(vector.Autn));
         }
         if (!result.IsSuccess)
             return Fail(device, $"USIM answered {result.Status}");
