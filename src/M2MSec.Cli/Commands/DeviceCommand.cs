@@ -20,12 +20,7 @@ internal static class DeviceCommand
 
         var pcid = CliArgs.Text("--pcid", "Provisional Connectivity ID (IMSI format, 6–15 digits)", "6 to 15 decimal digits");
         var treId = CliArgs.Text("--tre-id", "TRE identity (default: a random TRE-… id)", "a text");
-        var kind = new Option<M2meKind>("--kind") { Description = "uicc (TR 33.868, USIM on a UICC) or tre (TR 33.812, MCIM in the TRE); default tre", DefaultValueFactory = _ => M2meKind.Tre };
-        kind.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 1 && !Enum.TryParse<M2meKind>(r.Tokens[0].Value, ignoreCase: true, out _))
-                r.AddError($"--kind: expected uicc or tre, got '{r.Tokens[0].Value}'");
-        });
+        var kind = CliArgs.Choice<M2meKind>("--kind", "uicc: TR 33.868, USIM on a UICC; tre: TR 33.812, MCIM in the TRE; default tre", M2meKind.Tre);
         var create = new Command("create", "Manufacture a device: identities, TRE keys, firmware measurements") { data, fuse, pcid, treId, kind, json };
         CliArgs.Required(create, data, pcid);
         create.Validators.Add(r =>
@@ -48,12 +43,7 @@ internal static class DeviceCommand
             return ExitCodes.Success;
         }));
 
-        var what = new Option<TamperKind>("--what") { Description = "store (flip a bit of the sealed store), rollback (put an older copy back), firmware (change an image)" };
-        what.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 1 && !Enum.TryParse<TamperKind>(r.Tokens[0].Value, ignoreCase: true, out _))
-                r.AddError($"--what: expected store, rollback or firmware, got '{r.Tokens[0].Value}'");
-        });
+        var what = CliArgs.Choice<TamperKind>("--what", "store: flip a bit of the sealed store; rollback: put an older copy back; firmware: change an image");
         var tamper = new Command("tamper", "Tamper with a device, for demonstrations and tests") { data, fuse, what };
         CliArgs.Required(tamper, data, what);
         tamper.SetAction(r => Run(r, fuse, fuseDir =>

@@ -49,6 +49,22 @@ internal static class CliArgs
 
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
 
+    /// <summary>One of an enum's values, lower-case on the command line.</summary>
+    public static Option<T> Choice<T>(string name, string description, T? defaultValue = null)
+        where T : struct, Enum
+    {
+        var names = string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
+        var option = new Option<T>(name) { Description = $"{description} ({names})" };
+        if (defaultValue is { } d)
+            option.DefaultValueFactory = _ => d;
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 1 && !Enum.TryParse<T>(r.Tokens[0].Value, ignoreCase: true, out _))
+                r.AddError($"{name}: expected {names}, got '{r.Tokens[0].Value}'");
+        });
+        return Expect(option, names);
+    }
+
     /// <summary>
     /// Makes the options required, with our one-line message ("--k: required, expected …")
     /// instead of the library's.

@@ -42,7 +42,7 @@ public sealed class DeviceCliTests : IDisposable
     public async Task Create_Errors_Exit2_NamingTheArgument()
     {
         Assert.StartsWith("--pcid: expected 6 to 15 decimal digits", (await CliRunner.RunAsync("device", "create", "--data", Data, "--pcid", "12ab", "--fuse-dir", Fuse)).Stderr);
-        Assert.StartsWith("--kind: expected uicc or tre", (await CliRunner.RunAsync("device", "create", "--data", Data, "--pcid", "001990000000009", "--kind", "esim", "--fuse-dir", Fuse)).Stderr);
+        Assert.StartsWith("--kind: expected uicc, tre", (await CliRunner.RunAsync("device", "create", "--data", Data, "--pcid", "001990000000009", "--kind", "esim", "--fuse-dir", Fuse)).Stderr);
         var inside = await CliRunner.RunAsync("device", "create", "--data", Data, "--pcid", "001990000000009", "--fuse-dir", Path.Combine(Data, "fuse"));
         Assert.Equal(2, inside.ExitCode);
         Assert.Contains("apart from the device directory", inside.Stderr);
@@ -50,7 +50,7 @@ public sealed class DeviceCliTests : IDisposable
         var twice = await CliRunner.RunAsync("device", "create", "--data", Data, "--pcid", "001990000000009", "--fuse-dir", Fuse);
         Assert.Equal(2, twice.ExitCode);
         Assert.Contains("already holds a device", twice.Stderr);
-        Assert.StartsWith("--what: expected store, rollback or firmware", (await CliRunner.RunAsync("device", "tamper", "--data", Data, "--fuse-dir", Fuse, "--what", "battery")).Stderr);
+        Assert.StartsWith("--what: expected store, rollback, firmware", (await CliRunner.RunAsync("device", "tamper", "--data", Data, "--fuse-dir", Fuse, "--what", "battery")).Stderr);
         Assert.Contains("holds no device", (await CliRunner.RunAsync("device", "show", "--data", Path.Combine(_root, "nothing"), "--fuse-dir", Fuse)).Stderr);
     }
 }
