@@ -103,7 +103,12 @@ public static class CommandPacketCodec
         var padding = body[5];
         var dataLength = body.Length - 6 - checksumLength - padding;
         if (dataLength < 0 || (!spi.Ciphering && padding != 0))
-            return new(spi.Ciphering ? PorStatus.CipheringError : PorStatus.UnidentifiedSecurityError, null, $"PCNTR {padding} does not fit the packet");
+        {
+            // Deciphered garbage (a wrong key) and a forged PCNTR look alike: with a checksum asked
+            // for, the packet's integrity is what failed; without one, the deciphering.
+            var status = checksum is not null ? PorStatus.IntegrityCheckFailed : spi.Ciphering ? PorStatus.CipheringError : PorStatus.UnidentifiedSecurityError;
+            return new(status, null, $"PCNTR {padding} does not fit the packet");
+        }
 
         if (checksum is { } algorithm)
         {
