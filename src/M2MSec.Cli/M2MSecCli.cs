@@ -14,6 +14,7 @@ public static class M2MSecCli
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(AkaCommand.Create());
         root.Subcommands.Add(KdfCommand.Create());
+        root.Subcommands.Add(OtaCommand.Create());
         root.Subcommands.Add(DeviceCommand.Create());
         root.Subcommands.Add(KekCommand.Create());
         root.Subcommands.Add(KekCommand.CreateStore());

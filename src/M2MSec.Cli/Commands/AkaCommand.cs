@@ -40,8 +40,8 @@ internal static class AkaCommand
 
     private static byte[] Opc(ParseResult r, KeyOptions o)
     {
-        if (r.GetResult(o.Opc) is not null)
-            return r.GetRequiredValue(o.Opc);
+        if (CliArgs.Optional(r, o.Opc) is { } opc)
+            return opc;
         var derived = new byte[16];
         Milenage.Default.ComputeOpc(r.GetRequiredValue(o.K), r.GetRequiredValue(o.Op), derived);
         return derived;

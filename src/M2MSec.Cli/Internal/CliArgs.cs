@@ -49,6 +49,10 @@ internal static class CliArgs
 
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
 
+    /// <summary>The value of an optional octet-string option, or null when it was not given.</summary>
+    public static byte[]? Optional(ParseResult result, Option<byte[]> option) =>
+        result.GetResult(option) is null ? null : result.GetValue(option);
+
     /// <summary>One of an enum's values, lower-case on the command line.</summary>
     public static Option<T> Choice<T>(string name, string description, T? defaultValue = null)
         where T : struct, Enum

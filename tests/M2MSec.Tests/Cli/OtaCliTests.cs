@@ -1,0 +1,96 @@
+using System.Text.Json;
+using M2MSec.Tests.Support;
+
+namespace M2MSec.Tests.Cli;
+
+/// <summary>`m2msec ota …`: exact, deterministic output users debug real cards with.</summary>
+public sealed class OtaCliTests
+{
+    private const string KicKey = "200102030405060708090a0b0c0d0e0f";
+    private const string KidKey = "201102030405060708090a0b0c0d0e0f";
+    private static readonly string[] Keys = ["--kic", "22", "--kid", "22", "--kic-key", KicKey, "--kid-key", KidKey];
+
+    [Fact]
+    public async Task Wrap_PrintsThePacketOfTheIndependentVector_AndJsonHasTheContractFields()
+    {
+        string[] args = ["ota", "wrap", "--spi", "0619", .. Keys, "--tar", "b00011", "--cntr", "0000000000", "--data", "00a40004023f00"];
+        var plain = await CliRunner.RunAsync(args);
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Equal("00281506192222b00011e87cceebb2d93083011ce294f93fc4d8de80da1abae8c37ca3e72ec4432e5058", plain.Stdout.Trim());
+
+        var json = await CliRunner.RunAsync([.. args, "--json", "--originator", "12345678", "--timestamp", "22705200000000"]);
+        var root = JsonDocument.Parse(json.Stdout).RootElement;
+        Assert.Equal(["packet", "sms_ud", "tpdus"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("027000" + plain.Stdout.Trim(), root.GetProperty("sms_ud").GetString());
+        var tpdu = root.GetProperty("tpdus").EnumerateArray().Single().GetString()!;
+        Assert.StartsWith("44088121436587" + "7ff6" + "22705200000000", tpdu);
+        // Deterministic: the same arguments print the same bytes.
+        Assert.Equal(json.Stdout, (await CliRunner.RunAsync([.. args, "--json", "--originator", "12345678", "--timestamp", "22705200000000"])).Stdout);
+    }
+
+    [Fact]
+    public async Task Wrap_LongData_GivesConcatenatedTpdus()
+    {
+        var data = string.Concat(Enumerable.Repeat("00d6000010", 60));
+        var json = await CliRunner.RunAsync(["ota", "wrap", "--spi", "1621", .. Keys, "--tar", "b00011", "--cntr", "0000000007", "--data", data, "--concat-ref", "9", "--json"]);
+        Assert.Equal(0, json.ExitCode);
+        Assert.Equal(3, JsonDocument.Parse(json.Stdout).RootElement.GetProperty("tpdus").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task UnwrapPor_OfTheIndependentVector_PrintsStatusCntrData()
+    {
+        const string ud = "027100002412b00011ebc6b497e2cad7aedf36ace0e3a29b38853f0fe9ccde81913be5702b73abce1f";
+        var r = await CliRunner.RunAsync(["ota", "unwrap-por", "--spi", "0619", .. Keys, "--ud", ud, "--expect-tar", "b00011", "--json"]);
+        Assert.Equal(0, r.ExitCode);
+        var root = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.Equal("00", root.GetProperty("status").GetString());
+        Assert.Equal("0000000000", root.GetProperty("cntr").GetString());
+        Assert.Equal("016132", root.GetProperty("data").GetString());
+
+        var tar = await CliRunner.RunAsync(["ota", "unwrap-por", "--spi", "0619", .. Keys, "--ud", ud, "--expect-tar", "b00012"]);
+        Assert.Equal((1, "tar mismatch"), (tar.ExitCode, tar.Stderr.Trim()));
+        var cc = await CliRunner.RunAsync(["ota", "unwrap-por", "--spi", "0619", .. Keys, "--ud", ud[..^2] + "00"]);
+        Assert.Equal((1, "cc mismatch"), (cc.ExitCode, cc.Stderr.Trim()));
+    }
+
+    [Fact]
+    public async Task WrapPor_ThenUnwrapPor_ReportsTheStatusEvenIfNotOk_Exit0()
+    {
+        var por = await CliRunner.RunAsync(["ota", "wrap-por", "--spi", "1621", .. Keys, "--tar", "b00011", "--cntr", "0000000009", "--status", "02"]);
+        Assert.Equal(0, por.ExitCode);
+        var back = await CliRunner.RunAsync(["ota", "unwrap-por", "--spi", "1621", .. Keys, "--ud", por.Stdout.Trim(), "--expect-cntr", "0000000009", "--json"]);
+        Assert.Equal(0, back.ExitCode);
+        Assert.Equal("02", JsonDocument.Parse(back.Stdout).RootElement.GetProperty("status").GetString());
+        Assert.Equal("CounterLow", JsonDocument.Parse(back.Stdout).RootElement.GetProperty("status_name").GetString());
+    }
+
+    [Fact]
+    public async Task UnwrapCommand_OpensWhatWrapBuilt_AndRefusesATamperedOne()
+    {
+        var wrapped = (await CliRunner.RunAsync(["ota", "wrap", "--spi", "1621", .. Keys, "--tar", "b00011", "--cntr", "0000000005", "--data", "80e60c00"])).Stdout.Trim();
+        var opened = await CliRunner.RunAsync(["ota", "unwrap-command", "--kic-key", KicKey, "--kid-key", KidKey, "--packet", wrapped, "--json"]);
+        Assert.Equal(0, opened.ExitCode);
+        var root = JsonDocument.Parse(opened.Stdout).RootElement;
+        Assert.Equal(("1621", "0000000005", "80e60c00"), (root.GetProperty("spi").GetString(), root.GetProperty("cntr").GetString(), root.GetProperty("data").GetString()));
+
+        var tampered = wrapped[..^2] + (wrapped[^2..] == "00" ? "01" : "00");
+        var refused = await CliRunner.RunAsync(["ota", "unwrap-command", "--kic-key", KicKey, "--kid-key", KidKey, "--packet", tampered]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("PoR status 01", refused.Stderr);
+        var malformed = await CliRunner.RunAsync(["ota", "unwrap-command", "--packet", "0010ff"]);
+        Assert.Equal(1, malformed.ExitCode);
+        Assert.Contains("CPL", malformed.Stderr);
+    }
+
+    [Fact]
+    public async Task BadArguments_Exit2()
+    {
+        var shortKey = await CliRunner.RunAsync(["ota", "wrap", "--spi", "0619", "--kic", "22", "--kid", "22", "--kic-key", "0011", "--kid-key", KidKey, "--tar", "b00011", "--cntr", "0000000000", "--data", "00"]);
+        Assert.Equal(2, shortKey.ExitCode);
+        Assert.StartsWith("--kic-key: expected 16 to 64 hex digits, got 4", shortKey.Stderr);
+        var desKeyForAes = await CliRunner.RunAsync(["ota", "wrap", "--spi", "0619", "--kic", "22", "--kid", "22", "--kic-key", "0011223344556677", "--kid-key", KidKey, "--tar", "b00011", "--cntr", "0000000000", "--data", "00"]);
+        Assert.Equal(2, desKeyForAes.ExitCode);
+        Assert.Equal(2, (await CliRunner.RunAsync(["ota", "wrap", "--spi", "06", .. Keys, "--tar", "b00011", "--cntr", "00", "--data", "00"])).ExitCode);
+    }
+}
