@@ -1,0 +1,159 @@
+using System.Security.Cryptography;
+using M2MSec.Device.Uicc;
+using M2MSec.Nas;
+using M2MSec.Ota.RemoteApdu;
+using M2MSec.Ota.Scp80;
+
+namespace M2MSec.Tests.Ota;
+
+/// <summary>The card side: RFM by TAR, minimum security level, the SPI's counter rules and PoR statuses.</summary>
+public sealed class UiccOtaCardTests
+{
+    private static readonly byte[] Tar = [0xB0, 0x00, 0x01];
+    private static readonly byte Kic = KeyIdentifier.Encode(CipherAlgorithm.AesCbc, 1);
+    private static readonly byte Kid = KeyIdentifier.Encode(ChecksumAlgorithm.AesCmac, 1);
+    private readonly Scp80Keys _keys = new(RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+    private readonly UiccOtaCard _card;
+
+    public UiccOtaCardTests()
+    {
+        _card = new UiccOtaCard(UiccProfile.Create("8988211000000000301", "001010000000301"));
+        _card.AddKeySet(Tar, new CardKeySet(1, _keys.KicKey, _keys.KidKey));
+    }
+
+    private static Spi SpiFor(CounterMode counter, PorMode por = PorMode.Required, IntegrityMode integrity = IntegrityMode.CryptographicChecksum) =>
+        new(integrity, true, counter, por, IntegrityMode.CryptographicChecksum, true, false);
+
+    private byte[] Packet(Spi spi, ulong counter, byte[] script, byte[]? tar = null) =>
+        CommandPacketCodec.Encode(new CommandPacket(spi, Kic, Kid, tar ?? Tar, counter, script), _keys);
+
+    private ResponsePacket OpenPor(CardOtaOutcome outcome, Spi spi, ulong counter)
+    {
+        Assert.NotNull(outcome.Por);
+        var r = ResponsePacketCodec.Open(outcome.Por, spi, Kic, Kid, _keys, ResponsePacketCodec.SmsPorHeader, Tar, counter);
+        Assert.True(r.IsOk, r.Failure);
+        return r.Packet!;
+    }
+
+    private static byte[] NasScript(NasConfiguration config, RemoteApduFormat format)
+    {
+        var ef = EfNasConfigCodec.EncodeFile(config, UiccProfile.NasConfigSize);
+        CommandApdu[] script =
+        [
+            new(0x00, 0xA4, 0x04, 0x0C, UiccProfile.UsimAid, null),
+            new(0x00, 0xA4, 0x00, 0x0C, [0x6F, 0xE8], null),
+            new(0x00, 0xD6, 0x00, 0x00, ef, null),
+            new(0x00, 0xB0, 0x00, 0x00, [], UiccProfile.NasConfigSize),
+        ];
+        return format == RemoteApduFormat.Compact ? RemoteCommandScript.EncodeCompact(script) : RemoteCommandScript.EncodeExpanded(script);
+    }
+
+    [Theory]
+    [InlineData(RemoteApduFormat.Compact)]
+    [InlineData(RemoteApduFormat.Expanded)]
+    public void NasConfiguration_ReachesEfNasConfig_AndThePorCarriesTheReadBack(RemoteApduFormat format)
+    {
+        var config = NasConfiguration.Empty.With(NasParameters.MinimumPeriodicSearchTimer, 45).With(NasParameters.AttachWithImsi, true);
+        var spi = SpiFor(CounterMode.MustBeHigher);
+        var outcome = _card.Process(Packet(spi, 1, NasScript(config, format)));
+        Assert.Equal(PorStatus.PorOk, outcome.Status);
+        Assert.Equal(4, outcome.CommandsExecuted);
+        var por = OpenPor(outcome, spi, 1);
+        var ef = (TransparentEf)_card.Files.Find(UiccProfile.AdfUsimFid, UiccProfile.EfNasConfig)!;
+        Assert.Equal(config, EfNasConfigCodec.Decode(ef.Content));
+        if (format == RemoteApduFormat.Compact)
+        {
+            Assert.Equal(4, por.AdditionalData[0]);
+            Assert.Equal(ef.Content, por.AdditionalData[1..^2]);
+            Assert.Equal([0x90, 0x00], por.AdditionalData[^2..]);
+        }
+        else
+        {
+            Assert.Equal(0xAB, por.AdditionalData[0]);
+            Assert.Contains(por.AdditionalData.Skip(2).Take(3), b => b == 4);
+        }
+        Assert.Equal(1UL, _card.KeySet(Tar, 1)!.Counter);
+    }
+
+    [Fact]
+    public void Replay_IsRefusedWithCounterLow_AndNotExecuted()
+    {
+        var spi = SpiFor(CounterMode.MustBeHigher);
+        var select = RemoteCommandScript.EncodeCompact([new(0x00, 0xA4, 0x00, 0x0C, [0x2F, 0xE2], null)]);
+        var packet = Packet(spi, 5, select);
+        Assert.Equal(PorStatus.PorOk, _card.Process(packet).Status);
+        var replay = _card.Process(packet);
+        Assert.Equal(PorStatus.CounterLow, replay.Status);
+        Assert.Equal(0, replay.CommandsExecuted);
+        Assert.Equal(PorStatus.CounterLow, OpenPor(replay, spi, 5).Status);
+        Assert.Equal(5UL, _card.KeySet(Tar, 1)!.Counter);
+    }
+
+    [Fact]
+    public void ExactlyOneHigher_RefusesAGapWithCounterHigh()
+    {
+        var spi = SpiFor(CounterMode.MustBeOneHigher);
+        var script = RemoteCommandScript.EncodeCompact([new(0x00, 0xA4, 0x00, 0x0C, [0x2F, 0xE2], null)]);
+        Assert.Equal(PorStatus.PorOk, _card.Process(Packet(spi, 1, script)).Status);
+        Assert.Equal(PorStatus.CounterHigh, _card.Process(Packet(spi, 3, script)).Status);
+        Assert.Equal(PorStatus.PorOk, _card.Process(Packet(spi, 2, script)).Status);
+        Assert.Equal(PorStatus.CounterLow, _card.Process(Packet(spi, 2, script)).Status);
+    }
+
+    [Fact]
+    public void CounterAtItsMaximum_IsBlocked()
+    {
+        _card.KeySet(Tar, 1)!.Counter = CommandPacket.MaxCounter;
+        Assert.Equal(PorStatus.CounterBlocked, _card.Process(Packet(SpiFor(CounterMode.MustBeHigher), 5, [])).Status);
+    }
+
+    [Fact]
+    public void TamperedPacket_IsIntegrityFailure_UnknownTar_AndLowSecurity_AreRefused()
+    {
+        var spi = SpiFor(CounterMode.MustBeHigher);
+        var packet = Packet(spi, 9, RemoteCommandScript.EncodeCompact([new(0x00, 0xA4, 0x00, 0x0C, [0x2F, 0xE2], null)]));
+        packet[^1] ^= 0x80;
+        var tampered = _card.Process(packet);
+        Assert.Equal(PorStatus.IntegrityCheckFailed, tampered.Status);
+        Assert.Equal(0UL, _card.KeySet(Tar, 1)!.Counter);
+
+        var unknown = _card.Process(Packet(spi, 1, [], [0xB0, 0xFF, 0xFF]));
+        Assert.Equal(PorStatus.TarUnknown, unknown.Status);
+        var clear = ResponsePacketCodec.Open(unknown.Por, spi with { PorIntegrity = IntegrityMode.None, PorCiphered = false }, Kic, Kid, _keys);
+        Assert.Equal(PorStatus.TarUnknown, clear.Packet!.Status);
+
+        var weak = new Spi(IntegrityMode.None, false, CounterMode.NoCounter, PorMode.Required, IntegrityMode.None, false, false);
+        Assert.Equal(PorStatus.InsufficientSecurityLevel, _card.Process(CommandPacketCodec.Encode(new CommandPacket(weak, Kic, Kid, Tar, 0, [0x00, 0xA4, 0x00, 0x0C, 0x02, 0x2F, 0xE2]), _keys)).Status);
+    }
+
+    [Fact]
+    public void PorOnErrorOnly_IsSilentOnSuccess()
+    {
+        var spi = SpiFor(CounterMode.MustBeHigher, PorMode.OnErrorOnly);
+        Assert.Null(_card.Process(Packet(spi, 1, RemoteCommandScript.EncodeCompact([new(0x00, 0xA4, 0x00, 0x0C, [0x2F, 0xE2], null)]))).Por);
+        Assert.NotNull(_card.Process(Packet(spi, 1, [])).Por);
+    }
+
+    [Fact]
+    public void Script_StopsAtTheFirstError_AndReportsIt()
+    {
+        var spi = SpiFor(CounterMode.MustBeHigher);
+        var script = RemoteCommandScript.EncodeCompact(
+        [
+            new(0x00, 0xA4, 0x00, 0x0C, [0x6F, 0x99], null),
+            new(0x00, 0xD6, 0x00, 0x00, [1, 2, 3], null),
+        ]);
+        var outcome = _card.Process(Packet(spi, 1, script));
+        Assert.Equal(1, outcome.CommandsExecuted);
+        var por = OpenPor(outcome, spi, 1);
+        Assert.Equal([0x01, 0x6A, 0x82], por.AdditionalData);
+    }
+
+    [Theory]
+    [InlineData("00a4")]
+    [InlineData("00d6000005010203")]
+    [InlineData("aa05220300a4")]
+    [InlineData("ae0522020000")]
+    public void MalformedScripts_AreFormatErrors(string hex) =>
+        Assert.Throws<FormatException>(() => RemoteCommandScript.Decode(Convert.FromHexString(hex), out _));
+}
