@@ -157,3 +157,42 @@ public sealed class UiccOtaCardTests
     public void MalformedScripts_AreFormatErrors(string hex) =>
         Assert.Throws<FormatException>(() => RemoteCommandScript.Decode(Convert.FromHexString(hex), out _));
 }
+
+public sealed class SimulatedUiccTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("m2msec-uicc-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, true);
+
+    [Fact]
+    public void CountersAndFiles_SurviveReload_SoAReplayAfterRestartIsStillRefused_AndTheImageIsSealed()
+    {
+        var device = M2MSec.Device.M2me.M2meDevice.Create(Path.Combine(_root, "d"), Path.Combine(_root, "f"), "001990000000401", M2MSec.Device.M2me.M2meKind.Uicc, "TRE-UICC-1");
+        var uicc = SimulatedUicc.Issue(device.DataDirectory, Path.Combine(_root, "f"), "TRE-UICC-1", "8988211000000000401", "001010000000401");
+        var keys = new Scp80Keys(RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        byte[] tar = [0xB0, 0x00, 0x01];
+        uicc.AddKeySet(tar, 1, keys.KicKey, keys.KidKey);
+        var spi = new Spi(IntegrityMode.CryptographicChecksum, true, CounterMode.MustBeHigher, PorMode.Required, IntegrityMode.CryptographicChecksum, true, false);
+        var script = RemoteCommandScript.EncodeCompact(
+        [
+            new(0x00, 0xA4, 0x04, 0x0C, UiccProfile.UsimAid, null),
+            new(0x00, 0xA4, 0x00, 0x0C, [0x6F, 0xE8], null),
+            new(0x00, 0xD6, 0x00, 0x00, [0x82, 0x01, 0x01], null),
+        ]);
+        var packet = CommandPacketCodec.Encode(new CommandPacket(spi, 0x12, 0x12, tar, 7, script), keys);
+        Assert.Equal(PorStatus.PorOk, uicc.Card.Process(packet).Status);
+
+        var reloaded = SimulatedUicc.Load(device.DataDirectory, Path.Combine(_root, "f"), "TRE-UICC-1");
+        Assert.Equal(7UL, reloaded.Card.KeySet(tar, 1)!.Counter);
+        Assert.Equal(PorStatus.CounterLow, reloaded.Card.Process(packet).Status);
+        var ef = (TransparentEf)reloaded.Card.Files.Find(UiccProfile.AdfUsimFid, UiccProfile.EfNasConfig)!;
+        Assert.Equal(1, EfNasConfigCodec.Decode(ef.Content)[NasParameters.AttachWithImsi]);
+
+        var image = File.ReadAllBytes(Path.Combine(device.DataDirectory, "uicc", "card.bin"));
+        Assert.True(image.AsSpan().IndexOf(keys.KicKey) < 0);
+        Assert.DoesNotContain(Convert.ToHexString(keys.KidKey), System.Text.Encoding.Latin1.GetString(image));
+        image[20] ^= 1;
+        File.WriteAllBytes(Path.Combine(device.DataDirectory, "uicc", "card.bin"), image);
+        Assert.Throws<InvalidDataException>(() => SimulatedUicc.Load(device.DataDirectory, Path.Combine(_root, "f"), "TRE-UICC-1"));
+    }
+}
