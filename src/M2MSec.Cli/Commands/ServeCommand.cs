@@ -21,8 +21,10 @@ internal static class ServeCommand
         var role = new Argument<string>("ROLE") { Description = $"one of: {string.Join(", ", Roles())}" };
         var urls = CliArgs.Text("--urls", "listen address, e.g. http://127.0.0.1:8080 (default: 127.0.0.1, a free port)");
         var store = new StoreArgs();
+        var smsc = CliArgs.Text("--smsc", "the SMSC's address, for roles that send SMS (ota)", "a URL");
         command.Arguments.Add(role);
         command.Options.Add(urls);
+        command.Options.Add(smsc);
         store.AddTo(command);
         command.Validators.Add(r =>
         {
@@ -48,10 +50,20 @@ internal static class ServeCommand
                 }
                 else
                 {
-                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, ct)];
+                    var peers = new Dictionary<string, Uri>(StringComparer.Ordinal);
+                    if (r.GetValue(smsc) is { } smscUrl)
+                    {
+                        if (!Uri.TryCreate(smscUrl, UriKind.Absolute, out var smscUri))
+                        {
+                            CliOutput.Error(r, $"--smsc: expected an absolute URL, got '{smscUrl}'");
+                            return ExitCodes.BadArguments;
+                        }
+                        peers[NetworkFunctionRole.Smsc] = smscUri;
+                    }
+                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, ct)];
                 }
             }
-            catch (StoreException e)
+            catch (Exception e) when (e is StoreException or ArgumentException)
             {
                 CliOutput.Error(r, e.Message);
                 return ExitCodes.BadArguments;
@@ -66,7 +78,7 @@ internal static class ServeCommand
             catch (OperationCanceledException)
             {
             }
-            foreach (var h in hosts)
+            foreach (var h in hosts.Reverse())
                 await h.DisposeAsync();
             output.WriteLine("stopped");
             return ExitCodes.Success;

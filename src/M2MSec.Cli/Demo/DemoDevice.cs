@@ -22,6 +22,12 @@ internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k
     /// <summary>The UICC's USIM, for UICC-based devices.</summary>
     public SimulatedUsim? Usim { get; } = kind == M2meKind.Uicc ? new SimulatedUsim(imsi, k, opc, usimState) : null;
 
+    /// <summary>The UICC of a UICC-based device (files, OTA key sets, counters), once issued.</summary>
+    public SimulatedUicc? Uicc { get; set; }
+
+    /// <summary>The card's ICCID (UICC devices).</summary>
+    public string Iccid => $"8988211{Imsi[5..]}";
+
     /// <summary>The ME + TRE, once manufactured.</summary>
     public M2meDevice? M2me { get; set; }
 

@@ -18,7 +18,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
     /// <summary>Every tenth device starts with a USIM ahead of the HSS, forcing a resynchronisation.</summary>
     public const int ForcedResyncEvery = 10;
 
-    private readonly IDemoStage[] _stages = [new ManufactureStage(), new HssProvisioningStage(), new AkaStage()];
+    private readonly IDemoStage[] _stages = [new ManufactureStage(), new HssProvisioningStage(), new AkaStage(), new OtaNasConfigurationStage()];
 
     private DemoDevice[] _devices = [];
 
@@ -132,12 +132,14 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
             stages.AddRow(s.Name, Report.StageOkCount(s.Name).ToString(), Report.StageFailedCount(s.Name).ToString());
         console.Write(stages);
 
-        var summary = new Table().Title("Summary").AddColumns("Devices", "Completed", "Resyncs", "Failed", "Wall time");
+        var summary = new Table().Title("Summary").AddColumns("Devices", "Completed", "Resyncs", "OTA verified", "Failed", "Wall time");
         var tre = _devices.Count(d => d.Kind == M2meKind.Tre);
+        console.MarkupLine($"Fleet: {tre} TRE-based M2MEs (TR 33.812), {devices - tre} UICC-based MTC devices (TR 33.868)");
         summary.AddRow(
-            $"{devices} ({tre} TRE, {devices - tre} UICC)",
+            devices.ToString(),
             $"[green]{Report.Completed}[/]",
             Report.EventCount(AkaStage.ResyncEvent).ToString(),
+            Report.EventCount(OtaNasConfigurationStage.OtaEvent).ToString(),
             Report.Failed == 0 ? "0" : $"[red]{Report.Failed}[/]",
             $"{WallTime.TotalSeconds:F1} s");
         console.Write(summary);

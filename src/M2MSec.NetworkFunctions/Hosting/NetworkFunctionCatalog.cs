@@ -1,23 +1,29 @@
 using M2MSec.NetworkFunctions.Hss;
+using M2MSec.NetworkFunctions.Ota;
+using M2MSec.NetworkFunctions.Smsc;
 
 namespace M2MSec.NetworkFunctions.Hosting;
 
 /// <summary>The roles this build can host, by name; later roles register here.</summary>
 public static class NetworkFunctionCatalog
 {
-    private static readonly Dictionary<string, Func<INetworkFunction>> Factories = new(StringComparer.Ordinal)
+    /// <summary>Each role's factory, given the addresses of the roles it talks to (its peers).</summary>
+    private static readonly Dictionary<string, Func<IReadOnlyDictionary<string, Uri>, INetworkFunction>> Factories = new(StringComparer.Ordinal)
     {
-        [NetworkFunctionRole.Hss] = () => new HssFunction(),
+        [NetworkFunctionRole.Hss] = _ => new HssFunction(),
+        [NetworkFunctionRole.Smsc] = _ => new SmscFunction(),
+        [NetworkFunctionRole.Ota] = peers => new OtaServerFunction(new OtaServerOptions(
+            peers.TryGetValue(NetworkFunctionRole.Smsc, out var smsc) ? smsc : throw new ArgumentException("the OTA server needs the SMSC's address (--smsc URL)"))),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>
     public static IReadOnlyList<string> Available { get; } = [.. NetworkFunctionRole.All.Where(Factories.ContainsKey)];
 
-    public static bool TryCreate(string role, out INetworkFunction function)
+    public static bool TryCreate(string role, out INetworkFunction function, IReadOnlyDictionary<string, Uri>? peers = null)
     {
         if (Factories.TryGetValue(role, out var factory))
         {
-            function = factory();
+            function = factory(peers ?? new Dictionary<string, Uri>());
             return true;
         }
         function = null!;
@@ -25,10 +31,11 @@ public static class NetworkFunctionCatalog
     }
 
     /// <summary>Starts <paramref name="role"/> on the store <paramref name="store"/> names.</summary>
-    public static async Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls = null, bool createKeyRing = false, CancellationToken cancellationToken = default)
+    public static async Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls = null, bool createKeyRing = false,
+        IReadOnlyDictionary<string, Uri>? peers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        if (!TryCreate(role, out var function))
+        if (!TryCreate(role, out var function, peers))
             throw new ArgumentException($"Unknown role '{role}'.", nameof(role));
         var state = await store.OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
         try
@@ -52,7 +59,8 @@ public static class NetworkFunctionCatalog
             foreach (var role in Available)
             {
                 var own = store with { DataDirectory = Path.Combine(store.DataDirectory, role) };
-                hosts.Add(await StartAsync(role, own, createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false));
+                var peers = hosts.ToDictionary(h => h.Role, h => h.Address, StringComparer.Ordinal);
+                hosts.Add(await StartAsync(role, own, createKeyRing: createKeyRing, peers: peers, cancellationToken: cancellationToken).ConfigureAwait(false));
             }
             return hosts;
         }

@@ -7,6 +7,8 @@ namespace M2MSec.NetworkFunctions.Hosting;
 public static class NetworkFunctionRole
 {
     public const string Hss = "hss";
+    public const string Smsc = "smsc";
+    public const string Ota = "ota";
 
     /// <summary>Every role name of the architecture, in start-up order.</summary>
     public static IReadOnlyList<string> All { get; } =

@@ -17,9 +17,10 @@ public sealed class ServeAndDemoTests
             var (code, stdout, stderr) = await CliRunner.RunAsync("demo", "--devices", "50", "--data", dir);
             Assert.True(code == 0, stdout + stderr);
             Assert.Contains("Summary", stdout);
-            var row = stdout.Split('\n').First(l => l.StartsWith("│ 50 (", StringComparison.Ordinal));
+            var row = stdout.Split('\n').First(l => l.StartsWith("│ 50 ", StringComparison.Ordinal));
             var cells = row.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(["50 (25 TRE, 25 UICC)", "50", "5", "0"], cells[..4]);
+            Assert.Equal(["50", "50", "5", "25", "0"], cells[..5]);
+            Assert.Contains("Fleet: 25 TRE-based M2MEs (TR 33.812), 25 UICC-based MTC devices (TR 33.868)", stdout);
             Assert.Equal(50, Directory.GetDirectories(Path.Combine(dir, "devices")).Length);
         }
         finally

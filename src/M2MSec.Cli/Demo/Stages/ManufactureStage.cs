@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Tre;
+using M2MSec.Device.Uicc;
 
 namespace M2MSec.Cli.Demo.Stages;
 
@@ -26,6 +27,8 @@ internal sealed class ManufactureStage : IDemoStage
         }
         if (device.Kind == M2meKind.Tre)
             m2me.Tre.InstallSubscription(TreCaller.Provisioning, device.Imsi, device.K, device.Opc);
+        else
+            device.Uicc = SimulatedUicc.Issue(dir, environment.FuseDirectory, m2me.Info.TreId, device.Iccid, device.Imsi);
         device.M2me = m2me;
         return Task.FromResult(true);
     }

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Ota;
+using M2MSec.NetworkFunctions.Smsc;
+using M2MSec.Ota.Scp80;
+using M2MSec.Ota.SmsPp;
+using M2MSec.Storage.InMemory;
+
+namespace M2MSec.Tests.Ota;
+
+/// <summary>The OTA server and the SMSC as real services on loopback: jobs, PoR acceptance, bad input.</summary>
+public sealed class OtaServerTests : IAsyncLifetime
+{
+    private const string Iccid = "8988211000000000501";
+    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-ota-").FullName;
+    private readonly byte[] _kic = RandomNumberGenerator.GetBytes(16);
+    private readonly byte[] _kid = RandomNumberGenerator.GetBytes(16);
+    private NetworkFunctionHost _smsc = null!;
+    private NetworkFunctionHost _ota = null!;
+    private HttpClient _api = null!;
+    private SmscClient _sms = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _smsc = await NetworkFunctionHost.StartAsync(new SmscFunction(), Path.Combine(_dir, "smsc"), new InMemoryStateStore());
+        _ota = await NetworkFunctionHost.StartAsync(new OtaServerFunction(new OtaServerOptions(_smsc.Address)), Path.Combine(_dir, "ota"), new InMemoryStateStore());
+        _api = new HttpClient { BaseAddress = _ota.Address };
+        _sms = new SmscClient(new HttpClient { BaseAddress = _smsc.Address });
+        using var r = await _api.PostAsJsonAsync("cards", new AddCardRequest(Iccid, "12", "12", Convert.ToHexStringLower(_kic), Convert.ToHexStringLower(_kid)), NetworkFunctionHost.JsonOptions);
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _api.Dispose();
+        await _ota.DisposeAsync();
+        await _smsc.DisposeAsync();
+        Directory.Delete(_dir, true);
+    }
+
+    private async Task<OtaJob> SubmitAsync(string apdus)
+    {
+        using var r = await _api.PostAsJsonAsync("jobs", new OtaJobRequest(Iccid, "b00001", 1, null, apdus, null, null), NetworkFunctionHost.JsonOptions);
+        Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        return (await r.Content.ReadFromJsonAsync<OtaJob>(NetworkFunctionHost.JsonOptions))!;
+    }
+
+    private async Task<OtaJob> WaitAsync(string id, string notState = "sent")
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var job = (await _api.GetFromJsonAsync<OtaJob>($"jobs/{id}", NetworkFunctionHost.JsonOptions))!;
+            if (job.State != notState)
+                return job;
+            await Task.Delay(30);
+        }
+        return (await _api.GetFromJsonAsync<OtaJob>($"jobs/{id}", NetworkFunctionHost.JsonOptions))!;
+    }
+
+    [Fact]
+    public async Task Jobs_UseIncreasingCounters_AndOnlyAVerifyingPorForTheJobIsAccepted()
+    {
+        var first = await SubmitAsync("00a4000c022fe2");
+        var second = await SubmitAsync("00a4000c022fe2");
+        Assert.True(second.Counter > first.Counter);
+
+        var delivered = await _sms.DeliverAsync(Iccid, 5);
+        Assert.Equal(2, delivered.Count);
+        var packet = OtaSms.CommandPacketFrom(delivered[0].Tpdus!.Select(Convert.FromHexString));
+        var opened = CommandPacketCodec.Open(packet, new Scp80Keys(_kic, _kid));
+        Assert.True(opened.IsOk);
+        Assert.Equal(first.Counter, opened.Packet!.Counter);
+
+        // A PoR under the wrong key (a forger) is ignored; the job stays "sent".
+        var spi = opened.Packet.Spi;
+        var forged = ResponsePacketCodec.Encode(new ResponsePacket(opened.Packet.Tar, first.Counter, PorStatus.PorOk, [0x01, 0x90, 0x00]), spi, opened.Packet.Kic, opened.Packet.Kid,
+            new Scp80Keys(RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16)), ResponsePacketCodec.SmsPorHeader);
+        await _sms.SubmitAsync(new SmsMessage("ota", Iccid, null, Convert.ToHexStringLower([.. ResponsePacketCodec.SmsPorHeader, .. forged])));
+        await Task.Delay(300);
+        Assert.Equal("sent", (await WaitAsync(first.Id)).State);
+
+        // The card's PoR (right keys, TAR and counter) completes the job.
+        var por = ResponsePacketCodec.Encode(new ResponsePacket(opened.Packet.Tar, first.Counter, PorStatus.PorOk, [0x01, 0x90, 0x00]), spi, opened.Packet.Kic, opened.Packet.Kid,
+            new Scp80Keys(_kic, _kid), ResponsePacketCodec.SmsPorHeader);
+        await _sms.SubmitAsync(new SmsMessage("ota", Iccid, null, Convert.ToHexStringLower([.. ResponsePacketCodec.SmsPorHeader, .. por])));
+        var done = await WaitAsync(first.Id);
+        Assert.Equal(("done", "00", "019000"), (done.State, done.PorStatus, done.Data));
+        Assert.Equal("sent", (await WaitAsync(second.Id, "x")).State);
+    }
+
+    [Theory]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b000","apdus":"00"}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001"}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"0z"}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","nas":{"MinimumPeriodicSearchTimer":"999"}}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"iccid":"8988211000000000999","tar":"b00001","apdus":"00"}""", HttpStatusCode.NotFound)]
+    public async Task BadJobs_AreRefused_AndUseNoCounter(string json, HttpStatusCode expected)
+    {
+        using var r = await _api.PostAsync("jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(expected, r.StatusCode);
+        var next = await SubmitAsync("00");
+        Assert.Equal(1UL, next.Counter);
+    }
+}
