@@ -19,6 +19,7 @@ internal static class OtaCommand
         command.Subcommands.Add(UnwrapPor());
         command.Subcommands.Add(UnwrapCommand());
         command.Subcommands.Add(WrapPor());
+        command.Subcommands.Add(OtaCardCommand.Create());
         return command;
     }
 

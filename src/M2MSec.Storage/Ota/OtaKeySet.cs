@@ -7,8 +7,11 @@ namespace M2MSec.Storage.Ota;
 /// (the key index carried in KIc/KID), the ciphering and checksum keys with their algorithm
 /// nibbles, and the TAR values it serves. Secrets: <see cref="ToString"/> shows no key.
 /// </summary>
-public sealed class OtaKeySet(string iccid, int keyVersion, byte kicAlgorithm, byte[] kic, byte kidAlgorithm, byte[] kid)
+public sealed class OtaKeySet(string iccid, int keyVersion, byte kicAlgorithm, byte[] kic, byte kidAlgorithm, byte[] kid, string? tar = null)
 {
+    /// <summary>The TAR (6 hex digits) the key set serves, when one was registered.</summary>
+    public string? Tar { get; } = tar is null || (tar.Length == 6 && tar.All(char.IsAsciiHexDigit)) ? tar?.ToLowerInvariant() : throw new ArgumentException("A TAR is 3 octets (6 hex digits).", nameof(tar));
+
     public string Iccid { get; } = Check(iccid);
 
     /// <summary>Key version number 1..15 (the high nibble of KIc/KID).</summary>

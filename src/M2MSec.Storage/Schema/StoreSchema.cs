@@ -59,6 +59,10 @@ internal static class StoreSchema
             "CREATE INDEX ix_device_transitions_device ON device_transitions (device_id, seq)",
             "CREATE INDEX ix_nonces_expiry ON nonces (expires_at)",
         ]),
+        new(3, "OTA key sets name the TAR they serve",
+        [
+            "ALTER TABLE ota_keysets ADD COLUMN tar TEXT",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

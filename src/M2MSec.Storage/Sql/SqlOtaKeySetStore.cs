@@ -13,14 +13,15 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
         db.RunAsync<OtaKeySet?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
-                "SELECT kic_alg, kic_enc, kid_alg, kid_enc FROM ota_keysets WHERE iccid = @i AND kvn = @k", ("@i", iccid), ("@k", keyVersion));
+                "SELECT kic_alg, kic_enc, kid_alg, kid_enc, tar FROM ota_keysets WHERE iccid = @i AND kvn = @k", ("@i", iccid), ("@k", keyVersion));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 return null;
             var row = Row(iccid, keyVersion);
             return new OtaKeySet(iccid, keyVersion,
                 (byte)reader.GetInt32(0), db.Protector.Unprotect((byte[])reader.GetValue(1), SecretProtector.Place("ota_keysets", row, "kic")),
-                (byte)reader.GetInt32(2), db.Protector.Unprotect((byte[])reader.GetValue(3), SecretProtector.Place("ota_keysets", row, "kid")));
+                (byte)reader.GetInt32(2), db.Protector.Unprotect((byte[])reader.GetValue(3), SecretProtector.Place("ota_keysets", row, "kid")),
+                reader.IsDBNull(4) ? null : reader.GetString(4));
         }, cancellationToken);
 
     public ValueTask<ulong?> GetCounterAsync(string iccid, int keyVersion, CancellationToken cancellationToken = default) =>
@@ -42,9 +43,9 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
             try
             {
                 await SqlDatabase.ExecuteAsync(c, null,
-                    "INSERT INTO ota_keysets (iccid, kvn, kic_alg, kic_enc, kid_alg, kid_enc, counter) VALUES (@i, @k, @ca, @c, @da, @d, @n)",
+                    "INSERT INTO ota_keysets (iccid, kvn, kic_alg, kic_enc, kid_alg, kid_enc, counter, tar) VALUES (@i, @k, @ca, @c, @da, @d, @n, @t)",
                     cancellationToken, ("@i", keySet.Iccid), ("@k", keySet.KeyVersion), ("@ca", (int)keySet.KicAlgorithm), ("@c", kic),
-                    ("@da", (int)keySet.KidAlgorithm), ("@d", kid), ("@n", (long)initialCounter)).ConfigureAwait(false);
+                    ("@da", (int)keySet.KidAlgorithm), ("@d", kid), ("@n", (long)initialCounter), ("@t", keySet.Tar)).ConfigureAwait(false);
                 return true;
             }
             catch (DbException e) when (db.Dialect.IsUniqueViolation(e))

@@ -94,3 +94,38 @@ public sealed class OtaCliTests
         Assert.Equal(2, (await CliRunner.RunAsync(["ota", "wrap", "--spi", "06", .. Keys, "--tar", "b00011", "--cntr", "00", "--data", "00"])).ExitCode);
     }
 }
+
+public sealed class OtaCardCliTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("m2msec-ota-card-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_root, true);
+    }
+
+    [Fact]
+    public async Task CardAdd_StoresTheKeySetEncrypted_AndRefusesADuplicate()
+    {
+        var data = Path.Combine(_root, "ota");
+        var kek = Path.Combine(_root, "kek.json");
+        string[] args = ["ota", "card", "add", "--iccid", "8988211000000000601", "--tar", "b00001", "--kic", "12", "--kid", "12",
+            "--kic-key", "000102030405060708090a0b0c0d0e0f", "--kid-key", "0f0e0d0c0b0a09080706050403020100", "--data", data, "--kek-file", kek];
+        var first = await CliRunner.RunAsync(args);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("key set 1 registered", first.Stdout);
+        var again = await CliRunner.RunAsync(args);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("already has key set 1", again.Stderr);
+
+        await using var store = await new M2MSec.NetworkFunctions.Hosting.StoreOptions(data, kek).OpenAsync();
+        var ks = await store.OtaKeySets.FindAsync("8988211000000000601", 1);
+        Assert.Equal("b00001", ks!.Tar);
+        Assert.Equal(Convert.FromHexString("000102030405060708090a0b0c0d0e0f"), ks.Kic);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.DoesNotContain("000102030405060708090a0b0c0d0e0f", Convert.ToHexStringLower(File.ReadAllBytes(Path.Combine(data, "m2msec.db"))));
+        Assert.Equal(2, (await CliRunner.RunAsync(["ota", "card", "add", "--iccid", "89882", "--tar", "b00001", "--kic", "12", "--kid", "22",
+            "--kic-key", "000102030405060708090a0b0c0d0e0f", "--kid-key", "0f0e0d0c0b0a09080706050403020100", "--data", data, "--kek-file", kek])).ExitCode);
+    }
+}

@@ -106,7 +106,7 @@ public abstract class StateStoreContract : IAsyncLifetime
     }
 
     private static OtaKeySet NewKeySet(string iccid, int kvn) =>
-        new(iccid, kvn, 0x12, RandomNumberGenerator.GetBytes(16), 0x12, RandomNumberGenerator.GetBytes(16));
+        new(iccid, kvn, 0x12, RandomNumberGenerator.GetBytes(16), 0x12, RandomNumberGenerator.GetBytes(16), "B00001");
 
     [Fact]
     public async Task OtaKeySet_RoundTrips_AndCounterStartsWhereSet()
@@ -118,6 +118,7 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(ks.Kic, back!.Kic);
         Assert.Equal(ks.Kid, back.Kid);
         Assert.Equal(0x12, back.KicAlgorithm);
+        Assert.Equal("b00001", back.Tar);
         Assert.Equal(41UL, await Store.OtaKeySets.GetCounterAsync("8988211000000000001", 1));
         Assert.Equal(42UL, await Store.OtaKeySets.NextCounterAsync("8988211000000000001", 1));
         Assert.Equal(43UL, await Store.OtaKeySets.NextCounterAsync("8988211000000000001", 1, 5));
