@@ -35,7 +35,8 @@ public static class M2MSecCli
             // One line: the most specific error (an unknown word beats "command missing").
             var first = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal)))
                 ?? parse.Errors[0];
-            config.Error.WriteLine($"{first.Message} (m2msec --help lists the commands)");
+            var hint = parse.UnmatchedTokens.Count > 0 || parse.CommandResult.Command.Subcommands.Count > 0 ? " (m2msec --help lists the commands)" : "";
+            config.Error.WriteLine(first.Message + hint);
             return ExitCodes.BadArguments;
         }
         return await parse.InvokeAsync(config, cancellationToken);

@@ -55,6 +55,11 @@ internal static class OtaCommand
         foreach (var option in new Option[] { tar, cntr, data, originator, timestamp, reference })
             c.Options.Add(option);
         CliArgs.Required(c, o.Spi, o.Kic, o.Kid, tar, cntr, data);
+        c.Validators.Add(r =>
+        {
+            if (r.GetValue(originator) is { } oa && (oa.Length is 0 or > 20 || !oa.All(char.IsAsciiDigit)))
+                r.AddError($"--originator: expected 1 to 20 digits, got {oa.Length} characters");
+        });
         c.SetAction(r => Guard(r, () =>
         {
             var packet = new CommandPacket(Spi.Decode(r.GetRequiredValue(o.Spi)), r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0],

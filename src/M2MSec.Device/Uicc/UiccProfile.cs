@@ -1,3 +1,5 @@
+using M2MSec.Ota.RemoteApdu;
+
 namespace M2MSec.Device.Uicc;
 
 /// <summary>The files of the simulated UICC: MF with EF_ICCID and EF_DIR, ADF USIM with EF_IMSI and EF_NASCONFIG.</summary>
@@ -9,8 +11,8 @@ public static class UiccProfile
     public const ushort EfImsi = 0x6F07;
     public const ushort EfNasConfig = 0x6FE8;
 
-    /// <summary>The USIM application identifier (RID A000000087, application code 1002; TS 101 220).</summary>
-    public static byte[] UsimAid { get; } = Convert.FromHexString("A0000000871002FF33FF018900000100");
+    /// <summary>The USIM application identifier (<see cref="Aids.Usim"/>).</summary>
+    public static byte[] UsimAid { get; } = Aids.Usim.ToArray();
 
     /// <summary>EF_NASCONFIG's size in this profile; unused bytes are 'FF'.</summary>
     public const int NasConfigSize = 48;

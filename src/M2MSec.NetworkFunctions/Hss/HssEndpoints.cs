@@ -42,7 +42,7 @@ internal static class HssEndpoints
         var amf = new byte[] { 0x80, 0x00 };
         if (request.Amf is not null && !HexField.TryParse(request.Amf, 2, "amf", out amf, out error))
             return ApiProblem.BadRequest("bad-amf", error);
-        if (request.SeqHe is > 0 and var seq && seq > options.SqnScheme.MaxSeq)
+        if (request.SeqHe > options.SqnScheme.MaxSeq)
             return ApiProblem.BadRequest("bad-seq-he", $"seq_he: expected at most {options.SqnScheme.MaxSeq}");
 
         var subscriber = new HssSubscriber(request.Imsi!, k, opc, amf);

@@ -34,7 +34,7 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
         var file = EfNasConfigCodec.EncodeFile(configuration, fileSize);
         return (RemoteCommandScript.EncodeCompact(
         [
-            new(0x00, 0xA4, 0x04, 0x0C, Convert.FromHexString(OtaServerOptions.UsimAid), null),
+            new(0x00, 0xA4, 0x04, 0x0C, Aids.Usim.ToArray(), null),
             new(0x00, 0xA4, 0x00, 0x0C, [0x6F, 0xE8], null),
             new(0x00, 0xD6, 0x00, 0x00, file, null),
             new(0x00, 0xB0, 0x00, 0x00, [], fileSize),
@@ -109,7 +109,4 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
 }
 
 /// <summary>Where the OTA server sends and receives SMS.</summary>
-public sealed record OtaServerOptions(Uri Smsc, string Address = "ota", string OriginatorDigits = "1234")
-{
-    public const string UsimAid = "A0000000871002FF33FF018900000100";
-}
+public sealed record OtaServerOptions(Uri Smsc, string Address = "ota", string OriginatorDigits = "1234");
