@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using M2MSec.Aka.Internal;
+using M2MSec.Crypto;
 using Ssse3 = System.Runtime.Intrinsics.X86.Ssse3;
 
 namespace M2MSec.Aka;
@@ -49,7 +50,7 @@ public sealed class Milenage
             _rotMask[i] = Vector128.Create((ReadOnlySpan<byte>)mask);
             _c[i] = Vector128.Create(parameters.C(i + 1));
         }
-        _useAesNi = preferAesNi && AesNi.IsSupported && parameters.AllRotationsByteAligned;
+        _useAesNi = preferAesNi && Aes128Ni.IsSupported && parameters.AllRotationsByteAligned;
     }
 
     /// <summary>MILENAGE with the TS 35.206 default constants.</summary>
@@ -111,10 +112,10 @@ public sealed class Milenage
     {
         Unsafe.SkipInit(out output);
         var opcV = Vector128.Create(opc);
-        AesNi.ExpandKey(Vector128.Create(k), out var rk);
+        Aes128Ni.ExpandKey(Vector128.Create(k), out var rk);
 
         // TEMP = E_K(RAND ⊕ OPc)
-        var temp = AesNi.Encrypt(rk, Vector128.Create(rand) ^ opcV);
+        var temp = Aes128Ni.Encrypt(rk, Vector128.Create(rand) ^ opcV);
 
         var in1 = In1(sqn, amf);
 
@@ -126,12 +127,12 @@ public sealed class Milenage
         if (includeF5Star)
         {
             var x5 = Ssse3.Shuffle(tOpc, _rotMask[4]) ^ _c[4];
-            AesNi.Encrypt5(rk, ref x1, ref x2, ref x3, ref x4, ref x5);
+            Aes128Ni.Encrypt5(rk, ref x1, ref x2, ref x3, ref x4, ref x5);
             Store(x5 ^ opcV, ref output.Out5);
         }
         else
         {
-            AesNi.Encrypt4(rk, ref x1, ref x2, ref x3, ref x4);
+            Aes128Ni.Encrypt4(rk, ref x1, ref x2, ref x3, ref x4);
             output.Out5 = default;
         }
         Store(x1 ^ opcV, ref output.Out1);
@@ -212,8 +213,8 @@ public sealed class Milenage
     {
         if (_useAesNi)
         {
-            AesNi.ExpandKey(Vector128.Create(k), out var rk);
-            AesNi.Encrypt(rk, Vector128.Create(input)).CopyTo(output);
+            Aes128Ni.ExpandKey(Vector128.Create(k), out var rk);
+            Aes128Ni.Encrypt(rk, Vector128.Create(input)).CopyTo(output);
             rk = default;
         }
         else

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
-using M2MSec.Aka.Internal;
+using M2MSec.Crypto;
 
 namespace M2MSec.Aka.Performance;
 
@@ -100,7 +100,7 @@ public static class AkaThroughput
     public static Run AesBound(Population population, TimeSpan duration)
     {
         ArgumentNullException.ThrowIfNull(population);
-        if (!AesNi.IsSupported)
+        if (!Aes128Ni.IsSupported)
             throw new PlatformNotSupportedException("The AES-NI bound needs x86 AES instructions.");
         var k = population.K;
         var opc = population.Opc;
@@ -116,7 +116,7 @@ public static class AkaThroughput
             for (var j = 0; j < Batch; j += 2)
             {
                 var next = index + 1 == population.Count ? 0 : index + 1;
-                AesNi.ExpandKey2(Vector128.Create(k.AsSpan(index * 16, 16)), Vector128.Create(k.AsSpan(next * 16, 16)), out var ra, out var rb);
+                Aes128Ni.ExpandKey2(Vector128.Create(k.AsSpan(index * 16, 16)), Vector128.Create(k.AsSpan(next * 16, 16)), out var ra, out var rb);
                 var a0 = Vector128.Create(opc.AsSpan(index * 16, 16));
                 var b0 = Vector128.Create(opc.AsSpan(next * 16, 16));
                 var a1 = a0 ^ Vector128<byte>.One;
@@ -127,8 +127,8 @@ public static class AkaThroughput
                 var b3 = b1 ^ b2;
                 var a4 = a0 ^ a3;
                 var b4 = b0 ^ b3;
-                AesNi.Encrypt1x2(ra, rb, ref a4, ref b4);
-                AesNi.Encrypt4x2(ra, ref a0, ref a1, ref a2, ref a3, rb, ref b0, ref b1, ref b2, ref b3);
+                Aes128Ni.Encrypt1x2(ra, rb, ref a4, ref b4);
+                Aes128Ni.Encrypt4x2(ra, ref a0, ref a1, ref a2, ref a3, rb, ref b0, ref b1, ref b2, ref b3);
                 sink ^= (a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ b0 ^ b1 ^ b2 ^ b3 ^ b4).AsUInt64().GetElement(0);
                 index = next + 1 == population.Count ? 0 : next + 1;
             }

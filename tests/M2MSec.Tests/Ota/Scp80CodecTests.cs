@@ -228,3 +228,50 @@ public sealed class Scp80CodecTests
             Assert.False(ResponsePacketCodec.Open(por.AsSpan(0, n), CipheredCc, kic, kid, keys, ResponsePacketCodec.SmsPorHeader).IsOk);
     }
 }
+
+/// <summary>The constant-time AES path (AES-NI for 128-bit keys, the platform otherwise) equals BouncyCastle's reference engines.</summary>
+public sealed class OtaAesEquivalenceTests
+{
+    [Theory]
+    [InlineData(16)]
+    [InlineData(24)]
+    [InlineData(32)]
+    public void CbcAndCmac_EqualBouncyCastle_OnRandomInputs(int keyLength)
+    {
+        for (var round = 0; round < 50; round++)
+        {
+            var key = RandomNumberGenerator.GetBytes(keyLength);
+            var data = RandomNumberGenerator.GetBytes(16 * (1 + round % 9));
+            var ours = (byte[])data.Clone();
+            OtaCrypto.Cipher(CipherAlgorithm.AesCbc, key, ours, encrypt: true);
+
+            var bc = new Org.BouncyCastle.Crypto.Modes.CbcBlockCipher(new Org.BouncyCastle.Crypto.Engines.AesEngine());
+            bc.Init(true, new Org.BouncyCastle.Crypto.Parameters.ParametersWithIV(new Org.BouncyCastle.Crypto.Parameters.KeyParameter(key), new byte[16]));
+            var theirs = new byte[data.Length];
+            for (var i = 0; i < data.Length; i += 16)
+                bc.ProcessBlock(data, i, theirs, i);
+            Assert.Equal(theirs, ours);
+
+            OtaCrypto.Cipher(CipherAlgorithm.AesCbc, key, ours, encrypt: false);
+            Assert.Equal(data, ours);
+
+            var message = RandomNumberGenerator.GetBytes(round * 3);
+            var cmac = new Org.BouncyCastle.Crypto.Macs.CMac(new Org.BouncyCastle.Crypto.Engines.AesEngine());
+            cmac.Init(new Org.BouncyCastle.Crypto.Parameters.KeyParameter(key));
+            cmac.BlockUpdate(message, 0, message.Length);
+            var full = new byte[16];
+            cmac.DoFinal(full, 0);
+            Assert.Equal(full[..8], OtaCrypto.Checksum(ChecksumAlgorithm.AesCmac, key, message));
+        }
+    }
+
+    [Fact]
+    public void Cmac_Rfc4493_Example2()
+    {
+        // RFC 4493 §4, Example 2: K = 2b7e1516…, M = 6bc1bee2 2e409f96 e93d7e11 7393172a → 070a16b4 6b4d4144 f79bdd9d d04a287c.
+        var tag = OtaCrypto.Checksum(ChecksumAlgorithm.AesCmac, Convert.FromHexString("2b7e151628aed2a6abf7158809cf4f3c"), Convert.FromHexString("6bc1bee22e409f96e93d7e117393172a"));
+        Assert.Equal("070a16b46b4d4144", Convert.ToHexStringLower(tag));
+        var empty = OtaCrypto.Checksum(ChecksumAlgorithm.AesCmac, Convert.FromHexString("2b7e151628aed2a6abf7158809cf4f3c"), []);
+        Assert.Equal("bb1d6929e9593728", Convert.ToHexStringLower(empty));
+    }
+}

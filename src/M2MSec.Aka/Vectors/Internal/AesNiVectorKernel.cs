@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using M2MSec.Aka.Internal;
+using M2MSec.Crypto;
 using Ssse3 = System.Runtime.Intrinsics.X86.Ssse3;
 
 namespace M2MSec.Aka.Vectors.Internal;
@@ -36,12 +36,12 @@ internal static class AesNiVectorKernel
             var opcB = Vector128.LoadUnsafe(ref opcr, (nuint)(i * 16 + 16));
             var randA = Vector128.LoadUnsafe(ref randr, (nuint)(i * 16));
             var randB = Vector128.LoadUnsafe(ref randr, (nuint)(i * 16 + 16));
-            AesNi.ExpandKey2(Vector128.LoadUnsafe(ref kr, (nuint)(i * 16)), Vector128.LoadUnsafe(ref kr, (nuint)(i * 16 + 16)), out var ra, out var rb);
+            Aes128Ni.ExpandKey2(Vector128.LoadUnsafe(ref kr, (nuint)(i * 16)), Vector128.LoadUnsafe(ref kr, (nuint)(i * 16 + 16)), out var ra, out var rb);
 
             // TEMP = E_K(RAND ⊕ OPc)
             var tempA = randA ^ opcA;
             var tempB = randB ^ opcB;
-            AesNi.Encrypt1x2(ra, rb, ref tempA, ref tempB);
+            Aes128Ni.Encrypt1x2(ra, rb, ref tempA, ref tempB);
 
             // IN1 = SQN || AMF || SQN || AMF, as one little-endian word in memory order.
             var in1A = Sqn48(ref Unsafe.Add(ref sqnr, i * 6)) | amfBits;
@@ -56,7 +56,7 @@ internal static class AesNiVectorKernel
             var b2 = Ssse3.Shuffle(tB, m1) ^ c1;
             var b3 = Ssse3.Shuffle(tB, m2) ^ c2;
             var b4 = Ssse3.Shuffle(tB, m3) ^ c3;
-            AesNi.Encrypt4x2(ra, ref a1, ref a2, ref a3, ref a4, rb, ref b1, ref b2, ref b3, ref b4);
+            Aes128Ni.Encrypt4x2(ra, ref a1, ref a2, ref a3, ref a4, rb, ref b1, ref b2, ref b3, ref b4);
 
             ref var da = ref Unsafe.Add(ref dst, i * V);
             Emit(ref da, randA, in1A, a1 ^ opcA, a2 ^ opcA, a3 ^ opcA, a4 ^ opcA);

@@ -1,14 +1,14 @@
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Engines;
-using Org.BouncyCastle.Crypto.Macs;
 using Org.BouncyCastle.Crypto.Parameters;
 
 namespace M2MSec.Ota.Scp80.Internal;
 
 /// <summary>
-/// The block ciphers and checksums of TS 102 225 §5.1.2/§5.1.3 on BouncyCastle's engines, keyed
-/// through <see cref="KeyParameter"/> so that real cards' 3DES keys with K1 = K2 work (the .NET
-/// key setters refuse them). CBC with a zero IV, as the clauses specify.
+/// The block ciphers and checksums of TS 102 225 §5.1.2/§5.1.3, CBC with a zero IV as the clauses
+/// specify. AES runs constant time (<see cref="OtaAes"/>: AES-NI or the platform); DES and 3DES on
+/// BouncyCastle's engines keyed through <see cref="KeyParameter"/>, so that real cards' 3DES keys
+/// with K1 = K2 work (the .NET key setters refuse them).
 /// </summary>
 internal static class OtaCrypto
 {
@@ -53,6 +53,15 @@ internal static class OtaCrypto
     /// <summary>Encrypts or decrypts <paramref name="data"/> in place (length a multiple of the block).</summary>
     public static void Cipher(CipherAlgorithm a, byte[] key, Span<byte> data, bool encrypt)
     {
+        if (a == CipherAlgorithm.AesCbc)
+        {
+            if (key.Length is not (16 or 24 or 32))
+                throw new ArgumentException($"a {key.Length}-octet key does not fit the algorithm");
+            if (data.Length % 16 != 0)
+                throw new ArgumentException("data is not a whole number of blocks");
+            OtaAes.Cbc(key, data, encrypt);
+            return;
+        }
         var engine = CipherEngine(a, key, encrypt);
         var block = engine.GetBlockSize();
         if (data.Length % block != 0)
@@ -92,14 +101,9 @@ internal static class OtaCrypto
             case ChecksumAlgorithm.Crc32:
                 return Crc.Crc32(data);
             case ChecksumAlgorithm.AesCmac:
-                {
-                    var cmac = new CMac(new AesEngine());
-                    cmac.Init(new KeyParameter(key));
-                    cmac.BlockUpdate(data);
-                    var full = new byte[cmac.GetMacSize()];
-                    cmac.DoFinal(full, 0);
-                    return full[..8];
-                }
+                if (key.Length is not (16 or 24 or 32))
+                    throw new ArgumentException($"a {key.Length}-octet key does not fit AES-CMAC");
+                return OtaAes.Cmac8(key, data);
             default:
                 {
                     var cipher = a switch

@@ -3,19 +3,19 @@ using System.Runtime.Intrinsics;
 using Sse2 = System.Runtime.Intrinsics.X86.Sse2;
 using X86Aes = System.Runtime.Intrinsics.X86.Aes;
 
-namespace M2MSec.Aka.Internal;
+namespace M2MSec.Crypto;
 
 /// <summary>
 /// AES-128 encryption with the x86 AES-NI instructions (FIPS 197): key expansion with
 /// AESKEYGENASSIST and one to four independent blocks in flight so the pipelined AESENC
 /// units stay busy. Table-free, hence constant time. Callers check <see cref="IsSupported"/>.
 /// </summary>
-internal static class AesNi
+public static class Aes128Ni
 {
     public static bool IsSupported => X86Aes.IsSupported && System.Runtime.Intrinsics.X86.Ssse3.IsSupported;
 
     [InlineArray(11)]
-    internal struct RoundKeys
+    public struct RoundKeys
     {
         private Vector128<byte> _k0;
     }
@@ -65,6 +65,26 @@ internal static class AesNi
         key ^= Sse2.ShiftLeftLogical128BitLane(key, 4);
         key ^= Sse2.ShiftLeftLogical128BitLane(key, 4);
         return key ^ assist;
+    }
+
+    /// <summary>The decryption schedule of the equivalent inverse cipher (FIPS 197 §5.3.5): reversed, InvMixColumns on keys 1..9.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecryptionKeys(in RoundKeys encryption, out RoundKeys decryption)
+    {
+        Unsafe.SkipInit(out decryption);
+        decryption[0] = encryption[10];
+        for (var i = 1; i < 10; i++)
+            decryption[i] = X86Aes.InverseMixColumns(encryption[10 - i]);
+        decryption[10] = encryption[0];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> Decrypt(in RoundKeys decryption, Vector128<byte> a)
+    {
+        a ^= decryption[0];
+        for (var i = 1; i < 10; i++)
+            a = X86Aes.Decrypt(a, decryption[i]);
+        return X86Aes.DecryptLast(a, decryption[10]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
