@@ -13,6 +13,45 @@ internal static class BenchCommand
 {
     public const int Subscribers = 1_000_000;
 
+    private static Command Ota()
+    {
+        var ota = new Command("ota", "SCP80 command packets wrapped/unwrapped per second against the AES-NI bound");
+        var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 1);
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        ota.Options.Add(seconds);
+        ota.Options.Add(json);
+        ota.SetAction(r =>
+        {
+            var duration = TimeSpan.FromSeconds(r.GetValue(seconds));
+            r.InvocationConfiguration.Error.WriteLine($"bench ota: 10,000 cards with their own keys, {duration.TotalSeconds:F0} s per measurement, one core");
+            var fields = new List<KeyValuePair<string, object?>>();
+            foreach (var suite in new[] { M2MSec.Ota.Performance.OtaThroughput.Aes128, M2MSec.Ota.Performance.OtaThroughput.TripleDes })
+            {
+                var cards = M2MSec.Ota.Performance.OtaThroughput.Cards(10_000, suite.KeyLength);
+                M2MSec.Ota.Performance.OtaThroughput.Wrap(suite, cards, 30, TimeSpan.FromMilliseconds(200)); // warm-up
+                foreach (var size in new[] { 30, 200 })
+                {
+                    var wrap = M2MSec.Ota.Performance.OtaThroughput.Wrap(suite, cards, size, duration).PerSecond;
+                    var unwrap = M2MSec.Ota.Performance.OtaThroughput.Unwrap(suite, cards, size, duration).PerSecond;
+                    var entry = new Dictionary<string, object?> { ["wrap_per_s"] = Math.Round(wrap), ["unwrap_per_s"] = Math.Round(unwrap) };
+                    if (suite == M2MSec.Ota.Performance.OtaThroughput.Aes128 && M2MSec.Crypto.Aes128Ni.IsSupported)
+                    {
+                        var bound = M2MSec.Ota.Performance.OtaThroughput.AesBound(cards, size, duration).PerSecond;
+                        var overlapped = M2MSec.Ota.Performance.OtaThroughput.AesBound(cards, size, duration, interleaved: true).PerSecond;
+                        entry["aes_bound_per_s"] = Math.Round(bound);
+                        entry["ratio_to_bound"] = Math.Round(wrap / bound, 3);
+                        entry["aes_bound_interleaved_per_s"] = Math.Round(overlapped);
+                        entry["ratio_to_interleaved_bound"] = Math.Round(wrap / overlapped, 3);
+                    }
+                    fields.Add(new($"{suite.Name}_{size}", entry));
+                }
+            }
+            CliOutput.Write(r, r.GetValue(json), fields);
+            return ExitCodes.Success;
+        });
+        return ota;
+    }
+
     private static Command Store()
     {
         var store = new Command("store", "Durable counter increments/s and nonce consumes/s on SQLite and PostgreSQL");
@@ -106,6 +145,7 @@ internal static class BenchCommand
         });
         command.Subcommands.Add(aka);
         command.Subcommands.Add(Store());
+        command.Subcommands.Add(Ota());
         return command;
     }
 }

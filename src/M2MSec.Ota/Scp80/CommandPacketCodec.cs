@@ -49,7 +49,10 @@ public static class CommandPacketCodec
         if (checksum is { } algorithm)
         {
             // RC/CC over the header (CPL…PCNTR) and the secured data with its padding, the RC/CC field left out.
-            byte[] input = [.. output.AsSpan(0, 16), .. output.AsSpan(dataStart)];
+            var inputLength = 16 + output.Length - dataStart;
+            var input = inputLength <= 512 ? stackalloc byte[inputLength] : new byte[inputLength];
+            output.AsSpan(0, 16).CopyTo(input);
+            output.AsSpan(dataStart).CopyTo(input[16..]);
             OtaCrypto.Checksum(algorithm, keys.KidKey, input).CopyTo(output, 16);
         }
         if (cipher is { } cc)

@@ -50,6 +50,8 @@ internal static class OtaAes
     /// <summary>AES-CMAC truncated to 8 octets.</summary>
     public static byte[] Cmac8(byte[] key, ReadOnlySpan<byte> message)
     {
+        if (key.Length == 16 && Aes128Ni.IsSupported)
+            return Cmac8Ni(key, message);
         Span<byte> l = stackalloc byte[16];
         l.Clear();
         Cbc(key, l, encrypt: true); // L = E_K(0)
@@ -73,6 +75,46 @@ internal static class OtaAes
         CryptographicOperations.ZeroMemory(buffer);
         CryptographicOperations.ZeroMemory(l);
         return tag;
+    }
+
+    /// <summary>RFC 4493 on AES-NI with one key schedule for the subkey and the chain, straight over the message.</summary>
+    private static byte[] Cmac8Ni(byte[] key, ReadOnlySpan<byte> message)
+    {
+        Aes128Ni.ExpandKey(Vector128.Create(key), out var rk);
+        var l = Aes128Ni.Encrypt(rk, Vector128<byte>.Zero);
+        var blocks = Math.Max(1, (message.Length + 15) / 16);
+        var chain = Vector128<byte>.Zero;
+        for (var b = 0; b < blocks - 1; b++)
+            chain = Aes128Ni.Encrypt(rk, chain ^ Vector128.Create(message.Slice(b * 16, 16)));
+        Span<byte> last = stackalloc byte[16];
+        last.Clear();
+        var tail = message[((blocks - 1) * 16)..];
+        tail.CopyTo(last);
+        var complete = message.Length > 0 && message.Length % 16 == 0;
+        var k1 = Double(l);
+        Vector128<byte> sub;
+        if (complete)
+        {
+            sub = k1;
+        }
+        else
+        {
+            last[tail.Length] = 0x80;
+            sub = Double(k1);
+        }
+        var tag = Aes128Ni.Encrypt(rk, chain ^ Vector128.Create((ReadOnlySpan<byte>)last) ^ sub);
+        tag.CopyTo(last);
+        return last[..8].ToArray();
+    }
+
+    /// <summary>Multiplication by x in GF(2^128) on a vector (big-endian bit order, RFC 4493 §2.3), constant time.</summary>
+    private static Vector128<byte> Double(Vector128<byte> v)
+    {
+        Span<byte> a = stackalloc byte[16];
+        Span<byte> b = stackalloc byte[16];
+        v.CopyTo(a);
+        Double(a, b);
+        return Vector128.Create((ReadOnlySpan<byte>)b);
     }
 
     /// <summary>Multiplication by x in GF(2^128) (RFC 4493 §2.3), in constant time.</summary>
