@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using System.Text;
+using M2MSec.Device.Uicc;
+using M2MSec.Ota.RemoteApdu;
+using M2MSec.Ota.Scp81;
+using M2MSec.Tests.Support;
+
+namespace M2MSec.Tests.Ota;
+
+/// <summary>SCP81: PSK-TLS admin sessions between the server and the card, and the OpenSSL CLI as a card.</summary>
+public sealed class Scp81Tests : IAsyncLifetime
+{
+    private const string Identity = "8988211000000000701";
+    private readonly byte[] _psk = RandomNumberGenerator.GetBytes(16);
+    private Scp81AdminServer _server = null!;
+
+    public ValueTask InitializeAsync()
+    {
+        _server = new Scp81AdminServer(id => id == Identity ? _psk : null);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task QueuedRfmScript_ReachesTheCard_AndItsResponsesAreRecorded()
+    {
+        var files = UiccProfile.Create("8988211000000000701", "001010000000701");
+        var script = RemoteCommandScript.EncodeExpanded(
+        [
+            new(0x00, 0xA4, 0x04, 0x0C, UiccProfile.UsimAid, null),
+            new(0x00, 0xA4, 0x00, 0x0C, [0x6F, 0xE8], null),
+            new(0x00, 0xD6, 0x00, 0x00, [0x82, 0x01, 0x01], null),
+            new(0x00, 0xB0, 0x00, 0x00, [], 3),
+        ]);
+        _server.Enqueue(Identity, script);
+        var session = files.NewSession();
+        var agent = new Scp81CardAgent(Identity, _psk, $"//se-id/iccid/{Identity}", commands => [.. commands.Select(c => files.Execute(session, c))]);
+        Assert.Equal(1, await agent.RunSessionAsync(_server.EndPoint, TestContext.Current.CancellationToken));
+
+        var exchange = Assert.Single(_server.Exchanges);
+        Assert.Equal(("ok", AdminHttp.ResponseMediaType), (exchange.ScriptStatus, exchange.ContentType));
+        Assert.Equal(0xAB, exchange.Response[0]); // expanded response template
+        Assert.Contains("82010190", Convert.ToHexStringLower(exchange.Response)); // the READ BINARY R-APDU: 820101 ‖ 9000
+        var ef = (TransparentEf)files.Find(UiccProfile.AdfUsimFid, UiccProfile.EfNasConfig)!;
+        Assert.Equal([0x82, 0x01, 0x01], ef.Content[..3]);
+    }
+
+    private async Task<(int Code, string Out, string Err)> OpenSslAsync(string identity, byte[] psk, string request)
+    {
+        var openssl = ExternalTool.Require("openssl", "Debian package openssl");
+        return await ExternalTool.RunAsync(openssl,
+            ["s_client", "-connect", _server.EndPoint.ToString(), "-tls1_2", "-psk", Convert.ToHexStringLower(psk), "-psk_identity", identity,
+             "-cipher", "PSK-AES128-CBC-SHA256", "-quiet"],
+            Encoding.ASCII.GetBytes(request), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task OpenSslClient_CompletesTheHandshake_AndGetsAnAdminProtocolAnswer()
+    {
+        var request = $"POST /server/admin HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0\r\nX-Admin-From: //se-id/iccid/{Identity}\r\nContent-Length: 0\r\n\r\n";
+        var (_, stdout, stderr) = await OpenSslAsync(Identity, _psk, request);
+        Assert.Contains("HTTP/1.1 204 No Content", stdout + stderr);
+        Assert.Contains("X-Admin-Protocol: globalplatform-remote-admin/1.0", stdout);
+    }
+
+    [Fact]
+    public async Task WrongPsk_AndUnknownIdentity_AreRefusedInTheHandshake()
+    {
+        var request = "POST /server/admin HTTP/1.1\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0\r\nContent-Length: 0\r\n\r\n";
+        var wrong = await OpenSslAsync(Identity, RandomNumberGenerator.GetBytes(16), request);
+        Assert.DoesNotContain("HTTP/1.1", wrong.Out);
+        var unknown = await OpenSslAsync("8988211000000000999", _psk, request);
+        Assert.DoesNotContain("HTTP/1.1", unknown.Out);
+        Assert.Contains("unknown psk identity", unknown.Err, StringComparison.OrdinalIgnoreCase);
+        Assert.True(_server.Refusals.Count >= 2);
+    }
+}
