@@ -19,11 +19,23 @@ internal static class OtaCardCommand
         var kid = CliArgs.Hex("--kid", 1, "KID");
         var kicKey = CliArgs.HexRange("--kic-key", 8, 32, "ciphering key");
         var kidKey = CliArgs.HexRange("--kid-key", 8, 32, "integrity key");
+        var pskIdentity = CliArgs.Text("--psk-identity", "SCP81 PSK-TLS identity of the card", "a text");
+        var psk = CliArgs.HexRange("--psk", 16, 32, "SCP81 pre-shared key");
         var store = new StoreArgs();
-        foreach (var o in new Option[] { iccid, tar, kic, kid, kicKey, kidKey })
+        foreach (var o in new Option[] { iccid, tar, kic, kid, kicKey, kidKey, pskIdentity, psk })
             add.Options.Add(o);
         store.AddTo(add);
-        CliArgs.Required(add, iccid, tar, kic, kid, kicKey, kidKey, store.Data);
+        CliArgs.Required(add, iccid, store.Data);
+        add.Validators.Add(r =>
+        {
+            var scp80 = new Option[] { tar, kic, kid, kicKey, kidKey }.Count(o => r.GetResult(o) is not null);
+            if (scp80 is not (0 or 5))
+                r.AddError("--tar/--kic/--kid/--kic-key/--kid-key: expected all five (an SCP80 key set) or none");
+            if ((r.GetResult(pskIdentity) is null) != (r.GetResult(psk) is null))
+                r.AddError("--psk-identity/--psk: expected both or neither");
+            if (scp80 == 0 && r.GetResult(psk) is null)
+                r.AddError("--iccid: expected an SCP80 key set (--tar --kic --kid --kic-key --kid-key) and/or an SCP81 PSK (--psk-identity --psk)");
+        });
         add.Validators.Add(r =>
         {
             if (r.GetValue(iccid) is { } i && (i.Length is < 10 or > 20 || !i.All(char.IsAsciiDigit)))
@@ -31,10 +43,11 @@ internal static class OtaCardCommand
         });
         add.SetAction(async (r, ct) =>
         {
-            var kicByte = r.GetRequiredValue(kic)[0];
-            var kidByte = r.GetRequiredValue(kid)[0];
+            var hasScp80 = r.GetResult(kic) is not null;
+            var kicByte = hasScp80 ? r.GetRequiredValue(kic)[0] : (byte)0;
+            var kidByte = hasScp80 ? r.GetRequiredValue(kid)[0] : (byte)0;
             var kvn = KeyIdentifier.KeyIndex(kicByte);
-            if (kvn == 0 || KeyIdentifier.KeyIndex(kidByte) != kvn)
+            if (hasScp80 && (kvn == 0 || KeyIdentifier.KeyIndex(kidByte) != kvn))
             {
                 CliOutput.Error(r, "--kic/--kid: expected the same key version 1..15 in both");
                 return ExitCodes.BadArguments;
@@ -42,6 +55,17 @@ internal static class OtaCardCommand
             try
             {
                 await using var state = await store.Read(r, "").OpenAsync(createKeyRing: true, cancellationToken: ct);
+                if (r.GetValue(pskIdentity) is { } identity)
+                {
+                    if (!await state.OtaKeySets.AddPskAsync(identity, r.GetRequiredValue(iccid), r.GetRequiredValue(psk), ct))
+                    {
+                        CliOutput.Error(r, $"--psk-identity: {identity} is already registered");
+                        return ExitCodes.BadArguments;
+                    }
+                    r.InvocationConfiguration.Output.WriteLine($"card {r.GetRequiredValue(iccid)}: SCP81 PSK identity {identity} registered");
+                }
+                if (!hasScp80)
+                    return ExitCodes.Success;
                 var added = await state.OtaKeySets.AddAsync(new OtaKeySet(r.GetRequiredValue(iccid), kvn, (byte)(kicByte & 0x0F), r.GetRequiredValue(kicKey),
                     (byte)(kidByte & 0x0F), r.GetRequiredValue(kidKey), Convert.ToHexStringLower(r.GetRequiredValue(tar))), 0, ct);
                 if (!added)

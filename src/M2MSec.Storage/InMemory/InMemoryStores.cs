@@ -47,6 +47,18 @@ public sealed class InMemoryOtaKeySetStore : IEditableOtaKeySetStore
         }
     }
 
+    private readonly ConcurrentDictionary<string, (string Iccid, byte[] Psk)> _psks = new(StringComparer.Ordinal);
+
+    public ValueTask<(string Iccid, byte[] Psk)?> FindPskAsync(string identity, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<(string, byte[])?>(_psks.TryGetValue(identity, out var p) ? p : null);
+
+    public ValueTask<bool> AddPskAsync(string identity, string iccid, byte[] psk, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identity);
+        ArgumentNullException.ThrowIfNull(psk);
+        return ValueTask.FromResult(_psks.TryAdd(identity, (iccid, (byte[])psk.Clone())));
+    }
+
     private sealed class Entry(OtaKeySet keySet)
     {
         public OtaKeySet KeySet { get; } = keySet;

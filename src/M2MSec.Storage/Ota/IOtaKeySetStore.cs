@@ -7,6 +7,9 @@ public interface IOtaKeySetStore
 
     /// <summary>The last counter value handed out for the key set (0 before the first); null if unknown.</summary>
     ValueTask<ulong?> GetCounterAsync(string iccid, int keyVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>The SCP81 PSK of a PSK identity, with the card it belongs to; null if unknown.</summary>
+    ValueTask<(string Iccid, byte[] Psk)?> FindPskAsync(string identity, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -25,4 +28,7 @@ public interface IEditableOtaKeySetStore : IOtaKeySetStore
     /// <summary>Reserves <paramref name="count"/> consecutive counter values and returns the first; null if the key set is unknown.</summary>
     /// <exception cref="InvalidOperationException">The counter would pass <see cref="MaxCounter"/>.</exception>
     ValueTask<ulong?> NextCounterAsync(string iccid, int keyVersion, int count = 1, CancellationToken cancellationToken = default);
+
+    /// <summary>Registers a card's SCP81 PSK (TS 102 226 §10); false if the identity exists.</summary>
+    ValueTask<bool> AddPskAsync(string identity, string iccid, byte[] psk, CancellationToken cancellationToken = default);
 }

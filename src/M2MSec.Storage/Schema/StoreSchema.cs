@@ -63,6 +63,10 @@ internal static class StoreSchema
         [
             "ALTER TABLE ota_keysets ADD COLUMN tar TEXT",
         ]),
+        new(4, "SCP81 pre-shared keys by PSK identity",
+        [
+            "CREATE TABLE scp81_psk (identity TEXT PRIMARY KEY, iccid TEXT NOT NULL, psk_enc {blob} NOT NULL)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -73,4 +73,34 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
             return (ulong)Convert.ToInt64(result, System.Globalization.CultureInfo.InvariantCulture) - (ulong)count + 1;
         }, cancellationToken);
     }
+
+    public ValueTask<(string Iccid, byte[] Psk)?> FindPskAsync(string identity, CancellationToken cancellationToken = default) =>
+        db.RunAsync<(string, byte[])?>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null, "SELECT iccid, psk_enc FROM scp81_psk WHERE identity = @i", ("@i", identity));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                return null;
+            return (reader.GetString(0), db.Protector.Unprotect((byte[])reader.GetValue(1), SecretProtector.Place("scp81_psk", identity, "psk")));
+        }, cancellationToken);
+
+    public ValueTask<bool> AddPskAsync(string identity, string iccid, byte[] psk, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identity);
+        ArgumentNullException.ThrowIfNull(psk);
+        var wrapped = db.Protector.Protect(psk, SecretProtector.Place("scp81_psk", identity, "psk"));
+        return db.RunAsync(async c =>
+        {
+            try
+            {
+                await SqlDatabase.ExecuteAsync(c, null, "INSERT INTO scp81_psk (identity, iccid, psk_enc) VALUES (@i, @c, @p)",
+                    cancellationToken, ("@i", identity), ("@c", iccid), ("@p", wrapped)).ConfigureAwait(false);
+                return true;
+            }
+            catch (DbException e) when (db.Dialect.IsUniqueViolation(e))
+            {
+                return false;
+            }
+        }, cancellationToken);
+    }
 }

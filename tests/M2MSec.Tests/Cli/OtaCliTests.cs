@@ -129,3 +129,30 @@ public sealed class OtaCardCliTests : IDisposable
             "--kic-key", "000102030405060708090a0b0c0d0e0f", "--kid-key", "0f0e0d0c0b0a09080706050403020100", "--data", data, "--kek-file", kek])).ExitCode);
     }
 }
+
+public sealed class OtaCardPskCliTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("m2msec-ota-psk-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_root, true);
+    }
+
+    [Fact]
+    public async Task CardAdd_WithAPskOnly_RegistersIt_AndHalfAKeySetIsABadArgument()
+    {
+        var data = Path.Combine(_root, "ota");
+        var kek = Path.Combine(_root, "kek.json");
+        var ok = await CliRunner.RunAsync("ota", "card", "add", "--iccid", "8988211000000000801", "--psk-identity", "card-801", "--psk", "00112233445566778899aabbccddeeff", "--data", data, "--kek-file", kek);
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        await using (var store = await new M2MSec.NetworkFunctions.Hosting.StoreOptions(data, kek).OpenAsync())
+            Assert.Equal("8988211000000000801", (await store.OtaKeySets.FindPskAsync("card-801"))!.Value.Iccid);
+        var half = await CliRunner.RunAsync("ota", "card", "add", "--iccid", "8988211000000000801", "--tar", "b00001", "--data", data, "--kek-file", kek);
+        Assert.Equal(2, half.ExitCode);
+        Assert.StartsWith("--tar/--kic/--kid/--kic-key/--kid-key: expected all five", half.Stderr);
+        var onlyId = await CliRunner.RunAsync("ota", "card", "add", "--iccid", "8988211000000000801", "--psk-identity", "x", "--data", data, "--kek-file", kek);
+        Assert.Equal(2, onlyId.ExitCode);
+    }
+}

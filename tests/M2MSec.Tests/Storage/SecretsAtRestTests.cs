@@ -36,6 +36,9 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
         await store.OtaKeySets.AddAsync(ks);
         secrets.Add(ks.Kic);
         secrets.Add(ks.Kid);
+        var psk = RandomNumberGenerator.GetBytes(16);
+        Assert.True(await store.OtaKeySets.AddPskAsync("psk-identity-1", "8988211000000000201", psk));
+        secrets.Add(psk);
         return secrets;
     }
 
@@ -135,12 +138,13 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
             var ringB = KeyRing.Open(kekFile);
             var newId = ringB.AddKey();
             await using (var other = await SqliteStateStore.OpenAsync(_dir, ringB))
-                Assert.Equal(20 * 2 + 2 + 1, await other.RewrapSecretsAsync());
+                Assert.Equal(20 * 2 + 2 + 1 + 1, await other.RewrapSecretsAsync());
             ringB.RemoveKey(oldId);
 
             // The instance that kept running reads everything (it reloads the ring on the new key id).
             Assert.Equal(secrets[0], (await running.Subscribers.FindAsync("001010000000100"))!.K);
-            Assert.Equal(secrets[^1], (await running.OtaKeySets.FindAsync("8988211000000000201", 1))!.Kid);
+            Assert.Equal(secrets[^2], (await running.OtaKeySets.FindAsync("8988211000000000201", 1))!.Kid);
+            Assert.Equal(secrets[^1], (await running.OtaKeySets.FindPskAsync("psk-identity-1"))!.Value.Psk);
 
             await using (var fresh = await SqliteStateStore.OpenAsync(_dir, KeyRing.Open(kekFile)))
             {

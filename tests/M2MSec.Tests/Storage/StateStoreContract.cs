@@ -149,6 +149,18 @@ public abstract class StateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Scp81Psk_RoundTrips_AndAnIdentityIsRegisteredOnce()
+    {
+        var psk = RandomNumberGenerator.GetBytes(16);
+        Assert.True(await Store.OtaKeySets.AddPskAsync("card-1", "8988211000000000004", psk));
+        Assert.False(await Store.OtaKeySets.AddPskAsync("card-1", "8988211000000000005", RandomNumberGenerator.GetBytes(16)));
+        var found = await Store.OtaKeySets.FindPskAsync("card-1");
+        Assert.Equal("8988211000000000004", found!.Value.Iccid);
+        Assert.Equal(psk, found.Value.Psk);
+        Assert.Null(await Store.OtaKeySets.FindPskAsync("card-2"));
+    }
+
+    [Fact]
     public async Task OtaCounter_AtTheFiveOctetLimit_Throws()
     {
         await Store.OtaKeySets.AddAsync(NewKeySet("8988211000000000003", 3), IEditableOtaKeySetStore.MaxCounter - 1);
