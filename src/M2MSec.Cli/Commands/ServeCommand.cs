@@ -38,6 +38,8 @@ internal static class ServeCommand
         {
             var name = r.GetRequiredValue(role);
             var options = store.Read(r, DefaultDataDirectory(name));
+            if (name == Scp81Role)
+                return await ServeScp81Async(r, options, r.GetValue(urls), ct);
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
             try
@@ -86,7 +88,51 @@ internal static class ServeCommand
         return command;
     }
 
-    private static IEnumerable<string> Roles() => NetworkFunctionCatalog.Available.Append(AllRoles);
+    /// <summary>The SCP81 admin server: PSK-TLS on its own listener, not a Kestrel host.</summary>
+    public const string Scp81Role = "scp81";
+
+    private static IEnumerable<string> Roles() => NetworkFunctionCatalog.Available.Append(Scp81Role).Append(AllRoles);
+
+    private static async Task<int> ServeScp81Async(ParseResult r, StoreOptions options, string? urls, CancellationToken ct)
+    {
+        var endpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0);
+        if (urls is not null)
+        {
+            if (!Uri.TryCreate(urls, UriKind.Absolute, out var uri) || uri.Scheme != "https" || !System.Net.IPAddress.TryParse(uri.Host, out var ip))
+            {
+                CliOutput.Error(r, $"--urls: expected https://IP:PORT for the PSK-TLS listener, got '{urls}'");
+                return ExitCodes.BadArguments;
+            }
+            endpoint = new System.Net.IPEndPoint(ip, uri.Port);
+        }
+        IStateStore state;
+        try
+        {
+            state = await options.OpenAsync(createKeyRing: true, cancellationToken: ct);
+        }
+        catch (StoreException e)
+        {
+            CliOutput.Error(r, e.Message);
+            return ExitCodes.BadArguments;
+        }
+        await using (state)
+        {
+            // BouncyCastle's handshake is synchronous: the PSK lookup blocks its thread briefly.
+            await using var server = new M2MSec.Ota.Scp81.Scp81AdminServer(id => state.OtaKeySets.FindPskAsync(id).AsTask().GetAwaiter().GetResult()?.Psk, endpoint);
+            var output = r.InvocationConfiguration.Output;
+            output.WriteLine($"scp81 listening on https://{server.EndPoint}/ (PSK-TLS 1.2; data: {options.DataDirectory}; state: {state.Description})");
+            output.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        r.InvocationConfiguration.Output.WriteLine("stopped");
+        return ExitCodes.Success;
+    }
 
     internal static string DefaultDataDirectory(string role) =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "m2msec", role);

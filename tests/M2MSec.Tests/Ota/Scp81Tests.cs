@@ -76,3 +76,42 @@ public sealed class Scp81Tests : IAsyncLifetime
         Assert.True(_server.Refusals.Count >= 2);
     }
 }
+
+public sealed class ServeScp81Tests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("m2msec-serve-scp81-").FullName;
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_root, true);
+    }
+
+    [Fact]
+    public async Task ServeScp81_OnTheCardsRegisteredInDir_AnswersOpenSsl()
+    {
+        var openssl = ExternalTool.Require("openssl", "Debian package openssl");
+        var data = Path.Combine(_root, "ota");
+        var kek = Path.Combine(_root, "kek.json");
+        Assert.Equal(0, (await CliRunner.RunAsync("ota", "card", "add", "--iccid", "8988211000000000901", "--psk-identity", "card-901", "--psk", "00112233445566778899aabbccddeeff", "--data", data, "--kek-file", kek)).ExitCode);
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var output = new StringWriter();
+        var run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "scp81", "--data", data, "--kek-file", kek], output, output, cts.Token);
+        string? endpoint = null;
+        for (var i = 0; i < 100 && endpoint is null; i++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            lock (output)
+                endpoint = output.ToString().Split(' ').FirstOrDefault(w => w.StartsWith("https://", StringComparison.Ordinal))?.TrimEnd('/')["https://".Length..];
+        }
+        Assert.NotNull(endpoint);
+        var request = "POST /server/admin HTTP/1.1\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0\r\nX-Admin-From: //se-id/iccid/8988211000000000901\r\nContent-Length: 0\r\n\r\n";
+        var (_, stdout, _) = await ExternalTool.RunAsync(openssl,
+            ["s_client", "-connect", endpoint!, "-tls1_2", "-psk", "00112233445566778899aabbccddeeff", "-psk_identity", "card-901", "-cipher", "PSK-AES128-CBC-SHA256", "-quiet"],
+            Encoding.ASCII.GetBytes(request), TimeSpan.FromSeconds(30));
+        Assert.Contains("HTTP/1.1 204 No Content", stdout);
+        await cts.CancelAsync();
+        Assert.Equal(0, await run);
+    }
+}
