@@ -96,14 +96,13 @@ public sealed class ServeScp81Tests : IDisposable
         Assert.Equal(0, (await CliRunner.RunAsync("ota", "card", "add", "--iccid", "8988211000000000901", "--psk-identity", "card-901", "--psk", "00112233445566778899aabbccddeeff", "--data", data, "--kek-file", kek)).ExitCode);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        using var output = new StringWriter();
+        using var output = new SyncWriter();
         var run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "scp81", "--data", data, "--kek-file", kek], output, output, cts.Token);
         string? endpoint = null;
         for (var i = 0; i < 100 && endpoint is null; i++)
         {
             await Task.Delay(50, TestContext.Current.CancellationToken);
-            lock (output)
-                endpoint = output.ToString().Split(' ').FirstOrDefault(w => w.StartsWith("https://", StringComparison.Ordinal))?.TrimEnd('/')["https://".Length..];
+            endpoint = output.ToString().Split(' ').FirstOrDefault(w => w.StartsWith("https://", StringComparison.Ordinal))?.TrimEnd('/')["https://".Length..];
         }
         Assert.NotNull(endpoint);
         var request = "POST /server/admin HTTP/1.1\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0\r\nX-Admin-From: //se-id/iccid/8988211000000000901\r\nContent-Length: 0\r\n\r\n";
