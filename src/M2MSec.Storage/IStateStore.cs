@@ -22,6 +22,8 @@ public interface IStateStore : IAsyncDisposable
 
     IEditableOtaKeySetStore OtaKeySets { get; }
 
+    IOtaJobStore OtaJobs { get; }
+
     INonceStore Nonces { get; }
 
     IEditableDeviceRegistry Devices { get; }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using M2MSec.Nas;
 using M2MSec.NetworkFunctions.Smsc;
 using M2MSec.Ota.RemoteApdu;
@@ -22,11 +21,10 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
     /// <summary>CC, ciphering, counter must be higher; PoR required, with CC, ciphered, by SMS-SUBMIT.</summary>
     public static readonly byte[] DefaultSpi = [0x16, 0x39];
 
-    private readonly ConcurrentDictionary<string, Pending> _jobs = new(StringComparer.Ordinal);
+    public async Task<OtaJob?> FindAsync(string id, CancellationToken ct) =>
+        await store.OtaJobs.FindAsync(id, ct).ConfigureAwait(false) is { } r ? ToDto(r) : null;
 
-    private sealed record Pending(OtaJob Job, Spi Spi, byte Kic, byte Kid, byte[]? ExpectedReadBack);
-
-    public OtaJob? Find(string id) => _jobs.TryGetValue(id, out var p) ? p.Job : null;
+    private static OtaJob ToDto(Storage.Ota.OtaJobRecord r) => new(r.Id, r.Iccid, r.Tar, r.Counter, r.State, r.PorStatus, r.Data, r.Failure);
 
     /// <summary>Builds the command script that writes <paramref name="configuration"/> to EF_NASCONFIG and reads it back.</summary>
     public static (byte[] Script, byte[] File) NasScript(NasConfiguration configuration, int fileSize)
@@ -52,11 +50,13 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
         var kid = (byte)(keyVersion << 4 | keySet.KidAlgorithm & 0x0F);
         var packet = CommandPacketCodec.Encode(new CommandPacket(spi, kic, kid, tar, counter, script), new Scp80Keys(keySet.Kic, keySet.Kid));
         var tpdus = OtaSms.CommandTpdus(packet, new AddressField(options.OriginatorDigits, AddressField.TonUnknown, AddressField.NpiIsdn), new byte[7], (byte)counter);
-        var job = new OtaJob(Guid.NewGuid().ToString("N"), iccid, Convert.ToHexStringLower(tar), counter, "sent", null, null, null);
-        _jobs[job.Id] = new Pending(job, spi, kic, kid, expectedReadBack);
-        await store.Audit.AppendAsync("ota", "ota.command", iccid, $"job {job.Id} TAR {job.Tar} CNTR {counter}", ct).ConfigureAwait(false);
+        var now = DateTimeOffset.UtcNow;
+        var record = new Storage.Ota.OtaJobRecord(Guid.NewGuid().ToString("N"), iccid, Convert.ToHexStringLower(tar), keyVersion, spiBytes, kic, kid, counter,
+            "sent", null, null, null, expectedReadBack, now, now);
+        await store.OtaJobs.AddAsync(record, ct).ConfigureAwait(false);
+        await store.Audit.AppendAsync("ota", "ota.command", iccid, $"job {record.Id} TAR {record.Tar} CNTR {counter}", ct).ConfigureAwait(false);
         await smsc.SubmitAsync(new SmsMessage(iccid, options.Address, [.. tpdus.Select(Convert.ToHexStringLower)], null), ct).ConfigureAwait(false);
-        return job;
+        return ToDto(record);
     }
 
     /// <summary>Handles a PoR arriving from <paramref name="iccid"/> (the SMS user data with its UDH).</summary>
@@ -74,19 +74,19 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
         }
         if (!ies.Any(e => e.Iei == UserDataHeader.ResponsePacket))
             return false;
-        foreach (var pending in _jobs.Values.Where(p => p.Job.Iccid == iccid && p.Job.State == "sent"))
+        foreach (var pending in await store.OtaJobs.PendingAsync(iccid, ct).ConfigureAwait(false))
         {
-            var keyVersion = pending.Kic >> 4;
-            var keySet = await store.OtaKeySets.FindAsync(iccid, keyVersion, ct).ConfigureAwait(false);
+            var keySet = await store.OtaKeySets.FindAsync(iccid, pending.KeyVersion, ct).ConfigureAwait(false);
             if (keySet is null)
                 continue;
-            var opened = ResponsePacketCodec.Open(userData.AsSpan(consumed), pending.Spi, pending.Kic, pending.Kid, new Scp80Keys(keySet.Kic, keySet.Kid),
-                userData.AsSpan(0, consumed), Convert.FromHexString(pending.Job.Tar), pending.Job.Counter);
+            var spi = Spi.Decode(pending.Spi);
+            var opened = ResponsePacketCodec.Open(userData.AsSpan(consumed), spi, pending.Kic, pending.Kid, new Scp80Keys(keySet.Kic, keySet.Kid),
+                userData.AsSpan(0, consumed), Convert.FromHexString(pending.Tar), pending.Counter);
             if (!opened.IsOk)
                 continue; // not this job's PoR (or forged): it changes nothing
             var por = opened.Packet!;
-            var state = por.Status == M2MSec.Ota.Scp80.PorStatus.PorOk ? "done" : "failed";
-            string? failure = por.Status == M2MSec.Ota.Scp80.PorStatus.PorOk ? null : $"card answered {por.Status}";
+            var state = por.Status == PorStatus.PorOk ? "done" : "failed";
+            string? failure = por.Status == PorStatus.PorOk ? null : $"card answered {por.Status}";
             if (state == "done" && pending.ExpectedReadBack is { } expected)
             {
                 var data = por.AdditionalData;
@@ -97,12 +97,11 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
                 else
                     state = "verified";
             }
-            _jobs[pending.Job.Id] = pending with
-            {
-                Job = pending.Job with { State = state, PorStatus = ((byte)por.Status).ToString("x2", System.Globalization.CultureInfo.InvariantCulture), Data = Convert.ToHexStringLower(por.AdditionalData), Failure = failure },
-            };
-            await store.Audit.AppendAsync("ota", "ota.por", iccid, $"job {pending.Job.Id} {state}", ct).ConfigureAwait(false);
-            return true;
+            var completed = await store.OtaJobs.CompleteAsync(pending.Id, state, ((byte)por.Status).ToString("x2", System.Globalization.CultureInfo.InvariantCulture),
+                Convert.ToHexStringLower(por.AdditionalData), failure, ct).ConfigureAwait(false);
+            if (completed)
+                await store.Audit.AppendAsync("ota", "ota.por", iccid, $"job {pending.Id} {state}", ct).ConfigureAwait(false);
+            return completed;
         }
         return false;
     }

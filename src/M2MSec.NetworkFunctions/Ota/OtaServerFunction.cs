@@ -87,8 +87,8 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
                 return ApiProblem.NotFound("unknown-card", ex.Message);
             }
         });
-        app.MapGet("/jobs/{id}", (string id, OtaJobs jobs) =>
-            jobs.Find(id) is { } job ? Results.Ok(job) : ApiProblem.NotFound("unknown-job", $"no job {id}"));
+        app.MapGet("/jobs/{id}", async (string id, OtaJobs jobs, CancellationToken ct) =>
+            await jobs.FindAsync(id, ct) is { } job ? Results.Ok(job) : ApiProblem.NotFound("unknown-job", $"no job {id}"));
     }
 
     /// <summary>Long-polls the SMSC for PoRs addressed to the OTA server.</summary>

@@ -66,6 +66,34 @@ public sealed class InMemoryOtaKeySetStore : IEditableOtaKeySetStore
     }
 }
 
+/// <summary>In-memory OTA jobs: for tests.</summary>
+public sealed class InMemoryOtaJobStore : IOtaJobStore
+{
+    private readonly ConcurrentDictionary<string, OtaJobRecord> _jobs = new(StringComparer.Ordinal);
+
+    public ValueTask AddAsync(OtaJobRecord job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (!_jobs.TryAdd(job.Id, job))
+            throw new InvalidOperationException($"job {job.Id} exists");
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<OtaJobRecord?> FindAsync(string id, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_jobs.GetValueOrDefault(id));
+
+    public ValueTask<IReadOnlyList<OtaJobRecord>> PendingAsync(string iccid, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.Iccid == iccid && j.State == "sent").OrderBy(j => j.Counter)]);
+
+    public ValueTask<bool> CompleteAsync(string id, string state, string? porStatus, string? data, string? failure, CancellationToken cancellationToken = default)
+    {
+        while (_jobs.TryGetValue(id, out var job) && job.State == "sent")
+            if (_jobs.TryUpdate(id, job with { State = state, PorStatus = porStatus, Data = data, Failure = failure, UpdatedAt = DateTimeOffset.UtcNow }, job))
+                return ValueTask.FromResult(true);
+        return ValueTask.FromResult(false);
+    }
+}
+
 /// <summary>In-memory nonces: for tests.</summary>
 public sealed class InMemoryNonceStore(TimeProvider time) : INonceStore
 {
@@ -234,6 +262,8 @@ public sealed class InMemoryStateStore : IStateStore
     public IEditableHssSubscriberStore Subscribers { get; } = new InMemoryHssSubscriberStore();
 
     public IEditableOtaKeySetStore OtaKeySets { get; } = new InMemoryOtaKeySetStore();
+
+    public IOtaJobStore OtaJobs { get; } = new InMemoryOtaJobStore();
 
     public INonceStore Nonces { get; }
 

@@ -67,6 +67,17 @@ internal static class StoreSchema
         [
             "CREATE TABLE scp81_psk (identity TEXT PRIMARY KEY, iccid TEXT NOT NULL, psk_enc {blob} NOT NULL)",
         ]),
+        new(5, "OTA jobs and their outcomes per card",
+        [
+            """
+            CREATE TABLE ota_jobs (
+                id TEXT PRIMARY KEY, iccid TEXT NOT NULL, tar TEXT NOT NULL, kvn INTEGER NOT NULL,
+                spi {blob} NOT NULL, kic INTEGER NOT NULL, kid INTEGER NOT NULL, counter {bigint} NOT NULL,
+                state TEXT NOT NULL, por_status TEXT, data TEXT, failure TEXT, expected_read_back {blob},
+                created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL)
+            """,
+            "CREATE INDEX ix_ota_jobs_card ON ota_jobs (iccid, state)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

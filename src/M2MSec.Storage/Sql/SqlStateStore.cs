@@ -18,6 +18,7 @@ public sealed class SqlStateStore : IStateStore
         _db = db;
         Subscribers = new SqlHssSubscriberStore(db);
         OtaKeySets = new SqlOtaKeySetStore(db);
+        OtaJobs = new SqlOtaJobStore(db);
         Nonces = new SqlNonceStore(db);
         Devices = new SqlDeviceRegistry(db);
         Audit = new SqlAuditLog(db);
@@ -29,6 +30,8 @@ public sealed class SqlStateStore : IStateStore
     public IEditableHssSubscriberStore Subscribers { get; }
 
     public IEditableOtaKeySetStore OtaKeySets { get; }
+
+    public IOtaJobStore OtaJobs { get; }
 
     public INonceStore Nonces { get; }
 

@@ -161,6 +161,25 @@ public abstract class StateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OtaJobs_ArePending_UntilCompletedOnce()
+    {
+        var now = Clock.GetUtcNow();
+        OtaJobRecord Job(string id, ulong counter) =>
+            new(id, "8988211000000000006", "b00001", 1, [0x16, 0x39], 0x12, 0x12, counter, "sent", null, null, null, [1, 2], now, now);
+        await Store.OtaJobs.AddAsync(Job("j2", 2));
+        await Store.OtaJobs.AddAsync(Job("j1", 1));
+        Assert.Equal(["j1", "j2"], (await Store.OtaJobs.PendingAsync("8988211000000000006")).Select(j => j.Id));
+        Assert.True(await Store.OtaJobs.CompleteAsync("j1", "verified", "00", "019000", null));
+        Assert.False(await Store.OtaJobs.CompleteAsync("j1", "failed", "01", null, "late PoR"));
+        var j1 = await Store.OtaJobs.FindAsync("j1");
+        Assert.Equal(("verified", "00", "019000"), (j1!.State, j1.PorStatus, j1.Data));
+        Assert.Equal([0x16, 0x39], j1.Spi);
+        Assert.Equal([1, 2], j1.ExpectedReadBack);
+        Assert.Equal(["j2"], (await Store.OtaJobs.PendingAsync("8988211000000000006")).Select(j => j.Id));
+        Assert.Null(await Store.OtaJobs.FindAsync("nope"));
+    }
+
+    [Fact]
     public async Task OtaCounter_AtTheFiveOctetLimit_Throws()
     {
         await Store.OtaKeySets.AddAsync(NewKeySet("8988211000000000003", 3), IEditableOtaKeySetStore.MaxCounter - 1);
