@@ -48,6 +48,49 @@ public sealed class UiccOtaCard(UiccFileSystem files)
 
     public IEnumerable<(byte[] Tar, CardKeySet KeySet)> KeySets => _tars.SelectMany(t => t.Value.Values.Select(k => (Convert.FromHexString(t.Key), k)));
 
+    private readonly List<byte[]> _segments = [];
+
+    /// <summary>
+    /// ENVELOPE (SMS-PP download, TS 31.111 §7.1.1) as the ME hands it over: the card collects the
+    /// segments of a concatenated command packet and processes it when complete. Returns null while
+    /// segments are missing; a TPDU that is not an OTA message is refused with a format error.
+    /// </summary>
+    public CardOtaOutcome? Envelope(ReadOnlySpan<byte> envelope)
+    {
+        var tpdu = M2MSec.Ota.SmsPp.OtaSms.TpduFromEnvelope(envelope);
+        _segments.Add(tpdu);
+        byte[] packet;
+        try
+        {
+            packet = M2MSec.Ota.SmsPp.OtaSms.CommandPacketFrom(_segments);
+        }
+        catch (FormatException) when (_segments.Count < 255 && IsIncompleteConcatenation())
+        {
+            return null;
+        }
+        finally
+        {
+            if (!IsIncompleteConcatenation())
+                _segments.Clear();
+        }
+        return Process(packet);
+    }
+
+    private bool IsIncompleteConcatenation()
+    {
+        try
+        {
+            var first = M2MSec.Ota.SmsPp.SmsDeliver.Decode(_segments[0]);
+            var ies = M2MSec.Ota.SmsPp.UserDataHeader.Decode(first.UserData, out _);
+            var concat = ies.FirstOrDefault(e => e.Iei == M2MSec.Ota.SmsPp.UserDataHeader.Concatenation8Bit);
+            return concat is { Value.Length: 3 } && _segments.Count < concat.Value[1];
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Processes a command packet (from CPL onwards); returns what happened and the PoR (from RPL) if one is due.</summary>
     public CardOtaOutcome Process(ReadOnlySpan<byte> packet)
     {

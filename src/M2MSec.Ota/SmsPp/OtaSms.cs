@@ -95,5 +95,45 @@ public static class OtaSms
         return [0xD1, .. BerLength(content.Length), .. content];
     }
 
+    /// <summary>Extracts the SMS TPDU from an SMS-PP download ENVELOPE; throws <see cref="FormatException"/>.</summary>
+    public static byte[] TpduFromEnvelope(ReadOnlySpan<byte> envelope)
+    {
+        if (envelope.Length < 2 || envelope[0] != 0xD1)
+            throw new FormatException("not an SMS-PP download ENVELOPE (tag 'D1')");
+        var body = envelope[1..];
+        var length = ReadBerLength(ref body);
+        if (length != body.Length)
+            throw new FormatException("ENVELOPE length does not match its content");
+        while (!body.IsEmpty)
+        {
+            var tag = (byte)(body[0] & 0x7F);
+            body = body[1..];
+            var l = ReadBerLength(ref body);
+            if (l > body.Length)
+                throw new FormatException($"ENVELOPE: TLV '{tag:X2}' runs past the end");
+            if (tag == 0x0B)
+                return body[..l].ToArray();
+            body = body[l..];
+        }
+        throw new FormatException("ENVELOPE carries no SMS TPDU (tag '0B')");
+    }
+
+    private static int ReadBerLength(ref ReadOnlySpan<byte> s)
+    {
+        if (s.IsEmpty)
+            throw new FormatException("BER-TLV: missing length");
+        if (s[0] < 0x80)
+        {
+            var l = s[0];
+            s = s[1..];
+            return l;
+        }
+        if (s[0] != 0x81 || s.Length < 2)
+            throw new FormatException("BER-TLV: unsupported length");
+        var v = s[1];
+        s = s[2..];
+        return v;
+    }
+
     private static byte[] BerLength(int length) => length < 0x80 ? [(byte)length] : [0x81, (byte)length];
 }

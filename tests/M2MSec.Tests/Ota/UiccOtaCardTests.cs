@@ -149,6 +149,26 @@ public sealed class UiccOtaCardTests
         Assert.Equal([0x01, 0x6A, 0x82], por.AdditionalData);
     }
 
+    [Fact]
+    public void Envelopes_CarryingAConcatenatedPacket_AreProcessedWhenTheLastSegmentArrives()
+    {
+        var spi = SpiFor(CounterMode.MustBeHigher);
+        var updates = Enumerable.Range(0, 12).Select(i => new CommandApdu(0x00, 0xD6, 0x00, (byte)i, [0x82, 0x01, 0x01], null));
+        CommandApdu[] script = [new(0x00, 0xA4, 0x04, 0x0C, UiccProfile.UsimAid, null), new(0x00, 0xA4, 0x00, 0x0C, [0x6F, 0xE8], null), .. updates, .. updates, .. updates];
+        var packet = Packet(spi, 3, RemoteCommandScript.EncodeCompact(script));
+        var tpdus = M2MSec.Ota.SmsPp.OtaSms.CommandTpdus(packet, new M2MSec.Ota.SmsPp.AddressField("1234", 0, 1), new byte[7], 5);
+        Assert.True(tpdus.Count > 1);
+        CardOtaOutcome? outcome = null;
+        for (var i = 0; i < tpdus.Count; i++)
+        {
+            outcome = _card.Envelope(M2MSec.Ota.SmsPp.OtaSms.SmsPpDownloadEnvelope(tpdus[i]));
+            Assert.Equal(i == tpdus.Count - 1, outcome is not null);
+        }
+        Assert.Equal(PorStatus.PorOk, outcome!.Status);
+        Assert.Equal(script.Length, outcome.CommandsExecuted);
+        Assert.Throws<FormatException>(() => _card.Envelope([0xD0, 0x00]));
+    }
+
     [Theory]
     [InlineData("00a4")]
     [InlineData("00d6000005010203")]

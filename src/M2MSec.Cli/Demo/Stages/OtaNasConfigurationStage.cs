@@ -45,25 +45,17 @@ internal sealed class OtaNasConfigurationStage : IDemoStage
         submitted.EnsureSuccessStatusCode();
         var job = (await submitted.Content.ReadFromJsonAsync<OtaJob>(NetworkFunctionHost.JsonOptions, ct))!;
 
-        // The device: receive the SMS-PP messages, hand the packet to the card, send the PoR back.
-        var tpdus = new List<byte[]>();
-        while (true)
+        // The device: the ME receives the SMS-PP messages and hands each to the UICC in an ENVELOPE
+        // (SMS-PP download); the card answers with the PoR, which the ME sends back.
+        M2MSec.Device.Uicc.CardOtaOutcome? outcome = null;
+        while (outcome is null)
         {
             foreach (var m in await environment.Smsc.DeliverAsync(device.Iccid, 10, ct))
-                tpdus.AddRange(m.Tpdus!.Select(Convert.FromHexString));
-            try
-            {
-                var packet = OtaSms.CommandPacketFrom(tpdus);
-                var outcome = device.Uicc.Card.Process(packet);
-                if (outcome.Por is { } por)
-                    await environment.Smsc.SubmitAsync(new SmsMessage("ota", device.Iccid, null, Convert.ToHexStringLower([.. M2MSec.Ota.Scp80.ResponsePacketCodec.SmsPorHeader, .. por])), ct);
-                break;
-            }
-            catch (FormatException) when (tpdus.Count < 8)
-            {
-                // more segments to come
-            }
+                foreach (var tpdu in m.Tpdus!)
+                    outcome = device.Uicc.Card.Envelope(OtaSms.SmsPpDownloadEnvelope(Convert.FromHexString(tpdu))) ?? outcome;
         }
+        if (outcome.Por is { } por)
+            await environment.Smsc.SubmitAsync(new SmsMessage("ota", device.Iccid, null, Convert.ToHexStringLower([.. M2MSec.Ota.Scp80.ResponsePacketCodec.SmsPorHeader, .. por])), ct);
 
         for (var i = 0; i < 200; i++)
         {
