@@ -34,6 +34,12 @@ public sealed class UiccOtaCard(UiccFileSystem files)
     /// <summary>Raised after the card's durable state (counters, files) changed, so the owner can persist it.</summary>
     public event Action? StateChanged;
 
+    /// <summary>
+    /// Raised when a verified command carries Administration Session Triggering Parameters (GP Amd B):
+    /// the card's SCP81 agent should open a PSK-TLS admin session as they say.
+    /// </summary>
+    public event Action<M2MSec.Ota.Scp81.AdminSessionTrigger>? AdminSessionRequested;
+
     public void AddKeySet(ReadOnlySpan<byte> tar, CardKeySet keySet)
     {
         ArgumentNullException.ThrowIfNull(keySet);
@@ -127,6 +133,20 @@ public sealed class UiccOtaCard(UiccFileSystem files)
         {
             keySet.Counter = command.Counter;
             StateChanged?.Invoke();
+        }
+
+        if (command.SecuredData is [M2MSec.Ota.Scp81.AdminSessionTrigger.Tag, ..])
+        {
+            try
+            {
+                var trigger = M2MSec.Ota.Scp81.AdminSessionTrigger.Decode(command.SecuredData);
+                AdminSessionRequested?.Invoke(trigger);
+                return Answer(spi, header, keySet, PorStatus.PorOk, null, 0, [], command.Counter);
+            }
+            catch (FormatException e)
+            {
+                return Answer(spi, header, keySet, PorStatus.UnidentifiedSecurityError, e.Message, 0, [], command.Counter);
+            }
         }
 
         IReadOnlyList<CommandApdu> script;

@@ -114,3 +114,68 @@ public sealed class ServeScp81Tests : IDisposable
         Assert.Equal(0, await run);
     }
 }
+
+/// <summary>The SCP80 push that triggers an SCP81 session, end to end on the card.</summary>
+public sealed class AdminSessionTriggerTests
+{
+    private static AdminSessionTrigger Sample(System.Net.IPEndPoint server) =>
+        new(server, "card-1001", 0x41, 0x05, "admin.host", "//se-id/iccid/8988211000000001001", "/server/admin");
+
+    [Fact]
+    public void Trigger_RoundTrips_AndHasTheAmendmentBNesting()
+    {
+        var t = Sample(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("127.0.0.1"), 8080));
+        var bytes = t.Encode();
+        Assert.Equal(0x81, bytes[0]);
+        Assert.Equal(0x83, bytes[2]);
+        Assert.Contains("3c03021f90", Convert.ToHexStringLower(bytes)); // TCP, port 8080
+        Assert.Contains("3e05217f000001", Convert.ToHexStringLower(bytes)); // IPv4 127.0.0.1
+        Assert.Contains("8a0a61646d696e2e686f7374", Convert.ToHexStringLower(bytes)); // "admin.host", as in pySim's test
+        Assert.Equal(t, AdminSessionTrigger.Decode(bytes));
+        for (var n = 0; n < bytes.Length; n++)
+            Assert.Throws<FormatException>(() => AdminSessionTrigger.Decode(bytes.AsSpan(0, n)));
+    }
+
+    [Fact]
+    public async Task ScpEightyPush_OpensTheAdminSession_AndTheQueuedScriptRunsOnTheCard()
+    {
+        var psk = RandomNumberGenerator.GetBytes(16);
+        await using var server = new Scp81AdminServer(id => id == "card-1001" ? psk : null);
+        var files = UiccProfile.Create("8988211000000001001", "001010000001001");
+        var card = new UiccOtaCard(files);
+        var keys = new M2MSec.Ota.Scp80.Scp80Keys(RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        byte[] isdTar = [0x00, 0x00, 0x00];
+        card.AddKeySet(isdTar, new CardKeySet(1, keys.KicKey, keys.KidKey));
+        Task<int>? session = null;
+        card.AdminSessionRequested += trigger =>
+        {
+            var fs = files.NewSession();
+            var agent = new Scp81CardAgent(trigger.PskIdentity, psk, trigger.AgentId, commands => [.. commands.Select(c => files.Execute(fs, c))]);
+            session = agent.RunSessionAsync(trigger.Server);
+        };
+        server.Enqueue("card-1001", RemoteCommandScript.EncodeExpanded(
+        [
+            new(0x00, 0xA4, 0x04, 0x0C, UiccProfile.UsimAid, null),
+            new(0x00, 0xA4, 0x00, 0x0C, [0x6F, 0xE8], null),
+            new(0x00, 0xD6, 0x00, 0x00, [0x83, 0x01, 0x3C], null),
+        ]));
+
+        var spi = new M2MSec.Ota.Scp80.Spi(M2MSec.Ota.Scp80.IntegrityMode.CryptographicChecksum, true, M2MSec.Ota.Scp80.CounterMode.MustBeHigher,
+            M2MSec.Ota.Scp80.PorMode.Required, M2MSec.Ota.Scp80.IntegrityMode.CryptographicChecksum, true, false);
+        var push = M2MSec.Ota.Scp80.CommandPacketCodec.Encode(new M2MSec.Ota.Scp80.CommandPacket(spi, 0x12, 0x12, isdTar, 1, Sample(server.EndPoint).Encode()), keys);
+        var outcome = card.Process(push);
+        Assert.Equal(M2MSec.Ota.Scp80.PorStatus.PorOk, outcome.Status);
+        Assert.NotNull(session);
+        Assert.Equal(1, await session!);
+        Assert.Equal("ok", Assert.Single(server.Exchanges).ScriptStatus);
+        var ef = (TransparentEf)files.Find(UiccProfile.AdfUsimFid, UiccProfile.EfNasConfig)!;
+        Assert.Equal([0x83, 0x01, 0x3C], ef.Content[..3]);
+
+        // A push under the wrong keys opens nothing.
+        session = null;
+        var forged = M2MSec.Ota.Scp80.CommandPacketCodec.Encode(new M2MSec.Ota.Scp80.CommandPacket(spi, 0x12, 0x12, isdTar, 2, Sample(server.EndPoint).Encode()),
+            new M2MSec.Ota.Scp80.Scp80Keys(RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16)));
+        Assert.Equal(M2MSec.Ota.Scp80.PorStatus.IntegrityCheckFailed, card.Process(forged).Status);
+        Assert.Null(session);
+    }
+}
