@@ -12,10 +12,11 @@ using Microsoft.Extensions.Hosting;
 namespace M2MSec.NetworkFunctions.Ota;
 
 /// <summary>POST /cards: a card's key set (KIc/KID octets give algorithm and key version).</summary>
-public sealed record AddCardRequest(string? Iccid, string? Kic, string? Kid, string? KicKey, string? KidKey);
+public sealed record AddCardRequest(string? Iccid, string? Kic, string? Kid, string? KicKey, string? KidKey, string? PskIdentity = null, string? Psk = null);
 
 /// <summary>POST /jobs: raw APDUs or NAS configuration values for one card.</summary>
-public sealed record OtaJobRequest(string? Iccid, string? Tar, int? KeyVersion, string? Spi, string? Apdus, Dictionary<string, string>? Nas, int? NasFileSize);
+public sealed record OtaJobRequest(string? Iccid, string? Tar, int? KeyVersion, string? Spi, string? Apdus, Dictionary<string, string>? Nas, int? NasFileSize,
+    string? Transport = null, string? PskIdentity = null);
 
 /// <summary>The OTA server network function (`m2msec serve ota`).</summary>
 public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFunction
@@ -26,8 +27,15 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
     {
         services.AddSingleton(options);
         services.AddSingleton(new SmscClient(new HttpClient { BaseAddress = options.Smsc, Timeout = TimeSpan.FromSeconds(SmscFunction.MaxWaitSeconds + 10) }));
-        services.AddSingleton(sp => new OtaJobs(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<SmscClient>(), options));
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<IStateStore>();
+            // BouncyCastle's handshake is synchronous: the PSK lookup blocks its thread briefly.
+            return new M2MSec.Ota.Scp81.Scp81AdminServer(id => store.OtaKeySets.FindPskAsync(id).AsTask().GetAwaiter().GetResult()?.Psk, options.Scp81);
+        });
+        services.AddSingleton(sp => new OtaJobs(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<SmscClient>(), options, sp.GetRequiredService<M2MSec.Ota.Scp81.Scp81AdminServer>()));
         services.AddHostedService<PorReceiver>();
+        services.AddHostedService<Scp81Hosting>();
     }
 
     public void MapEndpoints(WebApplication app)
@@ -44,6 +52,13 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             var kvn = KeyIdentifier.KeyIndex(kic[0]);
             if (kvn == 0 || KeyIdentifier.KeyIndex(kid[0]) != kvn)
                 return ApiProblem.BadRequest("bad-key-identifier", "kic/kid: expected the same key version 1..15 in both");
+            if (r.PskIdentity is { Length: > 0 } identity)
+            {
+                if (!HexField.TryParse(r.Psk, (r.Psk?.Length ?? 0) / 2, "psk", out var psk, out e) || psk.Length is < 16 or > 32)
+                    return ApiProblem.BadRequest("bad-psk", "psk: expected 16 to 32 octets in hex");
+                if (!await store.OtaKeySets.AddPskAsync(identity, iccid, psk, ct))
+                    return ApiProblem.Conflict("psk-identity-exists", $"psk_identity: {identity} is already registered");
+            }
             var added = await store.OtaKeySets.AddAsync(new OtaKeySet(iccid, kvn, (byte)(kic[0] & 0x0F), kicKey, (byte)(kid[0] & 0x0F), kidKey), 0, ct);
             return added ? Results.Created($"/cards/{iccid}/{kvn}", new { iccid, key_version = kvn }) : ApiProblem.Conflict("key-set-exists", $"card {iccid} already has key set {kvn}");
         });
@@ -79,8 +94,16 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
                 script = Convert.FromHexString(r.Apdus);
             try
             {
-                var job = await jobs.SubmitAsync(iccid, tar, r.KeyVersion ?? 1, spi, script, readBack, ct);
-                return Results.Accepted($"/jobs/{job.Id}", job);
+                var job = r.Transport switch
+                {
+                    null or "scp80" => await jobs.SubmitAsync(iccid, tar, r.KeyVersion ?? 1, spi, script, readBack, ct),
+                    "scp81" when r.PskIdentity is { Length: > 0 } id => await jobs.SubmitScp81Async(iccid, id, r.KeyVersion ?? 1, spi,
+                        r.Nas is { } n ? OtaJobs.NasScript(NasConfigMo.FromLeaves(n), r.NasFileSize ?? 48, M2MSec.Ota.RemoteApdu.RemoteApduFormat.Expanded).Script : script, readBack, ct),
+                    _ => null,
+                };
+                return job is null
+                    ? ApiProblem.BadRequest("bad-transport", "transport: expected scp80, or scp81 with psk_identity")
+                    : Results.Accepted($"/jobs/{job.Id}", job);
             }
             catch (KeyNotFoundException ex)
             {
@@ -89,6 +112,18 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
         });
         app.MapGet("/jobs/{id}", async (string id, OtaJobs jobs, CancellationToken ct) =>
             await jobs.FindAsync(id, ct) is { } job ? Results.Ok(job) : ApiProblem.NotFound("unknown-job", $"no job {id}"));
+    }
+
+    /// <summary>Starts the SCP81 admin server with the host and hands its exchanges to the jobs; stops it with the host.</summary>
+    private sealed class Scp81Hosting(M2MSec.Ota.Scp81.Scp81AdminServer server, OtaJobs jobs) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            server.ExchangeReceived += e => jobs.AcceptScp81ExchangeAsync(e, CancellationToken.None);
+            return Task.CompletedTask;
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken) => await server.DisposeAsync();
     }
 
     /// <summary>Long-polls the SMSC for PoRs addressed to the OTA server.</summary>

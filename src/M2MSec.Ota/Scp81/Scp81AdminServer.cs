@@ -42,6 +42,9 @@ public sealed class Scp81AdminServer : IAsyncDisposable
     /// <summary>Every exchange with a card, in order.</summary>
     public ConcurrentQueue<Scp81Exchange> Exchanges { get; } = new();
 
+    /// <summary>Raised for every exchange a card reports (script status and response), after it is recorded.</summary>
+    public event Func<Scp81Exchange, Task>? ExchangeReceived;
+
     /// <summary>Failed handshakes and refused requests, for diagnostics (no secrets).</summary>
     public ConcurrentQueue<string> Refusals { get; } = new();
 
@@ -95,7 +98,12 @@ public sealed class Scp81AdminServer : IAsyncDisposable
                     return;
                 }
                 if (request.Body.Length > 0 || request.Header("X-Admin-Script-Status") is not null)
-                    Exchanges.Enqueue(new Scp81Exchange(identity, request.Header("X-Admin-Script-Status") ?? "", request.Header("Content-Type") ?? "", request.Body));
+                {
+                    var exchange = new Scp81Exchange(identity, request.Header("X-Admin-Script-Status") ?? "", request.Header("Content-Type") ?? "", request.Body);
+                    Exchanges.Enqueue(exchange);
+                    if (ExchangeReceived is { } handler)
+                        await handler(exchange).ConfigureAwait(false);
+                }
                 if (_scripts.TryGetValue(identity, out var queue) && queue.TryDequeue(out var script))
                 {
                     await AdminHttp.WriteAsync(stream, "HTTP/1.1 200 OK",
@@ -129,8 +137,12 @@ public sealed class Scp81AdminServer : IAsyncDisposable
         }
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener.Stop();
         await _loop.ConfigureAwait(false);

@@ -85,9 +85,20 @@ public sealed class InMemoryOtaJobStore : IOtaJobStore
     public ValueTask<IReadOnlyList<OtaJobRecord>> PendingAsync(string iccid, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.Iccid == iccid && j.State == "sent").OrderBy(j => j.Counter)]);
 
-    public ValueTask<bool> CompleteAsync(string id, string state, string? porStatus, string? data, string? failure, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<OtaJobRecord>> AwaitingSessionAsync(string pskIdentity, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.PskIdentity == pskIdentity && j.Transport == "scp81" && j.State is "sent" or "triggered").OrderBy(j => j.CreatedAt)]);
+
+    public ValueTask<bool> MarkTriggeredAsync(string id, string? porStatus, CancellationToken cancellationToken = default)
     {
         while (_jobs.TryGetValue(id, out var job) && job.State == "sent")
+            if (_jobs.TryUpdate(id, job with { State = "triggered", PorStatus = porStatus, UpdatedAt = DateTimeOffset.UtcNow }, job))
+                return ValueTask.FromResult(true);
+        return ValueTask.FromResult(false);
+    }
+
+    public ValueTask<bool> CompleteAsync(string id, string state, string? porStatus, string? data, string? failure, CancellationToken cancellationToken = default)
+    {
+        while (_jobs.TryGetValue(id, out var job) && job.State is "sent" or "triggered")
             if (_jobs.TryUpdate(id, job with { State = state, PorStatus = porStatus, Data = data, Failure = failure, UpdatedAt = DateTimeOffset.UtcNow }, job))
                 return ValueTask.FromResult(true);
         return ValueTask.FromResult(false);

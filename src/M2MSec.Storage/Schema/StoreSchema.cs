@@ -74,6 +74,7 @@ internal static class StoreSchema
                 id TEXT PRIMARY KEY, iccid TEXT NOT NULL, tar TEXT NOT NULL, kvn INTEGER NOT NULL,
                 spi {blob} NOT NULL, kic INTEGER NOT NULL, kid INTEGER NOT NULL, counter {bigint} NOT NULL,
                 state TEXT NOT NULL, por_status TEXT, data TEXT, failure TEXT, expected_read_back {blob},
+                transport TEXT NOT NULL, psk_identity TEXT,
                 created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL)
             """,
             "CREATE INDEX ix_ota_jobs_card ON ota_jobs (iccid, state)",

@@ -6,16 +6,17 @@ namespace M2MSec.Storage.Sql;
 /// <summary>OTA jobs in SQL; completion is a conditional UPDATE, so a PoR completes a job at most once.</summary>
 internal sealed class SqlOtaJobStore(SqlDatabase db) : IOtaJobStore
 {
-    private const string Columns = "id, iccid, tar, kvn, spi, kic, kid, counter, state, por_status, data, failure, expected_read_back, created_at, updated_at";
+    private const string Columns = "id, iccid, tar, kvn, spi, kic, kid, counter, state, por_status, data, failure, expected_read_back, created_at, updated_at, transport, psk_identity";
 
     public ValueTask AddAsync(OtaJobRecord job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
         return new ValueTask(db.RunAsync(c => SqlDatabase.ExecuteAsync(c, null,
-            $"INSERT INTO ota_jobs ({Columns}) VALUES (@id, @iccid, @tar, @kvn, @spi, @kic, @kid, @counter, @state, @por, @data, @failure, @rb, @created, @updated)",
+            $"INSERT INTO ota_jobs ({Columns}) VALUES (@id, @iccid, @tar, @kvn, @spi, @kic, @kid, @counter, @state, @por, @data, @failure, @rb, @created, @updated, @transport, @psk)",
             cancellationToken, ("@id", job.Id), ("@iccid", job.Iccid), ("@tar", job.Tar), ("@kvn", job.KeyVersion), ("@spi", job.Spi), ("@kic", (int)job.Kic),
             ("@kid", (int)job.Kid), ("@counter", (long)job.Counter), ("@state", job.State), ("@por", job.PorStatus), ("@data", job.Data), ("@failure", job.Failure),
-            ("@rb", job.ExpectedReadBack), ("@created", job.CreatedAt.ToUnixTimeMilliseconds()), ("@updated", job.UpdatedAt.ToUnixTimeMilliseconds())), cancellationToken).AsTask());
+            ("@rb", job.ExpectedReadBack), ("@created", job.CreatedAt.ToUnixTimeMilliseconds()), ("@updated", job.UpdatedAt.ToUnixTimeMilliseconds()),
+            ("@transport", job.Transport), ("@psk", job.PskIdentity)), cancellationToken).AsTask());
     }
 
     public ValueTask<OtaJobRecord?> FindAsync(string id, CancellationToken cancellationToken = default) =>
@@ -37,16 +38,37 @@ internal sealed class SqlOtaJobStore(SqlDatabase db) : IOtaJobStore
             return list;
         }, cancellationToken);
 
+    public ValueTask<IReadOnlyList<OtaJobRecord>> AwaitingSessionAsync(string pskIdentity, CancellationToken cancellationToken = default) =>
+        db.RunAsync<IReadOnlyList<OtaJobRecord>>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null,
+                $"SELECT {Columns} FROM ota_jobs WHERE psk_identity = @i AND transport = 'scp81' AND state IN ('sent', 'triggered') ORDER BY created_at", ("@i", pskIdentity));
+            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<OtaJobRecord>();
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                list.Add(Read(r));
+            return list;
+        }, cancellationToken);
+
+    public ValueTask<bool> MarkTriggeredAsync(string id, string? porStatus, CancellationToken cancellationToken = default)
+    {
+        var now = db.NowMs;
+        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "UPDATE ota_jobs SET state = 'triggered', por_status = @p, updated_at = @t WHERE id = @id AND state = 'sent'",
+            cancellationToken, ("@p", porStatus), ("@t", now), ("@id", id)).ConfigureAwait(false) == 1, cancellationToken);
+    }
+
     public ValueTask<bool> CompleteAsync(string id, string state, string? porStatus, string? data, string? failure, CancellationToken cancellationToken = default)
     {
         var now = db.NowMs;
         return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            "UPDATE ota_jobs SET state = @s, por_status = @p, data = @d, failure = @f, updated_at = @t WHERE id = @id AND state = 'sent'",
+            "UPDATE ota_jobs SET state = @s, por_status = @p, data = @d, failure = @f, updated_at = @t WHERE id = @id AND state IN ('sent', 'triggered')",
             cancellationToken, ("@s", state), ("@p", porStatus), ("@d", data), ("@f", failure), ("@t", now), ("@id", id)).ConfigureAwait(false) == 1, cancellationToken);
     }
 
     private static OtaJobRecord Read(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), (byte[])r.GetValue(4), (byte)r.GetInt32(5), (byte)r.GetInt32(6), (ulong)r.GetInt64(7),
         r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9), r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11),
-        r.IsDBNull(12) ? null : (byte[])r.GetValue(12), SqlDatabase.FromMs(r.GetInt64(13)), SqlDatabase.FromMs(r.GetInt64(14)));
+        r.IsDBNull(12) ? null : (byte[])r.GetValue(12), SqlDatabase.FromMs(r.GetInt64(13)), SqlDatabase.FromMs(r.GetInt64(14)),
+        r.GetString(15), r.IsDBNull(16) ? null : r.GetString(16));
 }

@@ -96,6 +96,9 @@ public sealed class OtaServerTests : IAsyncLifetime
     [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"0z"}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","nas":{"MinimumPeriodicSearchTimer":"999"}}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"iccid":"8988211000000000999","tar":"b00001","apdus":"00"}""", HttpStatusCode.NotFound)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00","transport":"scp81"}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00","transport":"sms"}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00","transport":"scp81","psk_identity":"nobody"}""", HttpStatusCode.NotFound)]
     public async Task BadJobs_AreRefused_AndUseNoCounter(string json, HttpStatusCode expected)
     {
         using var r = await _api.PostAsync("jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
