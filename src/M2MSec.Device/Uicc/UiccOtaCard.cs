@@ -31,6 +31,15 @@ public sealed class UiccOtaCard(UiccFileSystem files)
 
     public UiccFileSystem Files { get; } = files;
 
+    /// <summary>The TAR of the issuer Security Domain: RAM and the SCP81 trigger (TS 101 220 Annex D).</summary>
+    public static ReadOnlySpan<byte> SecurityDomainTar => [0x00, 0x00, 0x00];
+
+    /// <summary>The RAM application behind <see cref="SecurityDomainTar"/>: lists the ADFs of the card.</summary>
+    public RamApplication Ram { get; } = new([.. AllAids(files.Mf)]);
+
+    private static IEnumerable<byte[]> AllAids(DedicatedFile df) =>
+        df.Children.OfType<DedicatedFile>().SelectMany(d => d.Aid is { } aid ? AllAids(d).Prepend(aid) : AllAids(d));
+
     /// <summary>Raised after the card's durable state (counters, files) changed, so the owner can persist it.</summary>
     public event Action? StateChanged;
 
@@ -159,11 +168,13 @@ public sealed class UiccOtaCard(UiccFileSystem files)
         {
             return Answer(spi, header, keySet, PorStatus.UnidentifiedSecurityError, e.Message, 0, [], command.Counter);
         }
+        // TAR routing (TS 101 220 Annex D): the Security Domain's TAR reaches RAM, the others RFM.
+        var ram = header.Tar.AsSpan().SequenceEqual(SecurityDomainTar) ? Ram : null;
         var session = Files.NewSession();
         var responses = new List<ResponseApdu>();
         foreach (var apdu in script)
         {
-            var r = Files.Execute(session, apdu);
+            var r = ram is not null ? ram.Execute(apdu) : Files.Execute(session, apdu);
             responses.Add(r);
             if (!r.LetsScriptContinue)
                 break; // TS 102 226 §5.1.1: the script stops at the first error

@@ -6,7 +6,7 @@ using Org.BouncyCastle.Tls;
 namespace M2MSec.Ota.Scp81;
 
 /// <summary>What the admin server learnt from a card in one exchange.</summary>
-public sealed record Scp81Exchange(string Identity, string ScriptStatus, string ContentType, byte[] Response);
+public sealed record Scp81Exchange(string Identity, string ScriptStatus, string ContentType, byte[] Response, string RequestUri = "");
 
 /// <summary>
 /// The SCP81 remote administration server (ETSI TS 102 226 §10; GlobalPlatform Card Spec.
@@ -44,6 +44,11 @@ public sealed class Scp81AdminServer : IAsyncDisposable
 
     /// <summary>Raised for every exchange a card reports (script status and response), after it is recorded.</summary>
     public event Func<Scp81Exchange, Task>? ExchangeReceived;
+
+    /// <summary>How many sessions a card opened with X-Admin-Resume (after a dropped connection).</summary>
+    public int ResumedSessions => _resumed;
+
+    private int _resumed;
 
     /// <summary>Failed handshakes and refused requests, for diagnostics (no secrets).</summary>
     public ConcurrentQueue<string> Refusals { get; } = new();
@@ -97,9 +102,12 @@ public sealed class Scp81AdminServer : IAsyncDisposable
                     await AdminHttp.WriteAsync(stream, "HTTP/1.1 400 Bad Request", [new("X-Admin-Protocol", AdminHttp.Protocol)], null, _stop.Token).ConfigureAwait(false);
                     return;
                 }
+                if (string.Equals(request.Header("X-Admin-Resume"), "true", StringComparison.OrdinalIgnoreCase))
+                    Interlocked.Increment(ref _resumed);
                 if (request.Body.Length > 0 || request.Header("X-Admin-Script-Status") is not null)
                 {
-                    var exchange = new Scp81Exchange(identity, request.Header("X-Admin-Script-Status") ?? "", request.Header("Content-Type") ?? "", request.Body);
+                    var exchange = new Scp81Exchange(identity, request.Header("X-Admin-Script-Status") ?? "", request.Header("Content-Type") ?? "", request.Body,
+                        request.StartLine.Split(' ') is [_, var uri, ..] ? uri : "");
                     Exchanges.Enqueue(exchange);
                     if (ExchangeReceived is { } handler)
                         await handler(exchange).ConfigureAwait(false);

@@ -40,10 +40,31 @@ public sealed class Scp81Tests : IAsyncLifetime
 
         var exchange = Assert.Single(_server.Exchanges);
         Assert.Equal(("ok", AdminHttp.ResponseMediaType), (exchange.ScriptStatus, exchange.ContentType));
+        Assert.Equal(Scp81AdminServer.AdminPath + "?next", exchange.RequestUri); // the card followed X-Admin-Next-URI
         Assert.Equal(0xAB, exchange.Response[0]); // expanded response template
         Assert.Contains("82010190", Convert.ToHexStringLower(exchange.Response)); // the READ BINARY R-APDU: 820101 ‖ 9000
         var ef = (TransparentEf)files.Find(UiccProfile.AdfUsimFid, UiccProfile.EfNasConfig)!;
         Assert.Equal([0x82, 0x01, 0x01], ef.Content[..3]);
+    }
+
+    [Fact]
+    public async Task Agent_RetriesAfterAFailedConnection_AndResumes()
+    {
+        // A port nobody listens on yet: the first attempt fails, the admin server comes up, the retry resumes.
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var endpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port);
+        var files = UiccProfile.Create("8988211000000000702", "001010000000702");
+        var agent = new Scp81CardAgent(Identity, _psk, "//se-id/iccid/8988211000000000702", commands => [.. commands.Select(c => files.Execute(files.NewSession(), c))]);
+        var session = agent.RunSessionAsync(endpoint, TestContext.Current.CancellationToken);
+        await Task.Delay(30, TestContext.Current.CancellationToken);
+        await using var late = new Scp81AdminServer(id => id == Identity ? _psk : null, endpoint);
+        Assert.Equal(0, await session);
+        Assert.Equal(1, late.ResumedSessions);
     }
 
     private async Task<(int Code, string Out, string Err)> OpenSslAsync(string identity, byte[] psk, string request)
@@ -70,6 +91,7 @@ public sealed class Scp81Tests : IAsyncLifetime
         var request = "POST /server/admin HTTP/1.1\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0\r\nContent-Length: 0\r\n\r\n";
         var wrong = await OpenSslAsync(Identity, RandomNumberGenerator.GetBytes(16), request);
         Assert.DoesNotContain("HTTP/1.1", wrong.Out);
+        Assert.Contains("alert", wrong.Err, StringComparison.OrdinalIgnoreCase); // the server's Finished check fails: a fatal alert
         var unknown = await OpenSslAsync("8988211000000000999", _psk, request);
         Assert.DoesNotContain("HTTP/1.1", unknown.Out);
         Assert.Contains("unknown psk identity", unknown.Err, StringComparison.OrdinalIgnoreCase);

@@ -216,3 +216,29 @@ public sealed class SimulatedUiccTests : IDisposable
         Assert.Throws<InvalidDataException>(() => SimulatedUicc.Load(device.DataDirectory, Path.Combine(_root, "f"), "TRE-UICC-1"));
     }
 }
+
+public sealed class RamTests
+{
+    [Fact]
+    public void GetStatus_OverScp80ToTheSecurityDomainTar_ListsTheUsim_InBothFormats()
+    {
+        var keys = new Scp80Keys(RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        var card = new UiccOtaCard(UiccProfile.Create("8988211000000001101", "001010000001101"));
+        byte[] isd = [0, 0, 0];
+        card.AddKeySet(isd, new CardKeySet(1, keys.KicKey, keys.KidKey));
+        var spi = new Spi(IntegrityMode.CryptographicChecksum, true, CounterMode.MustBeHigher, PorMode.Required, IntegrityMode.CryptographicChecksum, true, false);
+        // Expanded format: GET STATUS carries data (search criteria) while the compact format reads
+        // P3 of INS 'F2' as Le (the UICC STATUS command) — docs/decisions/009.
+        var script = RemoteCommandScript.EncodeExpanded([new(0x80, 0xF2, 0x40, 0x00, [0x4F, 0x00], null)]);
+        var outcome = card.Process(CommandPacketCodec.Encode(new CommandPacket(spi, 0x12, 0x12, isd, 1, script), keys));
+        var por = ResponsePacketCodec.Open(outcome.Por, spi, 0x12, 0x12, keys, ResponsePacketCodec.SmsPorHeader, isd, 1).Packet!;
+        byte[] rApdu = [0x10, .. UiccProfile.UsimAid, 0x07, 0x00, 0x90, 0x00];
+        Assert.Equal([0xAB, (byte)(5 + rApdu.Length), 0x80, 0x01, 0x01, 0x23, (byte)rApdu.Length, .. rApdu], por.AdditionalData);
+
+        var tlv = card.Ram.Execute(new CommandApdu(0x80, 0xF2, 0x40, 0x02, [0x4F, 0x00], null));
+        Assert.Equal(0x9000, tlv.StatusWord);
+        Assert.Equal([0xE3, 0x19, 0x4F, 0x10, .. UiccProfile.UsimAid, 0x9F, 0x70, 0x01, 0x07, 0xC5, 0x01, 0x00], tlv.Data);
+        Assert.Equal(StatusWords.WrongParameters, card.Ram.Execute(new CommandApdu(0x80, 0xF2, 0x20, 0x00, [], null)).StatusWord);
+        Assert.Equal(StatusWords.InsNotSupported, card.Ram.Execute(new CommandApdu(0x80, 0xE6, 0x0C, 0x00, [], null)).StatusWord);
+    }
+}
