@@ -17,15 +17,7 @@ internal sealed class SqlAuditLog(SqlDatabase db) : IAuditLog
     }
 
     public ValueTask<IReadOnlyList<AuditEntry>> ReadAsync(long afterSequence = 0, int limit = 1000, CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyList<AuditEntry>>(async c =>
-        {
-            await using var command = SqlDatabase.Command(c, null,
-                "SELECT seq, at, actor, action, subject, detail FROM audit_log WHERE seq > @after ORDER BY seq LIMIT @limit",
-                ("@after", afterSequence), ("@limit", limit));
-            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<AuditEntry>();
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                list.Add(new AuditEntry(r.GetInt64(0), SqlDatabase.FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5)));
-            return list;
-        }, cancellationToken);
+        db.QueryAsync("SELECT seq, at, actor, action, subject, detail FROM audit_log WHERE seq > @after ORDER BY seq LIMIT @limit",
+            r => new AuditEntry(r.GetInt64(0), SqlDatabase.FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5)),
+            cancellationToken, ("@after", afterSequence), ("@limit", limit));
 }

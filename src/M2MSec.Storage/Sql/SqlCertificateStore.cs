@@ -18,32 +18,15 @@ internal sealed class SqlCertificateStore(SqlDatabase db) : IEditableCertificate
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<IssuedCertificate>> ListRevokedAsync(string issuer, CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyList<IssuedCertificate>>(async c =>
-        {
-            await using var command = SqlDatabase.Command(c, null, $"SELECT {Columns} FROM certificates WHERE issuer = @i AND revoked_at IS NOT NULL ORDER BY serial", ("@i", issuer));
-            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<IssuedCertificate>();
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                list.Add(Read(r));
-            return list;
-        }, cancellationToken);
+        db.QueryAsync($"SELECT {Columns} FROM certificates WHERE issuer = @i AND revoked_at IS NOT NULL ORDER BY serial", Read, cancellationToken, ("@i", issuer));
 
-    public async ValueTask<bool> AddAsync(IssuedCertificate certificate, CancellationToken cancellationToken = default)
+    public ValueTask<bool> AddAsync(IssuedCertificate certificate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        try
-        {
-            return await db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-                $"INSERT INTO certificates ({Columns}) VALUES (@i, @s, @sub, @nb, @na, @der, @ra, @r)", cancellationToken,
-                ("@i", certificate.Issuer), ("@s", certificate.SerialHex.ToLowerInvariant()), ("@sub", certificate.Subject),
-                ("@nb", certificate.NotBefore.ToUnixTimeMilliseconds()), ("@na", certificate.NotAfter.ToUnixTimeMilliseconds()),
-                ("@der", certificate.Der), ("@ra", certificate.RevokedAt?.ToUnixTimeMilliseconds()), ("@r", certificate.RevocationReason)).ConfigureAwait(false) == 1,
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (DbException e) when (db.Dialect.IsUniqueViolation(e))
-        {
-            return false;
-        }
+        return db.TryInsertAsync($"INSERT INTO certificates ({Columns}) VALUES (@i, @s, @sub, @nb, @na, @der, @ra, @r)", cancellationToken,
+            ("@i", certificate.Issuer), ("@s", certificate.SerialHex.ToLowerInvariant()), ("@sub", certificate.Subject),
+            ("@nb", certificate.NotBefore.ToUnixTimeMilliseconds()), ("@na", certificate.NotAfter.ToUnixTimeMilliseconds()),
+            ("@der", certificate.Der), ("@ra", certificate.RevokedAt?.ToUnixTimeMilliseconds()), ("@r", certificate.RevocationReason));
     }
 
     public ValueTask<bool> RevokeAsync(string issuer, string serialHex, int reason, CancellationToken cancellationToken = default)

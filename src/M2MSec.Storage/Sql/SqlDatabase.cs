@@ -36,6 +36,33 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         return result;
     }
 
+    /// <summary>An INSERT that may meet an existing key: false instead of an exception.</summary>
+    public ValueTask<bool> TryInsertAsync(string sql, CancellationToken ct, params (string, object?)[] parameters) =>
+        RunAsync(async c =>
+        {
+            try
+            {
+                await ExecuteAsync(c, null, sql, ct, parameters).ConfigureAwait(false);
+                return true;
+            }
+            catch (DbException e) when (Dialect.IsUniqueViolation(e))
+            {
+                return false;
+            }
+        }, ct);
+
+    /// <summary>Reads every row of a query through <paramref name="read"/>.</summary>
+    public ValueTask<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken ct, params (string, object?)[] parameters) =>
+        RunAsync<IReadOnlyList<T>>(async c =>
+        {
+            await using var command = Command(c, null, sql, parameters);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var list = new List<T>();
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                list.Add(read(reader));
+            return list;
+        }, ct);
+
     public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();

@@ -18,27 +18,14 @@ internal sealed class SqlDeviceRegistry(SqlDatabase db) : IEditableDeviceRegistr
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<DeviceTransition>> GetHistoryAsync(string deviceId, CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyList<DeviceTransition>>(async c =>
-        {
-            await using var command = SqlDatabase.Command(c, null,
-                "SELECT from_state, to_state, at, reason FROM device_transitions WHERE device_id = @d ORDER BY seq", ("@d", deviceId));
-            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<DeviceTransition>();
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                list.Add(new DeviceTransition(deviceId, r.IsDBNull(0) ? null : r.GetString(0), r.GetString(1), SqlDatabase.FromMs(r.GetInt64(2)), r.IsDBNull(3) ? null : r.GetString(3)));
-            return list;
-        }, cancellationToken);
+        db.QueryAsync("SELECT from_state, to_state, at, reason FROM device_transitions WHERE device_id = @d ORDER BY seq",
+            r => new DeviceTransition(deviceId, r.IsDBNull(0) ? null : r.GetString(0), r.GetString(1), SqlDatabase.FromMs(r.GetInt64(2)), r.IsDBNull(3) ? null : r.GetString(3)),
+            cancellationToken, ("@d", deviceId));
 
-    public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyDictionary<string, int>>(async c =>
-        {
-            await using var command = SqlDatabase.Command(c, null, "SELECT state, COUNT(*) FROM devices GROUP BY state");
-            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                counts[r.GetString(0)] = Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
-            return counts;
-        }, cancellationToken);
+    public async ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
+        (await db.QueryAsync("SELECT state, COUNT(*) FROM devices GROUP BY state",
+            r => (State: r.GetString(0), Count: Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false))
+        .ToDictionary(x => x.State, x => x.Count, StringComparer.Ordinal);
 
     public async ValueTask<bool> RegisterAsync(string deviceId, string? pcid, string? treId, string kind, string initialState, CancellationToken cancellationToken = default)
     {

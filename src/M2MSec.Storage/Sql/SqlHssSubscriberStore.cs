@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using M2MSec.Aka;
 using M2MSec.Storage.Hss;
@@ -39,21 +38,10 @@ internal sealed class SqlHssSubscriberStore(SqlDatabase db) : IEditableHssSubscr
         var id = subscriber.ImsiValue;
         var k = db.Protector.Protect(subscriber.K, SecretProtector.Place("subscribers", id, "k"));
         var opc = db.Protector.Protect(subscriber.Opc, SecretProtector.Place("subscribers", id, "opc"));
-        return db.RunAsync(async c =>
-        {
-            try
-            {
-                await SqlDatabase.ExecuteAsync(c, null,
-                    "INSERT INTO subscribers (identity, kind, algorithm, k_enc, opc_enc, amf, seq_he, ind_he, created_at) VALUES (@id, @kind, @alg, @k, @opc, @amf, @seq, 0, @t)",
-                    cancellationToken, ("@id", id), ("@kind", subscriber.Kind.ToString().ToLowerInvariant()), ("@alg", subscriber.Algorithm),
-                    ("@k", k), ("@opc", opc), ("@amf", subscriber.Amf), ("@seq", checked((long)initialSeqHe)), ("@t", db.NowMs)).ConfigureAwait(false);
-                return true;
-            }
-            catch (DbException e) when (db.Dialect.IsUniqueViolation(e))
-            {
-                return false;
-            }
-        }, cancellationToken);
+        return db.TryInsertAsync(
+            "INSERT INTO subscribers (identity, kind, algorithm, k_enc, opc_enc, amf, seq_he, ind_he, created_at) VALUES (@id, @kind, @alg, @k, @opc, @amf, @seq, 0, @t)",
+            cancellationToken, ("@id", id), ("@kind", subscriber.Kind.ToString().ToLowerInvariant()), ("@alg", subscriber.Algorithm),
+            ("@k", k), ("@opc", opc), ("@amf", subscriber.Amf), ("@seq", checked((long)initialSeqHe)), ("@t", db.NowMs));
     }
 
     public ValueTask<ulong[]?> AllocateSqnsAsync(string imsi, int count, SqnScheme scheme, CancellationToken cancellationToken = default)

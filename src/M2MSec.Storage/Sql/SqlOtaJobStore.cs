@@ -28,27 +28,11 @@ internal sealed class SqlOtaJobStore(SqlDatabase db) : IOtaJobStore
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<OtaJobRecord>> PendingAsync(string iccid, CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyList<OtaJobRecord>>(async c =>
-        {
-            await using var command = SqlDatabase.Command(c, null, $"SELECT {Columns} FROM ota_jobs WHERE iccid = @i AND state = 'sent' ORDER BY counter", ("@i", iccid));
-            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<OtaJobRecord>();
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                list.Add(Read(r));
-            return list;
-        }, cancellationToken);
+        db.QueryAsync($"SELECT {Columns} FROM ota_jobs WHERE iccid = @i AND state = 'sent' ORDER BY counter", Read, cancellationToken, ("@i", iccid));
 
     public ValueTask<IReadOnlyList<OtaJobRecord>> AwaitingSessionAsync(string pskIdentity, CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyList<OtaJobRecord>>(async c =>
-        {
-            await using var command = SqlDatabase.Command(c, null,
-                $"SELECT {Columns} FROM ota_jobs WHERE psk_identity = @i AND transport = 'scp81' AND state IN ('sent', 'triggered') ORDER BY created_at", ("@i", pskIdentity));
-            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var list = new List<OtaJobRecord>();
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-                list.Add(Read(r));
-            return list;
-        }, cancellationToken);
+        db.QueryAsync($"SELECT {Columns} FROM ota_jobs WHERE psk_identity = @i AND transport = 'scp81' AND state IN ('sent', 'triggered') ORDER BY created_at",
+            Read, cancellationToken, ("@i", pskIdentity));
 
     public ValueTask<bool> MarkTriggeredAsync(string id, string? porStatus, CancellationToken cancellationToken = default)
     {

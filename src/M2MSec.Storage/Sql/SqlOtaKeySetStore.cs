@@ -1,4 +1,3 @@
-using System.Data.Common;
 using M2MSec.Storage.Ota;
 using M2MSec.Storage.Security;
 
@@ -38,21 +37,10 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
         var row = Row(keySet.Iccid, keySet.KeyVersion);
         var kic = db.Protector.Protect(keySet.Kic, SecretProtector.Place("ota_keysets", row, "kic"));
         var kid = db.Protector.Protect(keySet.Kid, SecretProtector.Place("ota_keysets", row, "kid"));
-        return db.RunAsync(async c =>
-        {
-            try
-            {
-                await SqlDatabase.ExecuteAsync(c, null,
-                    "INSERT INTO ota_keysets (iccid, kvn, kic_alg, kic_enc, kid_alg, kid_enc, counter, tar) VALUES (@i, @k, @ca, @c, @da, @d, @n, @t)",
-                    cancellationToken, ("@i", keySet.Iccid), ("@k", keySet.KeyVersion), ("@ca", (int)keySet.KicAlgorithm), ("@c", kic),
-                    ("@da", (int)keySet.KidAlgorithm), ("@d", kid), ("@n", (long)initialCounter), ("@t", keySet.Tar)).ConfigureAwait(false);
-                return true;
-            }
-            catch (DbException e) when (db.Dialect.IsUniqueViolation(e))
-            {
-                return false;
-            }
-        }, cancellationToken);
+        return db.TryInsertAsync(
+            "INSERT INTO ota_keysets (iccid, kvn, kic_alg, kic_enc, kid_alg, kid_enc, counter, tar) VALUES (@i, @k, @ca, @c, @da, @d, @n, @t)",
+            cancellationToken, ("@i", keySet.Iccid), ("@k", keySet.KeyVersion), ("@ca", (int)keySet.KicAlgorithm), ("@c", kic),
+            ("@da", (int)keySet.KidAlgorithm), ("@d", kid), ("@n", (long)initialCounter), ("@t", keySet.Tar));
     }
 
     public ValueTask<ulong?> NextCounterAsync(string iccid, int keyVersion, int count = 1, CancellationToken cancellationToken = default)
@@ -89,18 +77,7 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
         ArgumentException.ThrowIfNullOrEmpty(identity);
         ArgumentNullException.ThrowIfNull(psk);
         var wrapped = db.Protector.Protect(psk, SecretProtector.Place("scp81_psk", identity, "psk"));
-        return db.RunAsync(async c =>
-        {
-            try
-            {
-                await SqlDatabase.ExecuteAsync(c, null, "INSERT INTO scp81_psk (identity, iccid, psk_enc) VALUES (@i, @c, @p)",
-                    cancellationToken, ("@i", identity), ("@c", iccid), ("@p", wrapped)).ConfigureAwait(false);
-                return true;
-            }
-            catch (DbException e) when (db.Dialect.IsUniqueViolation(e))
-            {
-                return false;
-            }
-        }, cancellationToken);
+        return db.TryInsertAsync("INSERT INTO scp81_psk (identity, iccid, psk_enc) VALUES (@i, @c, @p)",
+            cancellationToken, ("@i", identity), ("@c", iccid), ("@p", wrapped));
     }
 }
