@@ -5,7 +5,7 @@ namespace M2MSec.Pki;
 /// <summary>
 /// The one spelling of a certificate serial number used across stores, OCSP and the CLI:
 /// lowercase hex of the DER INTEGER contents (big-endian, minimal, a leading 00 when the high
-/// bit is set), which is what <see cref="X509Certificate.SerialNumber"/> (as hex) and BouncyCastle's
+/// bit is set), which is what X509Certificate.SerialNumber (as hex) and BouncyCastle's
 /// <c>BigInteger.ToByteArray()</c> both return for a positive serial.
 /// </summary>
 public static class CertificateSerial
