@@ -228,6 +228,38 @@ public sealed class InMemoryAuditLog(TimeProvider time) : IAuditLog
 public sealed class InMemoryCertificateStore(TimeProvider time) : IEditableCertificateStore
 {
     private readonly ConcurrentDictionary<(string, string), IssuedCertificate> _certificates = new();
+    private readonly ConcurrentDictionary<(string, string), AuthorityKey> _keys = new();
+    private readonly ConcurrentDictionary<string, PkiHierarchyRecord> _hierarchies = new();
+    private readonly ConcurrentDictionary<string, long> _crlNumbers = new();
+
+    public ValueTask<PkiHierarchyRecord?> FindHierarchyAsync(string name, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_hierarchies.GetValueOrDefault(name));
+
+    public ValueTask<bool> AddHierarchyAsync(PkiHierarchyRecord hierarchy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(hierarchy);
+        return ValueTask.FromResult(_hierarchies.TryAdd(hierarchy.Name, hierarchy));
+    }
+
+    public ValueTask<long> NextCrlNumberAsync(string hierarchy, CancellationToken cancellationToken = default) =>
+        _hierarchies.ContainsKey(hierarchy)
+            ? ValueTask.FromResult(_crlNumbers.AddOrUpdate(hierarchy, 1, (_, n) => n + 1))
+            : throw new StoreException($"no PKI hierarchy '{hierarchy}'");
+
+    public ValueTask<IReadOnlyList<IssuedCertificate>> ListAsync(string issuer, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<IssuedCertificate>>([.. _certificates.Values.Where(c => c.Issuer == issuer).OrderBy(c => c.SerialHex, StringComparer.Ordinal)]);
+
+    public ValueTask<AuthorityKey?> FindAuthorityKeyAsync(string hierarchy, string slot, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_keys.GetValueOrDefault((hierarchy, slot)));
+
+    public ValueTask<bool> PutAuthorityKeyAsync(AuthorityKey key, bool replace, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!replace)
+            return ValueTask.FromResult(_keys.TryAdd((key.Hierarchy, key.Slot), key));
+        _keys[(key.Hierarchy, key.Slot)] = key;
+        return ValueTask.FromResult(true);
+    }
 
     public ValueTask<IssuedCertificate?> FindAsync(string issuer, string serialHex, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_certificates.GetValueOrDefault((issuer, serialHex.ToLowerInvariant())));

@@ -79,6 +79,19 @@ internal static class StoreSchema
             """,
             "CREATE INDEX ix_ota_jobs_card ON ota_jobs (iccid, state)",
         ]),
+        new(6, "PKI hierarchies and their CA keys (wrapped under the key ring)",
+        [
+            """
+            CREATE TABLE pki_hierarchies (
+                name TEXT PRIMARY KEY, key_algorithm TEXT NOT NULL, ocsp_url TEXT, crl_number {bigint} NOT NULL,
+                created_at {bigint} NOT NULL)
+            """,
+            """
+            CREATE TABLE pki_keys (
+                hierarchy TEXT NOT NULL, slot TEXT NOT NULL, cert {blob} NOT NULL, key_enc {blob} NOT NULL,
+                updated_at {bigint} NOT NULL, PRIMARY KEY (hierarchy, slot))
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

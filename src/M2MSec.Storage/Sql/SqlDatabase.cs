@@ -170,6 +170,7 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("ota_keysets", ["iccid", "kvn"], "kic_enc", "kic", k => $"{k[0]}/{k[1]}"),
         new("ota_keysets", ["iccid", "kvn"], "kid_enc", "kid", k => $"{k[0]}/{k[1]}"),
         new("scp81_psk", ["identity"], "psk_enc", "psk", k => k[0]),
+        new("pki_keys", ["hierarchy", "slot"], "key_enc", "key", k => $"{k[0]}/{k[1]}"),
     ];
 
     public async ValueTask<int> RewrapAsync(CancellationToken ct)

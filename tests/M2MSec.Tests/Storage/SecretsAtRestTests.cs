@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using M2MSec.Storage;
+using M2MSec.Storage.Certificates;
 using M2MSec.Storage.Hss;
 using M2MSec.Storage.Ota;
 using M2MSec.Storage.PostgreSql;
@@ -39,6 +40,9 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
         var psk = RandomNumberGenerator.GetBytes(16);
         Assert.True(await store.OtaKeySets.AddPskAsync("psk-identity-1", "8988211000000000201", psk));
         secrets.Add(psk);
+        var caKey = RandomNumberGenerator.GetBytes(121);
+        Assert.True(await store.Certificates.PutAuthorityKeyAsync(new AuthorityKey("operator", "issuing", [0x30, 0x00], caKey), replace: false));
+        secrets.Add(caKey);
         return secrets;
     }
 
@@ -138,13 +142,14 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
             var ringB = KeyRing.Open(kekFile);
             var newId = ringB.AddKey();
             await using (var other = await SqliteStateStore.OpenAsync(_dir, ringB))
-                Assert.Equal(20 * 2 + 2 + 1 + 1, await other.RewrapSecretsAsync());
+                Assert.Equal(20 * 2 + 2 + 1 + 1 + 1, await other.RewrapSecretsAsync()); // + probe, PSK, CA key
             ringB.RemoveKey(oldId);
 
             // The instance that kept running reads everything (it reloads the ring on the new key id).
             Assert.Equal(secrets[0], (await running.Subscribers.FindAsync("001010000000100"))!.K);
-            Assert.Equal(secrets[^2], (await running.OtaKeySets.FindAsync("8988211000000000201", 1))!.Kid);
-            Assert.Equal(secrets[^1], (await running.OtaKeySets.FindPskAsync("psk-identity-1"))!.Value.Psk);
+            Assert.Equal(secrets[^3], (await running.OtaKeySets.FindAsync("8988211000000000201", 1))!.Kid);
+            Assert.Equal(secrets[^2], (await running.OtaKeySets.FindPskAsync("psk-identity-1"))!.Value.Psk);
+            Assert.Equal(secrets[^1], (await running.Certificates.FindAuthorityKeyAsync("operator", "issuing"))!.PrivateKeyPkcs8);
 
             await using (var fresh = await SqliteStateStore.OpenAsync(_dir, KeyRing.Open(kekFile)))
             {

@@ -265,6 +265,34 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Single(await Store.Certificates.ListRevokedAsync("operator"));
         Assert.Empty(await Store.Certificates.ListRevokedAsync("manufacturer"));
         Assert.False(await Store.Certificates.RevokeAsync("operator", "ff", 1));
+        Assert.Single(await Store.Certificates.ListAsync("operator"));
+    }
+
+    [Fact]
+    public async Task AuthorityKey_FirstPutWins_ReplaceOverwrites()
+    {
+        var first = new AuthorityKey("operator", "issuing", [0x30, 0x01], [1, 2, 3, 4]);
+        Assert.True(await Store.Certificates.PutAuthorityKeyAsync(first, replace: false));
+        Assert.False(await Store.Certificates.PutAuthorityKeyAsync(first with { PrivateKeyPkcs8 = [9] }, replace: false));
+        Assert.Equal([1, 2, 3, 4], (await Store.Certificates.FindAuthorityKeyAsync("operator", "issuing"))!.PrivateKeyPkcs8);
+        Assert.True(await Store.Certificates.PutAuthorityKeyAsync(first with { CertificateDer = [0x30, 0x02], PrivateKeyPkcs8 = [5, 6] }, replace: true));
+        var back = await Store.Certificates.FindAuthorityKeyAsync("operator", "issuing");
+        Assert.Equal([0x30, 0x02], back!.CertificateDer);
+        Assert.Equal([5, 6], back.PrivateKeyPkcs8);
+        Assert.Null(await Store.Certificates.FindAuthorityKeyAsync("operator", "root"));
+    }
+
+    [Fact]
+    public async Task Hierarchy_NameTakenOnce_CrlNumbersIncrease()
+    {
+        var h = new PkiHierarchyRecord("operator", "ec-p256", "http://127.0.0.1:1/", Clock.GetUtcNow());
+        Assert.True(await Store.Certificates.AddHierarchyAsync(h));
+        Assert.False(await Store.Certificates.AddHierarchyAsync(h with { KeyAlgorithm = "rsa-2048" }));
+        Assert.Equal(h, await Store.Certificates.FindHierarchyAsync("operator"));
+        Assert.Null(await Store.Certificates.FindHierarchyAsync("sho"));
+        var numbers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Store.Certificates.NextCrlNumberAsync("operator").AsTask()));
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), numbers.Order());
+        await Assert.ThrowsAsync<StoreException>(() => Store.Certificates.NextCrlNumberAsync("sho").AsTask());
     }
 }
 
