@@ -69,6 +69,21 @@ internal static class CliArgs
         return Expect(option, names);
     }
 
+    /// <summary>One of a fixed list of names (e.g. "ec-p256"), compared case-insensitively.</summary>
+    public static Option<string> OneOf(string name, string description, IReadOnlyList<string> names, string? defaultValue = null)
+    {
+        var expected = string.Join(", ", names);
+        var option = new Option<string>(name) { Description = $"{description} ({expected})" };
+        if (defaultValue is not null)
+            option.DefaultValueFactory = _ => defaultValue;
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 1 && !names.Contains(r.Tokens[0].Value, StringComparer.OrdinalIgnoreCase))
+                r.AddError($"{name}: expected {expected}, got '{r.Tokens[0].Value}'");
+        });
+        return Expect(option, expected);
+    }
+
     /// <summary>
     /// Makes the options required, with our one-line message ("--k: required, expected …")
     /// instead of the library's.

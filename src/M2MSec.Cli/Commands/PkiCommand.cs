@@ -1,0 +1,247 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.Cli.Internal;
+using M2MSec.Pki;
+using M2MSec.Pki.Authority;
+using M2MSec.Storage;
+
+namespace M2MSec.Cli.Commands;
+
+/// <summary>
+/// `m2msec pki init|export|issue|revoke|crl|check`: the operator's certificate hierarchies (CA keys in
+/// the store under the key ring) and the device-side check of a server certificate.
+/// </summary>
+internal static class PkiCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("pki", "Certificate hierarchies (operator, manufacturer, sho), issuance, revocation, checking");
+        command.Subcommands.Add(Init());
+        command.Subcommands.Add(Export());
+        command.Subcommands.Add(Issue());
+        command.Subcommands.Add(Revoke());
+        command.Subcommands.Add(Crl());
+        return command;
+    }
+
+    private static Option<string> NameOption() =>
+        CliArgs.OneOf("--name", "the hierarchy", CertificateHierarchy.Names, "operator");
+
+    private static Option<string> KeyOption(string? defaultValue) =>
+        CliArgs.OneOf("--key", "key type", KeyAlgorithms.AllNames, defaultValue);
+
+    private static Command Init()
+    {
+        var init = new Command("init", "Create a hierarchy: root CA, issuing CA and delegated OCSP signer");
+        var store = new StoreArgs();
+        var name = NameOption();
+        var key = KeyOption("ec-p256");
+        var ocspUrl = CliArgs.Text("--ocsp-url", "OCSP responder URL put in the AIA of issued certificates", "an http(s) URL");
+        store.AddTo(init);
+        init.Options.Add(name);
+        init.Options.Add(key);
+        init.Options.Add(ocspUrl);
+        CliArgs.Required(init, store.Data);
+        init.Validators.Add(r =>
+        {
+            if (r.GetValue(ocspUrl) is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                r.AddError($"--ocsp-url: expected an http or https URL, got '{u}'");
+        });
+        init.SetAction((r, ct) => WithStoreAsync(r, store, async state =>
+        {
+            KeyAlgorithms.TryParse(r.GetValue(key), out var algorithm);
+            var url = r.GetValue(ocspUrl) is { } u ? new Uri(u) : null;
+            var h = await CertificateHierarchy.InitAsync(state.Certificates, r.GetRequiredValue(name), algorithm, url, TimeProvider.System, ct);
+            await state.Audit.AppendAsync("cli", "pki.init", h.Name, $"{algorithm.Name()} root {CertificateSerial.Of(h.Root)}", ct);
+            CliOutput.Write(r, false,
+            [
+                new("hierarchy", h.Name), new("key", algorithm.Name()), new("root", h.Root.Subject), new("root_sha256", h.Root.GetCertHashString(HashAlgorithmName.SHA256).ToLowerInvariant()),
+                new("issuing", h.Issuing.Subject), new("ocsp_signer", h.OcspSigner.Subject), new("ocsp_url", url?.ToString() ?? "(none)"),
+            ]);
+            return ExitCodes.Success;
+        }, ct));
+        return init;
+    }
+
+    private static Command Export()
+    {
+        var export = new Command("export", "Write a hierarchy's CA certificates as PEM");
+        var store = new StoreArgs();
+        var name = NameOption();
+        var what = CliArgs.OneOf("--what", "which certificates", ["root", "issuing", "chain", "ocsp"]);
+        var output = CliArgs.Text("--out", "output file (PEM)", "a file path");
+        store.AddTo(export);
+        export.Options.Add(name);
+        export.Options.Add(what);
+        export.Options.Add(output);
+        CliArgs.Required(export, store.Data, what, output);
+        export.SetAction((r, ct) => WithHierarchyAsync(r, store, name, async (state, h) =>
+        {
+            X509Certificate2[] certs = r.GetRequiredValue(what).ToLowerInvariant() switch
+            {
+                "root" => [h.Root],
+                "issuing" => [h.Issuing],
+                "ocsp" => [h.OcspSigner],
+                _ => [h.Issuing, h.Root],
+            };
+            var path = Path.GetFullPath(r.GetRequiredValue(output));
+            await File.WriteAllTextAsync(path, string.Concat(certs.Select(c => c.ExportCertificatePem() + "\n")), ct);
+            r.InvocationConfiguration.Output.WriteLine($"wrote {certs.Length} certificate(s) to {path}");
+            return ExitCodes.Success;
+        }, ct));
+        return export;
+    }
+
+    private static Command Issue()
+    {
+        var issue = new Command("issue", "Issue a certificate with a fresh key pair");
+        var store = new StoreArgs();
+        var name = NameOption();
+        var profile = CliArgs.OneOf("--profile", "what the certificate is for", CertificateProfiles.IssuableNames);
+        var subject = CliArgs.Text("--subject", "the subject's common name", "a name");
+        var san = new Option<string[]>("--san") { Description = "subjectAltName: a DNS name or IP address (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var days = CliArgs.Int("--days", "validity in days (default: the profile's; dm-server 7)", 1, 36500, 0);
+        var key = KeyOption(null);
+        var outCert = CliArgs.Text("--out-cert", "certificate output (PEM)", "a file path");
+        var outKey = CliArgs.Text("--out-key", "private key output (PKCS#8 PEM, mode 0600)", "a file path");
+        store.AddTo(issue);
+        foreach (var o in new Option[] { name, profile, subject, san, days, key, outCert, outKey })
+            issue.Options.Add(o);
+        CliArgs.Required(issue, store.Data, profile, subject, outCert, outKey);
+        issue.SetAction((r, ct) => WithHierarchyAsync(r, store, name, async (state, h) =>
+        {
+            var certPath = Path.GetFullPath(r.GetRequiredValue(outCert));
+            var keyPath = Path.GetFullPath(r.GetRequiredValue(outKey));
+            foreach (var (path, option) in new[] { (certPath, "--out-cert"), (keyPath, "--out-key") })
+            {
+                if (File.Exists(path))
+                    throw new ArgumentException($"{option}: {path} exists; refusing to overwrite");
+            }
+            CertificateProfiles.TryParse(r.GetRequiredValue(profile), out var p);
+            var subjectName = new CertificateSubject(r.GetRequiredValue(subject), r.GetValue(san));
+            KeyAlgorithm? algorithm = KeyAlgorithms.TryParse(r.GetValue(key), out var a) ? a : null;
+            TimeSpan? validity = r.GetValue(days) is > 0 and var d ? TimeSpan.FromDays(d) : null;
+            using var cert = await h.IssueAsync(p, subjectName, validity, algorithm, ct);
+            await WriteKeyAsync(keyPath, cert, ct);
+            await File.WriteAllTextAsync(certPath, cert.ExportCertificatePem() + "\n", ct);
+            var serial = CertificateSerial.Of(cert);
+            await state.Audit.AppendAsync("cli", "pki.issue", $"{h.Name}/{serial}", $"{p.Name()} {cert.Subject}", ct);
+            CliOutput.Write(r, false,
+            [
+                new("serial", serial), new("subject", cert.Subject), new("profile", p.Name()),
+                new("not_before", cert.NotBefore.ToUniversalTime().ToString("O")), new("not_after", cert.NotAfter.ToUniversalTime().ToString("O")),
+                new("certificate", certPath), new("key", keyPath),
+            ]);
+            return ExitCodes.Success;
+        }, ct));
+        return issue;
+    }
+
+    private static Command Revoke()
+    {
+        var revoke = new Command("revoke", "Revoke a certificate (OCSP answers 'revoked' from now on; the next CRL lists it)");
+        var store = new StoreArgs();
+        var name = NameOption();
+        var serial = CliArgs.Text("--serial", "the certificate's serial number", "hex");
+        var reason = CliArgs.OneOf("--reason", "RFC 5280 reason", RevocationReasons.Names);
+        store.AddTo(revoke);
+        revoke.Options.Add(name);
+        revoke.Options.Add(serial);
+        revoke.Options.Add(reason);
+        CliArgs.Required(revoke, store.Data, serial, reason);
+        revoke.Validators.Add(r =>
+        {
+            if (r.GetValue(serial) is { } s && !CertificateSerial.TryParse(s, out _))
+                r.AddError("--serial: expected the serial in hex (an even number of digits, positive, at most 20 octets)");
+        });
+        revoke.SetAction((r, ct) => WithHierarchyAsync(r, store, name, async (state, h) =>
+        {
+            CertificateSerial.TryParse(r.GetRequiredValue(serial), out var s);
+            RevocationReasons.TryParse(r.GetRequiredValue(reason), out var code);
+            var known = await h.FindAsync(s, ct);
+            if (known is null)
+            {
+                CliOutput.Error(r, $"--serial: {s} was not issued by the '{h.Name}' hierarchy");
+                return ExitCodes.BadArguments;
+            }
+            if (!await h.RevokeAsync(s, code, ct))
+            {
+                CliOutput.Error(r, $"--serial: {s} is already revoked ({RevocationReasons.Name(known.RevocationReason ?? 0)}); the first revocation stands");
+                return ExitCodes.BadArguments;
+            }
+            await state.Audit.AppendAsync("cli", "pki.revoke", $"{h.Name}/{s}", RevocationReasons.Name(code), ct);
+            r.InvocationConfiguration.Output.WriteLine($"revoked {s} ({known.Subject}): {RevocationReasons.Name(code)}");
+            return ExitCodes.Success;
+        }, ct));
+        return revoke;
+    }
+
+    private static Command Crl()
+    {
+        var crl = new Command("crl", "Write a fresh CRL of the issuing CA (DER)");
+        var store = new StoreArgs();
+        var name = NameOption();
+        var output = CliArgs.Text("--out", "output file (DER)", "a file path");
+        var days = CliArgs.Int("--days", "nextUpdate, days from now", 1, 365, 1);
+        store.AddTo(crl);
+        crl.Options.Add(name);
+        crl.Options.Add(output);
+        crl.Options.Add(days);
+        CliArgs.Required(crl, store.Data, output);
+        crl.SetAction((r, ct) => WithHierarchyAsync(r, store, name, async (state, h) =>
+        {
+            var der = await h.BuildCrlAsync(TimeSpan.FromDays(r.GetValue(days)), ct);
+            var path = Path.GetFullPath(r.GetRequiredValue(output));
+            await File.WriteAllBytesAsync(path, der, ct);
+            r.InvocationConfiguration.Output.WriteLine($"wrote CRL of '{h.Name}' to {path}");
+            return ExitCodes.Success;
+        }, ct));
+        return crl;
+    }
+
+    private static async Task WriteKeyAsync(string path, X509Certificate2 cert, CancellationToken ct)
+    {
+        using var key = (AsymmetricAlgorithm?)cert.GetECDsaPrivateKey() ?? cert.GetRSAPrivateKey()!;
+        var pem = key.ExportPkcs8PrivateKeyPem();
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using var stream = new FileStream(path, options);
+        await using var writer = new StreamWriter(stream);
+        await writer.WriteAsync(pem.AsMemory(), ct);
+        await writer.WriteLineAsync();
+    }
+
+    private static async Task<int> WithStoreAsync(ParseResult r, StoreArgs store, Func<IStateStore, Task<int>> action, CancellationToken ct)
+    {
+        try
+        {
+            await using var state = await store.Read(r, "").OpenAsync(createKeyRing: true, cancellationToken: ct);
+            return await action(state);
+        }
+        catch (StoreException e)
+        {
+            CliOutput.Error(r, e.Message);
+            return e is SecretDecryptionException ? ExitCodes.SecurityRefused : ExitCodes.BadArguments;
+        }
+        catch (Exception e) when (e is PkiException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            CliOutput.Error(r, e.Message);
+            return ExitCodes.BadArguments;
+        }
+    }
+
+    private static Task<int> WithHierarchyAsync(ParseResult r, StoreArgs store, Option<string> name,
+        Func<IStateStore, CertificateHierarchy, Task<int>> action, CancellationToken ct) =>
+        WithStoreAsync(r, store, async state =>
+        {
+            var h = await CertificateHierarchy.OpenAsync(state.Certificates, r.GetRequiredValue(name), TimeProvider.System, ct);
+            if (h is null)
+            {
+                CliOutput.Error(r, $"--name: no '{r.GetRequiredValue(name)}' hierarchy in {state.Description}; run `m2msec pki init` first");
+                return ExitCodes.BadArguments;
+            }
+            return await action(state, h);
+        }, ct);
+}
