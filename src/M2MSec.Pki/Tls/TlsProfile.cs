@@ -1,0 +1,129 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace M2MSec.Pki.Tls;
+
+/// <summary>
+/// The certificate-based TLS profile of TS 33.310 Annex E, which refers to TS 33.210 §6.2:
+/// TLS 1.2 (RFC 5246) and TLS 1.3 (RFC 8446) only; TLS 1.2 with ECDHE and AEAD suites only
+/// (AES-GCM, ChaCha20-Poly1305); TLS 1.3 with the RFC 8446 §9.1 suites; no renegotiation
+/// (TS 33.210 §6.2.3); no compression; secp256r1 mandatory and secp384r1 supported.
+/// </summary>
+/// <remarks>
+/// Key-exchange groups cannot be restricted through <see cref="SslStream"/>: neither option class
+/// has a groups setting, so OpenSSL's defaults apply (3.0: X25519, P-256, X448, P-521, P-384;
+/// <c>openssl s_client -groups X25519</c> completes against this server). The profile's groups
+/// are among them. Restricting them takes a process-wide OpenSSL configuration
+/// (<c>Groups = P-256:P-384</c> in the system_default section). Compression is never offered:
+/// OpenSSL 3 disables it (SSL_OP_NO_COMPRESSION). <see cref="CipherSuitesPolicy"/> is not
+/// supported on Windows; there <see cref="CreateServerOptions"/> throws.
+/// </remarks>
+public static class TlsProfile
+{
+    public const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+
+    /// <summary>TLS 1.2 suites: ECDHE with AES-GCM or ChaCha20-Poly1305 (TS 33.210 §6.2.3).</summary>
+    public static IReadOnlyList<TlsCipherSuite> Tls12CipherSuites { get; } =
+    [
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+
+    /// <summary>TLS 1.3 suites of RFC 8446 §9.1 (AES-128-GCM mandatory).</summary>
+    public static IReadOnlyList<TlsCipherSuite> Tls13CipherSuites { get; } =
+    [
+        TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    ];
+
+    /// <summary>All profile suites, TLS 1.3 first.</summary>
+    public static IReadOnlyList<TlsCipherSuite> CipherSuites { get; } = [.. Tls13CipherSuites, .. Tls12CipherSuites];
+
+    /// <summary>Named groups (RFC 8422 / RFC 8446 codes): secp256r1 (mandatory), secp384r1.</summary>
+    public static IReadOnlyList<int> NamedGroups { get; } = [23, 24];
+
+    public static bool IsProfileSuite(TlsCipherSuite suite) => CipherSuites.Contains(suite);
+
+    /// <summary>
+    /// Server options: the chain context is built offline (no AIA fetch), protocols and suites per
+    /// profile, renegotiation refused. With <paramref name="clientCertificates"/>, a client
+    /// certificate is required and checked by that policy (mutual TLS).
+    /// </summary>
+    public static SslServerAuthenticationOptions CreateServerOptions(X509Certificate2 certificate, X509Certificate2Collection? intermediates = null, ClientCertificatePolicy? clientCertificates = null)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (!certificate.HasPrivateKey)
+            throw new ArgumentException("The server certificate needs its private key.", nameof(certificate));
+        var options = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = SslStreamCertificateContext.Create(certificate, intermediates, offline: true),
+            EnabledSslProtocols = Protocols,
+            CipherSuitesPolicy = CreatePolicy(),
+            AllowRenegotiation = false,
+            EncryptionPolicy = EncryptionPolicy.RequireEncryption,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        };
+        if (clientCertificates is not null)
+        {
+            options.ClientCertificateRequired = true;
+            options.RemoteCertificateValidationCallback = clientCertificates.Validate;
+            options.CertificateChainPolicy = OfflinePolicy(clientCertificates.TrustAnchor, clientCertificates.Intermediates);
+        }
+        return options;
+    }
+
+    /// <summary>
+    /// Client options (e.g. network function to network function). <paramref name="validate"/>
+    /// decides on the server's chain — <see cref="ProfileChainValidator.ServerCallback"/> is the
+    /// profile's. <paramref name="clientCertificate"/> (with private key) is offered for mutual TLS.
+    /// </summary>
+    public static SslClientAuthenticationOptions CreateClientOptions(string targetHost, RemoteCertificateValidationCallback validate, X509Certificate2? clientCertificate = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(targetHost);
+        ArgumentNullException.ThrowIfNull(validate);
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = targetHost,
+            EnabledSslProtocols = Protocols,
+            CipherSuitesPolicy = CreatePolicy(),
+            AllowRenegotiation = false,
+            EncryptionPolicy = EncryptionPolicy.RequireEncryption,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = validate,
+        };
+        if (clientCertificate is not null)
+        {
+            if (!clientCertificate.HasPrivateKey)
+                throw new ArgumentException("The client certificate needs its private key.", nameof(clientCertificate));
+            options.ClientCertificateContext = SslStreamCertificateContext.Create(clientCertificate, null, offline: true);
+        }
+        return options;
+    }
+
+    private static CipherSuitesPolicy CreatePolicy()
+    {
+        if (OperatingSystem.IsWindows())
+            throw new PlatformNotSupportedException("CipherSuitesPolicy (needed by the TLS profile) is not supported on Windows.");
+        return new CipherSuitesPolicy(CipherSuites);
+    }
+
+    /// <summary>The chain .NET builds before calling the validation callback: provisioned root only, no downloads.</summary>
+    private static X509ChainPolicy OfflinePolicy(X509Certificate2 root, X509Certificate2Collection intermediates)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.Add(root);
+        policy.ExtraStore.AddRange(intermediates);
+        return policy;
+    }
+}
