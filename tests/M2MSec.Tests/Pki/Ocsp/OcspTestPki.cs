@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace M2MSec.Tests.Pki.Ocsp;
 
-internal enum TestKeyKind
+public enum TestKeyKind
 {
     P256,
     P384,
