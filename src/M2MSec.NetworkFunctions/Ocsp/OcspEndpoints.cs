@@ -1,0 +1,88 @@
+using M2MSec.Pki.Ocsp;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Org.BouncyCastle.Ocsp;
+
+namespace M2MSec.NetworkFunctions.Ocsp;
+
+/// <summary>
+/// OCSP over HTTP (RFC 6960 Appendix A.1, RFC 5019 §5): POST of the DER request, or GET of its
+/// URL-encoded base64, answered with application/ocsp-response by the <see cref="OcspResponder"/> singleton.
+/// </summary>
+public static class OcspEndpoints
+{
+    public const string RequestMediaType = "application/ocsp-request";
+    public const string ResponseMediaType = "application/ocsp-response";
+
+    /// <summary>Larger requests are answered malformedRequest unread (16 CertIDs fit in ~1 KiB).</summary>
+    public const int MaxRequestBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapOcsp(this IEndpointRouteBuilder app, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var root = prefix.TrimEnd('/');
+        app.MapPost(root + "/", PostAsync);
+        // Catch-all: base64 contains '/', which the client may leave unencoded.
+        app.MapGet(root + "/{**request}", (HttpContext context, CancellationToken ct) => GetAsync(context, root, ct));
+        return app;
+    }
+
+    private static async Task<IResult> PostAsync(HttpContext context, CancellationToken ct)
+    {
+        if (!IsOcspRequestType(context.Request.ContentType))
+            return Results.StatusCode(StatusCodes.Status415UnsupportedMediaType);
+        var body = await ReadBodyAsync(context.Request, ct).ConfigureAwait(false);
+        return await AnswerAsync(context, body, ct).ConfigureAwait(false);
+    }
+
+    private static Task<IResult> GetAsync(HttpContext context, string root, CancellationToken ct)
+    {
+        // Decode the raw target ourselves: routing leaves %2F encoded and may alter '+'.
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var path = query < 0 ? target : target[..query];
+        var encoded = path.Length > root.Length + 1 ? path[(root.Length + 1)..] : "";
+        return AnswerAsync(context, encoded.Length <= MaxRequestBytes * 2 ? DecodeBase64(Uri.UnescapeDataString(encoded)) : null, ct);
+    }
+
+    private static async Task<IResult> AnswerAsync(HttpContext context, byte[]? request, CancellationToken ct)
+    {
+        var responder = context.RequestServices.GetRequiredService<OcspResponder>();
+        var response = request is null
+            ? OcspResponder.ErrorResponse(OcspRespStatus.MalformedRequest)
+            : await responder.RespondAsync(request, ct).ConfigureAwait(false);
+        return Results.Bytes(response, ResponseMediaType);
+    }
+
+    private static bool IsOcspRequestType(string? contentType) =>
+        contentType is not null && contentType.Split(';')[0].Trim().Equals(RequestMediaType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The body, or null when it exceeds <see cref="MaxRequestBytes"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxRequestBytes)
+            return null;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxRequestBytes)
+                return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Standard base64 (RFC 6960 A.1) or, leniently, base64url; null when neither.</summary>
+    private static byte[]? DecodeBase64(string text)
+    {
+        var standard = text.Replace('-', '+').Replace('_', '/');
+        standard = standard.PadRight(standard.Length + (4 - standard.Length % 4) % 4, '=');
+        var bytes = new byte[standard.Length];
+        return Convert.TryFromBase64String(standard, bytes, out var written) && written > 0 ? bytes[..written] : null;
+    }
+}

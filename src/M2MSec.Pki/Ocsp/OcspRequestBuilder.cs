@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Org.BouncyCastle.Ocsp;
+
+namespace M2MSec.Pki.Ocsp;
+
+/// <summary>Builds unsigned OCSP requests (RFC 6960 §4.1) for one certificate, with an RFC 9654 nonce.</summary>
+public static class OcspRequestBuilder
+{
+    /// <summary>RFC 9654 §2.1 recommends 32 octets.</summary>
+    public const int DefaultNonceLength = 32;
+
+    /// <summary>
+    /// A request for <paramref name="certificate"/> issued by <paramref name="issuer"/>, CertID hashed
+    /// with SHA-1 (OpenSSL's default, RFC 5019 §2.1.1), with a random nonce of
+    /// <paramref name="nonceLength"/> octets (1–128), or none when null.
+    /// </summary>
+    public static OcspRequest Build(X509Certificate2 certificate, X509Certificate2 issuer, int? nonceLength = DefaultNonceLength)
+    {
+        if (nonceLength is < OcspNonce.MinLength or > OcspNonce.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(nonceLength), nonceLength, "RFC 9654: a nonce is 1 to 128 octets");
+        var nonce = nonceLength is { } n ? RandomNumberGenerator.GetBytes(n) : null;
+        return Build(OcspCertId.For(certificate, issuer), nonce);
+    }
+
+    /// <summary>A request for <paramref name="certId"/> carrying exactly <paramref name="nonce"/> (1–128 octets, or null).</summary>
+    public static OcspRequest Build(OcspCertId certId, byte[]? nonce)
+    {
+        ArgumentNullException.ThrowIfNull(certId);
+        if (nonce is { Length: < OcspNonce.MinLength or > OcspNonce.MaxLength })
+            throw new ArgumentOutOfRangeException(nameof(nonce), nonce.Length, "RFC 9654: a nonce is 1 to 128 octets");
+        var generator = new OcspReqGenerator();
+        generator.AddRequest(certId.Inner);
+        if (nonce is not null)
+            generator.SetRequestExtensions(OcspNonce.Extensions(nonce));
+        return new OcspRequest(generator.Generate().GetEncoded(), nonce?.ToArray(), certId);
+    }
+}
