@@ -30,6 +30,9 @@ public static class TrePolicy
             TreOperation.InstallSubscription => caller is TreCaller.Provisioning or TreCaller.Manufacturer,
             TreOperation.ReleaseGbaKey => caller is TreCaller.Gba,
             TreOperation.MacWithDeviceKey => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
+            TreOperation.ProvisionTrustAnchor => caller is TreCaller.Manufacturer or TreCaller.Provisioning,
+            TreOperation.RollOverTrustAnchor => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
+            TreOperation.ApplyTrustedTime => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
             _ => false,
         };
         if (!allowed)
@@ -60,4 +63,13 @@ public enum TreOperation
     InstallSubscription,
     ReleaseGbaKey,
     MacWithDeviceKey,
+
+    /// <summary>Install a root certificate (trust/root/…) where none is.</summary>
+    ProvisionTrustAnchor,
+
+    /// <summary>Replace a root by one the current root has certified.</summary>
+    RollOverTrustAnchor,
+
+    /// <summary>Move the secure clock forward to a time a trusted responder signed (OCSP producedAt).</summary>
+    ApplyTrustedTime,
 }

@@ -21,7 +21,7 @@ public sealed class CertificateHierarchy
 
     private readonly IEditableCertificateStore _store;
     private readonly TimeProvider _time;
-    private readonly X509Certificate2 _issuing;
+    private X509Certificate2 _issuing;
     private X509Certificate2 _ocspSigner;
 
     private CertificateHierarchy(IEditableCertificateStore store, TimeProvider time, PkiHierarchyRecord record, X509Certificate2 root,
@@ -45,7 +45,7 @@ public sealed class CertificateHierarchy
     public Uri? OcspUrl { get; }
 
     /// <summary>The root CA certificate (public part only): the trust anchor devices hold.</summary>
-    public X509Certificate2 Root { get; }
+    public X509Certificate2 Root { get; private set; }
 
     /// <summary>The issuing CA certificate (public part only).</summary>
     public X509Certificate2 Issuing => X509CertificateLoader.LoadCertificate(_issuing.RawData);
@@ -144,6 +144,37 @@ public sealed class CertificateHierarchy
         var now = _time.GetUtcNow();
         return CertificateFactory.BuildCrl(_issuing, revoked.Select(r => (r.SerialHex, r.RevokedAt!.Value, r.RevocationReason)), number, now,
             now + (validity ?? TimeSpan.FromDays(1)));
+    }
+
+    /// <summary>
+    /// Root rollover (the RFC 4210 §4.4 "link certificate" pattern): a new root key and self-signed
+    /// root, the new root's key certified by the old root (so a device that trusts only the old root
+    /// can verify the new one), and the issuing CA's key re-certified under the new root — so every
+    /// certificate issued so far stays valid under either root.
+    /// </summary>
+    public async Task<RootRollover> RollOverRootAsync(CancellationToken cancellationToken = default)
+    {
+        var old = await LoadAsync(_store, Name, RootSlot, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow().AddMinutes(-5);
+        var generation = old.Subject.Contains(" G", StringComparison.Ordinal) && int.TryParse(old.Subject[(old.Subject.LastIndexOf(" G", StringComparison.Ordinal) + 2)..], out var g) ? g + 1 : 2;
+        using var newKey = KeyAlgorithm.Generate();
+        var newRoot = CertificateFactory.CreateRoot(newKey, KeyAlgorithm, Organisation, $"M2MSec {Name} root CA G{generation}", now, CertificateProfile.Root.DefaultValidity());
+        var newName = new CertificateSubject($"M2MSec {Name} root CA G{generation}");
+        using var link = CertificateFactory.Issue(old, CertificateProfile.Root, newName, newRoot.PublicKey, KeyAlgorithm, Organisation, now,
+            old.NotAfter.ToUniversalTime() - now.UtcDateTime);
+        using var issuingKey = KeyAlgorithms.PrivateKey(_issuing);
+        using var issuingCert = CertificateFactory.Issue(newRoot, CertificateProfile.Issuing, new CertificateSubject($"M2MSec {Name} issuing CA"),
+            _issuing.PublicKey, KeyAlgorithm, Organisation, now, CertificateProfile.Issuing.DefaultValidity());
+        var issuing = KeyAlgorithms.WithKey(issuingCert, issuingKey);
+
+        using (var oldKey = KeyAlgorithms.PrivateKey(old))
+            await PutAsync(_store, Name, $"{RootSlot}-{CertificateSerial.Of(old)}", old, oldKey, cancellationToken, replace: true).ConfigureAwait(false);
+        await PutAsync(_store, Name, RootSlot, newRoot, newKey, cancellationToken, replace: true).ConfigureAwait(false);
+        await PutAsync(_store, Name, IssuingSlot, issuing, issuingKey, cancellationToken, replace: true).ConfigureAwait(false);
+        old.Dispose();
+        _issuing = issuing;
+        Root = X509CertificateLoader.LoadCertificate(newRoot.RawData);
+        return new RootRollover(X509CertificateLoader.LoadCertificate(newRoot.RawData), X509CertificateLoader.LoadCertificate(link.RawData));
     }
 
     /// <summary>Re-issues the OCSP signer when a third of its validity is left (it is short-lived and not itself checked).</summary>

@@ -25,13 +25,12 @@ public static class ProfileChainValidator
     public const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
 
     /// <summary>Validates <paramref name="leaf"/> up to <paramref name="root"/>, using <paramref name="intermediates"/> (configured or sent by the peer) as untrusted helpers.</summary>
-    public static ChainVerdict Validate(X509Certificate2 leaf, X509Certificate2 root, IEnumerable<X509Certificate2>? intermediates, DateTimeOffset verificationTime, string requiredEku)
+    public static ChainVerdict Validate(X509Certificate2 leaf, X509Certificate2 root, IEnumerable<X509Certificate2>? intermediates, DateTimeOffset verificationTime, string? requiredEku)
     {
         ArgumentNullException.ThrowIfNull(leaf);
         ArgumentNullException.ThrowIfNull(root);
-        ArgumentException.ThrowIfNullOrEmpty(requiredEku);
 
-        if (!HasEku(leaf, requiredEku))
+        if (requiredEku is not null && !HasEku(leaf, requiredEku))
             return ChainVerdict.Refused(RefusalReason.WrongUsage, $"leaf lacks extended key usage {requiredEku}");
 
         using var chain = new X509Chain();
@@ -44,7 +43,8 @@ public static class ProfileChainValidator
         policy.RevocationMode = X509RevocationMode.NoCheck;
         policy.DisableCertificateDownloads = true;
         policy.VerificationTime = verificationTime.UtcDateTime;
-        policy.ApplicationPolicy.Add(new Oid(requiredEku));
+        if (requiredEku is not null)
+            policy.ApplicationPolicy.Add(new Oid(requiredEku));
 
         if (chain.Build(leaf))
         {
@@ -107,8 +107,10 @@ public static class ProfileChainValidator
         var detail = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0));
         if (detail.Length == 0)
             detail = flags.ToString();
+        // A chain that does not reach the provisioned root is "untrusted" whatever else is wrong with it.
         var reason =
-            (flags & (X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.NotTimeNested)) != 0 ? RefusalReason.ExpiredAtTrustedTime
+            (flags & (X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain)) != 0 ? RefusalReason.UntrustedRoot
+            : (flags & (X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.NotTimeNested)) != 0 ? RefusalReason.ExpiredAtTrustedTime
             : (flags & X509ChainStatusFlags.NotValidForUsage) != 0 ? RefusalReason.WrongUsage
             : (flags & X509ChainStatusFlags.Revoked) != 0 ? RefusalReason.Revoked
             : (flags & X509ChainStatusFlags.NotSignatureValid) != 0 ? RefusalReason.BadSignature
