@@ -1,7 +1,9 @@
+using System.Net;
 using System.Text.Json;
 using M2MSec.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -43,6 +45,9 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>Where the administrative API listens under mutual TLS (the main address, or a second listener); null without TLS.</summary>
+    public Uri? AdminAddress { get; private init; }
+
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Where the function keeps its state (e.g. "sqlite:/…/m2msec.db").</summary>
@@ -54,16 +59,36 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     /// </summary>
     public static async Task<NetworkFunctionHost> StartAsync(
         INetworkFunction function, string dataDirectory, IStateStore store, string? urls = null,
-        Action<IServiceCollection>? configure = null, CancellationToken cancellationToken = default)
+        Action<IServiceCollection>? configure = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(store);
+        // A function whose main API is public (OCSP) keeps it on plain HTTP and puts its
+        // administrative API on a second, mutual-TLS listener.
+        var publicHttp = adminUrls is not null;
+        if (publicHttp && tls is null)
+            throw new ArgumentException("--admin-urls: needs --cert, --key and --trust-root (the admin listener is mutual TLS)");
+        var (listenAddress, listenPort) = ParseListenAddress(urls, tls is not null && !publicHttp, publicHttp);
+        var admin = publicHttp ? ParseListenAddress(adminUrls, tls: true) : default;
         Directory.CreateDirectory(dataDirectory);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls(urls ?? "http://127.0.0.1:0");
+        // Per-connection TLS options: a renewed certificate serves the next handshake.
+        var https = new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tls!.ServerOptions()) };
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(listenAddress, listenPort, listen =>
+            {
+                if (tls is not null && !publicHttp)
+                    listen.UseHttps(https);
+            });
+            if (publicHttp)
+                k.Listen(admin.Address, admin.Port, listen => listen.UseHttps(https));
+        });
+        if (tls is not null)
+            builder.Services.AddSingleton(tls);
         builder.Services.Configure<JsonOptions>(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonOptions.PropertyNamingPolicy;
@@ -79,8 +104,32 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var address = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no address.");
-        return new NetworkFunctionHost(app, store, function.Role, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), dataDirectory);
+        var bound = addresses?.Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal))).ToList() ?? [];
+        var main = bound.FirstOrDefault(u => u.Scheme == (tls is not null && !publicHttp ? "https" : "http"))
+            ?? throw new InvalidOperationException("Kestrel reported no address.");
+        return new NetworkFunctionHost(app, store, function.Role, main, dataDirectory)
+        {
+            AdminAddress = publicHttp ? bound.FirstOrDefault(u => u.Scheme == "https") : tls is not null ? main : null,
+        };
+    }
+
+    /// <summary>
+    /// The one address to listen on: https (mutual TLS) when the function has a certificate;
+    /// plain http otherwise, and then on loopback only — never an unauthenticated API on a network.
+    /// </summary>
+    private static (IPAddress Address, int Port) ParseListenAddress(string? urls, bool tls, bool publicHttp = false)
+    {
+        var text = urls ?? (tls ? "https://127.0.0.1:0" : "http://127.0.0.1:0");
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"--urls: expected http(s)://IP:PORT, got '{text}'");
+        if (tls != (uri.Scheme == "https"))
+            throw new ArgumentException(tls ? "--urls: with a certificate the function serves https://" : "--urls: https needs --cert, --key and --trust-root");
+        var host = uri.Host.Trim('[', ']');
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var ip) ? ip
+            : throw new ArgumentException($"--urls: expected an IP address, got '{uri.Host}'");
+        if (!tls && !publicHttp && !IPAddress.IsLoopback(address))
+            throw new ArgumentException($"--urls: without --cert a network function serves plain HTTP on loopback only, not {address}");
+        return (address, uri.Port);
     }
 
     /// <summary>Completes when the host shuts down (SIGTERM, Ctrl+C, or <see cref="StopAsync"/>).</summary>

@@ -9,6 +9,7 @@ public static class NetworkFunctionRole
     public const string Hss = "hss";
     public const string Smsc = "smsc";
     public const string Ota = "ota";
+    public const string Ocsp = "ocsp";
 
     /// <summary>Every role name of the architecture, in start-up order.</summary>
     public static IReadOnlyList<string> All { get; } =

@@ -1,0 +1,88 @@
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.Pki.Tls;
+
+namespace M2MSec.NetworkFunctions.Hosting;
+
+/// <summary>
+/// Mutual TLS between network functions under the operator hierarchy (TS 33.310 Annex E profile):
+/// the function's own certificate (renewable while running), the root it trusts, and who may use
+/// its administrative API. The same object makes the HTTP clients it uses towards its peers.
+/// </summary>
+public sealed class NetworkFunctionTls
+{
+    private readonly RenewingCertificate _certificate;
+
+    public NetworkFunctionTls(RenewingCertificate certificate, X509Certificate2 trustRoot, X509Certificate2Collection? intermediates = null,
+        IEnumerable<string>? adminSubjects = null, TimeProvider? time = null)
+    {
+        _certificate = certificate ?? throw new ArgumentNullException(nameof(certificate));
+        TrustRoot = trustRoot ?? throw new ArgumentNullException(nameof(trustRoot));
+        Intermediates = intermediates ?? [];
+        AdminSubjects = new HashSet<string>(adminSubjects ?? [DefaultAdminSubject], StringComparer.Ordinal);
+        Time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The CN of the administrator certificate when none is configured.</summary>
+    public const string DefaultAdminSubject = "m2msec-admin";
+
+    public X509Certificate2 Certificate => _certificate.Current;
+
+    public X509Certificate2 TrustRoot { get; }
+
+    public X509Certificate2Collection Intermediates { get; }
+
+    public IReadOnlySet<string> AdminSubjects { get; }
+
+    public TimeProvider Time { get; }
+
+    /// <summary>Loads PEM files: the certificate, its private key, the chain above it (optional), and the trust root.</summary>
+    public static NetworkFunctionTls Load(string certFile, string keyFile, string? chainFile, string trustRootFile, IEnumerable<string>? adminSubjects = null)
+    {
+        X509Certificate2 cert;
+        try
+        {
+            cert = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            throw new ArgumentException($"--cert/--key: cannot load a certificate with its key from {certFile} and {keyFile}: {e.Message}", e);
+        }
+        var chain = new X509Certificate2Collection();
+        if (chainFile is not null)
+            chain.ImportFromPemFile(chainFile);
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(trustRootFile);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            throw new ArgumentException($"--trust-root: cannot read {trustRootFile}: {e.Message}", e);
+        }
+        if (roots.Count != 1)
+            throw new ArgumentException($"--trust-root: expected exactly one certificate in {trustRootFile}, found {roots.Count}");
+        // A chain file may include the root; it is a trust anchor, not an intermediate.
+        var intermediates = new X509Certificate2Collection(chain.Where(c => !c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData)).ToArray());
+        return new NetworkFunctionTls(new RenewingCertificate(cert), roots[0], intermediates, adminSubjects);
+    }
+
+    /// <summary>The server side of one handshake (per connection, so a renewed certificate takes effect at once).</summary>
+    public System.Net.Security.SslServerAuthenticationOptions ServerOptions() =>
+        TlsProfile.CreateServerOptions(Certificate, Intermediates, new ClientCertificatePolicy(TrustRoot, Intermediates, Time));
+
+    public bool IsAdministrator(X509Certificate2 clientCertificate) =>
+        AdminSubjects.Contains(AdministratorFilter.SubjectOf(clientCertificate));
+
+    /// <summary>An HTTP client to a peer: our certificate offered, the peer's checked against the trust root (serverAuth).</summary>
+    public HttpClient CreateClient(Uri baseAddress, TimeSpan timeout, X509Certificate2? clientCertificate = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = TlsProfile.CreateClientOptions(baseAddress.Host, ProfileChainValidator.ServerCallback(TrustRoot, Intermediates, Time),
+                clientCertificate ?? Certificate),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        };
+        return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = timeout };
+    }
+}

@@ -1,0 +1,74 @@
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Pki.Authority;
+using M2MSec.Pki.Ocsp;
+using M2MSec.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace M2MSec.NetworkFunctions.Ocsp;
+
+/// <summary>Which hierarchy the responder answers for, and whether to create it when missing (serve all, demo).</summary>
+public sealed record OcspFunctionOptions(string Hierarchy = "operator", bool InitialiseIfMissing = false, Uri? OcspUrl = null);
+
+/// <summary>
+/// The OCSP responder of one hierarchy (RFC 6960 over HTTP, delegated signer), its CRL at /crl,
+/// and its administrative side (revocation) under /admin, which needs an administrator.
+/// </summary>
+public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
+{
+    public string Role => NetworkFunctionRole.Ocsp;
+
+    public void ConfigureServices(IServiceCollection services, string dataDirectory)
+    {
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<IStateStore>();
+            var time = sp.GetRequiredService<TimeProvider>();
+            return Task.Run(async () => await CertificateHierarchy.OpenAsync(store.Certificates, options.Hierarchy, time).ConfigureAwait(false)
+                ?? (options.InitialiseIfMissing
+                    ? await CertificateHierarchy.InitAsync(store.Certificates, options.Hierarchy, KeyAlgorithm.EcP256, options.OcspUrl, time).ConfigureAwait(false)
+                    : throw new ArgumentException($"no '{options.Hierarchy}' hierarchy in {store.Description}; run `m2msec pki init --data {dataDirectory}` first")))
+                .GetAwaiter().GetResult();
+        });
+        services.AddSingleton(sp =>
+        {
+            var hierarchy = sp.GetRequiredService<CertificateHierarchy>();
+            return new OcspResponder(hierarchy.Issuing, hierarchy.OcspSigner, async (serial, ct) =>
+            {
+                var issued = await hierarchy.FindAsync(serial, ct).ConfigureAwait(false);
+                return issued is null ? OcspCertificateStatus.Unknown
+                    : issued.RevokedAt is { } at ? OcspCertificateStatus.Revoked(at, issued.RevocationReason)
+                    : OcspCertificateStatus.Good;
+            }, sp.GetRequiredService<TimeProvider>());
+        });
+    }
+
+    public void MapEndpoints(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // Resolve now: a missing hierarchy fails the start, not the first request.
+        app.Services.GetRequiredService<OcspResponder>();
+        app.MapGet("/crl", async (CertificateHierarchy h, CancellationToken ct) =>
+            Results.Bytes(await h.BuildCrlAsync(cancellationToken: ct).ConfigureAwait(false), "application/pkix-crl"));
+        app.MapPost("/admin/revocations", RevokeAsync).RequireAdministrator();
+        app.MapOcsp();
+    }
+
+    private static async Task<IResult> RevokeAsync(RevocationRequest request, CertificateHierarchy h, IStateStore store, HttpContext context, CancellationToken ct)
+    {
+        if (!M2MSec.Pki.CertificateSerial.TryParse(request.Serial ?? "", out var serial))
+            return ApiProblem.BadRequest("bad-serial", "serial: expected hex, positive, at most 20 octets");
+        if (!RevocationReasons.TryParse(request.Reason, out var reason))
+            return ApiProblem.BadRequest("bad-reason", $"reason: expected one of {string.Join(", ", RevocationReasons.Names)}");
+        var known = await h.FindAsync(serial, ct).ConfigureAwait(false);
+        if (known is null)
+            return ApiProblem.NotFound("unknown-certificate", $"serial: {serial} was not issued by the '{h.Name}' hierarchy");
+        if (!await h.RevokeAsync(serial, reason, ct).ConfigureAwait(false))
+            return ApiProblem.Conflict("already-revoked", $"serial: {serial} is already revoked; the first revocation stands");
+        await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "pki.revoke", $"{h.Name}/{serial}", RevocationReasons.Name(reason), ct).ConfigureAwait(false);
+        return Results.Ok(new { serial, reason = RevocationReasons.Name(reason) });
+    }
+
+    private sealed record RevocationRequest(string? Serial, string? Reason);
+}
