@@ -34,6 +34,7 @@ public sealed class ProfileTlsClientTests
         Assert.Equal(leaf.Certificate.RawData, connection.Evidence.Leaf.RawData);
         Assert.Null(connection.Evidence.StapledOcspResponse); // offline certificate context: SslStream staples nothing
         connection.Dispose();
+        Assert.False(tcp.Connected); // BouncyCastle closes the transport too
         var outcome = await server.NextOutcomeAsync();
         Assert.Equal(version, outcome.Protocol);
         Assert.Equal(connection.CipherSuite, outcome.CipherSuite);
@@ -128,6 +129,14 @@ public sealed class ProfileTlsClientTests
         Assert.True(outcome.Authenticated, outcome.Error?.ToString());
         Assert.True(outcome.HasClientCertificate);
         Assert.Equal(version, outcome.Protocol);
+    }
+
+    [Fact]
+    public void Tls13_status_request_entry_is_unwrapped_and_checked()
+    {
+        Assert.Equal([0x30, 0x03, 0x0A, 0x01, 0x00], DeviceTlsClient.OcspFromCertificateStatus([1, 0, 0, 5, 0x30, 0x03, 0x0A, 0x01, 0x00]));
+        Assert.Throws<TlsFatalAlert>(() => DeviceTlsClient.OcspFromCertificateStatus([2, 0, 0, 1, 0x30]));
+        Assert.Throws<TlsFatalAlert>(() => DeviceTlsClient.OcspFromCertificateStatus([1, 0, 0, 9, 0x30, 0x03]));
     }
 
     private static bool Trusted(TestPki pki, TlsServerEvidence e) =>
