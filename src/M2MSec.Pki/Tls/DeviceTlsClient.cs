@@ -46,12 +46,31 @@ internal sealed class DeviceTlsClient(TlsCrypto crypto, string serverName, Func<
         Evidence = evidence;
     }
 
+    /// <summary>
+    /// TLS 1.2: the CertificateStatus message, which BouncyCastle hands over. TLS 1.3: BouncyCastle
+    /// leaves it in the leaf entry's status_request extension (RFC 8446 §4.4.2.1), read here.
+    /// </summary>
     private static byte[]? StapleBytes(TlsServerCertificate server)
     {
         var status = server.CertificateStatus;
-        return status is not null && status.StatusType == CertificateStatusType.ocsp
-            ? status.OcspResponse.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der)
-            : null;
+        if (status is not null)
+            return status.StatusType == CertificateStatusType.ocsp ? status.OcspResponse.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der) : null;
+        var certificate = server.Certificate;
+        if (certificate.Length == 0 || certificate.GetCertificateEntryAt(0).Extensions is not { } extensions
+            || !extensions.TryGetValue(ExtensionType.status_request, out var body))
+            return null;
+        return OcspFromCertificateStatus(body);
+    }
+
+    /// <summary>RFC 6066 §8 CertificateStatus: status_type ocsp(1), then OCSPResponse as opaque&lt;1..2^24-1&gt;.</summary>
+    internal static byte[] OcspFromCertificateStatus(byte[] body)
+    {
+        if (body.Length < 5 || body[0] != CertificateStatusType.ocsp)
+            throw new TlsFatalAlert(AlertDescription.decode_error, "status_request entry is not an OCSP CertificateStatus");
+        var length = (body[1] << 16) | (body[2] << 8) | body[3];
+        if (length == 0 || length != body.Length - 4)
+            throw new TlsFatalAlert(AlertDescription.decode_error, "bad OCSPResponse length in status_request entry");
+        return body[4..];
     }
 
     private TlsCredentials? ClientCredentials(CertificateRequest request)

@@ -21,7 +21,8 @@ public static class ProfileTlsClient
     /// Runs the handshake over <paramref name="transport"/> (blocking). <paramref name="serverName"/>
     /// goes into SNI when it is a DNS name. <paramref name="authenticate"/> returning false aborts
     /// with a bad_certificate alert (<see cref="TlsFatalAlert"/> thrown). <paramref name="clientCertificate"/>
-    /// (ECDSA with private key) answers a CertificateRequest.
+    /// (ECDSA with private key) answers a CertificateRequest. The transport is closed on failure
+    /// and when the connection is disposed.
     /// </summary>
     public static ProfileTlsConnection Connect(Stream transport, string serverName, Func<TlsServerEvidence, bool> authenticate, X509Certificate2? clientCertificate = null)
     {

@@ -4,7 +4,7 @@ using Org.BouncyCastle.Tls;
 
 namespace M2MSec.Pki.Tls;
 
-/// <summary>An established <see cref="ProfileTlsClient"/> session; disposing sends close_notify.</summary>
+/// <summary>An established <see cref="ProfileTlsClient"/> session; disposing sends close_notify and closes the transport stream.</summary>
 public sealed class ProfileTlsConnection : IDisposable
 {
     private readonly TlsClientProtocol _protocol;
