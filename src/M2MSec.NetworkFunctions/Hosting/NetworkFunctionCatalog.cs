@@ -1,6 +1,9 @@
 using M2MSec.NetworkFunctions.Hss;
+using M2MSec.NetworkFunctions.Ocsp;
 using M2MSec.NetworkFunctions.Ota;
 using M2MSec.NetworkFunctions.Smsc;
+using M2MSec.Pki.Authority;
+using M2MSec.Pki.Tls;
 
 namespace M2MSec.NetworkFunctions.Hosting;
 
@@ -14,6 +17,7 @@ public static class NetworkFunctionCatalog
         [NetworkFunctionRole.Smsc] = _ => new SmscFunction(),
         [NetworkFunctionRole.Ota] = peers => new OtaServerFunction(new OtaServerOptions(
             peers.TryGetValue(NetworkFunctionRole.Smsc, out var smsc) ? smsc : throw new ArgumentException("the OTA server needs the SMSC's address (--smsc URL)"))),
+        [NetworkFunctionRole.Ocsp] = _ => new OcspFunction(new OcspFunctionOptions()),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>
@@ -30,9 +34,13 @@ public static class NetworkFunctionCatalog
         return false;
     }
 
-    /// <summary>Starts <paramref name="role"/> on the store <paramref name="store"/> names.</summary>
+    /// <summary>
+    /// Starts <paramref name="role"/> on the store <paramref name="store"/> names; with
+    /// <paramref name="tls"/>, over mutual TLS (and, with <paramref name="adminUrls"/>, with the
+    /// administrative API on its own mutual-TLS listener beside a public HTTP one).
+    /// </summary>
     public static async Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls = null, bool createKeyRing = false,
-        IReadOnlyDictionary<string, Uri>? peers = null, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, Uri>? peers = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (!TryCreate(role, out var function, peers))
@@ -40,7 +48,7 @@ public static class NetworkFunctionCatalog
         var state = await store.OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
-            return await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, tls: tls, adminUrls: adminUrls, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -49,20 +57,43 @@ public static class NetworkFunctionCatalog
         }
     }
 
-    /// <summary>Starts every available role in this process, each on its own loopback port and in its own subdirectory.</summary>
-    public static async Task<IReadOnlyList<NetworkFunctionHost>> StartAllAsync(StoreOptions store, bool createKeyRing = false, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts every available role in this process, each on its own loopback port and in its own
+    /// subdirectory, under mutual TLS by default: the OCSP function's store holds the operator
+    /// hierarchy, which issues each function's certificate (renewed while running) and the
+    /// administrator's (written to DIR/admin.crt, DIR/admin.key, beside DIR/root.pem).
+    /// </summary>
+    public static async Task<NetworkFunctionFleet> StartAllAsync(StoreOptions store, bool createKeyRing = false, bool mutualTls = true,
+        TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
+        time ??= TimeProvider.System;
         var hosts = new List<NetworkFunctionHost>();
         try
         {
+            CertificateHierarchy? hierarchy = null;
+            if (mutualTls)
+            {
+                // The hierarchy lives in the OCSP function's store: it answers for what it issues.
+                await using var pki = await (store with { DataDirectory = Path.Combine(store.DataDirectory, NetworkFunctionRole.Ocsp) })
+                    .OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
+                hierarchy = await CertificateHierarchy.OpenAsync(pki.Certificates, "operator", time, cancellationToken).ConfigureAwait(false)
+                    ?? await CertificateHierarchy.InitAsync(pki.Certificates, "operator", KeyAlgorithm.EcP256, null, time, cancellationToken).ConfigureAwait(false);
+                var admin = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject, ["127.0.0.1"]),
+                    TimeSpan.FromDays(30), cancellationToken: cancellationToken).ConfigureAwait(false);
+                await AdminCredentials.WriteAsync(store.DataDirectory, admin, hierarchy, cancellationToken).ConfigureAwait(false);
+                hierarchy = await ReopenAsync(store, createKeyRing, time, cancellationToken).ConfigureAwait(false);
+            }
             foreach (var role in Available)
             {
                 var own = store with { DataDirectory = Path.Combine(store.DataDirectory, role) };
-                var peers = hosts.ToDictionary(h => h.Role, h => h.Address, StringComparer.Ordinal);
-                hosts.Add(await StartAsync(role, own, createKeyRing: createKeyRing, peers: peers, cancellationToken: cancellationToken).ConfigureAwait(false));
+                var peers = hosts.ToDictionary(h => h.Role, h => h.AdminAddress is { } a && h.Role != NetworkFunctionRole.Ocsp ? a : h.Address, StringComparer.Ordinal);
+                var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, time, cancellationToken).ConfigureAwait(false);
+                hosts.Add(await StartAsync(role, own, createKeyRing: createKeyRing, peers: peers, tls: tls,
+                    adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken).ConfigureAwait(false));
             }
-            return hosts;
+            var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory) : null;
+            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory);
         }
         catch
         {
@@ -70,5 +101,22 @@ public static class NetworkFunctionCatalog
                 await h.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The issuing side stays open in its own store handle for renewals while the fleet runs.</summary>
+    private static async Task<CertificateHierarchy> ReopenAsync(StoreOptions store, bool createKeyRing, TimeProvider time, CancellationToken ct)
+    {
+        var pki = await (store with { DataDirectory = Path.Combine(store.DataDirectory, NetworkFunctionRole.Ocsp) })
+            .OpenAsync(createKeyRing: createKeyRing, cancellationToken: ct).ConfigureAwait(false);
+        return await CertificateHierarchy.OpenAsync(pki.Certificates, "operator", time, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("the operator hierarchy vanished");
+    }
+
+    private static async Task<NetworkFunctionTls> TlsForAsync(string role, CertificateHierarchy hierarchy, TimeProvider time, CancellationToken ct)
+    {
+        var subject = new CertificateSubject(role, ["127.0.0.1", "localhost"]);
+        var cert = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, cancellationToken: ct).ConfigureAwait(false);
+        var renewing = new RenewingCertificate(cert, c => hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, cancellationToken: c), time, TimeSpan.FromHours(1));
+        return new NetworkFunctionTls(renewing, hierarchy.Root, [hierarchy.Issuing], [NetworkFunctionTls.DefaultAdminSubject], time);
     }
 }

@@ -13,8 +13,8 @@ internal static class HssEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/subscribers", AddSubscriberAsync);
-        app.MapGet("/subscribers/{imsi}", GetSubscriberAsync);
+        app.MapPost("/subscribers", AddSubscriberAsync).RequireAdministrator();
+        app.MapGet("/subscribers/{imsi}", GetSubscriberAsync).RequireAdministrator();
         app.MapPost("/auth-vectors", AuthVectorsAsync);
     }
 

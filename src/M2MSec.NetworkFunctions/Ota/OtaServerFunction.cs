@@ -26,7 +26,12 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
     public void ConfigureServices(IServiceCollection services, string dataDirectory)
     {
         services.AddSingleton(options);
-        services.AddSingleton(new SmscClient(new HttpClient { BaseAddress = options.Smsc, Timeout = TimeSpan.FromSeconds(SmscFunction.MaxWaitSeconds + 10) }));
+        services.AddSingleton(sp =>
+        {
+            var timeout = TimeSpan.FromSeconds(SmscFunction.MaxWaitSeconds + 10);
+            var tls = sp.GetService<NetworkFunctionTls>();
+            return new SmscClient(tls is null ? new HttpClient { BaseAddress = options.Smsc, Timeout = timeout } : tls.CreateClient(options.Smsc, timeout));
+        });
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<IStateStore>();
@@ -61,7 +66,7 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             }
             var added = await store.OtaKeySets.AddAsync(new OtaKeySet(iccid, kvn, (byte)(kic[0] & 0x0F), kicKey, (byte)(kid[0] & 0x0F), kidKey), 0, ct);
             return added ? Results.Created($"/cards/{iccid}/{kvn}", new { iccid, key_version = kvn }) : ApiProblem.Conflict("key-set-exists", $"card {iccid} already has key set {kvn}");
-        });
+        }).RequireAdministrator();
         app.MapPost("/jobs", async (OtaJobRequest r, OtaJobs jobs, CancellationToken ct) =>
         {
             if (r.Iccid is not { Length: >= 10 } iccid)
@@ -109,9 +114,9 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             {
                 return ApiProblem.NotFound("unknown-card", ex.Message);
             }
-        });
+        }).RequireAdministrator();
         app.MapGet("/jobs/{id}", async (string id, OtaJobs jobs, CancellationToken ct) =>
-            await jobs.FindAsync(id, ct) is { } job ? Results.Ok(job) : ApiProblem.NotFound("unknown-job", $"no job {id}"));
+            await jobs.FindAsync(id, ct) is { } job ? Results.Ok(job) : ApiProblem.NotFound("unknown-job", $"no job {id}")).RequireAdministrator();
     }
 
     /// <summary>Starts the SCP81 admin server with the host and hands its exchanges to the jobs; stops it with the host.</summary>

@@ -1,0 +1,39 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.Pki.Authority;
+using M2MSec.Pki.Tls;
+
+namespace M2MSec.NetworkFunctions.Hosting;
+
+/// <summary>
+/// The administrator credentials `serve all` hands its operator: DIR/admin.crt, DIR/admin.key (0600)
+/// and DIR/root.pem, DIR/chain.pem — what curl or a script needs for the mutual-TLS admin APIs.
+/// </summary>
+internal static class AdminCredentials
+{
+    public static async Task WriteAsync(string directory, X509Certificate2 admin, CertificateHierarchy hierarchy, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "admin.crt"), admin.ExportCertificatePem() + "\n", ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(directory, "root.pem"), hierarchy.Root.ExportCertificatePem() + "\n", ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(directory, "chain.pem"), hierarchy.Issuing.ExportCertificatePem() + "\n", ct).ConfigureAwait(false);
+        var keyPath = Path.Combine(directory, "admin.key");
+        File.Delete(keyPath);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var key = (AsymmetricAlgorithm?)admin.GetECDsaPrivateKey() ?? admin.GetRSAPrivateKey()!;
+        await using var stream = new FileStream(keyPath, options);
+        await using var writer = new StreamWriter(stream);
+        await writer.WriteLineAsync(key.ExportPkcs8PrivateKeyPem().AsMemory(), ct).ConfigureAwait(false);
+    }
+
+    public static NetworkFunctionTls Load(string directory)
+    {
+        var tls = NetworkFunctionTls.Load(Path.Combine(directory, "admin.crt"), Path.Combine(directory, "admin.key"),
+            Path.Combine(directory, "chain.pem"), Path.Combine(directory, "root.pem"));
+        return tls;
+    }
+
+    internal static RenewingCertificate Fixed(X509Certificate2 cert) => new(cert);
+}

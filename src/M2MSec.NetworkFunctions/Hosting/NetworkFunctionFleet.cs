@@ -1,0 +1,21 @@
+namespace M2MSec.NetworkFunctions.Hosting;
+
+/// <summary>Network functions started together (serve all, demo), and the administrator's TLS identity towards them.</summary>
+public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hosts, NetworkFunctionTls? AdminTls, string DataDirectory) : IAsyncDisposable
+{
+    public NetworkFunctionHost this[string role] => Hosts.First(h => h.Role == role);
+
+    /// <summary>An administrator's HTTP client to <paramref name="role"/>'s API (mutual TLS when the fleet has it).</summary>
+    public HttpClient AdminClient(string role, TimeSpan timeout)
+    {
+        var host = this[role];
+        var address = host.AdminAddress ?? host.Address;
+        return AdminTls is null ? new HttpClient { BaseAddress = address, Timeout = timeout } : AdminTls.CreateClient(address, timeout);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var h in Hosts.Reverse())
+            await h.DisposeAsync().ConfigureAwait(false);
+    }
+}
