@@ -1,7 +1,6 @@
 using M2MSec.Pki.Ocsp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Org.BouncyCastle.Ocsp;
@@ -26,7 +25,7 @@ public static class OcspEndpoints
         var root = prefix.TrimEnd('/');
         app.MapPost(root + "/", PostAsync);
         // Catch-all: base64 contains '/', which the client may leave unencoded.
-        app.MapGet(root + "/{**request}", (HttpContext context, CancellationToken ct) => GetAsync(context, root, ct));
+        app.MapGet(root + "/{**request}", GetAsync);
         return app;
     }
 
@@ -38,14 +37,11 @@ public static class OcspEndpoints
         return await AnswerAsync(context, body, ct).ConfigureAwait(false);
     }
 
-    private static Task<IResult> GetAsync(HttpContext context, string root, CancellationToken ct)
+    private static Task<IResult> GetAsync(string? request, HttpContext context, CancellationToken ct)
     {
-        // Decode the raw target ourselves: routing leaves %2F encoded and may alter '+'.
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
-        var query = target.IndexOf('?', StringComparison.Ordinal);
-        var path = query < 0 ? target : target[..query];
-        var encoded = path.Length > root.Length + 1 ? path[(root.Length + 1)..] : "";
-        return AnswerAsync(context, encoded.Length <= MaxRequestBytes * 2 ? DecodeBase64(Uri.UnescapeDataString(encoded)) : null, ct);
+        // The server decodes the path except %2F; base64 has no '%', so decoding again is safe.
+        var text = Uri.UnescapeDataString(request ?? "");
+        return AnswerAsync(context, text.Length <= MaxRequestBytes * 2 ? DecodeBase64(text) : null, ct);
     }
 
     private static async Task<IResult> AnswerAsync(HttpContext context, byte[]? request, CancellationToken ct)

@@ -9,7 +9,10 @@ public sealed record OcspVerificationOptions
     /// </summary>
     public DateTimeOffset? Now { get; init; }
 
-    /// <summary>Tolerance for thisUpdate in the future and nextUpdate in the past (RFC 5019 §4 "clock skew").</summary>
+    /// <summary>
+    /// Tolerance for thisUpdate in the future and nextUpdate in the past (RFC 5019 §4 "clock skew");
+    /// beyond it either is refused as <see cref="Validation.RefusalReason.StaleResponse"/>.
+    /// </summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Oldest thisUpdate accepted, e.g. for staples (RFC 6960 §3.2 item 5 "sufficiently recent"); null: no limit.</summary>

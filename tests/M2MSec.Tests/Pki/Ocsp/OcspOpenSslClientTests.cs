@@ -55,13 +55,28 @@ public sealed class OcspOpenSslClientTests : IDisposable
         Assert.Contains("leaf.pem: unknown", output, StringComparison.Ordinal);
     }
 
-    private async Task<string> QueryAsync(OcspTestPki pki, System.Security.Cryptography.X509Certificates.X509Certificate2 leaf)
+    [Fact]
+    public async Task Openssl_rejects_answer_signed_by_another_cas_responder()
+    {
+        using var pki = OcspTestPki.Create();
+        using var other = OcspTestPki.Create(name: "Other");
+        using var leaf = pki.IssueLeaf();
+        _statuses[CertificateSerial.Of(leaf)] = OcspCertificateStatus.Good;
+
+        var output = await QueryAsync(pki, leaf, signer: other.Signer, expectSuccess: false);
+
+        Assert.Contains("Response Verify Failure", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Response verify OK", output, StringComparison.Ordinal);
+    }
+
+    private async Task<string> QueryAsync(OcspTestPki pki, System.Security.Cryptography.X509Certificates.X509Certificate2 leaf,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? signer = null, bool expectSuccess = true)
     {
         var openssl = ExternalTool.Require("openssl", "Debian package openssl");
         OcspTestPki.WritePem(pki.Root, _dir, "root");
         OcspTestPki.WritePem(pki.Issuing, _dir, "issuing");
         OcspTestPki.WritePem(leaf, _dir, "leaf");
-        using var responder = new OcspResponder(pki.Issuing, pki.Signer,
+        using var responder = new OcspResponder(pki.Issuing, signer ?? pki.Signer,
             (serial, _) => ValueTask.FromResult(_statuses.GetValueOrDefault(serial, OcspCertificateStatus.Unknown)), TimeProvider.System);
         await using var host = await OcspTestHost.StartAsync(responder, Path.Combine(_dir, "host"));
 
@@ -69,9 +84,12 @@ public sealed class OcspOpenSslClientTests : IDisposable
         [
             "ocsp", "-issuer", Path.Combine(_dir, "issuing.pem"), "-cert", Path.Combine(_dir, "leaf.pem"),
             "-url", host.Address.ToString(), "-nonce", "-CAfile", Path.Combine(_dir, "root.pem"),
+            // The issuing CA as untrusted intermediate, so the responder chain builds up to the root.
+            "-verify_other", Path.Combine(_dir, "issuing.pem"),
         ]);
         var output = stdout + stderr;
-        Assert.True(exit == 0, output);
+        if (expectSuccess)
+            Assert.True(exit == 0, output);
         return output.Replace(Path.Combine(_dir, "leaf.pem"), "leaf.pem", StringComparison.Ordinal);
     }
 }

@@ -265,6 +265,36 @@ public sealed class OcspResponderTests : IDisposable
     }
 
     [Fact]
+    public async Task Delegated_signer_outside_its_validity_at_produced_at_is_unauthorised_responder()
+    {
+        using var leaf = _pki.IssueLeaf();
+        _statuses[CertificateSerial.Of(leaf)] = OcspCertificateStatus.Good;
+        _time.Advance(TimeSpan.FromDays(31)); // the test signer is valid for 30 days
+        var request = OcspRequestBuilder.Build(leaf, _pki.Issuing);
+
+        var response = await _responder.RespondAsync(request.Der, TestContext.Current.CancellationToken);
+
+        Assert.Equal(RefusalReason.UnauthorisedResponder,
+            OcspResponseVerifier.Verify(response, leaf, _pki.Issuing, request.Nonce, new() { Now = _time.GetUtcNow() }).Reason);
+    }
+
+    [Fact]
+    public void Responder_id_not_naming_the_signer_is_unauthorised_responder()
+    {
+        using var leaf = _pki.IssueLeaf();
+        var certId = OcspCertId.For(leaf, _pki.Issuing);
+        var signer = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(_pki.Signer.RawData);
+        var issuer = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(_pki.Issuing.RawData);
+        using var signature = DotNetSignatureFactory.For(_pki.Signer);
+        var generator = new BasicOcspRespGenerator(new RespID(issuer.GetPublicKey())); // claims to be the CA
+        generator.AddResponse(certId.Inner, CertificateStatus.Good);
+        var basic = generator.Generate(signature, [signer], Start.UtcDateTime);
+        var response = new OCSPRespGenerator().Generate(OcspRespStatus.Successful, basic).GetEncoded();
+
+        Assert.Equal(RefusalReason.UnauthorisedResponder, OcspResponseVerifier.Verify(response, certId, _pki.Issuing, null).Reason);
+    }
+
+    [Fact]
     public async Task Issuing_ca_signing_itself_is_authorised()
     {
         using var ca = new OcspResponder(_pki.Issuing, _pki.Issuing, (_, _) => ValueTask.FromResult(OcspCertificateStatus.Good), _time);
