@@ -22,10 +22,25 @@ internal static class ServeCommand
         var urls = CliArgs.Text("--urls", "listen address, e.g. http://127.0.0.1:8080 (default: 127.0.0.1, a free port)");
         var store = new StoreArgs();
         var smsc = CliArgs.Text("--smsc", "the SMSC's address, for roles that send SMS (ota)", "a URL");
+        var cert = CliArgs.Text("--cert", "the function's certificate (PEM, operator hierarchy, profile nf): serve https with mutual TLS", "a file path");
+        var key = CliArgs.Text("--key", "the certificate's private key (PEM)", "a file path");
+        var chain = CliArgs.Text("--chain", "certificates above --cert, without the root (PEM)", "a file path");
+        var trustRoot = CliArgs.Text("--trust-root", "the root that peers' and administrators' certificates must chain to (PEM)", "a file path");
+        var adminSubject = new Option<string[]>("--admin-subject") { Description = $"CN of a certificate allowed to use the administrative API (repeatable; default {NetworkFunctionTls.DefaultAdminSubject})" };
+        var adminUrls = CliArgs.Text("--admin-urls", "ocsp: the mutual-TLS listener of the administrative API, e.g. https://127.0.0.1:8443 (OCSP itself stays on --urls, plain HTTP)", "a URL");
+        var insecure = CliArgs.Flag("--no-tls", "all: run without mutual TLS (plain HTTP on loopback, admin APIs for loopback callers)");
         command.Arguments.Add(role);
-        command.Options.Add(urls);
-        command.Options.Add(smsc);
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, insecure })
+            command.Options.Add(o);
         store.AddTo(command);
+        command.Validators.Add(r =>
+        {
+            var given = new Option[] { cert, key, trustRoot }.Count(o => r.GetResult(o) is not null);
+            if (given is not (0 or 3))
+                r.AddError("--cert/--key/--trust-root: expected all three (mutual TLS) or none");
+            if (given == 0 && (r.GetResult(chain) is not null || r.GetResult(adminUrls) is not null || r.GetResult(adminSubject) is not null))
+                r.AddError("--chain/--admin-urls/--admin-subject: need --cert, --key and --trust-root");
+        });
         command.Validators.Add(r =>
         {
             var value = r.GetValue(role) ?? "";
@@ -46,9 +61,12 @@ internal static class ServeCommand
             {
                 if (name == AllRoles)
                 {
-                    hosts = await NetworkFunctionCatalog.StartAllAsync(options, createKeyRing: true, ct);
+                    var fleet = await NetworkFunctionCatalog.StartAllAsync(options, createKeyRing: true, mutualTls: !r.GetValue(insecure), cancellationToken: ct);
+                    hosts = fleet.Hosts;
                     await WriteEndpointsAsync(options.DataDirectory, hosts, ct);
                     output.WriteLine($"endpoints: {Path.Combine(options.DataDirectory, "endpoints.json")}");
+                    if (fleet.AdminTls is not null)
+                        output.WriteLine($"administrator: --cert {Path.Combine(options.DataDirectory, "admin.crt")} --key {Path.Combine(options.DataDirectory, "admin.key")} --cacert {Path.Combine(options.DataDirectory, "root.pem")}");
                 }
                 else
                 {
@@ -62,7 +80,13 @@ internal static class ServeCommand
                         }
                         peers[NetworkFunctionRole.Smsc] = smscUri;
                     }
-                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, ct)];
+                    var tls = r.GetValue(cert) is { } certFile
+                        ? NetworkFunctionTls.Load(certFile, r.GetRequiredValue(key), r.GetValue(chain), r.GetRequiredValue(trustRoot),
+                            r.GetValue(adminSubject) is { Length: > 0 } admins ? admins : null)
+                        : null;
+                    if (tls is null)
+                        r.InvocationConfiguration.Error.WriteLine($"warning: {name} runs without TLS: plain HTTP on loopback, administrative API open to loopback callers");
+                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, tls, r.GetValue(adminUrls), ct)];
                 }
             }
             catch (Exception e) when (e is StoreException or ArgumentException)
@@ -71,7 +95,10 @@ internal static class ServeCommand
                 return ExitCodes.BadArguments;
             }
             foreach (var h in hosts)
-                output.WriteLine($"{h.Role} listening on {h.Address} (data: {h.DataDirectory}; state: {h.StoreDescription})");
+            {
+                var admin = h.AdminAddress is { } a && a != h.Address ? $"; admin on {a}" : "";
+                output.WriteLine($"{h.Role} listening on {h.Address}{admin} (data: {h.DataDirectory}; state: {h.StoreDescription})");
+            }
             output.Flush();
             try
             {

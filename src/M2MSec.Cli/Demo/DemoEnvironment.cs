@@ -7,20 +7,21 @@ namespace M2MSec.Cli.Demo;
 /// <summary>The network functions of the demo, started as real HTTP services on loopback.</summary>
 internal sealed class DemoEnvironment : IAsyncDisposable
 {
-    private readonly List<NetworkFunctionHost> _hosts = [];
+    private readonly NetworkFunctionFleet _fleet;
     private readonly HttpClient _hssHttp;
 
     private readonly HttpClient _smscHttp;
 
-    private DemoEnvironment(string dataDirectory, NetworkFunctionHost hss, NetworkFunctionHost smsc, NetworkFunctionHost ota)
+    private DemoEnvironment(string dataDirectory, NetworkFunctionFleet fleet)
     {
         DataDirectory = dataDirectory;
-        _hosts.AddRange([hss, smsc, ota]);
-        _hssHttp = new HttpClient { BaseAddress = hss.Address, Timeout = TimeSpan.FromSeconds(30) };
+        _fleet = fleet;
+        // The demo drives the functions as their administrator, over mutual TLS.
+        _hssHttp = fleet.AdminClient(NetworkFunctionRole.Hss, TimeSpan.FromSeconds(30));
         Hss = new HssClient(_hssHttp);
-        _smscHttp = new HttpClient { BaseAddress = smsc.Address, Timeout = TimeSpan.FromSeconds(60) };
+        _smscHttp = fleet.AdminClient(NetworkFunctionRole.Smsc, TimeSpan.FromSeconds(60));
         Smsc = new SmscClient(_smscHttp);
-        Ota = new HttpClient { BaseAddress = ota.Address, Timeout = TimeSpan.FromSeconds(30) };
+        Ota = fleet.AdminClient(NetworkFunctionRole.Ota, TimeSpan.FromSeconds(30));
     }
 
     public SmscClient Smsc { get; }
@@ -33,7 +34,10 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     /// <summary>The fleet's emulated fuses and replay-protected memory, beside (never inside) the data directory.</summary>
     public string FuseDirectory => Path.TrimEndingDirectorySeparator(DataDirectory) + ".fuse";
 
-    public IReadOnlyList<NetworkFunctionHost> Hosts => _hosts;
+    public IReadOnlyList<NetworkFunctionHost> Hosts => _fleet.Hosts;
+
+    /// <summary>Whether the functions talk mutual TLS (the default).</summary>
+    public bool MutualTls => _fleet.AdminTls is not null;
 
     public HssClient Hss { get; }
 
@@ -43,12 +47,8 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     /// </summary>
     public static async Task<DemoEnvironment> StartAsync(string dataDirectory, CancellationToken ct)
     {
-        StoreOptions Store(string role) => new(Path.Combine(dataDirectory, role), KekFileFor(dataDirectory));
-        var hss = await NetworkFunctionCatalog.StartAsync(NetworkFunctionRole.Hss, Store(NetworkFunctionRole.Hss), createKeyRing: true, cancellationToken: ct);
-        var smsc = await NetworkFunctionCatalog.StartAsync(NetworkFunctionRole.Smsc, Store(NetworkFunctionRole.Smsc), createKeyRing: true, cancellationToken: ct);
-        var ota = await NetworkFunctionCatalog.StartAsync(NetworkFunctionRole.Ota, Store(NetworkFunctionRole.Ota), createKeyRing: true,
-            peers: new Dictionary<string, Uri> { [NetworkFunctionRole.Smsc] = smsc.Address }, cancellationToken: ct);
-        return new DemoEnvironment(dataDirectory, hss, smsc, ota);
+        var fleet = await NetworkFunctionCatalog.StartAllAsync(new StoreOptions(dataDirectory, KekFileFor(dataDirectory)), createKeyRing: true, cancellationToken: ct);
+        return new DemoEnvironment(dataDirectory, fleet);
     }
 
     public static string KekFileFor(string dataDirectory) => Path.TrimEndingDirectorySeparator(dataDirectory) + ".kek.json";
@@ -59,7 +59,6 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         _smscHttp.Dispose();
         Ota.Dispose();
         // Stop in reverse order: a function's clients (the OTA server's long poll) go before their servers.
-        for (var i = _hosts.Count - 1; i >= 0; i--)
-            await _hosts[i].DisposeAsync();
+        await _fleet.DisposeAsync();
     }
 }

@@ -72,6 +72,7 @@ public static class NetworkFunctionCatalog
         try
         {
             CertificateHierarchy? hierarchy = null;
+            IAsyncDisposable? issuerStore = null;
             if (mutualTls)
             {
                 // The hierarchy lives in the OCSP function's store: it answers for what it issues.
@@ -82,7 +83,7 @@ public static class NetworkFunctionCatalog
                 var admin = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject, ["127.0.0.1"]),
                     TimeSpan.FromDays(30), cancellationToken: cancellationToken).ConfigureAwait(false);
                 await AdminCredentials.WriteAsync(store.DataDirectory, admin, hierarchy, cancellationToken).ConfigureAwait(false);
-                hierarchy = await ReopenAsync(store, createKeyRing, time, cancellationToken).ConfigureAwait(false);
+                (hierarchy, issuerStore) = await ReopenAsync(store, createKeyRing, time, cancellationToken).ConfigureAwait(false);
             }
             foreach (var role in Available)
             {
@@ -93,7 +94,7 @@ public static class NetworkFunctionCatalog
                     adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken).ConfigureAwait(false));
             }
             var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory) : null;
-            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory);
+            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory) { IssuerStore = issuerStore };
         }
         catch
         {
@@ -104,12 +105,13 @@ public static class NetworkFunctionCatalog
     }
 
     /// <summary>The issuing side stays open in its own store handle for renewals while the fleet runs.</summary>
-    private static async Task<CertificateHierarchy> ReopenAsync(StoreOptions store, bool createKeyRing, TimeProvider time, CancellationToken ct)
+    private static async Task<(CertificateHierarchy, IAsyncDisposable)> ReopenAsync(StoreOptions store, bool createKeyRing, TimeProvider time, CancellationToken ct)
     {
         var pki = await (store with { DataDirectory = Path.Combine(store.DataDirectory, NetworkFunctionRole.Ocsp) })
             .OpenAsync(createKeyRing: createKeyRing, cancellationToken: ct).ConfigureAwait(false);
-        return await CertificateHierarchy.OpenAsync(pki.Certificates, "operator", time, ct).ConfigureAwait(false)
+        var hierarchy = await CertificateHierarchy.OpenAsync(pki.Certificates, "operator", time, ct).ConfigureAwait(false)
             ?? throw new InvalidOperationException("the operator hierarchy vanished");
+        return (hierarchy, pki);
     }
 
     private static async Task<NetworkFunctionTls> TlsForAsync(string role, CertificateHierarchy hierarchy, TimeProvider time, CancellationToken ct)

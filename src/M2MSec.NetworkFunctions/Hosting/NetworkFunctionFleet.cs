@@ -3,6 +3,9 @@ namespace M2MSec.NetworkFunctions.Hosting;
 /// <summary>Network functions started together (serve all, demo), and the administrator's TLS identity towards them.</summary>
 public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hosts, NetworkFunctionTls? AdminTls, string DataDirectory) : IAsyncDisposable
 {
+    /// <summary>The store the fleet's certificates are renewed from, closed with the fleet.</summary>
+    internal IAsyncDisposable? IssuerStore { get; init; }
+
     public NetworkFunctionHost this[string role] => Hosts.First(h => h.Role == role);
 
     /// <summary>An administrator's HTTP client to <paramref name="role"/>'s API (mutual TLS when the fleet has it).</summary>
@@ -17,5 +20,7 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
     {
         foreach (var h in Hosts.Reverse())
             await h.DisposeAsync().ConfigureAwait(false);
+        if (IssuerStore is not null)
+            await IssuerStore.DisposeAsync().ConfigureAwait(false);
     }
 }
