@@ -84,9 +84,9 @@ internal static class ServeCommand
                         ? NetworkFunctionTls.Load(certFile, r.GetRequiredValue(key), r.GetValue(chain), r.GetRequiredValue(trustRoot),
                             r.GetValue(adminSubject) is { Length: > 0 } admins ? admins : null)
                         : null;
+                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, tls, r.GetValue(adminUrls), ct)];
                     if (tls is null)
                         r.InvocationConfiguration.Error.WriteLine($"warning: {name} runs without TLS: plain HTTP on loopback, administrative API open to loopback callers");
-                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, tls, r.GetValue(adminUrls), ct)];
                 }
             }
             catch (Exception e) when (e is StoreException or ArgumentException)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Tests.Support;
 
 namespace M2MSec.Tests.Cli;
@@ -62,9 +63,39 @@ public sealed class ServeAndDemoTests
             for (var i = 0; i < 100 && !output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
                 await Task.Delay(100, TestContext.Current.CancellationToken);
             var map = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(endpoints, TestContext.Current.CancellationToken))!;
-            using var http = new HttpClient();
-            var health = await http.GetFromJsonAsync<JsonElement>(new Uri(new Uri(map["hss"]), "health"), TestContext.Current.CancellationToken);
-            Assert.Equal("up", health.GetProperty("status").GetString());
+            var ct = TestContext.Current.CancellationToken;
+            var hss = new Uri(map["hss"]);
+            Assert.Equal("https", hss.Scheme);
+
+            // The administrator's credentials serve all wrote: mutual TLS, admin API allowed.
+            var admin = NetworkFunctionTls.Load(Path.Combine(dir, "admin.crt"), Path.Combine(dir, "admin.key"), Path.Combine(dir, "chain.pem"), Path.Combine(dir, "root.pem"));
+            using (var http = admin.CreateClient(hss, TimeSpan.FromSeconds(10)))
+            {
+                var health = await http.GetFromJsonAsync<JsonElement>("health", ct);
+                Assert.Equal("up", health.GetProperty("status").GetString());
+                var added = await http.PostAsJsonAsync("subscribers", new { imsi = "001010000000901", k = new string('1', 32), opc = new string('2', 32) }, ct);
+                Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
+            }
+
+            // No client certificate: no TLS session at all.
+            using (var anonymous = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }))
+                await Assert.ThrowsAsync<HttpRequestException>(() => anonymous.GetAsync(new Uri(hss, "health"), ct));
+
+            // A certificate of the operator hierarchy that does not name an administrator: 403 on admin APIs.
+            var pkiData = Path.Combine(dir, "ocsp");
+            var issued = await CliRunner.RunAsync("pki", "issue", "--data", pkiData, "--kek-file", dir + ".kek.json", "--profile", "nf", "--subject", "intruder",
+                "--san", "127.0.0.1", "--out-cert", Path.Combine(dir, "intruder.crt"), "--out-key", Path.Combine(dir, "intruder.key"));
+            Assert.Equal(0, issued.ExitCode);
+            var other = NetworkFunctionTls.Load(Path.Combine(dir, "intruder.crt"), Path.Combine(dir, "intruder.key"), Path.Combine(dir, "chain.pem"), Path.Combine(dir, "root.pem"));
+            using (var http = other.CreateClient(hss, TimeSpan.FromSeconds(10)))
+            {
+                Assert.True((await http.GetAsync("health", ct)).IsSuccessStatusCode);
+                var refused = await http.PostAsJsonAsync("subscribers", new { imsi = "001010000000902", k = new string('1', 32), opc = new string('2', 32) }, ct);
+                Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+            }
+
+            // OCSP stays public HTTP; its admin side is mutual TLS.
+            Assert.Equal("http", new Uri(map["ocsp"]).Scheme);
         }
         finally
         {

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.Cli.Internal;
+using M2MSec.Device.M2me;
+using M2MSec.Device.Tre;
+using M2MSec.Pki;
+using M2MSec.Pki.Validation;
+
+namespace M2MSec.Cli.Commands;
+
+/// <summary>
+/// `m2msec pki check`: the device's check of a server certificate, as its DM client runs it —
+/// by OCSP with a nonce, by the secure clock, or by a staple. Exit 0 accepted, 1 refused.
+/// </summary>
+internal static class PkiCheckCommand
+{
+    public static Command Create()
+    {
+        var check = new Command("check", "Check a server certificate as a device does (provisioned root only)");
+        var cert = CliArgs.Text("--cert", "the server certificate (PEM or DER)", "a file path");
+        var root = CliArgs.Text("--root", "the provisioned root (PEM or DER); the system store is never used", "a file path");
+        var chain = CliArgs.Text("--chain", "intermediate certificates (PEM)", "a file path");
+        var mode = CliArgs.OneOf("--mode", "how to check", CheckModes.Names);
+        var ocspUrl = CliArgs.Text("--ocsp-url", "OCSP responder (default: the certificate's AIA)", "an http URL");
+        var staple = CliArgs.Text("--staple", "a stapled OCSP response (DER), for --mode stapled", "a file path");
+        var data = CliArgs.Text("--data", "a device directory: its TRE supplies the secure clock (and takes the responder's time)", "a directory");
+        var fuse = CliArgs.Text("--fuse-dir", $"the device's emulated fuse, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable})", "a directory");
+        var maxValidity = CliArgs.Text("--max-validity", "secure-clock: longest validity accepted, e.g. 7d, 36h, 90m (default 7d)", "a duration");
+        var json = CliArgs.Flag("--json", "one JSON object");
+        foreach (var o in new Option[] { cert, root, chain, mode, ocspUrl, staple, data, fuse, maxValidity, json })
+            check.Options.Add(o);
+        CliArgs.Required(check, cert, root, mode);
+        check.Validators.Add(r =>
+        {
+            if (r.GetValue(maxValidity) is { } d && !TryParseDuration(d, out _))
+                r.AddError($"--max-validity: expected a positive duration like 7d, 36h, 90m or 600s, got '{d}'");
+            if (r.GetValue(ocspUrl) is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                r.AddError($"--ocsp-url: expected an http URL, got '{u}'");
+            if (r.GetResult(staple) is not null && !string.Equals(r.GetValue(mode), "stapled", StringComparison.OrdinalIgnoreCase))
+                r.AddError("--staple: only with --mode stapled");
+        });
+        check.SetAction(async (r, ct) =>
+        {
+            X509Certificate2 leaf, anchor;
+            X509Certificate2Collection intermediates = [];
+            byte[]? stapleBytes = null;
+            try
+            {
+                leaf = Load(r.GetRequiredValue(cert), "--cert");
+                anchor = Load(r.GetRequiredValue(root), "--root");
+                if (r.GetValue(chain) is { } chainFile)
+                    intermediates.ImportFromPemFile(chainFile);
+                if (r.GetValue(staple) is { } stapleFile)
+                    stapleBytes = await File.ReadAllBytesAsync(stapleFile, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                CliOutput.Error(r, e.Message);
+                return ExitCodes.BadArguments;
+            }
+            CheckModes.TryParse(r.GetRequiredValue(mode), out var checkMode);
+            var policy = new CheckPolicy();
+            if (r.GetValue(maxValidity) is { } mv && TryParseDuration(mv, out var max))
+                policy = policy with { MaxValidity = max };
+
+            ITrustedClock clock;
+            string clockName;
+            if (r.GetValue(data) is { } deviceDir)
+            {
+                var fuseDir = r.GetValue(fuse) ?? Environment.GetEnvironmentVariable(M2meDevice.FuseEnvironmentVariable);
+                if (string.IsNullOrEmpty(fuseDir))
+                {
+                    CliOutput.Error(r, $"--fuse-dir: required with --data (or set {M2meDevice.FuseEnvironmentVariable})");
+                    return ExitCodes.BadArguments;
+                }
+                try
+                {
+                    var device = M2meDevice.Open(Path.GetFullPath(deviceDir), Path.GetFullPath(fuseDir));
+                    clock = device.Tre.TrustedClock(TreCaller.DeviceManagement);
+                    clockName = $"tre:{device.Info.TreId}";
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException or TreLockedException or System.Text.Json.JsonException)
+                {
+                    CliOutput.Error(r, $"--data: {e.Message}");
+                    return ExitCodes.BadArguments;
+                }
+            }
+            else
+            {
+                clock = new HostTrustedClock(TimeProvider.System);
+                clockName = "host (no TRE: not a secure clock)";
+            }
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var checker = new ServerCertificateChecker(anchor, clock, policy, (url, der, c) => PostAsync(http, url, der, c));
+            var url = r.GetValue(ocspUrl) is { } o ? new Uri(o) : null;
+            var verdict = await checker.CheckAsync(checkMode, leaf, [.. intermediates], stapleBytes, url, ct);
+            CliOutput.Write(r, r.GetValue(json),
+            [
+                new("verdict", verdict.Accepted ? "accepted" : "refused"),
+                new("mode", checkMode.Name()),
+                new("reason", verdict.Accepted ? null : verdict.ReasonName),
+                new("detail", verdict.Detail),
+                new("trusted_time", verdict.TrustedTime?.ToString("O", CultureInfo.InvariantCulture)),
+                new("clock", clockName),
+                new("subject", leaf.Subject),
+                new("serial", CertificateSerial.Of(leaf)),
+            ]);
+            return verdict.Accepted ? ExitCodes.Success : ExitCodes.SecurityRefused;
+        });
+        return check;
+    }
+
+    internal static async Task<byte[]> PostAsync(HttpClient http, Uri url, byte[] request, CancellationToken ct)
+    {
+        using var content = new ByteArrayContent(request);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/ocsp-request");
+        using var response = await http.PostAsync(url, content, ct);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
+    private static X509Certificate2 Load(string path, string option)
+    {
+        try
+        {
+            return X509CertificateLoader.LoadCertificateFromFile(path);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new ArgumentException($"{option}: {path} holds no certificate ({e.Message})", e);
+        }
+    }
+
+    internal static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 100_000_000)
+            return false;
+        duration = text[^1] switch
+        {
+            'd' => TimeSpan.FromDays(n),
+            'h' => TimeSpan.FromHours(n),
+            'm' => TimeSpan.FromMinutes(n),
+            's' => TimeSpan.FromSeconds(n),
+            _ => default,
+        };
+        return duration > TimeSpan.Zero;
+    }
+}
