@@ -36,6 +36,8 @@ public sealed class ServerCertificateChecker(X509Certificate2 root, ITrustedCloc
     private async Task<CertificateVerdict> OcspNonceAsync(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, Uri? ocspUrl, CancellationToken ct)
     {
         const CheckMode mode = CheckMode.OcspNonce;
+        if (Shape(mode, leaf, intermediates) is { } refused)
+            return refused;
         var issuer = FindIssuer(leaf, intermediates);
         if (issuer is null)
             return CertificateVerdict.Refuse(mode, RefusalReason.UntrustedRoot, "no issuer of the certificate in the chain or the provisioned root");
@@ -95,6 +97,8 @@ public sealed class ServerCertificateChecker(X509Certificate2 root, ITrustedCloc
         const CheckMode mode = CheckMode.Stapled;
         if (!_policy.AllowStaple || staple is null)
             return CertificateVerdict.Refuse(mode, RefusalReason.NoStaple, _policy.AllowStaple ? "the server stapled no OCSP response" : "policy does not accept staples");
+        if (Shape(mode, leaf, intermediates) is { } refused)
+            return refused;
         var issuer = FindIssuer(leaf, intermediates);
         if (issuer is null)
             return CertificateVerdict.Refuse(mode, RefusalReason.UntrustedRoot, "no issuer of the certificate in the chain or the provisioned root");
@@ -108,6 +112,17 @@ public sealed class ServerCertificateChecker(X509Certificate2 root, ITrustedCloc
             return CertificateVerdict.Refuse(mode, chain.Reason, $"{chain.Detail} (at the secure clock {now:O})", now);
         _clock.Advance(ocsp.ProducedAt!.Value, "stapled OCSP producedAt");
         return CertificateVerdict.Accept(mode, now, $"staple good, produced {ocsp.ProducedAt:O}, chain valid at the secure clock");
+    }
+
+    /// <summary>
+    /// Before trusting any OCSP answer: does the chain reach the provisioned root at all (checked at a
+    /// time the leaf claims validity; the real time check comes later)? A man in the middle with
+    /// another CA's certificate stops here, named as such.
+    /// </summary>
+    private CertificateVerdict? Shape(CheckMode mode, X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates)
+    {
+        var shape = ProfileChainValidator.Validate(leaf, _root, intermediates, leaf.NotBefore.ToUniversalTime().AddSeconds(1), ProfileChainValidator.ServerAuthOid);
+        return shape.IsValid || shape.Reason == RefusalReason.ExpiredAtTrustedTime ? null : CertificateVerdict.Refuse(mode, shape.Reason, shape.Detail);
     }
 
     /// <summary>The certificate among the chain and the root whose subject is the leaf's issuer and whose key signed it.</summary>

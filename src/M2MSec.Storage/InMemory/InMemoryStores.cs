@@ -249,12 +249,14 @@ public sealed class InMemoryCertificateStore(TimeProvider time) : IEditableCerti
     public ValueTask<IReadOnlyList<IssuedCertificate>> ListAsync(string issuer, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<IssuedCertificate>>([.. _certificates.Values.Where(c => c.Issuer == issuer).OrderBy(c => c.SerialHex, StringComparer.Ordinal)]);
 
+    // Copies in and out, as a database would: callers zero their key buffers after use.
     public ValueTask<AuthorityKey?> FindAuthorityKeyAsync(string hierarchy, string slot, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(_keys.GetValueOrDefault((hierarchy, slot)));
+        ValueTask.FromResult(_keys.GetValueOrDefault((hierarchy, slot)) is { } k ? k with { PrivateKeyPkcs8 = (byte[])k.PrivateKeyPkcs8.Clone() } : null);
 
     public ValueTask<bool> PutAuthorityKeyAsync(AuthorityKey key, bool replace, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        key = key with { PrivateKeyPkcs8 = (byte[])key.PrivateKeyPkcs8.Clone(), CertificateDer = (byte[])key.CertificateDer.Clone() };
         if (!replace)
             return ValueTask.FromResult(_keys.TryAdd((key.Hierarchy, key.Slot), key));
         _keys[(key.Hierarchy, key.Slot)] = key;
