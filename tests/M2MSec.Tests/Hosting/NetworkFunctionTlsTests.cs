@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Hss;
+using M2MSec.Pki.Authority;
+using M2MSec.Pki.Tls;
+using M2MSec.Storage.InMemory;
+using Microsoft.Extensions.Time.Testing;
+
+namespace M2MSec.Tests.Hosting;
+
+/// <summary>Mutual TLS between network functions: certificate renewal under load, the administrator check, the OCSP admin side.</summary>
+public sealed class NetworkFunctionTlsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-nftls-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task ShortLivedCertificate_IsRenewedBeforeExpiry_WithoutDroppingTheOpenSession()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var h = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(time), "operator", KeyAlgorithm.EcP256, null, time);
+        var subject = new CertificateSubject("hss", ["127.0.0.1"]);
+        var first = await h.IssueAsync(CertificateProfile.NetworkFunction, subject, TimeSpan.FromDays(1));
+        await using var renewing = new RenewingCertificate(first, ct => h.IssueAsync(CertificateProfile.NetworkFunction, subject, TimeSpan.FromDays(1), cancellationToken: ct),
+            time, TimeSpan.FromMinutes(10));
+        var tls = new NetworkFunctionTls(renewing, h.Root, [h.Issuing], time: time);
+        await using var hss = await NetworkFunctionHost.StartAsync(new HssFunction(), Path.Combine(_dir, "hss"), new InMemoryStateStore(time), tls: tls);
+
+        var admin = new NetworkFunctionTls(new RenewingCertificate(await h.IssueAsync(CertificateProfile.NetworkFunction,
+            new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject, ["127.0.0.1"]), TimeSpan.FromDays(30))), h.Root, [h.Issuing], time: time);
+        var seen = new List<string>();
+        using var session = Client(admin, hss.Address, seen);
+        Assert.True((await session.GetAsync("health", TestContext.Current.CancellationToken)).IsSuccessStatusCode);
+
+        time.Advance(TimeSpan.FromHours(12)); // half its life: not yet
+        Assert.Equal(0, renewing.Renewals);
+        time.Advance(TimeSpan.FromHours(5)); // 7 h left of 24 (< 1/3): the next check renews
+        for (var i = 0; i < 50 && renewing.Renewals == 0; i++)
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        Assert.Equal(1, renewing.Renewals);
+        Assert.NotEqual(first.Thumbprint, renewing.Current.Thumbprint);
+
+        // The open session carries on (no new handshake); a new one gets the new certificate.
+        var added = await session.PostAsJsonAsync("subscribers", new { imsi = "001010000000777", k = new string('a', 32), opc = new string('b', 32) }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal([first.Thumbprint], seen);
+        using var fresh = Client(admin, hss.Address, seen);
+        Assert.True((await fresh.GetAsync("health", TestContext.Current.CancellationToken)).IsSuccessStatusCode);
+        Assert.Equal([first.Thumbprint, renewing.Current.Thumbprint], seen);
+    }
+
+    [Fact]
+    public async Task Fleet_OcspAdminRevocation_NeedsTheAdministratorOverMutualTls()
+    {
+        var store = new StoreOptions(Path.Combine(_dir, "fleet"), Path.Combine(_dir, "fleet.kek.json"));
+        await using var fleet = await NetworkFunctionCatalog.StartAllAsync(store, createKeyRing: true, cancellationToken: TestContext.Current.CancellationToken);
+        var ocsp = fleet[NetworkFunctionRole.Ocsp];
+        Assert.Equal("http", ocsp.Address.Scheme);
+        Assert.Equal("https", ocsp.AdminAddress!.Scheme);
+        using var adminCert = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(store.DataDirectory, "admin.crt"));
+        var serial = M2MSec.Pki.CertificateSerial.Of(adminCert);
+
+        using (var plain = new HttpClient { BaseAddress = ocsp.Address })
+        {
+            var refused = await plain.PostAsJsonAsync("admin/revocations", new { serial, reason = "superseded" }, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            var crl = await plain.GetAsync("crl", TestContext.Current.CancellationToken);
+            Assert.Equal("application/pkix-crl", crl.Content.Headers.ContentType!.MediaType);
+        }
+        using var admin = fleet.AdminClient(NetworkFunctionRole.Ocsp, TimeSpan.FromSeconds(10));
+        var bad = await admin.PostAsJsonAsync("admin/revocations", new { serial = "zz", reason = "superseded" }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var done = await admin.PostAsJsonAsync("admin/revocations", new { serial, reason = "superseded" }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        var again = await admin.PostAsJsonAsync("admin/revocations", new { serial, reason = "keyCompromise" }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    private static HttpClient Client(NetworkFunctionTls identity, Uri address, List<string> seen)
+    {
+        var validate = ProfileChainValidator.ServerCallback(identity.TrustRoot, identity.Intermediates, identity.Time);
+        var options = TlsProfile.CreateClientOptions(address.Host, (s, c, ch, e) =>
+        {
+            lock (seen)
+                seen.Add(((X509Certificate2)c!).Thumbprint);
+            return validate(s, c, ch, e);
+        }, identity.Certificate);
+        return new HttpClient(new SocketsHttpHandler { SslOptions = options }) { BaseAddress = address };
+    }
+}
