@@ -52,6 +52,26 @@ internal static class BenchCommand
         return ota;
     }
 
+    private static Command Ocsp()
+    {
+        var ocsp = new Command("ocsp", "OCSP requests answered/s over loopback, against the signing key's signature rate (the bound)");
+        var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
+        var clients = CliArgs.Int("--clients", "concurrent HTTP clients", 1, 256, 8);
+        var key = CliArgs.OneOf("--key", "the hierarchy's key type", M2MSec.Pki.Authority.KeyAlgorithms.AllNames, "ec-p256");
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        foreach (var o in new Option[] { seconds, clients, key, json })
+            ocsp.Options.Add(o);
+        ocsp.SetAction(async (r, ct) =>
+        {
+            M2MSec.Pki.Authority.KeyAlgorithms.TryParse(r.GetValue(key), out var algorithm);
+            var fields = await Bench.OcspBench.RunAsync(algorithm, 500, r.GetValue(clients), TimeSpan.FromSeconds(r.GetValue(seconds)),
+                r.InvocationConfiguration.Error, ct);
+            CliOutput.Write(r, r.GetValue(json), fields);
+            return ExitCodes.Success;
+        });
+        return ocsp;
+    }
+
     private static Command Store()
     {
         var store = new Command("store", "Durable counter increments/s and nonce consumes/s on SQLite and PostgreSQL");
@@ -146,6 +166,7 @@ internal static class BenchCommand
         command.Subcommands.Add(aka);
         command.Subcommands.Add(Store());
         command.Subcommands.Add(Ota());
+        command.Subcommands.Add(Ocsp());
         return command;
     }
 }

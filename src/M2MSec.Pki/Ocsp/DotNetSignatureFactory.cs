@@ -19,13 +19,19 @@ internal sealed class DotNetSignatureFactory : ISignatureFactory, IDisposable
     private readonly AsymmetricAlgorithm _key;
     private readonly HashAlgorithmName _hash;
     private readonly AlgorithmIdentifier _algorithm;
-    private readonly Lock _lock = new();
 
-    private DotNetSignatureFactory(AsymmetricAlgorithm key, HashAlgorithmName hash, AlgorithmIdentifier algorithm)
+    // .NET does not promise one key object is safe for concurrent use, so each signer thread rents
+    // its own handle to the same key (taken from the certificate again: never exported).
+    private readonly System.Collections.Concurrent.ConcurrentBag<AsymmetricAlgorithm> _spare = [];
+    private readonly Func<AsymmetricAlgorithm> _another;
+
+    private DotNetSignatureFactory(AsymmetricAlgorithm key, HashAlgorithmName hash, AlgorithmIdentifier algorithm, Func<AsymmetricAlgorithm> another)
     {
         _key = key;
         _hash = hash;
         _algorithm = algorithm;
+        _another = another;
+        _spare.Add(key);
     }
 
     public static DotNetSignatureFactory For(X509Certificate2 certificate)
@@ -33,16 +39,17 @@ internal sealed class DotNetSignatureFactory : ISignatureFactory, IDisposable
         ArgumentNullException.ThrowIfNull(certificate);
         if (certificate.GetECDsaPrivateKey() is { } ec)
         {
+            AsymmetricAlgorithm Another() => certificate.GetECDsaPrivateKey()!;
             return ec.KeySize switch
             {
-                256 => new(ec, HashAlgorithmName.SHA256, new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha256)),
-                384 => new(ec, HashAlgorithmName.SHA384, new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha384)),
-                521 => new(ec, HashAlgorithmName.SHA512, new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha512)),
+                256 => new(ec, HashAlgorithmName.SHA256, new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha256), Another),
+                384 => new(ec, HashAlgorithmName.SHA384, new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha384), Another),
+                521 => new(ec, HashAlgorithmName.SHA512, new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha512), Another),
                 _ => throw new ArgumentException($"unsupported ECDSA key size {ec.KeySize}", nameof(certificate)),
             };
         }
         if (certificate.GetRSAPrivateKey() is { } rsa)
-            return new(rsa, HashAlgorithmName.SHA256, new AlgorithmIdentifier(PkcsObjectIdentifiers.Sha256WithRsaEncryption, DerNull.Instance));
+            return new(rsa, HashAlgorithmName.SHA256, new AlgorithmIdentifier(PkcsObjectIdentifiers.Sha256WithRsaEncryption, DerNull.Instance), () => certificate.GetRSAPrivateKey()!);
         throw new ArgumentException("the certificate needs an ECDSA or RSA private key", nameof(certificate));
     }
 
@@ -50,19 +57,28 @@ internal sealed class DotNetSignatureFactory : ISignatureFactory, IDisposable
 
     public IStreamCalculator<IBlockResult> CreateCalculator() => new Calculator(this);
 
-    public void Dispose() => _key.Dispose();
+    public void Dispose()
+    {
+        _key.Dispose();
+        while (_spare.TryTake(out var k))
+            k.Dispose();
+    }
 
     private byte[] Sign(byte[] data)
     {
-        // One key object may be shared by concurrent requests; .NET does not promise that is safe.
-        lock (_lock)
+        var key = _spare.TryTake(out var k) ? k : _another();
+        try
         {
-            return _key switch
+            return key switch
             {
                 ECDsa ec => ec.SignData(data, _hash, DSASignatureFormat.Rfc3279DerSequence),
                 RSA rsa => rsa.SignData(data, _hash, RSASignaturePadding.Pkcs1),
                 _ => throw new InvalidOperationException("unreachable"),
             };
+        }
+        finally
+        {
+            _spare.Add(key);
         }
     }
 

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Pki.Validation;
 using Org.BouncyCastle.Asn1.X509;
-using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Ocsp;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
@@ -122,14 +121,19 @@ public static class OcspResponseVerifier
         {
             carried = [];
         }
-        return new[] { issuer }.Concat(carried).FirstOrDefault(c => VerifiesWith(basic, c.GetPublicKey()));
+        // The certificate the ResponderID names is tried first: usually one signature check, not two.
+        var candidates = new[] { issuer }.Concat(carried).OrderBy(c => NamesSigner(basic.ResponderId, c) ? 0 : 1);
+        return candidates.FirstOrDefault(c => VerifiesWith(basic, c));
     }
 
-    private static bool VerifiesWith(BasicOcspResp basic, AsymmetricKeyParameter key)
+    private static bool VerifiesWith(BasicOcspResp basic, BcCertificate candidate)
     {
         try
         {
-            return basic.Verify(key);
+#pragma warning disable CS0618 // SignatureAlgOid: BouncyCastle 2.7 has no replacement on BasicOcspResp yet.
+            return PlatformSignatures.Verify(candidate, basic.SignatureAlgOid, basic.GetTbsResponseData(), basic.GetSignature())
+#pragma warning restore CS0618
+                ?? basic.Verify(candidate.GetPublicKey());
         }
 #pragma warning disable CA1031 // A key of the wrong type, or a garbled signature value, simply does not verify.
         catch (Exception)
@@ -144,7 +148,7 @@ public static class OcspResponseVerifier
         if (signer.Equals(issuer))
             return true;
         // Delegated: issued directly by the CA, id-kp-OCSPSigning, valid when the response was produced (§4.2.2.2).
-        if (!signer.IssuerDN.Equivalent(issuer.SubjectDN) || !VerifiesCertificate(signer, issuer.GetPublicKey()))
+        if (!signer.IssuerDN.Equivalent(issuer.SubjectDN) || !VerifiesCertificate(signer, issuer))
             return false;
         IList<Org.BouncyCastle.Asn1.DerObjectIdentifier>? eku;
         try
@@ -158,11 +162,12 @@ public static class OcspResponseVerifier
         return eku is not null && eku.Contains(KeyPurposeID.id_kp_OCSPSigning) && signer.IsValid(producedAt);
     }
 
-    private static bool VerifiesCertificate(BcCertificate certificate, AsymmetricKeyParameter key)
+    private static bool VerifiesCertificate(BcCertificate certificate, BcCertificate issuer)
     {
         try
         {
-            return certificate.IsSignatureValid(key);
+            return PlatformSignatures.Verify(issuer, certificate.SigAlgOid, certificate.GetTbsCertificate(), certificate.GetSignature())
+                ?? certificate.IsSignatureValid(issuer.GetPublicKey());
         }
 #pragma warning disable CA1031 // Wrong key type or garbled signature: not issued by this key.
         catch (Exception)
@@ -175,9 +180,12 @@ public static class OcspResponseVerifier
     private static bool NamesSigner(RespID responderId, BcCertificate signer)
     {
         var id = responderId.ToAsn1Object();
-        return id.Name is { } name
-            ? name.Equivalent(signer.SubjectDN)
-            : responderId.Equals(new RespID(signer.GetPublicKey()));
+        if (id.Name is { } name)
+            return name.Equivalent(signer.SubjectDN);
+        // byKey: SHA-1 of the subjectPublicKey BIT STRING contents (§4.2.1), hashed here rather than
+        // through BouncyCastle's key decoding (which validates the EC point, slowly).
+        return id.GetKeyHash() is { } keyHash
+            && CryptographicOperations.FixedTimeEquals(keyHash, SHA1.HashData(signer.CertificateStructure.SubjectPublicKeyInfo.PublicKey.GetOctets()));
     }
 
     private static bool IsStale(DateTimeOffset now, DateTimeOffset thisUpdate, DateTimeOffset? nextUpdate, OcspVerificationOptions options) =>

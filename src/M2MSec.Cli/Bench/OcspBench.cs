@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Ocsp;
+using M2MSec.Pki.Authority;
+using M2MSec.Pki.Ocsp;
+using M2MSec.Storage.InMemory;
+
+namespace M2MSec.Cli.Bench;
+
+/// <summary>
+/// `bench ocsp`: OCSP requests (each with its own 32-octet nonce, so nothing can be cached) answered
+/// per second by the responder network function over loopback HTTP; the same responder in
+/// process; and the bound — signatures per second of its signing key on all cores, same run.
+/// </summary>
+internal static class OcspBench
+{
+    public static async Task<IReadOnlyList<KeyValuePair<string, object?>>> RunAsync(KeyAlgorithm algorithm, int certificates, int clients, TimeSpan duration,
+        TextWriter progress, CancellationToken ct)
+    {
+        var store = new InMemoryStateStore();
+        var hierarchy = await CertificateHierarchy.InitAsync(store.Certificates, "operator", algorithm, null, TimeProvider.System, ct);
+        progress.WriteLine($"bench ocsp: {algorithm.Name()} hierarchy, issuing {certificates} certificates");
+        var requests = new byte[certificates][];
+        for (var i = 0; i < certificates; i++)
+        {
+            using var cert = await hierarchy.IssueAsync(CertificateProfile.DmServer, new CertificateSubject($"dm{i}.operator.example"), cancellationToken: ct);
+            if (i % 10 == 0)
+                await hierarchy.RevokeAsync(M2MSec.Pki.CertificateSerial.Of(cert), 4, ct);
+            requests[i] = OcspRequestBuilder.Build(cert, hierarchy.Issuing).Der;
+        }
+
+        var dir = Directory.CreateTempSubdirectory("m2msec-bench-ocsp-").FullName;
+        try
+        {
+            await using var host = await NetworkFunctionHost.StartAsync(new OcspFunction(new OcspFunctionOptions()), dir, store, cancellationToken: ct);
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = host.Address };
+            await HttpRateAsync(http, requests, clients, TimeSpan.FromMilliseconds(300), ct); // warm-up
+            progress.WriteLine($"bench ocsp: {clients} clients over loopback HTTP, {duration.TotalSeconds:F0} s");
+            var overHttp = await HttpRateAsync(http, requests, clients, duration, ct);
+            progress.WriteLine("bench ocsp: the HTTP floor (GET /health, same clients)");
+            var floor = await HttpRateAsync(http, null, clients, duration, ct);
+
+            using var responder = new OcspResponder(hierarchy.Issuing, hierarchy.OcspSigner, async (serial, c) =>
+            {
+                var issued = await hierarchy.FindAsync(serial, c).ConfigureAwait(false);
+                return issued is null ? OcspCertificateStatus.Unknown
+                    : issued.RevokedAt is { } at ? OcspCertificateStatus.Revoked(at, issued.RevocationReason) : OcspCertificateStatus.Good;
+            }, TimeProvider.System);
+            progress.WriteLine("bench ocsp: responder in process, all cores");
+            var inProcess = await ParallelRateAsync(async i => await responder.RespondAsync(requests[i % requests.Length], ct), duration, ct);
+            progress.WriteLine("bench ocsp: signature bound (the signer's key alone), all cores");
+            var digest = SHA256.HashData("bench"u8);
+            using var ec = hierarchy.OcspSigner.GetECDsaPrivateKey();
+            using var rsa = hierarchy.OcspSigner.GetRSAPrivateKey();
+            var signatures = await ParallelRateAsync(i =>
+            {
+                _ = ec is not null ? ec.SignHash(digest) : rsa!.SignHash(digest, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+                return ValueTask.CompletedTask;
+            }, duration, ct);
+            return
+            [
+                new("requests_per_s", Math.Round(overHttp)),
+                new("in_process_per_s", Math.Round(inProcess)),
+                new("signatures_per_s", Math.Round(signatures)),
+                new("ratio_to_bound", Math.Round(overHttp / signatures, 3)),
+                new("in_process_ratio_to_bound", Math.Round(inProcess / signatures, 3)),
+                new("http_floor_per_s", Math.Round(floor)),
+                new("key", algorithm.Name()),
+                new("clients", clients),
+                new("certificates", certificates),
+                new("cores", Environment.ProcessorCount),
+            ];
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>POSTs the requests round-robin; with none, GETs /health (what HTTP alone costs).</summary>
+    private static async Task<double> HttpRateAsync(HttpClient http, byte[][]? requests, int clients, TimeSpan duration, CancellationToken ct)
+    {
+        long done = 0;
+        var stopwatch = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, clients).Select(w => Task.Run(async () =>
+        {
+            var i = w;
+            while (stopwatch.Elapsed < duration)
+            {
+                HttpResponseMessage response;
+                if (requests is null)
+                {
+                    response = await http.GetAsync(new Uri("/health", UriKind.Relative), ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    using var content = new ByteArrayContent(requests[i++ % requests.Length]);
+                    content.Headers.ContentType = new MediaTypeHeaderValue(OcspEndpoints.RequestMediaType);
+                    response = await http.PostAsync(new Uri("/", UriKind.Relative), content, ct).ConfigureAwait(false);
+                }
+                using var _ = response;
+                var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode || (requests is not null && body.Length < 100))
+                    throw new InvalidOperationException($"responder answered {(int)response.StatusCode} with {body.Length} octets");
+                Interlocked.Increment(ref done);
+            }
+        }, ct));
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        return done / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> ParallelRateAsync(Func<int, ValueTask> operation, TimeSpan duration, CancellationToken ct)
+    {
+        long done = 0;
+        var stopwatch = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, Environment.ProcessorCount).Select(w => Task.Run(async () =>
+        {
+            var i = w;
+            while (stopwatch.Elapsed < duration)
+            {
+                await operation(i++).ConfigureAwait(false);
+                Interlocked.Increment(ref done);
+            }
+        }, ct));
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        return done / stopwatch.Elapsed.TotalSeconds;
+    }
+}
