@@ -52,11 +52,27 @@ internal static class DeviceCommand
             return ExitCodes.Success;
         }));
 
+        var rootFile = CliArgs.Text("--root", "the root certificate (PEM or DER) the device will trust for its DM server", "a file path");
+        var trust = new Command("trust-root", "Provision the DM server's root into the TRE's sealed storage (factory step; replaced later only by a rollover the root signs)") { data, fuse, rootFile };
+        CliArgs.Required(trust, data, rootFile);
+        trust.SetAction(r => Run(r, fuse, fuseDir =>
+        {
+            using var root = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(r.GetRequiredValue(rootFile));
+            var device = M2meDevice.Open(r.GetRequiredValue(data), fuseDir);
+            device.Tre.ProvisionTrustAnchor(M2MSec.Device.Tre.TreCaller.Manufacturer, DmRootName, root);
+            r.InvocationConfiguration.Output.WriteLine($"{device.Info.TreId}: trusts {root.Subject} (sha256 {root.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256).ToLowerInvariant()}) for its DM server");
+            return ExitCodes.Success;
+        }));
+
         command.Subcommands.Add(create);
         command.Subcommands.Add(show);
+        command.Subcommands.Add(trust);
         command.Subcommands.Add(tamper);
         return command;
     }
+
+    /// <summary>The name of the DM server's root in the TRE (trust/root/dm).</summary>
+    public const string DmRootName = "dm";
 
     private static int Run(ParseResult r, Option<string> fuse, Func<string, int> action)
     {
@@ -70,7 +86,8 @@ internal static class DeviceCommand
         {
             return action(Path.GetFullPath(fuseDir));
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException
+            or System.Security.Cryptography.CryptographicException)
         {
             CliOutput.Error(r, e.Message);
             return ExitCodes.BadArguments;

@@ -80,6 +80,13 @@ internal static class PkiCheckCommand
                     var device = M2meDevice.Open(Path.GetFullPath(deviceDir), Path.GetFullPath(fuseDir));
                     clock = device.Tre.TrustedClock(TreCaller.DeviceManagement);
                     clockName = $"tre:{device.Info.TreId}";
+                    // The device trusts the root in its TRE and nothing else: --root must be that one.
+                    if (device.Tre.TrustAnchor(TreCaller.DeviceManagement, DeviceCommand.DmRootName) is { } provisioned
+                        && !provisioned.RawData.AsSpan().SequenceEqual(anchor.RawData))
+                    {
+                        CliOutput.Error(r, $"--root: differs from the root provisioned in the device's TRE ({provisioned.Subject})");
+                        return ExitCodes.BadArguments;
+                    }
                 }
                 catch (Exception e) when (e is IOException or InvalidOperationException or TreLockedException or System.Text.Json.JsonException)
                 {

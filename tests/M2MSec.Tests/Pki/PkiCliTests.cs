@@ -149,6 +149,26 @@ public sealed class PkiCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeviceDirectory_SuppliesTheTreClock_AndItsProvisionedRootIsTheOnlyOneAccepted()
+    {
+        string[] device = ["--data", F("device"), "--fuse-dir", F("fuse")];
+        Assert.Equal(0, (await CliRunner.RunAsync(["device", "create", "--pcid", "001010123456789", .. device])).ExitCode);
+        var trusted = await CliRunner.RunAsync(["device", "trust-root", "--root", F("root.pem"), .. device]);
+        Assert.True(trusted.ExitCode == 0, trusted.Stderr);
+        Assert.Equal(2, (await CliRunner.RunAsync(["device", "trust-root", "--root", F("root.pem"), .. device])).ExitCode); // only a rollover replaces it
+        Assert.Equal(0, (await Cli("pki", "issue", "--profile", "dm-server", "--subject", "dm.operator.example", "--out-cert", F("dm.pem"), "--out-key", F("dm.key"))).ExitCode);
+
+        var check = await CliRunner.RunAsync(["pki", "check", "--cert", F("dm.pem"), "--root", F("root.pem"), "--chain", F("issuing.pem"), "--mode", "ocsp-nonce", "--json", .. device]);
+        Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+        Assert.StartsWith("tre:TRE-", JsonDocument.Parse(check.Stdout).RootElement.GetProperty("clock").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(0, (await Cli("pki", "export", "--what", "issuing", "--out", F("not-the-root.pem"))).ExitCode);
+        var other = await CliRunner.RunAsync(["pki", "check", "--cert", F("dm.pem"), "--root", F("not-the-root.pem"), "--mode", "secure-clock", .. device]);
+        Assert.Equal(2, other.ExitCode);
+        Assert.StartsWith("--root: differs from the root provisioned", other.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BadArguments_Exit2_OneLine_NothingChanged()
     {
         var bad = await Cli("pki", "issue", "--profile", "server", "--subject", "x", "--out-cert", F("a.pem"), "--out-key", F("a.key"));
