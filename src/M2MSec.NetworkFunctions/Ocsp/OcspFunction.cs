@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Pki.Authority;
 using M2MSec.Pki.Ocsp;
@@ -52,6 +53,7 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
         app.MapGet("/crl", async (CertificateHierarchy h, CancellationToken ct) =>
             Results.Bytes(await h.BuildCrlAsync(cancellationToken: ct).ConfigureAwait(false), "application/pkix-crl"));
         app.MapPost("/admin/revocations", RevokeAsync).RequireAdministrator();
+        app.MapPost("/admin/certificates", IssueAsync).RequireAdministrator();
         app.MapOcsp();
     }
 
@@ -70,5 +72,39 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
         return Results.Ok(new { serial, reason = RevocationReasons.Name(reason) });
     }
 
+    /// <summary>
+    /// Issues a certificate for a key the caller keeps (a PKCS#10 request, its signature checked):
+    /// how a server renews its short-lived certificate without the CA's keys in its directory.
+    /// </summary>
+    private static async Task<IResult> IssueAsync(IssueRequest request, CertificateHierarchy h, IStateStore store, HttpContext context, CancellationToken ct)
+    {
+        if (!CertificateProfiles.TryParse(request.Profile, out var profile))
+            return ApiProblem.BadRequest("bad-profile", $"profile: expected one of {string.Join(", ", CertificateProfiles.IssuableNames)}");
+        if (request.Days is < 1 or > 3650)
+            return ApiProblem.BadRequest("bad-days", "days: expected 1 to 3650");
+        if (!SigningRequests.TryRead(request.CsrPem, out var subject, out var publicKey, out var error))
+            return ApiProblem.BadRequest("bad-csr", error);
+        X509Certificate2 cert;
+        try
+        {
+            cert = await h.IssueForKeyAsync(profile, subject, publicKey, request.Days is { } d ? TimeSpan.FromDays(d) : null, ct).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            return ApiProblem.BadRequest("bad-csr", e.Message);
+        }
+        using (cert)
+        {
+            var serial = M2MSec.Pki.CertificateSerial.Of(cert);
+            await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "pki.issue", $"{h.Name}/{serial}", $"{profile.Name()} {cert.Subject}", ct).ConfigureAwait(false);
+            return Results.Ok(new IssueResponse(serial, cert.ExportCertificatePem(), h.Issuing.ExportCertificatePem()));
+        }
+    }
+
     private sealed record RevocationRequest(string? Serial, string? Reason);
+
+    private sealed record IssueRequest(string? CsrPem, string? Profile, int? Days);
+
+    /// <summary>What /admin/certificates answers: the certificate and the chain above it (PEM).</summary>
+    public sealed record IssueResponse(string Serial, string CertificatePem, string ChainPem);
 }

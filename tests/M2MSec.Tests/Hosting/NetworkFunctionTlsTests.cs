@@ -79,6 +79,42 @@ public sealed class NetworkFunctionTlsTests : IDisposable
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 
+    [Fact]
+    public async Task ShortLivedServerCertificate_RenewsThroughThePkiAdminApi_KeyNeverLeavesTheServer()
+    {
+        var store = new StoreOptions(Path.Combine(_dir, "fleet"), Path.Combine(_dir, "fleet.kek.json"));
+        await using var fleet = await NetworkFunctionCatalog.StartAllAsync(store, createKeyRing: true, cancellationToken: TestContext.Current.CancellationToken);
+        using var pkiHttp = fleet.AdminClient(NetworkFunctionRole.Ocsp, TimeSpan.FromSeconds(10));
+        var pki = new M2MSec.NetworkFunctions.Ocsp.PkiAdminClient(pkiHttp);
+        var subject = new CertificateSubject("dm.operator.example", ["127.0.0.1"]);
+        var ct = TestContext.Current.CancellationToken;
+
+        using var first = await pki.IssueAsync(CertificateProfile.DmServer, subject, days: 1, cancellationToken: ct);
+        Assert.True(first.HasPrivateKey);
+        Assert.Equal(TimeSpan.FromDays(1), first.NotAfter - first.NotBefore);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var renewing = new RenewingCertificate(first, c => pki.IssueAsync(CertificateProfile.DmServer, subject, days: 1, cancellationToken: c), time, TimeSpan.FromMinutes(5));
+        time.Advance(TimeSpan.FromHours(17));
+        for (var i = 0; i < 100 && renewing.Renewals == 0; i++)
+            await Task.Delay(20, ct);
+        Assert.Equal(1, renewing.Renewals);
+        Assert.NotEqual(first.SerialNumber, renewing.Current.SerialNumber);
+        Assert.True(renewing.Current.HasPrivateKey);
+
+        // Issuance is for administrators; a forged proof of possession is refused.
+        using var plain = new HttpClient { BaseAddress = fleet[NetworkFunctionRole.Ocsp].Address };
+        Assert.Equal(HttpStatusCode.Forbidden, (await plain.PostAsJsonAsync("admin/certificates", new { csr_pem = "x", profile = "dm-server" }, ct)).StatusCode);
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var csr = SigningRequests.Create(key, subject);
+        var der = System.Security.Cryptography.PemEncoding.Find(csr);
+        var body = Convert.FromBase64String(csr[der.Base64Data]);
+        body[^5] ^= 0x01; // inside the signature
+        var forged = System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE REQUEST", body);
+        var refused = await pkiHttp.PostAsJsonAsync("admin/certificates", new { csr_pem = forged, profile = "dm-server" }, ct);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await pkiHttp.PostAsJsonAsync("admin/certificates", new { csr_pem = csr, profile = "root" }, ct)).StatusCode);
+    }
+
     private static HttpClient Client(NetworkFunctionTls identity, Uri address, List<string> seen)
     {
         var validate = ProfileChainValidator.ServerCallback(identity.TrustRoot, identity.Intermediates, identity.Time);

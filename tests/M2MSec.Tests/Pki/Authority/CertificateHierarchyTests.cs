@@ -143,6 +143,27 @@ public sealed class CertificateHierarchyTests : IDisposable
     }
 
     [Fact]
+    public void SigningRequest_RoundTrips_AndMalformedOnesAreRefused()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = SigningRequests.Create(key, new CertificateSubject("dm.example", ["dm.example", "10.0.0.1"]));
+        Assert.True(SigningRequests.TryRead(csr, out var subject, out var publicKey, out _));
+        Assert.Equal("dm.example", subject.CommonName);
+        Assert.Equal(["dm.example", "10.0.0.1"], subject.AlternativeNames);
+        Assert.Equal(new PublicKey(key).EncodedKeyValue.RawData, publicKey.EncodedKeyValue.RawData);
+
+        foreach (var bad in new[] { "", "junk", "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----", new string('A', 20_000) })
+        {
+            Assert.False(SigningRequests.TryRead(bad, out _, out _, out var error));
+            Assert.StartsWith("csr_pem:", error, StringComparison.Ordinal);
+        }
+        // No CN: refused with the reason.
+        var noCn = new CertificateRequest(new X500DistinguishedName("O=nobody"), key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        Assert.False(SigningRequests.TryRead(noCn, out _, out _, out var why));
+        Assert.Contains("common name", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OcspSigner_IsRenewedWhenAThirdOfItsLifeIsLeft()
     {
         var clock = new HostClock(DateTimeOffset.UtcNow);
