@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Cli.Internal;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Tre;
+using M2MSec.NetworkFunctions.Ocsp;
 using M2MSec.Pki;
 using M2MSec.Pki.Validation;
 
@@ -101,7 +101,7 @@ internal static class PkiCheckCommand
             }
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            var checker = new ServerCertificateChecker(anchor, clock, policy, (url, der, c) => PostAsync(http, url, der, c));
+            var checker = new ServerCertificateChecker(anchor, clock, policy, (url, der, c) => OcspEndpoints.QueryAsync(http, url, der, c));
             var url = r.GetValue(ocspUrl) is { } o ? new Uri(o) : null;
             var verdict = await checker.CheckAsync(checkMode, leaf, [.. intermediates], stapleBytes, url, ct);
             CliOutput.Write(r, r.GetValue(json),
@@ -118,15 +118,6 @@ internal static class PkiCheckCommand
             return verdict.Accepted ? ExitCodes.Success : ExitCodes.SecurityRefused;
         });
         return check;
-    }
-
-    internal static async Task<byte[]> PostAsync(HttpClient http, Uri url, byte[] request, CancellationToken ct)
-    {
-        using var content = new ByteArrayContent(request);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/ocsp-request");
-        using var response = await http.PostAsync(url, content, ct);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsByteArrayAsync(ct);
     }
 
     private static X509Certificate2 Load(string path, string option)

@@ -124,7 +124,7 @@ internal static class PkiCommand
             KeyAlgorithm? algorithm = KeyAlgorithms.TryParse(r.GetValue(key), out var a) ? a : null;
             TimeSpan? validity = r.GetValue(days) is > 0 and var d ? TimeSpan.FromDays(d) : null;
             using var cert = await h.IssueAsync(p, subjectName, validity, algorithm, ct);
-            await WriteKeyAsync(keyPath, cert, ct);
+            await M2MSec.NetworkFunctions.Hosting.PemFiles.WritePrivateKeyAsync(keyPath, cert, ct);
             await File.WriteAllTextAsync(certPath, cert.ExportCertificatePem() + "\n", ct);
             var serial = CertificateSerial.Of(cert);
             await state.Audit.AppendAsync("cli", "pki.issue", $"{h.Name}/{serial}", $"{p.Name()} {cert.Subject}", ct);
@@ -199,19 +199,6 @@ internal static class PkiCommand
             return ExitCodes.Success;
         }, ct));
         return crl;
-    }
-
-    private static async Task WriteKeyAsync(string path, X509Certificate2 cert, CancellationToken ct)
-    {
-        using var key = (AsymmetricAlgorithm?)cert.GetECDsaPrivateKey() ?? cert.GetRSAPrivateKey()!;
-        var pem = key.ExportPkcs8PrivateKeyPem();
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        await using var stream = new FileStream(path, options);
-        await using var writer = new StreamWriter(stream);
-        await writer.WriteAsync(pem.AsMemory(), ct);
-        await writer.WriteLineAsync();
     }
 
     private static async Task<int> WithStoreAsync(ParseResult r, StoreArgs store, Func<IStateStore, Task<int>> action, CancellationToken ct)

@@ -1,7 +1,5 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Pki.Authority;
-using M2MSec.Pki.Tls;
 
 namespace M2MSec.NetworkFunctions.Hosting;
 
@@ -19,13 +17,7 @@ internal static class AdminCredentials
         await File.WriteAllTextAsync(Path.Combine(directory, "chain.pem"), hierarchy.Issuing.ExportCertificatePem() + "\n", ct).ConfigureAwait(false);
         var keyPath = Path.Combine(directory, "admin.key");
         File.Delete(keyPath);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var key = (AsymmetricAlgorithm?)admin.GetECDsaPrivateKey() ?? admin.GetRSAPrivateKey()!;
-        await using var stream = new FileStream(keyPath, options);
-        await using var writer = new StreamWriter(stream);
-        await writer.WriteLineAsync(key.ExportPkcs8PrivateKeyPem().AsMemory(), ct).ConfigureAwait(false);
+        await PemFiles.WritePrivateKeyAsync(keyPath, admin, ct).ConfigureAwait(false);
     }
 
     public static NetworkFunctionTls Load(string directory)
@@ -34,6 +26,4 @@ internal static class AdminCredentials
             Path.Combine(directory, "chain.pem"), Path.Combine(directory, "root.pem"));
         return tls;
     }
-
-    internal static RenewingCertificate Fixed(X509Certificate2 cert) => new(cert);
 }

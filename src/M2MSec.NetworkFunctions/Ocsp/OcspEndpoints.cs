@@ -53,6 +53,17 @@ public static class OcspEndpoints
         return Results.Bytes(response, ResponseMediaType);
     }
 
+    /// <summary>The client side: POSTs a DER request to <paramref name="responder"/> and returns the DER response.</summary>
+    public static async Task<byte[]> QueryAsync(HttpClient http, Uri responder, byte[] requestDer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var content = new ByteArrayContent(requestDer);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(RequestMediaType);
+        using var response = await http.PostAsync(responder, content, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static bool IsOcspRequestType(string? contentType) =>
         contentType is not null && contentType.Split(';')[0].Trim().Equals(RequestMediaType, StringComparison.OrdinalIgnoreCase);
 

@@ -30,7 +30,7 @@ public sealed class PkiCliTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         _url = $"http://127.0.0.1:{port}/";
         var init = await Cli("pki", "init", "--ocsp-url", _url);
         Assert.True(init.ExitCode == 0, init.Stderr);
@@ -200,13 +200,4 @@ public sealed class PkiCliTests : IAsyncLifetime
 
     private static string ModeOf(string path) => OperatingSystem.IsWindows() ? "-rw-------" :
         (File.GetUnixFileMode(path) & (UnixFileMode)0x1FF) == (UnixFileMode.UserRead | UnixFileMode.UserWrite) ? "-rw-------" : File.GetUnixFileMode(path).ToString();
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 }

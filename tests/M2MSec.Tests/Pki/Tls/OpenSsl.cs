@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using M2MSec.Tests.Support;
 
@@ -50,7 +48,7 @@ internal static class OpenSsl
     {
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
+            var port = LoopbackPort.Free();
             var p = Process.Start(StartInfo(openssl, ["s_server", "-accept", $"127.0.0.1:{port}", "-naccept", "1", .. extra]))!;
             var output = new StringBuilder();
             var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,15 +79,6 @@ internal static class OpenSsl
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         return psi;
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 
     /// <summary>A running s_server; disposing kills it (it also exits after one connection).</summary>

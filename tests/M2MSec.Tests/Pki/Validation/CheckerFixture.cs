@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Tre;
@@ -34,10 +33,7 @@ internal sealed class CheckerFixture : IAsyncDisposable
         var f = new CheckerFixture();
         var store = new InMemoryStateStore();
         // The responder's URL goes into every certificate's AIA, so pick its port first.
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/";
-        listener.Stop();
+        var url = $"http://127.0.0.1:{Support.LoopbackPort.Free()}/";
         f.Hierarchy = await CertificateHierarchy.InitAsync(store.Certificates, "operator", KeyAlgorithm.EcP256, new Uri(url), f.CaClock);
         f.CaClock.SetUtcNow(DateTimeOffset.UtcNow);
         await f.Hierarchy.RenewOcspSignerIfDueAsync();
@@ -73,14 +69,7 @@ internal sealed class CheckerFixture : IAsyncDisposable
     public ServerCertificateChecker Checker(ITrustedClock clock, OcspTransport? transport = null, CheckPolicy? policy = null) =>
         new(Hierarchy.Root, clock, policy, transport ?? PostAsync);
 
-    public async Task<byte[]> PostAsync(Uri url, byte[] request, CancellationToken ct)
-    {
-        using var content = new ByteArrayContent(request);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/ocsp-request");
-        using var response = await _http.PostAsync(url, content, ct);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsByteArrayAsync(ct);
-    }
+    public Task<byte[]> PostAsync(Uri url, byte[] request, CancellationToken ct) => OcspEndpoints.QueryAsync(_http, url, request, ct);
 
     public async ValueTask DisposeAsync()
     {
