@@ -1,6 +1,7 @@
 using M2MSec.Storage.Audit;
 using M2MSec.Storage.Certificates;
 using M2MSec.Storage.Devices;
+using M2MSec.Storage.Dm;
 using M2MSec.Storage.Hss;
 using M2MSec.Storage.Nonces;
 using M2MSec.Storage.Ota;
@@ -31,6 +32,8 @@ public interface IStateStore : IAsyncDisposable
     IAuditLog Audit { get; }
 
     IEditableCertificateStore Certificates { get; }
+
+    IDmStore Dm { get; }
 
     /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
     ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);

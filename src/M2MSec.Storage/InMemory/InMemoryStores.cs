@@ -300,6 +300,7 @@ public sealed class InMemoryStateStore : IStateStore
         Devices = new InMemoryDeviceRegistry(clock);
         Audit = new InMemoryAuditLog(clock);
         Certificates = new InMemoryCertificateStore(clock);
+        Dm = new InMemoryDmStore(clock);
     }
 
     public string Description => "memory";
@@ -317,6 +318,8 @@ public sealed class InMemoryStateStore : IStateStore
     public IAuditLog Audit { get; }
 
     public IEditableCertificateStore Certificates { get; }
+
+    public Dm.IDmStore Dm { get; }
 
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 

@@ -92,6 +92,22 @@ internal static class StoreSchema
                 updated_at {bigint} NOT NULL, PRIMARY KEY (hierarchy, slot))
             """,
         ]),
+        new(7, "OMA DM accounts (passwords wrapped) and jobs with their commands",
+        [
+            """
+            CREATE TABLE dm_accounts (
+                dev_id TEXT PRIMARY KEY, server_id TEXT NOT NULL, client_user TEXT NOT NULL,
+                client_password_enc {blob} NOT NULL, server_password_enc {blob} NOT NULL,
+                client_auth TEXT NOT NULL, server_auth TEXT NOT NULL, created_at {bigint} NOT NULL)
+            """,
+            "CREATE TABLE dm_jobs (id TEXT PRIMARY KEY, dev_id TEXT NOT NULL, state TEXT NOT NULL, created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL)",
+            "CREATE INDEX ix_dm_jobs_device ON dm_jobs (dev_id, created_at)",
+            """
+            CREATE TABLE dm_job_commands (
+                job_id TEXT NOT NULL, seq INTEGER NOT NULL, verb TEXT NOT NULL, uri TEXT NOT NULL, value TEXT,
+                status INTEGER, results TEXT, PRIMARY KEY (job_id, seq))
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -171,6 +171,8 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("ota_keysets", ["iccid", "kvn"], "kid_enc", "kid", k => $"{k[0]}/{k[1]}"),
         new("scp81_psk", ["identity"], "psk_enc", "psk", k => k[0]),
         new("pki_keys", ["hierarchy", "slot"], "key_enc", "key", k => $"{k[0]}/{k[1]}"),
+        new("dm_accounts", ["dev_id"], "client_password_enc", "client_password", k => k[0]),
+        new("dm_accounts", ["dev_id"], "server_password_enc", "server_password", k => k[0]),
     ];
 
     public async ValueTask<int> RewrapAsync(CancellationToken ct)

@@ -1,6 +1,7 @@
 using M2MSec.Storage.Audit;
 using M2MSec.Storage.Certificates;
 using M2MSec.Storage.Devices;
+using M2MSec.Storage.Dm;
 using M2MSec.Storage.Hss;
 using M2MSec.Storage.Nonces;
 using M2MSec.Storage.Ota;
@@ -23,6 +24,7 @@ public sealed class SqlStateStore : IStateStore
         Devices = new SqlDeviceRegistry(db);
         Audit = new SqlAuditLog(db);
         Certificates = new SqlCertificateStore(db);
+        Dm = new SqlDmStore(db);
     }
 
     public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
@@ -40,6 +42,8 @@ public sealed class SqlStateStore : IStateStore
     public IAuditLog Audit { get; }
 
     public IEditableCertificateStore Certificates { get; }
+
+    public IDmStore Dm { get; }
 
     /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
     public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using M2MSec.Storage;
 using M2MSec.Storage.Certificates;
+using M2MSec.Storage.Dm;
 using M2MSec.Storage.Hss;
 using M2MSec.Storage.Ota;
 using M2MSec.Storage.PostgreSql;
@@ -43,6 +44,11 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
         var caKey = RandomNumberGenerator.GetBytes(121);
         Assert.True(await store.Certificates.PutAuthorityKeyAsync(new AuthorityKey("operator", "issuing", [0x30, 0x00], caKey), replace: false));
         secrets.Add(caKey);
+        var dmClient = RandomNumberGenerator.GetBytes(12);
+        var dmServer = RandomNumberGenerator.GetBytes(12);
+        Assert.True(await store.Dm.AddAccountAsync(new DmAccount("dev-1", "srv", "user", dmClient, dmServer, "md5", "md5", DateTimeOffset.UnixEpoch)));
+        secrets.Add(dmClient);
+        secrets.Add(dmServer);
         return secrets;
     }
 
@@ -142,14 +148,15 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
             var ringB = KeyRing.Open(kekFile);
             var newId = ringB.AddKey();
             await using (var other = await SqliteStateStore.OpenAsync(_dir, ringB))
-                Assert.Equal(20 * 2 + 2 + 1 + 1 + 1, await other.RewrapSecretsAsync()); // + probe, PSK, CA key
+                Assert.Equal(20 * 2 + 2 + 1 + 1 + 1 + 2, await other.RewrapSecretsAsync()); // + probe, PSK, CA key, DM passwords
             ringB.RemoveKey(oldId);
 
             // The instance that kept running reads everything (it reloads the ring on the new key id).
             Assert.Equal(secrets[0], (await running.Subscribers.FindAsync("001010000000100"))!.K);
-            Assert.Equal(secrets[^3], (await running.OtaKeySets.FindAsync("8988211000000000201", 1))!.Kid);
-            Assert.Equal(secrets[^2], (await running.OtaKeySets.FindPskAsync("psk-identity-1"))!.Value.Psk);
-            Assert.Equal(secrets[^1], (await running.Certificates.FindAuthorityKeyAsync("operator", "issuing"))!.PrivateKeyPkcs8);
+            Assert.Equal(secrets[^5], (await running.OtaKeySets.FindAsync("8988211000000000201", 1))!.Kid);
+            Assert.Equal(secrets[^4], (await running.OtaKeySets.FindPskAsync("psk-identity-1"))!.Value.Psk);
+            Assert.Equal(secrets[^3], (await running.Certificates.FindAuthorityKeyAsync("operator", "issuing"))!.PrivateKeyPkcs8);
+            Assert.Equal(secrets[^1], (await running.Dm.FindAccountAsync("dev-1"))!.ServerPassword);
 
             await using (var fresh = await SqliteStateStore.OpenAsync(_dir, KeyRing.Open(kekFile)))
             {

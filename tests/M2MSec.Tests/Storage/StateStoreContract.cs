@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using M2MSec.Aka;
 using M2MSec.Storage;
 using M2MSec.Storage.Certificates;
+using M2MSec.Storage.Dm;
 using M2MSec.Storage.Hss;
 using M2MSec.Storage.Ota;
 using Microsoft.Extensions.Time.Testing;
@@ -280,6 +281,38 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal([0x30, 0x02], back!.CertificateDer);
         Assert.Equal([5, 6], back.PrivateKeyPkcs8);
         Assert.Null(await Store.Certificates.FindAuthorityKeyAsync("operator", "root"));
+    }
+
+    [Fact]
+    public async Task DmAccount_OncePerDevice_JobsKeepOrder_ResultsRecordedOnce()
+    {
+        var now = Clock.GetUtcNow();
+        var account = new DmAccount("IMEI:490154203237518", "m2msec-dm", "dev1", "cpwd"u8.ToArray(), "spwd"u8.ToArray(), "md5", "md5", now);
+        Assert.True(await Store.Dm.AddAccountAsync(account));
+        Assert.False(await Store.Dm.AddAccountAsync(account with { ClientUser = "other" }));
+        var back = await Store.Dm.FindAccountAsync(account.DevId);
+        Assert.Equal("cpwd"u8.ToArray(), back!.ClientPassword);
+        Assert.Equal("spwd"u8.ToArray(), back.ServerPassword);
+        Assert.DoesNotContain("cpwd", back.ToString(), StringComparison.Ordinal);
+        Assert.Null(await Store.Dm.FindAccountAsync("nobody"));
+
+        DmCommandRecord Cmd(string job, int seq, string verb, string uri, string? value = null) => new(job, seq, verb, uri, value, null, null);
+        await Store.Dm.AddJobAsync(new DmJobRecord("job-1", account.DevId, "queued", now, now,
+            [Cmd("job-1", 1, "replace", "./NASConfig/NAS_SignallingPriority", "1"), Cmd("job-1", 2, "get", "./NASConfig/NAS_SignallingPriority")]));
+        await Store.Dm.AddJobAsync(new DmJobRecord("job-2", account.DevId, "queued", now.AddSeconds(1), now.AddSeconds(1), [Cmd("job-2", 1, "get", "./DevInfo/Mod")]));
+        Assert.True(await Store.Dm.RecordResultAsync("job-1", 2, 200, "1"));
+        Assert.False(await Store.Dm.RecordResultAsync("job-1", 2, 500, null));
+        Assert.False(await Store.Dm.RecordResultAsync("job-9", 1, 200, null));
+        Assert.True(await Store.Dm.SetJobStateAsync("job-1", "running", ["queued"]));
+        Assert.False(await Store.Dm.SetJobStateAsync("job-1", "running", ["queued"]));
+        var jobs = await Store.Dm.ListJobsAsync(account.DevId);
+        Assert.Equal(["job-1", "job-2"], jobs.Select(j => j.Id));
+        Assert.Equal("running", jobs[0].State);
+        Assert.Equal([1, 2], jobs[0].Commands.Select(c => c.Seq));
+        Assert.Equal(200, jobs[0].Commands[1].Status);
+        Assert.Equal("1", jobs[0].Commands[1].Results);
+        Assert.Null(jobs[0].Commands[0].Status);
+        Assert.Empty(await Store.Dm.ListJobsAsync("nobody"));
     }
 
     [Fact]

@@ -1,0 +1,40 @@
+namespace M2MSec.Storage.Dm;
+
+/// <summary>
+/// A device's DM account on the server (OMA DM DMAcc, seen from the server): the credentials and
+/// schemes device and server use towards each other. Passwords are secrets, wrapped at rest.
+/// </summary>
+public sealed record DmAccount(
+    string DevId, string ServerId, string ClientUser, byte[] ClientPassword, byte[] ServerPassword,
+    string ClientAuth, string ServerAuth, DateTimeOffset CreatedAt)
+{
+    /// <summary>Never the passwords.</summary>
+    public override string ToString() => $"DmAccount({DevId}, server {ServerId}, user {ClientUser}, client {ClientAuth}, server {ServerAuth})";
+}
+
+/// <summary>One DM command of a job: what to do on which node, and what came back (DM status, Results data).</summary>
+public sealed record DmCommandRecord(string JobId, int Seq, string Verb, string Uri, string? Value, int? Status, string? Results);
+
+/// <summary>A job for one device: ordered commands run in its next session.</summary>
+public sealed record DmJobRecord(string Id, string DevId, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyList<DmCommandRecord> Commands);
+
+/// <summary>The DM server's accounts and jobs, durable and shared by every DM server instance on the database.</summary>
+public interface IDmStore
+{
+    /// <summary>Adds an account; false if the device already has one.</summary>
+    ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default);
+
+    ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default);
+
+    /// <summary>Queues a job (state "queued") with its commands, atomically.</summary>
+    ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default);
+
+    /// <summary>The device's jobs, oldest first, with their commands in order.</summary>
+    ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a command's DM status and Results (once: a recorded command is not overwritten).</summary>
+    ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves a job to <paramref name="state"/> ("running", "done", "failed") if it is in one of <paramref name="from"/>.</summary>
+    ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using M2MSec.Storage.Dm;
+
+namespace M2MSec.Storage.InMemory;
+
+/// <summary>DM accounts and jobs in memory (tests, throwaway runs).</summary>
+public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
+{
+    private readonly ConcurrentDictionary<string, DmAccount> _accounts = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly List<DmJobRecord> _jobs = [];
+
+    public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        return ValueTask.FromResult(_accounts.TryAdd(account.DevId, account with
+        {
+            ClientPassword = (byte[])account.ClientPassword.Clone(),
+            ServerPassword = (byte[])account.ServerPassword.Clone(),
+        }));
+    }
+
+    public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_accounts.TryGetValue(devId, out var a)
+            ? a with { ClientPassword = (byte[])a.ClientPassword.Clone(), ServerPassword = (byte[])a.ServerPassword.Clone() }
+            : null);
+
+    public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        lock (_lock)
+        {
+            if (_jobs.Any(j => j.Id == job.Id))
+                throw new StoreException($"DM job {job.Id} exists");
+            _jobs.Add(job with { Commands = [.. job.Commands] });
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<DmJobRecord>>([.. _jobs.Where(j => j.DevId == devId).OrderBy(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal)]);
+    }
+
+    public ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var i = _jobs.FindIndex(j => j.Id == jobId);
+            if (i < 0)
+                return ValueTask.FromResult(false);
+            var commands = _jobs[i].Commands.ToList();
+            var c = commands.FindIndex(x => x.Seq == seq);
+            if (c < 0 || commands[c].Status is not null)
+                return ValueTask.FromResult(false);
+            commands[c] = commands[c] with { Status = status, Results = results };
+            _jobs[i] = _jobs[i] with { Commands = commands };
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        lock (_lock)
+        {
+            var i = _jobs.FindIndex(j => j.Id == jobId);
+            if (i < 0 || !from.Contains(_jobs[i].State))
+                return ValueTask.FromResult(false);
+            _jobs[i] = _jobs[i] with { State = state, UpdatedAt = time.GetUtcNow() };
+            return ValueTask.FromResult(true);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Data.Common;
+using M2MSec.Storage.Dm;
+using M2MSec.Storage.Security;
+
+namespace M2MSec.Storage.Sql;
+
+/// <summary>DM accounts and jobs in SQL: a job and its commands are written in one transaction; a result is recorded once.</summary>
+internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
+{
+    public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        var client = db.Protector.Protect(account.ClientPassword, SecretProtector.Place("dm_accounts", account.DevId, "client_password"));
+        var server = db.Protector.Protect(account.ServerPassword, SecretProtector.Place("dm_accounts", account.DevId, "server_password"));
+        return db.TryInsertAsync(
+            "INSERT INTO dm_accounts (dev_id, server_id, client_user, client_password_enc, server_password_enc, client_auth, server_auth, created_at) " +
+            "VALUES (@d, @s, @u, @cp, @sp, @ca, @sa, @t)", cancellationToken,
+            ("@d", account.DevId), ("@s", account.ServerId), ("@u", account.ClientUser), ("@cp", client), ("@sp", server),
+            ("@ca", account.ClientAuth), ("@sa", account.ServerAuth), ("@t", account.CreatedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) =>
+        db.RunAsync<DmAccount?>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null,
+                "SELECT server_id, client_user, client_password_enc, server_password_enc, client_auth, server_auth, created_at FROM dm_accounts WHERE dev_id = @d",
+                ("@d", devId));
+            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                return null;
+            return new DmAccount(devId, r.GetString(0), r.GetString(1),
+                db.Protector.Unprotect((byte[])r.GetValue(2), SecretProtector.Place("dm_accounts", devId, "client_password")),
+                db.Protector.Unprotect((byte[])r.GetValue(3), SecretProtector.Place("dm_accounts", devId, "server_password")),
+                r.GetString(4), r.GetString(5), SqlDatabase.FromMs(r.GetInt64(6)));
+        }, cancellationToken);
+
+    public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return new ValueTask(db.WriteAsync(async (c, tx) =>
+        {
+            await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO dm_jobs (id, dev_id, state, created_at, updated_at) VALUES (@id, @d, @s, @c, @u)", cancellationToken,
+                ("@id", job.Id), ("@d", job.DevId), ("@s", job.State), ("@c", job.CreatedAt.ToUnixTimeMilliseconds()), ("@u", job.UpdatedAt.ToUnixTimeMilliseconds()))
+                .ConfigureAwait(false);
+            foreach (var cmd in job.Commands)
+            {
+                await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO dm_job_commands (job_id, seq, verb, uri, value, status, results) VALUES (@j, @q, @v, @uri, @val, @st, @r)",
+                    cancellationToken, ("@j", job.Id), ("@q", cmd.Seq), ("@v", cmd.Verb), ("@uri", cmd.Uri), ("@val", cmd.Value), ("@st", cmd.Status), ("@r", cmd.Results))
+                    .ConfigureAwait(false);
+            }
+            return 0;
+        }, cancellationToken).AsTask());
+    }
+
+    public async ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default)
+    {
+        var jobs = await db.QueryAsync("SELECT id, dev_id, state, created_at, updated_at FROM dm_jobs WHERE dev_id = @d ORDER BY created_at, id",
+            r => new DmJobRecord(r.GetString(0), r.GetString(1), r.GetString(2), SqlDatabase.FromMs(r.GetInt64(3)), SqlDatabase.FromMs(r.GetInt64(4)), []),
+            cancellationToken, ("@d", devId)).ConfigureAwait(false);
+        var commands = await db.QueryAsync(
+            "SELECT c.job_id, c.seq, c.verb, c.uri, c.value, c.status, c.results FROM dm_job_commands c JOIN dm_jobs j ON j.id = c.job_id WHERE j.dev_id = @d ORDER BY c.job_id, c.seq",
+            ReadCommand, cancellationToken, ("@d", devId)).ConfigureAwait(false);
+        var byJob = commands.GroupBy(c => c.JobId).ToDictionary(g => g.Key, g => (IReadOnlyList<DmCommandRecord>)[.. g]);
+        return [.. jobs.Select(j => j with { Commands = byJob.GetValueOrDefault(j.Id, []) })];
+    }
+
+    public ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "UPDATE dm_job_commands SET status = @s, results = @r WHERE job_id = @j AND seq = @q AND status IS NULL",
+            cancellationToken, ("@s", status), ("@r", results), ("@j", jobId), ("@q", seq)).ConfigureAwait(false) == 1, cancellationToken);
+
+    public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        var now = db.NowMs;
+        var names = from.Select((_, i) => $"@f{i}").ToArray();
+        var parameters = new List<(string, object?)> { ("@s", state), ("@t", now), ("@j", jobId) };
+        parameters.AddRange(from.Select((f, i) => ($"@f{i}", (object?)f)));
+        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            $"UPDATE dm_jobs SET state = @s, updated_at = @t WHERE id = @j AND state IN ({string.Join(", ", names)})",
+            cancellationToken, [.. parameters]).ConfigureAwait(false) == 1, cancellationToken);
+    }
+
+    private static DmCommandRecord ReadCommand(DbDataReader r) => new(
+        r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
+        r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6));
+}
