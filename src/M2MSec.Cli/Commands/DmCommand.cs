@@ -1,0 +1,228 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using M2MSec.Cli.Internal;
+using M2MSec.Storage;
+using M2MSec.Storage.Dm;
+
+namespace M2MSec.Cli.Commands;
+
+/// <summary>
+/// `m2msec dm account add` and `m2msec dm job add|show`: what the DM server does in its device's
+/// next session (OMA DM 1.2). Operators script these; the option and JSON names are a contract.
+/// </summary>
+internal static class DmCommand
+{
+    /// <summary>The command options of `dm job add`, in the DM verbs they become.</summary>
+    private static readonly (string Option, string Verb, bool Value, bool ValueRequired)[] Verbs =
+    [
+        ("--get", "get", false, false), ("--replace", "replace", true, true), ("--add", "add", true, false),
+        ("--delete", "delete", false, false), ("--exec", "exec", false, false),
+    ];
+
+    public static Command Create()
+    {
+        var command = new Command("dm", "The OMA DM server's accounts and jobs");
+        var account = new Command("account", "DM accounts: the credentials device and server use towards each other");
+        account.Subcommands.Add(AccountAdd());
+        var job = new Command("job", "DM jobs: commands for a device's next session");
+        job.Subcommands.Add(JobAdd());
+        job.Subcommands.Add(JobShow());
+        command.Subcommands.Add(account);
+        command.Subcommands.Add(job);
+        return command;
+    }
+
+    private static Command AccountAdd()
+    {
+        var add = new Command("add", "Register a device's DM account (passwords wrapped under the key ring)");
+        var store = new StoreArgs();
+        var devId = CliArgs.Text("--dev-id", "the device's DevId (./DevInfo/DevId)", "a DevId");
+        var serverId = CliArgs.Text("--server-id", "the DM server's ServerID", "a name");
+        var clientUser = CliArgs.Text("--client-user", "the name the device authenticates with", "a name");
+        var clientPassword = CliArgs.Text("--client-password", "the device's password towards the server", "a password");
+        var serverPassword = CliArgs.Text("--server-password", "the server's password towards the device", "a password");
+        var clientAuth = CliArgs.OneOf("--client-auth", "how the device authenticates", ["basic", "md5", "hmac"], "md5");
+        var serverAuth = CliArgs.OneOf("--server-auth", "how the server authenticates", ["md5", "hmac"], "md5");
+        store.AddTo(add);
+        foreach (var o in new Option[] { devId, serverId, clientUser, clientPassword, serverPassword, clientAuth, serverAuth })
+            add.Options.Add(o);
+        CliArgs.Required(add, store.Data, devId, serverId, clientUser, clientPassword, serverPassword);
+        add.Validators.Add(r =>
+        {
+            foreach (var o in new[] { devId, serverId, clientUser })
+            {
+                if (r.GetValue(o) is { } v && (v.Length is 0 or > 128 || v.Any(char.IsControl)))
+                    r.AddError($"{o.Name}: expected 1 to 128 printable characters");
+            }
+            foreach (var o in new[] { clientPassword, serverPassword })
+            {
+                if (r.GetValue(o) is { } v && (v.Length is < 6 or > 128)) // 6: the interop client's test account uses "srvpwd"
+                    r.AddError($"{o.Name}: expected 6 to 128 characters");
+            }
+        });
+        add.SetAction((r, ct) => WithStoreAsync(r, store, async state =>
+        {
+            var dev = r.GetRequiredValue(devId);
+            var record = new DmAccount(dev, r.GetRequiredValue(serverId), r.GetRequiredValue(clientUser),
+                Encoding.UTF8.GetBytes(r.GetRequiredValue(clientPassword)), Encoding.UTF8.GetBytes(r.GetRequiredValue(serverPassword)),
+                r.GetRequiredValue(clientAuth).ToLowerInvariant(), r.GetRequiredValue(serverAuth).ToLowerInvariant(), DateTimeOffset.UtcNow);
+            if (!await state.Dm.AddAccountAsync(record, ct))
+            {
+                CliOutput.Error(r, $"--dev-id: {dev} already has a DM account");
+                return ExitCodes.BadArguments;
+            }
+            await state.Audit.AppendAsync("cli", "dm.account.add", dev, $"client {record.ClientAuth}, server {record.ServerAuth}", ct);
+            r.InvocationConfiguration.Output.WriteLine($"DM account for {dev}: client auth {record.ClientAuth}, server auth {record.ServerAuth} ({state.Description})");
+            return ExitCodes.Success;
+        }, ct));
+        return add;
+    }
+
+    private static Command JobAdd()
+    {
+        var add = new Command("add", "Queue DM commands for the device's next session (in the order given)");
+        var store = new StoreArgs();
+        var devId = CliArgs.Text("--dev-id", "the device's DevId", "a DevId");
+        store.AddTo(add);
+        add.Options.Add(devId);
+        var verbOptions = Verbs.Select(v => new Option<string[]>(v.Option)
+        {
+            Description = v.Value ? (v.ValueRequired ? $"{v.Verb} URI=VALUE (repeatable)" : $"{v.Verb} URI[=VALUE] (repeatable)") : $"{v.Verb} URI (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        }).ToArray();
+        foreach (var o in verbOptions)
+            add.Options.Add(o);
+        CliArgs.Required(add, store.Data, devId);
+        add.SetAction((r, ct) =>
+        {
+            if (!TryReadCommands(r, out var commands, out var error))
+            {
+                CliOutput.Error(r, error);
+                return Task.FromResult(ExitCodes.BadArguments);
+            }
+            return AddJobAsync(r, store, r.GetRequiredValue(devId), commands, ct);
+        });
+        return add;
+    }
+
+    private static Task<int> AddJobAsync(ParseResult r, StoreArgs store, string dev, List<(string Verb, string Uri, string? Value)> commands, CancellationToken ct) =>
+        WithStoreAsync(r, store, async state =>
+        {
+            if (await state.Dm.FindAccountAsync(dev, ct) is null)
+            {
+                CliOutput.Error(r, $"--dev-id: {dev} has no DM account; run `m2msec dm account add` first");
+                return ExitCodes.BadArguments;
+            }
+            var id = "dm-" + Guid.NewGuid().ToString("N")[..16];
+            var now = DateTimeOffset.UtcNow;
+            var job = new DmJobRecord(id, dev, "queued", now, now,
+                [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null))]);
+            await state.Dm.AddJobAsync(job, ct);
+            await state.Audit.AppendAsync("cli", "dm.job.add", dev, $"{id}: {commands.Count} commands", ct);
+            r.InvocationConfiguration.Output.WriteLine($"job {id} for {dev}: {commands.Count} command(s) queued for its next session");
+            return ExitCodes.Success;
+        }, ct);
+
+    private static Command JobShow()
+    {
+        var show = new Command("show", "A device's jobs: each command with its DM status code and any Results data");
+        var store = new StoreArgs();
+        var devId = CliArgs.Text("--dev-id", "the device's DevId", "a DevId");
+        var json = CliArgs.Flag("--json", "one JSON object");
+        store.AddTo(show);
+        show.Options.Add(devId);
+        show.Options.Add(json);
+        CliArgs.Required(show, store.Data, devId);
+        show.SetAction((r, ct) => WithStoreAsync(r, store, async state =>
+        {
+            var dev = r.GetRequiredValue(devId);
+            var jobs = await state.Dm.ListJobsAsync(dev, ct);
+            var output = r.InvocationConfiguration.Output;
+            if (r.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(new
+                {
+                    dev_id = dev,
+                    jobs = jobs.Select(j => new
+                    {
+                        id = j.Id,
+                        state = j.State,
+                        created_at = j.CreatedAt,
+                        updated_at = j.UpdatedAt,
+                        commands = j.Commands.Select(c => new { seq = c.Seq, verb = c.Verb, uri = c.Uri, value = c.Value, status = c.Status, results = c.Results }),
+                    }),
+                }));
+                return ExitCodes.Success;
+            }
+            if (jobs.Count == 0)
+                output.WriteLine($"{dev}: no DM jobs");
+            foreach (var j in jobs)
+            {
+                output.WriteLine($"job {j.Id} ({j.State}, queued {j.CreatedAt:O})");
+                foreach (var c in j.Commands)
+                    output.WriteLine($"  {c.Seq,3} {c.Verb,-7} {c.Uri}{(c.Value is null ? "" : " = " + c.Value)}  status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}{(c.Results is null ? "" : "  results " + c.Results)}");
+            }
+            return ExitCodes.Success;
+        }, ct));
+        return show;
+    }
+
+    /// <summary>The verb options in command-line order (System.CommandLine groups values per option, so the tokens are read).</summary>
+    private static bool TryReadCommands(ParseResult r, out List<(string Verb, string Uri, string? Value)> commands, out string error)
+    {
+        commands = [];
+        error = "";
+        var tokens = r.Tokens;
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var spec = Verbs.FirstOrDefault(v => v.Option == tokens[i].Value);
+            if (spec.Option is null || tokens[i].Type != System.CommandLine.Parsing.TokenType.Option)
+                continue;
+            if (i + 1 >= tokens.Count)
+            {
+                error = $"{spec.Option}: expected a value";
+                return false;
+            }
+            var text = tokens[++i].Value;
+            var eq = spec.Value ? text.IndexOf('=', StringComparison.Ordinal) : -1;
+            var uri = eq < 0 ? text : text[..eq];
+            string? value = eq < 0 ? null : text[(eq + 1)..];
+            if (spec.ValueRequired && value is null)
+            {
+                error = $"{spec.Option}: expected URI=VALUE, got '{text}'";
+                return false;
+            }
+            if (!IsDmUri(uri))
+            {
+                error = $"{spec.Option}: expected a DM tree URI like ./NASConfig/NAS_SignallingPriority (at most 255 characters, no '..' or empty segments), got '{uri}'";
+                return false;
+            }
+            commands.Add((spec.Verb, uri, value));
+        }
+        if (commands.Count == 0)
+            error = "--get/--replace/--add/--delete/--exec: expected at least one command";
+        if (commands.Count > 256)
+            error = "--get/--replace/--add/--delete/--exec: at most 256 commands per job";
+        return error.Length == 0;
+    }
+
+    /// <summary>OMA DM TND §6 URIs: "./" then '/'-separated segments, no "." or ".." segment, no empty segment.</summary>
+    private static bool IsDmUri(string uri) =>
+        uri.Length is > 2 and <= 255 && uri.StartsWith("./", StringComparison.Ordinal)
+        && uri[2..].Split('/').All(s => s.Length > 0 && s != "." && s != ".." && !s.Any(char.IsControl) && !s.Contains('?', StringComparison.Ordinal));
+
+    private static async Task<int> WithStoreAsync(ParseResult r, StoreArgs store, Func<IStateStore, Task<int>> action, CancellationToken ct)
+    {
+        try
+        {
+            await using var state = await store.Read(r, "").OpenAsync(createKeyRing: true, cancellationToken: ct);
+            return await action(state);
+        }
+        catch (StoreException e)
+        {
+            CliOutput.Error(r, e.Message);
+            return e is SecretDecryptionException ? ExitCodes.SecurityRefused : ExitCodes.BadArguments;
+        }
+    }
+}
