@@ -10,7 +10,7 @@ internal static class SyncMlTags
     public const string SyncMlNamespace = "SYNCML:SYNCML1.2";
     public const string MetInfNamespace = "syncml:metinf";
 
-    private static readonly string?[] s_page0 = Table(0x05,
+    private static readonly string?[] Page0 = Table(0x05,
         "Add", "Alert", "Archive", "Atomic", "Chal", "Cmd", "CmdID", "CmdRef", "Copy", "Cred", "Data", "Delete",
         "Exec", "Final", "Get", "Item", "Lang", "LocName", "LocURI", "Map", "MapItem", "Meta", "MsgID", "MsgRef",
         "NoResp", "NoResults", "Put", "Replace", "RespURI", "Results", "Search", "Sequence", "SessionID", "SftDel",
@@ -18,23 +18,23 @@ internal static class SyncMlTags
         "VerDTD", "VerProto", "NumberOfChanges", "MoreData", "Field", "Filter", "Record", "FilterType",
         "SourceParent", "TargetParent", "Move", "Correlator");
 
-    private static readonly string?[] s_page1 = Table(0x05,
+    private static readonly string?[] Page1 = Table(0x05,
         "Anchor", "EMI", "Format", "FreeID", "FreeMem", "Last", "Mark", "MaxMsgSize", "Mem", "MetInf", "Next",
         "NextNonce", "SharedMem", "Size", "Type", "Version", "MaxObjSize", "FieldLevel");
 
-    private static readonly Dictionary<string, byte> s_page0Tokens = Index(s_page0);
-    private static readonly Dictionary<string, byte> s_page1Tokens = Index(s_page1);
+    private static readonly Dictionary<string, byte> Page0Tokens = Index(Page0);
+    private static readonly Dictionary<string, byte> Page1Tokens = Index(Page1);
 
     /// <summary>The element name of a tag token (low 6 bits), or null if the page has no such tag.</summary>
     public static string? NameOf(int page, int token)
     {
-        var table = page == 0 ? s_page0 : page == 1 ? s_page1 : null;
+        var table = page == 0 ? Page0 : page == 1 ? Page1 : null;
         return table is not null && token < table.Length ? table[token] : null;
     }
 
     /// <summary>The tag token of an element; false for a name outside the page.</summary>
     public static bool TryGetToken(string name, bool metInf, out byte token) =>
-        (metInf ? s_page1Tokens : s_page0Tokens).TryGetValue(name, out token);
+        (metInf ? Page1Tokens : Page0Tokens).TryGetValue(name, out token);
 
     private static string?[] Table(int first, params string?[] names)
     {
