@@ -1,0 +1,42 @@
+namespace M2MSec.Dm.Auth;
+
+/// <summary>SyncML DM authentication schemes (OMA-TS-DM_Security-V1_2 §5.1).</summary>
+public enum DmAuthScheme
+{
+    /// <summary>syncml:auth-basic (§5.1.3.1): B64(name ":" password).</summary>
+    Basic,
+
+    /// <summary>syncml:auth-md5 (§5.1.3.2): MD5 digest over a nonce.</summary>
+    Md5,
+
+    /// <summary>syncml:auth-MAC (§5.1.4.2): keyed MD5 over the body, carried in the x-syncml-hmac transport header.</summary>
+    Hmac,
+}
+
+/// <summary>Wire names of <see cref="DmAuthScheme"/> (the Meta Type of Cred and Chal).</summary>
+public static class DmAuthSchemeNames
+{
+    public const string Basic = "syncml:auth-basic";
+    public const string Md5 = "syncml:auth-md5";
+    public const string Hmac = "syncml:auth-MAC";
+
+    public static string ToWireName(this DmAuthScheme scheme) => scheme switch
+    {
+        DmAuthScheme.Basic => Basic,
+        DmAuthScheme.Md5 => Md5,
+        DmAuthScheme.Hmac => Hmac,
+        _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
+    };
+
+    /// <summary>Exact (case-sensitive) match of a Meta Type value; unknown names are refused.</summary>
+    public static bool TryParse(string? name, out DmAuthScheme scheme)
+    {
+        switch (name?.Trim())
+        {
+            case Basic: scheme = DmAuthScheme.Basic; return true;
+            case Md5: scheme = DmAuthScheme.Md5; return true;
+            case Hmac: scheme = DmAuthScheme.Hmac; return true;
+            default: scheme = default; return false;
+        }
+    }
+}
