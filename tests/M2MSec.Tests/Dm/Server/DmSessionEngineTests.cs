@@ -1,0 +1,124 @@
+using M2MSec.Dm.Auth;
+using M2MSec.Dm.SyncMl;
+using M2MSec.NetworkFunctions.Dm;
+using M2MSec.Storage.Dm;
+using M2MSec.Storage.InMemory;
+using M2MSec.Tests.Dm.SyncMl;
+
+namespace M2MSec.Tests.Dm.Server;
+
+/// <summary>
+/// The DM server's session logic fed with the package 1 a real client (libdmclient) sent, and
+/// judged by what that client accepts: the server's auth-md5 Cred equals the value the client
+/// accepted with 212 (vector 1b), a wrong credential is challenged and then refused.
+/// </summary>
+public sealed class DmSessionEngineTests
+{
+    private const string ServerUri = "http://127.0.0.1:8080/funambol/dm";
+    private readonly InMemoryDmStore _store = new(TimeProvider.System);
+
+    private async Task<DmSessionEngine> EngineAsync(string clientAuth, string clientPassword = "funambol")
+    {
+        Assert.True(await _store.AddAccountAsync(new DmAccount("DMCtest", "funambol", "funambol", System.Text.Encoding.UTF8.GetBytes(clientPassword),
+            "srvpwd"u8.ToArray(), clientAuth, "md5", DateTimeOffset.UtcNow)));
+        var now = DateTimeOffset.UtcNow;
+        await _store.AddJobAsync(new DmJobRecord("job-1", "DMCtest", "queued", now, now,
+        [
+            new("job-1", 1, "replace", "./NASConfig/NAS_SignallingPriority", "1", null, null),
+            new("job-1", 2, "get", "./NASConfig/NAS_SignallingPriority", null, null, null),
+        ]));
+        return new DmSessionEngine(_store, ServerUri, TimeProvider.System);
+    }
+
+    private static SyncMlMessage Package1() => SyncMlXml.Parse(SyncMlVectors.Body("session_basic/01_client_to_server.xml"));
+
+    [Fact]
+    public async Task RealClientsPackage1_BasicAccepted_ServerCredIsWhatTheClientAccepts_CommandsGoOut_ResultsRecorded()
+    {
+        var engine = await EngineAsync("basic");
+        var reply = await engine.HandleAsync(Package1(), null, default, default);
+
+        var statuses = reply.Commands.OfType<StatusCommand>().ToList();
+        Assert.Equal("212", statuses[0].Data);
+        Assert.Equal("SyncHdr", statuses[0].Cmd);
+        Assert.All(statuses.Skip(1), s => Assert.Equal("200", s.Data)); // Alert 1201, Replace of DevInfo
+        Assert.Equal(DmAuthSchemeNames.Md5, reply.Header.Cred!.Meta!.Type);
+        Assert.Equal("Lx7CSZp0iHRedCEbryGJuw==", reply.Header.Cred.Data!.Text); // vector 1b: accepted by libdmclient with 212
+        var replace = Assert.Single(reply.Commands.OfType<ReplaceCommand>());
+        var get = Assert.Single(reply.Commands.OfType<GetCommand>());
+        Assert.Equal("./NASConfig/NAS_SignallingPriority", replace.Items[0].Target!.LocUri);
+        Assert.True(reply.Final);
+        // What we write, a parser (ours, strict) reads back unchanged.
+        Assert.Equal(reply, SyncMlXml.Parse(SyncMlXml.Write(reply)));
+
+        // Package 3: the client's Status for Replace, Status + Results for Get.
+        var package3 = new SyncMlMessage
+        {
+            Header = Package1().Header with { MsgId = "2", Cred = null },
+            Commands =
+            [
+                new StatusCommand { CmdId = "1", MsgRef = "1", CmdRef = "0", Cmd = "SyncHdr", Data = "212" },
+                new StatusCommand { CmdId = "2", MsgRef = "1", CmdRef = replace.CmdId, Cmd = "Replace", Data = "200" },
+                new StatusCommand { CmdId = "3", MsgRef = "1", CmdRef = get.CmdId, Cmd = "Get", Data = "200" },
+                new ResultsCommand { CmdId = "4", MsgRef = "1", CmdRef = get.CmdId, Items = [new SyncMlItem { Source = new("./NASConfig/NAS_SignallingPriority"), Data = "1" }] },
+            ],
+            Final = true,
+        };
+        var end = await engine.HandleAsync(package3, null, default, default);
+        Assert.Empty(end.Commands.OfType<ItemCommand>());
+        var job = Assert.Single(await _store.ListJobsAsync("DMCtest"));
+        Assert.Equal("done", job.State);
+        Assert.Equal([200, 200], job.Commands.Select(c => c.Status));
+        Assert.Equal("1", job.Commands[1].Results);
+    }
+
+    [Fact]
+    public async Task WrongPassword_IsChallengedInsideANormalAnswer_ThenRefused()
+    {
+        var engine = await EngineAsync("basic", clientPassword: "not-funambol");
+        var first = await engine.HandleAsync(Package1(), null, default, default);
+        var hdr = first.Commands.OfType<StatusCommand>().First();
+        Assert.Equal("401", hdr.Data);
+        Assert.NotNull(hdr.Chal?.Meta?.NextNonce);
+        Assert.All(first.Commands.OfType<StatusCommand>().Skip(1), s => Assert.Equal("407", s.Data));
+        Assert.Empty(first.Commands.OfType<ItemCommand>());
+
+        var second = await engine.HandleAsync(Package1() with { Header = Package1().Header with { MsgId = "2" } }, null, default, default);
+        var refused = second.Commands.OfType<StatusCommand>().First();
+        Assert.Equal("401", refused.Data);
+        Assert.Null(refused.Chal);
+        Assert.Empty(second.Commands.OfType<ItemCommand>());
+        Assert.Equal("queued", (await _store.ListJobsAsync("DMCtest"))[0].State);
+    }
+
+    [Fact]
+    public async Task Md5Client_ChallengedWithAFreshNonce_ThenAcceptedWithIt_AndTheNonceIsSingleUse()
+    {
+        var engine = await EngineAsync("md5");
+        var first = await engine.HandleAsync(Package1(), null, default, default);
+        var chal = first.Commands.OfType<StatusCommand>().First();
+        Assert.Equal("401", chal.Data); // a basic Cred where the account requires auth-md5 is an invalid credential
+        Assert.Equal(DmAuthSchemeNames.Md5, chal.Chal!.Meta!.Type);
+        Assert.True(DmNonce.TryFromWire(chal.Chal.Meta.NextNonce, out var nonce));
+        Assert.Equal(DmNonce.GeneratedLength, nonce.Bytes.Length);
+
+        var withMd5 = Package1() with
+        {
+            Header = Package1().Header with
+            {
+                MsgId = "2",
+                Cred = new SyncMlCred
+                {
+                    Meta = new SyncMlMeta { Type = DmAuthSchemeNames.Md5, Format = "b64" },
+                    Data = AuthMd5.Compute(new DmCredentials("funambol", "funambol"), nonce),
+                },
+            },
+        };
+        var accepted = await engine.HandleAsync(withMd5, null, default, default);
+        Assert.Equal("212", accepted.Commands.OfType<StatusCommand>().First().Data);
+
+        // A new session replaying the same credential (the nonce was used): refused.
+        var replay = withMd5 with { Header = withMd5.Header with { SessionId = "2", MsgId = "1" } };
+        Assert.Equal("401", (await engine.HandleAsync(replay, null, default, default)).Commands.OfType<StatusCommand>().First().Data);
+    }
+}
