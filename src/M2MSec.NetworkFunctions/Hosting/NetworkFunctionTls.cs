@@ -14,9 +14,16 @@ public sealed class NetworkFunctionTls
 
     public NetworkFunctionTls(RenewingCertificate certificate, X509Certificate2 trustRoot, X509Certificate2Collection? intermediates = null,
         IEnumerable<string>? adminSubjects = null, TimeProvider? time = null)
+        : this(certificate, trustRoot ?? throw new ArgumentNullException(nameof(trustRoot)), intermediates, adminSubjects, time, mutual: true)
+    {
+    }
+
+    private NetworkFunctionTls(RenewingCertificate certificate, X509Certificate2? trustRoot, X509Certificate2Collection? intermediates,
+        IEnumerable<string>? adminSubjects, TimeProvider? time, bool mutual)
     {
         _certificate = certificate ?? throw new ArgumentNullException(nameof(certificate));
-        TrustRoot = trustRoot ?? throw new ArgumentNullException(nameof(trustRoot));
+        TrustRoot = trustRoot;
+        MutualTls = mutual;
         Intermediates = intermediates ?? [];
         AdminSubjects = new HashSet<string>(adminSubjects ?? [DefaultAdminSubject], StringComparer.Ordinal);
         Time = time ?? TimeProvider.System;
@@ -27,7 +34,22 @@ public sealed class NetworkFunctionTls
 
     public X509Certificate2 Certificate => _certificate.Current;
 
-    public X509Certificate2 TrustRoot { get; }
+    /// <summary>The root peers' certificates must chain to; null for a server-only listener (devices have no client certificate).</summary>
+    public X509Certificate2? TrustRoot { get; }
+
+    /// <summary>Whether a client certificate is required (between network functions) or not offered for (device-facing: DM).</summary>
+    public bool MutualTls { get; }
+
+    /// <summary>TLS with the server's certificate only: the device-facing listener of the DM server (TS 33.310 Annex E profile, no client certificate).</summary>
+    public static NetworkFunctionTls ServerOnly(RenewingCertificate certificate, X509Certificate2Collection? intermediates = null, TimeProvider? time = null) =>
+        new(certificate, null, intermediates, null, time, mutual: false);
+
+    /// <summary>Loads a server-only identity from PEM files (certificate, key, optional chain).</summary>
+    public static NetworkFunctionTls LoadServerOnly(string certFile, string keyFile, string? chainFile)
+    {
+        var (cert, intermediates) = LoadIdentity(certFile, keyFile, chainFile);
+        return ServerOnly(new RenewingCertificate(cert), intermediates);
+    }
 
     public X509Certificate2Collection Intermediates { get; }
 
@@ -38,18 +60,7 @@ public sealed class NetworkFunctionTls
     /// <summary>Loads PEM files: the certificate, its private key, the chain above it (optional), and the trust root.</summary>
     public static NetworkFunctionTls Load(string certFile, string keyFile, string? chainFile, string trustRootFile, IEnumerable<string>? adminSubjects = null)
     {
-        X509Certificate2 cert;
-        try
-        {
-            cert = X509Certificate2.CreateFromPemFile(certFile, keyFile);
-        }
-        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
-        {
-            throw new ArgumentException($"--cert/--key: cannot load a certificate with its key from {certFile} and {keyFile}: {e.Message}", e);
-        }
-        var chain = new X509Certificate2Collection();
-        if (chainFile is not null)
-            chain.ImportFromPemFile(chainFile);
+        var (cert, intermediates) = LoadIdentity(certFile, keyFile, chainFile);
         var roots = new X509Certificate2Collection();
         try
         {
@@ -61,14 +72,37 @@ public sealed class NetworkFunctionTls
         }
         if (roots.Count != 1)
             throw new ArgumentException($"--trust-root: expected exactly one certificate in {trustRootFile}, found {roots.Count}");
-        // A chain file may include the root; it is a trust anchor, not an intermediate.
-        var intermediates = new X509Certificate2Collection(chain.Where(c => !c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData)).ToArray());
         return new NetworkFunctionTls(new RenewingCertificate(cert), roots[0], intermediates, adminSubjects);
+    }
+
+    private static (X509Certificate2 Certificate, X509Certificate2Collection Intermediates) LoadIdentity(string certFile, string keyFile, string? chainFile)
+    {
+        X509Certificate2 cert;
+        try
+        {
+            cert = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            throw new ArgumentException($"--cert/--key: cannot load a certificate with its key from {certFile} and {keyFile}: {e.Message}", e);
+        }
+        var chain = new X509Certificate2Collection();
+        try
+        {
+            if (chainFile is not null)
+                chain.ImportFromPemFile(chainFile);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            throw new ArgumentException($"--chain: cannot read {chainFile}: {e.Message}", e);
+        }
+        // A chain file may include the root; it is a trust anchor, not an intermediate.
+        return (cert, new X509Certificate2Collection(chain.Where(c => !c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData)).ToArray()));
     }
 
     /// <summary>The server side of one handshake (per connection, so a renewed certificate takes effect at once).</summary>
     public System.Net.Security.SslServerAuthenticationOptions ServerOptions() =>
-        TlsProfile.CreateServerOptions(Certificate, Intermediates, new ClientCertificatePolicy(TrustRoot, Intermediates, Time));
+        TlsProfile.CreateServerOptions(Certificate, Intermediates, MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) : null);
 
     public bool IsAdministrator(X509Certificate2 clientCertificate) =>
         AdminSubjects.Contains(AdministratorFilter.SubjectOf(clientCertificate));
@@ -77,6 +111,8 @@ public sealed class NetworkFunctionTls
     public HttpClient CreateClient(Uri baseAddress, TimeSpan timeout, X509Certificate2? clientCertificate = null)
     {
         ArgumentNullException.ThrowIfNull(baseAddress);
+        if (TrustRoot is null)
+            throw new InvalidOperationException("a server-only TLS identity has no trust root to check peers with");
         var handler = new SocketsHttpHandler
         {
             SslOptions = TlsProfile.CreateClientOptions(baseAddress.Host, ProfileChainValidator.ServerCallback(TrustRoot, Intermediates, Time),
