@@ -29,12 +29,26 @@ internal static class ServeCommand
         var adminSubject = new Option<string[]>("--admin-subject") { Description = $"CN of a certificate allowed to use the administrative API (repeatable; default {NetworkFunctionTls.DefaultAdminSubject})" };
         var adminUrls = CliArgs.Text("--admin-urls", "ocsp: the mutual-TLS listener of the administrative API, e.g. https://127.0.0.1:8443 (OCSP itself stays on --urls, plain HTTP)", "a URL");
         var insecure = CliArgs.Flag("--no-tls", "all: run without mutual TLS (plain HTTP on loopback, admin APIs for loopback callers)");
+        var path = CliArgs.Text("--path", "dm: the path devices POST SyncML to (default /dm)", "a path");
         command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, insecure })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, insecure, path })
             command.Options.Add(o);
         store.AddTo(command);
         command.Validators.Add(r =>
         {
+            if (r.GetValue(role) == DmRole)
+            {
+                // Device-facing TLS: the server's certificate only (devices carry no client certificate).
+                if ((r.GetResult(cert) is null) != (r.GetResult(key) is null))
+                    r.AddError("--cert/--key: expected both or neither");
+                if (r.GetResult(trustRoot) is not null || r.GetResult(adminUrls) is not null)
+                    r.AddError("--trust-root/--admin-urls: not for dm (devices authenticate with their DM account, not a certificate)");
+                if (r.GetValue(path) is { } p && (!p.StartsWith('/') || p.Length > 64 || p.Any(char.IsWhiteSpace)))
+                    r.AddError($"--path: expected an absolute path like /dm, got '{p}'");
+                return;
+            }
+            if (r.GetResult(path) is not null)
+                r.AddError("--path: only for dm");
             var given = new Option[] { cert, key, trustRoot }.Count(o => r.GetResult(o) is not null);
             if (given is not (0 or 3))
                 r.AddError("--cert/--key/--trust-root: expected all three (mutual TLS) or none");
@@ -55,6 +69,8 @@ internal static class ServeCommand
             var options = store.Read(r, DefaultDataDirectory(name));
             if (name == Scp81Role)
                 return await ServeScp81Async(r, options, r.GetValue(urls), ct);
+            if (name == DmRole)
+                return await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), ct);
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
             try
@@ -118,7 +134,51 @@ internal static class ServeCommand
     /// <summary>The SCP81 admin server: PSK-TLS on its own listener, not a Kestrel host.</summary>
     public const string Scp81Role = "scp81";
 
-    private static IEnumerable<string> Roles() => NetworkFunctionCatalog.Available.Append(Scp81Role).Append(AllRoles);
+    /// <summary>The OMA DM server: device-facing, so TLS with its certificate only (no client certificate).</summary>
+    public const string DmRole = "dm";
+
+    private static IEnumerable<string> Roles() => NetworkFunctionCatalog.Available.Append(Scp81Role).Append(DmRole).Append(AllRoles);
+
+    private static async Task<int> ServeDmAsync(ParseResult r, StoreOptions options, string? urls, string path, string? certFile, string? keyFile,
+        string? chainFile, CancellationToken ct)
+    {
+        NetworkFunctionHost host;
+        try
+        {
+            var tls = certFile is null ? null : NetworkFunctionTls.LoadServerOnly(certFile, keyFile!, chainFile);
+            var state = await options.OpenAsync(createKeyRing: true, cancellationToken: ct);
+            try
+            {
+                host = await NetworkFunctionHost.StartAsync(new M2MSec.NetworkFunctions.Dm.DmFunction(new M2MSec.NetworkFunctions.Dm.DmFunctionOptions(path)),
+                    options.DataDirectory, state, urls, tls: tls, cancellationToken: ct);
+            }
+            catch
+            {
+                await state.DisposeAsync();
+                throw;
+            }
+        }
+        catch (Exception e) when (e is StoreException or ArgumentException)
+        {
+            CliOutput.Error(r, e.Message);
+            return ExitCodes.BadArguments;
+        }
+        await using (host)
+        {
+            var output = r.InvocationConfiguration.Output;
+            output.WriteLine($"dm listening on {new Uri(host.Address, path)} (data: {host.DataDirectory}; state: {host.StoreDescription})");
+            output.Flush();
+            try
+            {
+                await host.WaitForShutdownAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        r.InvocationConfiguration.Output.WriteLine("stopped");
+        return ExitCodes.Success;
+    }
 
     private static async Task<int> ServeScp81Async(ParseResult r, StoreOptions options, string? urls, CancellationToken ct)
     {

@@ -22,13 +22,19 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     /// <summary>The nonce each device must use next for auth-md5 towards us (OMA DM Security §5.1.3: carried across sessions).</summary>
     private readonly ConcurrentDictionary<string, DmNonce> _clientNonces = new(StringComparer.Ordinal);
 
-    public async Task<SyncMlMessage> HandleAsync(SyncMlMessage incoming, string? hmacHeader, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    /// <param name="incoming">The client's message.</param>
+    /// <param name="hmacHeader">Its x-syncml-hmac header, if any (auth-MAC).</param>
+    /// <param name="body">Its exact bytes (auth-MAC digests them).</param>
+    /// <param name="cancellationToken">Cancels the store work.</param>
+    /// <param name="requestUri">The URI the client reached us at, our Source LocURI (default: the configured one).</param>
+    public async Task<SyncMlMessage> HandleAsync(SyncMlMessage incoming, string? hmacHeader, ReadOnlyMemory<byte> body, CancellationToken cancellationToken,
+        string? requestUri = null)
     {
         ArgumentNullException.ThrowIfNull(incoming);
         var devId = incoming.Header.Source.LocUri;
         var state = _sessions.GetOrAdd((devId, incoming.Header.SessionId), _ => new DmSessionState(time.GetUtcNow()));
         var account = await store.FindAccountAsync(devId, cancellationToken).ConfigureAwait(false);
-        var reply = new Reply(incoming, serverUri);
+        var reply = new Reply(incoming, requestUri ?? serverUri);
 
         // The client's Status for our previous message may carry its Chal: the nonce for our Cred.
         foreach (var s in incoming.Commands.OfType<StatusCommand>().Where(s => s.CmdRef == "0" && s.Chal?.Meta?.NextNonce is not null))
@@ -84,6 +90,15 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
         }
         return reply.Build(ServerCred(account!, state), final: true);
+    }
+
+    /// <summary>The answer to a message that could not be read past its header: the error status on SyncHdr, and Final.</summary>
+    public static SyncMlMessage Refusal(SyncMlMessage incoming, int code, string serverUri)
+    {
+        ArgumentNullException.ThrowIfNull(incoming);
+        var reply = new Reply(incoming, serverUri);
+        reply.HeaderStatus(code, null);
+        return reply.Build(null, final: true);
     }
 
     /// <summary>The DM status of the client's credential against its account.</summary>

@@ -10,6 +10,7 @@ public static class NetworkFunctionRole
     public const string Smsc = "smsc";
     public const string Ota = "ota";
     public const string Ocsp = "ocsp";
+    public const string Dm = "dm";
 
     /// <summary>Every role name of the architecture, in start-up order.</summary>
     public static IReadOnlyList<string> All { get; } =

@@ -118,7 +118,7 @@ public sealed class NetworkFunctionTlsTests : IDisposable
 
     private static HttpClient Client(NetworkFunctionTls identity, Uri address, List<string> seen)
     {
-        var validate = ProfileChainValidator.ServerCallback(identity.TrustRoot, identity.Intermediates, identity.Time);
+        var validate = ProfileChainValidator.ServerCallback(identity.TrustRoot!, identity.Intermediates, identity.Time);
         var options = TlsProfile.CreateClientOptions(address.Host, (s, c, ch, e) =>
         {
             lock (seen)

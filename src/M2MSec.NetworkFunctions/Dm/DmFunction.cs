@@ -1,0 +1,77 @@
+using M2MSec.Dm.SyncMl;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace M2MSec.NetworkFunctions.Dm;
+
+/// <summary>Where the DM server listens for devices.</summary>
+public sealed record DmFunctionOptions(string Path = "/dm");
+
+/// <summary>
+/// The OMA DM 1.2 server (OMA-TS-DM_Protocol-V1_2; SyncML over HTTP, OMA-TS-DM_HTTP binding):
+/// POST of application/vnd.syncml.dm+xml or +wbxml (the older application/vnd.syncml+xml that
+/// real clients send too), answered in the same representation, always with HTTP 200 — a client
+/// ends its session on any other status, so refusals travel as SyncML Status codes.
+/// </summary>
+public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
+{
+    public string Role => NetworkFunctionRole.Dm;
+
+    public void ConfigureServices(IServiceCollection services, string dataDirectory) =>
+        services.AddSingleton(sp => new DmSessionEngine(sp.GetRequiredService<IStateStore>().Dm, options.Path, sp.GetRequiredService<TimeProvider>()));
+
+    public void MapEndpoints(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPost(options.Path, HandleAsync);
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext context, DmSessionEngine engine, CancellationToken ct)
+    {
+        var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        var wbxml = mediaType.EndsWith("+wbxml", StringComparison.Ordinal);
+        if (!wbxml && !mediaType.EndsWith("+xml", StringComparison.Ordinal))
+            return Results.StatusCode(StatusCodes.Status415UnsupportedMediaType);
+        var body = await ReadBodyAsync(context.Request, SyncMlLimits.Default.MaxDocumentBytes, ct).ConfigureAwait(false);
+        if (body is null)
+            return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+        SyncMlMessage? message;
+        SyncMlError? error;
+        var parsed = wbxml ? SyncMlWbxml.TryParse(body, out message, out error) : SyncMlXml.TryParse(body, out message, out error);
+        if (!parsed)
+        {
+            // A hostile or broken message: a SyncML error status when its header was readable, else plain 400.
+            if (error?.Header is not { } header)
+                return Results.StatusCode(StatusCodes.Status400BadRequest);
+            message = new SyncMlMessage { Header = header };
+            return Encode(DmSessionEngine.Refusal(message, error.StatusCode, RequestUri(context)), wbxml, mediaType);
+        }
+        context.Request.Headers.TryGetValue(M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName, out var hmac);
+        var reply = await engine.HandleAsync(message!, hmac.Count > 0 ? hmac[0] : null, body, ct, RequestUri(context)).ConfigureAwait(false);
+        return Encode(reply, wbxml, mediaType);
+    }
+
+    private static string RequestUri(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.Path}";
+
+    private static IResult Encode(SyncMlMessage reply, bool wbxml, string mediaType) =>
+        Results.Bytes(wbxml ? SyncMlWbxml.Write(reply) : SyncMlXml.Write(reply), mediaType);
+
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
+    {
+        if (request.ContentLength > max)
+            return null;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > max)
+                return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}
