@@ -72,7 +72,9 @@ public static class DmTreeSerializer
                 throw new DmTreeFormatException("bad root");
             }
 
+            tree.Root.Acl = DmAcl.Empty; // must come from the data, not the constructor's default
             ReadProperties(root, tree.Root);
+            tree.Root.IsPermanent = true;
             if (tree.Root.Acl.IsEmpty)
             {
                 throw new DmTreeFormatException("root without ACL");
@@ -144,7 +146,7 @@ public static class DmTreeSerializer
             return;
         }
 
-        if (children.ValueKind != JsonValueKind.Array || depth >= DmUri.MaxDepth)
+        if (children.ValueKind != JsonValueKind.Array || (depth >= DmUri.MaxDepth && children.GetArrayLength() > 0))
         {
             throw new DmTreeFormatException("bad children");
         }
