@@ -1,0 +1,30 @@
+namespace M2MSec.Dm.Bootstrap;
+
+/// <summary>The SEC parameter of a bootstrap push (OMA ProvBoot §5.3 / OMA-TS-DM_Bootstrap §5.3.1).</summary>
+public enum BootstrapSecMethod
+{
+    /// <summary>Key = IMSI in GSM 11.11 semi-octets.</summary>
+    NetwPin = 0,
+
+    /// <summary>Key = user PIN (ASCII).</summary>
+    UserPin = 1,
+
+    /// <summary>Key = IMSI semi-octets || user PIN (ASCII).</summary>
+    UserNetwPin = 2,
+
+    /// <summary>The user PIN carries the MAC: first half = key, second half = check digits (no MAC parameter).</summary>
+    UserPinMac = 3,
+}
+
+/// <summary>Outcome of a bootstrap MAC check.</summary>
+public enum BootstrapVerifyResult
+{
+    Ok,
+    MacMismatch,
+    MissingMac,
+    MissingImsi,
+    InvalidImsi,
+    MissingPin,
+    InvalidPin,
+    UnknownMethod,
+}
