@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# command → Debian package. Later work adds testssl.sh here.
+# command → Debian package.
 declare -A tools=(
   [openssl]=openssl
   [runuser]=util-linux
+  [testssl]=testssl.sh
 )
 
 missing=()
