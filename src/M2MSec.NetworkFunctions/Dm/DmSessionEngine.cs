@@ -22,6 +22,9 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     /// <summary>The nonce each device must use next for auth-md5 towards us (OMA DM Security §5.1.3: carried across sessions).</summary>
     private readonly ConcurrentDictionary<string, DmNonce> _clientNonces = new(StringComparer.Ordinal);
 
+    /// <summary>The nonce each device gave us last (its Chal), for our next Cred towards it; empty until it gives one.</summary>
+    private readonly ConcurrentDictionary<string, DmNonce> _serverNonces = new(StringComparer.Ordinal);
+
     /// <param name="incoming">The client's message.</param>
     /// <param name="hmacHeader">Its x-syncml-hmac header, if any (auth-MAC).</param>
     /// <param name="body">Its exact bytes (auth-MAC digests them).</param>
@@ -40,7 +43,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         foreach (var s in incoming.Commands.OfType<StatusCommand>().Where(s => s.CmdRef == "0" && s.Chal?.Meta?.NextNonce is not null))
         {
             if (DmNonce.TryFromWire(s.Chal!.Meta!.NextNonce, out var n))
-                state.ServerNonce = n;
+                _serverNonces[devId] = n;
         }
 
         if (!state.Authenticated)
@@ -57,7 +60,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                     reply.Status(c, refuse ? DmStatusCode.InvalidCredentials : DmStatusCode.MissingCredentials);
                 if (refuse)
                     _sessions.TryRemove((devId, incoming.Header.SessionId), out _);
-                return reply.Build(account is null ? null : ServerCred(account, state), final: true);
+                return reply.Build(account is null ? null : ServerCred(account), final: true);
             }
             state.Authenticated = true;
             var next = DmNonce.New();
@@ -89,7 +92,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         {
             await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
         }
-        return reply.Build(ServerCred(account!, state), final: true);
+        return reply.Build(ServerCred(account!), final: true);
     }
 
     /// <summary>The answer to a message that could not be read past its header: the error status on SyncHdr, and Final.</summary>
@@ -136,10 +139,10 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     };
 
     /// <summary>Our Cred towards the device (auth-md5 with the nonce it last gave us; empty on first contact).</summary>
-    private static SyncMlCred ServerCred(DmAccount account, DmSessionState state) => new()
+    private SyncMlCred ServerCred(DmAccount account) => new()
     {
         Meta = new SyncMlMeta { Type = DmAuthSchemeNames.Md5, Format = "b64" },
-        Data = AuthMd5.Compute(new DmCredentials(account.ServerId, account.ServerPassword), state.ServerNonce),
+        Data = AuthMd5.Compute(new DmCredentials(account.ServerId, account.ServerPassword), _serverNonces.GetValueOrDefault(account.DevId, DmNonce.Empty)),
     };
 
     private async Task RecordAsync(SyncMlMessage incoming, DmSessionState state, CancellationToken ct)
@@ -253,7 +256,6 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         public bool Authenticated { get; set; }
         public int Failures { get; set; }
         public bool CommandsSent { get; set; }
-        public DmNonce ServerNonce { get; set; } = DmNonce.Empty;
         public Dictionary<string, (string JobId, int Seq)> Sent { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Answered { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Jobs { get; } = new(StringComparer.Ordinal);

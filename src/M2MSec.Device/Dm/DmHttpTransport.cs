@@ -1,0 +1,52 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.Dm.SyncMl;
+using M2MSec.Pki.Tls;
+using M2MSec.Pki.Validation;
+
+namespace M2MSec.Device.Dm;
+
+/// <summary>
+/// The DM client's transport: SyncML XML over HTTPS under the TLS profile, the server certificate
+/// checked by the device's <see cref="ServerCertificateChecker"/> against the root in its TRE
+/// (never the system store). The last verdict is kept so a refused handshake says why.
+/// </summary>
+public sealed class DmHttpTransport : IDisposable
+{
+    public const string MediaType = "application/vnd.syncml.dm+xml";
+
+    private readonly HttpClient _http;
+    private readonly Uri _server;
+
+    public DmHttpTransport(Uri server, ServerCertificateChecker checker, CheckMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(checker);
+        _server = server;
+        var options = TlsProfile.CreateClientOptions(server.Host, (_, certificate, chain, _) =>
+        {
+            if (certificate is null)
+                return false;
+            var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            var intermediates = chain?.ChainPolicy.ExtraStore.Where(c => c.Thumbprint != leaf.Thumbprint).ToList() ?? [];
+            // The handshake callback is synchronous; the check (an OCSP round trip in ocsp-nonce mode) runs to completion here.
+            LastVerdict = checker.CheckAsync(mode, leaf, intermediates).GetAwaiter().GetResult();
+            return LastVerdict.Accepted;
+        });
+        _http = new HttpClient(new SocketsHttpHandler { SslOptions = options }) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>The verdict on the server's certificate in the last handshake.</summary>
+    public CertificateVerdict? LastVerdict { get; private set; }
+
+    public async Task<SyncMlMessage> ExchangeAsync(SyncMlMessage message, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(SyncMlXml.Write(message));
+        content.Headers.ContentType = new MediaTypeHeaderValue(MediaType);
+        using var response = await _http.PostAsync(_server, content, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        return SyncMlXml.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    public void Dispose() => _http.Dispose();
+}
