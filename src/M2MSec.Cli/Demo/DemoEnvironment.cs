@@ -12,8 +12,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
 
     private readonly HttpClient _smscHttp;
 
-    private DemoEnvironment(string dataDirectory, NetworkFunctionFleet fleet)
+    private DemoEnvironment(string dataDirectory, NetworkFunctionFleet fleet, NetworkFunctionHost dm)
     {
+        Dm = dm;
         DataDirectory = dataDirectory;
         _fleet = fleet;
         // The demo drives the functions as their administrator, over mutual TLS.
@@ -34,7 +35,16 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     /// <summary>The fleet's emulated fuses and replay-protected memory, beside (never inside) the data directory.</summary>
     public string FuseDirectory => Path.TrimEndingDirectorySeparator(DataDirectory) + ".fuse";
 
-    public IReadOnlyList<NetworkFunctionHost> Hosts => _fleet.Hosts;
+    public IReadOnlyList<NetworkFunctionHost> Hosts => [.. _fleet.Hosts, Dm];
+
+    /// <summary>The OMA DM server: device-facing HTTPS with a dm-server certificate of the operator hierarchy.</summary>
+    public NetworkFunctionHost Dm { get; }
+
+    /// <summary>The operator root devices are given at manufacture (trust/root/dm in the TRE).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2 OperatorRoot => _fleet.Hierarchy!.Root;
+
+    /// <summary>Where devices ask about the DM server's certificate (OCSP with a nonce).</summary>
+    public Uri OcspUrl => _fleet[NetworkFunctionRole.Ocsp].Address;
 
     /// <summary>Whether the functions talk mutual TLS (the default).</summary>
     public bool MutualTls => _fleet.AdminTls is not null;
@@ -47,8 +57,27 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     /// </summary>
     public static async Task<DemoEnvironment> StartAsync(string dataDirectory, CancellationToken ct)
     {
-        var fleet = await NetworkFunctionCatalog.StartAllAsync(new StoreOptions(dataDirectory, KekFileFor(dataDirectory)), createKeyRing: true, cancellationToken: ct);
-        return new DemoEnvironment(dataDirectory, fleet);
+        var store = new StoreOptions(dataDirectory, KekFileFor(dataDirectory));
+        var fleet = await NetworkFunctionCatalog.StartAllAsync(store, createKeyRing: true, cancellationToken: ct);
+        try
+        {
+            var hierarchy = fleet.Hierarchy!;
+            var subject = new M2MSec.Pki.Authority.CertificateSubject("localhost", ["127.0.0.1", "localhost"]);
+            var cert = await hierarchy.IssueAsync(M2MSec.Pki.Authority.CertificateProfile.DmServer, subject, cancellationToken: ct);
+            var tls = NetworkFunctionTls.ServerOnly(new M2MSec.Pki.Tls.RenewingCertificate(cert,
+                c => hierarchy.IssueAsync(M2MSec.Pki.Authority.CertificateProfile.DmServer, subject, cancellationToken: c), TimeProvider.System, TimeSpan.FromHours(1)),
+                [hierarchy.Issuing]);
+            var dmStore = store with { DataDirectory = Path.Combine(dataDirectory, NetworkFunctionRole.Dm) };
+            var state = await dmStore.OpenAsync(createKeyRing: true, cancellationToken: ct);
+            var dm = await NetworkFunctionHost.StartAsync(new M2MSec.NetworkFunctions.Dm.DmFunction(new M2MSec.NetworkFunctions.Dm.DmFunctionOptions()),
+                dmStore.DataDirectory, state, "https://127.0.0.1:0", tls: tls, cancellationToken: ct);
+            return new DemoEnvironment(dataDirectory, fleet, dm);
+        }
+        catch
+        {
+            await fleet.DisposeAsync();
+            throw;
+        }
     }
 
     public static string KekFileFor(string dataDirectory) => Path.TrimEndingDirectorySeparator(dataDirectory) + ".kek.json";
@@ -59,6 +88,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         _smscHttp.Dispose();
         Ota.Dispose();
         // Stop in reverse order: a function's clients (the OTA server's long poll) go before their servers.
+        await Dm.DisposeAsync();
         await _fleet.DisposeAsync();
     }
 }

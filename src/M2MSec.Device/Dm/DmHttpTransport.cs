@@ -18,7 +18,7 @@ public sealed class DmHttpTransport : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _server;
 
-    public DmHttpTransport(Uri server, ServerCertificateChecker checker, CheckMode mode)
+    public DmHttpTransport(Uri server, ServerCertificateChecker checker, CheckMode mode, Uri? ocspUrl = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(checker);
@@ -30,7 +30,7 @@ public sealed class DmHttpTransport : IDisposable
             var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
             var intermediates = chain?.ChainPolicy.ExtraStore.Where(c => c.Thumbprint != leaf.Thumbprint).ToList() ?? [];
             // The handshake callback is synchronous; the check (an OCSP round trip in ocsp-nonce mode) runs to completion here.
-            LastVerdict = checker.CheckAsync(mode, leaf, intermediates).GetAwaiter().GetResult();
+            LastVerdict = checker.CheckAsync(mode, leaf, intermediates, ocspUrl: ocspUrl).GetAwaiter().GetResult();
             return LastVerdict.Accepted;
         });
         _http = new HttpClient(new SocketsHttpHandler { SslOptions = options }) { Timeout = TimeSpan.FromSeconds(30) };

@@ -94,7 +94,7 @@ public static class NetworkFunctionCatalog
                     adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken).ConfigureAwait(false));
             }
             var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory) : null;
-            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory) { IssuerStore = issuerStore };
+            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory) { IssuerStore = issuerStore, Hierarchy = hierarchy };
         }
         catch
         {

@@ -3,6 +3,9 @@ namespace M2MSec.NetworkFunctions.Hosting;
 /// <summary>Network functions started together (serve all, demo), and the administrator's TLS identity towards them.</summary>
 public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hosts, NetworkFunctionTls? AdminTls, string DataDirectory) : IAsyncDisposable
 {
+    /// <summary>The operator hierarchy that issued the fleet's certificates (null without mutual TLS).</summary>
+    public M2MSec.Pki.Authority.CertificateHierarchy? Hierarchy { get; init; }
+
     /// <summary>The store the fleet's certificates are renewed from, closed with the fleet.</summary>
     internal IAsyncDisposable? IssuerStore { get; init; }
 

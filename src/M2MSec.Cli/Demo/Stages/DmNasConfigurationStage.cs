@@ -1,0 +1,70 @@
+using M2MSec.Device.Dm;
+using M2MSec.Device.Tre;
+using M2MSec.Dm.Auth;
+using M2MSec.Pki.Validation;
+using M2MSec.Storage;
+using M2MSec.Storage.Dm;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace M2MSec.Cli.Demo.Stages;
+
+/// <summary>
+/// Seeds 000/001, OMA DM: every device gets its NAS configuration (TS 24.368 MO) from the DM server
+/// over HTTPS. The device checks the server certificate against the root its TRE holds, by OCSP with
+/// a nonce; server and device authenticate each other with auth-md5; the device applies what it
+/// accepts to the TRE; the server reads every value back and compares.
+/// </summary>
+internal sealed class DmNasConfigurationStage : IDemoStage
+{
+    public const string DmEvent = "dm-verified";
+    private const string ServerId = "m2msec-dm";
+
+    private static readonly (string Leaf, string Value)[] Nas =
+    [
+        ("NAS_SignallingPriority", "1"), ("AttachWithIMSI", "1"), ("MinimumPeriodicSearchTimer", "60"), ("ExtendedAccessBarring", "1"),
+    ];
+
+    public string Name => "NAS config by DM";
+
+    public async Task<bool> RunAsync(DemoDevice device, DemoEnvironment environment, DemoReport report, CancellationToken ct)
+    {
+        var m2me = device.M2me!;
+        var devId = m2me.Info.TreId;
+        // Manufacture / provisioning: the operator root into the TRE, the account on both sides.
+        if (m2me.Tre.TrustAnchor(TreCaller.DeviceManagement, "dm") is null)
+            m2me.Tre.ProvisionTrustAnchor(TreCaller.Manufacturer, "dm", environment.OperatorRoot);
+        var clientPassword = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+        var serverPassword = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+        var dm = environment.Dm.Services.GetRequiredService<IStateStore>().Dm;
+        await dm.AddAccountAsync(new DmAccount(devId, ServerId, devId, clientPassword, serverPassword, "md5", "md5", DateTimeOffset.UtcNow), ct);
+        var jobId = "demo-" + devId;
+        await dm.AddJobAsync(new DmJobRecord(jobId, devId, "queued", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
+        [
+            .. Nas.Select((n, i) => new DmCommandRecord(jobId, i + 1, "replace", $"./NASConfig/{n.Leaf}", n.Value, null, null)),
+            .. Nas.Select((n, i) => new DmCommandRecord(jobId, Nas.Length + i + 1, "get", $"./NASConfig/{n.Leaf}", null, null, null)),
+        ]), ct);
+
+        var server = new Uri(environment.Dm.Address, "/dm");
+        var checker = new ServerCertificateChecker(environment.OperatorRoot, m2me.Tre.TrustedClock(TreCaller.DeviceManagement), null,
+            (url, der, c) => M2MSec.NetworkFunctions.Ocsp.OcspEndpoints.QueryAsync(OcspHttp, url, der, c));
+        using var transport = new DmHttpTransport(server, checker, CheckMode.OcspNonce, environment.OcspUrl);
+        var client = new DmClient(m2me, new DmClientAccount(ServerId, server, devId, clientPassword, serverPassword, DmAuthScheme.Md5));
+        var outcome = await client.RunSessionAsync(transport.ExchangeAsync, ct);
+        if (!outcome.Completed)
+        {
+            device.FailureReason = $"DM: {outcome.Detail}";
+            return false;
+        }
+        var job = (await dm.ListJobsAsync(devId, ct)).Single(j => j.Id == jobId);
+        var readBack = job.Commands.Where(c => c.Verb == "get").Select(c => c.Results).ToList();
+        if (job.State != "done" || !readBack.SequenceEqual(Nas.Select(n => n.Value)))
+        {
+            device.FailureReason = $"DM: job {job.State}, read back {string.Join(",", readBack)}";
+            return false;
+        }
+        report.Event(DmEvent);
+        return true;
+    }
+
+    private static readonly HttpClient OcspHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
+}
