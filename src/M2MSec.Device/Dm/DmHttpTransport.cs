@@ -29,7 +29,9 @@ public sealed class DmHttpTransport : IDisposable
                 return false;
             var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
             var intermediates = chain?.ChainPolicy.ExtraStore.Where(c => c.Thumbprint != leaf.Thumbprint).ToList() ?? [];
-            // The handshake callback is synchronous; the check (an OCSP round trip in ocsp-nonce mode) runs to completion here.
+            // The handshake callback is synchronous; the check (an OCSP round trip in ocsp-nonce mode) runs to
+            // completion here — give the checker a blocking OCSP transport, or many parallel handshakes
+            // can starve the thread pool their own OCSP I/O needs.
             LastVerdict = checker.CheckAsync(mode, leaf, intermediates, ocspUrl: ocspUrl).GetAwaiter().GetResult();
             return LastVerdict.Accepted;
         });

@@ -64,6 +64,23 @@ public static class OcspEndpoints
         return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The same, blocking: for callers that must decide inside a synchronous TLS certificate callback,
+    /// where waiting on async I/O would hold thread-pool threads the I/O itself needs.
+    /// </summary>
+    public static byte[] Query(HttpClient http, Uri responder, byte[] requestDer)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        using var request = new HttpRequestMessage(HttpMethod.Post, responder) { Content = new ByteArrayContent(requestDer) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(RequestMediaType);
+        using var response = http.Send(request);
+        response.EnsureSuccessStatusCode();
+        using var body = response.Content.ReadAsStream();
+        using var copy = new MemoryStream();
+        body.CopyTo(copy);
+        return copy.ToArray();
+    }
+
     private static bool IsOcspRequestType(string? contentType) =>
         contentType is not null && contentType.Split(';')[0].Trim().Equals(RequestMediaType, StringComparison.OrdinalIgnoreCase);
 

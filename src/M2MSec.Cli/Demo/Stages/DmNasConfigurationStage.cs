@@ -46,10 +46,22 @@ internal sealed class DmNasConfigurationStage : IDemoStage
 
         var server = new Uri(environment.Dm.Address, "/dm");
         var checker = new ServerCertificateChecker(environment.OperatorRoot, m2me.Tre.TrustedClock(TreCaller.DeviceManagement), null,
-            (url, der, c) => M2MSec.NetworkFunctions.Ocsp.OcspEndpoints.QueryAsync(OcspHttp, url, der, c));
+            // Blocking on purpose: the check runs inside the TLS handshake's synchronous callback.
+            (url, der, _) => Task.FromResult(M2MSec.NetworkFunctions.Ocsp.OcspEndpoints.Query(OcspHttp, url, der)));
         using var transport = new DmHttpTransport(server, checker, CheckMode.OcspNonce, environment.OcspUrl);
         var client = new DmClient(m2me, new DmClientAccount(ServerId, server, devId, clientPassword, serverPassword, DmAuthScheme.Md5));
-        var outcome = await client.RunSessionAsync(transport.ExchangeAsync, ct);
+        DmSessionOutcome outcome;
+        try
+        {
+            outcome = await client.RunSessionAsync(transport.ExchangeAsync, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            device.FailureReason = transport.LastVerdict is { Accepted: false } v
+                ? $"DM server certificate refused: {v.ReasonName} ({v.Detail})"
+                : $"DM: {e.InnerException?.Message ?? e.Message}";
+            return false;
+        }
         if (!outcome.Completed)
         {
             device.FailureReason = $"DM: {outcome.Detail}";
