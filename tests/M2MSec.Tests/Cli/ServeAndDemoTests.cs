@@ -10,7 +10,7 @@ namespace M2MSec.Tests.Cli;
 public sealed class ServeAndDemoTests
 {
     [Fact]
-    public async Task Demo_50Devices_MixedFleet_AllComplete_FiveForcedResyncs_SummaryTable()
+    public async Task Demo_50Devices_MixedFleet_AllComplete_FiveForcedResyncs_AllConfiguredByDm_SummaryTable()
     {
         var dir = Path.Combine(Path.GetTempPath(), "m2msec-demo-test-" + Guid.NewGuid().ToString("N"));
         try
@@ -20,7 +20,7 @@ public sealed class ServeAndDemoTests
             Assert.Contains("Summary", stdout);
             var row = stdout.Split('\n').First(l => l.StartsWith("│ 50 ", StringComparison.Ordinal));
             var cells = row.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(["50", "50", "5", "16", "9", "0"], cells[..6]);
+            Assert.Equal(["50", "50", "5", "16", "9", "50", "0"], cells[..7]); // every device configured by DM too
             Assert.Contains("Fleet: 25 TRE-based M2MEs (TR 33.812), 25 UICC-based MTC devices (TR 33.868)", stdout);
             Assert.Equal(50, Directory.GetDirectories(Path.Combine(dir, "devices")).Length);
         }
