@@ -52,6 +52,23 @@ internal static class BenchCommand
         return ota;
     }
 
+    private static Command Dm()
+    {
+        var dm = new Command("dm", "Complete DM configuration sessions/s over TLS on loopback, CPU per session, against the bare TLS handshake rate");
+        var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
+        var devices = CliArgs.Int("--devices", "devices running sessions in parallel", 1, 64, 4);
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        foreach (var o in new Option[] { seconds, devices, json })
+            dm.Options.Add(o);
+        dm.SetAction(async (r, ct) =>
+        {
+            var fields = await Bench.DmBench.RunAsync(r.GetValue(devices), TimeSpan.FromSeconds(r.GetValue(seconds)), r.InvocationConfiguration.Error, ct);
+            CliOutput.Write(r, r.GetValue(json), fields);
+            return ExitCodes.Success;
+        });
+        return dm;
+    }
+
     private static Command Ocsp()
     {
         var ocsp = new Command("ocsp", "OCSP requests answered/s over loopback, against the signing key's signature rate (the bound)");
@@ -167,6 +184,7 @@ internal static class BenchCommand
         command.Subcommands.Add(Store());
         command.Subcommands.Add(Ota());
         command.Subcommands.Add(Ocsp());
+        command.Subcommands.Add(Dm());
         return command;
     }
 }
