@@ -21,7 +21,11 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
     public string Role => NetworkFunctionRole.Dm;
 
     public void ConfigureServices(IServiceCollection services, string dataDirectory) =>
-        services.AddSingleton(sp => new DmSessionEngine(sp.GetRequiredService<IStateStore>().Dm, options.Path, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<IStateStore>();
+            return new DmSessionEngine(store.Dm, store.Nonces, options.Path, sp.GetRequiredService<TimeProvider>());
+        });
 
     public void MapEndpoints(WebApplication app)
     {

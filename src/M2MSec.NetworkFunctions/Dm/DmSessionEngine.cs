@@ -3,6 +3,7 @@ using M2MSec.Dm;
 using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
 using M2MSec.Storage.Dm;
+using M2MSec.Storage.Nonces;
 
 namespace M2MSec.NetworkFunctions.Dm;
 
@@ -15,12 +16,15 @@ namespace M2MSec.NetworkFunctions.Dm;
 /// and Results that come back (package 3) are recorded against the job; the server always sends its
 /// own Cred (a client that gets none answers Status 0 to everything).
 /// </summary>
-public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvider time)
+public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string serverUri, TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string DevId, string SessionId), DmSessionState> _sessions = new();
 
     /// <summary>The nonce each device must use next for auth-md5 towards us (OMA DM Security §5.1.3: carried across sessions).</summary>
     private readonly ConcurrentDictionary<string, DmNonce> _clientNonces = new(StringComparer.Ordinal);
+
+    /// <summary>How long a device may take to come back with the nonce it was given (its next session).</summary>
+    public static TimeSpan NonceLifetime { get; } = TimeSpan.FromDays(30);
 
     /// <summary>The nonce each device gave us last (its Chal), for our next Cred towards it; empty until it gives one.</summary>
     private readonly ConcurrentDictionary<string, DmNonce> _serverNonces = new(StringComparer.Ordinal);
@@ -49,11 +53,16 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         if (!state.Authenticated)
         {
             var verdict = account is null ? DmStatusCode.InvalidCredentials : Authenticate(incoming, account, hmacHeader, body);
+            // A nonce is good for one authentication, across instances and restarts (the store decides).
+            if (verdict == DmStatusCode.AuthenticationAccepted && account!.ClientAuth != "basic"
+                && !await nonces.ConsumeAsync(NoncePurpose(devId), _clientNonces.GetValueOrDefault(devId, DmNonce.Empty).Bytes.ToArray(), cancellationToken).ConfigureAwait(false))
+            {
+                verdict = DmStatusCode.InvalidCredentials;
+            }
             if (verdict != DmStatusCode.AuthenticationAccepted)
             {
                 state.Failures++;
-                var nonce = DmNonce.New();
-                _clientNonces[devId] = nonce;
+                var nonce = await IssueAsync(devId, cancellationToken).ConfigureAwait(false);
                 var refuse = state.Failures > 1;
                 reply.HeaderStatus(verdict, refuse ? null : Challenge(account, nonce));
                 foreach (var c in incoming.Commands.Where(c => c is not StatusCommand))
@@ -63,8 +72,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                 return reply.Build(account is null ? null : ServerCred(account), final: true);
             }
             state.Authenticated = true;
-            var next = DmNonce.New();
-            _clientNonces[devId] = next;
+            var next = await IssueAsync(devId, cancellationToken).ConfigureAwait(false);
             reply.HeaderStatus(DmStatusCode.AuthenticationAccepted, Challenge(account!, next));
         }
         else
@@ -102,6 +110,15 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         var reply = new Reply(incoming, serverUri);
         reply.HeaderStatus(code, null);
         return reply.Build(null, final: true);
+    }
+
+    private static string NoncePurpose(string devId) => "dm-client:" + devId;
+
+    private async Task<DmNonce> IssueAsync(string devId, CancellationToken ct)
+    {
+        var nonce = DmNonce.FromBytes(await nonces.IssueAsync(NoncePurpose(devId), NonceLifetime, DmNonce.GeneratedLength, ct).ConfigureAwait(false));
+        _clientNonces[devId] = nonce;
+        return nonce;
     }
 
     /// <summary>The DM status of the client's credential against its account.</summary>

@@ -16,6 +16,7 @@ public sealed class DmSessionEngineTests
 {
     private const string ServerUri = "http://127.0.0.1:8080/funambol/dm";
     private readonly InMemoryDmStore _store = new(TimeProvider.System);
+    private readonly InMemoryNonceStore _nonces = new(TimeProvider.System);
 
     private async Task<DmSessionEngine> EngineAsync(string clientAuth, string clientPassword = "funambol")
     {
@@ -27,7 +28,7 @@ public sealed class DmSessionEngineTests
             new("job-1", 1, "replace", "./NASConfig/NAS_SignallingPriority", "1", null, null),
             new("job-1", 2, "get", "./NASConfig/NAS_SignallingPriority", null, null, null),
         ]));
-        return new DmSessionEngine(_store, ServerUri, TimeProvider.System);
+        return new DmSessionEngine(_store, _nonces, ServerUri, TimeProvider.System);
     }
 
     private static SyncMlMessage Package1() => SyncMlXml.Parse(SyncMlVectors.Body("session_basic/01_client_to_server.xml"));
@@ -120,5 +121,23 @@ public sealed class DmSessionEngineTests
         // A new session replaying the same credential (the nonce was used): refused.
         var replay = withMd5 with { Header = withMd5.Header with { SessionId = "2", MsgId = "1" } };
         Assert.Equal("401", (await engine.HandleAsync(replay, null, default, default)).Commands.OfType<StatusCommand>().First().Data);
+
+        // Another server instance on the same store (or this one after a restart) does not know the nonce it
+        // never issued, and the one the client holds is single-use in the store: challenge, then success.
+        var other = new DmSessionEngine(_store, _nonces, ServerUri, TimeProvider.System);
+        var fresh = await other.HandleAsync(Package1() with { Header = Package1().Header with { SessionId = "3" } }, null, default, default);
+        var chal2 = fresh.Commands.OfType<StatusCommand>().First();
+        Assert.Equal("401", chal2.Data);
+        Assert.True(DmNonce.TryFromWire(chal2.Chal!.Meta!.NextNonce, out var n2));
+        var retry = withMd5 with
+        {
+            Header = withMd5.Header with
+            {
+                SessionId = "3",
+                MsgId = "2",
+                Cred = withMd5.Header.Cred! with { Data = AuthMd5.Compute(new DmCredentials("funambol", "funambol"), n2) },
+            },
+        };
+        Assert.Equal("212", (await other.HandleAsync(retry, null, default, default)).Commands.OfType<StatusCommand>().First().Data);
     }
 }
