@@ -39,6 +39,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     {
         ArgumentNullException.ThrowIfNull(incoming);
         var devId = incoming.Header.Source.LocUri;
+        ForgetAbandonedSessions();
         var state = _sessions.GetOrAdd((devId, incoming.Header.SessionId), _ => new DmSessionState(time.GetUtcNow()));
         var account = await store.FindAccountAsync(devId, cancellationToken).ConfigureAwait(false);
         var reply = new Reply(incoming, requestUri ?? serverUri);
@@ -96,9 +97,11 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
                     state.Sent[reply.Add(ToSyncMl(command))] = (job.Id, command.Seq);
             }
         }
-        else if (state.Sent.Count > 0 && state.Sent.Keys.All(state.Answered.Contains))
+        else if (state.Sent.Keys.All(state.Answered.Contains))
         {
+            // Everything answered: this reply (no commands) ends the session.
             await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
+            _sessions.TryRemove((devId, incoming.Header.SessionId), out _);
         }
         return reply.Build(ServerCred(account!), final: true);
     }
@@ -110,6 +113,19 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         var reply = new Reply(incoming, serverUri);
         reply.HeaderStatus(code, null);
         return reply.Build(null, final: true);
+    }
+
+    /// <summary>Sessions a device walked away from are dropped after 10 minutes (their jobs stay "running" for the operator to see).</summary>
+    private void ForgetAbandonedSessions()
+    {
+        if (_sessions.Count < 256)
+            return;
+        var cutoff = time.GetUtcNow() - TimeSpan.FromMinutes(10);
+        foreach (var (key, s) in _sessions)
+        {
+            if (s.Started < cutoff)
+                _sessions.TryRemove(key, out _);
+        }
     }
 
     private static string NoncePurpose(string devId) => "dm-client:" + devId;
