@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using M2MSec.Cli.Internal;
-using M2MSec.Storage;
 using M2MSec.Storage.Dm;
 
 namespace M2MSec.Cli.Commands;
@@ -61,7 +60,7 @@ internal static class DmCommand
                     r.AddError($"{o.Name}: expected 6 to 128 characters");
             }
         });
-        add.SetAction((r, ct) => WithStoreAsync(r, store, async state =>
+        add.SetAction((r, ct) => store.RunAsync(r, async state =>
         {
             var dev = r.GetRequiredValue(devId);
             var record = new DmAccount(dev, r.GetRequiredValue(serverId), r.GetRequiredValue(clientUser),
@@ -107,7 +106,7 @@ internal static class DmCommand
     }
 
     private static Task<int> AddJobAsync(ParseResult r, StoreArgs store, string dev, List<(string Verb, string Uri, string? Value)> commands, CancellationToken ct) =>
-        WithStoreAsync(r, store, async state =>
+        store.RunAsync(r, async state =>
         {
             if (await state.Dm.FindAccountAsync(dev, ct) is null)
             {
@@ -134,7 +133,7 @@ internal static class DmCommand
         show.Options.Add(devId);
         show.Options.Add(json);
         CliArgs.Required(show, store.Data, devId);
-        show.SetAction((r, ct) => WithStoreAsync(r, store, async state =>
+        show.SetAction((r, ct) => store.RunAsync(r, async state =>
         {
             var dev = r.GetRequiredValue(devId);
             var jobs = await state.Dm.ListJobsAsync(dev, ct);
@@ -211,18 +210,4 @@ internal static class DmCommand
     private static bool IsDmUri(string uri) =>
         uri.Length is > 2 and <= 255 && uri.StartsWith("./", StringComparison.Ordinal)
         && uri[2..].Split('/').All(s => s.Length > 0 && s != "." && s != ".." && !s.Any(char.IsControl) && !s.Contains('?', StringComparison.Ordinal));
-
-    private static async Task<int> WithStoreAsync(ParseResult r, StoreArgs store, Func<IStateStore, Task<int>> action, CancellationToken ct)
-    {
-        try
-        {
-            await using var state = await store.Read(r, "").OpenAsync(createKeyRing: true, cancellationToken: ct);
-            return await action(state);
-        }
-        catch (StoreException e)
-        {
-            CliOutput.Error(r, e.Message);
-            return e is SecretDecryptionException ? ExitCodes.SecurityRefused : ExitCodes.BadArguments;
-        }
-    }
 }

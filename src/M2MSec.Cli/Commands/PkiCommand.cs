@@ -49,7 +49,7 @@ internal static class PkiCommand
             if (r.GetValue(ocspUrl) is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 r.AddError($"--ocsp-url: expected an http or https URL, got '{u}'");
         });
-        init.SetAction((r, ct) => WithStoreAsync(r, store, async state =>
+        init.SetAction((r, ct) => store.RunAsync(r, async state =>
         {
             KeyAlgorithms.TryParse(r.GetValue(key), out var algorithm);
             var url = r.GetValue(ocspUrl) is { } u ? new Uri(u) : null;
@@ -201,28 +201,9 @@ internal static class PkiCommand
         return crl;
     }
 
-    private static async Task<int> WithStoreAsync(ParseResult r, StoreArgs store, Func<IStateStore, Task<int>> action, CancellationToken ct)
-    {
-        try
-        {
-            await using var state = await store.Read(r, "").OpenAsync(createKeyRing: true, cancellationToken: ct);
-            return await action(state);
-        }
-        catch (StoreException e)
-        {
-            CliOutput.Error(r, e.Message);
-            return e is SecretDecryptionException ? ExitCodes.SecurityRefused : ExitCodes.BadArguments;
-        }
-        catch (Exception e) when (e is PkiException or ArgumentException or IOException or UnauthorizedAccessException)
-        {
-            CliOutput.Error(r, e.Message);
-            return ExitCodes.BadArguments;
-        }
-    }
-
     private static Task<int> WithHierarchyAsync(ParseResult r, StoreArgs store, Option<string> name,
         Func<IStateStore, CertificateHierarchy, Task<int>> action, CancellationToken ct) =>
-        WithStoreAsync(r, store, async state =>
+        store.RunAsync(r, async state =>
         {
             var h = await CertificateHierarchy.OpenAsync(state.Certificates, r.GetRequiredValue(name), TimeProvider.System, ct);
             if (h is null)
