@@ -24,8 +24,6 @@ namespace M2MSec.Cli.Bench;
 internal static class DmBench
 {
     private const string ServerId = "m2msec-dm";
-    private static readonly (string Leaf, string Value)[] Nas =
-        [("NAS_SignallingPriority", "1"), ("AttachWithIMSI", "1"), ("MinimumPeriodicSearchTimer", "60"), ("ExtendedAccessBarring", "1")];
 
     public static async Task<IReadOnlyList<KeyValuePair<string, object?>>> RunAsync(int devices, TimeSpan duration, TextWriter progress, CancellationToken ct)
     {
@@ -89,12 +87,7 @@ internal static class DmBench
             {
                 while (stopwatch.Elapsed < duration)
                 {
-                    var id = Guid.NewGuid().ToString("N");
-                    await store.Dm.AddJobAsync(new DmJobRecord(id, f.Account.ClientUser, "queued", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
-                    [
-                        .. Nas.Select((n, i) => new DmCommandRecord(id, i + 1, "replace", $"./NASConfig/{n.Leaf}", n.Value, null, null)),
-                        .. Nas.Select((n, i) => new DmCommandRecord(id, Nas.Length + i + 1, "get", $"./NASConfig/{n.Leaf}", null, null, null)),
-                    ]), ct);
+                    await store.Dm.AddJobAsync(Demo.Stages.DmNasConfigurationStage.NasJob(Guid.NewGuid().ToString("N"), f.Account.ClientUser), ct);
                     using var fresh = kept is null ? new DmHttpTransport(server, checker, CheckMode.SecureClock) : null;
                     var transport = kept ?? fresh!;
                     var outcome = await new DmClient(f.Device, f.Account).RunSessionAsync(transport.ExchangeAsync, ct);

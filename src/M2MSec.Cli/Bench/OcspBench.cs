@@ -43,12 +43,8 @@ internal static class OcspBench
             progress.WriteLine("bench ocsp: the HTTP floor (GET /health, same clients)");
             var floor = await HttpRateAsync(http, null, clients, duration, ct);
 
-            using var responder = new OcspResponder(hierarchy.Issuing, hierarchy.OcspSigner, async (serial, c) =>
-            {
-                var issued = await hierarchy.FindAsync(serial, c).ConfigureAwait(false);
-                return issued is null ? OcspCertificateStatus.Unknown
-                    : issued.RevokedAt is { } at ? OcspCertificateStatus.Revoked(at, issued.RevocationReason) : OcspCertificateStatus.Good;
-            }, TimeProvider.System);
+            using var responder = new OcspResponder(hierarchy.Issuing, hierarchy.OcspSigner,
+                async (serial, c) => OcspCertificateStatus.Of(await hierarchy.FindAsync(serial, c).ConfigureAwait(false)), TimeProvider.System);
             progress.WriteLine("bench ocsp: responder in process, all cores");
             var inProcess = await ParallelRateAsync(async i => await responder.RespondAsync(requests[i % requests.Length], ct), duration, ct);
             progress.WriteLine("bench ocsp: signature bound (the signer's key alone), all cores");

@@ -39,7 +39,7 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
         var wbxml = mediaType.EndsWith("+wbxml", StringComparison.Ordinal);
         if (!wbxml && !mediaType.EndsWith("+xml", StringComparison.Ordinal))
             return Results.StatusCode(StatusCodes.Status415UnsupportedMediaType);
-        var body = await ReadBodyAsync(context.Request, SyncMlLimits.Default.MaxDocumentBytes, ct).ConfigureAwait(false);
+        var body = await RequestBody.ReadAsync(context.Request, SyncMlLimits.Default.MaxDocumentBytes, ct).ConfigureAwait(false);
         if (body is null)
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
         SyncMlMessage? message;
@@ -62,20 +62,4 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
 
     private static IResult Encode(SyncMlMessage reply, bool wbxml, string mediaType) =>
         Results.Bytes(wbxml ? SyncMlWbxml.Write(reply) : SyncMlXml.Write(reply), mediaType);
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
-    {
-        if (request.ContentLength > max)
-            return null;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > max)
-                return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 }

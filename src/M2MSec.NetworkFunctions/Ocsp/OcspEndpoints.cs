@@ -1,3 +1,4 @@
+using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Pki.Ocsp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -33,7 +34,7 @@ public static class OcspEndpoints
     {
         if (!IsOcspRequestType(context.Request.ContentType))
             return Results.StatusCode(StatusCodes.Status415UnsupportedMediaType);
-        var body = await ReadBodyAsync(context.Request, ct).ConfigureAwait(false);
+        var body = await RequestBody.ReadAsync(context.Request, MaxRequestBytes, ct).ConfigureAwait(false);
         return await AnswerAsync(context, body, ct).ConfigureAwait(false);
     }
 
@@ -83,23 +84,6 @@ public static class OcspEndpoints
 
     private static bool IsOcspRequestType(string? contentType) =>
         contentType is not null && contentType.Split(';')[0].Trim().Equals(RequestMediaType, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The body, or null when it exceeds <see cref="MaxRequestBytes"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (request.ContentLength > MaxRequestBytes)
-            return null;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxRequestBytes)
-                return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 
     /// <summary>Standard base64 (RFC 6960 A.1) or, leniently, base64url; null when neither.</summary>
     private static byte[]? DecodeBase64(string text)

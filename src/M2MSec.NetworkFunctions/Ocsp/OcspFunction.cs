@@ -35,13 +35,8 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
         services.AddSingleton(sp =>
         {
             var hierarchy = sp.GetRequiredService<CertificateHierarchy>();
-            return new OcspResponder(hierarchy.Issuing, hierarchy.OcspSigner, async (serial, ct) =>
-            {
-                var issued = await hierarchy.FindAsync(serial, ct).ConfigureAwait(false);
-                return issued is null ? OcspCertificateStatus.Unknown
-                    : issued.RevokedAt is { } at ? OcspCertificateStatus.Revoked(at, issued.RevocationReason)
-                    : OcspCertificateStatus.Good;
-            }, sp.GetRequiredService<TimeProvider>());
+            return new OcspResponder(hierarchy.Issuing, hierarchy.OcspSigner,
+                async (serial, ct) => OcspCertificateStatus.Of(await hierarchy.FindAsync(serial, ct).ConfigureAwait(false)), sp.GetRequiredService<TimeProvider>());
         });
     }
 

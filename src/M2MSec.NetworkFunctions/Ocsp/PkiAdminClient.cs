@@ -25,7 +25,7 @@ public sealed class PkiAdminClient(HttpClient http)
         var issued = await response.Content.ReadFromJsonAsync<OcspFunction.IssueResponse>(NetworkFunctionHost.JsonOptions, cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException("the PKI answered with no certificate");
         using var cert = X509Certificate2.CreateFromPem(issued.CertificatePem);
-        if (!cert.PublicKey.EncodedKeyValue.RawData.AsSpan().SequenceEqual(PublicKeyOf(key).EncodedKeyValue.RawData))
+        if (!cert.PublicKey.EncodedKeyValue.RawData.AsSpan().SequenceEqual(KeyAlgorithms.PublicKeyOf(key).EncodedKeyValue.RawData))
             throw new HttpRequestException("the PKI returned a certificate for another key");
         return key switch
         {
@@ -34,11 +34,4 @@ public sealed class PkiAdminClient(HttpClient http)
             _ => throw new InvalidOperationException("unreachable"),
         };
     }
-
-    private static PublicKey PublicKeyOf(System.Security.Cryptography.AsymmetricAlgorithm key) => key switch
-    {
-        System.Security.Cryptography.ECDsa ec => new PublicKey(ec),
-        System.Security.Cryptography.RSA rsa => new PublicKey(rsa),
-        _ => throw new InvalidOperationException("unreachable"),
-    };
 }

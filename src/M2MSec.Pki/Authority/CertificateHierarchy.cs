@@ -75,7 +75,7 @@ public sealed class CertificateHierarchy
 
         using var issuingKey = algorithm.Generate();
         var issuing = KeyAlgorithms.WithKey(CertificateFactory.Issue(root, CertificateProfile.Issuing, new CertificateSubject($"M2MSec {name} issuing CA"),
-            PublicKeyOf(issuingKey), algorithm, $"M2MSec {name}", notBefore, CertificateProfile.Issuing.DefaultValidity()), issuingKey);
+            KeyAlgorithms.PublicKeyOf(issuingKey), algorithm, $"M2MSec {name}", notBefore, CertificateProfile.Issuing.DefaultValidity()), issuingKey);
         await PutAsync(store, name, IssuingSlot, issuing, issuingKey, cancellationToken).ConfigureAwait(false);
 
         var hierarchy = new CertificateHierarchy(store, time, record, X509CertificateLoader.LoadCertificate(root.RawData), issuing, null!);
@@ -109,7 +109,7 @@ public sealed class CertificateHierarchy
     {
         var keyAlgorithm = algorithm ?? KeyAlgorithm;
         using var key = keyAlgorithm.Generate();
-        using var cert = await IssueForKeyAsync(profile, subject, PublicKeyOf(key), validity, cancellationToken).ConfigureAwait(false);
+        using var cert = await IssueForKeyAsync(profile, subject, KeyAlgorithms.PublicKeyOf(key), validity, cancellationToken).ConfigureAwait(false);
         return KeyAlgorithms.WithKey(cert, key);
     }
 
@@ -120,7 +120,7 @@ public sealed class CertificateHierarchy
         ArgumentNullException.ThrowIfNull(publicKey);
         if (profile.IsCa())
             throw new ArgumentException("CA certificates are made by 'pki init', not issued", nameof(profile));
-        var algorithm = AlgorithmOf(publicKey) ?? throw new ArgumentException("the key is outside the profile (ec-p256, ec-p384, rsa-2048, rsa-3072)", nameof(publicKey));
+        var algorithm = KeyAlgorithms.Of(publicKey) ?? throw new ArgumentException("the key is outside the profile (ec-p256, ec-p384, rsa-2048, rsa-3072)", nameof(publicKey));
         var now = _time.GetUtcNow();
         var cert = CertificateFactory.Issue(_issuing, profile, subject, publicKey, algorithm, Organisation, now.AddMinutes(-1),
             validity ?? profile.DefaultValidity(), OcspUrl);
@@ -192,7 +192,7 @@ public sealed class CertificateHierarchy
     {
         using var key = KeyAlgorithm.Generate();
         using var cert = CertificateFactory.Issue(_issuing, CertificateProfile.OcspSigner, new CertificateSubject($"M2MSec {Name} OCSP responder"),
-            PublicKeyOf(key), KeyAlgorithm, Organisation, _time.GetUtcNow().AddMinutes(-5), CertificateProfile.OcspSigner.DefaultValidity());
+            KeyAlgorithms.PublicKeyOf(key), KeyAlgorithm, Organisation, _time.GetUtcNow().AddMinutes(-5), CertificateProfile.OcspSigner.DefaultValidity());
         await RecordAsync(cert, cancellationToken).ConfigureAwait(false);
         var signer = KeyAlgorithms.WithKey(cert, key);
         await PutAsync(_store, Name, OcspSlot, signer, key, cancellationToken, replace: true).ConfigureAwait(false);
@@ -229,21 +229,5 @@ public sealed class CertificateHierarchy
         CryptographicOperations.ZeroMemory(entry.PrivateKeyPkcs8);
         using var cert = X509CertificateLoader.LoadCertificate(entry.CertificateDer);
         return KeyAlgorithms.WithKey(cert, key);
-    }
-
-    private static PublicKey PublicKeyOf(AsymmetricAlgorithm key) => key switch
-    {
-        ECDsa ec => new PublicKey(ec),
-        RSA rsa => new PublicKey(rsa),
-        _ => throw new ArgumentException("unsupported key type", nameof(key)),
-    };
-
-    private static KeyAlgorithm? AlgorithmOf(PublicKey key)
-    {
-        using var ec = key.GetECDsaPublicKey();
-        if (ec is not null)
-            return ec.KeySize switch { 256 => KeyAlgorithm.EcP256, 384 => KeyAlgorithm.EcP384, _ => null };
-        using var rsa = key.GetRSAPublicKey();
-        return rsa?.KeySize switch { 2048 => KeyAlgorithm.Rsa2048, 3072 => KeyAlgorithm.Rsa3072, _ => null };
     }
 }

@@ -62,24 +62,27 @@ public static class KeyAlgorithms
     public static KeyAlgorithm? Of(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        using var ec = certificate.GetECDsaPublicKey();
-        if (ec is not null)
-        {
-            return ec.KeySize switch
-            {
-                256 => KeyAlgorithm.EcP256,
-                384 => KeyAlgorithm.EcP384,
-                _ => null,
-            };
-        }
-        using var rsa = certificate.GetRSAPublicKey();
-        return rsa?.KeySize switch
-        {
-            2048 => KeyAlgorithm.Rsa2048,
-            3072 => KeyAlgorithm.Rsa3072,
-            _ => null,
-        };
+        return Of(certificate.PublicKey);
     }
+
+    /// <summary>The algorithm of a public key (a certificate's, or one a CSR carries), or null outside the profile.</summary>
+    public static KeyAlgorithm? Of(PublicKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        using var ec = key.GetECDsaPublicKey();
+        if (ec is not null)
+            return ec.KeySize switch { 256 => KeyAlgorithm.EcP256, 384 => KeyAlgorithm.EcP384, _ => null };
+        using var rsa = key.GetRSAPublicKey();
+        return rsa?.KeySize switch { 2048 => KeyAlgorithm.Rsa2048, 3072 => KeyAlgorithm.Rsa3072, _ => null };
+    }
+
+    /// <summary>The public half of a key pair, as a certificate or CSR carries it.</summary>
+    public static PublicKey PublicKeyOf(AsymmetricAlgorithm key) => key switch
+    {
+        ECDsa ec => new PublicKey(ec),
+        RSA rsa => new PublicKey(rsa),
+        _ => throw new ArgumentException("unsupported key type", nameof(key)),
+    };
 
     /// <summary>A signature generator for <paramref name="key"/> (ECDSA or RSA PKCS#1 v1.5).</summary>
     internal static X509SignatureGenerator SignatureGenerator(AsymmetricAlgorithm key) => key switch

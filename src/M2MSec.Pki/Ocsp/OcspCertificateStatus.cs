@@ -17,6 +17,12 @@ public sealed record OcspCertificateStatus
 
     public static OcspCertificateStatus Unknown { get; } = new(OcspStatus.Unknown, null, null);
 
+    /// <summary>What the issuing CA's record says: unknown if never issued, revoked (with its reason) or good.</summary>
+    public static OcspCertificateStatus Of(M2MSec.Storage.Certificates.IssuedCertificate? issued) =>
+        issued is null ? Unknown
+        : issued.RevokedAt is { } at ? Revoked(at, issued.RevocationReason)
+        : Good;
+
     /// <summary>Revoked at <paramref name="revokedAt"/>; <paramref name="reason"/> is a CRLReason (0–10, not 7).</summary>
     public static OcspCertificateStatus Revoked(DateTimeOffset revokedAt, int? reason = null)
     {

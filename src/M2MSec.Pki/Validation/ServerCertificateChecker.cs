@@ -125,25 +125,24 @@ public sealed class ServerCertificateChecker(X509Certificate2 root, ITrustedCloc
         return shape.IsValid || shape.Reason == RefusalReason.ExpiredAtTrustedTime ? null : CertificateVerdict.Refuse(mode, shape.Reason, shape.Detail);
     }
 
-    /// <summary>The certificate among the chain and the root whose subject is the leaf's issuer and whose key signed it.</summary>
+    /// <summary>
+    /// The certificate among the chain and the root that issued the leaf: same name, SKI equal to the
+    /// leaf's AKI when it has one (RFC 5280 §4.2.1.1), and its key verifies the leaf's signature — on
+    /// the platform's crypto, so that a look-alike issuer slipped into the chain cannot become the
+    /// CertID's issuer for the OCSP step.
+    /// </summary>
     private X509Certificate2? FindIssuer(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates)
     {
-        foreach (var candidate in intermediates.Append(_root))
-        {
-            if (!candidate.SubjectName.RawData.AsSpan().SequenceEqual(leaf.IssuerName.RawData))
-                continue;
-            try
-            {
-                BouncyCastleCertificates.ToBouncyCastle(leaf).Verify(BouncyCastleCertificates.ToBouncyCastle(candidate).GetPublicKey());
-                return candidate;
-            }
-            catch (Exception e) when (e is Org.BouncyCastle.Security.GeneralSecurityException or Org.BouncyCastle.Security.SecurityUtilityException
-                or System.Security.Cryptography.CryptographicException)
-            {
-                // Same name, other key: not the issuer.
-            }
-        }
-        return null;
+        var aki = leaf.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().FirstOrDefault()?.KeyIdentifier;
+        var candidates = intermediates.Append(_root).Where(c =>
+            c.SubjectName.RawData.AsSpan().SequenceEqual(leaf.IssuerName.RawData)
+            && (aki is not { } id || c.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.Span.SequenceEqual(id.Span) == true))
+            .ToList();
+        if (candidates.Count == 0)
+            return null;
+        var bcLeaf = BouncyCastleCertificates.ToBouncyCastle(leaf);
+        return candidates.FirstOrDefault(c =>
+            PlatformSignatures.Verify(BouncyCastleCertificates.ToBouncyCastle(c), bcLeaf.SigAlgOid, bcLeaf.GetTbsCertificate(), bcLeaf.GetSignature()) == true);
     }
 
     private static Uri? OcspUrlOf(X509Certificate2 leaf) =>

@@ -38,11 +38,7 @@ internal sealed class DmNasConfigurationStage : IDemoStage
         var dm = environment.Dm.Services.GetRequiredService<IStateStore>().Dm;
         await dm.AddAccountAsync(new DmAccount(devId, ServerId, devId, clientPassword, serverPassword, "md5", "md5", DateTimeOffset.UtcNow), ct);
         var jobId = "demo-" + devId;
-        await dm.AddJobAsync(new DmJobRecord(jobId, devId, "queued", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
-        [
-            .. Nas.Select((n, i) => new DmCommandRecord(jobId, i + 1, "replace", $"./NASConfig/{n.Leaf}", n.Value, null, null)),
-            .. Nas.Select((n, i) => new DmCommandRecord(jobId, Nas.Length + i + 1, "get", $"./NASConfig/{n.Leaf}", null, null, null)),
-        ]), ct);
+        await dm.AddJobAsync(NasJob(jobId, devId), ct);
 
         var server = new Uri(environment.Dm.Address, "/dm");
         var checker = new ServerCertificateChecker(environment.OperatorRoot, m2me.Tre.TrustedClock(TreCaller.DeviceManagement), null,
@@ -77,6 +73,13 @@ internal sealed class DmNasConfigurationStage : IDemoStage
         report.Event(DmEvent);
         return true;
     }
+
+    /// <summary>The demo's NAS values: each Replace, then each read back with Get (also what `bench dm` runs).</summary>
+    internal static DmJobRecord NasJob(string jobId, string devId) => new(jobId, devId, "queued", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
+    [
+        .. Nas.Select((n, i) => new DmCommandRecord(jobId, i + 1, "replace", $"./NASConfig/{n.Leaf}", n.Value, null, null)),
+        .. Nas.Select((n, i) => new DmCommandRecord(jobId, Nas.Length + i + 1, "get", $"./NASConfig/{n.Leaf}", null, null, null)),
+    ]);
 
     private static readonly HttpClient OcspHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
 }
