@@ -6,6 +6,7 @@ public static class DmStatusCode
     public const int Ok = 200;
     public const int AuthenticationAccepted = 212;
     public const int AcceptedForProcessing = 202;
+    public const int ChunkAccepted = 213;
     public const int NotExecuted = 215;
     public const int AtomicRollbackOk = 216;
     public const int BadRequest = 400;

@@ -26,6 +26,14 @@ public static class DeviceDmTree
         return tree;
     }
 
+    /// <summary>A tree from its serialized form, with its validators (an Atomic's rollback point).</summary>
+    public static DmTree Restore(ReadOnlySpan<byte> serialized)
+    {
+        var tree = DmTreeSerializer.Deserialize(serialized);
+        AttachValidators(tree);
+        return tree;
+    }
+
     public static void Save(M2meDevice device, DmTree tree)
     {
         ArgumentNullException.ThrowIfNull(device);

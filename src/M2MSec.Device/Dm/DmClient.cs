@@ -4,150 +4,166 @@ using M2MSec.Device.M2me;
 using M2MSec.Device.Tre;
 using M2MSec.Dm;
 using M2MSec.Dm.Auth;
+using M2MSec.Dm.Notification;
 using M2MSec.Dm.SyncMl;
 using M2MSec.Dm.Tree;
 
 namespace M2MSec.Device.Dm;
 
-/// <summary>The device's DM account (DMAcc seen from the device): where the server is and the credentials both sides use.</summary>
-public sealed record DmClientAccount(string ServerId, Uri ServerUri, string ClientUser, byte[] ClientPassword, byte[] ServerPassword, DmAuthScheme ClientAuth);
+/// <summary>
+/// The device's DM account (DMAcc seen from the device): where the server is, the credentials both sides
+/// use, and how each proves itself (auth-basic/md5/MAC towards the server; auth-md5 or auth-MAC from it).
+/// </summary>
+public sealed record DmClientAccount(string ServerId, Uri ServerUri, string ClientUser, byte[] ClientPassword, byte[] ServerPassword,
+    DmAuthScheme ClientAuth, DmAuthScheme ServerAuth = DmAuthScheme.Md5)
+{
+    /// <summary>Never the passwords.</summary>
+    public override string ToString() => $"DmClientAccount({ServerId}, {ServerUri}, user {ClientUser}, client {ClientAuth}, server {ServerAuth})";
+}
 
 /// <summary>How a session ended.</summary>
 public sealed record DmSessionOutcome(bool Completed, string Detail, int CommandsExecuted, int CommandsRefused);
 
 /// <summary>
-/// The M2ME's DM client (OMA-TS-DM_Protocol-V1_2 §8): package 1 (Alert 1201, DevInfo, Cred),
-/// then it authenticates the server (auth-md5 with the nonce it issued — fresh for every message,
-/// so a replayed server message fails), runs the server's commands against its tree under the
-/// tree's ACLs, answers Status and Results, and at the end applies the NAS configuration the tree
-/// holds to the TRE. A server it cannot authenticate ends the session with nothing applied.
+/// The M2ME's DM client (OMA-TS-DM_Protocol-V1_2 §8): package 1 (Alert 1201, or 1200 after a verified
+/// notification, DevInfo, credentials), then it authenticates the server (auth-md5 Cred or auth-MAC header
+/// over the nonce it issued — fresh for every message, so a replayed server message fails), runs the
+/// server's commands against its tree under the tree's ACLs, answers Status and Results (Alert 1222 while
+/// the server's package continues), and at the end applies the NAS configuration the tree holds to the
+/// TRE. A server it cannot authenticate ends the session with nothing applied.
 /// </summary>
-public sealed class DmClient(M2meDevice device, DmClientAccount account)
+public sealed class DmClient(M2meDevice device, DmClientAccount account, long maxMsgSize = 64 * 1024)
 {
     private const string NoncesObject = "dm/nonces";
-    private const int MaxMessages = 16;
+    private const int MaxMessages = 256;
 
-    public async Task<DmSessionOutcome> RunSessionAsync(Func<SyncMlMessage, CancellationToken, Task<SyncMlMessage>> exchange, CancellationToken cancellationToken = default)
+    /// <summary>A client-initiated session (Alert 1201).</summary>
+    public Task<DmSessionOutcome> RunSessionAsync(Func<SyncMlWireMessage, CancellationToken, Task<SyncMlWireMessage>> exchange, CancellationToken cancellationToken = default) =>
+        RunAsync(exchange, null, cancellationToken);
+
+    /// <summary>
+    /// A notification-initiated session (OMA-TS-DM_Notification-V1_2 §6): package 0 must name this account's
+    /// server and carry its digest over the nonce the device gave that server last; then Alert 1200 with the
+    /// notification's session id. A notification that does not verify starts nothing.
+    /// </summary>
+    public async Task<DmSessionOutcome> RunNotifiedSessionAsync(ReadOnlyMemory<byte> package0, Func<SyncMlWireMessage, CancellationToken, Task<SyncMlWireMessage>> exchange,
+        CancellationToken cancellationToken = default)
+    {
+        if (!DmNotificationCodec.TryDecode(package0.Span, out var notification, out var error))
+            return new DmSessionOutcome(false, $"notification refused: {error}", 0, 0);
+        if (notification.ServerId != account.ServerId)
+            return new DmSessionOutcome(false, $"notification refused: server '{notification.ServerId}' is not this account's", 0, 0);
+        var (_, serverNonce) = LoadNonces();
+        if (!DmNotificationCodec.VerifyDigest(package0.Span, new DmCredentials(account.ServerId, account.ServerPassword), serverNonce))
+            return new DmSessionOutcome(false, $"notification refused: {DmNotificationError.BadDigest}", 0, 0);
+        return await RunAsync(exchange, notification, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DmSessionOutcome> RunAsync(Func<SyncMlWireMessage, CancellationToken, Task<SyncMlWireMessage>> exchange, DmNotification? notification, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exchange);
-        var tree = DeviceDmTree.Load(device, account.ServerId);
+        var executor = new DmCommandExecutor(account.ServerId, DeviceDmTree.Load(device, account.ServerId));
         var (clientNonce, serverNonce) = LoadNonces();
         var devId = device.Info.TreId;
-        var sessionId = (Environment.TickCount64 & 0xFFFF).ToString(CultureInfo.InvariantCulture);
+        var sessionId = notification?.SyncMlSessionId ?? (Environment.TickCount64 & 0xFFFF).ToString("X", CultureInfo.InvariantCulture);
+        var alert = notification is null ? "1201" : "1200";
         var msgId = 1;
-        var executed = 0;
-        var refused = 0;
         var challenged = false;
-        // serverNonce: the nonce the server must use for its next Cred — the last one we issued
-        // (stored since the previous session), then a fresh one in every message we send.
-        var outgoing = Package1(devId, sessionId, msgId, clientNonce, tree);
+        // serverNonce: the nonce the server must use next — the last one we issued (stored since the
+        // previous session), then a fresh one in every message we send.
+        var outgoing = Package1(devId, sessionId, msgId, alert, clientNonce, executor.Tree);
         for (var round = 0; round < MaxMessages; round++)
         {
-            var reply = await exchange(outgoing, cancellationToken).ConfigureAwait(false);
+            var replyWire = await exchange(Wire(outgoing, clientNonce), cancellationToken).ConfigureAwait(false);
+            if (!SyncMlXml.TryParse(replyWire.Body, out var reply, out var parseError))
+                return End(false, $"unreadable server message: {parseError}", executor, clientNonce, serverNonce);
             var header = reply.Commands.OfType<StatusCommand>().FirstOrDefault(s => s.CmdRef == "0" && s.MsgRef == outgoing.Header.MsgId);
             if (header?.Chal?.Meta?.NextNonce is { } next && DmNonce.TryFromWire(next, out var n))
                 clientNonce = n;
             if (header?.Code is DmStatusCode.InvalidCredentials or DmStatusCode.MissingCredentials)
             {
                 if (challenged || header.Chal is null)
-                    return End(false, $"the server refused our credentials ({header.Code})", executed, refused, clientNonce, serverNonce);
+                    return End(false, $"the server refused our credentials ({header.Code})", executor, clientNonce, serverNonce);
                 challenged = true;
-                outgoing = Package1(devId, sessionId, ++msgId, clientNonce, tree);
+                outgoing = Package1(devId, sessionId, ++msgId, alert, clientNonce, executor.Tree);
                 continue;
             }
-            // The server proves itself with the nonce we issued last (OMA DM Security §5.1.3): a message
+            // The server proves itself with the nonce we issued last (OMA DM Security §5.1.3, §5.1.4.2): a message
             // replayed from an earlier exchange carries a digest over an older nonce and fails.
-            var cred = reply.Header.Cred;
-            var serverCredentials = new DmCredentials(account.ServerId, account.ServerPassword);
-            if (cred?.Data is null || cred.Meta?.Type != DmAuthSchemeNames.Md5 || !AuthMd5.Verify(serverCredentials, serverNonce, cred.Data.Text))
-                return End(false, "the server did not authenticate (missing, wrong or replayed auth-md5 credential)", executed, refused, clientNonce, serverNonce);
+            if (!ServerAuthenticated(reply, replyWire, serverNonce))
+                return End(false, $"the server did not authenticate (missing, wrong or replayed {account.ServerAuth.ToWireName()} credential)", executor, clientNonce, serverNonce);
 
             var commands = reply.Commands.Where(c => c is not StatusCommand and not ResultsCommand).ToList();
             if (commands.Count == 0 && reply.Final)
             {
-                DeviceDmTree.Save(device, tree);
-                device.WriteNasConfiguration(TreCaller.DeviceManagement, DeviceDmTree.NasConfiguration(tree));
-                return End(true, $"session complete: {executed} command(s) executed, {refused} refused", executed, refused, clientNonce, serverNonce);
+                DeviceDmTree.Save(device, executor.Tree);
+                device.WriteNasConfiguration(TreCaller.DeviceManagement, DeviceDmTree.NasConfiguration(executor.Tree));
+                return End(true, $"session complete: {executor.Executed} command(s) executed, {executor.Refused} refused", executor, clientNonce, serverNonce);
             }
-            var answers = new List<SyncMlCommand>();
-            var id = 1;
             serverNonce = DmNonce.New();
-            answers.Add(new StatusCommand
+            var answers = new List<SyncMlCommand>
             {
-                CmdId = (id++).ToString(CultureInfo.InvariantCulture),
-                MsgRef = reply.Header.MsgId,
-                CmdRef = "0",
-                Cmd = "SyncHdr",
-                Chal = new SyncMlChal { Meta = new SyncMlMeta { Type = DmAuthSchemeNames.Md5, Format = "b64", NextNonce = serverNonce.ToWire() } },
-                Data = "212",
-            });
-            foreach (var command in commands)
-            {
-                var (status, results) = Execute(tree, command);
-                if (status < 300)
-                    executed++;
-                else
-                    refused++;
-                answers.Add(new StatusCommand
+                new StatusCommand
                 {
-                    CmdId = (id++).ToString(CultureInfo.InvariantCulture),
+                    CmdId = "0",
                     MsgRef = reply.Header.MsgId,
-                    CmdRef = command.CmdId,
-                    Cmd = command.ElementName,
-                    Data = status.ToString(CultureInfo.InvariantCulture),
-                });
-                if (results is not null)
-                    answers.Add(results with { CmdId = (id++).ToString(CultureInfo.InvariantCulture), MsgRef = reply.Header.MsgId });
-            }
+                    CmdRef = "0",
+                    Cmd = "SyncHdr",
+                    Chal = new SyncMlChal { Meta = new SyncMlMeta { Type = account.ServerAuth.ToWireName(), Format = "b64", NextNonce = serverNonce.ToWire() } },
+                    Data = "212",
+                },
+            };
+            foreach (var command in commands)
+                answers.AddRange(executor.Execute(command));
+            if (!reply.Final)
+                answers.Add(new AlertCommand { CmdId = "0", Data = "1222" }); // the server's package continues: ask for its next message
             outgoing = new SyncMlMessage
             {
                 Header = Header(devId, sessionId, ++msgId, null),
-                Commands = [.. answers],
-                Final = true,
+                Commands = [.. answers.Select((a, i) => Number(a, i + 1, reply.Header.MsgId))],
+                Final = reply.Final,
             };
         }
-        return End(false, "the server did not end the session", executed, refused, clientNonce, serverNonce);
+        return End(false, "the server did not end the session", executor, clientNonce, serverNonce);
     }
 
-    private (int Status, ResultsCommand? Results) Execute(DmTree tree, SyncMlCommand command)
+    private bool ServerAuthenticated(SyncMlMessage reply, SyncMlWireMessage wire, DmNonce serverNonce)
     {
-        if (command is not ItemCommand items || items.Items.Count != 1 || items.Items[0].Target?.LocUri is not { } uri)
-            return (command is AtomicCommand or SequenceCommand or CopyCommand ? DmStatusCode.OptionalFeatureNotSupported : DmStatusCode.BadRequest, null);
-        var item = items.Items[0];
-        var value = item.Data?.RawBytes ?? [];
-        var format = (item.Meta ?? items.Meta)?.Format is { } f && DmFormatNames.TryParse(f, out var parsed) ? parsed : (DmFormat?)null;
-        switch (command)
-        {
-            case GetCommand:
-                var got = tree.Get(account.ServerId, uri);
-                if (got.Status != DmStatusCode.Ok)
-                    return (got.Status, null);
-                return (got.Status, new ResultsCommand
-                {
-                    CmdId = "0",
-                    CmdRef = command.CmdId,
-                    Items = [new SyncMlItem { Source = new SyncMlLocation(uri), Meta = new SyncMlMeta { Format = DmFormatNames.ToWireName(got.Format) }, Data = Encoding.UTF8.GetString(got.Data.Span) }],
-                });
-            case ReplaceCommand:
-                return (tree.Replace(account.ServerId, uri, format, value), null);
-            case AddCommand:
-                return (tree.Add(account.ServerId, uri, format ?? DmFormat.Chr, value), null);
-            case DeleteCommand:
-                return (tree.Delete(account.ServerId, uri), null);
-            case ExecCommand:
-                return (tree.Exec(account.ServerId, uri, value), null);
-            default:
-                return (DmStatusCode.OptionalFeatureNotSupported, null);
-        }
+        var serverCredentials = new DmCredentials(account.ServerId, account.ServerPassword);
+        if (account.ServerAuth == DmAuthScheme.Hmac)
+            return AuthMac.Verify(serverCredentials, serverNonce, wire.Body, wire.Hmac);
+        var cred = reply.Header.Cred;
+        return cred?.Data is not null && cred.Meta?.Type == DmAuthSchemeNames.Md5 && AuthMd5.Verify(serverCredentials, serverNonce, cred.Data.Text);
     }
 
-    private SyncMlMessage Package1(string devId, string sessionId, int msgId, DmNonce clientNonce, DmTree tree)
+    /// <summary>The bytes we send; under auth-MAC with the header keyed by the server's last nonce (and no Cred).</summary>
+    private SyncMlWireMessage Wire(SyncMlMessage message, DmNonce clientNonce)
+    {
+        var body = SyncMlXml.Write(message);
+        return account.ClientAuth == DmAuthScheme.Hmac
+            ? new SyncMlWireMessage(body, AuthMac.CreateHeader(new DmCredentials(account.ClientUser, account.ClientPassword), clientNonce, body).Format())
+            : new SyncMlWireMessage(body);
+    }
+
+    private static SyncMlCommand Number(SyncMlCommand command, int id, string msgRef)
+    {
+        var cmdId = id.ToString(CultureInfo.InvariantCulture);
+        return command switch
+        {
+            StatusCommand s => s with { CmdId = cmdId, MsgRef = msgRef },
+            ResultsCommand r => r with { CmdId = cmdId, MsgRef = msgRef },
+            _ => command with { CmdId = cmdId },
+        };
+    }
+
+    private SyncMlMessage Package1(string devId, string sessionId, int msgId, string alert, DmNonce clientNonce, DmTree tree)
     {
         var credentials = new DmCredentials(account.ClientUser, account.ClientPassword);
         var cred = account.ClientAuth switch
         {
             DmAuthScheme.Basic => new SyncMlCred { Meta = new SyncMlMeta { Type = DmAuthSchemeNames.Basic, Format = "b64" }, Data = AuthBasic.Compute(credentials) },
-            _ => new SyncMlCred { Meta = new SyncMlMeta { Type = DmAuthSchemeNames.Md5, Format = "b64" }, Data = AuthMd5.Compute(credentials, clientNonce) },
+            DmAuthScheme.Md5 => new SyncMlCred { Meta = new SyncMlMeta { Type = DmAuthSchemeNames.Md5, Format = "b64" }, Data = AuthMd5.Compute(credentials, clientNonce) },
+            _ => null, // auth-MAC travels in the transport header
         };
         var devInfo = new[] { "DevId", "Man", "Mod", "DmV", "Lang" }
             .Select(leaf => tree.Get(account.ServerId, $"./DevInfo/{leaf}") is { Status: DmStatusCode.Ok } r
@@ -156,8 +172,8 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account)
             .OfType<SyncMlItem>();
         return new SyncMlMessage
         {
-            Header = Header(devId, sessionId, msgId, cred) with { Meta = new SyncMlMeta { MaxMsgSize = SyncMlLimits.Default.MaxDocumentBytes } },
-            Commands = [new AlertCommand { CmdId = "1", Data = "1201" }, new ReplaceCommand { CmdId = "2", Items = [.. devInfo] }],
+            Header = Header(devId, sessionId, msgId, cred) with { Meta = new SyncMlMeta { MaxMsgSize = maxMsgSize } },
+            Commands = [new AlertCommand { CmdId = "1", Data = alert }, new ReplaceCommand { CmdId = "2", Items = [.. devInfo] }],
             Final = true,
         };
     }
@@ -180,9 +196,9 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account)
         return (DmNonce.TryFromWire(parts[0], out var c) ? c : DmNonce.Empty, parts.Length > 1 && DmNonce.TryFromWire(parts[1], out var s) ? s : DmNonce.Empty);
     }
 
-    private DmSessionOutcome End(bool completed, string detail, int executed, int refused, DmNonce clientNonce, DmNonce serverNonce)
+    private DmSessionOutcome End(bool completed, string detail, DmCommandExecutor executor, DmNonce clientNonce, DmNonce serverNonce)
     {
         device.Tre.WriteObject(TreCaller.DeviceManagement, NoncesObject, Encoding.ASCII.GetBytes($"{clientNonce.ToWire()}\n{serverNonce.ToWire()}"));
-        return new DmSessionOutcome(completed, detail, executed, refused);
+        return new DmSessionOutcome(completed, detail, executor.Executed, executor.Refused);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
+using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
 using M2MSec.Pki.Tls;
 using M2MSec.Pki.Validation;
@@ -35,19 +36,25 @@ public sealed class DmHttpTransport : IDisposable
             LastVerdict = checker.CheckAsync(mode, leaf, intermediates, ocspUrl: ocspUrl).GetAwaiter().GetResult();
             return LastVerdict.Accepted;
         });
-        _http = new HttpClient(new SocketsHttpHandler { SslOptions = options }) { Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient(new SocketsHttpHandler { SslOptions = options }) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
     }
 
     /// <summary>The verdict on the server's certificate in the last handshake.</summary>
     public CertificateVerdict? LastVerdict { get; private set; }
 
-    public async Task<SyncMlMessage> ExchangeAsync(SyncMlMessage message, CancellationToken cancellationToken)
+    /// <summary>POSTs one message (with its x-syncml-hmac header under auth-MAC) and returns the answer's bytes and header.</summary>
+    public async Task<SyncMlWireMessage> ExchangeAsync(SyncMlWireMessage message, CancellationToken cancellationToken)
     {
-        using var content = new ByteArrayContent(SyncMlXml.Write(message));
-        content.Headers.ContentType = new MediaTypeHeaderValue(MediaType);
-        using var response = await _http.PostAsync(_server, content, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(message);
+        using var request = new HttpRequestMessage(HttpMethod.Post, _server) { Content = new ByteArrayContent(message.Body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaType);
+        if (message.Hmac is not null)
+            request.Headers.TryAddWithoutValidation(SyncMlHmacHeader.HeaderName, message.Hmac);
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
-        return SyncMlXml.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var hmac = response.Headers.TryGetValues(SyncMlHmacHeader.HeaderName, out var values) ? values.FirstOrDefault() : null;
+        return new SyncMlWireMessage(body, hmac);
     }
 
     public void Dispose() => _http.Dispose();

@@ -55,7 +55,11 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
         }
         context.Request.Headers.TryGetValue(M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName, out var hmac);
         var reply = await engine.HandleAsync(message!, hmac.Count > 0 ? hmac[0] : null, body, ct, RequestUri(context)).ConfigureAwait(false);
-        return Encode(reply, wbxml, mediaType);
+        var bytes = wbxml ? SyncMlWbxml.Write(reply.Message) : SyncMlXml.Write(reply.Message);
+        // auth-MAC: the server's digest over exactly the bytes it sends (OMA-TS-DM_Security-V1_2 §5.1.4.2).
+        if (reply.HmacHeaderFor(bytes) is { } mac)
+            context.Response.Headers[M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName] = mac;
+        return Results.Bytes(bytes, mediaType);
     }
 
     private static string RequestUri(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.Path}";

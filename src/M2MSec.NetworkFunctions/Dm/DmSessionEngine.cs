@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using M2MSec.Dm;
 using M2MSec.Dm.Auth;
+using M2MSec.Dm.Notification;
 using M2MSec.Dm.SyncMl;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.Nonces;
@@ -8,13 +9,15 @@ using M2MSec.Storage.Nonces;
 namespace M2MSec.NetworkFunctions.Dm;
 
 /// <summary>
-/// The DM server's side of a session (OMA-TS-DM_Protocol-V1_2 §8, packages 1–4), over the SyncML
-/// model — no bytes here. Package 1 (client Alert 1201 + DevInfo) is authenticated per the device's
-/// account; a missing or wrong credential gets 407/401 with a Chal and a fresh nonce, inside a
-/// normal answer (a real client ends its session on any HTTP status but 200), and a second failure
-/// in the same session ends it. Once authenticated the queued commands go out (package 2); Status
-/// and Results that come back (package 3) are recorded against the job; the server always sends its
-/// own Cred (a client that gets none answers Status 0 to everything).
+/// The DM server's side of a session (OMA-TS-DM_Protocol-V1_2 §8, packages 0–4), over the SyncML
+/// model — no bytes here. Package 1 (client Alert 1201, or 1200 after a notification, + DevInfo) is
+/// authenticated per the device's account; a missing or wrong credential gets 407/401 with a Chal and a
+/// fresh nonce, inside a normal answer (a real client ends its session on any HTTP status but 200), and a
+/// second failure in the same session ends it. Once authenticated the queued commands go out (package 2),
+/// split over messages to respect the device's MaxMsgSize and as large objects when a value alone is too
+/// big; Status and Results that come back (package 3) are recorded against the job, and a job ends "done"
+/// only if every command succeeded and every value written reads back equal. The server always proves
+/// itself: auth-md5 Cred, or an x-syncml-hmac header (auth-MAC) when the account says so.
 /// </summary>
 public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string serverUri, TimeProvider time)
 {
@@ -26,29 +29,30 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     /// <summary>How long a device may take to come back with the nonce it was given (its next session).</summary>
     public static TimeSpan NonceLifetime { get; } = TimeSpan.FromDays(30);
 
-    /// <summary>The nonce each device gave us last (its Chal), for our next Cred towards it; empty until it gives one.</summary>
-    private readonly ConcurrentDictionary<string, DmNonce> _serverNonces = new(StringComparer.Ordinal);
-
     /// <param name="incoming">The client's message.</param>
     /// <param name="hmacHeader">Its x-syncml-hmac header, if any (auth-MAC).</param>
     /// <param name="body">Its exact bytes (auth-MAC digests them).</param>
     /// <param name="cancellationToken">Cancels the store work.</param>
     /// <param name="requestUri">The URI the client reached us at, our Source LocURI (default: the configured one).</param>
-    public async Task<SyncMlMessage> HandleAsync(SyncMlMessage incoming, string? hmacHeader, ReadOnlyMemory<byte> body, CancellationToken cancellationToken,
+    public async Task<DmServerReply> HandleAsync(SyncMlMessage incoming, string? hmacHeader, ReadOnlyMemory<byte> body, CancellationToken cancellationToken,
         string? requestUri = null)
     {
         ArgumentNullException.ThrowIfNull(incoming);
         var devId = incoming.Header.Source.LocUri;
         ForgetAbandonedSessions();
-        var state = _sessions.GetOrAdd((devId, incoming.Header.SessionId), _ => new DmSessionState(time.GetUtcNow()));
+        var key = (devId, incoming.Header.SessionId);
+        var state = _sessions.GetOrAdd(key, _ => new DmSessionState(time.GetUtcNow()));
         var account = await store.FindAccountAsync(devId, cancellationToken).ConfigureAwait(false);
-        var reply = new Reply(incoming, requestUri ?? serverUri);
+        var reply = new DmReplyBuilder(incoming, requestUri ?? serverUri);
 
-        // The client's Status for our previous message may carry its Chal: the nonce for our Cred.
+        // The client's Status for our previous message may carry its Chal: the nonce for our next Cred / MAC.
         foreach (var s in incoming.Commands.OfType<StatusCommand>().Where(s => s.CmdRef == "0" && s.Chal?.Meta?.NextNonce is not null))
         {
-            if (DmNonce.TryFromWire(s.Chal!.Meta!.NextNonce, out var n))
-                _serverNonces[devId] = n;
+            if (account is not null && DmNonce.TryFromWire(s.Chal!.Meta!.NextNonce, out _))
+            {
+                await store.SetServerNonceAsync(devId, s.Chal.Meta.NextNonce!, cancellationToken).ConfigureAwait(false);
+                account = account with { ServerNonce = s.Chal.Meta.NextNonce };
+            }
         }
 
         if (!state.Authenticated)
@@ -69,10 +73,12 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
                 foreach (var c in incoming.Commands.Where(c => c is not StatusCommand))
                     reply.Status(c, refuse ? DmStatusCode.InvalidCredentials : DmStatusCode.MissingCredentials);
                 if (refuse)
-                    _sessions.TryRemove((devId, incoming.Header.SessionId), out _);
-                return reply.Build(account is null ? null : ServerCred(account), final: true);
+                    _sessions.TryRemove(key, out _);
+                return Sign(reply.Build(account is null ? null : ServerCred(account), final: true), account);
             }
             state.Authenticated = true;
+            if (incoming.Header.Meta?.MaxMsgSize is > 0 and var max)
+                state.MaxMsgSize = Math.Min(max, SyncMlLimits.Default.MaxDocumentBytes);
             var next = await IssueAsync(devId, cancellationToken).ConfigureAwait(false);
             reply.HeaderStatus(DmStatusCode.AuthenticationAccepted, Challenge(account!, next));
         }
@@ -81,38 +87,58 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
             reply.HeaderStatus(DmStatusCode.Ok, null);
         }
 
-        await RecordAsync(incoming, state, cancellationToken).ConfigureAwait(false);
-        foreach (var c in incoming.Commands.Where(c => c is not StatusCommand))
-            reply.Status(c, c is AlertCommand or ReplaceCommand or ResultsCommand ? DmStatusCode.Ok : DmStatusCode.OptionalFeatureNotSupported);
-
-        if (!state.CommandsSent)
+        await RecordAsync(incoming, state, reply, cancellationToken).ConfigureAwait(false);
+        if (!incoming.Final && !incoming.Commands.OfType<AlertCommand>().Any(a => a.Code == 1222))
         {
-            state.CommandsSent = true;
+            // The device's package continues in its next message: ask for it (§8.7), send nothing new meanwhile.
+            reply.NextMessageAlert();
+            return Sign(reply.Build(ServerCred(account!), final: false), account);
+        }
+
+        if (!state.JobsTaken)
+        {
+            state.JobsTaken = true;
             foreach (var job in await store.ListJobsAsync(devId, cancellationToken).ConfigureAwait(false))
             {
                 if (job.State != "queued" || !await store.SetJobStateAsync(job.Id, "running", ["queued"], cancellationToken).ConfigureAwait(false))
                     continue;
                 state.Jobs.Add(job.Id);
                 foreach (var command in job.Commands)
-                    state.Sent[reply.Add(ToSyncMl(command))] = (job.Id, command.Seq);
+                    state.Outbox.AddLast(new DmOutgoing(ToSyncMl(command), job.Id, command.Seq));
             }
         }
-        else if (state.Sent.Keys.All(state.Answered.Contains))
+        var before = reply.CommandCount;
+        var final = DmMessagePacker.Fill(reply, state);
+        if (reply.CommandCount == before && final)
         {
-            // Everything answered: this reply (no commands) ends the session.
+            // Nothing more to send and nothing outstanding: this reply (no commands) ends the session.
             await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
-            _sessions.TryRemove((devId, incoming.Header.SessionId), out _);
+            _sessions.TryRemove(key, out _);
         }
-        return reply.Build(ServerCred(account!), final: true);
+        return Sign(reply.Build(ServerCred(account!), final), account);
     }
 
     /// <summary>The answer to a message that could not be read past its header: the error status on SyncHdr, and Final.</summary>
     public static SyncMlMessage Refusal(SyncMlMessage incoming, int code, string serverUri)
     {
         ArgumentNullException.ThrowIfNull(incoming);
-        var reply = new Reply(incoming, serverUri);
+        var reply = new DmReplyBuilder(incoming, serverUri);
         reply.HeaderStatus(code, null);
         return reply.Build(null, final: true);
+    }
+
+    /// <summary>
+    /// Package 0 for the device (OMA-TS-DM_Notification-V1_2 §6): its digest keyed by the server's
+    /// credentials and the nonce the device gave us last, so only its own server can start a session.
+    /// </summary>
+    public async Task<(byte[] Package0, DmNotification Notification)?> NotifyAsync(string devId, DmUiMode uiMode, CancellationToken cancellationToken)
+    {
+        var account = await store.FindAccountAsync(devId, cancellationToken).ConfigureAwait(false);
+        if (account is null)
+            return null;
+        var sessionId = (ushort)System.Security.Cryptography.RandomNumberGenerator.GetInt32(1, 0x10000);
+        var notification = new DmNotification(account.ServerId, sessionId, uiMode);
+        return (DmNotificationCodec.Encode(notification, new DmCredentials(account.ServerId, account.ServerPassword), ServerNonce(account)), notification);
     }
 
     /// <summary>Sessions a device walked away from are dropped after 10 minutes (their jobs stay "running" for the operator to see).</summary>
@@ -171,32 +197,66 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         },
     };
 
-    /// <summary>Our Cred towards the device (auth-md5 with the nonce it last gave us; empty on first contact).</summary>
-    private SyncMlCred ServerCred(DmAccount account) => new()
+    private static DmNonce ServerNonce(DmAccount account) =>
+        DmNonce.TryFromWire(account.ServerNonce, out var n) ? n : DmNonce.Empty;
+
+    /// <summary>Our Cred towards the device (auth-md5 with the nonce it last gave us; empty on first contact); none under auth-MAC.</summary>
+    private static SyncMlCred? ServerCred(DmAccount account) => account.ServerAuth == "hmac" ? null : new()
     {
         Meta = new SyncMlMeta { Type = DmAuthSchemeNames.Md5, Format = "b64" },
-        Data = AuthMd5.Compute(new DmCredentials(account.ServerId, account.ServerPassword), _serverNonces.GetValueOrDefault(account.DevId, DmNonce.Empty)),
+        Data = AuthMd5.Compute(new DmCredentials(account.ServerId, account.ServerPassword), ServerNonce(account)),
     };
 
-    private async Task RecordAsync(SyncMlMessage incoming, DmSessionState state, CancellationToken ct)
+    private static DmServerReply Sign(SyncMlMessage message, DmAccount? account) => account is { ServerAuth: "hmac" }
+        ? new DmServerReply(message, new DmCredentials(account.ServerId, account.ServerPassword), ServerNonce(account))
+        : new DmServerReply(message);
+
+    /// <summary>Records Status and Results for our commands (Results of a large object chunk by chunk) and answers the device's own commands.</summary>
+    private async Task RecordAsync(SyncMlMessage incoming, DmSessionState state, DmReplyBuilder reply, CancellationToken ct)
     {
         foreach (var command in incoming.Commands)
         {
-            if (command is StatusCommand status && state.Sent.TryGetValue(status.CmdRef, out var target) && status.Cmd != "Get")
+            switch (command)
             {
-                state.Answered.Add(status.CmdRef);
-                await store.RecordResultAsync(target.JobId, target.Seq, status.Code ?? DmStatusCode.CommandFailed, null, ct).ConfigureAwait(false);
+                case StatusCommand { Code: DmStatusCode.ChunkAccepted } chunk when state.Sent.ContainsKey(chunk.CmdRef):
+                    break; // a large-object chunk buffered by the device: the next one goes out
+                case StatusCommand status when state.Sent.TryGetValue(status.CmdRef, out var target) && (status.Cmd != "Get" || status.Code != DmStatusCode.Ok):
+                    state.Answered.Add(status.CmdRef);
+                    DropRemainder(state, target);
+                    await store.RecordResultAsync(target.JobId, target.Seq, status.Code ?? DmStatusCode.CommandFailed, null, ct).ConfigureAwait(false);
+                    break;
+                case StatusCommand:
+                    break;
+                case ResultsCommand results when state.Sent.TryGetValue(results.CmdRef, out var r):
+                    var buffer = state.IncomingChunks.TryGetValue(results.CmdRef, out var b) ? b : state.IncomingChunks[results.CmdRef] = [];
+                    foreach (var item in results.Items)
+                        buffer.AddRange(item.Data?.RawBytes ?? []);
+                    if (results.Items.Any(i => i.MoreData))
+                    {
+                        reply.Status(results, DmStatusCode.ChunkAccepted);
+                        break;
+                    }
+                    state.IncomingChunks.Remove(results.CmdRef);
+                    state.Answered.Add(results.CmdRef);
+                    reply.Status(results, DmStatusCode.Ok);
+                    await store.RecordResultAsync(r.JobId, r.Seq, DmStatusCode.Ok, System.Text.Encoding.UTF8.GetString([.. buffer]), ct).ConfigureAwait(false);
+                    break;
+                default:
+                    reply.Status(command, command is AlertCommand or ReplaceCommand or ResultsCommand ? DmStatusCode.Ok : DmStatusCode.OptionalFeatureNotSupported);
+                    break;
             }
-            else if (command is StatusCommand getStatus && state.Sent.TryGetValue(getStatus.CmdRef, out var get) && getStatus.Code != DmStatusCode.Ok)
+        }
+    }
+
+    /// <summary>A large object the device refused part-way: the rest of it is not sent.</summary>
+    private static void DropRemainder(DmSessionState state, (string JobId, int Seq) target)
+    {
+        for (var node = state.Outbox.First; node is not null; node = node.Next)
+        {
+            if (node.Value.JobId == target.JobId && node.Value.Seq == target.Seq && node.Value.Remaining is not null)
             {
-                state.Answered.Add(getStatus.CmdRef);
-                await store.RecordResultAsync(get.JobId, get.Seq, getStatus.Code ?? DmStatusCode.CommandFailed, null, ct).ConfigureAwait(false);
-            }
-            else if (command is ResultsCommand results && state.Sent.TryGetValue(results.CmdRef, out var r))
-            {
-                state.Answered.Add(results.CmdRef);
-                var data = string.Join("\n", results.Items.Select(i => i.Data?.Text ?? ""));
-                await store.RecordResultAsync(r.JobId, r.Seq, DmStatusCode.Ok, data, ct).ConfigureAwait(false);
+                state.Outbox.Remove(node);
+                return;
             }
         }
     }
@@ -204,10 +264,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     private async Task FinishJobsAsync(string devId, DmSessionState state, CancellationToken ct)
     {
         foreach (var job in (await store.ListJobsAsync(devId, ct).ConfigureAwait(false)).Where(j => state.Jobs.Contains(j.Id)))
-        {
-            var failed = job.Commands.Any(c => c.Status is null or >= 300);
-            await store.SetJobStateAsync(job.Id, failed ? "failed" : "done", ["running"], ct).ConfigureAwait(false);
-        }
+            await store.SetJobStateAsync(job.Id, DmJobReadBack.FinalState(job), ["running"], ct).ConfigureAwait(false);
         state.Jobs.Clear();
     }
 
@@ -230,67 +287,5 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
             _ => throw new InvalidOperationException($"unknown DM verb {command.Verb}"),
         };
         return c with { Items = [item] };
-    }
-
-    /// <summary>Builds the answer: our header (MsgID counts up), Status for what we got, our commands, Final.</summary>
-    private sealed class Reply(SyncMlMessage incoming, string serverUri)
-    {
-        private readonly List<SyncMlCommand> _commands = [];
-        private int _nextId = 1;
-
-        public void HeaderStatus(int code, SyncMlChal? chal) => _commands.Add(new StatusCommand
-        {
-            CmdId = Next(),
-            MsgRef = incoming.Header.MsgId,
-            CmdRef = "0",
-            Cmd = "SyncHdr",
-            TargetRefs = [incoming.Header.Target.LocUri],
-            SourceRefs = [incoming.Header.Source.LocUri],
-            Chal = chal,
-            Data = code.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-
-        public void Status(SyncMlCommand command, int code) => _commands.Add(new StatusCommand
-        {
-            CmdId = Next(),
-            MsgRef = incoming.Header.MsgId,
-            CmdRef = command.CmdId,
-            Cmd = command.ElementName,
-            Data = code.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-
-        public string Add(ItemCommand command)
-        {
-            var id = Next();
-            _commands.Add(command with { CmdId = id });
-            return id;
-        }
-
-        public SyncMlMessage Build(SyncMlCred? cred, bool final) => new()
-        {
-            Header = new SyncHeader
-            {
-                SessionId = incoming.Header.SessionId,
-                MsgId = incoming.Header.MsgId,
-                Target = new SyncMlLocation(incoming.Header.Source.LocUri),
-                Source = new SyncMlLocation(serverUri),
-                Cred = cred,
-            },
-            Commands = [.. _commands],
-            Final = final,
-        };
-
-        private string Next() => (_nextId++).ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private sealed class DmSessionState(DateTimeOffset started)
-    {
-        public DateTimeOffset Started { get; } = started;
-        public bool Authenticated { get; set; }
-        public int Failures { get; set; }
-        public bool CommandsSent { get; set; }
-        public Dictionary<string, (string JobId, int Seq)> Sent { get; } = new(StringComparer.Ordinal);
-        public HashSet<string> Answered { get; } = new(StringComparer.Ordinal);
-        public HashSet<string> Jobs { get; } = new(StringComparer.Ordinal);
     }
 }

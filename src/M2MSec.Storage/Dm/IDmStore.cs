@@ -3,10 +3,12 @@ namespace M2MSec.Storage.Dm;
 /// <summary>
 /// A device's DM account on the server (OMA DM DMAcc, seen from the server): the credentials and
 /// schemes device and server use towards each other. Passwords are secrets, wrapped at rest.
+/// <see cref="ServerNonce"/> is the nonce the device gave the server last (NextNonce, b64), which keys
+/// the server's next Cred, auth-MAC and notification digest; not a secret.
 /// </summary>
 public sealed record DmAccount(
     string DevId, string ServerId, string ClientUser, byte[] ClientPassword, byte[] ServerPassword,
-    string ClientAuth, string ServerAuth, DateTimeOffset CreatedAt)
+    string ClientAuth, string ServerAuth, DateTimeOffset CreatedAt, string? ServerNonce = null)
 {
     /// <summary>Never the passwords.</summary>
     public override string ToString() => $"DmAccount({DevId}, server {ServerId}, user {ClientUser}, client {ClientAuth}, server {ServerAuth})";
@@ -25,6 +27,9 @@ public interface IDmStore
     ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default);
 
     ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps the nonce the device just gave the server (its Chal); false if there is no such account.</summary>
+    ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default);
 
     /// <summary>Queues a job (state "queued") with its commands, atomically.</summary>
     ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default);

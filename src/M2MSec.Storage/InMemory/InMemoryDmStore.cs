@@ -25,6 +25,16 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
             ? a with { ClientPassword = (byte[])a.ClientPassword.Clone(), ServerPassword = (byte[])a.ServerPassword.Clone() }
             : null);
 
+    public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default)
+    {
+        while (_accounts.TryGetValue(devId, out var a))
+        {
+            if (_accounts.TryUpdate(devId, a with { ServerNonce = nonce }, a))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+
     public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);

@@ -108,6 +108,10 @@ internal static class StoreSchema
                 status INTEGER, results TEXT, PRIMARY KEY (job_id, seq))
             """,
         ]),
+        new(8, "OMA DM: the nonce each device gave the server last (its next Cred, auth-MAC and notification digest)",
+        [
+            "ALTER TABLE dm_accounts ADD COLUMN server_nonce TEXT",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

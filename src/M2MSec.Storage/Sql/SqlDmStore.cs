@@ -23,7 +23,7 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
         db.RunAsync<DmAccount?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
-                "SELECT server_id, client_user, client_password_enc, server_password_enc, client_auth, server_auth, created_at FROM dm_accounts WHERE dev_id = @d",
+                "SELECT server_id, client_user, client_password_enc, server_password_enc, client_auth, server_auth, created_at, server_nonce FROM dm_accounts WHERE dev_id = @d",
                 ("@d", devId));
             await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await r.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -31,8 +31,12 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
             return new DmAccount(devId, r.GetString(0), r.GetString(1),
                 db.Protector.Unprotect((byte[])r.GetValue(2), SecretProtector.Place("dm_accounts", devId, "client_password")),
                 db.Protector.Unprotect((byte[])r.GetValue(3), SecretProtector.Place("dm_accounts", devId, "server_password")),
-                r.GetString(4), r.GetString(5), SqlDatabase.FromMs(r.GetInt64(6)));
+                r.GetString(4), r.GetString(5), SqlDatabase.FromMs(r.GetInt64(6)), r.IsDBNull(7) ? null : r.GetString(7));
         }, cancellationToken);
+
+    public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "UPDATE dm_accounts SET server_nonce = @n WHERE dev_id = @d",
+            cancellationToken, ("@n", nonce), ("@d", devId)).ConfigureAwait(false) == 1, cancellationToken);
 
     public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default)
     {

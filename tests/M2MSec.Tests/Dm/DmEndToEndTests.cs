@@ -102,7 +102,7 @@ public sealed class DmEndToEndTests : IAsyncLifetime
     {
         var device = await DeviceWithAccountAsync();
         await QueueAsync(device.Info.TreId, ("replace", "./NASConfig/NAS_SignallingPriority", "1"));
-        SyncMlMessage? recorded = null;
+        SyncMlWireMessage? recorded = null;
         var (client, transport) = Client(device, _dm);
         using (transport)
         {

@@ -37,7 +37,7 @@ public sealed class DmSessionEngineTests
     public async Task RealClientsPackage1_BasicAccepted_ServerCredIsWhatTheClientAccepts_CommandsGoOut_ResultsRecorded()
     {
         var engine = await EngineAsync("basic");
-        var reply = await engine.HandleAsync(Package1(), null, default, default);
+        var reply = (await engine.HandleAsync(Package1(), null, default, default)).Message;
 
         var statuses = reply.Commands.OfType<StatusCommand>().ToList();
         Assert.Equal("212", statuses[0].Data);
@@ -65,7 +65,7 @@ public sealed class DmSessionEngineTests
             ],
             Final = true,
         };
-        var end = await engine.HandleAsync(package3, null, default, default);
+        var end = (await engine.HandleAsync(package3, null, default, default)).Message;
         Assert.Empty(end.Commands.OfType<ItemCommand>());
         var job = Assert.Single(await _store.ListJobsAsync("DMCtest"));
         Assert.Equal("done", job.State);
@@ -77,14 +77,14 @@ public sealed class DmSessionEngineTests
     public async Task WrongPassword_IsChallengedInsideANormalAnswer_ThenRefused()
     {
         var engine = await EngineAsync("basic", clientPassword: "not-funambol");
-        var first = await engine.HandleAsync(Package1(), null, default, default);
+        var first = (await engine.HandleAsync(Package1(), null, default, default)).Message;
         var hdr = first.Commands.OfType<StatusCommand>().First();
         Assert.Equal("401", hdr.Data);
         Assert.NotNull(hdr.Chal?.Meta?.NextNonce);
         Assert.All(first.Commands.OfType<StatusCommand>().Skip(1), s => Assert.Equal("407", s.Data));
         Assert.Empty(first.Commands.OfType<ItemCommand>());
 
-        var second = await engine.HandleAsync(Package1() with { Header = Package1().Header with { MsgId = "2" } }, null, default, default);
+        var second = (await engine.HandleAsync(Package1() with { Header = Package1().Header with { MsgId = "2" } }, null, default, default)).Message;
         var refused = second.Commands.OfType<StatusCommand>().First();
         Assert.Equal("401", refused.Data);
         Assert.Null(refused.Chal);
@@ -96,7 +96,7 @@ public sealed class DmSessionEngineTests
     public async Task Md5Client_ChallengedWithAFreshNonce_ThenAcceptedWithIt_AndTheNonceIsSingleUse()
     {
         var engine = await EngineAsync("md5");
-        var first = await engine.HandleAsync(Package1(), null, default, default);
+        var first = (await engine.HandleAsync(Package1(), null, default, default)).Message;
         var chal = first.Commands.OfType<StatusCommand>().First();
         Assert.Equal("401", chal.Data); // a basic Cred where the account requires auth-md5 is an invalid credential
         Assert.Equal(DmAuthSchemeNames.Md5, chal.Chal!.Meta!.Type);
@@ -115,17 +115,17 @@ public sealed class DmSessionEngineTests
                 },
             },
         };
-        var accepted = await engine.HandleAsync(withMd5, null, default, default);
+        var accepted = (await engine.HandleAsync(withMd5, null, default, default)).Message;
         Assert.Equal("212", accepted.Commands.OfType<StatusCommand>().First().Data);
 
         // A new session replaying the same credential (the nonce was used): refused.
         var replay = withMd5 with { Header = withMd5.Header with { SessionId = "2", MsgId = "1" } };
-        Assert.Equal("401", (await engine.HandleAsync(replay, null, default, default)).Commands.OfType<StatusCommand>().First().Data);
+        Assert.Equal("401", (await engine.HandleAsync(replay, null, default, default)).Message.Commands.OfType<StatusCommand>().First().Data);
 
         // Another server instance on the same store (or this one after a restart) does not know the nonce it
         // never issued, and the one the client holds is single-use in the store: challenge, then success.
         var other = new DmSessionEngine(_store, _nonces, ServerUri, TimeProvider.System);
-        var fresh = await other.HandleAsync(Package1() with { Header = Package1().Header with { SessionId = "3" } }, null, default, default);
+        var fresh = (await other.HandleAsync(Package1() with { Header = Package1().Header with { SessionId = "3" } }, null, default, default)).Message;
         var chal2 = fresh.Commands.OfType<StatusCommand>().First();
         Assert.Equal("401", chal2.Data);
         Assert.True(DmNonce.TryFromWire(chal2.Chal!.Meta!.NextNonce, out var n2));
@@ -138,6 +138,6 @@ public sealed class DmSessionEngineTests
                 Cred = withMd5.Header.Cred! with { Data = AuthMd5.Compute(new DmCredentials("funambol", "funambol"), n2) },
             },
         };
-        Assert.Equal("212", (await other.HandleAsync(retry, null, default, default)).Commands.OfType<StatusCommand>().First().Data);
+        Assert.Equal("212", (await other.HandleAsync(retry, null, default, default)).Message.Commands.OfType<StatusCommand>().First().Data);
     }
 }
