@@ -29,6 +29,7 @@ internal static class DmCommand
         job.Subcommands.Add(JobShow());
         command.Subcommands.Add(account);
         command.Subcommands.Add(job);
+        command.Subcommands.Add(DmNotifyCommand.Create());
         return command;
     }
 
@@ -92,6 +93,8 @@ internal static class DmCommand
         }).ToArray();
         foreach (var o in verbOptions)
             add.Options.Add(o);
+        var verify = CliArgs.Flag("--verify", "read every written value back (a Get after the writes); the job is done only if all match");
+        add.Options.Add(verify);
         CliArgs.Required(add, store.Data, devId);
         add.SetAction((r, ct) =>
         {
@@ -100,6 +103,8 @@ internal static class DmCommand
                 CliOutput.Error(r, error);
                 return Task.FromResult(ExitCodes.BadArguments);
             }
+            if (r.GetValue(verify))
+                commands = [.. M2MSec.NetworkFunctions.Dm.DmJobReadBack.WithReadBack(commands)];
             return AddJobAsync(r, store, r.GetRequiredValue(devId), commands, ct);
         });
         return add;
@@ -149,7 +154,16 @@ internal static class DmCommand
                         state = j.State,
                         created_at = j.CreatedAt,
                         updated_at = j.UpdatedAt,
-                        commands = j.Commands.Select(c => new { seq = c.Seq, verb = c.Verb, uri = c.Uri, value = c.Value, status = c.Status, results = c.Results }),
+                        commands = j.Commands.Select(c => new
+                        {
+                            seq = c.Seq,
+                            verb = c.Verb,
+                            uri = c.Uri,
+                            value = c.Value,
+                            status = c.Status,
+                            results = c.Results,
+                            verified = M2MSec.NetworkFunctions.Dm.DmJobReadBack.Verified(j, c),
+                        }),
                     }),
                 }));
                 return ExitCodes.Success;
@@ -160,7 +174,7 @@ internal static class DmCommand
             {
                 output.WriteLine($"job {j.Id} ({j.State}, queued {j.CreatedAt:O})");
                 foreach (var c in j.Commands)
-                    output.WriteLine($"  {c.Seq,3} {c.Verb,-7} {c.Uri}{(c.Value is null ? "" : " = " + c.Value)}  status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}{(c.Results is null ? "" : "  results " + c.Results)}");
+                    output.WriteLine($"  {c.Seq,3} {c.Verb,-7} {c.Uri}{(c.Value is null ? "" : " = " + c.Value)}  status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}{(c.Results is null ? "" : "  results " + c.Results)}{M2MSec.NetworkFunctions.Dm.DmJobReadBack.Verified(j, c) switch { true => "  read back: equal", false => "  read back: DIFFERS", null => "" }}");
             }
             return ExitCodes.Success;
         }, ct));

@@ -132,7 +132,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
             stages.AddRow(s.Name, Report.StageOkCount(s.Name).ToString(), Report.StageFailedCount(s.Name).ToString());
         console.Write(stages);
 
-        var summary = new Table().Title("Summary").AddColumns("Devices", "Completed", "Resyncs", "SCP80 OK", "SCP81 OK", "DM OK", "Failed", "Wall time");
+        var summary = new Table().Title("Summary").AddColumns("Devices", "Completed", "Resyncs", "SCP80 OK", "SCP81 OK", "DM OK (notified)", "Failed", "Wall time");
         var tre = _devices.Count(d => d.Kind == M2meKind.Tre);
         console.MarkupLine($"Fleet: {tre} TRE-based M2MEs (TR 33.812), {devices - tre} UICC-based MTC devices (TR 33.868)");
         summary.AddRow(
@@ -141,7 +141,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
             Report.EventCount(AkaStage.ResyncEvent).ToString(),
             Report.EventCount(OtaNasConfigurationStage.OtaEvent).ToString(),
             Report.EventCount(OtaNasConfigurationStage.Scp81Event).ToString(),
-            Report.EventCount(DmNasConfigurationStage.DmEvent).ToString(),
+            $"{Report.EventCount(DmNasConfigurationStage.DmEvent)} ({Report.EventCount(DmNasConfigurationStage.NotifiedEvent)})",
             Report.Failed == 0 ? "0" : $"[red]{Report.Failed}[/]",
             $"{WallTime.TotalSeconds:F1} s");
         console.Write(summary);

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using M2MSec.Dm;
 using M2MSec.Dm.Auth;
-using M2MSec.Dm.Notification;
 using M2MSec.Dm.SyncMl;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.Nonces;
@@ -127,20 +126,6 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         return reply.Build(null, final: true);
     }
 
-    /// <summary>
-    /// Package 0 for the device (OMA-TS-DM_Notification-V1_2 §6): its digest keyed by the server's
-    /// credentials and the nonce the device gave us last, so only its own server can start a session.
-    /// </summary>
-    public async Task<(byte[] Package0, DmNotification Notification)?> NotifyAsync(string devId, DmUiMode uiMode, CancellationToken cancellationToken)
-    {
-        var account = await store.FindAccountAsync(devId, cancellationToken).ConfigureAwait(false);
-        if (account is null)
-            return null;
-        var sessionId = (ushort)System.Security.Cryptography.RandomNumberGenerator.GetInt32(1, 0x10000);
-        var notification = new DmNotification(account.ServerId, sessionId, uiMode);
-        return (DmNotificationCodec.Encode(notification, new DmCredentials(account.ServerId, account.ServerPassword), ServerNonce(account)), notification);
-    }
-
     /// <summary>Sessions a device walked away from are dropped after 10 minutes (their jobs stay "running" for the operator to see).</summary>
     private void ForgetAbandonedSessions()
     {
@@ -197,7 +182,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         },
     };
 
-    private static DmNonce ServerNonce(DmAccount account) =>
+    internal static DmNonce ServerNonce(DmAccount account) =>
         DmNonce.TryFromWire(account.ServerNonce, out var n) ? n : DmNonce.Empty;
 
     /// <summary>Our Cred towards the device (auth-md5 with the nonce it last gave us; empty on first contact); none under auth-MAC.</summary>

@@ -1,6 +1,8 @@
 using M2MSec.Device.Dm;
 using M2MSec.Device.Tre;
 using M2MSec.Dm.Auth;
+using M2MSec.NetworkFunctions.Dm;
+using M2MSec.NetworkFunctions.Smsc;
 using M2MSec.Pki.Validation;
 using M2MSec.Storage;
 using M2MSec.Storage.Dm;
@@ -17,6 +19,8 @@ namespace M2MSec.Cli.Demo.Stages;
 internal sealed class DmNasConfigurationStage : IDemoStage
 {
     public const string DmEvent = "dm-verified";
+    public const string NotifiedEvent = "dm-notified";
+    private const string ServerSmsAddress = "4930000000";
     private const string ServerId = "m2msec-dm";
 
     private static readonly (string Leaf, string Value)[] Nas =
@@ -49,7 +53,9 @@ internal sealed class DmNasConfigurationStage : IDemoStage
         DmSessionOutcome outcome;
         try
         {
-            outcome = await client.RunSessionAsync(transport.ExchangeAsync, ct);
+            outcome = NotificationInitiated(device)
+                ? await NotifiedSessionAsync(client, devId, dm, environment, transport, ct)
+                : await client.RunSessionAsync(transport.ExchangeAsync, ct);
         }
         catch (HttpRequestException e)
         {
@@ -63,15 +69,36 @@ internal sealed class DmNasConfigurationStage : IDemoStage
             device.FailureReason = $"DM: {outcome.Detail}";
             return false;
         }
+        // The server ends a job "done" only when every command succeeded and every value read back equal.
         var job = (await dm.ListJobsAsync(devId, ct)).Single(j => j.Id == jobId);
-        var readBack = job.Commands.Where(c => c.Verb == "get").Select(c => c.Results).ToList();
-        if (job.State != "done" || !readBack.SequenceEqual(Nas.Select(n => n.Value)))
+        if (job.State != "done")
         {
-            device.FailureReason = $"DM: job {job.State}, read back {string.Join(",", readBack)}";
+            device.FailureReason = $"DM: job {job.State}, read back {string.Join(",", job.Commands.Where(c => c.Verb == "get").Select(c => c.Results))}";
             return false;
         }
         report.Event(DmEvent);
+        if (NotificationInitiated(device))
+            report.Event(NotifiedEvent);
         return true;
+    }
+
+    /// <summary>Every other device is asked to connect by the server (package 0 over SMS) rather than calling in itself.</summary>
+    private static bool NotificationInitiated(DemoDevice device) => device.Index % 2 == 0;
+
+    /// <summary>
+    /// Server-initiated: the DM server sends package 0 as WAP push through the SMSC; the ME takes it from its
+    /// SMS, the DM client checks its digest and opens the session the server asked for (Alert 1200).
+    /// </summary>
+    private static async Task<DmSessionOutcome> NotifiedSessionAsync(DmClient client, string devId, IDmStore dm, DemoEnvironment environment, DmHttpTransport transport,
+        CancellationToken ct)
+    {
+        var push = await DmNotifications.CreateAsync(dm, devId, M2MSec.Dm.Notification.DmUiMode.Background, ServerSmsAddress, TimeProvider.System, ct)
+            ?? throw new InvalidOperationException("no DM account");
+        await environment.Smsc.SubmitAsync(new SmsMessage(devId, ServerSmsAddress, [.. push.Tpdus.Select(Convert.ToHexStringLower)], null), ct);
+        var received = await environment.Smsc.DeliverAsync(devId, 10, ct);
+        var package0 = DmPushReceiver.Package0([.. received.SelectMany(m => m.Tpdus ?? []).Select(Convert.FromHexString)], out var why)
+            ?? throw new InvalidOperationException($"no DM notification in the device's SMS: {why}");
+        return await client.RunNotifiedSessionAsync(package0, transport.ExchangeAsync, ct);
     }
 
     /// <summary>The demo's NAS values: each Replace, then each read back with Get (also what `bench dm` runs).</summary>
