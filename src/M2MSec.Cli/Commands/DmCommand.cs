@@ -7,8 +7,8 @@ using M2MSec.Storage.Dm;
 namespace M2MSec.Cli.Commands;
 
 /// <summary>
-/// `m2msec dm account add` and `m2msec dm job add|show`: what the DM server does in its device's
-/// next session (OMA DM 1.2). Operators script these; the option and JSON names are a contract.
+/// `m2msec dm account add`, `m2msec dm job add|show` and `m2msec dm bootstrap` (<see cref="DmBootstrapCommand"/>):
+/// what the DM server does in its device's next session (OMA DM 1.2). Operators script these; the option and JSON names are a contract.
 /// </summary>
 internal static class DmCommand
 {
@@ -30,6 +30,7 @@ internal static class DmCommand
         command.Subcommands.Add(account);
         command.Subcommands.Add(job);
         command.Subcommands.Add(DmNotifyCommand.Create());
+        command.Subcommands.Add(DmBootstrapCommand.Create());
         return command;
     }
 

@@ -51,7 +51,20 @@ public static class DeviceDmTree
             .Select(c => new KeyValuePair<string, string>(c.Name, Encoding.UTF8.GetString(c.Value.Span))));
     }
 
-    private static DmTree Build(M2meDevice device, string serverId)
+    /// <summary>
+    /// For a bootstrap: the device's tree as sealed, or, at first use, the standard objects with their ACLs granted to
+    /// <paramref name="serverId"/> and an empty ./DMAcc (the bootstrap adds the account). Not saved here.
+    /// </summary>
+    internal static DmTree LoadOrBuildEmpty(M2meDevice device, string serverId)
+    {
+        var tree = device.Tre.ReadObject(TreCaller.DeviceManagement, TreeObject) is { } bytes
+            ? DmTreeSerializer.Deserialize(bytes)
+            : Build(device, serverId, withAccount: false);
+        AttachValidators(tree);
+        return tree;
+    }
+
+    private static DmTree Build(M2meDevice device, string serverId, bool withAccount = true)
     {
         var tree = new DmTree();
         var get = DmAcl.Parse($"Get={serverId}");
@@ -70,8 +83,12 @@ public static class DeviceDmTree
         Leaf(tree, "./DevDetail/LrgObj", "false", DmFormat.Bool);
         // DMAcc: the account as the device sees it; the credentials stay in the TRE, not in the tree.
         tree.AddInteriorLocal("./DMAcc", DmAcl.Parse($"Get={serverId}"), permanent: true);
-        tree.AddInteriorLocal($"./DMAcc/{serverId}", permanent: true);
-        Leaf(tree, $"./DMAcc/{serverId}/ServerID", serverId);
+        if (withAccount)
+        {
+            tree.AddInteriorLocal($"./DMAcc/{serverId}", permanent: true);
+            Leaf(tree, $"./DMAcc/{serverId}/ServerID", serverId);
+        }
+
         tree.AddInteriorLocal(NasConfigMo.DefaultRoot, manage, permanent: true, type: NasConfigMo.Urn);
         foreach (var p in NasParameters.All)
             tree.AddLeafLocal($"{NasConfigMo.DefaultRoot}/{p.Leaf}", DmFormat.Chr, [], permanent: true);

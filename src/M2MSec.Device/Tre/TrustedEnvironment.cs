@@ -275,6 +275,24 @@ public sealed partial class TrustedEnvironment
         }
     }
 
+    /// <summary>
+    /// Writes several protected objects as one sealed version: the policy is checked for every name first, then all
+    /// are written and committed once, so a reader never sees some of them without the others.
+    /// </summary>
+    public void WriteObjects(TreCaller caller, IReadOnlyList<KeyValuePair<string, byte[]>> objects)
+    {
+        ArgumentNullException.ThrowIfNull(objects);
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            foreach (var (name, _) in objects)
+                TrePolicy.CheckWrite(caller, name);
+            foreach (var (name, value) in objects)
+                _objects[name] = (byte[])value.Clone();
+            CommitLocked();
+        }
+    }
+
     private void EnsureUnlocked()
     {
         if (_state.Lockdown is { } reason)

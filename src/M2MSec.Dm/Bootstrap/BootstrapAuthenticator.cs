@@ -40,6 +40,39 @@ public static class BootstrapAuthenticator
         }
     }
 
+    /// <summary>Smallest key the keyed method takes (128 bits): a secret device and Registration Operator share, not a PIN.</summary>
+    public const int MinKeyBytes = 16;
+
+    /// <summary>
+    /// The keyed method: the same MAC (uppercase hex HMAC-SHA1 over the body) with the key given by the caller
+    /// instead of one derived from the IMSI or a PIN. A key shorter than <see cref="MinKeyBytes"/> is refused.
+    /// </summary>
+    public static BootstrapVerifyResult VerifyWithKey(ReadOnlySpan<byte> key, ReadOnlySpan<byte> body, string? mac)
+    {
+        if (key.Length < MinKeyBytes)
+        {
+            return BootstrapVerifyResult.InvalidKey;
+        }
+
+        if (string.IsNullOrEmpty(mac))
+        {
+            return BootstrapVerifyResult.MissingMac;
+        }
+
+        return BootstrapMac.VerifyHex(key, body, mac) ? BootstrapVerifyResult.Ok : BootstrapVerifyResult.MacMismatch;
+    }
+
+    /// <summary>Server side of <see cref="VerifyWithKey"/>.</summary>
+    public static string ComputeMacWithKey(ReadOnlySpan<byte> key, ReadOnlySpan<byte> body)
+    {
+        if (key.Length < MinKeyBytes)
+        {
+            throw new ArgumentException($"the key must have at least {MinKeyBytes} bytes", nameof(key));
+        }
+
+        return BootstrapMac.ComputeHex(key, body);
+    }
+
     /// <summary>Server side for NETWPIN / USERPIN / USERNETWPIN: the MAC parameter to send.</summary>
     public static string ComputeMac(BootstrapSecMethod sec, string? imsi, string? pin, ReadOnlySpan<byte> body)
     {

@@ -27,4 +27,7 @@ public enum BootstrapVerifyResult
     MissingPin,
     InvalidPin,
     UnknownMethod,
+
+    /// <summary>The keyed method's key is shorter than <see cref="BootstrapAuthenticator.MinKeyBytes"/>.</summary>
+    InvalidKey,
 }

@@ -72,6 +72,19 @@ public sealed partial class DmTree
         node.Value = value.ToArray();
     }
 
+    /// <summary>Device-local: removes a node and its subtree, permanent nodes included (no ACL). The root stays.</summary>
+    public void DeleteLocal(string uri)
+    {
+        var node = Require(uri);
+        if (node.Parent is null)
+        {
+            throw new ArgumentException("the root cannot be removed", nameof(uri));
+        }
+
+        NodeCount -= node.CountSubtree();
+        node.Parent.RemoveChild(node.Name);
+    }
+
     /// <summary>Device-local: sets (or clears with <see cref="DmAcl.Empty"/>) a node's ACL. The root's cannot be cleared.</summary>
     public void SetAclLocal(string uri, DmAcl acl)
     {

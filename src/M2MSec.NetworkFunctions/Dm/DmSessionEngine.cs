@@ -117,6 +117,24 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         return Sign(reply.Build(ServerCred(account!), final), account);
     }
 
+    /// <summary>
+    /// One XML message in, one out, in process (what the HTTP endpoint does for +xml): the device's bytes and
+    /// x-syncml-hmac header in, the answer's bytes and header out. For tests, benchmarks and a co-located device.
+    /// </summary>
+    public async Task<SyncMlWireMessage> ExchangeXmlAsync(SyncMlWireMessage wire, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(wire);
+        if (!SyncMlXml.TryParse(wire.Body, out var message, out var error))
+        {
+            return error.Header is { } header
+                ? new SyncMlWireMessage(SyncMlXml.Write(Refusal(new SyncMlMessage { Header = header }, error.StatusCode, serverUri)))
+                : throw new SyncMlParseException(error);
+        }
+        var reply = await HandleAsync(message, wire.Hmac, wire.Body, cancellationToken).ConfigureAwait(false);
+        var body = SyncMlXml.Write(reply.Message);
+        return new SyncMlWireMessage(body, reply.HmacHeaderFor(body));
+    }
+
     /// <summary>The answer to a message that could not be read past its header: the error status on SyncHdr, and Final.</summary>
     public static SyncMlMessage Refusal(SyncMlMessage incoming, int code, string serverUri)
     {
