@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
@@ -19,12 +20,23 @@ public sealed class DmHttpTransport : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _server;
 
-    public DmHttpTransport(Uri server, ServerCertificateChecker checker, CheckMode mode, Uri? ocspUrl = null)
+    /// <param name="server">The DM server's URL.</param>
+    /// <param name="checker">The device's check of the server certificate (root from the TRE).</param>
+    /// <param name="mode">Secure clock or OCSP with a nonce.</param>
+    /// <param name="ocspUrl">The OCSP responder (ocsp-nonce mode), if not taken from the certificate.</param>
+    /// <param name="tlsResumption">
+    /// Resume TLS sessions to the server (a DNS name, not an IP address: .NET keys its client cache by name).
+    /// The certificate check still runs on every handshake, resumed or not (.NET calls the validation
+    /// callback with the certificate kept in the session). Off by default: the strict profile.
+    /// </param>
+    /// <param name="onHandshake">Called with the TLS stream after each accepted handshake (measurements).</param>
+    public DmHttpTransport(Uri server, ServerCertificateChecker checker, CheckMode mode, Uri? ocspUrl = null, bool tlsResumption = false,
+        Action<SslStream>? onHandshake = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(checker);
         _server = server;
-        var options = TlsProfile.CreateClientOptions(server.Host, (_, certificate, chain, _) =>
+        var options = TlsProfile.CreateClientOptions(server.Host, (sender, certificate, chain, _) =>
         {
             if (certificate is null)
                 return false;
@@ -34,8 +46,10 @@ public sealed class DmHttpTransport : IDisposable
             // completion here — give the checker a blocking OCSP transport, or many parallel handshakes
             // can starve the thread pool their own OCSP I/O needs.
             LastVerdict = checker.CheckAsync(mode, leaf, intermediates, ocspUrl: ocspUrl).GetAwaiter().GetResult();
+            if (LastVerdict.Accepted && sender is SslStream tls)
+                onHandshake?.Invoke(tls);
             return LastVerdict.Accepted;
-        });
+        }, resumable: tlsResumption);
         _http = new HttpClient(new SocketsHttpHandler { SslOptions = options }) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
     }
 

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using M2MSec.Pki.Tls;
 using M2MSec.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -82,7 +85,11 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             k.Listen(listenAddress, listenPort, listen =>
             {
                 if (tls is not null && !publicHttp)
+                {
                     listen.UseHttps(https);
+                    if (tls.AllowResumption)
+                        listen.Use(ProfileSuiteOnly);
+                }
             });
             if (publicHttp)
                 k.Listen(admin.Address, admin.Port, listen => listen.UseHttps(https));
@@ -112,6 +119,18 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             AdminAddress = publicHttp ? bound.FirstOrDefault(u => u.Scheme == "https") : tls is not null ? main : null,
         };
     }
+
+    /// <summary>
+    /// After the handshake of a resumable listener (no suite policy, see <see cref="TlsProfile"/>):
+    /// a connection on a suite outside the profile is closed before anything is read from it.
+    /// </summary>
+    private static ConnectionDelegate ProfileSuiteOnly(ConnectionDelegate next) => connection =>
+    {
+        if (connection.Features.Get<ITlsHandshakeFeature>()?.NegotiatedCipherSuite is { } suite && TlsProfile.IsProfileSuite(suite))
+            return next(connection);
+        connection.Abort(new ConnectionAbortedException("TLS suite outside the TS 33.310 Annex E profile"));
+        return Task.CompletedTask;
+    };
 
     /// <summary>
     /// The one address to listen on: https (mutual TLS) when the function has a certificate;

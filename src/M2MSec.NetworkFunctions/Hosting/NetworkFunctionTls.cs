@@ -19,8 +19,9 @@ public sealed class NetworkFunctionTls
     }
 
     private NetworkFunctionTls(RenewingCertificate certificate, X509Certificate2? trustRoot, X509Certificate2Collection? intermediates,
-        IEnumerable<string>? adminSubjects, TimeProvider? time, bool mutual)
+        IEnumerable<string>? adminSubjects, TimeProvider? time, bool mutual, bool resumption = false)
     {
+        AllowResumption = resumption;
         _certificate = certificate ?? throw new ArgumentNullException(nameof(certificate));
         TrustRoot = trustRoot;
         MutualTls = mutual;
@@ -40,9 +41,17 @@ public sealed class NetworkFunctionTls
     /// <summary>Whether a client certificate is required (between network functions) or not offered for (device-facing: DM).</summary>
     public bool MutualTls { get; }
 
-    /// <summary>TLS with the server's certificate only: the device-facing listener of the DM server (TS 33.310 Annex E profile, no client certificate).</summary>
-    public static NetworkFunctionTls ServerOnly(RenewingCertificate certificate, X509Certificate2Collection? intermediates = null, TimeProvider? time = null) =>
-        new(certificate, null, intermediates, null, time, mutual: false);
+    /// <summary>
+    /// TLS with the server's certificate only: the device-facing listener of the DM server (TS 33.310 Annex E profile, no client certificate).
+    /// With <paramref name="resumption"/>, sessions resume (session cache and tickets): the suite list is then OpenSSL's
+    /// default and the profile is enforced on the negotiated suite — a connection on any other suite is closed before a request is read.
+    /// </summary>
+    public static NetworkFunctionTls ServerOnly(RenewingCertificate certificate, X509Certificate2Collection? intermediates = null, TimeProvider? time = null,
+        bool resumption = false) =>
+        new(certificate, null, intermediates, null, time, mutual: false, resumption);
+
+    /// <summary>Whether the listener resumes TLS sessions (server-only listeners only; see <see cref="ServerOnly"/>).</summary>
+    public bool AllowResumption { get; }
 
     /// <summary>Loads a server-only identity from PEM files (certificate, key, optional chain).</summary>
     public static NetworkFunctionTls LoadServerOnly(string certFile, string keyFile, string? chainFile)
@@ -102,7 +111,7 @@ public sealed class NetworkFunctionTls
 
     /// <summary>The server side of one handshake (per connection, so a renewed certificate takes effect at once).</summary>
     public System.Net.Security.SslServerAuthenticationOptions ServerOptions() =>
-        TlsProfile.CreateServerOptions(Certificate, Intermediates, MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) : null);
+        TlsProfile.CreateServerOptions(Certificate, Intermediates, MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) : null, AllowResumption);
 
     public bool IsAdministrator(X509Certificate2 clientCertificate) =>
         AdminSubjects.Contains(AdministratorFilter.SubjectOf(clientCertificate));

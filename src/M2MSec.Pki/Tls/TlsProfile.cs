@@ -18,6 +18,16 @@ namespace M2MSec.Pki.Tls;
 /// (<c>Groups = P-256:P-384</c> in the system_default section). Compression is never offered:
 /// OpenSSL 3 disables it (SSL_OP_NO_COMPRESSION). <see cref="CipherSuitesPolicy"/> is not
 /// supported on Windows; there <see cref="CreateServerOptions"/> throws.
+/// <para>
+/// Session resumption: on Linux, .NET resumes TLS sessions only when no <see cref="CipherSuitesPolicy"/>
+/// is set (and, on the client, <see cref="SslClientAuthenticationOptions.TargetHost"/> is a DNS name,
+/// not an IP address) — with a policy it allocates a fresh OpenSSL SSL_CTX per connection with the
+/// session cache off and SSL_OP_NO_TICKET. The strict profile therefore never resumes. The
+/// <c>resumable</c> variants leave the suite list to OpenSSL's defaults and enforce the profile on the
+/// <em>negotiated</em> suite after the handshake instead (the client in its validation callback; a
+/// server must check <see cref="SslStream.NegotiatedCipherSuite"/> before it reads a request) — so a
+/// non-profile suite is never used, though non-profile suites are offered in the hello.
+/// </para>
 /// </remarks>
 public static class TlsProfile
 {
@@ -53,9 +63,12 @@ public static class TlsProfile
     /// <summary>
     /// Server options: the chain context is built offline (no AIA fetch), protocols and suites per
     /// profile, renegotiation refused. With <paramref name="clientCertificates"/>, a client
-    /// certificate is required and checked by that policy (mutual TLS).
+    /// certificate is required and checked by that policy (mutual TLS). With <paramref name="resumable"/>,
+    /// no suite policy (so OpenSSL keeps a session cache and issues tickets): the caller must refuse a
+    /// connection whose <see cref="SslStream.NegotiatedCipherSuite"/> is not <see cref="IsProfileSuite"/>.
     /// </summary>
-    public static SslServerAuthenticationOptions CreateServerOptions(X509Certificate2 certificate, X509Certificate2Collection? intermediates = null, ClientCertificatePolicy? clientCertificates = null)
+    public static SslServerAuthenticationOptions CreateServerOptions(X509Certificate2 certificate, X509Certificate2Collection? intermediates = null,
+        ClientCertificatePolicy? clientCertificates = null, bool resumable = false)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         if (!certificate.HasPrivateKey)
@@ -64,7 +77,8 @@ public static class TlsProfile
         {
             ServerCertificateContext = SslStreamCertificateContext.Create(certificate, intermediates, offline: true),
             EnabledSslProtocols = Protocols,
-            CipherSuitesPolicy = CreatePolicy(),
+            CipherSuitesPolicy = resumable ? null : CreatePolicy(),
+            AllowTlsResume = resumable,
             AllowRenegotiation = false,
             EncryptionPolicy = EncryptionPolicy.RequireEncryption,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
@@ -82,8 +96,12 @@ public static class TlsProfile
     /// Client options (e.g. network function to network function). <paramref name="validate"/>
     /// decides on the server's chain — <see cref="ProfileChainValidator.ServerCallback"/> is the
     /// profile's. <paramref name="clientCertificate"/> (with private key) is offered for mutual TLS.
+    /// With <paramref name="resumable"/>, no suite policy, so sessions to the same DNS name resume
+    /// (.NET's process-wide client cache); the negotiated suite is checked before <paramref name="validate"/>
+    /// runs, and <paramref name="validate"/> still runs on every handshake, resumed or not.
     /// </summary>
-    public static SslClientAuthenticationOptions CreateClientOptions(string targetHost, RemoteCertificateValidationCallback validate, X509Certificate2? clientCertificate = null)
+    public static SslClientAuthenticationOptions CreateClientOptions(string targetHost, RemoteCertificateValidationCallback validate, X509Certificate2? clientCertificate = null,
+        bool resumable = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(targetHost);
         ArgumentNullException.ThrowIfNull(validate);
@@ -91,11 +109,14 @@ public static class TlsProfile
         {
             TargetHost = targetHost,
             EnabledSslProtocols = Protocols,
-            CipherSuitesPolicy = CreatePolicy(),
+            CipherSuitesPolicy = resumable ? null : CreatePolicy(),
+            AllowTlsResume = resumable,
             AllowRenegotiation = false,
             EncryptionPolicy = EncryptionPolicy.RequireEncryption,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = validate,
+            RemoteCertificateValidationCallback = resumable
+                ? (sender, certificate, chain, errors) => sender is SslStream tls && IsProfileSuite(tls.NegotiatedCipherSuite) && validate(sender, certificate, chain, errors)
+                : validate,
         };
         if (clientCertificate is not null)
         {

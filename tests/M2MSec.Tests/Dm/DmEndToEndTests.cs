@@ -21,6 +21,7 @@ namespace M2MSec.Tests.Dm;
 /// TRE-held root (OCSP with a nonce), authenticates the server by auth-md5, applies NAS
 /// configuration values it accepts and refuses the rest, and the server records the read-back.
 /// </summary>
+[Collection(Support.TlsSessionCacheCollection.Name)]
 public sealed class DmEndToEndTests : IAsyncLifetime
 {
     private const string ServerId = "m2msec-dm";
@@ -95,6 +96,39 @@ public sealed class DmEndToEndTests : IAsyncLifetime
         Assert.Equal([200, 405, 200], job.Commands.Select(c => c.Status));
         Assert.Equal("1", job.Commands[2].Results);
         Assert.Equal("failed", job.State); // one command refused
+    }
+
+    [Fact]
+    public async Task ResumedTlsSession_StillChecksTheServerCertificate_WithAFreshOcspNonce()
+    {
+        var cert = await _pki.Hierarchy.IssueAsync(CertificateProfile.DmServer, new CertificateSubject("localhost", ["127.0.0.1"]));
+        await using var dm = await NetworkFunctionHost.StartAsync(new DmFunction(new DmFunctionOptions()), Path.Combine(_dir, "dm-resume"), _store,
+            "https://127.0.0.1:0", tls: NetworkFunctionTls.ServerOnly(new RenewingCertificate(cert), [_pki.Hierarchy.Issuing], resumption: true));
+        var device = await DeviceWithAccountAsync();
+        var ocspQueries = 0;
+        var checker = new ServerCertificateChecker(device.Tre.TrustAnchor(TreCaller.DeviceManagement, "dm")!, device.Tre.TrustedClock(TreCaller.DeviceManagement), null,
+            (url, request, ct) =>
+            {
+                Interlocked.Increment(ref ocspQueries);
+                return _pki.PostAsync(url, request, ct);
+            });
+        // .NET resumes only to a host name (its client cache is keyed by name, never an IP address).
+        var server = new UriBuilder(dm.Address) { Host = "localhost", Path = "/dm" }.Uri;
+        var account = new DmClientAccount(ServerId, server, "dev", "client-secret"u8.ToArray(), "server-secret"u8.ToArray(), DmAuthScheme.Md5);
+        var resumed = new List<bool?>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var transport = new DmHttpTransport(server, checker, CheckMode.OcspNonce, tlsResumption: true,
+                onHandshake: tls => resumed.Add(M2MSec.Cli.Bench.TlsResumptionProbe.IsResumed(tls)));
+            var outcome = await new DmClient(device, account).RunSessionAsync(transport.ExchangeAsync, TestContext.Current.CancellationToken);
+            Assert.True(outcome.Completed, outcome.Detail);
+            Assert.True(transport.LastVerdict!.Accepted);
+        }
+        Assert.Null(M2MSec.Cli.Bench.TlsResumptionProbe.Unavailable);
+        // A new connection per session: the first handshake full, the next two resumed — and the
+        // certificate check with its OCSP round trip ran on every one of them.
+        Assert.Equal([false, true, true], resumed);
+        Assert.Equal(3, ocspQueries);
     }
 
     [Fact]
