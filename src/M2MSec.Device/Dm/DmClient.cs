@@ -35,6 +35,7 @@ public sealed record DmSessionOutcome(bool Completed, string Detail, int Command
 public sealed class DmClient(M2meDevice device, DmClientAccount account, long maxMsgSize = 64 * 1024)
 {
     private const string NoncesObject = "dm/nonces";
+    private const string LastNotificationObject = "dm/notification";
     private const int MaxMessages = 256;
 
     /// <summary>A client-initiated session (Alert 1201).</summary>
@@ -56,6 +57,12 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account, long ma
         var (_, serverNonce) = LoadNonces();
         if (!DmNotificationCodec.VerifyDigest(package0.Span, new DmCredentials(account.ServerId, account.ServerPassword), serverNonce))
             return new DmSessionOutcome(false, $"notification refused: {DmNotificationError.BadDigest}", 0, 0);
+        // The digest's nonce changes only when the device next answers the server, so the same package 0 could be
+        // replayed until then: the device acts on each one once.
+        var digest = Convert.ToBase64String(package0.Span[..DmNotificationCodec.DigestLength]);
+        if (device.Tre.ReadObject(TreCaller.DeviceManagement, LastNotificationObject) is { } last && Encoding.ASCII.GetString(last) == digest)
+            return new DmSessionOutcome(false, "notification refused: replayed (already acted on)", 0, 0);
+        device.Tre.WriteObject(TreCaller.DeviceManagement, LastNotificationObject, Encoding.ASCII.GetBytes(digest));
         return await RunAsync(exchange, notification, cancellationToken).ConfigureAwait(false);
     }
 

@@ -1,0 +1,230 @@
+using System.Text;
+using M2MSec.Device.Dm;
+using M2MSec.Device.M2me;
+using M2MSec.Device.Tre;
+using M2MSec.Dm.Auth;
+using M2MSec.Dm.Notification;
+using M2MSec.Dm.SyncMl;
+using M2MSec.Dm.Tree;
+using M2MSec.Nas;
+using M2MSec.NetworkFunctions.Dm;
+using M2MSec.Storage.Dm;
+using M2MSec.Storage.InMemory;
+
+namespace M2MSec.Tests.Dm.Client;
+
+/// <summary>
+/// Device and server session engine in one process, every message through the XML codec and the auth-MAC
+/// header as on the wire: multi-message packages under a small MaxMsgSize, large objects, auth-MAC in both
+/// directions, notification-initiated sessions (package 0 over WAP push over SMS).
+/// </summary>
+public sealed class DmSessionInProcessTests : IDisposable
+{
+    private const string ServerId = "m2msec-dm";
+    private static readonly Uri ServerUri = new("https://dm.example/dm");
+    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-dmsess-").FullName;
+    private readonly InMemoryDmStore _store = new(TimeProvider.System);
+    private readonly DmSessionEngine _engine;
+    private readonly M2meDevice _device;
+
+    public DmSessionInProcessTests()
+    {
+        _engine = new DmSessionEngine(_store, new InMemoryNonceStore(TimeProvider.System), ServerUri.ToString(), TimeProvider.System);
+        _device = M2meDevice.Create(Path.Combine(_dir, "dev"), Path.Combine(_dir, "fuse"), "001010000000009", M2meKind.Tre);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<DmClient> ClientAsync(string clientAuth = "md5", string serverAuth = "md5", long maxMsgSize = 64 * 1024)
+    {
+        Assert.True(await _store.AddAccountAsync(new DmAccount(_device.Info.TreId, ServerId, "dev", "client-secret"u8.ToArray(), "server-secret"u8.ToArray(),
+            clientAuth, serverAuth, DateTimeOffset.UtcNow)));
+        var account = new DmClientAccount(ServerId, ServerUri, "dev", "client-secret"u8.ToArray(), "server-secret"u8.ToArray(),
+            Enum.Parse<DmAuthScheme>(clientAuth, true), Enum.Parse<DmAuthScheme>(serverAuth, true));
+        return new DmClient(_device, account, maxMsgSize);
+    }
+
+    private async Task<string> QueueAsync(params (string Verb, string Uri, string? Value)[] commands)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        await _store.AddJobAsync(new DmJobRecord(id, _device.Info.TreId, "queued", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
+            [.. DmJobReadBack.WithReadBack(commands).Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null))]));
+        return id;
+    }
+
+    private async Task<DmJobRecord> JobAsync(string id) => (await _store.ListJobsAsync(_device.Info.TreId)).Single(j => j.Id == id);
+
+    /// <summary>The exchange, recording both directions as parsed messages and raw wire messages.</summary>
+    private Func<SyncMlWireMessage, CancellationToken, Task<SyncMlWireMessage>> Recording(List<(SyncMlWireMessage Up, SyncMlWireMessage Down)> log) => async (up, ct) =>
+    {
+        var down = await _engine.ExchangeXmlAsync(up, ct);
+        log.Add((up, down));
+        return down;
+    };
+
+    private static readonly (string Leaf, string Value)[] Nas =
+    [
+        ("NAS_SignallingPriority", "1"), ("AttachWithIMSI", "1"), ("MinimumPeriodicSearchTimer", "60"), ("ExtendedAccessBarring", "1"),
+        ("Timer_T3245_Behaviour", "1"), ("Override_NAS_SignallingLowPriority", "1"), ("Override_ExtendedAccessBarring", "1"),
+    ];
+
+    [Fact]
+    public async Task SmallMaxMsgSize_PackageSplitOverMessages_AllAppliedAndVerified()
+    {
+        var client = await ClientAsync(maxMsgSize: 1500);
+        var job = await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
+        var log = new List<(SyncMlWireMessage Up, SyncMlWireMessage Down)>();
+        var outcome = await client.RunSessionAsync(Recording(log), TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Completed, outcome.Detail);
+        Assert.Equal(14, outcome.CommandsExecuted);
+        var down = log.Select(l => SyncMlXml.Parse(l.Down.Body)).ToList();
+        Assert.All(log, l => Assert.True(l.Down.Body.Length <= 1500, $"{l.Down.Body.Length} octets"));
+        Assert.Contains(down, m => !m.Final && m.Commands.Any(c => c is ReplaceCommand or GetCommand)); // the package continued
+        Assert.Contains(log.Select(l => SyncMlXml.Parse(l.Up.Body)), m => m.Commands.OfType<AlertCommand>().Any(a => a.Code == 1222));
+        var record = await JobAsync(job);
+        Assert.Equal("done", record.State);
+        Assert.All(record.Commands.Where(c => c.Verb == "replace"), c => Assert.True(DmJobReadBack.Verified(record, c)));
+        Assert.Equal(1, _device.ReadNasConfiguration(TreCaller.DeviceManagement).Values.Single(v => v.Parameter == NasParameters.NasSignallingPriority).Value);
+    }
+
+    [Fact]
+    public async Task LargeValue_GoesAsALargeObject_InChunks_ReadBackEqual()
+    {
+        var tree = DeviceDmTree.Load(_device, ServerId);
+        tree.AddInteriorLocal("./Ext", DmAcl.Parse($"Get={ServerId}&Replace={ServerId}"));
+        tree.AddLeafLocal("./Ext/Blob", DmFormat.Chr, []);
+        DeviceDmTree.Save(_device, tree);
+        var client = await ClientAsync(maxMsgSize: 2048);
+        var value = string.Concat(Enumerable.Range(0, 900).Select(i => $"{i:D4}<&>"));  // 6300 characters, XML-escaped on the wire
+        var job = await QueueAsync(("replace", "./Ext/Blob", value));
+        var log = new List<(SyncMlWireMessage Up, SyncMlWireMessage Down)>();
+        var outcome = await client.RunSessionAsync(Recording(log), TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Completed, outcome.Detail);
+        var chunks = log.Select(l => SyncMlXml.Parse(l.Down.Body)).SelectMany(m => m.Commands.OfType<ReplaceCommand>()).ToList();
+        Assert.True(chunks.Count >= 4, $"{chunks.Count} chunks");
+        Assert.All(chunks[..^1], c => Assert.True(c.Items[0].MoreData));
+        Assert.False(chunks[^1].Items[0].MoreData);
+        Assert.Equal(Encoding.UTF8.GetByteCount(value), chunks[0].Items[0].Meta!.Size);
+        Assert.All(log, l => Assert.True(l.Down.Body.Length <= 2048));
+        Assert.Equal(chunks.Count - 1, log.SelectMany(l => SyncMlXml.Parse(l.Up.Body).Commands.OfType<StatusCommand>()).Count(s => s.Code == 213));
+        var record = await JobAsync(job);
+        Assert.Equal("done", record.State);
+        Assert.Equal(value, record.Commands.Single(c => c.Verb == "get").Results);
+    }
+
+    [Fact]
+    public async Task AuthMac_BothWays_HeadersNotCred_AndATamperedServerMessageIsRefused()
+    {
+        var client = await ClientAsync("hmac", "hmac");
+        var job = await QueueAsync(("replace", "./NASConfig/NAS_SignallingPriority", "1"));
+        var log = new List<(SyncMlWireMessage Up, SyncMlWireMessage Down)>();
+        var outcome = await client.RunSessionAsync(Recording(log), TestContext.Current.CancellationToken);
+        Assert.True(outcome.Completed, outcome.Detail);
+        Assert.Equal("done", (await JobAsync(job)).State);
+        Assert.All(log, l => Assert.StartsWith("algorithm=MD5, username=\"dev\", mac=", l.Up.Hmac, StringComparison.Ordinal));
+        Assert.All(log, l => Assert.StartsWith($"algorithm=MD5, username=\"{ServerId}\", mac=", l.Down.Hmac, StringComparison.Ordinal));
+        Assert.All(log, l => Assert.Null(SyncMlXml.Parse(l.Up.Body).Header.Cred));
+        Assert.All(log, l => Assert.Null(SyncMlXml.Parse(l.Down.Body).Header.Cred));
+
+        // A man in the middle changes a value in the server's message and keeps its header: refused, nothing applied.
+        await QueueAsync(("replace", "./NASConfig/NAS_SignallingPriority", "0"));
+        _device.WriteNasConfiguration(TreCaller.DeviceManagement, NasConfiguration.Empty);
+        var tampered = await client.RunSessionAsync(async (up, ct) =>
+        {
+            var down = await _engine.ExchangeXmlAsync(up, ct);
+            var text = Encoding.UTF8.GetString(down.Body).Replace("<Data>0</Data>", "<Data>1</Data>", StringComparison.Ordinal);
+            return down with { Body = Encoding.UTF8.GetBytes(text) };
+        }, TestContext.Current.CancellationToken);
+        Assert.False(tampered.Completed);
+        Assert.Contains("did not authenticate", tampered.Detail, StringComparison.Ordinal);
+        Assert.Empty(_device.ReadNasConfiguration(TreCaller.DeviceManagement).Values);
+
+        // No header at all: refused too.
+        var stripped = await client.RunSessionAsync(async (up, ct) => (await _engine.ExchangeXmlAsync(up, ct)) with { Hmac = null }, TestContext.Current.CancellationToken);
+        Assert.False(stripped.Completed);
+    }
+
+    [Fact]
+    public async Task ClientMacWrong_IsChallengedThenRefused()
+    {
+        await ClientAsync("hmac", "md5");
+        var wrong = new DmClient(_device, new DmClientAccount(ServerId, ServerUri, "dev", "not-the-secret"u8.ToArray(), "server-secret"u8.ToArray(), DmAuthScheme.Hmac));
+        var outcome = await wrong.RunSessionAsync(_engine.ExchangeXmlAsync, TestContext.Current.CancellationToken);
+        Assert.False(outcome.Completed);
+        Assert.Contains("refused our credentials (401)", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    private async Task<IReadOnlyList<byte[]>> NotificationSmsAsync() =>
+        (await DmNotifications.CreateAsync(_store, _device.Info.TreId, DmUiMode.Background, "4930000000", TimeProvider.System, TestContext.Current.CancellationToken))!.Tpdus;
+
+    [Fact]
+    public async Task Notification_OverSms_StartsAServerInitiatedSession_WithItsSessionId()
+    {
+        var client = await ClientAsync();
+        var job = await QueueAsync(("replace", "./NASConfig/NAS_SignallingPriority", "1"));
+        var package0 = DmPushReceiver.Package0(await NotificationSmsAsync(), out var why);
+        Assert.True(package0 is not null, why);
+        Assert.True(DmNotificationCodec.TryDecode(package0, out var notification, out _));
+        var log = new List<(SyncMlWireMessage Up, SyncMlWireMessage Down)>();
+        var outcome = await client.RunNotifiedSessionAsync(package0, Recording(log), TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Completed, outcome.Detail);
+        var package1 = SyncMlXml.Parse(log[0].Up.Body);
+        Assert.Equal(1200, package1.Commands.OfType<AlertCommand>().Single().Code);
+        Assert.Equal(notification.SyncMlSessionId, package1.Header.SessionId);
+        Assert.Equal("done", (await JobAsync(job)).State);
+    }
+
+    [Fact]
+    public async Task Notification_ForgedOrReplayed_StartsNothing()
+    {
+        var client = await ClientAsync();
+        var old = DmPushReceiver.Package0(await NotificationSmsAsync(), out _)!;
+        Task<SyncMlWireMessage> NoServer(SyncMlWireMessage m, CancellationToken ct) => throw new InvalidOperationException("no session may start");
+
+        // Someone without the server password.
+        var forged = DmNotificationCodec.Encode(new DmNotification(ServerId, 42), new DmCredentials(ServerId, "guessed"u8.ToArray()), DmNonce.Empty);
+        Assert.Contains("BadDigest", (await client.RunNotifiedSessionAsync(forged, NoServer, TestContext.Current.CancellationToken)).Detail, StringComparison.Ordinal);
+        // Another server's notification.
+        var other = DmNotificationCodec.Encode(new DmNotification("other-server", 42), new DmCredentials("other-server", "server-secret"u8.ToArray()), DmNonce.Empty);
+        Assert.Contains("not this account's", (await client.RunNotifiedSessionAsync(other, NoServer, TestContext.Current.CancellationToken)).Detail, StringComparison.Ordinal);
+        // Garbage.
+        Assert.Contains("Truncated", (await client.RunNotifiedSessionAsync(new byte[10], NoServer, TestContext.Current.CancellationToken)).Detail, StringComparison.Ordinal);
+
+        // Acted on once; the same package 0 again is refused.
+        Assert.True((await client.RunNotifiedSessionAsync(old, _engine.ExchangeXmlAsync, TestContext.Current.CancellationToken)).Completed);
+        Assert.Contains("replayed", (await client.RunNotifiedSessionAsync(old, NoServer, TestContext.Current.CancellationToken)).Detail, StringComparison.Ordinal);
+
+        // After a session with commands the device has given the server a new nonce: a notification recorded before
+        // no longer verifies; a fresh one (keyed by the nonce the server now holds, persisted in its store) does.
+        var recorded = DmPushReceiver.Package0(await NotificationSmsAsync(), out _)!;
+        await QueueAsync(("replace", "./NASConfig/NAS_SignallingPriority", "1"));
+        Assert.True((await client.RunSessionAsync(_engine.ExchangeXmlAsync, TestContext.Current.CancellationToken)).Completed);
+        Assert.Contains("BadDigest", (await client.RunNotifiedSessionAsync(recorded, NoServer, TestContext.Current.CancellationToken)).Detail, StringComparison.Ordinal);
+        var fresh = DmPushReceiver.Package0(await NotificationSmsAsync(), out _)!;
+        Assert.True((await client.RunNotifiedSessionAsync(fresh, _engine.ExchangeXmlAsync, TestContext.Current.CancellationToken)).Completed);
+    }
+
+    [Fact]
+    public async Task ReadBackThatDiffers_FailsTheJob()
+    {
+        await ClientAsync();
+        var id = Guid.NewGuid().ToString("N");
+        var now = DateTimeOffset.UtcNow;
+        var job = new DmJobRecord(id, "d", "running", now, now,
+        [
+            new(id, 1, "replace", "./A", "1", 200, null), new(id, 2, "get", "./A", null, 200, "2"),
+            new(id, 3, "replace", "./B", "x", 200, null), new(id, 4, "get", "./B", null, 200, "x"),
+            new(id, 5, "replace", "./C", "y", 200, null),
+        ]);
+        Assert.False(DmJobReadBack.Verified(job, job.Commands[0]));
+        Assert.True(DmJobReadBack.Verified(job, job.Commands[2]));
+        Assert.Null(DmJobReadBack.Verified(job, job.Commands[4])); // nothing reads it back
+        Assert.Null(DmJobReadBack.Verified(job, job.Commands[1])); // a Get is not a write
+        Assert.Equal("failed", DmJobReadBack.FinalState(job));
+        Assert.Equal("done", DmJobReadBack.FinalState(job with { Commands = [.. job.Commands.Skip(2)] }));
+        Assert.Equal("failed", DmJobReadBack.FinalState(job with { Commands = [job.Commands[2], job.Commands[3] with { Status = null }] })); // unanswered
+    }
+}
