@@ -49,11 +49,11 @@ public sealed class DmEndToEndTests : IAsyncLifetime
         NetworkFunctionHost.StartAsync(new DmFunction(new DmFunctionOptions()), Path.Combine(_dir, "dm-" + Guid.NewGuid().ToString("N")[..6]),
             _store, "https://127.0.0.1:0", tls: NetworkFunctionTls.ServerOnly(new RenewingCertificate(cert), chain));
 
-    private async Task<M2meDevice> DeviceWithAccountAsync(TimeSpan clockOffset = default)
+    private async Task<M2meDevice> DeviceWithAccountAsync(TimeSpan clockOffset = default, string auth = "md5")
     {
         var (device, _) = _pki.Device(clockOffset);
         Assert.True(await _store.Dm.AddAccountAsync(new DmAccount(device.Info.TreId, ServerId, "dev", "client-secret"u8.ToArray(), "server-secret"u8.ToArray(),
-            "md5", "md5", DateTimeOffset.UtcNow)));
+            auth, auth, DateTimeOffset.UtcNow)));
         return device;
     }
 
@@ -64,12 +64,13 @@ public sealed class DmEndToEndTests : IAsyncLifetime
             [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null))]));
     }
 
-    private (DmClient Client, DmHttpTransport Transport) Client(M2meDevice device, NetworkFunctionHost dm, CheckMode mode = CheckMode.OcspNonce)
+    private (DmClient Client, DmHttpTransport Transport) Client(M2meDevice device, NetworkFunctionHost dm, CheckMode mode = CheckMode.OcspNonce,
+        DmAuthScheme auth = DmAuthScheme.Md5)
     {
         var root = device.Tre.TrustAnchor(TreCaller.DeviceManagement, "dm")!;
         var checker = new ServerCertificateChecker(root, device.Tre.TrustedClock(TreCaller.DeviceManagement), null, _pki.PostAsync);
         var server = new Uri(dm.Address, "/dm");
-        var account = new DmClientAccount(ServerId, server, "dev", "client-secret"u8.ToArray(), "server-secret"u8.ToArray(), DmAuthScheme.Md5);
+        var account = new DmClientAccount(ServerId, server, "dev", "client-secret"u8.ToArray(), "server-secret"u8.ToArray(), auth, auth);
         return (new DmClient(device, account), new DmHttpTransport(server, checker, mode));
     }
 
@@ -129,6 +130,30 @@ public sealed class DmEndToEndTests : IAsyncLifetime
         // certificate check with its OCSP round trip ran on every one of them.
         Assert.Equal([false, true, true], resumed);
         Assert.Equal(3, ocspQueries);
+    }
+
+    [Fact]
+    public async Task AuthMac_BothWays_OverHttps_TheHeaderTravelsInHttp()
+    {
+        var device = await DeviceWithAccountAsync(auth: "hmac");
+        await QueueAsync(device.Info.TreId, ("replace", "./NASConfig/NAS_SignallingPriority", "1"), ("get", "./NASConfig/NAS_SignallingPriority", null));
+        var (client, transport) = Client(device, _dm, auth: DmAuthScheme.Hmac);
+        var headers = new List<string?>();
+        using (transport)
+        {
+            var outcome = await client.RunSessionAsync(async (m, ct) =>
+            {
+                Assert.NotNull(m.Hmac);
+                var reply = await transport.ExchangeAsync(m, ct);
+                headers.Add(reply.Hmac);
+                return reply;
+            }, TestContext.Current.CancellationToken);
+            Assert.True(outcome.Completed, outcome.Detail);
+        }
+        Assert.All(headers, h => Assert.StartsWith($"algorithm=MD5, username=\"{ServerId}\", mac=", h, StringComparison.Ordinal));
+        var job = Assert.Single(await _store.Dm.ListJobsAsync(device.Info.TreId));
+        Assert.Equal("done", job.State);
+        Assert.True(DmJobReadBack.Verified(job, job.Commands[0]));
     }
 
     [Fact]

@@ -295,6 +295,12 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal("spwd"u8.ToArray(), back.ServerPassword);
         Assert.DoesNotContain("cpwd", back.ToString(), StringComparison.Ordinal);
         Assert.Null(await Store.Dm.FindAccountAsync("nobody"));
+        // The nonce the device gave the server last (schema v8): kept with the account, replaced by the next one.
+        Assert.Null(back.ServerNonce);
+        Assert.True(await Store.Dm.SetServerNonceAsync(account.DevId, "bm9uY2UtMQ=="));
+        Assert.True(await Store.Dm.SetServerNonceAsync(account.DevId, "bm9uY2UtMg=="));
+        Assert.Equal("bm9uY2UtMg==", (await Store.Dm.FindAccountAsync(account.DevId))!.ServerNonce);
+        Assert.False(await Store.Dm.SetServerNonceAsync("nobody", "eA=="));
 
         DmCommandRecord Cmd(string job, int seq, string verb, string uri, string? value = null) => new(job, seq, verb, uri, value, null, null);
         await Store.Dm.AddJobAsync(new DmJobRecord("job-1", account.DevId, "queued", now, now,
