@@ -82,11 +82,11 @@ internal static class DmCommand
 
     private static Command JobAdd()
     {
-        var add = new Command("add", "Queue DM commands for the device's next session (in the order given)");
+        var add = new Command("add", "Queue DM commands for the devices' next session (in the order given); one job per --dev-id");
         var store = new StoreArgs();
-        var devId = CliArgs.Text("--dev-id", "the device's DevId", "a DevId");
+        var devIds = new Option<string[]>("--dev-id") { Description = "the device's DevId (repeatable: the same job for each device)", AllowMultipleArgumentsPerToken = false };
         store.AddTo(add);
-        add.Options.Add(devId);
+        add.Options.Add(devIds);
         var verbOptions = Verbs.Select(v => new Option<string[]>(v.Option)
         {
             Description = v.Value ? (v.ValueRequired ? $"{v.Verb} URI=VALUE (repeatable)" : $"{v.Verb} URI[=VALUE] (repeatable)") : $"{v.Verb} URI (repeatable)",
@@ -94,9 +94,23 @@ internal static class DmCommand
         }).ToArray();
         foreach (var o in verbOptions)
             add.Options.Add(o);
+        var nas = new Option<string[]>(NasOption)
+        {
+            Description = "a TS 24.368 NAS configuration value, LEAF=VALUE (repeatable): Replace of ./NASConfig/LEAF, checked against the NAS model, read back",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        add.Options.Add(nas);
         var verify = CliArgs.Flag("--verify", "read every written value back (a Get after the writes); the job is done only if all match");
         add.Options.Add(verify);
-        CliArgs.Required(add, store.Data, devId);
+        CliArgs.Required(add, store.Data, devIds);
+        add.Validators.Add(r =>
+        {
+            foreach (var d in r.GetValue(devIds) ?? [])
+            {
+                if (d.Length is 0 or > 128 || d.Any(char.IsControl))
+                    r.AddError($"--dev-id: expected 1 to 128 printable characters, got '{d}'");
+            }
+        });
         add.SetAction((r, ct) =>
         {
             if (!TryReadCommands(r, out var commands, out var error))
@@ -104,28 +118,35 @@ internal static class DmCommand
                 CliOutput.Error(r, error);
                 return Task.FromResult(ExitCodes.BadArguments);
             }
-            if (r.GetValue(verify))
-                commands = [.. M2MSec.NetworkFunctions.Dm.DmJobReadBack.WithReadBack(commands)];
-            return AddJobAsync(r, store, r.GetRequiredValue(devId), commands, ct);
+            if (r.GetValue(verify) || commands.Any(c => c.FromNas))
+                commands = [.. M2MSec.NetworkFunctions.Dm.DmJobReadBack.WithReadBack([.. commands.Select(c => (c.Verb, c.Uri, c.Value))]).Select(c => (c.Verb, c.Uri, c.Value, false))];
+            return AddJobsAsync(r, store, [.. r.GetRequiredValue(devIds).Distinct(StringComparer.Ordinal)], [.. commands.Select(c => (c.Verb, c.Uri, c.Value))], ct);
         });
         return add;
     }
 
-    private static Task<int> AddJobAsync(ParseResult r, StoreArgs store, string dev, List<(string Verb, string Uri, string? Value)> commands, CancellationToken ct) =>
+    private static Task<int> AddJobsAsync(ParseResult r, StoreArgs store, IReadOnlyList<string> devs, List<(string Verb, string Uri, string? Value)> commands, CancellationToken ct) =>
         store.RunAsync(r, async state =>
         {
-            if (await state.Dm.FindAccountAsync(dev, ct) is null)
+            // Every device must have an account before anything is queued for any of them.
+            foreach (var dev in devs)
             {
-                CliOutput.Error(r, $"--dev-id: {dev} has no DM account; run `m2msec dm account add` first");
-                return ExitCodes.BadArguments;
+                if (await state.Dm.FindAccountAsync(dev, ct) is null)
+                {
+                    CliOutput.Error(r, $"--dev-id: {dev} has no DM account; run `m2msec dm account add` first");
+                    return ExitCodes.BadArguments;
+                }
             }
-            var id = "dm-" + Guid.NewGuid().ToString("N")[..16];
-            var now = DateTimeOffset.UtcNow;
-            var job = new DmJobRecord(id, dev, "queued", now, now,
-                [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null))]);
-            await state.Dm.AddJobAsync(job, ct);
-            await state.Audit.AppendAsync("cli", "dm.job.add", dev, $"{id}: {commands.Count} commands", ct);
-            r.InvocationConfiguration.Output.WriteLine($"job {id} for {dev}: {commands.Count} command(s) queued for its next session");
+            foreach (var dev in devs)
+            {
+                var id = "dm-" + Guid.NewGuid().ToString("N")[..16];
+                var now = DateTimeOffset.UtcNow;
+                var job = new DmJobRecord(id, dev, "queued", now, now,
+                    [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null))]);
+                await state.Dm.AddJobAsync(job, ct);
+                await state.Audit.AppendAsync("cli", "dm.job.add", dev, $"{id}: {commands.Count} commands", ct);
+                r.InvocationConfiguration.Output.WriteLine($"job {id} for {dev}: {commands.Count} command(s) queued for its next session");
+            }
             return ExitCodes.Success;
         }, ct);
 
@@ -183,13 +204,23 @@ internal static class DmCommand
     }
 
     /// <summary>The verb options in command-line order (System.CommandLine groups values per option, so the tokens are read).</summary>
-    private static bool TryReadCommands(ParseResult r, out List<(string Verb, string Uri, string? Value)> commands, out string error)
+    private static bool TryReadCommands(ParseResult r, out List<(string Verb, string Uri, string? Value, bool FromNas)> commands, out string error)
     {
         commands = [];
         error = "";
         var tokens = r.Tokens;
         for (var i = 0; i < tokens.Count; i++)
         {
+            if (tokens[i].Value == NasOption && tokens[i].Type == System.CommandLine.Parsing.TokenType.Option)
+            {
+                if (i + 1 >= tokens.Count || !TryNas(tokens[++i].Value, out var nasUri, out var nasValue, out error))
+                {
+                    error = error.Length > 0 ? error : $"{NasOption}: expected LEAF=VALUE";
+                    return false;
+                }
+                commands.Add(("replace", nasUri, nasValue, true));
+                continue;
+            }
             var spec = Verbs.FirstOrDefault(v => v.Option == tokens[i].Value);
             if (spec.Option is null || tokens[i].Type != System.CommandLine.Parsing.TokenType.Option)
                 continue;
@@ -212,13 +243,40 @@ internal static class DmCommand
                 error = $"{spec.Option}: expected a DM tree URI like ./NASConfig/NAS_SignallingPriority (at most 255 characters, no '..' or empty segments), got '{uri}'";
                 return false;
             }
-            commands.Add((spec.Verb, uri, value));
+            commands.Add((spec.Verb, uri, value, false));
         }
         if (commands.Count == 0)
-            error = "--get/--replace/--add/--delete/--exec: expected at least one command";
-        if (commands.Count > 256)
-            error = "--get/--replace/--add/--delete/--exec: at most 256 commands per job";
+            error = "--get/--replace/--add/--delete/--exec/--nas: expected at least one command";
+        if (commands.Count > 128)
+            error = "--get/--replace/--add/--delete/--exec/--nas: at most 128 commands per job";
         return error.Length == 0;
+    }
+
+    private const string NasOption = "--nas";
+
+    /// <summary>LEAF=VALUE of the NAS configuration MO, checked against the NAS model (TS 24.368 types and ranges) before anything is queued.</summary>
+    private static bool TryNas(string text, out string uri, out string value, out string error)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        (uri, value, error) = ("", "", "");
+        if (eq <= 0)
+        {
+            error = $"{NasOption}: expected LEAF=VALUE, got '{text}'";
+            return false;
+        }
+        var leaf = text[..eq];
+        value = text[(eq + 1)..];
+        try
+        {
+            M2MSec.Nas.NasConfigMo.ApplyLeaf(M2MSec.Nas.NasConfiguration.Empty, leaf, value);
+        }
+        catch (M2MSec.Nas.NasConfigurationException e)
+        {
+            error = $"{NasOption}: {e.Message}";
+            return false;
+        }
+        uri = $"{M2MSec.Nas.NasConfigMo.DefaultRoot}/{leaf}";
+        return true;
     }
 
     /// <summary>OMA DM TND §6 URIs: "./" then '/'-separated segments, no "." or ".." segment, no empty segment.</summary>

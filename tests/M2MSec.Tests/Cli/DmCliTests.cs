@@ -70,4 +70,33 @@ public sealed class DmCliTests : IDisposable
         Assert.Equal(2, auth.ExitCode);
         Assert.StartsWith("--server-auth: expected md5, hmac", auth.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task JobAddNas_ChecksTheNasModel_QueuesForEveryDevice_WithReadBack()
+    {
+        foreach (var d in new[] { "d1", "d2" })
+        {
+            Assert.Equal(0, (await Dm("account", "add", "--dev-id", d, "--server-id", "s", "--client-user", "u",
+                "--client-password", "12345678", "--server-password", "12345678")).ExitCode);
+        }
+        var added = await Dm("job", "add", "--dev-id", "d1", "--dev-id", "d2", "--nas", "NAS_SignallingPriority=1", "--nas", "MinimumPeriodicSearchTimer=60");
+        Assert.True(added.ExitCode == 0, added.Stderr);
+        foreach (var d in new[] { "d1", "d2" })
+        {
+            var commands = JsonDocument.Parse((await Dm("job", "show", "--dev-id", d, "--json")).Stdout).RootElement.GetProperty("jobs")[0].GetProperty("commands")
+                .EnumerateArray().Select(c => (c.GetProperty("verb").GetString(), c.GetProperty("uri").GetString())).ToList();
+            Assert.Equal([("replace", "./NASConfig/NAS_SignallingPriority"), ("replace", "./NASConfig/MinimumPeriodicSearchTimer"),
+                ("get", "./NASConfig/NAS_SignallingPriority"), ("get", "./NASConfig/MinimumPeriodicSearchTimer")], commands);
+        }
+
+        foreach (var bad in new[] { "NAS_SignallingPriority=9", "Bogus=1", "NoEquals" })
+        {
+            var r = await Dm("job", "add", "--dev-id", "d1", "--nas", bad);
+            Assert.Equal(2, r.ExitCode);
+            Assert.StartsWith("--nas:", r.Stderr, StringComparison.Ordinal);
+        }
+        // One device without an account: nothing is queued for any.
+        Assert.Equal(2, (await Dm("job", "add", "--dev-id", "d1", "--dev-id", "ghost", "--nas", "AttachWithIMSI=1")).ExitCode);
+        Assert.Single(JsonDocument.Parse((await Dm("job", "show", "--dev-id", "d1", "--json")).Stdout).RootElement.GetProperty("jobs").EnumerateArray());
+    }
 }
