@@ -79,6 +79,9 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account, long ma
         // serverNonce: the nonce the server must use next — the last one we issued (stored since the
         // previous session), then a fresh one in every message we send.
         var outgoing = Package1(devId, sessionId, msgId, alert, clientNonce, executor.Tree);
+        var packer = new DmAnswerPacker();
+        List<SyncMlCommand> later = []; // answers that did not fit our previous message (the rest of a large Results)
+        long serverMaxMsgSize = SyncMlLimits.Default.MaxDocumentBytes;
         for (var round = 0; round < MaxMessages; round++)
         {
             var replyWire = await exchange(Wire(outgoing, clientNonce), cancellationToken).ConfigureAwait(false);
@@ -100,15 +103,19 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account, long ma
             if (!ServerAuthenticated(reply, replyWire, serverNonce))
                 return End(false, $"the server did not authenticate (missing, wrong or replayed {account.ServerAuth.ToWireName()} credential)", executor, clientNonce, serverNonce);
 
+            if (reply.Header.Meta?.MaxMsgSize is > 0 and var serverMax)
+                serverMaxMsgSize = Math.Min(serverMax, SyncMlLimits.Default.MaxDocumentBytes);
             var commands = reply.Commands.Where(c => c is not StatusCommand and not ResultsCommand).ToList();
-            if (commands.Count == 0 && reply.Final)
+            // Alert 1222 from the server asks for our next message (the rest of what we are sending).
+            var nextWanted = commands.OfType<AlertCommand>().Any(a => a.Code == 1222);
+            if (commands.Count == 0 && reply.Final && later.Count == 0)
             {
                 DeviceDmTree.Save(device, executor.Tree);
                 device.WriteNasConfiguration(TreCaller.DeviceManagement, DeviceDmTree.NasConfiguration(executor.Tree));
                 return End(true, $"session complete: {executor.Executed} command(s) executed, {executor.Refused} refused", executor, clientNonce, serverNonce);
             }
             serverNonce = DmNonce.New();
-            var answers = new List<SyncMlCommand>
+            var first = new List<SyncMlCommand>
             {
                 new StatusCommand
                 {
@@ -120,16 +127,21 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account, long ma
                     Data = "212",
                 },
             };
+            var answers = new List<SyncMlCommand>(later);
             foreach (var command in commands)
-                answers.AddRange(executor.Execute(command));
-            if (!reply.Final)
-                answers.Add(new AlertCommand { CmdId = "0", Data = "1222" }); // the server's package continues: ask for its next message
-            outgoing = new SyncMlMessage
             {
-                Header = Header(devId, sessionId, ++msgId, null),
-                Commands = [.. answers.Select((a, i) => Number(a, i + 1, reply.Header.MsgId))],
-                Final = reply.Final,
-            };
+                if (command is AlertCommand { Code: 1222 })
+                    first.Add(new StatusCommand { CmdId = "0", MsgRef = "0", CmdRef = command.CmdId, Cmd = "Alert", Data = "200" });
+                else
+                    answers.AddRange(executor.Execute(command).Select(a => a is ResultsCommand r ? r with { MsgRef = reply.Header.MsgId } : a));
+            }
+            var serverContinues = !reply.Final && !nextWanted;
+            if (serverContinues)
+                first.Add(new AlertCommand { CmdId = "0", Data = "1222" }); // the server's package continues: ask for its next message
+            var nextMsgId = ++msgId;
+            (var now, later) = packer.Pack(first, answers, serverMaxMsgSize,
+                cmds => SyncMlXml.Write(Message(devId, sessionId, nextMsgId, cmds, reply.Header.MsgId, final: true)).Length);
+            outgoing = Message(devId, sessionId, nextMsgId, now, reply.Header.MsgId, final: later.Count == 0 && !serverContinues);
         }
         return End(false, "the server did not end the session", executor, clientNonce, serverNonce);
     }
@@ -152,13 +164,21 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account, long ma
             : new SyncMlWireMessage(body);
     }
 
+    private SyncMlMessage Message(string devId, string sessionId, int msgId, IReadOnlyList<SyncMlCommand> commands, string msgRef, bool final) => new()
+    {
+        Header = Header(devId, sessionId, msgId, null),
+        Commands = [.. commands.Select((a, i) => Number(a, i + 1, msgRef))],
+        Final = final,
+    };
+
+    /// <summary>CmdIDs in message order; MsgRef = the server message answered, unless already set (a Results carried over keeps its own).</summary>
     private static SyncMlCommand Number(SyncMlCommand command, int id, string msgRef)
     {
         var cmdId = id.ToString(CultureInfo.InvariantCulture);
         return command switch
         {
-            StatusCommand s => s with { CmdId = cmdId, MsgRef = msgRef },
-            ResultsCommand r => r with { CmdId = cmdId, MsgRef = msgRef },
+            StatusCommand s => s with { CmdId = cmdId, MsgRef = s.MsgRef is "0" ? msgRef : s.MsgRef },
+            ResultsCommand r => r with { CmdId = cmdId, MsgRef = r.MsgRef ?? msgRef },
             _ => command with { CmdId = cmdId },
         };
     }

@@ -4,7 +4,7 @@ using M2MSec.Dm.SyncMl;
 namespace M2MSec.NetworkFunctions.Dm;
 
 /// <summary>Builds one server message: our header (Target = the device, MsgID echoes the client's), Status for what we got, our commands.</summary>
-internal sealed class DmReplyBuilder(SyncMlMessage incoming, string serverUri)
+internal sealed class DmReplyBuilder(SyncMlMessage incoming, string serverUri, long? maxMsgSize = null)
 {
     private readonly List<SyncMlCommand> _commands = [];
     private int _nextId = 1;
@@ -62,6 +62,7 @@ internal sealed class DmReplyBuilder(SyncMlMessage incoming, string serverUri)
             Target = new SyncMlLocation(incoming.Header.Source.LocUri),
             Source = new SyncMlLocation(serverUri),
             Cred = cred,
+            Meta = maxMsgSize is null ? null : new SyncMlMeta { MaxMsgSize = maxMsgSize },
         },
         Commands = [.. _commands],
         Final = final,

@@ -18,7 +18,12 @@ namespace M2MSec.NetworkFunctions.Dm;
 /// only if every command succeeded and every value written reads back equal. The server always proves
 /// itself: auth-md5 Cred, or an x-syncml-hmac header (auth-MAC) when the account says so.
 /// </summary>
-public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string serverUri, TimeProvider time)
+/// <param name="store">Accounts and jobs.</param>
+/// <param name="nonces">Single-use nonces across instances and restarts.</param>
+/// <param name="serverUri">Our Source LocURI when the request does not say.</param>
+/// <param name="time">The clock.</param>
+/// <param name="maxMsgSize">Our MaxMsgSize, announced in every message (the device splits what it sends to fit).</param>
+public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string serverUri, TimeProvider time, long maxMsgSize = 64 * 1024)
 {
     private readonly ConcurrentDictionary<(string DevId, string SessionId), DmSessionState> _sessions = new();
 
@@ -42,7 +47,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         var key = (devId, incoming.Header.SessionId);
         var state = _sessions.GetOrAdd(key, _ => new DmSessionState(time.GetUtcNow()));
         var account = await store.FindAccountAsync(devId, cancellationToken).ConfigureAwait(false);
-        var reply = new DmReplyBuilder(incoming, requestUri ?? serverUri);
+        var reply = new DmReplyBuilder(incoming, requestUri ?? serverUri, maxMsgSize);
 
         // The client's Status for our previous message may carry its Chal: the nonce for our next Cred / MAC.
         foreach (var s in incoming.Commands.OfType<StatusCommand>().Where(s => s.CmdRef == "0" && s.Chal?.Meta?.NextNonce is not null))

@@ -115,6 +115,41 @@ public sealed class DmSessionInProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task LargeResults_FromTheDevice_GoInChunks_WithinTheServersMaxMsgSize()
+    {
+        var engine = new DmSessionEngine(_store, new InMemoryNonceStore(TimeProvider.System), ServerUri.ToString(), TimeProvider.System, maxMsgSize: 4096);
+        var value = string.Concat(Enumerable.Range(0, 2500).Select(i => $"{i:D4}<&>ü")); // 20,000 characters, 22,500 octets
+        var tree = DeviceDmTree.Load(_device, ServerId);
+        tree.AddInteriorLocal("./Ext", DmAcl.Parse($"Get={ServerId}&Replace={ServerId}"));
+        tree.AddLeafLocal("./Ext/Blob", DmFormat.Chr, Encoding.UTF8.GetBytes(value));
+        DeviceDmTree.Save(_device, tree);
+        var client = await ClientAsync();
+        var job = await QueueAsync(("get", "./Ext/Blob", null), ("replace", "./NASConfig/NAS_SignallingPriority", "1"), ("get", "./DevInfo/Man", null));
+        var log = new List<(SyncMlWireMessage Up, SyncMlWireMessage Down)>();
+        var outcome = await client.RunSessionAsync(async (up, ct) =>
+        {
+            var down = await engine.ExchangeXmlAsync(up, ct);
+            log.Add((up, down));
+            return down;
+        }, TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Completed, outcome.Detail);
+        Assert.All(log, l => Assert.True(l.Up.Body.Length <= 4096, $"{l.Up.Body.Length} octets"));
+        var up = log.Select(l => SyncMlXml.Parse(l.Up.Body)).ToList();
+        var chunks = up.SelectMany(m => m.Commands.OfType<ResultsCommand>()).Where(r => r.Items[0].Source!.LocUri == "./Ext/Blob").ToList();
+        Assert.True(chunks.Count >= 6, $"{chunks.Count} chunks");
+        Assert.All(chunks[..^1], c => Assert.True(c.Items[0].MoreData));
+        Assert.Equal(Encoding.UTF8.GetByteCount(value), chunks[0].Items[0].Meta!.Size);
+        Assert.Null(chunks[1].Items[0].Meta?.Size);
+        Assert.Equal(chunks.Count - 1, log.SelectMany(l => SyncMlXml.Parse(l.Down.Body).Commands.OfType<StatusCommand>()).Count(s => s.Code == 213));
+        var record = await JobAsync(job);
+        Assert.Equal("done", record.State);
+        Assert.Equal(value, record.Commands[0].Results);
+        Assert.Equal("M2MSec", record.Commands[2].Results);
+        Assert.Equal(200, record.Commands[1].Status);
+    }
+
+    [Fact]
     public async Task AuthMac_BothWays_HeadersNotCred_AndATamperedServerMessageIsRefused()
     {
         var client = await ClientAsync("hmac", "hmac");
