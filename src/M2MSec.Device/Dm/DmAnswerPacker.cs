@@ -22,6 +22,8 @@ internal sealed class DmAnswerPacker
         Func<IReadOnlyList<SyncMlCommand>, long> size)
     {
         var budget = maxMsgSize - Margin;
+        if (size([.. first, .. queue]) <= budget)
+            return ([.. first, .. queue], []); // the usual case, measured once
         var now = new List<SyncMlCommand>(first);
         for (var i = 0; i < queue.Count; i++)
         {

@@ -20,6 +20,8 @@ internal static class DmMessagePacker
     public static bool Fill(DmReplyBuilder reply, DmSessionState state)
     {
         var budget = state.MaxMsgSize - Margin;
+        if (FitsWhole(reply, state, budget))
+            return true;
         var added = 0;
         while (state.Outbox.First is { } node)
         {
@@ -53,6 +55,24 @@ internal static class DmMessagePacker
             break;
         }
         return state.Outbox.Count == 0;
+    }
+
+    /// <summary>The usual case, measured once: everything queued fits this message.</summary>
+    private static bool FitsWhole(DmReplyBuilder reply, DmSessionState state, long budget)
+    {
+        if (state.Outbox.Count == 0)
+            return true;
+        var ids = state.Outbox.Select(o => reply.Add(Piece(o, o.Remaining ?? o.Command.Items[0].Data?.Text))).ToList();
+        if (Size(reply) <= budget)
+        {
+            foreach (var (o, id) in state.Outbox.Zip(ids))
+                state.Sent[id] = (o.JobId, o.Seq);
+            state.Outbox.Clear();
+            return true;
+        }
+        foreach (var _ in ids)
+            reply.RemoveLast();
+        return false;
     }
 
     /// <summary>The command with all of <paramref name="text"/>: the whole value, or the last chunk of a large object.</summary>
