@@ -49,16 +49,6 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         var account = await store.FindAccountAsync(devId, cancellationToken).ConfigureAwait(false);
         var reply = new DmReplyBuilder(incoming, requestUri ?? serverUri, maxMsgSize);
 
-        // The client's Status for our previous message may carry its Chal: the nonce for our next Cred / MAC.
-        foreach (var s in incoming.Commands.OfType<StatusCommand>().Where(s => s.CmdRef == "0" && s.Chal?.Meta?.NextNonce is not null))
-        {
-            if (account is not null && DmNonce.TryFromWire(s.Chal!.Meta!.NextNonce, out _))
-            {
-                await store.SetServerNonceAsync(devId, s.Chal.Meta.NextNonce!, cancellationToken).ConfigureAwait(false);
-                account = account with { ServerNonce = s.Chal.Meta.NextNonce };
-            }
-        }
-
         if (!state.Authenticated)
         {
             var verdict = account is null ? DmStatusCode.InvalidCredentials : Authenticate(incoming, account, hmacHeader, body);
@@ -89,6 +79,18 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         else
         {
             reply.HeaderStatus(DmStatusCode.Ok, null);
+        }
+
+        // The authenticated client's Status for our previous message carries its Chal: the nonce for our next Cred /
+        // MAC / notification digest (never taken from a message that has not authenticated: it would let anyone
+        // reset a device's nonce).
+        foreach (var s in incoming.Commands.OfType<StatusCommand>().Where(s => s.CmdRef == "0" && s.Chal?.Meta?.NextNonce is not null))
+        {
+            if (DmNonce.TryFromWire(s.Chal!.Meta!.NextNonce, out _))
+            {
+                await store.SetServerNonceAsync(devId, s.Chal.Meta.NextNonce!, cancellationToken).ConfigureAwait(false);
+                account = account! with { ServerNonce = s.Chal.Meta.NextNonce };
+            }
         }
 
         await RecordAsync(incoming, state, reply, cancellationToken).ConfigureAwait(false);

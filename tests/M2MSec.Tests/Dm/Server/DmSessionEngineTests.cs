@@ -140,4 +140,25 @@ public sealed class DmSessionEngineTests
         };
         Assert.Equal("212", (await other.HandleAsync(retry, null, default, default)).Message.Commands.OfType<StatusCommand>().First().Data);
     }
+
+    [Fact]
+    public async Task ChalFromAnUnauthenticatedMessage_DoesNotResetTheDevicesNonce()
+    {
+        var engine = await EngineAsync("md5");
+        var forged = Package1() with
+        {
+            Commands =
+            [
+                new StatusCommand
+                {
+                    CmdId = "9", MsgRef = "1", CmdRef = "0", Cmd = "SyncHdr", Data = "212",
+                    Chal = new SyncMlChal { Meta = new SyncMlMeta { Type = DmAuthSchemeNames.Md5, Format = "b64", NextNonce = "YXR0YWNrZXI=" } },
+                },
+                .. Package1().Commands,
+            ],
+        };
+        var reply = (await engine.HandleAsync(forged, null, default, default)).Message;
+        Assert.NotEqual("212", reply.Commands.OfType<StatusCommand>().First().Data);
+        Assert.Null((await _store.FindAccountAsync("DMCtest"))!.ServerNonce);
+    }
 }
