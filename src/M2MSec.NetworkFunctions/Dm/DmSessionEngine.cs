@@ -30,6 +30,9 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     /// <summary>The nonce each device must use next for auth-md5 towards us (OMA DM Security §5.1.3: carried across sessions).</summary>
     private readonly ConcurrentDictionary<string, DmNonce> _clientNonces = new(StringComparer.Ordinal);
 
+    /// <summary>The largest object a device may send us in chunks (Results of a Get): beyond it, 413 and the chunks are dropped.</summary>
+    public const int MaxLargeObjectBytes = 1024 * 1024;
+
     /// <summary>How long a device may take to come back with the nonce it was given (its next session).</summary>
     public static TimeSpan NonceLifetime { get; } = TimeSpan.FromDays(30);
 
@@ -231,7 +234,6 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
                 case StatusCommand { Code: DmStatusCode.ChunkAccepted } chunk when state.Sent.ContainsKey(chunk.CmdRef):
                     break; // a large-object chunk buffered by the device: the next one goes out
                 case StatusCommand status when state.Sent.TryGetValue(status.CmdRef, out var target) && (status.Cmd != "Get" || status.Code != DmStatusCode.Ok):
-                    state.Answered.Add(status.CmdRef);
                     DropRemainder(state, target);
                     await store.RecordResultAsync(target.JobId, target.Seq, status.Code ?? DmStatusCode.CommandFailed, null, ct).ConfigureAwait(false);
                     break;
@@ -241,13 +243,19 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
                     var buffer = state.IncomingChunks.TryGetValue(results.CmdRef, out var b) ? b : state.IncomingChunks[results.CmdRef] = [];
                     foreach (var item in results.Items)
                         buffer.AddRange(item.Data?.RawBytes ?? []);
+                    if (buffer.Count > MaxLargeObjectBytes)
+                    {
+                        state.IncomingChunks.Remove(results.CmdRef);
+                        reply.Status(results, DmStatusCode.RequestEntityTooLarge);
+                        await store.RecordResultAsync(r.JobId, r.Seq, DmStatusCode.RequestEntityTooLarge, null, ct).ConfigureAwait(false);
+                        break;
+                    }
                     if (results.Items.Any(i => i.MoreData))
                     {
                         reply.Status(results, DmStatusCode.ChunkAccepted);
                         break;
                     }
                     state.IncomingChunks.Remove(results.CmdRef);
-                    state.Answered.Add(results.CmdRef);
                     reply.Status(results, DmStatusCode.Ok);
                     await store.RecordResultAsync(r.JobId, r.Seq, DmStatusCode.Ok, System.Text.Encoding.UTF8.GetString([.. buffer]), ct).ConfigureAwait(false);
                     break;

@@ -22,7 +22,6 @@ internal sealed class DmSessionState(DateTimeOffset started)
     /// <summary>Sent CmdID → the job command it carries (the last chunk of a large object).</summary>
     public Dictionary<string, (string JobId, int Seq)> Sent { get; } = new(StringComparer.Ordinal);
 
-    public HashSet<string> Answered { get; } = new(StringComparer.Ordinal);
     public HashSet<string> Jobs { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Results chunks of a large object from the device (MoreData), by the CmdRef they answer.</summary>

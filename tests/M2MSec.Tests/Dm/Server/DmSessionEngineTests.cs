@@ -161,4 +161,34 @@ public sealed class DmSessionEngineTests
         Assert.NotEqual("212", reply.Commands.OfType<StatusCommand>().First().Data);
         Assert.Null((await _store.FindAccountAsync("DMCtest"))!.ServerNonce);
     }
+
+    [Fact]
+    public async Task ChunkedResults_BeyondTheLargeObjectCap_Get413_AndTheJobFails()
+    {
+        var engine = await EngineAsync("basic");
+        var reply = (await engine.HandleAsync(Package1(), null, default, default)).Message;
+        var get = Assert.Single(reply.Commands.OfType<GetCommand>());
+        var chunk = new string('x', 300_000);
+        string? last = null;
+        for (var i = 0; i < 4; i++)
+        {
+            var message = new SyncMlMessage
+            {
+                Header = Package1().Header with { MsgId = (2 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), Cred = null },
+                Commands =
+                [
+                    new StatusCommand { CmdId = "1", MsgRef = "1", CmdRef = "0", Cmd = "SyncHdr", Data = "212" },
+                    new ResultsCommand { CmdId = "2", MsgRef = "1", CmdRef = get.CmdId, Items = [new SyncMlItem { Source = new("./x"), Data = chunk, MoreData = true }] },
+                ],
+                Final = false,
+            };
+            last = (await engine.HandleAsync(message, null, default, default)).Message.Commands.OfType<StatusCommand>().Single(s => s.Cmd == "Results").Data;
+            if (last != "213")
+                break;
+        }
+        Assert.Equal("413", last); // the fourth 300 kB chunk passes 1 MiB
+        var job = Assert.Single(await _store.ListJobsAsync("DMCtest"));
+        Assert.Equal(413, job.Commands[1].Status);
+        Assert.Null(job.Commands[1].Results);
+    }
 }
