@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
@@ -13,6 +14,14 @@ namespace M2MSec.Device.Dm;
 /// checked by the device's <see cref="ServerCertificateChecker"/> against the root in its TRE
 /// (never the system store). The last verdict is kept so a refused handshake says why.
 /// </summary>
+/// <remarks>
+/// In <see cref="CheckMode.Stapled"/> the TLS client is BouncyCastle's <see cref="ProfileTlsClient"/>
+/// (SslStream cannot hand out a stapled OCSP response): HttpClient opens each connection through a
+/// ConnectCallback that runs that handshake — the check with the staple inside it — and then speaks
+/// plain HTTP/1.1 over the BouncyCastle stream. A refused certificate surfaces as
+/// <see cref="HttpRequestException"/> (its inner exception the bad_certificate <see cref="Org.BouncyCastle.Tls.TlsFatalAlert"/>)
+/// in both paths.
+/// </remarks>
 public sealed class DmHttpTransport : IDisposable
 {
     public const string MediaType = "application/vnd.syncml.dm+xml";
@@ -22,20 +31,30 @@ public sealed class DmHttpTransport : IDisposable
 
     /// <param name="server">The DM server's URL.</param>
     /// <param name="checker">The device's check of the server certificate (root from the TRE).</param>
-    /// <param name="mode">Secure clock or OCSP with a nonce.</param>
+    /// <param name="mode">Secure clock, OCSP with a nonce, or the OCSP response the server stapled (BouncyCastle TLS client).</param>
     /// <param name="ocspUrl">The OCSP responder (ocsp-nonce mode), if not taken from the certificate.</param>
     /// <param name="tlsResumption">
     /// Resume TLS sessions to the server (a DNS name, not an IP address: .NET keys its client cache by name).
     /// The certificate check still runs on every handshake, resumed or not (.NET calls the validation
-    /// callback with the certificate kept in the session). Off by default: the strict profile.
+    /// callback with the certificate kept in the session). Off by default: the strict profile. Not in stapled mode.
     /// </param>
-    /// <param name="onHandshake">Called with the TLS stream after each accepted handshake (measurements).</param>
+    /// <param name="onHandshake">Called with the TLS stream after each accepted handshake (measurements). Not in stapled mode.</param>
     public DmHttpTransport(Uri server, ServerCertificateChecker checker, CheckMode mode, Uri? ocspUrl = null, bool tlsResumption = false,
         Action<SslStream>? onHandshake = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(checker);
         _server = server;
+        if (mode == CheckMode.Stapled)
+        {
+            if (tlsResumption || onHandshake is not null)
+                throw new ArgumentException("stapled mode uses the BouncyCastle TLS client: no session resumption, no SslStream to hand out");
+            // The BouncyCastle stream is the TLS; HttpClient must not add its own, so it is told http.
+            _server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttp, Port = server.Port }.Uri;
+            var handler = new SocketsHttpHandler { ConnectCallback = (context, ct) => ConnectStapledAsync(context, server.Host, checker, ct) };
+            _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
+            return;
+        }
         var options = TlsProfile.CreateClientOptions(server.Host, (sender, certificate, chain, _) =>
         {
             if (certificate is null)
@@ -51,6 +70,34 @@ public sealed class DmHttpTransport : IDisposable
             return LastVerdict.Accepted;
         }, resumable: tlsResumption);
         _http = new HttpClient(new SocketsHttpHandler { SslOptions = options }) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
+    }
+
+    /// <summary>
+    /// TCP, then the BouncyCastle handshake (blocking, on the thread pool), with the staple checked in
+    /// its certificate callback: a refusal aborts the handshake with bad_certificate.
+    /// </summary>
+    private async ValueTask<Stream> ConnectStapledAsync(SocketsHttpConnectionContext context, string serverName, ServerCertificateChecker checker,
+        CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            var tcp = new NetworkStream(socket, ownsSocket: true);
+            var connection = await Task.Run(() => ProfileTlsClient.Connect(tcp, serverName, evidence =>
+            {
+                // Stapled mode needs no network: the check completes synchronously.
+                LastVerdict = checker.CheckAsync(CheckMode.Stapled, evidence.Leaf, evidence.Chain.Skip(1).ToList(), staple: evidence.StapledOcspResponse)
+                    .GetAwaiter().GetResult();
+                return LastVerdict.Accepted;
+            }), cancellationToken).ConfigureAwait(false);
+            return new ProfileTlsHttpStream(connection);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The verdict on the server's certificate in the last handshake.</summary>

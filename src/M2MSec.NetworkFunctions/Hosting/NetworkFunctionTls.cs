@@ -11,6 +11,7 @@ namespace M2MSec.NetworkFunctions.Hosting;
 public sealed class NetworkFunctionTls
 {
     private readonly RenewingCertificate _certificate;
+    private readonly StaplingCertificateContext? _stapling;
 
     public NetworkFunctionTls(RenewingCertificate certificate, X509Certificate2 trustRoot, X509Certificate2Collection? intermediates = null,
         IEnumerable<string>? adminSubjects = null, TimeProvider? time = null)
@@ -19,7 +20,7 @@ public sealed class NetworkFunctionTls
     }
 
     private NetworkFunctionTls(RenewingCertificate certificate, X509Certificate2? trustRoot, X509Certificate2Collection? intermediates,
-        IEnumerable<string>? adminSubjects, TimeProvider? time, bool mutual, bool resumption = false)
+        IEnumerable<string>? adminSubjects, TimeProvider? time, bool mutual, bool resumption = false, StaplingCertificateContext? stapling = null)
     {
         AllowResumption = resumption;
         _certificate = certificate ?? throw new ArgumentNullException(nameof(certificate));
@@ -28,6 +29,14 @@ public sealed class NetworkFunctionTls
         Intermediates = intermediates ?? [];
         AdminSubjects = new HashSet<string>(adminSubjects ?? [DefaultAdminSubject], StringComparer.Ordinal);
         Time = time ?? TimeProvider.System;
+        _stapling = stapling;
+        if (stapling is not null)
+        {
+            // Build the context now, so its first OCSP fetch runs while the listener starts, and
+            // again as soon as the certificate is renewed (not at the next handshake).
+            stapling.For(certificate.Current);
+            certificate.Renewed += renewed => stapling.For(renewed);
+        }
     }
 
     /// <summary>The CN of the administrator certificate when none is configured.</summary>
@@ -45,10 +54,22 @@ public sealed class NetworkFunctionTls
     /// TLS with the server's certificate only: the device-facing listener of the DM server (TS 33.310 Annex E profile, no client certificate).
     /// With <paramref name="resumption"/>, sessions resume (session cache and tickets): the suite list is then OpenSSL's
     /// default and the profile is enforced on the negotiated suite — a connection on any other suite is closed before a request is read.
+    /// With <paramref name="stapling"/>, the listener staples an OCSP response for its certificate, fetched from the certificate's
+    /// AIA OCSP URL and refreshed by .NET (Linux only; see <see cref="StaplingCertificateContext"/>): <paramref name="root"/> is then
+    /// required, since .NET fetches only for a chain it can build to a root (the root is not sent). A handshake before the first fetch
+    /// completes carries no staple.
     /// </summary>
     public static NetworkFunctionTls ServerOnly(RenewingCertificate certificate, X509Certificate2Collection? intermediates = null, TimeProvider? time = null,
-        bool resumption = false) =>
-        new(certificate, null, intermediates, null, time, mutual: false, resumption);
+        bool resumption = false, bool stapling = false, X509Certificate2? root = null)
+    {
+        if (stapling && root is null)
+            throw new ArgumentException("OCSP stapling needs the root of the server's chain.", nameof(root));
+        return new(certificate, null, intermediates, null, time, mutual: false, resumption,
+            stapling ? new StaplingCertificateContext([.. intermediates ?? [], root!]) : null);
+    }
+
+    /// <summary>Whether the listener staples OCSP responses (see <see cref="ServerOnly"/>).</summary>
+    public bool Stapling => _stapling is not null;
 
     /// <summary>Whether the listener resumes TLS sessions (server-only listeners only; see <see cref="ServerOnly"/>).</summary>
     public bool AllowResumption { get; }
@@ -109,9 +130,13 @@ public sealed class NetworkFunctionTls
         return (cert, new X509Certificate2Collection(chain.Where(c => !c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData)).ToArray()));
     }
 
-    /// <summary>The server side of one handshake (per connection, so a renewed certificate takes effect at once).</summary>
+    /// <summary>
+    /// The server side of one handshake (per connection, so a renewed certificate takes effect at once). With stapling, the
+    /// certificate context is the one cached for the current certificate, holding the staple .NET fetched in the background.
+    /// </summary>
     public System.Net.Security.SslServerAuthenticationOptions ServerOptions() =>
-        TlsProfile.CreateServerOptions(Certificate, Intermediates, MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) : null, AllowResumption);
+        TlsProfile.CreateServerOptions(Certificate, Intermediates, MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) : null, AllowResumption,
+            _stapling);
 
     public bool IsAdministrator(X509Certificate2 clientCertificate) =>
         AdminSubjects.Contains(AdministratorFilter.SubjectOf(clientCertificate));

@@ -61,21 +61,23 @@ public static class TlsProfile
     public static bool IsProfileSuite(TlsCipherSuite suite) => CipherSuites.Contains(suite);
 
     /// <summary>
-    /// Server options: the chain context is built offline (no AIA fetch), protocols and suites per
+    /// Server options: the chain context is built offline (no AIA or OCSP fetch), protocols and suites per
     /// profile, renegotiation refused. With <paramref name="clientCertificates"/>, a client
     /// certificate is required and checked by that policy (mutual TLS). With <paramref name="resumable"/>,
     /// no suite policy (so OpenSSL keeps a session cache and issues tickets): the caller must refuse a
     /// connection whose <see cref="SslStream.NegotiatedCipherSuite"/> is not <see cref="IsProfileSuite"/>.
+    /// With <paramref name="stapling"/>, the certificate context comes from it instead (built online, so
+    /// that .NET staples an OCSP response; <paramref name="intermediates"/> is then unused).
     /// </summary>
     public static SslServerAuthenticationOptions CreateServerOptions(X509Certificate2 certificate, X509Certificate2Collection? intermediates = null,
-        ClientCertificatePolicy? clientCertificates = null, bool resumable = false)
+        ClientCertificatePolicy? clientCertificates = null, bool resumable = false, StaplingCertificateContext? stapling = null)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         if (!certificate.HasPrivateKey)
             throw new ArgumentException("The server certificate needs its private key.", nameof(certificate));
         var options = new SslServerAuthenticationOptions
         {
-            ServerCertificateContext = SslStreamCertificateContext.Create(certificate, intermediates, offline: true),
+            ServerCertificateContext = stapling?.For(certificate) ?? SslStreamCertificateContext.Create(certificate, intermediates, offline: true),
             EnabledSslProtocols = Protocols,
             CipherSuitesPolicy = resumable ? null : CreatePolicy(),
             AllowTlsResume = resumable,
