@@ -30,8 +30,9 @@ internal static class ServeCommand
         var adminUrls = CliArgs.Text("--admin-urls", "ocsp: the mutual-TLS listener of the administrative API, e.g. https://127.0.0.1:8443 (OCSP itself stays on --urls, plain HTTP)", "a URL");
         var insecure = CliArgs.Flag("--no-tls", "all: run without mutual TLS (plain HTTP on loopback, admin APIs for loopback callers)");
         var path = CliArgs.Text("--path", "dm: the path devices POST SyncML to (default /dm)", "a path");
+        var stapleRoot = CliArgs.Text("--staple-root", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); the root its chain ends in (PEM)", "a file path");
         command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, insecure, path })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, insecure, path, stapleRoot })
             command.Options.Add(o);
         store.AddTo(command);
         command.Validators.Add(r =>
@@ -45,10 +46,12 @@ internal static class ServeCommand
                     r.AddError("--trust-root/--admin-urls: not for dm (devices authenticate with their DM account, not a certificate)");
                 if (r.GetValue(path) is { } p && (!p.StartsWith('/') || p.Length > 64 || p.Any(char.IsWhiteSpace)))
                     r.AddError($"--path: expected an absolute path like /dm, got '{p}'");
+                if (r.GetResult(stapleRoot) is not null && r.GetResult(cert) is null)
+                    r.AddError("--staple-root: needs --cert and --key");
                 return;
             }
-            if (r.GetResult(path) is not null)
-                r.AddError("--path: only for dm");
+            if (r.GetResult(path) is not null || r.GetResult(stapleRoot) is not null)
+                r.AddError("--path/--staple-root: only for dm");
             var given = new Option[] { cert, key, trustRoot }.Count(o => r.GetResult(o) is not null);
             if (given is not (0 or 3))
                 r.AddError("--cert/--key/--trust-root: expected all three (mutual TLS) or none");
@@ -70,7 +73,7 @@ internal static class ServeCommand
             if (name == Scp81Role)
                 return await ServeScp81Async(r, options, r.GetValue(urls), ct);
             if (name == DmRole)
-                return await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), ct);
+                return await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(stapleRoot), ct);
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
             try
@@ -140,12 +143,12 @@ internal static class ServeCommand
     private static IEnumerable<string> Roles() => NetworkFunctionCatalog.Available.Append(Scp81Role).Append(DmRole).Append(AllRoles);
 
     private static async Task<int> ServeDmAsync(ParseResult r, StoreOptions options, string? urls, string path, string? certFile, string? keyFile,
-        string? chainFile, CancellationToken ct)
+        string? chainFile, string? stapleRootFile, CancellationToken ct)
     {
         NetworkFunctionHost host;
         try
         {
-            var tls = certFile is null ? null : NetworkFunctionTls.LoadServerOnly(certFile, keyFile!, chainFile);
+            var tls = certFile is null ? null : NetworkFunctionTls.LoadServerOnly(certFile, keyFile!, chainFile, stapleRootFile);
             var state = await options.OpenAsync(createKeyRing: true, cancellationToken: ct);
             try
             {

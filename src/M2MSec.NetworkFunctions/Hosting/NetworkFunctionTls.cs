@@ -75,10 +75,32 @@ public sealed class NetworkFunctionTls
     public bool AllowResumption { get; }
 
     /// <summary>Loads a server-only identity from PEM files (certificate, key, optional chain).</summary>
-    public static NetworkFunctionTls LoadServerOnly(string certFile, string keyFile, string? chainFile)
+    /// <param name="certFile">The certificate (PEM).</param>
+    /// <param name="keyFile">Its private key (PEM).</param>
+    /// <param name="chainFile">The certificates above it, without the root (PEM, optional).</param>
+    /// <param name="stapleRootFile">When given, the listener staples OCSP (see <see cref="ServerOnly"/>); the root the chain ends in.</param>
+    public static NetworkFunctionTls LoadServerOnly(string certFile, string keyFile, string? chainFile, string? stapleRootFile = null)
     {
         var (cert, intermediates) = LoadIdentity(certFile, keyFile, chainFile);
-        return ServerOnly(new RenewingCertificate(cert), intermediates);
+        return stapleRootFile is null
+            ? ServerOnly(new RenewingCertificate(cert), intermediates)
+            : ServerOnly(new RenewingCertificate(cert), intermediates, stapling: true, root: LoadRoot(stapleRootFile, "--staple-root"));
+    }
+
+    private static X509Certificate2 LoadRoot(string file, string option)
+    {
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(file);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
+        {
+            throw new ArgumentException($"{option}: cannot read {file}: {e.Message}", e);
+        }
+        if (roots.Count != 1)
+            throw new ArgumentException($"{option}: expected exactly one certificate in {file}, found {roots.Count}");
+        return roots[0];
     }
 
     public X509Certificate2Collection Intermediates { get; }
@@ -91,18 +113,7 @@ public sealed class NetworkFunctionTls
     public static NetworkFunctionTls Load(string certFile, string keyFile, string? chainFile, string trustRootFile, IEnumerable<string>? adminSubjects = null)
     {
         var (cert, intermediates) = LoadIdentity(certFile, keyFile, chainFile);
-        var roots = new X509Certificate2Collection();
-        try
-        {
-            roots.ImportFromPemFile(trustRootFile);
-        }
-        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
-        {
-            throw new ArgumentException($"--trust-root: cannot read {trustRootFile}: {e.Message}", e);
-        }
-        if (roots.Count != 1)
-            throw new ArgumentException($"--trust-root: expected exactly one certificate in {trustRootFile}, found {roots.Count}");
-        return new NetworkFunctionTls(new RenewingCertificate(cert), roots[0], intermediates, adminSubjects);
+        return new NetworkFunctionTls(new RenewingCertificate(cert), LoadRoot(trustRootFile, "--trust-root"), intermediates, adminSubjects);
     }
 
     private static (X509Certificate2 Certificate, X509Certificate2Collection Intermediates) LoadIdentity(string certFile, string keyFile, string? chainFile)

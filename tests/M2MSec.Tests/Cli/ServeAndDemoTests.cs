@@ -50,6 +50,38 @@ public sealed class ServeAndDemoTests
         Assert.StartsWith("ROLE: expected one of hss", stderr);
     }
 
+    [Theory]
+    [InlineData("dm", "--staple-root", "--staple-root: needs --cert and --key")]
+    [InlineData("hss", "--staple-root", "--path/--staple-root: only for dm")]
+    [InlineData("dm", "--cert", "--staple-root: cannot read")]
+    public async Task ServeStapleRoot_BadUse_Exits2_OneLine(string role, string first, string expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("m2msec-staple-cli-").FullName;
+        try
+        {
+            var pem = Path.Combine(dir, "x.pem");
+            var keyPem = Path.Combine(dir, "x.key");
+            using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+            {
+                var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+                using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+                await File.WriteAllTextAsync(pem, cert.ExportCertificatePem(), TestContext.Current.CancellationToken);
+                await File.WriteAllTextAsync(keyPem, key.ExportPkcs8PrivateKeyPem(), TestContext.Current.CancellationToken);
+            }
+            string[] args = first == "--cert"
+                ? ["serve", role, "--cert", pem, "--key", keyPem, "--staple-root", Path.Combine(dir, "missing.pem"), "--data", Path.Combine(dir, "d"), "--kek-file", Path.Combine(dir, "k.json")]
+                : ["serve", role, "--staple-root", pem, "--data", Path.Combine(dir, "d"), "--kek-file", Path.Combine(dir, "k.json")];
+            var (code, _, stderr) = await CliRunner.RunAsync(args);
+            Assert.Equal(2, code);
+            Assert.Single(stderr.Trim().Split('\n'));
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public async Task ServeAll_WritesEndpointsJson_AndStopsOnCancel()
     {
