@@ -93,13 +93,8 @@ internal static class DmBootstrapCommand
             new BootstrapAppAuth(Scheme(account.ClientAuth), account.ClientUser, Text(account.ClientPassword))));
     }
 
-    private static DmAuthScheme Scheme(string name) => name switch
-    {
-        "basic" => DmAuthScheme.Basic,
-        "md5" => DmAuthScheme.Md5,
-        "hmac" => DmAuthScheme.Hmac,
-        _ => throw new ArgumentException($"the account's auth scheme '{name}' has no AAuthType"),
-    };
+    private static DmAuthScheme Scheme(string name) =>
+        DmAuthSchemeNames.TryParseAccountName(name, out var scheme) ? scheme : throw new ArgumentException($"the account's auth scheme '{name}' has no AAuthType");
 
     /// <summary>AAuthSecret is chr (OMA-TS-DM_StdObj-V1_2 §5.3): a password that is not UTF-8 cannot be bootstrapped.</summary>
     private static string Text(byte[] password)

@@ -57,8 +57,8 @@ public static class DmClientAccounts
             w.WriteString("client_user", account.ClientUser);
             w.WriteBase64String("client_password", account.ClientPassword);
             w.WriteBase64String("server_password", account.ServerPassword);
-            w.WriteString("client_auth", SchemeName(account.ClientAuth));
-            w.WriteString("server_auth", SchemeName(account.ServerAuth));
+            w.WriteString("client_auth", account.ClientAuth.ToAccountName());
+            w.WriteString("server_auth", account.ServerAuth.ToAccountName());
             w.WriteEndObject();
         }
 
@@ -75,7 +75,8 @@ public static class DmClientAccounts
                 || o.GetProperty("format").GetString() != FormatTag || o.GetProperty("version").GetInt32() != Version
                 || o.GetProperty("server_id").GetString() != serverId
                 || !Uri.TryCreate(o.GetProperty("server_uri").GetString(), UriKind.Absolute, out var uri)
-                || !TryScheme(o.GetProperty("client_auth").GetString(), out var clientAuth) || !TryScheme(o.GetProperty("server_auth").GetString(), out var serverAuth) || serverAuth == DmAuthScheme.Basic)
+                || !DmAuthSchemeNames.TryParseAccountName(o.GetProperty("client_auth").GetString(), out var clientAuth)
+                || !DmAuthSchemeNames.TryParseAccountName(o.GetProperty("server_auth").GetString(), out var serverAuth) || serverAuth == DmAuthScheme.Basic)
             {
                 throw new InvalidDataException($"{ObjectName(serverId)}: not a DM account");
             }
@@ -88,19 +89,5 @@ public static class DmClientAccounts
         {
             throw new InvalidDataException($"{ObjectName(serverId)}: not a DM account", e);
         }
-    }
-
-    private static string SchemeName(DmAuthScheme scheme) => scheme switch
-    {
-        DmAuthScheme.Basic => "basic",
-        DmAuthScheme.Md5 => "md5",
-        DmAuthScheme.Hmac => "hmac",
-        _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
-    };
-
-    private static bool TryScheme(string? name, out DmAuthScheme scheme)
-    {
-        scheme = name switch { "basic" => DmAuthScheme.Basic, "md5" => DmAuthScheme.Md5, "hmac" => DmAuthScheme.Hmac, _ => (DmAuthScheme)(-1) };
-        return Enum.IsDefined(scheme);
     }
 }

@@ -28,6 +28,27 @@ public static class DmAuthSchemeNames
         _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
     };
 
+    /// <summary>The short names of accounts, stores and the CLI (`--client-auth basic|md5|hmac`).</summary>
+    public static string ToAccountName(this DmAuthScheme scheme) => scheme switch
+    {
+        DmAuthScheme.Basic => "basic",
+        DmAuthScheme.Md5 => "md5",
+        DmAuthScheme.Hmac => "hmac",
+        _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
+    };
+
+    /// <summary>Exact match of basic, md5 or hmac.</summary>
+    public static bool TryParseAccountName(string? name, out DmAuthScheme scheme)
+    {
+        switch (name)
+        {
+            case "basic": scheme = DmAuthScheme.Basic; return true;
+            case "md5": scheme = DmAuthScheme.Md5; return true;
+            case "hmac": scheme = DmAuthScheme.Hmac; return true;
+            default: scheme = default; return false;
+        }
+    }
+
     /// <summary>Exact (case-sensitive) match of a Meta Type value; unknown names are refused.</summary>
     public static bool TryParse(string? name, out DmAuthScheme scheme)
     {

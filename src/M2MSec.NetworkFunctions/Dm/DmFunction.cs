@@ -42,28 +42,14 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
         var body = await RequestBody.ReadAsync(context.Request, SyncMlLimits.Default.MaxDocumentBytes, ct).ConfigureAwait(false);
         if (body is null)
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
-        SyncMlMessage? message;
-        SyncMlError? error;
-        var parsed = wbxml ? SyncMlWbxml.TryParse(body, out message, out error) : SyncMlXml.TryParse(body, out message, out error);
-        if (!parsed)
-        {
-            // A hostile or broken message: a SyncML error status when its header was readable, else plain 400.
-            if (error?.Header is not { } header)
-                return Results.StatusCode(StatusCodes.Status400BadRequest);
-            message = new SyncMlMessage { Header = header };
-            return Encode(DmSessionEngine.Refusal(message, error.StatusCode, RequestUri(context)), wbxml, mediaType);
-        }
         context.Request.Headers.TryGetValue(M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName, out var hmac);
-        var reply = await engine.HandleAsync(message!, hmac.Count > 0 ? hmac[0] : null, body, ct, RequestUri(context)).ConfigureAwait(false);
-        var bytes = wbxml ? SyncMlWbxml.Write(reply.Message) : SyncMlXml.Write(reply.Message);
-        // auth-MAC: the server's digest over exactly the bytes it sends (OMA-TS-DM_Security-V1_2 §5.1.4.2).
-        if (reply.HmacHeaderFor(bytes) is { } mac)
-            context.Response.Headers[M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName] = mac;
-        return Results.Bytes(bytes, mediaType);
+        var reply = await engine.ExchangeAsync(new SyncMlWireMessage(body, hmac.Count > 0 ? hmac[0] : null), wbxml, ct, RequestUri(context)).ConfigureAwait(false);
+        if (reply is null)
+            return Results.StatusCode(StatusCodes.Status400BadRequest); // not even the header was readable
+        if (reply.Hmac is not null)
+            context.Response.Headers[M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName] = reply.Hmac;
+        return Results.Bytes(reply.Body, mediaType);
     }
 
     private static string RequestUri(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.Path}";
-
-    private static IResult Encode(SyncMlMessage reply, bool wbxml, string mediaType) =>
-        Results.Bytes(wbxml ? SyncMlWbxml.Write(reply) : SyncMlXml.Write(reply), mediaType);
 }

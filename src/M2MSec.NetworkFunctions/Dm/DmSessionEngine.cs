@@ -128,22 +128,32 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     }
 
     /// <summary>
-    /// One XML message in, one out, in process (what the HTTP endpoint does for +xml): the device's bytes and
-    /// x-syncml-hmac header in, the answer's bytes and header out. For tests, benchmarks and a co-located device.
+    /// One message in, one out, as bytes (what the HTTP endpoint does): the device's body and x-syncml-hmac header in,
+    /// the answer in the same representation with its header out. A hostile or broken message gets a SyncML error
+    /// status when its header was readable; null when not even that (the transport answers it with a plain error).
     /// </summary>
-    public async Task<SyncMlWireMessage> ExchangeXmlAsync(SyncMlWireMessage wire, CancellationToken cancellationToken)
+    public async Task<SyncMlWireMessage?> ExchangeAsync(SyncMlWireMessage wire, bool wbxml, CancellationToken cancellationToken, string? requestUri = null)
     {
         ArgumentNullException.ThrowIfNull(wire);
-        if (!SyncMlXml.TryParse(wire.Body, out var message, out var error))
+        var parsed = wbxml ? SyncMlWbxml.TryParse(wire.Body, out var message, out var error) : SyncMlXml.TryParse(wire.Body, out message, out error);
+        if (!parsed)
         {
-            return error.Header is { } header
-                ? new SyncMlWireMessage(SyncMlXml.Write(Refusal(new SyncMlMessage { Header = header }, error.StatusCode, serverUri)))
-                : throw new SyncMlParseException(error);
+            return error!.Header is { } header
+                ? new SyncMlWireMessage(Write(Refusal(new SyncMlMessage { Header = header }, error.StatusCode, requestUri ?? serverUri), wbxml))
+                : null;
         }
-        var reply = await HandleAsync(message, wire.Hmac, wire.Body, cancellationToken).ConfigureAwait(false);
-        var body = SyncMlXml.Write(reply.Message);
+        var reply = await HandleAsync(message!, wire.Hmac, wire.Body, cancellationToken, requestUri).ConfigureAwait(false);
+        var body = Write(reply.Message, wbxml);
+        // auth-MAC: the server's digest over exactly the bytes it sends (OMA-TS-DM_Security-V1_2 §5.1.4.2).
         return new SyncMlWireMessage(body, reply.HmacHeaderFor(body));
     }
+
+    /// <summary>In process, XML (tests, benchmarks, a co-located device); an unreadable message throws.</summary>
+    public async Task<SyncMlWireMessage> ExchangeXmlAsync(SyncMlWireMessage wire, CancellationToken cancellationToken) =>
+        await ExchangeAsync(wire, wbxml: false, cancellationToken).ConfigureAwait(false)
+        ?? throw new FormatException("not a SyncML message: its header is unreadable");
+
+    private static byte[] Write(SyncMlMessage message, bool wbxml) => wbxml ? SyncMlWbxml.Write(message) : SyncMlXml.Write(message);
 
     /// <summary>The answer to a message that could not be read past its header: the error status on SyncHdr, and Final.</summary>
     public static SyncMlMessage Refusal(SyncMlMessage incoming, int code, string serverUri)
@@ -204,7 +214,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     {
         Meta = new SyncMlMeta
         {
-            Type = account?.ClientAuth switch { "basic" => DmAuthSchemeNames.Basic, "hmac" => DmAuthSchemeNames.Hmac, _ => DmAuthSchemeNames.Md5 },
+            Type = DmAuthSchemeNames.TryParseAccountName(account?.ClientAuth, out var scheme) ? scheme.ToWireName() : DmAuthSchemeNames.Md5,
             Format = "b64",
             NextNonce = nonce.ToWire(),
         },
