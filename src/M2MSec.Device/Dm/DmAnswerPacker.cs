@@ -1,4 +1,3 @@
-using System.Text;
 using M2MSec.Dm.SyncMl;
 
 namespace M2MSec.Device.Dm;
@@ -33,21 +32,18 @@ internal sealed class DmAnswerPacker
             now.RemoveAt(now.Count - 1);
             if (queue[i] is ResultsCommand { Items: [{ Data.Text: { Length: > 1 } text } item] } results)
             {
-                var (lo, hi, best) = (1, text.Length - 1, 0);
-                while (lo <= hi)
+                var isFirst = !_continuations.Contains(results);
+                var best = SyncMlLargeObject.LongestFittingPrefix(text, length =>
                 {
-                    var mid = (lo + hi) / 2;
-                    now.Add(Chunk(results, item, text, mid));
+                    now.Add(results with { Items = [SyncMlLargeObject.Chunk(item, text, length, isFirst)] });
                     var fits = size(now) <= budget;
                     now.RemoveAt(now.Count - 1);
-                    (lo, hi, best) = fits ? (mid + 1, hi, mid) : (lo, mid - 1, best);
-                }
-                if (best > 1 && char.IsHighSurrogate(text[best - 1]))
-                    best--;
+                    return fits;
+                });
                 if (best > 0)
                 {
-                    now.Add(Chunk(results, item, text, best));
-                    var rest = results with { Items = [item with { Data = SyncMlData.FromText(text[best..]), MoreData = false, Meta = item.Meta is null ? null : item.Meta with { Size = null } }] };
+                    now.Add(results with { Items = [SyncMlLargeObject.Chunk(item, text, best, isFirst)] });
+                    var rest = results with { Items = [SyncMlLargeObject.Rest(item, text[best..])] };
                     _continuations.Add(rest);
                     return (now, [rest, .. queue.Skip(i + 1)]);
                 }
@@ -60,11 +56,5 @@ internal sealed class DmAnswerPacker
             return (now, [.. queue.Skip(i)]);
         }
         return (now, []);
-    }
-
-    private ResultsCommand Chunk(ResultsCommand results, SyncMlItem item, string text, int length)
-    {
-        var meta = _continuations.Contains(results) ? item.Meta : (item.Meta ?? new SyncMlMeta()) with { Size = Encoding.UTF8.GetByteCount(text) };
-        return results with { Items = [item with { Data = SyncMlData.FromText(text[..length]), MoreData = true, Meta = meta }] };
     }
 }

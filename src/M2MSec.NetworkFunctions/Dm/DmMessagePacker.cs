@@ -1,4 +1,3 @@
-using System.Text;
 using M2MSec.Dm.SyncMl;
 
 namespace M2MSec.NetworkFunctions.Dm;
@@ -38,20 +37,16 @@ internal static class DmMessagePacker
             reply.RemoveLast();
             if (added > 0 || text is not { Length: > 1 })
                 break;
-            // Alone it does not fit: the largest prefix that does goes now, with MoreData.
-            var (lo, hi, best) = (1, text.Length - 1, 1);
-            while (lo <= hi)
+            // Alone it does not fit: the longest prefix that does goes now, with MoreData (at least one character).
+            var best = Math.Max(1, SyncMlLargeObject.LongestFittingPrefix(text, length =>
             {
-                var mid = (lo + hi) / 2;
-                reply.Add(Chunk(o, text, mid));
+                reply.Add(Chunk(o, text, length));
                 var fits = Size(reply) <= budget;
                 reply.RemoveLast();
-                (lo, hi, best) = fits ? (mid + 1, hi, mid) : (lo, mid - 1, best);
-            }
-            if (char.IsHighSurrogate(text[best - 1]) && best > 1)
-                best--;
+                return fits;
+            }));
             state.Sent[reply.Add(Chunk(o, text, best))] = (o.JobId, o.Seq);
-            node.Value = o with { Remaining = text[best..], TotalSize = o.TotalSize == 0 ? Encoding.UTF8.GetByteCount(text) : o.TotalSize };
+            node.Value = o with { Remaining = text[best..] };
             break;
         }
         return state.Outbox.Count == 0;
@@ -79,14 +74,8 @@ internal static class DmMessagePacker
     private static ItemCommand Piece(DmOutgoing o, string? text) =>
         o.Remaining is null ? o.Command : WithItem(o, o.Command.Items[0] with { Data = SyncMlData.FromText(text!), MoreData = false });
 
-    private static ItemCommand Chunk(DmOutgoing o, string text, int length)
-    {
-        var item = o.Command.Items[0];
-        var meta = o.Remaining is null
-            ? (item.Meta ?? new SyncMlMeta()) with { Size = Encoding.UTF8.GetByteCount(text) }
-            : item.Meta;
-        return WithItem(o, item with { Data = SyncMlData.FromText(text[..length]), MoreData = true, Meta = meta });
-    }
+    private static ItemCommand Chunk(DmOutgoing o, string text, int length) =>
+        WithItem(o, SyncMlLargeObject.Chunk(o.Command.Items[0], text, length, first: o.Remaining is null));
 
     private static ItemCommand WithItem(DmOutgoing o, SyncMlItem item) => o.Command with { Items = [item] };
 

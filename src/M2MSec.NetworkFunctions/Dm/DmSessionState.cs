@@ -3,7 +3,7 @@ using M2MSec.Dm.SyncMl;
 namespace M2MSec.NetworkFunctions.Dm;
 
 /// <summary>A queued command on its way to the device: the job command it is, and for a large object the text still to send.</summary>
-internal sealed record DmOutgoing(ItemCommand Command, string JobId, int Seq, string? Remaining = null, long TotalSize = 0);
+internal sealed record DmOutgoing(ItemCommand Command, string JobId, int Seq, string? Remaining = null);
 
 /// <summary>What the server remembers of one session (keyed by device and SessionID).</summary>
 internal sealed class DmSessionState(DateTimeOffset started)
