@@ -7,7 +7,7 @@ using M2MSec.Storage.Dm;
 namespace M2MSec.Cli.Commands;
 
 /// <summary>
-/// `m2msec dm account add`, `m2msec dm job add|show` and `m2msec dm bootstrap` (<see cref="DmBootstrapCommand"/>):
+/// `m2msec dm account add`, `m2msec dm job add|show`, `m2msec dm device show` (<see cref="DmDeviceCommand"/>) and `m2msec dm bootstrap` (<see cref="DmBootstrapCommand"/>):
 /// what the DM server does in its device's next session (OMA DM 1.2). Operators script these; the option and JSON names are a contract.
 /// </summary>
 internal static class DmCommand
@@ -29,6 +29,7 @@ internal static class DmCommand
         job.Subcommands.Add(JobShow());
         command.Subcommands.Add(account);
         command.Subcommands.Add(job);
+        command.Subcommands.Add(DmDeviceCommand.Create());
         command.Subcommands.Add(DmNotifyCommand.Create());
         command.Subcommands.Add(DmBootstrapCommand.Create());
         return command;
@@ -185,6 +186,7 @@ internal static class DmCommand
                             status = c.Status,
                             results = c.Results,
                             verified = M2MSec.NetworkFunctions.Dm.DmJobReadBack.Verified(j, c),
+                            superseded_by = M2MSec.NetworkFunctions.Dm.DmJobReadBack.SupersededBy(j, c)?.Seq,
                         }),
                     }),
                 }));
@@ -196,12 +198,18 @@ internal static class DmCommand
             {
                 output.WriteLine($"job {j.Id} ({j.State}, queued {j.CreatedAt:O})");
                 foreach (var c in j.Commands)
-                    output.WriteLine($"  {c.Seq,3} {c.Verb,-7} {c.Uri}{(c.Value is null ? "" : " = " + c.Value)}  status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}{(c.Results is null ? "" : "  results " + c.Results)}{M2MSec.NetworkFunctions.Dm.DmJobReadBack.Verified(j, c) switch { true => "  read back: equal", false => "  read back: DIFFERS", null => "" }}");
+                    output.WriteLine($"  {c.Seq,3} {c.Verb,-7} {c.Uri}{(c.Value is null ? "" : " = " + c.Value)}  status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}{(c.Results is null ? "" : "  results " + c.Results)}{ReadBack(j, c)}");
             }
             return ExitCodes.Success;
         }, ct));
         return show;
     }
+
+    /// <summary>What `job show` says of a write's read-back: equal, DIFFERS, or which later write of the URI the Get read instead.</summary>
+    private static string ReadBack(DmJobRecord job, DmCommandRecord command) =>
+        M2MSec.NetworkFunctions.Dm.DmJobReadBack.SupersededBy(job, command) is { } later
+            ? $"  read back: superseded by {later.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+            : M2MSec.NetworkFunctions.Dm.DmJobReadBack.Verified(job, command) switch { true => "  read back: equal", false => "  read back: DIFFERS", null => "" };
 
     /// <summary>The verb options in command-line order (System.CommandLine groups values per option, so the tokens are read).</summary>
     private static bool TryReadCommands(ParseResult r, out List<(string Verb, string Uri, string? Value, bool FromNas)> commands, out string error)

@@ -32,7 +32,7 @@ public sealed record DmSessionOutcome(bool Completed, string Detail, int Command
 /// the server's package continues), and at the end applies the NAS configuration the tree holds to the
 /// TRE. A server it cannot authenticate ends the session with nothing applied.
 /// </summary>
-public sealed class DmClient(M2meDevice device, DmClientAccount account, long maxMsgSize = 64 * 1024)
+public sealed partial class DmClient(M2meDevice device, DmClientAccount account, long maxMsgSize = 64 * 1024)
 {
     private const string NoncesObject = "dm/nonces";
     private const string LastNotificationObject = "dm/notification";
@@ -200,7 +200,7 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account, long ma
         return new SyncMlMessage
         {
             Header = Header(devId, sessionId, msgId, cred) with { Meta = new SyncMlMeta { MaxMsgSize = maxMsgSize } },
-            Commands = [new AlertCommand { CmdId = "1", Data = alert }, new ReplaceCommand { CmdId = "2", Items = [.. devInfo] }],
+            Commands = [new AlertCommand { CmdId = "1", Data = alert }, new ReplaceCommand { CmdId = "2", Items = [.. devInfo] }, .. GenericAlertCommands(3)],
             Final = true,
         };
     }
@@ -226,6 +226,8 @@ public sealed class DmClient(M2meDevice device, DmClientAccount account, long ma
     private DmSessionOutcome End(bool completed, string detail, DmCommandExecutor executor, DmNonce clientNonce, DmNonce serverNonce)
     {
         device.Tre.WriteObject(TreCaller.DeviceManagement, NoncesObject, Encoding.ASCII.GetBytes($"{clientNonce.ToWire()}\n{serverNonce.ToWire()}"));
+        if (completed)
+            GenericAlertsDelivered();
         return new DmSessionOutcome(completed, detail, executor.Executed, executor.Refused);
     }
 }

@@ -122,6 +122,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         {
             // Nothing more to send and nothing outstanding: this reply (no commands) ends the session.
             await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
+            await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, cancellationToken).ConfigureAwait(false);
             _sessions.TryRemove(key, out _);
         }
         return Sign(reply.Build(ServerCred(account!), final), account);
@@ -237,6 +238,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     /// <summary>Records Status and Results for our commands (Results of a large object chunk by chunk) and answers the device's own commands.</summary>
     private async Task RecordAsync(SyncMlMessage incoming, DmSessionState state, DmReplyBuilder reply, CancellationToken ct)
     {
+        await DmDeviceReports.KeepAsync(store, incoming.Header.Source.LocUri, incoming, time.GetUtcNow(), ct).ConfigureAwait(false); // authenticated only
         foreach (var command in incoming.Commands)
         {
             switch (command)
@@ -301,7 +303,9 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         var item = new SyncMlItem
         {
             Target = new SyncMlLocation(command.Uri),
-            Meta = command.Verb is "replace" or "add" && command.Value is not null ? new SyncMlMeta { Format = "chr", Type = "text/plain" } : null,
+            // An interior Add says so on its Item too: libdmclient reads only Item-level Meta (RepPro §6.6.9 allows both).
+            Meta = command.Verb is "replace" or "add" && command.Value is not null ? new SyncMlMeta { Format = "chr", Type = "text/plain" }
+                : command.Verb == "add" ? new SyncMlMeta { Format = "node" } : null,
             // Always a Data element on Add (an interior Add without <Data> crashes a real client).
             Data = command.Value is not null ? SyncMlData.FromText(command.Value) : command.Verb == "add" ? SyncMlData.Empty : null,
         };

@@ -42,4 +42,18 @@ public interface IDmStore
 
     /// <summary>Moves a job to <paramref name="state"/> ("running", "done", "failed") if it is in one of <paramref name="from"/>.</summary>
     ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default);
+
+    // What authenticated devices report (OMA-TS-DM_Protocol-V1_2 §8.3 DevInfo, §8.7 Generic Alert), bounded by DmDeviceReportLimits.
+
+    /// <summary>Keeps (adds or updates) the device's ./DevInfo leaves; values cut to the limits, new leaves beyond the count ignored.</summary>
+    ValueTask KeepDevInfoAsync(string devId, IReadOnlyList<(string Uri, string Value)> items, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends Generic Alert items (cut to the limits); only the newest <see cref="DmDeviceReportLimits.MaxAlertsPerDevice"/> are kept.</summary>
+    ValueTask AddGenericAlertsAsync(string devId, IReadOnlyList<DmGenericAlertRecord> alerts, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the end of a session of the device: when, and how (<see cref="DmSessionOutcomes"/>); replaces the previous one.</summary>
+    ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default);
+
+    /// <summary>What the device has reported (empty lists and no session when nothing yet).</summary>
+    ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default);
 }

@@ -9,6 +9,7 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
     private readonly ConcurrentDictionary<string, DmAccount> _accounts = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly List<DmJobRecord> _jobs = [];
+    private readonly Dictionary<string, DeviceReports> _reports = new(StringComparer.Ordinal);
 
     public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
     {
@@ -81,5 +82,79 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
             _jobs[i] = _jobs[i] with { State = state, UpdatedAt = time.GetUtcNow() };
             return ValueTask.FromResult(true);
         }
+    }
+
+    // What devices report: only for a device with an account, bounded by DmDeviceReportLimits (as the SQL store).
+
+    public ValueTask KeepDevInfoAsync(string devId, IReadOnlyList<(string Uri, string Value)> items, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        lock (_lock)
+        {
+            if (Reports(devId) is not { } r)
+                return ValueTask.CompletedTask;
+            foreach (var (uri, value) in items)
+            {
+                var u = DmDeviceReportLimits.Bound(uri, DmDeviceReportLimits.MaxNameLength)!;
+                if (r.DevInfo.ContainsKey(u) || r.DevInfo.Count < DmDeviceReportLimits.MaxDevInfoItems)
+                    r.DevInfo[u] = new DmDevInfoItem(u, DmDeviceReportLimits.Bound(value, DmDeviceReportLimits.MaxValueLength)!, at);
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask AddGenericAlertsAsync(string devId, IReadOnlyList<DmGenericAlertRecord> alerts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        lock (_lock)
+        {
+            if (Reports(devId) is not { } r)
+                return ValueTask.CompletedTask;
+            foreach (var a in alerts)
+            {
+                r.Alerts.Enqueue(DmDeviceReportLimits.Bound(a));
+                if (r.Alerts.Count > DmDeviceReportLimits.MaxAlertsPerDevice)
+                    r.Alerts.Dequeue();
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outcome);
+        lock (_lock)
+        {
+            if (Reports(devId) is { } r)
+                r.LastSession = new DmSessionRecord(at, DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength)!);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult(_reports.TryGetValue(devId, out var r)
+                ? new DmDeviceReport(devId, [.. r.DevInfo.Values.OrderBy(i => i.Uri, StringComparer.Ordinal)], [.. r.Alerts], r.LastSession)
+                : new DmDeviceReport(devId, [], [], null));
+        }
+    }
+
+    /// <summary>The device's reports, created on first use; null for a DevId without an account.</summary>
+    private DeviceReports? Reports(string devId)
+    {
+        if (!_accounts.ContainsKey(devId))
+            return null;
+        if (!_reports.TryGetValue(devId, out var r))
+            _reports[devId] = r = new DeviceReports();
+        return r;
+    }
+
+    private sealed class DeviceReports
+    {
+        public Dictionary<string, DmDevInfoItem> DevInfo { get; } = new(StringComparer.Ordinal);
+        public Queue<DmGenericAlertRecord> Alerts { get; } = new();
+        public DmSessionRecord? LastSession { get; set; }
     }
 }

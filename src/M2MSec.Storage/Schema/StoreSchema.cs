@@ -112,6 +112,17 @@ internal static class StoreSchema
         [
             "ALTER TABLE dm_accounts ADD COLUMN server_nonce TEXT",
         ]),
+        new(10, "OMA DM: what authenticated devices report (DevInfo leaves, Generic Alerts) and their last session",
+        [
+            "CREATE TABLE dm_device_info (dev_id TEXT NOT NULL, uri TEXT NOT NULL, value TEXT NOT NULL, updated_at {bigint} NOT NULL, PRIMARY KEY (dev_id, uri))",
+            """
+            CREATE TABLE dm_generic_alerts (
+                seq {serial}, dev_id TEXT NOT NULL, received_at {bigint} NOT NULL, correlator TEXT, source TEXT,
+                type TEXT, format TEXT, mark TEXT, data TEXT)
+            """,
+            "CREATE INDEX ix_dm_generic_alerts_device ON dm_generic_alerts (dev_id, seq)",
+            "CREATE TABLE dm_last_sessions (dev_id TEXT PRIMARY KEY, at {bigint} NOT NULL, outcome TEXT NOT NULL)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

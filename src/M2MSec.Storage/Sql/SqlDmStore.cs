@@ -88,4 +88,83 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
     private static DmCommandRecord ReadCommand(DbDataReader r) => new(
         r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
         r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6));
+
+    // What devices report: only for a device with an account (a DevId nobody registered gets no row), bounded by DmDeviceReportLimits.
+
+    private const string HasAccount = "EXISTS (SELECT 1 FROM dm_accounts WHERE dev_id = @d)";
+
+    public ValueTask KeepDevInfoAsync(string devId, IReadOnlyList<(string Uri, string Value)> items, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var bounded = items.Select(i => (Uri: DmDeviceReportLimits.Bound(i.Uri, DmDeviceReportLimits.MaxNameLength)!, Value: DmDeviceReportLimits.Bound(i.Value, DmDeviceReportLimits.MaxValueLength)!))
+            .DistinctBy(i => i.Uri, StringComparer.Ordinal).ToList();
+        if (bounded.Count == 0)
+            return ValueTask.CompletedTask;
+        return new ValueTask(db.WriteAsync(async (c, tx) =>
+        {
+            foreach (var (uri, value) in bounded)
+            {
+                var updated = await SqlDatabase.ExecuteAsync(c, tx, "UPDATE dm_device_info SET value = @v, updated_at = @t WHERE dev_id = @d AND uri = @u",
+                    cancellationToken, ("@v", value), ("@t", at.ToUnixTimeMilliseconds()), ("@d", devId), ("@u", uri)).ConfigureAwait(false);
+                if (updated == 0)
+                {
+                    // A new leaf only while the device has fewer than the limit.
+                    await SqlDatabase.ExecuteAsync(c, tx,
+                        "INSERT INTO dm_device_info (dev_id, uri, value, updated_at) SELECT @d, @u, @v, @t " +
+                        $"WHERE {HasAccount} AND (SELECT COUNT(*) FROM dm_device_info WHERE dev_id = @d) < {DmDeviceReportLimits.MaxDevInfoItems} " +
+                        "ON CONFLICT (dev_id, uri) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                        cancellationToken, ("@d", devId), ("@u", uri), ("@v", value), ("@t", at.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+                }
+            }
+            return 0;
+        }, cancellationToken).AsTask());
+    }
+
+    public ValueTask AddGenericAlertsAsync(string devId, IReadOnlyList<DmGenericAlertRecord> alerts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        if (alerts.Count == 0)
+            return ValueTask.CompletedTask;
+        return new ValueTask(db.WriteAsync(async (c, tx) =>
+        {
+            foreach (var a in alerts.TakeLast(DmDeviceReportLimits.MaxAlertsPerDevice).Select(DmDeviceReportLimits.Bound))
+            {
+                await SqlDatabase.ExecuteAsync(c, tx,
+                    "INSERT INTO dm_generic_alerts (dev_id, received_at, correlator, source, type, format, mark, data) " +
+                    $"SELECT @d, @t, @c, @s, @ty, @f, @m, @da WHERE {HasAccount}",
+                    cancellationToken, ("@d", devId), ("@t", a.ReceivedAt.ToUnixTimeMilliseconds()), ("@c", a.Correlator), ("@s", a.Source), ("@ty", a.Type),
+                    ("@f", a.Format), ("@m", a.Mark), ("@da", a.Data)).ConfigureAwait(false);
+            }
+            // The oldest beyond the limit go.
+            await SqlDatabase.ExecuteAsync(c, tx,
+                "DELETE FROM dm_generic_alerts WHERE dev_id = @d AND seq NOT IN " +
+                $"(SELECT seq FROM dm_generic_alerts WHERE dev_id = @d ORDER BY seq DESC LIMIT {DmDeviceReportLimits.MaxAlertsPerDevice})",
+                cancellationToken, ("@d", devId)).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken).AsTask());
+    }
+
+    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outcome);
+        return new ValueTask(db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            $"INSERT INTO dm_last_sessions (dev_id, at, outcome) SELECT @d, @t, @o WHERE {HasAccount} " +
+            "ON CONFLICT (dev_id) DO UPDATE SET at = excluded.at, outcome = excluded.outcome",
+            cancellationToken, ("@d", devId), ("@t", at.ToUnixTimeMilliseconds()), ("@o", DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength)))
+            .ConfigureAwait(false), cancellationToken).AsTask());
+    }
+
+    public async ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default)
+    {
+        var info = await db.QueryAsync("SELECT uri, value, updated_at FROM dm_device_info WHERE dev_id = @d ORDER BY uri",
+            r => new DmDevInfoItem(r.GetString(0), r.GetString(1), SqlDatabase.FromMs(r.GetInt64(2))), cancellationToken, ("@d", devId)).ConfigureAwait(false);
+        var alerts = await db.QueryAsync("SELECT received_at, correlator, source, type, format, mark, data FROM dm_generic_alerts WHERE dev_id = @d ORDER BY seq",
+            r => new DmGenericAlertRecord(SqlDatabase.FromMs(r.GetInt64(0)), Text(r, 1), Text(r, 2), Text(r, 3), Text(r, 4), Text(r, 5), Text(r, 6)),
+            cancellationToken, ("@d", devId)).ConfigureAwait(false);
+        var session = await db.QueryAsync("SELECT at, outcome FROM dm_last_sessions WHERE dev_id = @d",
+            r => new DmSessionRecord(SqlDatabase.FromMs(r.GetInt64(0)), r.GetString(1)), cancellationToken, ("@d", devId)).ConfigureAwait(false);
+        return new DmDeviceReport(devId, info, alerts, session.FirstOrDefault());
+    }
+
+    private static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 }
