@@ -321,6 +321,51 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Empty(await Store.Dm.ListJobsAsync("nobody"));
     }
 
+    /// <summary>Issue 13 item 11: what devices report is kept per device with an account, and bounded (lengths, counts, oldest alerts dropped).</summary>
+    [Fact]
+    public async Task DmDeviceReports_KeptPerAccount_Bounded_OldestAlertsDropped_UnboundedDeviceInputThreat()
+    {
+        var now = Clock.GetUtcNow();
+        Assert.True(await Store.Dm.AddAccountAsync(new DmAccount("dev-r", "srv", "u", "cpwd"u8.ToArray(), "spwd"u8.ToArray(), "md5", "md5", now)));
+        Assert.Empty((await Store.Dm.GetDeviceReportAsync("dev-r")).DevInfo);
+
+        // DevInfo: added, then updated in place; values cut (never a split surrogate pair), NUL replaced; at most 32 leaves.
+        await Store.Dm.KeepDevInfoAsync("dev-r", [("./DevInfo/Man", "first"), ("./DevInfo/Mod", "m\0x")], now);
+        var longValue = new string('v', DmDeviceReportLimits.MaxValueLength - 1) + "\U0001F600";
+        await Store.Dm.KeepDevInfoAsync("dev-r", [("./DevInfo/Man", longValue), .. Enumerable.Range(0, 40).Select(i => ($"./DevInfo/Ext/{i:D2}", "x"))], now.AddMinutes(1));
+        var info = (await Store.Dm.GetDeviceReportAsync("dev-r")).DevInfo.ToDictionary(i => i.Uri);
+        Assert.Equal(DmDeviceReportLimits.MaxDevInfoItems, info.Count);
+        Assert.Equal(new string('v', DmDeviceReportLimits.MaxValueLength - 1), info["./DevInfo/Man"].Value);
+        Assert.Equal(now.AddMinutes(1), info["./DevInfo/Man"].UpdatedAt);
+        Assert.Equal("m\uFFFDx", info["./DevInfo/Mod"].Value);
+        Assert.Equal(now, info["./DevInfo/Mod"].UpdatedAt);
+
+        // Generic Alerts: oldest first, at most 50, texts cut.
+        DmGenericAlertRecord Alert(int i) => new(now.AddSeconds(i), null, "./FwUpdate/x", "t", "chr", null, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Store.Dm.AddGenericAlertsAsync("dev-r", [.. Enumerable.Range(0, 30).Select(Alert)]);
+        await Store.Dm.AddGenericAlertsAsync("dev-r", [.. Enumerable.Range(30, 30).Select(Alert), Alert(60) with { Data = new string('d', 5000), Mark = new string('m', 300) }]);
+        var alerts = (await Store.Dm.GetDeviceReportAsync("dev-r")).GenericAlerts;
+        Assert.Equal(DmDeviceReportLimits.MaxAlertsPerDevice, alerts.Count);
+        Assert.Equal(Enumerable.Range(11, 49).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), alerts.Take(49).Select(a => a.Data));
+        Assert.Equal(DmDeviceReportLimits.MaxValueLength, alerts[^1].Data!.Length);
+        Assert.Equal(DmDeviceReportLimits.MaxNameLength, alerts[^1].Mark!.Length);
+        Assert.Equal(now.AddSeconds(11), alerts[0].ReceivedAt);
+
+        // Last session: replaced by the next.
+        await Store.Dm.RecordSessionAsync("dev-r", now, "completed");
+        await Store.Dm.RecordSessionAsync("dev-r", now.AddMinutes(5), "session-expired");
+        Assert.Equal(new DmSessionRecord(now.AddMinutes(5), "session-expired"), (await Store.Dm.GetDeviceReportAsync("dev-r")).LastSession);
+
+        // A DevId without an account gets nothing stored.
+        await Store.Dm.KeepDevInfoAsync("ghost", [("./DevInfo/Man", "x")], now);
+        await Store.Dm.AddGenericAlertsAsync("ghost", [Alert(1)]);
+        await Store.Dm.RecordSessionAsync("ghost", now, "completed");
+        var ghost = await Store.Dm.GetDeviceReportAsync("ghost");
+        Assert.Empty(ghost.DevInfo);
+        Assert.Empty(ghost.GenericAlerts);
+        Assert.Null(ghost.LastSession);
+    }
+
     [Fact]
     public async Task Hierarchy_NameTakenOnce_CrlNumbersIncrease()
     {
