@@ -303,7 +303,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         var item = new SyncMlItem
         {
             Target = new SyncMlLocation(command.Uri),
-            // An interior Add says so on its Item too: libdmclient reads only Item-level Meta (RepPro §6.6.9 allows both).
+            // An interior Add says so on its Item too: libdmclient reads only Item-level Meta (RepPro allows Meta on either).
             Meta = command.Verb is "replace" or "add" && command.Value is not null ? new SyncMlMeta { Format = "chr", Type = "text/plain" }
                 : command.Verb == "add" ? new SyncMlMeta { Format = "node" } : null,
             // Always a Data element on Add (an interior Add without <Data> crashes a real client).
