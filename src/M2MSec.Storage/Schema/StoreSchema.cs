@@ -112,6 +112,11 @@ internal static class StoreSchema
         [
             "ALTER TABLE dm_accounts ADD COLUMN server_nonce TEXT",
         ]),
+        new(11, "OTA jobs keep their script (wrapped) while submitting, for reconciliation after a crash",
+        [
+            "ALTER TABLE ota_jobs ADD COLUMN script_enc {blob}",
+            "CREATE INDEX ix_ota_jobs_state ON ota_jobs (state, updated_at)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;
