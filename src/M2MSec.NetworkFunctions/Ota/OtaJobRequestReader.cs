@@ -13,8 +13,11 @@ public sealed record ValidatedOtaJob(string Iccid, byte[] Tar, int KeyVersion, b
 /// </summary>
 public static class OtaJobRequestReader
 {
-    /// <summary>The largest body accepted: the longest script in hex, with room for the other fields.</summary>
-    public const int MaxBodyOctets = 2 * OtaJobs.MaxScriptOctets + 4096;
+    /// <summary>
+    /// The largest body read (2 MiB): beyond the longest script in hex (about 68 KB), so that an
+    /// over-long script is answered naming apdus; anything larger is refused unread (413).
+    /// </summary>
+    public const int MaxBodyOctets = 2 * 1024 * 1024;
 
     /// <summary>EF_NASCONFIG is written by one UPDATE BINARY and read by one READ BINARY, short APDUs: at most 255 octets (ISO/IEC 7816-4 §5.1).</summary>
     public const int MaxNasFileSize = 255;
