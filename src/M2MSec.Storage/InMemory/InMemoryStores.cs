@@ -86,7 +86,7 @@ public sealed class InMemoryOtaJobStore : IOtaJobStore
         ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.Iccid == iccid && j.State is OtaJobRecord.Submitting or OtaJobRecord.Sent).OrderBy(j => j.Counter)]);
 
     public ValueTask<IReadOnlyList<OtaJobRecord>> AwaitingSessionAsync(string pskIdentity, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.PskIdentity == pskIdentity && j.Transport == "scp81" && j.State is "sent" or "triggered").OrderBy(j => j.CreatedAt)]);
+        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.PskIdentity == pskIdentity && j.Transport == "scp81" && j.State is OtaJobRecord.Submitting or OtaJobRecord.Sent or "triggered").OrderBy(j => j.CreatedAt)]);
 
     public ValueTask<bool> MarkTriggeredAsync(string id, string? porStatus, CancellationToken cancellationToken = default) =>
         Change(id, j => j.State is OtaJobRecord.Submitting or OtaJobRecord.Sent, j => j with { State = "triggered", PorStatus = porStatus, Script = null, UpdatedAt = DateTimeOffset.UtcNow });

@@ -32,7 +32,7 @@ public interface IOtaJobStore
     /// <summary>Jobs of a card still waiting for their PoR ("submitting" or "sent": a PoR proves delivery).</summary>
     ValueTask<IReadOnlyList<OtaJobRecord>> PendingAsync(string iccid, CancellationToken cancellationToken = default);
 
-    /// <summary>SCP81 jobs of a PSK identity whose admin session is still to come ("sent" or "triggered").</summary>
+    /// <summary>SCP81 jobs of a PSK identity whose admin session is still to come ("submitting", "sent" or "triggered").</summary>
     ValueTask<IReadOnlyList<OtaJobRecord>> AwaitingSessionAsync(string pskIdentity, CancellationToken cancellationToken = default);
 
     /// <summary>Moves a job from "submitting" or "sent" to "triggered" (its SCP80 push was acknowledged); false otherwise.</summary>

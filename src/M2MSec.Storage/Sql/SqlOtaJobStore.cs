@@ -62,7 +62,7 @@ internal sealed class SqlOtaJobStore(SqlDatabase db) : IOtaJobStore
         db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "UPDATE ota_jobs SET " + setAndWhere, cancellationToken, parameters).ConfigureAwait(false) == 1, cancellationToken);
 
     public ValueTask<IReadOnlyList<OtaJobRecord>> AwaitingSessionAsync(string pskIdentity, CancellationToken cancellationToken = default) =>
-        db.QueryAsync($"SELECT {Columns} FROM ota_jobs WHERE psk_identity = @i AND transport = 'scp81' AND state IN ('sent', 'triggered') ORDER BY created_at",
+        db.QueryAsync($"SELECT {Columns} FROM ota_jobs WHERE psk_identity = @i AND transport = 'scp81' AND state IN ('submitting', 'sent', 'triggered') ORDER BY created_at",
             Read, cancellationToken, ("@i", pskIdentity));
 
     public ValueTask<bool> MarkTriggeredAsync(string id, string? porStatus, CancellationToken cancellationToken = default)
