@@ -196,7 +196,7 @@ public abstract class OtaReconciliationContract : IAsyncLifetime
             configure: s => s.AddSingleton<TimeProvider>(Clock));
         using var api = new HttpClient { BaseAddress = ota.Address };
         OtaJob? a = null, b = null;
-        for (var i = 0; i < 200 && (a?.State != "sent" || b?.State != "failed"); i++)
+        for (var i = 0; i < 600 && (a?.State != "sent" || b?.State != "failed"); i++)
         {
             await Task.Delay(25);
             a = await api.GetFromJsonAsync<OtaJob>($"jobs/{held.Id}", NetworkFunctionHost.JsonOptions);
