@@ -10,14 +10,26 @@ namespace M2MSec.NetworkFunctions.Ota;
 /// <summary>The state of one OTA job for one card.</summary>
 public sealed record OtaJob(string Id, string Iccid, string Tar, ulong Counter, string State, string? PorStatus, string? Data, string? Failure);
 
+/// <summary>What one reconciliation pass did with the jobs it found stuck in "submitting".</summary>
+public sealed record OtaReconciliation(int Sent, int Resubmitted, int Failed);
+
 /// <summary>
 /// The OTA server's role logic: build secured packets with the key set's next counter (from the
 /// store, never reused), send them as SMS-PP through the SMSC, accept a PoR only if it verifies
 /// and answers the job's TAR and counter, and record the outcome. NAS jobs read EF_NASCONFIG back
-/// and compare it with what was written.
+/// and compare it with what was written. A job is "submitting" until the SMSC's answer is
+/// recorded ("sent"); <see cref="ReconcileAsync"/> settles jobs a crash left in between.
 /// </summary>
-public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions options, M2MSec.Ota.Scp81.Scp81AdminServer? scp81 = null)
+public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions options, M2MSec.Ota.Scp81.Scp81AdminServer? scp81 = null, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>
+    /// The longest script an SCP80 job may carry: the command packet must fit 255 concatenated
+    /// SMS (TS 23.040 §9.2.3.24.1), less the largest header, RC/CC and padding (TS 102 225 §5.1.1).
+    /// </summary>
+    public const int MaxScriptOctets = OtaSms.MaxCommandPacket - CommandPacketCodec.MaxOverhead;
+
     /// <summary>The Security Domain's TAR, to which the SCP81 trigger is pushed (TS 101 220 Annex D).</summary>
     public static readonly byte[] IsdTar = [0x00, 0x00, 0x00];
 
@@ -106,22 +118,98 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
     public async Task<OtaJob> SubmitAsync(string iccid, byte[] tar, int keyVersion, byte[] spiBytes, byte[] script, byte[]? expectedReadBack, CancellationToken ct,
         string transport = "scp80", string? pskIdentity = null)
     {
+        ArgumentNullException.ThrowIfNull(script);
+        if (script.Length > MaxScriptOctets)
+            throw new ArgumentException($"A script is at most {MaxScriptOctets} octets.", nameof(script));
         var keySet = await store.OtaKeySets.FindAsync(iccid, keyVersion, ct).ConfigureAwait(false)
             ?? throw new KeyNotFoundException($"no key set {keyVersion} for card {iccid}");
         var counter = await store.OtaKeySets.NextCounterAsync(iccid, keyVersion, 1, ct).ConfigureAwait(false)
             ?? throw new KeyNotFoundException($"no key set {keyVersion} for card {iccid}");
-        var spi = Spi.Decode(spiBytes);
         var kic = (byte)(keyVersion << 4 | keySet.KicAlgorithm & 0x0F);
         var kid = (byte)(keyVersion << 4 | keySet.KidAlgorithm & 0x0F);
-        var packet = CommandPacketCodec.Encode(new CommandPacket(spi, kic, kid, tar, counter, script), new Scp80Keys(keySet.Kic, keySet.Kid));
-        var tpdus = OtaSms.CommandTpdus(packet, new AddressField(options.OriginatorDigits, AddressField.TonUnknown, AddressField.NpiIsdn), new byte[7], (byte)counter);
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
+        // "submitting" until the SMSC's answer is recorded: a crash in between leaves the truth.
         var record = new Storage.Ota.OtaJobRecord(Guid.NewGuid().ToString("N"), iccid, Convert.ToHexStringLower(tar), keyVersion, spiBytes, kic, kid, counter,
-            "sent", null, null, null, expectedReadBack, now, now, transport, pskIdentity);
+            Storage.Ota.OtaJobRecord.Submitting, null, null, null, expectedReadBack, now, now, transport, pskIdentity, script);
         await store.OtaJobs.AddAsync(record, ct).ConfigureAwait(false);
-        await store.Audit.AppendAsync("ota", "ota.command", iccid, $"job {record.Id} TAR {record.Tar} CNTR {counter}", ct).ConfigureAwait(false);
-        await smsc.SubmitAsync(new SmsMessage(iccid, options.Address, [.. tpdus.Select(Convert.ToHexStringLower)], null), ct).ConfigureAwait(false);
-        return ToDto(record);
+        return await SendAsync(record, keySet, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Wraps the job's script under its counter, submits it to the SMSC under the job id, and records the answer.</summary>
+    private async Task<OtaJob> SendAsync(Storage.Ota.OtaJobRecord record, Storage.Ota.OtaKeySet keySet, CancellationToken ct)
+    {
+        var packet = CommandPacketCodec.Encode(new CommandPacket(Spi.Decode(record.Spi), record.Kic, record.Kid, Convert.FromHexString(record.Tar), record.Counter, record.Script!),
+            new Scp80Keys(keySet.Kic, keySet.Kid));
+        var tpdus = OtaSms.CommandTpdus(packet, new AddressField(options.OriginatorDigits, AddressField.TonUnknown, AddressField.NpiIsdn), new byte[7], (byte)record.Counter);
+        try
+        {
+            await smsc.SubmitAsync(new SmsMessage(record.Iccid, options.Address, [.. tpdus.Select(Convert.ToHexStringLower)], null, record.Id), ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500)
+        {
+            var reason = $"the SMSC refused the message (HTTP {(int)status})";
+            if (await store.OtaJobs.FailSubmissionAsync(record.Id, reason, _time.GetUtcNow(), ct).ConfigureAwait(false))
+                await store.Audit.AppendAsync("ota", "ota.failed", record.Iccid, $"job {record.Id}: {reason}", ct).ConfigureAwait(false);
+            return ToDto(await store.OtaJobs.FindAsync(record.Id, ct).ConfigureAwait(false) ?? record);
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            // Unknown whether the SMSC took it: the job stays "submitting" and reconciliation asks the SMSC.
+            return ToDto(record);
+        }
+        if (await store.OtaJobs.MarkSentAsync(record.Id, record.Counter, _time.GetUtcNow(), ct).ConfigureAwait(false))
+            await store.Audit.AppendAsync("ota", "ota.command", record.Iccid, $"job {record.Id} TAR {record.Tar} CNTR {record.Counter} sent", ct).ConfigureAwait(false);
+        return ToDto(await store.OtaJobs.FindAsync(record.Id, ct).ConfigureAwait(false) ?? record);
+    }
+
+    /// <summary>
+    /// Settles jobs left "submitting" for longer than the grace period (a crash, or an SMSC that did
+    /// not answer): each is claimed atomically (so of several OTA servers on one database exactly one
+    /// acts on it), then the SMSC is asked whether it holds the job id — yes: "sent"; no: an SCP80
+    /// job is re-wrapped under a FRESH counter (the reserved one may have been seen; it is never
+    /// sent again) and resubmitted, anything else becomes "failed" with the reason.
+    /// </summary>
+    public async Task<OtaReconciliation> ReconcileAsync(CancellationToken ct)
+    {
+        int sent = 0, resubmitted = 0, failed = 0;
+        var now = _time.GetUtcNow();
+        foreach (var job in await store.OtaJobs.StuckAsync(now - options.SubmitGrace, 100, ct).ConfigureAwait(false))
+        {
+            if (!await store.OtaJobs.ClaimAsync(job.Id, job.UpdatedAt, now, ct).ConfigureAwait(false))
+                continue; // another instance settles it
+            if (await smsc.HoldsAsync(job.Id, ct).ConfigureAwait(false))
+            {
+                if (await store.OtaJobs.MarkSentAsync(job.Id, job.Counter, _time.GetUtcNow(), ct).ConfigureAwait(false))
+                {
+                    await store.Audit.AppendAsync("ota", "ota.command", job.Iccid, $"job {job.Id} TAR {job.Tar} CNTR {job.Counter} sent (reconciled: the SMSC holds it)", ct).ConfigureAwait(false);
+                    sent++;
+                }
+                continue;
+            }
+            var keySet = await store.OtaKeySets.FindAsync(job.Iccid, job.KeyVersion, ct).ConfigureAwait(false);
+            var failure = job.Transport != "scp80" ? "the OTA server stopped before the SMSC accepted the SCP81 push; the session script was not kept: submit the job again"
+                : job.Script is null ? "the OTA server stopped before the SMSC accepted the message, and the script was not kept"
+                : now - job.CreatedAt > options.ResubmitWithin ? $"the SMSC did not accept the message within {options.ResubmitWithin}"
+                : keySet is null ? $"key set {job.KeyVersion} of the card is gone"
+                : null;
+            if (failure is not null)
+            {
+                if (await store.OtaJobs.FailSubmissionAsync(job.Id, failure, _time.GetUtcNow(), ct).ConfigureAwait(false))
+                {
+                    await store.Audit.AppendAsync("ota", "ota.failed", job.Iccid, $"job {job.Id}: {failure}", ct).ConfigureAwait(false);
+                    failed++;
+                }
+                continue;
+            }
+            // TS 102 225 §5.1.1: the reserved CNTR may have been seen, so it is withdrawn and never sent; the packet is re-wrapped.
+            var counter = await store.OtaKeySets.NextCounterAsync(job.Iccid, job.KeyVersion, 1, ct).ConfigureAwait(false);
+            if (counter is not { } fresh || !await store.OtaJobs.RecounterAsync(job.Id, job.Counter, fresh, _time.GetUtcNow(), ct).ConfigureAwait(false))
+                continue;
+            await store.Audit.AppendAsync("ota", "ota.resubmit", job.Iccid, $"job {job.Id} CNTR {job.Counter} withdrawn, resubmitted with CNTR {fresh}", ct).ConfigureAwait(false);
+            if ((await SendAsync(job with { Counter = fresh }, keySet!, ct).ConfigureAwait(false)).State == Storage.Ota.OtaJobRecord.Sent)
+                resubmitted++;
+        }
+        return new OtaReconciliation(sent, resubmitted, failed);
     }
 
     /// <summary>Handles a PoR arriving from <paramref name="iccid"/> (the SMS user data with its UDH).</summary>
@@ -177,5 +265,18 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
     }
 }
 
-/// <summary>Where the OTA server sends and receives SMS.</summary>
-public sealed record OtaServerOptions(Uri Smsc, string Address = "ota", string OriginatorDigits = "1234", System.Net.IPEndPoint? Scp81 = null);
+/// <summary>
+/// Where the OTA server sends and receives SMS, and how it reconciles: every
+/// <see cref="ReconcileEvery"/> (default 30 s) jobs "submitting" for longer than
+/// <see cref="SubmitGrace"/> (default 60 s, longer than the SMSC client's timeout) are settled;
+/// one older than <see cref="ResubmitWithin"/> (default 1 h) is failed rather than resubmitted.
+/// </summary>
+public sealed record OtaServerOptions(Uri Smsc, string Address = "ota", string OriginatorDigits = "1234", System.Net.IPEndPoint? Scp81 = null,
+    TimeSpan? ReconcileInterval = null, TimeSpan? Grace = null, TimeSpan? ResubmitAge = null)
+{
+    public TimeSpan ReconcileEvery => ReconcileInterval ?? TimeSpan.FromSeconds(30);
+
+    public TimeSpan SubmitGrace => Grace ?? TimeSpan.FromSeconds(60);
+
+    public TimeSpan ResubmitWithin => ResubmitAge ?? TimeSpan.FromHours(1);
+}

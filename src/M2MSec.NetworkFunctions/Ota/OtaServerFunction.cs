@@ -1,4 +1,3 @@
-using M2MSec.Nas;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Smsc;
 using M2MSec.Ota.Scp80;
@@ -8,13 +7,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace M2MSec.NetworkFunctions.Ota;
 
 /// <summary>POST /cards: a card's key set (KIc/KID octets give algorithm and key version).</summary>
 public sealed record AddCardRequest(string? Iccid, string? Kic, string? Kid, string? KicKey, string? KidKey, string? PskIdentity = null, string? Psk = null);
 
-/// <summary>POST /jobs: raw APDUs or NAS configuration values for one card.</summary>
+/// <summary>POST /jobs: raw APDUs or NAS configuration values for one card (read strictly by <see cref="OtaJobRequestReader"/>).</summary>
 public sealed record OtaJobRequest(string? Iccid, string? Tar, int? KeyVersion, string? Spi, string? Apdus, Dictionary<string, string>? Nas, int? NasFileSize,
     string? Transport = null, string? PskIdentity = null);
 
@@ -38,8 +38,10 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             // BouncyCastle's handshake is synchronous: the PSK lookup blocks its thread briefly.
             return new M2MSec.Ota.Scp81.Scp81AdminServer(id => store.OtaKeySets.FindPskAsync(id).AsTask().GetAwaiter().GetResult()?.Psk, options.Scp81);
         });
-        services.AddSingleton(sp => new OtaJobs(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<SmscClient>(), options, sp.GetRequiredService<M2MSec.Ota.Scp81.Scp81AdminServer>()));
+        services.AddSingleton(sp => new OtaJobs(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<SmscClient>(), options,
+            sp.GetRequiredService<M2MSec.Ota.Scp81.Scp81AdminServer>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<PorReceiver>();
+        services.AddHostedService<Reconciler>();
         services.AddHostedService<Scp81Hosting>();
     }
 
@@ -67,48 +69,21 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             var added = await store.OtaKeySets.AddAsync(new OtaKeySet(iccid, kvn, (byte)(kic[0] & 0x0F), kicKey, (byte)(kid[0] & 0x0F), kidKey), 0, ct);
             return added ? Results.Created($"/cards/{iccid}/{kvn}", new { iccid, key_version = kvn }) : ApiProblem.Conflict("key-set-exists", $"card {iccid} already has key set {kvn}");
         }).RequireAdministrator();
-        app.MapPost("/jobs", async (OtaJobRequest r, OtaJobs jobs, CancellationToken ct) =>
+        app.MapPost("/jobs", async (HttpRequest request, OtaJobs jobs, CancellationToken ct) =>
         {
-            if (r.Iccid is not { Length: >= 10 } iccid)
-                return ApiProblem.BadRequest("bad-iccid", "iccid: required");
-            if (!HexField.TryParse(r.Tar, 3, "tar", out var tar, out var e))
-                return ApiProblem.BadRequest("bad-tar", e);
-            var spi = OtaJobs.DefaultSpi;
-            if (r.Spi is not null && !HexField.TryParse(r.Spi, 2, "spi", out spi, out e))
-                return ApiProblem.BadRequest("bad-spi", e);
-            byte[] script;
-            byte[]? readBack = null;
-            if ((r.Apdus is null) == (r.Nas is null))
-                return ApiProblem.BadRequest("bad-job", "apdus | nas: expected exactly one of them");
-            if (r.Nas is { } nas)
-            {
-                NasConfiguration config;
-                try
-                {
-                    config = NasConfigMo.FromLeaves(nas);
-                }
-                catch (NasConfigurationException ex)
-                {
-                    return ApiProblem.BadRequest("bad-nas-value", ex.Message);
-                }
-                (script, readBack) = OtaJobs.NasScript(config, r.NasFileSize ?? 48);
-            }
-            else if (r.Apdus!.Length % 2 != 0 || !r.Apdus.All(Uri.IsHexDigit))
-                return ApiProblem.BadRequest("bad-apdus", "apdus: expected a hex script");
-            else
-                script = Convert.FromHexString(r.Apdus);
+            // Every field is checked before a counter is reserved or anything is stored (issue 13 item 13).
+            var body = await RequestBody.ReadAsync(request, OtaJobRequestReader.MaxBodyOctets, ct);
+            if (body is null)
+                return Results.Problem(detail: $"body: at most {OtaJobRequestReader.MaxBodyOctets} octets", statusCode: StatusCodes.Status413PayloadTooLarge,
+                    type: "urn:m2msec:error:body-too-large");
+            if (!OtaJobRequestReader.TryRead(body, out var r, out var type, out var detail))
+                return ApiProblem.BadRequest(type, detail);
             try
             {
-                var job = r.Transport switch
-                {
-                    null or "scp80" => await jobs.SubmitAsync(iccid, tar, r.KeyVersion ?? 1, spi, script, readBack, ct),
-                    "scp81" when r.PskIdentity is { Length: > 0 } id => await jobs.SubmitScp81Async(iccid, id, r.KeyVersion ?? 1, spi,
-                        r.Nas is { } n ? OtaJobs.NasScript(NasConfigMo.FromLeaves(n), r.NasFileSize ?? 48, M2MSec.Ota.RemoteApdu.RemoteApduFormat.Expanded).Script : script, readBack, ct),
-                    _ => null,
-                };
-                return job is null
-                    ? ApiProblem.BadRequest("bad-transport", "transport: expected scp80, or scp81 with psk_identity")
-                    : Results.Accepted($"/jobs/{job.Id}", job);
+                var job = r.Transport == "scp81"
+                    ? await jobs.SubmitScp81Async(r.Iccid, r.PskIdentity!, r.KeyVersion, r.Spi, r.Script, r.ExpectedReadBack, ct)
+                    : await jobs.SubmitAsync(r.Iccid, r.Tar, r.KeyVersion, r.Spi, r.Script, r.ExpectedReadBack, ct);
+                return Results.Accepted($"/jobs/{job.Id}", job);
             }
             catch (KeyNotFoundException ex)
             {
@@ -129,6 +104,40 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
         }
 
         public async Task StopAsync(CancellationToken cancellationToken) => await server.DisposeAsync();
+    }
+
+    /// <summary>On start and every <see cref="OtaServerOptions.ReconcileEvery"/>: settles jobs stuck in "submitting".</summary>
+    private sealed class Reconciler(OtaJobs jobs, OtaServerOptions options, TimeProvider time, ILogger<OtaJobs> log) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var outcome = await jobs.ReconcileAsync(stoppingToken);
+                    if (outcome.Sent + outcome.Resubmitted + outcome.Failed > 0)
+                        log.LogWarning("OTA reconciliation: {Sent} sent (the SMSC held them), {Resubmitted} resubmitted with fresh counters, {Failed} failed",
+                            outcome.Sent, outcome.Resubmitted, outcome.Failed);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or StoreException or InvalidOperationException)
+                {
+                    log.LogWarning("OTA reconciliation postponed: {Reason}", e.Message);
+                }
+                try
+                {
+                    await Task.Delay(options.ReconcileEvery, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>Long-polls the SMSC for PoRs addressed to the OTA server.</summary>

@@ -7,8 +7,15 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace M2MSec.NetworkFunctions.Smsc;
 
-/// <summary>A short message in the simulated SMSC: to, from, and either SMS-DELIVER TPDUs (MT) or user data (MO).</summary>
-public sealed record SmsMessage(string To, string From, IReadOnlyList<string>? Tpdus, string? UserData);
+/// <summary>
+/// A short message in the simulated SMSC: to, from, and either SMS-DELIVER TPDUs (MT) or user data
+/// (MO). <see cref="SubmitId"/>, when given, makes the submission idempotent: the SMSC keeps it,
+/// and a second submit with the same id is answered like the first without delivering again.
+/// </summary>
+public sealed record SmsMessage(string To, string From, IReadOnlyList<string>? Tpdus, string? UserData, string? SubmitId = null);
+
+/// <summary>The SMSC's answer to a submit that carried a submit id, and to GET /submitted/{id}.</summary>
+public sealed record SmsSubmitReceipt(string SubmitId, DateTimeOffset AcceptedAt);
 
 /// <summary>The SMSC's answer to a long poll.</summary>
 public sealed record SmsDelivery(IReadOnlyList<SmsMessage> Messages);
@@ -25,11 +32,18 @@ public sealed class SmscFunction : INetworkFunction
 
     public string Role => "smsc";
 
-    public void ConfigureServices(IServiceCollection services, string dataDirectory) => services.AddSingleton<Mailboxes>();
+    /// <summary>Submit ids the SMSC remembers (oldest forgotten first): far more than jobs in flight.</summary>
+    public const int MaxRememberedSubmitIds = 1_000_000;
+
+    public void ConfigureServices(IServiceCollection services, string dataDirectory)
+    {
+        services.AddSingleton<Mailboxes>();
+        services.AddSingleton<SubmitIds>();
+    }
 
     public void MapEndpoints(WebApplication app)
     {
-        app.MapPost("/submit", (SmsMessage message, Mailboxes boxes) =>
+        app.MapPost("/submit", (SmsMessage message, Mailboxes boxes, SubmitIds ids, TimeProvider time) =>
         {
             if (string.IsNullOrWhiteSpace(message.To) || string.IsNullOrWhiteSpace(message.From))
                 return ApiProblem.BadRequest("bad-address", "to/from: required");
@@ -37,9 +51,19 @@ public sealed class SmscFunction : INetworkFunction
                 return ApiProblem.BadRequest("bad-message", "tpdus | user_data: expected exactly one of them");
             if ((message.Tpdus ?? [message.UserData!]).Any(h => h.Length % 2 != 0 || !h.All(Uri.IsHexDigit)))
                 return ApiProblem.BadRequest("bad-message", "tpdus/user_data: expected hex octet strings");
-            boxes.For(message.To).Writer.TryWrite(message);
-            return Results.Accepted();
+            if (message.SubmitId is null)
+            {
+                boxes.For(message.To).Writer.TryWrite(message);
+                return Results.Accepted();
+            }
+            if (!SubmitIds.IsWellFormed(message.SubmitId))
+                return ApiProblem.BadRequest("bad-submit-id", "submit_id: expected 1 to 64 letters, digits, '.', '_' or '-'");
+            // Idempotent on the submit id: the first submit delivers, a repeat is answered alike.
+            var receipt = ids.Accept(message.SubmitId, time.GetUtcNow(), () => boxes.For(message.To).Writer.TryWrite(message));
+            return Results.Accepted($"/submitted/{receipt.SubmitId}", receipt);
         });
+        app.MapGet("/submitted/{id}", (string id, SubmitIds ids) =>
+            ids.Find(id) is { } receipt ? Results.Ok(receipt) : ApiProblem.NotFound("unknown-submit-id", "the SMSC holds no message with this submit_id"));
         app.MapGet("/deliver", async (string to, int? wait, Mailboxes boxes, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, CancellationToken requestAborted) =>
         {
             // A long poll ends when the client goes away or the SMSC shuts down.
@@ -74,15 +98,62 @@ public sealed class SmscFunction : INetworkFunction
 
         public Channel<SmsMessage> For(string address) => _boxes.GetOrAdd(address, _ => Channel.CreateUnbounded<SmsMessage>());
     }
+
+    /// <summary>The submit ids accepted so far, bounded: accept-and-deliver is atomic per id.</summary>
+    internal sealed class SubmitIds
+    {
+        private readonly Dictionary<string, SmsSubmitReceipt> _held = new(StringComparer.Ordinal);
+        private readonly Queue<string> _order = new();
+
+        public static bool IsWellFormed(string id) =>
+            id is { Length: >= 1 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+        public SmsSubmitReceipt Accept(string id, DateTimeOffset now, Action deliver)
+        {
+            lock (_held)
+            {
+                if (_held.TryGetValue(id, out var known))
+                    return known;
+                deliver();
+                var receipt = new SmsSubmitReceipt(id, now);
+                _held.Add(id, receipt);
+                _order.Enqueue(id);
+                if (_order.Count > MaxRememberedSubmitIds)
+                    _held.Remove(_order.Dequeue());
+                return receipt;
+            }
+        }
+
+        public SmsSubmitReceipt? Find(string id)
+        {
+            lock (_held)
+                return _held.GetValueOrDefault(id);
+        }
+    }
 }
 
 /// <summary>Client of the SMSC API.</summary>
 public sealed class SmscClient(HttpClient http)
 {
-    public async Task SubmitAsync(SmsMessage message, CancellationToken ct = default)
+    /// <summary>Submits; with a submit id, returns the SMSC's receipt (the same one for a repeat).</summary>
+    /// <exception cref="HttpRequestException">The SMSC could not be reached or refused the message (StatusCode set).</exception>
+    public async Task<SmsSubmitReceipt?> SubmitAsync(SmsMessage message, CancellationToken ct = default)
     {
         using var r = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(http, "submit", message, NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false);
         r.EnsureSuccessStatusCode();
+        return message.SubmitId is null ? null
+            : await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<SmsSubmitReceipt>(r.Content, NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the SMSC holds (accepted) a message with <paramref name="submitId"/>.</summary>
+    /// <exception cref="HttpRequestException">The SMSC could not be reached or answered neither 200 nor 404.</exception>
+    public async Task<bool> HoldsAsync(string submitId, CancellationToken ct = default)
+    {
+        using var r = await http.GetAsync($"submitted/{Uri.EscapeDataString(submitId)}", ct).ConfigureAwait(false);
+        if (r.StatusCode == System.Net.HttpStatusCode.NotFound)
+            return false;
+        r.EnsureSuccessStatusCode();
+        return true;
     }
 
     public async Task<IReadOnlyList<SmsMessage>> DeliverAsync(string to, int waitSeconds, CancellationToken ct = default)

@@ -14,6 +14,9 @@ public static class CommandPacketCodec
     /// <summary>CHL without the RC/CC/DS: SPI, KIc, KID, TAR, CNTR, PCNTR.</summary>
     private const int FixedHeader = 13;
 
+    /// <summary>The most a packet adds to its secured data: CPL, CHL, the fixed header, an 8-octet CC and 15 octets of AES padding.</summary>
+    public const int MaxOverhead = 2 + 1 + FixedHeader + 8 + 15;
+
     public static byte[] Encode(CommandPacket packet, Scp80Keys keys)
     {
         ArgumentNullException.ThrowIfNull(packet);

@@ -7,6 +7,9 @@ namespace M2MSec.Ota.SmsPp;
 /// </summary>
 public static class OtaSms
 {
+    /// <summary>The longest command packet 255 concatenated messages carry (first segment 132 octets, later ones 134).</summary>
+    public const int MaxCommandPacket = SmsDeliver.MaxUserData - 8 + 254 * (SmsDeliver.MaxUserData - 6);
+
     /// <summary>The user data of a single-message command: 02 70 00 ‖ packet.</summary>
     public static byte[] CommandUserData(ReadOnlySpan<byte> commandPacket) => [0x02, UserDataHeader.CommandPacket, 0x00, .. commandPacket];
 

@@ -66,7 +66,7 @@ public sealed class InMemoryOtaKeySetStore : IEditableOtaKeySetStore
     }
 }
 
-/// <summary>In-memory OTA jobs: for tests.</summary>
+/// <summary>In-memory OTA jobs: for tests. Every state change is a compare-and-swap on the record.</summary>
 public sealed class InMemoryOtaJobStore : IOtaJobStore
 {
     private readonly ConcurrentDictionary<string, OtaJobRecord> _jobs = new(StringComparer.Ordinal);
@@ -74,7 +74,7 @@ public sealed class InMemoryOtaJobStore : IOtaJobStore
     public ValueTask AddAsync(OtaJobRecord job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (!_jobs.TryAdd(job.Id, job))
+        if (!_jobs.TryAdd(job.Id, job with { Script = (byte[]?)job.Script?.Clone() }))
             throw new InvalidOperationException($"job {job.Id} exists");
         return ValueTask.CompletedTask;
     }
@@ -83,23 +83,38 @@ public sealed class InMemoryOtaJobStore : IOtaJobStore
         ValueTask.FromResult(_jobs.GetValueOrDefault(id));
 
     public ValueTask<IReadOnlyList<OtaJobRecord>> PendingAsync(string iccid, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.Iccid == iccid && j.State == "sent").OrderBy(j => j.Counter)]);
+        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.Iccid == iccid && j.State is OtaJobRecord.Submitting or OtaJobRecord.Sent).OrderBy(j => j.Counter)]);
 
     public ValueTask<IReadOnlyList<OtaJobRecord>> AwaitingSessionAsync(string pskIdentity, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.PskIdentity == pskIdentity && j.Transport == "scp81" && j.State is "sent" or "triggered").OrderBy(j => j.CreatedAt)]);
+        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.PskIdentity == pskIdentity && j.Transport == "scp81" && j.State is OtaJobRecord.Submitting or OtaJobRecord.Sent or "triggered").OrderBy(j => j.CreatedAt)]);
 
-    public ValueTask<bool> MarkTriggeredAsync(string id, string? porStatus, CancellationToken cancellationToken = default)
-    {
-        while (_jobs.TryGetValue(id, out var job) && job.State == "sent")
-            if (_jobs.TryUpdate(id, job with { State = "triggered", PorStatus = porStatus, UpdatedAt = DateTimeOffset.UtcNow }, job))
-                return ValueTask.FromResult(true);
-        return ValueTask.FromResult(false);
-    }
+    public ValueTask<bool> MarkTriggeredAsync(string id, string? porStatus, CancellationToken cancellationToken = default) =>
+        Change(id, j => j.State is OtaJobRecord.Submitting or OtaJobRecord.Sent, j => j with { State = "triggered", PorStatus = porStatus, Script = null, UpdatedAt = DateTimeOffset.UtcNow });
 
-    public ValueTask<bool> CompleteAsync(string id, string state, string? porStatus, string? data, string? failure, CancellationToken cancellationToken = default)
+    public ValueTask<bool> CompleteAsync(string id, string state, string? porStatus, string? data, string? failure, CancellationToken cancellationToken = default) =>
+        Change(id, j => j.State is OtaJobRecord.Submitting or OtaJobRecord.Sent or "triggered",
+            j => j with { State = state, PorStatus = porStatus, Data = data, Failure = failure, Script = null, UpdatedAt = DateTimeOffset.UtcNow });
+
+    public ValueTask<bool> MarkSentAsync(string id, ulong counter, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        Change(id, j => j.State == OtaJobRecord.Submitting && j.Counter == counter, j => j with { State = OtaJobRecord.Sent, Script = null, UpdatedAt = now });
+
+    public ValueTask<bool> FailSubmissionAsync(string id, string failure, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        Change(id, j => j.State == OtaJobRecord.Submitting, j => j with { State = OtaJobRecord.Failed, Failure = failure, Script = null, UpdatedAt = now });
+
+    public ValueTask<IReadOnlyList<OtaJobRecord>> StuckAsync(DateTimeOffset notAfter, int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<OtaJobRecord>>([.. _jobs.Values.Where(j => j.State == OtaJobRecord.Submitting && j.UpdatedAt <= notAfter).OrderBy(j => j.UpdatedAt).Take(limit)]);
+
+    public ValueTask<bool> ClaimAsync(string id, DateTimeOffset seenUpdatedAt, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        Change(id, j => j.State == OtaJobRecord.Submitting && j.UpdatedAt == seenUpdatedAt,
+            j => j with { UpdatedAt = now > seenUpdatedAt ? now : seenUpdatedAt.AddTicks(1) });
+
+    public ValueTask<bool> RecounterAsync(string id, ulong oldCounter, ulong newCounter, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        Change(id, j => j.State == OtaJobRecord.Submitting && j.Counter == oldCounter, j => j with { Counter = newCounter, UpdatedAt = now });
+
+    private ValueTask<bool> Change(string id, Func<OtaJobRecord, bool> when, Func<OtaJobRecord, OtaJobRecord> change)
     {
-        while (_jobs.TryGetValue(id, out var job) && job.State is "sent" or "triggered")
-            if (_jobs.TryUpdate(id, job with { State = state, PorStatus = porStatus, Data = data, Failure = failure, UpdatedAt = DateTimeOffset.UtcNow }, job))
+        while (_jobs.TryGetValue(id, out var job) && when(job))
+            if (_jobs.TryUpdate(id, change(job), job))
                 return ValueTask.FromResult(true);
         return ValueTask.FromResult(false);
     }

@@ -123,6 +123,11 @@ internal static class StoreSchema
             "CREATE INDEX ix_dm_generic_alerts_device ON dm_generic_alerts (dev_id, seq)",
             "CREATE TABLE dm_last_sessions (dev_id TEXT PRIMARY KEY, at {bigint} NOT NULL, outcome TEXT NOT NULL)",
         ]),
+        new(11, "OTA jobs keep their script (wrapped) while submitting, for reconciliation after a crash",
+        [
+            "ALTER TABLE ota_jobs ADD COLUMN script_enc {blob}",
+            "CREATE INDEX ix_ota_jobs_state ON ota_jobs (state, updated_at)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -173,6 +173,7 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("pki_keys", ["hierarchy", "slot"], "key_enc", "key", k => $"{k[0]}/{k[1]}"),
         new("dm_accounts", ["dev_id"], "client_password_enc", "client_password", k => k[0]),
         new("dm_accounts", ["dev_id"], "server_password_enc", "server_password", k => k[0]),
+        new("ota_jobs", ["id"], "script_enc", "script", k => k[0]),
     ];
 
     public async ValueTask<int> RewrapAsync(CancellationToken ct)
@@ -182,7 +183,7 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         foreach (var column in SecretColumns)
         {
             var rows = new List<(string[] Keys, byte[] Blob)>();
-            await using (var select = Command(c, null, $"SELECT {string.Join(", ", column.KeyColumns)}, {column.Column} FROM {column.Table}"))
+            await using (var select = Command(c, null, $"SELECT {string.Join(", ", column.KeyColumns)}, {column.Column} FROM {column.Table} WHERE {column.Column} IS NOT NULL"))
             await using (var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))

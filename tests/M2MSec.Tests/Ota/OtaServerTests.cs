@@ -6,7 +6,9 @@ using M2MSec.NetworkFunctions.Ota;
 using M2MSec.NetworkFunctions.Smsc;
 using M2MSec.Ota.Scp80;
 using M2MSec.Ota.SmsPp;
+using M2MSec.Storage;
 using M2MSec.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace M2MSec.Tests.Ota;
 
@@ -63,6 +65,7 @@ public sealed class OtaServerTests : IAsyncLifetime
     public async Task Jobs_UseIncreasingCounters_AndOnlyAVerifyingPorForTheJobIsAccepted()
     {
         var first = await SubmitAsync("00a4000c022fe2");
+        Assert.Equal("sent", first.State);
         var second = await SubmitAsync("00a4000c022fe2");
         Assert.True(second.Counter > first.Counter);
 
@@ -95,15 +98,75 @@ public sealed class OtaServerTests : IAsyncLifetime
     [InlineData("""{"iccid":"8988211000000000501","tar":"b00001"}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"0z"}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","nas":{"MinimumPeriodicSearchTimer":"999"}}""", HttpStatusCode.BadRequest)]
-    [InlineData("""{"iccid":"8988211000000000999","tar":"b00001","apdus":"00"}""", HttpStatusCode.NotFound)]
-    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00","transport":"scp81"}""", HttpStatusCode.BadRequest)]
-    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00","transport":"sms"}""", HttpStatusCode.BadRequest)]
-    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00","transport":"scp81","psk_identity":"nobody"}""", HttpStatusCode.NotFound)]
+    [InlineData("""{"iccid":"8988211000000000999","tar":"b00001","apdus":"00a4000c022fe2"}""", HttpStatusCode.NotFound)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00a4000c022fe2","transport":"scp81"}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00a4000c022fe2","transport":"sms"}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00a4000c022fe2","transport":"scp81","psk_identity":"nobody"}""", HttpStatusCode.NotFound)]
+    [InlineData("""{"iccid":"8988211000000000501","tar":"b00001","apdus":"00a4000c022fe2","key_version":2}""", HttpStatusCode.NotFound)]
     public async Task BadJobs_AreRefused_AndUseNoCounter(string json, HttpStatusCode expected)
     {
         using var r = await _api.PostAsync("jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(expected, r.StatusCode);
-        var next = await SubmitAsync("00");
+        var next = await SubmitAsync("00a4000c022fe2");
         Assert.Equal(1UL, next.Counter);
+    }
+
+    private const string Nas = "'nas':{'AttachWithIMSI':'1'}";
+
+    /// <summary>
+    /// Issue 13 item 13: every field of POST /jobs is checked — strict JSON types, ranges from the
+    /// specs — before a counter is reserved or anything stored: 400 with an RFC 9457 body naming the
+    /// field, the key set's CNTR unchanged, no job row, nothing at the SMSC. Before, these gave 500
+    /// (Overflow/Argument/OutOfMemory) after taking a counter, 202, or 404. (Fields in ' quotes.)
+    /// </summary>
+    [Theory]
+    [InlineData(Nas + ",'nas_file_size':-1", "nas_file_size")]
+    [InlineData(Nas + ",'nas_file_size':0", "nas_file_size")]
+    [InlineData(Nas + ",'nas_file_size':2147483647", "nas_file_size")]
+    [InlineData(Nas + ",'nas_file_size':256", "nas_file_size")]
+    [InlineData(Nas + ",'nas_file_size':400000000", "nas_file_size")]
+    [InlineData(Nas + ",'nas_file_size':4.5", "nas_file_size")]
+    [InlineData(Nas + ",'nas_file_size':'48'", "nas_file_size")]
+    [InlineData("'apdus':''", "apdus")]
+    [InlineData("'apdus':'00'", "apdus")]
+    [InlineData("'apdus':'00d6000005010203'", "apdus")]
+    [InlineData("'apdus':7", "apdus")]
+    [InlineData("'apdus':'00a4000c022fe2','key_version':0", "key_version")]
+    [InlineData("'apdus':'00a4000c022fe2','key_version':-1", "key_version")]
+    [InlineData("'apdus':'00a4000c022fe2','key_version':16", "key_version")]
+    [InlineData("'apdus':'00a4000c022fe2','key_version':'1'", "key_version")]
+    [InlineData("'apdus':'00a4000c022fe2','spi':1639", "spi")]
+    [InlineData("'apdus':'00a4000c022fe2','priority':1", "priority")]
+    [InlineData("'apdus':'00a4000c022fe2','apdus':'00a4000c022fe2'", "apdus")]
+    public async Task Refused_job_names_its_field_and_takes_no_counter_UnvalidatedJobThreat(string fields, string field)
+    {
+        await AssertRefusedAsync($$"""{"iccid":"8988211000000000501","tar":"b00001",{{fields.Replace('\'', '"')}}}""", HttpStatusCode.BadRequest, field);
+    }
+
+    /// <summary>Issue 13 item 13: a 1 MB script is a 400 naming apdus (it no longer uses up a counter); a body past the bound is refused unread.</summary>
+    [Fact]
+    public async Task Oversized_script_and_body_are_refused_before_any_counter_UnvalidatedJobThreat()
+    {
+        var megabyte = new string('0', 2_000_000);
+        await AssertRefusedAsync($$"""{"iccid":"8988211000000000501","tar":"b00001","apdus":"{{megabyte}}"}""", HttpStatusCode.BadRequest, "apdus");
+        var tooBig = new string('0', OtaJobRequestReader.MaxBodyOctets);
+        await AssertRefusedAsync($$"""{"iccid":"8988211000000000501","tar":"b00001","apdus":"{{tooBig}}"}""", HttpStatusCode.RequestEntityTooLarge, "body");
+        var iccidAsNumber = """{"iccid":8988211000000000501,"tar":"b00001","apdus":"00a4000c022fe2"}""";
+        await AssertRefusedAsync(iccidAsNumber, HttpStatusCode.BadRequest, "iccid");
+    }
+
+    private async Task AssertRefusedAsync(string json, HttpStatusCode status, string field)
+    {
+        var store = _ota.Services.GetRequiredService<IStateStore>();
+        var before = await store.OtaKeySets.GetCounterAsync(Iccid, 1);
+        using var r = await _api.PostAsync("jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(status, r.StatusCode);
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        var problem = await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.StartsWith(field + ":", problem.GetProperty("detail").GetString());
+        Assert.StartsWith("urn:m2msec:error:", problem.GetProperty("type").GetString());
+        Assert.Equal(before, await store.OtaKeySets.GetCounterAsync(Iccid, 1));
+        Assert.Empty(await store.OtaJobs.PendingAsync(Iccid));
+        Assert.Empty(await _sms.DeliverAsync(Iccid, 0));
     }
 }
