@@ -27,9 +27,9 @@ internal static class DmNotifyCommand
         var from = CliArgs.Text("--from", "the DM server's SMS address (digits)", "digits");
         from.DefaultValueFactory = _ => "4930000000";
         var uiMode = CliArgs.OneOf("--ui-mode", "what the user sees before the session", UiModes, "background");
-        var cert = CliArgs.Text("--cert", "client certificate towards an SMSC under mutual TLS", "a PEM file");
-        var key = CliArgs.Text("--key", "its private key", "a PEM file");
-        var trustRoot = CliArgs.Text("--trust-root", "the root the SMSC's certificate must chain to", "a PEM file");
+        var cert = CliArgs.ExistingFile("--cert", "client certificate towards an SMSC under mutual TLS (PEM)");
+        var key = CliArgs.ExistingFile("--key", "its private key (PEM)");
+        var trustRoot = CliArgs.ExistingFile("--trust-root", "the root the SMSC's certificate must chain to (PEM)");
         var json = CliArgs.Flag("--json", "one JSON object");
         store.AddTo(notify);
         foreach (var o in new Option[] { devId, smsc, to, from, uiMode, cert, key, trustRoot, json })

@@ -20,17 +20,17 @@ internal static class ServeCommand
         var command = new Command("serve", "Run a network function as a service");
         var role = new Argument<string>("ROLE") { Description = $"one of: {string.Join(", ", Roles())}" };
         var urls = CliArgs.Text("--urls", "listen address, e.g. http://127.0.0.1:8080 (default: 127.0.0.1, a free port)");
-        var store = new StoreArgs();
+        var store = new StoreArgs(createsStore: true);
         var smsc = CliArgs.Text("--smsc", "the SMSC's address, for roles that send SMS (ota)", "a URL");
-        var cert = CliArgs.Text("--cert", "the function's certificate (PEM, operator hierarchy, profile nf): serve https with mutual TLS", "a file path");
-        var key = CliArgs.Text("--key", "the certificate's private key (PEM)", "a file path");
-        var chain = CliArgs.Text("--chain", "certificates above --cert, without the root (PEM)", "a file path");
-        var trustRoot = CliArgs.Text("--trust-root", "the root that peers' and administrators' certificates must chain to (PEM)", "a file path");
+        var cert = CliArgs.ExistingFile("--cert", "the function's certificate (PEM, operator hierarchy, profile nf): serve https with mutual TLS");
+        var key = CliArgs.ExistingFile("--key", "the certificate's private key (PEM)");
+        var chain = CliArgs.ExistingFile("--chain", "certificates above --cert, without the root (PEM)");
+        var trustRoot = CliArgs.ExistingFile("--trust-root", "the root that peers' and administrators' certificates must chain to (PEM)");
         var adminSubject = new Option<string[]>("--admin-subject") { Description = $"CN of a certificate allowed to use the administrative API (repeatable; default {NetworkFunctionTls.DefaultAdminSubject})" };
         var adminUrls = CliArgs.Text("--admin-urls", "ocsp: the mutual-TLS listener of the administrative API, e.g. https://127.0.0.1:8443 (OCSP itself stays on --urls, plain HTTP)", "a URL");
         var insecure = CliArgs.Flag("--no-tls", "all: run without mutual TLS (plain HTTP on loopback, admin APIs for loopback callers)");
         var path = CliArgs.Text("--path", "dm: the path devices POST SyncML to (default /dm)", "a path");
-        var stapleRoot = CliArgs.Text("--staple-root", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); the root its chain ends in (PEM)", "a file path");
+        var stapleRoot = CliArgs.ExistingFile("--staple-root", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); the root its chain ends in (PEM)");
         command.Arguments.Add(role);
         foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, insecure, path, stapleRoot })
             command.Options.Add(o);
@@ -69,7 +69,7 @@ internal static class ServeCommand
         command.SetAction(async (r, ct) =>
         {
             var name = r.GetRequiredValue(role);
-            var options = store.Read(r, DefaultDataDirectory(name));
+            var options = store.Check(r, DefaultDataDirectory(name));
             if (name == Scp81Role)
                 return await ServeScp81Async(r, options, r.GetValue(urls), ct);
             if (name == DmRole)
