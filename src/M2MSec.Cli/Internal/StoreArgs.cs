@@ -72,7 +72,15 @@ internal sealed class StoreArgs(bool createsStore = false)
                 throw CliExitException.Bad($"--data: {options.DataDirectory} holds no store (no {M2MSec.Storage.Sqlite.SqliteStateStore.FileName})");
             CliPaths.Check("--data", db, PathKind.ExistingFile);
         }
-        var kek = KeyRing.ResolvePath(options.KekFile, options.DataDirectory);
+        string kek;
+        try
+        {
+            kek = KeyRing.ResolvePath(options.KekFile, options.DataDirectory);
+        }
+        catch (StoreException e)
+        {
+            throw CliExitException.Bad(e.Message); // "--kek-file: required …" or "… inside the data directory"
+        }
         if (createsStore && !File.Exists(kek))
             CliPaths.Check("--kek-file", kek, PathKind.OutputFile);
         else
