@@ -62,7 +62,16 @@ internal static class DmNotifyCommand
                 using var http = r.GetValue(cert) is { } certFile
                     ? NetworkFunctionTls.Load(certFile, r.GetRequiredValue(key), null, r.GetRequiredValue(trustRoot)).CreateClient(baseUri, TimeSpan.FromSeconds(10))
                     : new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(10) };
-                await new SmscClient(http).SubmitAsync(new SmsMessage(address, r.GetRequiredValue(from), tpdus, null), ct);
+                try
+                {
+                    await new SmscClient(http).SubmitAsync(new SmsMessage(address, r.GetRequiredValue(from), tpdus, null), ct);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+                {
+                    // The peer, not the input: exit 4, one line, without the runtime's message.
+                    var status = e is HttpRequestException { StatusCode: { } code } ? $"answered HTTP {(int)code}" : "could not be reached";
+                    throw new CliExitException(ExitCodes.CouldNotRun, $"--smsc: {baseUri} {status}; nothing was submitted");
+                }
             }
             await state.Audit.AppendAsync("cli", "dm.notify", dev, $"session {push.Notification.SyncMlSessionId}, {push.Tpdus.Count} SMS", ct);
             var output = r.InvocationConfiguration.Output;

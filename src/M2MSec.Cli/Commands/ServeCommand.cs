@@ -65,15 +65,26 @@ internal static class ServeCommand
                 r.AddError($"ROLE: expected one of {string.Join(", ", Roles())}, got '{value}'");
             else if (value == AllRoles && r.GetResult(urls) is not null)
                 r.AddError("--urls: not accepted with ROLE 'all' (each role takes its own free port)");
+            else if (value != Scp81Role && r.GetValue(urls) is { } u && !IsListenUrl(u))
+                r.AddError($"--urls: expected http(s)://IP:PORT, got '{u}'"); // before the store is created
+
         });
         command.SetAction(async (r, ct) =>
         {
             var name = r.GetRequiredValue(role);
             var options = store.Check(r, DefaultDataDirectory(name));
-            if (name == Scp81Role)
-                return await ServeScp81Async(r, options, r.GetValue(urls), ct);
-            if (name == DmRole)
-                return await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(stapleRoot), ct);
+            var created = StoreArgs.NotYetCreated(options);
+            var code = name == Scp81Role ? await ServeScp81Async(r, options, r.GetValue(urls), ct)
+                : name == DmRole ? await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(stapleRoot), ct)
+                : await ServeAsync(r, name, options, ct);
+            if (code != ExitCodes.Success)
+                StoreArgs.Remove(created); // a service that never ran leaves no fresh store behind
+            return code;
+        });
+        return command;
+
+        async Task<int> ServeAsync(ParseResult r, string name, StoreOptions options, CancellationToken ct)
+        {
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
             try
@@ -110,8 +121,13 @@ internal static class ServeCommand
             }
             catch (Exception e) when (e is StoreException or ArgumentException)
             {
-                CliOutput.Error(r, e.Message);
-                return ExitCodes.BadArguments;
+                var code = e is StoreException se ? StoreArgs.ExitCodeOf(se, options) : ExitCodes.BadArguments;
+                CliOutput.Error(r, code == ExitCodes.CouldNotRun ? $"--postgres: {e.Message}" : e.Message);
+                return code;
+            }
+            catch (IOException)
+            {
+                return CouldNotListen(r, r.GetValue(urls));
             }
             foreach (var h in hosts)
             {
@@ -130,9 +146,19 @@ internal static class ServeCommand
                 await h.DisposeAsync();
             output.WriteLine("stopped");
             return ExitCodes.Success;
-        });
-        return command;
+        }
     }
+
+    /// <summary>A listener that could not bind (Kestrel's IOException: address in use or not available): exit 4 naming --urls.</summary>
+    private static int CouldNotListen(ParseResult r, string? urls)
+    {
+        CliOutput.Error(r, $"--urls: could not listen on {urls ?? "a free loopback port"} (address in use or not available)");
+        return ExitCodes.CouldNotRun;
+    }
+
+    private static bool IsListenUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+        && (uri.Host == "localhost" || System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out _));
 
     /// <summary>The SCP81 admin server: PSK-TLS on its own listener, not a Kestrel host.</summary>
     public const string Scp81Role = "scp81";
@@ -163,8 +189,13 @@ internal static class ServeCommand
         }
         catch (Exception e) when (e is StoreException or ArgumentException)
         {
-            CliOutput.Error(r, e.Message);
-            return ExitCodes.BadArguments;
+            var code = e is StoreException se ? StoreArgs.ExitCodeOf(se, options) : ExitCodes.BadArguments;
+            CliOutput.Error(r, code == ExitCodes.CouldNotRun ? $"--postgres: {e.Message}" : e.Message);
+            return code;
+        }
+        catch (IOException)
+        {
+            return CouldNotListen(r, urls);
         }
         await using (host)
         {
@@ -208,7 +239,16 @@ internal static class ServeCommand
         await using (state)
         {
             // BouncyCastle's handshake is synchronous: the PSK lookup blocks its thread briefly.
-            await using var server = new M2MSec.Ota.Scp81.Scp81AdminServer(id => state.OtaKeySets.FindPskAsync(id).AsTask().GetAwaiter().GetResult()?.Psk, endpoint);
+            M2MSec.Ota.Scp81.Scp81AdminServer server;
+            try
+            {
+                server = new M2MSec.Ota.Scp81.Scp81AdminServer(id => state.OtaKeySets.FindPskAsync(id).AsTask().GetAwaiter().GetResult()?.Psk, endpoint);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return CouldNotListen(r, urls);
+            }
+            await using var running = server;
             var output = r.InvocationConfiguration.Output;
             output.WriteLine($"scp81 listening on https://{server.EndPoint}/ (PSK-TLS 1.2; data: {options.DataDirectory}; state: {state.Description})");
             output.Flush();

@@ -35,6 +35,46 @@ internal sealed class StoreArgs(bool createsStore = false)
     public StoreOptions Read(ParseResult r, string defaultDataDirectory) =>
         new(Path.GetFullPath(r.GetValue(Data) ?? defaultDataDirectory), r.GetValue(KekFile), r.GetValue(Postgres));
 
+    /// <summary>A store that could not be opened: 1 a secret that does not decrypt, 4 a PostgreSQL server that is unreachable or refuses, 2 otherwise.</summary>
+    public static int ExitCodeOf(StoreException e, StoreOptions options) => e switch
+    {
+        SecretDecryptionException => ExitCodes.SecurityRefused,
+        { InnerException: System.Data.Common.DbException } when !string.IsNullOrEmpty(options.PostgresConnectionString) => ExitCodes.CouldNotRun,
+        _ => ExitCodes.BadArguments,
+    };
+
+    /// <summary>What opening <paramref name="options"/> would create (its SQLite files, the directory, the key ring): for <see cref="Remove"/>.</summary>
+    public static IReadOnlyList<string> NotYetCreated(StoreOptions options)
+    {
+        var db = Path.Combine(options.DataDirectory, M2MSec.Storage.Sqlite.SqliteStateStore.FileName);
+        var paths = Directory.Exists(options.DataDirectory) ? [db, db + "-wal", db + "-shm", db + "-journal"] : new List<string> { options.DataDirectory };
+        if (!string.IsNullOrEmpty(options.PostgresConnectionString))
+            paths.Clear();
+        if ((options.KekFile ?? Environment.GetEnvironmentVariable(KeyRing.EnvironmentVariable)) is { Length: > 0 } kek)
+            paths.Add(Path.GetFullPath(kek));
+        return [.. paths.Where(p => !Path.Exists(p))];
+    }
+
+    /// <summary>Removes what a command that did not complete created (best effort).</summary>
+    public static void Remove(IReadOnlyList<string> created)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var path in created)
+        {
+            try
+            {
+                if (Directory.Exists(path))
+                    Directory.Delete(path, recursive: true);
+                else
+                    File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: the command's own error is what the user needs.
+            }
+        }
+    }
+
     /// <summary>Checks (<see cref="Check"/>), then opens the store.</summary>
     public async Task<IStateStore> OpenAsync(ParseResult r, string defaultDataDirectory, CancellationToken ct)
     {
@@ -42,6 +82,10 @@ internal sealed class StoreArgs(bool createsStore = false)
         try
         {
             return await options.OpenAsync(createKeyRing: createsStore, cancellationToken: ct);
+        }
+        catch (StoreException e) when (ExitCodeOf(e, options) == ExitCodes.CouldNotRun)
+        {
+            throw new CliExitException(ExitCodes.CouldNotRun, $"--postgres: {e.Message}");
         }
         catch (StoreException e) when (e is not SecretDecryptionException && !e.Message.StartsWith("--", StringComparison.Ordinal))
         {

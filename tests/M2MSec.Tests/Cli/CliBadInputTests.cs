@@ -142,7 +142,7 @@ public sealed class CliBadInputTests : IDisposable
         var pem = SelfSignedPem();
         File.WriteAllText(F("junk.pem"), "junk");
         var stderr = await RefusedAsync(2, "--cert", "pki", "check", "--cert", F("junk.pem"), "--root", pem, "--mode", "secure-clock");
-        Assert.Contains("holds no certificate", stderr, StringComparison.Ordinal);
+        Assert.EndsWith("junk.pem holds no certificate (expected PEM or DER)", stderr.Trim(), StringComparison.Ordinal); // not the runtime's message
     }
 
     /// <summary>Issue 13, CLI bad input: `pki check --mode stapled` without --staple exited 1 with a verdict.</summary>
@@ -236,6 +236,42 @@ public sealed class CliBadInputTests : IDisposable
         var stderr = await RefusedAsync(2, "--kic", "ota", "card", "add", "--iccid", "8988211000000000601", "--tar", "b00001", "--kic", "16", "--kid", "12",
             "--kic-key", KicKey, "--kid-key", KidKey, "--data", F("ota"), "--kek-file", F("kek.json"));
         Assert.Contains("reserved", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 13, CLI bad input (sweep): a port in use is exit 4 naming --urls, not a stack trace, and the fresh store is removed.</summary>
+    [Fact]
+    public async Task Serve_OnAPortInUse_Exit4_NamingUrls_LeavesNoStore_BadInputThreat()
+    {
+        var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+            var stderr = await RefusedAsync(4, "--urls", "serve", "hss", "--urls", $"http://127.0.0.1:{port}", "--data", F("hss"), "--kek-file", F("kek.json"));
+            Assert.Contains("could not listen", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            busy.Stop();
+        }
+    }
+
+    /// <summary>Issue 13, CLI bad input (sweep): an --urls that is no listen address is refused before the store is created.</summary>
+    [Fact]
+    public async Task Serve_UrlsThatIsNoAddress_Exit2_NamingUrls_CreatesNothing_BadInputThreat() =>
+        await RefusedAsync(2, "--urls", "serve", "hss", "--urls", "not-a-url", "--data", F("hss"), "--kek-file", F("kek.json"));
+
+    /// <summary>Issue 13, CLI bad input (sweep): an SMSC that cannot be reached is exit 4 naming --smsc, not a stack trace.</summary>
+    [Fact]
+    public async Task DmNotify_SmscUnreachable_Exit4_NamingSmsc_BadInputThreat()
+    {
+        string[] store = ["--data", F("dm"), "--kek-file", F("kek.json")];
+        Assert.Equal(0, (await CliRunner.RunAsync(["dm", "account", "add", "--dev-id", "d1", "--server-id", "s", "--client-user", "u",
+            "--client-password", "12345678", "--server-password", "12345678", .. store])).ExitCode);
+        var (code, _, stderr) = await CliRunner.RunAsync(["dm", "notify", "--dev-id", "d1", "--smsc", $"http://127.0.0.1:{LoopbackPort.Free()}/", .. store]);
+        Assert.Equal(4, code);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("--smsc:", stderr, StringComparison.Ordinal);
     }
 
     private string SelfSignedPem()
