@@ -117,6 +117,11 @@ internal static class DeviceCommand
             CliOutput.Error(r, $"--data: {e.Message}");
             return ExitCodes.BadArguments;
         }
+        catch (ArgumentException e)
+        {
+            CliOutput.Error(r, $"--data: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}");
+            return ExitCodes.BadArguments;
+        }
     }
 
     /// <summary>

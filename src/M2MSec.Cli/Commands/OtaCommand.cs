@@ -114,7 +114,15 @@ internal static class OtaCommand
                 r.GetRequiredValue(tar), ReadCounter(r.GetRequiredValue(cntr)), r.GetRequiredValue(data));
             var bytes = CommandPacketCodec.Encode(packet, o.Keys(r));
             var oa = new AddressField(r.GetValue(originator) ?? "0000", AddressField.TonUnknown, AddressField.NpiIsdn);
-            var tpdus = OtaSms.CommandTpdus(bytes, oa, CliArgs.Optional(r, timestamp) ?? new byte[7], (byte)r.GetValue(reference));
+            IReadOnlyList<byte[]> tpdus;
+            try
+            {
+                tpdus = OtaSms.CommandTpdus(bytes, oa, CliArgs.Optional(r, timestamp) ?? new byte[7], (byte)r.GetValue(reference));
+            }
+            catch (ArgumentException)
+            {
+                throw CliExitException.Bad($"--data: the packet ({bytes.Length} octets) needs more than 255 concatenated SMS");
+            }
             if (!r.GetValue(o.Json))
             {
                 r.InvocationConfiguration.Output.WriteLine(CliOutput.Hex(bytes));

@@ -274,6 +274,15 @@ public sealed class CliBadInputTests : IDisposable
         Assert.StartsWith("--smsc:", stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>Issue 13, CLI bad input (sweep): data too long for 255 concatenated SMS names --data, not the keys and SPI.</summary>
+    [Fact]
+    public async Task OtaWrap_DataTooLongForSms_Exit2_NamingData_BadInputThreat()
+    {
+        var stderr = await RefusedAsync(2, "--data", "ota", "wrap", "--spi", "0619", "--kic", "22", "--kid", "22", "--kic-key", KicKey, "--kid-key", KidKey,
+            "--tar", "b00011", "--cntr", "0000000000", "--data", new string('0', 80_000));
+        Assert.Contains("255", stderr, StringComparison.Ordinal);
+    }
+
     private string SelfSignedPem()
     {
         var path = F("self.pem");
