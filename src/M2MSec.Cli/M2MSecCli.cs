@@ -30,6 +30,7 @@ public static class M2MSecCli
         {
             Output = output ?? Console.Out,
             Error = error ?? Console.Error,
+            EnableDefaultExceptionHandler = false,
         };
         var parse = Build().Parse(args);
         if (parse.Errors.Count > 0)
@@ -41,6 +42,27 @@ public static class M2MSecCli
             config.Error.WriteLine(first.Message + hint);
             return ExitCodes.BadArguments;
         }
-        return await parse.InvokeAsync(config, cancellationToken);
+        // Every path option is checked before any command runs, so a bad path creates nothing.
+        if (CliPaths.CheckAll(parse) is { } refused)
+        {
+            config.Error.WriteLine(refused.Message);
+            return refused.ExitCode;
+        }
+        try
+        {
+            return await parse.InvokeAsync(config, cancellationToken);
+        }
+        catch (CliExitException e)
+        {
+            config.Error.WriteLine(e.Message);
+            return e.ExitCode;
+        }
+        catch (Exception e)
+        {
+            // A fault of ours, not of the input: as System.CommandLine's default handler did (the trace, exit 1).
+            if (e is not OperationCanceledException)
+                config.Error.WriteLine("Unhandled exception: " + e);
+            return ExitCodes.SecurityRefused;
+        }
     }
 }

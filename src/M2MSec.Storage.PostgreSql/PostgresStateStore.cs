@@ -18,7 +18,7 @@ public static class PostgresStateStore
         }
         catch (ArgumentException e)
         {
-            throw new StoreException($"--postgres: not a valid connection string ({e.Message})", e);
+            throw new StoreException("--postgres: not a valid connection string (expected Host=…;Database=…;Username=…)", e);
         }
         return await SqlStateStore.OpenAsync(new PostgresDialect(dataSource), keyRing, time, schemaVersion, cancellationToken).ConfigureAwait(false);
     }

@@ -12,7 +12,7 @@ internal static class DemoCommand
     {
         var command = new Command("demo", "Run the end-to-end demo: network functions on loopback and a fleet of simulated devices");
         var devices = CliArgs.Int("--devices", "number of simulated devices", 1, 100_000, 200);
-        var data = CliArgs.Text("--data", "data directory (default: a new directory under the temp folder)");
+        var data = CliArgs.Directory("--data", "data directory (default: a new directory under the temp folder)");
         var concurrency = CliArgs.Int("--concurrency", "devices in flight at once", 1, 4096, 64);
         command.Options.Add(devices);
         command.Options.Add(data);

@@ -29,7 +29,7 @@ internal static class DmBootstrapCommand
         var imsi = CliArgs.Text("--imsi", "the device's IMSI (NETWPIN, USERNETWPIN)", "up to 15 digits");
         var pin = CliArgs.Text("--pin", "the user PIN (USERPIN, USERNETWPIN)", "a PIN");
         var key = CliArgs.HexRange("--key-hex", BootstrapAuthenticator.MinKeyBytes, 64, "the keyed method: a secret the device and the Registration Operator share");
-        var output = CliArgs.Text("--out", "also write the WBXML body to this file", "a file path");
+        var output = CliArgs.OutputFile("--out", "also write the WBXML body to this file");
         store.AddTo(command);
         foreach (var o in new Option[] { devId, serverUri, sec, imsi, pin, key, output })
             command.Options.Add(o);
@@ -69,7 +69,7 @@ internal static class DmBootstrapCommand
                 _ => BootstrapAuthenticator.ComputeMacWithKey(r.GetRequiredValue(key), body),
             };
             if (r.GetValue(output) is { } path)
-                await File.WriteAllBytesAsync(path, body, ct);
+                await CliPaths.GuardAsync("--out", path, () => File.WriteAllBytesAsync(path, body, ct));
             await state.Audit.AppendAsync("cli", "dm.bootstrap", dev, $"server {account.ServerId}, {method ?? "keyed"} MAC", ct);
             r.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new
             {

@@ -38,7 +38,7 @@ internal static class DmCommand
     private static Command AccountAdd()
     {
         var add = new Command("add", "Register a device's DM account (passwords wrapped under the key ring)");
-        var store = new StoreArgs();
+        var store = new StoreArgs(createsStore: true);
         var devId = CliArgs.Text("--dev-id", "the device's DevId (./DevInfo/DevId)", "a DevId");
         var serverId = CliArgs.Text("--server-id", "the DM server's ServerID", "a name");
         var clientUser = CliArgs.Text("--client-user", "the name the device authenticates with", "a name");

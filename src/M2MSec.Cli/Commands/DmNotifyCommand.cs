@@ -27,9 +27,9 @@ internal static class DmNotifyCommand
         var from = CliArgs.Text("--from", "the DM server's SMS address (digits)", "digits");
         from.DefaultValueFactory = _ => "4930000000";
         var uiMode = CliArgs.OneOf("--ui-mode", "what the user sees before the session", UiModes, "background");
-        var cert = CliArgs.Text("--cert", "client certificate towards an SMSC under mutual TLS", "a PEM file");
-        var key = CliArgs.Text("--key", "its private key", "a PEM file");
-        var trustRoot = CliArgs.Text("--trust-root", "the root the SMSC's certificate must chain to", "a PEM file");
+        var cert = CliArgs.ExistingFile("--cert", "client certificate towards an SMSC under mutual TLS (PEM)");
+        var key = CliArgs.ExistingFile("--key", "its private key (PEM)");
+        var trustRoot = CliArgs.ExistingFile("--trust-root", "the root the SMSC's certificate must chain to (PEM)");
         var json = CliArgs.Flag("--json", "one JSON object");
         store.AddTo(notify);
         foreach (var o in new Option[] { devId, smsc, to, from, uiMode, cert, key, trustRoot, json })
@@ -62,7 +62,16 @@ internal static class DmNotifyCommand
                 using var http = r.GetValue(cert) is { } certFile
                     ? NetworkFunctionTls.Load(certFile, r.GetRequiredValue(key), null, r.GetRequiredValue(trustRoot)).CreateClient(baseUri, TimeSpan.FromSeconds(10))
                     : new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(10) };
-                await new SmscClient(http).SubmitAsync(new SmsMessage(address, r.GetRequiredValue(from), tpdus, null), ct);
+                try
+                {
+                    await new SmscClient(http).SubmitAsync(new SmsMessage(address, r.GetRequiredValue(from), tpdus, null), ct);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+                {
+                    // The peer, not the input: exit 4, one line, without the runtime's message.
+                    var status = e is HttpRequestException { StatusCode: { } code } ? $"answered HTTP {(int)code}" : "could not be reached";
+                    throw new CliExitException(ExitCodes.CouldNotRun, $"--smsc: {baseUri} {status}; nothing was submitted");
+                }
             }
             await state.Audit.AppendAsync("cli", "dm.notify", dev, $"session {push.Notification.SyncMlSessionId}, {push.Tpdus.Count} SMS", ct);
             var output = r.InvocationConfiguration.Output;

@@ -15,19 +15,20 @@ internal static class KekCommand
     public static Command Create()
     {
         var command = new Command("kek", "Key-encryption keys for secrets at rest");
-        var file = CliArgs.Text("--kek-file", "the key ring file", "a file path");
+        var file = CliArgs.ExistingFile("--kek-file", "the key ring file");
+        var newFile = CliArgs.OutputFile("--kek-file", "the key ring file to create");
 
-        var create = new Command("new", "Create a key ring with one fresh key (refuses to overwrite)") { file };
-        CliArgs.Required(create, file);
+        var create = new Command("new", "Create a key ring with one fresh key (refuses to overwrite)") { newFile };
+        CliArgs.Required(create, newFile);
         create.SetAction(r =>
         {
-            var path = Path.GetFullPath(r.GetRequiredValue(file));
+            var path = Path.GetFullPath(r.GetRequiredValue(newFile));
             if (File.Exists(path))
             {
                 CliOutput.Error(r, $"--kek-file: {path} exists; refusing to overwrite a key ring");
                 return ExitCodes.BadArguments;
             }
-            var ring = KeyRing.Open(path, createIfMissing: true);
+            var ring = CliPaths.Guard("--kek-file", path, () => KeyRing.Open(path, createIfMissing: true));
             r.InvocationConfiguration.Output.WriteLine($"created {path} (active key {ring.ActiveKeyId}); keep it outside every data directory and back it up");
             return ExitCodes.Success;
         });
@@ -66,7 +67,7 @@ internal static class KekCommand
         {
             try
             {
-                await using var state = await store.Read(r, "").OpenAsync(cancellationToken: ct);
+                await using var state = await store.OpenAsync(r, "", ct);
                 var n = await state.RewrapSecretsAsync(ct);
                 r.InvocationConfiguration.Output.WriteLine($"{state.Description}: re-wrapped {n} secrets");
                 return ExitCodes.Success;
@@ -85,7 +86,8 @@ internal static class KekCommand
     {
         try
         {
-            action(KeyRing.Open(r.GetRequiredValue(file)));
+            var path = r.GetRequiredValue(file);
+            CliPaths.Guard("--kek-file", path, () => action(KeyRing.Open(path)));
             return ExitCodes.Success;
         }
         catch (Exception e) when (e is StoreException or InvalidOperationException or KeyNotFoundException)

@@ -21,7 +21,7 @@ internal static class OtaCardCommand
         var kidKey = CliArgs.HexRange("--kid-key", 8, 32, "integrity key");
         var pskIdentity = CliArgs.Text("--psk-identity", "SCP81 PSK-TLS identity of the card", "a text");
         var psk = CliArgs.HexRange("--psk", 16, 32, "SCP81 pre-shared key");
-        var store = new StoreArgs();
+        var store = new StoreArgs(createsStore: true);
         foreach (var o in new Option[] { iccid, tar, kic, kid, kicKey, kidKey, pskIdentity, psk })
             add.Options.Add(o);
         store.AddTo(add);
@@ -52,9 +52,21 @@ internal static class OtaCardCommand
                 CliOutput.Error(r, "--kic/--kid: expected the same key version 1..15 in both");
                 return ExitCodes.BadArguments;
             }
+            if (hasScp80)
+            {
+                // The OTA server ciphers with KIc and computes a cryptographic checksum with KID: both must be algorithms it runs.
+                var cipher = KeyIdentifier.Cipher(kicByte);
+                if (!KeyIdentifier.IsImplemented(cipher))
+                    throw CliExitException.Bad($"--kic: '{kicByte:x2}' {OtaCommand.Unusable(cipher.ToString(), kicByte)} (TS 102 225 §5.1.2)");
+                OtaCommand.CheckKey(r.GetValue(kicKey), "--kic-key", KeyIdentifier.KeyLengths(cipher), $"{cipher} (KIc '{kicByte:x2}')");
+                var checksum = KeyIdentifier.Checksum(kidByte, IntegrityMode.CryptographicChecksum);
+                if (!KeyIdentifier.IsImplemented(checksum))
+                    throw CliExitException.Bad($"--kid: '{kidByte:x2}' {OtaCommand.Unusable(checksum.ToString(), kidByte)} for a cryptographic checksum (TS 102 225 §5.1.3)");
+                OtaCommand.CheckKey(r.GetValue(kidKey), "--kid-key", KeyIdentifier.KeyLengths(checksum), $"{checksum} (KID '{kidByte:x2}')");
+            }
             try
             {
-                await using var state = await store.Read(r, "").OpenAsync(createKeyRing: true, cancellationToken: ct);
+                await using var state = await store.OpenAsync(r, "", ct);
                 if (r.GetValue(pskIdentity) is { } identity)
                 {
                     if (!await state.OtaKeySets.AddPskAsync(identity, r.GetRequiredValue(iccid), r.GetRequiredValue(psk), ct))

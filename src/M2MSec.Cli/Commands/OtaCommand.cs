@@ -39,6 +39,52 @@ internal static class OtaCommand
         }
 
         public Scp80Keys Keys(ParseResult r) => new(r.GetValue(KicKey) ?? [], r.GetValue(KidKey) ?? []);
+
+        /// <summary>
+        /// Before any codec runs: the KIc names a cipher this tool implements when the SPI ciphers, the KID an integrity
+        /// algorithm when it asks for an RC or CC, and each key fits its algorithm — each refusal names its own option.
+        /// </summary>
+        public void CheckKeys(ParseResult r, bool ciphered, IntegrityMode integrity)
+        {
+            if (integrity == IntegrityMode.DigitalSignature)
+                throw CliExitException.Bad("--spi: a digital signature (integrity b2b1 = 11) is not supported");
+            if (ciphered)
+            {
+                var kic = r.GetRequiredValue(Kic)[0];
+                var cipher = KeyIdentifier.Cipher(kic);
+                if (!KeyIdentifier.IsImplemented(cipher))
+                    throw CliExitException.Bad($"--kic: '{kic:x2}' {Unusable(cipher.ToString(), kic)} (TS 102 225 §5.1.2); the SPI asks for ciphering");
+                CheckKey(r.GetValue(KicKey), "--kic-key", KeyIdentifier.KeyLengths(cipher), $"{cipher} (KIc '{kic:x2}')");
+            }
+            if (integrity is IntegrityMode.RedundancyCheck or IntegrityMode.CryptographicChecksum)
+            {
+                var kid = r.GetRequiredValue(Kid)[0];
+                var checksum = KeyIdentifier.Checksum(kid, integrity);
+                if (!KeyIdentifier.IsImplemented(checksum))
+                    throw CliExitException.Bad($"--kid: '{kid:x2}' {Unusable(checksum.ToString(), kid)} for a {(integrity == IntegrityMode.RedundancyCheck ? "redundancy check" : "cryptographic checksum")} (TS 102 225 §5.1.3)");
+                CheckKey(r.GetValue(KidKey), "--kid-key", KeyIdentifier.KeyLengths(checksum), $"{checksum} (KID '{kid:x2}')");
+            }
+        }
+    }
+
+    /// <summary>What KIc/KID b2b1 (and b4b3) name when it is nothing this tool can run.</summary>
+    internal static string Unusable(string algorithm, byte keyIdentifier) => (keyIdentifier & 0x03) switch
+    {
+        0 => "names an algorithm known implicitly by both entities (b2b1 = 00), which this tool cannot know",
+        3 => "names a proprietary algorithm (b2b1 = 11)",
+        _ => $"is a reserved coding (b2b1 = {Convert.ToString(keyIdentifier & 0x03, 2).PadLeft(2, '0')}, b4b3 = {Convert.ToString(keyIdentifier >> 2 & 0x03, 2).PadLeft(2, '0')}){(algorithm == "Reserved" ? "" : $" ({algorithm})")}",
+    };
+
+    /// <summary>A key given for <paramref name="algorithm"/> has one of its lengths (null: any, a CRC uses none).</summary>
+    internal static void CheckKey(byte[]? key, string option, IReadOnlyList<int>? lengths, string algorithm)
+    {
+        if (lengths is null)
+            return;
+        var expected = string.Join(" or ", lengths);
+        if (key is null)
+            throw CliExitException.Bad($"{option}: required for {algorithm}, expected {expected} octets");
+        if (!lengths.Contains(key.Length))
+            throw CliExitException.Bad($"{option}: {algorithm} takes a key of {expected} octets, got {key.Length}");
     }
 
     private static Command Wrap()
@@ -62,11 +108,21 @@ internal static class OtaCommand
         });
         c.SetAction(r => Guard(r, () =>
         {
-            var packet = new CommandPacket(Spi.Decode(r.GetRequiredValue(o.Spi)), r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0],
+            var spi = Spi.Decode(r.GetRequiredValue(o.Spi));
+            o.CheckKeys(r, spi.Ciphering, spi.Integrity);
+            var packet = new CommandPacket(spi, r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0],
                 r.GetRequiredValue(tar), ReadCounter(r.GetRequiredValue(cntr)), r.GetRequiredValue(data));
             var bytes = CommandPacketCodec.Encode(packet, o.Keys(r));
             var oa = new AddressField(r.GetValue(originator) ?? "0000", AddressField.TonUnknown, AddressField.NpiIsdn);
-            var tpdus = OtaSms.CommandTpdus(bytes, oa, CliArgs.Optional(r, timestamp) ?? new byte[7], (byte)r.GetValue(reference));
+            IReadOnlyList<byte[]> tpdus;
+            try
+            {
+                tpdus = OtaSms.CommandTpdus(bytes, oa, CliArgs.Optional(r, timestamp) ?? new byte[7], (byte)r.GetValue(reference));
+            }
+            catch (ArgumentException)
+            {
+                throw CliExitException.Bad($"--data: the packet ({bytes.Length} octets) needs more than 255 concatenated SMS");
+            }
             if (!r.GetValue(o.Json))
             {
                 r.InvocationConfiguration.Output.WriteLine(CliOutput.Hex(bytes));
@@ -96,20 +152,24 @@ internal static class OtaCommand
         CliArgs.Required(c, o.Spi, o.Kic, o.Kid, ud);
         c.SetAction(r => Guard(r, () =>
         {
+            var spi = Spi.Decode(r.GetRequiredValue(o.Spi));
+            o.CheckKeys(r, spi.PorCiphered, spi.PorIntegrity);
             var userData = r.GetRequiredValue(ud);
             int consumed;
             try
             {
                 var ies = UserDataHeader.Decode(userData, out consumed);
                 if (!ies.Any(e => e.Iei == UserDataHeader.ResponsePacket))
-                    return Refuse(r, "no response packet element (IEI '71') in the UDH");
+                    throw CliExitException.Bad("--ud: no response packet element (IEI '71') in the UDH");
             }
             catch (FormatException e)
             {
-                return Refuse(r, e.Message);
+                throw CliExitException.Bad($"--ud: {e.Message}");
             }
-            var result = ResponsePacketCodec.Open(userData.AsSpan(consumed), Spi.Decode(r.GetRequiredValue(o.Spi)), r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0],
+            var result = ResponsePacketCodec.Open(userData.AsSpan(consumed), spi, r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0],
                 o.Keys(r), userData.AsSpan(0, consumed), CliArgs.Optional(r, expectTar), CliArgs.Optional(r, expectCntr) is { } ec ? ReadCounter(ec) : null);
+            if (result.Malformed)
+                throw CliExitException.Bad($"--ud: no PoR: {result.Failure}");
             if (!result.IsOk)
                 return Refuse(r, result.Failure!);
             var p = result.Packet!;
@@ -138,15 +198,23 @@ internal static class OtaCommand
         CliArgs.Required(c, packet);
         c.SetAction(r => Guard(r, () =>
         {
-            CommandOpenResult result;
+            var bytes = r.GetRequiredValue(packet);
+            CommandHeader header;
             try
             {
-                result = CommandPacketCodec.Open(r.GetRequiredValue(packet), new Scp80Keys(r.GetValue(kicKey) ?? [], r.GetValue(kidKey) ?? []));
+                header = CommandPacketCodec.ReadHeader(bytes);
             }
             catch (Scp80FormatException e)
             {
-                return Refuse(r, e.Message);
+                throw CliExitException.Bad($"--packet: {e.Message}");
             }
+            // The keys must fit what the packet's own KIc/KID name; an algorithm it names that the card cannot run is the card's refusal (a PoR status).
+            if (header.Spi.Ciphering && KeyIdentifier.Cipher(header.Kic) is var cipher && KeyIdentifier.IsImplemented(cipher))
+                CheckKey(r.GetValue(kicKey), "--kic-key", KeyIdentifier.KeyLengths(cipher), $"{cipher} (the packet's KIc '{header.Kic:x2}')");
+            if (header.Spi.Integrity is IntegrityMode.RedundancyCheck or IntegrityMode.CryptographicChecksum
+                && KeyIdentifier.Checksum(header.Kid, header.Spi.Integrity) is var checksum && KeyIdentifier.IsImplemented(checksum))
+                CheckKey(r.GetValue(kidKey), "--kid-key", KeyIdentifier.KeyLengths(checksum), $"{checksum} (the packet's KID '{header.Kid:x2}')");
+            var result = CommandPacketCodec.Open(bytes, new Scp80Keys(r.GetValue(kicKey) ?? [], r.GetValue(kidKey) ?? []));
             if (!result.IsOk)
                 return Refuse(r, $"{result.Reason} (PoR status {(byte)result.Status:x2} {result.Status})");
             var p = result.Packet!;
@@ -178,9 +246,11 @@ internal static class OtaCommand
         CliArgs.Required(c, o.Spi, o.Kic, o.Kid, tar, cntr, status);
         c.SetAction(r => Guard(r, () =>
         {
+            var spi = Spi.Decode(r.GetRequiredValue(o.Spi));
+            o.CheckKeys(r, spi.PorCiphered, spi.PorIntegrity);
             var por = ResponsePacketCodec.Encode(
                 new ResponsePacket(r.GetRequiredValue(tar), ReadCounter(r.GetRequiredValue(cntr)), (PorStatus)r.GetRequiredValue(status)[0], r.GetValue(data) ?? []),
-                Spi.Decode(r.GetRequiredValue(o.Spi)), r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0], o.Keys(r), ResponsePacketCodec.SmsPorHeader);
+                spi, r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0], o.Keys(r), ResponsePacketCodec.SmsPorHeader);
             byte[] ud = [.. ResponsePacketCodec.SmsPorHeader, .. por];
             if (!r.GetValue(o.Json))
             {
@@ -201,7 +271,10 @@ internal static class OtaCommand
         return ExitCodes.SecurityRefused;
     }
 
-    /// <summary>A key that does not fit its algorithm, or a packet the SPI cannot express, is a bad argument.</summary>
+    /// <summary>
+    /// The keys and algorithms are checked before the codecs run (<see cref="Common.CheckKeys"/>), naming their option;
+    /// what a codec still refuses as a caller mistake is a bad argument too.
+    /// </summary>
     private static int Guard(ParseResult r, Func<int> action)
     {
         try
@@ -210,7 +283,7 @@ internal static class OtaCommand
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            CliOutput.Error(r, $"--kic-key/--kid-key/--spi: {e.Message}");
+            CliOutput.Error(r, $"--spi/--kic/--kid/--kic-key/--kid-key/--data: {(e is ArgumentException a ? a.Message.Replace($" (Parameter '{a.ParamName}')", "", StringComparison.Ordinal) : e.Message)}");
             return ExitCodes.BadArguments;
         }
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography.X509Certificates;
 using M2MSec.Cli.Internal;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Tre;
@@ -19,14 +18,14 @@ internal static class PkiCheckCommand
     public static Command Create()
     {
         var check = new Command("check", "Check a server certificate as a device does (provisioned root only)");
-        var cert = CliArgs.Text("--cert", "the server certificate (PEM or DER)", "a file path");
-        var root = CliArgs.Text("--root", "the provisioned root (PEM or DER); the system store is never used", "a file path");
-        var chain = CliArgs.Text("--chain", "intermediate certificates (PEM)", "a file path");
+        var cert = CliArgs.ExistingFile("--cert", "the server certificate (PEM or DER)");
+        var root = CliArgs.ExistingFile("--root", "the provisioned root (PEM or DER); the system store is never used");
+        var chain = CliArgs.ExistingFile("--chain", "intermediate certificates (PEM)");
         var mode = CliArgs.OneOf("--mode", "how to check", CheckModes.Names);
         var ocspUrl = CliArgs.Text("--ocsp-url", "OCSP responder (default: the certificate's AIA)", "an http URL");
-        var staple = CliArgs.Text("--staple", "a stapled OCSP response (DER), for --mode stapled", "a file path");
-        var data = CliArgs.Text("--data", "a device directory: its TRE supplies the secure clock (and takes the responder's time)", "a directory");
-        var fuse = CliArgs.Text("--fuse-dir", $"the device's emulated fuse, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable})", "a directory");
+        var staple = CliArgs.ExistingFile("--staple", "a stapled OCSP response (DER), for --mode stapled");
+        var data = CliArgs.ExistingDirectory("--data", "a device directory: its TRE supplies the secure clock (and takes the responder's time)");
+        var fuse = CliArgs.ExistingDirectory("--fuse-dir", $"the device's emulated fuse, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable})");
         var maxValidity = CliArgs.Text("--max-validity", "secure-clock: longest validity accepted, e.g. 7d, 36h, 90m (default 7d)", "a duration");
         var json = CliArgs.Flag("--json", "one JSON object");
         foreach (var o in new Option[] { cert, root, chain, mode, ocspUrl, staple, data, fuse, maxValidity, json })
@@ -38,28 +37,19 @@ internal static class PkiCheckCommand
                 r.AddError($"--max-validity: expected a positive duration like 7d, 36h, 90m or 600s, got '{d}'");
             if (r.GetValue(ocspUrl) is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 r.AddError($"--ocsp-url: expected an http URL, got '{u}'");
-            if (r.GetResult(staple) is not null && !string.Equals(r.GetValue(mode), "stapled", StringComparison.OrdinalIgnoreCase))
+            var stapled = string.Equals(r.GetValue(mode), "stapled", StringComparison.OrdinalIgnoreCase);
+            if (r.GetResult(staple) is not null && !stapled)
                 r.AddError("--staple: only with --mode stapled");
+            // This command fetches no staple from a live server: stapled mode checks the one given.
+            if (r.GetResult(staple) is null && stapled)
+                r.AddError("--staple: required with --mode stapled, expected a file path (a DER OCSP response)");
         });
         check.SetAction(async (r, ct) =>
         {
-            X509Certificate2 leaf, anchor;
-            X509Certificate2Collection intermediates = [];
-            byte[]? stapleBytes = null;
-            try
-            {
-                leaf = Load(r.GetRequiredValue(cert), "--cert");
-                anchor = Load(r.GetRequiredValue(root), "--root");
-                if (r.GetValue(chain) is { } chainFile)
-                    intermediates.ImportFromPemFile(chainFile);
-                if (r.GetValue(staple) is { } stapleFile)
-                    stapleBytes = await File.ReadAllBytesAsync(stapleFile, ct);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
-            {
-                CliOutput.Error(r, e.Message);
-                return ExitCodes.BadArguments;
-            }
+            var leaf = CliPaths.LoadCertificate("--cert", r.GetRequiredValue(cert));
+            var anchor = CliPaths.LoadCertificate("--root", r.GetRequiredValue(root));
+            var intermediates = r.GetValue(chain) is { } chainFile ? CliPaths.LoadPemCertificates("--chain", chainFile) : [];
+            var stapleBytes = r.GetValue(staple) is { } stapleFile ? CliPaths.ReadAllBytes("--staple", stapleFile) : null;
             CheckModes.TryParse(r.GetRequiredValue(mode), out var checkMode);
             var policy = new CheckPolicy();
             if (r.GetValue(maxValidity) is { } mv && TryParseDuration(mv, out var max))
@@ -75,9 +65,12 @@ internal static class PkiCheckCommand
                     CliOutput.Error(r, $"--fuse-dir: required with --data (or set {M2meDevice.FuseEnvironmentVariable})");
                     return ExitCodes.BadArguments;
                 }
+                var dataPath = CliPaths.Check("--data", deviceDir, PathKind.ExistingDirectory);
+                var fusePath = CliPaths.Check("--fuse-dir", fuseDir, PathKind.ExistingDirectory);
+                DeviceCommand.CheckExisting(dataPath, fusePath);
                 try
                 {
-                    var device = M2meDevice.Open(Path.GetFullPath(deviceDir), Path.GetFullPath(fuseDir));
+                    var device = M2meDevice.Open(dataPath, fusePath);
                     clock = device.Tre.TrustedClock(TreCaller.DeviceManagement);
                     clockName = $"tre:{device.Info.TreId}";
                     // The device trusts the root in its TRE and nothing else: --root must be that one.
@@ -88,10 +81,10 @@ internal static class PkiCheckCommand
                         return ExitCodes.BadArguments;
                     }
                 }
-                catch (Exception e) when (e is IOException or InvalidOperationException or TreLockedException or System.Text.Json.JsonException)
+                catch (Exception e) when (e is IOException or InvalidOperationException or TreLockedException or System.Text.Json.JsonException
+                    or InvalidDataException or System.Security.Cryptography.CryptographicException)
                 {
-                    CliOutput.Error(r, $"--data: {e.Message}");
-                    return ExitCodes.BadArguments;
+                    return DeviceCommand.Refuse(r, e);
                 }
             }
             else
@@ -118,18 +111,6 @@ internal static class PkiCheckCommand
             return verdict.Accepted ? ExitCodes.Success : ExitCodes.SecurityRefused;
         });
         return check;
-    }
-
-    private static X509Certificate2 Load(string path, string option)
-    {
-        try
-        {
-            return X509CertificateLoader.LoadCertificateFromFile(path);
-        }
-        catch (System.Security.Cryptography.CryptographicException e)
-        {
-            throw new ArgumentException($"{option}: {path} holds no certificate ({e.Message})", e);
-        }
     }
 
     internal static bool TryParseDuration(string text, out TimeSpan duration)

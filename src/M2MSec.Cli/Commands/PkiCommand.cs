@@ -35,7 +35,7 @@ internal static class PkiCommand
     private static Command Init()
     {
         var init = new Command("init", "Create a hierarchy: root CA, issuing CA and delegated OCSP signer");
-        var store = new StoreArgs();
+        var store = new StoreArgs(createsStore: true);
         var name = NameOption();
         var key = KeyOption("ec-p256");
         var ocspUrl = CliArgs.Text("--ocsp-url", "OCSP responder URL put in the AIA of issued certificates", "an http(s) URL");
@@ -71,7 +71,7 @@ internal static class PkiCommand
         var store = new StoreArgs();
         var name = NameOption();
         var what = CliArgs.OneOf("--what", "which certificates", ["root", "issuing", "chain", "ocsp"]);
-        var output = CliArgs.Text("--out", "output file (PEM)", "a file path");
+        var output = CliArgs.OutputFile("--out", "output file (PEM)");
         store.AddTo(export);
         export.Options.Add(name);
         export.Options.Add(what);
@@ -87,7 +87,7 @@ internal static class PkiCommand
                 _ => [h.Issuing, h.Root],
             };
             var path = Path.GetFullPath(r.GetRequiredValue(output));
-            await File.WriteAllTextAsync(path, string.Concat(certs.Select(c => c.ExportCertificatePem() + "\n")), ct);
+            await CliPaths.GuardAsync("--out", path, () => File.WriteAllTextAsync(path, string.Concat(certs.Select(c => c.ExportCertificatePem() + "\n")), ct));
             r.InvocationConfiguration.Output.WriteLine($"wrote {certs.Length} certificate(s) to {path}");
             return ExitCodes.Success;
         }, ct));
@@ -104,8 +104,8 @@ internal static class PkiCommand
         var san = new Option<string[]>("--san") { Description = "subjectAltName: a DNS name or IP address (repeatable)", AllowMultipleArgumentsPerToken = false };
         var days = CliArgs.Int("--days", "validity in days (default: the profile's; dm-server 7)", 1, 36500, 0);
         var key = KeyOption(null);
-        var outCert = CliArgs.Text("--out-cert", "certificate output (PEM)", "a file path");
-        var outKey = CliArgs.Text("--out-key", "private key output (PKCS#8 PEM, mode 0600)", "a file path");
+        var outCert = CliArgs.OutputFile("--out-cert", "certificate output (PEM)");
+        var outKey = CliArgs.OutputFile("--out-key", "private key output (PKCS#8 PEM, mode 0600)");
         store.AddTo(issue);
         foreach (var o in new Option[] { name, profile, subject, san, days, key, outCert, outKey })
             issue.Options.Add(o);
@@ -124,8 +124,8 @@ internal static class PkiCommand
             KeyAlgorithm? algorithm = KeyAlgorithms.TryParse(r.GetValue(key), out var a) ? a : null;
             TimeSpan? validity = r.GetValue(days) is > 0 and var d ? TimeSpan.FromDays(d) : null;
             using var cert = await h.IssueAsync(p, subjectName, validity, algorithm, ct);
-            await M2MSec.NetworkFunctions.Hosting.PemFiles.WritePrivateKeyAsync(keyPath, cert, ct);
-            await File.WriteAllTextAsync(certPath, cert.ExportCertificatePem() + "\n", ct);
+            await CliPaths.GuardAsync("--out-key", keyPath, () => M2MSec.NetworkFunctions.Hosting.PemFiles.WritePrivateKeyAsync(keyPath, cert, ct));
+            await CliPaths.GuardAsync("--out-cert", certPath, () => File.WriteAllTextAsync(certPath, cert.ExportCertificatePem() + "\n", ct));
             var serial = CertificateSerial.Of(cert);
             await state.Audit.AppendAsync("cli", "pki.issue", $"{h.Name}/{serial}", $"{p.Name()} {cert.Subject}", ct);
             CliOutput.Write(r, false,
@@ -183,7 +183,7 @@ internal static class PkiCommand
         var crl = new Command("crl", "Write a fresh CRL of the issuing CA (DER)");
         var store = new StoreArgs();
         var name = NameOption();
-        var output = CliArgs.Text("--out", "output file (DER)", "a file path");
+        var output = CliArgs.OutputFile("--out", "output file (DER)");
         var days = CliArgs.Int("--days", "nextUpdate, days from now", 1, 365, 1);
         store.AddTo(crl);
         crl.Options.Add(name);
@@ -194,7 +194,7 @@ internal static class PkiCommand
         {
             var der = await h.BuildCrlAsync(TimeSpan.FromDays(r.GetValue(days)), ct);
             var path = Path.GetFullPath(r.GetRequiredValue(output));
-            await File.WriteAllBytesAsync(path, der, ct);
+            await CliPaths.GuardAsync("--out", path, () => File.WriteAllBytesAsync(path, der, ct));
             r.InvocationConfiguration.Output.WriteLine($"wrote CRL of '{h.Name}' to {path}");
             return ExitCodes.Success;
         }, ct));

@@ -20,17 +20,17 @@ internal static class ServeCommand
         var command = new Command("serve", "Run a network function as a service");
         var role = new Argument<string>("ROLE") { Description = $"one of: {string.Join(", ", Roles())}" };
         var urls = CliArgs.Text("--urls", "listen address, e.g. http://127.0.0.1:8080 (default: 127.0.0.1, a free port)");
-        var store = new StoreArgs();
+        var store = new StoreArgs(createsStore: true);
         var smsc = CliArgs.Text("--smsc", "the SMSC's address, for roles that send SMS (ota)", "a URL");
-        var cert = CliArgs.Text("--cert", "the function's certificate (PEM, operator hierarchy, profile nf): serve https with mutual TLS", "a file path");
-        var key = CliArgs.Text("--key", "the certificate's private key (PEM)", "a file path");
-        var chain = CliArgs.Text("--chain", "certificates above --cert, without the root (PEM)", "a file path");
-        var trustRoot = CliArgs.Text("--trust-root", "the root that peers' and administrators' certificates must chain to (PEM)", "a file path");
+        var cert = CliArgs.ExistingFile("--cert", "the function's certificate (PEM, operator hierarchy, profile nf): serve https with mutual TLS");
+        var key = CliArgs.ExistingFile("--key", "the certificate's private key (PEM)");
+        var chain = CliArgs.ExistingFile("--chain", "certificates above --cert, without the root (PEM)");
+        var trustRoot = CliArgs.ExistingFile("--trust-root", "the root that peers' and administrators' certificates must chain to (PEM)");
         var adminSubject = new Option<string[]>("--admin-subject") { Description = $"CN of a certificate allowed to use the administrative API (repeatable; default {NetworkFunctionTls.DefaultAdminSubject})" };
         var adminUrls = CliArgs.Text("--admin-urls", "ocsp: the mutual-TLS listener of the administrative API, e.g. https://127.0.0.1:8443 (OCSP itself stays on --urls, plain HTTP)", "a URL");
         var insecure = CliArgs.Flag("--no-tls", "all: run without mutual TLS (plain HTTP on loopback, admin APIs for loopback callers)");
         var path = CliArgs.Text("--path", "dm: the path devices POST SyncML to (default /dm)", "a path");
-        var stapleRoot = CliArgs.Text("--staple-root", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); the root its chain ends in (PEM)", "a file path");
+        var stapleRoot = CliArgs.ExistingFile("--staple-root", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); the root its chain ends in (PEM)");
         command.Arguments.Add(role);
         foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, insecure, path, stapleRoot })
             command.Options.Add(o);
@@ -65,15 +65,26 @@ internal static class ServeCommand
                 r.AddError($"ROLE: expected one of {string.Join(", ", Roles())}, got '{value}'");
             else if (value == AllRoles && r.GetResult(urls) is not null)
                 r.AddError("--urls: not accepted with ROLE 'all' (each role takes its own free port)");
+            else if (value != Scp81Role && r.GetValue(urls) is { } u && !IsListenUrl(u))
+                r.AddError($"--urls: expected http(s)://IP:PORT, got '{u}'"); // before the store is created
+
         });
         command.SetAction(async (r, ct) =>
         {
             var name = r.GetRequiredValue(role);
-            var options = store.Read(r, DefaultDataDirectory(name));
-            if (name == Scp81Role)
-                return await ServeScp81Async(r, options, r.GetValue(urls), ct);
-            if (name == DmRole)
-                return await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(stapleRoot), ct);
+            var options = store.Check(r, DefaultDataDirectory(name));
+            var created = StoreArgs.NotYetCreated(options);
+            var code = name == Scp81Role ? await ServeScp81Async(r, options, r.GetValue(urls), ct)
+                : name == DmRole ? await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(stapleRoot), ct)
+                : await ServeAsync(r, name, options, ct);
+            if (code != ExitCodes.Success)
+                StoreArgs.Remove(created); // a service that never ran leaves no fresh store behind
+            return code;
+        });
+        return command;
+
+        async Task<int> ServeAsync(ParseResult r, string name, StoreOptions options, CancellationToken ct)
+        {
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
             try
@@ -110,8 +121,13 @@ internal static class ServeCommand
             }
             catch (Exception e) when (e is StoreException or ArgumentException)
             {
-                CliOutput.Error(r, e.Message);
-                return ExitCodes.BadArguments;
+                var code = e is StoreException se ? StoreArgs.ExitCodeOf(se, options) : ExitCodes.BadArguments;
+                CliOutput.Error(r, code == ExitCodes.CouldNotRun ? $"--postgres: {e.Message}" : e.Message);
+                return code;
+            }
+            catch (IOException)
+            {
+                return CouldNotListen(r, r.GetValue(urls));
             }
             foreach (var h in hosts)
             {
@@ -130,9 +146,19 @@ internal static class ServeCommand
                 await h.DisposeAsync();
             output.WriteLine("stopped");
             return ExitCodes.Success;
-        });
-        return command;
+        }
     }
+
+    /// <summary>A listener that could not bind (Kestrel's IOException: address in use or not available): exit 4 naming --urls.</summary>
+    private static int CouldNotListen(ParseResult r, string? urls)
+    {
+        CliOutput.Error(r, $"--urls: could not listen on {urls ?? "a free loopback port"} (address in use or not available)");
+        return ExitCodes.CouldNotRun;
+    }
+
+    private static bool IsListenUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+        && (uri.Host == "localhost" || System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out _));
 
     /// <summary>The SCP81 admin server: PSK-TLS on its own listener, not a Kestrel host.</summary>
     public const string Scp81Role = "scp81";
@@ -163,8 +189,13 @@ internal static class ServeCommand
         }
         catch (Exception e) when (e is StoreException or ArgumentException)
         {
-            CliOutput.Error(r, e.Message);
-            return ExitCodes.BadArguments;
+            var code = e is StoreException se ? StoreArgs.ExitCodeOf(se, options) : ExitCodes.BadArguments;
+            CliOutput.Error(r, code == ExitCodes.CouldNotRun ? $"--postgres: {e.Message}" : e.Message);
+            return code;
+        }
+        catch (IOException)
+        {
+            return CouldNotListen(r, urls);
         }
         await using (host)
         {
@@ -208,7 +239,16 @@ internal static class ServeCommand
         await using (state)
         {
             // BouncyCastle's handshake is synchronous: the PSK lookup blocks its thread briefly.
-            await using var server = new M2MSec.Ota.Scp81.Scp81AdminServer(id => state.OtaKeySets.FindPskAsync(id).AsTask().GetAwaiter().GetResult()?.Psk, endpoint);
+            M2MSec.Ota.Scp81.Scp81AdminServer server;
+            try
+            {
+                server = new M2MSec.Ota.Scp81.Scp81AdminServer(id => state.OtaKeySets.FindPskAsync(id).AsTask().GetAwaiter().GetResult()?.Psk, endpoint);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return CouldNotListen(r, urls);
+            }
+            await using var running = server;
             var output = r.InvocationConfiguration.Output;
             output.WriteLine($"scp81 listening on https://{server.EndPoint}/ (PSK-TLS 1.2; data: {options.DataDirectory}; state: {state.Description})");
             output.Flush();

@@ -30,6 +30,22 @@ internal static class CliArgs
     public static Option<string> Text(string name, string description, string expected = "a value") =>
         Expect(new Option<string>(name) { Description = description }, expected);
 
+    /// <summary>An existing, readable file (checked before the command runs: missing or a directory is exit 2, unreadable exit 4).</summary>
+    public static Option<string> ExistingFile(string name, string description) =>
+        CliPaths.Register(Text(name, description, "a file path"), PathKind.ExistingFile);
+
+    /// <summary>An existing directory (checked before the command runs).</summary>
+    public static Option<string> ExistingDirectory(string name, string description) =>
+        CliPaths.Register(Text(name, description, "a directory"), PathKind.ExistingDirectory);
+
+    /// <summary>A file the command writes: not a directory, and its directory must exist (checked before the command runs).</summary>
+    public static Option<string> OutputFile(string name, string description) =>
+        CliPaths.Register(Text(name, description, "a file path"), PathKind.OutputFile);
+
+    /// <summary>A directory that exists or that the command may create: not a file, nor below one (checked before the command runs).</summary>
+    public static Option<string> Directory(string name, string description) =>
+        CliPaths.Register(Text(name, description, "a directory"), PathKind.Directory);
+
     public static Option<int> Int(string name, string description, int min, int max, int defaultValue)
     {
         return new Option<int>(name)

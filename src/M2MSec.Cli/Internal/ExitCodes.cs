@@ -13,4 +13,7 @@ public static class ExitCodes
 
     /// <summary>The run completed only in part (e.g. some demo devices did not finish).</summary>
     public const int Partial = 3;
+
+    /// <summary>Could not run here: port, peer, file, lock (e.g. an existing file that cannot be read).</summary>
+    public const int CouldNotRun = 4;
 }

@@ -1,13 +1,23 @@
 using System.CommandLine;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage;
+using M2MSec.Storage.Security;
 
 namespace M2MSec.Cli.Internal;
 
-/// <summary>The options of every command that keeps state: --data, --kek-file, --postgres.</summary>
-internal sealed class StoreArgs
+/// <summary>
+/// The options of every command that keeps state: --data, --kek-file, --postgres.
+/// <para>
+/// The rule: a command that starts a store (<c>createsStore: true</c>) may create the data directory, its m2msec.db and
+/// the key ring — `serve …`, `pki init`, `dm account add`, `ota card add`, the first steps on a fresh directory in the
+/// README and the demo. Every other command works on an existing store: a --data that does not exist or holds no
+/// m2msec.db (with SQLite), or a key ring that does not exist, is exit 2 naming the option, and nothing is created.
+/// For both, --data naming a file is exit 2.
+/// </para>
+/// </summary>
+internal sealed class StoreArgs(bool createsStore = false)
 {
-    public Option<string> Data { get; } = CliArgs.Text("--data", "state directory (SQLite database m2msec.db lives here)", "a directory");
+    public Option<string> Data { get; } = CliArgs.Directory("--data", "state directory (SQLite database m2msec.db lives here)");
 
     public Option<string> KekFile { get; } = CliArgs.Text("--kek-file",
         "key-encryption key ring for secrets at rest, outside the data directory (default: $M2MSEC_KEK_FILE)", "a file path");
@@ -25,17 +35,123 @@ internal sealed class StoreArgs
     public StoreOptions Read(ParseResult r, string defaultDataDirectory) =>
         new(Path.GetFullPath(r.GetValue(Data) ?? defaultDataDirectory), r.GetValue(KekFile), r.GetValue(Postgres));
 
+    /// <summary>A store that could not be opened: 1 a secret that does not decrypt, 4 a PostgreSQL server that is unreachable or refuses, 2 otherwise.</summary>
+    public static int ExitCodeOf(StoreException e, StoreOptions options) => e switch
+    {
+        SecretDecryptionException => ExitCodes.SecurityRefused,
+        { InnerException: System.Data.Common.DbException } when !string.IsNullOrEmpty(options.PostgresConnectionString) => ExitCodes.CouldNotRun,
+        _ => ExitCodes.BadArguments,
+    };
+
+    /// <summary>What opening <paramref name="options"/> would create (its SQLite files, the directory, the key ring): for <see cref="Remove"/>.</summary>
+    public static IReadOnlyList<string> NotYetCreated(StoreOptions options)
+    {
+        var db = Path.Combine(options.DataDirectory, M2MSec.Storage.Sqlite.SqliteStateStore.FileName);
+        var paths = Directory.Exists(options.DataDirectory) ? [db, db + "-wal", db + "-shm", db + "-journal"] : new List<string> { options.DataDirectory };
+        if (!string.IsNullOrEmpty(options.PostgresConnectionString))
+            paths.Clear();
+        if ((options.KekFile ?? Environment.GetEnvironmentVariable(KeyRing.EnvironmentVariable)) is { Length: > 0 } kek)
+            paths.Add(Path.GetFullPath(kek));
+        return [.. paths.Where(p => !Path.Exists(p))];
+    }
+
+    /// <summary>Removes what a command that did not complete created (best effort).</summary>
+    public static void Remove(IReadOnlyList<string> created)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var path in created)
+        {
+            try
+            {
+                if (Directory.Exists(path))
+                    Directory.Delete(path, recursive: true);
+                else
+                    File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: the command's own error is what the user needs.
+            }
+        }
+    }
+
+    /// <summary>Checks (<see cref="Check"/>), then opens the store.</summary>
+    public async Task<IStateStore> OpenAsync(ParseResult r, string defaultDataDirectory, CancellationToken ct)
+    {
+        var options = Check(r, defaultDataDirectory);
+        try
+        {
+            return await options.OpenAsync(createKeyRing: createsStore, cancellationToken: ct);
+        }
+        catch (StoreException e) when (ExitCodeOf(e, options) == ExitCodes.CouldNotRun)
+        {
+            throw new CliExitException(ExitCodes.CouldNotRun, $"--postgres: {e.Message}");
+        }
+        catch (StoreException e) when (e is not SecretDecryptionException && !e.Message.StartsWith("--", StringComparison.Ordinal))
+        {
+            throw CliExitException.Bad($"--data: {e.Message}");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new CliExitException(ExitCodes.CouldNotRun, $"--data: {options.DataDirectory}: permission denied");
+        }
+        catch (IOException)
+        {
+            throw new CliExitException(ExitCodes.CouldNotRun, $"--data: {options.DataDirectory}: I/O error");
+        }
+    }
+
+    /// <summary>Checks --data and the key ring against the rule above without opening anything (throws <see cref="CliExitException"/>).</summary>
+    public StoreOptions Check(ParseResult r, string defaultDataDirectory)
+    {
+        var options = Read(r, defaultDataDirectory);
+        var sqlite = string.IsNullOrEmpty(options.PostgresConnectionString);
+        CliPaths.Check("--data", options.DataDirectory, PathKind.Directory);
+        if (!createsStore && sqlite)
+        {
+            if (!Directory.Exists(options.DataDirectory))
+                throw CliExitException.Bad($"--data: {options.DataDirectory} does not exist, expected the directory of an existing store");
+            var db = Path.Combine(options.DataDirectory, M2MSec.Storage.Sqlite.SqliteStateStore.FileName);
+            if (!File.Exists(db))
+                throw CliExitException.Bad($"--data: {options.DataDirectory} holds no store (no {M2MSec.Storage.Sqlite.SqliteStateStore.FileName})");
+            CliPaths.Check("--data", db, PathKind.ExistingFile);
+        }
+        string kek;
+        try
+        {
+            kek = KeyRing.ResolvePath(options.KekFile, options.DataDirectory);
+        }
+        catch (StoreException e)
+        {
+            throw CliExitException.Bad(e.Message); // "--kek-file: required …" or "… inside the data directory"
+        }
+        if (createsStore && !File.Exists(kek))
+            CliPaths.Check("--kek-file", kek, PathKind.OutputFile);
+        else
+        {
+            CliPaths.Check("--kek-file", kek, PathKind.ExistingFile);
+            try
+            {
+                CliPaths.Guard("--kek-file", kek, () => KeyRing.Open(kek));
+            }
+            catch (StoreException e)
+            {
+                throw CliExitException.Bad($"--kek-file: {e.Message}");
+            }
+        }
+        return options;
+    }
+
     /// <summary>
-    /// Opens the store (creating the key ring if missing), runs <paramref name="action"/>, closes it. A store
-    /// that cannot be opened, or a refusal of the operation, is one line on stderr: exit 1 for a secret that
-    /// does not decrypt, 2 otherwise.
+    /// Opens the store, runs <paramref name="action"/>, closes it. A store that cannot be opened, or a refusal of the
+    /// operation, is one line on stderr: exit 1 for a secret that does not decrypt, 4 for an I/O failure, 2 otherwise.
     /// </summary>
     public async Task<int> RunAsync(ParseResult r, Func<IStateStore, Task<int>> action, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(action);
         try
         {
-            await using var state = await Read(r, "").OpenAsync(createKeyRing: true, cancellationToken: ct);
+            await using var state = await OpenAsync(r, "", ct);
             return await action(state);
         }
         catch (StoreException e)
@@ -43,7 +159,7 @@ internal sealed class StoreArgs
             CliOutput.Error(r, e.Message);
             return e is SecretDecryptionException ? ExitCodes.SecurityRefused : ExitCodes.BadArguments;
         }
-        catch (Exception e) when (e is M2MSec.Pki.PkiException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is M2MSec.Pki.PkiException or ArgumentException)
         {
             CliOutput.Error(r, e.Message);
             return ExitCodes.BadArguments;

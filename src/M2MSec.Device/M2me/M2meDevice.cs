@@ -85,6 +85,13 @@ public sealed partial class M2meDevice
         return new M2meDevice(dataDirectory, info, tre);
     }
 
+    /// <summary>Whether <paramref name="dataDirectory"/> holds a device (its device.json).</summary>
+    public static bool Exists(string dataDirectory) => File.Exists(Path.Combine(Path.GetFullPath(dataDirectory), InfoFile));
+
+    /// <summary>Whether the fuses of TRE <paramref name="treId"/> are burnt in <paramref name="fuseDirectory"/>.</summary>
+    public static bool FuseBurnt(string fuseDirectory, string treId) =>
+        File.Exists(Path.Combine(global::M2MSec.Device.Tre.Hardware.DeviceFuse.SlotFor(Path.GetFullPath(fuseDirectory), treId), "fuse.key"));
+
     /// <summary>Powers a device on: reads device.json and boots its TRE (which may come up in lockdown).</summary>
     public static M2meDevice Open(string dataDirectory, string fuseDirectory, TimeProvider? time = null)
     {

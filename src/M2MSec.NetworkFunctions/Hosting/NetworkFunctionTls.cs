@@ -96,7 +96,7 @@ public sealed class NetworkFunctionTls
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
         {
-            throw new ArgumentException($"{option}: cannot read {file}: {e.Message}", e);
+            throw new ArgumentException($"{option}: {file} holds no readable PEM certificate", e);
         }
         if (roots.Count != 1)
             throw new ArgumentException($"{option}: expected exactly one certificate in {file}, found {roots.Count}");
@@ -125,7 +125,7 @@ public sealed class NetworkFunctionTls
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
         {
-            throw new ArgumentException($"--cert/--key: cannot load a certificate with its key from {certFile} and {keyFile}: {e.Message}", e);
+            throw new ArgumentException($"--cert/--key: {certFile} and {keyFile} hold no PEM certificate with its matching private key", e);
         }
         var chain = new X509Certificate2Collection();
         try
@@ -135,7 +135,7 @@ public sealed class NetworkFunctionTls
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException)
         {
-            throw new ArgumentException($"--chain: cannot read {chainFile}: {e.Message}", e);
+            throw new ArgumentException($"--chain: {chainFile} holds no readable PEM certificates", e);
         }
         // A chain file may include the root; it is a trust anchor, not an intermediate.
         return (cert, new X509Certificate2Collection(chain.Where(c => !c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData)).ToArray()));

@@ -10,6 +10,9 @@ public enum CipherAlgorithm
     DesEcb,
     AesCbc,
     Proprietary,
+
+    /// <summary>A coding the clause reserves (AES, b2b1 = 10, with b4b3 other than 00).</summary>
+    Reserved,
 }
 
 /// <summary>The integrity algorithm named by KID (TS 102 225 §5.1.3).</summary>
@@ -27,8 +30,9 @@ public enum ChecksumAlgorithm
 }
 
 /// <summary>
-/// KIc and KID octets (TS 102 225 §5.1.2, §5.1.3): b2b1 the algorithm family (01 DES, 10 AES,
-/// 11 proprietary), b4b3 the mode, b8–b5 the key version (index). For a redundancy check KID's
+/// KIc and KID octets (TS 102 225 §5.1.2, §5.1.3): b2b1 the algorithm family (00 known implicitly
+/// by both entities, 01 DES, 10 AES, 11 proprietary), b4b3 the mode (for AES only 00, CBC / CMAC;
+/// the other codings are reserved), b8–b5 the key version (index). For a redundancy check KID's
 /// b2b1 = 01 means CRC and b4b3 selects CRC-16 (00) or CRC-32 (01).
 /// </summary>
 public static class KeyIdentifier
@@ -44,7 +48,34 @@ public static class KeyIdentifier
         (1, 3) => CipherAlgorithm.DesEcb,
         (2, 0) => CipherAlgorithm.AesCbc,
         (3, _) => CipherAlgorithm.Proprietary,
-        _ => CipherAlgorithm.Proprietary,
+        _ => CipherAlgorithm.Reserved,
+    };
+
+    /// <summary>Whether this implementation can run the algorithm (not implicit, proprietary or reserved).</summary>
+    public static bool IsImplemented(CipherAlgorithm algorithm) => Internal.OtaCrypto.IsSupported(algorithm);
+
+    /// <summary>Whether this implementation can run the algorithm (not implicit, proprietary or reserved).</summary>
+    public static bool IsImplemented(ChecksumAlgorithm algorithm) => Internal.OtaCrypto.IsSupported(algorithm);
+
+    /// <summary>The key lengths in octets the algorithm takes: DES 8, 3DES 16 or 24, AES 16, 24 or 32.</summary>
+    public static IReadOnlyList<int> KeyLengths(CipherAlgorithm algorithm) => algorithm switch
+    {
+        CipherAlgorithm.DesCbc or CipherAlgorithm.DesEcb => [8],
+        CipherAlgorithm.TripleDes2KeyCbc => [16],
+        CipherAlgorithm.TripleDes3KeyCbc => [24],
+        CipherAlgorithm.AesCbc => [16, 24, 32],
+        _ => [],
+    };
+
+    /// <summary>The key lengths in octets the algorithm takes; a CRC takes any key (it uses none).</summary>
+    public static IReadOnlyList<int>? KeyLengths(ChecksumAlgorithm algorithm) => algorithm switch
+    {
+        ChecksumAlgorithm.DesCbcMac => [8],
+        ChecksumAlgorithm.TripleDes2KeyCbcMac => [16],
+        ChecksumAlgorithm.TripleDes3KeyCbcMac => [24],
+        ChecksumAlgorithm.AesCmac => [16, 24, 32],
+        ChecksumAlgorithm.Crc16 or ChecksumAlgorithm.Crc32 => null,
+        _ => [],
     };
 
     /// <summary>The KID's algorithm for the integrity mode the SPI asks for.</summary>

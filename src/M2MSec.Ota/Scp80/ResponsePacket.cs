@@ -6,10 +6,15 @@ namespace M2MSec.Ota.Scp80;
 /// <summary>A Proof of Receipt (TS 102 225 §5.2): the answer to one command packet.</summary>
 public sealed record ResponsePacket(byte[] Tar, ulong Counter, PorStatus Status, byte[] AdditionalData);
 
-/// <summary>The outcome of checking a PoR at the OTA server.</summary>
-public sealed record ResponseOpenResult(ResponsePacket? Packet, string? Failure)
+/// <summary>
+/// The outcome of checking a PoR at the OTA server. <paramref name="Malformed"/>: the octets are no response packet
+/// at all (lengths, framing) — as opposed to one whose protection or TAR/counter does not verify.
+/// </summary>
+public sealed record ResponseOpenResult(ResponsePacket? Packet, string? Failure, bool Malformed = false)
 {
     public bool IsOk => Failure is null;
+
+    internal static ResponseOpenResult NotAPacket(string failure) => new(null, failure, Malformed: true);
 }
 
 /// <summary>
@@ -71,15 +76,17 @@ public static class ResponsePacketCodec
     {
         ArgumentNullException.ThrowIfNull(keys);
         if (packet.Length < 3)
-            return new(null, "truncated: no RPL/RHL");
+            return ResponseOpenResult.NotAPacket("truncated: no RPL/RHL");
         var rpl = BinaryPrimitives.ReadUInt16BigEndian(packet);
         if (rpl != packet.Length - 2)
-            return new(null, $"RPL says {rpl} octets follow, {packet.Length - 2} do");
+            return ResponseOpenResult.NotAPacket($"RPL says {rpl} octets follow, {packet.Length - 2} do");
         var rhl = packet[2];
         if (rhl < FixedHeader || rhl > rpl - 1)
-            return new(null, $"RHL {rhl} is outside {FixedHeader}..{rpl - 1}");
+            return ResponseOpenResult.NotAPacket($"RHL {rhl} is outside {FixedHeader}..{rpl - 1}");
         var checksumLength = rhl - FixedHeader;
         var checksum = CommandPacketCodec.ChecksumAlgorithmOf(spi.PorIntegrity, kid);
+        if (checksum is { } unsupported && !OtaCrypto.IsSupported(unsupported))
+            return new(null, $"KID '{kid:X2}' does not name a supported {spi.PorIntegrity}");
         if ((checksum is { } a ? OtaCrypto.ChecksumLength(a) : 0) != checksumLength)
             return new(null, $"RHL {rhl} does not match the PoR integrity the SPI asked for");
 
@@ -87,14 +94,20 @@ public static class ResponsePacketCodec
         if (spi.PorCiphered)
         {
             var cipher = CommandPacketCodec.CipherOf(kic);
-            if (!OtaCrypto.IsSupported(cipher) || body.Length % OtaCrypto.BlockSize(cipher) != 0)
-                return new(null, "ciphered part is not a whole number of blocks");
+            if (!OtaCrypto.IsSupported(cipher))
+                return new(null, $"KIc '{kic:X2}' does not name a supported cipher");
+            if (body.Length % OtaCrypto.BlockSize(cipher) != 0)
+                return ResponseOpenResult.NotAPacket("ciphered part is not a whole number of blocks");
             OtaCrypto.Cipher(cipher, keys.KicKey, body, encrypt: false);
         }
         var padding = body[5];
         var dataLength = body.Length - 7 - checksumLength - padding;
         if (dataLength < 0)
-            return new(null, $"PCNTR {padding} does not fit the packet");
+        {
+            // Deciphered with a wrong key, PCNTR is garbage: with ciphering a misfit is a failed check, without it a malformed packet.
+            var failure = $"PCNTR {padding} does not fit the packet";
+            return spi.PorCiphered ? new(null, failure) : ResponseOpenResult.NotAPacket(failure);
+        }
         if (checksum is { } algorithm)
         {
             byte[] input = [.. transportHeader, .. packet[..6], .. body.AsSpan(0, 7), .. body.AsSpan(7 + checksumLength)];

@@ -173,9 +173,9 @@ public sealed class KeyRing
         {
             file = JsonSerializer.Deserialize(File.ReadAllBytes(path), KeyRingJson.Default.KeyRingFile);
         }
-        catch (JsonException e)
+        catch (JsonException)
         {
-            throw new StoreException($"key-encryption key file {path} is not a valid key ring: {e.Message}");
+            throw new StoreException($"key-encryption key file {path} is not a valid key ring (not its JSON)");
         }
         if (file?.Keys is null || file.Keys.Count == 0 || string.IsNullOrEmpty(file.Active))
             throw new StoreException($"key-encryption key file {path} holds no keys");

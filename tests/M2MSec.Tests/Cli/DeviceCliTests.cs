@@ -51,6 +51,8 @@ public sealed class DeviceCliTests : IDisposable
         Assert.Equal(2, twice.ExitCode);
         Assert.Contains("already holds a device", twice.Stderr);
         Assert.StartsWith("--what: expected store, rollback, firmware", (await CliRunner.RunAsync("device", "tamper", "--data", Data, "--fuse-dir", Fuse, "--what", "battery")).Stderr);
-        Assert.Contains("holds no device", (await CliRunner.RunAsync("device", "show", "--data", Path.Combine(_root, "nothing"), "--fuse-dir", Fuse)).Stderr);
+        Assert.StartsWith("--data: ", (await CliRunner.RunAsync("device", "show", "--data", Path.Combine(_root, "nothing"), "--fuse-dir", Fuse)).Stderr);
+        Directory.CreateDirectory(Path.Combine(_root, "empty"));
+        Assert.Contains("holds no device", (await CliRunner.RunAsync("device", "show", "--data", Path.Combine(_root, "empty"), "--fuse-dir", Fuse)).Stderr);
     }
 }

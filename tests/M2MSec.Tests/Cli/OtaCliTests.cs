@@ -79,8 +79,8 @@ public sealed class OtaCliTests
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("PoR status 01", refused.Stderr);
         var malformed = await CliRunner.RunAsync(["ota", "unwrap-command", "--packet", "0010ff"]);
-        Assert.Equal(1, malformed.ExitCode);
-        Assert.Contains("CPL", malformed.Stderr);
+        Assert.Equal(2, malformed.ExitCode); // no packet at all: a bad argument, not a refusal (issue 13, CLI bad input)
+        Assert.StartsWith("--packet: CPL", malformed.Stderr);
     }
 
     [Fact]
