@@ -106,6 +106,9 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("M2MSec." + function.Role);
+        tls?.Revocation?.UseLogger(logger);
+        app.UseClientFaultLogging(logger);
         app.MapGet("/health", () => Results.Ok(new { role = function.Role, status = "up" }));
         function.MapEndpoints(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
