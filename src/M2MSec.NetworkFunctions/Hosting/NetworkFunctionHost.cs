@@ -109,6 +109,8 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("M2MSec." + function.Role);
         tls?.Revocation?.UseLogger(logger);
         app.UseClientFaultLogging(logger);
+        if (tls is { MutualTls: true, Revocation: { } revocation })
+            app.Use(RefuseRevokedPeers(revocation));
         app.MapGet("/health", () => Results.Ok(new { role = function.Role, status = "up" }));
         function.MapEndpoints(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -122,6 +124,18 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             AdminAddress = publicHttp ? bound.FirstOrDefault(u => u.Scheme == "https") : tls is not null ? main : null,
         };
     }
+
+    /// <summary>
+    /// Revocation also ends connections opened before it: every request's client certificate is checked again (from
+    /// the cache; see <see cref="PeerRevocationChecker"/>), so a kept-alive connection of a revoked peer gets 403 and is closed.
+    /// </summary>
+    private static Func<HttpContext, RequestDelegate, Task> RefuseRevokedPeers(PeerRevocationChecker revocation) => (context, next) =>
+    {
+        if (context.Connection.ClientCertificate is not { } peer || revocation.Check(peer).IsValid)
+            return next(context);
+        context.Response.Headers.Connection = "close";
+        return ApiProblem.Forbidden("peer-revoked", "the client certificate is revoked or its status is unavailable").ExecuteAsync(context);
+    };
 
     /// <summary>
     /// After the handshake of a resumable listener (no suite policy, see <see cref="TlsProfile"/>):
