@@ -183,7 +183,7 @@ internal static class PkiCommand
                 return ExitCodes.BadArguments;
             }
             await state.Audit.AppendAsync("cli", "pki.revoke", $"{h.Name}/{s}", RevocationReasons.Name(code), ct);
-            r.InvocationConfiguration.Output.WriteLine($"revoked {s} ({known.Subject}): {RevocationReasons.Name(code)}");
+            r.InvocationConfiguration.Output.WriteLine($"revoked {s} ({CertificateSubject.Sanitise(known.Subject)}): {RevocationReasons.Name(code)}");
             return ExitCodes.Success;
         }, ct));
         return revoke;
