@@ -126,15 +126,19 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Revocation also ends connections opened before it: every request's client certificate is checked again (from
-    /// the cache; see <see cref="PeerRevocationChecker"/>), so a kept-alive connection of a revoked peer gets 403 and is closed.
+    /// Every request's client certificate is checked for revocation before it is handled: from the cache, or — the first
+    /// request after a handshake the callback let through uncached — awaiting the responder, without blocking a thread. So a
+    /// kept-alive connection of a revoked peer is cut off too: 403 and the connection closed.
     /// </summary>
-    private static Func<HttpContext, RequestDelegate, Task> RefuseRevokedPeers(PeerRevocationChecker revocation) => (context, next) =>
+    private static Func<HttpContext, RequestDelegate, Task> RefuseRevokedPeers(PeerRevocationChecker revocation) => async (context, next) =>
     {
-        if (context.Connection.ClientCertificate is not { } peer || revocation.Check(peer).IsValid)
-            return next(context);
+        if (context.Connection.ClientCertificate is not { } peer || (await revocation.CheckAsync(peer).ConfigureAwait(false)).IsValid)
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
         context.Response.Headers.Connection = "close";
-        return ApiProblem.Forbidden("peer-revoked", "the client certificate is revoked or its status is unavailable").ExecuteAsync(context);
+        await ApiProblem.Forbidden("peer-revoked", "the client certificate is revoked or its status is unavailable").ExecuteAsync(context).ConfigureAwait(false);
     };
 
     /// <summary>

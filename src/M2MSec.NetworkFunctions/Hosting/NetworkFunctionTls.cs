@@ -155,7 +155,7 @@ public sealed class NetworkFunctionTls
     /// </summary>
     public System.Net.Security.SslServerAuthenticationOptions ServerOptions() =>
         TlsProfile.CreateServerOptions(Certificate, Intermediates,
-            MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) { RevocationCheck = Revocation is { } r ? r.Check : null } : null,
+            MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) { RevocationCheck = Revocation is { } r ? r.CheckWithoutWaiting : null } : null,
             AllowResumption, _stapling);
 
     /// <summary>
