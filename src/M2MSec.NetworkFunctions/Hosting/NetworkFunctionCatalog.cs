@@ -99,6 +99,17 @@ public static class NetworkFunctionCatalog
                     responder = host.Address;
             }
             var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory, RevocationFor(hierarchy!, () => responder, time)) : null;
+            if (adminTls is not null)
+            {
+                // Each function (and the administrator) learns its peers' status now, not in its first handshakes.
+                var certificates = hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls).OfType<NetworkFunctionTls>()
+                    .Select(t => t.Certificate).ToList();
+                foreach (var tls in hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls).Append(adminTls))
+                {
+                    if (tls?.Revocation is { } r)
+                        await r.WarmUpAsync(certificates).ConfigureAwait(false);
+                }
+            }
             return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory) { IssuerStore = issuerStore, Hierarchy = hierarchy, Time = time, OcspResponder = responder };
         }
         catch

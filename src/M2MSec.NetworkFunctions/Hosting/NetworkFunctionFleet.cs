@@ -22,8 +22,12 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
         if (Hierarchy is null)
             return null;
         var responder = OcspResponder;
-        return await NetworkFunctionCatalog.TlsForAsync(role, Hierarchy, NetworkFunctionCatalog.RevocationFor(Hierarchy, () => responder, Time), Time, cancellationToken)
+        var identity = await NetworkFunctionCatalog.TlsForAsync(role, Hierarchy, NetworkFunctionCatalog.RevocationFor(Hierarchy, () => responder, Time), Time, cancellationToken)
             .ConfigureAwait(false);
+        // Its peers' status learnt now, so its first handshakes do not wait on the responder.
+        await identity.Revocation!.WarmUpAsync(Hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls)
+            .OfType<NetworkFunctionTls>().Select(t => t.Certificate)).ConfigureAwait(false);
+        return identity;
     }
 
     /// <summary>An HTTP client to <paramref name="target"/>'s API as a network function of <paramref name="role"/> (plain HTTP without mutual TLS).</summary>

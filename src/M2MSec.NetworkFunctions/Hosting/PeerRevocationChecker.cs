@@ -148,6 +148,16 @@ public sealed class PeerRevocationChecker
         return (await FetchOnceAsync(leaf, serial).ConfigureAwait(false)).Verdict;
     }
 
+    /// <summary>
+    /// Asks about <paramref name="peers"/> now (asynchronously), so that the first handshakes with them — in a client's
+    /// synchronous callback — find their answers cached instead of waiting on the responder.
+    /// </summary>
+    public async Task WarmUpAsync(IEnumerable<X509Certificate2> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        await Task.WhenAll(peers.Select(CheckAsync)).ConfigureAwait(false);
+    }
+
     /// <summary>The unexpired cached verdict, refreshing a good one in the background past 80 % of its life; null when none.</summary>
     private ChainVerdict? Cached(X509Certificate2 leaf, string serial)
     {
