@@ -161,7 +161,7 @@ public sealed class CertificateRoleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Csr_Secp256k1Key_Refused400NamingTheField_NothingIssued_WeakCurveThreat()
+    public async Task Csr_Secp256k1Key_Refused400NamingTheFieldAndCurve_WeakCurveThreat()
     {
         using var key = ECDsa.Create(ECCurve.CreateFromFriendlyName("secP256k1"));
         var (status, body) = await IssueAsync(Csr(key, "device-k1"));
