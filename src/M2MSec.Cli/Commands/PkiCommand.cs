@@ -102,14 +102,24 @@ internal static class PkiCommand
         var profile = CliArgs.OneOf("--profile", "what the certificate is for", CertificateProfiles.IssuableNames);
         var subject = CliArgs.Text("--subject", "the subject's common name", "a name");
         var san = new Option<string[]>("--san") { Description = "subjectAltName: a DNS name or IP address (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var role = CliArgs.OneOf("--role", "nf: the network function's role, carried as its policy OID (docs/decisions/012)", CertificateRoles.Names);
         var days = CliArgs.Int("--days", "validity in days (default: the profile's; dm-server 7)", 1, 36500, 0);
         var key = KeyOption(null);
         var outCert = CliArgs.OutputFile("--out-cert", "certificate output (PEM)");
         var outKey = CliArgs.OutputFile("--out-key", "private key output (PKCS#8 PEM, mode 0600)");
         store.AddTo(issue);
-        foreach (var o in new Option[] { name, profile, subject, san, days, key, outCert, outKey })
+        foreach (var o in new Option[] { name, profile, subject, san, role, days, key, outCert, outKey })
             issue.Options.Add(o);
         CliArgs.Required(issue, store.Data, profile, subject, outCert, outKey);
+        issue.Validators.Add(r =>
+        {
+            if (!CertificateProfiles.TryParse(r.GetValue(profile), out var p))
+                return;
+            if (p.NeedsRole() && r.GetResult(role) is null)
+                r.AddError($"--role: the nf profile needs one of {string.Join(", ", CertificateRoles.Names)}");
+            else if (!p.NeedsRole() && r.GetResult(role) is not null)
+                r.AddError("--role: only for --profile nf");
+        });
         issue.SetAction((r, ct) => WithHierarchyAsync(r, store, name, async (state, h) =>
         {
             var certPath = Path.GetFullPath(r.GetRequiredValue(outCert));
@@ -123,14 +133,15 @@ internal static class PkiCommand
             var subjectName = new CertificateSubject(r.GetRequiredValue(subject), r.GetValue(san));
             KeyAlgorithm? algorithm = KeyAlgorithms.TryParse(r.GetValue(key), out var a) ? a : null;
             TimeSpan? validity = r.GetValue(days) is > 0 and var d ? TimeSpan.FromDays(d) : null;
-            using var cert = await h.IssueAsync(p, subjectName, validity, algorithm, ct);
+            var roleName = r.GetValue(role)?.ToLowerInvariant();
+            using var cert = await h.IssueAsync(p, subjectName, validity, algorithm, roleName, ct);
             await CliPaths.GuardAsync("--out-key", keyPath, () => M2MSec.NetworkFunctions.Hosting.PemFiles.WritePrivateKeyAsync(keyPath, cert, ct));
             await CliPaths.GuardAsync("--out-cert", certPath, () => File.WriteAllTextAsync(certPath, cert.ExportCertificatePem() + "\n", ct));
             var serial = CertificateSerial.Of(cert);
             await state.Audit.AppendAsync("cli", "pki.issue", $"{h.Name}/{serial}", $"{p.Name()} {cert.Subject}", ct);
             CliOutput.Write(r, false,
             [
-                new("serial", serial), new("subject", cert.Subject), new("profile", p.Name()),
+                new("serial", serial), new("subject", cert.Subject), new("profile", p.Name()), new("role", roleName ?? "(none)"),
                 new("not_before", cert.NotBefore.ToUniversalTime().ToString("O")), new("not_after", cert.NotAfter.ToUniversalTime().ToString("O")),
                 new("certificate", certPath), new("key", keyPath),
             ]);
@@ -172,7 +183,7 @@ internal static class PkiCommand
                 return ExitCodes.BadArguments;
             }
             await state.Audit.AppendAsync("cli", "pki.revoke", $"{h.Name}/{s}", RevocationReasons.Name(code), ct);
-            r.InvocationConfiguration.Output.WriteLine($"revoked {s} ({known.Subject}): {RevocationReasons.Name(code)}");
+            r.InvocationConfiguration.Output.WriteLine($"revoked {s} ({CertificateSubject.Sanitise(known.Subject)}): {RevocationReasons.Name(code)}");
             return ExitCodes.Success;
         }, ct));
         return revoke;

@@ -28,11 +28,12 @@ internal static class ServeCommand
         var trustRoot = CliArgs.ExistingFile("--trust-root", "the root that peers' and administrators' certificates must chain to (PEM)");
         var adminSubject = new Option<string[]>("--admin-subject") { Description = $"CN of a certificate allowed to use the administrative API (repeatable; default {NetworkFunctionTls.DefaultAdminSubject})" };
         var adminUrls = CliArgs.Text("--admin-urls", "ocsp: the mutual-TLS listener of the administrative API, e.g. https://127.0.0.1:8443 (OCSP itself stays on --urls, plain HTTP)", "a URL");
+        var ocspUrl = CliArgs.Text("--ocsp-url", "check peers' certificates against this OCSP responder (cached ≤ 5 min, fail-closed; docs/decisions/012)", "an http(s) URL");
         var insecure = CliArgs.Flag("--no-tls", "all: run without mutual TLS (plain HTTP on loopback, admin APIs for loopback callers)");
         var path = CliArgs.Text("--path", "dm: the path devices POST SyncML to (default /dm)", "a path");
         var stapleRoot = CliArgs.ExistingFile("--staple-root", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); the root its chain ends in (PEM)");
         command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, insecure, path, stapleRoot })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, stapleRoot })
             command.Options.Add(o);
         store.AddTo(command);
         command.Validators.Add(r =>
@@ -55,8 +56,12 @@ internal static class ServeCommand
             var given = new Option[] { cert, key, trustRoot }.Count(o => r.GetResult(o) is not null);
             if (given is not (0 or 3))
                 r.AddError("--cert/--key/--trust-root: expected all three (mutual TLS) or none");
-            if (given == 0 && (r.GetResult(chain) is not null || r.GetResult(adminUrls) is not null || r.GetResult(adminSubject) is not null))
-                r.AddError("--chain/--admin-urls/--admin-subject: need --cert, --key and --trust-root");
+            if (given == 0 && (r.GetResult(chain) is not null || r.GetResult(adminUrls) is not null || r.GetResult(adminSubject) is not null || r.GetResult(ocspUrl) is not null))
+                r.AddError("--chain/--admin-urls/--admin-subject/--ocsp-url: need --cert, --key and --trust-root");
+            if (r.GetValue(ocspUrl) is { } u && !(Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                r.AddError($"--ocsp-url: expected an http or https URL, got '{u}'");
+            if (r.GetResult(ocspUrl) is not null && r.GetResult(chain) is null)
+                r.AddError("--ocsp-url: needs --chain (the issuing CA the responder answers for)");
         });
         command.Validators.Add(r =>
         {
@@ -112,7 +117,7 @@ internal static class ServeCommand
                     }
                     var tls = r.GetValue(cert) is { } certFile
                         ? NetworkFunctionTls.Load(certFile, r.GetRequiredValue(key), r.GetValue(chain), r.GetRequiredValue(trustRoot),
-                            r.GetValue(adminSubject) is { Length: > 0 } admins ? admins : null)
+                            r.GetValue(adminSubject) is { Length: > 0 } admins ? admins : null, r.GetValue(ocspUrl) is { } o ? new Uri(o) : null)
                         : null;
                     hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, tls, r.GetValue(adminUrls), ct)];
                     if (tls is null)
@@ -270,7 +275,14 @@ internal static class ServeCommand
     private static async Task WriteEndpointsAsync(string dataDir, IReadOnlyList<NetworkFunctionHost> hosts, CancellationToken ct)
     {
         Directory.CreateDirectory(dataDir);
-        var map = hosts.ToDictionary(h => h.Role, h => h.Address.ToString());
+        // Every listener: each role's address, and "ROLE-admin" where the admin API listens apart (OCSP).
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var h in hosts)
+        {
+            map[h.Role] = h.Address.ToString();
+            if (h.AdminAddress is { } admin && admin != h.Address)
+                map[h.Role + "-admin"] = admin.ToString();
+        }
         await File.WriteAllTextAsync(Path.Combine(dataDir, "endpoints.json"),
             JsonSerializer.Serialize(map, new JsonSerializerOptions { WriteIndented = true }), ct);
     }

@@ -12,7 +12,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
 
     private readonly HttpClient _smscHttp;
 
-    private DemoEnvironment(string dataDirectory, NetworkFunctionFleet fleet, NetworkFunctionHost dm)
+    private readonly HttpClient _servingNetworkHttp;
+
+    private DemoEnvironment(string dataDirectory, NetworkFunctionFleet fleet, NetworkFunctionHost dm, HttpClient servingNetworkHttp)
     {
         Dm = dm;
         DataDirectory = dataDirectory;
@@ -20,6 +22,8 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         // The demo drives the functions as their administrator, over mutual TLS.
         _hssHttp = fleet.AdminClient(NetworkFunctionRole.Hss, TimeSpan.FromSeconds(30));
         Hss = new HssClient(_hssHttp);
+        _servingNetworkHttp = servingNetworkHttp;
+        ServingNetwork = new HssClient(servingNetworkHttp);
         _smscHttp = fleet.AdminClient(NetworkFunctionRole.Smsc, TimeSpan.FromSeconds(60));
         Smsc = new SmscClient(_smscHttp);
         Ota = fleet.AdminClient(NetworkFunctionRole.Ota, TimeSpan.FromSeconds(30));
@@ -49,7 +53,11 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     /// <summary>Whether the functions talk mutual TLS (the default).</summary>
     public bool MutualTls => _fleet.AdminTls is not null;
 
+    /// <summary>The HSS as the administrator sees it: subscriber provisioning.</summary>
     public HssClient Hss { get; }
+
+    /// <summary>The HSS as the serving network (role vno) sees it: authentication vectors, CK/IK included (docs/decisions/012).</summary>
+    public HssClient ServingNetwork { get; }
 
     /// <summary>
     /// Starts the functions on SQLite under <paramref name="dataDirectory"/>; the key ring is created
@@ -71,7 +79,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             var state = await dmStore.OpenAsync(createKeyRing: true, cancellationToken: ct);
             var dm = await NetworkFunctionHost.StartAsync(new M2MSec.NetworkFunctions.Dm.DmFunction(new M2MSec.NetworkFunctions.Dm.DmFunctionOptions()),
                 dmStore.DataDirectory, state, "https://127.0.0.1:0", tls: tls, cancellationToken: ct);
-            return new DemoEnvironment(dataDirectory, fleet, dm);
+            // The demo plays the serving network in the AKA stage: a network function of role vno.
+            var servingNetwork = await fleet.ClientAsAsync("vno", NetworkFunctionRole.Hss, TimeSpan.FromSeconds(30), ct);
+            return new DemoEnvironment(dataDirectory, fleet, dm, servingNetwork);
         }
         catch
         {
@@ -85,6 +95,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _hssHttp.Dispose();
+        _servingNetworkHttp.Dispose();
         _smscHttp.Dispose();
         Ota.Dispose();
         // Stop in reverse order: a function's clients (the OTA server's long poll) go before their servers.

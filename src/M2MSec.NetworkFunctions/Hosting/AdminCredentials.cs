@@ -20,10 +20,13 @@ internal static class AdminCredentials
         await PemFiles.WritePrivateKeyAsync(keyPath, admin, ct).ConfigureAwait(false);
     }
 
-    public static NetworkFunctionTls Load(string directory)
+    public static NetworkFunctionTls Load(string directory, PeerRevocationChecker? revocation = null)
     {
         var tls = NetworkFunctionTls.Load(Path.Combine(directory, "admin.crt"), Path.Combine(directory, "admin.key"),
             Path.Combine(directory, "chain.pem"), Path.Combine(directory, "root.pem"));
-        return tls;
+        return revocation is null ? tls : new NetworkFunctionTls(new M2MSec.Pki.Tls.RenewingCertificate(tls.Certificate), tls.TrustRoot!, tls.Intermediates, tls.AdminSubjects, tls.Time)
+        {
+            Revocation = revocation,
+        };
     }
 }

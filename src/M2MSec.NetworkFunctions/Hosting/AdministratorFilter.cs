@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using M2MSec.Pki.Authority;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,8 +9,9 @@ namespace M2MSec.NetworkFunctions.Hosting;
 
 /// <summary>
 /// Administrative endpoints (accounts, cards, jobs, revocation): under mutual TLS the caller's
-/// certificate — already validated to the operator root by the handshake — must name an
-/// administrator (its CN in <see cref="NetworkFunctionTls.AdminSubjects"/>). Without TLS (a
+/// certificate — already validated to the operator root by the handshake — must be of the admin
+/// profile and name an administrator (its CN in <see cref="NetworkFunctionTls.AdminSubjects"/>);
+/// role-restricted endpoints need a network function's role (<see cref="RequireRole"/>). Without TLS (a
 /// development host on loopback) only loopback callers get through.
 /// </summary>
 public static class AdministratorFilter
@@ -29,7 +31,34 @@ public static class AdministratorFilter
             }
             var cert = http.Connection.ClientCertificate;
             if (cert is null || !tls.IsAdministrator(cert))
-                return ApiProblem.Forbidden("not-administrator", $"administrative API: '{SubjectOf(cert)}' is not an administrator of this network function");
+                return ApiProblem.Forbidden("not-administrator",
+                    $"administrative API: '{SubjectOf(cert)}' is not an administrator of this network function (needs an admin-profile certificate naming an allowed subject)");
+            return await next(context).ConfigureAwait(false);
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// An endpoint for network functions of <paramref name="roles"/> only: under mutual TLS the caller's certificate
+    /// must carry one of those roles' policy OIDs (<see cref="CertificateRoles"/>) — administrators and other roles get
+    /// 403. Without TLS (a development host on loopback) only loopback callers get through.
+    /// </summary>
+    public static TBuilder RequireRole<TBuilder>(this TBuilder builder, IReadOnlyList<string> roles)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(roles);
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            if (http.RequestServices.GetService<NetworkFunctionTls>() is null)
+            {
+                return http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
+                    ? await next(context).ConfigureAwait(false)
+                    : ApiProblem.Forbidden("role-not-entitled", "loopback callers only on a host without TLS");
+            }
+            var role = http.Connection.ClientCertificate is { } cert ? CertificateRoles.RoleOf(cert) : null;
+            if (role is null || !roles.Contains(role))
+                return ApiProblem.Forbidden("role-not-entitled", $"'{role ?? "(no network-function role)"}' is not entitled to this endpoint (roles: {string.Join(", ", roles)})");
             return await next(context).ConfigureAwait(false);
         });
         return builder;
@@ -42,5 +71,6 @@ public static class AdministratorFilter
         return context.Connection.ClientCertificate is { } c ? $"cert:{SubjectOf(c)}" : "loopback";
     }
 
-    internal static string SubjectOf(X509Certificate2? cert) => cert?.GetNameInfo(X509NameType.SimpleName, false) ?? "(no certificate)";
+    /// <summary>The certificate's CN made safe to echo (control characters and non-ASCII as '?', at most 64 characters).</summary>
+    internal static string SubjectOf(X509Certificate2? cert) => cert is null ? "(no certificate)" : CertificateSubject.Sanitise(cert.GetNameInfo(X509NameType.SimpleName, false));
 }

@@ -80,21 +80,37 @@ public static class NetworkFunctionCatalog
                     .OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
                 hierarchy = await CertificateHierarchy.OpenAsync(pki.Certificates, "operator", time, cancellationToken).ConfigureAwait(false)
                     ?? await CertificateHierarchy.InitAsync(pki.Certificates, "operator", KeyAlgorithm.EcP256, null, time, cancellationToken).ConfigureAwait(false);
-                var admin = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject, ["127.0.0.1"]),
+                var admin = await hierarchy.IssueAsync(CertificateProfile.Admin, new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject),
                     TimeSpan.FromDays(30), cancellationToken: cancellationToken).ConfigureAwait(false);
                 await AdminCredentials.WriteAsync(store.DataDirectory, admin, hierarchy, cancellationToken).ConfigureAwait(false);
                 (hierarchy, issuerStore) = await ReopenAsync(store, createKeyRing, time, cancellationToken).ConfigureAwait(false);
             }
-            foreach (var role in Available)
+            // The OCSP function first: every other function checks its peers' certificates against it.
+            Uri? responder = null;
+            foreach (var role in Available.OrderBy(r => mutualTls && r == NetworkFunctionRole.Ocsp ? 0 : 1))
             {
                 var own = store with { DataDirectory = Path.Combine(store.DataDirectory, role) };
                 var peers = hosts.ToDictionary(h => h.Role, h => h.AdminAddress is { } a && h.Role != NetworkFunctionRole.Ocsp ? a : h.Address, StringComparer.Ordinal);
-                var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, time, cancellationToken).ConfigureAwait(false);
-                hosts.Add(await StartAsync(role, own, createKeyRing: createKeyRing, peers: peers, tls: tls,
-                    adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken).ConfigureAwait(false));
+                var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, RevocationFor(hierarchy, () => responder, time), time, cancellationToken).ConfigureAwait(false);
+                var host = await StartAsync(role, own, createKeyRing: createKeyRing, peers: peers, tls: tls,
+                    adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken).ConfigureAwait(false);
+                hosts.Add(host);
+                if (role == NetworkFunctionRole.Ocsp)
+                    responder = host.Address;
             }
-            var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory) : null;
-            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory) { IssuerStore = issuerStore, Hierarchy = hierarchy };
+            var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory, RevocationFor(hierarchy!, () => responder, time)) : null;
+            if (adminTls is not null)
+            {
+                // Each function (and the administrator) learns its peers' status now, not in its first handshakes.
+                var certificates = hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls).OfType<NetworkFunctionTls>()
+                    .Select(t => t.Certificate).ToList();
+                foreach (var tls in hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls).Append(adminTls))
+                {
+                    if (tls?.Revocation is { } r)
+                        await r.WarmUpAsync(certificates).ConfigureAwait(false);
+                }
+            }
+            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory) { IssuerStore = issuerStore, Hierarchy = hierarchy, Time = time, OcspResponder = responder };
         }
         catch
         {
@@ -103,6 +119,10 @@ public static class NetworkFunctionCatalog
             throw;
         }
     }
+
+    /// <summary>Peer revocation against the fleet's OCSP function (its plain-HTTP responder), issuer: the operator's issuing CA.</summary>
+    internal static PeerRevocationChecker RevocationFor(CertificateHierarchy hierarchy, Func<Uri?> responder, TimeProvider time) =>
+        PeerRevocationChecker.ForResponder(responder, [hierarchy.Issuing], time);
 
     /// <summary>The issuing side stays open in its own store handle for renewals while the fleet runs.</summary>
     private static async Task<(CertificateHierarchy, IAsyncDisposable)> ReopenAsync(StoreOptions store, bool createKeyRing, TimeProvider time, CancellationToken ct)
@@ -114,11 +134,14 @@ public static class NetworkFunctionCatalog
         return (hierarchy, pki);
     }
 
-    private static async Task<NetworkFunctionTls> TlsForAsync(string role, CertificateHierarchy hierarchy, TimeProvider time, CancellationToken ct)
+    /// <summary>A network function's identity: an nf certificate carrying <paramref name="role"/> as its policy OID, renewed while running.</summary>
+    internal static async Task<NetworkFunctionTls> TlsForAsync(string role, CertificateHierarchy hierarchy, PeerRevocationChecker? revocation, TimeProvider time,
+        CancellationToken ct)
     {
         var subject = new CertificateSubject(role, ["127.0.0.1", "localhost"]);
-        var cert = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, cancellationToken: ct).ConfigureAwait(false);
-        var renewing = new RenewingCertificate(cert, c => hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, cancellationToken: c), time, TimeSpan.FromHours(1));
-        return new NetworkFunctionTls(renewing, hierarchy.Root, [hierarchy.Issuing], [NetworkFunctionTls.DefaultAdminSubject], time);
+        var cert = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, role: role, cancellationToken: ct).ConfigureAwait(false);
+        var renewing = new RenewingCertificate(cert, c => hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, role: role, cancellationToken: c), time,
+            TimeSpan.FromHours(1));
+        return new NetworkFunctionTls(renewing, hierarchy.Root, [hierarchy.Issuing], [NetworkFunctionTls.DefaultAdminSubject], time) { Revocation = revocation };
     }
 }

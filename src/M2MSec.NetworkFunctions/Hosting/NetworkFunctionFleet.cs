@@ -6,6 +6,38 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
     /// <summary>The operator hierarchy that issued the fleet's certificates (null without mutual TLS).</summary>
     public M2MSec.Pki.Authority.CertificateHierarchy? Hierarchy { get; init; }
 
+    /// <summary>The fleet's clock (certificates, revocation caches).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The OCSP function's responder, against which the functions check each other's certificates (null without mutual TLS).</summary>
+    public Uri? OcspResponder { get; init; }
+
+    /// <summary>
+    /// The TLS identity of a network function of <paramref name="role"/> that is not hosted here (e.g. the demo's serving
+    /// network, role vno, asking the HSS for vectors): a fresh nf certificate carrying that role, peers checked for revocation.
+    /// Null without mutual TLS.
+    /// </summary>
+    public async Task<NetworkFunctionTls?> IdentityForAsync(string role, CancellationToken cancellationToken = default)
+    {
+        if (Hierarchy is null)
+            return null;
+        var responder = OcspResponder;
+        var identity = await NetworkFunctionCatalog.TlsForAsync(role, Hierarchy, NetworkFunctionCatalog.RevocationFor(Hierarchy, () => responder, Time), Time, cancellationToken)
+            .ConfigureAwait(false);
+        // Its peers' status learnt now, so its first handshakes do not wait on the responder.
+        await identity.Revocation!.WarmUpAsync(Hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls)
+            .OfType<NetworkFunctionTls>().Select(t => t.Certificate)).ConfigureAwait(false);
+        return identity;
+    }
+
+    /// <summary>An HTTP client to <paramref name="target"/>'s API as a network function of <paramref name="role"/> (plain HTTP without mutual TLS).</summary>
+    public async Task<HttpClient> ClientAsAsync(string role, string target, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var host = this[target];
+        var identity = await IdentityForAsync(role, cancellationToken).ConfigureAwait(false);
+        return identity is null ? new HttpClient { BaseAddress = host.Address, Timeout = timeout } : identity.CreateClient(host.Address, timeout);
+    }
+
     /// <summary>The store the fleet's certificates are renewed from, closed with the fleet.</summary>
     internal IAsyncDisposable? IssuerStore { get; init; }
 

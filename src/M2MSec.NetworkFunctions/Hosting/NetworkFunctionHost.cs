@@ -106,6 +106,11 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("M2MSec." + function.Role);
+        tls?.Revocation?.UseLogger(logger);
+        app.UseClientFaultLogging(logger);
+        if (tls is { MutualTls: true, Revocation: { } revocation })
+            app.Use(RefuseRevokedPeers(revocation));
         app.MapGet("/health", () => Results.Ok(new { role = function.Role, status = "up" }));
         function.MapEndpoints(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -119,6 +124,22 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             AdminAddress = publicHttp ? bound.FirstOrDefault(u => u.Scheme == "https") : tls is not null ? main : null,
         };
     }
+
+    /// <summary>
+    /// Every request's client certificate is checked for revocation before it is handled: from the cache, or — the first
+    /// request after a handshake the callback let through uncached — awaiting the responder, without blocking a thread. So a
+    /// kept-alive connection of a revoked peer is cut off too: 403 and the connection closed.
+    /// </summary>
+    private static Func<HttpContext, RequestDelegate, Task> RefuseRevokedPeers(PeerRevocationChecker revocation) => async (context, next) =>
+    {
+        if (context.Connection.ClientCertificate is not { } peer || (await revocation.CheckAsync(peer).ConfigureAwait(false)).IsValid)
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+        context.Response.Headers.Connection = "close";
+        await ApiProblem.Forbidden("peer-revoked", "the client certificate is revoked or its status is unavailable").ExecuteAsync(context).ConfigureAwait(false);
+    };
 
     /// <summary>
     /// After the handshake of a resumable listener (no suite policy, see <see cref="TlsProfile"/>):

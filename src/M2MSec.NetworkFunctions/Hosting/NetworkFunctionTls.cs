@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using M2MSec.Pki.Authority;
 using M2MSec.Pki.Tls;
 
 namespace M2MSec.NetworkFunctions.Hosting;
@@ -109,11 +110,18 @@ public sealed class NetworkFunctionTls
 
     public TimeProvider Time { get; }
 
-    /// <summary>Loads PEM files: the certificate, its private key, the chain above it (optional), and the trust root.</summary>
-    public static NetworkFunctionTls Load(string certFile, string keyFile, string? chainFile, string trustRootFile, IEnumerable<string>? adminSubjects = null)
+    /// <summary>
+    /// Loads PEM files: the certificate, its private key, the chain above it (optional), and the trust root. With
+    /// <paramref name="ocspUrl"/>, peers' certificates are checked against that responder (the issuing CA taken from the chain).
+    /// </summary>
+    public static NetworkFunctionTls Load(string certFile, string keyFile, string? chainFile, string trustRootFile, IEnumerable<string>? adminSubjects = null,
+        Uri? ocspUrl = null)
     {
         var (cert, intermediates) = LoadIdentity(certFile, keyFile, chainFile);
-        return new NetworkFunctionTls(new RenewingCertificate(cert), LoadRoot(trustRootFile, "--trust-root"), intermediates, adminSubjects);
+        return new NetworkFunctionTls(new RenewingCertificate(cert), LoadRoot(trustRootFile, "--trust-root"), intermediates, adminSubjects)
+        {
+            Revocation = ocspUrl is null ? null : PeerRevocationChecker.ForResponder(ocspUrl, intermediates),
+        };
     }
 
     private static (X509Certificate2 Certificate, X509Certificate2Collection Intermediates) LoadIdentity(string certFile, string keyFile, string? chainFile)
@@ -146,11 +154,22 @@ public sealed class NetworkFunctionTls
     /// certificate context is the one cached for the current certificate, holding the staple .NET fetched in the background.
     /// </summary>
     public System.Net.Security.SslServerAuthenticationOptions ServerOptions() =>
-        TlsProfile.CreateServerOptions(Certificate, Intermediates, MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) : null, AllowResumption,
-            _stapling);
+        TlsProfile.CreateServerOptions(Certificate, Intermediates,
+            MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) { RevocationCheck = Revocation is { } r ? r.CheckWithoutWaiting : null } : null,
+            AllowResumption, _stapling);
 
+    /// <summary>
+    /// Checks peers' certificates (clients on this function's listener, servers it calls) against the operator's OCSP
+    /// responder; null: revocation between network functions is not checked (docs/decisions/012).
+    /// </summary>
+    public PeerRevocationChecker? Revocation { get; init; }
+
+    /// <summary>
+    /// An administrator: a certificate of the admin profile (its policy OID, <see cref="CertificateRoles.AdministratorPolicyOid"/>)
+    /// that also names one of <see cref="AdminSubjects"/>. A CN alone makes nobody an administrator.
+    /// </summary>
     public bool IsAdministrator(X509Certificate2 clientCertificate) =>
-        AdminSubjects.Contains(AdministratorFilter.SubjectOf(clientCertificate));
+        CertificateRoles.IsAdministrator(clientCertificate) && AdminSubjects.Contains(clientCertificate.GetNameInfo(X509NameType.SimpleName, false));
 
     /// <summary>An HTTP client to a peer: our certificate offered, the peer's checked against the trust root (serverAuth).</summary>
     public HttpClient CreateClient(Uri baseAddress, TimeSpan timeout, X509Certificate2? clientCertificate = null)
@@ -160,7 +179,8 @@ public sealed class NetworkFunctionTls
             throw new InvalidOperationException("a server-only TLS identity has no trust root to check peers with");
         var handler = new SocketsHttpHandler
         {
-            SslOptions = TlsProfile.CreateClientOptions(baseAddress.Host, ProfileChainValidator.ServerCallback(TrustRoot, Intermediates, Time),
+            SslOptions = TlsProfile.CreateClientOptions(baseAddress.Host,
+                ProfileChainValidator.ServerCallback(TrustRoot, Intermediates, Time, revocationCheck: Revocation is { } r ? r.Check : null),
                 clientCertificate ?? Certificate),
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
         };

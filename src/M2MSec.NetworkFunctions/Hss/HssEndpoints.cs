@@ -15,7 +15,8 @@ internal static class HssEndpoints
     {
         app.MapPost("/subscribers", AddSubscriberAsync).RequireAdministrator();
         app.MapGet("/subscribers/{imsi}", GetSubscriberAsync).RequireAdministrator();
-        app.MapPost("/auth-vectors", AuthVectorsAsync);
+        // CK/IK go only to network functions that run AKA for a serving network (docs/decisions/012).
+        app.MapPost("/auth-vectors", AuthVectorsAsync).RequireRole(M2MSec.Pki.Authority.CertificateRoles.VectorConsumers);
     }
 
     private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, IEditableHssSubscriberStore store, IAuditLog audit, HssOptions options, CancellationToken ct)

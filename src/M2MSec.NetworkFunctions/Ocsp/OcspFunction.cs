@@ -77,16 +77,20 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
             return ApiProblem.BadRequest("bad-profile", $"profile: expected one of {string.Join(", ", CertificateProfiles.IssuableNames)}");
         if (request.Days is < 1 or > 3650)
             return ApiProblem.BadRequest("bad-days", "days: expected 1 to 3650");
+        if (profile.NeedsRole() ? !CertificateRoles.IsRole(request.Role) : request.Role is not null)
+            return ApiProblem.BadRequest("bad-role", profile.NeedsRole()
+                ? $"role: the nf profile needs one of {string.Join(", ", CertificateRoles.Names)}" : "role: only for the nf profile");
+        // The key's algorithm and the subject's characters and lengths are checked here (nothing else of the CSR is taken).
         if (!SigningRequests.TryRead(request.CsrPem, out var subject, out var publicKey, out var error))
             return ApiProblem.BadRequest("bad-csr", error);
         X509Certificate2 cert;
         try
         {
-            cert = await h.IssueForKeyAsync(profile, subject, publicKey, request.Days is { } d ? TimeSpan.FromDays(d) : null, ct).ConfigureAwait(false);
+            cert = await h.IssueForKeyAsync(profile, subject, publicKey, request.Days is { } d ? TimeSpan.FromDays(d) : null, request.Role, ct).ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {
-            return ApiProblem.BadRequest("bad-csr", e.Message);
+            return ApiProblem.BadRequest("bad-csr", "csr_pem: " + e.Message.Split(" (Parameter ", 2)[0]);
         }
         using (cert)
         {
@@ -98,7 +102,7 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
 
     private sealed record RevocationRequest(string? Serial, string? Reason);
 
-    private sealed record IssueRequest(string? CsrPem, string? Profile, int? Days);
+    private sealed record IssueRequest(string? CsrPem, string? Profile, int? Days, string? Role);
 
     /// <summary>What /admin/certificates answers: the certificate and the chain above it (PEM).</summary>
     public sealed record IssueResponse(string Serial, string CertificatePem, string ChainPem);

@@ -13,13 +13,13 @@ namespace M2MSec.NetworkFunctions.Ocsp;
 public sealed class PkiAdminClient(HttpClient http)
 {
     public async Task<X509Certificate2> IssueAsync(CertificateProfile profile, CertificateSubject subject, KeyAlgorithm algorithm = KeyAlgorithm.EcP256,
-        int? days = null, CancellationToken cancellationToken = default)
+        int? days = null, string? role = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subject);
         using var key = algorithm.Generate();
         var csr = SigningRequests.Create(key, subject);
         using var response = await http.PostAsJsonAsync(new Uri("admin/certificates", UriKind.Relative),
-            new { csr_pem = csr, profile = profile.Name(), days }, cancellationToken).ConfigureAwait(false);
+            new { csr_pem = csr, profile = profile.Name(), days, role }, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"the PKI refused the request: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
         var issued = await response.Content.ReadFromJsonAsync<OcspFunction.IssueResponse>(NetworkFunctionHost.JsonOptions, cancellationToken).ConfigureAwait(false)

@@ -37,17 +37,19 @@ public static class CertificateFactory
     /// holds its private key). Validity is cut at the issuer's own notAfter.
     /// </summary>
     public static X509Certificate2 Issue(X509Certificate2 issuer, CertificateProfile profile, CertificateSubject subject, PublicKey subjectKey,
-        KeyAlgorithm subjectAlgorithm, string organisation, DateTimeOffset notBefore, TimeSpan validity, Uri? ocspUrl = null)
+        KeyAlgorithm subjectAlgorithm, string organisation, DateTimeOffset notBefore, TimeSpan validity, Uri? ocspUrl = null, string? role = null)
     {
         ArgumentNullException.ThrowIfNull(issuer);
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(subjectKey);
         if (validity <= TimeSpan.Zero)
             throw new ArgumentException("--days: validity must be positive", nameof(validity));
+        if (!profile.IsCa() && profile != CertificateProfile.OcspSigner)
+            profile.CheckRole(role);
         var issuerAlgorithm = KeyAlgorithms.Of(issuer) ?? throw new ArgumentException("issuer key outside the profile", nameof(issuer));
         var request = new CertificateRequest(subject.DistinguishedName(organisation), subjectKey, issuerAlgorithm.SignatureHash(),
             issuerAlgorithm.IsRsa() ? RSASignaturePadding.Pkcs1 : null);
-        foreach (var e in profile.Extensions(subjectAlgorithm.IsRsa()))
+        foreach (var e in profile.Extensions(subjectAlgorithm.IsRsa(), role))
             request.CertificateExtensions.Add(e);
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, includeKeyIdentifier: true, includeIssuerAndSerial: false));

@@ -105,25 +105,27 @@ public sealed class CertificateHierarchy
 
     /// <summary>Issues a certificate with a fresh key of <paramref name="algorithm"/> (default: the hierarchy's); returns it with its private key.</summary>
     public async Task<X509Certificate2> IssueAsync(CertificateProfile profile, CertificateSubject subject, TimeSpan? validity = null,
-        KeyAlgorithm? algorithm = null, CancellationToken cancellationToken = default)
+        KeyAlgorithm? algorithm = null, string? role = null, CancellationToken cancellationToken = default)
     {
+        profile.CheckRole(role);
         var keyAlgorithm = algorithm ?? KeyAlgorithm;
         using var key = keyAlgorithm.Generate();
-        using var cert = await IssueForKeyAsync(profile, subject, KeyAlgorithms.PublicKeyOf(key), validity, cancellationToken).ConfigureAwait(false);
+        using var cert = await IssueForKeyAsync(profile, subject, KeyAlgorithms.PublicKeyOf(key), validity, role, cancellationToken).ConfigureAwait(false);
         return KeyAlgorithms.WithKey(cert, key);
     }
 
-    /// <summary>Issues a certificate for a key held elsewhere (a renewal request); returns the certificate only.</summary>
+    /// <summary>Issues a certificate for a key held elsewhere (a renewal request); returns the certificate only. <paramref name="role"/>: for nf, required.</summary>
     public async Task<X509Certificate2> IssueForKeyAsync(CertificateProfile profile, CertificateSubject subject, PublicKey publicKey,
-        TimeSpan? validity = null, CancellationToken cancellationToken = default)
+        TimeSpan? validity = null, string? role = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         if (profile.IsCa())
             throw new ArgumentException("CA certificates are made by 'pki init', not issued", nameof(profile));
-        var algorithm = KeyAlgorithms.Of(publicKey) ?? throw new ArgumentException("the key is outside the profile (ec-p256, ec-p384, rsa-2048, rsa-3072)", nameof(publicKey));
+        profile.CheckRole(role);
+        var algorithm = KeyAlgorithms.Of(publicKey) ?? throw new ArgumentException($"the key is outside the profile (expected {string.Join(", ", KeyAlgorithms.AllNames)})", nameof(publicKey));
         var now = _time.GetUtcNow();
         var cert = CertificateFactory.Issue(_issuing, profile, subject, publicKey, algorithm, Organisation, now.AddMinutes(-1),
-            validity ?? profile.DefaultValidity(), OcspUrl);
+            validity ?? profile.DefaultValidity(), OcspUrl, role);
         await RecordAsync(cert, cancellationToken).ConfigureAwait(false);
         return cert;
     }

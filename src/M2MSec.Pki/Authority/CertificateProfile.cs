@@ -29,6 +29,12 @@ public enum CertificateProfile
 
     /// <summary>Signing certificate of the selected home operator: digitalSignature + nonRepudiation, no EKU.</summary>
     Sho,
+
+    /// <summary>
+    /// Administrator of the network functions' administrative APIs: clientAuth only, and the
+    /// administrator policy OID (<see cref="CertificateRoles.AdministratorPolicyOid"/>).
+    /// </summary>
+    Admin,
 }
 
 /// <summary>Profile names on the CLI and their rules.</summary>
@@ -44,7 +50,7 @@ public static class CertificateProfiles
     private static readonly (CertificateProfile Profile, string Name)[] Names =
     [
         (CertificateProfile.DmServer, "dm-server"), (CertificateProfile.NetworkFunction, "nf"), (CertificateProfile.OcspSigner, "ocsp"),
-        (CertificateProfile.Device, "device"), (CertificateProfile.Sho, "sho"),
+        (CertificateProfile.Device, "device"), (CertificateProfile.Sho, "sho"), (CertificateProfile.Admin, "admin"),
     ];
 
     /// <summary>The profiles `pki issue` accepts (the CAs are made by `pki init`).</summary>
@@ -82,11 +88,24 @@ public static class CertificateProfiles
         CertificateProfile.NetworkFunction => TimeSpan.FromDays(365),
         CertificateProfile.Device => TimeSpan.FromDays(10 * 365),
         CertificateProfile.Sho => TimeSpan.FromDays(2 * 365),
+        CertificateProfile.Admin => TimeSpan.FromDays(30),
         _ => throw new ArgumentOutOfRangeException(nameof(profile)),
     };
 
-    /// <summary>The profile's fixed extensions (besides SKI/AKI/SAN/AIA, which depend on the keys and names).</summary>
-    internal static IEnumerable<X509Extension> Extensions(this CertificateProfile profile, bool rsa)
+    /// <summary>Whether the profile names a network-function role (one policy OID, <see cref="CertificateRoles"/>); only nf does, and must.</summary>
+    public static bool NeedsRole(this CertificateProfile profile) => profile == CertificateProfile.NetworkFunction;
+
+    /// <summary>Checks the role given for <paramref name="profile"/>: required for nf, refused for the others.</summary>
+    public static void CheckRole(this CertificateProfile profile, string? role)
+    {
+        if (profile.NeedsRole() && !CertificateRoles.IsRole(role))
+            throw new ArgumentException($"--role: the nf profile needs one of {string.Join(", ", CertificateRoles.Names)}", nameof(role));
+        if (!profile.NeedsRole() && role is not null)
+            throw new ArgumentException("--role: only for the nf profile", nameof(role));
+    }
+
+    /// <summary>The profile's fixed extensions (besides SKI/AKI/SAN/AIA, which depend on the keys and names); <paramref name="role"/> for nf.</summary>
+    internal static IEnumerable<X509Extension> Extensions(this CertificateProfile profile, bool rsa, string? role = null)
     {
         // RSA key transport is not in the profile (ECDHE only), but keyEncipherment is harmless
         // and some TLS stacks still insist on it for RSA server certificates.
@@ -116,6 +135,13 @@ public static class CertificateProfiles
                 yield return X509BasicConstraintsExtension.CreateForEndEntity();
                 yield return new X509KeyUsageExtension(tlsUsage, critical: true);
                 yield return Eku(ServerAuthOid, ClientAuthOid);
+                yield return CertificateRoles.PolicyExtension(CertificateRoles.PolicyOid(role ?? throw new ArgumentException("--role: the nf profile needs a role", nameof(role))));
+                break;
+            case CertificateProfile.Admin:
+                yield return X509BasicConstraintsExtension.CreateForEndEntity();
+                yield return new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true);
+                yield return Eku(ClientAuthOid);
+                yield return CertificateRoles.PolicyExtension(CertificateRoles.AdministratorPolicyOid);
                 break;
             case CertificateProfile.Device:
                 yield return X509BasicConstraintsExtension.CreateForEndEntity();

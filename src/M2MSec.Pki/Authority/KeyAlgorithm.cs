@@ -65,15 +65,72 @@ public static class KeyAlgorithms
         return Of(certificate.PublicKey);
     }
 
-    /// <summary>The algorithm of a public key (a certificate's, or one a CSR carries), or null outside the profile.</summary>
+    /// <summary>
+    /// The algorithm of a public key (a certificate's, or one a CSR carries), or null outside the profile:
+    /// id-ecPublicKey on exactly secp256r1 or secp384r1 (not merely a 256- or 384-bit curve: secp256k1,
+    /// brainpool are refused), or rsaEncryption of 2048 or 3072 bits. Any other key (Ed25519, DSA, …) is null, never an exception.
+    /// </summary>
     public static KeyAlgorithm? Of(PublicKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        using var ec = key.GetECDsaPublicKey();
-        if (ec is not null)
-            return ec.KeySize switch { 256 => KeyAlgorithm.EcP256, 384 => KeyAlgorithm.EcP384, _ => null };
-        using var rsa = key.GetRSAPublicKey();
-        return rsa?.KeySize switch { 2048 => KeyAlgorithm.Rsa2048, 3072 => KeyAlgorithm.Rsa3072, _ => null };
+        try
+        {
+            switch (key.Oid.Value)
+            {
+                case EcPublicKeyOid:
+                    var curve = (key.EncodedParameters?.RawData ?? []).AsSpan();
+                    return curve.SequenceEqual(Secp256r1) ? KeyAlgorithm.EcP256 : curve.SequenceEqual(Secp384r1) ? KeyAlgorithm.EcP384 : null;
+                case RsaEncryptionOid:
+                    using (var rsa = key.GetRSAPublicKey())
+                        return rsa?.KeySize switch { 2048 => KeyAlgorithm.Rsa2048, 3072 => KeyAlgorithm.Rsa3072, _ => null };
+                default:
+                    return null;
+            }
+        }
+        catch (CryptographicException)
+        {
+            return null; // a malformed key of a known type
+        }
+    }
+
+    private const string EcPublicKeyOid = "1.2.840.10045.2.1";
+    private const string RsaEncryptionOid = "1.2.840.113549.1.1.1";
+
+    /// <summary>DER of the namedCurve OIDs (RFC 5480 §2.1.1.1): secp256r1 1.2.840.10045.3.1.7, secp384r1 1.3.132.0.34.</summary>
+    private static ReadOnlySpan<byte> Secp256r1 => [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+
+    private static ReadOnlySpan<byte> Secp384r1 => [0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22];
+
+    /// <summary>A name for a key outside the profile, for error messages (the algorithm OID, and the curve OID for EC).</summary>
+    public static string Describe(PublicKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var name = key.Oid.Value switch { EcPublicKeyOid => "EC", RsaEncryptionOid => "RSA", "1.3.101.112" => "Ed25519", "1.3.101.113" => "Ed448", var o => o ?? "?" };
+        if (key.Oid.Value == EcPublicKeyOid)
+        {
+            try
+            {
+                var curve = new System.Formats.Asn1.AsnReader(key.EncodedParameters?.RawData ?? [], System.Formats.Asn1.AsnEncodingRules.DER).ReadObjectIdentifier();
+                name += " curve " + (curve == "1.3.132.0.10" ? "secp256k1" : curve);
+            }
+            catch (System.Formats.Asn1.AsnContentException)
+            {
+                name += " (explicit curve parameters)";
+            }
+        }
+        else if (key.Oid.Value == RsaEncryptionOid)
+        {
+            try
+            {
+                using var rsa = key.GetRSAPublicKey();
+                name += $" {rsa?.KeySize}";
+            }
+            catch (CryptographicException)
+            {
+                name += " (malformed)";
+            }
+        }
+        return name;
     }
 
     /// <summary>The public half of a key pair, as a certificate or CSR carries it.</summary>

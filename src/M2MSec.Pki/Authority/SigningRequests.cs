@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -34,14 +35,26 @@ public static class SigningRequests
             error = "csr_pem: expected a PEM certificate request of at most 16 KiB";
             return false;
         }
+        // The key first: a key outside the profile (secp256k1, Ed25519, …) is named, whether or not
+        // the platform could even check its signature.
+        if (!TryReadKey(pem, out var key))
+        {
+            error = "csr_pem: not a PEM certificate request (PKCS#10)";
+            return false;
+        }
+        if (KeyAlgorithms.Of(key) is null)
+        {
+            error = $"csr_pem: the key ({KeyAlgorithms.Describe(key)}) is outside the profile; expected one of {string.Join(", ", KeyAlgorithms.AllNames)}";
+            return false;
+        }
         CertificateRequest request;
         try
         {
             request = CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException or NotSupportedException)
         {
-            error = $"csr_pem: not a valid, correctly signed certificate request ({e.Message})";
+            error = "csr_pem: not a valid, correctly signed certificate request";
             return false;
         }
         var cn = request.SubjectName.EnumerateRelativeDistinguishedNames()
@@ -58,11 +71,34 @@ public static class SigningRequests
         }
         catch (ArgumentException e)
         {
-            error = $"csr_pem: {e.Message}";
+            error = $"csr_pem: {e.Message.Split(" (Parameter ", 2)[0]}";
             return false;
         }
         publicKey = request.PublicKey;
         error = "";
         return true;
+    }
+
+    /// <summary>The subjectPKInfo of a PEM CSR (RFC 2986 §4.1), read without checking the signature.</summary>
+    private static bool TryReadKey(string pem, out PublicKey key)
+    {
+        key = null!;
+        try
+        {
+            var fields = PemEncoding.Find(pem);
+            if (!pem.AsSpan()[fields.Label].SequenceEqual("CERTIFICATE REQUEST") && !pem.AsSpan()[fields.Label].SequenceEqual("NEW CERTIFICATE REQUEST"))
+                return false;
+            var der = Convert.FromBase64String(pem[fields.Base64Data]);
+            var request = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
+            var info = request.ReadSequence();
+            _ = info.ReadInteger(); // version
+            _ = info.ReadEncodedValue(); // subject
+            key = PublicKey.CreateFromSubjectPublicKeyInfo(info.ReadEncodedValue().Span, out _);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or AsnContentException or CryptographicException)
+        {
+            return false;
+        }
     }
 }

@@ -18,6 +18,12 @@ public sealed class ClientCertificatePolicy(X509Certificate2 trustAnchor, X509Ce
 
     public string RequiredEku { get; init; } = ProfileChainValidator.ClientAuthOid;
 
+    /// <summary>
+    /// A revocation check of the client's certificate, run after its chain validated (synchronous: it runs in the
+    /// handshake callback, so it should answer from a cache); null: revocation is not checked.
+    /// </summary>
+    public Func<X509Certificate2, ChainVerdict>? RevocationCheck { get; init; }
+
     /// <summary>Called with every verdict (for logging / tests); null by default.</summary>
     public Action<ChainVerdict>? OnVerdict { get; init; }
 
@@ -29,7 +35,8 @@ public sealed class ClientCertificatePolicy(X509Certificate2 trustAnchor, X509Ce
         var helpers = new List<X509Certificate2>(Intermediates);
         if (presented is not null)
             helpers.AddRange(presented.ChainPolicy.ExtraStore);
-        return ProfileChainValidator.Validate(leaf, TrustAnchor, helpers, Time.GetUtcNow(), RequiredEku);
+        var verdict = ProfileChainValidator.Validate(leaf, TrustAnchor, helpers, Time.GetUtcNow(), RequiredEku);
+        return verdict.IsValid && RevocationCheck is { } check ? check(leaf) : verdict;
     }
 
     /// <summary>The <see cref="RemoteCertificateValidationCallback"/>; .NET's own policy errors are ignored (it would consult the system store).</summary>

@@ -17,7 +17,7 @@ public sealed record ChainVerdict(bool IsValid, RefusalReason Reason, string Det
 /// provisioned root (custom root trust — the system store is never consulted, nothing is
 /// downloaded), every certificate must be valid at the given time, and the leaf must carry the
 /// required extended key usage (id-kp-serverAuth / id-kp-clientAuth, TS 33.310 §6.1.3 TLS certificate profiles).
-/// Revocation is not checked here (OCSP is a separate step).
+/// Revocation is not checked here (OCSP is a separate step; the TLS callbacks take a revocation check).
 /// </summary>
 public static class ProfileChainValidator
 {
@@ -59,9 +59,11 @@ public static class ProfileChainValidator
     /// <summary>
     /// A client-side <see cref="System.Net.Security.RemoteCertificateValidationCallback"/> for
     /// <see cref="TlsProfile.CreateClientOptions"/>: the server chain must validate to
-    /// <paramref name="root"/> with id-kp-serverAuth, and the name must match the target host.
+    /// <paramref name="root"/> with id-kp-serverAuth, and the name must match the target host. With
+    /// <paramref name="revocationCheck"/>, a valid chain's leaf is then checked for revocation (synchronously).
     /// </summary>
-    public static System.Net.Security.RemoteCertificateValidationCallback ServerCallback(X509Certificate2 root, X509Certificate2Collection? intermediates = null, TimeProvider? time = null, Action<ChainVerdict>? onVerdict = null)
+    public static System.Net.Security.RemoteCertificateValidationCallback ServerCallback(X509Certificate2 root, X509Certificate2Collection? intermediates = null, TimeProvider? time = null, Action<ChainVerdict>? onVerdict = null,
+        Func<X509Certificate2, ChainVerdict>? revocationCheck = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         var clock = time ?? TimeProvider.System;
@@ -81,6 +83,8 @@ public static class ProfileChainValidator
                     helpers.AddRange(chain.ChainPolicy.ExtraStore);
                 var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
                 verdict = Validate(leaf, root, helpers, clock.GetUtcNow(), ServerAuthOid);
+                if (verdict.IsValid && revocationCheck is not null)
+                    verdict = revocationCheck(leaf);
             }
             onVerdict?.Invoke(verdict);
             return verdict.IsValid;

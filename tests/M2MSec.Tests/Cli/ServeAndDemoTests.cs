@@ -82,8 +82,9 @@ public sealed class ServeAndDemoTests
         }
     }
 
+    /// <summary>Issue 13 item 18: endpoints.json lists every listener, the OCSP admin URL included.</summary>
     [Fact]
-    public async Task ServeAll_WritesEndpointsJson_AndStopsOnCancel()
+    public async Task ServeAll_WritesEndpointsJson_WithEveryListenerIncludingOcspAdmin_AndStopsOnCancel()
     {
         var dir = Path.Combine(Path.GetTempPath(), "m2msec-serve-test-" + Guid.NewGuid().ToString("N"));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -115,7 +116,7 @@ public sealed class ServeAndDemoTests
 
             // A certificate of the operator hierarchy that does not name an administrator: 403 on admin APIs.
             var pkiData = Path.Combine(dir, "ocsp");
-            var issued = await CliRunner.RunAsync("pki", "issue", "--data", pkiData, "--kek-file", dir + ".kek.json", "--profile", "nf", "--subject", "intruder",
+            var issued = await CliRunner.RunAsync("pki", "issue", "--data", pkiData, "--kek-file", dir + ".kek.json", "--profile", "nf", "--role", "smsc", "--subject", "intruder",
                 "--san", "127.0.0.1", "--out-cert", Path.Combine(dir, "intruder.crt"), "--out-key", Path.Combine(dir, "intruder.key"));
             Assert.Equal(0, issued.ExitCode);
             var other = NetworkFunctionTls.Load(Path.Combine(dir, "intruder.crt"), Path.Combine(dir, "intruder.key"), Path.Combine(dir, "chain.pem"), Path.Combine(dir, "root.pem"));
@@ -126,8 +127,13 @@ public sealed class ServeAndDemoTests
                 Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
             }
 
-            // OCSP stays public HTTP; its admin side is mutual TLS.
+            // OCSP stays public HTTP; its admin side is mutual TLS, and listed.
             Assert.Equal("http", new Uri(map["ocsp"]).Scheme);
+            var ocspAdmin = new Uri(map["ocsp-admin"]);
+            Assert.Equal("https", ocspAdmin.Scheme);
+            Assert.Equal(["hss", "ocsp", "ocsp-admin", "ota", "smsc"], map.Keys.Order(StringComparer.Ordinal));
+            using (var http = admin.CreateClient(ocspAdmin, TimeSpan.FromSeconds(10)))
+                Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.PostAsJsonAsync("admin/revocations", new { serial = "01", reason = "superseded" }, ct)).StatusCode);
         }
         finally
         {

@@ -23,14 +23,14 @@ public sealed class NetworkFunctionTlsTests : IDisposable
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var h = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(time), "operator", KeyAlgorithm.EcP256, null, time);
         var subject = new CertificateSubject("hss", ["127.0.0.1"]);
-        var first = await h.IssueAsync(CertificateProfile.NetworkFunction, subject, TimeSpan.FromDays(1));
-        await using var renewing = new RenewingCertificate(first, ct => h.IssueAsync(CertificateProfile.NetworkFunction, subject, TimeSpan.FromDays(1), cancellationToken: ct),
+        var first = await h.IssueAsync(CertificateProfile.NetworkFunction, subject, TimeSpan.FromDays(1), role: "hss");
+        await using var renewing = new RenewingCertificate(first, ct => h.IssueAsync(CertificateProfile.NetworkFunction, subject, TimeSpan.FromDays(1), role: "hss", cancellationToken: ct),
             time, TimeSpan.FromMinutes(10));
         var tls = new NetworkFunctionTls(renewing, h.Root, [h.Issuing], time: time);
         await using var hss = await NetworkFunctionHost.StartAsync(new HssFunction(), Path.Combine(_dir, "hss"), new InMemoryStateStore(time), tls: tls);
 
-        var admin = new NetworkFunctionTls(new RenewingCertificate(await h.IssueAsync(CertificateProfile.NetworkFunction,
-            new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject, ["127.0.0.1"]), TimeSpan.FromDays(30))), h.Root, [h.Issuing], time: time);
+        var admin = new NetworkFunctionTls(new RenewingCertificate(await h.IssueAsync(CertificateProfile.Admin,
+            new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject), TimeSpan.FromDays(30))), h.Root, [h.Issuing], time: time);
         var seen = new List<string>();
         using var session = Client(admin, hss.Address, seen);
         Assert.True((await session.GetAsync("health", TestContext.Current.CancellationToken)).IsSuccessStatusCode);

@@ -168,6 +168,32 @@ public sealed class PkiCliTests : IAsyncLifetime
         Assert.StartsWith("--root: differs from the root provisioned", other.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>Issue 13 item 15: `pki issue --profile admin|nf --role ROLE`; the role is a policy OID, an nf certificate without one is refused.</summary>
+    [Fact]
+    public async Task PkiIssue_AdminProfile_AndNfWithRole_NfWithoutRoleExits2_RoleIsAProfileNotACn()
+    {
+        var admin = await Cli("pki", "issue", "--profile", "admin", "--subject", "m2msec-admin", "--out-cert", F("admin.pem"), "--out-key", F("admin.key"));
+        Assert.True(admin.ExitCode == 0, admin.Stderr);
+        using (var cert = X509CertificateLoader.LoadCertificateFromFile(F("admin.pem")))
+            Assert.True(M2MSec.Pki.Authority.CertificateRoles.IsAdministrator(cert));
+        var nf = await Cli("pki", "issue", "--profile", "nf", "--role", "vno", "--subject", "vno", "--san", "127.0.0.1", "--out-cert", F("vno.pem"), "--out-key", F("vno.key"));
+        Assert.True(nf.ExitCode == 0, nf.Stderr);
+        using (var cert = X509CertificateLoader.LoadCertificateFromFile(F("vno.pem")))
+            Assert.Equal("vno", M2MSec.Pki.Authority.CertificateRoles.RoleOf(cert));
+        var noRole = await Cli("pki", "issue", "--profile", "nf", "--subject", "hss", "--san", "127.0.0.1", "--out-cert", F("hss.pem"), "--out-key", F("hss.key"));
+        Assert.Equal(2, noRole.ExitCode);
+        Assert.StartsWith("--role: the nf profile needs one of hss", noRole.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(F("hss.pem")));
+        var misplaced = await Cli("pki", "issue", "--profile", "device", "--role", "hss", "--subject", "d", "--out-cert", F("d.pem"), "--out-key", F("d.key"));
+        Assert.Equal(2, misplaced.ExitCode);
+        Assert.False(File.Exists(F("d.pem")));
+        var control = await Cli("pki", "issue", "--profile", "device", "--subject", "evil\u001b[31m\nroot", "--out-cert", F("e.pem"), "--out-key", F("e.key"));
+        Assert.Equal(2, control.ExitCode);
+        Assert.StartsWith("--subject: a common name of 1 to 64 printable ASCII characters", control.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", control.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(F("e.pem")));
+    }
+
     [Fact]
     public async Task BadArguments_Exit2_OneLine_NothingChanged()
     {

@@ -18,14 +18,14 @@ internal sealed class AkaStage : IDemoStage
 
     public async Task<bool> RunAsync(DemoDevice device, DemoEnvironment environment, DemoReport report, CancellationToken cancellationToken)
     {
-        var answer = await environment.Hss.GetVectorsAsync(device.Imsi, ct: cancellationToken);
+        var answer = await environment.ServingNetwork.GetVectorsAsync(device.Imsi, ct: cancellationToken);
         var vector = answer.Vectors[0];
         var result = device.Authenticate(Convert.FromHexString(vector.Rand), Convert.FromHexString(vector.Autn));
         if (result.Status == UsimAuthenticationStatus.SynchronisationFailure)
         {
             report.Event(ResyncEvent);
             var resync = new ResyncInfo(vector.Rand, Convert.ToHexStringLower(result.Auts!));
-            answer = await environment.Hss.GetVectorsAsync(device.Imsi, resync: resync, ct: cancellationToken);
+            answer = await environment.ServingNetwork.GetVectorsAsync(device.Imsi, resync: resync, ct: cancellationToken);
             if (!answer.Resynchronised)
                 return Fail(device, "the HSS did not resynchronise from AUTS");
             vector = answer.Vectors[0];

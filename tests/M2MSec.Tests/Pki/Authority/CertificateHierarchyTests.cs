@@ -72,7 +72,7 @@ public sealed class CertificateHierarchyTests : IDisposable
     {
         var openssl = ExternalTool.Require("openssl", "Debian package openssl");
         var h = await NewAsync(KeyAlgorithm.EcP384);
-        using var good = await h.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject("hss.operator.example"));
+        using var good = await h.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject("hss.operator.example"), role: "hss");
         using var bad = await h.IssueAsync(CertificateProfile.DmServer, new CertificateSubject("old-dm.operator.example"));
         Assert.True(await h.RevokeAsync(CertificateSerial.Of(bad), 1));
         Assert.False(await h.RevokeAsync(CertificateSerial.Of(bad), 4));

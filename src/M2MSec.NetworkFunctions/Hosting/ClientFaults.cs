@@ -1,0 +1,49 @@
+using M2MSec.Pki.Authority;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace M2MSec.NetworkFunctions.Hosting;
+
+/// <summary>
+/// A client's fault is not a server error: a body that ends early or too slowly (BadHttpRequestException),
+/// a connection reset or aborted, a body read cancelled because the client went away — each is ONE warning
+/// line, without a stack trace, and a 4xx when an answer can still be sent. Anything else propagates, so a
+/// genuine bug still logs its exception (Kestrel's "unhandled exception" error with the stack).
+/// </summary>
+public static class ClientFaults
+{
+    public static bool IsClientFault(Exception exception, HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(context);
+        return exception is BadHttpRequestException or ConnectionResetException or ConnectionAbortedException
+            || exception is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested;
+    }
+
+    /// <summary>Adds the middleware that turns client faults into one log line under <paramref name="logger"/>.</summary>
+    public static void UseClientFaultLogging(this IApplicationBuilder app, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(logger);
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsClientFault(e, context))
+            {
+                var status = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
+                // The path and message come from the client or describe it: sanitised, no exception object (no stack trace).
+                // A client that simply went away (its request cancelled) is routine: Information, below the hosts' default level.
+                logger.Log(e is OperationCanceledException and not ConnectionAbortedException ? LogLevel.Information : LogLevel.Warning,
+                    "client fault on {Method} {Path} from {Remote}: {Kind}: {Detail}", context.Request.Method,
+                    CertificateSubject.Sanitise(context.Request.Path.Value), context.Connection.RemoteIpAddress, e.GetType().Name, CertificateSubject.Sanitise(e.Message));
+                if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+                    context.Response.StatusCode = status;
+            }
+        });
+    }
+}
