@@ -159,7 +159,10 @@ public sealed class DmSessionInProcessTests : IDisposable
         Assert.True(outcome.Completed, outcome.Detail);
         Assert.Equal("done", (await JobAsync(job)).State);
         Assert.All(log, l => Assert.StartsWith("algorithm=MD5, username=\"dev\", mac=", l.Up.Hmac, StringComparison.Ordinal));
-        Assert.All(log, l => Assert.StartsWith($"algorithm=MD5, username=\"{ServerId}\", mac=", l.Down.Hmac, StringComparison.Ordinal));
+        // The first answer challenges (the device's first MAC is over no nonce yet) and, to a peer that has not
+        // authenticated, carries no server MAC (issue 13 item 6); every later one does.
+        Assert.Null(log[0].Down.Hmac);
+        Assert.All(log.Skip(1), l => Assert.StartsWith($"algorithm=MD5, username=\"{ServerId}\", mac=", l.Down.Hmac, StringComparison.Ordinal));
         Assert.All(log, l => Assert.Null(SyncMlXml.Parse(l.Up.Body).Header.Cred));
         Assert.All(log, l => Assert.Null(SyncMlXml.Parse(l.Down.Body).Header.Cred));
 
