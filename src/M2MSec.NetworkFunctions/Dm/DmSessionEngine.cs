@@ -138,10 +138,13 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     private async Task<DmServerReply> RefuseAsync(SyncMlMessage incoming, DmAccount? account, int verdict, DmNonce nonce, string baseUri, string source, CancellationToken ct)
     {
         var devId = incoming.Header.Source.LocUri;
-        var (failures, delay) = BackOff.Fail(source, devId, incoming.Header.SessionId);
+        // A message without a credential is challenged (407): not a guess, so not a failure. A wrong one (401) is.
+        var (failures, delay) = verdict == DmStatusCode.MissingCredentials
+            ? (BackOff.SessionFailures(source, devId, incoming.Header.SessionId), TimeSpan.Zero)
+            : BackOff.Fail(source, devId, incoming.Header.SessionId);
         var ended = failures >= 2;
         // Audited for accounts that exist, a bounded number of times per source and window (the log must not be a way to fill the store).
-        if (account is not null && BackOff.SourceFailures(source) <= 2 * _options.BackOffThreshold)
+        if (account is not null && verdict != DmStatusCode.MissingCredentials && BackOff.SourceFailures(source) <= 2 * _options.BackOffThreshold)
         {
             await AuditAsync("dm.auth.failure", devId, $"session {incoming.Header.SessionId}, auth {account.ClientAuth}, status {verdict}{(ended ? ", session ended" : "")}",
                 ct).ConfigureAwait(false);
