@@ -55,8 +55,10 @@ internal static class ServeCommand
                     r.AddError("--staple-root: needs --cert and --key");
                 return;
             }
-            if (r.GetResult(path) is not null || r.GetResult(stapleRoot) is not null || r.GetResult(plainHttpSessions) is not null || r.GetResult(sessionIdle) is { Implicit: false })
-                r.AddError("--path/--staple-root/--allow-plain-http-sessions/--session-idle: only for dm");
+            if (r.GetResult(path) is not null || r.GetResult(stapleRoot) is not null)
+                r.AddError("--path/--staple-root: only for dm");
+            if (r.GetResult(plainHttpSessions) is not null || r.GetResult(sessionIdle) is { Implicit: false })
+                r.AddError("--allow-plain-http-sessions/--session-idle: only for dm");
             var given = new Option[] { cert, key, trustRoot }.Count(o => r.GetResult(o) is not null);
             if (given is not (0 or 3))
                 r.AddError("--cert/--key/--trust-root: expected all three (mutual TLS) or none");
