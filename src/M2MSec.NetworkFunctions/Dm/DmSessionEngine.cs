@@ -189,6 +189,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                     .ConfigureAwait(false);
                 if (state.Failures >= 2 && Sessions.Remove(state))
                     await EndAsync(state, "failed (second authentication failure)", "auth-failed", ct).ConfigureAwait(false);
+                reply.RespUri = null;
                 reply.HeaderStatus(hmacHeader is null ? DmStatusCode.MissingCredentials : DmStatusCode.InvalidCredentials, null);
                 return new DmServerReply(reply.Build(null, final: true));
             }
