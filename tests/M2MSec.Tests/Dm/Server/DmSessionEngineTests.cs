@@ -46,17 +46,21 @@ public sealed class DmSessionEngineTests
     }
 
     /// <summary>A later message of the session: its SyncHdr Target is the RespURI (libdmclient sends it there).</summary>
-    internal static SyncMlMessage At(SyncMlMessage message, SyncMlMessage reply) =>
-        message with { Header = message.Header with { Target = new SyncMlLocation(Assert.IsType<string>(reply.Header.RespUri)) } };
+    internal static SyncMlMessage At(SyncMlMessage message, SyncMlMessage reply) => At(message, Assert.IsType<string>(reply.Header.RespUri));
+
+    internal static SyncMlMessage At(SyncMlMessage message, string respUri) =>
+        message with { Header = message.Header with { Target = new SyncMlLocation(respUri) } };
 
     /// <summary>A recorded message's bytes with its SyncHdr Target rewritten to <paramref name="respUri"/>.</summary>
     internal static byte[] Retarget(byte[] body, string respUri) => System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(body)
         .Replace($"<Target><LocURI>{ServerUri}</LocURI></Target>", $"<Target><LocURI>{System.Security.SecurityElement.Escape(respUri)}</LocURI></Target>", StringComparison.Ordinal));
 
+    /// <summary>Issue 13 item 1: the real client's recorded sessions (XML and WBXML) through the session binding.</summary>
     [Theory]
-    [InlineData("session_basic", "basic", new[] { "01", "03" })]
-    [InlineData("session_md5_challenge", "md5", new[] { "01", "03", "05" })]
-    public async Task RealClientSession_ReplayedThroughTheRespUri_ServerCredAccepted_JobDone(string session, string clientAuth, string[] messages)
+    [InlineData("session_basic", "basic", new[] { "01", "03" }, false)]
+    [InlineData("session_md5_challenge", "md5", new[] { "01", "03", "05" }, false)]
+    [InlineData("session_md5_challenge_wbxml", "md5", new[] { "01", "03", "05" }, true)]
+    public async Task RealClientSession_ReplayedThroughTheRespUri_ServerCredAccepted_JobDone(string session, string clientAuth, string[] messages, bool wbxml)
     {
         Assert.True(await _store.AddAccountAsync(new DmAccount("DMCtest", "funambol", "funambol", "funambol"u8.ToArray(), "srvpwd"u8.ToArray(), clientAuth, "md5",
             DateTimeOffset.UtcNow)));
@@ -74,11 +78,21 @@ public sealed class DmSessionEngineTests
         SyncMlMessage? reply = null;
         foreach (var n in messages)
         {
-            var body = SyncMlVectors.Body($"{session}/{n}_client_to_server.xml");
-            if (respUri is not null)
-                body = Retarget(body, respUri);
-            var wire = await engine.ExchangeAsync(new SyncMlWireMessage(body), wbxml: false, TestContext.Current.CancellationToken, respUri ?? ServerUri);
-            reply = SyncMlXml.Parse(wire!.Body);
+            byte[] body;
+            if (wbxml)
+            {
+                body = SyncMlVectors.WbxmlBody($"{session}/{n}_client_to_server.http-wbxml.bin");
+                if (respUri is not null)
+                    body = SyncMlWbxml.Write(At(SyncMlWbxml.Parse(body), respUri));
+            }
+            else
+            {
+                body = SyncMlVectors.Body($"{session}/{n}_client_to_server.xml");
+                if (respUri is not null)
+                    body = Retarget(body, respUri);
+            }
+            var wire = await engine.ExchangeAsync(new SyncMlWireMessage(body), wbxml, TestContext.Current.CancellationToken, respUri ?? ServerUri);
+            reply = wbxml ? SyncMlWbxml.Parse(wire!.Body) : SyncMlXml.Parse(wire!.Body);
             var expected = SyncMlXml.Parse(SyncMlVectors.Body($"{session}/{(int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) + 1):D2}_server_to_client.xml"));
             var header = reply.Commands.OfType<StatusCommand>().First();
             // The SyncHdr status the client got from the scripted server, and the Cred it accepted (when it checked one).
