@@ -23,6 +23,7 @@ public static class DmStatusCode
     public const int SizeMismatch = 424;
     public const int PermissionDenied = 425;
     public const int CommandFailed = 500;
+    public const int ServiceUnavailable = 503;
     public const int AtomicFailed = 507;
     public const int AtomicRollbackFailed = 516;
 }

@@ -7,7 +7,7 @@ using M2MSec.Storage.Dm;
 namespace M2MSec.Cli.Commands;
 
 /// <summary>
-/// `m2msec dm account add`, `m2msec dm job add|show`, `m2msec dm device show` (<see cref="DmDeviceCommand"/>) and `m2msec dm bootstrap` (<see cref="DmBootstrapCommand"/>):
+/// `m2msec dm account add`, `m2msec dm job add|show|retry`, `m2msec dm device show` (<see cref="DmDeviceCommand"/>) and `m2msec dm bootstrap` (<see cref="DmBootstrapCommand"/>):
 /// what the DM server does in its device's next session (OMA DM 1.2). Operators script these; the option and JSON names are a contract.
 /// </summary>
 internal static class DmCommand
@@ -27,6 +27,7 @@ internal static class DmCommand
         var job = new Command("job", "DM jobs: commands for a device's next session");
         job.Subcommands.Add(JobAdd());
         job.Subcommands.Add(JobShow());
+        job.Subcommands.Add(JobRetry());
         command.Subcommands.Add(account);
         command.Subcommands.Add(job);
         command.Subcommands.Add(DmDeviceCommand.Create());
@@ -175,6 +176,7 @@ internal static class DmCommand
                     {
                         id = j.Id,
                         state = j.State,
+                        reason = j.Reason,
                         created_at = j.CreatedAt,
                         updated_at = j.UpdatedAt,
                         commands = j.Commands.Select(c => new
@@ -187,6 +189,7 @@ internal static class DmCommand
                             results = c.Results,
                             verified = M2MSec.NetworkFunctions.Dm.DmJobReadBack.Verified(j, c),
                             superseded_by = M2MSec.NetworkFunctions.Dm.DmJobReadBack.SupersededBy(j, c)?.Seq,
+                            delivery = c.Delivery,
                         }),
                     }),
                 }));
@@ -196,9 +199,9 @@ internal static class DmCommand
                 output.WriteLine($"{dev}: no DM jobs");
             foreach (var j in jobs)
             {
-                output.WriteLine($"job {j.Id} ({j.State}, queued {j.CreatedAt:O})");
+                output.WriteLine($"job {j.Id} ({j.State}{(j.Reason is null ? "" : ": " + j.Reason)}, queued {j.CreatedAt:O})");
                 foreach (var c in j.Commands)
-                    output.WriteLine($"  {c.Seq,3} {c.Verb,-7} {c.Uri}{(c.Value is null ? "" : " = " + c.Value)}  status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}{(c.Results is null ? "" : "  results " + c.Results)}{ReadBack(j, c)}");
+                    output.WriteLine($"  {c.Seq,3} {c.Verb,-7} {c.Uri}{(c.Value is null ? "" : " = " + c.Value)}  status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}{(c.Results is null ? "" : "  results " + c.Results)}{(j.State == "failed" && c.Status is null ? "  " + c.Delivery : "")}{ReadBack(j, c)}");
             }
             return ExitCodes.Success;
         }, ct));
@@ -210,6 +213,52 @@ internal static class DmCommand
         M2MSec.NetworkFunctions.Dm.DmJobReadBack.SupersededBy(job, command) is { } later
             ? $"  read back: superseded by {later.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
             : M2MSec.NetworkFunctions.Dm.DmJobReadBack.Verified(job, command) switch { true => "  read back: equal", false => "  read back: DIFFERS", null => "" };
+
+    /// <summary>`dm job retry`: a new job with the commands of a failed job that the device never acknowledged (unknown or never sent), in order.</summary>
+    private static Command JobRetry()
+    {
+        var retry = new Command("retry", "Queue again what a failed job did not get acknowledged (e.g. after session-expired)");
+        var store = new StoreArgs();
+        var jobId = CliArgs.Text("--job", "the failed job's id", "a job id");
+        var devId = CliArgs.Text("--dev-id", "or: the device whose latest failed job to retry", "a DevId");
+        store.AddTo(retry);
+        retry.Options.Add(jobId);
+        retry.Options.Add(devId);
+        CliArgs.Required(retry, store.Data);
+        CliArgs.ExactlyOne(retry, jobId, devId);
+        retry.SetAction((r, ct) => store.RunAsync(r, async state =>
+        {
+            var option = r.GetValue(jobId) is not null ? "--job" : "--dev-id";
+            var failed = r.GetValue(jobId) is { } id
+                ? await state.Dm.FindJobAsync(id, ct)
+                : (await state.Dm.ListJobsAsync(r.GetRequiredValue(devId), ct)).LastOrDefault(j => j.State == "failed");
+            if (failed is null)
+            {
+                CliOutput.Error(r, option == "--job" ? "--job: no such DM job" : "--dev-id: the device has no failed DM job");
+                return ExitCodes.BadArguments;
+            }
+            if (failed.State != "failed")
+            {
+                CliOutput.Error(r, $"--job: job {failed.Id} is {failed.State}; only a failed job can be retried");
+                return ExitCodes.BadArguments;
+            }
+            var again = failed.Commands.Where(c => c.Status is null).ToList();
+            if (again.Count == 0)
+            {
+                CliOutput.Error(r, $"{option}: every command of job {failed.Id} was acknowledged; queue a new job with `dm job add`");
+                return ExitCodes.BadArguments;
+            }
+            var newId = "dm-" + Guid.NewGuid().ToString("N")[..16];
+            var now = DateTimeOffset.UtcNow;
+            await state.Dm.AddJobAsync(new DmJobRecord(newId, failed.DevId, "queued", now, now,
+                [.. again.Select((c, i) => new DmCommandRecord(newId, i + 1, c.Verb, c.Uri, c.Value, null, null))]), ct);
+            await state.Audit.AppendAsync("cli", "dm.job.retry", failed.DevId, $"{newId}: {again.Count} unacknowledged commands of {failed.Id}", ct);
+            r.InvocationConfiguration.Output.WriteLine(
+                $"job {newId} for {failed.DevId}: {again.Count} command(s) of {failed.Id} queued again ({again.Count(c => c.SentAt is not null)} sent without an answer, {again.Count(c => c.SentAt is null)} never sent)");
+            return ExitCodes.Success;
+        }, ct));
+        return retry;
+    }
 
     /// <summary>The verb options in command-line order (System.CommandLine groups values per option, so the tokens are read).</summary>
     private static bool TryReadCommands(ParseResult r, out List<(string Verb, string Uri, string? Value, bool FromNas)> commands, out string error)

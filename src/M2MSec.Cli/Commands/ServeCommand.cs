@@ -3,6 +3,8 @@ using System.Text.Json;
 using M2MSec.Cli.Internal;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace M2MSec.Cli.Commands;
 
@@ -32,8 +34,11 @@ internal static class ServeCommand
         var insecure = CliArgs.Flag("--no-tls", "all: run without mutual TLS (plain HTTP on loopback, admin APIs for loopback callers)");
         var path = CliArgs.Text("--path", "dm: the path devices POST SyncML to (default /dm)", "a path");
         var stapleRoot = CliArgs.ExistingFile("--staple-root", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); the root its chain ends in (PEM)");
+        var plainHttpSessions = CliArgs.Flag("--allow-plain-http-sessions",
+            "dm: let basic and md5 accounts hold sessions over plain HTTP (labs, old clients; the session token travels in clear)");
+        var sessionIdle = CliArgs.Int("--session-idle", "dm: seconds a session may stay silent before it ends and its jobs fail (session-expired)", 10, 3600, 120);
         command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, stapleRoot })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, stapleRoot, plainHttpSessions, sessionIdle })
             command.Options.Add(o);
         store.AddTo(command);
         command.Validators.Add(r =>
@@ -53,6 +58,8 @@ internal static class ServeCommand
             }
             if (r.GetResult(path) is not null || r.GetResult(stapleRoot) is not null)
                 r.AddError("--path/--staple-root: only for dm");
+            if (r.GetResult(plainHttpSessions) is not null || r.GetResult(sessionIdle) is { Implicit: false })
+                r.AddError("--allow-plain-http-sessions/--session-idle: only for dm");
             var given = new Option[] { cert, key, trustRoot }.Count(o => r.GetResult(o) is not null);
             if (given is not (0 or 3))
                 r.AddError("--cert/--key/--trust-root: expected all three (mutual TLS) or none");
@@ -79,8 +86,13 @@ internal static class ServeCommand
             var name = r.GetRequiredValue(role);
             var options = store.Check(r, DefaultDataDirectory(name));
             var created = StoreArgs.NotYetCreated(options);
+            var sessions = new M2MSec.NetworkFunctions.Dm.DmSessionOptions
+            {
+                AllowPlainHttpSessions = r.GetValue(plainHttpSessions),
+                IdleTimeout = TimeSpan.FromSeconds(r.GetValue(sessionIdle)),
+            };
             var code = name == Scp81Role ? await ServeScp81Async(r, options, r.GetValue(urls), ct)
-                : name == DmRole ? await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(stapleRoot), ct)
+                : name == DmRole ? await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(stapleRoot), sessions, ct)
                 : await ServeAsync(r, name, options, ct);
             if (code != ExitCodes.Success)
                 StoreArgs.Remove(created); // a service that never ran leaves no fresh store behind
@@ -174,7 +186,7 @@ internal static class ServeCommand
     private static IEnumerable<string> Roles() => NetworkFunctionCatalog.Available.Append(Scp81Role).Append(DmRole).Append(AllRoles);
 
     private static async Task<int> ServeDmAsync(ParseResult r, StoreOptions options, string? urls, string path, string? certFile, string? keyFile,
-        string? chainFile, string? stapleRootFile, CancellationToken ct)
+        string? chainFile, string? stapleRootFile, M2MSec.NetworkFunctions.Dm.DmSessionOptions sessions, CancellationToken ct)
     {
         NetworkFunctionHost host;
         try
@@ -183,8 +195,10 @@ internal static class ServeCommand
             var state = await options.OpenAsync(createKeyRing: true, cancellationToken: ct);
             try
             {
-                host = await NetworkFunctionHost.StartAsync(new M2MSec.NetworkFunctions.Dm.DmFunction(new M2MSec.NetworkFunctions.Dm.DmFunctionOptions(path)),
-                    options.DataDirectory, state, urls, tls: tls, cancellationToken: ct);
+                // One line per DM session on the console (Information for the DM category; the rest stays at Warning).
+                host = await NetworkFunctionHost.StartAsync(new M2MSec.NetworkFunctions.Dm.DmFunction(new M2MSec.NetworkFunctions.Dm.DmFunctionOptions(path, sessions)),
+                    options.DataDirectory, state, urls,
+                    s => s.AddLogging(b => b.AddFilter("M2MSec.NetworkFunctions.Dm", LogLevel.Information)), tls: tls, cancellationToken: ct);
             }
             catch
             {
@@ -206,6 +220,8 @@ internal static class ServeCommand
         {
             var output = r.InvocationConfiguration.Output;
             output.WriteLine($"dm listening on {new Uri(host.Address, path)} (data: {host.DataDirectory}; state: {host.StoreDescription})");
+            if (sessions.AllowPlainHttpSessions && host.Address.Scheme == Uri.UriSchemeHttp)
+                r.InvocationConfiguration.Error.WriteLine("warning: dm lets basic and md5 accounts hold sessions over plain HTTP: their session token travels in clear (--allow-plain-http-sessions)");
             output.Flush();
             try
             {

@@ -82,9 +82,10 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
         var packer = new DmAnswerPacker();
         List<SyncMlCommand> later = []; // answers that did not fit our previous message (the rest of a large Results)
         long serverMaxMsgSize = SyncMlLimits.Default.MaxDocumentBytes;
+        string? respUri = null; // where the session's later messages go (SyncHdr RespURI), as libdmclient does
         for (var round = 0; round < MaxMessages; round++)
         {
-            var replyWire = await exchange(Wire(outgoing, clientNonce), cancellationToken).ConfigureAwait(false);
+            var replyWire = await exchange(Wire(outgoing, clientNonce, respUri), cancellationToken).ConfigureAwait(false);
             if (!SyncMlXml.TryParse(replyWire.Body, out var reply, out var parseError))
                 return End(false, $"unreadable server message: {parseError}", executor, clientNonce, serverNonce);
             var header = reply.Commands.OfType<StatusCommand>().FirstOrDefault(s => s.CmdRef == "0" && s.MsgRef == outgoing.Header.MsgId);
@@ -95,6 +96,7 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
                 if (challenged || header.Chal is null)
                     return End(false, $"the server refused our credentials ({header.Code})", executor, clientNonce, serverNonce);
                 challenged = true;
+                respUri = null; // authenticating again is a new session, at the server's base URI
                 outgoing = Package1(devId, sessionId, ++msgId, alert, clientNonce, executor.Tree);
                 continue;
             }
@@ -102,6 +104,13 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
             // replayed from an earlier exchange carries a digest over an older nonce and fails.
             if (!ServerAuthenticated(reply, replyWire, serverNonce))
                 return End(false, $"the server did not authenticate (missing, wrong or replayed {account.ServerAuth.ToWireName()} credential)", executor, clientNonce, serverNonce);
+            if (reply.Header.RespUri is { } given)
+            {
+                // OMA-TS-DM_Protocol-V1_2 §8.3: the rest of the session goes to RespURI — only on the server's own scheme, host and port.
+                if (!Uri.TryCreate(given, UriKind.Absolute, out var r) || Uri.Compare(r, account.ServerUri, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) != 0)
+                    return End(false, "the server's RespURI is not on its own scheme, host and port", executor, clientNonce, serverNonce);
+                respUri = given;
+            }
 
             if (reply.Header.Meta?.MaxMsgSize is > 0 and var serverMax)
                 serverMaxMsgSize = Math.Min(serverMax, SyncMlLimits.Default.MaxDocumentBytes);
@@ -140,7 +149,7 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
                 first.Add(new AlertCommand { CmdId = "0", Data = "1222" }); // the server's package continues: ask for its next message
             var nextMsgId = ++msgId;
             (var now, later) = packer.Pack(first, answers, serverMaxMsgSize,
-                cmds => SyncMlXml.Write(Message(devId, sessionId, nextMsgId, cmds, reply.Header.MsgId, final: true)).Length);
+                cmds => SyncMlXml.Write(At(Message(devId, sessionId, nextMsgId, cmds, reply.Header.MsgId, final: true), respUri)).Length);
             outgoing = Message(devId, sessionId, nextMsgId, now, reply.Header.MsgId, final: later.Count == 0 && !serverContinues);
         }
         return End(false, "the server did not end the session", executor, clientNonce, serverNonce);
@@ -156,13 +165,17 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
     }
 
     /// <summary>The bytes we send; under auth-MAC with the header keyed by the server's last nonce (and no Cred).</summary>
-    private SyncMlWireMessage Wire(SyncMlMessage message, DmNonce clientNonce)
+    private SyncMlWireMessage Wire(SyncMlMessage message, DmNonce clientNonce, string? respUri)
     {
-        var body = SyncMlXml.Write(message);
+        var body = SyncMlXml.Write(At(message, respUri));
         return account.ClientAuth == DmAuthScheme.Hmac
-            ? new SyncMlWireMessage(body, AuthMac.CreateHeader(new DmCredentials(account.ClientUser, account.ClientPassword), clientNonce, body).Format())
-            : new SyncMlWireMessage(body);
+            ? new SyncMlWireMessage(body, AuthMac.CreateHeader(new DmCredentials(account.ClientUser, account.ClientPassword), clientNonce, body).Format(), respUri)
+            : new SyncMlWireMessage(body, Target: respUri);
     }
+
+    /// <summary>The message addressed to the session's RespURI (its SyncHdr Target too), when the server gave one.</summary>
+    private static SyncMlMessage At(SyncMlMessage message, string? respUri) =>
+        respUri is null ? message : message with { Header = message.Header with { Target = new SyncMlLocation(respUri) } };
 
     private SyncMlMessage Message(string devId, string sessionId, int msgId, IReadOnlyList<SyncMlCommand> commands, string msgRef, bool final) => new()
     {

@@ -28,6 +28,7 @@ public sealed class DmHttpTransport : IDisposable
 
     private readonly HttpClient _http;
     private readonly Uri _server;
+    private readonly bool _stapled;
 
     /// <param name="server">The DM server's URL.</param>
     /// <param name="checker">The device's check of the server certificate (root from the TRE).</param>
@@ -51,6 +52,7 @@ public sealed class DmHttpTransport : IDisposable
                 throw new ArgumentException("stapled mode uses the BouncyCastle TLS client: no session resumption, no SslStream to hand out");
             // The BouncyCastle stream is the TLS; HttpClient must not add its own, so it is told http.
             _server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttp, Port = server.Port }.Uri;
+            _stapled = true;
             var handler = new SocketsHttpHandler { ConnectCallback = (context, ct) => ConnectStapledAsync(context, server.Host, checker, ct) };
             _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
             return;
@@ -103,11 +105,22 @@ public sealed class DmHttpTransport : IDisposable
     /// <summary>The verdict on the server's certificate in the last handshake.</summary>
     public CertificateVerdict? LastVerdict { get; private set; }
 
-    /// <summary>POSTs one message (with its x-syncml-hmac header under auth-MAC) and returns the answer's bytes and header.</summary>
+    /// <summary>
+    /// POSTs one message (with its x-syncml-hmac header under auth-MAC) to the server URL, or to the session's RespURI
+    /// when the message names one (same scheme, host and port only), and returns the answer's bytes and header.
+    /// </summary>
     public async Task<SyncMlWireMessage> ExchangeAsync(SyncMlWireMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _server) { Content = new ByteArrayContent(message.Body) };
+        var target = _server;
+        if (message.Target is not null)
+        {
+            var given = new Uri(message.Target, UriKind.Absolute);
+            target = _stapled ? new UriBuilder(given) { Scheme = Uri.UriSchemeHttp, Port = given.Port }.Uri : given;
+            if (Uri.Compare(target, _server, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) != 0)
+                throw new ArgumentException("the RespURI is not on the server's scheme, host and port", nameof(message));
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(message.Body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(MediaType);
         if (message.Hmac is not null)
             request.Headers.TryAddWithoutValidation(SyncMlHmacHeader.HeaderName, message.Hmac);

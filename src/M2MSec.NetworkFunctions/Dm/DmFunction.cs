@@ -4,11 +4,13 @@ using M2MSec.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace M2MSec.NetworkFunctions.Dm;
 
-/// <summary>Where the DM server listens for devices.</summary>
-public sealed record DmFunctionOptions(string Path = "/dm");
+/// <summary>Where the DM server listens for devices, and how it keeps sessions.</summary>
+public sealed record DmFunctionOptions(string Path = "/dm", DmSessionOptions? Sessions = null);
 
 /// <summary>
 /// The OMA DM 1.2 server (OMA-TS-DM_Protocol-V1_2; SyncML over HTTP, OMA-TS-DM_HTTP binding):
@@ -20,12 +22,16 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
 {
     public string Role => NetworkFunctionRole.Dm;
 
-    public void ConfigureServices(IServiceCollection services, string dataDirectory) =>
+    public void ConfigureServices(IServiceCollection services, string dataDirectory)
+    {
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<IStateStore>();
-            return new DmSessionEngine(store.Dm, store.Nonces, options.Path, sp.GetRequiredService<TimeProvider>());
+            return new DmSessionEngine(store.Dm, options.Path, sp.GetRequiredService<TimeProvider>(), options.Sessions, store.Audit,
+                sp.GetService<ILoggerFactory>()?.CreateLogger<DmSessionEngine>());
         });
+        services.AddHostedService<DmSessionSweeper>();
+    }
 
     public void MapEndpoints(WebApplication app)
     {
@@ -43,7 +49,8 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
         if (body is null)
             return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
         context.Request.Headers.TryGetValue(M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName, out var hmac);
-        var reply = await engine.ExchangeAsync(new SyncMlWireMessage(body, hmac.Count > 0 ? hmac[0] : null), wbxml, ct, RequestUri(context)).ConfigureAwait(false);
+        var reply = await engine.ExchangeAsync(new SyncMlWireMessage(body, hmac.Count > 0 ? hmac[0] : null), wbxml, ct, RequestUri(context),
+            context.Connection.RemoteIpAddress?.ToString() ?? "unknown").ConfigureAwait(false);
         if (reply is null)
             return Results.StatusCode(StatusCodes.Status400BadRequest); // not even the header was readable
         if (reply.Hmac is not null)
@@ -51,5 +58,27 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
         return Results.Bytes(reply.Body, mediaType);
     }
 
-    private static string RequestUri(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.Path}";
+    /// <summary>The URI the device reached us at, with the session query (RespURI) if it has one.</summary>
+    private static string RequestUri(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.Path}{context.Request.QueryString}";
+}
+
+/// <summary>Every 15 s (and at start): idle sessions end, and running jobs whose session went away (restart, lost instance) fail.</summary>
+internal sealed class DmSessionSweeper(DmSessionEngine engine, TimeProvider time) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(15), time);
+        do
+        {
+            try
+            {
+                await engine.SweepAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The store is away for a moment: the next tick tries again.
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
 }

@@ -11,6 +11,9 @@ internal sealed class DmReplyBuilder(SyncMlMessage incoming, string serverUri, l
 
     public int CommandCount => _commands.Count;
 
+    /// <summary>Where the client must send its next message of this session (SyncHdr RespURI, OMA-TS-DM_Protocol-V1_2 §8.3).</summary>
+    public string? RespUri { get; set; }
+
     public void HeaderStatus(int code, SyncMlChal? chal) => _commands.Add(new StatusCommand
     {
         CmdId = Next(),
@@ -61,6 +64,7 @@ internal sealed class DmReplyBuilder(SyncMlMessage incoming, string serverUri, l
             MsgId = incoming.Header.MsgId,
             Target = new SyncMlLocation(incoming.Header.Source.LocUri),
             Source = new SyncMlLocation(serverUri),
+            RespUri = RespUri,
             Cred = cred,
             Meta = maxMsgSize is null ? null : new SyncMlMeta { MaxMsgSize = maxMsgSize },
         },

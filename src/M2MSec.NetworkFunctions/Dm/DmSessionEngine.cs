@@ -1,89 +1,215 @@
-using System.Collections.Concurrent;
 using M2MSec.Dm;
 using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
-using M2MSec.Storage.Nonces;
+using Microsoft.Extensions.Logging;
 
 namespace M2MSec.NetworkFunctions.Dm;
 
 /// <summary>
 /// The DM server's side of a session (OMA-TS-DM_Protocol-V1_2 §8, packages 0–4), over the SyncML
-/// model — no bytes here. Package 1 (client Alert 1201, or 1200 after a notification, + DevInfo) is
-/// authenticated per the device's account; a missing or wrong credential gets 407/401 with a Chal and a
-/// fresh nonce, inside a normal answer (a real client ends its session on any HTTP status but 200), and a
-/// second failure in the same session ends it. Once authenticated the queued commands go out (package 2),
-/// split over messages to respect the device's MaxMsgSize and as large objects when a value alone is too
-/// big; Status and Results that come back (package 3) are recorded against the job, and a job ends "done"
-/// only if every command succeeded and every value written reads back equal. The server always proves
-/// itself: auth-md5 Cred, or an x-syncml-hmac header (auth-MAC) when the account says so.
+/// model — no bytes here. A message at the base URI must authenticate per the device's account (a missing or wrong
+/// credential gets 407/401 with a Chal carrying the account's one pending nonce, inside a normal answer — a real
+/// client ends its session on any HTTP status but 200 — and the second failure ends the session). An authenticated
+/// one opens a session bound to a RespURI with an unguessable token (§8.3): the session's later messages are accepted
+/// only there (auth-MAC accounts also MAC every one), until it ends or goes idle. Once authenticated the queued commands
+/// go out (package 2), split over messages to respect the device's MaxMsgSize and as large objects when a value alone is
+/// too big; Status and Results that come back (package 3) are recorded against the job, and a job ends "done" only if
+/// every command succeeded and every value written reads back equal. The server proves itself (auth-md5 Cred, or an
+/// x-syncml-hmac header under auth-MAC) only in answers to authenticated messages. Decisions: docs/decisions/013.
 /// </summary>
 /// <param name="store">Accounts and jobs.</param>
-/// <param name="nonces">Single-use nonces across instances and restarts.</param>
 /// <param name="serverUri">Our Source LocURI when the request does not say.</param>
 /// <param name="time">The clock.</param>
+/// <param name="options">Session binding, idle time, bounds, back-off.</param>
+/// <param name="audit">Authentication failures, session start and end, job state changes (none when null).</param>
+/// <param name="logger">One line per session.</param>
 /// <param name="maxMsgSize">Our MaxMsgSize, announced in every message (the device splits what it sends to fit).</param>
-public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string serverUri, TimeProvider time, long maxMsgSize = 64 * 1024)
+public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvider time, DmSessionOptions? options = null, IAuditLog? audit = null,
+    ILogger? logger = null, long maxMsgSize = 64 * 1024)
 {
-    private readonly ConcurrentDictionary<(string DevId, string SessionId), DmSessionState> _sessions = new();
+    private const string Actor = "dm-server";
+    private readonly DmSessionOptions _options = options ?? new DmSessionOptions();
+    private DmSessionTable? _table;
+    private DmChallenge? _challenge;
+    private DmBackOff? _backOff;
+    private long _lastSweepMs;
 
-    /// <summary>The nonce each device must use next for auth-md5 towards us (OMA DM Security §5.1.3: carried across sessions).</summary>
-    private readonly ConcurrentDictionary<string, DmNonce> _clientNonces = new(StringComparer.Ordinal);
+    private DmSessionTable Sessions => _table ??= new DmSessionTable(time, _options);
+    private DmChallenge Challenges => _challenge ??= new DmChallenge(store, time, _options);
+    private DmBackOff BackOff => _backOff ??= new DmBackOff(time, _options);
 
     /// <summary>The largest object a device may send us in chunks (Results of a Get): beyond it, 413 and the chunks are dropped.</summary>
     public const int MaxLargeObjectBytes = 1024 * 1024;
 
-    /// <summary>How long a device may take to come back with the nonce it was given (its next session).</summary>
-    public static TimeSpan NonceLifetime { get; } = TimeSpan.FromDays(30);
+    /// <summary>Live sessions on this instance.</summary>
+    public int LiveSessions => Sessions.Count;
+
+    /// <summary>Failed authentications counted against <paramref name="source"/> in its back-off window.</summary>
+    public int FailuresFrom(string source) => BackOff.SourceFailures(source);
 
     /// <param name="incoming">The client's message.</param>
     /// <param name="hmacHeader">Its x-syncml-hmac header, if any (auth-MAC).</param>
     /// <param name="body">Its exact bytes (auth-MAC digests them).</param>
     /// <param name="cancellationToken">Cancels the store work.</param>
-    /// <param name="requestUri">The URI the client reached us at, our Source LocURI (default: the configured one).</param>
+    /// <param name="requestUri">The URI the client reached us at (HTTP); in process, the message's Target LocURI.</param>
+    /// <param name="source">The client's address (back-off); "in-process" when null.</param>
     public async Task<DmServerReply> HandleAsync(SyncMlMessage incoming, string? hmacHeader, ReadOnlyMemory<byte> body, CancellationToken cancellationToken,
-        string? requestUri = null)
+        string? requestUri = null, string? source = null)
     {
         ArgumentNullException.ThrowIfNull(incoming);
-        var devId = incoming.Header.Source.LocUri;
-        ForgetAbandonedSessions();
-        var key = (devId, incoming.Header.SessionId);
-        var state = _sessions.GetOrAdd(key, _ => new DmSessionState(time.GetUtcNow()));
-        var account = await store.FindAccountAsync(devId, cancellationToken).ConfigureAwait(false);
-        var reply = new DmReplyBuilder(incoming, requestUri ?? serverUri, maxMsgSize);
+        var at = requestUri ?? incoming.Header.Target.LocUri;
+        if (DmHeaderLimits.Violation(incoming.Header, hmacHeader, at) is not null)
+            return new DmServerReply(Refusal(DmHeaderLimits.Clipped(incoming), DmStatusCode.BadRequest, serverUri)); // nothing read further, nothing written
+        await SweepLocalAsync(cancellationToken).ConfigureAwait(false);
+        var (baseUri, instance, token) = DmSessionTable.Split(at);
+        source ??= "in-process";
+        return token is null
+            ? await StartAsync(incoming, hmacHeader, body, baseUri, source, cancellationToken).ConfigureAwait(false)
+            : await ContinueAsync(incoming, hmacHeader, body, instance, token, source, cancellationToken).ConfigureAwait(false);
+    }
 
-        if (!state.Authenticated)
+    /// <summary>A message at the base URI: it must authenticate, and then opens a new session (whatever its SessionID).</summary>
+    private async Task<DmServerReply> StartAsync(SyncMlMessage incoming, string? hmacHeader, ReadOnlyMemory<byte> body, string baseUri, string source, CancellationToken ct)
+    {
+        var devId = incoming.Header.Source.LocUri;
+        var sessionId = incoming.Header.SessionId;
+        var account = await store.FindAccountAsync(devId, ct).ConfigureAwait(false);
+        // An unknown DevId is answered like a known one, with a nonce of the same shape that nothing stores.
+        DmNonce nonce;
+        if (account is null)
+            nonce = Challenges.ForUnknown(devId);
+        else
+            (account, nonce) = await Challenges.PendingAsync(account, ct).ConfigureAwait(false);
+        var verdict = account is null
+            ? (incoming.Header.Cred?.Data is not null || hmacHeader is not null ? DmStatusCode.InvalidCredentials : DmStatusCode.MissingCredentials)
+            : Authenticate(incoming, account, hmacHeader, body, nonce);
+        if (BackOff.SessionFailures(source, devId, sessionId) >= 2)
+            verdict = DmStatusCode.InvalidCredentials; // this session already ended on its second failure
+
+        if (verdict == DmStatusCode.AuthenticationAccepted)
         {
-            var verdict = account is null ? DmStatusCode.InvalidCredentials : Authenticate(incoming, account, hmacHeader, body);
-            // A nonce is good for one authentication, across instances and restarts (the store decides).
-            if (verdict == DmStatusCode.AuthenticationAccepted && account!.ClientAuth != "basic"
-                && !await nonces.ConsumeAsync(NoncePurpose(devId), _clientNonces.GetValueOrDefault(devId, DmNonce.Empty).Bytes.ToArray(), cancellationToken).ConfigureAwait(false))
+            var reply = new DmReplyBuilder(incoming, baseUri, maxMsgSize);
+            if (IsPlainHttp(baseUri) && account!.ClientAuth != "hmac" && !_options.AllowPlainHttpSessions)
             {
-                verdict = DmStatusCode.InvalidCredentials;
+                // The session token would travel in clear with nothing else protecting the session's messages.
+                await AuditAsync("dm.session.refused", devId, $"session {sessionId}: {account.ClientAuth} account over plain HTTP", ct).ConfigureAwait(false);
+                reply.HeaderStatus(DmStatusCode.Forbidden, null);
+                return new DmServerReply(reply.Build(null, final: true));
             }
-            if (verdict != DmStatusCode.AuthenticationAccepted)
+            // A device authenticating anew has walked away from its older sessions.
+            foreach (var old in Sessions.All.Where(s => s.DevId == devId).ToList())
+            {
+                if (Sessions.Remove(old))
+                    await EndAsync(old, "superseded", "session-expired", ct).ConfigureAwait(false);
+            }
+            if (Sessions.Count >= _options.MaxSessions)
+            {
+                reply.HeaderStatus(DmStatusCode.ServiceUnavailable, null);
+                return new DmServerReply(reply.Build(null, final: true));
+            }
+            // The pending nonce is used up (compare-and-swap: a replayed credential, or a second instance, loses).
+            if (await Challenges.ReplaceAsync(account!, nonce, ct).ConfigureAwait(false) is { } next)
+            {
+                var token = DmSessionTable.NewToken();
+                var state = new DmSessionState(time.GetUtcNow(), account! with { ClientNonce = next.ToWire() }, sessionId, System.Text.Encoding.ASCII.GetBytes(token), baseUri)
+                {
+                    MacNonce = account!.ClientAuth == "hmac" ? next : null,
+                };
+                if (incoming.Header.Meta?.MaxMsgSize is > 0 and var max)
+                    state.MaxMsgSize = Math.Min(max, SyncMlLimits.Default.MaxDocumentBytes);
+                if (!Sessions.TryAdd(state))
+                {
+                    reply.HeaderStatus(DmStatusCode.ServiceUnavailable, null);
+                    return new DmServerReply(reply.Build(null, final: true));
+                }
+                await AuditAsync("dm.session.start", devId, $"session {sessionId}, auth {account.ClientAuth}", ct).ConfigureAwait(false);
+                reply.RespUri = Sessions.RespUri(baseUri, token);
+                reply.HeaderStatus(DmStatusCode.AuthenticationAccepted, Challenge(account, next));
+                return await ProcessAsync(incoming, state, reply, ct).ConfigureAwait(false);
+            }
+            verdict = DmStatusCode.InvalidCredentials;
+        }
+        return await RefuseAsync(incoming, account, verdict, nonce, baseUri, source, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A failed or missing credential: the pending nonce again (nothing written), or, at the second failure, the end.</summary>
+    private async Task<DmServerReply> RefuseAsync(SyncMlMessage incoming, DmAccount? account, int verdict, DmNonce nonce, string baseUri, string source, CancellationToken ct)
+    {
+        var devId = incoming.Header.Source.LocUri;
+        // A message without a credential is challenged (407): not a guess, so not a failure. A wrong one (401) is.
+        var (failures, delay) = verdict == DmStatusCode.MissingCredentials
+            ? (BackOff.SessionFailures(source, devId, incoming.Header.SessionId), TimeSpan.Zero)
+            : BackOff.Fail(source, devId, incoming.Header.SessionId);
+        var ended = failures >= 2;
+        // Audited for accounts that exist, a bounded number of times per source and window (the log must not be a way to fill the store).
+        if (account is not null && verdict != DmStatusCode.MissingCredentials && BackOff.SourceFailures(source) <= 2 * _options.BackOffThreshold)
+        {
+            await AuditAsync("dm.auth.failure", devId, $"session {incoming.Header.SessionId}, auth {account.ClientAuth}, status {verdict}{(ended ? ", session ended" : "")}",
+                ct).ConfigureAwait(false);
+        }
+        if (ended && account is not null)
+            LogSession(devId, incoming.Header.SessionId, account.ClientAuth, $"failed ({verdict})", 0, [], TimeSpan.Zero, "ended after a second authentication failure");
+        if (delay > TimeSpan.Zero)
+            await Task.Delay(delay, time, ct).ConfigureAwait(false);
+        var reply = new DmReplyBuilder(incoming, baseUri, maxMsgSize);
+        reply.HeaderStatus(verdict, ended ? null : Challenge(account, nonce));
+        foreach (var c in incoming.Commands.Where(c => c is not StatusCommand))
+            reply.Status(c, ended ? DmStatusCode.InvalidCredentials : DmStatusCode.MissingCredentials);
+        return new DmServerReply(reply.Build(null, final: true)); // no Cred, no MAC: the peer has not authenticated
+    }
+
+    /// <summary>A message at a session's RespURI: only the live session holding that token, for its device and SessionID.</summary>
+    private async Task<DmServerReply> ContinueAsync(SyncMlMessage incoming, string? hmacHeader, ReadOnlyMemory<byte> body, string? instance, string token, string source,
+        CancellationToken ct)
+    {
+        var state = Sessions.Find(instance, token);
+        if (state is null || state.DevId != incoming.Header.Source.LocUri || state.SessionId != incoming.Header.SessionId)
+        {
+            // Unknown, ended or expired session (or someone else's): refused, nothing recorded.
+            var (_, delay) = BackOff.Fail(source, incoming.Header.Source.LocUri, incoming.Header.SessionId);
+            if (delay > TimeSpan.Zero)
+                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+            var refusal = new DmReplyBuilder(incoming, serverUri, maxMsgSize);
+            refusal.HeaderStatus(DmStatusCode.InvalidCredentials, null);
+            return new DmServerReply(refusal.Build(null, final: true));
+        }
+        var reply = new DmReplyBuilder(incoming, state.BaseUri, maxMsgSize) { RespUri = Sessions.RespUri(state.BaseUri, token) };
+        if (state.MacNonce is { } macNonce)
+        {
+            // auth-MAC: every message carries a MAC over the nonce we gave in our last message; each nonce serves once.
+            var ok = hmacHeader is not null && AuthMac.Verify(new DmCredentials(state.Account.ClientUser, state.Account.ClientPassword), macNonce, body.Span, hmacHeader);
+            var next = ok ? await Challenges.ReplaceAsync(state.Account, macNonce, ct).ConfigureAwait(false) : null;
+            if (next is null)
             {
                 state.Failures++;
-                var nonce = await IssueAsync(devId, cancellationToken).ConfigureAwait(false);
-                var refuse = state.Failures > 1;
-                reply.HeaderStatus(verdict, refuse ? null : Challenge(account, nonce));
-                foreach (var c in incoming.Commands.Where(c => c is not StatusCommand))
-                    reply.Status(c, refuse ? DmStatusCode.InvalidCredentials : DmStatusCode.MissingCredentials);
-                if (refuse)
-                    _sessions.TryRemove(key, out _);
-                return Sign(reply.Build(account is null ? null : ServerCred(account), final: true), account);
+                BackOff.Fail(source, state.DevId, state.SessionId);
+                await AuditAsync("dm.auth.failure", state.DevId, $"session {state.SessionId}, auth hmac, in session{(state.Failures >= 2 ? ", session ended" : "")}", ct)
+                    .ConfigureAwait(false);
+                if (state.Failures >= 2 && Sessions.Remove(state))
+                    await EndAsync(state, "failed (second authentication failure)", "auth-failed", ct).ConfigureAwait(false);
+                reply.RespUri = null;
+                reply.HeaderStatus(hmacHeader is null ? DmStatusCode.MissingCredentials : DmStatusCode.InvalidCredentials, null);
+                return new DmServerReply(reply.Build(null, final: true));
             }
-            state.Authenticated = true;
-            if (incoming.Header.Meta?.MaxMsgSize is > 0 and var max)
-                state.MaxMsgSize = Math.Min(max, SyncMlLimits.Default.MaxDocumentBytes);
-            var next = await IssueAsync(devId, cancellationToken).ConfigureAwait(false);
-            reply.HeaderStatus(DmStatusCode.AuthenticationAccepted, Challenge(account!, next));
+            state.MacNonce = next;
+            state.Account = state.Account with { ClientNonce = next.ToWire() };
+            reply.HeaderStatus(DmStatusCode.Ok, Challenge(state.Account, next));
         }
         else
         {
             reply.HeaderStatus(DmStatusCode.Ok, null);
         }
+        state.LastActivity = time.GetUtcNow();
+        return await ProcessAsync(incoming, state, reply, ct).ConfigureAwait(false);
+    }
 
+    /// <summary>An authenticated message of <paramref name="state"/>'s session: record what came back, send what is queued.</summary>
+    private async Task<DmServerReply> ProcessAsync(SyncMlMessage incoming, DmSessionState state, DmReplyBuilder reply, CancellationToken cancellationToken)
+    {
+        var devId = state.DevId;
+        var account = state.Account;
         // The authenticated client's Status for our previous message carries its Chal: the nonce for our next Cred /
         // MAC / notification digest (never taken from a message that has not authenticated: it would let anyone
         // reset a device's nonce).
@@ -92,16 +218,35 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
             if (DmNonce.TryFromWire(s.Chal!.Meta!.NextNonce, out _))
             {
                 await store.SetServerNonceAsync(devId, s.Chal.Meta.NextNonce!, cancellationToken).ConfigureAwait(false);
-                account = account! with { ServerNonce = s.Chal.Meta.NextNonce };
+                account = state.Account = account with { ServerNonce = s.Chal.Meta.NextNonce };
             }
         }
 
-        await RecordAsync(incoming, state, reply, cancellationToken).ConfigureAwait(false);
+        // The device refused our credential (401/407 on our SyncHdr): with a fresh nonce in the same message, once, we
+        // resend our last message with a Cred over it (a client that cannot keep nonces expects its new one); else the end.
+        if (incoming.Commands.OfType<StatusCommand>().FirstOrDefault(s => s.CmdRef == "0" && s.Code is DmStatusCode.InvalidCredentials or DmStatusCode.MissingCredentials)
+            is { } refused)
+        {
+            if (state.CredRetried || !DmNonce.TryFromWire(refused.Chal?.Meta?.NextNonce, out _))
+            {
+                Sessions.Remove(state);
+                await EndAsync(state, "the device refused the server's credential", "server-credential-refused", cancellationToken).ConfigureAwait(false);
+                return Sign(reply.Build(ServerCred(account), final: true), account);
+            }
+            state.CredRetried = true;
+            state.Outbox.Clear();
+            foreach (var o in state.PreviousOutbox)
+                state.Outbox.AddLast(o);
+        }
+        else
+        {
+            await RecordAsync(incoming, state, reply, cancellationToken).ConfigureAwait(false);
+        }
         if (!incoming.Final && !incoming.Commands.OfType<AlertCommand>().Any(a => a.Code == 1222))
         {
             // The device's package continues in its next message: ask for it (§8.7), send nothing new meanwhile.
             reply.NextMessageAlert();
-            return Sign(reply.Build(ServerCred(account!), final: false), account);
+            return Sign(reply.Build(ServerCred(account), final: false), account);
         }
 
         if (!state.JobsTaken)
@@ -111,21 +256,115 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
             {
                 if (job.State != "queued" || !await store.SetJobStateAsync(job.Id, "running", ["queued"], cancellationToken).ConfigureAwait(false))
                     continue;
+                await AuditAsync("dm.job.running", devId, $"{job.Id}: session {state.SessionId}", cancellationToken).ConfigureAwait(false);
                 state.Jobs.Add(job.Id);
                 foreach (var command in job.Commands)
                     state.Outbox.AddLast(new DmOutgoing(ToSyncMl(command), job.Id, command.Seq));
             }
         }
+        state.PreviousOutbox = [.. state.Outbox];
+        var sentBefore = new Dictionary<string, (string JobId, int Seq)>(state.Sent, StringComparer.Ordinal);
         var before = reply.CommandCount;
         var final = DmMessagePacker.Fill(reply, state);
+        await MarkSentAsync(state, sentBefore, cancellationToken).ConfigureAwait(false);
         if (reply.CommandCount == before && final)
         {
             // Nothing more to send and nothing outstanding: this reply (no commands) ends the session.
+            Sessions.Remove(state);
+            var jobs = state.Jobs.ToList();
             await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
+            var outcomes = new List<string>();
+            foreach (var job in (await store.ListJobsAsync(devId, cancellationToken).ConfigureAwait(false)).Where(j => jobs.Contains(j.Id)))
+            {
+                outcomes.Add($"{job.Id} {job.State}");
+                await AuditAsync("dm.job." + job.State, devId, $"{job.Id}{(job.Reason is null ? "" : ": " + job.Reason)}", cancellationToken).ConfigureAwait(false);
+            }
+            await AuditAsync("dm.session.end", devId, $"session {state.SessionId}: completed", cancellationToken).ConfigureAwait(false);
+            LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
+                outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
             await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, cancellationToken).ConfigureAwait(false);
-            _sessions.TryRemove(key, out _);
         }
-        return Sign(reply.Build(ServerCred(account!), final), account);
+        else if (time.GetUtcNow() - state.LastTouched > TimeSpan.FromSeconds(5))
+        {
+            // The jobs' last activity, for instances that look for jobs whose session went away (SweepAsync).
+            state.LastTouched = time.GetUtcNow();
+            foreach (var job in state.Jobs)
+                await store.SetJobStateAsync(job, "running", ["running"], cancellationToken).ConfigureAwait(false);
+        }
+        return Sign(reply.Build(ServerCred(account), final), account);
+    }
+
+    /// <summary>Marks what this message carries as sent (a command with no status after the session is "unknown", not "never sent").</summary>
+    private async Task MarkSentAsync(DmSessionState state, Dictionary<string, (string JobId, int Seq)> before, CancellationToken ct)
+    {
+        var sent = state.Sent.Where(kv => !before.TryGetValue(kv.Key, out var v) || v != kv.Value).Select(kv => kv.Value).ToList();
+        state.CommandsSent += sent.Count;
+        foreach (var job in sent.GroupBy(s => s.JobId))
+            await store.MarkSentAsync(job.Key, [.. job.Select(s => s.Seq).Distinct()], ct).ConfigureAwait(false);
+        if (sent.Count > 0)
+            state.LastTouched = time.GetUtcNow();
+    }
+
+    /// <summary>A session ends without completing: its running jobs fail with <paramref name="reason"/>.</summary>
+    private async Task EndAsync(DmSessionState state, string outcome, string reason, CancellationToken ct)
+    {
+        foreach (var job in state.Jobs)
+        {
+            if (await store.FailJobAsync(job, reason, ["running"], ct).ConfigureAwait(false))
+                await AuditAsync("dm.job.failed", state.DevId, $"{job}: {reason}", ct).ConfigureAwait(false);
+        }
+        await AuditAsync("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}", ct).ConfigureAwait(false);
+        await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, ct).ConfigureAwait(false);
+        LogSession(state.DevId, state.SessionId, state.Account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, state.LastActivity - state.Started, outcome);
+    }
+
+    /// <summary>Ends this instance's idle sessions (at most once a second, on the request path).</summary>
+    private async Task SweepLocalAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var last = Interlocked.Read(ref _lastSweepMs);
+        if (now - last < 1000 || Interlocked.CompareExchange(ref _lastSweepMs, now, last) != last)
+            return;
+        foreach (var idle in Sessions.TakeIdle())
+            await EndAsync(idle, "expired (idle)", "session-expired", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends idle sessions, then fails every "running" job (of any instance on the store) whose last activity is older than
+    /// the idle timeout and that no live session here holds — after a restart or the loss of another instance, no job
+    /// stays running for ever. Returns how many jobs it failed.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var idle in Sessions.TakeIdle())
+            await EndAsync(idle, "expired (idle)", "session-expired", cancellationToken).ConfigureAwait(false);
+        var failed = 0;
+        foreach (var job in await store.ListIdleJobsAsync("running", time.GetUtcNow() - _options.IdleTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            if (Sessions.HoldsJob(job.Id) || !await store.FailJobAsync(job.Id, "session-expired", ["running"], cancellationToken).ConfigureAwait(false))
+                continue;
+            failed++;
+            await AuditAsync("dm.job.failed", job.DevId, $"{job.Id}: session-expired (no live session)", cancellationToken).ConfigureAwait(false);
+        }
+        return failed;
+    }
+
+    private static bool IsPlainHttp(string uri) => !uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    private async Task AuditAsync(string action, string subject, string detail, CancellationToken ct)
+    {
+        if (audit is not null)
+            await audit.AppendAsync(Actor, action, subject, detail, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The one line per session (never a secret or the session token).</summary>
+    private void LogSession(string devId, string sessionId, string scheme, string authResult, int sent, IReadOnlyList<int> statuses, TimeSpan duration, string outcome)
+    {
+        if (logger is null || !logger.IsEnabled(LogLevel.Information))
+            return;
+        var codes = string.Join(" ", statuses.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}x{g.Count()}"));
+        logger.LogInformation("dm session {DevId} {SessionId}: auth {Scheme} {AuthResult}, {Sent} command(s) sent, statuses [{Statuses}], {DurationMs} ms, {Outcome}",
+            devId, sessionId, scheme, authResult, sent, codes, (long)duration.TotalMilliseconds, outcome);
     }
 
     /// <summary>
@@ -133,23 +372,24 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     /// the answer in the same representation with its header out. A hostile or broken message gets a SyncML error
     /// status when its header was readable; null when not even that (the transport answers it with a plain error).
     /// </summary>
-    public async Task<SyncMlWireMessage?> ExchangeAsync(SyncMlWireMessage wire, bool wbxml, CancellationToken cancellationToken, string? requestUri = null)
+    public async Task<SyncMlWireMessage?> ExchangeAsync(SyncMlWireMessage wire, bool wbxml, CancellationToken cancellationToken, string? requestUri = null,
+        string? source = null)
     {
         ArgumentNullException.ThrowIfNull(wire);
         var parsed = wbxml ? SyncMlWbxml.TryParse(wire.Body, out var message, out var error) : SyncMlXml.TryParse(wire.Body, out message, out error);
         if (!parsed)
         {
             return error!.Header is { } header
-                ? new SyncMlWireMessage(Write(Refusal(new SyncMlMessage { Header = header }, error.StatusCode, requestUri ?? serverUri), wbxml))
+                ? new SyncMlWireMessage(Write(Refusal(DmHeaderLimits.Clipped(new SyncMlMessage { Header = header }), error.StatusCode, serverUri), wbxml))
                 : null;
         }
-        var reply = await HandleAsync(message!, wire.Hmac, wire.Body, cancellationToken, requestUri).ConfigureAwait(false);
+        var reply = await HandleAsync(message!, wire.Hmac, wire.Body, cancellationToken, requestUri ?? wire.Target, source).ConfigureAwait(false);
         var body = Write(reply.Message, wbxml);
         // auth-MAC: the server's digest over exactly the bytes it sends (OMA-TS-DM_Security-V1_2 §5.1.4.2).
         return new SyncMlWireMessage(body, reply.HmacHeaderFor(body));
     }
 
-    /// <summary>In process, XML (tests, benchmarks, a co-located device); an unreadable message throws.</summary>
+    /// <summary>In process, XML (tests, benchmarks, a co-located device): the message goes where its Target says; an unreadable one throws.</summary>
     public async Task<SyncMlWireMessage> ExchangeXmlAsync(SyncMlWireMessage wire, CancellationToken cancellationToken) =>
         await ExchangeAsync(wire, wbxml: false, cancellationToken).ConfigureAwait(false)
         ?? throw new FormatException("not a SyncML message: its header is unreadable");
@@ -165,33 +405,10 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
         return reply.Build(null, final: true);
     }
 
-    /// <summary>Sessions a device walked away from are dropped after 10 minutes (their jobs stay "running" for the operator to see).</summary>
-    private void ForgetAbandonedSessions()
-    {
-        if (_sessions.Count < 256)
-            return;
-        var cutoff = time.GetUtcNow() - TimeSpan.FromMinutes(10);
-        foreach (var (key, s) in _sessions)
-        {
-            if (s.Started < cutoff)
-                _sessions.TryRemove(key, out _);
-        }
-    }
-
-    private static string NoncePurpose(string devId) => "dm-client:" + devId;
-
-    private async Task<DmNonce> IssueAsync(string devId, CancellationToken ct)
-    {
-        var nonce = DmNonce.FromBytes(await nonces.IssueAsync(NoncePurpose(devId), NonceLifetime, DmNonce.GeneratedLength, ct).ConfigureAwait(false));
-        _clientNonces[devId] = nonce;
-        return nonce;
-    }
-
     /// <summary>The DM status of the client's credential against its account.</summary>
-    private int Authenticate(SyncMlMessage message, DmAccount account, string? hmacHeader, ReadOnlyMemory<byte> body)
+    private static int Authenticate(SyncMlMessage message, DmAccount account, string? hmacHeader, ReadOnlyMemory<byte> body, DmNonce nonce)
     {
         var credentials = new DmCredentials(account.ClientUser, account.ClientPassword);
-        var nonce = _clientNonces.GetValueOrDefault(account.DevId, DmNonce.Empty);
         if (account.ClientAuth == "hmac")
         {
             if (hmacHeader is null)
@@ -247,6 +464,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
                     break; // a large-object chunk buffered by the device: the next one goes out
                 case StatusCommand status when state.Sent.TryGetValue(status.CmdRef, out var target) && (status.Cmd != "Get" || status.Code != DmStatusCode.Ok):
                     DropRemainder(state, target);
+                    state.Statuses.Add(status.Code ?? DmStatusCode.CommandFailed);
                     await store.RecordResultAsync(target.JobId, target.Seq, status.Code ?? DmStatusCode.CommandFailed, null, ct).ConfigureAwait(false);
                     break;
                 case StatusCommand:
@@ -268,6 +486,7 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
                         break;
                     }
                     state.IncomingChunks.Remove(results.CmdRef);
+                    state.Statuses.Add(DmStatusCode.Ok);
                     reply.Status(results, DmStatusCode.Ok);
                     await store.RecordResultAsync(r.JobId, r.Seq, DmStatusCode.Ok, System.Text.Encoding.UTF8.GetString([.. buffer]), ct).ConfigureAwait(false);
                     break;
@@ -294,7 +513,12 @@ public sealed class DmSessionEngine(IDmStore store, INonceStore nonces, string s
     private async Task FinishJobsAsync(string devId, DmSessionState state, CancellationToken ct)
     {
         foreach (var job in (await store.ListJobsAsync(devId, ct).ConfigureAwait(false)).Where(j => state.Jobs.Contains(j.Id)))
-            await store.SetJobStateAsync(job.Id, DmJobReadBack.FinalState(job), ["running"], ct).ConfigureAwait(false);
+        {
+            if (DmJobReadBack.FinalState(job) == "done")
+                await store.SetJobStateAsync(job.Id, "done", ["running"], ct).ConfigureAwait(false);
+            else
+                await store.FailJobAsync(job.Id, job.Commands.Any(c => c.Status is null or >= 300) ? "command-failed" : "read-back-differs", ["running"], ct).ConfigureAwait(false);
+        }
         state.Jobs.Clear();
     }
 

@@ -22,6 +22,15 @@ public static class DmSessionOutcomes
 {
     /// <summary>The device authenticated and the session ran to its end (every queued command answered).</summary>
     public const string Completed = "completed";
+
+    /// <summary>The session went silent longer than the idle time (its running jobs failed the same way).</summary>
+    public const string SessionExpired = "session-expired";
+
+    /// <summary>The device refused the server's credential twice.</summary>
+    public const string ServerCredentialRefused = "server-credential-refused";
+
+    /// <summary>A session that had authenticated failed to authenticate a later message.</summary>
+    public const string AuthFailed = "auth-failed";
 }
 
 /// <summary>

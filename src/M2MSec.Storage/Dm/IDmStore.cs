@@ -4,21 +4,33 @@ namespace M2MSec.Storage.Dm;
 /// A device's DM account on the server (OMA DM DMAcc, seen from the server): the credentials and
 /// schemes device and server use towards each other. Passwords are secrets, wrapped at rest.
 /// <see cref="ServerNonce"/> is the nonce the device gave the server last (NextNonce, b64), which keys
-/// the server's next Cred, auth-MAC and notification digest; not a secret.
+/// the server's next Cred, auth-MAC and notification digest; not a secret. <see cref="ClientNonce"/> is the
+/// one challenge nonce pending for the device (b64, until <see cref="ClientNonceExpiresAt"/>): every instance
+/// answers with it and checks the device's credential over it; replaced only after a successful
+/// authentication or when it expires.
 /// </summary>
 public sealed record DmAccount(
     string DevId, string ServerId, string ClientUser, byte[] ClientPassword, byte[] ServerPassword,
-    string ClientAuth, string ServerAuth, DateTimeOffset CreatedAt, string? ServerNonce = null)
+    string ClientAuth, string ServerAuth, DateTimeOffset CreatedAt, string? ServerNonce = null,
+    string? ClientNonce = null, DateTimeOffset? ClientNonceExpiresAt = null)
 {
     /// <summary>Never the passwords.</summary>
     public override string ToString() => $"DmAccount({DevId}, server {ServerId}, user {ClientUser}, client {ClientAuth}, server {ServerAuth})";
 }
 
-/// <summary>One DM command of a job: what to do on which node, and what came back (DM status, Results data).</summary>
-public sealed record DmCommandRecord(string JobId, int Seq, string Verb, string Uri, string? Value, int? Status, string? Results);
+/// <summary>One DM command of a job: what to do on which node, when it went out, and what came back (DM status, Results data).</summary>
+public sealed record DmCommandRecord(string JobId, int Seq, string Verb, string Uri, string? Value, int? Status, string? Results, DateTimeOffset? SentAt = null)
+{
+    /// <summary>"acknowledged" (a status came back), "unknown" (sent, no status) or "not-sent".</summary>
+    public string Delivery => Status is not null ? "acknowledged" : SentAt is not null ? "unknown" : "not-sent";
+}
 
-/// <summary>A job for one device: ordered commands run in its next session.</summary>
-public sealed record DmJobRecord(string Id, string DevId, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyList<DmCommandRecord> Commands);
+/// <summary>
+/// A job for one device: ordered commands run in its next session. <see cref="UpdatedAt"/> is its last activity
+/// (every message of the session running it touches it); <see cref="Reason"/> says why a failed job failed.
+/// </summary>
+public sealed record DmJobRecord(string Id, string DevId, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyList<DmCommandRecord> Commands,
+    string? Reason = null);
 
 /// <summary>The DM server's accounts and jobs, durable and shared by every DM server instance on the database.</summary>
 public interface IDmStore
@@ -56,4 +68,20 @@ public interface IDmStore
 
     /// <summary>What the device has reported (empty lists and no session when nothing yet).</summary>
     ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Replaces the device's pending challenge nonce if it is still <paramref name="expected"/> (null: none yet) —
+    /// compare-and-swap, so of two instances (or a replayed credential) only one wins; false otherwise.
+    /// </summary>
+    ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks commands as sent to the device (once) and touches the job's last activity.</summary>
+    ValueTask MarkSentAsync(string jobId, IReadOnlyList<int> seqs, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves a job to "failed" with <paramref name="reason"/> if it is in one of <paramref name="from"/>.</summary>
+    ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, CancellationToken cancellationToken = default);
+
+    ValueTask<DmJobRecord?> FindJobAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Jobs in <paramref name="state"/> whose last activity is before <paramref name="before"/> (any device), with their commands.</summary>
+    ValueTask<IReadOnlyList<DmJobRecord>> ListIdleJobsAsync(string state, DateTimeOffset before, CancellationToken cancellationToken = default);
 }

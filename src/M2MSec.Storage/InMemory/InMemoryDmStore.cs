@@ -84,6 +84,62 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
         }
     }
 
+    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        while (_accounts.TryGetValue(devId, out var a))
+        {
+            if (a.ClientNonce != expected)
+                return ValueTask.FromResult(false);
+            if (_accounts.TryUpdate(devId, a with { ClientNonce = nonce, ClientNonceExpiresAt = expiresAt }, a))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+
+    public ValueTask MarkSentAsync(string jobId, IReadOnlyList<int> seqs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(seqs);
+        lock (_lock)
+        {
+            var i = _jobs.FindIndex(j => j.Id == jobId);
+            if (i >= 0)
+            {
+                var now = time.GetUtcNow();
+                _jobs[i] = _jobs[i] with
+                {
+                    UpdatedAt = now,
+                    Commands = [.. _jobs[i].Commands.Select(c => seqs.Contains(c.Seq) && c.SentAt is null ? c with { SentAt = now } : c)],
+                };
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        lock (_lock)
+        {
+            var i = _jobs.FindIndex(j => j.Id == jobId);
+            if (i < 0 || !from.Contains(_jobs[i].State))
+                return ValueTask.FromResult(false);
+            _jobs[i] = _jobs[i] with { State = "failed", Reason = reason, UpdatedAt = time.GetUtcNow() };
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<DmJobRecord?> FindJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult(_jobs.FirstOrDefault(j => j.Id == jobId));
+    }
+
+    public ValueTask<IReadOnlyList<DmJobRecord>> ListIdleJobsAsync(string state, DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<DmJobRecord>>([.. _jobs.Where(j => j.State == state && j.UpdatedAt < before).OrderBy(j => j.UpdatedAt)]);
+    }
+
     // What devices report: only for a device with an account, bounded by DmDeviceReportLimits (as the SQL store).
 
     public ValueTask KeepDevInfoAsync(string devId, IReadOnlyList<(string Uri, string Value)> items, DateTimeOffset at, CancellationToken cancellationToken = default)

@@ -112,6 +112,14 @@ internal static class StoreSchema
         [
             "ALTER TABLE dm_accounts ADD COLUMN server_nonce TEXT",
         ]),
+        new(9, "OMA DM session security: each account's one pending challenge nonce, why a job failed, which commands went out",
+        [
+            "ALTER TABLE dm_accounts ADD COLUMN client_nonce TEXT",
+            "ALTER TABLE dm_accounts ADD COLUMN client_nonce_expires_at {bigint}",
+            "ALTER TABLE dm_jobs ADD COLUMN reason TEXT",
+            "ALTER TABLE dm_job_commands ADD COLUMN sent_at {bigint}",
+            "CREATE INDEX ix_dm_jobs_state ON dm_jobs (state, updated_at)",
+        ]),
         new(10, "OMA DM: what authenticated devices report (DevInfo leaves, Generic Alerts) and their last session",
         [
             "CREATE TABLE dm_device_info (dev_id TEXT NOT NULL, uri TEXT NOT NULL, value TEXT NOT NULL, updated_at {bigint} NOT NULL, PRIMARY KEY (dev_id, uri))",

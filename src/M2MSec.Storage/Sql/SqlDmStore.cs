@@ -23,7 +23,8 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
         db.RunAsync<DmAccount?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
-                "SELECT server_id, client_user, client_password_enc, server_password_enc, client_auth, server_auth, created_at, server_nonce FROM dm_accounts WHERE dev_id = @d",
+                "SELECT server_id, client_user, client_password_enc, server_password_enc, client_auth, server_auth, created_at, server_nonce, client_nonce, client_nonce_expires_at " +
+                "FROM dm_accounts WHERE dev_id = @d",
                 ("@d", devId));
             await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await r.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -31,7 +32,8 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
             return new DmAccount(devId, r.GetString(0), r.GetString(1),
                 db.Protector.Unprotect((byte[])r.GetValue(2), SecretProtector.Place("dm_accounts", devId, "client_password")),
                 db.Protector.Unprotect((byte[])r.GetValue(3), SecretProtector.Place("dm_accounts", devId, "server_password")),
-                r.GetString(4), r.GetString(5), SqlDatabase.FromMs(r.GetInt64(6)), r.IsDBNull(7) ? null : r.GetString(7));
+                r.GetString(4), r.GetString(5), SqlDatabase.FromMs(r.GetInt64(6)), r.IsDBNull(7) ? null : r.GetString(7),
+                r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : SqlDatabase.FromMs(r.GetInt64(9)));
         }, cancellationToken);
 
     public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) =>
@@ -56,14 +58,18 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
         }, cancellationToken).AsTask());
     }
 
-    public async ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default) =>
+        JobsAsync("j.dev_id = @d", "created_at, id", cancellationToken, ("@d", devId));
+
+    private async ValueTask<IReadOnlyList<DmJobRecord>> JobsAsync(string where, string order, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
-        var jobs = await db.QueryAsync("SELECT id, dev_id, state, created_at, updated_at FROM dm_jobs WHERE dev_id = @d ORDER BY created_at, id",
-            r => new DmJobRecord(r.GetString(0), r.GetString(1), r.GetString(2), SqlDatabase.FromMs(r.GetInt64(3)), SqlDatabase.FromMs(r.GetInt64(4)), []),
-            cancellationToken, ("@d", devId)).ConfigureAwait(false);
+        var jobs = await db.QueryAsync($"SELECT id, dev_id, state, created_at, updated_at, reason FROM dm_jobs j WHERE {where} ORDER BY {order}",
+            r => new DmJobRecord(r.GetString(0), r.GetString(1), r.GetString(2), SqlDatabase.FromMs(r.GetInt64(3)), SqlDatabase.FromMs(r.GetInt64(4)), [],
+                r.IsDBNull(5) ? null : r.GetString(5)),
+            cancellationToken, parameters).ConfigureAwait(false);
         var commands = await db.QueryAsync(
-            "SELECT c.job_id, c.seq, c.verb, c.uri, c.value, c.status, c.results FROM dm_job_commands c JOIN dm_jobs j ON j.id = c.job_id WHERE j.dev_id = @d ORDER BY c.job_id, c.seq",
-            ReadCommand, cancellationToken, ("@d", devId)).ConfigureAwait(false);
+            $"SELECT c.job_id, c.seq, c.verb, c.uri, c.value, c.status, c.results, c.sent_at FROM dm_job_commands c JOIN dm_jobs j ON j.id = c.job_id WHERE {where} ORDER BY c.job_id, c.seq",
+            ReadCommand, cancellationToken, parameters).ConfigureAwait(false);
         var byJob = commands.GroupBy(c => c.JobId).ToDictionary(g => g.Key, g => (IReadOnlyList<DmCommandRecord>)[.. g]);
         return [.. jobs.Select(j => j with { Commands = byJob.GetValueOrDefault(j.Id, []) })];
     }
@@ -85,9 +91,49 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
             cancellationToken, [.. parameters]).ConfigureAwait(false) == 1, cancellationToken);
     }
 
+    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "UPDATE dm_accounts SET client_nonce = @n, client_nonce_expires_at = @e WHERE dev_id = @d AND " +
+            (expected is null ? "client_nonce IS NULL" : "client_nonce = @old"),
+            cancellationToken, [("@n", nonce), ("@e", expiresAt.ToUnixTimeMilliseconds()), ("@d", devId), .. expected is null ? [] : new (string, object?)[] { ("@old", expected) }])
+            .ConfigureAwait(false) == 1, cancellationToken);
+
+    public ValueTask MarkSentAsync(string jobId, IReadOnlyList<int> seqs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(seqs);
+        var now = db.NowMs;
+        return new ValueTask(db.WriteAsync(async (c, tx) =>
+        {
+            foreach (var seq in seqs)
+            {
+                await SqlDatabase.ExecuteAsync(c, tx, "UPDATE dm_job_commands SET sent_at = @t WHERE job_id = @j AND seq = @q AND sent_at IS NULL",
+                    cancellationToken, ("@t", now), ("@j", jobId), ("@q", seq)).ConfigureAwait(false);
+            }
+            await SqlDatabase.ExecuteAsync(c, tx, "UPDATE dm_jobs SET updated_at = @t WHERE id = @j", cancellationToken, ("@t", now), ("@j", jobId)).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken).AsTask());
+    }
+
+    public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        var names = from.Select((_, i) => $"@f{i}").ToArray();
+        var parameters = new List<(string, object?)> { ("@r", reason), ("@t", db.NowMs), ("@j", jobId) };
+        parameters.AddRange(from.Select((f, i) => ($"@f{i}", (object?)f)));
+        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            $"UPDATE dm_jobs SET state = 'failed', reason = @r, updated_at = @t WHERE id = @j AND state IN ({string.Join(", ", names)})",
+            cancellationToken, [.. parameters]).ConfigureAwait(false) == 1, cancellationToken);
+    }
+
+    public async ValueTask<DmJobRecord?> FindJobAsync(string jobId, CancellationToken cancellationToken = default) =>
+        (await JobsAsync("j.id = @j", "id", cancellationToken, ("@j", jobId)).ConfigureAwait(false)).SingleOrDefault();
+
+    public ValueTask<IReadOnlyList<DmJobRecord>> ListIdleJobsAsync(string state, DateTimeOffset before, CancellationToken cancellationToken = default) =>
+        JobsAsync("j.state = @s AND j.updated_at < @b", "updated_at, id", cancellationToken, ("@s", state), ("@b", before.ToUnixTimeMilliseconds()));
+
     private static DmCommandRecord ReadCommand(DbDataReader r) => new(
         r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
-        r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6));
+        r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : SqlDatabase.FromMs(r.GetInt64(7)));
 
     // What devices report: only for a device with an account (a DevId nobody registered gets no row), bounded by DmDeviceReportLimits.
 

@@ -43,6 +43,45 @@ public sealed class DmCliTests : IDisposable
         Assert.Equal(-1, db.AsSpan().IndexOf("funambol:"u8));
     }
 
+    /// <summary>
+    /// Issue 13 item 2 (and 12): a job whose session expired shows why and what each command became; `dm job retry`
+    /// queues exactly the commands the device never acknowledged, by job or by device; bad input is exit 2.
+    /// </summary>
+    [Fact]
+    public async Task JobRetry_QueuesTheUnacknowledgedCommands_OfASessionExpiredJob_ShowSaysWhy()
+    {
+        Assert.Equal(0, (await Dm("account", "add", "--dev-id", "d1", "--server-id", "s", "--client-user", "u",
+            "--client-password", "12345678", "--server-password", "12345678")).ExitCode);
+        Assert.Equal(0, (await Dm("job", "add", "--dev-id", "d1", "--replace", "./A=1", "--replace", "./B=2", "--get", "./C")).ExitCode);
+        var id = JsonDocument.Parse((await Dm("job", "show", "--dev-id", "d1", "--json")).Stdout).RootElement.GetProperty("jobs")[0].GetProperty("id").GetString()!;
+        Assert.Equal(2, (await Dm("job", "retry", "--job", id)).ExitCode); // queued, not failed
+        await using (var store = await new M2MSec.NetworkFunctions.Hosting.StoreOptions(Path.Combine(_dir, "dm"), Path.Combine(_dir, "kek.json")).OpenAsync())
+        {
+            // What the DM server does when the device goes silent after the first message (DmSessionSecurityTests).
+            Assert.True(await store.Dm.SetJobStateAsync(id, "running", ["queued"]));
+            await store.Dm.MarkSentAsync(id, [1, 2]);
+            Assert.True(await store.Dm.RecordResultAsync(id, 1, 200, null));
+            Assert.True(await store.Dm.FailJobAsync(id, "session-expired", ["running"]));
+        }
+        var show = JsonDocument.Parse((await Dm("job", "show", "--dev-id", "d1", "--json")).Stdout).RootElement.GetProperty("jobs")[0];
+        Assert.Equal("failed", show.GetProperty("state").GetString());
+        Assert.Equal("session-expired", show.GetProperty("reason").GetString());
+        Assert.Equal(["acknowledged", "unknown", "not-sent"], show.GetProperty("commands").EnumerateArray().Select(c => c.GetProperty("delivery").GetString()));
+        Assert.Contains("session-expired", (await Dm("job", "show", "--dev-id", "d1")).Stdout, StringComparison.Ordinal);
+
+        var retry = await Dm("job", "retry", "--dev-id", "d1");
+        Assert.True(retry.ExitCode == 0, retry.Stderr);
+        var jobs = JsonDocument.Parse((await Dm("job", "show", "--dev-id", "d1", "--json")).Stdout).RootElement.GetProperty("jobs").EnumerateArray().ToList();
+        var again = Assert.Single(jobs, j => j.GetProperty("state").GetString() == "queued");
+        Assert.Equal(["./B", "./C"], again.GetProperty("commands").EnumerateArray().Select(c => c.GetProperty("uri").GetString()));
+        Assert.Equal([1, 2], again.GetProperty("commands").EnumerateArray().Select(c => c.GetProperty("seq").GetInt32()));
+
+        var missing = await Dm("job", "retry", "--job", "dm-nope");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.StartsWith("--job:", missing.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, (await Dm("job", "retry")).ExitCode);
+    }
+
     [Theory]
     [InlineData("--replace", "./a")]
     [InlineData("--get", "../etc/passwd")]

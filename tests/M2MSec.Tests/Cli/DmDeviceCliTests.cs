@@ -3,7 +3,6 @@ using M2MSec.Dm.SyncMl;
 using M2MSec.NetworkFunctions.Dm;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage.Dm;
-using M2MSec.Storage.InMemory;
 using M2MSec.Tests.Dm.SyncMl;
 using M2MSec.Tests.Support;
 
@@ -35,7 +34,7 @@ public sealed class DmDeviceCliTests : IDisposable
         Assert.True(added.ExitCode == 0, added.Stderr);
         var ct = TestContext.Current.CancellationToken;
         await using var state = await new StoreOptions(Data, Kek).OpenAsync(cancellationToken: ct);
-        var engine = new DmSessionEngine(state.Dm, new InMemoryNonceStore(TimeProvider.System), "http://127.0.0.1:8080/funambol/dm", TimeProvider.System);
+        var engine = new DmSessionEngine(state.Dm, "http://127.0.0.1:8080/funambol/dm", TimeProvider.System, new DmSessionOptions { AllowPlainHttpSessions = true });
         var package1 = SyncMlXml.Parse(SyncMlVectors.Body("session_basic/01_client_to_server.xml"));
         package1 = package1 with
         {

@@ -82,6 +82,34 @@ public sealed class ServeAndDemoTests
         }
     }
 
+    /// <summary>Issue 13 item 1: `serve dm --allow-plain-http-sessions` says once, at start, that session tokens travel in clear; other roles refuse the option.</summary>
+    [Fact]
+    public async Task ServeDm_AllowPlainHttpSessions_WarnsOnceAtStart_OnlyForDm()
+    {
+        var dir = Directory.CreateTempSubdirectory("m2msec-serve-plain-").FullName;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var output = new SyncWriter();
+        var run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "dm", "--urls", $"http://127.0.0.1:{LoopbackPort.Free()}", "--allow-plain-http-sessions", "--session-idle", "60",
+            "--data", Path.Combine(dir, "d"), "--kek-file", Path.Combine(dir, "k.json")], output, output, cts.Token);
+        try
+        {
+            for (var i = 0; i < 100 && !output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            var text = output.ToString();
+            Assert.Contains("dm listening on http://", text, StringComparison.Ordinal);
+            Assert.Single(text.Split('\n'), l => l.StartsWith("warning: dm lets basic and md5 accounts hold sessions over plain HTTP", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            Assert.Equal(0, await run);
+            Directory.Delete(dir, true);
+        }
+        var (code, _, stderr) = await CliRunner.RunAsync("serve", "hss", "--allow-plain-http-sessions");
+        Assert.Equal(2, code);
+        Assert.Contains("--allow-plain-http-sessions/--session-idle: only for dm", stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>Issue 13 item 18: endpoints.json lists every listener, the OCSP admin URL included.</summary>
     [Fact]
     public async Task ServeAll_WritesEndpointsJson_WithEveryListenerIncludingOcspAdmin_AndStopsOnCancel()

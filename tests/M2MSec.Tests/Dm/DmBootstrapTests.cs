@@ -75,7 +75,7 @@ public sealed class DmBootstrapTests : IDisposable
         Assert.True(await store.AddAccountAsync(new DmAccount(_device.Info.TreId, ServerId, "dev", "client-secret"u8.ToArray(), "server-secret"u8.ToArray(), "md5", "md5", DateTimeOffset.UtcNow)));
         await store.AddJobAsync(new DmJobRecord("j1", _device.Info.TreId, "queued", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
             [new("j1", 1, "replace", "./NASConfig/NAS_SignallingPriority", "1", null, null), new("j1", 2, "get", "./DMAcc/m2msec-dm/AppAddr/1/Addr", null, null, null)]));
-        var engine = new DmSessionEngine(store, new InMemoryNonceStore(TimeProvider.System), ServerUri, TimeProvider.System);
+        var engine = new DmSessionEngine(store, ServerUri, TimeProvider.System);
         var outcome = await new DmClient(_device, account).RunSessionAsync(engine.ExchangeXmlAsync, TestContext.Current.CancellationToken);
         Assert.True(outcome.Completed, outcome.Detail);
         Assert.Equal(1, _device.ReadNasConfiguration(TreCaller.DeviceManagement).Values.Single(v => v.Parameter == NasParameters.NasSignallingPriority).Value);

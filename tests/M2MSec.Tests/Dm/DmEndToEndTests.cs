@@ -150,7 +150,9 @@ public sealed class DmEndToEndTests : IAsyncLifetime
             }, TestContext.Current.CancellationToken);
             Assert.True(outcome.Completed, outcome.Detail);
         }
-        Assert.All(headers, h => Assert.StartsWith($"algorithm=MD5, username=\"{ServerId}\", mac=", h, StringComparison.Ordinal));
+        // The first answer is the challenge (no server MAC to a peer that has not authenticated, issue 13 item 6).
+        Assert.Null(headers[0]);
+        Assert.All(headers.Skip(1), h => Assert.StartsWith($"algorithm=MD5, username=\"{ServerId}\", mac=", h, StringComparison.Ordinal));
         var job = Assert.Single(await _store.Dm.ListJobsAsync(device.Info.TreId));
         Assert.Equal("done", job.State);
         Assert.True(DmJobReadBack.Verified(job, job.Commands[0]));

@@ -366,6 +366,46 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Null(ghost.LastSession);
     }
 
+    /// <summary>
+    /// Issue 13 items 2 and 4 (schema v9): the pending challenge nonce is replaced by compare-and-swap only (so
+    /// instances agree and a used nonce cannot be used again); a job records which commands went out, why it failed,
+    /// and its last activity, by which any instance finds running jobs whose session went away.
+    /// </summary>
+    [Fact]
+    public async Task DmPendingNonce_CompareAndSwap_JobsRecordSentReasonAndLastActivity()
+    {
+        var now = Clock.GetUtcNow();
+        Assert.True(await Store.Dm.AddAccountAsync(new DmAccount("dev-9", "srv", "u", "c"u8.ToArray(), "s"u8.ToArray(), "md5", "md5", now)));
+        Assert.Null((await Store.Dm.FindAccountAsync("dev-9"))!.ClientNonce);
+        Assert.False(await Store.Dm.ReplaceClientNonceAsync("dev-9", "bm9uZQ==", "QQ==", now.AddMinutes(10)));
+        Assert.True(await Store.Dm.ReplaceClientNonceAsync("dev-9", null, "QQ==", now.AddMinutes(10)));
+        Assert.False(await Store.Dm.ReplaceClientNonceAsync("dev-9", null, "Qg==", now.AddMinutes(10)));
+        Assert.True(await Store.Dm.ReplaceClientNonceAsync("dev-9", "QQ==", "Qg==", now.AddMinutes(10)));
+        Assert.False(await Store.Dm.ReplaceClientNonceAsync("dev-9", "QQ==", "Qw==", now.AddMinutes(10))); // used: a replay loses
+        var account = await Store.Dm.FindAccountAsync("dev-9");
+        Assert.Equal("Qg==", account!.ClientNonce);
+        Assert.Equal(now.AddMinutes(10), account.ClientNonceExpiresAt);
+        Assert.False(await Store.Dm.ReplaceClientNonceAsync("nobody", null, "QQ==", now));
+
+        await Store.Dm.AddJobAsync(new DmJobRecord("job-9", "dev-9", "queued", now, now,
+            [new("job-9", 1, "replace", "./A", "1", null, null), new("job-9", 2, "replace", "./B", "2", null, null), new("job-9", 3, "get", "./A", null, null, null)]));
+        Assert.True(await Store.Dm.SetJobStateAsync("job-9", "running", ["queued"]));
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await Store.Dm.MarkSentAsync("job-9", [1, 2]);
+        Assert.True(await Store.Dm.RecordResultAsync("job-9", 1, 200, null));
+        Assert.Empty(await Store.Dm.ListIdleJobsAsync("running", Clock.GetUtcNow()));
+        Clock.Advance(TimeSpan.FromMinutes(3));
+        var idle = Assert.Single(await Store.Dm.ListIdleJobsAsync("running", Clock.GetUtcNow().AddMinutes(-2)));
+        Assert.Equal("job-9", idle.Id);
+        Assert.True(await Store.Dm.FailJobAsync("job-9", "session-expired", ["running"]));
+        Assert.False(await Store.Dm.FailJobAsync("job-9", "other", ["running"]));
+        var job = await Store.Dm.FindJobAsync("job-9");
+        Assert.Equal(("failed", "session-expired"), (job!.State, job.Reason));
+        Assert.Equal(["acknowledged", "unknown", "not-sent"], job.Commands.Select(c => c.Delivery));
+        Assert.Null(await Store.Dm.FindJobAsync("job-0"));
+        Assert.Empty(await Store.Dm.ListIdleJobsAsync("running", Clock.GetUtcNow()));
+    }
+
     [Fact]
     public async Task Hierarchy_NameTakenOnce_CrlNumbersIncrease()
     {

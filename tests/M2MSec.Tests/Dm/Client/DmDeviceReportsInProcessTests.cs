@@ -27,7 +27,7 @@ public sealed class DmDeviceReportsInProcessTests : IDisposable
 
     public DmDeviceReportsInProcessTests()
     {
-        _engine = new DmSessionEngine(_store, new InMemoryNonceStore(TimeProvider.System), ServerUri.ToString(), TimeProvider.System);
+        _engine = new DmSessionEngine(_store, ServerUri.ToString(), TimeProvider.System, new DmSessionOptions { AllowPlainHttpSessions = true });
         _device = M2meDevice.Create(Path.Combine(_dir, "dev"), Path.Combine(_dir, "fuse"), "001010000000009", M2meKind.Tre);
     }
 

@@ -18,12 +18,10 @@ public sealed class DmDeviceReportsTests
     private const string ServerUri = "http://127.0.0.1:8080/funambol/dm";
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 3, 7, 0, 0, TimeSpan.Zero));
     private readonly InMemoryDmStore _store;
-    private readonly InMemoryNonceStore _nonces;
 
     public DmDeviceReportsTests()
     {
         _store = new InMemoryDmStore(_clock);
-        _nonces = new InMemoryNonceStore(_clock);
     }
 
     private async Task<DmSessionEngine> EngineAsync(string clientPassword = "funambol", params DmCommandRecord[] commands)
@@ -32,7 +30,7 @@ public sealed class DmDeviceReportsTests
             "srvpwd"u8.ToArray(), "basic", "md5", _clock.GetUtcNow())));
         if (commands.Length > 0)
             await _store.AddJobAsync(new DmJobRecord("job-1", "DMCtest", "queued", _clock.GetUtcNow(), _clock.GetUtcNow(), commands));
-        return new DmSessionEngine(_store, _nonces, ServerUri, _clock);
+        return new DmSessionEngine(_store, ServerUri, _clock, new DmSessionOptions { AllowPlainHttpSessions = true });
     }
 
     private static SyncMlMessage Package1() => SyncMlXml.Parse(SyncMlVectors.Body("session_basic/01_client_to_server.xml"));

@@ -65,13 +65,39 @@ public sealed class DmServerHttpTests : IAsyncLifetime
         });
     }
 
-    private async Task<(HttpStatusCode Code, byte[] Body, string? Type)> PostAsync(byte[] body, string mediaType)
+    private async Task<(HttpStatusCode Code, byte[] Body, string? Type)> PostAsync(byte[] body, string mediaType, Uri? url = null)
     {
         using var http = Device();
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-        using var response = await http.PostAsync(_url, content, TestContext.Current.CancellationToken);
+        using var response = await http.PostAsync(url ?? _url, content, TestContext.Current.CancellationToken);
         return (response.StatusCode, await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken), response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>
+    /// Issue 13 item 1 over the real listener: the 212 carries a RespURI on our scheme, host and port; the real client's
+    /// package 3 at the base URI is a new, unauthenticated session (nothing recorded); at the RespURI it completes the job.
+    /// </summary>
+    [Fact]
+    public async Task RealClientSession_Package3OnlyAtTheRespUri_CompletesTheJob_ForgedStatusThreat()
+    {
+        var (_, body, _) = await PostAsync(SyncMlVectors.Body("session_basic/01_client_to_server.xml"), "application/vnd.syncml+xml");
+        var reply = SyncMlXml.Parse(body);
+        var respUri = reply.Header.RespUri!;
+        Assert.StartsWith(_url + "?session=", respUri, StringComparison.Ordinal);
+        var package3 = SyncMlVectors.Body("session_basic/03_client_to_server.xml");
+        var (_, atBase, _) = await PostAsync(package3, "application/vnd.syncml+xml");
+        Assert.Equal("407", SyncMlXml.Parse(atBase).Commands.OfType<StatusCommand>().First().Data);
+        var shown = await CliRunner.RunAsync(["dm", "job", "show", "--dev-id", "DMCtest", "--json", "--data", F("dm"), "--kek-file", F("kek.json")]);
+        Assert.Equal("running", JsonDocument.Parse(shown.Stdout).RootElement.GetProperty("jobs")[0].GetProperty("state").GetString());
+
+        var retargeted = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(package3)
+            .Replace("<Target><LocURI>http://127.0.0.1:8080/funambol/dm</LocURI></Target>", $"<Target><LocURI>{respUri}</LocURI></Target>", StringComparison.Ordinal));
+        var (code, atResp, _) = await PostAsync(retargeted, "application/vnd.syncml+xml", new Uri(respUri));
+        Assert.Equal(HttpStatusCode.OK, code);
+        Assert.Equal("200", SyncMlXml.Parse(atResp).Commands.OfType<StatusCommand>().First().Data);
+        shown = await CliRunner.RunAsync(["dm", "job", "show", "--dev-id", "DMCtest", "--json", "--data", F("dm"), "--kek-file", F("kek.json")]);
+        Assert.Equal("done", JsonDocument.Parse(shown.Stdout).RootElement.GetProperty("jobs")[0].GetProperty("state").GetString());
     }
 
     [Fact]

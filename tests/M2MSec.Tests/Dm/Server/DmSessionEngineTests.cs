@@ -1,3 +1,4 @@
+using M2MSec.Dm;
 using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
 using M2MSec.NetworkFunctions.Dm;
@@ -8,15 +9,28 @@ using M2MSec.Tests.Dm.SyncMl;
 namespace M2MSec.Tests.Dm.Server;
 
 /// <summary>
-/// The DM server's session logic fed with the package 1 a real client (libdmclient) sent, and
+/// The DM server's session logic fed with the messages a real client (libdmclient) sent, and
 /// judged by what that client accepts: the server's auth-md5 Cred equals the value the client
-/// accepted with 212 (vector 1b), a wrong credential is challenged and then refused.
+/// accepted with 212 (vector 1b), a wrong credential is challenged and then refused. The recorded
+/// sessions are plain HTTP (a lab: the server runs with --allow-plain-http-sessions); every message
+/// after the one that authenticates goes to the RespURI the server handed out (issue 13 item 1),
+/// its SyncHdr Target rewritten as libdmclient does, and a test nonce source gives the nonce the
+/// recorded credentials were computed over.
 /// </summary>
 public sealed class DmSessionEngineTests
 {
     private const string ServerUri = "http://127.0.0.1:8080/funambol/dm";
     private readonly InMemoryDmStore _store = new(TimeProvider.System);
-    private readonly InMemoryNonceStore _nonces = new(TimeProvider.System);
+
+    /// <summary>The nonce the scripted server of the captures challenged with (NextNonce c3J2bm9uY2UtMDAwMQ==).</summary>
+    internal static DmNonce RecordedNonce => DmNonce.FromBytes("srvnonce-0001"u8);
+
+    /// <summary>A lab server (plain HTTP sessions allowed) whose first challenge nonce is the recorded one, then fresh ones.</summary>
+    internal static DmSessionOptions LabOptions()
+    {
+        var first = true;
+        return new() { AllowPlainHttpSessions = true, NonceSource = () => first && !(first = false) ? RecordedNonce : DmNonce.New() };
+    }
 
     private async Task<DmSessionEngine> EngineAsync(string clientAuth, string clientPassword = "funambol")
     {
@@ -28,7 +42,74 @@ public sealed class DmSessionEngineTests
             new("job-1", 1, "replace", "./NASConfig/NAS_SignallingPriority", "1", null, null),
             new("job-1", 2, "get", "./NASConfig/NAS_SignallingPriority", null, null, null),
         ]));
-        return new DmSessionEngine(_store, _nonces, ServerUri, TimeProvider.System);
+        return new DmSessionEngine(_store, ServerUri, TimeProvider.System, new DmSessionOptions { AllowPlainHttpSessions = true });
+    }
+
+    /// <summary>A later message of the session: its SyncHdr Target is the RespURI (libdmclient sends it there).</summary>
+    internal static SyncMlMessage At(SyncMlMessage message, SyncMlMessage reply) => At(message, Assert.IsType<string>(reply.Header.RespUri));
+
+    internal static SyncMlMessage At(SyncMlMessage message, string respUri) =>
+        message with { Header = message.Header with { Target = new SyncMlLocation(respUri) } };
+
+    /// <summary>A recorded message's bytes with its SyncHdr Target rewritten to <paramref name="respUri"/>.</summary>
+    internal static byte[] Retarget(byte[] body, string respUri) => System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(body)
+        .Replace($"<Target><LocURI>{ServerUri}</LocURI></Target>", $"<Target><LocURI>{System.Security.SecurityElement.Escape(respUri)}</LocURI></Target>", StringComparison.Ordinal));
+
+    /// <summary>Issue 13 item 1: the real client's recorded sessions (XML and WBXML) through the session binding.</summary>
+    [Theory]
+    [InlineData("session_basic", "basic", new[] { "01", "03" }, false)]
+    [InlineData("session_md5_challenge", "md5", new[] { "01", "03", "05" }, false)]
+    [InlineData("session_md5_challenge_wbxml", "md5", new[] { "01", "03", "05" }, true)]
+    public async Task RealClientSession_ReplayedThroughTheRespUri_ServerCredAccepted_JobDone(string session, string clientAuth, string[] messages, bool wbxml)
+    {
+        Assert.True(await _store.AddAccountAsync(new DmAccount("DMCtest", "funambol", "funambol", "funambol"u8.ToArray(), "srvpwd"u8.ToArray(), clientAuth, "md5",
+            DateTimeOffset.UtcNow)));
+        var now = DateTimeOffset.UtcNow;
+        // The commands the scripted server sent (CmdIDs 4–7 after the three Status): same CmdIDs from ours.
+        await _store.AddJobAsync(new DmJobRecord("job-r", "DMCtest", "queued", now, now,
+        [
+            new("job-r", 1, "get", "./DevInfo/Mod", null, null, null),
+            new("job-r", 2, "add", "./Vendor/memory/NASConfig", null, null, null),
+            new("job-r", 3, "add", "./Vendor/memory/NASConfig/NAS_SignallingPriority", "1", null, null),
+            new("job-r", 4, "replace", "./Vendor/memory/NASConfig/NAS_SignallingPriority", "0", null, null),
+        ]));
+        var engine = new DmSessionEngine(_store, ServerUri, TimeProvider.System, LabOptions());
+        string? respUri = null;
+        SyncMlMessage? reply = null;
+        foreach (var n in messages)
+        {
+            byte[] body;
+            if (wbxml)
+            {
+                body = SyncMlVectors.WbxmlBody($"{session}/{n}_client_to_server.http-wbxml.bin");
+                if (respUri is not null)
+                    body = SyncMlWbxml.Write(At(SyncMlWbxml.Parse(body), respUri));
+            }
+            else
+            {
+                body = SyncMlVectors.Body($"{session}/{n}_client_to_server.xml");
+                if (respUri is not null)
+                    body = Retarget(body, respUri);
+            }
+            var wire = await engine.ExchangeAsync(new SyncMlWireMessage(body), wbxml, TestContext.Current.CancellationToken, respUri ?? ServerUri);
+            reply = wbxml ? SyncMlWbxml.Parse(wire!.Body) : SyncMlXml.Parse(wire!.Body);
+            var expected = SyncMlXml.Parse(SyncMlVectors.Body($"{session}/{(int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) + 1):D2}_server_to_client.xml"));
+            var header = reply.Commands.OfType<StatusCommand>().First();
+            // The SyncHdr status the client got from the scripted server, and the Cred it accepted (when it checked one).
+            Assert.Equal(expected.Commands.OfType<StatusCommand>().First().Data, header.Data);
+            if (header.Code == DmStatusCode.AuthenticationAccepted)
+                Assert.Equal(expected.Header.Cred!.Data!.Text, reply.Header.Cred!.Data!.Text);
+            if (header.Code is DmStatusCode.InvalidCredentials or DmStatusCode.MissingCredentials)
+                Assert.Equal(expected.Commands.OfType<StatusCommand>().First().Chal!.Meta!.NextNonce, header.Chal!.Meta!.NextNonce);
+            respUri ??= reply.Header.RespUri;
+        }
+        Assert.NotNull(respUri);
+        Assert.StartsWith(ServerUri + "?session=", respUri, StringComparison.Ordinal);
+        Assert.Empty(reply!.Commands.OfType<ItemCommand>());
+        var job = Assert.Single(await _store.ListJobsAsync("DMCtest"));
+        Assert.Equal("done", job.State);
+        Assert.All(job.Commands, c => Assert.Equal(200, c.Status));
+        Assert.StartsWith("test model", job.Commands[0].Results, StringComparison.Ordinal);
     }
 
     private static SyncMlMessage Package1() => SyncMlXml.Parse(SyncMlVectors.Body("session_basic/01_client_to_server.xml"));
@@ -55,7 +136,7 @@ public sealed class DmSessionEngineTests
         // Package 3: the client's Status for Replace, Status + Results for Get.
         var package3 = new SyncMlMessage
         {
-            Header = Package1().Header with { MsgId = "2", Cred = null },
+            Header = At(Package1(), reply).Header with { MsgId = "2", Cred = null },
             Commands =
             [
                 new StatusCommand { CmdId = "1", MsgRef = "1", CmdRef = "0", Cmd = "SyncHdr", Data = "212" },
@@ -122,9 +203,9 @@ public sealed class DmSessionEngineTests
         var replay = withMd5 with { Header = withMd5.Header with { SessionId = "2", MsgId = "1" } };
         Assert.Equal("401", (await engine.HandleAsync(replay, null, default, default)).Message.Commands.OfType<StatusCommand>().First().Data);
 
-        // Another server instance on the same store (or this one after a restart) does not know the nonce it
-        // never issued, and the one the client holds is single-use in the store: challenge, then success.
-        var other = new DmSessionEngine(_store, _nonces, ServerUri, TimeProvider.System);
+        // Another server instance on the same store (or this one after a restart) challenges with the same pending
+        // nonce (it lives in the store), which the client then uses: success.
+        var other = new DmSessionEngine(_store, ServerUri, TimeProvider.System, LabOptions() with { NonceSource = DmNonce.New });
         var fresh = (await other.HandleAsync(Package1() with { Header = Package1().Header with { SessionId = "3" } }, null, default, default)).Message;
         var chal2 = fresh.Commands.OfType<StatusCommand>().First();
         Assert.Equal("401", chal2.Data);
@@ -168,13 +249,14 @@ public sealed class DmSessionEngineTests
         var engine = await EngineAsync("basic");
         var reply = (await engine.HandleAsync(Package1(), null, default, default)).Message;
         var get = Assert.Single(reply.Commands.OfType<GetCommand>());
+        var target = At(Package1(), reply).Header.Target;
         var chunk = new string('x', 300_000);
         string? last = null;
         for (var i = 0; i < 4; i++)
         {
             var message = new SyncMlMessage
             {
-                Header = Package1().Header with { MsgId = (2 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), Cred = null },
+                Header = Package1().Header with { MsgId = (2 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), Cred = null, Target = target },
                 Commands =
                 [
                     new StatusCommand { CmdId = "1", MsgRef = "1", CmdRef = "0", Cmd = "SyncHdr", Data = "212" },
