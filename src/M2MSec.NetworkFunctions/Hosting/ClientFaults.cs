@@ -41,7 +41,11 @@ public static class ClientFaults
                 logger.Log(e is OperationCanceledException and not ConnectionAbortedException ? LogLevel.Information : LogLevel.Warning,
                     "client fault on {Method} {Path} from {Remote}: {Kind}: {Detail}", context.Request.Method,
                     CertificateSubject.Sanitise(context.Request.Path.Value), context.Connection.RemoteIpAddress, e.GetType().Name, CertificateSubject.Sanitise(e.Message));
-                if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+                // A connection that is gone is closed at once: Kestrel would otherwise try to drain its request body and log
+                // an error of its own about the body reader's state.
+                if (e is ConnectionResetException or ConnectionAbortedException || context.RequestAborted.IsCancellationRequested)
+                    context.Abort();
+                else if (!context.Response.HasStarted)
                     context.Response.StatusCode = status;
             }
         });
