@@ -43,14 +43,14 @@ public static class M2MSecCli
         CliInvocation.Begin(input ?? Console.In);
         var invocation = CliInvocation.Current;
         var parse = Build().Parse(args);
+        // A secret that could not be read (CliSecret) ends the run first, with its own exit code (4 for an unreadable file).
+        if (invocation.Failure is { } failure)
+        {
+            config.Error.WriteLine(failure.Message);
+            return failure.ExitCode;
+        }
         if (parse.Errors.Count > 0)
         {
-            // A secret that could not be read carries its own exit code (4 for an unreadable file).
-            if (invocation.Failure is { } failure)
-            {
-                config.Error.WriteLine(failure.Message);
-                return failure.ExitCode;
-            }
             // One line: the most specific error (an unknown word beats "command missing").
             var first = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal)))
                 ?? parse.Errors[0];

@@ -9,7 +9,8 @@ namespace M2MSec.Cli.Internal;
 /// <c>env:NAME</c> (an environment variable), <c>file:PATH</c> (the file's first line, its line end stripped),
 /// <c>stdin</c> (one line from standard input; one option per command), <c>pass:VALUE</c> (a literal); anything else
 /// is the value itself, as before. Errors name the option and never the secret: a variable that is not set, a missing
-/// file or an empty stdin is exit 2; a file that cannot be read exit 4 (<see cref="CliInvocation.Failure"/>).
+/// file or an empty stdin is exit 2; a file that cannot be read exit 4 (<see cref="CliInvocation.Failure"/>, which
+/// ends the run before any other error or the command).
 /// </summary>
 internal static class CliSecret
 {
@@ -39,7 +40,7 @@ internal static class CliSecret
             CustomParser = r => Resolve(r, name) ?? "",
         }, $"{expected}, {Sources}");
 
-    /// <summary>The secret an option's token names, or null after adding an error (which never shows the value).</summary>
+    /// <summary>The secret an option's token names, or null after recording the failure (which never shows the value).</summary>
     internal static string? Resolve(ArgumentResult r, string name)
     {
         var token = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
@@ -54,8 +55,9 @@ internal static class CliSecret
         }
         catch (CliExitException e)
         {
+            // Not an error of the parse: a command's validator that reads the option would throw on one. The run
+            // stops on the failure before anything else (M2MSecCli.RunAsync).
             invocation.Failure ??= e;
-            r.AddError(e.Message);
             return null;
         }
     }
