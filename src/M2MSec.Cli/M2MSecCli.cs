@@ -32,7 +32,11 @@ public static class M2MSecCli
         RunAsync(args, null, output, error, cancellationToken);
 
     /// <summary>Runs one command line; <paramref name="input"/> is what `stdin` secrets read (default: the console).</summary>
-    public static async Task<int> RunAsync(string[] args, TextReader? input, TextWriter? output, TextWriter? error, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextReader? input, TextWriter? output, TextWriter? error, CancellationToken cancellationToken = default) =>
+        RunAsync(Build(), args, input, output, error, cancellationToken);
+
+    /// <summary>Runs <paramref name="args"/> against <paramref name="root"/> (tests add commands to <see cref="Build"/>'s).</summary>
+    internal static async Task<int> RunAsync(RootCommand root, string[] args, TextReader? input, TextWriter? output, TextWriter? error, CancellationToken cancellationToken)
     {
         var config = new InvocationConfiguration
         {
@@ -42,7 +46,7 @@ public static class M2MSecCli
         };
         CliInvocation.Begin(input ?? Console.In);
         var invocation = CliInvocation.Current;
-        var parse = Build().Parse(args);
+        var parse = root.Parse(args);
         // A secret that could not be read (CliSecret) ends the run first, with its own exit code (4 for an unreadable file).
         if (invocation.Failure is { } failure)
         {

@@ -165,5 +165,6 @@ public sealed class CliSecretTests : IDisposable
         var run = await CliRunner.RunAsync(["aka", "vector", "--k", "file:" + _dir, "--op", Op, .. VectorRest]);
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith("--k: ", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("is a directory, expected a file", run.Stderr, StringComparison.Ordinal);
     }
 }
