@@ -160,6 +160,16 @@ public sealed class CliSecretTests : IDisposable
     }
 
     [Fact]
+    public async Task SecretFileThatCannotBeRead_Exit4_NamingTheOption_NotTheOtherSecrets()
+    {
+        // /proc/self/mem exists but reading it from offset 0 fails (EIO), as root too (chmod 000 would not stop root).
+        var run = await CliRunner.RunAsync(["aka", "vector", "--k", "file:/proc/self/mem", "--op", Op, .. VectorRest]);
+        Assert.Equal(4, run.ExitCode);
+        Assert.Equal("--k: /proc/self/mem: I/O error", run.Stderr.TrimEnd());
+        Assert.Equal("", run.Stdout);
+    }
+
+    [Fact]
     public async Task SecretFileThatIsADirectory_Exit2_NamingTheOption()
     {
         var run = await CliRunner.RunAsync(["aka", "vector", "--k", "file:" + _dir, "--op", Op, .. VectorRest]);
