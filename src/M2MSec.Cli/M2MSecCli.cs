@@ -21,10 +21,22 @@ public static class M2MSecCli
         root.Subcommands.Add(KekCommand.Create());
         root.Subcommands.Add(KekCommand.CreateStore());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Options.Add(Verbose);
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
+    /// <summary>The global option that adds stack traces to unexpected errors.</summary>
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "show the stack trace of an unexpected error", Recursive = true };
+
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default) =>
+        RunAsync(args, null, output, error, cancellationToken);
+
+    /// <summary>Runs one command line; <paramref name="input"/> is what `stdin` secrets read (default: the console).</summary>
+    public static Task<int> RunAsync(string[] args, TextReader? input, TextWriter? output, TextWriter? error, CancellationToken cancellationToken = default) =>
+        RunAsync(Build(), args, input, output, error, cancellationToken);
+
+    /// <summary>Runs <paramref name="args"/> against <paramref name="root"/> (tests add commands to <see cref="Build"/>'s).</summary>
+    internal static async Task<int> RunAsync(RootCommand root, string[] args, TextReader? input, TextWriter? output, TextWriter? error, CancellationToken cancellationToken)
     {
         var config = new InvocationConfiguration
         {
@@ -32,13 +44,23 @@ public static class M2MSecCli
             Error = error ?? Console.Error,
             EnableDefaultExceptionHandler = false,
         };
-        var parse = Build().Parse(args);
+        CliInvocation.Begin(input ?? Console.In);
+        var invocation = CliInvocation.Current;
+        var parse = root.Parse(args);
+        // A secret that could not be read (CliSecret) ends the run first, with its own exit code (4 for an unreadable file).
+        if (invocation.Failure is { } failure)
+        {
+            config.Error.WriteLine(failure.Message);
+            return failure.ExitCode;
+        }
         if (parse.Errors.Count > 0)
         {
             // One line: the most specific error (an unknown word beats "command missing").
             var first = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal)))
                 ?? parse.Errors[0];
-            var hint = parse.UnmatchedTokens.Count > 0 || parse.CommandResult.Command.Subcommands.Count > 0 ? " (m2msec --help lists the commands)" : "";
+            var unknown = parse.UnmatchedTokens.FirstOrDefault(t => first.Message.Contains(t, StringComparison.Ordinal));
+            var hint = unknown is not null && CliSuggest.Nearest(parse.CommandResult.Command, unknown) is { } near ? $" (did you mean {near}?)"
+                : parse.UnmatchedTokens.Count > 0 || parse.CommandResult.Command.Subcommands.Count > 0 ? " (m2msec --help lists the commands)" : "";
             config.Error.WriteLine(first.Message + hint);
             return ExitCodes.BadArguments;
         }
@@ -57,12 +79,19 @@ public static class M2MSecCli
             config.Error.WriteLine(e.Message);
             return e.ExitCode;
         }
-        catch (Exception e)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // A fault of ours, not of the input: as System.CommandLine's default handler did (the trace, exit 1).
-            if (e is not OperationCanceledException)
-                config.Error.WriteLine("Unhandled exception: " + e);
             return ExitCodes.SecurityRefused;
         }
+        catch (Exception e)
+        {
+            // A fault of ours or of the environment, not of the input: one line (the trace with --verbose);
+            // 4 when the environment failed (I/O, network), 1 otherwise (the command did not do what was asked).
+            config.Error.WriteLine(parse.GetValue(Verbose) ? e.ToString() : $"error: {e.GetType().Name}: {FirstLine(e.Message)}");
+            return e is IOException or System.Net.Sockets.SocketException or HttpRequestException or TimeoutException or TaskCanceledException ? ExitCodes.CouldNotRun : ExitCodes.SecurityRefused;
+        }
     }
+
+    private static string FirstLine(string message) =>
+        message.Split('\n', 2)[0].TrimEnd('\r');
 }

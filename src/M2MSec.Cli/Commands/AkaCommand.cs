@@ -24,9 +24,9 @@ internal static class AkaCommand
     private static KeyOptions AddKeyOptions(Command command)
     {
         var o = new KeyOptions(
-            CliArgs.Hex("--k", 16, "subscriber key K"),
-            CliArgs.Hex("--op", 16, "operator variant OP (OPc is derived)"),
-            CliArgs.Hex("--opc", 16, "OPc"),
+            CliSecret.Hex("--k", 16, "subscriber key K"),
+            CliSecret.Hex("--op", 16, "operator variant OP (OPc is derived)"),
+            CliSecret.Hex("--opc", 16, "OPc"),
             CliArgs.Hex("--rand", 16, "RAND"),
             CliArgs.Flag("--json", "print one JSON object"));
         command.Options.Add(o.K);

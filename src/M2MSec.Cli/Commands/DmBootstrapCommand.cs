@@ -27,8 +27,8 @@ internal static class DmBootstrapCommand
         var serverUri = CliArgs.Text("--server-uri", "where the device reaches the DM server (DMAcc AppAddr Addr)", "an http(s) URI");
         var sec = CliArgs.OneOf("--sec", "OMA SEC method keying the MAC", ["NETWPIN", "USERPIN", "USERNETWPIN"]);
         var imsi = CliArgs.Text("--imsi", "the device's IMSI (NETWPIN, USERNETWPIN)", "up to 15 digits");
-        var pin = CliArgs.Text("--pin", "the user PIN (USERPIN, USERNETWPIN)", "a PIN");
-        var key = CliArgs.HexRange("--key-hex", BootstrapAuthenticator.MinKeyBytes, 64, "the keyed method: a secret the device and the Registration Operator share");
+        var pin = CliSecret.Text("--pin", "the user PIN (USERPIN, USERNETWPIN)", "a PIN");
+        var key = CliSecret.HexRange("--key-hex", BootstrapAuthenticator.MinKeyBytes, 64, "the keyed method: a secret the device and the Registration Operator share");
         var output = CliArgs.OutputFile("--out", "also write the WBXML body to this file");
         store.AddTo(command);
         foreach (var o in new Option[] { devId, serverUri, sec, imsi, pin, key, output })

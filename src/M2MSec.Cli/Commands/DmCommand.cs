@@ -43,8 +43,8 @@ internal static class DmCommand
         var devId = CliArgs.Text("--dev-id", "the device's DevId (./DevInfo/DevId)", "a DevId");
         var serverId = CliArgs.Text("--server-id", "the DM server's ServerID", "a name");
         var clientUser = CliArgs.Text("--client-user", "the name the device authenticates with", "a name");
-        var clientPassword = CliArgs.Text("--client-password", "the device's password towards the server", "a password");
-        var serverPassword = CliArgs.Text("--server-password", "the server's password towards the device", "a password");
+        var clientPassword = CliSecret.Text("--client-password", "the device's password towards the server", "a password");
+        var serverPassword = CliSecret.Text("--server-password", "the server's password towards the device", "a password");
         var clientAuth = CliArgs.OneOf("--client-auth", "how the device authenticates", ["basic", "md5", "hmac"], "md5");
         var serverAuth = CliArgs.OneOf("--server-auth", "how the server authenticates", ["md5", "hmac"], "md5");
         store.AddTo(add);

@@ -66,6 +66,12 @@ internal static class DmNotifyCommand
                 {
                     await new SmscClient(http).SubmitAsync(new SmsMessage(address, r.GetRequiredValue(from), tpdus, null), ct);
                 }
+                catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+                {
+                    // The peer's certificate does not chain to the trust root (or the TLS handshake failed): a refusal, exit 1.
+                    var anchor = r.GetValue(trustRoot) is null ? "the system's trust store (no --trust-root given)" : "--trust-root";
+                    throw new CliExitException(ExitCodes.SecurityRefused, $"--smsc: TLS with {baseUri} refused: its certificate is not trusted by {anchor}, or the handshake failed; nothing was submitted");
+                }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
                 {
                     // The peer, not the input: exit 4, one line, without the runtime's message.

@@ -17,8 +17,8 @@ internal static class KdfCommand
     private static Command KsNaf()
     {
         var command = new Command("ks-naf", "Ks_NAF = KDF(CK || IK, \"gba-me\", RAND, IMPI, NAF_Id)");
-        var ck = CliArgs.Hex("--ck", 16, "cipher key CK");
-        var ik = CliArgs.Hex("--ik", 16, "integrity key IK");
+        var ck = CliSecret.Hex("--ck", 16, "cipher key CK");
+        var ik = CliSecret.Hex("--ik", 16, "integrity key IK");
         var rand = CliArgs.Hex("--rand", 16, "RAND of the bootstrapping run");
         var impi = CliArgs.Text("--impi", "IMS private identity, e.g. 001010000000001@ims.mnc001.mcc001.3gppnetwork.org", "an IMPI");
         var nafId = CliArgs.HexRange("--naf-id", GbaKeys.UaProtocolIdSize + 1, 1024,

@@ -17,10 +17,10 @@ internal static class OtaCardCommand
         var tar = CliArgs.Hex("--tar", 3, "TAR the key set serves");
         var kic = CliArgs.Hex("--kic", 1, "KIc");
         var kid = CliArgs.Hex("--kid", 1, "KID");
-        var kicKey = CliArgs.HexRange("--kic-key", 8, 32, "ciphering key");
-        var kidKey = CliArgs.HexRange("--kid-key", 8, 32, "integrity key");
+        var kicKey = CliSecret.HexRange("--kic-key", 8, 32, "ciphering key");
+        var kidKey = CliSecret.HexRange("--kid-key", 8, 32, "integrity key");
         var pskIdentity = CliArgs.Text("--psk-identity", "SCP81 PSK-TLS identity of the card", "a text");
-        var psk = CliArgs.HexRange("--psk", 16, 32, "SCP81 pre-shared key");
+        var psk = CliSecret.HexRange("--psk", 16, 32, "SCP81 pre-shared key");
         var store = new StoreArgs(createsStore: true);
         foreach (var o in new Option[] { iccid, tar, kic, kid, kicKey, kidKey, pskIdentity, psk })
             add.Options.Add(o);

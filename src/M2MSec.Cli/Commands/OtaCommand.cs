@@ -28,8 +28,8 @@ internal static class OtaCommand
         public Option<byte[]> Spi { get; } = CliArgs.Hex("--spi", 2, "Security Parameter Indicator");
         public Option<byte[]> Kic { get; } = CliArgs.Hex("--kic", 1, "KIc: ciphering algorithm and key index");
         public Option<byte[]> Kid { get; } = CliArgs.Hex("--kid", 1, "KID: integrity algorithm and key index");
-        public Option<byte[]> KicKey { get; } = CliArgs.HexRange("--kic-key", 8, 32, "ciphering key (8, 16, 24 or 32 octets)");
-        public Option<byte[]> KidKey { get; } = CliArgs.HexRange("--kid-key", 8, 32, "integrity key (8, 16, 24 or 32 octets)");
+        public Option<byte[]> KicKey { get; } = CliSecret.HexRange("--kic-key", 8, 32, "ciphering key (8, 16, 24 or 32 octets)");
+        public Option<byte[]> KidKey { get; } = CliSecret.HexRange("--kid-key", 8, 32, "integrity key (8, 16, 24 or 32 octets)");
         public Option<bool> Json { get; } = CliArgs.Flag("--json", "print one JSON object");
 
         public void AddTo(Command c)
@@ -189,16 +189,16 @@ internal static class OtaCommand
     private static Command UnwrapCommand()
     {
         var c = new Command("unwrap-command", "Open a command packet as the card does; exit 1 with the PoR status if it is refused");
-        var kicKey = CliArgs.HexRange("--kic-key", 8, 32, "ciphering key");
-        var kidKey = CliArgs.HexRange("--kid-key", 8, 32, "integrity key");
-        var packet = CliArgs.HexRange("--packet", 3, 65000, "the command packet from CPL onwards");
+        var kicKey = CliSecret.HexRange("--kic-key", 8, 32, "ciphering key");
+        var kidKey = CliSecret.HexRange("--kid-key", 8, 32, "integrity key");
+        var packet = CliArgs.HexRange("--packet", 3, 65000, "the command packet from CPL onwards, or the SMS user data (UDH '70') that `ota wrap --json` prints as sms_ud");
         var json = CliArgs.Flag("--json", "print one JSON object");
         foreach (var option in new Option[] { kicKey, kidKey, packet, json })
             c.Options.Add(option);
         CliArgs.Required(c, packet);
         c.SetAction(r => Guard(r, () =>
         {
-            var bytes = r.GetRequiredValue(packet);
+            var bytes = CommandPacketOf(r.GetRequiredValue(packet));
             CommandHeader header;
             try
             {
@@ -230,6 +230,33 @@ internal static class OtaCommand
             return ExitCodes.Success;
         }));
         return c;
+    }
+
+    /// <summary>
+    /// The command packet in what --packet holds: the packet itself when its CPL counts exactly the octets after it
+    /// (TS 102 225 §5.1.1), else SMS user data whose UDH carries the command packet IEI '70' (TS 31.115 §4.2), as
+    /// `ota wrap --json` prints in sms_ud. User data starts with its UDHL, so read as a packet its "CPL" is at least
+    /// 0x0270 = 624 and matches its length only by coincidence; the bare reading wins then.
+    /// </summary>
+    internal static byte[] CommandPacketOf(byte[] input)
+    {
+        if (input.Length >= 2 && (input[0] << 8 | input[1]) == input.Length - 2)
+            return input;
+        IReadOnlyList<InformationElement> ies;
+        int consumed;
+        try
+        {
+            ies = UserDataHeader.Decode(input, out consumed);
+        }
+        catch (FormatException)
+        {
+            return input; // neither: the codec names what is wrong with it as a packet
+        }
+        if (!ies.Any(e => e.Iei == UserDataHeader.CommandPacket))
+            return input;
+        if (ies.Any(e => e.Iei == UserDataHeader.Concatenation8Bit))
+            throw CliExitException.Bad("--packet: SMS user data of one segment of a concatenated message; give the packet (the json's packet field)");
+        return input[consumed..];
     }
 
     private static Command WrapPor()

@@ -71,7 +71,7 @@ internal static class PkiCommand
         var store = new StoreArgs();
         var name = NameOption();
         var what = CliArgs.OneOf("--what", "which certificates", ["root", "issuing", "chain", "ocsp"]);
-        var output = CliArgs.OutputFile("--out", "output file (PEM)");
+        var output = CliArgs.OutputFileOrStdout("--out", "output file (PEM)");
         store.AddTo(export);
         export.Options.Add(name);
         export.Options.Add(what);
@@ -86,9 +86,9 @@ internal static class PkiCommand
                 "ocsp" => [h.OcspSigner],
                 _ => [h.Issuing, h.Root],
             };
-            var path = Path.GetFullPath(r.GetRequiredValue(output));
-            await CliPaths.GuardAsync("--out", path, () => File.WriteAllTextAsync(path, string.Concat(certs.Select(c => c.ExportCertificatePem() + "\n")), ct));
-            r.InvocationConfiguration.Output.WriteLine($"wrote {certs.Length} certificate(s) to {path}");
+            var path = await CliPaths.WriteTextAsync(r, "--out", r.GetRequiredValue(output), string.Concat(certs.Select(c => c.ExportCertificatePem() + "\n")), ct);
+            if (path != CliPaths.Stdout)
+                r.InvocationConfiguration.Output.WriteLine($"wrote {certs.Length} certificate(s) to {path}");
             return ExitCodes.Success;
         }, ct));
         return export;
@@ -103,10 +103,10 @@ internal static class PkiCommand
         var subject = CliArgs.Text("--subject", "the subject's common name", "a name");
         var san = new Option<string[]>("--san") { Description = "subjectAltName: a DNS name or IP address (repeatable)", AllowMultipleArgumentsPerToken = false };
         var role = CliArgs.OneOf("--role", "nf: the network function's role, carried as its policy OID (docs/decisions/012)", CertificateRoles.Names);
-        var days = CliArgs.Int("--days", "validity in days (default: the profile's; dm-server 7)", 1, 36500, 0);
+        var days = CliArgs.Int("--days", "validity in days (default: the profile's; dm-server 7)", 1, 36500, null);
         var key = KeyOption(null);
-        var outCert = CliArgs.OutputFile("--out-cert", "certificate output (PEM)");
-        var outKey = CliArgs.OutputFile("--out-key", "private key output (PKCS#8 PEM, mode 0600)");
+        var outCert = CliArgs.OutputFileOrStdout("--out-cert", "certificate output (PEM)");
+        var outKey = CliArgs.OutputFileOrStdout("--out-key", "private key output (PKCS#8 PEM, mode 0600)");
         store.AddTo(issue);
         foreach (var o in new Option[] { name, profile, subject, san, role, days, key, outCert, outKey })
             issue.Options.Add(o);
@@ -122,11 +122,11 @@ internal static class PkiCommand
         });
         issue.SetAction((r, ct) => WithHierarchyAsync(r, store, name, async (state, h) =>
         {
-            var certPath = Path.GetFullPath(r.GetRequiredValue(outCert));
-            var keyPath = Path.GetFullPath(r.GetRequiredValue(outKey));
+            var certPath = StdoutOrFullPath(r.GetRequiredValue(outCert));
+            var keyPath = StdoutOrFullPath(r.GetRequiredValue(outKey));
             foreach (var (path, option) in new[] { (certPath, "--out-cert"), (keyPath, "--out-key") })
             {
-                if (File.Exists(path))
+                if (path != CliPaths.Stdout && File.Exists(path))
                     throw new ArgumentException($"{option}: {path} exists; refusing to overwrite");
             }
             CertificateProfiles.TryParse(r.GetRequiredValue(profile), out var p);
@@ -135,11 +135,13 @@ internal static class PkiCommand
             TimeSpan? validity = r.GetValue(days) is > 0 and var d ? TimeSpan.FromDays(d) : null;
             var roleName = r.GetValue(role)?.ToLowerInvariant();
             using var cert = await h.IssueAsync(p, subjectName, validity, algorithm, roleName, ct);
-            await CliPaths.GuardAsync("--out-key", keyPath, () => M2MSec.NetworkFunctions.Hosting.PemFiles.WritePrivateKeyAsync(keyPath, cert, ct));
-            await CliPaths.GuardAsync("--out-cert", certPath, () => File.WriteAllTextAsync(certPath, cert.ExportCertificatePem() + "\n", ct));
+            await CliPaths.WriteTextAsync(r, "--out-key", keyPath, keyPath == CliPaths.Stdout ? PrivateKeyPem(cert) : "", ct,
+                full => M2MSec.NetworkFunctions.Hosting.PemFiles.WritePrivateKeyAsync(full, cert, ct));
+            await CliPaths.WriteTextAsync(r, "--out-cert", certPath, cert.ExportCertificatePem() + "\n", ct);
             var serial = CertificateSerial.Of(cert);
             await state.Audit.AppendAsync("cli", "pki.issue", $"{h.Name}/{serial}", $"{p.Name()} {cert.Subject}", ct);
-            CliOutput.Write(r, false,
+            // With "-" the PEM is standard output and the summary goes to standard error.
+            CliOutput.Write(certPath == CliPaths.Stdout || keyPath == CliPaths.Stdout ? r.InvocationConfiguration.Error : r.InvocationConfiguration.Output, false,
             [
                 new("serial", serial), new("subject", cert.Subject), new("profile", p.Name()), new("role", roleName ?? "(none)"),
                 new("not_before", cert.NotBefore.ToUniversalTime().ToString("O")), new("not_after", cert.NotAfter.ToUniversalTime().ToString("O")),
@@ -155,7 +157,7 @@ internal static class PkiCommand
         var revoke = new Command("revoke", "Revoke a certificate (OCSP answers 'revoked' from now on; the next CRL lists it)");
         var store = new StoreArgs();
         var name = NameOption();
-        var serial = CliArgs.Text("--serial", "the certificate's serial number", "hex");
+        var serial = CliArgs.Serial("--serial", "the certificate's serial number");
         var reason = CliArgs.OneOf("--reason", "RFC 5280 reason", RevocationReasons.Names);
         store.AddTo(revoke);
         revoke.Options.Add(name);
@@ -194,7 +196,7 @@ internal static class PkiCommand
         var crl = new Command("crl", "Write a fresh CRL of the issuing CA (DER)");
         var store = new StoreArgs();
         var name = NameOption();
-        var output = CliArgs.OutputFile("--out", "output file (DER)");
+        var output = CliArgs.OutputFileOrStdout("--out", "output file (DER; with - PEM on standard output)");
         var days = CliArgs.Int("--days", "nextUpdate, days from now", 1, 365, 1);
         store.AddTo(crl);
         crl.Options.Add(name);
@@ -204,12 +206,21 @@ internal static class PkiCommand
         crl.SetAction((r, ct) => WithHierarchyAsync(r, store, name, async (state, h) =>
         {
             var der = await h.BuildCrlAsync(TimeSpan.FromDays(r.GetValue(days)), ct);
-            var path = Path.GetFullPath(r.GetRequiredValue(output));
-            await CliPaths.GuardAsync("--out", path, () => File.WriteAllBytesAsync(path, der, ct));
-            r.InvocationConfiguration.Output.WriteLine($"wrote CRL of '{h.Name}' to {path}");
+            var path = await CliPaths.WriteTextAsync(r, "--out", r.GetRequiredValue(output), PemEncoding.WriteString("X509 CRL", der) + "\n", ct,
+                full => File.WriteAllBytesAsync(full, der, ct));
+            if (path != CliPaths.Stdout)
+                r.InvocationConfiguration.Output.WriteLine($"wrote CRL of '{h.Name}' to {path}");
             return ExitCodes.Success;
         }, ct));
         return crl;
+    }
+
+    private static string StdoutOrFullPath(string path) => path == CliPaths.Stdout ? path : Path.GetFullPath(path);
+
+    private static string PrivateKeyPem(X509Certificate2 cert)
+    {
+        using var key = (AsymmetricAlgorithm?)cert.GetECDsaPrivateKey() ?? cert.GetRSAPrivateKey() ?? throw new ArgumentException("the certificate has no private key");
+        return key.ExportPkcs8PrivateKeyPem() + "\n";
     }
 
     private static Task<int> WithHierarchyAsync(ParseResult r, StoreArgs store, Option<string> name,

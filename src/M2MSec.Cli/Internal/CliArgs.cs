@@ -16,7 +16,7 @@ internal static class CliArgs
         Expect(new Option<byte[]>(name)
         {
             Description = $"{description} ({octets * 2} hex digits)",
-            CustomParser = r => ParseHex(r, name, octets, octets),
+            CustomParser = r => ParseHex(r, Token(r), name, octets, octets),
         }, $"{octets * 2} hex digits ({octets} octets)");
 
     /// <summary>A variable-length octet string in hex.</summary>
@@ -24,7 +24,7 @@ internal static class CliArgs
         Expect(new Option<byte[]>(name)
         {
             Description = $"{description} (hex)",
-            CustomParser = r => ParseHex(r, name, minOctets, maxOctets),
+            CustomParser = r => ParseHex(r, Token(r), name, minOctets, maxOctets),
         }, $"{minOctets * 2} to {maxOctets * 2} hex digits");
 
     public static Option<string> Text(string name, string description, string expected = "a value") =>
@@ -42,25 +42,42 @@ internal static class CliArgs
     public static Option<string> OutputFile(string name, string description) =>
         CliPaths.Register(Text(name, description, "a file path"), PathKind.OutputFile);
 
+    /// <summary>A file the command writes, or "-" for standard output (<see cref="CliPaths.WriteTextAsync"/>).</summary>
+    public static Option<string> OutputFileOrStdout(string name, string description) =>
+        CliPaths.Register(Text(name, $"{description}; - for standard output", "a file path or -"), PathKind.OutputFileOrStdout);
+
+    /// <summary>
+    /// A certificate serial in hex, also as OpenSSL prints it (4b:46:…), in any case: the command gets plain lower-case hex.
+    /// </summary>
+    public static Option<string> Serial(string name, string description) =>
+        Expect(new Option<string>(name)
+        {
+            Description = $"{description} (hex; colons as OpenSSL prints them allowed)",
+            CustomParser = r => Token(r).Replace(":", "", StringComparison.Ordinal).ToLowerInvariant(),
+        }, "hex");
+
     /// <summary>A directory that exists or that the command may create: not a file, nor below one (checked before the command runs).</summary>
     public static Option<string> Directory(string name, string description) =>
         CliPaths.Register(Text(name, description, "a directory"), PathKind.Directory);
 
-    public static Option<int> Int(string name, string description, int min, int max, int defaultValue)
+    /// <summary>An integer in a range; with a null <paramref name="defaultValue"/> help shows no default (the command decides, e.g. a profile's), and an absent option reads 0.</summary>
+    public static Option<int> Int(string name, string description, int min, int max, int? defaultValue)
     {
-        return new Option<int>(name)
+        var option = new Option<int>(name)
         {
-            Description = $"{description} ({min}..{max}, default {defaultValue})",
-            DefaultValueFactory = _ => defaultValue,
+            Description = $"{description} ({min}..{max})", // help adds "[default: …]" when there is one
             CustomParser = r =>
             {
                 var token = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
                 if (int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
                     return v;
                 r.AddError($"{name}: expected an integer from {min} to {max}, got '{token}'");
-                return defaultValue;
+                return defaultValue ?? 0;
             },
         };
+        if (defaultValue is { } value)
+            option.DefaultValueFactory = _ => value;
+        return option;
     }
 
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
@@ -116,7 +133,7 @@ internal static class CliArgs
 
     private static readonly ConditionalWeakTable<Option, string> Expected = [];
 
-    private static T Expect<T>(T option, string expected)
+    internal static T Expect<T>(T option, string expected)
         where T : Option
     {
         Expected.AddOrUpdate(option, expected);
@@ -133,9 +150,11 @@ internal static class CliArgs
         });
     }
 
-    private static byte[]? ParseHex(ArgumentResult r, string name, int min, int max)
+    private static string Token(ArgumentResult r) => r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+
+    /// <summary>Hex of <paramref name="min"/> to <paramref name="max"/> octets; an error names the option and the length, never the value.</summary>
+    internal static byte[]? ParseHex(ArgumentResult r, string token, string name, int min, int max)
     {
-        var token = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
         var expected = min == max ? $"{min * 2} hex digits ({min} octets)" : $"{min * 2} to {max * 2} hex digits";
         if (!token.All(Uri.IsHexDigit))
         {

@@ -13,9 +13,11 @@ internal static class CliOutput
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Write(ParseResult parseResult, bool json, IReadOnlyList<KeyValuePair<string, object?>> fields)
+    public static void Write(ParseResult parseResult, bool json, IReadOnlyList<KeyValuePair<string, object?>> fields) =>
+        Write(parseResult.InvocationConfiguration.Output, json, fields);
+
+    public static void Write(TextWriter output, bool json, IReadOnlyList<KeyValuePair<string, object?>> fields)
     {
-        var output = parseResult.InvocationConfiguration.Output;
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(fields.ToDictionary(f => f.Key, f => f.Value), Json));

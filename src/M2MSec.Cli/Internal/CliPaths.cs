@@ -20,6 +20,9 @@ internal enum PathKind
 
     /// <summary>A directory that exists or can be created: not a file, nor below one.</summary>
     Directory,
+
+    /// <summary>An <see cref="OutputFile"/>, or "-" for standard output (as OpenSSL's -out -).</summary>
+    OutputFileOrStdout,
 }
 
 /// <summary>
@@ -36,7 +39,7 @@ internal sealed class CliExitException(int exitCode, string line) : Exception(li
 /// <summary>
 /// Checks path options and reads and writes the files they name, so that no raw .NET exception message reaches the
 /// user: every failure is one line naming the option. <see cref="CheckAll"/> runs for every command before its action
-/// (<see cref="M2MSecCli.RunAsync"/>), so a bad path refuses the command before it creates anything.
+/// (<see cref="M2MSecCli.RunAsync(string[], TextReader?, TextWriter?, TextWriter?, CancellationToken)"/>), so a bad path refuses the command before it creates anything.
 /// </summary>
 internal static class CliPaths
 {
@@ -77,6 +80,10 @@ internal static class CliPaths
     /// <summary>Checks <paramref name="path"/> for <paramref name="option"/>; returns its full path or throws <see cref="CliExitException"/>.</summary>
     public static string Check(string option, string path, PathKind kind)
     {
+        if (path == Stdout && kind is PathKind.OutputFileOrStdout)
+            return Stdout;
+        if (path == Stdout && kind is PathKind.OutputFile)
+            throw CliExitException.Bad($"{option}: '-' (standard output) is not supported here, expected a file path");
         var full = FullPath(option, path);
         switch (kind)
         {
@@ -98,7 +105,7 @@ internal static class CliPaths
                     throw CliExitException.Bad($"{option}: {full} does not exist, expected a directory");
                 Guard(option, full, () => System.IO.Directory.EnumerateFileSystemEntries(full).Any());
                 break;
-            case PathKind.OutputFile:
+            case PathKind.OutputFile or PathKind.OutputFileOrStdout:
                 if (System.IO.Directory.Exists(full))
                     throw CliExitException.Bad($"{option}: {full} is a directory, expected a file to write");
                 var parent = Path.GetDirectoryName(full);
@@ -179,6 +186,26 @@ internal static class CliPaths
         {
             throw new CliExitException(ExitCodes.CouldNotRun, $"{option}: {path}: I/O error");
         }
+    }
+
+    /// <summary>The path that means standard output for an <see cref="PathKind.OutputFileOrStdout"/> option.</summary>
+    public const string Stdout = "-";
+
+    /// <summary>
+    /// Writes <paramref name="text"/> to the file <paramref name="option"/> names (with <paramref name="writeFile"/> if given),
+    /// or to standard output for "-"; returns the full path, or "-".
+    /// </summary>
+    public static async Task<string> WriteTextAsync(ParseResult r, string option, string path, string text, CancellationToken ct,
+        Func<string, Task>? writeFile = null)
+    {
+        if (path == Stdout)
+        {
+            await r.InvocationConfiguration.Output.WriteAsync(text.AsMemory(), ct);
+            return Stdout;
+        }
+        var full = Path.GetFullPath(path);
+        await GuardAsync(option, full, () => writeFile is null ? File.WriteAllTextAsync(full, text, ct) : writeFile(full));
+        return full;
     }
 
     public static byte[] ReadAllBytes(string option, string path)

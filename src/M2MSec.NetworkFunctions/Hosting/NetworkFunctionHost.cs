@@ -78,6 +78,8 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // A start that fails (a port in use) is thrown to the caller, which reports it in one line: not logged with its trace too.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         // Per-connection TLS options: a renewed certificate serves the next handshake.
         var https = new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tls!.ServerOptions()) };
         builder.WebHost.ConfigureKestrel(k =>

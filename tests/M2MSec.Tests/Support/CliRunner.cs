@@ -12,4 +12,14 @@ internal static class CliRunner
         var code = await M2MSecCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
         return (code, output.ToString(), error.ToString());
     }
+
+    /// <summary>As <see cref="RunAsync"/>, with <paramref name="stdin"/> as standard input.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithInputAsync(string stdin, params string[] args)
+    {
+        using var input = new StringReader(stdin);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await M2MSecCli.RunAsync(args, input, output, error, TestContext.Current.CancellationToken);
+        return (code, output.ToString(), error.ToString());
+    }
 }
