@@ -58,6 +58,11 @@ internal static class KekCommand
                 CliOutput.Error(r, $"--key-id: no key {id} in {ring.Path}");
                 return ExitCodes.BadArguments;
             }
+            if (id == ring.ActiveKeyId)
+            {
+                CliOutput.Error(r, $"--key-id: {id} is the active key; `m2msec kek rotate` first");
+                return ExitCodes.BadArguments;
+            }
             var users = StoresUsing(ring, id);
             if (users.Count > 0 && !r.GetValue(force))
             {

@@ -52,7 +52,10 @@ internal sealed class StoreArgs(bool createsStore = false)
         if (!string.IsNullOrEmpty(options.PostgresConnectionString))
             paths.Clear();
         if (options.KekFile is { Length: > 0 } kek)
+        {
             paths.Add(Path.GetFullPath(kek));
+            paths.Add(KeyRingStores.PathFor(kek)); // the ring's record of the stores that opened it
+        }
         return [.. paths.Where(p => !Path.Exists(p))];
     }
 
