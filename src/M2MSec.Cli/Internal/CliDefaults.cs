@@ -47,11 +47,26 @@ internal static class CliDefaults
         var path = DefaultKekFile;
         if (File.Exists(path))
             return;
-        CliPaths.Guard("--kek-file", path, () =>
+        var created = CliPaths.Guard("--kek-file", path, () =>
         {
-            CreatePrivateDirectory(Path.GetDirectoryName(path)!);
-            KeyRing.Open(path, createIfMissing: true);
+            var directory = Path.GetDirectoryName(path)!;
+            CreatePrivateDirectory(directory);
+            // Made aside and moved in without overwriting: two first commands at once must not leave two different rings.
+            var fresh = Path.Combine(directory, $".kek.{Environment.ProcessId}.{Guid.NewGuid():N}.json");
+            KeyRing.Open(fresh, createIfMissing: true);
+            try
+            {
+                File.Move(fresh, path, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(fresh);
+                return false;
+            }
         });
+        if (!created)
+            return;
         error.WriteLine($"m2msec: created the key ring {path} (keys of every store's secrets at rest); back it up: without it those secrets are lost");
     }
 
