@@ -20,6 +20,7 @@ public static class M2MSecCli
         root.Subcommands.Add(DmCommand.Create());
         root.Subcommands.Add(KekCommand.Create());
         root.Subcommands.Add(KekCommand.CreateStore());
+        root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Options.Add(Verbose);
         return root;

@@ -29,8 +29,12 @@ internal static class DemoCommand
                 ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
                 Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
             });
-            var runner = new DemoRunner(console, new DemoOptions(r.GetValue(devices), Path.GetFullPath(dir), r.GetValue(concurrency)));
-            return await runner.RunAsync(ct);
+            var full = CliPaths.Check("--data", dir, PathKind.Directory);
+            DemoEnvironment.PrepareLocations(full, r.InvocationConfiguration.Error);
+            var runner = new DemoRunner(console, new DemoOptions(r.GetValue(devices), full, r.GetValue(concurrency)));
+            var code = await runner.RunAsync(ct);
+            DemoNextSteps.Write(output, full);
+            return code;
         });
         return command;
     }

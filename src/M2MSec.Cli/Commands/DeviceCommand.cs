@@ -7,7 +7,8 @@ namespace M2MSec.Cli.Commands;
 /// <summary>
 /// `m2msec device create|show|tamper`: manufacture a simulated M2ME, look at it (never a
 /// secret), and tamper with it for demonstrations. DIR is the device's own directory; the
-/// emulated fuse lives apart from it (--fuse-dir or M2MSEC_FUSE_DIR).
+/// emulated fuse lives apart from it (--fuse-dir, else M2MSEC_FUSE_DIR, else the per-user
+/// default of <see cref="CliDefaults"/>, made by `device create` on first use).
 /// </summary>
 internal static class DeviceCommand
 {
@@ -15,9 +16,9 @@ internal static class DeviceCommand
     {
         var command = new Command("device", "Simulated M2M equipment (ME + TRE)");
         var newData = CliArgs.Directory("--data", "the device's own directory (created if missing)");
-        var newFuse = CliArgs.Directory("--fuse-dir", $"the emulated hardware fuse and replay-protected memory, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable})");
+        var newFuse = CliArgs.Directory("--fuse-dir", $"the emulated hardware fuse and replay-protected memory, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable}, else $XDG_DATA_HOME/m2msec/fuses)");
         var data = CliArgs.ExistingDirectory("--data", "the device's own directory");
-        var fuse = CliArgs.ExistingDirectory("--fuse-dir", $"the emulated hardware fuse and replay-protected memory, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable})");
+        var fuse = CliArgs.ExistingDirectory("--fuse-dir", $"the emulated hardware fuse and replay-protected memory, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable}, else $XDG_DATA_HOME/m2msec/fuses)");
         var json = CliArgs.Flag("--json", "print one JSON object");
 
         var pcid = CliArgs.Text("--pcid", "Provisional Connectivity ID (IMSI format, 6–15 digits)", "6 to 15 decimal digits");
@@ -84,12 +85,7 @@ internal static class DeviceCommand
     /// </summary>
     private static int Run(ParseResult r, Option<string> data, Option<string> fuse, bool creates, Func<string, string, int> action)
     {
-        var fuseDir = r.GetValue(fuse) ?? Environment.GetEnvironmentVariable(M2meDevice.FuseEnvironmentVariable);
-        if (string.IsNullOrEmpty(fuseDir))
-        {
-            CliOutput.Error(r, $"--fuse-dir: required (or set {M2meDevice.FuseEnvironmentVariable}): where the emulated hardware fuse lives, apart from --data");
-            return ExitCodes.BadArguments;
-        }
+        var (fuseDir, named) = CliDefaults.FuseDirectory(r.GetValue(fuse));
         var kind = creates ? PathKind.Directory : PathKind.ExistingDirectory;
         var dataDir = CliPaths.Check("--data", r.GetRequiredValue(data), kind);
         fuseDir = CliPaths.Check("--fuse-dir", fuseDir, kind);
@@ -99,6 +95,8 @@ internal static class DeviceCommand
             throw CliExitException.Bad($"--data: {dataDir} already holds a device");
         if (!creates)
             CheckExisting(dataDir, fuseDir);
+        else if (!named)
+            CliDefaults.EnsureDefaultFuseDirectory(r.InvocationConfiguration.Error);
         try
         {
             return action(dataDir, fuseDir);

@@ -25,7 +25,7 @@ internal static class PkiCheckCommand
         var ocspUrl = CliArgs.Text("--ocsp-url", "OCSP responder (default: the certificate's AIA)", "an http URL");
         var staple = CliArgs.ExistingFile("--staple", "a stapled OCSP response (DER), for --mode stapled");
         var data = CliArgs.ExistingDirectory("--data", "a device directory: its TRE supplies the secure clock (and takes the responder's time)");
-        var fuse = CliArgs.ExistingDirectory("--fuse-dir", $"the device's emulated fuse, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable})");
+        var fuse = CliArgs.ExistingDirectory("--fuse-dir", $"the device's emulated fuse, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable}, else $XDG_DATA_HOME/m2msec/fuses)");
         var maxValidity = CliArgs.Text("--max-validity", "secure-clock: longest validity accepted, e.g. 7d, 36h, 90m (default 7d)", "a duration");
         var json = CliArgs.Flag("--json", "one JSON object");
         foreach (var o in new Option[] { cert, root, chain, mode, ocspUrl, staple, data, fuse, maxValidity, json })
@@ -59,12 +59,7 @@ internal static class PkiCheckCommand
             string clockName;
             if (r.GetValue(data) is { } deviceDir)
             {
-                var fuseDir = r.GetValue(fuse) ?? Environment.GetEnvironmentVariable(M2meDevice.FuseEnvironmentVariable);
-                if (string.IsNullOrEmpty(fuseDir))
-                {
-                    CliOutput.Error(r, $"--fuse-dir: required with --data (or set {M2meDevice.FuseEnvironmentVariable})");
-                    return ExitCodes.BadArguments;
-                }
+                var fuseDir = CliDefaults.FuseDirectory(r.GetValue(fuse)).Path;
                 var dataPath = CliPaths.Check("--data", deviceDir, PathKind.ExistingDirectory);
                 var fusePath = CliPaths.Check("--fuse-dir", fuseDir, PathKind.ExistingDirectory);
                 DeviceCommand.CheckExisting(dataPath, fusePath);

@@ -1,6 +1,7 @@
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Hss;
 using M2MSec.NetworkFunctions.Smsc;
+using M2MSec.Storage.Security;
 
 namespace M2MSec.Cli.Demo;
 
@@ -36,8 +37,11 @@ internal sealed class DemoEnvironment : IAsyncDisposable
 
     public string DataDirectory { get; }
 
-    /// <summary>The fleet's emulated fuses and replay-protected memory, beside (never inside) the data directory.</summary>
-    public string FuseDirectory => Path.TrimEndingDirectorySeparator(DataDirectory) + ".fuse";
+    /// <summary>
+    /// The fleet's emulated fuses and replay-protected memory: where `device show` finds them ($M2MSEC_FUSE_DIR, else the
+    /// per-user default of <see cref="Internal.CliDefaults"/>), never inside the data directory.
+    /// </summary>
+    public string FuseDirectory { get; } = Internal.CliDefaults.FuseDirectory(null).Path;
 
     public IReadOnlyList<NetworkFunctionHost> Hosts => [.. _fleet.Hosts, Dm];
 
@@ -60,12 +64,13 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     public HssClient ServingNetwork { get; }
 
     /// <summary>
-    /// Starts the functions on SQLite under <paramref name="dataDirectory"/>; the key ring is created
-    /// beside it (never inside), as DIR.kek.json.
+    /// Starts the functions on SQLite under <paramref name="dataDirectory"/>, their secrets under the key ring every
+    /// other command uses by default ($M2MSEC_KEK_FILE, else the per-user one), so that the demo's state can be
+    /// inspected afterwards with `device show`, `dm job show` and `audit show` (see <see cref="PrepareLocations"/>).
     /// </summary>
     public static async Task<DemoEnvironment> StartAsync(string dataDirectory, CancellationToken ct)
     {
-        var store = new StoreOptions(dataDirectory, KekFileFor(dataDirectory));
+        var store = new StoreOptions(dataDirectory, KeyRing.ResolvePath(Internal.CliDefaults.KekFile(null).Path, dataDirectory));
         var fleet = await NetworkFunctionCatalog.StartAllAsync(store, createKeyRing: true, cancellationToken: ct);
         try
         {
@@ -90,7 +95,34 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         }
     }
 
-    public static string KekFileFor(string dataDirectory) => Path.TrimEndingDirectorySeparator(dataDirectory) + ".kek.json";
+    /// <summary>
+    /// Before the run: the key ring and the fuse directory the demo shares with the other commands — a named key ring
+    /// must exist (exit 2 naming --kek-file), the per-user ones are made on first use with one line on stderr.
+    /// </summary>
+    public static void PrepareLocations(string dataDirectory, TextWriter error)
+    {
+        var (kek, namedKek) = Internal.CliDefaults.KekFile(null);
+        try
+        {
+            KeyRing.ResolvePath(kek, dataDirectory);
+        }
+        catch (M2MSec.Storage.StoreException e)
+        {
+            throw Internal.CliExitException.Bad(e.Message);
+        }
+        if (namedKek)
+            Internal.CliDefaults.OpenNamedKeyRing(kek);
+        else
+            Internal.CliDefaults.EnsureDefaultKeyRing(error);
+        var (fuse, namedFuse) = Internal.CliDefaults.FuseDirectory(null);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory)) + Path.DirectorySeparatorChar;
+        if ((Path.TrimEndingDirectorySeparator(fuse) + Path.DirectorySeparatorChar).StartsWith(full, StringComparison.Ordinal))
+            throw Internal.CliExitException.Bad($"--data: {dataDirectory} holds the fuse directory {fuse}; keep device fuses apart from the data");
+        if (namedFuse)
+            Internal.CliPaths.Guard("--fuse-dir", fuse, () => Directory.CreateDirectory(fuse));
+        else
+            Internal.CliDefaults.EnsureDefaultFuseDirectory(error);
+    }
 
     public async ValueTask DisposeAsync()
     {

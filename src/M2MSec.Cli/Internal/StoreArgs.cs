@@ -12,7 +12,8 @@ namespace M2MSec.Cli.Internal;
 /// the key ring — `serve …`, `pki init`, `dm account add`, `ota card add`, the first steps on a fresh directory in the
 /// README and the demo. Every other command works on an existing store: a --data that does not exist or holds no
 /// m2msec.db (with SQLite), or a key ring that does not exist, is exit 2 naming the option, and nothing is created.
-/// For both, --data naming a file is exit 2.
+/// For both, --data naming a file is exit 2. The key ring is --kek-file, else $M2MSEC_KEK_FILE, else the per-user
+/// default (<see cref="CliDefaults"/>), which a command that starts a store creates on first use; a named one must exist.
 /// </para>
 /// </summary>
 internal sealed class StoreArgs(bool createsStore = false)
@@ -20,7 +21,7 @@ internal sealed class StoreArgs(bool createsStore = false)
     public Option<string> Data { get; } = CliArgs.Directory("--data", "state directory (SQLite database m2msec.db lives here)");
 
     public Option<string> KekFile { get; } = CliArgs.Text("--kek-file",
-        "key-encryption key ring for secrets at rest, outside the data directory (default: $M2MSEC_KEK_FILE)", "a file path");
+        "key-encryption key ring for secrets at rest, outside the data directory; must exist (default: $M2MSEC_KEK_FILE, else $XDG_CONFIG_HOME/m2msec/kek.json, made on first use)", "a file path");
 
     public Option<string> Postgres { get; } = CliArgs.Text("--postgres",
         "PostgreSQL connection string; the state then lives there, shared by every instance (default: SQLite in --data)", "a connection string");
@@ -33,7 +34,7 @@ internal sealed class StoreArgs(bool createsStore = false)
     }
 
     public StoreOptions Read(ParseResult r, string defaultDataDirectory) =>
-        new(Path.GetFullPath(r.GetValue(Data) ?? defaultDataDirectory), r.GetValue(KekFile), r.GetValue(Postgres));
+        new(Path.GetFullPath(r.GetValue(Data) ?? defaultDataDirectory), CliDefaults.KekFile(r.GetValue(KekFile)).Path, r.GetValue(Postgres));
 
     /// <summary>A store that could not be opened: 1 a secret that does not decrypt, 4 a PostgreSQL server that is unreachable or refuses, 2 otherwise.</summary>
     public static int ExitCodeOf(StoreException e, StoreOptions options) => e switch
@@ -50,8 +51,11 @@ internal sealed class StoreArgs(bool createsStore = false)
         var paths = Directory.Exists(options.DataDirectory) ? [db, db + "-wal", db + "-shm", db + "-journal"] : new List<string> { options.DataDirectory };
         if (!string.IsNullOrEmpty(options.PostgresConnectionString))
             paths.Clear();
-        if ((options.KekFile ?? Environment.GetEnvironmentVariable(KeyRing.EnvironmentVariable)) is { Length: > 0 } kek)
+        if (options.KekFile is { Length: > 0 } kek)
+        {
             paths.Add(Path.GetFullPath(kek));
+            paths.Add(KeyRingStores.PathFor(kek)); // the ring's record of the stores that opened it
+        }
         return [.. paths.Where(p => !Path.Exists(p))];
     }
 
@@ -81,7 +85,7 @@ internal sealed class StoreArgs(bool createsStore = false)
         var options = Check(r, defaultDataDirectory);
         try
         {
-            return await options.OpenAsync(createKeyRing: createsStore, cancellationToken: ct);
+            return await options.OpenAsync(cancellationToken: ct); // Check made the default key ring if this command may
         }
         catch (StoreException e) when (ExitCodeOf(e, options) == ExitCodes.CouldNotRun)
         {
@@ -116,29 +120,21 @@ internal sealed class StoreArgs(bool createsStore = false)
                 throw CliExitException.Bad($"--data: {options.DataDirectory} holds no store (no {M2MSec.Storage.Sqlite.SqliteStateStore.FileName})");
             CliPaths.Check("--data", db, PathKind.ExistingFile);
         }
-        string kek;
+        var (kek, named) = CliDefaults.KekFile(r.GetValue(KekFile));
         try
         {
-            kek = KeyRing.ResolvePath(options.KekFile, options.DataDirectory);
+            kek = KeyRing.ResolvePath(kek, options.DataDirectory);
         }
         catch (StoreException e)
         {
-            throw CliExitException.Bad(e.Message); // "--kek-file: required …" or "… inside the data directory"
+            throw CliExitException.Bad(e.Message); // "--kek-file: … inside the data directory"
         }
-        if (createsStore && !File.Exists(kek))
-            CliPaths.Check("--kek-file", kek, PathKind.OutputFile);
+        if (named || File.Exists(kek))
+            CliDefaults.OpenNamedKeyRing(kek); // a named key ring must exist: a typo must not start a new, unbacked one
+        else if (createsStore)
+            CliDefaults.EnsureDefaultKeyRing(r.InvocationConfiguration.Error);
         else
-        {
-            CliPaths.Check("--kek-file", kek, PathKind.ExistingFile);
-            try
-            {
-                CliPaths.Guard("--kek-file", kek, () => KeyRing.Open(kek));
-            }
-            catch (StoreException e)
-            {
-                throw CliExitException.Bad($"--kek-file: {e.Message}");
-            }
-        }
+            throw CliExitException.Bad($"--kek-file: the default key ring {kek} does not exist; name the store's key ring with --kek-file or ${KeyRing.EnvironmentVariable}");
         return options;
     }
 

@@ -176,6 +176,28 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("ota_jobs", ["id"], "script_enc", "script", k => k[0]),
     ];
 
+    /// <summary>The ids of the keys this database's secrets are wrapped under.</summary>
+    public async ValueTask<IReadOnlyCollection<string>> KeyIdsInUseAsync(CancellationToken ct)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await using var c = await Dialect.OpenAsync(ct).ConfigureAwait(false);
+        foreach (var column in SecretColumns)
+        {
+            await using var select = Command(c, null, $"SELECT {column.Column} FROM {column.Table} WHERE {column.Column} IS NOT NULL");
+            await using var reader = await select.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                ids.Add(SecretProtector.KeyIdOf((byte[])reader.GetValue(0), column.Table));
+        }
+        return ids;
+    }
+
+    /// <summary>Tells the key ring which of its keys this database uses (<see cref="KeyRingStores"/>).</summary>
+    public async ValueTask RecordKeyUseAsync(CancellationToken ct)
+    {
+        if (Protector.Ring.Path is { } ring)
+            KeyRingStores.Record(ring, $"{Dialect.Name}:{Dialect.Location}", await KeyIdsInUseAsync(ct).ConfigureAwait(false));
+    }
+
     public async ValueTask<int> RewrapAsync(CancellationToken ct)
     {
         var count = 0;

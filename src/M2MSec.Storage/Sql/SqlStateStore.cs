@@ -53,6 +53,7 @@ public sealed class SqlStateStore : IStateStore
         try
         {
             await db.InitialiseAsync(cancellationToken, schemaVersion).ConfigureAwait(false);
+            await db.RecordKeyUseAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -62,7 +63,12 @@ public sealed class SqlStateStore : IStateStore
         return new SqlStateStore(db);
     }
 
-    public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => _db.RewrapAsync(cancellationToken);
+    public async ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default)
+    {
+        var n = await _db.RewrapAsync(cancellationToken).ConfigureAwait(false);
+        await _db.RecordKeyUseAsync(cancellationToken).ConfigureAwait(false);
+        return n;
+    }
 
     public ValueTask DisposeAsync() => _db.Dialect.DisposeAsync();
 }

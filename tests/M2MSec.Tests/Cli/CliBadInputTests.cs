@@ -11,7 +11,7 @@ public sealed class CliBadInputTests : IDisposable
     private const string KicKey = "200102030405060708090a0b0c0d0e0f";
     private const string KidKey = "201102030405060708090a0b0c0d0e0f";
 
-    private readonly string _root = Directory.CreateTempSubdirectory("m2msec-cli-bad-input-").FullName;
+    private readonly string _root = TestKeyRing.TempDirectory("m2msec-cli-bad-input-");
 
     public void Dispose()
     {

@@ -9,7 +9,7 @@ namespace M2MSec.Tests.Cli;
 public sealed class DmBootstrapCliTests : IDisposable
 {
     private const string KeyHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-dmbootcli-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-dmbootcli-");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

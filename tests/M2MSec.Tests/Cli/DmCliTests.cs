@@ -6,7 +6,7 @@ namespace M2MSec.Tests.Cli;
 /// <summary>`m2msec dm account add` and `dm job add|show`: the operators' contract (options, JSON names, exit codes).</summary>
 public sealed class DmCliTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-dmcli-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-dmcli-");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

@@ -15,7 +15,7 @@ namespace M2MSec.Tests.Cli;
 /// </summary>
 public sealed class DmDeviceCliTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-dmdevcli-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-dmdevcli-");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

@@ -12,7 +12,7 @@ namespace M2MSec.Tests.Cli;
 /// <summary>`m2msec dm notify` and `dm job add --verify`: options, JSON names, exit codes; the notification verifies with the account.</summary>
 public sealed class DmNotifyCliTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-dmnotify-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-dmnotify-");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

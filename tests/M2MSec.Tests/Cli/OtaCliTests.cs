@@ -109,7 +109,7 @@ public sealed class OtaCardCliTests : IDisposable
     public async Task CardAdd_StoresTheKeySetEncrypted_AndRefusesADuplicate()
     {
         var data = Path.Combine(_root, "ota");
-        var kek = Path.Combine(_root, "kek.json");
+        var kek = TestKeyRing.CreateIn(_root);
         string[] args = ["ota", "card", "add", "--iccid", "8988211000000000601", "--tar", "b00001", "--kic", "12", "--kid", "12",
             "--kic-key", "000102030405060708090a0b0c0d0e0f", "--kid-key", "0f0e0d0c0b0a09080706050403020100", "--data", data, "--kek-file", kek];
         var first = await CliRunner.RunAsync(args);
@@ -144,7 +144,7 @@ public sealed class OtaCardPskCliTests : IDisposable
     public async Task CardAdd_WithAPskOnly_RegistersIt_AndHalfAKeySetIsABadArgument()
     {
         var data = Path.Combine(_root, "ota");
-        var kek = Path.Combine(_root, "kek.json");
+        var kek = TestKeyRing.CreateIn(_root);
         var ok = await CliRunner.RunAsync("ota", "card", "add", "--iccid", "8988211000000000801", "--psk-identity", "card-801", "--psk", "00112233445566778899aabbccddeeff", "--data", data, "--kek-file", kek);
         Assert.True(ok.ExitCode == 0, ok.Stderr);
         await using (var store = await new M2MSec.NetworkFunctions.Hosting.StoreOptions(data, kek).OpenAsync())

@@ -117,6 +117,7 @@ public sealed class ServeAndDemoTests
         var dir = Path.Combine(Path.GetTempPath(), "m2msec-serve-test-" + Guid.NewGuid().ToString("N"));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         using var output = new SyncWriter();
+        TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(dir) + ".kek.json");
         var run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "all", "--data", dir, "--kek-file", dir + ".kek.json"], output, output, cts.Token);
         try
         {
@@ -169,6 +170,7 @@ public sealed class ServeAndDemoTests
             Assert.Equal(0, await run);
             Directory.Delete(dir, true);
             File.Delete(dir + ".kek.json");
+            File.Delete(dir + ".kek.stores.json");
         }
         Assert.Contains("stopped", output.ToString());
     }
@@ -178,6 +180,7 @@ public sealed class ServeAndDemoTests
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "m2msec.dll");
         var dir = Path.Combine(Path.GetTempPath(), "m2msec-serve-test-" + Guid.NewGuid().ToString("N"));
+        TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(dir) + ".kek.json");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { dll, "serve", "hss", "--data", dir, "--kek-file", dir + ".kek.json" })
             psi.ArgumentList.Add(a);
@@ -204,6 +207,7 @@ public sealed class ServeAndDemoTests
             if (Directory.Exists(dir))
                 Directory.Delete(dir, true);
             File.Delete(dir + ".kek.json");
+            File.Delete(dir + ".kek.stores.json");
         }
     }
 }

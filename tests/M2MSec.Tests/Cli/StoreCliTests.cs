@@ -58,6 +58,7 @@ public sealed class StoreCliTests : IDisposable
         Directory.CreateDirectory(Data);
         var db = Path.Combine(Data, "m2msec.db");
         File.WriteAllText(db, "this is not a database, it is a shopping list");
+        TestKeyRing.CreateIn(_dir, Path.GetFileName(Kek));
         var (code, _, stderr) = await CliRunner.RunAsync("serve", "hss", "--data", Data, "--kek-file", Kek);
         Assert.Equal(2, code);
         Assert.Contains("not a SQLite database", stderr);

@@ -63,7 +63,7 @@ public sealed class OtaCrashProcessTests(PostgresServer postgres) : IAsyncLifeti
 
     private async Task RunAsync(string[] storeArgs, int instances, Func<KeyRing, Task<IStateStore>> open)
     {
-        var kek = Path.Combine(_dir, "kek.json");
+        var kek = TestKeyRing.CreateIn(_dir);
         var apis = new List<HttpClient>();
         for (var i = 0; i < instances; i++)
         {

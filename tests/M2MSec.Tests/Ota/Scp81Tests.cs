@@ -114,7 +114,7 @@ public sealed class ServeScp81Tests : IDisposable
     {
         var openssl = ExternalTool.Require("openssl", "Debian package openssl");
         var data = Path.Combine(_root, "ota");
-        var kek = Path.Combine(_root, "kek.json");
+        var kek = TestKeyRing.CreateIn(_root);
         Assert.Equal(0, (await CliRunner.RunAsync("ota", "card", "add", "--iccid", "8988211000000000901", "--psk-identity", "card-901", "--psk", "00112233445566778899aabbccddeeff", "--data", data, "--kek-file", kek)).ExitCode);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);

@@ -16,7 +16,7 @@ namespace M2MSec.Tests.Pki;
 /// </summary>
 public sealed class PkiCliTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-pkicli-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-pkicli-");
     private readonly CancellationTokenSource _stop = new();
     private readonly SyncWriter _output = new();
     private Task<int>? _serve;

@@ -1,4 +1,5 @@
 using M2MSec.Cli;
+using M2MSec.Cli.Internal;
 
 namespace M2MSec.Tests.Support;
 
@@ -21,5 +22,12 @@ internal static class CliRunner
         using var error = new StringWriter();
         var code = await M2MSecCli.RunAsync(args, input, output, error, TestContext.Current.CancellationToken);
         return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs with these environment variables (null = unset) in place of the process's, e.g. <see cref="TestHome.Fresh"/>.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunInHomeAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        using (CliDefaults.WithEnvironment(environment))
+            return await RunAsync(args);
     }
 }

@@ -16,7 +16,7 @@ namespace M2MSec.Tests.Dm.Server;
 /// </summary>
 public sealed class DmServerHttpTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-dmhttp-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-dmhttp-");
     private readonly CancellationTokenSource _stop = new();
     private readonly SyncWriter _output = new();
     private Task<int>? _serve;
