@@ -15,7 +15,7 @@ namespace M2MSec.Tests.Cli;
 /// </summary>
 public sealed class CliConventionsTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-cliconv-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-cliconv-");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

@@ -20,7 +20,7 @@ public sealed class CliSecretTests : IDisposable
     private const string KidKey = "201102030405060708090a0b0c0d0e0f";
     private static readonly string[] VectorRest = ["--rand", "23553cbe9637a89d218ae64dae47bf35", "--sqn", "ff9bb4d0b607", "--amf", "b9b9", "--json"];
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-clisecret-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-clisecret-");
     private readonly string _env = "M2MSEC_TEST_SECRET_" + Guid.NewGuid().ToString("N");
 
     public void Dispose()

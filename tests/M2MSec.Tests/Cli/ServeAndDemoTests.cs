@@ -87,6 +87,7 @@ public sealed class ServeAndDemoTests
     public async Task ServeDm_AllowPlainHttpSessions_WarnsOnceAtStart_OnlyForDm()
     {
         var dir = Directory.CreateTempSubdirectory("m2msec-serve-plain-").FullName;
+        TestKeyRing.CreateIn(dir, "k.json");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         using var output = new SyncWriter();
         var run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "dm", "--urls", $"http://127.0.0.1:{LoopbackPort.Free()}", "--allow-plain-http-sessions", "--session-idle", "60",
