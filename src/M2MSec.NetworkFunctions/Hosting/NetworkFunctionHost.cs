@@ -13,7 +13,6 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace M2MSec.NetworkFunctions.Hosting;
 
@@ -75,9 +74,7 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         var admin = publicHttp ? ParseListenAddress(adminUrls, tls: true) : default;
         Directory.CreateDirectory(dataDirectory);
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        NetworkFunctionLogging.Configure(builder.Logging);
         // Per-connection TLS options: a renewed certificate serves the next handshake.
         var https = new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tls!.ServerOptions()) };
         builder.WebHost.ConfigureKestrel(k =>

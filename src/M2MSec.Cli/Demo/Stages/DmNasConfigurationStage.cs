@@ -123,5 +123,5 @@ internal sealed class DmNasConfigurationStage : IDemoStage
         .. Nas.Select((n, i) => new DmCommandRecord(jobId, Nas.Length + i + 1, "get", $"./NASConfig/{n.Leaf}", null, null, null)),
     ]);
 
-    private static readonly HttpClient OcspHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private static readonly HttpClient OcspHttp = DemoHttp.Client(TimeSpan.FromSeconds(10));
 }
