@@ -41,6 +41,11 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var started = TimeProvider.System.GetTimestamp();
+        // The functions run in this process, and a DM device holds a pool thread in its TLS callback while it asks the
+        // OCSP responder: with fewer threads than devices in flight, the servers would wait for threads their own
+        // clients hold, and on a loaded machine the devices time out (the pool adds threads only slowly).
+        ThreadPool.GetMinThreads(out var workers, out var completion);
+        ThreadPool.SetMinThreads(Math.Max(workers, options.Concurrency + 16), completion);
         Directory.CreateDirectory(options.DataDirectory);
         console.MarkupLine($"[bold]M2MSec demo[/]: {options.Devices} devices");
         console.MarkupLine($"  data [grey]{Markup.Escape(options.DataDirectory)}[/]");
