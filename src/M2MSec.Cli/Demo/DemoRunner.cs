@@ -50,37 +50,35 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         console.MarkupLine($"[bold]M2MSec demo[/]: {options.Devices} devices");
         console.MarkupLine($"  data [grey]{Markup.Escape(options.DataDirectory)}[/]");
         using var log = new DemoLogFile(options.DataDirectory, TimeProvider.System);
-        await using (var env = await StartAsync(log, ct))
-        {
-            var prefix = Path.TrimEndingDirectorySeparator(options.DataDirectory) + Path.DirectorySeparatorChar;
-            foreach (var h in env.Hosts)
-                console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
+        await using var env = await StartAsync(log, ct);
+        var prefix = Path.TrimEndingDirectorySeparator(options.DataDirectory) + Path.DirectorySeparatorChar;
+        foreach (var h in env.Hosts)
+            console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
 
-            var devices = _devices = Manufacture(options.Devices);
-            if (console.Profile.Capabilities.Interactive)
-            {
-                await console.Progress()
-                    .AutoClear(false)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .StartAsync(async progress =>
-                    {
-                        var tasks = _stages.ToDictionary(s => s, s => progress.AddTask(s.Name, maxValue: devices.Length));
-                        await RunDevicesAsync(devices, env, stage => tasks[stage].Increment(1), ct);
-                    });
-            }
-            else
-            {
-                // Not a terminal (CI, a pipe, --json): a line per stage at every tenth of the fleet.
-                var done = _stages.ToDictionary(s => s, _ => 0);
-                await RunDevicesAsync(devices, env, stage =>
+        var devices = _devices = Manufacture(options.Devices);
+        if (console.Profile.Capabilities.Interactive)
+        {
+            await console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async progress =>
                 {
-                    int n;
-                    lock (done)
-                        n = ++done[stage];
-                    if (n * 10 / devices.Length != (n - 1) * 10 / devices.Length || n == devices.Length)
-                        console.WriteLine($"  {stage.Name,-20} {n,6}/{devices.Length} ({n * 100 / devices.Length}%)");
-                }, ct);
-            }
+                    var tasks = _stages.ToDictionary(s => s, s => progress.AddTask(s.Name, maxValue: devices.Length));
+                    await RunDevicesAsync(devices, env, stage => tasks[stage].Increment(1), ct);
+                });
+        }
+        else
+        {
+            // Not a terminal (CI, a pipe, --json): a line per stage at every tenth of the fleet.
+            var done = _stages.ToDictionary(s => s, _ => 0);
+            await RunDevicesAsync(devices, env, stage =>
+            {
+                int n;
+                lock (done)
+                    n = ++done[stage];
+                if (n * 10 / devices.Length != (n - 1) * 10 / devices.Length || n == devices.Length)
+                    console.WriteLine($"  {stage.Name,-20} {n,6}/{devices.Length} ({n * 100 / devices.Length}%)");
+            }, ct);
         }
         _logEntries = log.Entries;
         WallTime = TimeProvider.System.GetElapsedTime(started);
