@@ -5,37 +5,68 @@ using Spectre.Console;
 
 namespace M2MSec.Cli.Commands;
 
-/// <summary>`m2msec demo [--devices N] [--data DIR]`: the end-to-end run; exit 3 if some devices did not finish.</summary>
+/// <summary>
+/// `m2msec demo [--devices N] [--data DIR] [--json] [--report FILE]`: the end-to-end run; exit 3 if some devices did
+/// not finish. With --json the report is all that goes to standard output (progress goes to standard error).
+/// </summary>
 internal static class DemoCommand
 {
+    /// <summary>Tables and progress lines are laid out for this width when the output is not a terminal.</summary>
+    public const int RedirectedWidth = 80;
+
     public static Command Create()
     {
         var command = new Command("demo", "Run the end-to-end demo: network functions on loopback and a fleet of simulated devices");
         var devices = CliArgs.Int("--devices", "number of simulated devices", 1, 100_000, 200);
         var data = CliArgs.Directory("--data", "data directory (default: a new directory under the temp folder)");
         var concurrency = CliArgs.Int("--concurrency", "devices in flight at once", 1, 4096, 64);
+        var json = CliArgs.Flag("--json", "print the report as JSON (devices, completed, failures, stages, peak_memory_mb); progress goes to stderr");
+        var report = CliArgs.OutputFile("--report", "also write the JSON report to this file");
         command.Options.Add(devices);
         command.Options.Add(data);
         command.Options.Add(concurrency);
+        command.Options.Add(json);
+        command.Options.Add(report);
         command.SetAction(async (r, ct) =>
         {
             var dir = r.GetValue(data) ?? Path.Combine(Path.GetTempPath(), $"m2msec-demo-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
-            var output = r.InvocationConfiguration.Output;
-            var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-            var console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Out = new AnsiConsoleOutput(output),
-                Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-                ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-                Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
-            });
+            var asJson = r.GetValue(json);
+            // With --json, standard output carries the report alone; people read progress on standard error.
+            var console = Console(asJson ? r.InvocationConfiguration.Error : r.InvocationConfiguration.Output, asJson ? System.Console.Error : System.Console.Out,
+                asJson ? System.Console.IsErrorRedirected : System.Console.IsOutputRedirected);
             var full = CliPaths.Check("--data", dir, PathKind.Directory);
             DemoEnvironment.PrepareLocations(full, r.InvocationConfiguration.Error);
             var runner = new DemoRunner(console, new DemoOptions(r.GetValue(devices), full, r.GetValue(concurrency)));
             var code = await runner.RunAsync(ct);
-            DemoNextSteps.Write(output, full);
+            var summary = runner.Summary!;
+            if (asJson)
+                await r.InvocationConfiguration.Output.WriteLineAsync(summary.ToJson());
+            else
+                runner.Render();
+            DemoNextSteps.Write(asJson ? r.InvocationConfiguration.Error : r.InvocationConfiguration.Output, full);
+            if (r.GetValue(report) is { } file)
+            {
+                var reportPath = CliPaths.FullPath("--report", file);
+                await CliPaths.GuardAsync("--report", reportPath, () => File.WriteAllTextAsync(reportPath, summary.ToJson() + Environment.NewLine, ct));
+            }
             return code;
         });
         return command;
+    }
+
+    /// <summary>A live console on a terminal; otherwise plain text, no colours, a fixed width.</summary>
+    private static IAnsiConsole Console(TextWriter writer, TextWriter processWriter, bool redirected)
+    {
+        var terminal = ReferenceEquals(writer, processWriter) && !redirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!terminal)
+            console.Profile.Width = RedirectedWidth;
+        return console;
     }
 }

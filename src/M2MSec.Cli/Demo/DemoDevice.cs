@@ -38,6 +38,9 @@ internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k
 
     public string? FailureReason { get; set; }
 
+    /// <summary>The failure's short reason key for the report (e.g. <c>timeout</c>, <c>http-403</c>, <c>aka-over-http-failed</c>).</summary>
+    public string? FailureKey { get; set; }
+
     /// <summary>AUTHENTICATE on the device's subscription: in the USIM, or inside the TRE.</summary>
     public UsimAuthenticationResult Authenticate(byte[] rand, byte[] autn) => Kind == M2meKind.Uicc
         ? Usim!.Authenticate(rand, autn)

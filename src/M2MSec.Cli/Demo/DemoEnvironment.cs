@@ -21,13 +21,13 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         DataDirectory = dataDirectory;
         _fleet = fleet;
         // The demo drives the functions as their administrator, over mutual TLS.
-        _hssHttp = fleet.AdminClient(NetworkFunctionRole.Hss, TimeSpan.FromSeconds(30));
+        _hssHttp = DemoHttp.AdminClient(fleet, NetworkFunctionRole.Hss, TimeSpan.FromSeconds(30));
         Hss = new HssClient(_hssHttp);
         _servingNetworkHttp = servingNetworkHttp;
         ServingNetwork = new HssClient(servingNetworkHttp);
-        _smscHttp = fleet.AdminClient(NetworkFunctionRole.Smsc, TimeSpan.FromSeconds(60));
+        _smscHttp = DemoHttp.AdminClient(fleet, NetworkFunctionRole.Smsc, TimeSpan.FromSeconds(60));
         Smsc = new SmscClient(_smscHttp);
-        Ota = fleet.AdminClient(NetworkFunctionRole.Ota, TimeSpan.FromSeconds(30));
+        Ota = DemoHttp.AdminClient(fleet, NetworkFunctionRole.Ota, TimeSpan.FromSeconds(30));
     }
 
     public SmscClient Smsc { get; }

@@ -1,7 +1,8 @@
-using System.Diagnostics;
 using M2MSec.Aka;
 using M2MSec.Cli.Demo.Stages;
 using M2MSec.Device.M2me;
+using M2MSec.NetworkFunctions.Hosting;
+using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
 namespace M2MSec.Cli.Demo;
@@ -10,15 +11,18 @@ namespace M2MSec.Cli.Demo;
 internal sealed record DemoOptions(int Devices, string DataDirectory, int Concurrency);
 
 /// <summary>
-/// The end-to-end demo: starts the network functions, manufactures the fleet, runs every
-/// device through the stages with live progress, and reports what happened.
+/// The end-to-end demo: starts the network functions, manufactures the fleet, runs every device through
+/// the stages with live progress, and reports what happened: <see cref="Render"/> for the terminal,
+/// <see cref="Summary"/> for --json and --report.
 /// </summary>
-internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
+internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IReadOnlyList<IDemoStage>? stages = null)
 {
     /// <summary>Every tenth device starts with a USIM ahead of the HSS, forcing a resynchronisation.</summary>
     public const int ForcedResyncEvery = 10;
 
-    private readonly IDemoStage[] _stages = [new ManufactureStage(), new HssProvisioningStage(), new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage()];
+    private readonly IDemoStage[] _stages = stages is null
+        ? [new ManufactureStage(), new HssProvisioningStage(), new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage()]
+        : [.. stages];
 
     private DemoDevice[] _devices = [];
 
@@ -26,14 +30,30 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
 
     public TimeSpan WallTime { get; private set; }
 
+    /// <summary>The report of the finished run (null before).</summary>
+    public DemoSummary? Summary { get; private set; }
+
+    /// <summary>The network functions' log (warnings and errors), in the data directory.</summary>
+    public string LogFile => Path.Combine(options.DataDirectory, DemoLogFile.FileName);
+
+    private int _logEntries;
+
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        var clock = Stopwatch.StartNew();
+        var started = TimeProvider.System.GetTimestamp();
+        // The functions run in this process, and a DM device holds a pool thread in its TLS callback while it asks the
+        // OCSP responder: with fewer threads than devices in flight, the servers would wait for threads their own
+        // clients hold, and on a loaded machine the devices time out (the pool adds threads only slowly).
+        ThreadPool.GetMinThreads(out var workers, out var completion);
+        ThreadPool.SetMinThreads(Math.Max(workers, options.Concurrency + 16), completion);
         Directory.CreateDirectory(options.DataDirectory);
-        console.MarkupLine($"[bold]M2MSec demo[/]: {options.Devices} devices, data in [grey]{Markup.Escape(options.DataDirectory)}[/]");
-        await using var env = await DemoEnvironment.StartAsync(options.DataDirectory, ct);
+        console.MarkupLine($"[bold]M2MSec demo[/]: {options.Devices} devices");
+        console.MarkupLine($"  data [grey]{Markup.Escape(options.DataDirectory)}[/]");
+        using var log = new DemoLogFile(options.DataDirectory, TimeProvider.System);
+        await using var env = await StartAsync(log, ct);
+        var prefix = Path.TrimEndingDirectorySeparator(options.DataDirectory) + Path.DirectorySeparatorChar;
         foreach (var h in env.Hosts)
-            console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription)}[/]");
+            console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
 
         var devices = _devices = Manufacture(options.Devices);
         if (console.Profile.Capabilities.Interactive)
@@ -49,7 +69,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
         }
         else
         {
-            // Not a terminal (CI, a pipe): a line per stage at every tenth of the fleet.
+            // Not a terminal (CI, a pipe, --json): a line per stage at every tenth of the fleet.
             var done = _stages.ToDictionary(s => s, _ => 0);
             await RunDevicesAsync(devices, env, stage =>
             {
@@ -60,28 +80,37 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
                     console.WriteLine($"  {stage.Name,-20} {n,6}/{devices.Length} ({n * 100 / devices.Length}%)");
             }, ct);
         }
-        WallTime = clock.Elapsed;
-        Render(devices.Length);
+        _logEntries = log.Entries;
+        WallTime = TimeProvider.System.GetElapsedTime(started);
+        Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory());
         return Report.Failed == 0 ? Internal.ExitCodes.Success : Internal.ExitCodes.Partial;
     }
 
-    /// <summary>Runs every device through the stages; <paramref name="advance"/> is told each time a device leaves a stage.</summary>
-    private Task RunDevicesAsync(DemoDevice[] devices, DemoEnvironment env, Action<IDemoStage> advance, CancellationToken ct) =>
-        Parallel.ForEachAsync(devices, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = ct },
+    /// <summary>Starts the functions with their logs going to <paramref name="log"/>, not the terminal.</summary>
+    private async Task<DemoEnvironment> StartAsync(DemoLogFile log, CancellationToken ct)
+    {
+        using (NetworkFunctionLogging.RouteTo(logging => logging.AddProvider(log)))
+            return await DemoEnvironment.StartAsync(options.DataDirectory, ct);
+    }
+
+    /// <summary>
+    /// Runs every device through the stages, <see cref="DemoOptions.Concurrency"/> devices at a time; a device that fails a
+    /// stage skips the rest. <paramref name="advance"/> is told each time a device leaves a stage (or skips it). A stage's
+    /// seconds are its share of the wall time: the device-seconds spent in it over the devices in flight.
+    /// </summary>
+    private async Task RunDevicesAsync(DemoDevice[] devices, DemoEnvironment env, Action<IDemoStage> advance, CancellationToken ct)
+    {
+        var inFlight = Math.Min(options.Concurrency, devices.Length);
+        foreach (var stage in _stages)
+            Report.BeginStage(stage.Name);
+        await Parallel.ForEachAsync(devices, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = ct },
             async (device, token) =>
             {
                 foreach (var stage in _stages)
                 {
-                    bool ok;
-                    try
-                    {
-                        ok = await stage.RunAsync(device, env, Report, token);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
-                    {
-                        device.FailureReason = e.Message;
-                        ok = false;
-                    }
+                    var started = TimeProvider.System.GetTimestamp();
+                    var ok = await RunStageAsync(stage, device, env, token);
+                    Report.StageTime(stage.Name, TimeProvider.System.GetElapsedTime(started) / inFlight);
                     advance(stage);
                     if (!ok)
                     {
@@ -96,6 +125,29 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
                 }
                 Report.DeviceCompleted();
             });
+    }
+
+    /// <summary>One device through one stage; a failure gets its short reason key.</summary>
+    private async Task<bool> RunStageAsync(IDemoStage stage, DemoDevice device, DemoEnvironment env, CancellationToken token)
+    {
+        try
+        {
+            if (await stage.RunAsync(device, env, Report, token))
+                return true;
+            device.FailureKey ??= StageKey(stage) + "-failed";
+            return false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            device.FailureReason = e.Message;
+            device.FailureKey = TransientFailure.Key(e, StageKey(stage), token);
+            return false;
+        }
+    }
+
+    /// <summary>A stage's name as a key: "AKA over HTTP" → "aka-over-http".</summary>
+    internal static string StageKey(IDemoStage stage) =>
+        string.Join('-', System.Text.RegularExpressions.Regex.Split(stage.Name.ToLowerInvariant(), "[^a-z0-9]+").Where(w => w.Length > 0));
 
     /// <summary>
     /// The fleet: even devices are TRE-based M2MEs (TR 33.812), odd ones UICC-based MTC devices
@@ -125,27 +177,16 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options)
         return devices;
     }
 
-    private void Render(int devices)
+    /// <summary>The tables, the fleet, the first failed devices and where the functions' log is.</summary>
+    public void Render()
     {
-        var stages = new Table().Title("Stages").AddColumns("Stage", "OK", "Failed");
-        foreach (var s in _stages)
-            stages.AddRow(s.Name, Report.StageOkCount(s.Name).ToString(), Report.StageFailedCount(s.Name).ToString());
-        console.Write(stages);
-
-        var summary = new Table().Title("Summary").AddColumns("Devices", "Completed", "Resyncs", "SCP80 OK", "SCP81 OK", "DM OK (notified)", "Failed", "Wall time");
+        var summary = Summary ?? throw new InvalidOperationException("the demo has not run");
+        DemoTables.Render(console, summary, Report.Events, WallTime);
         var tre = _devices.Count(d => d.Kind == M2meKind.Tre);
-        console.MarkupLine($"Fleet: {tre} TRE-based M2MEs (TR 33.812), {devices - tre} UICC-based MTC devices (TR 33.868)");
-        summary.AddRow(
-            devices.ToString(),
-            $"[green]{Report.Completed}[/]",
-            Report.EventCount(AkaStage.ResyncEvent).ToString(),
-            Report.EventCount(OtaNasConfigurationStage.OtaEvent).ToString(),
-            Report.EventCount(OtaNasConfigurationStage.Scp81Event).ToString(),
-            $"{Report.EventCount(DmNasConfigurationStage.DmEvent)} ({Report.EventCount(DmNasConfigurationStage.NotifiedEvent)})",
-            Report.Failed == 0 ? "0" : $"[red]{Report.Failed}[/]",
-            $"{WallTime.TotalSeconds:F1} s");
-        console.Write(summary);
+        console.MarkupLine($"Fleet: {tre} TRE-based M2MEs (TR 33.812), {_devices.Length - tre} UICC-based MTC devices (TR 33.868)");
         foreach (var d in Report.Failures.Take(10))
             console.MarkupLine($"[red]failed[/] {d.Imsi} at {Markup.Escape(d.FailedStage ?? "?")}: {Markup.Escape(d.FailureReason ?? "?")}");
+        if (_logEntries > 0)
+            console.MarkupLine($"Network functions logged {_logEntries} warnings or errors: [grey]{Markup.Escape(LogFile)}[/]");
     }
 }

@@ -43,12 +43,18 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
 
     public NetworkFunctionHost this[string role] => Hosts.First(h => h.Role == role);
 
-    /// <summary>An administrator's HTTP client to <paramref name="role"/>'s API (mutual TLS when the fleet has it).</summary>
-    public HttpClient AdminClient(string role, TimeSpan timeout)
+    /// <summary>
+    /// An administrator's HTTP client to <paramref name="role"/>'s API (mutual TLS when the fleet has it);
+    /// <paramref name="wrap"/> puts handlers (e.g. a retry policy) in front of the transport.
+    /// </summary>
+    public HttpClient AdminClient(string role, TimeSpan timeout, Func<HttpMessageHandler, HttpMessageHandler>? wrap = null)
     {
         var host = this[role];
         var address = host.AdminAddress ?? host.Address;
-        return AdminTls is null ? new HttpClient { BaseAddress = address, Timeout = timeout } : AdminTls.CreateClient(address, timeout);
+        if (AdminTls is not null)
+            return AdminTls.CreateClient(address, timeout, wrap: wrap);
+        var handler = new SocketsHttpHandler();
+        return new HttpClient(wrap is null ? handler : wrap(handler)) { BaseAddress = address, Timeout = timeout };
     }
 
     public async ValueTask DisposeAsync()

@@ -75,9 +75,7 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         var admin = publicHttp ? ParseListenAddress(adminUrls, tls: true) : default;
         Directory.CreateDirectory(dataDirectory);
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        NetworkFunctionLogging.Configure(builder.Logging);
         // A start that fails (a port in use) is thrown to the caller, which reports it in one line: not logged with its trace too.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         // Per-connection TLS options: a renewed certificate serves the next handshake.

@@ -171,8 +171,11 @@ public sealed class NetworkFunctionTls
     public bool IsAdministrator(X509Certificate2 clientCertificate) =>
         CertificateRoles.IsAdministrator(clientCertificate) && AdminSubjects.Contains(clientCertificate.GetNameInfo(X509NameType.SimpleName, false));
 
-    /// <summary>An HTTP client to a peer: our certificate offered, the peer's checked against the trust root (serverAuth).</summary>
-    public HttpClient CreateClient(Uri baseAddress, TimeSpan timeout, X509Certificate2? clientCertificate = null)
+    /// <summary>
+    /// An HTTP client to a peer: our certificate offered, the peer's checked against the trust root (serverAuth);
+    /// <paramref name="wrap"/> puts handlers (e.g. a retry policy) in front of the TLS handler.
+    /// </summary>
+    public HttpClient CreateClient(Uri baseAddress, TimeSpan timeout, X509Certificate2? clientCertificate = null, Func<HttpMessageHandler, HttpMessageHandler>? wrap = null)
     {
         ArgumentNullException.ThrowIfNull(baseAddress);
         if (TrustRoot is null)
@@ -184,6 +187,6 @@ public sealed class NetworkFunctionTls
                 clientCertificate ?? Certificate),
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
         };
-        return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = timeout };
+        return new HttpClient(wrap is null ? handler : wrap(handler)) { BaseAddress = baseAddress, Timeout = timeout };
     }
 }

@@ -123,5 +123,6 @@ internal sealed class DmNasConfigurationStage : IDemoStage
         .. Nas.Select((n, i) => new DmCommandRecord(jobId, Nas.Length + i + 1, "get", $"./NASConfig/{n.Leaf}", null, null, null)),
     ]);
 
-    private static readonly HttpClient OcspHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
+    // Retrying within the DM transport's 30 s: four attempts of 6 s and the back-off between them.
+    private static readonly HttpClient OcspHttp = DemoHttp.Client(TimeSpan.FromSeconds(6));
 }

@@ -1,0 +1,56 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace M2MSec.Cli.Demo;
+
+/// <summary>
+/// The demo's tables, laid out to fit 80 columns whatever the fleet: one row per stage (so a new stage
+/// adds a row, never a column), short headers, numbers right-aligned; then the summary, the expected
+/// events and the failures by reason as name/value rows.
+/// </summary>
+internal static class DemoTables
+{
+    public static void Render(IAnsiConsole console, DemoSummary summary, IReadOnlyList<KeyValuePair<string, int>> events, TimeSpan wallTime)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(events);
+        var stages = new Table().Title("Stages").AddColumn("Stage");
+        foreach (var header in new[] { "Done", "Failed", "Seconds", "Per s" })
+            stages.AddColumn(new TableColumn(header).RightAligned().NoWrap());
+        foreach (var s in summary.Stages)
+        {
+            stages.AddRow(Markup.Escape(s.Name), Number(s.Completed), s.Failed == 0 ? "0" : $"[red]{Number(s.Failed)}[/]",
+                s.Seconds.ToString("0.00", CultureInfo.InvariantCulture), s.PerSecond.ToString("0.0", CultureInfo.InvariantCulture));
+        }
+        console.Write(stages);
+
+        var totals = NameValue("Summary", "Value");
+        totals.AddRow("Devices", Number(summary.Devices));
+        totals.AddRow("Completed", $"[green]{Number(summary.Completed)}[/]");
+        totals.AddRow("Failed", summary.Failed == 0 ? "0" : $"[red]{Number(summary.Failed)}[/]");
+        totals.AddRow("Wall time", string.Create(CultureInfo.InvariantCulture, $"{wallTime.TotalSeconds:0.0} s"));
+        totals.AddRow("Peak memory", string.Create(CultureInfo.InvariantCulture, $"{summary.PeakMemoryMb:0} MB"));
+        console.Write(totals);
+
+        if (events.Count > 0)
+        {
+            var table = NameValue("Event", "Devices");
+            foreach (var (name, count) in events)
+                table.AddRow(Markup.Escape(name), Number(count));
+            console.Write(table);
+        }
+        if (summary.Failures.Count > 0)
+        {
+            var table = NameValue("Failure", "Devices");
+            foreach (var (reason, count) in summary.Failures.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal))
+                table.AddRow($"[red]{Markup.Escape(reason)}[/]", Number(count));
+            console.Write(table);
+        }
+    }
+
+    private static Table NameValue(string name, string value) =>
+        new Table().AddColumn(name).AddColumn(new TableColumn(value).RightAligned().NoWrap());
+
+    private static string Number(int n) => n.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using M2MSec.Cli.Demo;
+using M2MSec.Tests.Support;
+using Spectre.Console;
+
+namespace M2MSec.Tests.Cli;
+
+/// <summary>
+/// Issue 14 item 13, the demo as a report: a summary table readable at 80 columns and when piped (one row per
+/// stage instead of ever wider columns), and <c>demo --json</c> / <c>--report FILE</c> with exactly the report's fields.
+/// </summary>
+public sealed class DemoReportTests : IDisposable
+{
+    private static readonly string[] ReportFields = ["devices", "completed", "failures", "stages", "peak_memory_mb"];
+    private static readonly string[] StageFields = ["name", "completed", "failed", "seconds", "per_second"];
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "m2msec-demo-report-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>Issue 14 item 13: piped, the tables fit 80 columns with nothing cut (was `Comple…`, `DM OK (notif…`).</summary>
+    [Fact]
+    public async Task Demo_Piped_TablesFit80Columns_NoTruncatedHeaderOrCell_UnreadableTableThreat()
+    {
+        var (code, stdout, stderr) = await CliRunner.RunAsync("demo", "--devices", "5", "--data", _dir);
+
+        Assert.True(code == 0, stdout + stderr);
+        Assert.DoesNotContain('…', stdout);
+        var lines = stdout.Split('\n');
+        // Every line fits, but the follow-up commands (whole paths, to be pasted as they are).
+        Assert.All(lines.Where(l => !l.StartsWith("  m2msec ", StringComparison.Ordinal)), l => Assert.True(l.TrimEnd('\r').Length <= 80, $"{l.Length} columns: {l}"));
+        // One row per stage, whole names, short headers.
+        Assert.Contains(lines, l => l.StartsWith("│ Stage ", StringComparison.Ordinal) && l.Contains("│ Seconds │", StringComparison.Ordinal));
+        foreach (var stage in new[] { "Manufacture ME + TRE", "HSS provisioning", "AKA over HTTP", "NAS config by OTA", "NAS config by DM" })
+            Assert.Equal(["5", "0"], Row(stdout, stage)[..2]);
+        Assert.Equal("5", Row(stdout, "Completed")[0]);
+    }
+
+    /// <summary>Issue 14 item 13: whatever the fleet and however many stages later issues add, the tables fit 80 columns whole.</summary>
+    [Fact]
+    public void DemoTables_LargeFleet_LongStageNames_ManyFailures_FitIn80Columns_UnreadableTableThreat()
+    {
+        var summary = new DemoSummary(100_000, 99_000,
+            new Dictionary<string, int> { ["connection-refused"] = 600, ["nas-config-by-dm-failed"] = 300, ["http-503"] = 100 },
+            [
+                DemoStageRow.Of("Manufacture ME + TRE", 100_000, 0, TimeSpan.FromSeconds(1234.5678)),
+                DemoStageRow.Of("MCIM provisioning (TR 33.812 21 steps)", 99_500, 500, TimeSpan.FromSeconds(0.004)),
+                DemoStageRow.Of("GBA bootstrapping over Ub (TS 33.220)", 99_400, 100, TimeSpan.FromSeconds(98_765.4)),
+                DemoStageRow.Of("Device triggering via MTC-IWF (T4/Tsp)", 99_000, 400, TimeSpan.FromSeconds(12)),
+            ], 12_345.6);
+        using var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 80;
+
+        DemoTables.Render(console, summary, [new("resync", 10_000), new("dm-verified", 99_000)], TimeSpan.FromSeconds(100_000));
+
+        var text = writer.ToString();
+        Assert.DoesNotContain('…', text);
+        Assert.All(text.Split('\n'), l => Assert.True(l.TrimEnd('\r').Length <= 80, $"{l.Length} columns: {l}"));
+        Assert.Equal(["100000", "0", "1234.57", "81.0"], Row(text, "Manufacture ME + TRE"));
+        Assert.Equal(["99400", "100", "98765.40", "1.0"], Row(text, "GBA bootstrapping over Ub (TS")); // a long name wraps in its cell, whole
+        Assert.Equal(["600"], Row(text, "connection-refused"));
+        Assert.Equal(["100000.0 s"], Row(text, "Wall time"));
+    }
+
+    /// <summary>
+    /// Issue 14 items 13 and 14: `demo --json` prints the report alone on standard output, with exactly the report's
+    /// fields; `--report FILE` writes the same; progress goes to standard error, and nothing but progress reaches it —
+    /// the network functions' logs go to a file in the data directory.
+    /// </summary>
+    [Fact]
+    public async Task Demo_Json_PrintsOnlyTheReport_WithExactlyItsFields_AndReportFileHoldsTheSame_MachineReadableReportThreat()
+    {
+        var file = _dir + ".report.json";
+        try
+        {
+            var (code, stdout, stderr) = await CliRunner.RunAsync("demo", "--devices", "5", "--json", "--report", file, "--data", _dir);
+
+            Assert.True(code == 0, stdout + stderr);
+            using var json = JsonDocument.Parse(stdout); // the whole of stdout, nothing else
+            var root = json.RootElement;
+            Assert.Equal(ReportFields, root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(5, root.GetProperty("devices").GetInt32());
+            Assert.Equal(5, root.GetProperty("completed").GetInt32());
+            Assert.Equal(JsonValueKind.Object, root.GetProperty("failures").ValueKind);
+            Assert.Empty(root.GetProperty("failures").EnumerateObject());
+            Assert.True(root.GetProperty("peak_memory_mb").GetDouble() > 10);
+            var stages = root.GetProperty("stages").EnumerateArray().ToList();
+            Assert.Equal(["Manufacture ME + TRE", "HSS provisioning", "AKA over HTTP", "NAS config by OTA", "NAS config by DM"],
+                stages.Select(s => s.GetProperty("name").GetString()));
+            foreach (var stage in stages)
+            {
+                Assert.Equal(StageFields, stage.EnumerateObject().Select(p => p.Name));
+                Assert.Equal(5, stage.GetProperty("completed").GetInt32());
+                Assert.Equal(0, stage.GetProperty("failed").GetInt32());
+                Assert.True(stage.GetProperty("seconds").GetDouble() >= 0);
+                Assert.True(stage.GetProperty("per_second").GetDouble() > 0);
+            }
+            Assert.Equal(stdout.Trim(), (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim());
+
+            // People still see progress, on stderr; no stack trace anywhere; the functions' log is in the data directory.
+            Assert.Contains("NAS config by DM", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Exception", stdout + stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(_dir, DemoLogFile.FileName)));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Issue 14 item 13: a report file in a directory that does not exist is refused before the demo runs.</summary>
+    [Fact]
+    public async Task Demo_ReportInMissingDirectory_Exits2_NamingReport_RunsNothing()
+    {
+        var (code, stdout, stderr) = await CliRunner.RunAsync("demo", "--devices", "1", "--report", Path.Combine(_dir, "no", "r.json"), "--data", _dir);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("--report: directory ", stderr, StringComparison.Ordinal);
+        Assert.Empty(stdout);
+        Assert.False(Directory.Exists(_dir));
+    }
+
+    /// <summary>The cells of the table row whose first cell is <paramref name="first"/>.</summary>
+    internal static string[] Row(string text, string first) =>
+        text.Split('\n').Select(l => l.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .First(cells => cells.Length > 0 && cells[0] == first)[1..];
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+            Directory.Delete(_dir, true);
+        if (Directory.Exists(_dir + ".fuse"))
+            Directory.Delete(_dir + ".fuse", true);
+        File.Delete(_dir + ".kek.json");
+    }
+}
