@@ -38,5 +38,24 @@ internal static class CliOutput
     public static void Error(ParseResult parseResult, string line) =>
         parseResult.InvocationConfiguration.Error.WriteLine(line);
 
+    /// <summary>
+    /// An enum value as help, text and JSON show choices and states (issue 14 item 4): lower-case words joined by
+    /// hyphens, e.g. SealedStoreIntegrity → sealed-store-integrity, PorOk → por-ok.
+    /// </summary>
+    public static string Name<T>(T value)
+        where T : struct, Enum => Kebab(value.ToString());
+
+    internal static string Kebab(string name)
+    {
+        var text = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1]))))
+                text.Append('-');
+            text.Append(char.ToLowerInvariant(name[i]));
+        }
+        return text.ToString();
+    }
+
     public static string Hex(ReadOnlySpan<byte> value) => Convert.ToHexStringLower(value);
 }
