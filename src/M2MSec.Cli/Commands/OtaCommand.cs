@@ -270,6 +270,7 @@ internal static class OtaCommand
         foreach (var option in new Option[] { tar, cntr, status, data, dataOld })
             c.Options.Add(option);
         CliArgs.Required(c, o.Spi, o.Kic, o.Kid, tar, cntr, status);
+        CliArgs.RequiredEither(c, data, dataOld, required: false);
         c.SetAction(r => Guard(r, () =>
         {
             var spi = Spi.Decode(r.GetRequiredValue(o.Spi));

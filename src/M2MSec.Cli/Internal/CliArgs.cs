@@ -173,14 +173,14 @@ internal static class CliArgs
     public static bool Given(ParseResult result, Option option, Option hidden) =>
         result.GetResult(option) is not null || result.GetResult(hidden) is not null;
 
-    /// <summary>Required, given by its name or its hidden old name (not both); errors name the new option.</summary>
-    public static void RequiredEither(Command command, Option option, Option hidden)
+    /// <summary>Required (unless <paramref name="required"/> is false), given by its name or its hidden old name, not both; errors name the new option.</summary>
+    public static void RequiredEither(Command command, Option option, Option hidden, bool required = true)
     {
         command.Validators.Add(result =>
         {
             var given = result.GetResult(option) is not null;
             var old = result.GetResult(hidden) is not null;
-            if (!given && !old)
+            if (required && !given && !old)
                 result.AddError($"{option.Name}: required, expected {(Expected.TryGetValue(option, out var e) ? e : "a value")}");
             else if (given && old)
                 result.AddError($"{option.Name}: given twice (also as {hidden.Name})");
