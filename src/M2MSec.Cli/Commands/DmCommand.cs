@@ -24,6 +24,7 @@ internal static class DmCommand
         var command = new Command("dm", "The OMA DM server's accounts and jobs");
         var account = new Command("account", "DM accounts: the credentials device and server use towards each other");
         account.Subcommands.Add(AccountAdd());
+        account.Subcommands.Add(StoreListCommands.DmAccountList());
         var job = new Command("job", "DM jobs: commands for a device's next session");
         job.Subcommands.Add(JobAdd());
         job.Subcommands.Add(JobShow());

@@ -108,6 +108,7 @@ internal static class OtaCardCommand
             }
         });
         card.Subcommands.Add(add);
+        card.Subcommands.Add(StoreListCommands.OtaCardList());
         return card;
     }
 }

@@ -22,6 +22,7 @@ internal static class PkiCommand
         command.Subcommands.Add(Issue());
         command.Subcommands.Add(Revoke());
         command.Subcommands.Add(Crl());
+        command.Subcommands.Add(PkiListCommand.Create());
         command.Subcommands.Add(PkiCheckCommand.Create());
         return command;
     }

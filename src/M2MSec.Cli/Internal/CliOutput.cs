@@ -23,9 +23,28 @@ internal static class CliOutput
             output.WriteLine(JsonSerializer.Serialize(fields.ToDictionary(f => f.Key, f => f.Value), Json));
             return;
         }
-        var width = fields.Max(f => f.Key.Length);
-        foreach (var (key, value) in fields)
-            output.WriteLine($"{key.PadRight(width)}  {Text(value)}");
+        WriteLines(output, fields, "");
+    }
+
+    /// <summary>Aligned "name  value" lines; a nested object (e.g. one backend's measurements) is its name, then its own lines indented.</summary>
+    private static void WriteLines(TextWriter output, IEnumerable<KeyValuePair<string, object?>> fields, string indent)
+    {
+        var list = fields.ToList();
+        if (list.Count == 0)
+            return;
+        var width = list.Max(f => f.Key.Length);
+        foreach (var (key, value) in list)
+        {
+            if (value is IEnumerable<KeyValuePair<string, object?>> nested)
+            {
+                output.WriteLine($"{indent}{key}");
+                WriteLines(output, nested, indent + "  ");
+            }
+            else
+            {
+                output.WriteLine($"{indent}{key.PadRight(width)}  {Text(value)}".TrimEnd());
+            }
+        }
     }
 
     private static string? Text(object? value) => value switch
