@@ -20,6 +20,7 @@ internal static class OtaCommand
         command.Subcommands.Add(UnwrapCommand());
         command.Subcommands.Add(WrapPor());
         command.Subcommands.Add(OtaCardCommand.Create());
+        command.Subcommands.Add(OtaJobCommand.Create());
         return command;
     }
 
