@@ -93,4 +93,26 @@ public sealed class CliListTests : IDisposable
         foreach (var secret in new[] { KicKey, KidKey, Psk })
             Assert.DoesNotContain(secret, json.Stdout + text.Stdout, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task HssSubscriberAddShow_OnTheStore_NeverShowsKOrOpc_Item9()
+    {
+        // TS 35.208 test set 1.
+        const string k = "465b5ce8b199b49faa5f0a2ee238a6bc", op = "cdc202d5123e20f62b6d676ac72cb318", opc = "cd63cb71954a9f4e48a5994e37a02baf";
+        var added = await CliRunner.RunAsync(["hss", "subscriber", "add", "--imsi", "001010000000001", "--k", k, "--op", op, .. Store("hss"), "--json"]);
+        Ok(added);
+        Assert.Equal("imsi", JsonDocument.Parse(added.Stdout).RootElement.GetProperty("kind").GetString());
+        Assert.Equal(2, (await CliRunner.RunAsync(["hss", "subscriber", "add", "--imsi", "001010000000001", "--k", k, "--opc", opc, .. Store("hss")])).ExitCode);
+
+        var json = await CliRunner.RunAsync(["hss", "subscriber", "show", "--imsi", "001010000000001", .. Store("hss"), "--json"]);
+        Ok(json);
+        var root = JsonDocument.Parse(json.Stdout).RootElement;
+        Assert.Equal(("001010000000001", "milenage", "8000"), (root.GetProperty("imsi").GetString(), root.GetProperty("algorithm").GetString(), root.GetProperty("amf").GetString()));
+        var text = await CliRunner.RunAsync(["hss", "subscriber", "show", "--imsi", "001010000000001", .. Store("hss")]);
+        Ok(text);
+        Assert.Equal("milenage", OtaCliTests.Field(text.Stdout, "algorithm"));
+        foreach (var secret in new[] { k, op, opc })
+            Assert.DoesNotContain(secret, added.Stdout + json.Stdout + text.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(2, (await CliRunner.RunAsync(["hss", "subscriber", "show", "--imsi", "001010000000002", .. Store("hss")])).ExitCode);
+    }
 }
