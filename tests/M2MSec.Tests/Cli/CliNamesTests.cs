@@ -178,4 +178,18 @@ public sealed partial class CliNamesTests : IDisposable
         foreach (var secret in new[] { KicKey, KidKey, "00112233445566778899aabbccddeeff", "cpw-secret-1", "spw-secret-2" })
             Assert.DoesNotContain(secret, account.GetRawText() + cardJson.GetRawText(), StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>`bench store` text: each backend's measurements as indented name-value lines, not "sqlite [raw_commit_1w, 3870], …" (item 5).</summary>
+    [Fact]
+    public void NestedResults_PrintAsIndentedLines_NotTuples_BenchStoreReadableItem5()
+    {
+        using var text = new StringWriter();
+        M2MSec.Cli.Internal.CliOutput.Write(text, false,
+        [
+            new("sqlite", new Dictionary<string, object?> { ["raw_commit_1w"] = 3870, ["counter_1w"] = 3500 }),
+            new("cores", 2),
+        ]);
+        var lines = text.ToString().Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToList();
+        Assert.Equal(["sqlite", "  raw_commit_1w  3870", "  counter_1w     3500", "cores   2"], lines);
+    }
 }
