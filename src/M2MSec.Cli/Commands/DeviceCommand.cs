@@ -23,7 +23,7 @@ internal static class DeviceCommand
 
         var pcid = CliArgs.Text("--pcid", "Provisional Connectivity ID (IMSI format, 6–15 digits)", "6 to 15 decimal digits");
         var treId = CliArgs.Text("--tre-id", "TRE identity (default: a random TRE-… id)", "a text");
-        var kind = CliArgs.Choice<M2meKind>("--kind", "uicc: TR 33.868, USIM on a UICC; tre: TR 33.812, MCIM in the TRE; default tre", M2meKind.Tre);
+        var kind = CliArgs.Choice<M2meKind>("--kind", "uicc: TR 33.868, USIM on a UICC; tre: TR 33.812, MCIM in the TRE", M2meKind.Tre);
         var create = new Command("create", "Manufacture a device: identities, TRE keys, firmware measurements") { newData, newFuse, pcid, treId, kind, json };
         CliArgs.Required(create, newData, pcid);
         create.Validators.Add(r =>
@@ -35,7 +35,7 @@ internal static class DeviceCommand
         {
             if (r.GetValue(treId) is { } id && M2meDevice.FuseBurnt(fuseDir, id))
                 throw CliExitException.Bad($"--tre-id: the fuses of TRE {id} are already burnt in {fuseDir}");
-            var device = CreateOrUndo(dataDir, fuseDir, () => M2meDevice.Create(dataDir, fuseDir, r.GetRequiredValue(pcid), r.GetValue(kind), r.GetValue(treId)));
+            var device = CreateOrUndo(dataDir, fuseDir, () => M2meDevice.Create(dataDir, fuseDir, r.GetRequiredValue(pcid), CliArgs.ChoiceValue(r, kind), r.GetValue(treId)));
             Print(r, r.GetValue(json), device.Status);
             return ExitCodes.Success;
         }));
@@ -49,20 +49,23 @@ internal static class DeviceCommand
         }));
 
         var what = CliArgs.Choice<TamperKind>("--what", "store: flip a bit of the sealed store; rollback: put an older copy back; firmware: change an image");
-        var tamper = new Command("tamper", "Tamper with a device, for demonstrations and tests") { data, fuse, what };
+        var tamper = new Command("tamper", "Tamper with a device, for demonstrations and tests") { data, fuse, what, json };
         CliArgs.Required(tamper, data, what);
         tamper.SetAction(r => Run(r, data, fuse, creates: false, (dataDir, fuseDir) =>
         {
-            r.InvocationConfiguration.Output.WriteLine(M2meDevice.Tamper(dataDir, fuseDir, r.GetValue(what)));
+            var done = M2meDevice.Tamper(dataDir, fuseDir, r.GetValue(what));
+            CliOutput.Write(r, r.GetValue(json), [new("tampered", CliOutput.Name(r.GetValue(what))), new("detail", done)]);
             return ExitCodes.Success;
         }));
 
-        var rootFile = CliArgs.ExistingFile("--root", "the root certificate (PEM or DER) the device will trust for its DM server");
-        var trust = new Command("trust-root", "Provision the DM server's root into the TRE's sealed storage (factory step; replaced later only by a rollover the root signs)") { data, fuse, rootFile };
-        CliArgs.Required(trust, data, rootFile);
+        var rootFile = CliArgs.ExistingFile("--trust-root", "the root certificate (PEM or DER) the device will trust for its DM server");
+        var rootOld = CliArgs.HiddenAlias(CliArgs.ExistingFile("--root", "old name of --trust-root"));
+        var trust = new Command("trust-root", "Provision the DM server's root into the TRE's sealed storage (factory step; replaced later only by a rollover the root signs)") { data, fuse, rootFile, rootOld };
+        CliArgs.Required(trust, data);
+        CliArgs.RequiredEither(trust, rootFile, rootOld);
         trust.SetAction(r => Run(r, data, fuse, creates: false, (dataDir, fuseDir) =>
         {
-            using var root = CliPaths.LoadCertificate("--root", r.GetRequiredValue(rootFile));
+            using var root = CliPaths.LoadCertificate("--trust-root", CliArgs.Either(r, rootFile, rootOld)!);
             var device = M2meDevice.Open(dataDir, fuseDir);
             device.Tre.ProvisionTrustAnchor(M2MSec.Device.Tre.TreCaller.Manufacturer, DmRootName, root);
             r.InvocationConfiguration.Output.WriteLine($"{device.Info.TreId}: trusts {root.Subject} (sha256 {root.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256).ToLowerInvariant()}) for its DM server");
@@ -189,11 +192,11 @@ internal static class DeviceCommand
         var t = s.Tre;
         CliOutput.Write(r, json,
         [
-            new("kind", s.Info.Kind.ToString().ToLowerInvariant()),
+            new("kind", CliOutput.Name(s.Info.Kind)),
             new("pcid", s.Info.Pcid),
             new("tre_id", s.Info.TreId),
             new("state", t.Locked ? "lockdown" : "operational"),
-            new("lockdown_reason", t.LockdownReason?.ToString()),
+            new("lockdown_reason", t.LockdownReason is { } reason ? CliOutput.Name(reason) : null),
             new("sealed_store_version", t.StoreVersion),
             new("secure_clock", t.Clock?.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
             new("clock_rollback_attempts", t.ClockRollbackAttempts),

@@ -24,6 +24,7 @@ internal static class DmCommand
         var command = new Command("dm", "The OMA DM server's accounts and jobs");
         var account = new Command("account", "DM accounts: the credentials device and server use towards each other");
         account.Subcommands.Add(AccountAdd());
+        account.Subcommands.Add(StoreListCommands.DmAccountList());
         var job = new Command("job", "DM jobs: commands for a device's next session");
         job.Subcommands.Add(JobAdd());
         job.Subcommands.Add(JobShow());
@@ -47,8 +48,9 @@ internal static class DmCommand
         var serverPassword = CliSecret.Text("--server-password", "the server's password towards the device", "a password");
         var clientAuth = CliArgs.OneOf("--client-auth", "how the device authenticates", ["basic", "md5", "hmac"], "md5");
         var serverAuth = CliArgs.OneOf("--server-auth", "how the server authenticates", ["md5", "hmac"], "md5");
+        var json = CliArgs.Flag("--json", "print one JSON object (snake_case fields, never a password)");
         store.AddTo(add);
-        foreach (var o in new Option[] { devId, serverId, clientUser, clientPassword, serverPassword, clientAuth, serverAuth })
+        foreach (var o in new Option[] { devId, serverId, clientUser, clientPassword, serverPassword, clientAuth, serverAuth, json })
             add.Options.Add(o);
         CliArgs.Required(add, store.Data, devId, serverId, clientUser, clientPassword, serverPassword);
         add.Validators.Add(r =>
@@ -76,7 +78,10 @@ internal static class DmCommand
                 return ExitCodes.BadArguments;
             }
             await state.Audit.AppendAsync("cli", "dm.account.add", dev, $"client {record.ClientAuth}, server {record.ServerAuth}", ct);
-            r.InvocationConfiguration.Output.WriteLine($"DM account for {dev}: client auth {record.ClientAuth}, server auth {record.ServerAuth} ({state.Description})");
+            if (r.GetValue(json))
+                CliOutput.Write(r, true, [new("dev_id", dev), new("server_id", record.ServerId), new("client_user", record.ClientUser), new("client_auth", record.ClientAuth), new("server_auth", record.ServerAuth)]);
+            else
+                r.InvocationConfiguration.Output.WriteLine($"DM account for {dev}: client auth {record.ClientAuth}, server auth {record.ServerAuth} ({state.Description})");
             return ExitCodes.Success;
         }, ct));
         return add;
@@ -104,6 +109,8 @@ internal static class DmCommand
         add.Options.Add(nas);
         var verify = CliArgs.Flag("--verify", "read every written value back (a Get after the writes); the job is done only if all match");
         add.Options.Add(verify);
+        var json = CliArgs.Flag("--json", "print one JSON object: the jobs queued (snake_case fields)");
+        add.Options.Add(json);
         CliArgs.Required(add, store.Data, devIds);
         add.Validators.Add(r =>
         {
@@ -122,12 +129,12 @@ internal static class DmCommand
             }
             if (r.GetValue(verify) || commands.Any(c => c.FromNas))
                 commands = [.. M2MSec.NetworkFunctions.Dm.DmJobReadBack.WithReadBack([.. commands.Select(c => (c.Verb, c.Uri, c.Value))]).Select(c => (c.Verb, c.Uri, c.Value, false))];
-            return AddJobsAsync(r, store, [.. r.GetRequiredValue(devIds).Distinct(StringComparer.Ordinal)], [.. commands.Select(c => (c.Verb, c.Uri, c.Value))], ct);
+            return AddJobsAsync(r, store, [.. r.GetRequiredValue(devIds).Distinct(StringComparer.Ordinal)], [.. commands.Select(c => (c.Verb, c.Uri, c.Value))], r.GetValue(json), ct);
         });
         return add;
     }
 
-    private static Task<int> AddJobsAsync(ParseResult r, StoreArgs store, IReadOnlyList<string> devs, List<(string Verb, string Uri, string? Value)> commands, CancellationToken ct) =>
+    private static Task<int> AddJobsAsync(ParseResult r, StoreArgs store, IReadOnlyList<string> devs, List<(string Verb, string Uri, string? Value)> commands, bool json, CancellationToken ct) =>
         store.RunAsync(r, async state =>
         {
             // Every device must have an account before anything is queued for any of them.
@@ -139,6 +146,7 @@ internal static class DmCommand
                     return ExitCodes.BadArguments;
                 }
             }
+            var queued = new List<Dictionary<string, object>>();
             foreach (var dev in devs)
             {
                 var id = "dm-" + Guid.NewGuid().ToString("N")[..16];
@@ -147,8 +155,13 @@ internal static class DmCommand
                     [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null))]);
                 await state.Dm.AddJobAsync(job, ct);
                 await state.Audit.AppendAsync("cli", "dm.job.add", dev, $"{id}: {commands.Count} commands", ct);
-                r.InvocationConfiguration.Output.WriteLine($"job {id} for {dev}: {commands.Count} command(s) queued for its next session");
+                if (json)
+                    queued.Add(new() { ["id"] = id, ["dev_id"] = dev, ["state"] = job.State, ["commands"] = commands.Count });
+                else
+                    r.InvocationConfiguration.Output.WriteLine($"job {id} for {dev}: {commands.Count} command(s) queued for its next session");
             }
+            if (json)
+                CliOutput.Write(r, true, [new("jobs", queued)]);
             return ExitCodes.Success;
         }, ct);
 

@@ -122,7 +122,9 @@ internal static class KekCommand
         var command = new Command("store", "Maintenance of a network function's state store");
         var store = new StoreArgs();
         var rewrap = new Command("rewrap", "Re-wrap every secret under the key ring's active key (services may keep running)");
+        var json = CliArgs.Flag("--json", "print one JSON object (snake_case fields)");
         store.AddTo(rewrap);
+        rewrap.Options.Add(json);
         CliArgs.Required(rewrap, store.Data);
         rewrap.SetAction(async (r, ct) =>
         {
@@ -130,7 +132,10 @@ internal static class KekCommand
             {
                 await using var state = await store.OpenAsync(r, "", ct);
                 var n = await state.RewrapSecretsAsync(ct);
-                r.InvocationConfiguration.Output.WriteLine($"{state.Description}: re-wrapped {n} secrets");
+                if (r.GetValue(json))
+                    CliOutput.Write(r, true, [new("store", state.Description), new("rewrapped", n)]);
+                else
+                    r.InvocationConfiguration.Output.WriteLine($"{state.Description}: re-wrapped {n} secrets");
                 return ExitCodes.Success;
             }
             catch (StoreException e)

@@ -22,7 +22,8 @@ internal static class OtaCardCommand
         var pskIdentity = CliArgs.Text("--psk-identity", "SCP81 PSK-TLS identity of the card", "a text");
         var psk = CliSecret.HexRange("--psk", 16, 32, "SCP81 pre-shared key");
         var store = new StoreArgs(createsStore: true);
-        foreach (var o in new Option[] { iccid, tar, kic, kid, kicKey, kidKey, pskIdentity, psk })
+        var json = CliArgs.Flag("--json", "print one JSON object (snake_case fields, never a key)");
+        foreach (var o in new Option[] { iccid, tar, kic, kid, kicKey, kidKey, pskIdentity, psk, json })
             add.Options.Add(o);
         store.AddTo(add);
         CliArgs.Required(add, iccid, store.Data);
@@ -67,6 +68,7 @@ internal static class OtaCardCommand
             try
             {
                 await using var state = await store.OpenAsync(r, "", ct);
+                var fields = new List<KeyValuePair<string, object?>> { new("iccid", r.GetRequiredValue(iccid)) };
                 if (r.GetValue(pskIdentity) is { } identity)
                 {
                     if (!await state.OtaKeySets.AddPskAsync(identity, r.GetRequiredValue(iccid), r.GetRequiredValue(psk), ct))
@@ -74,10 +76,16 @@ internal static class OtaCardCommand
                         CliOutput.Error(r, $"--psk-identity: {identity} is already registered");
                         return ExitCodes.BadArguments;
                     }
-                    r.InvocationConfiguration.Output.WriteLine($"card {r.GetRequiredValue(iccid)}: SCP81 PSK identity {identity} registered");
+                    fields.Add(new("psk_identity", identity));
+                    if (!r.GetValue(json))
+                        r.InvocationConfiguration.Output.WriteLine($"card {r.GetRequiredValue(iccid)}: SCP81 PSK identity {identity} registered");
                 }
                 if (!hasScp80)
+                {
+                    if (r.GetValue(json))
+                        CliOutput.Write(r, true, fields);
                     return ExitCodes.Success;
+                }
                 var added = await state.OtaKeySets.AddAsync(new OtaKeySet(r.GetRequiredValue(iccid), kvn, (byte)(kicByte & 0x0F), r.GetRequiredValue(kicKey),
                     (byte)(kidByte & 0x0F), r.GetRequiredValue(kidKey), Convert.ToHexStringLower(r.GetRequiredValue(tar))), 0, ct);
                 if (!added)
@@ -86,7 +94,11 @@ internal static class OtaCardCommand
                     return ExitCodes.BadArguments;
                 }
                 await state.Audit.AppendAsync("cli", "ota.card.add", r.GetRequiredValue(iccid), $"key set {kvn}", ct);
-                r.InvocationConfiguration.Output.WriteLine($"card {r.GetRequiredValue(iccid)}: key set {kvn} registered ({state.Description})");
+                if (r.GetValue(json))
+                    CliOutput.Write(r, true, [.. fields, new("key_version", kvn), new("tar", Convert.ToHexStringLower(r.GetRequiredValue(tar))),
+                        new("kic", kicByte.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)), new("kid", kidByte.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))]);
+                else
+                    r.InvocationConfiguration.Output.WriteLine($"card {r.GetRequiredValue(iccid)}: key set {kvn} registered ({state.Description})");
                 return ExitCodes.Success;
             }
             catch (StoreException e)
@@ -96,6 +108,7 @@ internal static class OtaCardCommand
             }
         });
         card.Subcommands.Add(add);
+        card.Subcommands.Add(StoreListCommands.OtaCardList());
         return card;
     }
 }

@@ -20,6 +20,7 @@ internal static class OtaCommand
         command.Subcommands.Add(UnwrapCommand());
         command.Subcommands.Add(WrapPor());
         command.Subcommands.Add(OtaCardCommand.Create());
+        command.Subcommands.Add(OtaJobCommand.Create());
         return command;
     }
 
@@ -94,13 +95,15 @@ internal static class OtaCommand
         o.AddTo(c);
         var tar = CliArgs.Hex("--tar", 3, "Toolkit Application Reference");
         var cntr = CliArgs.Hex("--cntr", 5, "counter CNTR");
-        var data = CliArgs.HexRange("--data", 0, 65000, "secured data (C-APDUs)");
+        var data = CliArgs.HexRange("--payload", 0, 65000, "secured data (C-APDUs)");
+        var dataOld = CliArgs.HiddenAlias(CliArgs.HexRange("--data", 0, 65000, "old name of --payload"));
         var originator = CliArgs.Text("--originator", "TP-OA digits of the SMS-DELIVER (default 0000)", "digits");
         var timestamp = CliArgs.Hex("--timestamp", 7, "TP-SCTS, semi-octets as sent (default 00000000000000)");
         var reference = CliArgs.Int("--concat-ref", "concatenation reference when the packet needs several messages", 0, 255, 0);
-        foreach (var option in new Option[] { tar, cntr, data, originator, timestamp, reference })
+        foreach (var option in new Option[] { tar, cntr, data, dataOld, originator, timestamp, reference })
             c.Options.Add(option);
-        CliArgs.Required(c, o.Spi, o.Kic, o.Kid, tar, cntr, data);
+        CliArgs.Required(c, o.Spi, o.Kic, o.Kid, tar, cntr);
+        CliArgs.RequiredEither(c, data, dataOld);
         c.Validators.Add(r =>
         {
             if (r.GetValue(originator) is { } oa && (oa.Length is 0 or > 20 || !oa.All(char.IsAsciiDigit)))
@@ -111,7 +114,7 @@ internal static class OtaCommand
             var spi = Spi.Decode(r.GetRequiredValue(o.Spi));
             o.CheckKeys(r, spi.Ciphering, spi.Integrity);
             var packet = new CommandPacket(spi, r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0],
-                r.GetRequiredValue(tar), ReadCounter(r.GetRequiredValue(cntr)), r.GetRequiredValue(data));
+                r.GetRequiredValue(tar), ReadCounter(r.GetRequiredValue(cntr)), CliArgs.Either(r, data, dataOld)!);
             var bytes = CommandPacketCodec.Encode(packet, o.Keys(r));
             var oa = new AddressField(r.GetValue(originator) ?? "0000", AddressField.TonUnknown, AddressField.NpiIsdn);
             IReadOnlyList<byte[]> tpdus;
@@ -121,14 +124,10 @@ internal static class OtaCommand
             }
             catch (ArgumentException)
             {
-                throw CliExitException.Bad($"--data: the packet ({bytes.Length} octets) needs more than 255 concatenated SMS");
+                throw CliExitException.Bad($"--payload: the packet ({bytes.Length} octets) needs more than 255 concatenated SMS");
             }
-            if (!r.GetValue(o.Json))
-            {
-                r.InvocationConfiguration.Output.WriteLine(CliOutput.Hex(bytes));
-                return ExitCodes.Success;
-            }
-            CliOutput.Write(r, true,
+            // Text and JSON name the same fields, as wrap-por's do: the packet (from CPL on), its SMS user data, the TPDUs.
+            CliOutput.Write(r, r.GetValue(o.Json),
             [
                 new("packet", CliOutput.Hex(bytes)),
                 new("sms_ud", CliOutput.Hex(OtaSms.CommandUserData(bytes))),
@@ -176,7 +175,7 @@ internal static class OtaCommand
             CliOutput.Write(r, r.GetValue(o.Json),
             [
                 new("status", ((byte)p.Status).ToString("x2", System.Globalization.CultureInfo.InvariantCulture)),
-                new("status_name", p.Status.ToString()),
+                new("status_name", CliOutput.Name(p.Status)),
                 new("tar", CliOutput.Hex(p.Tar)),
                 new("cntr", p.Counter.ToString("x10", System.Globalization.CultureInfo.InvariantCulture)),
                 new("data", CliOutput.Hex(p.AdditionalData)),
@@ -267,24 +266,21 @@ internal static class OtaCommand
         var tar = CliArgs.Hex("--tar", 3, "TAR of the command answered");
         var cntr = CliArgs.Hex("--cntr", 5, "CNTR of the command answered");
         var status = CliArgs.Hex("--status", 1, "response status code (00 = PoR OK)");
-        var data = CliArgs.HexRange("--data", 0, 65000, "additional response data");
-        foreach (var option in new Option[] { tar, cntr, status, data })
+        var data = CliArgs.HexRange("--payload", 0, 65000, "additional response data");
+        var dataOld = CliArgs.HiddenAlias(CliArgs.HexRange("--data", 0, 65000, "old name of --payload"));
+        foreach (var option in new Option[] { tar, cntr, status, data, dataOld })
             c.Options.Add(option);
         CliArgs.Required(c, o.Spi, o.Kic, o.Kid, tar, cntr, status);
+        CliArgs.RequiredEither(c, data, dataOld, required: false);
         c.SetAction(r => Guard(r, () =>
         {
             var spi = Spi.Decode(r.GetRequiredValue(o.Spi));
             o.CheckKeys(r, spi.PorCiphered, spi.PorIntegrity);
             var por = ResponsePacketCodec.Encode(
-                new ResponsePacket(r.GetRequiredValue(tar), ReadCounter(r.GetRequiredValue(cntr)), (PorStatus)r.GetRequiredValue(status)[0], r.GetValue(data) ?? []),
+                new ResponsePacket(r.GetRequiredValue(tar), ReadCounter(r.GetRequiredValue(cntr)), (PorStatus)r.GetRequiredValue(status)[0], CliArgs.Either(r, data, dataOld) ?? []),
                 spi, r.GetRequiredValue(o.Kic)[0], r.GetRequiredValue(o.Kid)[0], o.Keys(r), ResponsePacketCodec.SmsPorHeader);
             byte[] ud = [.. ResponsePacketCodec.SmsPorHeader, .. por];
-            if (!r.GetValue(o.Json))
-            {
-                r.InvocationConfiguration.Output.WriteLine(CliOutput.Hex(ud));
-                return ExitCodes.Success;
-            }
-            CliOutput.Write(r, true, [new("packet", CliOutput.Hex(por)), new("sms_ud", CliOutput.Hex(ud))]);
+            CliOutput.Write(r, r.GetValue(o.Json), [new("packet", CliOutput.Hex(por)), new("sms_ud", CliOutput.Hex(ud))]);
             return ExitCodes.Success;
         }));
         return c;
@@ -310,7 +306,7 @@ internal static class OtaCommand
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            CliOutput.Error(r, $"--spi/--kic/--kid/--kic-key/--kid-key/--data: {(e is ArgumentException a ? a.Message.Replace($" (Parameter '{a.ParamName}')", "", StringComparison.Ordinal) : e.Message)}");
+            CliOutput.Error(r, $"--spi/--kic/--kid/--kic-key/--kid-key/--payload: {(e is ArgumentException a ? a.Message.Replace($" (Parameter '{a.ParamName}')", "", StringComparison.Ordinal) : e.Message)}");
             return ExitCodes.BadArguments;
         }
     }

@@ -19,7 +19,8 @@ internal static class PkiCheckCommand
     {
         var check = new Command("check", "Check a server certificate as a device does (provisioned root only)");
         var cert = CliArgs.ExistingFile("--cert", "the server certificate (PEM or DER)");
-        var root = CliArgs.ExistingFile("--root", "the provisioned root (PEM or DER); the system store is never used");
+        var root = CliArgs.ExistingFile("--trust-root", "the provisioned root (PEM or DER); the system store is never used");
+        var rootOld = CliArgs.HiddenAlias(CliArgs.ExistingFile("--root", "old name of --trust-root"));
         var chain = CliArgs.ExistingFile("--chain", "intermediate certificates (PEM)");
         var mode = CliArgs.OneOf("--mode", "how to check", CheckModes.Names);
         var ocspUrl = CliArgs.Text("--ocsp-url", "OCSP responder (default: the certificate's AIA)", "an http URL");
@@ -28,9 +29,10 @@ internal static class PkiCheckCommand
         var fuse = CliArgs.ExistingDirectory("--fuse-dir", $"the device's emulated fuse, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable}, else $XDG_DATA_HOME/m2msec/fuses)");
         var maxValidity = CliArgs.Text("--max-validity", "secure-clock: longest validity accepted, e.g. 7d, 36h, 90m (default 7d)", "a duration");
         var json = CliArgs.Flag("--json", "one JSON object");
-        foreach (var o in new Option[] { cert, root, chain, mode, ocspUrl, staple, data, fuse, maxValidity, json })
+        foreach (var o in new Option[] { cert, root, rootOld, chain, mode, ocspUrl, staple, data, fuse, maxValidity, json })
             check.Options.Add(o);
-        CliArgs.Required(check, cert, root, mode);
+        CliArgs.Required(check, cert, mode);
+        CliArgs.RequiredEither(check, root, rootOld);
         check.Validators.Add(r =>
         {
             if (r.GetValue(maxValidity) is { } d && !TryParseDuration(d, out _))
@@ -47,7 +49,7 @@ internal static class PkiCheckCommand
         check.SetAction(async (r, ct) =>
         {
             var leaf = CliPaths.LoadCertificate("--cert", r.GetRequiredValue(cert));
-            var anchor = CliPaths.LoadCertificate("--root", r.GetRequiredValue(root));
+            var anchor = CliPaths.LoadCertificate("--trust-root", CliArgs.Either(r, root, rootOld)!);
             var intermediates = r.GetValue(chain) is { } chainFile ? CliPaths.LoadPemCertificates("--chain", chainFile) : [];
             var stapleBytes = r.GetValue(staple) is { } stapleFile ? CliPaths.ReadAllBytes("--staple", stapleFile) : null;
             CheckModes.TryParse(r.GetRequiredValue(mode), out var checkMode);
@@ -68,11 +70,11 @@ internal static class PkiCheckCommand
                     var device = M2meDevice.Open(dataPath, fusePath);
                     clock = device.Tre.TrustedClock(TreCaller.DeviceManagement);
                     clockName = $"tre:{device.Info.TreId}";
-                    // The device trusts the root in its TRE and nothing else: --root must be that one.
+                    // The device trusts the root in its TRE and nothing else: --trust-root must be that one.
                     if (device.Tre.TrustAnchor(TreCaller.DeviceManagement, DeviceCommand.DmRootName) is { } provisioned
                         && !provisioned.RawData.AsSpan().SequenceEqual(anchor.RawData))
                     {
-                        CliOutput.Error(r, $"--root: differs from the root provisioned in the device's TRE ({provisioned.Subject})");
+                        CliOutput.Error(r, $"--trust-root: differs from the root provisioned in the device's TRE ({provisioned.Subject})");
                         return ExitCodes.BadArguments;
                     }
                 }

@@ -22,12 +22,15 @@ internal static class PkiCommand
         command.Subcommands.Add(Issue());
         command.Subcommands.Add(Revoke());
         command.Subcommands.Add(Crl());
+        command.Subcommands.Add(PkiListCommand.Create());
         command.Subcommands.Add(PkiCheckCommand.Create());
         return command;
     }
 
     private static Option<string> NameOption() =>
         CliArgs.OneOf("--name", "the hierarchy", CertificateHierarchy.Names, "operator");
+
+    private static Option<bool> JsonOption() => CliArgs.Flag("--json", "print one JSON object (snake_case fields) and nothing else on standard output");
 
     private static Option<string> KeyOption(string? defaultValue) =>
         CliArgs.OneOf("--key", "key type", KeyAlgorithms.AllNames, defaultValue);
@@ -43,6 +46,8 @@ internal static class PkiCommand
         init.Options.Add(name);
         init.Options.Add(key);
         init.Options.Add(ocspUrl);
+        var initJson = JsonOption();
+        init.Options.Add(initJson);
         CliArgs.Required(init, store.Data);
         init.Validators.Add(r =>
         {
@@ -55,10 +60,10 @@ internal static class PkiCommand
             var url = r.GetValue(ocspUrl) is { } u ? new Uri(u) : null;
             var h = await CertificateHierarchy.InitAsync(state.Certificates, r.GetRequiredValue(name), algorithm, url, TimeProvider.System, ct);
             await state.Audit.AppendAsync("cli", "pki.init", h.Name, $"{algorithm.Name()} root {CertificateSerial.Of(h.Root)}", ct);
-            CliOutput.Write(r, false,
+            CliOutput.Write(r, r.GetValue(initJson),
             [
                 new("hierarchy", h.Name), new("key", algorithm.Name()), new("root", h.Root.Subject), new("root_sha256", h.Root.GetCertHashString(HashAlgorithmName.SHA256).ToLowerInvariant()),
-                new("issuing", h.Issuing.Subject), new("ocsp_signer", h.OcspSigner.Subject), new("ocsp_url", url?.ToString() ?? "(none)"),
+                new("issuing", h.Issuing.Subject), new("ocsp_signer", h.OcspSigner.Subject), new("ocsp_url", url?.ToString() ?? (r.GetValue(initJson) ? null : "(none)")),
             ]);
             return ExitCodes.Success;
         }, ct));
@@ -107,8 +112,9 @@ internal static class PkiCommand
         var key = KeyOption(null);
         var outCert = CliArgs.OutputFileOrStdout("--out-cert", "certificate output (PEM)");
         var outKey = CliArgs.OutputFileOrStdout("--out-key", "private key output (PKCS#8 PEM, mode 0600)");
+        var issueJson = JsonOption();
         store.AddTo(issue);
-        foreach (var o in new Option[] { name, profile, subject, san, role, days, key, outCert, outKey })
+        foreach (var o in new Option[] { name, profile, subject, san, role, days, key, outCert, outKey, issueJson })
             issue.Options.Add(o);
         CliArgs.Required(issue, store.Data, profile, subject, outCert, outKey);
         issue.Validators.Add(r =>
@@ -141,9 +147,9 @@ internal static class PkiCommand
             var serial = CertificateSerial.Of(cert);
             await state.Audit.AppendAsync("cli", "pki.issue", $"{h.Name}/{serial}", $"{p.Name()} {cert.Subject}", ct);
             // With "-" the PEM is standard output and the summary goes to standard error.
-            CliOutput.Write(certPath == CliPaths.Stdout || keyPath == CliPaths.Stdout ? r.InvocationConfiguration.Error : r.InvocationConfiguration.Output, false,
+            CliOutput.Write(certPath == CliPaths.Stdout || keyPath == CliPaths.Stdout ? r.InvocationConfiguration.Error : r.InvocationConfiguration.Output, r.GetValue(issueJson),
             [
-                new("serial", serial), new("subject", cert.Subject), new("profile", p.Name()), new("role", roleName ?? "(none)"),
+                new("serial", serial), new("subject", cert.Subject), new("profile", p.Name()), new("role", roleName ?? (r.GetValue(issueJson) ? null : "(none)")),
                 new("not_before", cert.NotBefore.ToUniversalTime().ToString("O")), new("not_after", cert.NotAfter.ToUniversalTime().ToString("O")),
                 new("certificate", certPath), new("key", keyPath),
             ]);
@@ -163,6 +169,8 @@ internal static class PkiCommand
         revoke.Options.Add(name);
         revoke.Options.Add(serial);
         revoke.Options.Add(reason);
+        var revokeJson = JsonOption();
+        revoke.Options.Add(revokeJson);
         CliArgs.Required(revoke, store.Data, serial, reason);
         revoke.Validators.Add(r =>
         {
@@ -185,7 +193,10 @@ internal static class PkiCommand
                 return ExitCodes.BadArguments;
             }
             await state.Audit.AppendAsync("cli", "pki.revoke", $"{h.Name}/{s}", RevocationReasons.Name(code), ct);
-            r.InvocationConfiguration.Output.WriteLine($"revoked {s} ({CertificateSubject.Sanitise(known.Subject)}): {RevocationReasons.Name(code)}");
+            if (r.GetValue(revokeJson))
+                CliOutput.Write(r, true, [new("revoked", s), new("subject", known.Subject), new("reason", RevocationReasons.Name(code)), new("hierarchy", h.Name)]);
+            else
+                r.InvocationConfiguration.Output.WriteLine($"revoked {s} ({CertificateSubject.Sanitise(known.Subject)}): {RevocationReasons.Name(code)}");
             return ExitCodes.Success;
         }, ct));
         return revoke;
@@ -202,13 +213,19 @@ internal static class PkiCommand
         crl.Options.Add(name);
         crl.Options.Add(output);
         crl.Options.Add(days);
+        var crlJson = JsonOption();
+        crl.Options.Add(crlJson);
         CliArgs.Required(crl, store.Data, output);
         crl.SetAction((r, ct) => WithHierarchyAsync(r, store, name, async (state, h) =>
         {
             var der = await h.BuildCrlAsync(TimeSpan.FromDays(r.GetValue(days)), ct);
             var path = await CliPaths.WriteTextAsync(r, "--out", r.GetRequiredValue(output), PemEncoding.WriteString("X509 CRL", der) + "\n", ct,
                 full => File.WriteAllBytesAsync(full, der, ct));
-            if (path != CliPaths.Stdout)
+            // With "-" the PEM is standard output and a JSON summary goes to standard error.
+            if (r.GetValue(crlJson))
+                CliOutput.Write(path == CliPaths.Stdout ? r.InvocationConfiguration.Error : r.InvocationConfiguration.Output, true,
+                    [new("hierarchy", h.Name), new("crl", path), new("octets", der.Length), new("next_update_days", r.GetValue(days))]);
+            else if (path != CliPaths.Stdout)
                 r.InvocationConfiguration.Output.WriteLine($"wrote CRL of '{h.Name}' to {path}");
             return ExitCodes.Success;
         }, ct));

@@ -33,12 +33,13 @@ internal static class ServeCommand
         var ocspUrl = CliArgs.Text("--ocsp-url", "check peers' certificates against this OCSP responder (cached ≤ 5 min, fail-closed; docs/decisions/012)", "an http(s) URL");
         var insecure = CliArgs.Flag("--no-tls", "all: run without mutual TLS (plain HTTP on loopback, admin APIs for loopback callers)");
         var path = CliArgs.Text("--path", "dm: the path devices POST SyncML to (default /dm)", "a path");
-        var stapleRoot = CliArgs.ExistingFile("--staple-root", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); the root its chain ends in (PEM)");
+        var staple = CliArgs.Flag("--staple", "dm: staple the certificate's OCSP response (fetched from its AIA OCSP URL); needs --trust-root, the root its chain ends in");
+        var stapleRoot = CliArgs.HiddenAlias(CliArgs.ExistingFile("--staple-root", "old form of --staple --trust-root F (dm)"));
         var plainHttpSessions = CliArgs.Flag("--allow-plain-http-sessions",
             "dm: let basic and md5 accounts hold sessions over plain HTTP (labs, old clients; the session token travels in clear)");
         var sessionIdle = CliArgs.Int("--session-idle", "dm: seconds a session may stay silent before it ends and its jobs fail (session-expired)", 10, 3600, 120);
         command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, stapleRoot, plainHttpSessions, sessionIdle })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle })
             command.Options.Add(o);
         store.AddTo(command);
         command.Validators.Add(r =>
@@ -48,16 +49,23 @@ internal static class ServeCommand
                 // Device-facing TLS: the server's certificate only (devices carry no client certificate).
                 if ((r.GetResult(cert) is null) != (r.GetResult(key) is null))
                     r.AddError("--cert/--key: expected both or neither");
-                if (r.GetResult(trustRoot) is not null || r.GetResult(adminUrls) is not null)
-                    r.AddError("--trust-root/--admin-urls: not for dm (devices authenticate with their DM account, not a certificate)");
+                if (r.GetResult(adminUrls) is not null)
+                    r.AddError("--admin-urls: not for dm (devices authenticate with their DM account, not a certificate)");
+                // Stapling is its own opt-in (issue 14 item 4); --trust-root only names the root the staple is checked against.
+                if (r.GetResult(trustRoot) is not null && r.GetResult(staple) is null)
+                    r.AddError("--trust-root: for dm only with --staple (devices authenticate with their DM account, not a certificate)");
+                if (r.GetResult(staple) is not null && r.GetResult(trustRoot) is null)
+                    r.AddError("--staple: needs --trust-root, the root the certificate's chain ends in");
+                if (r.GetResult(staple) is not null && r.GetResult(stapleRoot) is not null)
+                    r.AddError("--staple: given with its old form --staple-root; use --staple --trust-root F");
                 if (r.GetValue(path) is { } p && (!p.StartsWith('/') || p.Length > 64 || p.Any(char.IsWhiteSpace)))
                     r.AddError($"--path: expected an absolute path like /dm, got '{p}'");
-                if (r.GetResult(stapleRoot) is not null && r.GetResult(cert) is null)
-                    r.AddError("--staple-root: needs --cert and --key");
+                if ((r.GetResult(staple) is not null || r.GetResult(stapleRoot) is not null) && r.GetResult(cert) is null)
+                    r.AddError("--staple: needs --cert and --key");
                 return;
             }
-            if (r.GetResult(path) is not null || r.GetResult(stapleRoot) is not null)
-                r.AddError("--path/--staple-root: only for dm");
+            if (r.GetResult(path) is not null || r.GetResult(staple) is not null || r.GetResult(stapleRoot) is not null)
+                r.AddError("--path/--staple: only for dm");
             if (r.GetResult(plainHttpSessions) is not null || r.GetResult(sessionIdle) is { Implicit: false })
                 r.AddError("--allow-plain-http-sessions/--session-idle: only for dm");
             var given = new Option[] { cert, key, trustRoot }.Count(o => r.GetResult(o) is not null);
@@ -92,7 +100,7 @@ internal static class ServeCommand
                 IdleTimeout = TimeSpan.FromSeconds(r.GetValue(sessionIdle)),
             };
             var code = name == Scp81Role ? await ServeScp81Async(r, options, r.GetValue(urls), ct)
-                : name == DmRole ? await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(stapleRoot), sessions, ct)
+                : name == DmRole ? await ServeDmAsync(r, options, r.GetValue(urls), r.GetValue(path) ?? "/dm", r.GetValue(cert), r.GetValue(key), r.GetValue(chain), r.GetValue(staple) ? r.GetValue(trustRoot) : r.GetValue(stapleRoot), sessions, ct)
                 : await ServeAsync(r, name, options, ct);
             if (code != ExitCodes.Success)
                 StoreArgs.Remove(created); // a service that never ran leaves no fresh store behind

@@ -90,10 +90,16 @@ internal static class CliArgs
     public static Option<T> Choice<T>(string name, string description, T? defaultValue = null)
         where T : struct, Enum
     {
-        var names = string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
-        var option = new Option<T>(name) { Description = $"{description} ({names})" };
-        if (defaultValue is { } d)
-            option.DefaultValueFactory = _ => d;
+        var names = string.Join(", ", Enum.GetValues<T>().Select(CliOutput.Name));
+        // Help shows C# casing for an enum's placeholder and default (<Tre|Uicc>, [default: Tre]); ours are lower-case
+        // (issue 14 item 4), so the default is ours to state and to apply (ChoiceValue).
+        var option = new Option<T>(name)
+        {
+            Description = defaultValue is { } d ? $"{description} ({names}) [default: {CliOutput.Name(d)}]" : $"{description} ({names})",
+            HelpName = string.Join("|", Enum.GetValues<T>().Select(CliOutput.Name)),
+        };
+        if (defaultValue is { } dv)
+            ChoiceDefaults.AddOrUpdate(option, dv);
         option.Validators.Add(r =>
         {
             if (r.Tokens.Count == 1 && !Enum.TryParse<T>(r.Tokens[0].Value, ignoreCase: true, out _))
@@ -101,6 +107,13 @@ internal static class CliArgs
         });
         return Expect(option, names);
     }
+
+    private static readonly ConditionalWeakTable<Option, object> ChoiceDefaults = [];
+
+    /// <summary>The value of a <see cref="Choice{T}"/> option, or its default when it was not given.</summary>
+    public static T ChoiceValue<T>(ParseResult result, Option<T> option)
+        where T : struct, Enum =>
+        result.GetResult(option) is null && ChoiceDefaults.TryGetValue(option, out var d) ? (T)d : result.GetValue(option);
 
     /// <summary>One of a fixed list of names (e.g. "ec-p256"), compared case-insensitively.</summary>
     public static Option<string> OneOf(string name, string description, IReadOnlyList<string> names, string? defaultValue = null)
@@ -138,6 +151,40 @@ internal static class CliArgs
     {
         Expected.AddOrUpdate(option, expected);
         return option;
+    }
+
+    /// <summary>
+    /// An old name kept for existing scripts (issue 14 item 4): parsed and checked as the new option is, but hidden
+    /// from help and suggestions. System.CommandLine cannot hide one alias of an option, so it is a second option
+    /// read through <see cref="Either{T}"/>.
+    /// </summary>
+    public static T HiddenAlias<T>(T option)
+        where T : Option
+    {
+        option.Hidden = true;
+        return option;
+    }
+
+    /// <summary>The value of <paramref name="option"/>, or of its hidden old name when only that was given.</summary>
+    public static T? Either<T>(ParseResult result, Option<T> option, Option<T> hidden) =>
+        result.GetResult(option) is null && result.GetResult(hidden) is not null ? result.GetValue(hidden) : result.GetValue(option);
+
+    /// <summary>Whether the option or its hidden old name was given.</summary>
+    public static bool Given(ParseResult result, Option option, Option hidden) =>
+        result.GetResult(option) is not null || result.GetResult(hidden) is not null;
+
+    /// <summary>Required (unless <paramref name="required"/> is false), given by its name or its hidden old name, not both; errors name the new option.</summary>
+    public static void RequiredEither(Command command, Option option, Option hidden, bool required = true)
+    {
+        command.Validators.Add(result =>
+        {
+            var given = result.GetResult(option) is not null;
+            var old = result.GetResult(hidden) is not null;
+            if (required && !given && !old)
+                result.AddError($"{option.Name}: required, expected {(Expected.TryGetValue(option, out var e) ? e : "a value")}");
+            else if (given && old)
+                result.AddError($"{option.Name}: given twice (also as {hidden.Name})");
+        });
     }
 
     /// <summary>Exactly one of two options.</summary>

@@ -33,12 +33,18 @@ public sealed record DmJobRecord(string Id, string DevId, string State, DateTime
     string? Reason = null);
 
 /// <summary>The DM server's accounts and jobs, durable and shared by every DM server instance on the database.</summary>
+/// <summary>What `dm account list` shows of an account: never a password or a nonce.</summary>
+public sealed record DmAccountSummary(string DevId, string ServerId, string ClientUser, string ClientAuth, string ServerAuth, DateTimeOffset CreatedAt);
+
 public interface IDmStore
 {
     /// <summary>Adds an account; false if the device already has one.</summary>
     ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default);
 
     ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every account, by DevId, without its passwords (never unwrapped for a listing).</summary>
+    ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Keeps the nonce the device just gave the server (its Chal); false if there is no such account.</summary>
     ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default);

@@ -26,6 +26,10 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
             ? a with { ClientPassword = (byte[])a.ClientPassword.Clone(), ServerPassword = (byte[])a.ServerPassword.Clone() }
             : null);
 
+    public ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<DmAccountSummary>>([.. _accounts.Values.OrderBy(a => a.DevId, StringComparer.Ordinal)
+            .Select(a => new DmAccountSummary(a.DevId, a.ServerId, a.ClientUser, a.ClientAuth, a.ServerAuth, a.CreatedAt))]);
+
     public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default)
     {
         while (_accounts.TryGetValue(devId, out var a))

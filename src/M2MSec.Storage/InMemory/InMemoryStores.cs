@@ -59,6 +59,16 @@ public sealed class InMemoryOtaKeySetStore : IEditableOtaKeySetStore
         return ValueTask.FromResult(_psks.TryAdd(identity, (iccid, (byte[])psk.Clone())));
     }
 
+    public ValueTask<IReadOnlyList<OtaKeySetSummary>> ListKeySetsAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<OtaKeySetSummary>>([.. _sets.Values.Select(e =>
+        {
+            lock (e)
+                return new OtaKeySetSummary(e.KeySet.Iccid, e.KeySet.KeyVersion, e.KeySet.KicAlgorithm, e.KeySet.KidAlgorithm, e.KeySet.Tar, e.Counter);
+        }).OrderBy(s => s.Iccid, StringComparer.Ordinal).ThenBy(s => s.KeyVersion)]);
+
+    public ValueTask<IReadOnlyList<(string Identity, string Iccid)>> ListPskIdentitiesAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<(string, string)>>([.. _psks.Select(p => (p.Key, p.Value.Iccid)).OrderBy(p => p.Item2, StringComparer.Ordinal).ThenBy(p => p.Key, StringComparer.Ordinal)]);
+
     private sealed class Entry(OtaKeySet keySet)
     {
         public OtaKeySet KeySet { get; } = keySet;

@@ -31,4 +31,13 @@ public interface IEditableOtaKeySetStore : IOtaKeySetStore
 
     /// <summary>Registers a card's SCP81 PSK (TS 102 226 §10); false if the identity exists.</summary>
     ValueTask<bool> AddPskAsync(string identity, string iccid, byte[] psk, CancellationToken cancellationToken = default);
+
+    /// <summary>Every key set, by ICCID and key version, without its keys (never unwrapped for a listing).</summary>
+    ValueTask<IReadOnlyList<OtaKeySetSummary>> ListKeySetsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Every SCP81 PSK identity and its card, without the PSK.</summary>
+    ValueTask<IReadOnlyList<(string Identity, string Iccid)>> ListPskIdentitiesAsync(CancellationToken cancellationToken = default);
 }
+
+/// <summary>What `ota card list` shows of a key set: algorithms, TAR and counter, never a key.</summary>
+public sealed record OtaKeySetSummary(string Iccid, int KeyVersion, byte KicAlgorithm, byte KidAlgorithm, string? Tar, ulong Counter);

@@ -36,6 +36,18 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
                 r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : SqlDatabase.FromMs(r.GetInt64(9)));
         }, cancellationToken);
 
+    public ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default) =>
+        db.RunAsync<IReadOnlyList<DmAccountSummary>>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null,
+                "SELECT dev_id, server_id, client_user, client_auth, server_auth, created_at FROM dm_accounts ORDER BY dev_id");
+            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<DmAccountSummary>();
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                list.Add(new DmAccountSummary(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), SqlDatabase.FromMs(r.GetInt64(5))));
+            return list;
+        }, cancellationToken);
+
     public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) =>
         db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "UPDATE dm_accounts SET server_nonce = @n WHERE dev_id = @d",
             cancellationToken, ("@n", nonce), ("@d", devId)).ConfigureAwait(false) == 1, cancellationToken);

@@ -62,6 +62,31 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
         }, cancellationToken);
     }
 
+    public ValueTask<IReadOnlyList<OtaKeySetSummary>> ListKeySetsAsync(CancellationToken cancellationToken = default) =>
+        db.RunAsync<IReadOnlyList<OtaKeySetSummary>>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null, "SELECT iccid, kvn, kic_alg, kid_alg, tar, counter FROM ota_keysets ORDER BY iccid, kvn");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<OtaKeySetSummary>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(new OtaKeySetSummary(reader.GetString(0), reader.GetInt32(1), (byte)reader.GetInt32(2), (byte)reader.GetInt32(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), (ulong)reader.GetInt64(5)));
+            }
+            return list;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<(string Identity, string Iccid)>> ListPskIdentitiesAsync(CancellationToken cancellationToken = default) =>
+        db.RunAsync<IReadOnlyList<(string, string)>>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null, "SELECT identity, iccid FROM scp81_psk ORDER BY iccid, identity");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<(string, string)>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                list.Add((reader.GetString(0), reader.GetString(1)));
+            return list;
+        }, cancellationToken);
+
     public ValueTask<(string Iccid, byte[] Psk)?> FindPskAsync(string identity, CancellationToken cancellationToken = default) =>
         db.RunAsync<(string, byte[])?>(async c =>
         {

@@ -278,8 +278,8 @@ public sealed class CliBadInputTests : IDisposable
     [Fact]
     public async Task OtaWrap_DataTooLongForSms_Exit2_NamingData_BadInputThreat()
     {
-        var stderr = await RefusedAsync(2, "--data", "ota", "wrap", "--spi", "0619", "--kic", "22", "--kid", "22", "--kic-key", KicKey, "--kid-key", KidKey,
-            "--tar", "b00011", "--cntr", "0000000000", "--data", new string('0', 80_000));
+        var stderr = await RefusedAsync(2, "--payload", "ota", "wrap", "--spi", "0619", "--kic", "22", "--kid", "22", "--kic-key", KicKey, "--kid-key", KidKey,
+            "--tar", "b00011", "--cntr", "0000000000", "--payload", new string('0', 80_000));
         Assert.Contains("255", stderr, StringComparison.Ordinal);
     }
 

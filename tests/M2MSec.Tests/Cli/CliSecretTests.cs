@@ -79,7 +79,7 @@ public sealed class CliSecretTests : IDisposable
         Assert.True(viaSources.ExitCode == 0, viaSources.Stderr);
         Assert.Equal(bare.Stdout, viaSources.Stdout);
 
-        var opened = await CliRunner.RunWithInputAsync(KidKey + "\n", ["ota", "unwrap-command", "--kic-key", "pass:" + KicKey, "--kid-key", "stdin", "--packet", bare.Stdout.Trim(), "--json"]);
+        var opened = await CliRunner.RunWithInputAsync(KidKey + "\n", ["ota", "unwrap-command", "--kic-key", "pass:" + KicKey, "--kid-key", "stdin", "--packet", OtaCliTests.Field(bare.Stdout, "packet"), "--json"]);
         Assert.True(opened.ExitCode == 0, opened.Stderr);
         Assert.Equal("80e60c00", JsonDocument.Parse(opened.Stdout).RootElement.GetProperty("data").GetString());
     }

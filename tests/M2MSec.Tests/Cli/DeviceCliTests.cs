@@ -15,9 +15,9 @@ public sealed class DeviceCliTests : IDisposable
     public void Dispose() => Directory.Delete(_root, true);
 
     [Theory]
-    [InlineData("store", "SealedStoreIntegrity")]
-    [InlineData("rollback", "SealedStoreRollback")]
-    [InlineData("firmware", "FirmwareMeasurement")]
+    [InlineData("store", "sealed-store-integrity")]
+    [InlineData("rollback", "sealed-store-rollback")]
+    [InlineData("firmware", "firmware-measurement")]
     public async Task Create_Show_Tamper_Show(string what, string reason)
     {
         var created = await CliRunner.RunAsync("device", "create", "--data", Data, "--pcid", "001990000000009", "--tre-id", "TRE-CLI-1", "--kind", "uicc", "--fuse-dir", Fuse, "--json");

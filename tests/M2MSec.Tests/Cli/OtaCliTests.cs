@@ -6,6 +6,10 @@ namespace M2MSec.Tests.Cli;
 /// <summary>`m2msec ota …`: exact, deterministic output users debug real cards with.</summary>
 public sealed class OtaCliTests
 {
+    /// <summary>The value of a "name  value" line of a command's text output.</summary>
+    internal static string Field(string text, string name) =>
+        text.Split('\n').Select(l => l.TrimEnd('\r')).Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[name.Length..].Trim();
+
     private const string KicKey = "200102030405060708090a0b0c0d0e0f";
     private const string KidKey = "201102030405060708090a0b0c0d0e0f";
     private static readonly string[] Keys = ["--kic", "22", "--kid", "22", "--kic-key", KicKey, "--kid-key", KidKey];
@@ -16,12 +20,12 @@ public sealed class OtaCliTests
         string[] args = ["ota", "wrap", "--spi", "0619", .. Keys, "--tar", "b00011", "--cntr", "0000000000", "--data", "00a40004023f00"];
         var plain = await CliRunner.RunAsync(args);
         Assert.Equal(0, plain.ExitCode);
-        Assert.Equal("00281506192222b00011e87cceebb2d93083011ce294f93fc4d8de80da1abae8c37ca3e72ec4432e5058", plain.Stdout.Trim());
+        Assert.Equal("00281506192222b00011e87cceebb2d93083011ce294f93fc4d8de80da1abae8c37ca3e72ec4432e5058", Field(plain.Stdout, "packet"));
 
         var json = await CliRunner.RunAsync([.. args, "--json", "--originator", "12345678", "--timestamp", "22705200000000"]);
         var root = JsonDocument.Parse(json.Stdout).RootElement;
         Assert.Equal(["packet", "sms_ud", "tpdus"], root.EnumerateObject().Select(p => p.Name));
-        Assert.Equal("027000" + plain.Stdout.Trim(), root.GetProperty("sms_ud").GetString());
+        Assert.Equal("027000" + Field(plain.Stdout, "packet"), root.GetProperty("sms_ud").GetString());
         var tpdu = root.GetProperty("tpdus").EnumerateArray().Single().GetString()!;
         Assert.StartsWith("44088121436587" + "7ff6" + "22705200000000", tpdu);
         // Deterministic: the same arguments print the same bytes.
@@ -59,16 +63,17 @@ public sealed class OtaCliTests
     {
         var por = await CliRunner.RunAsync(["ota", "wrap-por", "--spi", "1621", .. Keys, "--tar", "b00011", "--cntr", "0000000009", "--status", "02"]);
         Assert.Equal(0, por.ExitCode);
-        var back = await CliRunner.RunAsync(["ota", "unwrap-por", "--spi", "1621", .. Keys, "--ud", por.Stdout.Trim(), "--expect-cntr", "0000000009", "--json"]);
+        var back = await CliRunner.RunAsync(["ota", "unwrap-por", "--spi", "1621", .. Keys, "--ud", Field(por.Stdout, "sms_ud"), "--expect-cntr", "0000000009", "--json"]);
         Assert.Equal(0, back.ExitCode);
         Assert.Equal("02", JsonDocument.Parse(back.Stdout).RootElement.GetProperty("status").GetString());
-        Assert.Equal("CounterLow", JsonDocument.Parse(back.Stdout).RootElement.GetProperty("status_name").GetString());
+        Assert.Equal("counter-low", JsonDocument.Parse(back.Stdout).RootElement.GetProperty("status_name").GetString());
     }
 
     [Fact]
     public async Task UnwrapCommand_OpensWhatWrapBuilt_AndRefusesATamperedOne()
     {
-        var wrapped = (await CliRunner.RunAsync(["ota", "wrap", "--spi", "1621", .. Keys, "--tar", "b00011", "--cntr", "0000000005", "--data", "80e60c00"])).Stdout.Trim();
+        var wrapped = (await CliRunner.RunAsync(["ota", "wrap", "--spi", "1621", .. Keys, "--tar", "b00011", "--cntr", "0000000005", "--data", "80e60c00"])).Stdout;
+        wrapped = Field(wrapped, "packet");
         var opened = await CliRunner.RunAsync(["ota", "unwrap-command", "--kic-key", KicKey, "--kid-key", KidKey, "--packet", wrapped, "--json"]);
         Assert.Equal(0, opened.ExitCode);
         var root = JsonDocument.Parse(opened.Stdout).RootElement;

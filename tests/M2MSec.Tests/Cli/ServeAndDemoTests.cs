@@ -53,8 +53,8 @@ public sealed class ServeAndDemoTests
     }
 
     [Theory]
-    [InlineData("dm", "--staple-root", "--staple-root: needs --cert and --key")]
-    [InlineData("hss", "--staple-root", "--path/--staple-root: only for dm")]
+    [InlineData("dm", "--staple-root", "--staple: needs --cert and --key")]
+    [InlineData("hss", "--staple-root", "--path/--staple: only for dm")]
     [InlineData("dm", "--cert", "missing.pem does not exist")]
     public async Task ServeStapleRoot_BadUse_Exits2_OneLine(string role, string first, string expected)
     {

@@ -163,9 +163,9 @@ public sealed class PkiCliTests : IAsyncLifetime
         Assert.StartsWith("tre:TRE-", JsonDocument.Parse(check.Stdout).RootElement.GetProperty("clock").GetString(), StringComparison.Ordinal);
 
         Assert.Equal(0, (await Cli("pki", "export", "--what", "issuing", "--out", F("not-the-root.pem"))).ExitCode);
-        var other = await CliRunner.RunAsync(["pki", "check", "--cert", F("dm.pem"), "--root", F("not-the-root.pem"), "--mode", "secure-clock", .. device]);
+        var other = await CliRunner.RunAsync(["pki", "check", "--cert", F("dm.pem"), "--trust-root", F("not-the-root.pem"), "--mode", "secure-clock", .. device]);
         Assert.Equal(2, other.ExitCode);
-        Assert.StartsWith("--root: differs from the root provisioned", other.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("--trust-root: differs from the root provisioned", other.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>Issue 13 item 15: `pki issue --profile admin|nf --role ROLE`; the role is a policy OID, an nf certificate without one is refused.</summary>

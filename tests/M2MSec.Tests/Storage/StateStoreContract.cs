@@ -283,6 +283,28 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Null(await Store.Certificates.FindAuthorityKeyAsync("operator", "root"));
     }
 
+    /// <summary>Issue 14 item 9: the listings behind `dm account list` and `ota card list`, in order, with no secret in them.</summary>
+    [Fact]
+    public async Task Listings_DmAccountsAndOtaCards_InOrder_WithoutSecrets_Item9()
+    {
+        var now = Clock.GetUtcNow();
+        Assert.Empty(await Store.Dm.ListAccountsAsync());
+        Assert.True(await Store.Dm.AddAccountAsync(new DmAccount("dev-b", "srv", "ub", "cpwd"u8.ToArray(), "spwd"u8.ToArray(), "hmac", "md5", now)));
+        Assert.True(await Store.Dm.AddAccountAsync(new DmAccount("dev-a", "srv", "ua", "cpwd"u8.ToArray(), "spwd"u8.ToArray(), "md5", "hmac", now)));
+        var accounts = await Store.Dm.ListAccountsAsync();
+        Assert.Equal(["dev-a", "dev-b"], accounts.Select(a => a.DevId));
+        Assert.Equal(("ua", "md5", "hmac"), (accounts[0].ClientUser, accounts[0].ClientAuth, accounts[0].ServerAuth));
+
+        Assert.True(await Store.OtaKeySets.AddAsync(new OtaKeySet("8988211000000000902", 2, 0x02, new byte[16], 0x02, new byte[16], "b00002"), 7));
+        Assert.True(await Store.OtaKeySets.AddAsync(new OtaKeySet("8988211000000000901", 1, 0x02, new byte[16], 0x02, new byte[16])));
+        Assert.True(await Store.OtaKeySets.AddPskAsync("card-901", "8988211000000000901", new byte[16]));
+        var sets = await Store.OtaKeySets.ListKeySetsAsync();
+        Assert.Equal(["8988211000000000901", "8988211000000000902"], sets.Select(k => k.Iccid));
+        Assert.Equal((2, (byte)0x02, "b00002", 7UL), (sets[1].KeyVersion, sets[1].KicAlgorithm, sets[1].Tar, sets[1].Counter));
+        Assert.Null(sets[0].Tar);
+        Assert.Equal([("card-901", "8988211000000000901")], await Store.OtaKeySets.ListPskIdentitiesAsync());
+    }
+
     [Fact]
     public async Task DmAccount_OncePerDevice_JobsKeepOrder_ResultsRecordedOnce()
     {

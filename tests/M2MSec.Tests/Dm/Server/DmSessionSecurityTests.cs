@@ -552,6 +552,7 @@ public sealed class DmSessionSecurityTests
 
         public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default) { Writes++; return inner.AddAccountAsync(account, cancellationToken); }
         public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.FindAccountAsync(devId, cancellationToken); }
+        public ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountsAsync(cancellationToken); }
         public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) { Writes++; return inner.SetServerNonceAsync(devId, nonce, cancellationToken); }
         public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default) { Writes++; return inner.AddJobAsync(job, cancellationToken); }
         public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.ListJobsAsync(devId, cancellationToken); }
