@@ -12,7 +12,7 @@ public sealed class CliListTests : IDisposable
     private const string KicKey = "3a0102030405060708090a0b0c0d0e0f";
     private const string KidKey = "3b1102030405060708090a0b0c0d0e0f";
     private const string Psk = "3c112233445566778899aabbccddeeff";
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-list-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-list-");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 

@@ -14,7 +14,7 @@ public sealed partial class CliNamesTests : IDisposable
     private const string KicKey = "200102030405060708090a0b0c0d0e0f";
     private const string KidKey = "201102030405060708090a0b0c0d0e0f";
     private static readonly string[] Keys = ["--kic", "22", "--kid", "22", "--kic-key", KicKey, "--kid-key", KidKey];
-    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-names-").FullName;
+    private readonly string _dir = TestKeyRing.TempDirectory("m2msec-names-");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
