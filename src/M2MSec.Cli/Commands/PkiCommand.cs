@@ -23,6 +23,7 @@ internal static class PkiCommand
         command.Subcommands.Add(Revoke());
         command.Subcommands.Add(Crl());
         command.Subcommands.Add(PkiCheckCommand.Create());
+        command.Subcommands.Add(PkiSetOcspUrlCommand.Create());
         return command;
     }
 

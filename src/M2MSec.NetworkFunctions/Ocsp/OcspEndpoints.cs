@@ -24,7 +24,7 @@ public static class OcspEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var root = prefix.TrimEnd('/');
-        app.MapPost(root + "/", PostAsync);
+        app.MapPost(root.Length == 0 ? "/" : root, PostAsync);
         // Catch-all: base64 contains '/', which the client may leave unencoded.
         app.MapGet(root + "/{**request}", GetAsync);
         return app;

@@ -50,7 +50,14 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
         app.MapPost("/admin/revocations", RevokeAsync).RequireAdministrator();
         app.MapPost("/admin/certificates", IssueAsync).RequireAdministrator();
         app.MapOcsp();
+        // RFC 6960 Appendix A.1: POST at the URL certificates carry, GET at URL/base64; "/" keeps working.
+        if (OcspPath(app.Services.GetRequiredService<CertificateHierarchy>().OcspUrl) is { } path)
+            app.MapOcsp(path);
     }
+
+    /// <summary>The path of the hierarchy's OCSP URL when it is not the root (where the responder answers anyway).</summary>
+    internal static string? OcspPath(Uri? ocspUrl) =>
+        ocspUrl?.AbsolutePath.TrimEnd('/') is { Length: > 0 } path && path is not "/crl" && !path.StartsWith("/admin", StringComparison.Ordinal) ? path : null;
 
     private static async Task<IResult> RevokeAsync(RevocationRequest request, CertificateHierarchy h, IStateStore store, HttpContext context, CancellationToken ct)
     {
