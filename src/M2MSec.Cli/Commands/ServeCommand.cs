@@ -104,13 +104,24 @@ internal static class ServeCommand
         {
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
+            ServeAllExtras? extras = null;
             try
             {
                 if (name == AllRoles)
                 {
                     var fleet = await NetworkFunctionCatalog.StartAllAsync(options, createKeyRing: true, mutualTls: !r.GetValue(insecure), cancellationToken: ct);
                     hosts = fleet.Hosts;
-                    await WriteEndpointsAsync(options.DataDirectory, hosts, ct);
+                    try
+                    {
+                        extras = await ServeAllExtras.StartAsync(options, fleet.Hierarchy, ct);
+                    }
+                    catch
+                    {
+                        foreach (var h in hosts)
+                            await h.DisposeAsync();
+                        throw;
+                    }
+                    await WriteEndpointsAsync(options.DataDirectory, hosts, extras, ct);
                     output.WriteLine($"endpoints: {Path.Combine(options.DataDirectory, "endpoints.json")}");
                     if (fleet.AdminTls is not null)
                         output.WriteLine($"administrator: --cert {Path.Combine(options.DataDirectory, "admin.crt")} --key {Path.Combine(options.DataDirectory, "admin.key")} --cacert {Path.Combine(options.DataDirectory, "root.pem")}");
@@ -151,6 +162,11 @@ internal static class ServeCommand
                 var admin = h.AdminAddress is { } a && a != h.Address ? $"; admin on {a}" : "";
                 output.WriteLine($"{h.Role} listening on {h.Address}{admin} (data: {h.DataDirectory}; state: {h.StoreDescription})");
             }
+            if (extras is not null)
+            {
+                output.WriteLine($"dm listening on {extras.DmUrl} (data: {extras.Dm.DataDirectory}; state: {extras.Dm.StoreDescription})");
+                output.WriteLine($"scp81 listening on {extras.Scp81Url} (PSK-TLS 1.2; data: {Path.Combine(options.DataDirectory, Scp81Role)})");
+            }
             output.Flush();
             try
             {
@@ -159,6 +175,8 @@ internal static class ServeCommand
             catch (OperationCanceledException)
             {
             }
+            if (extras is not null)
+                await extras.DisposeAsync();
             foreach (var h in hosts.Reverse())
                 await h.DisposeAsync();
             output.WriteLine("stopped");
@@ -288,7 +306,7 @@ internal static class ServeCommand
     internal static string DefaultDataDirectory(string role) =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "m2msec", role);
 
-    private static async Task WriteEndpointsAsync(string dataDir, IReadOnlyList<NetworkFunctionHost> hosts, CancellationToken ct)
+    private static async Task WriteEndpointsAsync(string dataDir, IReadOnlyList<NetworkFunctionHost> hosts, ServeAllExtras extras, CancellationToken ct)
     {
         Directory.CreateDirectory(dataDir);
         // Every listener: each role's address, and "ROLE-admin" where the admin API listens apart (OCSP).
@@ -299,6 +317,8 @@ internal static class ServeCommand
             if (h.AdminAddress is { } admin && admin != h.Address)
                 map[h.Role + "-admin"] = admin.ToString();
         }
+        map[DmRole] = extras.DmUrl.ToString();
+        map[Scp81Role] = extras.Scp81Url.ToString();
         await File.WriteAllTextAsync(Path.Combine(dataDir, "endpoints.json"),
             JsonSerializer.Serialize(map, new JsonSerializerOptions { WriteIndented = true }), ct);
     }
