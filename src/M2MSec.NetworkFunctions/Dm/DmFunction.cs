@@ -37,7 +37,7 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapPost(options.Path, HandleAsync).WithName("dm").WithSummary("OMA DM 1.2 SyncML message (XML or WBXML); the reply in the same encoding")
-            .Accepts<byte[]>(SyncMlXml, SyncMlWbxml).Produces<byte[]>(StatusCodes.Status200OK, SyncMlXml, SyncMlWbxml)
+            .DocumentsBody<byte[]>(SyncMlXml, SyncMlWbxml).Produces<byte[]>(StatusCodes.Status200OK, SyncMlXml, SyncMlWbxml)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
     }
 

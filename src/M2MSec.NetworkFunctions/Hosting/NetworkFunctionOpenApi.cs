@@ -10,6 +10,12 @@ namespace M2MSec.NetworkFunctions.Hosting;
 public sealed record MutualTlsRequirement(IReadOnlyList<string>? Roles);
 
 /// <summary>
+/// The request body of an endpoint that reads it itself (strictly, or as DER/SyncML), for the document only:
+/// unlike Accepts metadata it takes no part in routing (which would answer a content type it did not list with an empty 415).
+/// </summary>
+public sealed record DocumentedBody(Type Type, IReadOnlyList<string> ContentTypes);
+
+/// <summary>
 /// Each function's OpenAPI 3.1 document at <see cref="DocumentPath"/>, generated from its endpoints
 /// (Microsoft.AspNetCore.OpenApi); operations that need an administrator or a role declare the
 /// <c>mutualTLS</c> security scheme (OpenAPI 3.1 §4.8.27), and their 403 problem body.
@@ -38,8 +44,19 @@ public static class NetworkFunctionOpenApi
                 };
                 return Task.CompletedTask;
             });
-            o.AddOperationTransformer((operation, context, _) =>
+            o.AddOperationTransformer(async (operation, context, ct) =>
             {
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<DocumentedBody>().FirstOrDefault() is { } body)
+                {
+                    var schema = body.Type == typeof(byte[])
+                        ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
+                        : await context.GetOrCreateSchemaAsync(body.Type, cancellationToken: ct).ConfigureAwait(false);
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = true,
+                        Content = body.ContentTypes.ToDictionary(c => c, _ => new OpenApiMediaType { Schema = schema }),
+                    };
+                }
                 if (context.Description.ActionDescriptor.EndpointMetadata.OfType<MutualTlsRequirement>().FirstOrDefault() is { } requirement)
                 {
                     operation.Security ??= [];
@@ -47,13 +64,16 @@ public static class NetworkFunctionOpenApi
                     operation.Description = (operation.Description is null ? "" : operation.Description + " ")
                         + (requirement.Roles is { } roles ? $"Needs an nf certificate of role {string.Join(", ", roles)}." : "Needs an administrator's certificate.");
                 }
-                return Task.CompletedTask;
             });
         });
     }
 
     /// <summary>Serves the document.</summary>
     public static void MapNetworkFunctionOpenApi(this WebApplication app) => app.MapOpenApi(DocumentPath);
+
+    /// <summary>Documents the request body of an endpoint that reads it itself (see <see cref="DocumentedBody"/>).</summary>
+    public static RouteHandlerBuilder DocumentsBody<TBody>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.WithMetadata(new DocumentedBody(typeof(TBody), contentTypes));
 
     /// <summary>Declares RFC 9457 problem bodies for <paramref name="statusCodes"/>.</summary>
     public static TBuilder ProducesProblems<TBuilder>(this TBuilder builder, params int[] statusCodes)

@@ -26,7 +26,7 @@ public static class OcspEndpoints
         var root = prefix.TrimEnd('/');
         var suffix = root.Length == 0 ? "" : root.Replace('/', '-');
         app.MapPost(root.Length == 0 ? "/" : root, PostAsync).WithName("ocspPost" + suffix).WithSummary("OCSP request, DER (RFC 6960 A.1)")
-            .Accepts<byte[]>(RequestMediaType).Produces<byte[]>(StatusCodes.Status200OK, ResponseMediaType).ProducesProblems(StatusCodes.Status415UnsupportedMediaType);
+            .DocumentsBody<byte[]>(RequestMediaType).Produces<byte[]>(StatusCodes.Status200OK, ResponseMediaType).ProducesProblems(StatusCodes.Status415UnsupportedMediaType);
         // Catch-all: base64 contains '/', which the client may leave unencoded.
         app.MapGet(root + "/{**request}", GetAsync).WithName("ocspGet" + suffix).WithSummary("OCSP request, base64 in the path (RFC 6960 A.1)")
             .Produces<byte[]>(StatusCodes.Status200OK, ResponseMediaType);

@@ -91,7 +91,7 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
                 return ApiProblem.NotFound("unknown-card", ex.Message);
             }
         }).RequireAdministrator().WithName("submitJob").WithSummary("Submit an OTA job: a hex script or a NAS configuration, over SMS (SCP80) or SCP81")
-            .Accepts<OtaJobRequest>("application/json").Produces<OtaJob>(StatusCodes.Status202Accepted)
+            .DocumentsBody<OtaJobRequest>("application/json").Produces<OtaJob>(StatusCodes.Status202Accepted)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         app.MapGet("/jobs/{id}", async (string id, OtaJobs jobs, CancellationToken ct) =>
             await jobs.FindAsync(id, ct) is { } job ? Results.Ok(job) : ApiProblem.NotFound("unknown-job", $"no job {id}")).RequireAdministrator()
