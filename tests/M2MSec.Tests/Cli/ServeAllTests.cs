@@ -51,4 +51,34 @@ public sealed class ServeAllTests
             File.Delete(dir + ".kek.json");
         }
     }
+
+    /// <summary>Issue 14 item 12: `serve ROLE --help` shows that role's options, not every role's; `serve ROLE …` works as before.</summary>
+    [Fact]
+    public async Task ServeRoleHelp_ShowsThatRolesOptionsOnly_AndServeRoleSyntaxStillParses()
+    {
+        var hss = await CliRunner.RunAsync("serve", "hss", "--help");
+        Assert.Equal(0, hss.ExitCode);
+        Assert.Contains("--admin-subject", hss.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--trust-root", hss.Stdout, StringComparison.Ordinal);
+        foreach (var other in new[] { "--session-idle", "--allow-plain-http-sessions", "--no-tls", "--admin-urls", "--smsc " })
+            Assert.DoesNotContain(other, hss.Stdout, StringComparison.Ordinal);
+        var dm = await CliRunner.RunAsync("serve", "dm", "--help");
+        Assert.Equal(0, dm.ExitCode);
+        Assert.Contains("--session-idle", dm.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("--admin-subject", dm.Stdout, StringComparison.Ordinal);
+        var all = await CliRunner.RunAsync("serve", "all", "--help");
+        Assert.Contains("--no-tls", all.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("--urls", all.Stdout, StringComparison.Ordinal);
+
+        // The old syntax's checks stand: a dm option on hss, an unknown role, --urls on all.
+        var misplaced = await CliRunner.RunAsync("serve", "hss", "--session-idle", "30");
+        Assert.Equal(2, misplaced.ExitCode);
+        Assert.Contains("--allow-plain-http-sessions/--session-idle: only for dm", misplaced.Stderr, StringComparison.Ordinal);
+        var unknown = await CliRunner.RunAsync("serve", "hlr");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("ROLE: expected one of", unknown.Stderr, StringComparison.Ordinal);
+        var urls = await CliRunner.RunAsync("serve", "all", "--urls", "http://127.0.0.1:1");
+        Assert.Equal(2, urls.ExitCode);
+        Assert.Contains("--urls: not accepted with ROLE 'all'", urls.Stderr, StringComparison.Ordinal);
+    }
 }
