@@ -24,6 +24,7 @@ internal static class PkiCommand
         command.Subcommands.Add(Crl());
         command.Subcommands.Add(PkiListCommand.Create());
         command.Subcommands.Add(PkiCheckCommand.Create());
+        command.Subcommands.Add(PkiSetOcspUrlCommand.Create());
         return command;
     }
 

@@ -19,8 +19,31 @@ internal static class ServeCommand
 
     public static Command Create()
     {
-        var command = new Command("serve", "Run a network function as a service");
+        // `serve ROLE …` parses as the role's subcommand (its own --help); bare `serve` keeps the ROLE argument for its error.
+        var command = Build("serve", "Run a network function as a service", null);
+        foreach (var name in Roles())
+            command.Subcommands.Add(Build(name, name == AllRoles ? "Run every role in one process (endpoints.json lists the listeners)" : $"Run the {name} network function as a service", name));
+        return command;
+    }
+
+    /// <summary>Which options `serve ROLE --help` shows (the others stay accepted, and refused by the validators, as before).</summary>
+    private static bool Shows(string role, string option) => option switch
+    {
+        "--path" or "--staple" or "--staple-root" or "--allow-plain-http-sessions" or "--session-idle" => role == DmRole,
+        "--cert" or "--key" or "--chain" or "--trust-root" => role is not (Scp81Role or AllRoles),
+        "--admin-subject" or "--ocsp-url" => role is not (DmRole or Scp81Role or AllRoles),
+        "--smsc" => role == NetworkFunctionRole.Ota,
+        "--admin-urls" => role == NetworkFunctionRole.Ocsp,
+        "--no-tls" => role == AllRoles,
+        "--urls" => role != AllRoles,
+        _ => true,
+    };
+
+    private static Command Build(string commandName, string description, string? only)
+    {
+        var command = new Command(commandName, description);
         var role = new Argument<string>("ROLE") { Description = $"one of: {string.Join(", ", Roles())}" };
+        string RoleIn(string? parsed) => only ?? parsed ?? "";
         var urls = CliArgs.Text("--urls", "listen address, e.g. http://127.0.0.1:8080 (default: 127.0.0.1, a free port)");
         var store = new StoreArgs(createsStore: true);
         var smsc = CliArgs.Text("--smsc", "the SMSC's address, for roles that send SMS (ota)", "a URL");
@@ -38,13 +61,16 @@ internal static class ServeCommand
         var plainHttpSessions = CliArgs.Flag("--allow-plain-http-sessions",
             "dm: let basic and md5 accounts hold sessions over plain HTTP (labs, old clients; the session token travels in clear)");
         var sessionIdle = CliArgs.Int("--session-idle", "dm: seconds a session may stay silent before it ends and its jobs fail (session-expired)", 10, 3600, 120);
-        command.Arguments.Add(role);
+        if (only is null)
+            command.Arguments.Add(role);
         foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle })
             command.Options.Add(o);
         store.AddTo(command);
+        foreach (var o in command.Options)
+            o.Hidden |= only is not null && !Shows(only, o.Name);
         command.Validators.Add(r =>
         {
-            if (r.GetValue(role) == DmRole)
+            if (RoleIn(r.GetValue(role)) == DmRole)
             {
                 // Device-facing TLS: the server's certificate only (devices carry no client certificate).
                 if ((r.GetResult(cert) is null) != (r.GetResult(key) is null))
@@ -80,7 +106,7 @@ internal static class ServeCommand
         });
         command.Validators.Add(r =>
         {
-            var value = r.GetValue(role) ?? "";
+            var value = RoleIn(r.GetValue(role));
             if (!Roles().Contains(value, StringComparer.Ordinal))
                 r.AddError($"ROLE: expected one of {string.Join(", ", Roles())}, got '{value}'");
             else if (value == AllRoles && r.GetResult(urls) is not null)
@@ -91,7 +117,7 @@ internal static class ServeCommand
         });
         command.SetAction(async (r, ct) =>
         {
-            var name = r.GetRequiredValue(role);
+            var name = RoleIn(r.GetValue(role));
             var options = store.Check(r, DefaultDataDirectory(name));
             var created = StoreArgs.NotYetCreated(options);
             var sessions = new M2MSec.NetworkFunctions.Dm.DmSessionOptions
@@ -112,13 +138,24 @@ internal static class ServeCommand
         {
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
+            ServeAllExtras? extras = null;
             try
             {
                 if (name == AllRoles)
                 {
                     var fleet = await NetworkFunctionCatalog.StartAllAsync(options, createKeyRing: true, mutualTls: !r.GetValue(insecure), cancellationToken: ct);
                     hosts = fleet.Hosts;
-                    await WriteEndpointsAsync(options.DataDirectory, hosts, ct);
+                    try
+                    {
+                        extras = await ServeAllExtras.StartAsync(options, fleet.Hierarchy, ct);
+                    }
+                    catch
+                    {
+                        foreach (var h in hosts)
+                            await h.DisposeAsync();
+                        throw;
+                    }
+                    await WriteEndpointsAsync(options.DataDirectory, hosts, extras, ct);
                     output.WriteLine($"endpoints: {Path.Combine(options.DataDirectory, "endpoints.json")}");
                     if (fleet.AdminTls is not null)
                         output.WriteLine($"administrator: --cert {Path.Combine(options.DataDirectory, "admin.crt")} --key {Path.Combine(options.DataDirectory, "admin.key")} --cacert {Path.Combine(options.DataDirectory, "root.pem")}");
@@ -159,6 +196,11 @@ internal static class ServeCommand
                 var admin = h.AdminAddress is { } a && a != h.Address ? $"; admin on {a}" : "";
                 output.WriteLine($"{h.Role} listening on {h.Address}{admin} (data: {h.DataDirectory}; state: {h.StoreDescription})");
             }
+            if (extras is not null)
+            {
+                output.WriteLine($"dm listening on {extras.DmUrl} (data: {extras.Dm.DataDirectory}; state: {extras.Dm.StoreDescription})");
+                output.WriteLine($"scp81 listening on {extras.Scp81Url} (PSK-TLS 1.2; data: {Path.Combine(options.DataDirectory, Scp81Role)})");
+            }
             output.Flush();
             try
             {
@@ -167,6 +209,8 @@ internal static class ServeCommand
             catch (OperationCanceledException)
             {
             }
+            if (extras is not null)
+                await extras.DisposeAsync();
             foreach (var h in hosts.Reverse())
                 await h.DisposeAsync();
             output.WriteLine("stopped");
@@ -296,7 +340,7 @@ internal static class ServeCommand
     internal static string DefaultDataDirectory(string role) =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "m2msec", role);
 
-    private static async Task WriteEndpointsAsync(string dataDir, IReadOnlyList<NetworkFunctionHost> hosts, CancellationToken ct)
+    private static async Task WriteEndpointsAsync(string dataDir, IReadOnlyList<NetworkFunctionHost> hosts, ServeAllExtras extras, CancellationToken ct)
     {
         Directory.CreateDirectory(dataDir);
         // Every listener: each role's address, and "ROLE-admin" where the admin API listens apart (OCSP).
@@ -307,6 +351,8 @@ internal static class ServeCommand
             if (h.AdminAddress is { } admin && admin != h.Address)
                 map[h.Role + "-admin"] = admin.ToString();
         }
+        map[DmRole] = extras.DmUrl.ToString();
+        map[Scp81Role] = extras.Scp81Url.ToString();
         await File.WriteAllTextAsync(Path.Combine(dataDir, "endpoints.json"),
             JsonSerializer.Serialize(map, new JsonSerializerOptions { WriteIndented = true }), ct);
     }

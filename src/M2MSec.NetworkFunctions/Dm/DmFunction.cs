@@ -36,23 +36,32 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
     public void MapEndpoints(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost(options.Path, HandleAsync);
+        app.MapPost(options.Path, HandleAsync).WithName("dm").WithSummary("OMA DM 1.2 SyncML message (XML or WBXML); the reply in the same encoding")
+            .DocumentsBody<byte[]>(SyncMlXml, SyncMlWbxml).Produces<byte[]>(StatusCodes.Status200OK, SyncMlXml, SyncMlWbxml)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
     }
+
+    private const string SyncMlXml = "application/vnd.syncml.dm+xml";
+
+    private const string SyncMlWbxml = "application/vnd.syncml.dm+wbxml";
+
+    private static IResult Problem(int status, string type, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, type: "urn:m2msec:error:" + type);
 
     private static async Task<IResult> HandleAsync(HttpContext context, DmSessionEngine engine, CancellationToken ct)
     {
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
         var wbxml = mediaType.EndsWith("+wbxml", StringComparison.Ordinal);
         if (!wbxml && !mediaType.EndsWith("+xml", StringComparison.Ordinal))
-            return Results.StatusCode(StatusCodes.Status415UnsupportedMediaType);
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "bad-content-type", $"content-type: expected {SyncMlXml} or {SyncMlWbxml}");
         var body = await RequestBody.ReadAsync(context.Request, SyncMlLimits.Default.MaxDocumentBytes, ct).ConfigureAwait(false);
         if (body is null)
-            return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+            return Problem(StatusCodes.Status413PayloadTooLarge, "body-too-large", $"body: at most {SyncMlLimits.Default.MaxDocumentBytes} octets");
         context.Request.Headers.TryGetValue(M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName, out var hmac);
         var reply = await engine.ExchangeAsync(new SyncMlWireMessage(body, hmac.Count > 0 ? hmac[0] : null), wbxml, ct, RequestUri(context),
             context.Connection.RemoteIpAddress?.ToString() ?? "unknown").ConfigureAwait(false);
         if (reply is null)
-            return Results.StatusCode(StatusCodes.Status400BadRequest); // not even the header was readable
+            return Problem(StatusCodes.Status400BadRequest, "bad-syncml", "body: not even the SyncHdr was readable"); // not even the header was readable
         if (reply.Hmac is not null)
             context.Response.Headers[M2MSec.Dm.Auth.SyncMlHmacHeader.HeaderName] = reply.Hmac;
         return Results.Bytes(reply.Body, mediaType);

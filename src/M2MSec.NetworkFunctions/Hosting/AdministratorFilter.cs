@@ -19,6 +19,7 @@ public static class AdministratorFilter
     public static TBuilder RequireAdministrator<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
     {
+        builder.WithMetadata(new MutualTlsRequirement(null)).ProducesProblems(StatusCodes.Status403Forbidden);
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
@@ -47,6 +48,7 @@ public static class AdministratorFilter
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(roles);
+        builder.WithMetadata(new MutualTlsRequirement(roles)).ProducesProblems(StatusCodes.Status403Forbidden);
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;

@@ -46,8 +46,32 @@ public static class ClientFaults
                 if (e is ConnectionResetException or ConnectionAbortedException || context.RequestAborted.IsCancellationRequested)
                     context.Abort();
                 else if (!context.Response.HasStarted)
+                {
                     context.Response.StatusCode = status;
+                    if (e is BadHttpRequestException request && status is >= 400 and < 500)
+                        await Results.Problem(detail: BindingDetail(request), statusCode: status, type: "urn:m2msec:error:" + (status == 415 ? "bad-content-type" : "bad-json"))
+                            .ExecuteAsync(context).ConfigureAwait(false);
+                }
             }
         });
+    }
+
+    /// <summary>
+    /// The field a request failed to bind on, from System.Text.Json's path (<c>$.k</c>) or the parameter's name;
+    /// never the value (it may be a secret).
+    /// </summary>
+    internal static string BindingDetail(BadHttpRequestException e)
+    {
+        if (e.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+            return "content-type: expected application/json";
+        if (e.InnerException is System.Text.Json.JsonException json)
+        {
+            var field = (json.Path ?? "$").TrimStart('$').TrimStart('.');
+            return field.Length == 0 ? "body: expected a JSON object of the documented shape" : $"{CertificateSubject.Sanitise(field)}: not of the documented JSON type";
+        }
+        var named = System.Text.RegularExpressions.Regex.Match(e.Message, "parameter \"(?:[^\"]* )?([A-Za-z_][A-Za-z0-9_]*)\"");
+        if (named.Success)
+            return $"{named.Groups[1].Value}: " + (e.Message.Contains("body was not provided", StringComparison.Ordinal) ? "a JSON body is required" : "not of the documented type");
+        return "request: not of the documented shape";
     }
 }

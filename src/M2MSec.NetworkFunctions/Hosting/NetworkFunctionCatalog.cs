@@ -85,6 +85,14 @@ public static class NetworkFunctionCatalog
                 await AdminCredentials.WriteAsync(store.DataDirectory, admin, hierarchy, cancellationToken).ConfigureAwait(false);
                 (hierarchy, issuerStore) = await ReopenAsync(store, createKeyRing, time, cancellationToken).ConfigureAwait(false);
             }
+            else
+            {
+                // Without TLS too the OCSP function needs its hierarchy: made on first start, no `pki init` needed.
+                await using var pki = await (store with { DataDirectory = Path.Combine(store.DataDirectory, NetworkFunctionRole.Ocsp) })
+                    .OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (await CertificateHierarchy.OpenAsync(pki.Certificates, "operator", time, cancellationToken).ConfigureAwait(false) is null)
+                    await CertificateHierarchy.InitAsync(pki.Certificates, "operator", KeyAlgorithm.EcP256, null, time, cancellationToken).ConfigureAwait(false);
+            }
             // The OCSP function first: every other function checks its peers' certificates against it.
             Uri? responder = null;
             foreach (var role in Available.OrderBy(r => mutualTls && r == NetworkFunctionRole.Ocsp ? 0 : 1))

@@ -100,6 +100,9 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonOptions.PropertyNamingPolicy;
         });
+        // A body or parameter that does not bind (a wrong JSON shape) is thrown, to be answered with a problem naming the field (ClientFaults).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddNetworkFunctionOpenApi(function.Role);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(store);
         function.ConfigureServices(builder.Services, dataDirectory);
@@ -111,7 +114,8 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         app.UseClientFaultLogging(logger);
         if (tls is { MutualTls: true, Revocation: { } revocation })
             app.Use(RefuseRevokedPeers(revocation));
-        app.MapGet("/health", () => Results.Ok(new { role = function.Role, status = "up" }));
+        app.MapGet("/health", () => Results.Ok(new HealthResponse(function.Role, "up"))).WithName("health").WithSummary("Liveness");
+        app.MapNetworkFunctionOpenApi();
         function.MapEndpoints(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -185,3 +189,6 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         await _store.DisposeAsync().ConfigureAwait(false);
     }
 }
+
+/// <summary>What GET /health answers.</summary>
+public sealed record HealthResponse(string Role, string Status);

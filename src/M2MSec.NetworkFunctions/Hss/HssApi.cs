@@ -16,3 +16,6 @@ public sealed record AuthVectorsResponse(string Imsi, bool Resynchronised, IRead
 public sealed record AuthVectorDto(string Rand, string Xres, string Autn, string? Ck, string? Ik, string? Kasme);
 
 public sealed record SubscriberStateResponse(string Imsi, ulong SeqHe, int IndHe);
+
+/// <summary>What POST /subscribers answers (201).</summary>
+public sealed record SubscriberCreatedResponse(string Imsi);

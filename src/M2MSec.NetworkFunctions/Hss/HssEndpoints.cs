@@ -13,10 +13,15 @@ internal static class HssEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/subscribers", AddSubscriberAsync).RequireAdministrator();
-        app.MapGet("/subscribers/{imsi}", GetSubscriberAsync).RequireAdministrator();
+        app.MapPost("/subscribers", AddSubscriberAsync).RequireAdministrator().WithName("addSubscriber")
+            .WithSummary("Provision a subscriber: K and OP or OPc (TS 35.206), AMF, SEQ_HE").Produces<SubscriberCreatedResponse>(StatusCodes.Status201Created)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict);
+        app.MapGet("/subscribers/{imsi}", GetSubscriberAsync).RequireAdministrator().WithName("getSubscriber")
+            .WithSummary("A subscriber's SQN state (never its keys)").Produces<SubscriberStateResponse>().ProducesProblems(StatusCodes.Status404NotFound);
         // CK/IK go only to network functions that run AKA for a serving network (docs/decisions/012).
-        app.MapPost("/auth-vectors", AuthVectorsAsync).RequireRole(M2MSec.Pki.Authority.CertificateRoles.VectorConsumers);
+        app.MapPost("/auth-vectors", AuthVectorsAsync).RequireRole(M2MSec.Pki.Authority.CertificateRoles.VectorConsumers).WithName("authVectors")
+            .WithSummary("Authentication vectors (TS 33.102 §6.3.2), with resynchronisation (§6.3.5)").Produces<AuthVectorsResponse>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
     }
 
     private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, IEditableHssSubscriberStore store, IAuditLog audit, HssOptions options, CancellationToken ct)
@@ -50,7 +55,7 @@ internal static class HssEndpoints
         if (!await store.AddAsync(subscriber, request.SeqHe ?? 0, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("subscriber-exists", $"imsi: {request.Imsi} is already provisioned");
         await audit.AppendAsync("api", "subscriber.add", request.Imsi!, $"algorithm {subscriber.Algorithm}", ct).ConfigureAwait(false);
-        return Results.Created($"/subscribers/{request.Imsi}", new { imsi = request.Imsi });
+        return Results.Created($"/subscribers/{request.Imsi}", new SubscriberCreatedResponse(request.Imsi!));
     }
 
     private static async Task<IResult> GetSubscriberAsync(string imsi, IHssSubscriberStore store, CancellationToken ct)

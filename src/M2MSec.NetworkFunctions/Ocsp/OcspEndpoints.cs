@@ -24,16 +24,20 @@ public static class OcspEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var root = prefix.TrimEnd('/');
-        app.MapPost(root + "/", PostAsync);
+        var suffix = root.Length == 0 ? "" : root.Replace('/', '-');
+        app.MapPost(root.Length == 0 ? "/" : root, PostAsync).WithName("ocspPost" + suffix).WithSummary("OCSP request, DER (RFC 6960 A.1)")
+            .DocumentsBody<byte[]>(RequestMediaType).Produces<byte[]>(StatusCodes.Status200OK, ResponseMediaType).ProducesProblems(StatusCodes.Status415UnsupportedMediaType);
         // Catch-all: base64 contains '/', which the client may leave unencoded.
-        app.MapGet(root + "/{**request}", GetAsync);
+        app.MapGet(root + "/{**request}", GetAsync).WithName("ocspGet" + suffix).WithSummary("OCSP request, base64 in the path (RFC 6960 A.1)")
+            .Produces<byte[]>(StatusCodes.Status200OK, ResponseMediaType);
         return app;
     }
 
     private static async Task<IResult> PostAsync(HttpContext context, CancellationToken ct)
     {
         if (!IsOcspRequestType(context.Request.ContentType))
-            return Results.StatusCode(StatusCodes.Status415UnsupportedMediaType);
+            return Results.Problem(detail: $"content-type: expected {RequestMediaType}", statusCode: StatusCodes.Status415UnsupportedMediaType,
+                type: "urn:m2msec:error:bad-content-type");
         var body = await RequestBody.ReadAsync(context.Request, MaxRequestBytes, ct).ConfigureAwait(false);
         return await AnswerAsync(context, body, ct).ConfigureAwait(false);
     }

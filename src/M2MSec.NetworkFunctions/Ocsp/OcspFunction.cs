@@ -46,11 +46,21 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
         // Resolve now: a missing hierarchy fails the start, not the first request.
         app.Services.GetRequiredService<OcspResponder>();
         app.MapGet("/crl", async (CertificateHierarchy h, CancellationToken ct) =>
-            Results.Bytes(await h.BuildCrlAsync(cancellationToken: ct).ConfigureAwait(false), "application/pkix-crl"));
-        app.MapPost("/admin/revocations", RevokeAsync).RequireAdministrator();
-        app.MapPost("/admin/certificates", IssueAsync).RequireAdministrator();
+            Results.Bytes(await h.BuildCrlAsync(cancellationToken: ct).ConfigureAwait(false), "application/pkix-crl"))
+            .WithName("crl").WithSummary("The issuing CA's current CRL (RFC 5280 §5), DER").Produces<byte[]>(StatusCodes.Status200OK, "application/pkix-crl");
+        app.MapPost("/admin/revocations", RevokeAsync).RequireAdministrator().WithName("revoke").WithSummary("Revoke a certificate (RFC 5280 §5.3.1 reasons)")
+            .Produces<RevocationResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+        app.MapPost("/admin/certificates", IssueAsync).RequireAdministrator().WithName("issue").WithSummary("Issue a certificate for a PKCS#10 request")
+            .Produces<IssueResponse>().ProducesProblems(StatusCodes.Status400BadRequest);
         app.MapOcsp();
+        // RFC 6960 Appendix A.1: POST at the URL certificates carry, GET at URL/base64; "/" keeps working.
+        if (OcspPath(app.Services.GetRequiredService<CertificateHierarchy>().OcspUrl) is { } path)
+            app.MapOcsp(path);
     }
+
+    /// <summary>The path of the hierarchy's OCSP URL when it is not the root (where the responder answers anyway).</summary>
+    internal static string? OcspPath(Uri? ocspUrl) =>
+        ocspUrl?.AbsolutePath.TrimEnd('/') is { Length: > 0 } path && path is not "/crl" && !path.StartsWith("/admin", StringComparison.Ordinal) ? path : null;
 
     private static async Task<IResult> RevokeAsync(RevocationRequest request, CertificateHierarchy h, IStateStore store, HttpContext context, CancellationToken ct)
     {
@@ -64,7 +74,7 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
         if (!await h.RevokeAsync(serial, reason, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("already-revoked", $"serial: {serial} is already revoked; the first revocation stands");
         await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "pki.revoke", $"{h.Name}/{serial}", RevocationReasons.Name(reason), ct).ConfigureAwait(false);
-        return Results.Ok(new { serial, reason = RevocationReasons.Name(reason) });
+        return Results.Ok(new RevocationResponse(serial, RevocationReasons.Name(reason)));
     }
 
     /// <summary>
@@ -100,9 +110,12 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
         }
     }
 
-    private sealed record RevocationRequest(string? Serial, string? Reason);
+    public sealed record RevocationRequest(string? Serial, string? Reason);
 
-    private sealed record IssueRequest(string? CsrPem, string? Profile, int? Days, string? Role);
+    /// <summary>What /admin/revocations answers.</summary>
+    public sealed record RevocationResponse(string Serial, string Reason);
+
+    public sealed record IssueRequest(string? CsrPem, string? Profile, int? Days, string? Role);
 
     /// <summary>What /admin/certificates answers: the certificate and the chain above it (PEM).</summary>
     public sealed record IssueResponse(string Serial, string CertificatePem, string ChainPem);

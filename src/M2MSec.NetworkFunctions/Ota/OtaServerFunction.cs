@@ -67,8 +67,9 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
                     return ApiProblem.Conflict("psk-identity-exists", $"psk_identity: {identity} is already registered");
             }
             var added = await store.OtaKeySets.AddAsync(new OtaKeySet(iccid, kvn, (byte)(kic[0] & 0x0F), kicKey, (byte)(kid[0] & 0x0F), kidKey), 0, ct);
-            return added ? Results.Created($"/cards/{iccid}/{kvn}", new { iccid, key_version = kvn }) : ApiProblem.Conflict("key-set-exists", $"card {iccid} already has key set {kvn}");
-        }).RequireAdministrator();
+            return added ? Results.Created($"/cards/{iccid}/{kvn}", new CardAddedResponse(iccid, kvn)) : ApiProblem.Conflict("key-set-exists", $"card {iccid} already has key set {kvn}");
+        }).RequireAdministrator().WithName("addCard").WithSummary("Register a card's key set (KIc, KID; TS 102 225) and optional SCP81 PSK")
+            .Produces<CardAddedResponse>(StatusCodes.Status201Created).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict);
         app.MapPost("/jobs", async (HttpRequest request, OtaJobs jobs, CancellationToken ct) =>
         {
             // Every field is checked before a counter is reserved or anything is stored (issue 13 item 13).
@@ -89,9 +90,12 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             {
                 return ApiProblem.NotFound("unknown-card", ex.Message);
             }
-        }).RequireAdministrator();
+        }).RequireAdministrator().WithName("submitJob").WithSummary("Submit an OTA job: a hex script or a NAS configuration, over SMS (SCP80) or SCP81")
+            .DocumentsBody<OtaJobRequest>("application/json").Produces<OtaJob>(StatusCodes.Status202Accepted)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge);
         app.MapGet("/jobs/{id}", async (string id, OtaJobs jobs, CancellationToken ct) =>
-            await jobs.FindAsync(id, ct) is { } job ? Results.Ok(job) : ApiProblem.NotFound("unknown-job", $"no job {id}")).RequireAdministrator();
+            await jobs.FindAsync(id, ct) is { } job ? Results.Ok(job) : ApiProblem.NotFound("unknown-job", $"no job {id}")).RequireAdministrator()
+            .WithName("getJob").WithSummary("An OTA job's state and PoR").Produces<OtaJob>().ProducesProblems(StatusCodes.Status404NotFound);
     }
 
     /// <summary>Starts the SCP81 admin server with the host and hands its exchanges to the jobs; stops it with the host.</summary>
@@ -165,3 +169,6 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
         }
     }
 }
+
+/// <summary>What POST /cards answers (201).</summary>
+public sealed record CardAddedResponse(string Iccid, int KeyVersion);

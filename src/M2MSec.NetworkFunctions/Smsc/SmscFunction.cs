@@ -61,9 +61,11 @@ public sealed class SmscFunction : INetworkFunction
             // Idempotent on the submit id: the first submit delivers, a repeat is answered alike.
             var receipt = ids.Accept(message.SubmitId, time.GetUtcNow(), () => boxes.For(message.To).Writer.TryWrite(message));
             return Results.Accepted($"/submitted/{receipt.SubmitId}", receipt);
-        });
+        }).WithName("submit").WithSummary("Submit a short message (idempotent on submit_id)").Produces<SmsSubmitReceipt>(StatusCodes.Status202Accepted)
+            .ProducesProblems(StatusCodes.Status400BadRequest);
         app.MapGet("/submitted/{id}", (string id, SubmitIds ids) =>
-            ids.Find(id) is { } receipt ? Results.Ok(receipt) : ApiProblem.NotFound("unknown-submit-id", "the SMSC holds no message with this submit_id"));
+            ids.Find(id) is { } receipt ? Results.Ok(receipt) : ApiProblem.NotFound("unknown-submit-id", "the SMSC holds no message with this submit_id"))
+            .WithName("submitted").WithSummary("The receipt of a submitted message").Produces<SmsSubmitReceipt>().ProducesProblems(StatusCodes.Status404NotFound);
         app.MapGet("/deliver", async (string to, int? wait, Mailboxes boxes, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, CancellationToken requestAborted) =>
         {
             // A long poll ends when the client goes away or the SMSC shuts down.
@@ -88,7 +90,8 @@ public sealed class SmscFunction : INetworkFunction
                 }
             }
             return Results.Ok(new SmsDelivery(messages));
-        });
+        }).WithName("deliver").WithSummary("Messages for an address (long poll up to wait seconds)").Produces<SmsDelivery>()
+            .ProducesProblems(StatusCodes.Status400BadRequest);
     }
 
     /// <summary>One unbounded queue per address.</summary>

@@ -53,6 +53,11 @@ public sealed class ServerCertificateChecker(X509Certificate2 root, ITrustedCloc
         {
             response = await transport(url, request.Der, ct).ConfigureAwait(false);
         }
+        catch (HttpRequestException e) when (e.StatusCode is { } status)
+        {
+            // The responder answered, with an HTTP error (a wrong path, a method it does not take): not "unreachable".
+            return CertificateVerdict.Refuse(mode, RefusalReason.ResponderError, $"OCSP responder {url} answered HTTP {(int)status} ({status})");
+        }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !ct.IsCancellationRequested)
         {
             return CertificateVerdict.Refuse(mode, RefusalReason.ResponderError, $"OCSP responder {url} unreachable: {e.Message}");

@@ -41,6 +41,9 @@ public interface IEditableCertificateStore : ICertificateStore
     /// <summary>Records a new hierarchy; false if the name is taken.</summary>
     ValueTask<bool> AddHierarchyAsync(PkiHierarchyRecord hierarchy, CancellationToken cancellationToken = default);
 
+    /// <summary>Sets the OCSP URL later certificates carry (issued ones keep theirs); false if no such hierarchy.</summary>
+    ValueTask<bool> SetHierarchyOcspUrlAsync(string name, string? ocspUrl, CancellationToken cancellationToken = default);
+
     /// <summary>The next CRL number of <paramref name="hierarchy"/> (RFC 5280 §5.2.3: strictly increasing), durable before returned.</summary>
     ValueTask<long> NextCrlNumberAsync(string hierarchy, CancellationToken cancellationToken = default);
 }

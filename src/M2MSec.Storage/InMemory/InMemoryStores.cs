@@ -266,6 +266,16 @@ public sealed class InMemoryCertificateStore(TimeProvider time) : IEditableCerti
         return ValueTask.FromResult(_hierarchies.TryAdd(hierarchy.Name, hierarchy));
     }
 
+    public ValueTask<bool> SetHierarchyOcspUrlAsync(string name, string? ocspUrl, CancellationToken cancellationToken = default)
+    {
+        while (_hierarchies.TryGetValue(name, out var old))
+        {
+            if (_hierarchies.TryUpdate(name, old with { OcspUrl = ocspUrl }, old))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+
     public ValueTask<long> NextCrlNumberAsync(string hierarchy, CancellationToken cancellationToken = default) =>
         _hierarchies.ContainsKey(hierarchy)
             ? ValueTask.FromResult(_crlNumbers.AddOrUpdate(hierarchy, 1, (_, n) => n + 1))

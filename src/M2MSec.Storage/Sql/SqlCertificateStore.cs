@@ -80,6 +80,10 @@ internal sealed class SqlCertificateStore(SqlDatabase db) : IEditableCertificate
             ("@n", hierarchy.Name), ("@a", hierarchy.KeyAlgorithm), ("@u", hierarchy.OcspUrl), ("@t", hierarchy.CreatedAt.ToUnixTimeMilliseconds()));
     }
 
+    public ValueTask<bool> SetHierarchyOcspUrlAsync(string name, string? ocspUrl, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "UPDATE pki_hierarchies SET ocsp_url = @u WHERE name = @n",
+            cancellationToken, ("@u", ocspUrl), ("@n", name)).ConfigureAwait(false) == 1, cancellationToken);
+
     public ValueTask<long> NextCrlNumberAsync(string hierarchy, CancellationToken cancellationToken = default) =>
         db.RunAsync(async c =>
         {

@@ -113,7 +113,7 @@ public sealed class ServeAndDemoTests
         Assert.Contains("--allow-plain-http-sessions/--session-idle: only for dm", stderr, StringComparison.Ordinal);
     }
 
-    /// <summary>Issue 13 item 18: endpoints.json lists every listener, the OCSP admin URL included.</summary>
+    /// <summary>Issue 13 item 18: endpoints.json lists every listener, the OCSP admin URL included (and dm, scp81: issue 14 item 12).</summary>
     [Fact]
     public async Task ServeAll_WritesEndpointsJson_WithEveryListenerIncludingOcspAdmin_AndStopsOnCancel()
     {
@@ -163,7 +163,7 @@ public sealed class ServeAndDemoTests
             Assert.Equal("http", new Uri(map["ocsp"]).Scheme);
             var ocspAdmin = new Uri(map["ocsp-admin"]);
             Assert.Equal("https", ocspAdmin.Scheme);
-            Assert.Equal(["hss", "ocsp", "ocsp-admin", "ota", "smsc"], map.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(["dm", "hss", "ocsp", "ocsp-admin", "ota", "scp81", "smsc"], map.Keys.Order(StringComparer.Ordinal));
             using (var http = admin.CreateClient(ocspAdmin, TimeSpan.FromSeconds(10)))
                 Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.PostAsJsonAsync("admin/revocations", new { serial = "01", reason = "superseded" }, ct)).StatusCode);
         }
