@@ -22,7 +22,7 @@ internal static class KekCommand
         var newFile = CliArgs.OutputFile("--kek-file", $"the key ring file to create {Default}");
         var json = CliArgs.Flag("--json", "print one JSON object");
 
-        var create = new Command("new", "Create a key ring with one fresh key (refuses to overwrite)") { newFile };
+        var create = new Command("new", "Create a key ring with one fresh key (refuses to overwrite)") { newFile, json };
         create.SetAction(r =>
         {
             var (path, named) = CliDefaults.KekFile(r.GetValue(newFile));
@@ -34,21 +34,27 @@ internal static class KekCommand
             if (!named)
                 CliPaths.Guard("--kek-file", path, () => CliDefaults.CreatePrivateDirectory(Path.GetDirectoryName(path)!));
             var ring = CliPaths.Guard("--kek-file", path, () => KeyRing.Open(path, createIfMissing: true));
-            r.InvocationConfiguration.Output.WriteLine($"created {path} (active key {ring.ActiveKeyId}); keep it outside every data directory and back it up");
+            if (r.GetValue(json))
+                CliOutput.Write(r, true, [new("kek_file", path), new("active_key_id", ring.ActiveKeyId)]);
+            else
+                r.InvocationConfiguration.Output.WriteLine($"created {path} (active key {ring.ActiveKeyId}); keep it outside every data directory and back it up");
             return ExitCodes.Success;
         });
 
-        var rotate = new Command("rotate", "Add a fresh key and make it active; then run `store rewrap`") { file };
+        var rotate = new Command("rotate", "Add a fresh key and make it active; then run `store rewrap`") { file, json };
         rotate.SetAction(r => WithRing(r, file, ring =>
         {
             var id = ring.AddKey();
-            r.InvocationConfiguration.Output.WriteLine($"active key is now {id}; run `m2msec store rewrap` on every store, then `m2msec kek retire` the old keys");
+            if (r.GetValue(json))
+                CliOutput.Write(r, true, [new("kek_file", ring.Path), new("active_key_id", id), new("key_ids", ring.KeyIds.ToArray())]);
+            else
+                r.InvocationConfiguration.Output.WriteLine($"active key is now {id}; run `m2msec store rewrap` on every store, then `m2msec kek retire` the old keys");
             return ExitCodes.Success;
         }));
 
         var keyId = CliArgs.Text("--key-id", "the key to remove", "a key id");
         var force = CliArgs.Flag("--force", "remove the key even though a store the ring knows still has secrets under it (they become unreadable)");
-        var retire = new Command("retire", "Remove a key no store uses any more (exit 1 if a known store still does, unless --force)") { file, keyId, force };
+        var retire = new Command("retire", "Remove a key no store uses any more (exit 1 if a known store still does, unless --force)") { file, keyId, force, json };
         CliArgs.Required(retire, keyId);
         retire.SetAction(r => WithRing(r, file, ring =>
         {
@@ -71,7 +77,10 @@ internal static class KekCommand
                 return ExitCodes.SecurityRefused;
             }
             ring.RemoveKey(id);
-            r.InvocationConfiguration.Output.WriteLine($"removed {id}; keys left: {string.Join(", ", ring.KeyIds)}");
+            if (r.GetValue(json))
+                CliOutput.Write(r, true, [new("kek_file", ring.Path), new("removed_key_id", id), new("key_ids", ring.KeyIds.ToArray()), new("forced", users.Count > 0)]);
+            else
+                r.InvocationConfiguration.Output.WriteLine($"removed {id}; keys left: {string.Join(", ", ring.KeyIds)}");
             return ExitCodes.Success;
         }));
 

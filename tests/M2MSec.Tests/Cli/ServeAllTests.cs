@@ -19,6 +19,7 @@ public sealed class ServeAllTests
         var ct = TestContext.Current.CancellationToken;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var output = new SyncWriter();
+        TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(dir) + ".kek.json");
         string[] args = ["serve", "all", "--data", dir, "--kek-file", dir + ".kek.json", .. noTls ? new[] { "--no-tls" } : []];
         var run = M2MSec.Cli.M2MSecCli.RunAsync(args, output, output, cts.Token);
         try
@@ -49,6 +50,7 @@ public sealed class ServeAllTests
             Assert.Equal(0, await run);
             Directory.Delete(dir, recursive: true);
             File.Delete(dir + ".kek.json");
+            File.Delete(dir + ".kek.stores.json");
         }
     }
 

@@ -27,6 +27,7 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(_dir) + ".kek.json");
         _run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "all", "--no-tls", "--data", _dir, "--kek-file", _dir + ".kek.json"], _output, _output, _stop.Token);
         var endpoints = Path.Combine(_dir, "endpoints.json");
         for (var i = 0; i < 300 && !_run.IsCompleted && !_output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
@@ -45,6 +46,7 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         _output.Dispose();
         Directory.Delete(_dir, recursive: true);
         File.Delete(_dir + ".kek.json");
+        File.Delete(_dir + ".kek.stores.json");
     }
 
     [Theory]

@@ -25,6 +25,7 @@ public sealed class OcspAtPathTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _base = $"http://127.0.0.1:{LoopbackPort.Free()}";
+        TestKeyRing.CreateIn(_dir);
         var init = await Cli("pki", "init", "--ocsp-url", _base + "/ocsp");
         Assert.True(init.ExitCode == 0, init.Stderr);
         Assert.Equal(0, (await Cli("pki", "export", "--what", "root", "--out", F("root.pem"))).ExitCode);
