@@ -71,7 +71,7 @@ internal static class CliSecret
             var variable = token["env:".Length..];
             if (variable.Length == 0)
                 throw CliExitException.Bad($"{name}: env: needs a variable name (env:NAME)");
-            return Environment.GetEnvironmentVariable(variable)
+            return CliDefaults.Env(variable)
                 ?? throw CliExitException.Bad($"{name}: environment variable {variable} is not set");
         }
         if (token.StartsWith("file:", StringComparison.Ordinal))
