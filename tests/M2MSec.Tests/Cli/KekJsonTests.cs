@@ -32,7 +32,7 @@ public sealed class KekJsonTests : IDisposable
         var rotation = Json(rotated.Stdout);
         var second = rotation.GetProperty("active_key_id").GetString()!;
         Assert.NotEqual(first, second);
-        Assert.Equal([first, second], rotation.GetProperty("key_ids").EnumerateArray().Select(e => e.GetString()).Order());
+        Assert.Equal(new[] { first, second }.Order(StringComparer.Ordinal), rotation.GetProperty("key_ids").EnumerateArray().Select(e => e.GetString()!).Order(StringComparer.Ordinal));
 
         var retired = await CliRunner.RunAsync("kek", "retire", "--kek-file", ring, "--key-id", first, "--json");
         Assert.True(retired.ExitCode == 0, retired.Stderr);
