@@ -215,7 +215,7 @@ internal static class OtaCommand
                 CheckKey(r.GetValue(kidKey), "--kid-key", KeyIdentifier.KeyLengths(checksum), $"{checksum} (the packet's KID '{header.Kid:x2}')");
             var result = CommandPacketCodec.Open(bytes, new Scp80Keys(r.GetValue(kicKey) ?? [], r.GetValue(kidKey) ?? []));
             if (!result.IsOk)
-                return Refuse(r, $"{result.Reason} (PoR status {(byte)result.Status:x2} {result.Status})");
+                return Refuse(r, $"{result.Reason} (PoR status {(byte)result.Status:x2} {CliOutput.Name(result.Status)})");
             var p = result.Packet!;
             CliOutput.Write(r, r.GetValue(json),
             [

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using M2MSec.Aka;
+using M2MSec.Cli.Internal;
 using M2MSec.NetworkFunctions.Hss;
 
 namespace M2MSec.Cli.Demo.Stages;
@@ -32,7 +33,7 @@ internal sealed class AkaStage : IDemoStage
             result = device.Authenticate(Convert.FromHexString(vector.Rand), Convert.FromHexString(vector.Autn));
         }
         if (!result.IsSuccess)
-            return Fail(device, $"USIM answered {result.Status}");
+            return Fail(device, $"USIM answered {CliOutput.Name(result.Status)}");
         if (!CryptographicOperations.FixedTimeEquals(result.Res, Convert.FromHexString(vector.Xres)))
             return Fail(device, "RES ≠ XRES");
         if (!CryptographicOperations.FixedTimeEquals(result.Ck, Convert.FromHexString(vector.Ck!))
