@@ -271,13 +271,11 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         {
             // Nothing more to send and nothing outstanding: this reply (no commands) ends the session.
             Sessions.Remove(state);
-            var jobs = state.Jobs.ToList();
-            await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
             var outcomes = new List<string>();
-            foreach (var job in (await store.ListJobsAsync(devId, cancellationToken).ConfigureAwait(false)).Where(j => jobs.Contains(j.Id)))
+            foreach (var (id, jobState, reason) in await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false))
             {
-                outcomes.Add($"{job.Id} {job.State}");
-                await AuditAsync("dm.job." + job.State, devId, $"{job.Id}{(job.Reason is null ? "" : ": " + job.Reason)}", cancellationToken).ConfigureAwait(false);
+                outcomes.Add($"{id} {jobState}");
+                await AuditAsync("dm.job." + jobState, devId, $"{id}{(reason is null ? "" : ": " + reason)}", cancellationToken).ConfigureAwait(false);
             }
             await AuditAsync("dm.session.end", devId, $"session {state.SessionId}: completed", cancellationToken).ConfigureAwait(false);
             LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
@@ -510,16 +508,24 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         }
     }
 
-    private async Task FinishJobsAsync(string devId, DmSessionState state, CancellationToken ct)
+    /// <summary>Ends the session's running jobs (done, or failed with why); returns those it moved, with their new state and reason.</summary>
+    private async Task<List<(string Id, string State, string? Reason)>> FinishJobsAsync(string devId, DmSessionState state, CancellationToken ct)
     {
+        var finished = new List<(string Id, string State, string? Reason)>();
         foreach (var job in (await store.ListJobsAsync(devId, ct).ConfigureAwait(false)).Where(j => state.Jobs.Contains(j.Id)))
         {
             if (DmJobReadBack.FinalState(job) == "done")
-                await store.SetJobStateAsync(job.Id, "done", ["running"], ct).ConfigureAwait(false);
-            else
-                await store.FailJobAsync(job.Id, job.Commands.Any(c => c.Status is null or >= 300) ? "command-failed" : "read-back-differs", ["running"], ct).ConfigureAwait(false);
+            {
+                if (await store.SetJobStateAsync(job.Id, "done", ["running"], ct).ConfigureAwait(false))
+                    finished.Add((job.Id, "done", null));
+                continue;
+            }
+            var reason = job.Commands.Any(c => c.Status is null or >= 300) ? "command-failed" : "read-back-differs";
+            if (await store.FailJobAsync(job.Id, reason, ["running"], ct).ConfigureAwait(false))
+                finished.Add((job.Id, "failed", reason));
         }
         state.Jobs.Clear();
+        return finished;
     }
 
     private static ItemCommand ToSyncMl(DmCommandRecord command)
