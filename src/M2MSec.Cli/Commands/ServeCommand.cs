@@ -36,6 +36,8 @@ internal static class ServeCommand
         "--admin-urls" => role == NetworkFunctionRole.Ocsp,
         "--no-tls" => role == AllRoles,
         "--urls" => role != AllRoles,
+        "--peer" => role is not (DmRole or Scp81Role or AllRoles),
+        "--device-urls" => DeviceFacing(role),
         _ => true,
     };
 
@@ -60,10 +62,12 @@ internal static class ServeCommand
         var stapleRoot = CliArgs.HiddenAlias(CliArgs.ExistingFile("--staple-root", "old form of --staple --trust-root F (dm)"));
         var plainHttpSessions = CliArgs.Flag("--allow-plain-http-sessions",
             "dm: let basic and md5 accounts hold sessions over plain HTTP (labs, old clients; the session token travels in clear)");
+        var peer = new Option<string[]>("--peer") { Description = "ROLE=URL: where a peer function's API listens (repeatable), e.g. --peer icf=https://127.0.0.1:8443" };
+        var deviceUrls = CliArgs.Text("--device-urls", "vno, drf, dpf: the device-facing listener (server-authenticated TLS), default 127.0.0.1 and a free port", "a URL");
         var sessionIdle = CliArgs.Int("--session-idle", "dm: seconds a session may stay silent before it ends and its jobs fail (session-expired)", 10, 3600, 120);
         if (only is null)
             command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle, peer, deviceUrls })
             command.Options.Add(o);
         store.AddTo(command);
         foreach (var o in command.Options)
@@ -107,6 +111,15 @@ internal static class ServeCommand
         command.Validators.Add(r =>
         {
             var value = RoleIn(r.GetValue(role));
+            foreach (var p in r.GetValue(peer) ?? [])
+            {
+                if (ParsePeer(p) is null)
+                    r.AddError($"--peer: expected ROLE=URL with ROLE one of {string.Join(", ", M2MSec.Pki.Authority.CertificateRoles.Names)} and an http(s) URL, got '{p}'");
+            }
+            if (r.GetResult(deviceUrls) is not null && !DeviceFacing(value))
+                r.AddError($"--device-urls: {value} has no device-facing listener");
+            else if (r.GetValue(deviceUrls) is { } du && !IsListenUrl(du))
+                r.AddError($"--device-urls: expected http(s)://IP:PORT, got '{du}'");
             if (!Roles().Contains(value, StringComparer.Ordinal))
                 r.AddError($"ROLE: expected one of {string.Join(", ", Roles())}, got '{value}'");
             else if (value == AllRoles && r.GetResult(urls) is not null)
@@ -163,6 +176,11 @@ internal static class ServeCommand
                 else
                 {
                     var peers = new Dictionary<string, Uri>(StringComparer.Ordinal);
+                    foreach (var p in r.GetValue(peer) ?? [])
+                    {
+                        var (peerRole, peerUri) = ParsePeer(p)!.Value;
+                        peers[peerRole] = peerUri;
+                    }
                     if (r.GetValue(smsc) is { } smscUrl)
                     {
                         if (!Uri.TryCreate(smscUrl, UriKind.Absolute, out var smscUri))
@@ -176,7 +194,8 @@ internal static class ServeCommand
                         ? NetworkFunctionTls.Load(certFile, r.GetRequiredValue(key), r.GetValue(chain), r.GetRequiredValue(trustRoot),
                             r.GetValue(adminSubject) is { Length: > 0 } admins ? admins : null, r.GetValue(ocspUrl) is { } o ? new Uri(o) : null)
                         : null;
-                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, tls, r.GetValue(adminUrls), ct)];
+                    hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, tls, r.GetValue(adminUrls), ct,
+                        deviceUrls: r.GetValue(deviceUrls))];
                     if (tls is null)
                         r.InvocationConfiguration.Error.WriteLine($"warning: {name} runs without TLS: plain HTTP on loopback, administrative API open to loopback callers");
                 }
@@ -194,6 +213,7 @@ internal static class ServeCommand
             foreach (var h in hosts)
             {
                 var admin = h.AdminAddress is { } a && a != h.Address ? $"; admin on {a}" : "";
+                admin += h.DeviceAddress is { } d ? $"; devices on {d}" : "";
                 output.WriteLine($"{h.Role} listening on {h.Address}{admin} (data: {h.DataDirectory}; state: {h.StoreDescription})");
             }
             if (extras is not null)
@@ -223,6 +243,17 @@ internal static class ServeCommand
     {
         CliOutput.Error(r, $"--urls: could not listen on {urls ?? "a free loopback port"} (address in use or not available)");
         return ExitCodes.CouldNotRun;
+    }
+
+    /// <summary>Roles with a device-facing listener (issue 15): the VNO, the DRF and the DPF.</summary>
+    private static bool DeviceFacing(string role) => role is "vno" or "drf" or "dpf";
+
+    private static (string Role, Uri Uri)? ParsePeer(string text)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || !M2MSec.Pki.Authority.CertificateRoles.IsRole(text[..eq]))
+            return null;
+        return Uri.TryCreate(text[(eq + 1)..], UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? (text[..eq], uri) : null;
     }
 
     private static bool IsListenUrl(string text) =>
@@ -350,6 +381,8 @@ internal static class ServeCommand
             map[h.Role] = h.Address.ToString();
             if (h.AdminAddress is { } admin && admin != h.Address)
                 map[h.Role + "-admin"] = admin.ToString();
+            if (h.DeviceAddress is { } device)
+                map[h.Role + "-device"] = device.ToString();
         }
         map[DmRole] = extras.DmUrl.ToString();
         map[Scp81Role] = extras.Scp81Url.ToString();

@@ -40,15 +40,18 @@ public static class NetworkFunctionCatalog
     /// administrative API on its own mutual-TLS listener beside a public HTTP one).
     /// </summary>
     public static async Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls = null, bool createKeyRing = false,
-        IReadOnlyDictionary<string, Uri>? peers = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, Uri>? peers = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default,
+        NetworkFunctionPeers? directory = null, string? deviceUrls = null)
     {
         ArgumentNullException.ThrowIfNull(store);
-        if (!TryCreate(role, out var function, peers))
+        directory ??= new NetworkFunctionPeers(peers);
+        if (!TryCreate(role, out var function, peers ?? directory.Snapshot()))
             throw new ArgumentException($"Unknown role '{role}'.", nameof(role));
         var state = await store.OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
-            return await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, tls: tls, adminUrls: adminUrls, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, tls: tls, adminUrls: adminUrls, cancellationToken: cancellationToken,
+                peers: directory, deviceUrls: deviceUrls).ConfigureAwait(false);
         }
         catch
         {
@@ -95,14 +98,17 @@ public static class NetworkFunctionCatalog
             }
             // The OCSP function first: every other function checks its peers' certificates against it.
             Uri? responder = null;
+            var directory = new NetworkFunctionPeers();
             foreach (var role in Available.OrderBy(r => mutualTls && r == NetworkFunctionRole.Ocsp ? 0 : 1))
             {
                 var own = store with { DataDirectory = Path.Combine(store.DataDirectory, role) };
                 var peers = hosts.ToDictionary(h => h.Role, h => h.AdminAddress is { } a && h.Role != NetworkFunctionRole.Ocsp ? a : h.Address, StringComparer.Ordinal);
                 var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, RevocationFor(hierarchy, () => responder, time), time, cancellationToken).ConfigureAwait(false);
                 var host = await StartAsync(role, own, createKeyRing: createKeyRing, peers: peers, tls: tls,
-                    adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken,
+                    directory: directory).ConfigureAwait(false);
                 hosts.Add(host);
+                directory.Set(role, host.AdminAddress is { } a && role != NetworkFunctionRole.Ocsp ? a : host.Address);
                 if (role == NetworkFunctionRole.Ocsp)
                     responder = host.Address;
             }
@@ -118,7 +124,10 @@ public static class NetworkFunctionCatalog
                         await r.WarmUpAsync(certificates).ConfigureAwait(false);
                 }
             }
-            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory) { IssuerStore = issuerStore, Hierarchy = hierarchy, Time = time, OcspResponder = responder };
+            return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory)
+            {
+                IssuerStore = issuerStore, Hierarchy = hierarchy, Time = time, OcspResponder = responder, Peers = directory,
+            };
         }
         catch
         {

@@ -9,6 +9,9 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
     /// <summary>The fleet's clock (certificates, revocation caches).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Where each function of the fleet listens (its mutual-TLS API), as the functions themselves find each other.</summary>
+    public NetworkFunctionPeers Peers { get; init; } = new();
+
     /// <summary>The OCSP function's responder, against which the functions check each other's certificates (null without mutual TLS).</summary>
     public Uri? OcspResponder { get; init; }
 

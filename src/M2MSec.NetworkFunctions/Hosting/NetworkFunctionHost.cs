@@ -51,6 +51,9 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     /// <summary>Where the administrative API listens under mutual TLS (the main address, or a second listener); null without TLS.</summary>
     public Uri? AdminAddress { get; private init; }
 
+    /// <summary>The device-facing listener of an <see cref="IDeviceFacingFunction"/> (server-authenticated TLS); null for other functions.</summary>
+    public Uri? DeviceAddress { get; private init; }
+
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Where the function keeps its state (e.g. "sqlite:/…/m2msec.db").</summary>
@@ -62,7 +65,8 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     /// </summary>
     public static async Task<NetworkFunctionHost> StartAsync(
         INetworkFunction function, string dataDirectory, IStateStore store, string? urls = null,
-        Action<IServiceCollection>? configure = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default)
+        Action<IServiceCollection>? configure = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default,
+        NetworkFunctionPeers? peers = null, string? deviceUrls = null)
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(store);
@@ -73,6 +77,10 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             throw new ArgumentException("--admin-urls: needs --cert, --key and --trust-root (the admin listener is mutual TLS)");
         var (listenAddress, listenPort) = ParseListenAddress(urls, tls is not null && !publicHttp, publicHttp);
         var admin = publicHttp ? ParseListenAddress(adminUrls, tls: true) : default;
+        var deviceFacing = function as IDeviceFacingFunction;
+        if (deviceUrls is not null && deviceFacing is null)
+            throw new ArgumentException($"--device-urls: {function.Role} has no device-facing API");
+        var device = deviceFacing is null ? default : ParseListenAddress(deviceUrls, tls is not null, publicHttp: true);
         Directory.CreateDirectory(dataDirectory);
         var builder = WebApplication.CreateSlimBuilder();
         NetworkFunctionLogging.Configure(builder.Logging);
@@ -93,6 +101,20 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             });
             if (publicHttp)
                 k.Listen(admin.Address, admin.Port, listen => listen.UseHttps(https));
+            if (deviceFacing is not null)
+            {
+                k.Listen(device.Address, device.Port, listen =>
+                {
+                    // Devices carry no role certificate: the server's certificate only (TS 33.310 Annex E profile).
+                    if (tls is not null)
+                        listen.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tls.DeviceServerOptions()) });
+                    listen.Use(next => connection =>
+                    {
+                        connection.Items[DeviceListenerKey] = true;
+                        return next(connection);
+                    });
+                });
+            }
         });
         if (tls is not null)
             builder.Services.AddSingleton(tls);
@@ -105,6 +127,9 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         builder.Services.AddNetworkFunctionOpenApi(function.Role);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(store);
+        peers ??= new NetworkFunctionPeers();
+        builder.Services.AddSingleton(peers);
+        builder.Services.AddSingleton(new PeerClients(peers, tls));
         function.ConfigureServices(builder.Services, dataDirectory);
         configure?.Invoke(builder.Services);
 
@@ -116,17 +141,50 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             app.Use(RefuseRevokedPeers(revocation));
         app.MapGet("/health", () => Results.Ok(new HealthResponse(function.Role, "up"))).WithName("health").WithSummary("Liveness");
         app.MapNetworkFunctionOpenApi();
+        if (deviceFacing is not null)
+        {
+            app.Use(SeparateDeviceListener);
+            deviceFacing.MapDeviceEndpoints(app.MapGroup("").WithMetadata(DeviceEndpoint.Instance).WithTags("device"));
+        }
         function.MapEndpoints(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var bound = addresses?.Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal))).ToList() ?? [];
+        // Kestrel reports its listeners in the order they were configured: main, admin, device.
         var main = bound.FirstOrDefault(u => u.Scheme == (tls is not null && !publicHttp ? "https" : "http"))
             ?? throw new InvalidOperationException("Kestrel reported no address.");
         return new NetworkFunctionHost(app, store, function.Role, main, dataDirectory)
         {
             AdminAddress = publicHttp ? bound.FirstOrDefault(u => u.Scheme == "https") : tls is not null ? main : null,
+            DeviceAddress = deviceFacing is null ? null : bound[^1],
         };
+    }
+
+    private const string DeviceListenerKey = "m2msec.device-listener";
+
+    /// <summary>Marks the endpoints an <see cref="IDeviceFacingFunction"/> maps for devices.</summary>
+    private sealed class DeviceEndpoint
+    {
+        public static readonly DeviceEndpoint Instance = new();
+    }
+
+    /// <summary>
+    /// Device endpoints only on the device listener, and only they (and /health) there: a device cannot reach the role API,
+    /// and a network function's API is not served without its mutual TLS. Anything else: 404, as if it did not exist.
+    /// </summary>
+    private static async Task SeparateDeviceListener(HttpContext context, RequestDelegate next)
+    {
+        var onDeviceListener = context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(DeviceListenerKey) == true;
+        var endpoint = context.GetEndpoint();
+        var deviceEndpoint = endpoint?.Metadata.GetMetadata<DeviceEndpoint>() is not null;
+        var health = context.Request.Path.Equals("/health", StringComparison.Ordinal);
+        if (endpoint is not null && !health && onDeviceListener != deviceEndpoint)
+        {
+            await ApiProblem.NotFound("no-such-endpoint", $"{context.Request.Path}: not served on this listener").ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+        await next(context).ConfigureAwait(false);
     }
 
     /// <summary>

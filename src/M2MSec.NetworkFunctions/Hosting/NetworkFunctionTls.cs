@@ -158,6 +158,10 @@ public sealed class NetworkFunctionTls
             MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) { RevocationCheck = Revocation is { } r ? r.CheckWithoutWaiting : null } : null,
             AllowResumption, _stapling);
 
+    /// <summary>The server side of a handshake on the device-facing listener: the same certificate, no client certificate asked for.</summary>
+    public System.Net.Security.SslServerAuthenticationOptions DeviceServerOptions() =>
+        TlsProfile.CreateServerOptions(Certificate, Intermediates, null, false, null);
+
     /// <summary>
     /// Checks peers' certificates (clients on this function's listener, servers it calls) against the operator's OCSP
     /// responder; null: revocation between network functions is not checked (docs/decisions/012).

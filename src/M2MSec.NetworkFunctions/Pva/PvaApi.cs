@@ -1,0 +1,15 @@
+namespace M2MSec.NetworkFunctions.Pva;
+
+// The PVA's JSON API between roles (docs/provisioning.md). A public contract: snake_case, octet strings hex, DER base64.
+
+/// <summary>POST /validations (role sho, step 13): validate this PfC and PCID; <c>sho_nonce</c> (16 octets) comes back in the verdict.</summary>
+public sealed record ValidationRequest(string? Pcid, string? PfcAttestation, string? PfcEncryption, string? ShoNonce);
+
+/// <summary>201 answer: the validation and the fresh challenge the TRE must sign (step 14).</summary>
+public sealed record ValidationStarted(string ValidationId, string Challenge, DateTimeOffset ExpiresAt);
+
+/// <summary>POST /validations/{id}/evidence (role dpf or sho): the TRE's attestation statement (base64).</summary>
+public sealed record EvidenceRequest(string? Evidence);
+
+/// <summary>The answer to the evidence: the signed verdict (<c>M2MSec.Provisioning.Validation.PvaVerdict</c>) and its result in clear.</summary>
+public sealed record ValidationVerdict(string ValidationId, string Result, string? Reason, string Verdict);

@@ -1,0 +1,67 @@
+using System.Net;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Pki.Authority;
+using M2MSec.Pki.Tls;
+using M2MSec.Storage.InMemory;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace M2MSec.Tests.Hosting;
+
+/// <summary>
+/// Issue 15: vno, drf and dpf open a device-facing listener (server-authenticated TLS) beside their mutual-TLS API; each
+/// listener serves only its own endpoints, and peers are found by role at call time.
+/// </summary>
+public sealed class DeviceListenerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-devlistener-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed class TwoFacedFunction : IDeviceFacingFunction
+    {
+        public string Role => "drf";
+
+        public void ConfigureServices(IServiceCollection services, string dataDirectory)
+        {
+        }
+
+        public void MapEndpoints(WebApplication app) => app.MapGet("/role-api", () => Results.Ok("role"));
+
+        public void MapDeviceEndpoints(IEndpointRouteBuilder devices) => devices.MapGet("/device-api", () => Results.Ok("device"));
+    }
+
+    [Fact]
+    public async Task DeviceListener_ServesOnlyDeviceEndpoints_WithoutClientCertificate_RoleApiOnlyUnderMutualTls_DeviceReachesRoleApiThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var h = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(TimeProvider.System), "operator", KeyAlgorithm.EcP256, null, TimeProvider.System, ct);
+        var cert = await h.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject("drf", ["127.0.0.1"]), role: "drf", cancellationToken: ct);
+        var tls = new NetworkFunctionTls(new RenewingCertificate(cert), h.Root, [h.Issuing]);
+        await using var host = await NetworkFunctionHost.StartAsync(new TwoFacedFunction(), Path.Combine(_dir, "drf"), new InMemoryStateStore(), tls: tls,
+            cancellationToken: ct);
+        Assert.NotNull(host.DeviceAddress);
+        Assert.Equal("https", host.DeviceAddress!.Scheme);
+        Assert.NotEqual(host.Address.Port, host.DeviceAddress.Port);
+
+        // A device: no client certificate, checks the server's against the operator root.
+        using var device = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = TlsProfile.CreateClientOptions("127.0.0.1", ProfileChainValidator.ServerCallback(h.Root, [h.Issuing], TimeProvider.System)),
+        }) { BaseAddress = host.DeviceAddress };
+        Assert.Equal(HttpStatusCode.OK, (await device.GetAsync("device-api", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await device.GetAsync("role-api", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await device.GetAsync("health", ct)).StatusCode);
+
+        // A peer over mutual TLS: the role API, never the device API.
+        var peerCert = await h.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject("dpf", ["127.0.0.1"]), role: "dpf", cancellationToken: ct);
+        var peerTls = new NetworkFunctionTls(new RenewingCertificate(peerCert), h.Root, [h.Issuing]);
+        var peers = new PeerClients(new NetworkFunctionPeers([new("drf", host.Address)]), peerTls);
+        Assert.Equal(HttpStatusCode.OK, (await peers.For("drf").GetAsync("role-api", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await peers.For("drf").GetAsync("device-api", ct)).StatusCode);
+        Assert.Throws<PeerUnavailableException>(() => peers.For("sho"));
+        peers.Dispose();
+    }
+}
