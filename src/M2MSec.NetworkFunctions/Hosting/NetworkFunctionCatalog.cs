@@ -126,7 +126,11 @@ public static class NetworkFunctionCatalog
             }
             return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory)
             {
-                IssuerStore = issuerStore, Hierarchy = hierarchy, Time = time, OcspResponder = responder, Peers = directory,
+                IssuerStore = issuerStore,
+                Hierarchy = hierarchy,
+                Time = time,
+                OcspResponder = responder,
+                Peers = directory,
             };
         }
         catch

@@ -50,7 +50,8 @@ public sealed class DeviceListenerTests : IDisposable
         using var device = new HttpClient(new SocketsHttpHandler
         {
             SslOptions = TlsProfile.CreateClientOptions("127.0.0.1", ProfileChainValidator.ServerCallback(h.Root, [h.Issuing], TimeProvider.System)),
-        }) { BaseAddress = host.DeviceAddress };
+        })
+        { BaseAddress = host.DeviceAddress };
         Assert.Equal(HttpStatusCode.OK, (await device.GetAsync("device-api", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await device.GetAsync("role-api", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await device.GetAsync("health", ct)).StatusCode);
