@@ -7,7 +7,7 @@ namespace M2MSec.NetworkFunctions.Hosting;
 /// The administrator credentials `serve all` hands its operator: DIR/admin.crt, DIR/admin.key (0600)
 /// and DIR/root.pem, DIR/chain.pem — what curl or a script needs for the mutual-TLS admin APIs.
 /// </summary>
-internal static class AdminCredentials
+public static class AdminCredentials
 {
     public static async Task WriteAsync(string directory, X509Certificate2 admin, CertificateHierarchy hierarchy, CancellationToken ct)
     {
