@@ -25,7 +25,11 @@ public static class McimObject
     }
 
     /// <summary>Seals to a prepared PK_D.</summary>
-    public static byte[] Seal(McimRecipient recipient, McimContent content, McimSuite suite = McimSuite.Default)
+    public static byte[] Seal(McimRecipient recipient, McimContent content, McimSuite suite = McimSuite.Default) =>
+        Seal(recipient, content, suite, [], []);
+
+    /// <summary>With PIK ‖ PCK and the IV given (fixed-vector tests only); empty spans mean fresh random ones.</summary>
+    internal static byte[] Seal(McimRecipient recipient, McimContent content, McimSuite suite, ReadOnlySpan<byte> fixedKeys, ReadOnlySpan<byte> fixedIv)
     {
         ArgumentNullException.ThrowIfNull(recipient);
         if (!McimSuites.IsKnown(suite))
@@ -46,13 +50,19 @@ public static class McimObject
         Span<byte> payload = data.Slice(3, payloadLength);
         try
         {
-            RandomNumberGenerator.Fill(keys);
+            if (fixedKeys.IsEmpty)
+                RandomNumberGenerator.Fill(keys);
+            else
+                fixedKeys.CopyTo(keys);
             Span<byte> aad = [output[0], (byte)suite, Version];
             recipient.Wrap(keys, aad, output.AsSpan(3, wrappedLength));
             McimContentCodec.TryEncode(content, payload, out _);
             McimData.TryEncode(McimData.McimTag, payload, data, out _); // copies onto itself at the same offset
             var iv = protectedData.Slice(2, ivLength);
-            RandomNumberGenerator.Fill(iv);
+            if (fixedIv.IsEmpty)
+                RandomNumberGenerator.Fill(iv);
+            else
+                fixedIv.CopyTo(iv);
             var ciphertext = protectedData.Slice(2 + ivLength, dataLength);
             var pik = keys[..suite.IntegrityKeyLength()];
             var pck = keys[suite.IntegrityKeyLength()..];
