@@ -9,6 +9,12 @@ public static class TreObjects
     /// <summary>The pending registration nonce (16 octets), cleared by the write that installs the MCIM.</summary>
     public const string RegistrationNonce = "prov/reg-nonce";
 
+    /// <summary>
+    /// The device-specific authorisation token (seed 003: "distributed with the M2ME device, and provided to the SHO by the
+    /// M2ME user"), written by the manufacturer; an MCIM must carry the same token. Nobody reads it back.
+    /// </summary>
+    public const string AuthorisationToken = "prov/auth-token";
+
     /// <summary>The root the DPF's (DM server's) certificate must chain to (DER).</summary>
     public const string DmRoot = "trust/root/dm";
 

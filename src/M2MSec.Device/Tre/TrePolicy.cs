@@ -12,6 +12,7 @@ public static class TrePolicy
         ("trust/", [TreCaller.DeviceManagement, TreCaller.Provisioning, TreCaller.Platform], [TreCaller.Manufacturer]),
         ("dm/", [TreCaller.DeviceManagement], [TreCaller.DeviceManagement, TreCaller.Provisioning]),
         ("nas/", [TreCaller.DeviceManagement, TreCaller.Network], [TreCaller.DeviceManagement]),
+        (TreObjects.AuthorisationToken, [], [TreCaller.Manufacturer]),
         ("prov/", [TreCaller.Provisioning], [TreCaller.Provisioning]),
         ("cert/", [TreCaller.Platform, TreCaller.Provisioning, TreCaller.DeviceManagement], [TreCaller.Manufacturer, TreCaller.Provisioning]),
     ];
@@ -28,6 +29,7 @@ public static class TrePolicy
             TreOperation.DecryptWithPkD => caller is TreCaller.Provisioning,
             TreOperation.RunAka => caller is TreCaller.Network,
             TreOperation.InstallSubscription => caller is TreCaller.Provisioning or TreCaller.Manufacturer,
+            TreOperation.InstallMcim => caller is TreCaller.Provisioning,
             TreOperation.ReleaseGbaKey => caller is TreCaller.Gba,
             TreOperation.MacWithDeviceKey => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
             TreOperation.ProvisionTrustAnchor => caller is TreCaller.Manufacturer or TreCaller.Provisioning,
@@ -72,4 +74,7 @@ public enum TreOperation
 
     /// <summary>Move the secure clock forward to a time a trusted responder signed (OCSP producedAt).</summary>
     ApplyTrustedTime,
+
+    /// <summary>Install an MCIM from a signed M2MSIMMobj (seed 003); the Provisioning client only.</summary>
+    InstallMcim,
 }

@@ -12,4 +12,13 @@ public sealed record McimContent(string Imsi, byte[] K, byte[] Opc, string Algor
 
     /// <summary>Never the keys.</summary>
     public override string ToString() => $"McimContent({Imsi}, {Algorithm})";
+
+    /// <summary>Wipes K, OPc and the token once the holder is done with them.</summary>
+    public void Clear()
+    {
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(K);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(Opc);
+        if (AuthorisationToken is not null)
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(AuthorisationToken);
+    }
 }
