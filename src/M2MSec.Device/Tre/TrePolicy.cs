@@ -12,6 +12,8 @@ public static class TrePolicy
         ("trust/", [TreCaller.DeviceManagement, TreCaller.Provisioning, TreCaller.Platform], [TreCaller.Manufacturer]),
         ("dm/", [TreCaller.DeviceManagement], [TreCaller.DeviceManagement, TreCaller.Provisioning]),
         ("nas/", [TreCaller.DeviceManagement, TreCaller.Network], [TreCaller.DeviceManagement]),
+        // The authorisation token (seed 003) is shipped with the device: injected at manufacture, read by provisioning.
+        ("prov/auth-token", [TreCaller.Provisioning], [TreCaller.Manufacturer]),
         ("prov/", [TreCaller.Provisioning], [TreCaller.Provisioning]),
         ("cert/", [TreCaller.Platform, TreCaller.Provisioning, TreCaller.DeviceManagement], [TreCaller.Manufacturer, TreCaller.Provisioning]),
     ];

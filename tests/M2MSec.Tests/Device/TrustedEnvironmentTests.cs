@@ -214,6 +214,7 @@ public sealed class TrustedEnvironmentTests : IDisposable
         {
             nameof(TrustedEnvironment.IdentityPublicKey), nameof(TrustedEnvironment.PkD), nameof(TrustedEnvironment.Sign),
             nameof(TrustedEnvironment.Mac), nameof(TrustedEnvironment.ReadObject), nameof(TrustedEnvironment.ReleaseNafKey),
+            nameof(TrustedEnvironment.Attest), // issue 15: a signed attestation statement (public measurements, signature)
         };
         var returningBytes = typeof(TrustedEnvironment).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => m.ReturnType == typeof(byte[]) || m.GetParameters().Any(p => p.IsOut && p.ParameterType.GetElementType() == typeof(byte[])))
@@ -224,7 +225,8 @@ public sealed class TrustedEnvironmentTests : IDisposable
         // And what they return is not the private key.
         var device = Manufacture();
         var tre = device.Tre;
-        var outputs = new List<byte[]> { tre.IdentityPublicKey(), tre.PkD(), tre.Sign(TreCaller.Platform, [1]), tre.Mac(TreCaller.DeviceManagement, [1]) };
+        var outputs = new List<byte[]> { tre.IdentityPublicKey(), tre.PkD(), tre.Sign(TreCaller.Platform, [1]), tre.Mac(TreCaller.DeviceManagement, [1]),
+            tre.Attest(TreCaller.Platform, new byte[16]) };
         var privateKeys = ReadPrivateScalars(device);
         Assert.All(outputs, o => Assert.All(privateKeys, d => Assert.True(o.AsSpan().IndexOf(d) < 0)));
     }
