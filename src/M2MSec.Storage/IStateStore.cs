@@ -1,10 +1,12 @@
 using M2MSec.Storage.Audit;
+using M2MSec.Storage.Ccif;
 using M2MSec.Storage.Certificates;
 using M2MSec.Storage.Devices;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.Hss;
 using M2MSec.Storage.Nonces;
 using M2MSec.Storage.Ota;
+using M2MSec.Storage.Pva;
 
 namespace M2MSec.Storage;
 
@@ -34,6 +36,12 @@ public interface IStateStore : IAsyncDisposable
     IEditableCertificateStore Certificates { get; }
 
     IDmStore Dm { get; }
+
+    /// <summary>The CCIF's devices (issue 15).</summary>
+    ICcifStore Ccif { get; }
+
+    /// <summary>The PVA's references and validations (issue 15).</summary>
+    IPvaStore Pva { get; }
 
     /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
     ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);

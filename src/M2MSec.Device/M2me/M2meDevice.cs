@@ -67,7 +67,8 @@ public sealed partial class M2meDevice
 
     /// <summary>Manufactures a device: identities, TRE keys, firmware images and their reference measurements.</summary>
     public static M2meDevice Create(string dataDirectory, string fuseDirectory, string pcid, M2meKind kind, string? treId = null,
-        TimeProvider? time = null, IReadOnlyDictionary<string, byte[]>? timeAuthorities = null)
+        TimeProvider? time = null, IReadOnlyDictionary<string, byte[]>? timeAuthorities = null,
+        M2MSec.Pki.Authority.KeyAlgorithm platformKey = M2MSec.Pki.Authority.KeyAlgorithm.EcP256)
     {
         ArgumentException.ThrowIfNullOrEmpty(pcid);
         dataDirectory = Path.GetFullPath(dataDirectory);
@@ -79,11 +80,18 @@ public sealed partial class M2meDevice
         Directory.CreateDirectory(firmware);
         foreach (var image in FirmwareImages)
             File.WriteAllBytes(Path.Combine(firmware, image), RandomNumberGenerator.GetBytes(4096));
-        var tre = TrustedEnvironment.Manufacture(TreDirectory(dataDirectory), fuseDirectory, treId, pcid, firmware, time, timeAuthorities);
+        var tre = TrustedEnvironment.Manufacture(TreDirectory(dataDirectory), fuseDirectory, treId, pcid, firmware, time, timeAuthorities, platformKey);
         var info = new M2meInfo(kind, pcid, treId, (time ?? TimeProvider.System).GetUtcNow());
         File.WriteAllBytes(Path.Combine(dataDirectory, InfoFile), JsonSerializer.SerializeToUtf8Bytes(info, M2meJson.Default.M2meInfo));
         return new M2meDevice(dataDirectory, info, tre);
     }
+
+    /// <summary>
+    /// The reference measurements as the manufacturer computes them from the firmware images it built and wrote (SHA-256 per
+    /// image) — the factory's own record for the PVA, never read from the device's TRE.
+    /// </summary>
+    public static IReadOnlyDictionary<string, byte[]> BuiltFirmwareMeasurements(string dataDirectory) =>
+        TrustedEnvironment.Measure(FirmwareDirectory(Path.GetFullPath(dataDirectory)));
 
     /// <summary>Whether <paramref name="dataDirectory"/> holds a device (its device.json).</summary>
     public static bool Exists(string dataDirectory) => File.Exists(Path.Combine(Path.GetFullPath(dataDirectory), InfoFile));

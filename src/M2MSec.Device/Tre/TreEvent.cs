@@ -12,12 +12,10 @@ public sealed record IdentityAssertion(string TreId, string Pcid, byte[] Challen
     public static byte[] SignedBytes(string treId, string pcid, ReadOnlySpan<byte> challenge) =>
         [.. System.Text.Encoding.UTF8.GetBytes($"M2MSec-TRE-identity|{treId}|{pcid}|"), .. challenge];
 
-    /// <summary>Verifies against the TRE's identity public key (SubjectPublicKeyInfo DER).</summary>
-    public bool Verify(ReadOnlySpan<byte> identityPublicKey)
-    {
-        using var key = System.Security.Cryptography.ECDsa.Create();
-        key.ImportSubjectPublicKeyInfo(identityPublicKey, out _);
-        return key.VerifyData(SignedBytes(TreId, Pcid, Challenge), Signature, System.Security.Cryptography.HashAlgorithmName.SHA256,
-            System.Security.Cryptography.DSASignatureFormat.Rfc3279DerSequence);
-    }
+    /// <summary>Verifies against the TRE's identity public key (SubjectPublicKeyInfo DER): ECDSA P-256 or RSA-PSS, SHA-256.</summary>
+    public bool Verify(ReadOnlySpan<byte> identityPublicKey) =>
+        M2MSec.Provisioning.Validation.PlatformSignature.Verify(identityPublicKey, M2MSec.Provisioning.Validation.SignatureScheme.EcdsaP256Sha256,
+            SignedBytes(TreId, Pcid, Challenge), Signature)
+        || M2MSec.Provisioning.Validation.PlatformSignature.Verify(identityPublicKey, M2MSec.Provisioning.Validation.SignatureScheme.RsaPssSha256,
+            SignedBytes(TreId, Pcid, Challenge), Signature);
 }

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using M2MSec.Device.Tre.Hardware;
 using M2MSec.Device.Tre.Internal;
+using M2MSec.Pki.Authority;
+using M2MSec.Provisioning.Validation;
 
 namespace M2MSec.Device.Tre;
 
@@ -34,6 +36,7 @@ public sealed partial class TrustedEnvironment
     private RpmbState _state = new();
     private bool _rpmbWritable = true;
     private long _clockShownMs;
+    private Dictionary<string, byte[]> _bootMeasurements = new(StringComparer.Ordinal);
 
     private TrustedEnvironment(string treId, string stateDirectory, DeviceFuse fuse, TimeProvider time)
     {
@@ -65,23 +68,27 @@ public sealed partial class TrustedEnvironment
 
     /// <summary>
     /// Manufacture (TR 33.812: in a secure out-of-band facility): burns the fuse, generates the
-    /// identity (attestation) key, PK_D and the device MAC key inside, injects TRE id and PCID,
-    /// records the reference hashes of the firmware images, anchors the clock to factory time.
+    /// two platform keys inside — the attestation (identity) key and the encryption key behind PK_D,
+    /// EC P-256 by default or RSA-2048/3072 (<paramref name="platformKey"/>), PKCS#8 — and the device
+    /// MAC key, injects TRE id and PCID, records the reference hashes of the firmware images, anchors
+    /// the clock to factory time. Only public keys leave (docs/decisions/007).
     /// </summary>
     public static TrustedEnvironment Manufacture(string stateDirectory, string fuseDirectory, string treId, string pcid,
-        string firmwareDirectory, TimeProvider? time = null, IReadOnlyDictionary<string, byte[]>? timeAuthorities = null)
+        string firmwareDirectory, TimeProvider? time = null, IReadOnlyDictionary<string, byte[]>? timeAuthorities = null,
+        KeyAlgorithm platformKey = KeyAlgorithm.EcP256)
     {
         ArgumentException.ThrowIfNullOrEmpty(treId);
         ArgumentException.ThrowIfNullOrEmpty(pcid);
+        if (platformKey is not (KeyAlgorithm.EcP256 or KeyAlgorithm.Rsa2048 or KeyAlgorithm.Rsa3072))
+            throw new ArgumentException("--platform-key: expected ec-p256, rsa-2048 or rsa-3072", nameof(platformKey));
         Directory.CreateDirectory(stateDirectory);
         var tre = new TrustedEnvironment(treId, stateDirectory, DeviceFuse.Burn(fuseDirectory, treId), time ?? TimeProvider.System);
-        using (var identity = ECDsa.Create(ECCurve.NamedCurves.nistP256))
-            tre._objects[IdentityKeyName] = identity.ExportPkcs8PrivateKey();
-        using (var pkD = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256))
-            tre._objects[PkDKeyName] = pkD.ExportPkcs8PrivateKey();
+        tre._objects[IdentityKeyName] = GeneratePlatformKey(platformKey, encryption: false);
+        tre._objects[PkDKeyName] = GeneratePlatformKey(platformKey, encryption: true);
         tre._objects[DeviceMacKeyName] = RandomNumberGenerator.GetBytes(32);
         tre._objects[PcidName] = System.Text.Encoding.UTF8.GetBytes(pcid);
-        foreach (var (name, hash) in Measure(firmwareDirectory))
+        tre._bootMeasurements = Measure(firmwareDirectory);
+        foreach (var (name, hash) in tre._bootMeasurements)
             tre._objects[MeasurePrefix + name] = hash;
         foreach (var (id, spki) in timeAuthorities ?? new Dictionary<string, byte[]>())
             tre._objects[TimeAuthorityPrefix + id] = spki;
@@ -119,11 +126,16 @@ public sealed partial class TrustedEnvironment
             return;
         }
         _clockShownMs = _state.ClockLastMs;
-        if (IsLocked)
+        // A TRE locked for a firmware mismatch still unseals its store, to keep its attestation key for the PVA
+        // (Attest only; docs/decisions/007). Any other lockdown keeps nothing.
+        var lockedForFirmware = _state.Lockdown == Tre.LockdownReason.FirmwareMeasurement;
+        if (IsLocked && !lockedForFirmware)
             return;
         var blob = File.Exists(_sealedPath) ? File.ReadAllBytes(_sealedPath) : [];
         if (!SealedStore.TryUnseal(_sealKey, TreId, blob, out var version, out var objects))
         {
+            if (lockedForFirmware)
+                return;
             EnterLockdown(Tre.LockdownReason.SealedStoreIntegrity, "a sealed object failed its integrity check");
             return;
         }
@@ -145,8 +157,14 @@ public sealed partial class TrustedEnvironment
             _state = _state with { StoreVersion = version };
             _rpmb.Write(_state);
         }
+        _bootMeasurements = Measure(firmwareDirectory);
+        if (lockedForFirmware)
+        {
+            _objects = AttestationOnly(_objects);
+            return;
+        }
         var reference = _objects.Where(o => o.Key.StartsWith(MeasurePrefix, StringComparison.Ordinal)).ToDictionary(o => o.Key[MeasurePrefix.Length..], o => o.Value);
-        var measured = Measure(firmwareDirectory);
+        var measured = _bootMeasurements;
         foreach (var (name, hash) in reference)
         {
             if (!measured.TryGetValue(name, out var now) || !CryptographicOperations.FixedTimeEquals(now, hash))
@@ -188,8 +206,7 @@ public sealed partial class TrustedEnvironment
         lock (_lock)
         {
             EnsureUnlocked();
-            using var key = ECDsa.Create();
-            key.ImportPkcs8PrivateKey(_objects[IdentityKeyName], out _);
+            using var key = PlatformSignature.ImportPkcs8(_objects[IdentityKeyName]);
             return key.ExportSubjectPublicKeyInfo();
         }
     }
@@ -200,22 +217,20 @@ public sealed partial class TrustedEnvironment
         lock (_lock)
         {
             EnsureUnlocked();
-            using var key = ECDiffieHellman.Create();
-            key.ImportPkcs8PrivateKey(_objects[PkDKeyName], out _);
+            using var key = PlatformSignature.ImportPkcs8(_objects[PkDKeyName]);
             return key.ExportSubjectPublicKeyInfo();
         }
     }
 
-    /// <summary>Signs with the identity key (ECDSA P-256 / SHA-256, DER).</summary>
+    /// <summary>Signs with the identity (attestation) key: ECDSA P-256 / SHA-256 (DER), or RSA-PSS / SHA-256 for an RSA key.</summary>
     public byte[] Sign(TreCaller caller, ReadOnlySpan<byte> data)
     {
         lock (_lock)
         {
             EnsureUnlocked();
             TrePolicy.CheckOperation(caller, TreOperation.SignWithIdentityKey);
-            using var key = ECDsa.Create();
-            key.ImportPkcs8PrivateKey(_objects[IdentityKeyName], out _);
-            return key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+            using var key = PlatformSignature.ImportPkcs8(_objects[IdentityKeyName]);
+            return PlatformSignature.Sign(key, data);
         }
     }
 
@@ -228,15 +243,26 @@ public sealed partial class TrustedEnvironment
         return new IdentityAssertion(TreId, pcid, challenge.ToArray(), Sign(caller, IdentityAssertion.SignedBytes(TreId, pcid, challenge)));
     }
 
-    /// <summary>Decrypts a message sealed to PK_D (<see cref="PkDCipher"/>); false if it was altered or is for another TRE.</summary>
+    /// <summary>
+    /// Decrypts a message sealed to PK_D (<see cref="PkDCipher"/>, ECIES: EC platform keys only); false if it was altered, is
+    /// for another TRE, or PK_D is RSA (MCIM objects for RSA keys are opened with RSA-OAEP by the MCIM installation).
+    /// </summary>
     public bool TryDecrypt(TreCaller caller, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> associatedData, out byte[] plaintext)
     {
         lock (_lock)
         {
             EnsureUnlocked();
             TrePolicy.CheckOperation(caller, TreOperation.DecryptWithPkD);
+            plaintext = [];
             using var key = ECDiffieHellman.Create();
-            key.ImportPkcs8PrivateKey(_objects[PkDKeyName], out _);
+            try
+            {
+                key.ImportPkcs8PrivateKey(_objects[PkDKeyName], out _);
+            }
+            catch (CryptographicException)
+            {
+                return false; // an RSA PK_D
+            }
             return PkDCipher.TryDecrypt(key, ciphertext, associatedData, out plaintext);
         }
     }
@@ -302,7 +328,7 @@ public sealed partial class TrustedEnvironment
     private void EnterLockdown(LockdownReason reason, string detail)
     {
         _state = _state with { Lockdown = reason, LockdownAtMs = _time.GetUtcNow().ToUnixTimeMilliseconds() };
-        _objects = new(StringComparer.Ordinal);
+        _objects = reason == Tre.LockdownReason.FirmwareMeasurement ? AttestationOnly(_objects) : new(StringComparer.Ordinal);
         Event("lockdown", $"{reason}: {detail}");
         if (_rpmbWritable)
             _rpmb.Write(_state);

@@ -13,3 +13,20 @@ public sealed record EvidenceRequest(string? Evidence);
 
 /// <summary>The answer to the evidence: the signed verdict (<c>M2MSec.Provisioning.Validation.PvaVerdict</c>) and its result in clear.</summary>
 public sealed record ValidationVerdict(string ValidationId, string Result, string? Reason, string Verdict);
+
+/// <summary>
+/// POST /references (role ccif only): the manufacturer's reference for a device — its TRE id, the SHA-256 (hex) of each
+/// firmware image the manufacturer built, the PfC it issued and the manufacturer hierarchy's root and issuing CA (DER base64).
+/// </summary>
+public sealed record ReferenceRequest(string? Pcid, string? TreId, Dictionary<string, string>? Measurements, string? PfcAttestation,
+    string? PfcEncryption, string? ManufacturerRoot, string? ManufacturerIssuing);
+
+/// <summary>201 answer of POST /references.</summary>
+public sealed record ReferenceRegistered(string Pcid, string PfcFingerprint);
+
+/// <summary>One validation as GET /validations?pcid= lists it (administrators; `m2msec pva show`).</summary>
+public sealed record ValidationSummary(string ValidationId, string Pcid, string State, string? Reason, string RequestedBy, DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt, DateTimeOffset? CompletedAt, string PfcFingerprint);
+
+/// <summary>GET /validations?pcid= answer: whether a reference is registered, and the validations, oldest first.</summary>
+public sealed record ValidationList(string Pcid, bool ReferenceRegistered, string? TreId, IReadOnlyList<ValidationSummary> Validations);

@@ -12,4 +12,12 @@ public sealed class PvaClient(HttpClient http)
     /// <summary>Steps 14–15: the TRE's evidence; the answer is the signed verdict (a refused platform is a verdict too, not an error).</summary>
     public Task<ValidationVerdict> SubmitEvidenceAsync(string validationId, string evidenceBase64, CancellationToken ct = default) =>
         JsonApiClient.PostAsync<EvidenceRequest, ValidationVerdict>(http, $"validations/{Uri.EscapeDataString(validationId)}/evidence", new EvidenceRequest(evidenceBase64), ct);
+
+    /// <summary>The CCIF registers the manufacturer's reference for a device (role ccif only).</summary>
+    public Task<ReferenceRegistered> RegisterReferenceAsync(ReferenceRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<ReferenceRequest, ReferenceRegistered>(http, "references", request, ct);
+
+    /// <summary>An administrator lists a PCID's validations (`m2msec pva show`).</summary>
+    public Task<ValidationList> ListValidationsAsync(string pcid, CancellationToken ct = default) =>
+        JsonApiClient.GetAsync<ValidationList>(http, $"validations?pcid={Uri.EscapeDataString(pcid)}", ct);
 }

@@ -35,6 +35,18 @@ public enum CertificateProfile
     /// administrator policy OID (<see cref="CertificateRoles.AdministratorPolicyOid"/>).
     /// </summary>
     Admin,
+
+    /// <summary>
+    /// The attestation key of a TRE (PfC, TR 33.812 §5.1.3.6.2 step 13; manufacturer hierarchy): digitalSignature only, no EKU —
+    /// it signs attestation statements for the PVA, never a TLS handshake.
+    /// </summary>
+    PlatformAttestation,
+
+    /// <summary>
+    /// The encryption key behind PK_D (PfC; seed 003 "a process to certify the PK_D"): keyAgreement for an EC key (ECIES),
+    /// keyEncipherment for an RSA one (RSA-OAEP of PIK ‖ PCK), no EKU.
+    /// </summary>
+    PlatformEncryption,
 }
 
 /// <summary>Profile names on the CLI and their rules.</summary>
@@ -51,6 +63,7 @@ public static class CertificateProfiles
     [
         (CertificateProfile.DmServer, "dm-server"), (CertificateProfile.NetworkFunction, "nf"), (CertificateProfile.OcspSigner, "ocsp"),
         (CertificateProfile.Device, "device"), (CertificateProfile.Sho, "sho"), (CertificateProfile.Admin, "admin"),
+        (CertificateProfile.PlatformAttestation, "platform-attestation"), (CertificateProfile.PlatformEncryption, "platform-encryption"),
     ];
 
     /// <summary>The profiles `pki issue` accepts (the CAs are made by `pki init`).</summary>
@@ -89,6 +102,7 @@ public static class CertificateProfiles
         CertificateProfile.Device => TimeSpan.FromDays(10 * 365),
         CertificateProfile.Sho => TimeSpan.FromDays(2 * 365),
         CertificateProfile.Admin => TimeSpan.FromDays(30),
+        CertificateProfile.PlatformAttestation or CertificateProfile.PlatformEncryption => TimeSpan.FromDays(10 * 365),
         _ => throw new ArgumentOutOfRangeException(nameof(profile)),
     };
 
@@ -147,6 +161,14 @@ public static class CertificateProfiles
                 yield return X509BasicConstraintsExtension.CreateForEndEntity();
                 yield return new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true);
                 yield return Eku(ClientAuthOid);
+                break;
+            case CertificateProfile.PlatformAttestation:
+                yield return X509BasicConstraintsExtension.CreateForEndEntity();
+                yield return new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true);
+                break;
+            case CertificateProfile.PlatformEncryption:
+                yield return X509BasicConstraintsExtension.CreateForEndEntity();
+                yield return new X509KeyUsageExtension(rsa ? X509KeyUsageFlags.KeyEncipherment : X509KeyUsageFlags.KeyAgreement, critical: true);
                 break;
             case CertificateProfile.Sho:
                 yield return X509BasicConstraintsExtension.CreateForEndEntity();

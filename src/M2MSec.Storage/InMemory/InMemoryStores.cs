@@ -356,6 +356,10 @@ public sealed class InMemoryStateStore : IStateStore
 
     public Dm.IDmStore Dm { get; }
 
+    public Ccif.ICcifStore Ccif { get; } = new InMemoryCcifStore();
+
+    public Pva.IPvaStore Pva { get; } = new InMemoryPvaStore();
+
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

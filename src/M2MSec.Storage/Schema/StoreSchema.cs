@@ -136,6 +136,27 @@ internal static class StoreSchema
             "ALTER TABLE ota_jobs ADD COLUMN script_enc {blob}",
             "CREATE INDEX ix_ota_jobs_state ON ota_jobs (state, updated_at)",
         ]),
+        new(12, "issue 15: the CCIF's devices (temporary credential wrapped, PfC) and the PVA's references and validations",
+        [
+            """
+            CREATE TABLE ccif_devices (
+                pcid TEXT PRIMARY KEY, tre_id TEXT NOT NULL UNIQUE, platform_key TEXT NOT NULL, k_enc {blob} NOT NULL, opc_enc {blob} NOT NULL,
+                attestation_serial TEXT NOT NULL, encryption_serial TEXT NOT NULL, attestation_cert {blob} NOT NULL, encryption_cert {blob} NOT NULL,
+                auth_token_hash {blob}, created_at {bigint} NOT NULL, revoked_at {bigint}, revocation_reason TEXT)
+            """,
+            """
+            CREATE TABLE pva_references (
+                pcid TEXT PRIMARY KEY, tre_id TEXT NOT NULL, measurements TEXT NOT NULL, pfc_fingerprint TEXT NOT NULL, manufacturer_root {blob} NOT NULL,
+                manufacturer_issuing {blob} NOT NULL, registered_at {bigint} NOT NULL)
+            """,
+            """
+            CREATE TABLE pva_validations (
+                id TEXT PRIMARY KEY, pcid TEXT NOT NULL, pfc_attestation {blob} NOT NULL, pfc_encryption {blob} NOT NULL, sho_nonce {blob} NOT NULL,
+                challenge {blob} NOT NULL, requested_by TEXT NOT NULL, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL, state TEXT NOT NULL,
+                reason TEXT, verdict TEXT, completed_at {bigint})
+            """,
+            "CREATE INDEX ix_pva_validations_pcid ON pva_validations (pcid, created_at)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -226,7 +226,8 @@ public sealed class TrustedEnvironmentTests : IDisposable
         // And what they return is not the private key.
         var device = Manufacture();
         var tre = device.Tre;
-        var outputs = new List<byte[]> { tre.IdentityPublicKey(), tre.PkD(), tre.Sign(TreCaller.Platform, [1]), tre.Mac(TreCaller.DeviceManagement, [1]) };
+        var outputs = new List<byte[]> { tre.IdentityPublicKey(), tre.PkD(), tre.Sign(TreCaller.Platform, [1]), tre.Mac(TreCaller.DeviceManagement, [1]),
+            tre.Attest(TreCaller.Platform, new byte[16]) };
         var privateKeys = ReadPrivateScalars(device);
         Assert.All(outputs, o => Assert.All(privateKeys, d => Assert.True(o.AsSpan().IndexOf(d) < 0)));
     }

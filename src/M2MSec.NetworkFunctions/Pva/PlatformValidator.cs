@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Ocsp;
+using M2MSec.Pki.Ocsp;
+using M2MSec.Provisioning.Validation;
+using M2MSec.Storage.Pva;
+
+namespace M2MSec.NetworkFunctions.Pva;
+
+/// <summary>
+/// The PVA's judgement of one platform (seed 004 step 14; TR 33.812 §6.1.2.3 threat #5 counter-measure 2): the PfC chains to the
+/// manufacturer root and is the one the manufacturer registered for the PCID, is not revoked (OCSP at the CCIF, fail-closed),
+/// the attestation verifies under the PfC's attestation key over this validation's challenge, names the PCID and TRE id, and
+/// carries exactly the reference measurements. Each refusal is a reason key, never an exception.
+/// </summary>
+public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
+{
+    /// <summary>
+    /// The PfC checks that need no evidence: both certificates chain to the manufacturer root (else pfc-untrusted), and they
+    /// are the PfC the manufacturer registered for this PCID (else pfc-not-registered). Null when both hold.
+    /// </summary>
+    public static string? CheckPfc(PvaReference reference, byte[] attestationDer, byte[] encryptionDer, DateTimeOffset now)
+    {
+        using var root = X509CertificateLoader.LoadCertificate(reference.ManufacturerRoot);
+        using var issuing = X509CertificateLoader.LoadCertificate(reference.ManufacturerIssuing);
+        foreach (var der in new[] { attestationDer, encryptionDer })
+        {
+            using var cert = X509CertificateLoader.LoadCertificate(der);
+            if (!CertificateChains.Verify(cert, root, [issuing], now, out _))
+                return "pfc-untrusted";
+        }
+        return PvaVerdict.Fingerprint(attestationDer, encryptionDer) == reference.PfcFingerprint ? null : "pfc-not-registered";
+    }
+
+    /// <summary>Judges the evidence for <paramref name="validation"/>; null when the platform is valid, else the reason.</summary>
+    public async Task<string?> JudgeAsync(PvaValidation validation, PvaReference? reference, byte[] evidence, DateTimeOffset now, CancellationToken ct)
+    {
+        if (now >= validation.ExpiresAt)
+            return "challenge-expired";
+        if (!AttestationStatement.TryDecode(evidence, out var statement, out var consumed, out _) || consumed != evidence.Length)
+            return "bad-attestation";
+        if (!CryptographicOperations.FixedTimeEquals(statement.Challenge, validation.Challenge))
+            return "challenge-mismatch";
+        if (reference is null)
+            return "no-reference";
+        if (CheckPfc(reference, validation.PfcAttestation, validation.PfcEncryption, now) is { } pfcError)
+            return pfcError;
+        var (notRevoked, why) = await NotRevokedAsync(reference, validation, ct).ConfigureAwait(false);
+        if (!notRevoked)
+            return why;
+        using var attestation = X509CertificateLoader.LoadCertificate(validation.PfcAttestation);
+        if (!statement.Verify(attestation.PublicKey.ExportSubjectPublicKeyInfo()))
+            return "bad-signature";
+        if (statement.Pcid != validation.Pcid || statement.TreId != reference.TreId
+            || attestation.GetNameInfo(X509NameType.SimpleName, false) != reference.TreId)
+            return "identity-mismatch";
+        var measured = statement.Measurements.ToDictionary(m => m.Name, m => m.Sha256, StringComparer.Ordinal);
+        var same = measured.Count == reference.Measurements.Count;
+        foreach (var (name, hash) in reference.Measurements)
+            same &= measured.TryGetValue(name, out var m) && CryptographicOperations.FixedTimeEquals(m, hash);
+        return same ? null : "measurements-mismatch";
+    }
+
+    /// <summary>Both PfC certificates "good" at the CCIF's OCSP responder for the manufacturer hierarchy (RFC 6960, nonce); fail-closed.</summary>
+    private async Task<(bool, string)> NotRevokedAsync(PvaReference reference, PvaValidation validation, CancellationToken ct)
+    {
+        using var issuing = X509CertificateLoader.LoadCertificate(reference.ManufacturerIssuing);
+        HttpClient http;
+        try
+        {
+            http = peers.For("ccif");
+        }
+        catch (PeerUnavailableException)
+        {
+            return (false, "pfc-revocation-unknown");
+        }
+        foreach (var der in new[] { validation.PfcAttestation, validation.PfcEncryption })
+        {
+            using var cert = X509CertificateLoader.LoadCertificate(der);
+            var request = OcspRequestBuilder.Build(cert, issuing);
+            byte[] answer;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(options.OcspTimeout);
+                answer = await OcspEndpoints.QueryAsync(http, new Uri(http.BaseAddress!, CcifOcspPath), request.Der, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                return (false, "pfc-revocation-unknown");
+            }
+            var check = OcspResponseVerifier.Verify(answer, cert, issuing, request.Nonce);
+            if (check.Status == OcspStatus.Revoked)
+                return (false, "pfc-revoked");
+            if (!check.IsAcceptable)
+                return (false, "pfc-revocation-unknown");
+        }
+        return (true, "");
+    }
+
+    /// <summary>Where the CCIF answers OCSP for the manufacturer hierarchy (docs/decisions/015).</summary>
+    public const string CcifOcspPath = "ocsp";
+}

@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+
+namespace M2MSec.Provisioning.Validation;
+
+/// <summary>The signature schemes of the platform's attestation key and the PVA's verdicts (docs/decisions/015).</summary>
+public enum SignatureScheme : byte
+{
+    /// <summary>ECDSA P-256 with SHA-256, DER signature (RFC 3279 §2.2.3).</summary>
+    EcdsaP256Sha256 = 1,
+
+    /// <summary>RSASSA-PSS with SHA-256, MGF1-SHA-256, salt of 32 octets (RFC 8017 §8.1).</summary>
+    RsaPssSha256 = 2,
+}
+
+/// <summary>Signing and verifying with a key given as PKCS#8 / SubjectPublicKeyInfo DER, EC or RSA alike. No I/O.</summary>
+public static class PlatformSignature
+{
+    /// <summary>The scheme a private key (PKCS#8) signs with: ECDSA for an EC key, RSA-PSS for an RSA one.</summary>
+    public static SignatureScheme SchemeOf(AsymmetricAlgorithm key) => key switch
+    {
+        ECDsa => SignatureScheme.EcdsaP256Sha256,
+        RSA => SignatureScheme.RsaPssSha256,
+        _ => throw new ArgumentException("unsupported key type", nameof(key)),
+    };
+
+    /// <summary>Signs <paramref name="data"/> with <paramref name="key"/> (ECDsa or RSA).</summary>
+    public static byte[] Sign(AsymmetricAlgorithm key, ReadOnlySpan<byte> data) => key switch
+    {
+        ECDsa ec => ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
+        RSA rsa => rsa.SignData(data.ToArray(), HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
+        _ => throw new ArgumentException("unsupported key type", nameof(key)),
+    };
+
+    /// <summary>
+    /// Verifies under a SubjectPublicKeyInfo (DER). False — never an exception — for a signature that does not verify, a key
+    /// of another scheme, or a key that does not parse.
+    /// </summary>
+    public static bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, SignatureScheme scheme, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        try
+        {
+            switch (scheme)
+            {
+                case SignatureScheme.EcdsaP256Sha256:
+                    {
+                        using var ec = ECDsa.Create();
+                        ec.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out var read);
+                        return read == subjectPublicKeyInfo.Length && ec.KeySize == 256
+                            && ec.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+                    }
+                case SignatureScheme.RsaPssSha256:
+                    {
+                        using var rsa = RSA.Create();
+                        rsa.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out var read);
+                        return read == subjectPublicKeyInfo.Length && rsa.KeySize >= 2048
+                            && rsa.VerifyData(data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+                    }
+                default:
+                    return false;
+            }
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Opens a PKCS#8 private key as ECDsa or RSA, whichever it is.</summary>
+    public static AsymmetricAlgorithm ImportPkcs8(ReadOnlySpan<byte> pkcs8)
+    {
+        var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportPkcs8PrivateKey(pkcs8, out _);
+            return ec;
+        }
+        catch (CryptographicException)
+        {
+            ec.Dispose();
+        }
+        var rsa = RSA.Create();
+        rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+        return rsa;
+    }
+}

@@ -1,0 +1,26 @@
+namespace M2MSec.Storage.Ccif;
+
+/// <summary>
+/// A device the CCIF manufactured (TR 33.812 §5.1.3.6.2 NOTE 2): PCID, TRE id, the temporary-access credential (K, OPc —
+/// secrets, wrapped at rest), the PfC certificates it issued and their serials, and the hash of the optional authorisation token.
+/// </summary>
+public sealed record CcifDevice(
+    string Pcid, string TreId, string PlatformKey, byte[] K, byte[] Opc, string AttestationSerial, string EncryptionSerial,
+    byte[] AttestationCertificate, byte[] EncryptionCertificate, byte[]? AuthTokenHash, DateTimeOffset CreatedAt,
+    DateTimeOffset? RevokedAt = null, string? RevocationReason = null)
+{
+    /// <summary>Never K or OPc.</summary>
+    public override string ToString() => $"CcifDevice({Pcid}, TRE {TreId}, {PlatformKey})";
+}
+
+/// <summary>The CCIF's store (schema v12): one row per PCID, a TRE id used once.</summary>
+public interface ICcifStore
+{
+    /// <summary>Adds a device; false when its PCID or TRE id is already registered (nothing changed).</summary>
+    ValueTask<bool> AddDeviceAsync(CcifDevice device, CancellationToken cancellationToken = default);
+
+    ValueTask<CcifDevice?> FindDeviceAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the PfC's revocation; false when unknown or already revoked.</summary>
+    ValueTask<bool> MarkRevokedAsync(string pcid, string reason, DateTimeOffset at, CancellationToken cancellationToken = default);
+}

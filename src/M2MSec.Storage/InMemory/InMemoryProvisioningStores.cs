@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using M2MSec.Storage.Ccif;
+using M2MSec.Storage.Pva;
+
+namespace M2MSec.Storage.InMemory;
+
+/// <summary>In-memory CCIF store: for tests.</summary>
+public sealed class InMemoryCcifStore : ICcifStore
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, CcifDevice> _devices = new(StringComparer.Ordinal);
+
+    public ValueTask<bool> AddDeviceAsync(CcifDevice device, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        lock (_lock)
+        {
+            if (_devices.ContainsKey(device.Pcid) || _devices.Values.Any(d => d.TreId == device.TreId))
+                return ValueTask.FromResult(false);
+            _devices[device.Pcid] = device with { K = (byte[])device.K.Clone(), Opc = (byte[])device.Opc.Clone() };
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<CcifDevice?> FindDeviceAsync(string pcid, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult(_devices.TryGetValue(pcid, out var d) ? d with { K = (byte[])d.K.Clone(), Opc = (byte[])d.Opc.Clone() } : null);
+    }
+
+    public ValueTask<bool> MarkRevokedAsync(string pcid, string reason, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_devices.TryGetValue(pcid, out var d) || d.RevokedAt is not null)
+                return ValueTask.FromResult(false);
+            _devices[pcid] = d with { RevokedAt = at, RevocationReason = reason };
+            return ValueTask.FromResult(true);
+        }
+    }
+}
+
+/// <summary>In-memory PVA store: for tests.</summary>
+public sealed class InMemoryPvaStore : IPvaStore
+{
+    private readonly ConcurrentDictionary<string, PvaReference> _references = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PvaValidation> _validations = new(StringComparer.Ordinal);
+
+    public ValueTask<bool> AddReferenceAsync(PvaReference reference, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        return ValueTask.FromResult(_references.TryAdd(reference.Pcid, reference));
+    }
+
+    public ValueTask<PvaReference?> FindReferenceAsync(string pcid, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_references.GetValueOrDefault(pcid));
+
+    public ValueTask AddValidationAsync(PvaValidation validation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(validation);
+        if (!_validations.TryAdd(validation.Id, validation))
+            throw new InvalidOperationException($"validation {validation.Id} exists");
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<PvaValidation?> FindValidationAsync(string id, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_validations.GetValueOrDefault(id));
+
+    public ValueTask<bool> CompleteValidationAsync(string id, string state, string? reason, string verdict, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        while (_validations.TryGetValue(id, out var v) && v.State == PvaValidation.Pending)
+        {
+            if (_validations.TryUpdate(id, v with { State = state, Reason = reason, Verdict = verdict, CompletedAt = at }, v))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+
+    public ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(string pcid, int limit = 100, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<PvaValidation>>([.. _validations.Values.Where(v => v.Pcid == pcid).OrderBy(v => v.CreatedAt).ThenBy(v => v.Id, StringComparer.Ordinal).TakeLast(limit)]);
+}

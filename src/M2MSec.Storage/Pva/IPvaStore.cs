@@ -1,0 +1,38 @@
+namespace M2MSec.Storage.Pva;
+
+/// <summary>
+/// The manufacturer's reference for one device (registered by the CCIF only): the TRE id, the SHA-256 of each firmware image
+/// it built, the fingerprint of the PfC it issued, and the manufacturer hierarchy's root and issuing CA (DER) the PfC chains to.
+/// </summary>
+public sealed record PvaReference(string Pcid, string TreId, IReadOnlyDictionary<string, byte[]> Measurements, string PfcFingerprint, byte[] ManufacturerRoot,
+    byte[] ManufacturerIssuing, DateTimeOffset RegisteredAt);
+
+/// <summary>
+/// One platform validation (seed 004 steps 13–15): the PfC the SHO sent, its nonce, the challenge for the TRE and its expiry;
+/// <see cref="State"/> is pending until evidence settles it as valid or invalid (once: the challenge is single-use).
+/// </summary>
+public sealed record PvaValidation(string Id, string Pcid, byte[] PfcAttestation, byte[] PfcEncryption, byte[] ShoNonce, byte[] Challenge,
+    string RequestedBy, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, string? Reason = null, string? Verdict = null,
+    DateTimeOffset? CompletedAt = null)
+{
+    public const string Pending = "pending";
+}
+
+/// <summary>The PVA's store (schema v12).</summary>
+public interface IPvaStore
+{
+    /// <summary>Adds a reference; false when the PCID already has one (a reference is registered once).</summary>
+    ValueTask<bool> AddReferenceAsync(PvaReference reference, CancellationToken cancellationToken = default);
+
+    ValueTask<PvaReference?> FindReferenceAsync(string pcid, CancellationToken cancellationToken = default);
+
+    ValueTask AddValidationAsync(PvaValidation validation, CancellationToken cancellationToken = default);
+
+    ValueTask<PvaValidation?> FindValidationAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Settles a pending validation (compare-and-set on pending): false when it was already settled — a replay.</summary>
+    ValueTask<bool> CompleteValidationAsync(string id, string state, string? reason, string verdict, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>A PCID's validations, oldest first (at most <paramref name="limit"/>, the latest kept).</summary>
+    ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(string pcid, int limit = 100, CancellationToken cancellationToken = default);
+}
