@@ -33,6 +33,7 @@ public static class TrePolicy
             TreOperation.ProvisionTrustAnchor => caller is TreCaller.Manufacturer or TreCaller.Provisioning,
             TreOperation.RollOverTrustAnchor => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
             TreOperation.ApplyTrustedTime => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
+            TreOperation.VerifyRoBootstrap => caller is TreCaller.Provisioning,
             _ => false,
         };
         if (!allowed)
@@ -72,4 +73,7 @@ public enum TreOperation
 
     /// <summary>Move the secure clock forward to a time a trusted responder signed (OCSP producedAt).</summary>
     ApplyTrustedTime,
+
+    /// <summary>Check a Registration Operator's Bootstrap message with K_RO and keep the SHO it designates (issue 15).</summary>
+    VerifyRoBootstrap,
 }

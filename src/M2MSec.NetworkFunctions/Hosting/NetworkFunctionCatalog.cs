@@ -18,6 +18,9 @@ public static class NetworkFunctionCatalog
         [NetworkFunctionRole.Ota] = peers => new OtaServerFunction(new OtaServerOptions(
             peers.TryGetValue(NetworkFunctionRole.Smsc, out var smsc) ? smsc : throw new ArgumentException("the OTA server needs the SMSC's address (--smsc URL)"))),
         [NetworkFunctionRole.Ocsp] = _ => new OcspFunction(new OcspFunctionOptions()),
+        [Vno.VnoFunction.RoleName] = _ => new Vno.VnoFunction(),
+        [Icf.IcfFunction.RoleName] = _ => new Icf.IcfFunction(),
+        [Drf.DrfFunction.RoleName] = _ => new Drf.DrfFunction(),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>

@@ -25,6 +25,8 @@ public sealed class SqlStateStore : IStateStore
         Audit = new SqlAuditLog(db);
         Certificates = new SqlCertificateStore(db);
         Dm = new SqlDmStore(db);
+        Icf = new SqlIcfStore(db);
+        Drf = new SqlDrfStore(db);
     }
 
     public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
@@ -44,6 +46,10 @@ public sealed class SqlStateStore : IStateStore
     public IEditableCertificateStore Certificates { get; }
 
     public IDmStore Dm { get; }
+
+    public M2MSec.Storage.Icf.IIcfStore Icf { get; }
+
+    public M2MSec.Storage.Drf.IDrfStore Drf { get; }
 
     /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
     public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)
