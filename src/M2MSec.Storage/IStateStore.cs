@@ -43,6 +43,12 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>The PVA's references and validations (issue 15).</summary>
     IPvaStore Pva { get; }
 
+    /// <summary>The ICF's pending K_RO per RAND and used PCIDs (issue 15).</summary>
+    M2MSec.Storage.Icf.IIcfStore Icf { get; }
+
+    /// <summary>The DRF's assignments, bootstrap requests and registrations (issue 15).</summary>
+    M2MSec.Storage.Drf.IDrfStore Drf { get; }
+
     /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
     ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);
 }

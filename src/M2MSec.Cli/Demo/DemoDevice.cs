@@ -43,6 +43,6 @@ internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k
 
     /// <summary>AUTHENTICATE on the device's subscription: in the USIM, or inside the TRE.</summary>
     public UsimAuthenticationResult Authenticate(byte[] rand, byte[] autn) => Kind == M2meKind.Uicc
-        ? Usim!.Authenticate(rand, autn)
-        : M2me!.Tre.RunAka(Device.Tre.TreCaller.Network, Imsi, rand, autn);
+        ? Usim!.Authenticate(rand, autn, eUtran: true)
+        : M2me!.Tre.RunAka(Device.Tre.TreCaller.Network, Imsi, rand, autn, eUtran: true);
 }

@@ -25,10 +25,19 @@ public enum DmBootstrapStatus
     AccountExists,
 }
 
+/// <summary>Checks a bootstrap MAC over the body as received (the key stays with whoever checks).</summary>
+public delegate BootstrapVerifyResult BootstrapMacVerifier(ReadOnlySpan<byte> body, string? mac);
+
 /// <summary>The outcome; on refusal nothing in the TRE changed.</summary>
 public sealed record DmBootstrapResult(DmBootstrapStatus Status, string Detail, string? ServerId = null,
     BootstrapVerifyResult Mac = BootstrapVerifyResult.Ok, BootstrapError? Error = null)
 {
+    /// <summary>The applied package's M2M context (a Registration Operator's Bootstrap message), if it had one.</summary>
+    public BootstrapM2MContext? M2MContext { get; init; }
+
+    /// <summary>The applied account's server address (Addr).</summary>
+    public Uri? ServerAddress { get; init; }
+
     public bool Applied => Status == DmBootstrapStatus.Applied;
 }
 
@@ -63,6 +72,20 @@ public static class DmBootstrap
             : new DmBootstrapResult(DmBootstrapStatus.NotAuthenticated, $"bootstrap MAC (keyed): {verdict}", Mac: verdict);
     }
 
+    /// <summary>
+    /// With a MAC checked by someone holding the key the caller must not see: the TRE, for the Registration Operator's
+    /// K_RO (issue 15). <paramref name="verify"/> gets the body exactly as received and the MAC parameter.
+    /// </summary>
+    public static DmBootstrapResult ApplyVerified(M2meDevice device, ReadOnlySpan<byte> body, string? mac, BootstrapMacVerifier verify, bool allowReplace = false)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(verify);
+        var verdict = verify(body, mac);
+        return verdict == BootstrapVerifyResult.Ok
+            ? ApplyAuthenticated(device, body, allowReplace)
+            : new DmBootstrapResult(DmBootstrapStatus.NotAuthenticated, $"bootstrap MAC (verified in the TRE): {verdict}", Mac: verdict);
+    }
+
     private static DmBootstrapResult ApplyAuthenticated(M2meDevice device, ReadOnlySpan<byte> body, bool allowReplace)
     {
         if (!BootstrapPackageReader.TryRead(body, out var package, out var error))
@@ -94,7 +117,11 @@ public static class DmBootstrap
             new(DmClientAccounts.ObjectName(acc.ServerId), DmClientAccounts.Serialize(account, acc.NodeName)),
             new(DeviceDmTree.TreeObject, DmTreeSerializer.Serialize(tree)),
         ]);
-        return new DmBootstrapResult(DmBootstrapStatus.Applied, $"DM account {root} for {acc.ServerId} at {acc.Addr}", acc.ServerId);
+        return new DmBootstrapResult(DmBootstrapStatus.Applied, $"DM account {root} for {acc.ServerId} at {acc.Addr}", acc.ServerId)
+        {
+            M2MContext = package.M2MContext,
+            ServerAddress = acc.Addr,
+        };
     }
 
     /// <summary>The ./DMAcc/&lt;x&gt; nodes whose ServerID is <paramref name="serverId"/>.</summary>

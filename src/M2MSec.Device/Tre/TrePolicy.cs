@@ -35,6 +35,7 @@ public static class TrePolicy
             TreOperation.ProvisionTrustAnchor => caller is TreCaller.Manufacturer or TreCaller.Provisioning,
             TreOperation.RollOverTrustAnchor => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
             TreOperation.ApplyTrustedTime => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
+            TreOperation.VerifyRoBootstrap => caller is TreCaller.Provisioning,
             _ => false,
         };
         if (!allowed)
@@ -77,4 +78,7 @@ public enum TreOperation
 
     /// <summary>Install an MCIM from a signed M2MSIMMobj (seed 003); the Provisioning client only.</summary>
     InstallMcim,
+
+    /// <summary>Check a Registration Operator's Bootstrap message with K_RO and keep the SHO it designates (issue 15).</summary>
+    VerifyRoBootstrap,
 }

@@ -6,10 +6,23 @@ namespace M2MSec.Dm.Bootstrap;
 /// A DM bootstrap package (OMA-TS-DM_Bootstrap-V1_2 §5): one SyncML DM message from the server (Source) to the
 /// device (Target, its DevId) whose Add commands create one DMAcc management object.
 /// </summary>
-public sealed record BootstrapPackage(string SessionId, string MsgId, string DevId, BootstrapDmAcc Account)
+public sealed record BootstrapPackage(string SessionId, string MsgId, string DevId, BootstrapDmAcc Account, BootstrapM2MContext? M2MContext = null)
 {
     /// <summary>The media type a bootstrap is delivered with (OMA-TS-DM_Bootstrap-V1_2 §5.3).</summary>
     public const string ContentType = "application/vnd.syncml.dm+wbxml";
+}
+
+/// <summary>
+/// The M2M context of a Registration Operator's Bootstrap message (TR 33.812 §5.1.3.6.2 step 10: "the context of the MCIM
+/// application provision"; issue 15): ./M2MContext/SHO, the SHO that will seal the MCIM. Covered by the same MAC as the DMAcc.
+/// </summary>
+public sealed record BootstrapM2MContext(string ShoId)
+{
+    public const string Root = "./M2MContext";
+    public const string Sho = "SHO";
+
+    /// <summary>A SHO id: 1–64 of A–Z a–z 0–9 . _ - (it is also the CN of the SHO's signing certificate).</summary>
+    public static bool IsValidShoId(string? id) => id is { Length: >= 1 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }
 
 /// <summary>

@@ -37,6 +37,11 @@ public static class BootstrapPackageBuilder
         nodes.Add(($"{root}/{DmAccNames.AppAuth}", DmFormat.Node, null));
         AppAuth(nodes, root, DmAccNames.ServerCredential, acc.ServerCredential);
         AppAuth(nodes, root, DmAccNames.ClientCredential, acc.ClientCredential);
+        if (package.M2MContext is { } context)
+        {
+            nodes.Add((BootstrapM2MContext.Root, DmFormat.Node, null));
+            nodes.Add(($"{BootstrapM2MContext.Root}/{BootstrapM2MContext.Sho}", DmFormat.Chr, context.ShoId));
+        }
 
         return new SyncMlMessage
         {
@@ -84,5 +89,7 @@ public static class BootstrapPackageBuilder
         var acc = package.Account ?? throw new ArgumentException("no account", nameof(package));
         if (BootstrapPackageReader.CheckAccount(acc) is { } problem)
             throw new ArgumentException(problem, nameof(package));
+        if (package.M2MContext is { } context && !BootstrapM2MContext.IsValidShoId(context.ShoId))
+            throw new ArgumentException("the M2M context's SHO id must be 1-64 of A-Z a-z 0-9 . _ -", nameof(package));
     }
 }

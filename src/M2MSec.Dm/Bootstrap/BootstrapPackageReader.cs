@@ -84,6 +84,14 @@ public static class BootstrapPackageReader
                 {
                     if (item.Target?.LocUri is not { } uri || !DmUri.TryParse(uri, out var segs, out _))
                         throw Fail(BootstrapErrorReason.UnexpectedCommand, $"Add {add.CmdId}: an item without a valid Target LocURI");
+                    if (segs.Length is 1 or 2 && segs[0] == "M2MContext")
+                    {
+                        // The M2M context of a Registration Operator's Bootstrap message (issue 15): ./M2MContext and ./M2MContext/SHO only.
+                        if (!_nodes.TryAdd(DmUri.Format(segs), (DmFormatNames.TryParse((item.Meta ?? add.Meta)?.Format, out var f) ? f : throw Fail(BootstrapErrorReason.WrongFormat,
+                            $"{uri}: not a DM Format"), item.Data)))
+                            throw Fail(BootstrapErrorReason.DuplicateNode, $"{uri} added twice");
+                        continue;
+                    }
                     if (segs.Length < 2 || segs[0] != "DMAcc" || (x ?? segs[1]) != segs[1])
                         throw Fail(BootstrapErrorReason.UnknownNode, $"{uri}: outside ./DMAcc/{x ?? "<x>"}");
                     x = segs[1];
@@ -135,6 +143,14 @@ public static class BootstrapPackageReader
                     throw Fail(BootstrapErrorReason.DuplicateNode, $"two AppAuth instances with AAuthLevel {level}");
             }
 
+            BootstrapM2MContext? context = null;
+            if (_nodes.ContainsKey(BootstrapM2MContext.Root))
+            {
+                Interior(BootstrapM2MContext.Root);
+                var sho = Chr($"{BootstrapM2MContext.Root}/{BootstrapM2MContext.Sho}")!;
+                context = BootstrapM2MContext.IsValidShoId(sho) ? new BootstrapM2MContext(sho) : throw Fail(BootstrapErrorReason.InvalidValue, "./M2MContext/SHO is not a SHO id");
+            }
+
             if (_nodes.Keys.FirstOrDefault(k => !_read.Contains(k)) is { } unknown)
                 throw Fail(BootstrapErrorReason.UnknownNode, $"{unknown} is not a DMAcc node this device reads");
             var server = auths.GetValueOrDefault(DmAccNames.ServerCredential) ?? throw Fail(BootstrapErrorReason.MissingNode, "no SRVCRED AppAuth");
@@ -144,7 +160,7 @@ public static class BootstrapPackageReader
                 throw Fail(BootstrapErrorReason.InvalidValue, problem);
             if (message.Header.Source.LocUri != serverId)
                 throw Fail(BootstrapErrorReason.InvalidValue, "the SyncHdr Source is not the ServerID");
-            return new BootstrapPackage(message.Header.SessionId, message.Header.MsgId, message.Header.Target.LocUri, account);
+            return new BootstrapPackage(message.Header.SessionId, message.Header.MsgId, message.Header.Target.LocUri, account, context);
         }
 
         private void Interior(string uri)

@@ -14,6 +14,13 @@ public enum BootstrapSecMethod
 
     /// <summary>The user PIN carries the MAC: first half = key, second half = check digits (no MAC parameter).</summary>
     UserPinMac = 3,
+
+    /// <summary>
+    /// Not an OMA value (OMA uses 0–3): the Registration Operator's keyed method (issue 15, docs/decisions/016) — the MAC is
+    /// HMAC-SHA1 over the body keyed with K_RO (<c>M2MSec.Provisioning.Bootstrap.RoBootstrapKey</c>), checked with
+    /// <see cref="BootstrapAuthenticator.VerifyWithKey"/> inside the TRE. Its wire name is "ro-kro".
+    /// </summary>
+    RegistrationOperatorKey = 0x80,
 }
 
 /// <summary>Outcome of a bootstrap MAC check.</summary>

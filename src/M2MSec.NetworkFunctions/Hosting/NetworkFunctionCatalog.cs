@@ -20,6 +20,9 @@ public static class NetworkFunctionCatalog
         [NetworkFunctionRole.Ocsp] = _ => new OcspFunction(new OcspFunctionOptions()),
         ["ccif"] = _ => new Ccif.CcifFunction(),
         ["pva"] = _ => new Pva.PvaFunction(),
+        [Vno.VnoFunction.RoleName] = _ => new Vno.VnoFunction(),
+        [Icf.IcfFunction.RoleName] = _ => new Icf.IcfFunction(),
+        [Drf.DrfFunction.RoleName] = _ => new Drf.DrfFunction(),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>

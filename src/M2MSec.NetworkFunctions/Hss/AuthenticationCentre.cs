@@ -22,8 +22,17 @@ public enum VectorRequestStatus
 /// </summary>
 public sealed record ServingNetworkVector(byte[] Rand, byte[] Xres, byte[] Autn, byte[]? Ck, byte[]? Ik, byte[]? Kasme)
 {
+    /// <summary>A key the home network derived from CK/IK for itself (<see cref="HomeKeyDerivation"/>); never sent to a serving network.</summary>
+    public byte[]? HomeKey { get; init; }
+
     public override string ToString() => "ServingNetworkVector";
 }
+
+/// <summary>
+/// A key the home network derives from a vector's CK and IK before they are wiped (the ICF's K_RO, issue 15): called once per
+/// vector with CK, IK and RAND; the result travels in <see cref="ServingNetworkVector.HomeKey"/>.
+/// </summary>
+public delegate byte[] HomeKeyDerivation(ReadOnlySpan<byte> ck, ReadOnlySpan<byte> ik, ReadOnlySpan<byte> rand);
 
 public sealed record VectorRequestResult(VectorRequestStatus Status, IReadOnlyList<ServingNetworkVector> Vectors, bool Resynchronised);
 
@@ -38,7 +47,7 @@ public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssO
 
     public async ValueTask<VectorRequestResult> RequestVectorsAsync(
         string imsi, int count, byte[]? servingNetworkId = null,
-        (byte[] Rand, byte[] Auts)? resync = null, CancellationToken cancellationToken = default)
+        (byte[] Rand, byte[] Auts)? resync = null, CancellationToken cancellationToken = default, HomeKeyDerivation? homeKey = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Options.MaxVectorsPerRequest);
@@ -66,16 +75,17 @@ public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssO
         {
             RandomNumberGenerator.Fill(rand);
             var av = AkaVectors.Generate(Options.Milenage, subscriber.K, subscriber.Opc, rand, sqns[i], amf);
+            var home = homeKey?.Invoke(av.Ck, av.Ik, av.Rand);
             if (eps)
             {
                 var kasme = EpsKeys.Kasme(av.Ck, av.Ik, servingNetworkId!, av.Autn.AsSpan(0, 6));
                 CryptographicOperations.ZeroMemory(av.Ck);
                 CryptographicOperations.ZeroMemory(av.Ik);
-                vectors[i] = new(av.Rand, av.Xres, av.Autn, null, null, kasme);
+                vectors[i] = new(av.Rand, av.Xres, av.Autn, null, null, kasme) { HomeKey = home };
             }
             else
             {
-                vectors[i] = new(av.Rand, av.Xres, av.Autn, av.Ck, av.Ik, null);
+                vectors[i] = new(av.Rand, av.Xres, av.Autn, av.Ck, av.Ik, null) { HomeKey = home };
             }
         }
         return new(VectorRequestStatus.Ok, vectors, resynchronised);

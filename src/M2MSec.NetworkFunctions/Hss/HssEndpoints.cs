@@ -66,7 +66,7 @@ internal static class HssEndpoints
             : ApiProblem.NotFound("unknown-subscriber", $"imsi: {imsi} is not provisioned");
     }
 
-    private static async Task<IResult> AuthVectorsAsync(AuthVectorsRequest request, AuthenticationCentre auc, CancellationToken ct)
+    private static async Task<IResult> AuthVectorsAsync(AuthVectorsRequest request, AuthenticationCentre auc, HttpContext context, CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Imsi))
             return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
@@ -76,6 +76,9 @@ internal static class HssEndpoints
         byte[]? snId = null;
         if (request.ServingNetworkId is not null && !HexField.TryParse(request.ServingNetworkId, 3, "serving_network_id", out snId, out var error))
             return ApiProblem.BadRequest("bad-serving-network-id", error);
+        // The VNO is a serving network: K_ASME only, never CK/IK (docs/decisions/002, issue 15).
+        if (snId is null && context.Connection.ClientCertificate is { } caller && M2MSec.Pki.Authority.CertificateRoles.RoleOf(caller) == "vno")
+            return ApiProblem.Forbidden("umts-vector-refused", "serving_network_id: required for role vno (EPS vectors only: K_ASME, never CK/IK)");
         (byte[], byte[])? resync = null;
         if (request.Resync is { } r)
         {

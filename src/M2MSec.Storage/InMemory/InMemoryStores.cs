@@ -336,6 +336,8 @@ public sealed class InMemoryStateStore : IStateStore
         Audit = new InMemoryAuditLog(clock);
         Certificates = new InMemoryCertificateStore(clock);
         Dm = new InMemoryDmStore(clock);
+        Icf = new InMemoryIcfStore(clock);
+        Drf = new InMemoryDrfStore(clock);
     }
 
     public string Description => "memory";
@@ -359,6 +361,10 @@ public sealed class InMemoryStateStore : IStateStore
     public Ccif.ICcifStore Ccif { get; } = new InMemoryCcifStore();
 
     public Pva.IPvaStore Pva { get; } = new InMemoryPvaStore();
+
+    public M2MSec.Storage.Icf.IIcfStore Icf { get; }
+
+    public M2MSec.Storage.Drf.IDrfStore Drf { get; }
 
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 

@@ -157,6 +157,18 @@ internal static class StoreSchema
             """,
             "CREATE INDEX ix_pva_validations_pcid ON pva_validations (pcid, created_at)",
         ]),
+        new(13, "Registration Operator (issue 15): the ICF's pending K_RO per RAND (wrapped) and used PCIDs; the DRF's assignments, bootstrap requests (K_RO wrapped), registrations",
+        [
+            "CREATE TABLE icf_pending_keys (pcid TEXT NOT NULL, rand TEXT NOT NULL, k_ro_enc {blob} NOT NULL, expires_at {bigint} NOT NULL, PRIMARY KEY (pcid, rand))",
+            "CREATE TABLE icf_pcid_uses (pcid TEXT PRIMARY KEY, state TEXT NOT NULL, ip_address TEXT NOT NULL, at {bigint} NOT NULL)",
+            "CREATE TABLE drf_assignments (pcid TEXT PRIMARY KEY, sho_id TEXT NOT NULL, updated_at {bigint} NOT NULL)",
+            "CREATE TABLE drf_bootstrap_requests (pcid TEXT PRIMARY KEY, ip_address TEXT NOT NULL, k_ro_enc {blob} NOT NULL, expires_at {bigint} NOT NULL)",
+            """
+            CREATE TABLE drf_registrations (
+                pcid TEXT PRIMARY KEY, sho_id TEXT NOT NULL, dm_url TEXT NOT NULL, dev_id TEXT NOT NULL, state TEXT NOT NULL,
+                updated_at {bigint} NOT NULL)
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -27,6 +27,8 @@ public sealed class SqlStateStore : IStateStore
         Dm = new SqlDmStore(db);
         Ccif = new SqlCcifStore(db);
         Pva = new SqlPvaStore(db);
+        Icf = new SqlIcfStore(db);
+        Drf = new SqlDrfStore(db);
     }
 
     public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
@@ -50,6 +52,10 @@ public sealed class SqlStateStore : IStateStore
     public Ccif.ICcifStore Ccif { get; }
 
     public Pva.IPvaStore Pva { get; }
+
+    public M2MSec.Storage.Icf.IIcfStore Icf { get; }
+
+    public M2MSec.Storage.Drf.IDrfStore Drf { get; }
 
     /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
     public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)

@@ -1,0 +1,34 @@
+namespace M2MSec.Storage.Drf;
+
+/// <summary>The ICF's step-8 hand-over kept by the DRF until the device asks (step 7): K_RO is a secret (wrapped at rest).</summary>
+public sealed record DrfBootstrapRequest(string Pcid, string IpAddress, byte[] KRo, DateTimeOffset ExpiresAt)
+{
+    public override string ToString() => $"DrfBootstrapRequest {{ Pcid = {Pcid}, IpAddress = {IpAddress} }}";
+}
+
+/// <summary>
+/// A registration at the DRF: the SHO and the DPF's DM URL chosen for the PCID, the device's DevId (TRE id), and where it
+/// stands: "bootstrapped" (Bootstrap message sent, step 10) or "registered" (at the SHO, step 12).
+/// </summary>
+public sealed record DrfRegistration(string Pcid, string ShoId, string DmUrl, string DevId, string State, DateTimeOffset UpdatedAt);
+
+/// <summary>The DRF's state (TR 33.812 §5.1.3.6.2 steps 8–12): PCID → SHO assignments, pending bootstrap requests, registrations.</summary>
+public interface IDrfStore
+{
+    ValueTask SetAssignmentAsync(string pcid, string shoId, CancellationToken cancellationToken = default);
+
+    ValueTask<string?> FindAssignmentAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps the ICF's request (replacing an earlier one for the PCID).</summary>
+    ValueTask PutBootstrapRequestAsync(DrfBootstrapRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Takes (removes) the PCID's pending request; null if none or expired. Single use.</summary>
+    ValueTask<DrfBootstrapRequest?> TakeBootstrapRequestAsync(string pcid, CancellationToken cancellationToken = default);
+
+    ValueTask PutRegistrationAsync(DrfRegistration registration, CancellationToken cancellationToken = default);
+
+    ValueTask<DrfRegistration?> FindRegistrationAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves the registration from <paramref name="from"/> to <paramref name="to"/>; false if it was not in <paramref name="from"/>.</summary>
+    ValueTask<bool> TryMoveRegistrationAsync(string pcid, string from, string to, CancellationToken cancellationToken = default);
+}
