@@ -356,6 +356,10 @@ public sealed class InMemoryStateStore : IStateStore
 
     public Dm.IDmStore Dm { get; }
 
+    public M2MSec.Storage.Sho.IShoStore Sho { get; } = new InMemoryShoStore();
+
+    public M2MSec.Storage.Dpf.IDpfStore Dpf { get; } = new InMemoryDpfStore();
+
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -174,6 +174,8 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("dm_accounts", ["dev_id"], "client_password_enc", "client_password", k => k[0]),
         new("dm_accounts", ["dev_id"], "server_password_enc", "server_password", k => k[0]),
         new("ota_jobs", ["id"], "script_enc", "script", k => k[0]),
+        new("sho_subscriptions", ["pcid"], "k_enc", "k", k => k[0]),
+        new("sho_subscriptions", ["pcid"], "opc_enc", "opc", k => k[0]),
     ];
 
     /// <summary>The ids of the keys this database's secrets are wrapped under.</summary>

@@ -25,6 +25,8 @@ public sealed class SqlStateStore : IStateStore
         Audit = new SqlAuditLog(db);
         Certificates = new SqlCertificateStore(db);
         Dm = new SqlDmStore(db);
+        Sho = new SqlShoStore(db);
+        Dpf = new SqlDpfStore(db);
     }
 
     public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
@@ -44,6 +46,10 @@ public sealed class SqlStateStore : IStateStore
     public IEditableCertificateStore Certificates { get; }
 
     public IDmStore Dm { get; }
+
+    public M2MSec.Storage.Sho.IShoStore Sho { get; }
+
+    public M2MSec.Storage.Dpf.IDpfStore Dpf { get; }
 
     /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
     public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)
