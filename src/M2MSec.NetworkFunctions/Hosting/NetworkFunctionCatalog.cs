@@ -18,6 +18,8 @@ public static class NetworkFunctionCatalog
         [NetworkFunctionRole.Ota] = peers => new OtaServerFunction(new OtaServerOptions(
             peers.TryGetValue(NetworkFunctionRole.Smsc, out var smsc) ? smsc : throw new ArgumentException("the OTA server needs the SMSC's address (--smsc URL)"))),
         [NetworkFunctionRole.Ocsp] = _ => new OcspFunction(new OcspFunctionOptions()),
+        ["dpf"] = _ => new Dpf.DpfFunction(),
+        ["sho"] = _ => new Sho.ShoFunction(),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>
