@@ -49,6 +49,12 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>The DRF's assignments, bootstrap requests and registrations (issue 15).</summary>
     M2MSec.Storage.Drf.IDrfStore Drf { get; }
 
+    /// <summary>The SHO's subscriptions and IMSI pool (issue 15).</summary>
+    M2MSec.Storage.Sho.IShoStore Sho { get; }
+
+    /// <summary>The DPF's provisioning records (issue 15).</summary>
+    M2MSec.Storage.Dpf.IDpfStore Dpf { get; }
+
     /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
     ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);
 }

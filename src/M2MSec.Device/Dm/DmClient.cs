@@ -38,6 +38,12 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
     private const string LastNotificationObject = "dm/notification";
     private const int MaxMessages = 256;
 
+    /// <summary>The DevId this account's sessions use (SyncHdr Source); default the TRE id. The provisioning account at the DPF uses the PCID.</summary>
+    public string? DevId { get; init; }
+
+    /// <summary>Managed objects the session adds to the tree after loading it (their handlers are code, re-attached every session).</summary>
+    public Action<DmTree>? PrepareTree { get; init; }
+
     /// <summary>A client-initiated session (Alert 1201).</summary>
     public Task<DmSessionOutcome> RunSessionAsync(Func<SyncMlWireMessage, CancellationToken, Task<SyncMlWireMessage>> exchange, CancellationToken cancellationToken = default) =>
         RunAsync(exchange, null, cancellationToken);
@@ -69,9 +75,11 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
     private async Task<DmSessionOutcome> RunAsync(Func<SyncMlWireMessage, CancellationToken, Task<SyncMlWireMessage>> exchange, DmNotification? notification, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(exchange);
-        var executor = new DmCommandExecutor(account.ServerId, DeviceDmTree.Load(device, account.ServerId));
+        var tree = DeviceDmTree.Load(device, account.ServerId);
+        PrepareTree?.Invoke(tree);
+        var executor = new DmCommandExecutor(account.ServerId, tree);
         var (clientNonce, serverNonce) = LoadNonces();
-        var devId = device.Info.TreId;
+        var devId = DevId ?? device.Info.TreId;
         var sessionId = notification?.SyncMlSessionId ?? (Environment.TickCount64 & 0xFFFF).ToString("X", CultureInfo.InvariantCulture);
         var alert = notification is null ? "1201" : "1200";
         var msgId = 1;

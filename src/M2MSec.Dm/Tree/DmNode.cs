@@ -58,6 +58,12 @@ public sealed class DmNode
 
     internal Func<ReadOnlyMemory<byte>, int>? ExecHandler { get; set; }
 
+    /// <summary>Managed-object hook: the leaf's value computed at each Get (see <see cref="DmTree.SetReadHandler"/>).</summary>
+    internal Func<ReadOnlyMemory<byte>>? ReadHandler { get; set; }
+
+    /// <summary>Managed-object hook: a Replace handed to the object, which answers the status (see <see cref="DmTree.SetReplaceHandler"/>).</summary>
+    internal Func<ReadOnlyMemory<byte>, int>? ReplaceHandler { get; set; }
+
     internal int ChildCount => _children.Count;
 
     internal DmNode? Child(string name) => _children.GetValueOrDefault(name);

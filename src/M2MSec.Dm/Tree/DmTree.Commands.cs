@@ -23,7 +23,7 @@ public sealed partial class DmTree
 
         return node.IsInterior
             ? new DmGetResult(DmStatusCode.Ok, DmFormat.Node, node.Type, Encoding.UTF8.GetBytes(string.Join('/', node.Children.Select(c => c.Name))))
-            : new DmGetResult(DmStatusCode.Ok, node.Format, node.Type, node.Value);
+            : new DmGetResult(DmStatusCode.Ok, node.Format, node.Type, node.ReadHandler is { } read ? read() : node.Value);
     }
 
     /// <summary>Adds an interior node (<paramref name="format"/> = node; the value is ignored) or a leaf.</summary>
@@ -107,6 +107,11 @@ public sealed partial class DmTree
         }
 
         var candidate = value.ToArray();
+        if (node.ReplaceHandler is { } handle)
+        {
+            return handle(candidate);
+        }
+
         if (node.Validator is { } validate && !validate(candidate))
         {
             return DmStatusCode.CommandNotAllowed;

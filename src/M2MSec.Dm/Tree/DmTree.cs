@@ -113,6 +113,37 @@ public sealed partial class DmTree
         node.Validator = validator;
     }
 
+    /// <summary>
+    /// Managed-object hook on a leaf whose value lives elsewhere (e.g. in the TRE): a server Get (ACL checked first) answers what
+    /// <paramref name="handler"/> returns at that moment, in the leaf's Format; the tree keeps no copy. Not persisted.
+    /// </summary>
+    public void SetReadHandler(string uri, Func<ReadOnlyMemory<byte>>? handler)
+    {
+        var node = Require(uri);
+        if (node.IsInterior)
+        {
+            throw new ArgumentException("read handlers apply to leaves", nameof(uri));
+        }
+
+        node.ReadHandler = handler;
+    }
+
+    /// <summary>
+    /// Managed-object hook on a leaf that acts on what a server writes (e.g. installs it): a server Replace that passed the ACL,
+    /// Format and size checks is handed to <paramref name="handler"/>, whose DM status is the answer; the tree stores nothing.
+    /// Not persisted.
+    /// </summary>
+    public void SetReplaceHandler(string uri, Func<ReadOnlyMemory<byte>, int>? handler)
+    {
+        var node = Require(uri);
+        if (node.IsInterior)
+        {
+            throw new ArgumentException("replace handlers apply to leaves", nameof(uri));
+        }
+
+        node.ReplaceHandler = handler;
+    }
+
     /// <summary>The handler run by a server Exec on the node; returns the DM status. Not persisted.</summary>
     public void SetExecHandler(string uri, Func<ReadOnlyMemory<byte>, int>? handler) => Require(uri).ExecHandler = handler;
 

@@ -48,7 +48,7 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
     private static IResult Problem(int status, string type, string detail) =>
         Results.Problem(detail: detail, statusCode: status, type: "urn:m2msec:error:" + type);
 
-    private static async Task<IResult> HandleAsync(HttpContext context, DmSessionEngine engine, CancellationToken ct)
+    internal static async Task<IResult> HandleAsync(HttpContext context, DmSessionEngine engine, CancellationToken ct)
     {
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
         var wbxml = mediaType.EndsWith("+wbxml", StringComparison.Ordinal);

@@ -40,6 +40,13 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     private DmChallenge Challenges => _challenge ??= new DmChallenge(store, time, _options);
     private DmBackOff BackOff => _backOff ??= new DmBackOff(time, _options);
 
+    /// <summary>
+    /// Called after a job this instance moved to "done" or "failed" (its commands with their statuses and Results in the store):
+    /// the hook a function on top of the DM server (the DPF) uses to act on what a device answered. An exception it throws is
+    /// logged, never allowed to break the session.
+    /// </summary>
+    public Func<DmJobFinished, CancellationToken, Task>? JobFinished { get; set; }
+
     /// <summary>The largest object a device may send us in chunks (Results of a Get): beyond it, 413 and the chunks are dropped.</summary>
     public const int MaxLargeObjectBytes = 1024 * 1024;
 
@@ -272,7 +279,8 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             // Nothing more to send and nothing outstanding: this reply (no commands) ends the session.
             Sessions.Remove(state);
             var outcomes = new List<string>();
-            foreach (var (id, jobState, reason) in await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false))
+            var finishedJobs = await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
+            foreach (var (id, jobState, reason) in finishedJobs)
             {
                 outcomes.Add($"{id} {jobState}");
                 await AuditAsync("dm.job." + jobState, devId, $"{id}{(reason is null ? "" : ": " + reason)}", cancellationToken).ConfigureAwait(false);
@@ -281,6 +289,8 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
                 outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
             await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, cancellationToken).ConfigureAwait(false);
+            foreach (var (id, jobState, reason) in finishedJobs)
+                await NotifyAsync(new DmJobFinished(id, devId, jobState, reason), cancellationToken).ConfigureAwait(false);
         }
         else if (time.GetUtcNow() - state.LastTouched > TimeSpan.FromSeconds(5))
         {
@@ -309,7 +319,10 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         foreach (var job in state.Jobs)
         {
             if (await store.FailJobAsync(job, reason, ["running"], ct).ConfigureAwait(false))
+            {
                 await AuditAsync("dm.job.failed", state.DevId, $"{job}: {reason}", ct).ConfigureAwait(false);
+                await NotifyAsync(new DmJobFinished(job, state.DevId, "failed", reason), ct).ConfigureAwait(false);
+            }
         }
         await AuditAsync("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}", ct).ConfigureAwait(false);
         await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, ct).ConfigureAwait(false);
@@ -343,8 +356,23 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                 continue;
             failed++;
             await AuditAsync("dm.job.failed", job.DevId, $"{job.Id}: session-expired (no live session)", cancellationToken).ConfigureAwait(false);
+            await NotifyAsync(new DmJobFinished(job.Id, job.DevId, "failed", "session-expired"), cancellationToken).ConfigureAwait(false);
         }
         return failed;
+    }
+
+    private async Task NotifyAsync(DmJobFinished finished, CancellationToken ct)
+    {
+        if (JobFinished is not { } observer)
+            return;
+        try
+        {
+            await observer(finished, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger?.LogWarning("dm job {JobId} of {DevId}: its observer failed: {Message}", finished.JobId, finished.DevId, e.Message);
+        }
     }
 
     private static bool IsPlainHttp(string uri) => !uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
@@ -534,7 +562,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         {
             Target = new SyncMlLocation(command.Uri),
             // An interior Add says so on its Item too: libdmclient reads only Item-level Meta (RepPro allows Meta on either).
-            Meta = command.Verb is "replace" or "add" && command.Value is not null ? new SyncMlMeta { Format = "chr", Type = "text/plain" }
+            Meta = command.Verb is "replace" or "add" && command.Value is not null ? new SyncMlMeta { Format = command.Format ?? "chr", Type = command.Format is null or "chr" ? "text/plain" : null }
                 : command.Verb == "add" ? new SyncMlMeta { Format = "node" } : null,
             // Always a Data element on Add (an interior Add without <Data> crashes a real client).
             Data = command.Value is not null ? SyncMlData.FromText(command.Value) : command.Verb == "add" ? SyncMlData.Empty : null,
@@ -551,3 +579,6 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         return c with { Items = [item] };
     }
 }
+
+/// <summary>A job that ended: "done", or "failed" with its reason (docs/decisions/013).</summary>
+public sealed record DmJobFinished(string JobId, string DevId, string State, string? Reason);

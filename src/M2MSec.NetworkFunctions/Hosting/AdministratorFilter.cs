@@ -66,6 +66,34 @@ public static class AdministratorFilter
         return builder;
     }
 
+    /// <summary>
+    /// An endpoint for administrators and for network functions of <paramref name="roles"/> (e.g. the HSS's subscriber provisioning,
+    /// which the SHO uses at step 21): either check of <see cref="RequireAdministrator"/> or <see cref="RequireRole"/> lets the caller in.
+    /// </summary>
+    public static TBuilder RequireAdministratorOrRole<TBuilder>(this TBuilder builder, IReadOnlyList<string> roles)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(roles);
+        builder.WithMetadata(new MutualTlsRequirement(null)).ProducesProblems(StatusCodes.Status403Forbidden);
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var tls = http.RequestServices.GetService<NetworkFunctionTls>();
+            if (tls is null)
+            {
+                return http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
+                    ? await next(context).ConfigureAwait(false)
+                    : ApiProblem.Forbidden("not-administrator", "administrative API: loopback callers only on a host without TLS");
+            }
+            var cert = http.Connection.ClientCertificate;
+            if (cert is not null && (tls.IsAdministrator(cert) || CertificateRoles.RoleOf(cert) is { } role && roles.Contains(role)))
+                return await next(context).ConfigureAwait(false);
+            return ApiProblem.Forbidden("not-entitled",
+                $"'{SubjectOf(cert)}' is neither an administrator of this network function nor a network function of the roles {string.Join(", ", roles)}");
+        });
+        return builder;
+    }
+
     /// <summary>Who made the request, for the audit log: the certificate's CN, or "loopback".</summary>
     public static string Actor(HttpContext context)
     {

@@ -23,6 +23,8 @@ public static class NetworkFunctionCatalog
         [Vno.VnoFunction.RoleName] = _ => new Vno.VnoFunction(),
         [Icf.IcfFunction.RoleName] = _ => new Icf.IcfFunction(),
         [Drf.DrfFunction.RoleName] = _ => new Drf.DrfFunction(),
+        ["dpf"] = _ => new Dpf.DpfFunction(),
+        ["sho"] = _ => new Sho.ShoFunction(),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>

@@ -13,18 +13,19 @@ internal static class HssEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/subscribers", AddSubscriberAsync).RequireAdministrator().WithName("addSubscriber")
+        app.MapPost("/subscribers", AddSubscriberAsync).RequireAdministratorOrRole(["sho"]).WithName("addSubscriber")
             .WithSummary("Provision a subscriber: K and OP or OPc (TS 35.206), AMF, SEQ_HE").Produces<SubscriberCreatedResponse>(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict);
         app.MapGet("/subscribers/{imsi}", GetSubscriberAsync).RequireAdministrator().WithName("getSubscriber")
             .WithSummary("A subscriber's SQN state (never its keys)").Produces<SubscriberStateResponse>().ProducesProblems(StatusCodes.Status404NotFound);
+        // Subscribers: administrators, and the SHO putting a provisioned MCIM's IMSI in its HSS (issue 15 step 21).
         // CK/IK go only to network functions that run AKA for a serving network (docs/decisions/012).
         app.MapPost("/auth-vectors", AuthVectorsAsync).RequireRole(M2MSec.Pki.Authority.CertificateRoles.VectorConsumers).WithName("authVectors")
             .WithSummary("Authentication vectors (TS 33.102 §6.3.2), with resynchronisation (§6.3.5)").Produces<AuthVectorsResponse>()
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, IEditableHssSubscriberStore store, IAuditLog audit, HssOptions options, CancellationToken ct)
+    private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, HttpContext http, IEditableHssSubscriberStore store, IAuditLog audit, HssOptions options, CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Imsi))
             return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
@@ -54,7 +55,7 @@ internal static class HssEndpoints
         var subscriber = new HssSubscriber(request.Imsi!, k, opc, amf);
         if (!await store.AddAsync(subscriber, request.SeqHe ?? 0, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("subscriber-exists", $"imsi: {request.Imsi} is already provisioned");
-        await audit.AppendAsync("api", "subscriber.add", request.Imsi!, $"algorithm {subscriber.Algorithm}", ct).ConfigureAwait(false);
+        await audit.AppendAsync(AdministratorFilter.Actor(http), "subscriber.add", request.Imsi!, $"algorithm {subscriber.Algorithm}", ct).ConfigureAwait(false);
         return Results.Created($"/subscribers/{request.Imsi}", new SubscriberCreatedResponse(request.Imsi!));
     }
 

@@ -9,3 +9,27 @@ public sealed record ShoRegistrationRequest(string? Pcid, M2MMobjDto? M2mmobj);
 
 /// <summary>202 answer: the registration and what the SHO does next (e.g. "validating").</summary>
 public sealed record ShoRegistrationAccepted(string Pcid, string State);
+
+/// <summary>POST /registrations/{pcid}/verdict (role dpf, step 15): the PVA's signed verdict, forwarded by the DPF.</summary>
+public sealed record ShoVerdictRequest(string? ValidationId, string? Verdict);
+
+/// <summary>POST /registrations/{pcid}/status (role dpf, step 21): "installed" or "failed", and the TRE's result code.</summary>
+public sealed record ShoStatusRequest(string? Result, string? Detail);
+
+/// <summary>What the SHO did with a verdict or a status: the subscription's new state.</summary>
+public sealed record ShoSubscriptionState(string Pcid, string State, string? Imsi = null);
+
+/// <summary>One subscription as GET /subscriptions lists it (never K or OPc).</summary>
+public sealed record ShoSubscriptionDto(string Pcid, string TreId, string State, string? Imsi, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>GET /subscriptions (administrators): every subscription and the IMSI pool by state.</summary>
+public sealed record ShoSubscriptionList(string ShoId, IReadOnlyList<ShoSubscriptionDto> Subscriptions, IReadOnlyDictionary<string, int> Pool);
+
+/// <summary>POST /imsi-pool (administrators): <c>count</c> consecutive IMSIs from <c>first</c>.</summary>
+public sealed record ImsiPoolRangeRequest(string? First, int? Count);
+
+/// <summary>201 answer: how many IMSIs were new, and the pool by state.</summary>
+public sealed record ImsiPoolAdded(int Added, IReadOnlyDictionary<string, int> Pool);
+
+/// <summary>GET /signing-root: the root of the SHO's signing hierarchy (devices hold it as trust/root/sho) and the signer (PEM).</summary>
+public sealed record ShoSigningRoot(string ShoId, string RootPem, string SignerPem);

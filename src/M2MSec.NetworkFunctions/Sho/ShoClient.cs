@@ -8,4 +8,24 @@ public sealed class ShoClient(HttpClient http)
     /// <summary>Step 12: the DRF registers the M2ME at the SHO.</summary>
     public Task<ShoRegistrationAccepted> RegisterAsync(ShoRegistrationRequest request, CancellationToken ct = default) =>
         JsonApiClient.PostAsync<ShoRegistrationRequest, ShoRegistrationAccepted>(http, "registrations", request, ct);
+
+    /// <summary>Step 15: the DPF forwards the PVA's verdict.</summary>
+    public Task<ShoSubscriptionState> SubmitVerdictAsync(string pcid, ShoVerdictRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<ShoVerdictRequest, ShoSubscriptionState>(http, $"registrations/{Uri.EscapeDataString(pcid)}/verdict", request, ct);
+
+    /// <summary>Step 21: the DPF reports the install.</summary>
+    public Task<ShoSubscriptionState> ReportStatusAsync(string pcid, ShoStatusRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<ShoStatusRequest, ShoSubscriptionState>(http, $"registrations/{Uri.EscapeDataString(pcid)}/status", request, ct);
+
+    /// <summary>Administrators: every subscription.</summary>
+    public Task<ShoSubscriptionList> ListSubscriptionsAsync(CancellationToken ct = default) =>
+        JsonApiClient.GetAsync<ShoSubscriptionList>(http, "subscriptions", ct);
+
+    /// <summary>Administrators (and the DPF): the signing root.</summary>
+    public Task<ShoSigningRoot> GetSigningRootAsync(CancellationToken ct = default) =>
+        JsonApiClient.GetAsync<ShoSigningRoot>(http, "signing-root", ct);
+
+    /// <summary>Administrators: add IMSIs to the pool.</summary>
+    public Task<ImsiPoolAdded> AddImsiRangeAsync(string first, int count, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<ImsiPoolRangeRequest, ImsiPoolAdded>(http, "imsi-pool", new ImsiPoolRangeRequest(first, count), ct);
 }

@@ -18,8 +18,12 @@ public sealed record DmAccount(
     public override string ToString() => $"DmAccount({DevId}, server {ServerId}, user {ClientUser}, client {ClientAuth}, server {ServerAuth})";
 }
 
-/// <summary>One DM command of a job: what to do on which node, when it went out, and what came back (DM status, Results data).</summary>
-public sealed record DmCommandRecord(string JobId, int Seq, string Verb, string Uri, string? Value, int? Status, string? Results, DateTimeOffset? SentAt = null)
+/// <summary>
+/// One DM command of a job: what to do on which node, when it went out, and what came back (DM status, Results data).
+/// <see cref="Format"/> is the Meta Format a Replace/Add value travels with (null: chr; e.g. b64 for M2MMobj's nonce, schema v14).
+/// </summary>
+public sealed record DmCommandRecord(string JobId, int Seq, string Verb, string Uri, string? Value, int? Status, string? Results, DateTimeOffset? SentAt = null,
+    string? Format = null)
 {
     /// <summary>"acknowledged" (a status came back), "unknown" (sent, no status) or "not-sent".</summary>
     public string Delivery => Status is not null ? "acknowledged" : SentAt is not null ? "unknown" : "not-sent";

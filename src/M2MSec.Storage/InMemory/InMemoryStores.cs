@@ -366,6 +366,10 @@ public sealed class InMemoryStateStore : IStateStore
 
     public M2MSec.Storage.Drf.IDrfStore Drf { get; }
 
+    public M2MSec.Storage.Sho.IShoStore Sho { get; } = new InMemoryShoStore();
+
+    public M2MSec.Storage.Dpf.IDpfStore Dpf { get; } = new InMemoryDpfStore();
+
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -169,6 +169,18 @@ internal static class StoreSchema
                 updated_at {bigint} NOT NULL)
             """,
         ]),
+        new(14, "Issue 15: SHO subscriptions (K/OPc wrapped) and IMSI pool, DPF provisioning records, a DM command's Meta Format",
+        [
+            """
+            CREATE TABLE sho_subscriptions (
+                pcid TEXT PRIMARY KEY, state TEXT NOT NULL, imsi TEXT, doc TEXT NOT NULL, k_enc {blob}, opc_enc {blob},
+                created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL)
+            """,
+            "CREATE TABLE sho_imsi_pool (imsi TEXT PRIMARY KEY, state TEXT NOT NULL, pcid TEXT)",
+            "CREATE INDEX ix_sho_imsi_pool_state ON sho_imsi_pool (state, imsi)",
+            "CREATE TABLE dpf_provisionings (pcid TEXT PRIMARY KEY, state TEXT NOT NULL, doc TEXT NOT NULL, created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL)",
+            "ALTER TABLE dm_job_commands ADD COLUMN format TEXT",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -62,8 +62,9 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
                 .ConfigureAwait(false);
             foreach (var cmd in job.Commands)
             {
-                await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO dm_job_commands (job_id, seq, verb, uri, value, status, results) VALUES (@j, @q, @v, @uri, @val, @st, @r)",
-                    cancellationToken, ("@j", job.Id), ("@q", cmd.Seq), ("@v", cmd.Verb), ("@uri", cmd.Uri), ("@val", cmd.Value), ("@st", cmd.Status), ("@r", cmd.Results))
+                await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO dm_job_commands (job_id, seq, verb, uri, value, status, results, format) VALUES (@j, @q, @v, @uri, @val, @st, @r, @f)",
+                    cancellationToken, ("@j", job.Id), ("@q", cmd.Seq), ("@v", cmd.Verb), ("@uri", cmd.Uri), ("@val", cmd.Value), ("@st", cmd.Status), ("@r", cmd.Results),
+                    ("@f", cmd.Format))
                     .ConfigureAwait(false);
             }
             return 0;
@@ -80,7 +81,7 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
                 r.IsDBNull(5) ? null : r.GetString(5)),
             cancellationToken, parameters).ConfigureAwait(false);
         var commands = await db.QueryAsync(
-            $"SELECT c.job_id, c.seq, c.verb, c.uri, c.value, c.status, c.results, c.sent_at FROM dm_job_commands c JOIN dm_jobs j ON j.id = c.job_id WHERE {where} ORDER BY c.job_id, c.seq",
+            $"SELECT c.job_id, c.seq, c.verb, c.uri, c.value, c.status, c.results, c.sent_at, c.format FROM dm_job_commands c JOIN dm_jobs j ON j.id = c.job_id WHERE {where} ORDER BY c.job_id, c.seq",
             ReadCommand, cancellationToken, parameters).ConfigureAwait(false);
         var byJob = commands.GroupBy(c => c.JobId).ToDictionary(g => g.Key, g => (IReadOnlyList<DmCommandRecord>)[.. g]);
         return [.. jobs.Select(j => j with { Commands = byJob.GetValueOrDefault(j.Id, []) })];
@@ -145,7 +146,8 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
 
     private static DmCommandRecord ReadCommand(DbDataReader r) => new(
         r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
-        r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : SqlDatabase.FromMs(r.GetInt64(7)));
+        r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : SqlDatabase.FromMs(r.GetInt64(7)),
+        r.IsDBNull(8) ? null : r.GetString(8));
 
     // What devices report: only for a device with an account (a DevId nobody registered gets no row), bounded by DmDeviceReportLimits.
 

@@ -29,6 +29,8 @@ public sealed class SqlStateStore : IStateStore
         Pva = new SqlPvaStore(db);
         Icf = new SqlIcfStore(db);
         Drf = new SqlDrfStore(db);
+        Sho = new SqlShoStore(db);
+        Dpf = new SqlDpfStore(db);
     }
 
     public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
@@ -56,6 +58,10 @@ public sealed class SqlStateStore : IStateStore
     public M2MSec.Storage.Icf.IIcfStore Icf { get; }
 
     public M2MSec.Storage.Drf.IDrfStore Drf { get; }
+
+    public M2MSec.Storage.Sho.IShoStore Sho { get; }
+
+    public M2MSec.Storage.Dpf.IDpfStore Dpf { get; }
 
     /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
     public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)

@@ -1,0 +1,123 @@
+using System.Text;
+using M2MSec.Device.Tre;
+using M2MSec.Dm;
+using M2MSec.Dm.Tree;
+
+namespace M2MSec.Device.Provisioning;
+
+/// <summary>
+/// The device's two provisioning management objects (seed 003; docs/provisioning.md "Management objects"): ./M2MMobj —
+/// "information about the M2ME and its TRE" for the DPF, every leaf read from the TRE at the moment of the Get (the tree keeps
+/// no copy) — and ./M2MSIMMobj, whose Object leaf hands the signed document to the TRE to install (DM status 200 when installed,
+/// 405 when the TRE refused it, 500 when the TRE could not act) and whose Status leaf keeps the last install's result code.
+/// Only the DM server <c>serverId</c> (the DPF the Bootstrap designated) gets rights on them.
+/// </summary>
+public sealed class M2MProvisioningObjects(IProvisioningTre tre)
+{
+    public const string M2MMobj = "./M2MMobj";
+    public const string M2MSimMobj = "./M2MSIMMobj";
+    private const int MinChallenge = 16;
+    private const int MaxChallenge = 64;
+
+    private byte[]? _challenge;
+
+    /// <summary>What the TRE did with the last M2MSIMMobj written in a session of this object, or null.</summary>
+    public McimInstallResult? LastInstall { get; private set; }
+
+    /// <summary>Adds the objects to <paramref name="tree"/> if missing, grants <paramref name="serverId"/> its rights, attaches the handlers.</summary>
+    public void Attach(DmTree tree, string serverId)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        var get = DmAcl.Parse($"Get={serverId}");
+        var manage = DmAcl.Parse($"Get={serverId}&Replace={serverId}");
+        if (tree.Find(M2MMobj) is null)
+        {
+            tree.AddInteriorLocal(M2MMobj, get, permanent: true, type: "urn:oma:mo:m2msec-m2mmobj:1.0");
+            foreach (var leaf in new[] { "PCID", "TREId", "SHO" })
+                tree.AddLeafLocal($"{M2MMobj}/{leaf}", DmFormat.Chr, [], permanent: true);
+            tree.AddInteriorLocal($"{M2MMobj}/PfC", permanent: true);
+            tree.AddLeafLocal($"{M2MMobj}/PfC/Attestation", DmFormat.B64, [], permanent: true);
+            tree.AddLeafLocal($"{M2MMobj}/PfC/Encryption", DmFormat.B64, [], permanent: true);
+            tree.AddLeafLocal($"{M2MMobj}/RegNonce", DmFormat.B64, [], permanent: true);
+            tree.AddInteriorLocal($"{M2MMobj}/Attestation", permanent: true);
+            tree.AddLeafLocal($"{M2MMobj}/Attestation/Nonce", DmFormat.B64, [], permanent: true);
+            tree.AddLeafLocal($"{M2MMobj}/Attestation/Evidence", DmFormat.B64, [], permanent: true);
+        }
+        if (tree.Find(M2MSimMobj) is null)
+        {
+            tree.AddInteriorLocal(M2MSimMobj, manage, permanent: true, type: "urn:oma:mo:m2msec-m2msimmobj:1.0");
+            tree.AddLeafLocal($"{M2MSimMobj}/Object", DmFormat.B64, [], permanent: true);
+            tree.AddLeafLocal($"{M2MSimMobj}/Status", DmFormat.Chr, [], DmAcl.Parse($"Get={serverId}"), permanent: true);
+        }
+        tree.SetAclLocal(M2MMobj, get);
+        tree.SetAclLocal($"{M2MMobj}/Attestation/Nonce", manage);
+        tree.SetAclLocal(M2MSimMobj, manage);
+        tree.SetAclLocal($"{M2MSimMobj}/Status", get);
+
+        tree.SetReadHandler($"{M2MMobj}/PCID", () => Text(tre.Pcid));
+        tree.SetReadHandler($"{M2MMobj}/TREId", () => Text(tre.TreId));
+        tree.SetReadHandler($"{M2MMobj}/SHO", () => Text(tre.DesignatedSho));
+        tree.SetReadHandler($"{M2MMobj}/PfC/Attestation", () => B64(tre.PfcAttestation));
+        tree.SetReadHandler($"{M2MMobj}/PfC/Encryption", () => B64(tre.PfcEncryption));
+        tree.SetReadHandler($"{M2MMobj}/RegNonce", () => Guarded(tre.RegistrationNonce));
+        tree.SetReadHandler($"{M2MMobj}/Attestation/Nonce", () => B64(_challenge));
+        tree.SetReadHandler($"{M2MMobj}/Attestation/Evidence", () => _challenge is { } c ? Guarded(() => tre.Attest(c)) : ReadOnlyMemory<byte>.Empty);
+        tree.SetReplaceHandler($"{M2MMobj}/Attestation/Nonce", ReplaceChallenge);
+        tree.SetReplaceHandler($"{M2MSimMobj}/Object", value => Install(tree, value));
+    }
+
+    /// <summary>The PVA's challenge (seed 004 step 14), kept for the Evidence Get that follows.</summary>
+    private int ReplaceChallenge(ReadOnlyMemory<byte> value)
+    {
+        if (!TryDecode(value, out var challenge) || challenge.Length is < MinChallenge or > MaxChallenge)
+            return DmStatusCode.CommandNotAllowed;
+        _challenge = challenge;
+        return DmStatusCode.Ok;
+    }
+
+    /// <summary>Steps 19–20: the TRE opens and installs the MCIM; the DM status reports the outcome, Status keeps its code.</summary>
+    private int Install(DmTree tree, ReadOnlyMemory<byte> value)
+    {
+        if (!TryDecode(value, out var document) || document.Length == 0)
+            return DmStatusCode.CommandNotAllowed;
+        McimInstallResult result;
+        try
+        {
+            result = tre.InstallMcim(document);
+        }
+        catch (Exception e) when (e is TreLockedException or TreAccessDeniedException or InvalidOperationException)
+        {
+            result = new McimInstallResult("tre-error", null, e.Message);
+        }
+        LastInstall = result;
+        tree.SetValueLocal($"{M2MSimMobj}/Status", Encoding.UTF8.GetBytes(result.Code));
+        return result.IsInstalled ? DmStatusCode.Ok : result.Code == "tre-error" ? DmStatusCode.CommandFailed : DmStatusCode.CommandNotAllowed;
+    }
+
+    /// <summary>A value the TRE makes; empty when it cannot (locked, policy): the DPF then reads nothing usable.</summary>
+    private static ReadOnlyMemory<byte> Guarded(Func<byte[]> make)
+    {
+        try
+        {
+            return B64(make());
+        }
+        catch (Exception e) when (e is TreLockedException or TreAccessDeniedException or InvalidOperationException)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+    }
+
+    private static ReadOnlyMemory<byte> Text(string? value) => value is null ? ReadOnlyMemory<byte>.Empty : Encoding.UTF8.GetBytes(value);
+
+    private static ReadOnlyMemory<byte> B64(byte[]? value) => value is null ? ReadOnlyMemory<byte>.Empty : Encoding.ASCII.GetBytes(Convert.ToBase64String(value));
+
+    private static bool TryDecode(ReadOnlyMemory<byte> b64, out byte[] bytes)
+    {
+        var text = Encoding.ASCII.GetString(b64.Span).Trim();
+        bytes = new byte[text.Length / 4 * 3 + 3];
+        if (!Convert.TryFromBase64String(text, bytes, out var n))
+            return false;
+        bytes = bytes[..n];
+        return true;
+    }
+}

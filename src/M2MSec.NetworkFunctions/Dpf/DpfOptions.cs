@@ -1,0 +1,22 @@
+using M2MSec.NetworkFunctions.Dm;
+using M2MSec.NetworkFunctions.Sho;
+
+namespace M2MSec.NetworkFunctions.Dpf;
+
+/// <summary>The DPF's configuration (docs/decisions/018).</summary>
+public sealed record DpfOptions
+{
+    /// <summary>Where devices reach the DM server on the device listener.</summary>
+    public string DmPath { get; init; } = "/dm";
+
+    public DmSessionOptions? Sessions { get; init; }
+
+    /// <summary>A PVA verdict older than this is stale.</summary>
+    public TimeSpan VerdictMaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How verdicts are checked; null: <see cref="PvaVerdictVerifier"/> against the operator root of the function's TLS.</summary>
+    public IPvaVerdictVerifier? VerdictVerifier { get; init; }
+
+    /// <summary>How the DPF reads a signed M2MSIMMobj's content; null: <see cref="M2MSimMobjReader"/> under the SHO's signing root.</summary>
+    public IM2MSimMobjReader? M2MSimMobjReader { get; init; }
+}

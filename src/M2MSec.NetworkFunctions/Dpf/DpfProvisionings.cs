@@ -1,0 +1,204 @@
+using System.Security.Cryptography;
+using System.Text;
+using M2MSec.NetworkFunctions.Dm;
+using M2MSec.NetworkFunctions.Drf;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Pva;
+using M2MSec.NetworkFunctions.Sho;
+using M2MSec.Storage;
+using M2MSec.Storage.Dm;
+using M2MSec.Storage.Dpf;
+using Microsoft.Extensions.Logging;
+
+namespace M2MSec.NetworkFunctions.Dpf;
+
+/// <summary>
+/// What the DPF does when a provisioning's DM job ends (the DM engine's <see cref="DmSessionEngine.JobFinished"/>): M2MMobj read
+/// (step 11) → checked to be this provisioning's and passed to the DRF (step 12); the attestation read (step 14) → the evidence to
+/// the PVA, the verdict checked and forwarded to the SHO (step 15); the M2MSIMMobj written (steps 18–20) → the outcome to the SHO
+/// (step 21). Runs beside the session (the device's last answer does not wait for the peers).
+/// </summary>
+public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaVerdictVerifier verifier, TimeProvider time, ILogger? logger = null)
+{
+    private const string Actor = "dpf";
+    public const string M2MMobj = "./M2MMobj";
+    public const string M2MSimMobj = "./M2MSIMMobj";
+    internal static readonly string[] M2MMobjLeaves = ["PCID", "TREId", "SHO", "PfC/Attestation", "PfC/Encryption", "RegNonce"];
+
+    private readonly Lock _lock = new();
+    private readonly List<Task> _running = [];
+
+    /// <summary>Follow-ups still running (tests wait for them).</summary>
+    public Task IdleAsync()
+    {
+        lock (_lock)
+            return Task.WhenAll([.. _running]);
+    }
+
+    /// <summary>The engine's hook: the follow-up runs on its own, not in the device's session.</summary>
+    public Task OnJobFinishedAsync(DmJobFinished finished, CancellationToken cancellationToken)
+    {
+        var task = Task.Run(() => HandleAsync(finished));
+        lock (_lock)
+        {
+            _running.RemoveAll(t => t.IsCompleted);
+            _running.Add(task);
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task HandleAsync(DmJobFinished finished)
+    {
+        var ct = CancellationToken.None;
+        try
+        {
+            var p = await state.Dpf.FindAsync(finished.DevId, ct).ConfigureAwait(false);
+            var job = await state.Dm.FindJobAsync(finished.JobId, ct).ConfigureAwait(false);
+            if (p is null || job is null)
+                return;
+            if (finished.JobId == p.ReadJobId && p.State == DpfProvisioning.Reading)
+                await M2MMobjReadAsync(p, job, ct).ConfigureAwait(false);
+            else if (finished.JobId == p.AttestationJobId && p.State == DpfProvisioning.Attesting)
+                await EvidenceReadAsync(p, job, ct).ConfigureAwait(false);
+            else if (finished.JobId == p.DownloadJobId && p.State == DpfProvisioning.Downloading)
+                await DownloadedAsync(p, job, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException or InvalidOperationException)
+        {
+            logger?.LogWarning("dpf provisioning {Pcid}: {Message}", finished.DevId, e.Message);
+        }
+    }
+
+    /// <summary>Steps 11–12: M2MMobj must be this provisioning's (its PCID, its SHO); then the DRF registers the M2ME at the SHO.</summary>
+    private async Task M2MMobjReadAsync(DpfProvisioning p, DmJobRecord job, CancellationToken ct)
+    {
+        if (job.State != "done")
+        {
+            await FailAsync(p, "m2mmobj-unreadable: " + (job.Reason ?? job.State), ct).ConfigureAwait(false);
+            return;
+        }
+        var leaves = Results(job);
+        string? Leaf(string name) => leaves.GetValueOrDefault($"{M2MMobj}/{name}");
+        var attestation = Base64(Leaf("PfC/Attestation"));
+        var encryption = Base64(Leaf("PfC/Encryption"));
+        var nonce = Base64(Leaf("RegNonce"));
+        string? problem = Leaf("PCID") != p.Pcid ? "m2mmobj-pcid-mismatch"
+            : Leaf("SHO") != p.ShoId ? "m2mmobj-sho-mismatch"
+            : !ShoEndpoints.IsName(Leaf("TREId"), 128) ? "m2mmobj-bad-tre-id"
+            : attestation is null || encryption is null ? "m2mmobj-no-pfc"
+            : nonce is not { Length: 16 } ? "m2mmobj-bad-registration-nonce"
+            : null;
+        if (problem is not null)
+        {
+            await FailAsync(p, problem, ct).ConfigureAwait(false);
+            return;
+        }
+        var registered = p with
+        {
+            State = DpfProvisioning.Registered, TreId = Leaf("TREId"), PfcAttestation = attestation, PfcEncryption = encryption, RegistrationNonce = nonce,
+            UpdatedAt = time.GetUtcNow(),
+        };
+        if (!await state.Dpf.UpdateAsync(registered, DpfProvisioning.Reading, ct).ConfigureAwait(false))
+            return;
+        await AuditAsync("dpf.m2mmobj.read", p.Pcid, $"tre {registered.TreId}", ct).ConfigureAwait(false);
+        var dto = new M2MMobjDto(p.Pcid, registered.TreId, p.ShoId, Convert.ToBase64String(attestation!), Convert.ToBase64String(encryption!),
+            Convert.ToHexStringLower(nonce!));
+        try
+        {
+            await new DrfClient(peers.For("drf")).SubmitM2MMobjAsync(p.Pcid, dto, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            await FailAsync(registered, "drf-refused-m2mmobj: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Steps 14–15: the evidence to the PVA; the verdict checked here, then forwarded to the SHO.</summary>
+    private async Task EvidenceReadAsync(DpfProvisioning p, DmJobRecord job, CancellationToken ct)
+    {
+        var evidence = Results(job).GetValueOrDefault($"{M2MMobj}/Attestation/Evidence");
+        if (job.State != "done" || string.IsNullOrEmpty(evidence) || Base64(evidence) is null)
+        {
+            await FailAsync(p, "attestation-unreadable: " + (job.Reason ?? "no evidence"), ct).ConfigureAwait(false);
+            return;
+        }
+        var answer = await new PvaClient(peers.For("pva")).SubmitEvidenceAsync(p.ValidationId!, evidence, ct).ConfigureAwait(false);
+        var verdict = PvaVerdictCheck.Check(verifier, answer.Verdict, time.GetUtcNow(), p.Pcid, p.ValidationId, p.PfcAttestation!, p.PfcEncryption!, null,
+            out var type, out var detail);
+        if (verdict is null)
+        {
+            await FailAsync(p, $"{type}: {detail}", ct).ConfigureAwait(false);
+            return;
+        }
+        var next = verdict.IsValid
+            ? p with { State = DpfProvisioning.Validated, Verdict = answer.Verdict, UpdatedAt = time.GetUtcNow() }
+            : p with { State = DpfProvisioning.Failed, Verdict = answer.Verdict, Reason = "platform-invalid: " + ShoEndpoints.Clip(verdict.Reason ?? ""), UpdatedAt = time.GetUtcNow() };
+        if (!await state.Dpf.UpdateAsync(next, DpfProvisioning.Attesting, ct).ConfigureAwait(false))
+            return;
+        await AuditAsync("dpf.verdict", p.Pcid, $"{verdict.Result}, validation {p.ValidationId}", ct).ConfigureAwait(false);
+        try
+        {
+            await new ShoClient(peers.For("sho")).SubmitVerdictAsync(p.Pcid, new ShoVerdictRequest(p.ValidationId, answer.Verdict), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            if (verdict.IsValid)
+                await FailAsync(next, "sho-refused-verdict: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Steps 20–21: the DM status of the Replace (and the TRE's code read back) to the SHO.</summary>
+    private async Task DownloadedAsync(DpfProvisioning p, DmJobRecord job, CancellationToken ct)
+    {
+        var code = Results(job).GetValueOrDefault($"{M2MSimMobj}/Status");
+        var write = job.Commands.FirstOrDefault(c => c.Uri == $"{M2MSimMobj}/Object");
+        var installed = job.State == "done" && write?.Status == 200 && code == "installed";
+        var detail = ShoEndpoints.Clip($"{code ?? "no status"}; DM status {write?.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}"
+            + (job.Reason is null ? "" : $"; job {job.Reason}"));
+        var next = p with
+        {
+            State = installed ? DpfProvisioning.Installed : DpfProvisioning.Failed, Result = installed ? "installed" : "failed",
+            Reason = installed ? null : "install-failed: " + detail, UpdatedAt = time.GetUtcNow(),
+        };
+        if (!await state.Dpf.UpdateAsync(next, DpfProvisioning.Downloading, ct).ConfigureAwait(false))
+            return;
+        await AuditAsync("dpf.download." + next.Result, p.Pcid, detail, ct).ConfigureAwait(false);
+        await new ShoClient(peers.For("sho")).ReportStatusAsync(p.Pcid, new ShoStatusRequest(next.Result, detail), ct).ConfigureAwait(false);
+    }
+
+    private async Task FailAsync(DpfProvisioning p, string reason, CancellationToken ct)
+    {
+        if (await state.Dpf.UpdateAsync(p with { State = DpfProvisioning.Failed, Reason = reason, UpdatedAt = time.GetUtcNow() }, p.State, ct).ConfigureAwait(false))
+            await AuditAsync("dpf.provisioning.failed", p.Pcid, reason, ct).ConfigureAwait(false);
+    }
+
+    internal ValueTask AuditAsync(string action, string subject, string detail, CancellationToken ct, string actor = Actor) =>
+        state.Audit.AppendAsync(actor, action, subject, detail, ct);
+
+    /// <summary>The Results of a job's Gets, by URI.</summary>
+    private static Dictionary<string, string> Results(DmJobRecord job) =>
+        job.Commands.Where(c => c.Verb == "get" && c.Status == 200 && c.Results is not null).GroupBy(c => c.Uri).ToDictionary(g => g.Key, g => g.Last().Results!, StringComparer.Ordinal);
+
+    private static byte[]? Base64(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+            return null;
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text.Trim(), buffer, out var n) && n > 0 ? buffer[..n] : null;
+    }
+
+    /// <summary>A new DM job of <paramref name="commands"/> (verb, URI, value, format) for the device <paramref name="pcid"/>.</summary>
+    internal async Task QueueAsync(string pcid, string id, IReadOnlyList<(string Verb, string Uri, string? Value, string? Format)> commands, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await state.Dm.AddJobAsync(new DmJobRecord(id, pcid, "queued", now, now,
+            [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null, Format: c.Format))]), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A DM job id (recorded with the provisioning before the job is queued, so its end always finds it).</summary>
+    internal static string NewJobId() => "dm-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    internal static string B64Text(byte[] bytes) => Convert.ToBase64String(bytes);
+
+    internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+}

@@ -1,0 +1,337 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.NetworkFunctions.Dpf;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Hss;
+using M2MSec.NetworkFunctions.Pva;
+using M2MSec.Pki.Authority;
+using M2MSec.Provisioning;
+using M2MSec.Provisioning.Mcim;
+using M2MSec.Storage;
+using M2MSec.Storage.Hss;
+using M2MSec.Storage.Sho;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace M2MSec.NetworkFunctions.Sho;
+
+/// <summary>
+/// The SHO's API (TR 33.812 §5.1.3.6.2 steps 12–21; docs/provisioning.md): registrations from the DRF, the PVA's verdict and the
+/// install status from the DPF, subscriptions, the IMSI pool and the signing root for administrators.
+/// </summary>
+internal static class ShoEndpoints
+{
+    private const string Actor = "sho";
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/registrations", RegisterAsync).RequireRole(["drf"]).WithName("registerM2me")
+            .WithSummary("Step 12: the RO registers the M2ME with its M2MMobj; the SHO asks the PVA (step 13) and has the challenge taken to the TRE")
+            .Produces<ShoRegistrationAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway);
+        app.MapPost("/registrations/{pcid}/verdict", VerdictAsync).RequireRole(["dpf"]).WithName("submitVerdict")
+            .WithSummary("Steps 15–17: the PVA's signed verdict; when valid the SHO seals the MCIM, signs M2MSIMMobj and hands it to the DPF")
+            .Produces<ShoSubscriptionState>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway,
+                StatusCodes.Status503ServiceUnavailable);
+        app.MapPost("/registrations/{pcid}/status", StatusAsync).RequireRole(["dpf"]).WithName("reportStatus")
+            .WithSummary("Step 21: the install's outcome; on success the IMSI goes into the SHO's HSS and the subscription is active")
+            .Produces<ShoSubscriptionState>()
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway);
+        app.MapGet("/subscriptions", ListAsync).RequireAdministrator().WithName("listSubscriptions")
+            .WithSummary("Every subscription (never K or OPc) and the IMSI pool by state").Produces<ShoSubscriptionList>();
+        app.MapPost("/imsi-pool", AddPoolAsync).RequireAdministrator().WithName("addImsiRange")
+            .WithSummary("Adds COUNT consecutive IMSIs from FIRST to the pool").Produces<ImsiPoolAdded>(StatusCodes.Status201Created)
+            .ProducesProblems(StatusCodes.Status400BadRequest);
+        app.MapGet("/signing-root", SigningRootAsync).RequireAdministratorOrRole(["dpf"]).WithName("signingRoot")
+            .WithSummary("The root of the SHO's signing hierarchy (the device's trust/root/sho) and the M2MSIMMobj signer").Produces<ShoSigningRoot>();
+    }
+
+    private static async Task<IResult> RegisterAsync(ShoRegistrationRequest request, ShoContext sho, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(request.Pcid))
+            return ApiProblem.BadRequest("bad-pcid", "pcid: expected 6 to 15 decimal digits (IMSI format)");
+        if (request.M2mmobj is not { } m)
+            return ApiProblem.BadRequest("bad-m2mmobj", "m2mmobj: required");
+        if (m.Pcid != request.Pcid)
+            return ApiProblem.BadRequest("bad-m2mmobj", "m2mmobj.pcid: differs from pcid");
+        if (!IsName(m.TreId, 128))
+            return ApiProblem.BadRequest("bad-m2mmobj", "m2mmobj.tre_id: required, 1 to 128 printable ASCII characters");
+        if (m.ShoId != sho.Options.ShoId)
+            return ApiProblem.BadRequest("bad-m2mmobj", $"m2mmobj.sho_id: this SHO is '{sho.Options.ShoId}'");
+        if (!TryCertificate(m.PfcAttestation, out var attestation))
+            return ApiProblem.BadRequest("bad-m2mmobj", "m2mmobj.pfc_attestation: expected a base64 DER X.509 certificate");
+        if (!TryCertificate(m.PfcEncryption, out var encryption) || PkD(encryption) is null)
+            return ApiProblem.BadRequest("bad-m2mmobj", "m2mmobj.pfc_encryption: expected a base64 DER X.509 certificate of an EC P-256 or RSA-2048/3072 key (PK_D)");
+        if (!HexField.TryParse(m.RegistrationNonce, 16, "m2mmobj.registration_nonce", out var regNonce, out var error))
+            return ApiProblem.BadRequest("bad-m2mmobj", error);
+        var pcid = request.Pcid!;
+        if (await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false) is not null)
+            return ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
+
+        // Step 13: the PfC and PCID to the PVA, with a fresh request nonce the verdict must carry back.
+        var shoNonce = RandomNumberGenerator.GetBytes(16);
+        ValidationStarted started;
+        try
+        {
+            started = await new PvaClient(sho.Peers.For("pva")).RequestValidationAsync(
+                new ValidationRequest(pcid, m.PfcAttestation, m.PfcEncryption, Convert.ToHexStringLower(shoNonce)), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            return Problem(StatusCodes.Status502BadGateway, "pva-unavailable", $"the PVA did not start a validation: {Clip(e.Message)}");
+        }
+        if (!TryChallenge(started.Challenge, out var challenge) || !IsName(started.ValidationId, 128))
+            return Problem(StatusCodes.Status502BadGateway, "pva-unavailable", "the PVA's answer has no usable validation id or challenge");
+        var now = sho.Time.GetUtcNow();
+        var subscription = new ShoSubscription(pcid, m.TreId!, attestation.RawData, encryption.RawData, regNonce, shoNonce, started.ValidationId,
+            ShoSubscription.Validating, null, null, null, null, now, now);
+        if (!await sho.Store.AddAsync(subscription, ct).ConfigureAwait(false))
+            return ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
+        await sho.AuditAsync("sho.registration", pcid, $"tre {m.TreId}, validation {started.ValidationId}", ct).ConfigureAwait(false);
+
+        // Step 14: the challenge reaches the TRE through the DPF (DM Replace/Get).
+        try
+        {
+            await new DpfClient(sho.Peers.For("dpf")).RequestAttestationAsync(pcid, new AttestationRequest(started.ValidationId, Convert.ToHexStringLower(challenge)), ct)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            await sho.FailAsync(subscription, ShoSubscription.Validating, "dpf-refused-attestation", ct).ConfigureAwait(false);
+            return Problem(StatusCodes.Status502BadGateway, "dpf-unavailable", $"the DPF did not take the attestation request: {Clip(e.Message)}");
+        }
+        return Results.Accepted($"/registrations/{pcid}", new ShoRegistrationAccepted(pcid, ShoSubscription.Validating));
+    }
+
+    private static async Task<IResult> VerdictAsync(string pcid, ShoVerdictRequest request, ShoContext sho, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(pcid))
+            return ApiProblem.BadRequest("bad-pcid", "pcid: expected 6 to 15 decimal digits (IMSI format)");
+        if (!IsName(request.ValidationId, 128))
+            return ApiProblem.BadRequest("bad-validation-id", "validation_id: required, 1 to 128 printable ASCII characters");
+        if (string.IsNullOrEmpty(request.Verdict) || request.Verdict.Length > 16 * 1024)
+            return ApiProblem.BadRequest("bad-verdict", "verdict: required, at most 16384 characters");
+        var sub = await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false);
+        if (sub is null)
+            return ApiProblem.NotFound("unknown-registration", $"pcid: {pcid} is not registered at this SHO");
+        if (sub.State != ShoSubscription.Validating)
+            return ApiProblem.Conflict("not-validating", $"pcid: {pcid} is {sub.State}, not awaiting a verdict");
+        // Seed 003: the SHO checks the verdict against the root it holds before anything is sealed.
+        var verdict = PvaVerdictCheck.Check(sho.Verifier, request.Verdict, sho.Time.GetUtcNow(), pcid, sub.ValidationId, sub.PfcAttestation, sub.PfcEncryption,
+            sub.ShoNonce, out var type, out var detail);
+        if (verdict is null || request.ValidationId != sub.ValidationId)
+        {
+            await sho.AuditAsync("sho.verdict.refused", pcid, verdict is null ? $"{type}: {detail}" : "validation_id differs", ct).ConfigureAwait(false);
+            return ApiProblem.Forbidden(verdict is null ? type : "verdict-mismatch", verdict is null ? detail : "validation_id: not this registration's validation");
+        }
+        if (!verdict.IsValid)
+        {
+            var refused = sub with { State = ShoSubscription.Refused, Reason = "platform-invalid: " + Clip(verdict.Reason ?? "no reason given"), UpdatedAt = sho.Time.GetUtcNow() };
+            if (!await sho.Store.UpdateAsync(refused, ShoSubscription.Validating, ct).ConfigureAwait(false))
+                return ApiProblem.Conflict("not-validating", $"pcid: {pcid} changed state meanwhile");
+            await sho.AuditAsync("sho.verdict.invalid", pcid, refused.Reason, ct).ConfigureAwait(false);
+            return Results.Ok(new ShoSubscriptionState(pcid, refused.State));
+        }
+
+        // Step 16: an IMSI, fresh K and OPc, sealed to PK_D; M2MSIMMobj signed with the registration nonce.
+        var imsi = await sho.Store.AllocateImsiAsync(pcid, ct).ConfigureAwait(false);
+        if (imsi is null)
+            return Problem(StatusCodes.Status503ServiceUnavailable, "imsi-pool-exhausted", "the IMSI pool has no free IMSI (POST /imsi-pool)");
+        var k = RandomNumberGenerator.GetBytes(16);
+        var opc = RandomNumberGenerator.GetBytes(16);
+        byte[] document;
+        try
+        {
+            var signer = await sho.Signing.GetAsync(ct).ConfigureAwait(false);
+            using var encryption = X509CertificateLoader.LoadCertificate(sub.PfcEncryption);
+            document = sho.Packager.Package(PkD(encryption)!, new McimContent(imsi, k, opc), pcid, sub.TreId, sho.Options.ShoId, sub.RegistrationNonce,
+                signer.Certificate, signer.Chain);
+        }
+        catch (Exception e) when (e is ProvisioningException or CryptographicException or ArgumentException)
+        {
+            await sho.Store.SetImsiStateAsync(imsi, "free", ct).ConfigureAwait(false);
+            CryptographicOperations.ZeroMemory(k);
+            CryptographicOperations.ZeroMemory(opc);
+            await sho.FailAsync(sub, ShoSubscription.Validating, "sealing-failed", ct).ConfigureAwait(false);
+            return Problem(StatusCodes.Status500InternalServerError, "sealing-failed", "the MCIM could not be sealed to this PfC");
+        }
+        var downloading = sub with { State = ShoSubscription.Downloading, Imsi = imsi, K = k, Opc = opc, UpdatedAt = sho.Time.GetUtcNow() };
+        var stored = await sho.Store.UpdateAsync(downloading, ShoSubscription.Validating, ct).ConfigureAwait(false);
+        CryptographicOperations.ZeroMemory(k);
+        CryptographicOperations.ZeroMemory(opc);
+        if (!stored)
+        {
+            await sho.Store.SetImsiStateAsync(imsi, "free", ct).ConfigureAwait(false);
+            return ApiProblem.Conflict("not-validating", $"pcid: {pcid} changed state meanwhile");
+        }
+        await sho.AuditAsync("sho.mcim.sealed", pcid, $"imsi {imsi}, validation {sub.ValidationId}", ct).ConfigureAwait(false);
+
+        // Step 17: to the DPF, with the verdict that authorises the download.
+        try
+        {
+            await new DpfClient(sho.Peers.For("dpf")).DeliverM2MSimMobjAsync(pcid, new M2MSimMobjDelivery(Convert.ToBase64String(document), request.Verdict), ct)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            await sho.FailAsync(downloading, ShoSubscription.Downloading, "dpf-refused-download", ct).ConfigureAwait(false);
+            await sho.Store.SetImsiStateAsync(imsi, "retired", ct).ConfigureAwait(false);
+            return Problem(StatusCodes.Status502BadGateway, "dpf-unavailable", $"the DPF did not take M2MSIMMobj: {Clip(e.Message)}");
+        }
+        return Results.Ok(new ShoSubscriptionState(pcid, ShoSubscription.Downloading, imsi));
+    }
+
+    private static async Task<IResult> StatusAsync(string pcid, ShoStatusRequest request, ShoContext sho, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(pcid))
+            return ApiProblem.BadRequest("bad-pcid", "pcid: expected 6 to 15 decimal digits (IMSI format)");
+        if (request.Result is not ("installed" or "failed"))
+            return ApiProblem.BadRequest("bad-result", "result: expected installed or failed");
+        if (request.Detail is { Length: > 256 })
+            return ApiProblem.BadRequest("bad-detail", "detail: at most 256 characters");
+        var sub = await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false);
+        if (sub is null)
+            return ApiProblem.NotFound("unknown-registration", $"pcid: {pcid} is not registered at this SHO");
+        if (sub.State != ShoSubscription.Downloading || sub.Imsi is null)
+            return ApiProblem.Conflict("not-downloading", $"pcid: {pcid} is {sub.State}, not awaiting an install status");
+        if (request.Result == "failed")
+        {
+            // The IMSI's K/OPc left the SHO sealed in an MCIM that was not installed: the IMSI is retired, the keys dropped.
+            await sho.FailAsync(sub with { K = null, Opc = null }, ShoSubscription.Downloading, "install-failed: " + Clip(request.Detail ?? "no detail"), ct).ConfigureAwait(false);
+            await sho.Store.SetImsiStateAsync(sub.Imsi, "retired", ct).ConfigureAwait(false);
+            return Results.Ok(new ShoSubscriptionState(pcid, ShoSubscription.Failed, sub.Imsi));
+        }
+        try
+        {
+            await new HssClient(sho.Peers.For("hss")).AddSubscriberAsync(sub.Imsi, sub.K!, sub.Opc!, new byte[] { 0x80, 0x00 }, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            return Problem(StatusCodes.Status502BadGateway, "hss-unavailable", $"the HSS did not take the subscriber: {Clip(e.Message)}");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sub.K!);
+            CryptographicOperations.ZeroMemory(sub.Opc!);
+        }
+        // The HSS holds K/OPc from here on; the SHO's copy is dropped.
+        var active = sub with { State = ShoSubscription.Active, K = null, Opc = null, Reason = null, UpdatedAt = sho.Time.GetUtcNow() };
+        if (!await sho.Store.UpdateAsync(active, ShoSubscription.Downloading, ct).ConfigureAwait(false))
+            return ApiProblem.Conflict("not-downloading", $"pcid: {pcid} changed state meanwhile");
+        await sho.Store.SetImsiStateAsync(sub.Imsi, "active", ct).ConfigureAwait(false);
+        await sho.AuditAsync("sho.subscription.active", pcid, $"imsi {sub.Imsi} in the HSS", ct).ConfigureAwait(false);
+        return Results.Ok(new ShoSubscriptionState(pcid, ShoSubscription.Active, sub.Imsi));
+    }
+
+    private static async Task<IResult> ListAsync(ShoContext sho, CancellationToken ct)
+    {
+        var subs = await sho.Store.ListAsync(ct).ConfigureAwait(false);
+        return Results.Ok(new ShoSubscriptionList(sho.Options.ShoId,
+            [.. subs.Select(s => new ShoSubscriptionDto(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))],
+            await sho.Store.CountPoolAsync(ct).ConfigureAwait(false)));
+    }
+
+    private static async Task<IResult> AddPoolAsync(ImsiPoolRangeRequest request, HttpContext http, ShoContext sho, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(request.First))
+            return ApiProblem.BadRequest("bad-first", "first: expected an IMSI, 6 to 15 decimal digits");
+        if (request.Count is not (>= 1 and <= 100_000))
+            return ApiProblem.BadRequest("bad-count", "count: expected 1 to 100000");
+        var imsis = Range(request.First!, request.Count.Value);
+        if (imsis is null)
+            return ApiProblem.BadRequest("bad-count", "count: the range runs past the IMSI's length");
+        var added = await sho.Store.AddPoolAsync(imsis, ct).ConfigureAwait(false);
+        await sho.AuditAsync("sho.pool.add", request.First!, $"{request.Count} from {request.First}, {added} new", ct, AdministratorFilter.Actor(http)).ConfigureAwait(false);
+        return Results.Created("/subscriptions", new ImsiPoolAdded(added, await sho.Store.CountPoolAsync(ct).ConfigureAwait(false)));
+    }
+
+    private static async Task<IResult> SigningRootAsync(ShoContext sho, CancellationToken ct)
+    {
+        var signer = await sho.Signing.GetAsync(ct).ConfigureAwait(false);
+        return Results.Ok(new ShoSigningRoot(sho.Options.ShoId, signer.Root.ExportCertificatePem(), signer.Certificate.ExportCertificatePem()));
+    }
+
+    /// <summary><paramref name="count"/> consecutive IMSIs of the same length from <paramref name="first"/>, or null past its length.</summary>
+    internal static IReadOnlyList<string>? Range(string first, int count)
+    {
+        var start = ulong.Parse(first, CultureInfo.InvariantCulture);
+        var max = ulong.Parse(new string('9', first.Length), CultureInfo.InvariantCulture);
+        if (start + (ulong)count - 1 > max)
+            return null;
+        return [.. Enumerable.Range(0, count).Select(i => (start + (ulong)i).ToString(CultureInfo.InvariantCulture).PadLeft(first.Length, '0'))];
+    }
+
+    /// <summary>PK_D: the encryption certificate's SubjectPublicKeyInfo, if it is EC P-256 or RSA-2048/3072.</summary>
+    internal static byte[]? PkD(X509Certificate2 encryption) =>
+        KeyAlgorithms.Of(encryption) is KeyAlgorithm.EcP256 or KeyAlgorithm.Rsa2048 or KeyAlgorithm.Rsa3072 ? encryption.PublicKey.ExportSubjectPublicKeyInfo() : null;
+
+    internal static bool TryCertificate(string? base64, out X509Certificate2 certificate)
+    {
+        certificate = null!;
+        if (string.IsNullOrEmpty(base64) || base64.Length > 16 * 1024)
+            return false;
+        try
+        {
+            certificate = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(base64));
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The PVA's challenge: hex (the API's octet strings), or base64; 16 to 64 octets.</summary>
+    private static bool TryChallenge(string? text, out byte[] challenge)
+    {
+        challenge = [];
+        if (string.IsNullOrEmpty(text) || text.Length > 128)
+            return false;
+        try
+        {
+            challenge = text.Length % 2 == 0 && text.All(Uri.IsHexDigit) ? Convert.FromHexString(text) : Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        return challenge.Length is >= 16 and <= 64;
+    }
+
+    internal static bool IsName(string? value, int max) =>
+        value is { Length: > 0 } && value.Length <= max && value.All(c => c is >= '!' and <= '~');
+
+    internal static string Clip(string text)
+    {
+        var clean = new string([.. text.Select(c => c is >= ' ' and <= '~' ? c : '?')]);
+        return clean.Length <= 200 ? clean : clean[..200];
+    }
+
+    private static IResult Problem(int status, string type, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, type: "urn:m2msec:error:" + type);
+}
+
+/// <summary>What the SHO's endpoints share (from DI).</summary>
+internal sealed class ShoContext(IStateStore state, ShoOptions options, PeerClients peers, IPvaVerdictVerifier verifier, IMcimPackager packager,
+    ShoSigningIdentity signing, TimeProvider time)
+{
+    public IShoStore Store => state.Sho;
+    public ShoOptions Options => options;
+    public PeerClients Peers => peers;
+    public IPvaVerdictVerifier Verifier => verifier;
+    public IMcimPackager Packager => packager;
+    public ShoSigningIdentity Signing => signing;
+    public TimeProvider Time => time;
+
+    public ValueTask AuditAsync(string action, string subject, string? detail, CancellationToken ct, string actor = "sho") =>
+        state.Audit.AppendAsync(actor, action, subject, detail, ct);
+
+    public async Task FailAsync(ShoSubscription sub, string from, string reason, CancellationToken ct)
+    {
+        if (await Store.UpdateAsync(sub with { State = ShoSubscription.Failed, Reason = reason, UpdatedAt = time.GetUtcNow() }, from, ct).ConfigureAwait(false))
+            await AuditAsync("sho.subscription.failed", sub.Pcid, reason, ct).ConfigureAwait(false);
+    }
+}

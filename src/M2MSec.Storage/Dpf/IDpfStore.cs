@@ -1,0 +1,40 @@
+namespace M2MSec.Storage.Dpf;
+
+/// <summary>
+/// An ongoing provisioning at the DPF (TR 33.812 §5.1.3.6.2 steps 10–21, seed 003: "validates that the provisioning request
+/// relates to an ongoing M2M provisioning"): the device's PCID (its DM DevId here) and designated SHO, what it read in
+/// M2MMobj, the PVA's verdict, and the signed M2MSIMMobj — the encrypted blob only, never an MCIM in clear. DM jobs by id.
+/// <see cref="State"/>: <c>reading</c> → <c>registered</c> → <c>attesting</c> → <c>validated</c> → <c>downloading</c> →
+/// <c>installed</c>, or <c>failed</c> (with <see cref="Reason"/>).
+/// </summary>
+public sealed record DpfProvisioning(
+    string Pcid, string ShoId, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    string? TreId = null, byte[]? PfcAttestation = null, byte[]? PfcEncryption = null, byte[]? RegistrationNonce = null,
+    string? ReadJobId = null, string? AttestationJobId = null, string? ValidationId = null, string? Verdict = null,
+    byte[]? M2MSimMobj = null, string? DownloadJobId = null, string? Result = null, string? Reason = null)
+{
+    public const string Reading = "reading";
+    public const string Registered = "registered";
+    public const string Attesting = "attesting";
+    public const string Validated = "validated";
+    public const string Downloading = "downloading";
+    public const string Installed = "installed";
+    public const string Failed = "failed";
+
+    /// <summary>States in which the provisioning is still going on.</summary>
+    public bool IsOngoing => State is not (Installed or Failed);
+}
+
+/// <summary>The DPF's provisioning records (its DM accounts and jobs are in <c>IStateStore.Dm</c>).</summary>
+public interface IDpfStore
+{
+    /// <summary>Adds a provisioning; false if the PCID already has one.</summary>
+    ValueTask<bool> AddAsync(DpfProvisioning provisioning, CancellationToken cancellationToken = default);
+
+    ValueTask<DpfProvisioning?> FindAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the record if it is still in <paramref name="expectedState"/> (compare-and-swap); false otherwise.</summary>
+    ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, CancellationToken cancellationToken = default);
+
+    ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default);
+}

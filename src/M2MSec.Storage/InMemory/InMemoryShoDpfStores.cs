@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using M2MSec.Storage.Dpf;
+using M2MSec.Storage.Sho;
+
+namespace M2MSec.Storage.InMemory;
+
+/// <summary>In-memory SHO subscriptions and IMSI pool: for tests. Records are copied in and out, as a database would.</summary>
+public sealed class InMemoryShoStore : IShoStore
+{
+    private readonly ConcurrentDictionary<string, ShoSubscription> _subs = new(StringComparer.Ordinal);
+    private readonly Lock _poolLock = new();
+    private readonly SortedDictionary<string, (string State, string? Pcid)> _pool = new(StringComparer.Ordinal);
+
+    public ValueTask<bool> AddAsync(ShoSubscription subscription, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        return ValueTask.FromResult(_subs.TryAdd(subscription.Pcid, Copy(subscription)));
+    }
+
+    public ValueTask<ShoSubscription?> FindAsync(string pcid, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_subs.TryGetValue(pcid, out var s) ? Copy(s) : null);
+
+    public ValueTask<bool> UpdateAsync(ShoSubscription subscription, string expectedState, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        while (_subs.TryGetValue(subscription.Pcid, out var old) && old.State == expectedState)
+        {
+            if (_subs.TryUpdate(subscription.Pcid, Copy(subscription), old))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+
+    public ValueTask<IReadOnlyList<ShoSubscriptionSummary>> ListAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<ShoSubscriptionSummary>>([.. _subs.Values.OrderBy(s => s.Pcid, StringComparer.Ordinal)
+            .Select(s => new ShoSubscriptionSummary(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))]);
+
+    public ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(imsis);
+        lock (_poolLock)
+            return ValueTask.FromResult(imsis.Count(i => _pool.TryAdd(i, ("free", null))));
+    }
+
+    public ValueTask<string?> AllocateImsiAsync(string pcid, CancellationToken cancellationToken = default)
+    {
+        lock (_poolLock)
+        {
+            var free = _pool.FirstOrDefault(p => p.Value.State == "free").Key;
+            if (free is not null)
+                _pool[free] = ("assigned", pcid);
+            return ValueTask.FromResult(free);
+        }
+    }
+
+    public ValueTask<bool> SetImsiStateAsync(string imsi, string state, CancellationToken cancellationToken = default)
+    {
+        lock (_poolLock)
+        {
+            if (!_pool.TryGetValue(imsi, out var e) || e.State != "assigned")
+                return ValueTask.FromResult(false);
+            _pool[imsi] = (state, e.Pcid);
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<IReadOnlyDictionary<string, int>> CountPoolAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_poolLock)
+            return ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_pool.Values.GroupBy(v => v.State).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+    }
+
+    private static ShoSubscription Copy(ShoSubscription s) => s with { K = (byte[]?)s.K?.Clone(), Opc = (byte[]?)s.Opc?.Clone() };
+}
+
+/// <summary>In-memory DPF provisioning records: for tests.</summary>
+public sealed class InMemoryDpfStore : IDpfStore
+{
+    private readonly ConcurrentDictionary<string, DpfProvisioning> _records = new(StringComparer.Ordinal);
+
+    public ValueTask<bool> AddAsync(DpfProvisioning provisioning, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(provisioning);
+        return ValueTask.FromResult(_records.TryAdd(provisioning.Pcid, provisioning));
+    }
+
+    public ValueTask<DpfProvisioning?> FindAsync(string pcid, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_records.GetValueOrDefault(pcid));
+
+    public ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(provisioning);
+        while (_records.TryGetValue(provisioning.Pcid, out var old) && old.State == expectedState)
+        {
+            if (_records.TryUpdate(provisioning.Pcid, provisioning, old))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+
+    public ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. _records.Values.OrderBy(r => r.Pcid, StringComparer.Ordinal)]);
+}

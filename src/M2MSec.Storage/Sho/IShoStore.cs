@@ -1,0 +1,55 @@
+namespace M2MSec.Storage.Sho;
+
+/// <summary>
+/// A subscription the SHO builds for one M2ME (TR 33.812 §5.1.3.6.2 steps 12–21): the registration (PCID, TRE, PfC,
+/// registration nonce from M2MMobj), the SHO's request nonce to the PVA, and once the verdict was valid the IMSI with K and
+/// OPc (secrets: wrapped at rest with the key ring, like every K/OPc). <see cref="State"/>: <c>validating</c> → <c>downloading</c>
+/// → <c>active</c>, or <c>refused</c> (the PVA judged the platform invalid) / <c>failed</c> (the download or install failed).
+/// </summary>
+public sealed record ShoSubscription(
+    string Pcid, string TreId, byte[] PfcAttestation, byte[] PfcEncryption, byte[] RegistrationNonce, byte[] ShoNonce, string? ValidationId,
+    string State, string? Imsi, byte[]? K, byte[]? Opc, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public const string Validating = "validating";
+    public const string Downloading = "downloading";
+    public const string Active = "active";
+    public const string Refused = "refused";
+    public const string Failed = "failed";
+
+    /// <summary>Never the keys.</summary>
+    public override string ToString() => $"ShoSubscription({Pcid}, {State}, imsi {Imsi ?? "-"})";
+}
+
+/// <summary>What `sho subscription list` shows: never K or OPc.</summary>
+public sealed record ShoSubscriptionSummary(string Pcid, string TreId, string State, string? Imsi, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// The SHO's subscriptions and IMSI pool. An IMSI is <c>free</c>, <c>assigned</c> (to a PCID whose MCIM is on its way),
+/// <c>active</c> (installed, in the HSS) or <c>retired</c> (its K/OPc left the SHO sealed in an MCIM that was not installed:
+/// never handed out again).
+/// </summary>
+public interface IShoStore
+{
+    /// <summary>Adds a subscription; false if the PCID already has one.</summary>
+    ValueTask<bool> AddAsync(ShoSubscription subscription, CancellationToken cancellationToken = default);
+
+    ValueTask<ShoSubscription?> FindAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the subscription if it is still in <paramref name="expectedState"/> (compare-and-swap); false otherwise.</summary>
+    ValueTask<bool> UpdateAsync(ShoSubscription subscription, string expectedState, CancellationToken cancellationToken = default);
+
+    /// <summary>Every subscription, by PCID, without keys.</summary>
+    ValueTask<IReadOnlyList<ShoSubscriptionSummary>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Adds IMSIs to the pool as free; returns how many were new.</summary>
+    ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default);
+
+    /// <summary>Takes the lowest free IMSI for <paramref name="pcid"/> (state assigned); null when the pool is exhausted.</summary>
+    ValueTask<string?> AllocateImsiAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves an IMSI to <paramref name="state"/> (active, retired) from assigned; false if it was not assigned.</summary>
+    ValueTask<bool> SetImsiStateAsync(string imsi, string state, CancellationToken cancellationToken = default);
+
+    /// <summary>How many IMSIs are in each state.</summary>
+    ValueTask<IReadOnlyDictionary<string, int>> CountPoolAsync(CancellationToken cancellationToken = default);
+}

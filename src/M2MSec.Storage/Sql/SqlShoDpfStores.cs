@@ -1,0 +1,134 @@
+using System.Data.Common;
+using System.Text.Json;
+using M2MSec.Storage.Dpf;
+using M2MSec.Storage.Security;
+using M2MSec.Storage.Sho;
+
+namespace M2MSec.Storage.Sql;
+
+/// <summary>
+/// SHO subscriptions in SQL (schema v14): the public fields as one JSON document beside the state (compare-and-swap on it), K and
+/// OPc wrapped per row like the HSS's. The IMSI pool is one row per IMSI; allocation is one UPDATE on the lowest free row.
+/// </summary>
+internal sealed class SqlShoStore(SqlDatabase db) : IShoStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+
+    public ValueTask<bool> AddAsync(ShoSubscription subscription, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var (k, opc) = Wrap(subscription);
+        return db.TryInsertAsync(
+            "INSERT INTO sho_subscriptions (pcid, state, imsi, doc, k_enc, opc_enc, created_at, updated_at) VALUES (@p, @s, @i, @d, @k, @o, @c, @u)",
+            cancellationToken, ("@p", subscription.Pcid), ("@s", subscription.State), ("@i", subscription.Imsi), ("@d", Doc(subscription)), ("@k", k), ("@o", opc),
+            ("@c", subscription.CreatedAt.ToUnixTimeMilliseconds()), ("@u", subscription.UpdatedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public ValueTask<ShoSubscription?> FindAsync(string pcid, CancellationToken cancellationToken = default) =>
+        db.RunAsync<ShoSubscription?>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null, "SELECT doc, k_enc, opc_enc FROM sho_subscriptions WHERE pcid = @p", ("@p", pcid));
+            await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                return null;
+            var s = JsonSerializer.Deserialize<ShoSubscription>(r.GetString(0), Json)!;
+            return s with
+            {
+                K = r.IsDBNull(1) ? null : db.Protector.Unprotect((byte[])r.GetValue(1), SecretProtector.Place("sho_subscriptions", pcid, "k")),
+                Opc = r.IsDBNull(2) ? null : db.Protector.Unprotect((byte[])r.GetValue(2), SecretProtector.Place("sho_subscriptions", pcid, "opc")),
+            };
+        }, cancellationToken);
+
+    public ValueTask<bool> UpdateAsync(ShoSubscription subscription, string expectedState, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var (k, opc) = Wrap(subscription);
+        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "UPDATE sho_subscriptions SET state = @s, imsi = @i, doc = @d, k_enc = @k, opc_enc = @o, updated_at = @u WHERE pcid = @p AND state = @e",
+            cancellationToken, ("@s", subscription.State), ("@i", subscription.Imsi), ("@d", Doc(subscription)), ("@k", k), ("@o", opc),
+            ("@u", subscription.UpdatedAt.ToUnixTimeMilliseconds()), ("@p", subscription.Pcid), ("@e", expectedState)).ConfigureAwait(false) == 1, cancellationToken);
+    }
+
+    public async ValueTask<IReadOnlyList<ShoSubscriptionSummary>> ListAsync(CancellationToken cancellationToken = default) =>
+        [.. (await db.QueryAsync("SELECT doc FROM sho_subscriptions ORDER BY pcid", r => JsonSerializer.Deserialize<ShoSubscription>(r.GetString(0), Json)!, cancellationToken)
+            .ConfigureAwait(false)).Select(s => new ShoSubscriptionSummary(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))];
+
+    public ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(imsis);
+        return db.WriteAsync(async (c, tx) =>
+        {
+            var added = 0;
+            foreach (var imsi in imsis)
+            {
+                added += await SqlDatabase.ExecuteAsync(c, tx,
+                    "INSERT INTO sho_imsi_pool (imsi, state, pcid) SELECT @i, 'free', NULL WHERE NOT EXISTS (SELECT 1 FROM sho_imsi_pool WHERE imsi = @i)",
+                    cancellationToken, ("@i", imsi)).ConfigureAwait(false);
+            }
+            return added;
+        }, cancellationToken);
+    }
+
+    public async ValueTask<string?> AllocateImsiAsync(string pcid, CancellationToken cancellationToken = default)
+    {
+        // Two allocators may pick the same lowest row: the state check in the UPDATE lets one win; the other tries the next.
+        for (var attempt = 0; attempt < 16; attempt++)
+        {
+            var candidate = (await db.QueryAsync("SELECT imsi FROM sho_imsi_pool WHERE state = 'free' ORDER BY imsi LIMIT 1", r => r.GetString(0), cancellationToken)
+                .ConfigureAwait(false)).FirstOrDefault();
+            if (candidate is null)
+                return null;
+            var won = await db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+                "UPDATE sho_imsi_pool SET state = 'assigned', pcid = @p WHERE imsi = @i AND state = 'free'", cancellationToken, ("@p", pcid), ("@i", candidate))
+                .ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            if (won == 1)
+                return candidate;
+        }
+        throw new StoreException("the IMSI pool is contended: no free IMSI could be taken in 16 attempts");
+    }
+
+    public ValueTask<bool> SetImsiStateAsync(string imsi, string state, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "UPDATE sho_imsi_pool SET state = @s WHERE imsi = @i AND state = 'assigned'",
+            cancellationToken, ("@s", state), ("@i", imsi)).ConfigureAwait(false) == 1, cancellationToken);
+
+    public async ValueTask<IReadOnlyDictionary<string, int>> CountPoolAsync(CancellationToken cancellationToken = default) =>
+        (await db.QueryAsync("SELECT state, COUNT(*) FROM sho_imsi_pool GROUP BY state", r => (r.GetString(0), Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)),
+            cancellationToken).ConfigureAwait(false)).ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+
+    private static string Doc(ShoSubscription s) => JsonSerializer.Serialize(s with { K = null, Opc = null }, Json);
+
+    private (byte[]? K, byte[]? Opc) Wrap(ShoSubscription s) =>
+        (s.K is null ? null : db.Protector.Protect(s.K, SecretProtector.Place("sho_subscriptions", s.Pcid, "k")),
+         s.Opc is null ? null : db.Protector.Protect(s.Opc, SecretProtector.Place("sho_subscriptions", s.Pcid, "opc")));
+}
+
+/// <summary>DPF provisioning records in SQL (schema v14): one JSON document per PCID beside its state (compare-and-swap on it). No secret.</summary>
+internal sealed class SqlDpfStore(SqlDatabase db) : IDpfStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+
+    public ValueTask<bool> AddAsync(DpfProvisioning provisioning, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(provisioning);
+        return db.TryInsertAsync("INSERT INTO dpf_provisionings (pcid, state, doc, created_at, updated_at) VALUES (@p, @s, @d, @c, @u)", cancellationToken,
+            ("@p", provisioning.Pcid), ("@s", provisioning.State), ("@d", JsonSerializer.Serialize(provisioning, Json)),
+            ("@c", provisioning.CreatedAt.ToUnixTimeMilliseconds()), ("@u", provisioning.UpdatedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public async ValueTask<DpfProvisioning?> FindAsync(string pcid, CancellationToken cancellationToken = default) =>
+        (await db.QueryAsync("SELECT doc FROM dpf_provisionings WHERE pcid = @p", Read, cancellationToken, ("@p", pcid)).ConfigureAwait(false)).FirstOrDefault();
+
+    public ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(provisioning);
+        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "UPDATE dpf_provisionings SET state = @s, doc = @d, updated_at = @u WHERE pcid = @p AND state = @e", cancellationToken,
+            ("@s", provisioning.State), ("@d", JsonSerializer.Serialize(provisioning, Json)), ("@u", provisioning.UpdatedAt.ToUnixTimeMilliseconds()),
+            ("@p", provisioning.Pcid), ("@e", expectedState)).ConfigureAwait(false) == 1, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT doc FROM dpf_provisionings ORDER BY pcid", Read, cancellationToken);
+
+    private static DpfProvisioning Read(DbDataReader r) => JsonSerializer.Deserialize<DpfProvisioning>(r.GetString(0), Json)!;
+}
