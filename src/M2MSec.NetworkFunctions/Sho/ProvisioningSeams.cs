@@ -77,7 +77,7 @@ public interface IMcimPackager
         X509Certificate2Collection? chain);
 }
 
-/// <summary><see cref="McimObject.Seal"/> then <see cref="M2MSimMobj.Sign"/> (seed 003).</summary>
+/// <summary><c>McimObject.Seal</c> then <see cref="M2MSimMobj.Sign"/> (seed 003).</summary>
 public sealed class McimPackager : IMcimPackager
 {
     public byte[] Package(byte[] pkD, McimContent mcim, string pcid, string treId, string shoId, byte[] registrationNonce, X509Certificate2 signer,
