@@ -10,6 +10,7 @@ declare -A tools=(
   [openssl]=openssl
   [runuser]=util-linux
   [testssl]=testssl.sh
+  [xmlsec1]=xmlsec1
 )
 
 missing=()

@@ -1,0 +1,29 @@
+using System.Text.Json;
+using M2MSec.Tests.Support;
+
+namespace M2MSec.Tests.Cli;
+
+/// <summary>Issue 15, item 5: `m2msec bench mcim --json` reports seals/opens per second against the public-key bound for both key types.</summary>
+public sealed class BenchMcimCliTests
+{
+    [Fact]
+    public async Task BenchMcim_ReportsSealsAndOpensAgainstTheBound_ForEcAndRsa()
+    {
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "mcim", "--seconds", "1", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        foreach (var key in new[] { "ec_p256", "rsa_2048" })
+        {
+            var k = json.GetProperty(key);
+            foreach (var field in new[] { "seals_per_s", "seal_bound_per_s", "seal_ratio_to_bound", "opens_per_s", "open_bound_per_s", "open_ratio_to_bound" })
+                Assert.True(k.GetProperty(field).GetDouble() > 0, $"{key}.{field}");
+            // Sealing costs at least the public-key work it contains (small slack for timing noise on a shared machine).
+            Assert.True(k.GetProperty("seal_ratio_to_bound").GetDouble() < 1.2, stdout);
+        }
+        Assert.Equal("aes-cbc-hmac-sha1", json.GetProperty("suite").GetString());
+        Assert.Equal(Environment.ProcessorCount, json.GetProperty("cores").GetInt32());
+        var bad = await CliRunner.RunAsync("bench", "mcim", "--suite", "des");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--suite", bad.Stderr, StringComparison.Ordinal);
+    }
+}
