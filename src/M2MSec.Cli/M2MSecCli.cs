@@ -23,6 +23,8 @@ public static class M2MSecCli
         root.Subcommands.Add(KekCommand.CreateStore());
         root.Subcommands.Add(AuditCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(CcifCommand.Create());
+        root.Subcommands.Add(PvaCommand.Create());
         root.Options.Add(Verbose);
         return root;
     }

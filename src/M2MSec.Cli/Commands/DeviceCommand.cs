@@ -86,7 +86,7 @@ internal static class DeviceCommand
     /// Checks --data and --fuse-dir (the variable too) before anything is touched, then runs the action; a device
     /// error is one line naming the option it concerns (exit 2), an I/O failure exit 4.
     /// </summary>
-    private static int Run(ParseResult r, Option<string> data, Option<string> fuse, bool creates, Func<string, string, int> action)
+    internal static int Run(ParseResult r, Option<string> data, Option<string> fuse, bool creates, Func<string, string, int> action)
     {
         var (fuseDir, named) = CliDefaults.FuseDirectory(r.GetValue(fuse));
         var kind = creates ? PathKind.Directory : PathKind.ExistingDirectory;
@@ -129,7 +129,7 @@ internal static class DeviceCommand
     /// Manufactures, and on any failure removes what this run created (the directories that did not exist before,
     /// or the firmware/ and tre/ inside an existing one), so that a refused `device create` leaves nothing behind.
     /// </summary>
-    private static M2meDevice CreateOrUndo(string dataDir, string fuseDir, Func<M2meDevice> create)
+    internal static M2meDevice CreateOrUndo(string dataDir, string fuseDir, Func<M2meDevice> create)
     {
         string[] created = [.. new[] { dataDir, Path.Combine(dataDir, "firmware"), Path.Combine(dataDir, "tre"), fuseDir }
             .Where(d => !Directory.Exists(d))];

@@ -30,6 +30,7 @@ public sealed class PlatformValidationTests : IAsyncLifetime
     private readonly NetworkFunctionPeers _peers = new();
     private readonly FakeIcf _icf = new();
     private readonly List<NetworkFunctionHost> _hosts = [];
+    private readonly InMemoryStateStore _ccifStore = new();
     private CertificateHierarchy _h = null!;
     private NetworkFunctionHost _pva = null!;
     private NetworkFunctionHost _ccif = null!;
@@ -42,7 +43,8 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         _h = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(TimeProvider.System), "operator", KeyAlgorithm.EcP256, null, TimeProvider.System);
         foreach (var (role, function) in new (string, INetworkFunction)[] { ("icf", _icf), ("pva", new PvaFunction()), ("ccif", new CcifFunction()) })
         {
-            var host = await NetworkFunctionHost.StartAsync(function, Path.Combine(_dir, role), new InMemoryStateStore(), tls: await TlsAsync(role), peers: _peers);
+            var state = role == "ccif" ? _ccifStore : new InMemoryStateStore();
+            var host = await NetworkFunctionHost.StartAsync(function, Path.Combine(_dir, role), state, tls: await TlsAsync(role), peers: _peers);
             _hosts.Add(host);
             _peers.Set(role, host.Address);
         }
@@ -266,6 +268,57 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         // Not an administrator: 403.
         using var sho = await ClientAsync("sho", _ccif.Address);
         Assert.Equal(HttpStatusCode.Forbidden, (await sho.PostAsJsonAsync("devices", good, NetworkFunctionHost.JsonOptions, ct)).StatusCode);
+    }
+
+    /// <summary>Item 5: `ccif manufacture` makes and registers a device through the running CCIF; `pva show` lists its validations.</summary>
+    [Fact]
+    public async Task CliManufacture_RegistersAndInjects_NeverPrintsKOrOpc_PvaShowListsValidations()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var serve = Path.Combine(_dir, "serve");
+        Directory.CreateDirectory(serve);
+        await AdminCredentials.WriteAsync(serve, await _h.IssueAsync(CertificateProfile.Admin, new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject)), _h, ct);
+        var endpoints = Path.Combine(serve, "endpoints.json");
+        await File.WriteAllTextAsync(endpoints, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["ccif"] = _ccif.Address.ToString(),
+            ["pva"] = _pva.Address.ToString(),
+        }), ct);
+        var dir = Path.Combine(_dir, "cli-device");
+        var made = await Support.CliRunner.RunAsync("ccif", "manufacture", "--data", dir, "--fuse-dir", Fuse, "--pcid", "001990000000007",
+            "--tre-id", "TRE-CLI", "--endpoints", endpoints, "--json");
+        Assert.True(made.ExitCode == 0, made.Stderr);
+        using (var doc = System.Text.Json.JsonDocument.Parse(made.Stdout))
+        {
+            Assert.Equal("TRE-CLI", doc.RootElement.GetProperty("tre_id").GetString());
+            Assert.True(doc.RootElement.GetProperty("dm_root_installed").GetBoolean());
+            Assert.False(doc.RootElement.TryGetProperty("k", out _));
+        }
+        var device = M2meDevice.Open(dir, Fuse);
+        Assert.NotNull(device.Tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
+        Assert.Contains("001990000000007", device.Tre.GetStatus().Subscriptions);
+        var k = (await _ccifStore.Ccif.FindDeviceAsync("001990000000007", ct))!.K;
+        Assert.DoesNotContain(Convert.ToHexString(k), made.Stdout + made.Stderr, StringComparison.OrdinalIgnoreCase);
+
+        // The same PCID again: the CCIF refuses (exit 2), and nothing is left behind.
+        var again = await Support.CliRunner.RunAsync("ccif", "manufacture", "--data", Path.Combine(_dir, "cli-2"), "--fuse-dir", Fuse, "--pcid", "001990000000007",
+            "--endpoints", endpoints);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("pcid", again.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "cli-2")));
+        Assert.Equal(2, (await Support.CliRunner.RunAsync("ccif", "manufacture", "--data", Path.Combine(_dir, "cli-3"), "--pcid", "12x", "--endpoints", endpoints)).ExitCode);
+
+        var verdict = await ValidateAsync("001990000000007", await new CcifClient(_admin).GetDeviceAsync("001990000000007", ct) is { } info
+            ? new DeviceManufactured(info.Pcid, info.TreId, info.PlatformKey, "", "", info.PfcAttestation, info.PfcEncryption, "", "", null, null) : null!, device.Tre);
+        Assert.Equal(PvaVerdict.Valid, verdict.Result);
+        var shown = await Support.CliRunner.RunAsync("pva", "show", "--pcid", "001990000000007", "--endpoints", endpoints, "--json");
+        Assert.True(shown.ExitCode == 0, shown.Stderr);
+        Assert.Contains("\"latest\":\"valid\"", shown.Stdout, StringComparison.Ordinal);
+        var text = await Support.CliRunner.RunAsync("pva", "show", "--pcid", "001990000000007", "--endpoints", endpoints);
+        Assert.Contains("reference_registered", text.Stdout, StringComparison.Ordinal);
+        // A service that is not running: exit 4.
+        await File.WriteAllTextAsync(endpoints, $"{{\"pva\": \"https://127.0.0.1:{Support.LoopbackPort.Free()}/\"}}", ct);
+        Assert.Equal(4, (await Support.CliRunner.RunAsync("pva", "show", "--pcid", "001990000000007", "--endpoints", endpoints)).ExitCode);
     }
 
     /// <summary>Stands in for the ICF (helper H3's role): accepts temporary credentials from the CCIF.</summary>

@@ -34,6 +34,12 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
             secrets.Add(s.K);
             secrets.Add(s.Opc);
         }
+        var tempK = RandomNumberGenerator.GetBytes(16);
+        var tempOpc = RandomNumberGenerator.GetBytes(16);
+        Assert.True(await store.Ccif.AddDeviceAsync(new M2MSec.Storage.Ccif.CcifDevice("001990000000001", "TRE-1", "ec-p256", tempK, tempOpc, "01", "02", [0x30], [0x30],
+            null, DateTimeOffset.UnixEpoch))); // issue 15: the CCIF's temporary credential
+        secrets.Add(tempK);
+        secrets.Add(tempOpc);
         var ks = new OtaKeySet("8988211000000000201", 1, 0x12, RandomNumberGenerator.GetBytes(16), 0x12, RandomNumberGenerator.GetBytes(16));
         await store.OtaKeySets.AddAsync(ks);
         secrets.Add(ks.Kic);
@@ -148,7 +154,7 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
             var ringB = KeyRing.Open(kekFile);
             var newId = ringB.AddKey();
             await using (var other = await SqliteStateStore.OpenAsync(_dir, ringB))
-                Assert.Equal(20 * 2 + 2 + 1 + 1 + 1 + 2, await other.RewrapSecretsAsync()); // + probe, PSK, CA key, DM passwords
+                Assert.Equal(20 * 2 + 2 + 1 + 1 + 1 + 2 + 2, await other.RewrapSecretsAsync()); // + probe, PSK, CA key, DM passwords, CCIF K/OPc
             ringB.RemoveKey(oldId);
 
             // The instance that kept running reads everything (it reloads the ring on the new key id).

@@ -440,6 +440,50 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), numbers.Order());
         await Assert.ThrowsAsync<StoreException>(() => Store.Certificates.NextCrlNumberAsync("sho").AsTask());
     }
+
+    /// <summary>Issue 15: the CCIF's devices (a PCID and a TRE id once, K/OPc back as given, revocation once).</summary>
+    [Fact]
+    public async Task CcifDevices_PcidAndTreIdOnce_SecretsRoundTrip_RevokedOnce()
+    {
+        var k = RandomNumberGenerator.GetBytes(16);
+        var opc = RandomNumberGenerator.GetBytes(16);
+        var d = new M2MSec.Storage.Ccif.CcifDevice("001990000000001", "TRE-1", "ec-p256", k, opc, "0a", "0b", [1, 2], [3], null, DateTimeOffset.FromUnixTimeMilliseconds(Clock.GetUtcNow().ToUnixTimeMilliseconds()));
+        Assert.True(await Store.Ccif.AddDeviceAsync(d));
+        Assert.False(await Store.Ccif.AddDeviceAsync(d with { TreId = "TRE-2" }));
+        Assert.False(await Store.Ccif.AddDeviceAsync(d with { Pcid = "001990000000002" }));
+        var back = await Store.Ccif.FindDeviceAsync("001990000000001");
+        Assert.Equal(k, back!.K);
+        Assert.Equal(opc, back.Opc);
+        Assert.Equal("TRE-1", back.TreId);
+        Assert.Equal([1, 2], back.AttestationCertificate);
+        Assert.DoesNotContain(Convert.ToHexString(k), back.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.True(await Store.Ccif.MarkRevokedAsync("001990000000001", "keyCompromise", Clock.GetUtcNow()));
+        Assert.False(await Store.Ccif.MarkRevokedAsync("001990000000001", "superseded", Clock.GetUtcNow()));
+        Assert.Equal("keyCompromise", (await Store.Ccif.FindDeviceAsync("001990000000001"))!.RevocationReason);
+        Assert.Null(await Store.Ccif.FindDeviceAsync("001990000000009"));
+    }
+
+    /// <summary>Issue 15: the PVA's references (once per PCID) and validations (settled once: a challenge is single-use).</summary>
+    [Fact]
+    public async Task PvaReferencesOnce_ValidationsSettleOnce()
+    {
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var reference = new M2MSec.Storage.Pva.PvaReference("001990000000001", "TRE-1", new Dictionary<string, byte[]> { ["a.img"] = new byte[32] }, "fp", [1], [2], now);
+        Assert.True(await Store.Pva.AddReferenceAsync(reference));
+        Assert.False(await Store.Pva.AddReferenceAsync(reference with { TreId = "TRE-X" }));
+        var found = await Store.Pva.FindReferenceAsync("001990000000001");
+        Assert.Equal(("TRE-1", "fp"), (found!.TreId, found.PfcFingerprint));
+        Assert.Equal(new byte[32], found.Measurements["a.img"]);
+        var v = new M2MSec.Storage.Pva.PvaValidation("val-1", "001990000000001", [1], [2], new byte[16], new byte[32], "cert:sho", now, now.AddMinutes(5),
+            M2MSec.Storage.Pva.PvaValidation.Pending);
+        await Store.Pva.AddValidationAsync(v);
+        await Store.Pva.AddValidationAsync(v with { Id = "val-2", CreatedAt = now.AddSeconds(1) });
+        var settles = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Store.Pva.CompleteValidationAsync("val-1", "valid", null, "verdict" + i, now).AsTask()));
+        Assert.Single(settles, won => won);
+        Assert.Equal("valid", (await Store.Pva.FindValidationAsync("val-1"))!.State);
+        Assert.Equal(["val-1", "val-2"], (await Store.Pva.ListValidationsAsync("001990000000001")).Select(x => x.Id));
+        Assert.Equal(["val-2"], (await Store.Pva.ListValidationsAsync("001990000000001", limit: 1)).Select(x => x.Id));
+    }
 }
 
 public sealed class InMemoryStateStoreContractTests : StateStoreContract

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.Cli.Internal;
+using M2MSec.Device.M2me;
+using M2MSec.Device.Tre;
+using M2MSec.NetworkFunctions.Ccif;
+using M2MSec.Pki.Authority;
+
+namespace M2MSec.Cli.Commands;
+
+/// <summary>
+/// `m2msec ccif manufacture`: the factory line (TR 33.812 §5.1.2.2 "pre-provisioned in a secure, out-of-band facility",
+/// issue 15): makes the device directory and its TRE (the platform keys generated inside), registers it through the running
+/// CCIF (the manufacturer's reference measurements computed from the firmware images it built), and injects the answer —
+/// temporary credential, PfC, roots — into the TRE. K and OPc are never printed.
+/// </summary>
+internal static class CcifCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("ccif", "The Connectivity Credential Issuing Function: manufacturing");
+        var data = CliArgs.Directory("--data", "the new device's own directory (created)");
+        var fuse = CliArgs.Directory("--fuse-dir", $"the emulated hardware fuse, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable}, else $XDG_DATA_HOME/m2msec/fuses)");
+        var pcid = CliArgs.Text("--pcid", "Provisional Connectivity ID (IMSI format; its MCC+MNC name the registration operator)", "6 to 15 decimal digits");
+        var treId = CliArgs.Text("--tre-id", "TRE identity (default: a random TRE-… id)", "1 to 64 of A-Z a-z 0-9 . _ -");
+        var key = CliArgs.OneOf("--platform-key", "the TRE's platform keys (attestation and PK_D)", ["ec-p256", "rsa-2048", "rsa-3072"], "ec-p256");
+        var endpoints = CliArgs.ExistingFile("--endpoints", "endpoints.json of a running `m2msec serve all` (administrator credentials beside it)");
+        var json = CliArgs.Flag("--json", "print one JSON object (snake_case, never K or OPc)");
+        var manufacture = new Command("manufacture", "Make a device and register it at the CCIF: temporary credential, PfC, reference measurements, roots")
+        {
+            data, fuse, pcid, treId, key, endpoints, json,
+        };
+        CliArgs.Required(manufacture, data, pcid, endpoints);
+        manufacture.Validators.Add(r =>
+        {
+            if (r.GetValue(pcid) is { } p && !M2MSec.Storage.Hss.Imsi.IsValid(p))
+                r.AddError($"--pcid: expected 6 to 15 decimal digits, got {p.Length} characters");
+            if (r.GetValue(treId) is { } t && !TreIds.IsValid(t))
+                r.AddError("--tre-id: expected 1 to 64 of A-Z a-z 0-9 . _ -");
+        });
+        manufacture.SetAction(r =>
+        {
+            var services = RunningServices.Load("--endpoints", r.GetRequiredValue(endpoints));
+            using var ccif = services.AdminClient("--endpoints", "ccif");
+            KeyAlgorithms.TryParse(r.GetValue(key), out var platformKey);
+            return DeviceCommand.Run(r, data, fuse, creates: true, (dataDir, fuseDir) =>
+            {
+                var id = r.GetValue(treId) ?? "TRE-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+                if (M2meDevice.FuseBurnt(fuseDir, id))
+                    throw CliExitException.Bad($"--tre-id: the fuses of TRE {id} are already burnt in {fuseDir}");
+                DeviceManufactured? answer = null;
+                var device = DeviceCommand.CreateOrUndo(dataDir, fuseDir, () =>
+                {
+                    var made = M2meDevice.Create(dataDir, fuseDir, r.GetRequiredValue(pcid), M2meKind.Tre, id, platformKey: platformKey);
+                    answer = Register(new CcifClient(ccif), made, platformKey);
+                    Inject(made, answer);
+                    return made;
+                });
+                var pfc = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(answer!.PfcAttestation));
+                CliOutput.Write(r, r.GetValue(json),
+                [
+                    new("pcid", answer.Pcid), new("tre_id", answer.TreId), new("platform_key", answer.PlatformKey), new("data", device.DataDirectory),
+                    new("pfc_attestation_serial", M2MSec.Pki.CertificateSerial.Of(pfc)),
+                    new("pfc_encryption_serial", M2MSec.Pki.CertificateSerial.Of(X509CertificateLoader.LoadCertificate(Convert.FromBase64String(answer.PfcEncryption)))),
+                    new("manufacturer_root_sha256", Convert.ToHexStringLower(SHA256.HashData(Convert.FromBase64String(answer.ManufacturerRoot)))),
+                    new("dm_root_installed", answer.DmRoot is not null), new("sho_signing_root_installed", answer.ShoSigningRoot is not null),
+                    new("temporary_credential", "installed in the TRE (never shown)"),
+                ]);
+                if (answer.ShoSigningRoot is null)
+                    r.InvocationConfiguration.Error.WriteLine("warning: the SHO's signing root was not available; the TRE cannot check an M2MSIMMobj until one is installed");
+                return ExitCodes.Success;
+            });
+        });
+        command.Subcommands.Add(manufacture);
+        return command;
+    }
+
+    private static DeviceManufactured Register(CcifClient ccif, M2meDevice device, KeyAlgorithm platformKey)
+    {
+        var request = new DeviceRegistrationRequest(device.Info.Pcid, device.Info.TreId, platformKey.Name(),
+            Convert.ToBase64String(device.Tre.IdentityPublicKey()), Convert.ToBase64String(device.Tre.PkD()),
+            M2meDevice.BuiltFirmwareMeasurements(device.DataDirectory).ToDictionary(m => m.Key, m => Convert.ToHexStringLower(m.Value), StringComparer.Ordinal), null);
+        try
+        {
+            return ccif.ManufactureAsync(request).GetAwaiter().GetResult();
+        }
+        catch (HttpRequestException e)
+        {
+            throw RunningServices.Refusal("ccif", e);
+        }
+    }
+
+    private static void Inject(M2meDevice device, DeviceManufactured answer)
+    {
+        static X509Certificate2? Load(string? b64) => b64 is null ? null : X509CertificateLoader.LoadCertificate(Convert.FromBase64String(b64));
+        var k = Convert.FromHexString(answer.K);
+        var opc = Convert.FromHexString(answer.Opc);
+        try
+        {
+            device.Tre.InstallPlatformCredential(TreCaller.Manufacturer, Load(answer.PfcAttestation)!, Load(answer.PfcEncryption)!, k, opc, Load(answer.DmRoot),
+                Load(answer.ShoSigningRoot));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(k);
+            CryptographicOperations.ZeroMemory(opc);
+        }
+    }
+}
