@@ -48,15 +48,9 @@ internal static class IcfEndpoints
         var credential = new HssSubscriber(request.Pcid!, k, opc, amf, SubscriberIdentityKind.Pcid);
         CryptographicOperations.ZeroMemory(k);
         CryptographicOperations.ZeroMemory(opc);
-        try
-        {
-            if (!await store.Subscribers.AddAsync(credential, 0, ct).ConfigureAwait(false))
-                return ApiProblem.Conflict("pcid-exists", $"pcid: {request.Pcid} already has a temporary credential");
-        }
-        finally
-        {
-            credential.Wipe();
-        }
+        // Not wiped here: an in-memory store keeps this very object.
+        if (!await store.Subscribers.AddAsync(credential, 0, ct).ConfigureAwait(false))
+            return ApiProblem.Conflict("pcid-exists", $"pcid: {request.Pcid} already has a temporary credential");
         await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "icf.temporary-credential.add", request.Pcid!, null, ct).ConfigureAwait(false);
         return Results.Created($"/temporary-credentials/{request.Pcid}", new TemporaryCredentialCreated(request.Pcid!));
     }

@@ -122,7 +122,18 @@ public sealed class CertificateRoleTests : IAsyncLifetime
         foreach (var role in CertificateRoles.VectorConsumers)
         {
             using var http = await _fleet.ClientAsAsync(role, NetworkFunctionRole.Hss, TimeSpan.FromSeconds(10), ct);
-            var answer = await new M2MSec.NetworkFunctions.Hss.HssClient(http).GetVectorsAsync("001010000000510", ct: ct);
+            var client = new M2MSec.NetworkFunctions.Hss.HssClient(http);
+            if (role == "vno")
+            {
+                // Issue 15: the serving network gets the EPS form only (K_ASME), never CK/IK (docs/decisions/002).
+                var refused = await Assert.ThrowsAsync<M2MSec.NetworkFunctions.Hss.HssRequestException>(() => client.GetVectorsAsync("001010000000510", ct: ct));
+                Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+                var eps = await client.GetVectorsAsync("001010000000510", servingNetworkId: "00f120", ct: ct);
+                Assert.Null(eps.Vectors[0].Ck);
+                Assert.Equal(64, eps.Vectors[0].Kasme!.Length);
+                continue;
+            }
+            var answer = await client.GetVectorsAsync("001010000000510", ct: ct);
             Assert.Equal(32, answer.Vectors[0].Ck!.Length);
         }
     }

@@ -483,6 +483,43 @@ public abstract class StateStoreContract : IAsyncLifetime
         Assert.Equal("valid", (await Store.Pva.FindValidationAsync("val-1"))!.State);
         Assert.Equal(["val-1", "val-2"], (await Store.Pva.ListValidationsAsync("001990000000001")).Select(x => x.Id));
         Assert.Equal(["val-2"], (await Store.Pva.ListValidationsAsync("001990000000001", limit: 1)).Select(x => x.Id));
+
+    /// <summary>Issue 15 (H3), schema v13: the ICF's K_RO per RAND is taken once and expires; a PCID's use is recorded once.</summary>
+    [Fact]
+    public async Task Icf_PendingKRo_TakenOnce_Expires_PcidUseOnce()
+    {
+        var rand = new byte[16];
+        rand[0] = 7;
+        var kRo = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        await Store.Icf.AddPendingKeyAsync("001900000000001", rand, kRo, Clock.GetUtcNow().AddMinutes(5));
+        Assert.Equal(kRo, await Store.Icf.TakePendingKeyAsync("001900000000001", rand));
+        Assert.Null(await Store.Icf.TakePendingKeyAsync("001900000000001", rand));
+        await Store.Icf.AddPendingKeyAsync("001900000000001", rand, kRo, Clock.GetUtcNow().AddMinutes(5));
+        Clock.Advance(TimeSpan.FromMinutes(6));
+        Assert.Null(await Store.Icf.TakePendingKeyAsync("001900000000001", rand));
+        var use = new M2MSec.Storage.Icf.IcfPcidUse("001900000000001", "bootstrapped", "10.45.1.1", Clock.GetUtcNow());
+        Assert.True(await Store.Icf.TryRecordUseAsync(use));
+        Assert.False(await Store.Icf.TryRecordUseAsync(use));
+        Assert.True(await Store.Icf.ClearUseAsync("001900000000001"));
+        Assert.False(await Store.Icf.ClearUseAsync("001900000000001"));
+    }
+
+    /// <summary>Issue 15 (H3), schema v13: the DRF's assignment upsert, bootstrap request taken once, registration compare-and-swap.</summary>
+    [Fact]
+    public async Task Drf_Assignments_BootstrapRequests_Registrations()
+    {
+        await Store.Drf.SetAssignmentAsync("001900000000001", "a");
+        await Store.Drf.SetAssignmentAsync("001900000000001", "b");
+        Assert.Equal("b", await Store.Drf.FindAssignmentAsync("001900000000001"));
+        var kRo = Enumerable.Range(0, 32).Select(i => (byte)(i + 1)).ToArray();
+        await Store.Drf.PutBootstrapRequestAsync(new M2MSec.Storage.Drf.DrfBootstrapRequest("001900000000001", "10.45.1.1", kRo, Clock.GetUtcNow().AddMinutes(10)));
+        Assert.Equal(kRo, (await Store.Drf.TakeBootstrapRequestAsync("001900000000001"))!.KRo);
+        Assert.Null(await Store.Drf.TakeBootstrapRequestAsync("001900000000001"));
+        await Store.Drf.PutRegistrationAsync(new M2MSec.Storage.Drf.DrfRegistration("001900000000001", "b", "https://127.0.0.1:1/dm", "TRE-1", "bootstrapped",
+            Clock.GetUtcNow()));
+        Assert.True(await Store.Drf.TryMoveRegistrationAsync("001900000000001", "bootstrapped", "registered"));
+        Assert.False(await Store.Drf.TryMoveRegistrationAsync("001900000000001", "bootstrapped", "registered"));
+        Assert.Equal("registered", (await Store.Drf.FindRegistrationAsync("001900000000001"))!.State);
     }
 }
 
