@@ -98,6 +98,30 @@ public sealed class ShoDpfFlowTests : IDisposable
         Assert.Equal(1, list.Pool["active"]);
         var audit = await rig.StoreOf(rig.Dpf).Audit.ReadAsync(cancellationToken: ct);
         Assert.Contains(audit, a => a.Action == "dpf.download.installed");
+
+        // `m2msec sho subscription list --endpoints FILE`: the SHO from endpoints.json, the administrator's credentials beside it.
+        var services = Path.Combine(_dir, "services");
+        var admin = await rig.Operator.IssueAsync(M2MSec.Pki.Authority.CertificateProfile.Admin, new M2MSec.Pki.Authority.CertificateSubject(NetworkFunctionTls.DefaultAdminSubject),
+            cancellationToken: ct);
+        await AdminCredentials.WriteAsync(services, admin, rig.Operator, ct);
+        var endpoints = Path.Combine(services, "endpoints.json");
+        await File.WriteAllTextAsync(endpoints, $$"""{"sho": "{{rig.Sho.Address}}"}""", ct);
+        var (code, stdout, stderr) = await CliRunner.RunAsync("sho", "subscription", "list", "--endpoints", endpoints, "--json");
+        Assert.True(code == 0, stderr);
+        using (var doc = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            var first = doc.RootElement.GetProperty("subscriptions")[0];
+            Assert.Equal((ShoDpfRig.Pcid, "active", result.Imsi), (first.GetProperty("pcid").GetString(), first.GetProperty("state").GetString(), first.GetProperty("imsi").GetString()));
+            Assert.Equal(1, doc.RootElement.GetProperty("pool").GetProperty("active").GetInt32());
+            Assert.DoesNotContain("\"k\"", stdout);
+        }
+        (code, stdout, _) = await CliRunner.RunAsync("sho", "subscription", "list", "--endpoints", endpoints);
+        Assert.Equal(0, code);
+        Assert.Contains(ShoDpfRig.Pcid, stdout);
+        Assert.Contains("pool: ", stdout);
+        await File.WriteAllTextAsync(endpoints, """{"hss": "https://127.0.0.1:1"}""", ct);
+        (code, _, stderr) = await CliRunner.RunAsync("sho", "subscription", "list", "--endpoints", endpoints);
+        Assert.Equal((2, "--endpoints: lists no sho"), (code, stderr.Split(" (")[0].Trim()));
     }
 
     [Fact]
