@@ -19,6 +19,7 @@ public static class M2MSecCli
         root.Subcommands.Add(PkiCommand.Create());
         root.Subcommands.Add(DmCommand.Create());
         root.Subcommands.Add(HssCommand.Create());
+        root.Subcommands.Add(ShoCommand.Create());
         root.Subcommands.Add(KekCommand.Create());
         root.Subcommands.Add(KekCommand.CreateStore());
         root.Subcommands.Add(AuditCommand.Create());

@@ -75,7 +75,7 @@ internal static class StoreListCommands
     }
 
     /// <summary>JSON: one object with the rows in an array; text: a header and aligned columns ("-" for none).</summary>
-    private static void Print(ParseResult r, bool json, string name, IReadOnlyList<Dictionary<string, object?>> rows, string none)
+    internal static void Print(ParseResult r, bool json, string name, IReadOnlyList<Dictionary<string, object?>> rows, string none)
     {
         var output = r.InvocationConfiguration.Output;
         if (json)

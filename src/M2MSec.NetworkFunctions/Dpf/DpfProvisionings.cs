@@ -95,7 +95,11 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         }
         var registered = p with
         {
-            State = DpfProvisioning.Registered, TreId = Leaf("TREId"), PfcAttestation = attestation, PfcEncryption = encryption, RegistrationNonce = nonce,
+            State = DpfProvisioning.Registered,
+            TreId = Leaf("TREId"),
+            PfcAttestation = attestation,
+            PfcEncryption = encryption,
+            RegistrationNonce = nonce,
             UpdatedAt = time.GetUtcNow(),
         };
         if (!await state.Dpf.UpdateAsync(registered, DpfProvisioning.Reading, ct).ConfigureAwait(false))
@@ -157,8 +161,10 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
             + (job.Reason is null ? "" : $"; job {job.Reason}"));
         var next = p with
         {
-            State = installed ? DpfProvisioning.Installed : DpfProvisioning.Failed, Result = installed ? "installed" : "failed",
-            Reason = installed ? null : "install-failed: " + detail, UpdatedAt = time.GetUtcNow(),
+            State = installed ? DpfProvisioning.Installed : DpfProvisioning.Failed,
+            Result = installed ? "installed" : "failed",
+            Reason = installed ? null : "install-failed: " + detail,
+            UpdatedAt = time.GetUtcNow(),
         };
         if (!await state.Dpf.UpdateAsync(next, DpfProvisioning.Downloading, ct).ConfigureAwait(false))
             return;

@@ -163,7 +163,7 @@ public sealed class ServeAndDemoTests
             Assert.Equal("http", new Uri(map["ocsp"]).Scheme);
             var ocspAdmin = new Uri(map["ocsp-admin"]);
             Assert.Equal("https", ocspAdmin.Scheme);
-            Assert.Equal(["dm", "hss", "ocsp", "ocsp-admin", "ota", "scp81", "smsc"], map.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(["dm", "dpf", "dpf-device", "hss", "ocsp", "ocsp-admin", "ota", "scp81", "sho", "smsc"], map.Keys.Order(StringComparer.Ordinal));
             using (var http = admin.CreateClient(ocspAdmin, TimeSpan.FromSeconds(10)))
                 Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.PostAsJsonAsync("admin/revocations", new { serial = "01", reason = "superseded" }, ct)).StatusCode);
         }

@@ -13,7 +13,7 @@ namespace M2MSec.Tests.Storage;
 /// The contract every <see cref="IStateStore"/> keeps, run against each implementation
 /// (in memory, SQLite, PostgreSQL) by the subclasses below.
 /// </summary>
-public abstract class StateStoreContract : IAsyncLifetime
+public abstract partial class StateStoreContract : IAsyncLifetime
 {
     protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
 

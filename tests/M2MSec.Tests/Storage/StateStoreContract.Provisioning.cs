@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+using M2MSec.Storage.Dm;
+using M2MSec.Storage.Dpf;
+using M2MSec.Storage.Security;
+using M2MSec.Storage.Sho;
+using M2MSec.Storage.Sqlite;
+using M2MSec.Tests.Support;
+
+namespace M2MSec.Tests.Storage;
+
+/// <summary>Issue 15 (schema v14): the SHO's subscriptions and IMSI pool, the DPF's provisioning records, a DM command's Format — on every backend.</summary>
+public abstract partial class StateStoreContract
+{
+    private ShoSubscription NewSubscription(string pcid) => new(pcid, "TRE-1", [1, 2], [3, 4], RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16),
+        "val-1", ShoSubscription.Validating, null, null, null, null, Clock.GetUtcNow(), Clock.GetUtcNow());
+
+    [Fact]
+    public async Task ShoSubscription_RoundTripsWithKeys_CompareAndSwapOnState_ListedWithoutKeys()
+    {
+        var s = NewSubscription("001900000000001");
+        Assert.True(await Store.Sho.AddAsync(s));
+        Assert.False(await Store.Sho.AddAsync(s)); // a PCID once
+        var k = RandomNumberGenerator.GetBytes(16);
+        var opc = RandomNumberGenerator.GetBytes(16);
+        var downloading = s with { State = ShoSubscription.Downloading, Imsi = "001010000000001", K = k, Opc = opc };
+        Assert.True(await Store.Sho.UpdateAsync(downloading, ShoSubscription.Validating));
+        Assert.False(await Store.Sho.UpdateAsync(downloading with { State = ShoSubscription.Failed }, ShoSubscription.Validating)); // lost the race
+        var back = (await Store.Sho.FindAsync("001900000000001"))!;
+        Assert.Equal((ShoSubscription.Downloading, "001010000000001"), (back.State, back.Imsi));
+        Assert.Equal(k, back.K);
+        Assert.Equal(opc, back.Opc);
+        Assert.Equal(s.ShoNonce, back.ShoNonce);
+        Assert.Equal(s.RegistrationNonce, back.RegistrationNonce);
+        var row = Assert.Single(await Store.Sho.ListAsync());
+        Assert.Equal(("001900000000001", "downloading", "001010000000001"), (row.Pcid, row.State, row.Imsi));
+        Assert.Null(await Store.Sho.FindAsync("001900000000002"));
+    }
+
+    [Fact]
+    public async Task ImsiPool_AllocatesLowestFree_OncePerImsi_ExhaustsToNull_RetiredNeverReturns()
+    {
+        Assert.Equal(3, await Store.Sho.AddPoolAsync(["001010000000003", "001010000000001", "001010000000002"]));
+        Assert.Equal(0, await Store.Sho.AddPoolAsync(["001010000000001"]));
+        Assert.Equal("001010000000001", await Store.Sho.AllocateImsiAsync("p1"));
+        Assert.Equal("001010000000002", await Store.Sho.AllocateImsiAsync("p2"));
+        Assert.True(await Store.Sho.SetImsiStateAsync("001010000000001", "active"));
+        Assert.False(await Store.Sho.SetImsiStateAsync("001010000000001", "retired")); // only from assigned
+        Assert.True(await Store.Sho.SetImsiStateAsync("001010000000002", "retired"));
+        Assert.Equal("001010000000003", await Store.Sho.AllocateImsiAsync("p3"));
+        Assert.Null(await Store.Sho.AllocateImsiAsync("p4"));
+        var counts = await Store.Sho.CountPoolAsync();
+        Assert.Equal((1, 1, 1), (counts["active"], counts["retired"], counts["assigned"]));
+    }
+
+    [Fact]
+    public async Task DpfProvisioning_RoundTrips_CompareAndSwapOnState()
+    {
+        var now = Clock.GetUtcNow();
+        var p = new DpfProvisioning("001900000000001", "sho", DpfProvisioning.Reading, now, now, ReadJobId: "dm-1");
+        Assert.True(await Store.Dpf.AddAsync(p));
+        Assert.False(await Store.Dpf.AddAsync(p));
+        var read = p with { State = DpfProvisioning.Registered, TreId = "TRE-1", PfcAttestation = [1], PfcEncryption = [2], RegistrationNonce = new byte[16] };
+        Assert.True(await Store.Dpf.UpdateAsync(read, DpfProvisioning.Reading));
+        Assert.False(await Store.Dpf.UpdateAsync(read with { State = DpfProvisioning.Failed }, DpfProvisioning.Reading));
+        var back = (await Store.Dpf.FindAsync(p.Pcid))!;
+        Assert.Equal((DpfProvisioning.Registered, "TRE-1", "dm-1"), (back.State, back.TreId, back.ReadJobId));
+        Assert.Equal(new byte[16], back.RegistrationNonce);
+        Assert.Single(await Store.Dpf.ListAsync());
+    }
+
+    [Fact]
+    public async Task DmCommand_KeepsItsMetaFormat()
+    {
+        var now = Clock.GetUtcNow();
+        await Store.Dm.AddJobAsync(new DmJobRecord("job-f", "dev-f", "queued", now, now,
+            [new DmCommandRecord("job-f", 1, "replace", "./M2MMobj/Attestation/Nonce", "AAAA", null, null, Format: "b64"), new DmCommandRecord("job-f", 2, "get", "./X", null, null, null)]));
+        var job = (await Store.Dm.FindJobAsync("job-f"))!;
+        Assert.Equal(["b64", null], job.Commands.Select(c => c.Format));
+    }
+}
+
+/// <summary>Issue 15: the SHO's K and OPc are wrapped at rest like every K/OPc.</summary>
+public sealed class ShoSecretsAtRestTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-sho-rest-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task ShoKAndOpc_NeverInTheDatabaseFilesInClear_AndRewrapped()
+    {
+        var ring = KeyRing.Open(TestKeyRing.CreateIn(_dir), createIfMissing: true);
+        var k = RandomNumberGenerator.GetBytes(16);
+        var opc = RandomNumberGenerator.GetBytes(16);
+        await using (var store = await SqliteStateStore.OpenAsync(Path.Combine(_dir, "sho"), ring))
+        {
+            var now = DateTimeOffset.UtcNow;
+            Assert.True(await store.Sho.AddAsync(new ShoSubscription("001900000000001", "TRE-1", [1], [2], new byte[16], new byte[16], "v", ShoSubscription.Downloading,
+                "001010000000001", k, opc, null, now, now)));
+        }
+        foreach (var file in Directory.GetFiles(Path.Combine(_dir, "sho")))
+        {
+            var bytes = File.ReadAllBytes(file);
+            Assert.Equal(-1, bytes.AsSpan().IndexOf(k));
+            Assert.Equal(-1, bytes.AsSpan().IndexOf(opc));
+            Assert.Equal(-1, bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(k))));
+        }
+        await using (var store = await SqliteStateStore.OpenAsync(Path.Combine(_dir, "sho"), ring))
+            Assert.Equal(k, (await store.Sho.FindAsync("001900000000001"))!.K);
+    }
+}
