@@ -483,6 +483,7 @@ public abstract partial class StateStoreContract : IAsyncLifetime
         Assert.Equal("valid", (await Store.Pva.FindValidationAsync("val-1"))!.State);
         Assert.Equal(["val-1", "val-2"], (await Store.Pva.ListValidationsAsync("001990000000001")).Select(x => x.Id));
         Assert.Equal(["val-2"], (await Store.Pva.ListValidationsAsync("001990000000001", limit: 1)).Select(x => x.Id));
+    }
 
     /// <summary>Issue 15 (H3), schema v13: the ICF's K_RO per RAND is taken once and expires; a PCID's use is recorded once.</summary>
     [Fact]
