@@ -78,12 +78,9 @@ internal static class CcifCommand
 
     private static DeviceManufactured Register(CcifClient ccif, M2meDevice device, KeyAlgorithm platformKey)
     {
-        var request = new DeviceRegistrationRequest(device.Info.Pcid, device.Info.TreId, platformKey.Name(),
-            Convert.ToBase64String(device.Tre.IdentityPublicKey()), Convert.ToBase64String(device.Tre.PkD()),
-            M2meDevice.BuiltFirmwareMeasurements(device.DataDirectory).ToDictionary(m => m.Key, m => Convert.ToHexStringLower(m.Value), StringComparer.Ordinal), null);
         try
         {
-            return ccif.ManufactureAsync(request).GetAwaiter().GetResult();
+            return ccif.ManufactureAsync(Request(device, platformKey)).GetAwaiter().GetResult();
         }
         catch (HttpRequestException e)
         {
@@ -91,7 +88,13 @@ internal static class CcifCommand
         }
     }
 
-    private static void Inject(M2meDevice device, DeviceManufactured answer)
+    /// <summary>What the factory line tells the CCIF: identities, the TRE's public platform keys, the reference measurements of the firmware it built.</summary>
+    internal static DeviceRegistrationRequest Request(M2meDevice device, KeyAlgorithm platformKey) =>
+        new(device.Info.Pcid, device.Info.TreId, platformKey.Name(), Convert.ToBase64String(device.Tre.IdentityPublicKey()), Convert.ToBase64String(device.Tre.PkD()),
+            M2meDevice.BuiltFirmwareMeasurements(device.DataDirectory).ToDictionary(m => m.Key, m => Convert.ToHexStringLower(m.Value), StringComparer.Ordinal), null);
+
+    /// <summary>The factory line injects what the CCIF answered: the PfC, the temporary credential, the roots.</summary>
+    internal static void Inject(M2meDevice device, DeviceManufactured answer)
     {
         static X509Certificate2? Load(string? b64) => b64 is null ? null : X509CertificateLoader.LoadCertificate(Convert.FromBase64String(b64));
         var k = Convert.FromHexString(answer.K);

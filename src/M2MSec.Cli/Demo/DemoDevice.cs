@@ -28,6 +28,12 @@ internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k
     /// <summary>The card's ICCID (UICC devices).</summary>
     public string Iccid => $"8988211{Imsi[5..]}";
 
+    /// <summary>A TRE-based device's way through remote MCIM provisioning (issue 15), from its attach with the PCID on.</summary>
+    public Device.Provisioning.M2meProvisioning? Provisioning { get; set; }
+
+    /// <summary>The IMSI of the MCIM the SHO provisioned into the TRE (TRE-based devices; <see cref="Imsi"/> is then their PCID).</summary>
+    public string? ProvisionedImsi { get; set; }
+
     /// <summary>The ME + TRE, once manufactured.</summary>
     public M2meDevice? M2me { get; set; }
 

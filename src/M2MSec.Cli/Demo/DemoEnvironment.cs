@@ -28,6 +28,37 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         _smscHttp = DemoHttp.AdminClient(fleet, NetworkFunctionRole.Smsc, TimeSpan.FromSeconds(60));
         Smsc = new SmscClient(_smscHttp);
         Ota = DemoHttp.AdminClient(fleet, NetworkFunctionRole.Ota, TimeSpan.FromSeconds(30));
+        // Remote MCIM provisioning (issue 15): the factory line at the CCIF, the SHO's IMSI pool, the devices' way in.
+        _ccifHttp = DemoHttp.AdminClient(fleet, "ccif", TimeSpan.FromSeconds(30));
+        Ccif = new M2MSec.NetworkFunctions.Ccif.CcifClient(_ccifHttp);
+        _shoHttp = DemoHttp.AdminClient(fleet, "sho", TimeSpan.FromSeconds(30));
+        var ocsp = OcspUrl;
+        ProvisioningEndpoints = new M2MSec.Device.Provisioning.ProvisioningEndpoints(fleet["vno"].DeviceAddress!, fleet["drf"].DeviceAddress!, ocsp,
+            // Blocking on purpose: the check runs inside the TLS handshake's synchronous callback.
+            (url, der, _) => Task.FromResult(M2MSec.NetworkFunctions.Ocsp.OcspEndpoints.Query(ProvisioningOcspHttp, url, der)));
+    }
+
+    private readonly HttpClient _ccifHttp;
+
+    private readonly HttpClient _shoHttp;
+
+    private static readonly HttpClient ProvisioningOcspHttp = DemoHttp.Client(TimeSpan.FromSeconds(6));
+
+    /// <summary>The CCIF as the factory line (an administrator) sees it.</summary>
+    public M2MSec.NetworkFunctions.Ccif.CcifClient Ccif { get; }
+
+    /// <summary>Where TRE-based devices attach (VNO) and ask the Registration Operator (DRF), and the OCSP responder they check servers with.</summary>
+    public M2MSec.Device.Provisioning.ProvisioningEndpoints ProvisioningEndpoints { get; }
+
+    /// <summary>Gives the SHO <paramref name="count"/> IMSIs for this run (a block of its own: 001 01 9…, apart from the UICC fleet's).</summary>
+    public async Task AddShoImsisAsync(int count, CancellationToken ct)
+    {
+        if (count == 0)
+            return;
+        var first = $"001019{System.Security.Cryptography.RandomNumberGenerator.GetInt32(0, 9_000) * 100_000L:D9}";
+        using var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(_shoHttp, "imsi-pool",
+            new M2MSec.NetworkFunctions.Sho.ImsiPoolRangeRequest(first, count), NetworkFunctionHost.JsonOptions, ct);
+        response.EnsureSuccessStatusCode();
     }
 
     public SmscClient Smsc { get; }
@@ -127,6 +158,8 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _hssHttp.Dispose();
+        _ccifHttp.Dispose();
+        _shoHttp.Dispose();
         _servingNetworkHttp.Dispose();
         _smscHttp.Dispose();
         Ota.Dispose();

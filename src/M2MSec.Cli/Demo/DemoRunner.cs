@@ -21,7 +21,10 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
     public const int ForcedResyncEvery = 10;
 
     private readonly IDemoStage[] _stages = stages is null
-        ? [new ManufactureStage(), new HssProvisioningStage(), new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage()]
+        ?
+        [
+            new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
+        ]
         : [.. stages];
 
     private DemoDevice[] _devices = [];
@@ -56,6 +59,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
             console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
 
         var devices = _devices = Manufacture(options.Devices);
+        await env.AddShoImsisAsync(devices.Count(d => d.Kind == M2meKind.Tre), ct);
         if (console.Profile.Capabilities.Interactive)
         {
             await console.Progress()
@@ -108,6 +112,11 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
             {
                 foreach (var stage in _stages)
                 {
+                    if (!stage.AppliesTo(device))
+                    {
+                        advance(stage);
+                        continue;
+                    }
                     var started = TimeProvider.System.GetTimestamp();
                     var ok = await RunStageAsync(stage, device, env, token);
                     Report.StageTime(stage.Name, TimeProvider.System.GetElapsedTime(started) / inFlight);
@@ -156,7 +165,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
     private static DemoDevice[] Manufacture(int count)
     {
         // Each run takes its own block of MSINs, so a reused --data directory keeps earlier fleets.
-        var msinBase = System.Security.Cryptography.RandomNumberGenerator.GetInt32(0, 90_000) * 100_000L;
+        var msinBase = System.Security.Cryptography.RandomNumberGenerator.GetInt32(1, 90_000) * 100_000L;
         var devices = new DemoDevice[count];
         for (var i = 0; i < count; i++)
         {
@@ -171,6 +180,9 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
                 seqMs[3] = 1 << 20;
                 ahead = new UsimSqnState(SqnScheme.Default, seqMs);
             }
+            // A TRE-based M2ME has no subscription yet: its PCID (the RO's PLMN 001/90) until the SHO provisions an MCIM.
+            if (kind == M2meKind.Tre)
+                imsi = $"00190{msinBase + i:D10}";
             devices[i] = new DemoDevice(i, imsi, kind,
                 System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), ahead);
         }

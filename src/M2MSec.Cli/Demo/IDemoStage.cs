@@ -8,5 +8,8 @@ internal interface IDemoStage
 {
     string Name { get; }
 
+    /// <summary>Whether the stage concerns this kind of device (TRE-based or UICC-based); a device skips the others.</summary>
+    bool AppliesTo(DemoDevice device) => true;
+
     Task<bool> RunAsync(DemoDevice device, DemoEnvironment environment, DemoReport report, CancellationToken cancellationToken);
 }

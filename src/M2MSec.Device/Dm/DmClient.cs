@@ -34,8 +34,10 @@ public sealed record DmSessionOutcome(bool Completed, string Detail, int Command
 /// </summary>
 public sealed partial class DmClient(M2meDevice device, DmClientAccount account, long maxMsgSize = 64 * 1024)
 {
-    private const string NoncesObject = "dm/nonces";
-    private const string LastNotificationObject = "dm/notification";
+    // Per DM account (OMA-TS-DM_StdObj DMAcc/AAuthData): a device with several servers (the DPF's provisioning account and
+    // the operator's DM server) keeps each server's nonces apart.
+    private string NoncesObject => $"dm/nonces/{account.ServerId}";
+    private string LastNotificationObject => $"dm/notification/{account.ServerId}";
     private const int MaxMessages = 256;
 
     /// <summary>The DevId this account's sessions use (SyncHdr Source); default the TRE id. The provisioning account at the DPF uses the PCID.</summary>

@@ -14,11 +14,17 @@ public sealed record McimDownloadOptions
     public TimeSpan Deadline { get; init; } = TimeSpan.FromMinutes(2);
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Checked after every session: when true the device stops polling with outcome <c>stopped</c> (a caller running the flow
+    /// phase by phase, e.g. until the DPF has read M2MMobj); null polls until an MCIM is installed or refused.
+    /// </summary>
+    public Func<bool>? StopWhen { get; init; }
 }
 
 /// <summary>
 /// How the download ended: <c>installed</c> (the TRE installed the MCIM: <see cref="Imsi"/>), <c>refused</c> (the TRE refused the
-/// M2MSIMMobj the DPF wrote: <see cref="Code"/> says why) or <c>deadline</c> (no MCIM in time; <see cref="Detail"/> the last session).
+/// M2MSIMMobj the DPF wrote: <see cref="Code"/> says why), <c>stopped</c> (<see cref="McimDownloadOptions.StopWhen"/>) or <c>deadline</c> (no MCIM in time; <see cref="Detail"/> the last session).
 /// </summary>
 public sealed record McimDownloadResult(string Outcome, string? Code, string? Imsi, int Sessions, string Detail)
 {
@@ -73,6 +79,8 @@ public static class McimDownloadClient
                     ? new McimDownloadResult("installed", install.Code, install.Imsi, sessions, install.Detail)
                     : new McimDownloadResult("refused", install.Code, null, sessions, install.Detail);
             }
+            if (options.StopWhen?.Invoke() == true)
+                return new McimDownloadResult("stopped", null, null, sessions, detail);
             if (options.Time.GetUtcNow() - start >= options.Deadline)
                 return new McimDownloadResult("deadline", null, null, sessions, detail);
             await Task.Delay(options.PollInterval, options.Time, cancellationToken).ConfigureAwait(false);

@@ -53,12 +53,28 @@ public static class RoProvisioningClient
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(drf);
+        var attached = await AttachWithPcidAsync(device, vno, cancellationToken).ConfigureAwait(false);
+        return await BootstrapAsync(device, attached, drf, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Steps 1–6: attach with the PCID, AKA with the temporary credential in the TRE (K_RO derived inside), an address limited to the RO.</summary>
+    public static async Task<AttachOutcome> AttachWithPcidAsync(M2meDevice device, HttpClient vno, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
         var pcid = device.Info.Pcid;
-        // Steps 1–6.
         var attached = await AttachCoreAsync(vno, pcid, (rand, autn) => device.Tre.RunProvisionalAka(TreCaller.Network, rand, autn), cancellationToken).ConfigureAwait(false);
         if (attached.RestrictedTo != "ro")
             throw new RoProvisioningException("attach-refused", "the VNO did not attach the PCID for provisioning (no connectivity to the RO)");
+        return attached;
+    }
 
+    /// <summary>Steps 7–11 after <see cref="AttachWithPcidAsync"/>: ask the DRF, receive and check the Bootstrap message, install the DM account.</summary>
+    public static async Task<RoBootstrapOutcome> BootstrapAsync(M2meDevice device, AttachOutcome attached, HttpClient drf, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(attached);
+        ArgumentNullException.ThrowIfNull(drf);
+        var pcid = device.Info.Pcid;
         // Step 7: the M2ME contacts the RO from the address the VNO gave it; steps 9–10 happen behind this call.
         using var response = await drf.PostAsJsonAsync("bootstrap", new BootstrapAsk(pcid, attached.IpAddress, device.Info.TreId), Json, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

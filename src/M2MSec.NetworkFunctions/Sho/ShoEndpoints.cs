@@ -45,7 +45,7 @@ internal static class ShoEndpoints
         app.MapPost("/imsi-pool", AddPoolAsync).RequireAdministrator().WithName("addImsiRange")
             .WithSummary("Adds COUNT consecutive IMSIs from FIRST to the pool").Produces<ImsiPoolAdded>(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status400BadRequest);
-        app.MapGet("/signing-root", SigningRootAsync).RequireAdministratorOrRole(["dpf"]).WithName("signingRoot")
+        app.MapGet("/signing-root", SigningRootAsync).RequireAdministratorOrRole(["dpf", "ccif"]).WithName("signingRoot")
             .WithSummary("The root of the SHO's signing hierarchy (the device's trust/root/sho) and the M2MSIMMobj signer").Produces<ShoSigningRoot>();
     }
 

@@ -17,6 +17,9 @@ internal sealed class AkaStage : IDemoStage
 
     public string Name => "AKA over HTTP";
 
+    /// <summary>UICC-based devices; a TRE-based device runs AKA with its MCIM when it attaches through the VNO (<see cref="ProvisioningStage"/>).</summary>
+    public bool AppliesTo(DemoDevice device) => device.Kind == Device.M2me.M2meKind.Uicc;
+
     /// <summary>The demo's serving network: PLMN 001/02 (TS 24.008 §10.5.1.13 encoding), a VNO beside the SHO's 001/01.</summary>
     internal const string ServingNetworkId = "00f120";
 

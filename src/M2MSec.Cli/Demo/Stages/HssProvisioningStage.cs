@@ -7,6 +7,9 @@ internal sealed class HssProvisioningStage : IDemoStage
 
     public string Name => "HSS provisioning";
 
+    /// <summary>UICC-based devices: a TRE-based device's IMSI enters the SHO's HSS at step 21 of its provisioning.</summary>
+    public bool AppliesTo(DemoDevice device) => device.Kind == Device.M2me.M2meKind.Uicc;
+
     public async Task<bool> RunAsync(DemoDevice device, DemoEnvironment environment, DemoReport report, CancellationToken cancellationToken)
     {
         await environment.Hss.AddSubscriberAsync(device.Imsi, device.K, device.Opc, DefaultAmf, cancellationToken);

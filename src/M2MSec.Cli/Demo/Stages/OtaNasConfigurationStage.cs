@@ -32,10 +32,11 @@ internal sealed class OtaNasConfigurationStage : IDemoStage
 
     public string Name => "NAS config by OTA";
 
+    /// <summary>UICC-based devices (their USIM's files, over the air); TRE-based devices are configured by OMA DM.</summary>
+    public bool AppliesTo(DemoDevice device) => device.Kind == M2meKind.Uicc;
+
     public async Task<bool> RunAsync(DemoDevice device, DemoEnvironment environment, DemoReport report, CancellationToken ct)
     {
-        if (device.Kind != M2meKind.Uicc)
-            return true; // TRE-based devices are configured by OMA DM (next issue)
         // Personalisation: the card and the OTA server share the key set (KVN 1, AES-128 CBC / CMAC).
         var kic = RandomNumberGenerator.GetBytes(16);
         var kid = RandomNumberGenerator.GetBytes(16);

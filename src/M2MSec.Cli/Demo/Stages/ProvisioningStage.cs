@@ -1,0 +1,64 @@
+using M2MSec.Device.M2me;
+using M2MSec.Device.Provisioning;
+
+namespace M2MSec.Cli.Demo.Stages;
+
+/// <summary>
+/// Remote MCIM provisioning of TRE-based devices (TR 33.812 §5.1.3.6.2, issue 15), one stage per phase as the device lives
+/// it: attach with the PCID (steps 1–6), registration (7–12), validation (13–15), download and install (16–21), attach with
+/// the MCIM. Every step is a message between the network functions and the device over loopback (docs/provisioning.md).
+/// </summary>
+internal sealed class ProvisioningStage(ProvisioningPhase phase, string name) : IDemoStage
+{
+    public const string ProvisionedEvent = "mcim-provisioned";
+
+    /// <summary>The five phases, in order.</summary>
+    public static IReadOnlyList<IDemoStage> All { get; } =
+    [
+        new ProvisioningStage(ProvisioningPhase.AttachWithPcid, "Attach with PCID"),
+        new ProvisioningStage(ProvisioningPhase.Registration, "Registration (RO)"),
+        new ProvisioningStage(ProvisioningPhase.Validation, "Validation (PVA)"),
+        new ProvisioningStage(ProvisioningPhase.DownloadAndInstall, "MCIM download+install"),
+        new ProvisioningStage(ProvisioningPhase.AttachWithMcim, "Attach with MCIM"),
+    ];
+
+    public string Name => name;
+
+    public bool AppliesTo(DemoDevice device) => device.Kind == M2meKind.Tre;
+
+    public async Task<bool> RunAsync(DemoDevice device, DemoEnvironment environment, DemoReport report, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (phase)
+            {
+                case ProvisioningPhase.AttachWithPcid:
+                    device.Provisioning = new M2meProvisioning(device.M2me!, environment.ProvisioningEndpoints, new McimDownloadOptions { PollInterval = TimeSpan.FromMilliseconds(100) });
+                    await device.Provisioning.AttachWithPcidAsync(cancellationToken);
+                    break;
+                case ProvisioningPhase.Registration:
+                    await device.Provisioning!.RegisterAsync(cancellationToken);
+                    break;
+                case ProvisioningPhase.Validation:
+                    await device.Provisioning!.ValidateAsync(cancellationToken);
+                    break;
+                case ProvisioningPhase.DownloadAndInstall:
+                    device.ProvisionedImsi = (await device.Provisioning!.DownloadAndInstallAsync(cancellationToken)).Imsi;
+                    break;
+                default:
+                    await device.Provisioning!.AttachWithMcimAsync(cancellationToken);
+                    report.Event(ProvisionedEvent);
+                    device.Provisioning.Dispose();
+                    break;
+            }
+            return true;
+        }
+        catch (RoProvisioningException e)
+        {
+            device.FailureReason = $"{Name}: {e.Message}";
+            device.FailureKey = e.Code;
+            device.Provisioning?.Dispose();
+            return false;
+        }
+    }
+}
