@@ -76,6 +76,7 @@ internal static class DeviceCommand
         command.Subcommands.Add(show);
         command.Subcommands.Add(trust);
         command.Subcommands.Add(tamper);
+        command.Subcommands.Add(DeviceProvisionCommand.Create(data, fuse));
         return command;
     }
 

@@ -51,6 +51,14 @@ internal sealed class RunningServices
         return new RunningServices(file, map, admin);
     }
 
+    /// <summary>The address of <paramref name="key"/> (a role, "ROLE-device", "ROLE-admin"); exit 2 when endpoints.json has none.</summary>
+    public Uri Require(string option, string key) =>
+        _addresses.TryGetValue(key, out var address) && Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri
+            : throw CliExitException.Bad($"{option}: {File} lists no '{key}' (is `serve all` of this build running?)");
+
+    /// <summary>The address of <paramref name="key"/>, or null.</summary>
+    public Uri? Find(string key) => _addresses.TryGetValue(key, out var address) && Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : null;
+
     /// <summary>An HTTP client to <paramref name="role"/>'s API as the administrator (exit 2 when endpoints.json has no such role).</summary>
     public HttpClient AdminClient(string option, string role)
     {
