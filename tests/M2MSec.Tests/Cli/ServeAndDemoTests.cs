@@ -163,7 +163,8 @@ public sealed class ServeAndDemoTests
             Assert.Equal("http", new Uri(map["ocsp"]).Scheme);
             var ocspAdmin = new Uri(map["ocsp-admin"]);
             Assert.Equal("https", ocspAdmin.Scheme);
-            Assert.Equal(["dm", "hss", "ocsp", "ocsp-admin", "ota", "scp81", "smsc"], map.Keys.Order(StringComparer.Ordinal));
+            // Issue 15 (H3): icf, drf and vno too; drf and vno with their device listeners.
+            Assert.Equal(["dm", "drf", "drf-device", "hss", "icf", "ocsp", "ocsp-admin", "ota", "scp81", "smsc", "vno", "vno-device"], map.Keys.Order(StringComparer.Ordinal));
             using (var http = admin.CreateClient(ocspAdmin, TimeSpan.FromSeconds(10)))
                 Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.PostAsJsonAsync("admin/revocations", new { serial = "01", reason = "superseded" }, ct)).StatusCode);
         }
