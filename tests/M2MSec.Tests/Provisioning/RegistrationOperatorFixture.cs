@@ -55,13 +55,13 @@ public sealed class RegistrationOperatorFixture : IAsyncDisposable
 
     private readonly Dictionary<string, PeerClients> _clients = new(StringComparer.Ordinal);
 
-    public static async Task<RegistrationOperatorFixture> StartAsync(CancellationToken ct)
+    public static async Task<RegistrationOperatorFixture> StartAsync(CancellationToken ct, VnoOptions? vno = null)
     {
         var dir = System.IO.Directory.CreateTempSubdirectory("m2msec-ro-").FullName;
         var hierarchy = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(TimeProvider.System), "operator", KeyAlgorithm.EcP256, null, TimeProvider.System, ct);
         var f = new RegistrationOperatorFixture(dir, hierarchy);
         f.Icf = await f.StartAsync(new IcfFunction(), ct);
-        f.Vno = await f.StartAsync(new VnoFunction(), ct);
+        f.Vno = await f.StartAsync(new VnoFunction(vno), ct);
         f.Drf = await f.StartAsync(new DrfFunction(), ct);
         f.Hss = await f.StartAsync(new HssFunction(), ct);
         await f.StartAsync(new FakeDpf(f), ct);
@@ -89,6 +89,18 @@ public sealed class RegistrationOperatorFixture : IAsyncDisposable
     {
         if (!_clients.TryGetValue(asRole, out var clients))
             _clients[asRole] = clients = new PeerClients(Peers, await TlsAsync(asRole, ct));
+        return clients.For(peer);
+    }
+
+    /// <summary>An administrator's client (admin profile, CN m2msec-admin) towards <paramref name="peer"/>.</summary>
+    public async Task<HttpClient> AdminClientAsync(string peer, CancellationToken ct)
+    {
+        if (!_clients.TryGetValue("admin", out var clients))
+        {
+            var cert = await Hierarchy.IssueAsync(CertificateProfile.Admin, new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject), TimeSpan.FromDays(1),
+                cancellationToken: ct);
+            _clients["admin"] = clients = new PeerClients(Peers, new NetworkFunctionTls(new RenewingCertificate(cert), Hierarchy.Root, [Hierarchy.Issuing]));
+        }
         return clients.For(peer);
     }
 

@@ -92,5 +92,25 @@ public sealed class RegistrationOperatorTests : IAsyncLifetime
         Assert.Equal("sho", outcome.ShoId);
     }
 
+    [Fact]
+    public async Task Assignment_ByAnAdministrator_DesignatesTheSho_InTheMacdBootstrap_OtherRolesGet403()
+    {
+        var (device, _, _) = await _ro.ManufactureAsync("001900000000004", Ct);
+        var admin = new DrfClient(await _ro.AdminClientAsync("drf", Ct));
+        var icf = new DrfClient(await _ro.ClientAsync("icf", "drf", Ct));
+        var assigned = await admin.AssignAsync("001900000000004", "sho-east", Ct);
+        Assert.Equal("sho-east", assigned.ShoId);
+        var refused = await Assert.ThrowsAsync<M2MSec.NetworkFunctions.Hosting.PeerRequestException>(() =>
+            icf.AssignAsync("001900000000004", "sho-evil", Ct));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var bad = await Assert.ThrowsAsync<M2MSec.NetworkFunctions.Hosting.PeerRequestException>(() =>
+            admin.AssignAsync("001900000000004", "no spaces", Ct));
+        Assert.Contains("sho_id", bad.Problem, StringComparison.Ordinal);
+
+        var outcome = await RoProvisioningClient.AttachAndBootstrapAsync(device, _ro.Vno.DeviceAddress!, _ro.Drf.DeviceAddress!, _ro.Hierarchy.Root, Ct);
+        Assert.Equal("sho-east", outcome.ShoId);
+        Assert.Equal("sho-east", Assert.Single(_ro.DpfProvisionings).ShoId);
+    }
+
     private static string Der() => Convert.ToBase64String([0x30, 0x03, 0x02, 0x01, 0x01]);
 }

@@ -201,6 +201,38 @@ public sealed class RegistrationOperatorThreatTests : IAsyncLifetime
         Assert.Equal("sho", outcome.ShoId);
     }
 
+    [Fact]
+    public async Task ExpiredAttach_IsUnknown_AndARightResAfterItsLifetimeAttachesNothing_MalformedAttachThreat()
+    {
+        await using var ro = await RegistrationOperatorFixture.StartAsync(Ct, new M2MSec.NetworkFunctions.Vno.VnoOptions { AttachLifetime = TimeSpan.FromMilliseconds(200) });
+        var (device, _, _) = await ro.ManufactureAsync("001900000000051", Ct);
+        using var vno = ro.DeviceClient(ro.Vno);
+        var c = await ChallengeAsync(vno, "001900000000051");
+        var res = device.Tre.RunProvisionalAka(TreCaller.Network, Convert.FromHexString(c.Rand), Convert.FromHexString(c.Autn)).Res!;
+        await Task.Delay(400, Ct);
+        using var late = await vno.PostAsJsonAsync($"attach/{c.AttachId}", new { res = Convert.ToHexStringLower(res) }, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, late.StatusCode);
+        Assert.Contains("attach_id", await late.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Null(await ro.Icf.Services.GetRequiredService<IStateStore>().Icf.FindUseAsync("001900000000051", Ct));
+    }
+
+    [Fact]
+    public async Task WrongRes_IsRefused_AndTheAttachIdIsSpent_MalformedAttachThreat()
+    {
+        const string pcid = "001900000000061";
+        var (device, _, _) = await _ro.ManufactureAsync(pcid, Ct);
+        using var vno = _ro.DeviceClient(_ro.Vno);
+        var c = await ChallengeAsync(vno, pcid);
+        var res = device.Tre.RunProvisionalAka(TreCaller.Network, Convert.FromHexString(c.Rand), Convert.FromHexString(c.Autn)).Res!;
+        var wrong = (byte[])res.Clone();
+        wrong[0] ^= 1;
+        using (var refused = await vno.PostAsJsonAsync($"attach/{c.AttachId}", new { res = Convert.ToHexStringLower(wrong) }, Ct))
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        using (var spent = await vno.PostAsJsonAsync($"attach/{c.AttachId}", new { res = Convert.ToHexStringLower(res) }, Ct))
+            Assert.Equal(HttpStatusCode.NotFound, spent.StatusCode);
+        Assert.Null(await _ro.Icf.Services.GetRequiredService<IStateStore>().Icf.FindUseAsync(pcid, Ct));
+    }
+
     private sealed record Challenge(string AttachId, string Rand, string Autn);
 
     private static async Task<Challenge> ChallengeAsync(HttpClient vno, string identity)
