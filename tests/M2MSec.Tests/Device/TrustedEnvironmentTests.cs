@@ -214,6 +214,8 @@ public sealed class TrustedEnvironmentTests : IDisposable
         {
             nameof(TrustedEnvironment.IdentityPublicKey), nameof(TrustedEnvironment.PkD), nameof(TrustedEnvironment.Sign),
             nameof(TrustedEnvironment.Mac), nameof(TrustedEnvironment.ReadObject), nameof(TrustedEnvironment.ReleaseNafKey),
+            nameof(TrustedEnvironment.RegistrationNonce), // issue 15: a public nonce, not a key
+            nameof(TrustedEnvironment.Attest), // issue 15: a signed statement
         };
         var returningBytes = typeof(TrustedEnvironment).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => m.ReturnType == typeof(byte[]) || m.GetParameters().Any(p => p.IsOut && p.ParameterType.GetElementType() == typeof(byte[])))
