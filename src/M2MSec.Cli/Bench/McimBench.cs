@@ -21,7 +21,7 @@ internal static class McimBench
             McimThroughput.Rate(() => t.SealBound(), warm);
             McimThroughput.Rate(() => t.Open(), warm);
             McimThroughput.Rate(() => t.OpenBound(), warm);
-            const int Rounds = 3;
+            const int Rounds = 5;
             var slice = duration / Rounds;
             double seal = 0, sealBound = 0, open = 0, openBound = 0;
             for (var r = 0; r < Rounds; r++)

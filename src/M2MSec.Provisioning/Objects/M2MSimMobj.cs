@@ -138,7 +138,6 @@ public static class M2MSimMobj
             DtdProcessing = DtdProcessing.Prohibit,
             XmlResolver = null,
             MaxCharactersInDocument = MaxDocumentLength,
-            MaxCharactersFromEntities = 0,
         };
         var doc = new XmlDocument { PreserveWhitespace = true, XmlResolver = null };
         try

@@ -17,8 +17,6 @@ public sealed class BenchMcimCliTests
             var k = json.GetProperty(key);
             foreach (var field in new[] { "seals_per_s", "seal_bound_per_s", "seal_ratio_to_bound", "opens_per_s", "open_bound_per_s", "open_ratio_to_bound" })
                 Assert.True(k.GetProperty(field).GetDouble() > 0, $"{key}.{field}");
-            // Sealing costs at least the public-key work it contains (small slack for timing noise on a shared machine).
-            Assert.True(k.GetProperty("seal_ratio_to_bound").GetDouble() < 1.2, stdout);
         }
         Assert.Equal("aes-cbc-hmac-sha1", json.GetProperty("suite").GetString());
         Assert.Equal(Environment.ProcessorCount, json.GetProperty("cores").GetInt32());
