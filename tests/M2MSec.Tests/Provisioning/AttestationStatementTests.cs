@@ -116,7 +116,8 @@ public sealed class AttestationStatementTests : IDisposable
         Assert.Equal(encryption.RawData, tre.ReadObject(TreCaller.Provisioning, TreObjects.PfcEncryption));
         Assert.Equal(h.Root.RawData, tre.ReadObject(TreCaller.Provisioning, TreObjects.DmRoot));
         Assert.Equal(h.Root.RawData, tre.ReadObject(TreCaller.Provisioning, TreObjects.ShoSigningRoot));
-        Assert.Equal("token"u8.ToArray(), tre.ReadObject(TreCaller.Provisioning, "prov/auth-token"));
+        // The token is compared inside the TRE only (InstallMcim): no caller reads it back.
+        Assert.Throws<TreAccessDeniedException>(() => tre.ReadObject(TreCaller.Provisioning, TreObjects.AuthorisationToken));
         Assert.Contains("001990000000001", tre.GetStatus().Subscriptions);
         // The profiles: attestation signs only; encryption agrees keys (EC) — keyEncipherment is for RSA.
         Assert.Equal(X509KeyUsageFlags.DigitalSignature, attestation.Extensions.OfType<X509KeyUsageExtension>().Single().KeyUsages);
