@@ -50,12 +50,12 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
     private async Task HandleAsync(DmJobFinished finished)
     {
         var ct = CancellationToken.None;
+        var p = await state.Dpf.FindAsync(finished.DevId, ct).ConfigureAwait(false);
+        var job = await state.Dm.FindJobAsync(finished.JobId, ct).ConfigureAwait(false);
+        if (p is null || job is null)
+            return;
         try
         {
-            var p = await state.Dpf.FindAsync(finished.DevId, ct).ConfigureAwait(false);
-            var job = await state.Dm.FindJobAsync(finished.JobId, ct).ConfigureAwait(false);
-            if (p is null || job is null)
-                return;
             if (finished.JobId == p.ReadJobId && p.State == DpfProvisioning.Reading)
                 await M2MMobjReadAsync(p, job, ct).ConfigureAwait(false);
             else if (finished.JobId == p.AttestationJobId && p.State == DpfProvisioning.Attesting)
@@ -63,9 +63,13 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
             else if (finished.JobId == p.DownloadJobId && p.State == DpfProvisioning.Downloading)
                 await DownloadedAsync(p, job, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException or InvalidOperationException)
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException or InvalidOperationException
+            or System.Text.Json.JsonException or M2MSec.Provisioning.ProvisioningException or NotSupportedException)
         {
+            // A peer that failed mid-step: the provisioning does not stay half-way for ever.
             logger?.LogWarning("dpf provisioning {Pcid}: {Message}", finished.DevId, e.Message);
+            if (await state.Dpf.FindAsync(p.Pcid, ct).ConfigureAwait(false) is { IsOngoing: true } now && now.State == p.State)
+                await FailAsync(now, "peer-error: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
         }
     }
 

@@ -191,6 +191,9 @@ internal sealed class FakeProvisioningTre : IProvisioningTre
     public byte[]? PfcEncryption { get; private set; }
     public ConcurrentBag<string> Installed { get; } = [];
 
+    /// <summary>Refuse every MCIM (as a TRE whose MAC check failed would).</summary>
+    public bool RefuseInstall { get; set; }
+
     public byte[] RegistrationNonce() => (byte[])(_nonce ??= RandomNumberGenerator.GetBytes(16)).Clone();
 
     public byte[] Attest(ReadOnlySpan<byte> challenge)
@@ -219,6 +222,8 @@ internal sealed class FakeProvisioningTre : IProvisioningTre
 
     public McimInstallResult InstallMcim(ReadOnlySpan<byte> signedM2MSimMobj)
     {
+        if (RefuseInstall)
+            return new McimInstallResult("mac-mismatch", null, "the MCIM object's MAC does not verify");
         M2MSimMobjContent content;
         X509Certificate2 signer;
         try

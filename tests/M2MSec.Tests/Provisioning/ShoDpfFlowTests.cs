@@ -125,6 +125,48 @@ public sealed class ShoDpfFlowTests : IDisposable
     }
 
     [Fact]
+    public async Task Steps20To21_TreRefusesTheMcim_DpfReportsFailure_ShoRetiresTheImsi_NothingInTheHss()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await ShoDpfRig.StartAsync(_dir, ct: ct);
+        var d = await rig.DeviceAsync(await rig.OpenProvisioningAsync(ct: ct));
+        d.Tre.RefuseInstall = true;
+        var result = await McimDownloadClient.RunAsync(d.Device, d.Account, d.Transport, Fast, d.Tre, ct);
+        Assert.Equal(("refused", "mac-mismatch"), (result.Outcome, result.Code));
+        await rig.Dpf.Services.GetRequiredService<DpfProvisionings>().IdleAsync();
+        var sho = rig.StoreOf(rig.Sho).Sho;
+        await WaitAsync(async () => (await sho.FindAsync(ShoDpfRig.Pcid, ct))?.State == ShoSubscription.Failed, "the subscription to fail");
+        var sub = (await sho.FindAsync(ShoDpfRig.Pcid, ct))!;
+        Assert.StartsWith("install-failed: mac-mismatch", sub.Reason);
+        Assert.Null(sub.K); // the keys that left sealed are dropped …
+        Assert.Equal(1, (await sho.CountPoolAsync(ct))["retired"]); // … and their IMSI is never handed out again
+        Assert.Null(await rig.StoreOf(rig.Hss).Subscribers.FindAsync(sub.Imsi!, ct));
+        var p = (await rig.StoreOf(rig.Dpf).Dpf.FindAsync(ShoDpfRig.Pcid, ct))!;
+        Assert.Equal((DpfProvisioning.Failed, "failed"), (p.State, p.Result));
+    }
+
+    [Fact]
+    public async Task Step15_PlatformJudgedInvalid_ShoSealsNothing_DpfDownloadsNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await ShoDpfRig.StartAsync(_dir, ct: ct);
+        rig.Pva.ForceInvalid = true;
+        var d = await rig.DeviceAsync(await rig.OpenProvisioningAsync(ct: ct));
+        var result = await McimDownloadClient.RunAsync(d.Device, d.Account, d.Transport, Fast with { Deadline = TimeSpan.FromSeconds(3) }, d.Tre, ct);
+        Assert.Equal("deadline", result.Outcome);
+        await rig.Dpf.Services.GetRequiredService<DpfProvisionings>().IdleAsync();
+        var sho = rig.StoreOf(rig.Sho).Sho;
+        await WaitAsync(async () => (await sho.FindAsync(ShoDpfRig.Pcid, ct))?.State == ShoSubscription.Refused, "the registration to be refused");
+        Assert.Null((await sho.FindAsync(ShoDpfRig.Pcid, ct))!.Imsi);
+        Assert.False((await sho.CountPoolAsync(ct)).ContainsKey("assigned"));
+        var p = (await rig.StoreOf(rig.Dpf).Dpf.FindAsync(ShoDpfRig.Pcid, ct))!;
+        Assert.Equal(DpfProvisioning.Failed, p.State);
+        Assert.StartsWith("platform-invalid", p.Reason);
+        Assert.Null(p.M2MSimMobj);
+        Assert.Empty(d.Tre.Installed);
+    }
+
+    [Fact]
     public async Task Sho_RefusesToSeal_ForgedVerdictAtShoThreat()
     {
         var ct = TestContext.Current.CancellationToken;

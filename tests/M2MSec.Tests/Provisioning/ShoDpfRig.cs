@@ -155,6 +155,10 @@ internal sealed class FakePva : INetworkFunction
     public ConcurrentDictionary<string, Validation> Validations { get; } = new(StringComparer.Ordinal);
     public IPvaVerdictVerifier Verifier { get; set; } = null!;
     public X509Certificate2 Certificate { get; set; } = null!;
+
+    /// <summary>Judge every platform invalid (as for measurements that differ from the reference).</summary>
+    public bool ForceInvalid { get; set; }
+
     public string Role => "pva";
 
     public void ConfigureServices(IServiceCollection services, string dataDirectory)
@@ -174,7 +178,7 @@ internal sealed class FakePva : INetworkFunction
         {
             if (!Validations.TryGetValue(id, out var v))
                 return ApiProblem.NotFound("unknown-validation", "id");
-            var ok = FakeProvisioningTre.CheckEvidence(Convert.FromBase64String(r.Evidence!), v.Attestation, v.Pcid, v.Challenge);
+            var ok = !ForceInvalid && FakeProvisioningTre.CheckEvidence(Convert.FromBase64String(r.Evidence!), v.Attestation, v.Pcid, v.Challenge);
             var verdict = new PvaVerdict(v.Id, v.Pcid, Verifier.Fingerprint(v.Attestation, v.Encryption), ok ? PvaVerdict.Valid : PvaVerdict.Invalid,
                 ok ? null : "attestation does not verify", DateTimeOffset.UtcNow, v.ShoNonce);
             return Results.Ok(new ValidationVerdict(v.Id, verdict.Result, verdict.Reason, TestVerdicts.Sign(verdict, Certificate)));

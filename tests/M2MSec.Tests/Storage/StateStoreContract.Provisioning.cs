@@ -87,7 +87,7 @@ public sealed class ShoSecretsAtRestTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public async Task ShoKAndOpc_NeverInTheDatabaseFilesInClear_AndRewrapped()
+    public async Task ShoKAndOpc_NeverInTheDatabaseFilesInClear()
     {
         var ring = KeyRing.Open(TestKeyRing.CreateIn(_dir), createIfMissing: true);
         var k = RandomNumberGenerator.GetBytes(16);
