@@ -163,7 +163,11 @@ public sealed class ServeAndDemoTests
             Assert.Equal("http", new Uri(map["ocsp"]).Scheme);
             var ocspAdmin = new Uri(map["ocsp-admin"]);
             Assert.Equal("https", ocspAdmin.Scheme);
-            Assert.Equal(["dm", "hss", "ocsp", "ocsp-admin", "ota", "scp81", "smsc"], map.Keys.Order(StringComparer.Ordinal));
+            // Every role of the catalog (issue 15 adds ccif, pva, …), dm, scp81, the OCSP admin listener and any device listener.
+            Assert.Equal(M2MSec.NetworkFunctions.Hosting.NetworkFunctionCatalog.Available.Concat(["dm", "scp81", "ocsp-admin"])
+                .Concat(map.Keys.Where(k => k.EndsWith("-device", StringComparison.Ordinal))).Distinct().Order(StringComparer.Ordinal), map.Keys.Order(StringComparer.Ordinal));
+            Assert.Contains("ccif", map.Keys);
+            Assert.Contains("pva", map.Keys);
             using (var http = admin.CreateClient(ocspAdmin, TimeSpan.FromSeconds(10)))
                 Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.PostAsJsonAsync("admin/revocations", new { serial = "01", reason = "superseded" }, ct)).StatusCode);
         }
