@@ -286,7 +286,7 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         }), ct);
         var dir = Path.Combine(_dir, "cli-device");
         var made = await Support.CliRunner.RunAsync("ccif", "manufacture", "--data", dir, "--fuse-dir", Fuse, "--pcid", "001990000000007",
-            "--tre-id", "TRE-CLI", "--endpoints", endpoints, "--json");
+            "--tre-id", "TRE-CLI", "--endpoints", endpoints, "--auth-token", "pass:open-sesame", "--json");
         Assert.True(made.ExitCode == 0, made.Stderr);
         using (var doc = System.Text.Json.JsonDocument.Parse(made.Stdout))
         {
@@ -297,6 +297,9 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         var device = M2meDevice.Open(dir, Fuse);
         Assert.NotNull(device.Tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
         Assert.Contains("001990000000007", device.Tre.GetStatus().Subscriptions);
+        Assert.Equal("open-sesame"u8.ToArray(), device.Tre.ReadObject(TreCaller.Provisioning, "prov/auth-token"));
+        Assert.Equal(SHA256.HashData("open-sesame"u8), (await _ccifStore.Ccif.FindDeviceAsync("001990000000007", ct))!.AuthTokenHash);
+        Assert.DoesNotContain("open-sesame", made.Stdout + made.Stderr, StringComparison.Ordinal);
         var k = (await _ccifStore.Ccif.FindDeviceAsync("001990000000007", ct))!.K;
         Assert.DoesNotContain(Convert.ToHexString(k), made.Stdout + made.Stderr, StringComparison.OrdinalIgnoreCase);
 
