@@ -26,10 +26,12 @@ internal static class CcifCommand
         var treId = CliArgs.Text("--tre-id", "TRE identity (default: a random TRE-… id)", "1 to 64 of A-Z a-z 0-9 . _ -");
         var key = CliArgs.OneOf("--platform-key", "the TRE's platform keys (attestation and PK_D)", ["ec-p256", "rsa-2048", "rsa-3072"], "ec-p256");
         var endpoints = CliArgs.ExistingFile("--endpoints", "endpoints.json of a running `m2msec serve all` (administrator credentials beside it)");
+        var token = CliSecret.Text("--auth-token", "the device-specific authorisation token shipped with the device (seed 003; kept in the TRE, its SHA-256 at the CCIF)",
+            "1 to 64 characters");
         var json = CliArgs.Flag("--json", "print one JSON object (snake_case, never K or OPc)");
         var manufacture = new Command("manufacture", "Make a device and register it at the CCIF: temporary credential, PfC, reference measurements, roots")
         {
-            data, fuse, pcid, treId, key, endpoints, json,
+            data, fuse, pcid, treId, key, endpoints, token, json,
         };
         CliArgs.Required(manufacture, data, pcid, endpoints);
         manufacture.Validators.Add(r =>
@@ -38,12 +40,15 @@ internal static class CcifCommand
                 r.AddError($"--pcid: expected 6 to 15 decimal digits, got {p.Length} characters");
             if (r.GetValue(treId) is { } t && !TreIds.IsValid(t))
                 r.AddError("--tre-id: expected 1 to 64 of A-Z a-z 0-9 . _ -");
+            if (r.GetResult(token) is not null && r.GetValue(token) is { } a && a.Length is 0 or > 64)
+                r.AddError("--auth-token: expected 1 to 64 characters");
         });
         manufacture.SetAction(r =>
         {
             var services = RunningServices.Load("--endpoints", r.GetRequiredValue(endpoints));
             using var ccif = services.AdminClient("--endpoints", "ccif");
             KeyAlgorithms.TryParse(r.GetValue(key), out var platformKey);
+            var authToken = r.GetResult(token) is null ? null : System.Text.Encoding.UTF8.GetBytes(r.GetValue(token)!);
             return DeviceCommand.Run(r, data, fuse, creates: true, (dataDir, fuseDir) =>
             {
                 var id = r.GetValue(treId) ?? "TRE-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
@@ -53,8 +58,8 @@ internal static class CcifCommand
                 var device = DeviceCommand.CreateOrUndo(dataDir, fuseDir, () =>
                 {
                     var made = M2meDevice.Create(dataDir, fuseDir, r.GetRequiredValue(pcid), M2meKind.Tre, id, platformKey: platformKey);
-                    answer = Register(new CcifClient(ccif), made, platformKey);
-                    Inject(made, answer);
+                    answer = Register(new CcifClient(ccif), made, platformKey, authToken);
+                    Inject(made, answer, authToken);
                     return made;
                 });
                 var pfc = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(answer!.PfcAttestation));
@@ -65,7 +70,7 @@ internal static class CcifCommand
                     new("pfc_encryption_serial", M2MSec.Pki.CertificateSerial.Of(X509CertificateLoader.LoadCertificate(Convert.FromBase64String(answer.PfcEncryption)))),
                     new("manufacturer_root_sha256", Convert.ToHexStringLower(SHA256.HashData(Convert.FromBase64String(answer.ManufacturerRoot)))),
                     new("dm_root_installed", answer.DmRoot is not null), new("sho_signing_root_installed", answer.ShoSigningRoot is not null),
-                    new("temporary_credential", "installed in the TRE (never shown)"),
+                    new("temporary_credential", "installed in the TRE (never shown)"), new("auth_token_installed", authToken is not null),
                 ]);
                 if (answer.ShoSigningRoot is null)
                     r.InvocationConfiguration.Error.WriteLine("warning: the SHO's signing root was not available; the TRE cannot check an M2MSIMMobj until one is installed");
@@ -76,11 +81,11 @@ internal static class CcifCommand
         return command;
     }
 
-    private static DeviceManufactured Register(CcifClient ccif, M2meDevice device, KeyAlgorithm platformKey)
+    private static DeviceManufactured Register(CcifClient ccif, M2meDevice device, KeyAlgorithm platformKey, byte[]? authToken)
     {
         try
         {
-            return ccif.ManufactureAsync(Request(device, platformKey)).GetAwaiter().GetResult();
+            return ccif.ManufactureAsync(Request(device, platformKey, authToken)).GetAwaiter().GetResult();
         }
         catch (HttpRequestException e)
         {
@@ -89,12 +94,13 @@ internal static class CcifCommand
     }
 
     /// <summary>What the factory line tells the CCIF: identities, the TRE's public platform keys, the reference measurements of the firmware it built.</summary>
-    internal static DeviceRegistrationRequest Request(M2meDevice device, KeyAlgorithm platformKey) =>
+    internal static DeviceRegistrationRequest Request(M2meDevice device, KeyAlgorithm platformKey, byte[]? authToken = null) =>
         new(device.Info.Pcid, device.Info.TreId, platformKey.Name(), Convert.ToBase64String(device.Tre.IdentityPublicKey()), Convert.ToBase64String(device.Tre.PkD()),
-            M2meDevice.BuiltFirmwareMeasurements(device.DataDirectory).ToDictionary(m => m.Key, m => Convert.ToHexStringLower(m.Value), StringComparer.Ordinal), null);
+            M2meDevice.BuiltFirmwareMeasurements(device.DataDirectory).ToDictionary(m => m.Key, m => Convert.ToHexStringLower(m.Value), StringComparer.Ordinal),
+            authToken is null ? null : Convert.ToHexStringLower(SHA256.HashData(authToken)));
 
-    /// <summary>The factory line injects what the CCIF answered: the PfC, the temporary credential, the roots.</summary>
-    internal static void Inject(M2meDevice device, DeviceManufactured answer)
+    /// <summary>The factory line injects what the CCIF answered: the PfC, the temporary credential, the roots, the authorisation token.</summary>
+    internal static void Inject(M2meDevice device, DeviceManufactured answer, byte[]? authToken = null)
     {
         static X509Certificate2? Load(string? b64) => b64 is null ? null : X509CertificateLoader.LoadCertificate(Convert.FromBase64String(b64));
         var k = Convert.FromHexString(answer.K);
@@ -102,7 +108,7 @@ internal static class CcifCommand
         try
         {
             device.Tre.InstallPlatformCredential(TreCaller.Manufacturer, Load(answer.PfcAttestation)!, Load(answer.PfcEncryption)!, k, opc, Load(answer.DmRoot),
-                Load(answer.ShoSigningRoot));
+                Load(answer.ShoSigningRoot), authToken);
         }
         finally
         {

@@ -270,6 +270,42 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await sho.PostAsJsonAsync("devices", good, NetworkFunctionHost.JsonOptions, ct)).StatusCode);
     }
 
+    [Fact]
+    public async Task ValidationAndEvidence_BadFields_Are400NamingTheField_NoValidationStarted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (_, answer) = await ManufactureAsync("001990000000001", "a");
+        using var sho = await ClientAsync("sho", _pva.Address);
+        var good = new ValidationRequest("001990000000001", answer.PfcAttestation, answer.PfcEncryption, new string('c', 32));
+        foreach (var (request, field) in new (ValidationRequest, string)[]
+        {
+            (good with { Pcid = "x" }, "pcid"), (good with { PfcAttestation = "bm90IGEgY2VydA==" }, "pfc_attestation"), (good with { PfcEncryption = null }, "pfc_encryption"),
+            (good with { ShoNonce = "abcd" }, "sho_nonce"),
+        })
+        {
+            var response = await sho.PostAsJsonAsync("validations", request, NetworkFunctionHost.JsonOptions, ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains(field + ":", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
+        using var pvaAdmin = (await TlsAsync(null, await _h.IssueAsync(CertificateProfile.Admin, new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject))))
+            .CreateClient(_pva.Address, TimeSpan.FromSeconds(30));
+        Assert.Empty((await new PvaClient(pvaAdmin).ListValidationsAsync("001990000000001", ct)).Validations);
+        // Only the SHO starts validations; only the DPF or the SHO brings evidence.
+        using var dpf = await ClientAsync("dpf", _pva.Address);
+        Assert.Equal(HttpStatusCode.Forbidden, (await dpf.PostAsJsonAsync("validations", good, NetworkFunctionHost.JsonOptions, ct)).StatusCode);
+        var started = await new PvaClient(sho).RequestValidationAsync(good, ct);
+        using var vno = await ClientAsync("vno", _pva.Address);
+        Assert.Equal(HttpStatusCode.Forbidden, (await vno.PostAsJsonAsync($"validations/{started.ValidationId}/evidence", new EvidenceRequest("AAAA"), ct)).StatusCode);
+        var notBase64 = await dpf.PostAsJsonAsync($"validations/{started.ValidationId}/evidence", new EvidenceRequest("%%%"), ct);
+        Assert.Equal(HttpStatusCode.BadRequest, notBase64.StatusCode);
+        Assert.Contains("evidence:", await notBase64.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await dpf.PostAsJsonAsync("validations/val-nope/evidence", new EvidenceRequest("AAAA"), ct)).StatusCode);
+        // A malformed statement is still a verdict (invalid), and settles the validation.
+        var garbage = await new PvaClient(dpf).SubmitEvidenceAsync(started.ValidationId, Convert.ToBase64String(new byte[40]), ct);
+        Assert.Equal((PvaVerdict.Invalid, "bad-attestation"), (garbage.Result, garbage.Reason));
+        Assert.Equal("invalid", Assert.Single((await new PvaClient(pvaAdmin).ListValidationsAsync("001990000000001", ct)).Validations).State);
+    }
+
     /// <summary>Item 5: `ccif manufacture` makes and registers a device through the running CCIF; `pva show` lists its validations.</summary>
     [Fact]
     public async Task CliManufacture_RegistersAndInjects_NeverPrintsKOrOpc_PvaShowListsValidations()
@@ -286,7 +322,7 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         }), ct);
         var dir = Path.Combine(_dir, "cli-device");
         var made = await Support.CliRunner.RunAsync("ccif", "manufacture", "--data", dir, "--fuse-dir", Fuse, "--pcid", "001990000000007",
-            "--tre-id", "TRE-CLI", "--endpoints", endpoints, "--json");
+            "--tre-id", "TRE-CLI", "--endpoints", endpoints, "--auth-token", "pass:open-sesame", "--json");
         Assert.True(made.ExitCode == 0, made.Stderr);
         using (var doc = System.Text.Json.JsonDocument.Parse(made.Stdout))
         {
@@ -297,6 +333,9 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         var device = M2meDevice.Open(dir, Fuse);
         Assert.NotNull(device.Tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
         Assert.Contains("001990000000007", device.Tre.GetStatus().Subscriptions);
+        Assert.Equal("open-sesame"u8.ToArray(), device.Tre.ReadObject(TreCaller.Provisioning, "prov/auth-token"));
+        Assert.Equal(SHA256.HashData("open-sesame"u8), (await _ccifStore.Ccif.FindDeviceAsync("001990000000007", ct))!.AuthTokenHash);
+        Assert.DoesNotContain("open-sesame", made.Stdout + made.Stderr, StringComparison.Ordinal);
         var k = (await _ccifStore.Ccif.FindDeviceAsync("001990000000007", ct))!.K;
         Assert.DoesNotContain(Convert.ToHexString(k), made.Stdout + made.Stderr, StringComparison.OrdinalIgnoreCase);
 
