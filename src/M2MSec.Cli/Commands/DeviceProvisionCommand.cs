@@ -41,7 +41,8 @@ internal static class DeviceProvisionCommand
                 var phases = new Dictionary<string, object?>(StringComparer.Ordinal);
                 using var provisioning = new M2meProvisioning(device, endpointSet, new McimDownloadOptions
                 {
-                    PollInterval = TimeSpan.FromMilliseconds(250), Deadline = TimeSpan.FromSeconds(r.GetValue(timeout)),
+                    PollInterval = TimeSpan.FromMilliseconds(250),
+                    Deadline = TimeSpan.FromSeconds(r.GetValue(timeout)),
                 });
                 try
                 {

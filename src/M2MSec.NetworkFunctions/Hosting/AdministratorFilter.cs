@@ -17,27 +17,11 @@ namespace M2MSec.NetworkFunctions.Hosting;
 public static class AdministratorFilter
 {
     public static TBuilder RequireAdministrator<TBuilder>(this TBuilder builder)
-        where TBuilder : IEndpointConventionBuilder
-    {
-        builder.WithMetadata(new MutualTlsRequirement(null)).ProducesProblems(StatusCodes.Status403Forbidden);
-        builder.AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var tls = http.RequestServices.GetService<NetworkFunctionTls>();
-            if (tls is null)
-            {
-                return http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
-                    ? await next(context).ConfigureAwait(false)
-                    : ApiProblem.Forbidden("not-administrator", "administrative API: loopback callers only on a host without TLS");
-            }
-            var cert = http.Connection.ClientCertificate;
-            if (cert is null || !tls.IsAdministrator(cert))
-                return ApiProblem.Forbidden("not-administrator",
-                    $"administrative API: '{SubjectOf(cert)}' is not an administrator of this network function (needs an admin-profile certificate naming an allowed subject)");
-            return await next(context).ConfigureAwait(false);
-        });
-        return builder;
-    }
+        where TBuilder : IEndpointConventionBuilder =>
+        Guard(builder, null, "not-administrator", "administrative API: loopback callers only on a host without TLS", (tls, cert) =>
+            cert is not null && tls.IsAdministrator(cert) ? null
+            : ApiProblem.Forbidden("not-administrator",
+                $"administrative API: '{SubjectOf(cert)}' is not an administrator of this network function (needs an admin-profile certificate naming an allowed subject)"));
 
     /// <summary>
     /// An endpoint for network functions of <paramref name="roles"/> only: under mutual TLS the caller's certificate
@@ -48,22 +32,10 @@ public static class AdministratorFilter
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(roles);
-        builder.WithMetadata(new MutualTlsRequirement(roles)).ProducesProblems(StatusCodes.Status403Forbidden);
-        builder.AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            if (http.RequestServices.GetService<NetworkFunctionTls>() is null)
-            {
-                return http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
-                    ? await next(context).ConfigureAwait(false)
-                    : ApiProblem.Forbidden("role-not-entitled", "loopback callers only on a host without TLS");
-            }
-            var role = http.Connection.ClientCertificate is { } cert ? CertificateRoles.RoleOf(cert) : null;
-            if (role is null || !roles.Contains(role))
-                return ApiProblem.Forbidden("role-not-entitled", $"'{role ?? "(no network-function role)"}' is not entitled to this endpoint (roles: {string.Join(", ", roles)})");
-            return await next(context).ConfigureAwait(false);
-        });
-        return builder;
+        return Guard(builder, roles, "role-not-entitled", "loopback callers only on a host without TLS", (_, cert) =>
+            cert is not null && CertificateRoles.RoleOf(cert) is { } role && roles.Contains(role) ? null
+            : ApiProblem.Forbidden("role-not-entitled",
+                $"'{(cert is null ? null : CertificateRoles.RoleOf(cert)) ?? "(no network-function role)"}' is not entitled to this endpoint (roles: {string.Join(", ", roles)})"));
     }
 
     /// <summary>
@@ -74,22 +46,31 @@ public static class AdministratorFilter
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(roles);
-        builder.WithMetadata(new MutualTlsRequirement(null)).ProducesProblems(StatusCodes.Status403Forbidden);
+        return Guard(builder, null, "not-administrator", "administrative API: loopback callers only on a host without TLS", (tls, cert) =>
+            cert is not null && (tls.IsAdministrator(cert) || CertificateRoles.RoleOf(cert) is { } role && roles.Contains(role)) ? null
+            : ApiProblem.Forbidden("not-entitled",
+                $"'{SubjectOf(cert)}' is neither an administrator of this network function nor a network function of the roles {string.Join(", ", roles)}"));
+    }
+
+    /// <summary>
+    /// The filter behind the three: under TLS <paramref name="refuse"/> judges the client certificate (null lets it in); without TLS
+    /// (a development host) only loopback callers get through.
+    /// </summary>
+    private static TBuilder Guard<TBuilder>(TBuilder builder, IReadOnlyList<string>? roles, string loopbackType, string loopbackDetail,
+        Func<NetworkFunctionTls, System.Security.Cryptography.X509Certificates.X509Certificate2?, IResult?> refuse)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        builder.WithMetadata(new MutualTlsRequirement(roles)).ProducesProblems(StatusCodes.Status403Forbidden);
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var tls = http.RequestServices.GetService<NetworkFunctionTls>();
-            if (tls is null)
+            if (http.RequestServices.GetService<NetworkFunctionTls>() is not { } tls)
             {
                 return http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
                     ? await next(context).ConfigureAwait(false)
-                    : ApiProblem.Forbidden("not-administrator", "administrative API: loopback callers only on a host without TLS");
+                    : ApiProblem.Forbidden(loopbackType, loopbackDetail);
             }
-            var cert = http.Connection.ClientCertificate;
-            if (cert is not null && (tls.IsAdministrator(cert) || CertificateRoles.RoleOf(cert) is { } role && roles.Contains(role)))
-                return await next(context).ConfigureAwait(false);
-            return ApiProblem.Forbidden("not-entitled",
-                $"'{SubjectOf(cert)}' is neither an administrator of this network function nor a network function of the roles {string.Join(", ", roles)}");
+            return refuse(tls, http.Connection.ClientCertificate) ?? await next(context).ConfigureAwait(false);
         });
         return builder;
     }

@@ -149,7 +149,8 @@ public static class KeyAlgorithms
         _ => throw new ArgumentException("unsupported key type", nameof(key)),
     };
 
-    internal static AsymmetricAlgorithm ImportPkcs8(ReadOnlySpan<byte> pkcs8)
+    /// <summary>Opens a PKCS#8 private key as ECDsa or RSA, whichever it is.</summary>
+    public static AsymmetricAlgorithm ImportPkcs8(ReadOnlySpan<byte> pkcs8)
     {
         var ec = ECDsa.Create();
         try

@@ -66,20 +66,5 @@ public static class PlatformSignature
     }
 
     /// <summary>Opens a PKCS#8 private key as ECDsa or RSA, whichever it is.</summary>
-    public static AsymmetricAlgorithm ImportPkcs8(ReadOnlySpan<byte> pkcs8)
-    {
-        var ec = ECDsa.Create();
-        try
-        {
-            ec.ImportPkcs8PrivateKey(pkcs8, out _);
-            return ec;
-        }
-        catch (CryptographicException)
-        {
-            ec.Dispose();
-        }
-        var rsa = RSA.Create();
-        rsa.ImportPkcs8PrivateKey(pkcs8, out _);
-        return rsa;
-    }
+    public static AsymmetricAlgorithm ImportPkcs8(ReadOnlySpan<byte> pkcs8) => M2MSec.Pki.Authority.KeyAlgorithms.ImportPkcs8(pkcs8);
 }

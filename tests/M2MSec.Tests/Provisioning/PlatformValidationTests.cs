@@ -333,7 +333,8 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         var device = M2meDevice.Open(dir, Fuse);
         Assert.NotNull(device.Tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
         Assert.Contains("001990000000007", device.Tre.GetStatus().Subscriptions);
-        Assert.Equal("open-sesame"u8.ToArray(), device.Tre.ReadObject(TreCaller.Provisioning, "prov/auth-token"));
+        // The token went into the TRE, where only InstallMcim compares it: no caller reads it back.
+        Assert.Throws<TreAccessDeniedException>(() => device.Tre.ReadObject(TreCaller.Provisioning, TreObjects.AuthorisationToken));
         Assert.Equal(SHA256.HashData("open-sesame"u8), (await _ccifStore.Ccif.FindDeviceAsync("001990000000007", ct))!.AuthTokenHash);
         Assert.DoesNotContain("open-sesame", made.Stdout + made.Stderr, StringComparison.Ordinal);
         var k = (await _ccifStore.Ccif.FindDeviceAsync("001990000000007", ct))!.K;
