@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
-using System.Text.Json;
+using System.Net.Http.Json;
 using M2MSec.Cli.Internal;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Sho;
@@ -21,6 +20,9 @@ internal static class ShoCommand
         var subscription = new Command("subscription", "Subscriptions of a running SHO");
         subscription.Subcommands.Add(List());
         command.Subcommands.Add(subscription);
+        var authToken = new Command("auth-token", "Device-specific authorisation tokens (seed 003)");
+        authToken.Subcommands.Add(SetToken());
+        command.Subcommands.Add(authToken);
         return command;
     }
 
@@ -34,49 +36,16 @@ internal static class ShoCommand
         CliArgs.Required(list, endpoints);
         list.SetAction(async (r, ct) =>
         {
-            var file = Path.GetFullPath(r.GetRequiredValue(endpoints));
-            Uri? sho;
-            try
-            {
-                var map = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(file, ct));
-                sho = map is not null && map.TryGetValue("sho", out var url) && Uri.TryCreate(url, UriKind.Absolute, out var u) ? u : null;
-            }
-            catch (JsonException)
-            {
-                CliOutput.Error(r, "--endpoints: not an endpoints.json (a JSON object of role → URL)");
-                return ExitCodes.BadArguments;
-            }
-            catch (IOException e)
-            {
-                CliOutput.Error(r, $"--endpoints: cannot read it: {e.Message}");
-                return ExitCodes.CouldNotRun;
-            }
-            if (sho is null)
-            {
-                CliOutput.Error(r, "--endpoints: lists no sho (start it with `m2msec serve all` or `serve sho`)");
-                return ExitCodes.BadArguments;
-            }
-            var dir = Path.GetDirectoryName(file)!;
-            using var http = Client(dir, sho, out var problem);
-            if (http is null)
-            {
-                CliOutput.Error(r, problem!);
-                return ExitCodes.BadArguments;
-            }
+            var services = RunningServices.Load("--endpoints", r.GetRequiredValue(endpoints));
+            using var http = services.AdminClient("--endpoints", "sho");
             ShoSubscriptionList result;
             try
             {
                 result = await new ShoClient(http).ListSubscriptionsAsync(ct);
             }
-            catch (PeerRequestException e) when (e.StatusCode == HttpStatusCode.Forbidden)
+            catch (HttpRequestException e)
             {
-                CliOutput.Error(r, $"the SHO at {sho} refused the administrator's certificate ({e.ProblemType ?? "forbidden"})");
-                return ExitCodes.SecurityRefused;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                CliOutput.Error(r, $"could not reach the SHO at {sho}: {e.Message}");
-                return ExitCodes.CouldNotRun;
+                throw RunningServices.Refusal("sho", e);
             }
             var rows = result.Subscriptions.Select(s => new Dictionary<string, object?>
             {
@@ -100,22 +69,46 @@ internal static class ShoCommand
         return list;
     }
 
-    /// <summary>Over https with the administrator's credentials beside the endpoints file; plain http (a loopback development host) without.</summary>
-    private static HttpClient? Client(string dir, Uri sho, out string? problem)
+    /// <summary>
+    /// `sho auth-token set --endpoints FILE --pcid IMSI --auth-token SECRET`: the device-specific authorisation token the M2ME's
+    /// user hands the SHO (seed 003); the SHO seals it into the device's MCIM, and the TRE refuses an MCIM without it.
+    /// </summary>
+    private static Command SetToken()
     {
-        problem = null;
-        var crt = Path.Combine(dir, "admin.crt");
-        if (sho.Scheme == Uri.UriSchemeHttps)
+        var set = new Command("set", "Hand the SHO a device's authorisation token (shipped with the device); it travels inside the sealed MCIM");
+        var endpoints = CliArgs.ExistingFile("--endpoints", "the endpoints.json of the running services (admin credentials beside it)");
+        var pcid = CliArgs.Text("--pcid", "the device's PCID", "6 to 15 decimal digits");
+        var token = CliSecret.Text("--auth-token", "the authorisation token shipped with the device (as given to `ccif manufacture --auth-token`)", "1 to 64 characters");
+        var json = CliArgs.Flag("--json", "print one JSON object (snake_case fields; never the token)");
+        foreach (var o in new Option[] { endpoints, pcid, token, json })
+            set.Options.Add(o);
+        CliArgs.Required(set, endpoints, pcid, token);
+        set.Validators.Add(r =>
         {
-            if (!File.Exists(crt) || !File.Exists(Path.Combine(dir, "admin.key")) || !File.Exists(Path.Combine(dir, "root.pem")))
+            if (r.GetValue(pcid) is { } p && !M2MSec.Storage.Hss.Imsi.IsValid(p))
+                r.AddError($"--pcid: expected 6 to 15 decimal digits, got {p.Length} characters");
+            if (r.GetValue(token) is { } t && t.Length is 0 or > 64)
+                r.AddError("--auth-token: expected 1 to 64 characters");
+        });
+        set.SetAction(async (r, ct) =>
+        {
+            var services = RunningServices.Load("--endpoints", r.GetRequiredValue(endpoints));
+            using var http = services.AdminClient("--endpoints", "sho");
+            var hex = Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(r.GetRequiredValue(token)));
+            try
             {
-                problem = $"--endpoints: the SHO serves https but there is no admin.crt, admin.key and root.pem beside {Path.Combine(dir, "endpoints.json")}";
-                return null;
+                using var response = await http.PutAsJsonAsync($"authorisation-tokens/{r.GetRequiredValue(pcid)}", new AuthorisationTokenRequest(hex),
+                    NetworkFunctionHost.JsonOptions, ct);
+                if (!response.IsSuccessStatusCode)
+                    throw new PeerRequestException(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
             }
-            var chain = Path.Combine(dir, "chain.pem");
-            var tls = NetworkFunctionTls.Load(crt, Path.Combine(dir, "admin.key"), File.Exists(chain) ? chain : null, Path.Combine(dir, "root.pem"));
-            return tls.CreateClient(sho, TimeSpan.FromSeconds(30));
-        }
-        return new HttpClient { BaseAddress = sho, Timeout = TimeSpan.FromSeconds(30) };
+            catch (HttpRequestException e)
+            {
+                throw RunningServices.Refusal("sho", e);
+            }
+            CliOutput.Write(r, r.GetValue(json), [new("pcid", r.GetRequiredValue(pcid)), new("auth_token", "handed to the SHO (never shown)")]);
+            return ExitCodes.Success;
+        });
+        return set;
     }
 }

@@ -4,6 +4,12 @@ namespace M2MSec.NetworkFunctions.Sho;
 
 // The SHO's JSON API between roles (docs/provisioning.md). A public contract: snake_case, octet strings hex.
 
+/// <summary>PUT /authorisation-tokens/{pcid} (administrator): the device's authorisation token in hex — a secret, never echoed.</summary>
+public sealed record AuthorisationTokenRequest(string? Token)
+{
+    public override string ToString() => "AuthorisationTokenRequest(…)";
+}
+
 /// <summary>POST /registrations (role drf, step 12): the RO registers the M2ME, with its M2MMobj.</summary>
 public sealed record ShoRegistrationRequest(string? Pcid, M2MMobjDto? M2mmobj);
 

@@ -45,6 +45,9 @@ internal static class ShoEndpoints
         app.MapPost("/imsi-pool", AddPoolAsync).RequireAdministrator().WithName("addImsiRange")
             .WithSummary("Adds COUNT consecutive IMSIs from FIRST to the pool").Produces<ImsiPoolAdded>(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status400BadRequest);
+        app.MapPut("/authorisation-tokens/{pcid}", SetTokenAsync).RequireAdministrator().WithName("setAuthorisationToken")
+            .WithSummary("The device-specific authorisation token the M2ME's user hands the SHO (seed 003); it travels inside the sealed MCIM")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status400BadRequest);
         app.MapGet("/signing-root", SigningRootAsync).RequireAdministratorOrRole(["dpf", "ccif"]).WithName("signingRoot")
             .WithSummary("The root of the SHO's signing hierarchy (the device's trust/root/sho) and the M2MSIMMobj signer").Produces<ShoSigningRoot>();
     }
@@ -147,7 +150,9 @@ internal static class ShoEndpoints
         {
             var signer = await sho.Signing.GetAsync(ct).ConfigureAwait(false);
             using var encryption = X509CertificateLoader.LoadCertificate(sub.PfcEncryption);
-            document = sho.Packager.Package(PkD(encryption)!, new McimContent(imsi, k, opc), pcid, sub.TreId, sho.Options.ShoId, sub.RegistrationNonce,
+            // The device's authorisation token, when its user handed one: the TRE refuses an MCIM that does not carry it.
+            var token = await sho.Store.FindAuthorisationTokenAsync(pcid, ct).ConfigureAwait(false);
+            document = sho.Packager.Package(PkD(encryption)!, new McimContent(imsi, k, opc, AuthorisationToken: token), pcid, sub.TreId, sho.Options.ShoId, sub.RegistrationNonce,
                 signer.Certificate, signer.Chain);
         }
         catch (Exception e) when (e is ProvisioningException or CryptographicException or ArgumentException)
@@ -232,6 +237,19 @@ internal static class ShoEndpoints
         return Results.Ok(new ShoSubscriptionList(sho.Options.ShoId,
             [.. subs.Select(s => new ShoSubscriptionDto(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))],
             await sho.Store.CountPoolAsync(ct).ConfigureAwait(false)));
+    }
+
+    private static async Task<IResult> SetTokenAsync(string pcid, AuthorisationTokenRequest request, HttpContext http, ShoContext sho, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(pcid))
+            return ApiProblem.BadRequest("bad-pcid", "pcid: expected a PCID, 6 to 15 decimal digits");
+        if (request.Token is not { Length: >= 2 and <= 128 } || request.Token.Length % 2 != 0 || !request.Token.All(char.IsAsciiHexDigit))
+            return ApiProblem.BadRequest("bad-token", "token: expected 1 to 64 octets in hex");
+        var token = Convert.FromHexString(request.Token);
+        await sho.Store.SetAuthorisationTokenAsync(pcid, token, sho.Time.GetUtcNow(), ct).ConfigureAwait(false);
+        CryptographicOperations.ZeroMemory(token);
+        await sho.AuditAsync("sho.auth-token.set", pcid, null, ct, AdministratorFilter.Actor(http)).ConfigureAwait(false);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> AddPoolAsync(ImsiPoolRangeRequest request, HttpContext http, ShoContext sho, CancellationToken ct)

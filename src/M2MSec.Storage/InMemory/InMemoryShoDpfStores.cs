@@ -10,6 +10,17 @@ public sealed class InMemoryShoStore : IShoStore
     private readonly ConcurrentDictionary<string, ShoSubscription> _subs = new(StringComparer.Ordinal);
     private readonly Lock _poolLock = new();
     private readonly SortedDictionary<string, (string State, string? Pcid)> _pool = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]> _tokens = new(StringComparer.Ordinal);
+
+    public ValueTask SetAuthorisationTokenAsync(string pcid, byte[] token, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        _tokens[pcid] = (byte[])token.Clone();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<byte[]?> FindAuthorisationTokenAsync(string pcid, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_tokens.TryGetValue(pcid, out var t) ? (byte[]?)t.Clone() : null);
 
     public ValueTask<bool> AddAsync(ShoSubscription subscription, CancellationToken cancellationToken = default)
     {

@@ -181,6 +181,10 @@ internal static class StoreSchema
             "CREATE TABLE dpf_provisionings (pcid TEXT PRIMARY KEY, state TEXT NOT NULL, doc TEXT NOT NULL, created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL)",
             "ALTER TABLE dm_job_commands ADD COLUMN format TEXT",
         ]),
+        new(15, "Issue 15: the authorisation token a device's user handed the SHO (seed 003), wrapped",
+        [
+            "CREATE TABLE sho_auth_tokens (pcid TEXT PRIMARY KEY, token_enc {blob} NOT NULL, updated_at {bigint} NOT NULL)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

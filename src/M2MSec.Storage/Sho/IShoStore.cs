@@ -50,6 +50,15 @@ public interface IShoStore
     /// <summary>Moves an IMSI to <paramref name="state"/> (active, retired) from assigned; false if it was not assigned.</summary>
     ValueTask<bool> SetImsiStateAsync(string imsi, string state, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Keeps (or replaces) the authorisation token the device's user handed the SHO for <paramref name="pcid"/> (seed 003: "distributed
+    /// with the M2ME device, and provided to the SHO by the M2ME user"); a secret, wrapped at rest. It travels inside the sealed MCIM.
+    /// </summary>
+    ValueTask SetAuthorisationTokenAsync(string pcid, byte[] token, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>The PCID's authorisation token, or null when its user handed none.</summary>
+    ValueTask<byte[]?> FindAuthorisationTokenAsync(string pcid, CancellationToken cancellationToken = default);
+
     /// <summary>How many IMSIs are in each state.</summary>
     ValueTask<IReadOnlyDictionary<string, int>> CountPoolAsync(CancellationToken cancellationToken = default);
 }

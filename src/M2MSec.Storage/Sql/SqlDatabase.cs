@@ -180,6 +180,7 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("drf_bootstrap_requests", ["pcid"], "k_ro_enc", "k_ro", k => k[0]),
         new("sho_subscriptions", ["pcid"], "k_enc", "k", k => k[0]),
         new("sho_subscriptions", ["pcid"], "opc_enc", "opc", k => k[0]),
+        new("sho_auth_tokens", ["pcid"], "token_enc", "token", k => k[0]),
     ];
 
     /// <summary>The ids of the keys this database's secrets are wrapped under.</summary>

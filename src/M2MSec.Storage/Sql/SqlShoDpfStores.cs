@@ -53,6 +53,22 @@ internal sealed class SqlShoStore(SqlDatabase db) : IShoStore
         [.. (await db.QueryAsync("SELECT doc FROM sho_subscriptions ORDER BY pcid", r => JsonSerializer.Deserialize<ShoSubscription>(r.GetString(0), Json)!, cancellationToken)
             .ConfigureAwait(false)).Select(s => new ShoSubscriptionSummary(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))];
 
+    public ValueTask SetAuthorisationTokenAsync(string pcid, byte[] token, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var wrapped = db.Protector.Protect(token, SecretProtector.Place("sho_auth_tokens", pcid, "token"));
+        return new ValueTask(db.WriteAsync(async (c, tx) => await SqlDatabase.ExecuteAsync(c, tx,
+            "INSERT INTO sho_auth_tokens (pcid, token_enc, updated_at) VALUES (@p, @t, @u) ON CONFLICT (pcid) DO UPDATE SET token_enc = @t, updated_at = @u",
+            cancellationToken, ("@p", pcid), ("@t", wrapped), ("@u", at.ToUnixTimeMilliseconds())).ConfigureAwait(false), cancellationToken).AsTask());
+    }
+
+    public async ValueTask<byte[]?> FindAuthorisationTokenAsync(string pcid, CancellationToken cancellationToken = default)
+    {
+        var blobs = await db.QueryAsync("SELECT token_enc FROM sho_auth_tokens WHERE pcid = @p", r => (byte[])r.GetValue(0), cancellationToken, ("@p", pcid))
+            .ConfigureAwait(false);
+        return blobs.Count == 0 ? null : db.Protector.Unprotect(blobs[0], SecretProtector.Place("sho_auth_tokens", pcid, "token"));
+    }
+
     public ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(imsis);
