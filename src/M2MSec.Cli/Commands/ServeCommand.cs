@@ -63,7 +63,7 @@ internal static class ServeCommand
         var plainHttpSessions = CliArgs.Flag("--allow-plain-http-sessions",
             "dm: let basic and md5 accounts hold sessions over plain HTTP (labs, old clients; the session token travels in clear)");
         var peer = new Option<string[]>("--peer") { Description = "ROLE=URL: where a peer function's API listens (repeatable), e.g. --peer icf=https://127.0.0.1:8443" };
-        var deviceUrls = CliArgs.Text("--device-urls", "vno, drf, dpf: the device-facing listener (server-authenticated TLS), default 127.0.0.1 and a free port", "a URL");
+        var deviceUrls = CliArgs.Text("--device-urls", "vno, drf, dpf, smsc: the device-facing listener (server-authenticated TLS), default 127.0.0.1 and a free port", "a URL");
         var sessionIdle = CliArgs.Int("--session-idle", "dm: seconds a session may stay silent before it ends and its jobs fail (session-expired)", 10, 3600, 120);
         if (only is null)
             command.Arguments.Add(role);
@@ -245,8 +245,8 @@ internal static class ServeCommand
         return ExitCodes.CouldNotRun;
     }
 
-    /// <summary>Roles with a device-facing listener (issue 15): the VNO, the DRF and the DPF.</summary>
-    private static bool DeviceFacing(string role) => role is "vno" or "drf" or "dpf";
+    /// <summary>Roles with a device-facing listener (issue 15): the VNO, the DRF, the DPF and the SMSC.</summary>
+    private static bool DeviceFacing(string role) => role is "vno" or "drf" or "dpf" or "smsc";
 
     private static (string Role, Uri Uri)? ParsePeer(string text)
     {

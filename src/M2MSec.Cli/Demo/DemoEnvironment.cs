@@ -33,12 +33,20 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         Ccif = new M2MSec.NetworkFunctions.Ccif.CcifClient(_ccifHttp);
         _shoHttp = DemoHttp.AdminClient(fleet, "sho", TimeSpan.FromSeconds(30));
         var ocsp = OcspUrl;
+        // The devices' side of the SMSC: its device listener, the server checked against the operator root, no client certificate.
+        _deviceSmscHttp = M2MSec.Device.Provisioning.RoProvisioningClient.Client(fleet[NetworkFunctionRole.Smsc].DeviceAddress!, fleet.Hierarchy!.Root);
+        DeviceSmsc = new SmscClient(_deviceSmscHttp, "sms/");
         ProvisioningEndpoints = new M2MSec.Device.Provisioning.ProvisioningEndpoints(fleet["vno"].DeviceAddress!, fleet["drf"].DeviceAddress!, ocsp,
             // Blocking on purpose: the check runs inside the TLS handshake's synchronous callback.
             (url, der, _) => Task.FromResult(M2MSec.NetworkFunctions.Ocsp.OcspEndpoints.Query(ProvisioningOcspHttp, url, der)));
     }
 
     private readonly HttpClient _ccifHttp;
+
+    private readonly HttpClient _deviceSmscHttp;
+
+    /// <summary>The SMSC as devices reach it (the radio side: mobile-terminated and mobile-originated messages).</summary>
+    public SmscClient DeviceSmsc { get; }
 
     private readonly HttpClient _shoHttp;
 
@@ -159,6 +167,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     {
         _hssHttp.Dispose();
         _ccifHttp.Dispose();
+        _deviceSmscHttp.Dispose();
         _shoHttp.Dispose();
         _servingNetworkHttp.Dispose();
         _smscHttp.Dispose();

@@ -26,7 +26,7 @@ public sealed record SmsDelivery(IReadOnlyList<SmsMessage> Messages);
 /// TPDUs to a card's address and receives PoRs at its own, so separately running processes work.
 /// Messages are held in memory (an SMSC restart loses undelivered messages, as their validity would).
 /// </summary>
-public sealed class SmscFunction : INetworkFunction
+public sealed class SmscFunction : IDeviceFacingFunction
 {
     public const int MaxWaitSeconds = 30;
 
@@ -43,55 +43,73 @@ public sealed class SmscFunction : INetworkFunction
 
     public void MapEndpoints(WebApplication app)
     {
-        app.MapPost("/submit", (SmsMessage message, Mailboxes boxes, SubmitIds ids, TimeProvider time) =>
-        {
-            if (string.IsNullOrWhiteSpace(message.To) || string.IsNullOrWhiteSpace(message.From))
-                return ApiProblem.BadRequest("bad-address", "to/from: required");
-            if ((message.Tpdus is null) == (message.UserData is null))
-                return ApiProblem.BadRequest("bad-message", "tpdus | user_data: expected exactly one of them");
-            if ((message.Tpdus ?? [message.UserData!]).Any(h => h.Length % 2 != 0 || !h.All(Uri.IsHexDigit)))
-                return ApiProblem.BadRequest("bad-message", "tpdus/user_data: expected hex octet strings");
-            if (message.SubmitId is null)
-            {
-                boxes.For(message.To).Writer.TryWrite(message);
-                return Results.Accepted();
-            }
-            if (!SubmitIds.IsWellFormed(message.SubmitId))
-                return ApiProblem.BadRequest("bad-submit-id", "submit_id: expected 1 to 64 letters, digits, '.', '_' or '-'");
-            // Idempotent on the submit id: the first submit delivers, a repeat is answered alike.
-            var receipt = ids.Accept(message.SubmitId, time.GetUtcNow(), () => boxes.For(message.To).Writer.TryWrite(message));
-            return Results.Accepted($"/submitted/{receipt.SubmitId}", receipt);
-        }).WithName("submit").WithSummary("Submit a short message (idempotent on submit_id)").Produces<SmsSubmitReceipt>(StatusCodes.Status202Accepted)
+        app.MapPost("/submit", Submit).WithName("submit").WithSummary("Submit a short message (idempotent on submit_id)").Produces<SmsSubmitReceipt>(StatusCodes.Status202Accepted)
             .ProducesProblems(StatusCodes.Status400BadRequest);
         app.MapGet("/submitted/{id}", (string id, SubmitIds ids) =>
             ids.Find(id) is { } receipt ? Results.Ok(receipt) : ApiProblem.NotFound("unknown-submit-id", "the SMSC holds no message with this submit_id"))
             .WithName("submitted").WithSummary("The receipt of a submitted message").Produces<SmsSubmitReceipt>().ProducesProblems(StatusCodes.Status404NotFound);
-        app.MapGet("/deliver", async (string to, int? wait, Mailboxes boxes, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, CancellationToken requestAborted) =>
-        {
-            // A long poll ends when the client goes away or the SMSC shuts down.
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
-            var ct = linked.Token;
-            var box = boxes.For(to);
-            var messages = new List<SmsMessage>();
-            while (box.Reader.TryRead(out var m))
-                messages.Add(m);
-            if (messages.Count == 0 && wait is > 0)
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(TimeSpan.FromSeconds(Math.Min(wait.Value, MaxWaitSeconds)));
-                try
-                {
-                    messages.Add(await box.Reader.ReadAsync(timeout.Token));
-                    while (box.Reader.TryRead(out var m))
-                        messages.Add(m);
-                }
-                catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
-                {
-                }
-            }
-            return Results.Ok(new SmsDelivery(messages));
-        }).WithName("deliver").WithSummary("Messages for an address (long poll up to wait seconds)").Produces<SmsDelivery>()
+        app.MapGet("/deliver", DeliverAsync).WithName("deliver").WithSummary("Messages for an address (long poll up to wait seconds)").Produces<SmsDelivery>()
             .ProducesProblems(StatusCodes.Status400BadRequest);
+    }
+
+    /// <summary>
+    /// The radio side (issue 15: devices have no role certificate): a device takes its mobile-terminated messages and sends
+    /// mobile-originated ones (e.g. a PoR) over server-authenticated TLS. What travels is protected end to end — SCP80 secured
+    /// packets, the DM notification's digest — as it is over a real air interface, so the listener needs no client identity.
+    /// </summary>
+    public void MapDeviceEndpoints(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder devices)
+    {
+        devices.MapPost("/sms/submit", Submit).WithName("deviceSubmit").WithSummary("A mobile-originated short message")
+            .Produces<SmsSubmitReceipt>(StatusCodes.Status202Accepted).ProducesProblems(StatusCodes.Status400BadRequest);
+        devices.MapGet("/sms/deliver", DeliverAsync).WithName("deviceDeliver").WithSummary("The device's mobile-terminated messages (long poll up to wait seconds)")
+            .Produces<SmsDelivery>().ProducesProblems(StatusCodes.Status400BadRequest);
+    }
+
+    private static IResult Submit(SmsMessage message, Mailboxes boxes, SubmitIds ids, TimeProvider time)
+    {
+        if (string.IsNullOrWhiteSpace(message.To) || string.IsNullOrWhiteSpace(message.From))
+            return ApiProblem.BadRequest("bad-address", "to/from: required");
+        if ((message.Tpdus is null) == (message.UserData is null))
+            return ApiProblem.BadRequest("bad-message", "tpdus | user_data: expected exactly one of them");
+        if ((message.Tpdus ?? [message.UserData!]).Any(h => h.Length % 2 != 0 || !h.All(Uri.IsHexDigit)))
+            return ApiProblem.BadRequest("bad-message", "tpdus/user_data: expected hex octet strings");
+        if (message.SubmitId is null)
+        {
+            boxes.For(message.To).Writer.TryWrite(message);
+            return Results.Accepted();
+        }
+        if (!SubmitIds.IsWellFormed(message.SubmitId))
+            return ApiProblem.BadRequest("bad-submit-id", "submit_id: expected 1 to 64 letters, digits, '.', '_' or '-'");
+        // Idempotent on the submit id: the first submit delivers, a repeat is answered alike.
+        var receipt = ids.Accept(message.SubmitId, time.GetUtcNow(), () => boxes.For(message.To).Writer.TryWrite(message));
+        return Results.Accepted($"/submitted/{receipt.SubmitId}", receipt);
+    }
+
+    private static async Task<IResult> DeliverAsync(string to, int? wait, Mailboxes boxes, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime,
+        CancellationToken requestAborted)
+    {
+        // A long poll ends when the client goes away or the SMSC shuts down.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var ct = linked.Token;
+        var box = boxes.For(to);
+        var messages = new List<SmsMessage>();
+        while (box.Reader.TryRead(out var m))
+            messages.Add(m);
+        if (messages.Count == 0 && wait is > 0)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(Math.Min(wait.Value, MaxWaitSeconds)));
+            try
+            {
+                messages.Add(await box.Reader.ReadAsync(timeout.Token));
+                while (box.Reader.TryRead(out var m))
+                    messages.Add(m);
+            }
+            catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
+            {
+            }
+        }
+        return Results.Ok(new SmsDelivery(messages));
     }
 
     /// <summary>One unbounded queue per address.</summary>
@@ -135,14 +153,14 @@ public sealed class SmscFunction : INetworkFunction
     }
 }
 
-/// <summary>Client of the SMSC API.</summary>
-public sealed class SmscClient(HttpClient http)
+/// <summary>Client of the SMSC API; with <paramref name="prefix"/> "sms/", of its device listener (a device's side).</summary>
+public sealed class SmscClient(HttpClient http, string prefix = "")
 {
     /// <summary>Submits; with a submit id, returns the SMSC's receipt (the same one for a repeat).</summary>
     /// <exception cref="HttpRequestException">The SMSC could not be reached or refused the message (StatusCode set).</exception>
     public async Task<SmsSubmitReceipt?> SubmitAsync(SmsMessage message, CancellationToken ct = default)
     {
-        using var r = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(http, "submit", message, NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false);
+        using var r = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(http, prefix + "submit", message, NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false);
         r.EnsureSuccessStatusCode();
         return message.SubmitId is null ? null
             : await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<SmsSubmitReceipt>(r.Content, NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false);
@@ -161,7 +179,7 @@ public sealed class SmscClient(HttpClient http)
 
     public async Task<IReadOnlyList<SmsMessage>> DeliverAsync(string to, int waitSeconds, CancellationToken ct = default)
     {
-        var d = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<SmsDelivery>(http, $"deliver?to={Uri.EscapeDataString(to)}&wait={waitSeconds}", NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false);
+        var d = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<SmsDelivery>(http, $"{prefix}deliver?to={Uri.EscapeDataString(to)}&wait={waitSeconds}", NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false);
         return d?.Messages ?? [];
     }
 }

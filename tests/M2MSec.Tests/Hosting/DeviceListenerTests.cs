@@ -65,4 +65,24 @@ public sealed class DeviceListenerTests : IDisposable
         Assert.Throws<PeerUnavailableException>(() => peers.For("sho"));
         peers.Dispose();
     }
+
+    /// <summary>Issue 15: the SMSC's radio side — a device sends and takes its short messages on the device listener, never the role API.</summary>
+    [Fact]
+    public async Task SmscDeviceListener_MobileOriginatedAndTerminated_WithoutClientCertificate_RoleApiNotThere_DeviceReachesRoleApiThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var h = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(TimeProvider.System), "operator", KeyAlgorithm.EcP256, null, TimeProvider.System, ct);
+        var cert = await h.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject("smsc", ["127.0.0.1"]), role: "smsc", cancellationToken: ct);
+        await using var host = await NetworkFunctionHost.StartAsync(new M2MSec.NetworkFunctions.Smsc.SmscFunction(), Path.Combine(_dir, "smsc"), new InMemoryStateStore(),
+            tls: new NetworkFunctionTls(new RenewingCertificate(cert), h.Root, [h.Issuing]), cancellationToken: ct);
+        using var http = M2MSec.Device.Provisioning.RoProvisioningClient.Client(host.DeviceAddress!, h.Root);
+        var device = new M2MSec.NetworkFunctions.Smsc.SmscClient(http, "sms/");
+
+        await device.SubmitAsync(new M2MSec.NetworkFunctions.Smsc.SmsMessage("4930000001", "4930000002", null, "0102"), ct);
+        var received = await device.DeliverAsync("4930000001", 1, ct);
+
+        Assert.Equal("0102", Assert.Single(received).UserData);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("deliver?to=4930000001", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("submitted/x", ct)).StatusCode);
+    }
 }

@@ -12,7 +12,7 @@ namespace M2MSec.Tests.Support;
 /// </summary>
 internal sealed class ProcessFleet : IAsyncDisposable
 {
-    private static readonly string[] DeviceFacing = ["vno", "drf", "dpf"];
+    private static readonly string[] DeviceFacing = ["vno", "drf", "dpf", "smsc"];
 
     private readonly List<Process> _processes = [];
     private readonly Dictionary<string, string> _output = new(StringComparer.Ordinal);

@@ -110,7 +110,7 @@ internal sealed class DmNasConfigurationStage : IDemoStage
         var push = await DmNotifications.CreateAsync(dm, devId, M2MSec.Dm.Notification.DmUiMode.Background, ServerSmsAddress, TimeProvider.System, ct)
             ?? throw new InvalidOperationException("no DM account");
         await environment.Smsc.SubmitAsync(new SmsMessage(devId, ServerSmsAddress, [.. push.Tpdus.Select(Convert.ToHexStringLower)], null), ct);
-        var received = await environment.Smsc.DeliverAsync(devId, 10, ct);
+        var received = await environment.DeviceSmsc.DeliverAsync(devId, 10, ct);
         var package0 = DmPushReceiver.Package0([.. received.SelectMany(m => m.Tpdus ?? []).Select(Convert.FromHexString)], out var why)
             ?? throw new InvalidOperationException($"no DM notification in the device's SMS: {why}");
         return await client.RunNotifiedSessionAsync(package0, transport.ExchangeAsync, ct);

@@ -70,12 +70,12 @@ internal sealed class OtaNasConfigurationStage : IDemoStage
         M2MSec.Device.Uicc.CardOtaOutcome? outcome = null;
         while (outcome is null)
         {
-            foreach (var m in await environment.Smsc.DeliverAsync(device.Iccid, 10, ct))
+            foreach (var m in await environment.DeviceSmsc.DeliverAsync(device.Iccid, 10, ct))
                 foreach (var tpdu in m.Tpdus!)
                     outcome = device.Uicc.Card.Envelope(OtaSms.SmsPpDownloadEnvelope(Convert.FromHexString(tpdu))) ?? outcome;
         }
         if (outcome.Por is { } por)
-            await environment.Smsc.SubmitAsync(new SmsMessage("ota", device.Iccid, null, Convert.ToHexStringLower([.. M2MSec.Ota.Scp80.ResponsePacketCodec.SmsPorHeader, .. por])), ct);
+            await environment.DeviceSmsc.SubmitAsync(new SmsMessage("ota", device.Iccid, null, Convert.ToHexStringLower([.. M2MSec.Ota.Scp80.ResponsePacketCodec.SmsPorHeader, .. por])), ct);
         if (session is not null)
             await session;
 
