@@ -121,7 +121,8 @@ public sealed class ShoDpfFlowTests : IDisposable
         Assert.Contains("pool: ", stdout);
         await File.WriteAllTextAsync(endpoints, """{"hss": "https://127.0.0.1:1"}""", ct);
         (code, _, stderr) = await CliRunner.RunAsync("sho", "subscription", "list", "--endpoints", endpoints);
-        Assert.Equal((2, "--endpoints: lists no sho"), (code, stderr.Split(" (")[0].Trim()));
+        Assert.Equal(2, code);
+        Assert.Contains("lists no 'sho'", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
