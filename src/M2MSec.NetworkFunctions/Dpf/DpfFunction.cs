@@ -30,6 +30,7 @@ public sealed class DpfFunction(DpfOptions? options = null) : IDeviceFacingFunct
         services.AddSingleton(sp => _options.M2MSimMobjReader ?? new M2MSimMobjReader(sp.GetRequiredService<PeerClients>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new DpfProvisionings(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<PeerClients>(),
             sp.GetRequiredService<IPvaVerdictVerifier>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()?.CreateLogger<DpfProvisionings>()));
+        services.AddHostedService<DpfStatusReporter>();
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<IStateStore>();

@@ -167,13 +167,57 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         {
             State = installed ? DpfProvisioning.Installed : DpfProvisioning.Failed,
             Result = installed ? "installed" : "failed",
-            Reason = installed ? null : "install-failed: " + detail,
+            Reason = installed ? null : InstallFailed + detail,
             UpdatedAt = time.GetUtcNow(),
         };
         if (!await state.Dpf.UpdateAsync(next, DpfProvisioning.Downloading, ct).ConfigureAwait(false))
             return;
         await AuditAsync("dpf.download." + next.Result, p.Pcid, detail, ct).ConfigureAwait(false);
-        await new ShoClient(peers.For("sho")).ReportStatusAsync(p.Pcid, new ShoStatusRequest(next.Result, detail), ct).ConfigureAwait(false);
+        await ReportAsync(next, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Step 21: the download's outcome to the SHO, marked reported once the SHO took it (or already knew it: 409). A SHO that is away
+    /// leaves the mark unset, and <see cref="ReportPendingAsync"/> tries again — the SHO never stays "downloading" for an install that happened.
+    /// </summary>
+    internal async Task<bool> ReportAsync(DpfProvisioning p, CancellationToken ct)
+    {
+        try
+        {
+            await new ShoClient(peers.For("sho")).ReportStatusAsync(p.Pcid, new ShoStatusRequest(p.Result, ReportDetail(p)), ct)
+                .ConfigureAwait(false);
+        }
+        catch (PeerRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            // The SHO already has an outcome for this PCID (an earlier report that got through before its answer was lost).
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            logger?.LogWarning("dpf provisioning {Pcid}: the SHO did not take the step-21 report yet ({Message}); retrying", p.Pcid, e.Message);
+            return false;
+        }
+        if (!await state.Dpf.UpdateAsync(p with { ReportedToSho = true, UpdatedAt = time.GetUtcNow() }, p.State, ct).ConfigureAwait(false))
+            return false;
+        await AuditAsync("dpf.status.reported", p.Pcid, p.Result ?? "", ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>What the SHO is told beside the result: the TRE's code and the DM status (the SHO adds its own "install-failed: ").</summary>
+    private static string ReportDetail(DpfProvisioning p) =>
+        p.Reason is { } reason && reason.StartsWith(InstallFailed, StringComparison.Ordinal) ? reason[InstallFailed.Length..] : p.Reason ?? p.Result ?? "";
+
+    private const string InstallFailed = "install-failed: ";
+
+    /// <summary>Reports every finished download whose outcome has not reached the SHO yet; returns how many went through.</summary>
+    public async Task<int> ReportPendingAsync(CancellationToken ct)
+    {
+        var reported = 0;
+        foreach (var p in await state.Dpf.ListAsync(ct).ConfigureAwait(false))
+        {
+            if (p is { ReportedToSho: false, Result: not null, State: DpfProvisioning.Installed or DpfProvisioning.Failed } && await ReportAsync(p, ct).ConfigureAwait(false))
+                reported++;
+        }
+        return reported;
     }
 
     private async Task FailAsync(DpfProvisioning p, string reason, CancellationToken ct)
@@ -211,4 +255,25 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
     internal static string B64Text(byte[] bytes) => Convert.ToBase64String(bytes);
 
     internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+}
+
+/// <summary>Every 5 s (and at start): finished downloads whose outcome the SHO has not taken yet are reported again (step 21).</summary>
+internal sealed class DpfStatusReporter(DpfProvisionings provisionings, TimeProvider time) : Microsoft.Extensions.Hosting.BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5), time);
+        do
+        {
+            try
+            {
+                await provisionings.ReportPendingAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The store is away for a moment: the next tick tries again.
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
 }

@@ -5,13 +5,14 @@ namespace M2MSec.Storage.Dpf;
 /// relates to an ongoing M2M provisioning"): the device's PCID (its DM DevId here) and designated SHO, what it read in
 /// M2MMobj, the PVA's verdict, and the signed M2MSIMMobj — the encrypted blob only, never an MCIM in clear. DM jobs by id.
 /// <see cref="State"/>: <c>reading</c> → <c>registered</c> → <c>attesting</c> → <c>validated</c> → <c>downloading</c> →
-/// <c>installed</c>, or <c>failed</c> (with <see cref="Reason"/>).
+/// <c>installed</c>, or <c>failed</c> (with <see cref="Reason"/>). <see cref="ReportedToSho"/>: the download's outcome (step 21) reached
+/// the SHO — until then the DPF keeps reporting it (<c>DpfStatusReporter</c>).
 /// </summary>
 public sealed record DpfProvisioning(
     string Pcid, string ShoId, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     string? TreId = null, byte[]? PfcAttestation = null, byte[]? PfcEncryption = null, byte[]? RegistrationNonce = null,
     string? ReadJobId = null, string? AttestationJobId = null, string? ValidationId = null, string? Verdict = null,
-    byte[]? M2MSimMobj = null, string? DownloadJobId = null, string? Result = null, string? Reason = null)
+    byte[]? M2MSimMobj = null, string? DownloadJobId = null, string? Result = null, string? Reason = null, bool ReportedToSho = false)
 {
     public const string Reading = "reading";
     public const string Registered = "registered";
