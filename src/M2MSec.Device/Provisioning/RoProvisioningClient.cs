@@ -81,16 +81,29 @@ public static class RoProvisioningClient
             throw new RoProvisioningException("bootstrap-refused", $"the DRF answered {(int)response.StatusCode}");
         var message = await response.Content.ReadFromJsonAsync<BootstrapMessage>(Json, cancellationToken).ConfigureAwait(false)
             ?? throw new RoProvisioningException("bootstrap-refused", "the DRF sent an empty answer");
-        byte[] body;
+        byte[] sealedPackage;
         try
         {
-            body = Convert.FromBase64String(message.Package ?? "");
+            sealedPackage = Convert.FromBase64String(message.Package ?? "");
         }
         catch (FormatException)
         {
             throw new RoProvisioningException("bootstrap-refused", "package: not base64");
         }
-        return ApplyBootstrap(device, pcid, attached.IpAddress, message.Sec, body, message.Mac);
+        return ApplyBootstrap(device, pcid, attached.IpAddress, message.Sec, OpenBootstrap(device, message.Enc, sealedPackage), message.Mac);
+    }
+
+    /// <summary>
+    /// Step 11, first: the package the DRF sealed under K_RO, opened inside the TRE (<see cref="TrustedEnvironment.OpenRoBootstrap"/>);
+    /// a package sent in clear, or one that does not open, is refused (its DM account would not be the device's secret).
+    /// </summary>
+    public static byte[] OpenBootstrap(M2meDevice device, string? enc, ReadOnlySpan<byte> sealedPackage)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (enc != M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Name)
+            throw new RoProvisioningException("bootstrap-refused", $"enc: the Bootstrap message must be sealed under K_RO ({M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Name})");
+        return device.Tre.OpenRoBootstrap(TreCaller.Provisioning, sealedPackage)
+            ?? throw new RoProvisioningException("bootstrap-not-authenticated", "the Bootstrap message does not open under this TRE's K_RO");
     }
 
     /// <summary>
@@ -196,5 +209,5 @@ public static class RoProvisioningClient
 
     private sealed record BootstrapAsk(string Pcid, string IpAddress, string DevId);
 
-    private sealed record BootstrapMessage(string? Pcid, string? ShoId, string? DmUrl, string? Sec, string? Package, string? Mac);
+    private sealed record BootstrapMessage(string? Pcid, string? ShoId, string? DmUrl, string? Sec, string? Package, string? Mac, string? Enc);
 }

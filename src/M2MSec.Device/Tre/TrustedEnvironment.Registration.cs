@@ -56,6 +56,22 @@ public sealed partial class TrustedEnvironment
     }
 
     /// <summary>
+    /// Step 11, first: opens the Bootstrap message the DRF sealed under K_RO (<see cref="RoBootstrapSeal"/>) — the DM account's
+    /// passwords inside are the device's to know; null when it does not open (not sealed under this TRE's K_RO, or altered).
+    /// </summary>
+    public byte[]? OpenRoBootstrap(TreCaller caller, ReadOnlySpan<byte> sealedPackage)
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            TrePolicy.CheckOperation(caller, TreOperation.VerifyRoBootstrap);
+            var pcid = Pcid;
+            return pcid is not null && _objects.TryGetValue(RoKeyName, out var kRo) && RoBootstrapSeal.TryOpen(kRo, pcid, sealedPackage, out var package)
+                ? package : null;
+        }
+    }
+
+    /// <summary>
     /// Step 11 done: keeps the SHO the authenticated Bootstrap message designated (<see cref="TreObjects.DesignatedSho"/>) and
     /// drops K_RO, in one sealed write — a replayed Bootstrap message finds no key.
     /// </summary>

@@ -26,6 +26,8 @@ public sealed record DeviceBootstrapRequest(string? Pcid, string? IpAddress, str
 /// <summary>
 /// The Bootstrap message (step 10): the OMA DM bootstrap package (WBXML, base64) with a DMAcc for the DPF and the M2M
 /// context (./M2MContext/SHO), and its MAC (hex HMAC-SHA1, OMA ProvBoot §5.3) keyed with K_RO (<c>sec</c> "ro-kro").
-/// <c>sho_id</c> and <c>dm_url</c> repeat what the package says; the device reads them from the package only.
+/// <c>sho_id</c> and <c>dm_url</c> repeat what the package says; the device reads them from the package only. The package is
+/// sealed under a key from K_RO (<c>enc</c> "aes-256-gcm-kro", <c>RoBootstrapSeal</c>): its DM passwords are the device's alone;
+/// the MAC is over the package as sealed inside.
 /// </summary>
-public sealed record BootstrapMessageDto(string Pcid, string ShoId, string DmUrl, string Sec, string Package, string Mac);
+public sealed record BootstrapMessageDto(string Pcid, string ShoId, string DmUrl, string Sec, string Package, string Mac, string Enc);

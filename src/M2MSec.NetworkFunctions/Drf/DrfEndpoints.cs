@@ -119,7 +119,9 @@ internal static class DrfEndpoints
             await store.Drf.PutRegistrationAsync(new DrfRegistration(pcid, shoId, dmUrl.AbsoluteUri, request.DevId, "bootstrapped", time.GetUtcNow()), ct)
                 .ConfigureAwait(false);
             await store.Audit.AppendAsync("drf", "drf.bootstrap.sent", pcid, $"sho {shoId}, dpf {dmUrl.Authority}", ct).ConfigureAwait(false);
-            return Results.Ok(new BootstrapMessageDto(pcid, shoId, dmUrl.AbsoluteUri, SecRoKey, Convert.ToBase64String(body), mac));
+            var sealedPackage = M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Seal(pending.KRo, pcid, body);
+            return Results.Ok(new BootstrapMessageDto(pcid, shoId, dmUrl.AbsoluteUri, SecRoKey, Convert.ToBase64String(sealedPackage), mac,
+                M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Name));
         }
         finally
         {

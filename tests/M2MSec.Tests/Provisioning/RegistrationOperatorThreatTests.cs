@@ -196,8 +196,18 @@ public sealed class RegistrationOperatorThreatTests : IAsyncLifetime
         using var ok = await drf.PostAsJsonAsync("bootstrap", new { pcid, ip_address = ip, dev_id = device.Info.TreId }, Ct);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         var message = await ok.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        var outcome = RoProvisioningClient.ApplyBootstrap(device, pcid, ip, message.GetProperty("sec").GetString(),
-            Convert.FromBase64String(message.GetProperty("package").GetString()!), message.GetProperty("mac").GetString());
+        // Issue 15 (left item closed): the package on the wire is sealed under K_RO — the DM account's passwords are not in it in
+        // clear, a package sealed for another TRE does not open, and this TRE opens it.
+        var sealedPackage = Convert.FromBase64String(message.GetProperty("package").GetString()!);
+        Assert.Equal(M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Name, message.GetProperty("enc").GetString());
+        Assert.DoesNotContain("AAuthSecret", Encoding.Latin1.GetString(sealedPackage), StringComparison.Ordinal);
+        Assert.Throws<RoProvisioningException>(() => RoProvisioningClient.OpenBootstrap(device, "none", sealedPackage));
+        var tampered = (byte[])sealedPackage.Clone();
+        tampered[^1] ^= 1;
+        Assert.Equal("bootstrap-not-authenticated", Assert.Throws<RoProvisioningException>(() => RoProvisioningClient.OpenBootstrap(device, message.GetProperty("enc").GetString(), tampered)).Code);
+        var opened = RoProvisioningClient.OpenBootstrap(device, message.GetProperty("enc").GetString(), sealedPackage);
+        Assert.Contains("AAuthSecret", Encoding.Latin1.GetString(opened), StringComparison.Ordinal);
+        var outcome = RoProvisioningClient.ApplyBootstrap(device, pcid, ip, message.GetProperty("sec").GetString(), opened, message.GetProperty("mac").GetString());
         Assert.Equal("sho", outcome.ShoId);
     }
 

@@ -59,4 +59,27 @@ public sealed class RoBootstrapKeyTests
         Assert.Throws<ArgumentException>(() => RoBootstrapKey.Derive(Ck.AsSpan(1), Ik, "001900000000001", Rand));
         Assert.Throws<ArgumentException>(() => RoBootstrapKey.Derive(Ck, Ik, "001900000000001", Rand.AsSpan(1)));
     }
+
+    /// <summary>
+    /// Issue 15: the Bootstrap message carries the device's DM passwords; sealed under a key from K_RO, an eavesdropper or anyone
+    /// who fetches it in the device's place (knowing the PCID and its address) learns nothing, and it opens for that PCID only.
+    /// </summary>
+    [Fact]
+    public void BootstrapPackage_SealedUnderKRo_OpensOnlyWithThatKeyAndPcid_UnalteredOnly_BootstrapEavesdropperThreat()
+    {
+        var kRo = RoBootstrapKey.Derive(Ck, Ik, "001900000000001", Rand);
+        var package = System.Text.Encoding.ASCII.GetBytes("<MgmtTree>AAuthSecret=client-password</MgmtTree>");
+        var sealedPackage = RoBootstrapSeal.Seal(kRo, "001900000000001", package);
+
+        Assert.DoesNotContain("client-password", System.Text.Encoding.Latin1.GetString(sealedPackage), StringComparison.Ordinal);
+        Assert.True(RoBootstrapSeal.TryOpen(kRo, "001900000000001", sealedPackage, out var opened));
+        Assert.Equal(package, opened);
+        Assert.False(RoBootstrapSeal.TryOpen(kRo, "001900000000002", sealedPackage, out _));
+        Assert.False(RoBootstrapSeal.TryOpen(RoBootstrapKey.Derive(Ck, Ik, "001900000000001", new byte[16]), "001900000000001", sealedPackage, out _));
+        var tampered = (byte[])sealedPackage.Clone();
+        tampered[20] ^= 0x01;
+        Assert.False(RoBootstrapSeal.TryOpen(kRo, "001900000000001", tampered, out _));
+        Assert.False(RoBootstrapSeal.TryOpen(kRo, "001900000000001", sealedPackage.AsSpan(0, 27), out _));
+        Assert.NotEqual(sealedPackage, RoBootstrapSeal.Seal(kRo, "001900000000001", package)); // a fresh nonce each time
+    }
 }
