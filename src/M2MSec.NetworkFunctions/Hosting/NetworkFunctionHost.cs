@@ -90,6 +90,8 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         var https = new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tls!.ServerOptions()) };
         builder.WebHost.ConfigureKestrel(k =>
         {
+            // No API takes more (the OTA server's job bodies are the largest, 2 MiB); devices get far less (SeparateDeviceListener).
+            k.Limits.MaxRequestBodySize = MaxRequestBodyOctets;
             k.Listen(listenAddress, listenPort, listen =>
             {
                 if (tls is not null && !publicHttp)
@@ -163,6 +165,12 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
 
     private const string DeviceListenerKey = "m2msec.device-listener";
 
+    /// <summary>The largest request body any network function API accepts.</summary>
+    public const int MaxRequestBodyOctets = 4 * 1024 * 1024;
+
+    /// <summary>The largest request body a device may send (a SyncML message is at most 64 KiB; the JSON messages are far smaller).</summary>
+    public const int MaxDeviceRequestBodyOctets = 128 * 1024;
+
     /// <summary>Marks the endpoints an <see cref="IDeviceFacingFunction"/> maps for devices.</summary>
     private sealed class DeviceEndpoint
     {
@@ -179,6 +187,8 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         var endpoint = context.GetEndpoint();
         var deviceEndpoint = endpoint?.Metadata.GetMetadata<DeviceEndpoint>() is not null;
         var health = context.Request.Path.Equals("/health", StringComparison.Ordinal);
+        if (onDeviceListener && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxDeviceRequestBodyOctets;
         if (endpoint is not null && !health && onDeviceListener != deviceEndpoint)
         {
             await ApiProblem.NotFound("no-such-endpoint", $"{context.Request.Path}: not served on this listener").ExecuteAsync(context).ConfigureAwait(false);

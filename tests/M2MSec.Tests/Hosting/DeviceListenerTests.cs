@@ -30,7 +30,15 @@ public sealed class DeviceListenerTests : IDisposable
 
         public void MapEndpoints(WebApplication app) => app.MapGet("/role-api", () => Results.Ok("role"));
 
-        public void MapDeviceEndpoints(IEndpointRouteBuilder devices) => devices.MapGet("/device-api", () => Results.Ok("device"));
+        public void MapDeviceEndpoints(IEndpointRouteBuilder devices)
+        {
+            devices.MapGet("/device-api", () => Results.Ok("device"));
+            devices.MapPost("/device-api", async (HttpRequest request) =>
+            {
+                await request.Body.CopyToAsync(Stream.Null);
+                return Results.Ok("read");
+            });
+        }
     }
 
     [Fact]
@@ -55,6 +63,9 @@ public sealed class DeviceListenerTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await device.GetAsync("device-api", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await device.GetAsync("role-api", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await device.GetAsync("health", ct)).StatusCode);
+        // A device cannot make a function read megabytes: its bodies are bounded far below the role API's.
+        using (var huge = await device.PostAsync("device-api", new ByteArrayContent(new byte[NetworkFunctionHost.MaxDeviceRequestBodyOctets + 1]), ct))
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
 
         // A peer over mutual TLS: the role API, never the device API.
         var peerCert = await h.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject("dpf", ["127.0.0.1"]), role: "dpf", cancellationToken: ct);
