@@ -30,6 +30,9 @@ public interface IProvisioningTre
 
     /// <summary>Installs the MCIM a signed M2MSIMMobj carries (the TRE checks everything).</summary>
     McimInstallResult InstallMcim(ReadOnlySpan<byte> signedM2MSimMobj);
+
+    /// <summary>Applies an MCIM life-cycle instruction signed by the SHO that owns the MCIM (issue 16; the TRE checks everything).</summary>
+    McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction);
 }
 
 /// <summary>The device's real TRE behind <see cref="IProvisioningTre"/>, called as <see cref="TreCaller.Provisioning"/>.</summary>
@@ -50,4 +53,6 @@ public sealed class TreProvisioning(TrustedEnvironment tre) : IProvisioningTre
     public byte[] Attest(ReadOnlySpan<byte> challenge) => tre.Attest(TreCaller.Provisioning, challenge);
 
     public McimInstallResult InstallMcim(ReadOnlySpan<byte> signedM2MSimMobj) => tre.InstallMcim(TreCaller.Provisioning, signedM2MSimMobj);
+
+    public McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction) => tre.ApplyMcimInstruction(TreCaller.Provisioning, signedInstruction);
 }

@@ -9,7 +9,8 @@ namespace M2MSec.Device.Provisioning;
 /// The device's two provisioning management objects (seed 003; docs/provisioning.md "Management objects"): ./M2MMobj —
 /// "information about the M2ME and its TRE" for the DPF, every leaf read from the TRE at the moment of the Get (the tree keeps
 /// no copy) — and ./M2MSIMMobj, whose Object leaf hands the signed document to the TRE to install (DM status 200 when installed,
-/// 405 when the TRE refused it, 500 when the TRE could not act) and whose Status leaf keeps the last install's result code.
+/// 405 when the TRE refused it, 500 when the TRE could not act), whose Instruction leaf hands a signed MCIM life-cycle instruction
+/// (enable, disable, delete; issue 16) to the TRE the same way, and whose Status leaf keeps the last result code.
 /// Only the DM server <c>serverId</c> (the DPF the Bootstrap designated) gets rights on them.
 /// </summary>
 public sealed class M2MProvisioningObjects(IProvisioningTre tre)
@@ -23,6 +24,9 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
 
     /// <summary>What the TRE did with the last M2MSIMMobj written in a session of this object, or null.</summary>
     public McimInstallResult? LastInstall { get; private set; }
+
+    /// <summary>What the TRE did with the last life-cycle instruction written in a session of this object, or null (issue 16).</summary>
+    public McimInstructionResult? LastInstruction { get; private set; }
 
     /// <summary>Adds the objects to <paramref name="tree"/> if missing, grants <paramref name="serverId"/> its rights, attaches the handlers.</summary>
     public void Attach(DmTree tree, string serverId)
@@ -49,6 +53,8 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
             tree.AddLeafLocal($"{M2MSimMobj}/Object", DmFormat.B64, [], permanent: true);
             tree.AddLeafLocal($"{M2MSimMobj}/Status", DmFormat.Chr, [], DmAcl.Parse($"Get={serverId}"), permanent: true);
         }
+        if (tree.Find($"{M2MSimMobj}/Instruction") is null)
+            tree.AddLeafLocal($"{M2MSimMobj}/Instruction", DmFormat.B64, [], permanent: true);
         tree.SetAclLocal(M2MMobj, get);
         tree.SetAclLocal($"{M2MMobj}/Attestation/Nonce", manage);
         tree.SetAclLocal(M2MSimMobj, manage);
@@ -64,6 +70,7 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
         tree.SetReadHandler($"{M2MMobj}/Attestation/Evidence", () => _challenge is { } c ? Guarded(() => tre.Attest(c)) : ReadOnlyMemory<byte>.Empty);
         tree.SetReplaceHandler($"{M2MMobj}/Attestation/Nonce", ReplaceChallenge);
         tree.SetReplaceHandler($"{M2MSimMobj}/Object", value => Install(tree, value));
+        tree.SetReplaceHandler($"{M2MSimMobj}/Instruction", value => Apply(tree, value));
     }
 
     /// <summary>The PVA's challenge (seed 004 step 14), kept for the Evidence Get that follows.</summary>
@@ -92,6 +99,25 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
         LastInstall = result;
         tree.SetValueLocal($"{M2MSimMobj}/Status", Encoding.UTF8.GetBytes(result.Code));
         return result.IsInstalled ? DmStatusCode.Ok : result.Code == "tre-error" ? DmStatusCode.CommandFailed : DmStatusCode.CommandNotAllowed;
+    }
+
+    /// <summary>Issue 16: the TRE applies the owning SHO's signed life-cycle instruction; the DM status reports the outcome, Status keeps its code.</summary>
+    private int Apply(DmTree tree, ReadOnlyMemory<byte> value)
+    {
+        if (!TryDecode(value, out var document) || document.Length == 0)
+            return DmStatusCode.CommandNotAllowed;
+        McimInstructionResult result;
+        try
+        {
+            result = tre.ApplyMcimInstruction(document);
+        }
+        catch (Exception e) when (e is TreLockedException or TreAccessDeniedException or InvalidOperationException)
+        {
+            result = new McimInstructionResult("tre-error", null, null, e.Message);
+        }
+        LastInstruction = result;
+        tree.SetValueLocal($"{M2MSimMobj}/Status", Encoding.UTF8.GetBytes(result.Code));
+        return result.IsApplied ? DmStatusCode.Ok : result.Code == "tre-error" ? DmStatusCode.CommandFailed : DmStatusCode.CommandNotAllowed;
     }
 
     /// <summary>A value the TRE makes; empty when it cannot (locked, policy): the DPF then reads nothing usable.</summary>

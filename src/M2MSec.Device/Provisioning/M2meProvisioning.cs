@@ -194,5 +194,7 @@ public sealed class M2meProvisioning : IDisposable
         }
 
         public McimInstallResult InstallMcim(ReadOnlySpan<byte> signedM2MSimMobj) => inner.InstallMcim(signedM2MSimMobj);
+
+        public McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction) => inner.ApplyMcimInstruction(signedInstruction);
     }
 }

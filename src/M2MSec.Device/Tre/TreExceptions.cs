@@ -29,3 +29,10 @@ public sealed class TreAccessDeniedException(TreCaller caller, string what)
 {
     public TreCaller Caller { get; } = caller;
 }
+
+/// <summary>The MCIM for this IMSI is disabled by its SHO (issue 16): the TRE runs no AKA and releases no key with it.</summary>
+public sealed class TreMcimDisabledException(string imsi)
+    : InvalidOperationException($"the MCIM {imsi} is disabled in the TRE; AKA with it is refused")
+{
+    public string Imsi { get; } = imsi;
+}

@@ -29,7 +29,7 @@ public sealed partial class TrustedEnvironment
 
     /// <summary>
     /// AUTHENTICATE with an installed subscription (TS 33.102 §6.3.3). The SEQ_MS array is
-    /// sealed again after every accepted challenge. With <paramref name="keepForGba"/> the TRE keeps
+    /// sealed again after every accepted challenge. An MCIM its SHO disabled is refused (<see cref="TreMcimDisabledException"/>, issue 16). With <paramref name="keepForGba"/> the TRE keeps
     /// Ks = CK ‖ IK and RAND for later NAF keys (TS 33.220 GBA_ME) instead of releasing CK/IK.
     /// </summary>
     public UsimAuthenticationResult RunAka(TreCaller caller, string imsi, ReadOnlySpan<byte> rand, ReadOnlySpan<byte> autn, bool eUtran = false, bool keepForGba = false)
@@ -38,6 +38,7 @@ public sealed partial class TrustedEnvironment
         {
             EnsureUnlocked();
             TrePolicy.CheckOperation(caller, TreOperation.RunAka);
+            RefuseDisabledMcimLocked(imsi);
             if (!_objects.TryGetValue($"{SubscriptionPrefix}{imsi}/k", out var k))
                 throw new InvalidOperationException($"no subscription {imsi} in the TRE");
             var state = new UsimSqnState(SqnScheme.Default, Unpack(_objects[$"{SubscriptionPrefix}{imsi}/sqn"]));
@@ -68,6 +69,7 @@ public sealed partial class TrustedEnvironment
         {
             EnsureUnlocked();
             TrePolicy.CheckOperation(caller, TreOperation.ReleaseGbaKey);
+            RefuseDisabledMcimLocked(imsi);
             if (!_objects.TryGetValue($"gba/{imsi}/ks", out var ks))
                 throw new InvalidOperationException($"no GBA bootstrapping for {imsi} in the TRE");
             return GbaKeys.KsNaf(ks.AsSpan(0, 16), ks.AsSpan(16), _objects[$"gba/{imsi}/rand"], impi, nafId);

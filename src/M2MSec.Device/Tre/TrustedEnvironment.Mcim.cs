@@ -66,21 +66,25 @@ public sealed partial class TrustedEnvironment
                     continue;
                 var record = JsonSerializer.Deserialize<McimRecord>(value)!;
                 if (record.TreId == TreId)
-                    list.Add(new InstalledMcim(record.Imsi, record.ShoId, record.Algorithm, DateTimeOffset.FromUnixTimeMilliseconds(record.InstalledAtMs), record.Imsi == active));
+                    list.Add(new InstalledMcim(record.Imsi, record.ShoId, record.Algorithm, DateTimeOffset.FromUnixTimeMilliseconds(record.InstalledAtMs), record.Imsi == active)
+                    {
+                        State = record.Enabled ? McimStates.Enabled : McimStates.Disabled,
+                        LastSequence = record.LastSequence,
+                    });
             }
             return new TreMcimStatus(list.Any(m => m.Active) ? active : null, [.. list.OrderBy(m => m.Imsi, StringComparer.Ordinal)]);
         }
     }
 
-    /// <summary>Makes an installed MCIM the active one (the network stack then attaches with it).</summary>
+    /// <summary>Makes an installed, enabled MCIM the active one (the network stack then attaches with it); false for a disabled one.</summary>
     public bool ActivateMcim(TreCaller caller, string imsi)
     {
         lock (_lock)
         {
             EnsureUnlocked();
             TrePolicy.CheckOperation(caller, TreOperation.InstallMcim);
-            if (!_objects.ContainsKey(McimPrefix + imsi))
-                return false;
+            if (McimRecordLocked(imsi) is not { Enabled: true })
+                return false; // none, or disabled by its SHO: only a signed enable brings it back (issue 16)
             _objects[ActiveMcimName] = Encoding.UTF8.GetBytes(imsi);
             CommitLocked();
             return true;
@@ -140,8 +144,10 @@ public sealed partial class TrustedEnvironment
                     return Refused("already-installed", $"IMSI {mcim.Imsi} is already installed");
 
                 // One sealed write: the MCIM, its binding, the active choice, and the nonce gone.
+                // An IMSI installed again after a delete keeps its last instruction sequence: old instructions stay replays.
                 var record = new McimRecord(mcim.Imsi, TreId, content.ShoId, mcim.Algorithm, mcim.Amf is null ? null : Convert.ToHexString(mcim.Amf),
-                    NowLocked().ToUnixTimeMilliseconds());
+                    NowLocked().ToUnixTimeMilliseconds(), McimStates.Enabled, DeletedSequenceLocked(mcim.Imsi));
+                _objects.Remove(DeletedMcimPrefix + mcim.Imsi);
                 _objects[$"{SubscriptionPrefix}{mcim.Imsi}/k"] = mcim.K.ToArray();
                 _objects[$"{SubscriptionPrefix}{mcim.Imsi}/opc"] = mcim.Opc.ToArray();
                 _objects[$"{SubscriptionPrefix}{mcim.Imsi}/sqn"] = Pack(new ulong[M2MSec.Aka.SqnScheme.Default.IndCount]);
@@ -187,7 +193,16 @@ public sealed partial class TrustedEnvironment
         }
     }
 
-    private sealed record McimRecord(string Imsi, string TreId, string ShoId, string Algorithm, string? Amf, long InstalledAtMs);
+    /// <summary>
+    /// The sealed record of one MCIM: its owner SHO (the signer of its M2MSIMMobj), its life-cycle state (null in a record
+    /// sealed before issue 16: enabled) and the last life-cycle instruction sequence applied (issue 16, docs/decisions/019).
+    /// </summary>
+    private sealed record McimRecord(string Imsi, string TreId, string ShoId, string Algorithm, string? Amf, long InstalledAtMs,
+        string? State = null, ulong LastSequence = 0)
+    {
+        [System.Text.Json.Serialization.JsonIgnore]
+        public bool Enabled => State is null or McimStates.Enabled;
+    }
 }
 
 /// <summary>What the TRE did with an M2MSIMMobj: <see cref="Code"/> is "installed" or a refusal key (bad-signature, wrong-sho, stale-nonce, mac-mismatch, …).</summary>
@@ -198,8 +213,22 @@ public sealed record McimInstallResult(string Code, string? Imsi, string Detail)
     public bool IsInstalled => Code == Installed;
 }
 
-/// <summary>An MCIM installed in the TRE (no key material).</summary>
-public sealed record InstalledMcim(string Imsi, string ShoId, string Algorithm, DateTimeOffset InstalledAt, bool Active);
+/// <summary>An MCIM installed in the TRE (no key material): its owner SHO, whether it is the active one, its life-cycle state.</summary>
+public sealed record InstalledMcim(string Imsi, string ShoId, string Algorithm, DateTimeOffset InstalledAt, bool Active)
+{
+    /// <summary><see cref="McimStates.Enabled"/> or <see cref="McimStates.Disabled"/> (issue 16).</summary>
+    public string State { get; init; } = McimStates.Enabled;
+
+    /// <summary>The sequence of the last life-cycle instruction applied (0: none); the owner's next one must be higher.</summary>
+    public ulong LastSequence { get; init; }
+}
+
+/// <summary>An MCIM's life-cycle state in the TRE (issue 16, docs/decisions/019).</summary>
+public static class McimStates
+{
+    public const string Enabled = "enabled";
+    public const string Disabled = "disabled";
+}
 
 /// <summary>The installed MCIMs and the active one.</summary>
 public sealed record TreMcimStatus(string? ActiveImsi, IReadOnlyList<InstalledMcim> Mcims);

@@ -194,6 +194,9 @@ internal sealed class FakeProvisioningTre : IProvisioningTre
     /// <summary>Refuse every MCIM (as a TRE whose MAC check failed would).</summary>
     public bool RefuseInstall { get; set; }
 
+    public McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction) =>
+        new("not-installed", null, null, "the fake TRE holds no MCIM life cycle");
+
     public byte[] RegistrationNonce() => (byte[])(_nonce ??= RandomNumberGenerator.GetBytes(16)).Clone();
 
     public byte[] Attest(ReadOnlySpan<byte> challenge)

@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using M2MSec.Provisioning;
+using M2MSec.Provisioning.Objects;
+
+namespace M2MSec.Device.Tre;
+
+/// <summary>
+/// The MCIM life cycle inside the TRE (issue 16; TR 33.812: several MCIMs, one active): enable, disable and delete, each only
+/// by a signed instruction of the SHO that owns that MCIM (the signer of its M2MSIMMobj, kept in its sealed record), for this
+/// PCID and TRE, with a sequence higher than the last one applied to that MCIM. Each applied instruction is one sealed write;
+/// a refused one changes nothing. docs/decisions/019-mcim-life-cycle.md.
+/// </summary>
+public sealed partial class TrustedEnvironment
+{
+    /// <summary>The last instruction sequence of a deleted MCIM (8 octets, big-endian; no key material), kept for a re-install.</summary>
+    internal const string DeletedMcimPrefix = "mcim-deleted/";
+
+    /// <summary>
+    /// Applies a signed life-cycle instruction (<see cref="McimInstruction"/>). Never throws for a refused instruction: the
+    /// result says why (nothing changed then); throws only for a locked TRE or a caller the policy refuses.
+    /// </summary>
+    public McimInstructionResult ApplyMcimInstruction(TreCaller caller, ReadOnlySpan<byte> signedInstruction)
+    {
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            TrePolicy.CheckOperation(caller, TreOperation.ApplyMcimInstruction);
+            var result = ApplyMcimInstructionLocked(signedInstruction);
+            Event(result.IsApplied ? "mcim-instruction-applied" : "mcim-instruction-refused", $"{result.Code}: {result.Detail}");
+            return result;
+        }
+    }
+
+    private McimInstructionResult ApplyMcimInstructionLocked(ReadOnlySpan<byte> document)
+    {
+        if (!_objects.TryGetValue(TreObjects.ShoSigningRoot, out var rootDer))
+            return Refusal("no-sho-root", "no SHO signing root is provisioned");
+        using var root = X509CertificateLoader.LoadCertificate(rootDer);
+        McimInstructionContent instruction;
+        X509Certificate2 signer;
+        try
+        {
+            instruction = McimInstruction.Verify(document, root, NowLocked(), out signer);
+        }
+        catch (ProvisioningException e)
+        {
+            return Refusal(e.Code, e.Message);
+        }
+        using (signer)
+        {
+            if (instruction.Pcid != Pcid || instruction.TreId != TreId)
+                return Refusal("wrong-device", "the instruction names another PCID or TRE", instruction);
+            if (McimRecordLocked(instruction.Imsi) is not { } record)
+                return Refusal("not-installed", $"no MCIM {instruction.Imsi} in this TRE", instruction);
+            // Verify checked that the instruction's SHO is the signer; the owner is the SHO whose M2MSIMMobj installed it.
+            if (!string.Equals(record.ShoId, instruction.ShoId, StringComparison.Ordinal))
+                return Refusal("not-owner", $"MCIM {instruction.Imsi} belongs to another SHO", instruction);
+            if (instruction.Sequence <= record.LastSequence)
+                return Refusal("replayed", $"sequence {instruction.Sequence} is not above the last applied ({record.LastSequence})", instruction);
+
+            var imsi = instruction.Imsi;
+            var active = _objects.TryGetValue(ActiveMcimName, out var a) ? Encoding.UTF8.GetString(a) : null;
+            switch (instruction.Operation)
+            {
+                case McimOperation.Enable:
+                    // Exactly one active: the previously active MCIM (another one) is disabled by the same write.
+                    if (active is not null && active != imsi && McimRecordLocked(active) is { } previous)
+                        PutRecordLocked(previous with { State = McimStates.Disabled });
+                    PutRecordLocked(record with { State = McimStates.Enabled, LastSequence = instruction.Sequence });
+                    _objects[ActiveMcimName] = Encoding.UTF8.GetBytes(imsi);
+                    break;
+                case McimOperation.Disable:
+                    // Disabling the active MCIM leaves none active until an owner enables one.
+                    PutRecordLocked(record with { State = McimStates.Disabled, LastSequence = instruction.Sequence });
+                    if (active == imsi)
+                        _objects.Remove(ActiveMcimName);
+                    break;
+                case McimOperation.Delete:
+                    // The key material, the GBA keys and the record go; only the last sequence stays (no key material).
+                    foreach (var name in _objects.Keys.Where(n => n.StartsWith($"{SubscriptionPrefix}{imsi}/", StringComparison.Ordinal)
+                        || n.StartsWith($"gba/{imsi}/", StringComparison.Ordinal)).ToList())
+                    {
+                        CryptographicOperations.ZeroMemory(_objects[name]);
+                        _objects.Remove(name);
+                    }
+                    _objects.Remove(McimPrefix + imsi);
+                    var sequence = new byte[8];
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(sequence, instruction.Sequence);
+                    _objects[DeletedMcimPrefix + imsi] = sequence;
+                    if (active == imsi)
+                        _objects.Remove(ActiveMcimName);
+                    break;
+            }
+            CommitLocked();
+            return new McimInstructionResult(McimInstructionResult.Applied, imsi, instruction.Operation,
+                $"{McimInstruction.OperationName(instruction.Operation)} of MCIM {imsi} by {instruction.ShoId} applied (sequence {instruction.Sequence})");
+        }
+    }
+
+    /// <summary>Refuses AKA (and GBA key release) with an MCIM its SHO disabled; a subscription without an MCIM record is not concerned.</summary>
+    private void RefuseDisabledMcimLocked(string imsi)
+    {
+        if (McimRecordLocked(imsi) is { Enabled: false })
+            throw new TreMcimDisabledException(imsi);
+    }
+
+    private McimRecord? McimRecordLocked(string imsi) =>
+        _objects.TryGetValue(McimPrefix + imsi, out var value) && JsonSerializer.Deserialize<McimRecord>(value) is { } r && r.TreId == TreId ? r : null;
+
+    private void PutRecordLocked(McimRecord record) => _objects[McimPrefix + record.Imsi] = JsonSerializer.SerializeToUtf8Bytes(record);
+
+    private ulong DeletedSequenceLocked(string imsi) =>
+        _objects.TryGetValue(DeletedMcimPrefix + imsi, out var v) && v.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(v) : 0;
+
+    private static McimInstructionResult Refusal(string code, string detail, McimInstructionContent? instruction = null) =>
+        new(code, instruction?.Imsi, instruction?.Operation, detail);
+}
+
+/// <summary>What the TRE did with a life-cycle instruction: <see cref="Code"/> is "applied" or a refusal key (bad-signature, not-owner, replayed, wrong-device, not-installed, …).</summary>
+public sealed record McimInstructionResult(string Code, string? Imsi, McimOperation? Operation, string Detail)
+{
+    public const string Applied = "applied";
+
+    public bool IsApplied => Code == Applied;
+}
