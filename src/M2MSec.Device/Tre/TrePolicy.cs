@@ -36,6 +36,7 @@ public static class TrePolicy
             TreOperation.RollOverTrustAnchor => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
             TreOperation.ApplyTrustedTime => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
             TreOperation.VerifyRoBootstrap => caller is TreCaller.Provisioning,
+            TreOperation.Rehabilitate => caller is TreCaller.Platform or TreCaller.Provisioning,
             _ => false,
         };
         if (!allowed)
@@ -81,4 +82,7 @@ public enum TreOperation
 
     /// <summary>Check a Registration Operator's Bootstrap message with K_RO and keep the SHO it designates (issue 15).</summary>
     VerifyRoBootstrap,
+
+    /// <summary>Ask for a rehabilitation nonce and present the PVA's rehabilitation statement (issue 16).</summary>
+    Rehabilitate,
 }
