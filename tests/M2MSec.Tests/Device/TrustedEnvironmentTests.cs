@@ -216,6 +216,8 @@ public sealed class TrustedEnvironmentTests : IDisposable
             nameof(TrustedEnvironment.Mac), nameof(TrustedEnvironment.ReadObject), nameof(TrustedEnvironment.ReleaseNafKey),
             // A fresh public nonce, and a signed statement (issue 15).
             nameof(TrustedEnvironment.RegistrationNonce), nameof(TrustedEnvironment.Attest),
+            // A fresh public nonce for the PVA's rehabilitation statement (issue 16).
+            nameof(TrustedEnvironment.RehabilitationChallenge),
         };
         var returningBytes = typeof(TrustedEnvironment).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => m.ReturnType == typeof(byte[]) || m.GetParameters().Any(p => p.IsOut && p.ParameterType.GetElementType() == typeof(byte[])))
