@@ -37,6 +37,7 @@ public static class TrePolicy
             TreOperation.ApplyTrustedTime => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
             TreOperation.VerifyRoBootstrap => caller is TreCaller.Provisioning,
             TreOperation.ApplyMcimInstruction => caller is TreCaller.Provisioning,
+            TreOperation.Rehabilitate => caller is TreCaller.Platform or TreCaller.Provisioning,
             _ => false,
         };
         if (!allowed)
@@ -85,4 +86,7 @@ public enum TreOperation
 
     /// <summary>Enable, disable or delete an MCIM by its owning SHO's signed instruction (issue 16); the Provisioning client only.</summary>
     ApplyMcimInstruction,
+
+    /// <summary>Ask for a rehabilitation nonce and present the PVA's rehabilitation statement (issue 16).</summary>
+    Rehabilitate,
 }

@@ -95,11 +95,11 @@ public sealed partial class TrustedEnvironment
         return ec.ExportPkcs8PrivateKey();
     }
 
-    /// <summary>What a TRE locked for a firmware mismatch keeps in memory: the attestation key and the PCID — nothing else.</summary>
+    /// <summary>What a TRE locked for a firmware mismatch keeps in memory (<see cref="KeptWhileLocked"/>): no key but the attestation key.</summary>
     private static Dictionary<string, byte[]> AttestationOnly(Dictionary<string, byte[]> objects)
     {
         var kept = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var name in new[] { IdentityKeyName, PcidName })
+        foreach (var name in KeptWhileLocked)
         {
             if (objects.TryGetValue(name, out var value))
                 kept[name] = value;

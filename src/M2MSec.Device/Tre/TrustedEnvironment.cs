@@ -283,7 +283,9 @@ public sealed partial class TrustedEnvironment
     {
         lock (_lock)
         {
-            EnsureUnlocked();
+            // A TRE locked for a rehabilitable reason still shows its PfC (issue 16, docs/decisions/020).
+            if (!ReadableWhileLocked(name))
+                EnsureUnlocked();
             TrePolicy.CheckRead(caller, name);
             return _objects.TryGetValue(name, out var v) ? (byte[])v.Clone() : null;
         }

@@ -41,3 +41,6 @@ public static class TreIds
     public static bool IsValid(string? treId) =>
         !string.IsNullOrEmpty(treId) && treId.Length <= 64 && treId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }
+
+/// <summary>POST /devices/{pcid}/firmware-updates (administrators, issue 16): the SHA-256 (hex) of each image of the updated firmware.</summary>
+public sealed record FirmwareUpdateRequest(Dictionary<string, string>? Measurements);

@@ -1,4 +1,5 @@
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Pva;
 
 namespace M2MSec.NetworkFunctions.Ccif;
 
@@ -16,4 +17,9 @@ public sealed class CcifClient(HttpClient http)
 
     public Task<ManufacturerRootResponse> GetManufacturerRootAsync(CancellationToken ct = default) =>
         JsonApiClient.GetAsync<ManufacturerRootResponse>(http, "manufacturer-root", ct);
+
+    /// <summary>The manufacturer registers a firmware update's measurements; the CCIF forwards them to the PVA (issue 16).</summary>
+    public Task<MeasurementSetRegistered> RegisterFirmwareUpdateAsync(string pcid, IReadOnlyDictionary<string, byte[]> measurements, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<FirmwareUpdateRequest, MeasurementSetRegistered>(http, $"devices/{Uri.EscapeDataString(pcid)}/firmware-updates",
+            new FirmwareUpdateRequest(measurements.ToDictionary(m => m.Key, m => Convert.ToHexStringLower(m.Value), StringComparer.Ordinal)), ct);
 }

@@ -33,8 +33,12 @@ public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
         return PvaVerdict.Fingerprint(attestationDer, encryptionDer) == reference.PfcFingerprint ? null : "pfc-not-registered";
     }
 
-    /// <summary>Judges the evidence for <paramref name="validation"/>; null when the platform is valid, else the reason.</summary>
-    public async Task<string?> JudgeAsync(PvaValidation validation, PvaReference? reference, byte[] evidence, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Judges the evidence for <paramref name="validation"/>; null when the platform is valid, else the reason. The measurements
+    /// must equal the reference's or one registered firmware update's (<paramref name="updates"/>, issue 16).
+    /// </summary>
+    public async Task<string?> JudgeAsync(PvaValidation validation, PvaReference? reference, byte[] evidence, DateTimeOffset now, CancellationToken ct,
+        IReadOnlyList<PvaMeasurementSet>? updates = null)
     {
         if (now >= validation.ExpiresAt)
             return "challenge-expired";
@@ -56,10 +60,15 @@ public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
             || attestation.GetNameInfo(X509NameType.SimpleName, false) != reference.TreId)
             return "identity-mismatch";
         var measured = statement.Measurements.ToDictionary(m => m.Name, m => m.Sha256, StringComparer.Ordinal);
-        var same = measured.Count == reference.Measurements.Count;
-        foreach (var (name, hash) in reference.Measurements)
-            same &= measured.TryGetValue(name, out var m) && CryptographicOperations.FixedTimeEquals(m, hash);
-        return same ? null : "measurements-mismatch";
+        var accepted = false;
+        foreach (var set in (updates ?? []).Select(u => u.Measurements).Prepend(reference.Measurements))
+        {
+            var same = measured.Count == set.Count;
+            foreach (var (name, hash) in set)
+                same &= measured.TryGetValue(name, out var m) && CryptographicOperations.FixedTimeEquals(m, hash);
+            accepted |= same;
+        }
+        return accepted ? null : "measurements-mismatch";
     }
 
     /// <summary>Both PfC certificates "good" at the CCIF's OCSP responder for the manufacturer hierarchy (RFC 6960, nonce); fail-closed.</summary>

@@ -30,3 +30,21 @@ public sealed record ValidationSummary(string ValidationId, string Pcid, string 
 
 /// <summary>GET /validations?pcid= answer: whether a reference is registered, and the validations, oldest first.</summary>
 public sealed record ValidationList(string Pcid, bool ReferenceRegistered, string? TreId, IReadOnlyList<ValidationSummary> Validations);
+
+/// <summary>
+/// POST /references/{pcid}/measurements (role ccif only, issue 16): a firmware update's reference measurements (SHA-256 hex per
+/// image name) the manufacturer registered; kept beside the original reference, never replacing it.
+/// </summary>
+public sealed record MeasurementSetRequest(Dictionary<string, string>? Measurements);
+
+/// <summary>201 answer: how many firmware updates the PCID now has registered.</summary>
+public sealed record MeasurementSetRegistered(string Pcid, int FirmwareUpdates);
+
+/// <summary>
+/// POST /rehabilitations (roles dpf, sho; issue 16): fresh evidence of a locked-down TRE — its PfC (DER base64), the nonce the
+/// TRE issued (hex, 32 octets) and the attestation statement over that nonce (base64).
+/// </summary>
+public sealed record RehabilitationRequest(string? Pcid, string? PfcAttestation, string? PfcEncryption, string? TreNonce, string? Evidence);
+
+/// <summary>The answer: the signed rehabilitation statement (<c>PvaRehabilitation</c>) and its result in clear; invalid is a statement too.</summary>
+public sealed record RehabilitationAnswer(string Pcid, string Result, string? Reason, string Statement);

@@ -20,4 +20,12 @@ public sealed class PvaClient(HttpClient http)
     /// <summary>An administrator lists a PCID's validations (`m2msec pva show`).</summary>
     public Task<ValidationList> ListValidationsAsync(string pcid, CancellationToken ct = default) =>
         JsonApiClient.GetAsync<ValidationList>(http, $"validations?pcid={Uri.EscapeDataString(pcid)}", ct);
+
+    /// <summary>The CCIF registers a firmware update's reference measurements (role ccif only; issue 16).</summary>
+    public Task<MeasurementSetRegistered> RegisterFirmwareUpdateAsync(string pcid, MeasurementSetRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<MeasurementSetRequest, MeasurementSetRegistered>(http, $"references/{Uri.EscapeDataString(pcid)}/measurements", request, ct);
+
+    /// <summary>The DPF or SHO submits a locked TRE's fresh evidence; answers the signed rehabilitation statement (issue 16).</summary>
+    public Task<RehabilitationAnswer> RehabilitateAsync(RehabilitationRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<RehabilitationRequest, RehabilitationAnswer>(http, "rehabilitations", request, ct);
 }

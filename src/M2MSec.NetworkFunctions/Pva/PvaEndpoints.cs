@@ -31,6 +31,7 @@ internal static class PvaEndpoints
         app.MapPost("/validations/{id}/evidence", EvidenceAsync).RequireRole(["dpf", "sho"]).WithName("submitEvidence")
             .WithSummary("Steps 14–15: the TRE's attestation; answers the signed verdict (roles dpf, sho)").Produces<ValidationVerdict>()
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable);
+        PvaRehabilitationEndpoints.Map(app);
         app.MapGet("/validations", ListAsync).RequireAdministrator().WithName("listValidations")
             .WithSummary("A PCID's validations (no secret)").Produces<ValidationList>().ProducesProblems(StatusCodes.Status400BadRequest);
     }
@@ -91,7 +92,8 @@ internal static class PvaEndpoints
         if (validation.State != PvaValidation.Pending)
             return ApiProblem.Conflict("challenge-used", $"id: validation {id} is already settled ({validation.State}); its challenge is single-use");
         var reference = await store.Pva.FindReferenceAsync(validation.Pcid, ct).ConfigureAwait(false);
-        var reason = await validator.JudgeAsync(validation, reference, evidence, time.GetUtcNow(), ct).ConfigureAwait(false);
+        var updates = await store.Pva.ListMeasurementSetsAsync(validation.Pcid, ct).ConfigureAwait(false);
+        var reason = await validator.JudgeAsync(validation, reference, evidence, time.GetUtcNow(), ct, updates).ConfigureAwait(false);
         return await SettleAsync(validation, reason, store, context, time, ct).ConfigureAwait(false);
     }
 
@@ -124,7 +126,7 @@ internal static class PvaEndpoints
             v.Reason, v.RequestedBy, v.CreatedAt, v.ExpiresAt, v.CompletedAt, PvaVerdict.Fingerprint(v.PfcAttestation, v.PfcEncryption)))]));
     }
 
-    private static bool TryMeasurements(Dictionary<string, string>? input, out Dictionary<string, byte[]> measurements, out string error)
+    internal static bool TryMeasurements(Dictionary<string, string>? input, out Dictionary<string, byte[]> measurements, out string error)
     {
         measurements = new(StringComparer.Ordinal);
         if (input is null || input.Count is 0 or > AttestationStatement.MaxMeasurements)

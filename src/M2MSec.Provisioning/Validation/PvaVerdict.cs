@@ -47,12 +47,18 @@ public sealed record PvaVerdict(string ValidationId, string Pcid, string PfcFing
         ArgumentNullException.ThrowIfNull(pvaCertificate);
         if (verdict.Result is not (Valid or Invalid))
             throw new ArgumentException("result: valid or invalid", nameof(verdict));
-        using var key = (AsymmetricAlgorithm?)pvaCertificate.GetECDsaPrivateKey() ?? pvaCertificate.GetRSAPrivateKey()
-            ?? throw new ArgumentException("the PVA certificate has no private key", nameof(pvaCertificate));
         var payload = JsonSerializer.SerializeToUtf8Bytes(new Payload(verdict.ValidationId, verdict.Pcid, verdict.PfcFingerprint, verdict.Result, verdict.Reason,
             verdict.IssuedAt.ToUnixTimeMilliseconds(), Convert.ToHexStringLower(verdict.ShoNonce)), PayloadJson.Options);
+        return SignEnvelope(Prefix, payload, pvaCertificate, chain);
+    }
+
+    /// <summary>The signed envelope shared by the PVA's statements: prefix, payload, certificates, signature over all before it.</summary>
+    internal static string SignEnvelope(string prefix, byte[] payload, X509Certificate2 pvaCertificate, X509Certificate2Collection? chain)
+    {
+        using var key = (AsymmetricAlgorithm?)pvaCertificate.GetECDsaPrivateKey() ?? pvaCertificate.GetRSAPrivateKey()
+            ?? throw new ArgumentException("the PVA certificate has no private key", nameof(pvaCertificate));
         var certificates = string.Join('~', new[] { pvaCertificate }.Concat(chain?.Cast<X509Certificate2>() ?? []).Select(c => B64U(c.RawData)));
-        var signed = Prefix + B64U(payload) + "." + certificates;
+        var signed = prefix + B64U(payload) + "." + certificates;
         return signed + "." + B64U(PlatformSignature.Sign(key, Encoding.ASCII.GetBytes(signed)));
     }
 
@@ -63,42 +69,7 @@ public sealed record PvaVerdict(string ValidationId, string Pcid, string PfcFing
     /// </summary>
     public static PvaVerdict Verify(string statement, X509Certificate2 trustRoot, X509Certificate2Collection? intermediates, DateTimeOffset now, TimeSpan maxAge)
     {
-        ArgumentNullException.ThrowIfNull(trustRoot);
-        if (string.IsNullOrEmpty(statement) || statement.Length > MaxStatementLength || !statement.StartsWith(Prefix, StringComparison.Ordinal))
-            throw Bad("not a PVA verdict");
-        var parts = statement[Prefix.Length..].Split('.');
-        if (parts.Length != 3)
-            throw Bad("expected payload, certificates and signature");
-        var payloadBytes = FromB64U(parts[0]);
-        var certificates = parts[1].Split('~').Select(FromB64U).ToList();
-        var signature = FromB64U(parts[2]);
-        if (payloadBytes is null || signature is null || certificates.Count is 0 or > 4 || certificates.Any(c => c is null))
-            throw Bad("not base64url");
-        X509Certificate2 signer;
-        var carried = new X509Certificate2Collection();
-        try
-        {
-            signer = X509CertificateLoader.LoadCertificate(certificates[0]!);
-            foreach (var der in certificates.Skip(1))
-                carried.Add(X509CertificateLoader.LoadCertificate(der!));
-        }
-        catch (CryptographicException)
-        {
-            throw Bad("a certificate does not parse");
-        }
-        using (signer)
-        {
-            var scheme = signer.GetKeyAlgorithm() == "1.2.840.113549.1.1.1" ? SignatureScheme.RsaPssSha256 : SignatureScheme.EcdsaP256Sha256;
-            var signed = Encoding.ASCII.GetBytes(statement[..statement.LastIndexOf('.')]);
-            if (!PlatformSignature.Verify(signer.PublicKey.ExportSubjectPublicKeyInfo(), scheme, signed, signature))
-                throw Bad("the signature does not verify");
-            if (CertificateRoles.RoleOf(signer) != "pva")
-                throw Bad("the signer is not a PVA (role pva)");
-            if (intermediates is not null)
-                carried.AddRange(intermediates);
-            if (!CertificateChains.Verify(signer, trustRoot, carried, now, out var chainError))
-                throw Bad("the signer does not chain to the trusted root: " + chainError);
-        }
+        var payloadBytes = OpenEnvelope(Prefix, statement, trustRoot, intermediates, now, Bad);
         Payload payload;
         try
         {
@@ -115,6 +86,52 @@ public sealed record PvaVerdict(string ValidationId, string Pcid, string PfcFing
         if (issuedAt > now + ClockSkew || now - issuedAt > maxAge)
             throw new ProvisioningException("stale-verdict", $"PVA verdict issued at {issuedAt:O}: outside the accepted age of {maxAge} at {now:O}");
         return new PvaVerdict(payload.ValidationId, payload.Pcid, payload.PfcFingerprint, payload.Result, payload.Reason, issuedAt, Convert.FromHexString(payload.ShoNonce));
+    }
+
+    /// <summary>
+    /// Opens a signed envelope: the signature verifies under the carried signer, the signer carries the pva role and chains to
+    /// <paramref name="trustRoot"/> at <paramref name="now"/>; answers the payload (JSON) bytes. Errors through <paramref name="bad"/>.
+    /// </summary>
+    internal static byte[] OpenEnvelope(string prefix, string statement, X509Certificate2 trustRoot, X509Certificate2Collection? intermediates, DateTimeOffset now,
+        Func<string, ProvisioningException> bad)
+    {
+        ArgumentNullException.ThrowIfNull(trustRoot);
+        if (string.IsNullOrEmpty(statement) || statement.Length > MaxStatementLength || !statement.StartsWith(prefix, StringComparison.Ordinal))
+            throw bad("not a PVA verdict");
+        var parts = statement[prefix.Length..].Split('.');
+        if (parts.Length != 3)
+            throw bad("expected payload, certificates and signature");
+        var payloadBytes = FromB64U(parts[0]);
+        var certificates = parts[1].Split('~').Select(FromB64U).ToList();
+        var signature = FromB64U(parts[2]);
+        if (payloadBytes is null || signature is null || certificates.Count is 0 or > 4 || certificates.Any(c => c is null))
+            throw bad("not base64url");
+        X509Certificate2 signer;
+        var carried = new X509Certificate2Collection();
+        try
+        {
+            signer = X509CertificateLoader.LoadCertificate(certificates[0]!);
+            foreach (var der in certificates.Skip(1))
+                carried.Add(X509CertificateLoader.LoadCertificate(der!));
+        }
+        catch (CryptographicException)
+        {
+            throw bad("a certificate does not parse");
+        }
+        using (signer)
+        {
+            var scheme = signer.GetKeyAlgorithm() == "1.2.840.113549.1.1.1" ? SignatureScheme.RsaPssSha256 : SignatureScheme.EcdsaP256Sha256;
+            var signed = Encoding.ASCII.GetBytes(statement[..statement.LastIndexOf('.')]);
+            if (!PlatformSignature.Verify(signer.PublicKey.ExportSubjectPublicKeyInfo(), scheme, signed, signature))
+                throw bad("the signature does not verify");
+            if (CertificateRoles.RoleOf(signer) != "pva")
+                throw bad("the signer is not a PVA (role pva)");
+            if (intermediates is not null)
+                carried.AddRange(intermediates);
+            if (!CertificateChains.Verify(signer, trustRoot, carried, now, out var chainError))
+                throw bad("the signer does not chain to the trusted root: " + chainError);
+        }
+        return payloadBytes;
     }
 
     private static bool IsHex(string s) => s.Length % 2 == 0 && s.Length <= 128 && s.All(Uri.IsHexDigit);

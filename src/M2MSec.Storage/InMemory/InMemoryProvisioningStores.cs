@@ -45,6 +45,17 @@ public sealed class InMemoryPvaStore : IPvaStore
 {
     private readonly ConcurrentDictionary<string, PvaReference> _references = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PvaValidation> _validations = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<PvaMeasurementSet> _sets = new();
+
+    public ValueTask AddMeasurementSetAsync(PvaMeasurementSet set, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        _sets.Enqueue(set);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyList<PvaMeasurementSet>> ListMeasurementSetsAsync(string pcid, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<PvaMeasurementSet>>([.. _sets.Where(s => s.Pcid == pcid)]);
 
     public ValueTask<bool> AddReferenceAsync(PvaReference reference, CancellationToken cancellationToken = default)
     {

@@ -18,7 +18,13 @@ public sealed record PvaValidation(string Id, string Pcid, byte[] PfcAttestation
     public const string Pending = "pending";
 }
 
-/// <summary>The PVA's store (schema v12).</summary>
+/// <summary>
+/// A firmware update's reference measurements the manufacturer registered later (issue 16, schema v16): a device whose
+/// measurements equal these (or the original reference) is judged as built by the manufacturer.
+/// </summary>
+public sealed record PvaMeasurementSet(string Pcid, IReadOnlyDictionary<string, byte[]> Measurements, string RegisteredBy, DateTimeOffset RegisteredAt);
+
+/// <summary>The PVA's store (schema v12; firmware updates v16).</summary>
 public interface IPvaStore
 {
     /// <summary>Adds a reference; false when the PCID already has one (a reference is registered once).</summary>
@@ -32,6 +38,12 @@ public interface IPvaStore
 
     /// <summary>Settles a pending validation (compare-and-set on pending): false when it was already settled — a replay.</summary>
     ValueTask<bool> CompleteValidationAsync(string id, string state, string? reason, string verdict, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a firmware update's measurements for a PCID (history kept, never replaced).</summary>
+    ValueTask AddMeasurementSetAsync(PvaMeasurementSet set, CancellationToken cancellationToken = default);
+
+    /// <summary>A PCID's registered firmware updates, oldest first.</summary>
+    ValueTask<IReadOnlyList<PvaMeasurementSet>> ListMeasurementSetsAsync(string pcid, CancellationToken cancellationToken = default);
 
     /// <summary>A PCID's validations, oldest first (at most <paramref name="limit"/>, the latest kept).</summary>
     ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(string pcid, int limit = 100, CancellationToken cancellationToken = default);

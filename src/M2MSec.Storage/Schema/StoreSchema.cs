@@ -185,6 +185,11 @@ internal static class StoreSchema
         [
             "CREATE TABLE sho_auth_tokens (pcid TEXT PRIMARY KEY, token_enc {blob} NOT NULL, updated_at {bigint} NOT NULL)",
         ]),
+        new(16, "Issue 16: firmware updates' reference measurements the manufacturer registered at the PVA (history kept)",
+        [
+            "CREATE TABLE pva_firmware_updates (id TEXT PRIMARY KEY, pcid TEXT NOT NULL, measurements TEXT NOT NULL, registered_by TEXT NOT NULL, registered_at {bigint} NOT NULL)",
+            "CREATE INDEX ix_pva_firmware_updates_pcid ON pva_firmware_updates (pcid, registered_at)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -71,6 +71,23 @@ internal sealed class SqlPvaStore(SqlDatabase db) : IPvaStore
         return rows.Count == 0 ? null : rows[0];
     }
 
+    public async ValueTask AddMeasurementSetAsync(PvaMeasurementSet set, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var measurements = JsonSerializer.Serialize(set.Measurements.ToDictionary(m => m.Key, m => Convert.ToHexStringLower(m.Value), StringComparer.Ordinal));
+        if (!await db.TryInsertAsync("INSERT INTO pva_firmware_updates (id, pcid, measurements, registered_by, registered_at) VALUES (@id, @pcid, @m, @by, @t)",
+            cancellationToken, ("@id", Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12))), ("@pcid", set.Pcid), ("@m", measurements),
+            ("@by", set.RegisteredBy), ("@t", set.RegisteredAt.ToUnixTimeMilliseconds())).ConfigureAwait(false))
+            throw new InvalidOperationException("firmware update id collision");
+    }
+
+    public async ValueTask<IReadOnlyList<PvaMeasurementSet>> ListMeasurementSetsAsync(string pcid, CancellationToken cancellationToken = default) =>
+        await db.QueryAsync("SELECT pcid, measurements, registered_by, registered_at FROM pva_firmware_updates WHERE pcid = @pcid ORDER BY registered_at, id",
+            r => new PvaMeasurementSet(r.GetString(0),
+                JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(1))!.ToDictionary(m => m.Key, m => Convert.FromHexString(m.Value), StringComparer.Ordinal),
+                r.GetString(2), SqlDatabase.FromMs(r.GetInt64(3))),
+            cancellationToken, ("@pcid", pcid)).ConfigureAwait(false);
+
     public async ValueTask AddValidationAsync(PvaValidation v, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(v);

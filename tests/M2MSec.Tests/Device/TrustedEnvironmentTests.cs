@@ -218,6 +218,8 @@ public sealed class TrustedEnvironmentTests : IDisposable
             nameof(TrustedEnvironment.RegistrationNonce), nameof(TrustedEnvironment.Attest),
             // A decrypted message for the device (the Bootstrap message sealed under K_RO; K_RO stays inside).
             nameof(TrustedEnvironment.OpenRoBootstrap),
+            // A fresh public nonce for the PVA's rehabilitation statement (issue 16).
+            nameof(TrustedEnvironment.RehabilitationChallenge),
         };
         var returningBytes = typeof(TrustedEnvironment).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => m.ReturnType == typeof(byte[]) || m.GetParameters().Any(p => p.IsOut && p.ParameterType.GetElementType() == typeof(byte[])))

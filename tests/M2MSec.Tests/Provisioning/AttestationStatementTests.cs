@@ -78,7 +78,9 @@ public sealed class AttestationStatementTests : IDisposable
             Assert.Equal(["application.img"], changed); // what this boot measured, not the stored reference
             Assert.Throws<TreLockedException>(() => tre.Sign(TreCaller.Platform, [1]));
             Assert.Throws<TreLockedException>(() => tre.IdentityPublicKey());
-            Assert.Throws<TreLockedException>(() => tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
+            // Issue 16 (docs/decisions/020): the PfC stays readable (none was installed here); other objects do not.
+            Assert.Null(tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
+            Assert.Throws<TreLockedException>(() => tre.ReadObject(TreCaller.DeviceManagement, TreObjects.DmRoot));
             Assert.Throws<TreLockedException>(() => tre.RunAka(TreCaller.Network, "001990000000001", new byte[16], new byte[16]));
         }
     }
