@@ -78,6 +78,7 @@ internal static class CcifCommand
             });
         });
         command.Subcommands.Add(manufacture);
+        command.Subcommands.Add(FirmwareUpdate());
         return command;
     }
 
@@ -91,6 +92,51 @@ internal static class CcifCommand
         {
             throw RunningServices.Refusal("ccif", e);
         }
+    }
+
+    /// <summary>
+    /// `ccif firmware-update --pcid IMSI --firmware DIR --endpoints FILE [--json]` (issue 16): the manufacturer registers the reference
+    /// measurements of a firmware update it built (SHA-256 of each image in DIR) for a device; the PVA then accepts a TRE that booted
+    /// it, and a TRE locked for the mismatch can be rehabilitated (docs/decisions/020). Never read from the device itself.
+    /// </summary>
+    private static Command FirmwareUpdate()
+    {
+        var pcid = CliArgs.Text("--pcid", "the device's PCID", "6 to 15 decimal digits");
+        var firmware = CliArgs.ExistingDirectory("--firmware", "the firmware images the manufacturer built (one file per image, named as on the device)");
+        var endpoints = CliArgs.ExistingFile("--endpoints", "endpoints.json of a running `m2msec serve all` (administrator credentials beside it)");
+        var json = CliArgs.Flag("--json", "print one JSON object (snake_case)");
+        var update = new Command("firmware-update", "Register a firmware update's reference measurements for a device (CCIF → PVA)") { pcid, firmware, endpoints, json };
+        CliArgs.Required(update, pcid, firmware, endpoints);
+        update.Validators.Add(r =>
+        {
+            if (r.GetValue(pcid) is { } p && !M2MSec.Storage.Hss.Imsi.IsValid(p))
+                r.AddError($"--pcid: expected 6 to 15 decimal digits, got {p.Length} characters");
+        });
+        update.SetAction(async (r, ct) =>
+        {
+            var dir = CliPaths.Check("--firmware", r.GetRequiredValue(firmware), PathKind.ExistingDirectory);
+            var measurements = CliPaths.Guard("--firmware", dir, () => Directory.EnumerateFiles(dir).ToDictionary(f => Path.GetFileName(f),
+                f => SHA256.HashData(File.ReadAllBytes(f)), StringComparer.Ordinal));
+            if (measurements.Count == 0)
+                throw CliExitException.Bad($"--firmware: {dir} holds no firmware image");
+            var services = RunningServices.Load("--endpoints", r.GetRequiredValue(endpoints));
+            using var http = services.AdminClient("--endpoints", "ccif");
+            M2MSec.NetworkFunctions.Pva.MeasurementSetRegistered registered;
+            try
+            {
+                registered = await new CcifClient(http).RegisterFirmwareUpdateAsync(r.GetRequiredValue(pcid), measurements, ct);
+            }
+            catch (HttpRequestException e)
+            {
+                throw RunningServices.Refusal("ccif", e);
+            }
+            CliOutput.Write(r, r.GetValue(json),
+            [
+                new("pcid", registered.Pcid), new("images", measurements.Keys.Order(StringComparer.Ordinal).ToArray()), new("firmware_updates", registered.FirmwareUpdates),
+            ]);
+            return ExitCodes.Success;
+        });
+        return update;
     }
 
     /// <summary>What the factory line tells the CCIF: identities, the TRE's public platform keys, the reference measurements of the firmware it built.</summary>

@@ -76,4 +76,38 @@ public sealed class FleetProvisioningTests : IAsyncLifetime
         Assert.Null(device.Tre.InstalledMcims().ActiveImsi);
         Assert.Empty(device.Tre.InstalledMcims().Mcims);
     }
+
+    /// <summary>
+    /// Issue 16: `ccif firmware-update` — the manufacturer registers the measurements of a firmware update it built, from its own
+    /// images (never the device's); an unknown PCID or an empty image directory is refused, nothing registered.
+    /// </summary>
+    [Fact]
+    public async Task CcifFirmwareUpdate_RegistersTheBuiltImagesMeasurements_UnknownPcidRefused_DeviceSuppliedReferenceThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await ManufactureAsync("001900000000103", null, KeyAlgorithm.EcP256, ct);
+        var endpoints = Path.Combine(_fleet.DataDirectory, "endpoints.json");
+        await File.WriteAllTextAsync(endpoints, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["ccif"] = (_fleet["ccif"].AdminAddress ?? _fleet["ccif"].Address).ToString(),
+        }), ct);
+        var images = Directory.CreateDirectory(Path.Combine(_dir, "build-2")).FullName;
+        await File.WriteAllBytesAsync(Path.Combine(images, "application.img"), "application v2"u8.ToArray(), ct);
+
+        var (code, stdout, stderr) = await CliRunner.RunAsync("ccif", "firmware-update", "--pcid", "001900000000103", "--firmware", images, "--endpoints", endpoints, "--json");
+        Assert.True(code == 0, stdout + stderr);
+        using (var json = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            Assert.Equal(1, json.RootElement.GetProperty("firmware_updates").GetInt32());
+            Assert.Equal("application.img", json.RootElement.GetProperty("images")[0].GetString());
+        }
+
+        (code, _, stderr) = await CliRunner.RunAsync("ccif", "firmware-update", "--pcid", "001900000000999", "--firmware", images, "--endpoints", endpoints);
+        Assert.Equal(2, code);
+        Assert.StartsWith("ccif: ", stderr, StringComparison.Ordinal);
+        var empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+        (code, _, stderr) = await CliRunner.RunAsync("ccif", "firmware-update", "--pcid", "001900000000103", "--firmware", empty, "--endpoints", endpoints);
+        Assert.Equal(2, code);
+        Assert.StartsWith("--firmware: ", stderr, StringComparison.Ordinal);
+    }
 }
