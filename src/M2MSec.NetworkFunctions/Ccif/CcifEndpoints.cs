@@ -31,7 +31,7 @@ internal static class CcifEndpoints
             .Produces<DeviceManufactured>(StatusCodes.Status201Created)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status502BadGateway);
         app.MapGet("/devices/{pcid}", GetDeviceAsync).RequireAdministrator().WithName("getManufacturedDevice")
-            .WithSummary("A manufactured device's public facts (never K or OPc)").Produces<CcifDeviceInfo>().ProducesProblems(StatusCodes.Status404NotFound);
+            .WithSummary("A manufactured device's public facts (never K or OPc)").Produces<CcifDeviceInfo>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         app.MapPost("/devices/{pcid}/revocation", RevokeAsync).RequireAdministrator().WithName("revokePfc")
             .WithSummary("Revoke a device's PfC (both certificates; answered by OCSP at /ocsp)").Produces<PfcRevoked>()
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
@@ -123,8 +123,12 @@ internal static class CcifEndpoints
         }
     }
 
+    private static IResult BadPcid() => ApiProblem.BadRequest("bad-pcid", "pcid: expected 6 to 15 decimal digits (IMSI format)");
+
     private static async Task<IResult> GetDeviceAsync(string pcid, IStateStore store, CancellationToken ct)
     {
+        if (!Imsi.IsValid(pcid))
+            return BadPcid();
         var d = await store.Ccif.FindDeviceAsync(pcid, ct).ConfigureAwait(false);
         if (d is null)
             return ApiProblem.NotFound("unknown-device", "pcid: not manufactured here");
@@ -137,6 +141,8 @@ internal static class CcifEndpoints
     private static async Task<IResult> RevokeAsync(string pcid, PfcRevocationRequest request, IStateStore store, ManufacturerAuthority authority, TimeProvider time,
         HttpContext context, CancellationToken ct)
     {
+        if (!Imsi.IsValid(pcid))
+            return BadPcid();
         if (!RevocationReasons.TryParse(request.Reason, out var reason))
             return ApiProblem.BadRequest("bad-reason", $"reason: expected one of {string.Join(", ", RevocationReasons.Names)}");
         var d = await store.Ccif.FindDeviceAsync(pcid, ct).ConfigureAwait(false);

@@ -16,6 +16,8 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
     [
         "POST /subscribers", "GET /subscribers/{imsi}", "POST /auth-vectors", "POST /cards", "POST /jobs", "GET /jobs/{id}",
         "POST /admin/revocations", "POST /admin/certificates",
+        // ccif (issue 15/16): the factory line's API.
+        "POST /devices", "GET /devices/{pcid}", "POST /devices/{pcid}/revocation", "POST /devices/{pcid}/firmware-updates",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "m2msec-openapi-" + Guid.NewGuid().ToString("N"));
@@ -55,6 +57,7 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
     [InlineData("ota", 3)]
     [InlineData("ocsp", 4)]
     [InlineData("dm", 1)]
+    [InlineData("ccif", 5)]
     public async Task EveryOperation_HasItsBody_A2xx_ProblemSchemasFor4xx_AdminOperationsDeclareMutualTls_UndocumentedApiThreat(string role, int minimumOperations)
     {
         var ct = TestContext.Current.CancellationToken;

@@ -265,9 +265,26 @@ public sealed class PlatformValidationTests : IAsyncLifetime
             Assert.Contains(field + ":", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
         }
         Assert.Empty(_icf.Pcids);
-        // Not an administrator: 403.
+        // Not an administrator: 403 on every administrative endpoint of the CCIF, nothing done.
         using var sho = await ClientAsync("sho", _ccif.Address);
         Assert.Equal(HttpStatusCode.Forbidden, (await sho.PostAsJsonAsync("devices", good, NetworkFunctionHost.JsonOptions, ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await sho.GetAsync("devices/001990000000001", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await sho.PostAsJsonAsync("devices/001990000000001/revocation", new PfcRevocationRequest("keyCompromise"),
+            NetworkFunctionHost.JsonOptions, ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await sho.PostAsJsonAsync("devices/001990000000001/firmware-updates",
+            new FirmwareUpdateRequest(new() { ["application.img"] = new string('a', 64) }), NetworkFunctionHost.JsonOptions, ct)).StatusCode);
+        // A malformed PCID in the path: 400 naming it, before any lookup.
+        foreach (var response in new[]
+        {
+            await _admin.GetAsync("devices/12x", ct),
+            await _admin.PostAsJsonAsync("devices/12x/revocation", new PfcRevocationRequest("keyCompromise"), NetworkFunctionHost.JsonOptions, ct),
+            await _admin.PostAsJsonAsync("devices/12x/firmware-updates", new FirmwareUpdateRequest(new() { ["a.img"] = new string('a', 64) }),
+                NetworkFunctionHost.JsonOptions, ct),
+        })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("pcid:", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
