@@ -146,7 +146,7 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         await AuditAsync("dpf.verdict", p.Pcid, $"{verdict.Result}, validation {p.ValidationId}", ct).ConfigureAwait(false);
         try
         {
-            await new ShoClient(peers.For("sho")).SubmitVerdictAsync(p.Pcid, new ShoVerdictRequest(p.ValidationId, answer.Verdict), ct).ConfigureAwait(false);
+            await new ShoClient(peers.For(p.ShoId)).SubmitVerdictAsync(p.Pcid, new ShoVerdictRequest(p.ValidationId, answer.Verdict), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
@@ -184,7 +184,7 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
     {
         try
         {
-            await new ShoClient(peers.For("sho")).ReportStatusAsync(p.Pcid, new ShoStatusRequest(p.Result, ReportDetail(p)), ct)
+            await new ShoClient(peers.For(p.ShoId)).ReportStatusAsync(p.Pcid, new ShoStatusRequest(p.Result, ReportDetail(p)), ct)
                 .ConfigureAwait(false);
         }
         catch (PeerRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)

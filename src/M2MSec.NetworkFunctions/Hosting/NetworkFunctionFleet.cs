@@ -44,7 +44,8 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
     /// <summary>The store the fleet's certificates are renewed from, closed with the fleet.</summary>
     internal IAsyncDisposable? IssuerStore { get; init; }
 
-    public NetworkFunctionHost this[string role] => Hosts.First(h => h.Role == role);
+    /// <summary>The host named <paramref name="name"/>: a role's first instance by its role name, another instance by its own name ("sho-b").</summary>
+    public NetworkFunctionHost this[string name] => Hosts.First(h => h.Name == name);
 
     /// <summary>
     /// An administrator's HTTP client to <paramref name="role"/>'s API (mutual TLS when the fleet has it);

@@ -41,7 +41,7 @@ internal sealed class ShoStartup(ShoSigningIdentity signing, IStateStore store, 
             && ShoEndpoints.Range(options.InitialPoolFirst, options.InitialPoolSize) is { } imsis)
         {
             var added = await store.Sho.AddPoolAsync(imsis, cancellationToken).ConfigureAwait(false);
-            await store.Audit.AppendAsync("sho", "sho.pool.add", options.InitialPoolFirst, $"initial pool: {added} from {options.InitialPoolFirst}", cancellationToken)
+            await store.Audit.AppendAsync(options.ShoId, "sho.pool.add", options.InitialPoolFirst, $"initial pool: {added} from {options.InitialPoolFirst}", cancellationToken)
                 .ConfigureAwait(false);
         }
     }
