@@ -56,7 +56,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         await using var env = await StartAsync(log, ct);
         var prefix = Path.TrimEndingDirectorySeparator(options.DataDirectory) + Path.DirectorySeparatorChar;
         foreach (var h in env.Hosts)
-            console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
+            console.MarkupLine($"  {h.Name,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
 
         var devices = _devices = Manufacture(options.Devices);
         await env.AddShoImsisAsync(devices.Count(d => d.Kind == M2meKind.Tre), ct);

@@ -28,7 +28,11 @@ public sealed class ShoFunction(ShoOptions? options = null) : INetworkFunction
         services.AddHostedService<ShoStartup>();
     }
 
-    public void MapEndpoints(WebApplication app) => ShoEndpoints.Map(app);
+    public void MapEndpoints(WebApplication app)
+    {
+        ShoEndpoints.Map(app);
+        ShoChangeEndpoints.Map(app); // issue 16: change of subscription
+    }
 }
 
 /// <summary>First start: the signing hierarchy and signer, and the initial IMSI pool when the pool is empty.</summary>
