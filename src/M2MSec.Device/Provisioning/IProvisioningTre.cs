@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using M2MSec.Device.Tre;
 
 namespace M2MSec.Device.Provisioning;
@@ -33,6 +34,12 @@ public interface IProvisioningTre
 
     /// <summary>Applies an MCIM life-cycle instruction signed by the SHO that owns the MCIM (issue 16; the TRE checks everything).</summary>
     McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction);
+
+    /// <summary>
+    /// A change of subscription (issue 16, decision 021): designates the SHO whose M2MSIMMobj is installed next, keeping its
+    /// signing root when given (write-once per SHO id); the TRE checks everything.
+    /// </summary>
+    ShoDesignationResult DesignateSho(string shoId, X509Certificate2? root);
 }
 
 /// <summary>The device's real TRE behind <see cref="IProvisioningTre"/>, called as <see cref="TreCaller.Provisioning"/>.</summary>
@@ -55,4 +62,6 @@ public sealed class TreProvisioning(TrustedEnvironment tre) : IProvisioningTre
     public McimInstallResult InstallMcim(ReadOnlySpan<byte> signedM2MSimMobj) => tre.InstallMcim(TreCaller.Provisioning, signedM2MSimMobj);
 
     public McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction) => tre.ApplyMcimInstruction(TreCaller.Provisioning, signedInstruction);
+
+    public ShoDesignationResult DesignateSho(string shoId, X509Certificate2? root) => tre.DesignateSho(TreCaller.Provisioning, shoId, root);
 }

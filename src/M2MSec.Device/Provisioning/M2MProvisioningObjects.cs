@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using M2MSec.Device.Tre;
 using M2MSec.Dm;
@@ -10,7 +12,8 @@ namespace M2MSec.Device.Provisioning;
 /// "information about the M2ME and its TRE" for the DPF, every leaf read from the TRE at the moment of the Get (the tree keeps
 /// no copy) — and ./M2MSIMMobj, whose Object leaf hands the signed document to the TRE to install (DM status 200 when installed,
 /// 405 when the TRE refused it, 500 when the TRE could not act), whose Instruction leaf hands a signed MCIM life-cycle instruction
-/// (enable, disable, delete; issue 16) to the TRE the same way, and whose Status leaf keeps the last result code.
+/// (enable, disable, delete; issue 16) to the TRE the same way, whose SHORoot and DesignatedSHO leaves let the RO designate a new
+/// SHO for a change of subscription (issue 16, docs/decisions/021), and whose Status leaf keeps the last result code.
 /// Only the DM server <c>serverId</c> (the DPF the Bootstrap designated) gets rights on them.
 /// </summary>
 public sealed class M2MProvisioningObjects(IProvisioningTre tre)
@@ -20,7 +23,13 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
     private const int MinChallenge = 16;
     private const int MaxChallenge = 64;
 
+    private const int MaxRootLength = 8 * 1024;
+
     private byte[]? _challenge;
+    private X509Certificate2? _pendingShoRoot;
+
+    /// <summary>What the TRE did with the last SHO designation written in a session of this object, or null (issue 16).</summary>
+    public ShoDesignationResult? LastDesignation { get; private set; }
 
     /// <summary>What the TRE did with the last M2MSIMMobj written in a session of this object, or null.</summary>
     public McimInstallResult? LastInstall { get; private set; }
@@ -55,6 +64,11 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
         }
         if (tree.Find($"{M2MSimMobj}/Instruction") is null)
             tree.AddLeafLocal($"{M2MSimMobj}/Instruction", DmFormat.B64, [], permanent: true);
+        if (tree.Find($"{M2MSimMobj}/SHORoot") is null)
+        {
+            tree.AddLeafLocal($"{M2MSimMobj}/SHORoot", DmFormat.B64, [], permanent: true);
+            tree.AddLeafLocal($"{M2MSimMobj}/DesignatedSHO", DmFormat.Chr, [], permanent: true);
+        }
         tree.SetAclLocal(M2MMobj, get);
         tree.SetAclLocal($"{M2MMobj}/Attestation/Nonce", manage);
         tree.SetAclLocal(M2MSimMobj, manage);
@@ -71,6 +85,50 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
         tree.SetReplaceHandler($"{M2MMobj}/Attestation/Nonce", ReplaceChallenge);
         tree.SetReplaceHandler($"{M2MSimMobj}/Object", value => Install(tree, value));
         tree.SetReplaceHandler($"{M2MSimMobj}/Instruction", value => Apply(tree, value));
+        tree.SetReadHandler($"{M2MSimMobj}/SHORoot", () => ReadOnlyMemory<byte>.Empty);
+        tree.SetReadHandler($"{M2MSimMobj}/DesignatedSHO", () => Text(tre.DesignatedSho));
+        tree.SetReplaceHandler($"{M2MSimMobj}/SHORoot", ReplaceShoRoot);
+        tree.SetReplaceHandler($"{M2MSimMobj}/DesignatedSHO", value => Designate(tree, value));
+    }
+
+    /// <summary>Issue 16 (decision 021): the new SHO's signing root, kept until the DesignatedSHO Replace that follows it.</summary>
+    private int ReplaceShoRoot(ReadOnlyMemory<byte> value)
+    {
+        if (!TryDecode(value, out var der) || der.Length is 0 or > MaxRootLength)
+            return DmStatusCode.CommandNotAllowed;
+        try
+        {
+            _pendingShoRoot = X509CertificateLoader.LoadCertificate(der);
+        }
+        catch (CryptographicException)
+        {
+            return DmStatusCode.CommandNotAllowed;
+        }
+        return DmStatusCode.Ok;
+    }
+
+    /// <summary>Issue 16 (decision 021): the RO designates the new SHO (with the root replaced just before, if any); one TRE write.</summary>
+    private int Designate(DmTree tree, ReadOnlyMemory<byte> value)
+    {
+        var shoId = Encoding.UTF8.GetString(value.Span).Trim();
+        var root = _pendingShoRoot;
+        _pendingShoRoot = null;
+        ShoDesignationResult result;
+        try
+        {
+            result = tre.DesignateSho(shoId, root);
+        }
+        catch (Exception e) when (e is TreLockedException or TreAccessDeniedException or InvalidOperationException)
+        {
+            result = new ShoDesignationResult("tre-error", e.Message);
+        }
+        finally
+        {
+            root?.Dispose();
+        }
+        LastDesignation = result;
+        tree.SetValueLocal($"{M2MSimMobj}/Status", Encoding.UTF8.GetBytes(result.Code));
+        return result.IsDesignated ? DmStatusCode.Ok : result.Code == "tre-error" ? DmStatusCode.CommandFailed : DmStatusCode.CommandNotAllowed;
     }
 
     /// <summary>The PVA's challenge (seed 004 step 14), kept for the Evidence Get that follows.</summary>

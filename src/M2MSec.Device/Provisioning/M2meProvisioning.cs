@@ -196,5 +196,7 @@ public sealed class M2meProvisioning : IDisposable
         public McimInstallResult InstallMcim(ReadOnlySpan<byte> signedM2MSimMobj) => inner.InstallMcim(signedM2MSimMobj);
 
         public McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction) => inner.ApplyMcimInstruction(signedInstruction);
+
+        public ShoDesignationResult DesignateSho(string shoId, System.Security.Cryptography.X509Certificates.X509Certificate2? root) => inner.DesignateSho(shoId, root);
     }
 }

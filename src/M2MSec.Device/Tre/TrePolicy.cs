@@ -37,6 +37,7 @@ public static class TrePolicy
             TreOperation.ApplyTrustedTime => caller is TreCaller.DeviceManagement or TreCaller.Provisioning,
             TreOperation.VerifyRoBootstrap => caller is TreCaller.Provisioning,
             TreOperation.ApplyMcimInstruction => caller is TreCaller.Provisioning,
+            TreOperation.DesignateSho => caller is TreCaller.Provisioning,
             TreOperation.Rehabilitate => caller is TreCaller.Platform or TreCaller.Provisioning,
             _ => false,
         };
@@ -86,6 +87,9 @@ public enum TreOperation
 
     /// <summary>Enable, disable or delete an MCIM by its owning SHO's signed instruction (issue 16); the Provisioning client only.</summary>
     ApplyMcimInstruction,
+
+    /// <summary>A change of subscription: the RO designates a new SHO and introduces its signing root (issue 16, decision 021).</summary>
+    DesignateSho,
 
     /// <summary>Ask for a rehabilitation nonce and present the PVA's rehabilitation statement (issue 16).</summary>
     Rehabilitate,

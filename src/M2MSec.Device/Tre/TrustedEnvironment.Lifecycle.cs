@@ -36,25 +36,34 @@ public sealed partial class TrustedEnvironment
 
     private McimInstructionResult ApplyMcimInstructionLocked(ReadOnlySpan<byte> document)
     {
-        if (!_objects.TryGetValue(TreObjects.ShoSigningRoot, out var rootDer))
-            return Refusal("no-sho-root", "no SHO signing root is provisioned");
-        using var root = X509CertificateLoader.LoadCertificate(rootDer);
         McimInstructionContent instruction;
         X509Certificate2 signer;
+        X509Certificate2? root = null;
         try
         {
-            instruction = McimInstruction.Verify(document, root, NowLocked(), out signer);
+            // The owner's signer must chain to the root its MCIM was installed under (decision 021): a root the RO added later
+            // for the same SHO id cannot sign for it.
+            instruction = McimInstruction.Verify(document, imsi =>
+            {
+                var installed = McimRecordLocked(imsi) ?? throw new ProvisioningException("not-installed", $"no MCIM {imsi} in this TRE");
+                if (!_objects.TryGetValue(installed.RootName ?? TreObjects.ShoSigningRoot, out var rootDer))
+                    throw new ProvisioningException("no-sho-root", "no SHO signing root is provisioned");
+                return root = X509CertificateLoader.LoadCertificate(rootDer);
+            }, NowLocked(), out signer);
         }
         catch (ProvisioningException e)
         {
             return Refusal(e.Code, e.Message);
         }
+        finally
+        {
+            root?.Dispose();
+        }
         using (signer)
         {
             if (instruction.Pcid != Pcid || instruction.TreId != TreId)
                 return Refusal("wrong-device", "the instruction names another PCID or TRE", instruction);
-            if (McimRecordLocked(instruction.Imsi) is not { } record)
-                return Refusal("not-installed", $"no MCIM {instruction.Imsi} in this TRE", instruction);
+            var record = McimRecordLocked(instruction.Imsi)!;
             // Verify checked that the instruction's SHO is the signer; the owner is the SHO whose M2MSIMMobj installed it.
             if (!string.Equals(record.ShoId, instruction.ShoId, StringComparison.Ordinal))
                 return Refusal("not-owner", $"MCIM {instruction.Imsi} belongs to another SHO", instruction);

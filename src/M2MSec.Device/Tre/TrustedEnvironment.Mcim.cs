@@ -93,10 +93,12 @@ public sealed partial class TrustedEnvironment
 
     private McimInstallResult InstallMcimLocked(ReadOnlySpan<byte> document)
     {
-        if (!_objects.TryGetValue(TreObjects.ShoSigningRoot, out var rootDer))
-            return Refused("no-sho-root", "no SHO signing root is provisioned");
         if (!_objects.TryGetValue(TreObjects.DesignatedSho, out var designatedBytes))
             return Refused("no-designated-sho", "no Bootstrap message designated a SHO");
+        // The designated SHO's own root when the RO introduced one (a change of subscription, decision 021), else the manufacturer's.
+        var rootName = ShoRootNameLocked(Encoding.UTF8.GetString(designatedBytes));
+        if (!_objects.TryGetValue(rootName, out var rootDer))
+            return Refused("no-sho-root", "no SHO signing root is provisioned");
         if (!_objects.TryGetValue(TreObjects.RegistrationNonce, out var pending))
             return Refused("no-pending-nonce", "no registration is pending (the nonce was used or never made)");
 
@@ -146,7 +148,7 @@ public sealed partial class TrustedEnvironment
                 // One sealed write: the MCIM, its binding, the active choice, and the nonce gone.
                 // An IMSI installed again after a delete keeps its last instruction sequence: old instructions stay replays.
                 var record = new McimRecord(mcim.Imsi, TreId, content.ShoId, mcim.Algorithm, mcim.Amf is null ? null : Convert.ToHexString(mcim.Amf),
-                    NowLocked().ToUnixTimeMilliseconds(), McimStates.Enabled, DeletedSequenceLocked(mcim.Imsi));
+                    NowLocked().ToUnixTimeMilliseconds(), McimStates.Enabled, DeletedSequenceLocked(mcim.Imsi), rootName);
                 _objects.Remove(DeletedMcimPrefix + mcim.Imsi);
                 _objects[$"{SubscriptionPrefix}{mcim.Imsi}/k"] = mcim.K.ToArray();
                 _objects[$"{SubscriptionPrefix}{mcim.Imsi}/opc"] = mcim.Opc.ToArray();
@@ -197,8 +199,10 @@ public sealed partial class TrustedEnvironment
     /// The sealed record of one MCIM: its owner SHO (the signer of its M2MSIMMobj), its life-cycle state (null in a record
     /// sealed before issue 16: enabled) and the last life-cycle instruction sequence applied (issue 16, docs/decisions/019).
     /// </summary>
+    /// <see cref="RootName"/>: the root its M2MSIMMobj was verified under, which its owner's instructions must chain to (null in
+    /// a record sealed before the change of subscription: the manufacturer's <c>trust/root/sho</c>).
     private sealed record McimRecord(string Imsi, string TreId, string ShoId, string Algorithm, string? Amf, long InstalledAtMs,
-        string? State = null, ulong LastSequence = 0)
+        string? State = null, ulong LastSequence = 0, string? RootName = null)
     {
         [System.Text.Json.Serialization.JsonIgnore]
         public bool Enabled => State is null or McimStates.Enabled;

@@ -51,7 +51,20 @@ public static class McimInstruction
     /// </summary>
     public static McimInstructionContent Verify(ReadOnlySpan<byte> document, X509Certificate2 trustRoot, DateTimeOffset now, out X509Certificate2 signer)
     {
-        var t = Shape.Verify(document, trustRoot, now, out signer);
+        ArgumentNullException.ThrowIfNull(trustRoot);
+        return Verify(document, _ => trustRoot, now, out signer);
+    }
+
+    /// <summary>
+    /// As <see cref="Verify(ReadOnlySpan{byte}, X509Certificate2, DateTimeOffset, out X509Certificate2)"/>, with the root chosen by
+    /// the IMSI the signed instruction names (the root its MCIM was installed under; decision 021); <paramref name="trustRootForImsi"/>
+    /// may throw <see cref="ProvisioningException"/> to refuse (e.g. not-installed).
+    /// </summary>
+    public static McimInstructionContent Verify(ReadOnlySpan<byte> document, Func<string, X509Certificate2> trustRootForImsi, DateTimeOffset now,
+        out X509Certificate2 signer)
+    {
+        ArgumentNullException.ThrowIfNull(trustRootForImsi);
+        var t = Shape.Verify(document, texts => trustRootForImsi(texts[2]), now, out signer);
         var operation = t[3] switch
         {
             "enable" => McimOperation.Enable,

@@ -63,6 +63,17 @@ internal sealed class ShoSignedXml(string rootName, string ns, string[] contentN
     public string[] Verify(ReadOnlySpan<byte> document, X509Certificate2 trustRoot, DateTimeOffset now, out X509Certificate2 signer)
     {
         ArgumentNullException.ThrowIfNull(trustRoot);
+        return Verify(document, _ => trustRoot, now, out signer);
+    }
+
+    /// <summary>
+    /// As <see cref="Verify(ReadOnlySpan{byte}, X509Certificate2, DateTimeOffset, out X509Certificate2)"/>, with the root chosen
+    /// from the content texts once the signature over them verified (<paramref name="trustRootFor"/> may throw
+    /// <see cref="ProvisioningException"/> to refuse).
+    /// </summary>
+    public string[] Verify(ReadOnlySpan<byte> document, Func<string[], X509Certificate2> trustRootFor, DateTimeOffset now, out X509Certificate2 signer)
+    {
+        ArgumentNullException.ThrowIfNull(trustRootFor);
         if (document.Length > maxDocumentLength)
             throw Refused("oversized", $"over {maxDocumentLength} octets");
         EcdsaSha256SignatureDescription.Register();
@@ -90,6 +101,8 @@ internal sealed class ShoSignedXml(string rootName, string ns, string[] contentN
         }
         if (!good)
             throw Refused("bad-signature", "the XML signature does not verify");
+        var texts = contentNames.Select(n => ((XmlText)root[n, ns]!.FirstChild!).Value!).ToArray();
+        var trustRoot = trustRootFor(texts);
         var verdict = ProfileChainValidator.Validate(signer, trustRoot, others, now, requiredEku: null);
         if (!verdict.IsValid)
             throw Refused("untrusted-signer", $"the signer does not chain to the SHO signing root: {verdict.Detail}");
@@ -97,7 +110,7 @@ internal sealed class ShoSignedXml(string rootName, string ns, string[] contentN
             throw Refused("wrong-profile", "the signer is not a sho-profile certificate");
 
         // Read from the signed element (the root, which URI="" covers) only.
-        return [.. contentNames.Select(n => ((XmlText)root[n, ns]!.FirstChild!).Value!)];
+        return texts;
     }
 
     /// <summary>Each identifier: 1 to 64 printable ASCII characters.</summary>

@@ -197,6 +197,9 @@ internal sealed class FakeProvisioningTre : IProvisioningTre
     public McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction) =>
         new("not-installed", null, null, "the fake TRE holds no MCIM life cycle");
 
+    public ShoDesignationResult DesignateSho(string shoId, X509Certificate2? root) =>
+        new(ShoDesignationResult.NoShoRoot, "the fake TRE takes no change of subscription");
+
     public byte[] RegistrationNonce() => (byte[])(_nonce ??= RandomNumberGenerator.GetBytes(16)).Clone();
 
     public byte[] Attest(ReadOnlySpan<byte> challenge)
