@@ -24,6 +24,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         ?
         [
             new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
+            .. ChangeOfSubscriptionStage.All,
         ]
         : [.. stages];
 
@@ -60,6 +61,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
 
         var devices = _devices = Manufacture(options.Devices);
         await env.AddShoImsisAsync(devices.Count(d => d.Kind == M2meKind.Tre), ct);
+        await env.AddSecondShoImsisAsync(devices.Count(ChangeOfSubscriptionStage.Moves), ct); // issue 16
         if (console.Profile.Capabilities.Interactive)
         {
             await console.Progress()

@@ -53,13 +53,16 @@ public sealed class M2meSubscriptionChange : IDisposable
     /// <summary>Sessions without a server command after which the device takes it that the DPF has nothing pending.</summary>
     public int IdleSessions { get; init; } = 6;
 
-    /// <summary>DM sessions until the change is through (or nothing is pending, or the deadline passed).</summary>
-    public async Task<SubscriptionChangeResult> RunSessionsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// DM sessions until the change is through (or nothing is pending, or the deadline passed); <paramref name="previousImsi"/>: the
+    /// MCIM the change replaces (default: the active one now).
+    /// </summary>
+    public async Task<SubscriptionChangeResult> RunSessionsAsync(CancellationToken cancellationToken, string? previousImsi = null)
     {
         var tre = new TreProvisioning(_device.Tre);
         var objects = new M2MProvisioningObjects(tre);
         var client = new DmClient(_device, _account) { DevId = tre.Pcid ?? _device.Info.Pcid, PrepareTree = t => objects.Attach(t, _account.ServerId) };
-        var before = _device.Tre.InstalledMcims().ActiveImsi;
+        var before = previousImsi ?? _device.Tre.InstalledMcims().ActiveImsi;
         var start = _options.Time.GetUtcNow();
         var (sessions, idle, detail) = (0, 0, "no session yet");
         while (true)
