@@ -53,6 +53,26 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         File.Delete(_dir + ".kek.stores.json");
     }
 
+    /// <summary>
+    /// Issue 16: `serve all` runs a second SHO with its own HSS; endpoints.json lists them by instance name and each answers as its role
+    /// (the second SHO's own IMSI pool, 001 02).
+    /// </summary>
+    [Fact]
+    public async Task ServeAll_ListsTheSecondShoAndItsHss_ByInstanceName_EachAnswersAsItsRole()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        foreach (var (instance, role) in new[] { ("sho-b", "sho"), ("hss-b", "hss") })
+        {
+            Assert.True(_endpoints.ContainsKey(instance), string.Join(", ", _endpoints.Keys));
+            Assert.NotEqual(_endpoints[role], _endpoints[instance]);
+            var health = JsonDocument.Parse(await _http.GetStringAsync(new Uri(new Uri(_endpoints[instance]), "/health"), ct)).RootElement;
+            Assert.Equal(role, health.GetProperty("role").GetString());
+        }
+        var list = JsonDocument.Parse(await _http.GetStringAsync(new Uri(new Uri(_endpoints["sho-b"]), "/subscriptions"), ct)).RootElement;
+        Assert.Equal("sho-b", list.GetProperty("sho_id").GetString());
+        Assert.Equal(1000, list.GetProperty("pool").GetProperty("free").GetInt32());
+    }
+
     [Theory]
     [InlineData("hss", 3)]
     [InlineData("smsc", 3)]

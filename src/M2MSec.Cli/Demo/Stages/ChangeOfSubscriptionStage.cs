@@ -45,51 +45,52 @@ internal sealed class ChangeOfSubscriptionStage(int step, string name) : IDemoSt
             switch (step)
             {
                 case 0:
-                {
-                    device.PreviousImsi = m2me.Tre.InstalledMcims().ActiveImsi;
-                    if (device.AuthToken is { } token)
-                        await environment.SetAuthorisationTokenAsync(ShoOptions.SecondShoId, device.Imsi, token, cancellationToken);
-                    await environment.RequestChangeAsync(ShoOptions.SecondShoId, device.Imsi, cancellationToken);
-                    var before = device.PreviousImsi;
-                    using var change = new M2meSubscriptionChange(m2me, environment.ProvisioningEndpoints,
-                        Poll(() => m2me.Tre.InstalledMcims().ActiveImsi is { } a && a != before)) { IdleSessions = 1000 };
-                    var result = await change.RunSessionsAsync(cancellationToken);
-                    if (!result.Changed)
-                        return Fail(device, result.Outcome == "refused" ? "change-refused" : "change-" + result.Outcome, $"{Name}: {result.Outcome}: {result.Detail}");
-                    device.ProvisionedImsi = result.NewImsi;
-                    await change.AttachAsync(cancellationToken);
-                    report.Event(MovedEvent);
-                    return true;
-                }
-                case 1:
-                {
-                    using var change = new M2meSubscriptionChange(m2me, environment.ProvisioningEndpoints, Poll()) { IdleSessions = 1000 };
-                    var result = await change.RunSessionsAsync(cancellationToken, device.PreviousImsi);
-                    if (!result.OldDeleted)
-                        return Fail(device, "old-mcim-kept", $"{Name}: {result.Outcome}: {result.Detail}");
-                    report.Event(OldDeletedEvent);
-                    return true;
-                }
-                default:
-                {
-                    // The old SHO retires the IMSI once the TRE confirmed the delete (a moment after the device's session).
-                    var until = DateTimeOffset.UtcNow.AddMinutes(1);
-                    while (true)
                     {
-                        try
-                        {
-                            await environment.ServingNetwork.GetVectorsAsync(device.PreviousImsi!, servingNetworkId: AkaStage.ServingNetworkId, ct: cancellationToken);
-                        }
-                        catch (HssRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
-                        {
-                            report.Event(OldImsiRefusedEvent);
-                            return true;
-                        }
-                        if (DateTimeOffset.UtcNow > until)
-                            return Fail(device, "old-imsi-still-served", $"{Name}: the old SHO's HSS still answers for {device.PreviousImsi}");
-                        await Task.Delay(100, cancellationToken);
+                        device.PreviousImsi = m2me.Tre.InstalledMcims().ActiveImsi;
+                        if (device.AuthToken is { } token)
+                            await environment.SetAuthorisationTokenAsync(ShoOptions.SecondShoId, device.Imsi, token, cancellationToken);
+                        await environment.RequestChangeAsync(ShoOptions.SecondShoId, device.Imsi, cancellationToken);
+                        var before = device.PreviousImsi;
+                        using var change = new M2meSubscriptionChange(m2me, environment.ProvisioningEndpoints,
+                            Poll(() => m2me.Tre.InstalledMcims().ActiveImsi is { } a && a != before))
+                        { IdleSessions = 1000 };
+                        var result = await change.RunSessionsAsync(cancellationToken);
+                        if (!result.Changed)
+                            return Fail(device, result.Outcome == "refused" ? "change-refused" : "change-" + result.Outcome, $"{Name}: {result.Outcome}: {result.Detail}");
+                        device.ProvisionedImsi = result.NewImsi;
+                        await change.AttachAsync(cancellationToken);
+                        report.Event(MovedEvent);
+                        return true;
                     }
-                }
+                case 1:
+                    {
+                        using var change = new M2meSubscriptionChange(m2me, environment.ProvisioningEndpoints, Poll()) { IdleSessions = 1000 };
+                        var result = await change.RunSessionsAsync(cancellationToken, device.PreviousImsi);
+                        if (!result.OldDeleted)
+                            return Fail(device, "old-mcim-kept", $"{Name}: {result.Outcome}: {result.Detail}");
+                        report.Event(OldDeletedEvent);
+                        return true;
+                    }
+                default:
+                    {
+                        // The old SHO retires the IMSI once the TRE confirmed the delete (a moment after the device's session).
+                        var until = DateTimeOffset.UtcNow.AddMinutes(1);
+                        while (true)
+                        {
+                            try
+                            {
+                                await environment.ServingNetwork.GetVectorsAsync(device.PreviousImsi!, servingNetworkId: AkaStage.ServingNetworkId, ct: cancellationToken);
+                            }
+                            catch (HssRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+                            {
+                                report.Event(OldImsiRefusedEvent);
+                                return true;
+                            }
+                            if (DateTimeOffset.UtcNow > until)
+                                return Fail(device, "old-imsi-still-served", $"{Name}: the old SHO's HSS still answers for {device.PreviousImsi}");
+                            await Task.Delay(100, cancellationToken);
+                        }
+                    }
             }
         }
         catch (RoProvisioningException e)
