@@ -1,5 +1,6 @@
 using System.CommandLine;
 using M2MSec.Cli.Internal;
+using M2MSec.Device.Dm;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Provisioning;
 
@@ -38,6 +39,9 @@ internal static class DeviceProvisionCommand
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
                 var endpointSet = new ProvisioningEndpoints(vno, drf, ocsp,
                     ocsp is null ? null : (url, der, _) => Task.FromResult(M2MSec.NetworkFunctions.Ocsp.OcspEndpoints.Query(http, url, der)));
+                // Issue 16: a device already provisioned picks up a change of subscription (or whatever its DPF has pending).
+                if (device.Tre.InstalledMcims().Mcims.Count > 0 && DmClientAccounts.Load(device, M2meSubscriptionChange.DefaultDpfServerId) is not null)
+                    return RunChange(r, device, endpointSet, r.GetValue(timeout), r.GetValue(json));
                 var phases = new Dictionary<string, object?>(StringComparer.Ordinal);
                 using var provisioning = new M2meProvisioning(device, endpointSet, new McimDownloadOptions
                 {
@@ -73,5 +77,51 @@ internal static class DeviceProvisionCommand
             });
         });
         return command;
+    }
+
+    /// <summary>
+    /// Issue 16: an already provisioned device runs DM sessions with its DPF until nothing is pending — a change of subscription's
+    /// designation, validation and new MCIM, then the old SHO's disable and delete — and attaches with the active MCIM's IMSI.
+    /// </summary>
+    private static int RunChange(System.CommandLine.ParseResult r, M2meDevice device, ProvisioningEndpoints endpoints, int timeoutSeconds, bool json)
+    {
+        using var change = new M2meSubscriptionChange(device, endpoints, new McimDownloadOptions
+        {
+            PollInterval = TimeSpan.FromMilliseconds(250),
+            Deadline = TimeSpan.FromSeconds(timeoutSeconds),
+        });
+        SubscriptionChangeResult result;
+        AttachOutcome? attach = null;
+        try
+        {
+            result = change.RunSessionsAsync(CancellationToken.None).GetAwaiter().GetResult();
+            if (result.Outcome == "refused")
+            {
+                CliOutput.Error(r, $"change of subscription refused by the TRE: {result.Detail}");
+                return ExitCodes.SecurityRefused;
+            }
+            if (result.Outcome == "deadline")
+            {
+                CliOutput.Error(r, $"the DPF did not finish within {timeoutSeconds} s ({result.Sessions} DM sessions; last: {result.Detail})");
+                return ExitCodes.Partial;
+            }
+            attach = change.AttachAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (RoProvisioningException e)
+        {
+            CliOutput.Error(r, $"change of subscription stopped: {e.Code}: {e.Message}");
+            return ExitCodes.SecurityRefused;
+        }
+        catch (HttpRequestException e)
+        {
+            CliOutput.Error(r, $"a service could not be reached ({e.Message.Split('\n')[0]})");
+            return ExitCodes.CouldNotRun;
+        }
+        CliOutput.Write(r, json,
+        [
+            new("pcid", device.Info.Pcid), new("tre_id", device.Info.TreId), new("outcome", result.Outcome), new("imsi", result.NewImsi),
+            new("previous_imsi", result.OldImsi), new("old_deleted", result.OldDeleted), new("ip_address", attach?.IpAddress), new("dm_sessions", result.Sessions),
+        ]);
+        return ExitCodes.Success;
     }
 }

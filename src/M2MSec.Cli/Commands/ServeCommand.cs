@@ -38,6 +38,7 @@ internal static class ServeCommand
         "--urls" => role != AllRoles,
         "--peer" => role is not (DmRole or Scp81Role or AllRoles),
         "--device-urls" => DeviceFacing(role),
+        "--sho-id" => role == "sho",
         _ => true,
     };
 
@@ -64,10 +65,11 @@ internal static class ServeCommand
             "dm: let basic and md5 accounts hold sessions over plain HTTP (labs, old clients; the session token travels in clear)");
         var peer = new Option<string[]>("--peer") { Description = "ROLE=URL: where a peer function's API listens (repeatable), e.g. --peer icf=https://127.0.0.1:8443" };
         var deviceUrls = CliArgs.Text("--device-urls", "vno, drf, dpf, smsc: the device-facing listener (server-authenticated TLS), default 127.0.0.1 and a free port", "a URL");
+        var shoId = CliArgs.Text("--sho-id", "sho: this SHO's id (its signing certificate's CN, the name the DRF and DPF reach it by with --peer ID=URL); sho-b: IMSIs 00102…, HSS peer hss-b (issue 16)", "an id");
         var sessionIdle = CliArgs.Int("--session-idle", "dm: seconds a session may stay silent before it ends and its jobs fail (session-expired)", 10, 3600, 120);
         if (only is null)
             command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle, peer, deviceUrls })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle, peer, deviceUrls, shoId })
             command.Options.Add(o);
         store.AddTo(command);
         foreach (var o in command.Options)
@@ -114,8 +116,10 @@ internal static class ServeCommand
             foreach (var p in r.GetValue(peer) ?? [])
             {
                 if (ParsePeer(p) is null)
-                    r.AddError($"--peer: expected ROLE=URL with ROLE one of {string.Join(", ", M2MSec.Pki.Authority.CertificateRoles.Names)} and an http(s) URL, got '{p}'");
+                    r.AddError($"--peer: expected ROLE=URL (ROLE one of {string.Join(", ", M2MSec.Pki.Authority.CertificateRoles.Names)}, or an instance such as sho-b) and an http(s) URL, got '{p}'");
             }
+            if (r.GetValue(shoId) is { } id && (value != "sho" || !M2MSec.Dm.Bootstrap.BootstrapM2MContext.IsValidShoId(id)))
+                r.AddError(value != "sho" ? "--sho-id: only for sho" : "--sho-id: expected 1 to 64 of A-Z a-z 0-9 . _ -");
             if (r.GetResult(deviceUrls) is not null && !DeviceFacing(value))
                 r.AddError($"--device-urls: {value} has no device-facing listener");
             else if (r.GetValue(deviceUrls) is { } du && !IsListenUrl(du))
@@ -194,8 +198,9 @@ internal static class ServeCommand
                         ? NetworkFunctionTls.Load(certFile, r.GetRequiredValue(key), r.GetValue(chain), r.GetRequiredValue(trustRoot),
                             r.GetValue(adminSubject) is { Length: > 0 } admins ? admins : null, r.GetValue(ocspUrl) is { } o ? new Uri(o) : null)
                         : null;
+                    var instance = r.GetValue(shoId) is { } id ? new M2MSec.NetworkFunctions.Sho.ShoFunction(M2MSec.NetworkFunctions.Sho.ShoOptions.ForInstance(id)) : null;
                     hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, tls, r.GetValue(adminUrls), ct,
-                        deviceUrls: r.GetValue(deviceUrls))];
+                        deviceUrls: r.GetValue(deviceUrls), function: instance, name: r.GetValue(shoId))];
                     if (tls is null)
                         r.InvocationConfiguration.Error.WriteLine($"warning: {name} runs without TLS: plain HTTP on loopback, administrative API open to loopback callers");
                 }
@@ -214,7 +219,7 @@ internal static class ServeCommand
             {
                 var admin = h.AdminAddress is { } a && a != h.Address ? $"; admin on {a}" : "";
                 admin += h.DeviceAddress is { } d ? $"; devices on {d}" : "";
-                output.WriteLine($"{h.Role} listening on {h.Address}{admin} (data: {h.DataDirectory}; state: {h.StoreDescription})");
+                output.WriteLine($"{h.Name} listening on {h.Address}{admin} (data: {h.DataDirectory}; state: {h.StoreDescription})");
             }
             if (extras is not null)
             {
@@ -251,10 +256,16 @@ internal static class ServeCommand
     private static (string Role, Uri Uri)? ParsePeer(string text)
     {
         var eq = text.IndexOf('=', StringComparison.Ordinal);
-        if (eq <= 0 || !M2MSec.Pki.Authority.CertificateRoles.IsRole(text[..eq]))
+        // A role, or a named instance of one (issue 16: an SHO by its id, e.g. sho-b=URL; its HSS, hss-b=URL).
+        if (eq <= 0 || !(M2MSec.Pki.Authority.CertificateRoles.IsRole(text[..eq]) || IsInstanceName(text[..eq])))
             return null;
         return Uri.TryCreate(text[(eq + 1)..], UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? (text[..eq], uri) : null;
     }
+
+    /// <summary>A second instance's name: ROLE-SUFFIX with a role before the dash (sho-b, hss-b).</summary>
+    private static bool IsInstanceName(string name) =>
+        M2MSec.Dm.Bootstrap.BootstrapM2MContext.IsValidShoId(name) && name.LastIndexOf('-') is > 0 and var dash && dash < name.Length - 1
+        && M2MSec.Pki.Authority.CertificateRoles.IsRole(name[..dash]);
 
     private static bool IsListenUrl(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
@@ -378,11 +389,12 @@ internal static class ServeCommand
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var h in hosts)
         {
-            map[h.Role] = h.Address.ToString();
+            // By instance name: a second SHO and its HSS appear as sho-b, hss-b (issue 16).
+            map[h.Name] = h.Address.ToString();
             if (h.AdminAddress is { } admin && admin != h.Address)
-                map[h.Role + "-admin"] = admin.ToString();
+                map[h.Name + "-admin"] = admin.ToString();
             if (h.DeviceAddress is { } device)
-                map[h.Role + "-device"] = device.ToString();
+                map[h.Name + "-device"] = device.ToString();
         }
         map[DmRole] = extras.DmUrl.ToString();
         map[Scp81Role] = extras.Scp81Url.ToString();

@@ -23,6 +23,7 @@ internal static class ShoCommand
         var authToken = new Command("auth-token", "Device-specific authorisation tokens (seed 003)");
         authToken.Subcommands.Add(SetToken());
         command.Subcommands.Add(authToken);
+        command.Subcommands.Add(ShoChangeCommand.Create()); // issue 16
         return command;
     }
 
@@ -80,7 +81,8 @@ internal static class ShoCommand
         var pcid = CliArgs.Text("--pcid", "the device's PCID", "6 to 15 decimal digits");
         var token = CliSecret.Text("--auth-token", "the authorisation token shipped with the device (as given to `ccif manufacture --auth-token`)", "1 to 64 characters");
         var json = CliArgs.Flag("--json", "print one JSON object (snake_case fields; never the token)");
-        foreach (var o in new Option[] { endpoints, pcid, token, json })
+        var sho = CliArgs.Text("--sho", "which SHO of endpoints.json gets the token (default sho; e.g. sho-b before a change of subscription)", "an SHO id");
+        foreach (var o in new Option[] { endpoints, pcid, token, json, sho })
             set.Options.Add(o);
         CliArgs.Required(set, endpoints, pcid, token);
         set.Validators.Add(r =>
@@ -93,7 +95,8 @@ internal static class ShoCommand
         set.SetAction(async (r, ct) =>
         {
             var services = RunningServices.Load("--endpoints", r.GetRequiredValue(endpoints));
-            using var http = services.AdminClient("--endpoints", "sho");
+            var shoId = r.GetValue(sho) ?? "sho";
+            using var http = services.AdminClient(r.GetValue(sho) is null ? "--endpoints" : "--sho", shoId);
             var hex = Convert.ToHexStringLower(System.Text.Encoding.UTF8.GetBytes(r.GetRequiredValue(token)));
             try
             {
@@ -104,7 +107,7 @@ internal static class ShoCommand
             }
             catch (HttpRequestException e)
             {
-                throw RunningServices.Refusal("sho", e);
+                throw RunningServices.Refusal(shoId, e);
             }
             CliOutput.Write(r, r.GetValue(json), [new("pcid", r.GetRequiredValue(pcid)), new("auth_token", "handed to the SHO (never shown)")]);
             return ExitCodes.Success;

@@ -34,6 +34,12 @@ internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k
     /// <summary>The IMSI of the MCIM the SHO provisioned into the TRE (TRE-based devices; <see cref="Imsi"/> is then their PCID).</summary>
     public string? ProvisionedImsi { get; set; }
 
+    /// <summary>Issue 16: the device-specific authorisation token its owner holds (devices the demo moves to a second SHO), or null.</summary>
+    public byte[]? AuthToken { get; set; }
+
+    /// <summary>Issue 16: the IMSI of the MCIM the device held before its change of subscription.</summary>
+    public string? PreviousImsi { get; set; }
+
     /// <summary>The ME + TRE, once manufactured.</summary>
     public M2meDevice? M2me { get; set; }
 

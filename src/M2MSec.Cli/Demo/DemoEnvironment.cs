@@ -6,7 +6,7 @@ using M2MSec.Storage.Security;
 namespace M2MSec.Cli.Demo;
 
 /// <summary>The network functions of the demo, started as real HTTP services on loopback.</summary>
-internal sealed class DemoEnvironment : IAsyncDisposable
+internal sealed partial class DemoEnvironment : IAsyncDisposable
 {
     private readonly NetworkFunctionFleet _fleet;
     private readonly HttpClient _hssHttp;
@@ -169,6 +169,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         _ccifHttp.Dispose();
         _deviceSmscHttp.Dispose();
         _shoHttp.Dispose();
+        DisposeShoAdmins();
         _servingNetworkHttp.Dispose();
         _smscHttp.Dispose();
         Ota.Dispose();

@@ -24,6 +24,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         ?
         [
             new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
+            .. ChangeOfSubscriptionStage.All,
         ]
         : [.. stages];
 
@@ -56,10 +57,11 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         await using var env = await StartAsync(log, ct);
         var prefix = Path.TrimEndingDirectorySeparator(options.DataDirectory) + Path.DirectorySeparatorChar;
         foreach (var h in env.Hosts)
-            console.MarkupLine($"  {h.Role,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
+            console.MarkupLine($"  {h.Name,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
 
         var devices = _devices = Manufacture(options.Devices);
         await env.AddShoImsisAsync(devices.Count(d => d.Kind == M2meKind.Tre), ct);
+        await env.AddSecondShoImsisAsync(devices.Count(ChangeOfSubscriptionStage.Moves), ct); // issue 16
         if (console.Profile.Capabilities.Interactive)
         {
             await console.Progress()

@@ -16,4 +16,14 @@ public sealed class DpfClient(HttpClient http)
     /// <summary>Step 17: the SHO hands over the signed M2MSIMMobj and authorises its download.</summary>
     public Task<ProvisioningState> DeliverM2MSimMobjAsync(string pcid, M2MSimMobjDelivery request, CancellationToken ct = default) =>
         JsonApiClient.PostAsync<M2MSimMobjDelivery, ProvisioningState>(http, $"provisionings/{Uri.EscapeDataString(pcid)}/m2msimmobj", request, ct);
+
+    // Issue 16, change of subscription.
+
+    /// <summary>The DRF opens the change's provisioning on the device's existing DM account.</summary>
+    public Task<ProvisioningState> CreateChangeAsync(DpfChangeRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<DpfChangeRequest, ProvisioningState>(http, "changes", request, ct);
+
+    /// <summary>An SHO hands signed life-cycle instructions for the device's next DM session.</summary>
+    public Task<InstructionsQueued> DeliverInstructionsAsync(string pcid, InstructionDelivery request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<InstructionDelivery, InstructionsQueued>(http, $"instructions/{Uri.EscapeDataString(pcid)}", request, ct);
 }

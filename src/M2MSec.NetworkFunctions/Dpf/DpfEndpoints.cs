@@ -134,7 +134,7 @@ internal static class DpfEndpoints
         M2MSec.Provisioning.Objects.M2MSimMobjContent content;
         try
         {
-            content = await dpf.Reader.ReadAsync(document, ct).ConfigureAwait(false);
+            content = await dpf.Reader.ReadAsync(p.ShoId, document, ct).ConfigureAwait(false);
         }
         catch (ProvisioningException e)
         {

@@ -31,6 +31,7 @@ public sealed class DpfFunction(DpfOptions? options = null) : IDeviceFacingFunct
         services.AddSingleton(sp => new DpfProvisionings(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<PeerClients>(),
             sp.GetRequiredService<IPvaVerdictVerifier>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()?.CreateLogger<DpfProvisionings>()));
         services.AddHostedService<DpfStatusReporter>();
+        services.AddSingleton(sp => new ShoSigningRoots(sp.GetRequiredService<PeerClients>()));
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<IStateStore>();
@@ -44,7 +45,11 @@ public sealed class DpfFunction(DpfOptions? options = null) : IDeviceFacingFunct
         services.AddHostedService<DmSessionSweeper>();
     }
 
-    public void MapEndpoints(WebApplication app) => DpfEndpoints.Map(app);
+    public void MapEndpoints(WebApplication app)
+    {
+        DpfEndpoints.Map(app);
+        DpfChangeEndpoints.Map(app); // issue 16: change of subscription
+    }
 
     public void MapDeviceEndpoints(IEndpointRouteBuilder devices)
     {

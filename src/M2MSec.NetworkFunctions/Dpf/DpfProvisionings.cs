@@ -50,10 +50,29 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
     private async Task HandleAsync(DmJobFinished finished)
     {
         var ct = CancellationToken.None;
+        if (finished.JobId.StartsWith(DpfChangeEndpoints.InstructionJobPrefix, StringComparison.Ordinal))
+        {
+            await InstructionsDoneAsync(finished, ct).ConfigureAwait(false);
+            return;
+        }
         var p = await state.Dpf.FindAsync(finished.DevId, ct).ConfigureAwait(false);
         var job = await state.Dm.FindJobAsync(finished.JobId, ct).ConfigureAwait(false);
         if (p is null || job is null)
             return;
+        try
+        {
+            await StepAsync(finished, p, job, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Issue 16: a change of subscription that ended (installed or failed) is reported to the DRF.
+            if (p.PreviousShoId is not null && await state.Dpf.FindAsync(p.Pcid, ct).ConfigureAwait(false) is { } ended && ChangeToReport(ended))
+                await ReportChangeAsync(ended, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task StepAsync(DmJobFinished finished, DpfProvisioning p, DmJobRecord job, CancellationToken ct)
+    {
         try
         {
             if (finished.JobId == p.ReadJobId && p.State == DpfProvisioning.Reading)
@@ -76,6 +95,13 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
     /// <summary>Steps 11–12: M2MMobj must be this provisioning's (its PCID, its SHO); then the DRF registers the M2ME at the SHO.</summary>
     private async Task M2MMobjReadAsync(DpfProvisioning p, DmJobRecord job, CancellationToken ct)
     {
+        // Issue 16: a change's read job first designated the new SHO; a TRE that refused it keeps its old MCIM and SHO.
+        if (p.PreviousShoId is not null && job.Commands.FirstOrDefault(c => c.Uri == $"{M2MSimMobj}/DesignatedSHO") is { } designation && designation.Status != 200)
+        {
+            await FailAsync(p, $"designation-refused: DM status {designation.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}", ct)
+                .ConfigureAwait(false);
+            return;
+        }
         if (job.State != "done")
         {
             await FailAsync(p, "m2mmobj-unreadable: " + (job.Reason ?? job.State), ct).ConfigureAwait(false);
@@ -146,7 +172,7 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         await AuditAsync("dpf.verdict", p.Pcid, $"{verdict.Result}, validation {p.ValidationId}", ct).ConfigureAwait(false);
         try
         {
-            await new ShoClient(peers.For("sho")).SubmitVerdictAsync(p.Pcid, new ShoVerdictRequest(p.ValidationId, answer.Verdict), ct).ConfigureAwait(false);
+            await new ShoClient(peers.For(p.ShoId)).SubmitVerdictAsync(p.Pcid, new ShoVerdictRequest(p.ValidationId, answer.Verdict), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
@@ -184,7 +210,7 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
     {
         try
         {
-            await new ShoClient(peers.For("sho")).ReportStatusAsync(p.Pcid, new ShoStatusRequest(p.Result, ReportDetail(p)), ct)
+            await new ShoClient(peers.For(p.ShoId)).ReportStatusAsync(p.Pcid, new ShoStatusRequest(p.Result, ReportDetail(p)), ct)
                 .ConfigureAwait(false);
         }
         catch (PeerRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
@@ -216,8 +242,94 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         {
             if (p is { ReportedToSho: false, Result: not null, State: DpfProvisioning.Installed or DpfProvisioning.Failed } && await ReportAsync(p, ct).ConfigureAwait(false))
                 reported++;
+            // Issue 16: an ended change whose outcome the DRF has not taken yet (the old SHO away, say).
+            if (ChangeToReport(p))
+                await ReportChangeAsync(p, ct).ConfigureAwait(false);
         }
         return reported;
+    }
+
+    /// <summary>A change that ended and the DRF does not know yet: failed, or installed once the new SHO took step 21 (its HSS has the IMSI).</summary>
+    private static bool ChangeToReport(DpfProvisioning p) =>
+        p is { PreviousShoId: not null, ReportedToDrf: false, IsOngoing: false } && (p.State == DpfProvisioning.Failed || p.ReportedToSho);
+
+    /// <summary>
+    /// Issue 16: a change's outcome to the DRF — installed (after step 21 reached the new SHO) or failed — marked once the DRF took it;
+    /// the DRF then tells the old SHO. Until then <see cref="ReportPendingAsync"/> tries again.
+    /// </summary>
+    private async Task ReportChangeAsync(DpfProvisioning p, CancellationToken ct)
+    {
+        var result = p.State == DpfProvisioning.Installed ? "installed" : "failed";
+        try
+        {
+            await new DrfClient(peers.For("drf")).ReportChangeAsync(p.Pcid, new DrfChangeStatusRequest(result, p.Reason is null ? null : ShoEndpoints.Clip(p.Reason)), ct)
+                .ConfigureAwait(false);
+        }
+        catch (PeerRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            // The DRF already has this change's outcome.
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            logger?.LogWarning("dpf change {Pcid}: the DRF did not take the outcome yet ({Message}); retrying", p.Pcid, e.Message);
+            return;
+        }
+        if (await state.Dpf.UpdateAsync(p with { ReportedToDrf = true, UpdatedAt = time.GetUtcNow() }, p.State, ct).ConfigureAwait(false))
+            await AuditAsync("dpf.change.reported", p.Pcid, result, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Issue 16: an instruction job ended — each Replace of ./M2MSIMMobj/Instruction's DM status (200 applied, 405 refused by the TRE,
+    /// other: failed) and the TRE's code read back from ./M2MSIMMobj/Status after it, reported to the SHO that signed the instructions.
+    /// </summary>
+    private async Task InstructionsDoneAsync(DmJobFinished finished, CancellationToken ct)
+    {
+        var job = await state.Dm.FindJobAsync(finished.JobId, ct).ConfigureAwait(false);
+        if (job is null)
+            return;
+        var commands = job.Commands.OrderBy(c => c.Seq).ToList();
+        var outcomes = new List<McimInstructionOutcome>();
+        string? shoId = null;
+        for (var i = 0; i < commands.Count; i++)
+        {
+            var c = commands[i];
+            if (c.Verb != "replace" || c.Uri != $"{M2MSimMobj}/Instruction" || InstructionFields(c.Value) is not { } fields)
+                continue;
+            shoId ??= fields.Sho;
+            var code = i + 1 < commands.Count && commands[i + 1] is { Verb: "get", Status: 200 } g ? g.Results : null;
+            var result = c.Status == 200 ? "applied" : c.Status == 405 ? "refused" : "failed";
+            var detail = ShoEndpoints.Clip($"{code ?? "no status"}; DM status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}"
+                + (job.Reason is null ? "" : $"; job {job.Reason}"));
+            outcomes.Add(new McimInstructionOutcome(fields.Imsi, fields.Operation, fields.Sequence, result, detail));
+        }
+        if (shoId is null || outcomes.Count == 0)
+            return;
+        await AuditAsync("dpf.instructions.done", finished.DevId,
+            string.Join(", ", outcomes.Select(o => $"{o.Operation} {o.Imsi} #{o.Sequence}: {o.Result}")), ct).ConfigureAwait(false);
+        try
+        {
+            await new ShoClient(peers.For(shoId)).ReportInstructionsAsync(finished.DevId, new ShoInstructionStatusRequest(outcomes), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
+        {
+            logger?.LogWarning("dpf instructions {Pcid}: {Sho} did not take the results ({Message})", finished.DevId, shoId, e.Message);
+        }
+    }
+
+    /// <summary>What an instruction the DPF checked when it took it names (its own copy, from its store): no signature check again.</summary>
+    private static (string Imsi, string Operation, ulong Sequence, string Sho)? InstructionFields(string? b64)
+    {
+        try
+        {
+            var doc = System.Xml.Linq.XDocument.Parse(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(b64 ?? "")));
+            var ns = System.Xml.Linq.XNamespace.Get(M2MSec.Provisioning.Objects.McimInstruction.Namespace);
+            string Value(string name) => doc.Root?.Element(ns + name)?.Value ?? throw new FormatException(name);
+            return (Value("IMSI"), Value("Operation"), ulong.Parse(Value("Sequence"), System.Globalization.CultureInfo.InvariantCulture), Value("SHO"));
+        }
+        catch (Exception e) when (e is FormatException or System.Xml.XmlException or OverflowException)
+        {
+            return null;
+        }
     }
 
     private async Task FailAsync(DpfProvisioning p, string reason, CancellationToken ct)

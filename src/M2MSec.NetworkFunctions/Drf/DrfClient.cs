@@ -17,4 +17,18 @@ public sealed class DrfClient(HttpClient http)
     /// <summary>An administrator assigns a PCID to a SHO.</summary>
     public Task<Assignment> AssignAsync(string pcid, string shoId, CancellationToken ct = default) =>
         JsonApiClient.PutAsync<AssignmentRequest, Assignment>(http, $"assignments/{Uri.EscapeDataString(pcid)}", new AssignmentRequest(shoId), ct);
+
+    // Issue 16, change of subscription.
+
+    /// <summary>The new SHO asks the RO to re-assign the PCID to it.</summary>
+    public Task<Sho.ChangeAccepted> RequestChangeAsync(DrfChangeRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<DrfChangeRequest, Sho.ChangeAccepted>(http, "changes", request, ct);
+
+    /// <summary>The DPF reports the end of a change's provisioning.</summary>
+    public Task<DrfChangeDto> ReportChangeAsync(string pcid, DrfChangeStatusRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<DrfChangeStatusRequest, DrfChangeDto>(http, $"changes/{Uri.EscapeDataString(pcid)}/status", request, ct);
+
+    /// <summary>Administrators: where a PCID's change stands.</summary>
+    public Task<DrfChangeDto> GetChangeAsync(string pcid, CancellationToken ct = default) =>
+        JsonApiClient.GetAsync<DrfChangeDto>(http, $"changes/{Uri.EscapeDataString(pcid)}", ct);
 }

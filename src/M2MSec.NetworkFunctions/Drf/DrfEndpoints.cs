@@ -159,7 +159,8 @@ internal static class DrfEndpoints
         ShoRegistrationAccepted accepted;
         try
         {
-            accepted = await new ShoClient(peers.For("sho")).RegisterAsync(new ShoRegistrationRequest(pcid, request), ct).ConfigureAwait(false);
+            // The SHO is reached by its id (issue 16: SHO id == instance name == peer name).
+            accepted = await new ShoClient(peers.For(registration.ShoId)).RegisterAsync(new ShoRegistrationRequest(pcid, request), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {

@@ -44,21 +44,24 @@ public static class NetworkFunctionCatalog
     /// <summary>
     /// Starts <paramref name="role"/> on the store <paramref name="store"/> names; with
     /// <paramref name="tls"/>, over mutual TLS (and, with <paramref name="adminUrls"/>, with the
-    /// administrative API on its own mutual-TLS listener beside a public HTTP one).
+    /// administrative API on its own mutual-TLS listener beside a public HTTP one). <paramref name="function"/>: an instance
+    /// configured by the caller (e.g. `serve sho --sho-id sho-b`) instead of the role's default; <paramref name="name"/> its instance name.
     /// </summary>
     public static async Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls = null, bool createKeyRing = false,
         IReadOnlyDictionary<string, Uri>? peers = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default,
-        NetworkFunctionPeers? directory = null, string? deviceUrls = null)
+        NetworkFunctionPeers? directory = null, string? deviceUrls = null, INetworkFunction? function = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         directory ??= new NetworkFunctionPeers(peers);
-        if (!TryCreate(role, out var function, peers ?? directory.Snapshot()))
+        if (function is null && !TryCreate(role, out function, peers ?? directory.Snapshot()))
             throw new ArgumentException($"Unknown role '{role}'.", nameof(role));
         var state = await store.OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
-            return await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, tls: tls, adminUrls: adminUrls, cancellationToken: cancellationToken,
+            var host = await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, tls: tls, adminUrls: adminUrls, cancellationToken: cancellationToken,
                 peers: directory, deviceUrls: deviceUrls).ConfigureAwait(false);
+            host.Name = name ?? function.Role;
+            return host;
         }
         catch
         {
@@ -66,6 +69,16 @@ public static class NetworkFunctionCatalog
             throw;
         }
     }
+
+    /// <summary>
+    /// Second instances `serve all` starts right after a role's first (issue 16, docs/decisions/021): a second SHO with its own
+    /// HSS, so a device can change its subscription between two running SHOs. Name (SHO id, peer name, data subdirectory), role, function.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Role, Func<INetworkFunction> Create)> SecondInstances { get; } =
+    [
+        ("hss-b", NetworkFunctionRole.Hss, () => new HssFunction()),
+        (Sho.ShoOptions.SecondShoId, "sho", () => new Sho.ShoFunction(Sho.ShoOptions.ForInstance(Sho.ShoOptions.SecondShoId))),
+    ];
 
     /// <summary>
     /// Starts every available role in this process, each on its own loopback port and in its own
@@ -106,16 +119,19 @@ public static class NetworkFunctionCatalog
             // The OCSP function first: every other function checks its peers' certificates against it.
             Uri? responder = null;
             var directory = new NetworkFunctionPeers();
-            foreach (var role in Available.OrderBy(r => mutualTls && r == NetworkFunctionRole.Ocsp ? 0 : 1))
+            var instances = Available.OrderBy(r => mutualTls && r == NetworkFunctionRole.Ocsp ? 0 : 1)
+                .SelectMany(r => SecondInstances.Where(i => i.Role == r).Select(i => (i.Name, i.Role, (Func<INetworkFunction>?)i.Create)).Prepend((r, r, null)));
+            foreach (var (name, role, create) in instances)
             {
-                var own = store with { DataDirectory = Path.Combine(store.DataDirectory, role) };
-                var peers = hosts.ToDictionary(h => h.Role, h => h.AdminAddress is { } a && h.Role != NetworkFunctionRole.Ocsp ? a : h.Address, StringComparer.Ordinal);
-                var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, RevocationFor(hierarchy, () => responder, time), time, cancellationToken).ConfigureAwait(false);
+                var own = store with { DataDirectory = Path.Combine(store.DataDirectory, name) };
+                var peers = hosts.ToDictionary(h => h.Name, h => h.AdminAddress is { } a && h.Role != NetworkFunctionRole.Ocsp ? a : h.Address, StringComparer.Ordinal);
+                var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, RevocationFor(hierarchy, () => responder, time), time, cancellationToken, name)
+                    .ConfigureAwait(false);
                 var host = await StartAsync(role, own, createKeyRing: createKeyRing, peers: peers, tls: tls,
                     adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken,
-                    directory: directory).ConfigureAwait(false);
+                    directory: directory, function: create?.Invoke(), name: name).ConfigureAwait(false);
                 hosts.Add(host);
-                directory.Set(role, host.AdminAddress is { } a && role != NetworkFunctionRole.Ocsp ? a : host.Address);
+                directory.Set(name, host.AdminAddress is { } a && role != NetworkFunctionRole.Ocsp ? a : host.Address);
                 if (role == NetworkFunctionRole.Ocsp)
                     responder = host.Address;
             }
@@ -162,11 +178,12 @@ public static class NetworkFunctionCatalog
         return (hierarchy, pki);
     }
 
-    /// <summary>A network function's identity: an nf certificate carrying <paramref name="role"/> as its policy OID, renewed while running.</summary>
+    /// <summary>A network function's identity: an nf certificate carrying <paramref name="role"/> as its policy OID (CN <paramref name="name"/>, default the role), renewed while running.</summary>
     internal static async Task<NetworkFunctionTls> TlsForAsync(string role, CertificateHierarchy hierarchy, PeerRevocationChecker? revocation, TimeProvider time,
-        CancellationToken ct)
+        CancellationToken ct, string? name = null)
     {
-        var subject = new CertificateSubject(role, ["127.0.0.1", "localhost"]);
+        // CN: the instance's name ("sho-b" for a second SHO: the DRF matches a change request's SHO id against it).
+        var subject = new CertificateSubject(name ?? role, ["127.0.0.1", "localhost"]);
         var cert = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, role: role, cancellationToken: ct).ConfigureAwait(false);
         var renewing = new RenewingCertificate(cert, c => hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, role: role, cancellationToken: c), time,
             TimeSpan.FromHours(1));

@@ -20,31 +20,35 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
     /// network, role vno, asking the HSS for vectors): a fresh nf certificate carrying that role, peers checked for revocation.
     /// Null without mutual TLS.
     /// </summary>
-    public async Task<NetworkFunctionTls?> IdentityForAsync(string role, CancellationToken cancellationToken = default)
+    public async Task<NetworkFunctionTls?> IdentityForAsync(string role, CancellationToken cancellationToken = default, string? name = null)
     {
         if (Hierarchy is null)
             return null;
         var responder = OcspResponder;
-        var identity = await NetworkFunctionCatalog.TlsForAsync(role, Hierarchy, NetworkFunctionCatalog.RevocationFor(Hierarchy, () => responder, Time), Time, cancellationToken)
-            .ConfigureAwait(false);
+        var identity = await NetworkFunctionCatalog.TlsForAsync(role, Hierarchy, NetworkFunctionCatalog.RevocationFor(Hierarchy, () => responder, Time), Time, cancellationToken,
+            name).ConfigureAwait(false);
         // Its peers' status learnt now, so its first handshakes do not wait on the responder.
         await identity.Revocation!.WarmUpAsync(Hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls)
             .OfType<NetworkFunctionTls>().Select(t => t.Certificate)).ConfigureAwait(false);
         return identity;
     }
 
-    /// <summary>An HTTP client to <paramref name="target"/>'s API as a network function of <paramref name="role"/> (plain HTTP without mutual TLS).</summary>
-    public async Task<HttpClient> ClientAsAsync(string role, string target, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// An HTTP client to <paramref name="target"/>'s API as a network function of <paramref name="role"/> (plain HTTP without mutual TLS);
+    /// <paramref name="name"/>: the certificate's CN, an instance's name (default the role).
+    /// </summary>
+    public async Task<HttpClient> ClientAsAsync(string role, string target, TimeSpan timeout, CancellationToken cancellationToken = default, string? name = null)
     {
         var host = this[target];
-        var identity = await IdentityForAsync(role, cancellationToken).ConfigureAwait(false);
+        var identity = await IdentityForAsync(role, cancellationToken, name).ConfigureAwait(false);
         return identity is null ? new HttpClient { BaseAddress = host.Address, Timeout = timeout } : identity.CreateClient(host.Address, timeout);
     }
 
     /// <summary>The store the fleet's certificates are renewed from, closed with the fleet.</summary>
     internal IAsyncDisposable? IssuerStore { get; init; }
 
-    public NetworkFunctionHost this[string role] => Hosts.First(h => h.Role == role);
+    /// <summary>The host named <paramref name="name"/>: a role's first instance by its role name, another instance by its own name ("sho-b").</summary>
+    public NetworkFunctionHost this[string name] => Hosts.First(h => h.Name == name);
 
     /// <summary>
     /// An administrator's HTTP client to <paramref name="role"/>'s API (mutual TLS when the fleet has it);

@@ -43,6 +43,12 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
 
     public string Role { get; }
 
+    /// <summary>
+    /// The instance's name: its role, or for a second instance of a role in one process (issue 16: "sho-b", "hss-b") its own name —
+    /// the peer name the other functions reach it by, its key in endpoints.json and its data subdirectory.
+    /// </summary>
+    public string Name { get; internal set; } = "";
+
     /// <summary>The address the function listens on, with the port actually bound.</summary>
     public Uri Address { get; }
 
@@ -158,6 +164,7 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             ?? throw new InvalidOperationException("Kestrel reported no address.");
         return new NetworkFunctionHost(app, store, function.Role, main, dataDirectory)
         {
+            Name = function.Role,
             AdminAddress = publicHttp ? bound.FirstOrDefault(u => u.Scheme == "https") : tls is not null ? main : null,
             DeviceAddress = deviceFacing is null ? null : bound[^1],
         };

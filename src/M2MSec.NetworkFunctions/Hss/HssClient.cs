@@ -24,6 +24,16 @@ public sealed class HssClient(HttpClient http)
             ?? throw new HttpRequestException("The HSS sent an empty answer.");
     }
 
+    /// <summary>Issue 16: retires a subscriber (its IMSI's MCIM was deleted after a change of subscription); false if the HSS did not have it.</summary>
+    public async Task<bool> RetireAsync(string imsi, CancellationToken ct = default)
+    {
+        using var response = await http.DeleteAsync($"subscribers/{Uri.EscapeDataString(imsi)}", ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return false;
+        await EnsureAsync(response, ct).ConfigureAwait(false);
+        return true;
+    }
+
     private static async Task EnsureAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode)

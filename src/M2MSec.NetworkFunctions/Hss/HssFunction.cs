@@ -20,5 +20,9 @@ public sealed class HssFunction(HssOptions? options = null) : INetworkFunction
         services.AddSingleton<AuthenticationCentre>();
     }
 
-    public void MapEndpoints(WebApplication app) => HssEndpoints.Map(app);
+    public void MapEndpoints(WebApplication app)
+    {
+        HssEndpoints.Map(app);
+        HssRetireEndpoints.Map(app); // issue 16: change of subscription
+    }
 }

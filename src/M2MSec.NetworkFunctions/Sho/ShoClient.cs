@@ -28,4 +28,22 @@ public sealed class ShoClient(HttpClient http)
     /// <summary>Administrators: add IMSIs to the pool.</summary>
     public Task<ImsiPoolAdded> AddImsiRangeAsync(string first, int count, CancellationToken ct = default) =>
         JsonApiClient.PostAsync<ImsiPoolRangeRequest, ImsiPoolAdded>(http, "imsi-pool", new ImsiPoolRangeRequest(first, count), ct);
+
+    // Issue 16, change of subscription.
+
+    /// <summary>Administrators of the new SHO: move the device (PCID or current IMSI) to this SHO.</summary>
+    public Task<ChangeAccepted> RequestChangeAsync(ShoChangeRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<ShoChangeRequest, ChangeAccepted>(http, "changes", request, ct);
+
+    /// <summary>The DRF tells the old SHO the device's new MCIM is installed.</summary>
+    public Task<ShoSubscriptionState> ReleaseAsync(string pcid, ShoReleaseRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<ShoReleaseRequest, ShoSubscriptionState>(http, $"subscriptions/{Uri.EscapeDataString(pcid)}/released", request, ct);
+
+    /// <summary>The DPF reports what the TRE did with this SHO's instructions.</summary>
+    public Task<ShoSubscriptionState> ReportInstructionsAsync(string pcid, ShoInstructionStatusRequest request, CancellationToken ct = default) =>
+        JsonApiClient.PostAsync<ShoInstructionStatusRequest, ShoSubscriptionState>(http, $"subscriptions/{Uri.EscapeDataString(pcid)}/instructions/status", request, ct);
+
+    /// <summary>The DRF (or an administrator): the subscription that holds <paramref name="imsi"/>.</summary>
+    public Task<ShoSubscriptionDto> FindByImsiAsync(string imsi, CancellationToken ct = default) =>
+        JsonApiClient.GetAsync<ShoSubscriptionDto>(http, $"subscriptions/by-imsi/{Uri.EscapeDataString(imsi)}", ct);
 }

@@ -211,7 +211,7 @@ internal static class ShoEndpoints
         }
         try
         {
-            await new HssClient(sho.Peers.For("hss")).AddSubscriberAsync(sub.Imsi, sub.K!, sub.Opc!, new byte[] { 0x80, 0x00 }, ct).ConfigureAwait(false);
+            await new HssClient(sho.Peers.For(sho.Options.HssPeer)).AddSubscriberAsync(sub.Imsi, sub.K!, sub.Opc!, new byte[] { 0x80, 0x00 }, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {

@@ -28,7 +28,11 @@ public sealed class ShoFunction(ShoOptions? options = null) : INetworkFunction
         services.AddHostedService<ShoStartup>();
     }
 
-    public void MapEndpoints(WebApplication app) => ShoEndpoints.Map(app);
+    public void MapEndpoints(WebApplication app)
+    {
+        ShoEndpoints.Map(app);
+        ShoChangeEndpoints.Map(app); // issue 16: change of subscription
+    }
 }
 
 /// <summary>First start: the signing hierarchy and signer, and the initial IMSI pool when the pool is empty.</summary>
@@ -41,7 +45,7 @@ internal sealed class ShoStartup(ShoSigningIdentity signing, IStateStore store, 
             && ShoEndpoints.Range(options.InitialPoolFirst, options.InitialPoolSize) is { } imsis)
         {
             var added = await store.Sho.AddPoolAsync(imsis, cancellationToken).ConfigureAwait(false);
-            await store.Audit.AppendAsync("sho", "sho.pool.add", options.InitialPoolFirst, $"initial pool: {added} from {options.InitialPoolFirst}", cancellationToken)
+            await store.Audit.AppendAsync(options.ShoId, "sho.pool.add", options.InitialPoolFirst, $"initial pool: {added} from {options.InitialPoolFirst}", cancellationToken)
                 .ConfigureAwait(false);
         }
     }

@@ -8,12 +8,13 @@ public sealed record VnoOptions
 
     /// <summary>
     /// Routing by MCC+MNC (TR 33.812 §5.1.3.6.2 NOTE 1): the PLMN prefix of an identity → the peer role asked for its vectors.
-    /// The RO's PLMN (PCIDs) → the ICF; the SHO's home PLMN (IMSIs) → its HSS. The longest matching prefix wins.
+    /// The RO's PLMN (PCIDs) → the ICF; each SHO's home PLMN (IMSIs) → its HSS (00102: the second SHO's, issue 16). The longest matching prefix wins.
     /// </summary>
     public IReadOnlyDictionary<string, string> Routes { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["00190"] = "icf",
         ["00101"] = "hss",
+        ["00102"] = "hss-b",
     };
 
     /// <summary>How long a challenge may be answered.</summary>

@@ -6,13 +6,15 @@ namespace M2MSec.Storage.Dpf;
 /// M2MMobj, the PVA's verdict, and the signed M2MSIMMobj — the encrypted blob only, never an MCIM in clear. DM jobs by id.
 /// <see cref="State"/>: <c>reading</c> → <c>registered</c> → <c>attesting</c> → <c>validated</c> → <c>downloading</c> →
 /// <c>installed</c>, or <c>failed</c> (with <see cref="Reason"/>). <see cref="ReportedToSho"/>: the download's outcome (step 21) reached
-/// the SHO — until then the DPF keeps reporting it (<c>DpfStatusReporter</c>).
+/// the SHO — until then the DPF keeps reporting it (<c>DpfStatusReporter</c>). Issue 16: <see cref="PreviousShoId"/> marks a change of
+/// subscription (the SHO whose MCIM the device held before; the DM account stays the Bootstrap's); <see cref="ReportedToDrf"/>: its outcome reached the DRF.
 /// </summary>
 public sealed record DpfProvisioning(
     string Pcid, string ShoId, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     string? TreId = null, byte[]? PfcAttestation = null, byte[]? PfcEncryption = null, byte[]? RegistrationNonce = null,
     string? ReadJobId = null, string? AttestationJobId = null, string? ValidationId = null, string? Verdict = null,
-    byte[]? M2MSimMobj = null, string? DownloadJobId = null, string? Result = null, string? Reason = null, bool ReportedToSho = false)
+    byte[]? M2MSimMobj = null, string? DownloadJobId = null, string? Result = null, string? Reason = null, bool ReportedToSho = false,
+    string? PreviousShoId = null, bool ReportedToDrf = false)
 {
     public const string Reading = "reading";
     public const string Registered = "registered";

@@ -12,6 +12,19 @@ public sealed record DrfBootstrapRequest(string Pcid, string IpAddress, byte[] K
 /// </summary>
 public sealed record DrfRegistration(string Pcid, string ShoId, string DmUrl, string DevId, string State, DateTimeOffset UpdatedAt);
 
+/// <summary>
+/// A change of subscription at the DRF (issue 16, docs/decisions/021): the PCID moves from <see cref="FromSho"/> to <see cref="ToSho"/>.
+/// <see cref="State"/>: <c>provisioning</c> (the DPF opened the new provisioning) → <c>installed</c> (the DPF reported step 21; the old
+/// SHO is to be told) → <c>released</c> (the old SHO took the release), or <c>failed</c> (with <see cref="Reason"/>).
+/// </summary>
+public sealed record DrfChange(string Pcid, string FromSho, string ToSho, string State, string? Reason, DateTimeOffset UpdatedAt)
+{
+    public const string Provisioning = "provisioning";
+    public const string Installed = "installed";
+    public const string Released = "released";
+    public const string Failed = "failed";
+}
+
 /// <summary>The DRF's state (TR 33.812 §5.1.3.6.2 steps 8–12): PCID → SHO assignments, pending bootstrap requests, registrations.</summary>
 public interface IDrfStore
 {
@@ -31,4 +44,14 @@ public interface IDrfStore
 
     /// <summary>Moves the registration from <paramref name="from"/> to <paramref name="to"/>; false if it was not in <paramref name="from"/>.</summary>
     ValueTask<bool> TryMoveRegistrationAsync(string pcid, string from, string to, CancellationToken cancellationToken = default);
+
+    // --- Issue 16, change of subscription (H-change): one change per PCID at a time ---
+
+    /// <summary>Records a change (replacing a finished one for the PCID); false if the PCID has one still in <c>provisioning</c> or <c>installed</c>.</summary>
+    ValueTask<bool> StartChangeAsync(DrfChange change, CancellationToken cancellationToken = default);
+
+    ValueTask<DrfChange?> FindChangeAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves the change from <paramref name="from"/> to <paramref name="to"/> with <paramref name="reason"/>; false if it was not in <paramref name="from"/>.</summary>
+    ValueTask<bool> TryMoveChangeAsync(string pcid, string from, string to, string? reason, CancellationToken cancellationToken = default);
 }

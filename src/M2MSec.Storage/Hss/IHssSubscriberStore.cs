@@ -24,4 +24,10 @@ public interface IEditableHssSubscriberStore : IHssSubscriberStore
 
     /// <summary>Applies a verified SQN_MS (§6.3.5); false if SEQ_HE was already at or past it.</summary>
     ValueTask<bool> ResynchroniseAsync(string imsi, ulong sqnMs, Aka.SqnScheme scheme, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Issue 16 (H-change): retires a subscriber — its row, with K and OPc, is removed, so no vector is made for it again (the old
+    /// IMSI after a change of subscription). False if the identity is unknown.
+    /// </summary>
+    ValueTask<bool> RemoveAsync(string imsi, CancellationToken cancellationToken = default);
 }

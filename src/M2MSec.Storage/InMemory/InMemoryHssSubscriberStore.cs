@@ -51,6 +51,8 @@ public sealed class InMemoryHssSubscriberStore : IEditableHssSubscriberStore
             return ValueTask.FromResult(HeSqnGenerator.Resynchronise(scheme, sqnMs, ref e.SeqHe));
     }
 
+    public ValueTask<bool> RemoveAsync(string imsi, CancellationToken cancellationToken = default) => ValueTask.FromResult(_entries.TryRemove(imsi, out _));
+
     private sealed class Entry(HssSubscriber subscriber)
     {
         public HssSubscriber Subscriber { get; } = subscriber;

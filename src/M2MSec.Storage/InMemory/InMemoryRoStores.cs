@@ -72,4 +72,33 @@ public sealed class InMemoryDrfStore(TimeProvider time) : IDrfStore
             return ValueTask.FromResult(false);
         return ValueTask.FromResult(_registrations.TryUpdate(pcid, r with { State = to, UpdatedAt = time.GetUtcNow() }, r));
     }
+
+    private readonly ConcurrentDictionary<string, DrfChange> _changes = new(StringComparer.Ordinal);
+
+    public ValueTask<bool> StartChangeAsync(DrfChange change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        while (true)
+        {
+            if (!_changes.TryGetValue(change.Pcid, out var old))
+            {
+                if (_changes.TryAdd(change.Pcid, change))
+                    return ValueTask.FromResult(true);
+                continue;
+            }
+            if (old.State is DrfChange.Provisioning or DrfChange.Installed)
+                return ValueTask.FromResult(false);
+            if (_changes.TryUpdate(change.Pcid, change, old))
+                return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<DrfChange?> FindChangeAsync(string pcid, CancellationToken cancellationToken = default) => ValueTask.FromResult(_changes.GetValueOrDefault(pcid));
+
+    public ValueTask<bool> TryMoveChangeAsync(string pcid, string from, string to, string? reason, CancellationToken cancellationToken = default)
+    {
+        if (!_changes.TryGetValue(pcid, out var c) || c.State != from)
+            return ValueTask.FromResult(false);
+        return ValueTask.FromResult(_changes.TryUpdate(pcid, c with { State = to, Reason = reason, UpdatedAt = time.GetUtcNow() }, c));
+    }
 }

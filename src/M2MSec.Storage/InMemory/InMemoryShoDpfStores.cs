@@ -75,6 +75,17 @@ public sealed class InMemoryShoStore : IShoStore
         }
     }
 
+    public ValueTask<bool> RetireImsiAsync(string imsi, CancellationToken cancellationToken = default)
+    {
+        lock (_poolLock)
+        {
+            if (!_pool.TryGetValue(imsi, out var e) || e.State != "active")
+                return ValueTask.FromResult(false);
+            _pool[imsi] = ("retired", e.Pcid);
+            return ValueTask.FromResult(true);
+        }
+    }
+
     public ValueTask<IReadOnlyDictionary<string, int>> CountPoolAsync(CancellationToken cancellationToken = default)
     {
         lock (_poolLock)

@@ -190,6 +190,10 @@ internal static class StoreSchema
             "CREATE TABLE pva_firmware_updates (id TEXT PRIMARY KEY, pcid TEXT NOT NULL, measurements TEXT NOT NULL, registered_by TEXT NOT NULL, registered_at {bigint} NOT NULL)",
             "CREATE INDEX ix_pva_firmware_updates_pcid ON pva_firmware_updates (pcid, registered_at)",
         ]),
+        new(18, "Issue 16 (change of subscription): the DRF's changes of a PCID from one SHO to another, until the old SHO is told",
+        [
+            "CREATE TABLE drf_changes (pcid TEXT PRIMARY KEY, from_sho TEXT NOT NULL, to_sho TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, updated_at {bigint} NOT NULL)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -4,17 +4,25 @@ namespace M2MSec.Storage.Sho;
 /// A subscription the SHO builds for one M2ME (TR 33.812 §5.1.3.6.2 steps 12–21): the registration (PCID, TRE, PfC,
 /// registration nonce from M2MMobj), the SHO's request nonce to the PVA, and once the verdict was valid the IMSI with K and
 /// OPc (secrets: wrapped at rest with the key ring, like every K/OPc). <see cref="State"/>: <c>validating</c> → <c>downloading</c>
-/// → <c>active</c>, or <c>refused</c> (the PVA judged the platform invalid) / <c>failed</c> (the download or install failed).
+/// → <c>active</c> (→ <c>releasing</c> → <c>moved</c> after a change of subscription, issue 16; <see cref="InstructionSequence"/> the last
+/// life-cycle instruction's sequence for this (TRE, IMSI)), or <c>refused</c> (the PVA judged the platform invalid) / <c>failed</c> (the download or install failed).
 /// </summary>
 public sealed record ShoSubscription(
     string Pcid, string TreId, byte[] PfcAttestation, byte[] PfcEncryption, byte[] RegistrationNonce, byte[] ShoNonce, string? ValidationId,
-    string State, string? Imsi, byte[]? K, byte[]? Opc, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    string State, string? Imsi, byte[]? K, byte[]? Opc, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    ulong InstructionSequence = 0)
 {
     public const string Validating = "validating";
     public const string Downloading = "downloading";
     public const string Active = "active";
     public const string Refused = "refused";
     public const string Failed = "failed";
+
+    /// <summary>Issue 16: the RO told this SHO the device moved to another SHO; its disable and delete instructions are on their way.</summary>
+    public const string Releasing = "releasing";
+
+    /// <summary>Issue 16: the TRE confirmed the delete; the IMSI is retired in this SHO's HSS.</summary>
+    public const string Moved = "moved";
 
     /// <summary>Never the keys.</summary>
     public override string ToString() => $"ShoSubscription({Pcid}, {State}, imsi {Imsi ?? "-"})";
@@ -61,4 +69,9 @@ public interface IShoStore
 
     /// <summary>How many IMSIs are in each state.</summary>
     ValueTask<IReadOnlyDictionary<string, int>> CountPoolAsync(CancellationToken cancellationToken = default);
+
+    // --- Issue 16, change of subscription (H-change) ---
+
+    /// <summary>Moves an IMSI from active to retired (its MCIM was deleted after a change of subscription); false if it was not active.</summary>
+    ValueTask<bool> RetireImsiAsync(string imsi, CancellationToken cancellationToken = default);
 }

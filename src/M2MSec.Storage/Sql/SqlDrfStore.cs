@@ -61,4 +61,27 @@ internal sealed class SqlDrfStore(SqlDatabase db) : IDrfStore
         db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
             "UPDATE drf_registrations SET state = @to, updated_at = @t WHERE pcid = @p AND state = @from",
             cancellationToken, ("@to", to), ("@t", db.NowMs), ("@p", pcid), ("@from", from)).ConfigureAwait(false) == 1, cancellationToken);
+
+    // Issue 16 (schema v18): changes of subscription.
+
+    public ValueTask<bool> StartChangeAsync(DrfChange change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "INSERT INTO drf_changes (pcid, from_sho, to_sho, state, reason, updated_at) VALUES (@p, @f, @to, @s, @r, @t) " +
+            "ON CONFLICT (pcid) DO UPDATE SET from_sho = @f, to_sho = @to, state = @s, reason = @r, updated_at = @t " +
+            "WHERE drf_changes.state NOT IN ('provisioning', 'installed')",
+            cancellationToken, ("@p", change.Pcid), ("@f", change.FromSho), ("@to", change.ToSho), ("@s", change.State), ("@r", change.Reason),
+            ("@t", change.UpdatedAt.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1, cancellationToken);
+    }
+
+    public async ValueTask<DrfChange?> FindChangeAsync(string pcid, CancellationToken cancellationToken = default) =>
+        (await db.QueryAsync("SELECT from_sho, to_sho, state, reason, updated_at FROM drf_changes WHERE pcid = @p",
+            r => new DrfChange(pcid, r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), SqlDatabase.FromMs(r.GetInt64(4))),
+            cancellationToken, ("@p", pcid)).ConfigureAwait(false)).FirstOrDefault();
+
+    public ValueTask<bool> TryMoveChangeAsync(string pcid, string from, string to, string? reason, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "UPDATE drf_changes SET state = @to, reason = @r, updated_at = @t WHERE pcid = @p AND state = @from",
+            cancellationToken, ("@to", to), ("@r", reason), ("@t", db.NowMs), ("@p", pcid), ("@from", from)).ConfigureAwait(false) == 1, cancellationToken);
 }

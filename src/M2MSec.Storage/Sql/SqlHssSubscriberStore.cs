@@ -85,4 +85,8 @@ internal sealed class SqlHssSubscriberStore(SqlDatabase db) : IEditableHssSubscr
             await SqlDatabase.ExecuteAsync(c, null, "UPDATE subscribers SET seq_he = @s WHERE identity = @id AND seq_he < @s",
                 cancellationToken, ("@s", seqMs), ("@id", imsi)).ConfigureAwait(false) == 1, cancellationToken);
     }
+
+    public ValueTask<bool> RemoveAsync(string imsi, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "DELETE FROM subscribers WHERE identity = @id", cancellationToken, ("@id", imsi))
+            .ConfigureAwait(false) == 1, cancellationToken);
 }

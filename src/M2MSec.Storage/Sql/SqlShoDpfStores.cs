@@ -111,6 +111,10 @@ internal sealed class SqlShoStore(SqlDatabase db) : IShoStore
         (await db.QueryAsync("SELECT state, COUNT(*) FROM sho_imsi_pool GROUP BY state", r => (r.GetString(0), Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)),
             cancellationToken).ConfigureAwait(false)).ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
 
+    public ValueTask<bool> RetireImsiAsync(string imsi, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "UPDATE sho_imsi_pool SET state = 'retired' WHERE imsi = @i AND state = 'active'",
+            cancellationToken, ("@i", imsi)).ConfigureAwait(false) == 1, cancellationToken);
+
     private static string Doc(ShoSubscription s) => JsonSerializer.Serialize(s with { K = null, Opc = null }, Json);
 
     private (byte[]? K, byte[]? Opc) Wrap(ShoSubscription s) =>

@@ -18,6 +18,8 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         "POST /admin/revocations", "POST /admin/certificates",
         // ccif (issue 15/16): the factory line's API.
         "POST /devices", "GET /devices/{pcid}", "POST /devices/{pcid}/revocation", "POST /devices/{pcid}/firmware-updates",
+        // hss (issue 16): the SHO retires a moved IMSI.
+        "DELETE /subscribers/{imsi}",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "m2msec-openapi-" + Guid.NewGuid().ToString("N"));
@@ -49,6 +51,26 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
         File.Delete(_dir + ".kek.json");
         File.Delete(_dir + ".kek.stores.json");
+    }
+
+    /// <summary>
+    /// Issue 16: `serve all` runs a second SHO with its own HSS; endpoints.json lists them by instance name and each answers as its role
+    /// (the second SHO's own IMSI pool, 001 02).
+    /// </summary>
+    [Fact]
+    public async Task ServeAll_ListsTheSecondShoAndItsHss_ByInstanceName_EachAnswersAsItsRole()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        foreach (var (instance, role) in new[] { ("sho-b", "sho"), ("hss-b", "hss") })
+        {
+            Assert.True(_endpoints.ContainsKey(instance), string.Join(", ", _endpoints.Keys));
+            Assert.NotEqual(_endpoints[role], _endpoints[instance]);
+            var health = JsonDocument.Parse(await _http.GetStringAsync(new Uri(new Uri(_endpoints[instance]), "/health"), ct)).RootElement;
+            Assert.Equal(role, health.GetProperty("role").GetString());
+        }
+        var list = JsonDocument.Parse(await _http.GetStringAsync(new Uri(new Uri(_endpoints["sho-b"]), "/subscriptions"), ct)).RootElement;
+        Assert.Equal("sho-b", list.GetProperty("sho_id").GetString());
+        Assert.Equal(1000, list.GetProperty("pool").GetProperty("free").GetInt32());
     }
 
     [Theory]

@@ -29,8 +29,13 @@ internal sealed class ManufactureStage : IDemoStage
         {
             // The factory line registers the device at the CCIF (PfC, temporary credential, reference measurements to the PVA)
             // and injects what it answers: the PCID's temporary credential, the PfC, the DM and SHO signing roots.
-            var answer = await environment.Ccif.ManufactureAsync(Commands.CcifCommand.Request(m2me, M2MSec.Pki.Authority.KeyAlgorithm.EcP256), cancellationToken);
-            Commands.CcifCommand.Inject(m2me, answer);
+            // Issue 16: a device the demo will move to the second SHO ships with its owner's authorisation token, handed to the first SHO.
+            device.AuthToken = ChangeOfSubscriptionStage.Moves(device) ? RandomNumberGenerator.GetBytes(16) : null;
+            var answer = await environment.Ccif.ManufactureAsync(Commands.CcifCommand.Request(m2me, M2MSec.Pki.Authority.KeyAlgorithm.EcP256, device.AuthToken),
+                cancellationToken);
+            Commands.CcifCommand.Inject(m2me, answer, device.AuthToken);
+            if (device.AuthToken is { } token)
+                await environment.SetAuthorisationTokenAsync("sho", device.Imsi, token, cancellationToken);
         }
         else
         {
