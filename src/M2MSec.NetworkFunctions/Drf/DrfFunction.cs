@@ -18,7 +18,11 @@ public sealed class DrfFunction(DrfOptions? options = null) : IDeviceFacingFunct
 
     public void ConfigureServices(IServiceCollection services, string dataDirectory) => services.AddSingleton(options ?? new DrfOptions());
 
-    public void MapEndpoints(WebApplication app) => DrfEndpoints.Map(app);
+    public void MapEndpoints(WebApplication app)
+    {
+        DrfEndpoints.Map(app);
+        DrfAssignmentLookupEndpoints.Map(app);
+    }
 
     public void MapDeviceEndpoints(IEndpointRouteBuilder devices) => DrfEndpoints.MapDevice(devices);
 }

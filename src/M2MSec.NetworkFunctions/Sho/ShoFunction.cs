@@ -26,9 +26,14 @@ public sealed class ShoFunction(ShoOptions? options = null) : INetworkFunction
         services.AddSingleton(sp => new ShoSigningIdentity(sp.GetRequiredService<IStateStore>(), _options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ShoContext>();
         services.AddHostedService<ShoStartup>();
+        services.AddHostedService<ShoPreparationSweeper>(); // issue 16: prepared MCIMs expire
     }
 
-    public void MapEndpoints(WebApplication app) => ShoEndpoints.Map(app);
+    public void MapEndpoints(WebApplication app)
+    {
+        ShoEndpoints.Map(app);
+        ShoPreparationEndpoints.Map(app);
+    }
 }
 
 /// <summary>First start: the signing hierarchy and signer, and the initial IMSI pool when the pool is empty.</summary>
