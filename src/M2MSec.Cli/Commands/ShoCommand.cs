@@ -23,6 +23,7 @@ internal static class ShoCommand
         var authToken = new Command("auth-token", "Device-specific authorisation tokens (seed 003)");
         authToken.Subcommands.Add(SetToken());
         command.Subcommands.Add(authToken);
+        command.Subcommands.Add(ShoPrepareCommand.Create()); // issue 16: bulk preparation
         return command;
     }
 
@@ -55,6 +56,7 @@ internal static class ShoCommand
                 ["imsi"] = s.Imsi,
                 ["reason"] = s.Reason,
                 ["updated_at"] = s.UpdatedAt.ToString("O", CultureInfo.InvariantCulture),
+                ["expires_at"] = s.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture), // a prepared MCIM's (issue 16)
             }).ToArray();
             if (r.GetValue(json))
             {

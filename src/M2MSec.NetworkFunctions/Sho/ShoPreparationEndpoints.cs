@@ -11,11 +11,6 @@ namespace M2MSec.NetworkFunctions.Sho;
 /// </summary>
 internal static class ShoPreparationEndpoints
 {
-    public const int MaxCount = 100_000;
-    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(30);
-    public static readonly TimeSpan MinLifetime = TimeSpan.FromMinutes(1);
-    public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(365);
-
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapPost("/preparations", PrepareAsync).RequireAdministrator().WithName("prepareMcims")
             .WithSummary("Seal up to COUNT MCIMs ahead of time, on all cores, for devices assigned to this SHO whose PfC was registered in advance; each expires after LIFETIME_SECONDS")
@@ -24,11 +19,11 @@ internal static class ShoPreparationEndpoints
 
     private static async Task<IResult> PrepareAsync(PreparationRequest request, HttpContext http, ShoContext sho, CancellationToken ct)
     {
-        if (request.Count is not (>= 1 and <= MaxCount))
-            return ApiProblem.BadRequest("bad-count", $"count: expected 1 to {MaxCount}");
-        var lifetime = request.LifetimeSeconds is { } s ? TimeSpan.FromSeconds(s) : DefaultLifetime;
-        if (lifetime < MinLifetime || lifetime > MaxLifetime)
-            return ApiProblem.BadRequest("bad-lifetime", $"lifetime_seconds: expected {MinLifetime.TotalSeconds:F0} to {MaxLifetime.TotalSeconds:F0}");
+        if (request.Count is not (>= 1 and <= PreparationLimits.MaxCount))
+            return ApiProblem.BadRequest("bad-count", $"count: expected 1 to {PreparationLimits.MaxCount}");
+        var lifetime = request.LifetimeSeconds is { } s ? TimeSpan.FromSeconds(s) : PreparationLimits.DefaultLifetime;
+        if (lifetime < PreparationLimits.MinLifetime || lifetime > PreparationLimits.MaxLifetime)
+            return ApiProblem.BadRequest("bad-lifetime", $"lifetime_seconds: expected {PreparationLimits.MinLifetime.TotalSeconds:F0} to {PreparationLimits.MaxLifetime.TotalSeconds:F0}");
         if (ShoPreparations.PreparerOf(sho.Packager) is null)
             return ApiProblem.Conflict("preparation-unsupported", "this SHO's MCIM packager cannot seal ahead of time");
         PreparationOutcome o;
@@ -47,6 +42,15 @@ internal static class ShoPreparationEndpoints
         return Results.Ok(new PreparationResult(o.Requested, o.Prepared, o.Skipped, o.OtherSho, o.Failed, o.PoolExhausted, o.ExpiresAt, o.ElapsedMs, o.SealMs,
             o.SealsPerSecond, o.Cores));
     }
+}
+
+/// <summary>What POST /preparations accepts (issue 16).</summary>
+public static class PreparationLimits
+{
+    public const int MaxCount = 100_000;
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(30);
+    public static readonly TimeSpan MinLifetime = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(365);
 }
 
 /// <summary>POST /preparations (administrators): how many MCIMs to prepare, and how long each stays usable (default 30 days).</summary>
