@@ -18,6 +18,8 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         "POST /admin/revocations", "POST /admin/certificates",
         // ccif (issue 15/16): the factory line's API.
         "POST /devices", "GET /devices/{pcid}", "POST /devices/{pcid}/revocation", "POST /devices/{pcid}/firmware-updates",
+        // ccif (issue 16, bulk preparation): the registered PfCs, for SHOs and administrators.
+        "GET /pfcs",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "m2msec-openapi-" + Guid.NewGuid().ToString("N"));
