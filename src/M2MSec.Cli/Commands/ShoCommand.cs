@@ -24,6 +24,7 @@ internal static class ShoCommand
         authToken.Subcommands.Add(SetToken());
         command.Subcommands.Add(authToken);
         command.Subcommands.Add(ShoChangeCommand.Create()); // issue 16
+        command.Subcommands.Add(ShoPrepareCommand.Create()); // issue 16: bulk preparation
         return command;
     }
 
@@ -56,6 +57,7 @@ internal static class ShoCommand
                 ["imsi"] = s.Imsi,
                 ["reason"] = s.Reason,
                 ["updated_at"] = s.UpdatedAt.ToString("O", CultureInfo.InvariantCulture),
+                ["expires_at"] = s.ExpiresAt?.ToString("O", CultureInfo.InvariantCulture), // a prepared MCIM's (issue 16)
             }).ToArray();
             if (r.GetValue(json))
             {

@@ -36,6 +36,7 @@ internal static class CcifEndpoints
             .WithSummary("Revoke a device's PfC (both certificates; answered by OCSP at /ocsp)").Produces<PfcRevoked>()
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         CcifFirmwareUpdateEndpoints.Map(app);
+        CcifPfcEndpoints.Map(app);
         // Public on the listener (any peer, e.g. the PVA): certificates and OCSP answers are signed.
         app.MapGet("/manufacturer-root", (ManufacturerAuthority a) => Results.Ok(new ManufacturerRootResponse(Convert.ToBase64String(a.Hierarchy.Root.RawData),
             Convert.ToBase64String(a.Hierarchy.Issuing.RawData), a.Hierarchy.OcspUrl?.ToString())))

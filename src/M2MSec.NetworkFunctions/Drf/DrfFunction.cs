@@ -22,6 +22,7 @@ public sealed class DrfFunction(DrfOptions? options = null) : IDeviceFacingFunct
     {
         DrfEndpoints.Map(app);
         DrfChangeEndpoints.Map(app); // issue 16: change of subscription
+        DrfAssignmentLookupEndpoints.Map(app);
     }
 
     public void MapDeviceEndpoints(IEndpointRouteBuilder devices) => DrfEndpoints.MapDevice(devices);

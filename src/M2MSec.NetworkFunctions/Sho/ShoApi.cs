@@ -25,8 +25,9 @@ public sealed record ShoStatusRequest(string? Result, string? Detail);
 /// <summary>What the SHO did with a verdict or a status: the subscription's new state.</summary>
 public sealed record ShoSubscriptionState(string Pcid, string State, string? Imsi = null);
 
-/// <summary>One subscription as GET /subscriptions lists it (never K or OPc).</summary>
-public sealed record ShoSubscriptionDto(string Pcid, string TreId, string State, string? Imsi, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <summary>One subscription as GET /subscriptions lists it (never K or OPc); a prepared MCIM (issue 16) with its expiry.</summary>
+public sealed record ShoSubscriptionDto(string Pcid, string TreId, string State, string? Imsi, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? ExpiresAt = null);
 
 /// <summary>GET /subscriptions (administrators): every subscription and the IMSI pool by state.</summary>
 public sealed record ShoSubscriptionList(string ShoId, IReadOnlyList<ShoSubscriptionDto> Subscriptions, IReadOnlyDictionary<string, int> Pool);

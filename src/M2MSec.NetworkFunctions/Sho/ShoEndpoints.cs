@@ -136,8 +136,13 @@ internal static class ShoEndpoints
             if (!await sho.Store.UpdateAsync(refused, ShoSubscription.Validating, ct).ConfigureAwait(false))
                 return ApiProblem.Conflict("not-validating", $"pcid: {pcid} changed state meanwhile");
             await sho.AuditAsync("sho.verdict.invalid", pcid, refused.Reason, ct).ConfigureAwait(false);
+            await ShoPreparations.DiscardAsync(sho, pcid, "platform-invalid", ct).ConfigureAwait(false); // issue 16: never released without a valid verdict
             return Results.Ok(new ShoSubscriptionState(pcid, refused.State));
         }
+
+        // Step 16 with an MCIM prepared ahead of time for this PCID's PfC (issue 16, docs/decisions/023), else sealed on demand below.
+        if (await ShoPreparations.TryReleaseAsync(sho, sub, request.Verdict, ct).ConfigureAwait(false) is { } released)
+            return released;
 
         // Step 16: an IMSI, fresh K and OPc, sealed to PK_D; M2MSIMMobj signed with the registration nonce.
         var imsi = await sho.Store.AllocateImsiAsync(pcid, ct).ConfigureAwait(false);
@@ -235,7 +240,8 @@ internal static class ShoEndpoints
     {
         var subs = await sho.Store.ListAsync(ct).ConfigureAwait(false);
         return Results.Ok(new ShoSubscriptionList(sho.Options.ShoId,
-            [.. subs.Select(s => new ShoSubscriptionDto(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))],
+            [.. subs.Select(s => new ShoSubscriptionDto(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt)),
+                .. await ShoPreparations.RowsAsync(sho, ct).ConfigureAwait(false)],
             await sho.Store.CountPoolAsync(ct).ConfigureAwait(false)));
     }
 

@@ -26,12 +26,14 @@ public sealed class ShoFunction(ShoOptions? options = null) : INetworkFunction
         services.AddSingleton(sp => new ShoSigningIdentity(sp.GetRequiredService<IStateStore>(), _options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ShoContext>();
         services.AddHostedService<ShoStartup>();
+        services.AddHostedService<ShoPreparationSweeper>(); // issue 16: prepared MCIMs expire
     }
 
     public void MapEndpoints(WebApplication app)
     {
         ShoEndpoints.Map(app);
         ShoChangeEndpoints.Map(app); // issue 16: change of subscription
+        ShoPreparationEndpoints.Map(app);
     }
 }
 

@@ -23,4 +23,12 @@ public interface ICcifStore
 
     /// <summary>Records the PfC's revocation; false when unknown or already revoked.</summary>
     ValueTask<bool> MarkRevokedAsync(string pcid, string reason, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    // ---- Bulk preparation (issue 16, H-prepare; docs/decisions/023) ----
+
+    /// <summary>Up to <paramref name="limit"/> devices whose PfC is not revoked, by PCID, after <paramref name="after"/> (null: from the first); never K or OPc.</summary>
+    ValueTask<IReadOnlyList<CcifPfcRecord>> ListValidPfcsAsync(string? after, int limit, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A manufactured device's public platform credential (issue 16): what an SHO needs to prepare an MCIM ahead of time.</summary>
+public sealed record CcifPfcRecord(string Pcid, string TreId, byte[] AttestationCertificate, byte[] EncryptionCertificate);

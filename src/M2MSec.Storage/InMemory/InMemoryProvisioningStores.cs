@@ -38,6 +38,15 @@ public sealed class InMemoryCcifStore : ICcifStore
             return ValueTask.FromResult(true);
         }
     }
+
+    public ValueTask<IReadOnlyList<CcifPfcRecord>> ListValidPfcsAsync(string? after, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult<IReadOnlyList<CcifPfcRecord>>([.. _devices.Values.Where(d => d.RevokedAt is null && string.CompareOrdinal(d.Pcid, after ?? "") > 0)
+                .OrderBy(d => d.Pcid, StringComparer.Ordinal).Take(limit).Select(d => new CcifPfcRecord(d.Pcid, d.TreId, d.AttestationCertificate, d.EncryptionCertificate))]);
+        }
+    }
 }
 
 /// <summary>In-memory PVA store: for tests.</summary>

@@ -5,7 +5,7 @@ using M2MSec.Storage.Sho;
 namespace M2MSec.Storage.InMemory;
 
 /// <summary>In-memory SHO subscriptions and IMSI pool: for tests. Records are copied in and out, as a database would.</summary>
-public sealed class InMemoryShoStore : IShoStore
+public sealed partial class InMemoryShoStore : IShoStore
 {
     private readonly ConcurrentDictionary<string, ShoSubscription> _subs = new(StringComparer.Ordinal);
     private readonly Lock _poolLock = new();

@@ -194,6 +194,16 @@ internal static class StoreSchema
         [
             "CREATE TABLE drf_changes (pcid TEXT PRIMARY KEY, from_sho TEXT NOT NULL, to_sho TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, updated_at {bigint} NOT NULL)",
         ]),
+        new(19, "Issue 16: MCIMs the SHO prepared ahead of time (bulk preparation): the sealed object, K and OPc wrapped, expiry",
+        [
+            """
+            CREATE TABLE sho_prepared_mcims (
+                pcid TEXT PRIMARY KEY, imsi TEXT NOT NULL, state TEXT NOT NULL, tre_id TEXT NOT NULL,
+                pfc_attestation {blob} NOT NULL, pfc_encryption {blob} NOT NULL, token_sha256 {blob},
+                mcim_enc {blob}, k_enc {blob}, opc_enc {blob}, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+            """,
+            "CREATE INDEX ix_sho_prepared_mcims_expiry ON sho_prepared_mcims (expires_at)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -74,4 +74,80 @@ public interface IShoStore
 
     /// <summary>Moves an IMSI from active to retired (its MCIM was deleted after a change of subscription); false if it was not active.</summary>
     ValueTask<bool> RetireImsiAsync(string imsi, CancellationToken cancellationToken = default);
+
+    // ---- Bulk preparation (issue 16, H-prepare; schema v19; docs/decisions/023) ----
+    // A prepared MCIM's IMSI is in the pool state `prepared` (bound to its PCID) from its reservation until it is released
+    // (→ assigned, in the same transaction that moves the subscription to downloading) or discarded/expired (→ free).
+
+    /// <summary>
+    /// For each preparation in order, reserves the lowest free IMSI for its PCID (free → prepared) and records it in state
+    /// <c>sealing</c> (its <c>Imsi</c>, <c>McimObject</c>, K and OPc are ignored) — all in one transaction. A PCID that already has a
+    /// preparation gets <see cref="ShoPreparationReservation.Exists"/>; once the pool is exhausted the rest get
+    /// <see cref="ShoPreparationReservation.Exhausted"/>.
+    /// </summary>
+    ValueTask<IReadOnlyList<ShoPreparationReservation>> ReservePreparationsAsync(IReadOnlyList<ShoPreparedMcim> preparations, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores each sealed MCIM object with its K and OPc (all wrapped) and moves its preparation sealing → prepared, in one transaction; how many moved.</summary>
+    ValueTask<int> CompletePreparationsAsync(IReadOnlyList<ShoSealedPreparation> sealedMcims, CancellationToken cancellationToken = default);
+
+    /// <summary>The PCID's preparation with its secrets, or null.</summary>
+    ValueTask<ShoPreparedMcim?> FindPreparedAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Every preparation, by PCID, without the sealed object or keys.</summary>
+    ValueTask<IReadOnlyList<ShoPreparedSummary>> ListPreparedAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Releases the PCID's prepared MCIM into <paramref name="downloading"/> (its IMSI, K, OPc) in one transaction: the preparation
+    /// (state prepared, for that IMSI, not expired at <paramref name="now"/>) is deleted, its IMSI goes prepared → assigned and the
+    /// subscription <paramref name="expectedState"/> → downloading. False, changing nothing, when any of these does not hold.
+    /// </summary>
+    ValueTask<bool> ReleasePreparedAsync(ShoSubscription downloading, string expectedState, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Destroys the PCID's preparation (any state) — only one expired at <paramref name="expiredAt"/> when given — and frees its IMSI
+    /// (prepared → free: its K/OPc never left the SHO). False when there was none.
+    /// </summary>
+    ValueTask<bool> DiscardPreparedAsync(string pcid, DateTimeOffset? expiredAt = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The PCIDs (at most <paramref name="limit"/>) whose preparation expired at <paramref name="now"/>, or is still <c>sealing</c> and
+    /// was started before <paramref name="sealingStartedBefore"/> (a preparation interrupted by a crash).
+    /// </summary>
+    ValueTask<IReadOnlyList<string>> ListStalePreparationsAsync(DateTimeOffset now, DateTimeOffset sealingStartedBefore, int limit,
+        CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// An MCIM the SHO sealed ahead of time (issue 16, seed 003: "prepare the (wrapped) credentials as result of the registration of the
+/// devices and their respective platform credentials in advance at the SHO") for one PCID's PK_D: the PfC it was sealed to, the
+/// SHA-256 of the authorisation token sealed in (null: none), the sealed object with its IMSI, K and OPc (wrapped at rest), and
+/// its expiry. <see cref="State"/>: <c>sealing</c> (IMSI reserved) → <c>prepared</c>.
+/// </summary>
+public sealed record ShoPreparedMcim(
+    string Pcid, string Imsi, string State, string TreId, byte[] PfcAttestation, byte[] PfcEncryption, byte[]? TokenSha256,
+    byte[]? McimObject, byte[]? K, byte[]? Opc, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)
+{
+    public const string Sealing = "sealing";
+    public const string Prepared = "prepared";
+
+    /// <summary>Never the keys or the object.</summary>
+    public override string ToString() => $"ShoPreparedMcim({Pcid}, {State}, imsi {Imsi}, expires {ExpiresAt:O})";
+}
+
+/// <summary>What sealing a reserved preparation produced: the MCIM object sealed to its PK_D, and the K and OPc inside it (secrets).</summary>
+public sealed record ShoSealedPreparation(string Pcid, byte[] McimObject, byte[] K, byte[] Opc)
+{
+    /// <summary>Never the keys.</summary>
+    public override string ToString() => $"ShoSealedPreparation({Pcid})";
+}
+
+/// <summary>A preparation as listings show it (never the object, K or OPc).</summary>
+public sealed record ShoPreparedSummary(string Pcid, string TreId, string State, string Imsi, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>What a reservation did: the IMSI taken, or why none (the pool is exhausted; the PCID already has a preparation).</summary>
+public readonly record struct ShoPreparationReservation(string? Imsi, bool PoolExhausted)
+{
+    public static ShoPreparationReservation Exhausted => new(null, true);
+
+    public static ShoPreparationReservation Exists => new(null, false);
 }

@@ -181,6 +181,9 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("sho_subscriptions", ["pcid"], "k_enc", "k", k => k[0]),
         new("sho_subscriptions", ["pcid"], "opc_enc", "opc", k => k[0]),
         new("sho_auth_tokens", ["pcid"], "token_enc", "token", k => k[0]),
+        new("sho_prepared_mcims", ["pcid"], "mcim_enc", "mcim", k => k[0]),
+        new("sho_prepared_mcims", ["pcid"], "k_enc", "k", k => k[0]),
+        new("sho_prepared_mcims", ["pcid"], "opc_enc", "opc", k => k[0]),
     ];
 
     /// <summary>The ids of the keys this database's secrets are wrapped under.</summary>

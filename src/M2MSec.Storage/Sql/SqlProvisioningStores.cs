@@ -35,6 +35,10 @@ internal sealed class SqlCcifStore(SqlDatabase db) : ICcifStore
             "UPDATE ccif_devices SET revoked_at = @t, revocation_reason = @r WHERE pcid = @pcid AND revoked_at IS NULL", cancellationToken,
             ("@t", at.ToUnixTimeMilliseconds()), ("@r", reason), ("@pcid", pcid)).ConfigureAwait(false) == 1, cancellationToken);
 
+    public ValueTask<IReadOnlyList<CcifPfcRecord>> ListValidPfcsAsync(string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT pcid, tre_id, attestation_cert, encryption_cert FROM ccif_devices WHERE revoked_at IS NULL AND pcid > @a ORDER BY pcid LIMIT @l",
+            r => new CcifPfcRecord(r.GetString(0), r.GetString(1), (byte[])r.GetValue(2), (byte[])r.GetValue(3)), cancellationToken, ("@a", after ?? ""), ("@l", limit));
+
     private CcifDevice Read(DbDataReader r)
     {
         var pcid = r.GetString(0);

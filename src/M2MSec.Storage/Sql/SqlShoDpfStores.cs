@@ -10,7 +10,7 @@ namespace M2MSec.Storage.Sql;
 /// SHO subscriptions in SQL (schema v14): the public fields as one JSON document beside the state (compare-and-swap on it), K and
 /// OPc wrapped per row like the HSS's. The IMSI pool is one row per IMSI; allocation is one UPDATE on the lowest free row.
 /// </summary>
-internal sealed class SqlShoStore(SqlDatabase db) : IShoStore
+internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 

@@ -20,6 +20,8 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         "POST /devices", "GET /devices/{pcid}", "POST /devices/{pcid}/revocation", "POST /devices/{pcid}/firmware-updates",
         // hss (issue 16): the SHO retires a moved IMSI.
         "DELETE /subscribers/{imsi}",
+        // ccif (issue 16, bulk preparation): the registered PfCs, for SHOs and administrators.
+        "GET /pfcs",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "m2msec-openapi-" + Guid.NewGuid().ToString("N"));
