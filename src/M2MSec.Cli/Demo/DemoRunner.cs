@@ -24,6 +24,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         ?
         [
             new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
+            .. RehabilitationStage.All,
         ]
         : [.. stages];
 
