@@ -8,7 +8,7 @@ namespace M2MSec.Cli.Demo.Stages;
 /// Issue 16, rehabilitation of a locked-down TRE over the network (docs/decisions/020): a small share of the provisioned TRE fleet
 /// gets a firmware update. For the first two, the manufacturer registers the update's measurements at the CCIF (which passes them
 /// to the PVA); the device boots it, locks for the measurement mismatch, sends fresh evidence through the DPF's device listener,
-/// the PVA signs a rehabilitation statement, the TRE accepts it and the device attaches again with its MCIM. The third boots a
+/// the PVA signs a rehabilitation statement, the TRE accepts it and the device attaches again with its MCIM. Another boots a
 /// modification nobody registered: the PVA judges it invalid and the TRE stays locked (no AKA) — the expected outcome, counted in its own row.
 /// </summary>
 internal sealed class RehabilitationStage(bool registered, string name, params int[] indices) : IDemoStage
@@ -16,11 +16,14 @@ internal sealed class RehabilitationStage(bool registered, string name, params i
     public const string RehabilitatedEvent = "tre-rehabilitated";
     public const string StayedLockedEvent = "tre-stayed-locked";
 
-    /// <summary>The two rows: devices 2 and 4 (TRE-based: even indices) with a registered update, device 6 with an unregistered one.</summary>
+    /// <summary>
+    /// The two rows: devices 2 and 6 (TRE-based: even indices) with a registered update, device 4 with an unregistered one — so that
+    /// a fleet of 5 already shows both.
+    /// </summary>
     public static IReadOnlyList<IDemoStage> All { get; } =
     [
-        new RehabilitationStage(true, "Rehabilitation (PVA)", 2, 4),
-        new RehabilitationStage(false, "Unregistered fw locked", 6),
+        new RehabilitationStage(true, "Rehabilitation (PVA)", 2, 6),
+        new RehabilitationStage(false, "Unregistered fw locked", 4),
     ];
 
     public string Name => name;
