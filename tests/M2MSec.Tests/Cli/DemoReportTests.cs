@@ -17,7 +17,7 @@ public sealed class DemoReportTests : IDisposable
     [
         ("Manufacture ME + TRE", 5), ("HSS provisioning", 2), ("Attach with PCID", 3), ("Registration (RO)", 3), ("Validation (PVA)", 3),
         ("MCIM download+install", 3), ("Attach with MCIM", 3), ("AKA over HTTP", 2), ("NAS config by OTA", 2), ("NAS config by DM", 5),
-        ("Rehabilitation (PVA)", 1), ("Unregistered fw locked", 1),
+        ("Rehabilitation (PVA)", 1), ("Unknown fw: locked", 1),
     ];
 
     private static readonly string[] StageFields = ["name", "completed", "failed", "seconds", "per_second"];

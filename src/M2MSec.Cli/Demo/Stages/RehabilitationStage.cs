@@ -23,7 +23,7 @@ internal sealed class RehabilitationStage(bool registered, string name, params i
     public static IReadOnlyList<IDemoStage> All { get; } =
     [
         new RehabilitationStage(true, "Rehabilitation (PVA)", 2, 6),
-        new RehabilitationStage(false, "Unregistered fw locked", 4),
+        new RehabilitationStage(false, "Unknown fw: locked", 4),
     ];
 
     public string Name => name;
