@@ -22,6 +22,11 @@ internal sealed class SqliteDialect(string path) : SqlDialect
         DefaultTimeout = 60,
     }.ToString();
 
+    /// <summary>One gate per database file in this process (every store opened on the same file shares it).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+
+    public override SemaphoreSlim? WriteGate { get; } = Gates.GetOrAdd(Path.GetFullPath(path), _ => new SemaphoreSlim(1, 1));
+
     public override string Name => "sqlite";
 
     public override string Location => path;

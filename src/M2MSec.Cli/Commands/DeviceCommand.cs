@@ -77,6 +77,7 @@ internal static class DeviceCommand
         command.Subcommands.Add(trust);
         command.Subcommands.Add(tamper);
         command.Subcommands.Add(DeviceProvisionCommand.Create(data, fuse));
+        command.Subcommands.Add(DeviceRehabilitateCommand.Create(data, fuse));
         return command;
     }
 

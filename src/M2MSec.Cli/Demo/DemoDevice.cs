@@ -53,6 +53,19 @@ internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k
     /// <summary>The failure's short reason key for the report (e.g. <c>timeout</c>, <c>http-403</c>, <c>aka-over-http-failed</c>).</summary>
     public string? FailureKey { get; set; }
 
+    /// <summary>
+    /// Drops what the device holds in memory once it left the flow (its state stays on disk): a large fleet's live heap then stays
+    /// that of the devices in flight, not of every device run so far (issue 16: a heap that grows with the fleet makes each
+    /// full garbage collection cost more, and the run super-linear).
+    /// </summary>
+    public void Release()
+    {
+        Provisioning?.Dispose();
+        Provisioning = null;
+        M2me = null;
+        Uicc = null;
+    }
+
     /// <summary>AUTHENTICATE on the device's subscription: in the USIM, or inside the TRE.</summary>
     public UsimAuthenticationResult Authenticate(byte[] rand, byte[] autn) => Kind == M2meKind.Uicc
         ? Usim!.Authenticate(rand, autn, eUtran: true)

@@ -71,6 +71,9 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
 
     public SmscClient Smsc { get; }
 
+    /// <summary>The DPF's device listener, where a locked TRE sends its rehabilitation evidence (issue 16).</summary>
+    public Uri DpfDevice => _fleet["dpf"].DeviceAddress!;
+
     /// <summary>The OTA server's API.</summary>
     public HttpClient Ota { get; }
 

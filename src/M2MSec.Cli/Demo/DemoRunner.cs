@@ -25,6 +25,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         [
             new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
             .. ChangeOfSubscriptionStage.All,
+            .. RehabilitationStage.All,
         ]
         : [.. stages];
 
@@ -88,7 +89,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         }
         _logEntries = log.Entries;
         WallTime = TimeProvider.System.GetElapsedTime(started);
-        Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory());
+        Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory()) with { WallSeconds = Math.Round(WallTime.TotalSeconds, 3), PeakMemoryBytes = DemoSummary.PeakWorkingSetBytes() };
         return Report.Failed == 0 ? Internal.ExitCodes.Success : Internal.ExitCodes.Partial;
     }
 
@@ -130,11 +131,13 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
                         Report.DeviceFailed(device);
                         foreach (var later in _stages.SkipWhile(s => s != stage).Skip(1))
                             advance(later);
+                        device.Release();
                         return;
                     }
                     Report.StageOk(stage.Name);
                 }
                 Report.DeviceCompleted();
+                device.Release();
             });
     }
 

@@ -23,6 +23,15 @@ internal sealed record DemoStageRow(string Name, int Completed, int Failed, doub
 /// </summary>
 internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb)
 {
+    /// <summary>The run's wall time, functions started to last device done (issue 16).</summary>
+    public double WallSeconds { get; init; }
+
+    /// <summary>The process's peak working set in bytes (issue 16; <see cref="PeakMemoryMb"/> in MiB).</summary>
+    public long PeakMemoryBytes { get; init; }
+
+    /// <summary>Completed devices per second of wall time (issue 16: comparable between fleet sizes).</summary>
+    public double DevicesPerSecond => WallSeconds > 0 ? Math.Round(Completed / WallSeconds, 2) : 0;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -33,15 +42,19 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>The failed devices (the sum over reasons).</summary>
     public int Failed => Failures.Values.Sum();
 
-    public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb), Json);
+    public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
-    public static double PeakMemory()
+    public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
+
+    /// <summary>This process's peak working set, in bytes (Linux: VmHWM).</summary>
+    public static long PeakWorkingSetBytes()
     {
         using var self = System.Diagnostics.Process.GetCurrentProcess();
-        return Math.Round(self.PeakWorkingSet64 / (1024.0 * 1024.0), 1);
+        return self.PeakWorkingSet64;
     }
 
-    /// <summary>Exactly the report's fields (no computed ones).</summary>
-    private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb);
+    /// <summary>Exactly the report's fields.</summary>
+    private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb,
+        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes);
 }

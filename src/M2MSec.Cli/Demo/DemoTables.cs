@@ -30,6 +30,8 @@ internal static class DemoTables
         totals.AddRow("Completed", $"[green]{Number(summary.Completed)}[/]");
         totals.AddRow("Failed", summary.Failed == 0 ? "0" : $"[red]{Number(summary.Failed)}[/]");
         totals.AddRow("Wall time", string.Create(CultureInfo.InvariantCulture, $"{wallTime.TotalSeconds:0.0} s"));
+        if (wallTime > TimeSpan.Zero)
+            totals.AddRow("Devices per s", string.Create(CultureInfo.InvariantCulture, $"{summary.Completed / wallTime.TotalSeconds:0.0}"));
         totals.AddRow("Peak memory", string.Create(CultureInfo.InvariantCulture, $"{summary.PeakMemoryMb:0} MB"));
         console.Write(totals);
 

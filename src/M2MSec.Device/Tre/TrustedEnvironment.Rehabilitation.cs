@@ -21,8 +21,11 @@ public sealed partial class TrustedEnvironment
     /// <summary>What a TRE locked for a firmware mismatch keeps in memory: attestation key, PCID, PfC and the DM/operator root — no other key.</summary>
     private static readonly string[] KeptWhileLocked = [IdentityKeyName, PcidName, TreObjects.PfcAttestation, TreObjects.PfcEncryption, TreObjects.DmRoot];
 
-    /// <summary>The objects a locked (rehabilitable) TRE still lets be read: public, and what the PVA needs to validate it.</summary>
-    private static readonly string[] PublicWhileLocked = [TreObjects.PfcAttestation, TreObjects.PfcEncryption];
+    /// <summary>
+    /// The objects a locked (rehabilitable) TRE still lets be read: public, and what the PVA needs to validate it; and the operator
+    /// root, with which the device checks the DPF it sends its evidence to (issue 16, the network path).
+    /// </summary>
+    private static readonly string[] PublicWhileLocked = [TreObjects.PfcAttestation, TreObjects.PfcEncryption, TreObjects.DmRoot];
 
     /// <summary>The pending rehabilitation nonce: in memory only, replaced by each request, consumed by each attempt.</summary>
     private byte[]? _rehabilitationNonce;

@@ -59,5 +59,6 @@ public sealed class DpfFunction(DpfOptions? options = null) : IDeviceFacingFunct
             .DocumentsBody<byte[]>("application/vnd.syncml.dm+xml", "application/vnd.syncml.dm+wbxml")
             .Produces<byte[]>(StatusCodes.Status200OK, "application/vnd.syncml.dm+xml", "application/vnd.syncml.dm+wbxml")
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        DpfRehabilitationEndpoints.MapDevice(devices);
     }
 }

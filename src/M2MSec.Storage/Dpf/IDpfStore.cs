@@ -26,6 +26,10 @@ public sealed record DpfProvisioning(
 
     /// <summary>States in which the provisioning is still going on.</summary>
     public bool IsOngoing => State is not (Installed or Failed);
+
+    /// <summary>A finished download whose outcome (step 21) has not reached the SHO yet: what <c>DpfStatusReporter</c> retries (issue 16: found by index, not by a scan).</summary>
+    public static bool AwaitsReport(DpfProvisioning p) =>
+        p is { ReportedToSho: false, Result: not null, State: Installed or Failed };
 }
 
 /// <summary>The DPF's provisioning records (its DM accounts and jobs are in <c>IStateStore.Dm</c>).</summary>
@@ -40,4 +44,9 @@ public interface IDpfStore
     ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, CancellationToken cancellationToken = default);
 
     ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default);
+
+    // --- Issue 16, the demo at scale (H-scale): the step-21 retry reads only what awaits a report, by index (schema v20) ---
+
+    /// <summary>At most <paramref name="limit"/> records for which <see cref="DpfProvisioning.AwaitsReport"/> holds, by PCID.</summary>
+    ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default);
 }

@@ -122,4 +122,7 @@ public sealed class InMemoryDpfStore : IDpfStore
 
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. _records.Values.OrderBy(r => r.Pcid, StringComparer.Ordinal)]);
+
+    public ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. _records.Values.Where(DpfProvisioning.AwaitsReport).OrderBy(r => r.Pcid, StringComparer.Ordinal).Take(limit)]);
 }

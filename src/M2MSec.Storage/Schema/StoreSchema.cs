@@ -204,6 +204,13 @@ internal static class StoreSchema
             """,
             "CREATE INDEX ix_sho_prepared_mcims_expiry ON sho_prepared_mcims (expires_at)",
         ]),
+        new(20, "Issue 16, the demo at scale: the DPF finds the downloads whose step-21 report awaits the SHO by index, not by reading every record",
+        [
+            "ALTER TABLE dpf_provisionings ADD COLUMN awaits_report INTEGER NOT NULL DEFAULT 0",
+            // The records written before: a finished download not yet reported (the JSON document's own fields).
+            """UPDATE dpf_provisionings SET awaits_report = 1 WHERE state IN ('installed', 'failed') AND doc LIKE '%"ReportedToSho":false%' AND doc NOT LIKE '%"Result":null%'""",
+            "CREATE INDEX ix_dpf_provisionings_awaits_report ON dpf_provisionings (awaits_report, pcid)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

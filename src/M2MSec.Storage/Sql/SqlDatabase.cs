@@ -20,21 +20,49 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
 
     public static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
+    /// <summary>Runs <paramref name="action"/> (statements that may write) on a connection, after the dialect's write gate if any.</summary>
     public async ValueTask<T> RunAsync<T>(Func<DbConnection, ValueTask<T>> action, CancellationToken ct)
+    {
+        // A store method may call another inside its action (e.g. a read to tell "absent" from "exhausted"): it holds the gate already.
+        var gate = Dialect.WriteGate is { } g && HeldGate.Value != g ? g : null;
+        if (gate is not null)
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            HeldGate.Value = gate;
+        }
+        try
+        {
+            return await ReadAsync(action, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (gate is not null)
+            {
+                HeldGate.Value = null;
+                gate.Release();
+            }
+        }
+    }
+
+    /// <summary>The write gate this asynchronous flow holds, if any.</summary>
+    private static readonly AsyncLocal<SemaphoreSlim?> HeldGate = new();
+
+    /// <summary>Runs read-only <paramref name="action"/> on a connection (no gate: SQLite's WAL readers never wait for the writer).</summary>
+    private async ValueTask<T> ReadAsync<T>(Func<DbConnection, ValueTask<T>> action, CancellationToken ct)
     {
         await using var connection = await Dialect.OpenAsync(ct).ConfigureAwait(false);
         return await action(connection).ConfigureAwait(false);
     }
 
-    /// <summary>Runs <paramref name="action"/> in a write transaction; commits unless it throws.</summary>
-    public async ValueTask<T> WriteAsync<T>(Func<DbConnection, DbTransaction, ValueTask<T>> action, CancellationToken ct)
-    {
-        await using var connection = await Dialect.OpenAsync(ct).ConfigureAwait(false);
-        await using var tx = await Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-        var result = await action(connection, tx).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
-        return result;
-    }
+    /// <summary>Runs <paramref name="action"/> in a write transaction (after the dialect's write gate if any); commits unless it throws.</summary>
+    public ValueTask<T> WriteAsync<T>(Func<DbConnection, DbTransaction, ValueTask<T>> action, CancellationToken ct) =>
+        RunAsync(async connection =>
+        {
+            await using var tx = await Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            var result = await action(connection, tx).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return result;
+        }, ct);
 
     /// <summary>An INSERT that may meet an existing key: false instead of an exception.</summary>
     public ValueTask<bool> TryInsertAsync(string sql, CancellationToken ct, params (string, object?)[] parameters) =>
@@ -51,9 +79,9 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             }
         }, ct);
 
-    /// <summary>Reads every row of a query through <paramref name="read"/>.</summary>
+    /// <summary>Reads every row of a query (a SELECT: it writes nothing) through <paramref name="read"/>.</summary>
     public ValueTask<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken ct, params (string, object?)[] parameters) =>
-        RunAsync<IReadOnlyList<T>>(async c =>
+        ReadAsync<IReadOnlyList<T>>(async c =>
         {
             await using var command = Command(c, null, sql, parameters);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);

@@ -42,6 +42,13 @@ public abstract class SqlDialect
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    /// <summary>
+    /// Where this process's statements that may write queue, one at a time, or null (the database orders its writers itself).
+    /// Issue 16: SQLite lets one writer in at a time and makes the others sleep and retry (busy timeout), unfairly — under a
+    /// fleet's load some waited seconds while holding a thread; a FIFO await in the process costs neither.
+    /// </summary>
+    public virtual SemaphoreSlim? WriteGate => null;
+
     internal IEnumerable<string> Expand(string statement)
     {
         if (statement.StartsWith("{append_only:", StringComparison.Ordinal))

@@ -130,8 +130,8 @@ internal sealed class SqlDpfStore(SqlDatabase db) : IDpfStore
     public ValueTask<bool> AddAsync(DpfProvisioning provisioning, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provisioning);
-        return db.TryInsertAsync("INSERT INTO dpf_provisionings (pcid, state, doc, created_at, updated_at) VALUES (@p, @s, @d, @c, @u)", cancellationToken,
-            ("@p", provisioning.Pcid), ("@s", provisioning.State), ("@d", JsonSerializer.Serialize(provisioning, Json)),
+        return db.TryInsertAsync("INSERT INTO dpf_provisionings (pcid, state, doc, created_at, updated_at, awaits_report) VALUES (@p, @s, @d, @c, @u, @r)", cancellationToken,
+            ("@p", provisioning.Pcid), ("@s", provisioning.State), ("@d", JsonSerializer.Serialize(provisioning, Json)), ("@r", AwaitsReport(provisioning)),
             ("@c", provisioning.CreatedAt.ToUnixTimeMilliseconds()), ("@u", provisioning.UpdatedAt.ToUnixTimeMilliseconds()));
     }
 
@@ -142,13 +142,20 @@ internal sealed class SqlDpfStore(SqlDatabase db) : IDpfStore
     {
         ArgumentNullException.ThrowIfNull(provisioning);
         return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            "UPDATE dpf_provisionings SET state = @s, doc = @d, updated_at = @u WHERE pcid = @p AND state = @e", cancellationToken,
+            "UPDATE dpf_provisionings SET state = @s, doc = @d, updated_at = @u, awaits_report = @r WHERE pcid = @p AND state = @e", cancellationToken,
             ("@s", provisioning.State), ("@d", JsonSerializer.Serialize(provisioning, Json)), ("@u", provisioning.UpdatedAt.ToUnixTimeMilliseconds()),
+            ("@r", AwaitsReport(provisioning)),
             ("@p", provisioning.Pcid), ("@e", expectedState)).ConfigureAwait(false) == 1, cancellationToken);
     }
 
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default) =>
         db.QueryAsync("SELECT doc FROM dpf_provisionings ORDER BY pcid", Read, cancellationToken);
+
+    public ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT doc FROM dpf_provisionings WHERE awaits_report = 1 ORDER BY pcid LIMIT @n", Read, cancellationToken, ("@n", limit));
+
+    /// <summary>Schema v20's awaits_report column (indexed): 1 for a record the step-21 retry must find.</summary>
+    private static int AwaitsReport(DpfProvisioning p) => DpfProvisioning.AwaitsReport(p) ? 1 : 0;
 
     private static DpfProvisioning Read(DbDataReader r) => JsonSerializer.Deserialize<DpfProvisioning>(r.GetString(0), Json)!;
 }

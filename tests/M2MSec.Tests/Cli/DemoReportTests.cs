@@ -11,12 +11,13 @@ namespace M2MSec.Tests.Cli;
 /// </summary>
 public sealed class DemoReportTests : IDisposable
 {
-    private static readonly string[] ReportFields = ["devices", "completed", "failures", "stages", "peak_memory_mb"];
+    private static readonly string[] ReportFields = ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
         ("Manufacture ME + TRE", 5), ("HSS provisioning", 2), ("Attach with PCID", 3), ("Registration (RO)", 3), ("Validation (PVA)", 3),
         ("MCIM download+install", 3), ("Attach with MCIM", 3), ("AKA over HTTP", 2), ("NAS config by OTA", 2), ("NAS config by DM", 5),
+        ("Rehabilitation (PVA)", 1), ("Unknown fw: locked", 1),
     ];
 
     private static readonly string[] StageFields = ["name", "completed", "failed", "seconds", "per_second"];
@@ -78,7 +79,9 @@ public sealed class DemoReportTests : IDisposable
     /// <summary>
     /// Issue 14 items 13 and 14: `demo --json` prints the report alone on standard output, with exactly the report's
     /// fields; `--report FILE` writes the same; progress goes to standard error, and nothing but progress reaches it —
-    /// the network functions' logs go to a file in the data directory.
+    /// the network functions' logs go to a file in the data directory. Issue 16: the report also carries the wall time, the completed
+    /// devices per second and the peak working set in bytes, and the rehabilitation rows (a registered update rehabilitated, an
+    /// unregistered modification left locked).
     /// </summary>
     [Fact]
     public async Task Demo_Json_PrintsOnlyTheReport_WithExactlyItsFields_AndReportFileHoldsTheSame_MachineReadableReportThreat()
@@ -97,6 +100,10 @@ public sealed class DemoReportTests : IDisposable
             Assert.Equal(JsonValueKind.Object, root.GetProperty("failures").ValueKind);
             Assert.Empty(root.GetProperty("failures").EnumerateObject());
             Assert.True(root.GetProperty("peak_memory_mb").GetDouble() > 10);
+            // Issue 16: comparable between fleet sizes — wall time, completed devices per second, peak working set in bytes.
+            Assert.True(root.GetProperty("wall_seconds").GetDouble() > 0);
+            Assert.Equal(Math.Round(5 / root.GetProperty("wall_seconds").GetDouble(), 2), root.GetProperty("devices_per_second").GetDouble(), 2);
+            Assert.InRange(root.GetProperty("peak_memory_bytes").GetInt64(), 10L << 20, 64L << 30);
             var stages = root.GetProperty("stages").EnumerateArray().ToList();
             Assert.Equal(Stages.Select(s => s.Name), stages.Select(s => s.GetProperty("name").GetString()));
             foreach (var stage in stages)

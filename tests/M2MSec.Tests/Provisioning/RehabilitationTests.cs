@@ -313,7 +313,10 @@ public sealed class RehabilitationTests : IAsyncLifetime
         Assert.Throws<TreLockedException>(() => tre.WriteObject(TreCaller.Provisioning, TreObjects.PfcAttestation, [1]));
         Assert.Throws<TreLockedException>(() => tre.WriteObjects(TreCaller.Provisioning, [new(TreObjects.RegistrationNonce, new byte[16])]));
         Assert.Throws<TreLockedException>(() => tre.InstallSubscription(TreCaller.Provisioning, "001010000000999", new byte[16], new byte[16]));
-        Assert.Throws<TreLockedException>(() => tre.ReadObject(TreCaller.DeviceManagement, TreObjects.DmRoot));
+        // Issue 16, the network path: the operator root (a public certificate) stays readable, so the device can check the DPF it
+        // sends its evidence to; the DM account's secret does not (no DM session while locked).
+        Assert.NotNull(tre.ReadObject(TreCaller.DeviceManagement, TreObjects.DmRoot));
+        Assert.Throws<TreLockedException>(() => tre.ReadObject(TreCaller.DeviceManagement, M2MSec.Device.Dm.DmClientAccounts.ObjectPrefix + "dpf"));
         Assert.Throws<TreLockedException>(() => tre.ReadObject(TreCaller.Provisioning, TreObjects.DesignatedSho));
         // Reading the PfC is still subject to the policy: the network stack may not.
         Assert.Throws<TreAccessDeniedException>(() => tre.ReadObject(TreCaller.Network, TreObjects.PfcAttestation));

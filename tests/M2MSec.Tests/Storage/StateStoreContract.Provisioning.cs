@@ -68,6 +68,32 @@ public abstract partial class StateStoreContract
         Assert.Single(await Store.Dpf.ListAsync());
     }
 
+    /// <summary>
+    /// Issue 16 (the demo at scale): the DPF's step-21 retry finds exactly the finished downloads whose outcome has not reached the SHO,
+    /// through an index — it no longer reads every provisioning every 5 s (a cost that grew with the square of the fleet).
+    /// </summary>
+    [Fact]
+    public async Task DpfProvisioning_ListAwaitingReport_OnlyFinishedUnreportedDownloads_QuadraticScanAtScaleThreat()
+    {
+        var now = Clock.GetUtcNow();
+        DpfProvisioning P(string pcid, string state, string? result = null, bool reported = false) =>
+            new(pcid, "sho", state, now, now, Result: result, ReportedToSho: reported);
+        foreach (var p in new[]
+        {
+            P("001900000000011", DpfProvisioning.Downloading), P("001900000000012", DpfProvisioning.Installed, "installed"),
+            P("001900000000013", DpfProvisioning.Failed, "failed"), P("001900000000014", DpfProvisioning.Failed),
+            P("001900000000015", DpfProvisioning.Installed, "installed", reported: true),
+        })
+            Assert.True(await Store.Dpf.AddAsync(p));
+        Assert.Equal(["001900000000012", "001900000000013"], (await Store.Dpf.ListAwaitingReportAsync(100)).Select(p => p.Pcid));
+        Assert.Single(await Store.Dpf.ListAwaitingReportAsync(1));
+
+        // Reported: no longer listed; a download that finishes now: listed.
+        Assert.True(await Store.Dpf.UpdateAsync(P("001900000000012", DpfProvisioning.Installed, "installed", reported: true), DpfProvisioning.Installed));
+        Assert.True(await Store.Dpf.UpdateAsync(P("001900000000011", DpfProvisioning.Installed, "installed"), DpfProvisioning.Downloading));
+        Assert.Equal(["001900000000011", "001900000000013"], (await Store.Dpf.ListAwaitingReportAsync(100)).Select(p => p.Pcid));
+    }
+
     [Fact]
     public async Task DmCommand_KeepsItsMetaFormat()
     {
