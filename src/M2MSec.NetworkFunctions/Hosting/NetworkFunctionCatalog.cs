@@ -119,8 +119,11 @@ public static class NetworkFunctionCatalog
             // The OCSP function first: every other function checks its peers' certificates against it.
             Uri? responder = null;
             var directory = new NetworkFunctionPeers();
+            // The second instances keep their state apart by data directory: one shared PostgreSQL database would merge the two SHOs'
+            // subscriptions and IMSI pools (and the two HSSs), so with --postgres `serve all` runs the one SHO only.
+            IReadOnlyList<(string Name, string Role, Func<INetworkFunction> Create)> second = store.PostgresConnectionString is { Length: > 0 } ? [] : SecondInstances;
             var instances = Available.OrderBy(r => mutualTls && r == NetworkFunctionRole.Ocsp ? 0 : 1)
-                .SelectMany(r => SecondInstances.Where(i => i.Role == r).Select(i => (i.Name, i.Role, (Func<INetworkFunction>?)i.Create)).Prepend((r, r, null)));
+                .SelectMany(r => second.Where(i => i.Role == r).Select(i => (i.Name, i.Role, (Func<INetworkFunction>?)i.Create)).Prepend((r, r, null)));
             foreach (var (name, role, create) in instances)
             {
                 var own = store with { DataDirectory = Path.Combine(store.DataDirectory, name) };

@@ -65,8 +65,10 @@ public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssO
                 await audit.AppendAsync("hss", "sqn.resync", imsi, $"SEQ_HE := {Options.SqnScheme.Seq(sqnMs)}", cancellationToken).ConfigureAwait(false);
         }
 
-        var sqns = await store.AllocateSqnsAsync(imsi, count, Options.SqnScheme, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("Subscriber vanished during the request.");
+        var sqns = await store.AllocateSqnsAsync(imsi, count, Options.SqnScheme, cancellationToken).ConfigureAwait(false);
+        // Issue 16: a subscriber retired (DELETE /subscribers, after a change of subscription) during the request is unknown, as from now on.
+        if (sqns is null)
+            return new(VectorRequestStatus.UnknownSubscriber, [], false);
         var eps = servingNetworkId is not null;
         var amf = eps ? Amf.WithSeparationBit(subscriber.Amf, true) : subscriber.Amf;
         var vectors = new ServingNetworkVector[count];

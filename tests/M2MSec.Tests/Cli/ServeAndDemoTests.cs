@@ -164,7 +164,9 @@ public sealed class ServeAndDemoTests
             var ocspAdmin = new Uri(map["ocsp-admin"]);
             Assert.Equal("https", ocspAdmin.Scheme);
             // Issue 15: every role of remote provisioning too; vno, drf, dpf and smsc with their device listeners.
-            Assert.Equal(["ccif", "dm", "dpf", "dpf-device", "drf", "drf-device", "hss", "icf", "ocsp", "ocsp-admin", "ota", "pva", "scp81", "sho", "smsc", "smsc-device", "vno", "vno-device"],
+            // Issue 16: the second SHO and its HSS, by instance name.
+            Assert.Equal(["ccif", "dm", "dpf", "dpf-device", "drf", "drf-device", "hss", "hss-b", "icf", "ocsp", "ocsp-admin", "ota", "pva", "scp81", "sho", "sho-b", "smsc",
+                "smsc-device", "vno", "vno-device"],
                 map.Keys.Order(StringComparer.Ordinal));
             using (var http = admin.CreateClient(ocspAdmin, TimeSpan.FromSeconds(10)))
                 Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.PostAsJsonAsync("admin/revocations", new { serial = "01", reason = "superseded" }, ct)).StatusCode);
