@@ -185,7 +185,7 @@ internal static class CcifEndpoints
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            timeout.CancelAfter(TimeSpan.FromSeconds(20));
             var text = await peers.For("sho").GetStringAsync("signing-root", timeout.Token).ConfigureAwait(false);
             return CertificateText.TryRead(text);
         }
