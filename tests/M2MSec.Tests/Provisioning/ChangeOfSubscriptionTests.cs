@@ -326,6 +326,11 @@ public sealed class ChangeOfSubscriptionTests : IAsyncLifetime
         await ExpectAsync("dpf", "sho", HttpMethod.Post, "subscriptions/001900000000399/instructions/status",
             new ShoInstructionStatusRequest([outcome with { Operation = "wipe" }]), HttpStatusCode.BadRequest, "outcomes[0].operation");
         await ExpectAsync("drf", "sho", HttpMethod.Post, "changes", new ShoChangeRequest("001900000000399", null), HttpStatusCode.Forbidden);
+        // Bulk preparation's DRF look-up (decision 023): an SHO learns only its own devices, never another SHO's.
+        var lookup = new M2MSec.NetworkFunctions.Drf.AssignmentLookupRequest("sho", ["001900000000399"]);
+        await ExpectAsync("sho", "drf", HttpMethod.Post, "assignments/lookup", lookup, HttpStatusCode.Forbidden, "sho_id", "sho-b");
+        await ExpectAsync("sho", "drf", HttpMethod.Post, "assignments/lookup", lookup with { ShoId = "sho-b" }, HttpStatusCode.OK, null, "sho-b");
+        await ExpectAsync("sho", "drf", HttpMethod.Post, "assignments/lookup", lookup, HttpStatusCode.OK);
         await ExpectAsync("vno", "hss", HttpMethod.Delete, "subscribers/001010000000001", null, HttpStatusCode.Forbidden);
         await ExpectAsync("sho", "hss", HttpMethod.Delete, "subscribers/12x", null, HttpStatusCode.BadRequest, "imsi");
 
