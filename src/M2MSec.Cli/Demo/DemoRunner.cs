@@ -89,7 +89,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         }
         _logEntries = log.Entries;
         WallTime = TimeProvider.System.GetElapsedTime(started);
-        Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory()) with { WallSeconds = Math.Round(WallTime.TotalSeconds, 3), PeakMemoryBytes = DemoSummary.PeakWorkingSetBytes() };
+        Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory()) with { WallSeconds = Math.Round(WallTime.TotalSeconds, 3), PeakMemoryBytes = DemoSummary.PeakWorkingSetBytes(), CpuSeconds = DemoSummary.ProcessCpuSeconds() };
         return Report.Failed == 0 ? Internal.ExitCodes.Success : Internal.ExitCodes.Partial;
     }
 

@@ -29,6 +29,12 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>The process's peak working set in bytes (issue 16; <see cref="PeakMemoryMb"/> in MiB).</summary>
     public long PeakMemoryBytes { get; init; }
 
+    /// <summary>
+    /// The process's CPU time (user + system, every thread: the functions and the devices), in seconds (issue 16: on a shared
+    /// machine the wall time depends on the other load; CPU seconds per device do not, and show whether the cost is linear).
+    /// </summary>
+    public double CpuSeconds { get; init; }
+
     /// <summary>Completed devices per second of wall time (issue 16: comparable between fleet sizes).</summary>
     public double DevicesPerSecond => WallSeconds > 0 ? Math.Round(Completed / WallSeconds, 2) : 0;
 
@@ -42,10 +48,17 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>The failed devices (the sum over reasons).</summary>
     public int Failed => Failures.Values.Sum();
 
-    public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes), Json);
+    public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
     public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
+
+    /// <summary>This process's CPU time so far, in seconds.</summary>
+    public static double ProcessCpuSeconds()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return Math.Round(self.TotalProcessorTime.TotalSeconds, 2);
+    }
 
     /// <summary>This process's peak working set, in bytes (Linux: VmHWM).</summary>
     public static long PeakWorkingSetBytes()
@@ -56,5 +69,5 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
 
     /// <summary>Exactly the report's fields.</summary>
     private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb,
-        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes);
+        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds);
 }

@@ -33,6 +33,8 @@ internal static class DemoTables
         if (wallTime > TimeSpan.Zero)
             totals.AddRow("Devices per s", string.Create(CultureInfo.InvariantCulture, $"{summary.Completed / wallTime.TotalSeconds:0.0}"));
         totals.AddRow("Peak memory", string.Create(CultureInfo.InvariantCulture, $"{summary.PeakMemoryMb:0} MB"));
+        if (summary.CpuSeconds > 0 && summary.Completed > 0)
+            totals.AddRow("CPU ms per device", string.Create(CultureInfo.InvariantCulture, $"{summary.CpuSeconds * 1000 / summary.Completed:0}"));
         console.Write(totals);
 
         if (events.Count > 0)

@@ -87,18 +87,24 @@ internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
 
     public async ValueTask<string?> AllocateImsiAsync(string pcid, CancellationToken cancellationToken = default)
     {
-        // Two allocators may pick the same lowest row: the state check in the UPDATE lets one win; the other tries the next.
+        // Two allocators (two instances) may pick the same lowest row: the state check in the UPDATE lets one win; the other tries the
+        // next. Read and update run as one step of the write gate (issue 16), so the allocators of one process never race each other.
         for (var attempt = 0; attempt < 16; attempt++)
         {
-            var candidate = (await db.QueryAsync("SELECT imsi FROM sho_imsi_pool WHERE state = 'free' ORDER BY imsi LIMIT 1", r => r.GetString(0), cancellationToken)
-                .ConfigureAwait(false)).FirstOrDefault();
-            if (candidate is null)
+            var (empty, won) = await db.RunAsync<(bool Empty, string? Won)>(async c =>
+            {
+                await using var select = SqlDatabase.Command(c, null, "SELECT imsi FROM sho_imsi_pool WHERE state = 'free' ORDER BY imsi LIMIT 1");
+                if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string candidate)
+                    return (true, null);
+                var updated = await SqlDatabase.ExecuteAsync(c, null,
+                    "UPDATE sho_imsi_pool SET state = 'assigned', pcid = @p WHERE imsi = @i AND state = 'free'", cancellationToken, ("@p", pcid), ("@i", candidate))
+                    .ConfigureAwait(false);
+                return (false, updated == 1 ? candidate : null);
+            }, cancellationToken).ConfigureAwait(false);
+            if (empty)
                 return null;
-            var won = await db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-                "UPDATE sho_imsi_pool SET state = 'assigned', pcid = @p WHERE imsi = @i AND state = 'free'", cancellationToken, ("@p", pcid), ("@i", candidate))
-                .ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            if (won == 1)
-                return candidate;
+            if (won is not null)
+                return won;
         }
         throw new StoreException("the IMSI pool is contended: no free IMSI could be taken in 16 attempts");
     }

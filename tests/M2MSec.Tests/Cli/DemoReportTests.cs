@@ -11,7 +11,7 @@ namespace M2MSec.Tests.Cli;
 /// </summary>
 public sealed class DemoReportTests : IDisposable
 {
-    private static readonly string[] ReportFields = ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes"];
+    private static readonly string[] ReportFields = ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
@@ -106,6 +106,7 @@ public sealed class DemoReportTests : IDisposable
             Assert.True(root.GetProperty("wall_seconds").GetDouble() > 0);
             Assert.Equal(Math.Round(5 / root.GetProperty("wall_seconds").GetDouble(), 2), root.GetProperty("devices_per_second").GetDouble(), 2);
             Assert.InRange(root.GetProperty("peak_memory_bytes").GetInt64(), 10L << 20, 64L << 30);
+            Assert.True(root.GetProperty("cpu_seconds").GetDouble() > 0);
             var stages = root.GetProperty("stages").EnumerateArray().ToList();
             Assert.Equal(Stages.Select(s => s.Name), stages.Select(s => s.GetProperty("name").GetString()));
             foreach (var stage in stages)

@@ -78,9 +78,11 @@ public sealed class AttestationStatementTests : IDisposable
             Assert.Equal(["application.img"], changed); // what this boot measured, not the stored reference
             Assert.Throws<TreLockedException>(() => tre.Sign(TreCaller.Platform, [1]));
             Assert.Throws<TreLockedException>(() => tre.IdentityPublicKey());
-            // Issue 16 (docs/decisions/020): the PfC stays readable (none was installed here); other objects do not.
+            // Issue 16 (docs/decisions/020): the PfC and the operator root stay readable (none was installed here), so the device
+            // can reach the DPF for its rehabilitation; other objects do not (the DM account's secret included).
             Assert.Null(tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
-            Assert.Throws<TreLockedException>(() => tre.ReadObject(TreCaller.DeviceManagement, TreObjects.DmRoot));
+            Assert.Null(tre.ReadObject(TreCaller.DeviceManagement, TreObjects.DmRoot));
+            Assert.Throws<TreLockedException>(() => tre.ReadObject(TreCaller.DeviceManagement, M2MSec.Device.Dm.DmClientAccounts.ObjectPrefix + "dpf"));
             Assert.Throws<TreLockedException>(() => tre.RunAka(TreCaller.Network, "001990000000001", new byte[16], new byte[16]));
         }
     }

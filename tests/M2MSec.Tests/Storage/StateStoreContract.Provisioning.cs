@@ -36,6 +36,19 @@ public abstract partial class StateStoreContract
         Assert.Null(await Store.Sho.FindAsync("001900000000002"));
     }
 
+    /// <summary>
+    /// Issue 16 (the demo at scale, SQLite's write gate): many allocations at once — every SHO request of a fleet's wave — each get a
+    /// distinct IMSI, none fails as "contended", and the pool then answers exhausted.
+    /// </summary>
+    [Fact]
+    public async Task ImsiPool_SixtyFourConcurrentAllocations_EachGetsADistinctImsi_NoneContended()
+    {
+        Assert.Equal(64, await Store.Sho.AddPoolAsync([.. Enumerable.Range(0, 64).Select(i => $"00101000000{i:D4}")]));
+        var taken = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(async () => await Store.Sho.AllocateImsiAsync($"p{i}"))));
+        Assert.Equal(64, taken.Where(t => t is not null).Distinct().Count());
+        Assert.Null(await Store.Sho.AllocateImsiAsync("one-more"));
+    }
+
     [Fact]
     public async Task ImsiPool_AllocatesLowestFree_OncePerImsi_ExhaustsToNull_RetiredNeverReturns()
     {
