@@ -69,8 +69,7 @@ internal static class DpfEndpoints
         var readJob = DpfProvisionings.NewJobId();
         if (!await dpf.State.Dpf.AddAsync(new DpfProvisioning(pcid, request.ShoId!, DpfProvisioning.Reading, now, now, ReadJobId: readJob), ct).ConfigureAwait(false))
             return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF");
-        await dpf.Jobs.QueueAsync(pcid, readJob, [.. DpfProvisionings.M2MMobjLeaves.Select(l => ("get", $"{DpfProvisionings.M2MMobj}/{l}", (string?)null, (string?)null))], ct)
-            .ConfigureAwait(false);
+        await dpf.Jobs.QueueAsync(pcid, readJob, DpfProvisionings.ReadCommands(), ct).ConfigureAwait(false);
         await dpf.Jobs.AuditAsync("dpf.provisioning.create", pcid, $"sho {request.ShoId}, dm server {a.ServerId}, read job {readJob}", ct, AdministratorFilter.Actor(http))
             .ConfigureAwait(false);
         return Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()));
@@ -88,16 +87,19 @@ internal static class DpfEndpoints
         if (p is null)
             return ApiProblem.NotFound("no-provisioning", $"pcid: {pcid} has no provisioning at this DPF");
         if (p.State != DpfProvisioning.Registered)
-            return ApiProblem.Conflict("not-registered", $"pcid: {pcid} is {p.State}, not awaiting an attestation");
+        {
+            // Issue 16: the SHO sending this validation's challenge again (a resumed step 14) is taken as once; a job lost before it was queued is queued now.
+            if (p.ValidationId != request.ValidationId || p.State is DpfProvisioning.Reading or DpfProvisioning.Failed)
+                return ApiProblem.Conflict("not-registered", $"pcid: {pcid} is {p.State}, not awaiting an attestation");
+            if (p is { State: DpfProvisioning.Attesting, AttestationJobId: { } lost } && await dpf.State.Dm.FindJobAsync(lost, ct).ConfigureAwait(false) is null)
+                await dpf.Jobs.QueueAsync(pcid, lost, DpfProvisionings.AttestationCommands(c), ct).ConfigureAwait(false);
+            return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, p.State));
+        }
         var jobId = DpfProvisionings.NewJobId();
         var attesting = p with { State = DpfProvisioning.Attesting, ValidationId = request.ValidationId, AttestationJobId = jobId, UpdatedAt = dpf.Time.GetUtcNow() };
         if (!await dpf.State.Dpf.UpdateAsync(attesting, DpfProvisioning.Registered, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("not-registered", $"pcid: {pcid} changed state meanwhile");
-        await dpf.Jobs.QueueAsync(pcid, jobId,
-        [
-            ("replace", $"{DpfProvisionings.M2MMobj}/Attestation/Nonce", DpfProvisionings.B64Text(Convert.FromHexString(c)), "b64"),
-            ("get", $"{DpfProvisionings.M2MMobj}/Attestation/Evidence", null, null),
-        ], ct).ConfigureAwait(false);
+        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.AttestationCommands(c), ct).ConfigureAwait(false);
         await dpf.Jobs.AuditAsync("dpf.attestation.queued", pcid, $"validation {request.ValidationId}, job {jobId}", ct).ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Attesting));
     }
@@ -119,6 +121,9 @@ internal static class DpfEndpoints
             return ApiProblem.BadRequest("bad-verdict", "verdict: required, at most 16384 characters");
         // Seed 003: only for an ongoing provisioning of this device, whose M2MMobj the DPF read and whose platform the PVA validated.
         var p = await dpf.State.Dpf.FindAsync(pcid, ct).ConfigureAwait(false);
+        // Issue 16: the document this provisioning already took, sent again by the SHO (a resumed step 17), is taken as once.
+        if (p is { State: DpfProvisioning.Downloading or DpfProvisioning.Installed, M2MSimMobj: { } taken } && taken.AsSpan().SequenceEqual(document))
+            return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, p.State));
         if (p is null || p.State != DpfProvisioning.Validated)
         {
             await dpf.Jobs.AuditAsync("dpf.download.refused", pcid, $"unsolicited: {p?.State ?? "no provisioning"}", ct).ConfigureAwait(false);
@@ -155,11 +160,7 @@ internal static class DpfEndpoints
         var downloading = p with { State = DpfProvisioning.Downloading, Verdict = request.Verdict, M2MSimMobj = document, DownloadJobId = jobId, UpdatedAt = dpf.Time.GetUtcNow() };
         if (!await dpf.State.Dpf.UpdateAsync(downloading, DpfProvisioning.Validated, ct).ConfigureAwait(false))
             return ApiProblem.Forbidden("no-ongoing-provisioning", $"pcid: {pcid} changed state meanwhile");
-        await dpf.Jobs.QueueAsync(pcid, jobId,
-        [
-            ("replace", $"{DpfProvisionings.M2MSimMobj}/Object", request.M2msimmobj, "b64"),
-            ("get", $"{DpfProvisionings.M2MSimMobj}/Status", null, null),
-        ], ct).ConfigureAwait(false);
+        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.DownloadCommands(downloading), ct).ConfigureAwait(false);
         await dpf.Jobs.AuditAsync("dpf.download.queued", pcid, $"job {jobId}, validation {p.ValidationId}", ct).ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Downloading));
     }

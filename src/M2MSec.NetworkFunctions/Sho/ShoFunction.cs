@@ -26,6 +26,7 @@ public sealed class ShoFunction(ShoOptions? options = null) : INetworkFunction
         services.AddSingleton(sp => new ShoSigningIdentity(sp.GetRequiredService<IStateStore>(), _options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ShoContext>();
         services.AddHostedService<ShoStartup>();
+        services.AddHostedService<ShoReconciliation>();
     }
 
     public void MapEndpoints(WebApplication app) => ShoEndpoints.Map(app);

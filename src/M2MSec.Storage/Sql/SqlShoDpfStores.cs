@@ -87,6 +87,11 @@ internal sealed class SqlShoStore(SqlDatabase db) : IShoStore
 
     public async ValueTask<string?> AllocateImsiAsync(string pcid, CancellationToken cancellationToken = default)
     {
+        // Exactly once per PCID (issue 16): a retried or resumed step 16 finds the IMSI it was given before.
+        var mine = (await db.QueryAsync("SELECT imsi FROM sho_imsi_pool WHERE pcid = @p AND state = 'assigned' ORDER BY imsi LIMIT 1", r => r.GetString(0), cancellationToken,
+            ("@p", pcid)).ConfigureAwait(false)).FirstOrDefault();
+        if (mine is not null)
+            return mine;
         // Two allocators may pick the same lowest row: the state check in the UPDATE lets one win; the other tries the next.
         for (var attempt = 0; attempt < 16; attempt++)
         {
@@ -110,6 +115,10 @@ internal sealed class SqlShoStore(SqlDatabase db) : IShoStore
     public async ValueTask<IReadOnlyDictionary<string, int>> CountPoolAsync(CancellationToken cancellationToken = default) =>
         (await db.QueryAsync("SELECT state, COUNT(*) FROM sho_imsi_pool GROUP BY state", r => (r.GetString(0), Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)),
             cancellationToken).ConfigureAwait(false)).ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+
+    public ValueTask<IReadOnlyList<ShoAssignedImsi>> ListAssignedImsisAsync(CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT imsi, pcid FROM sho_imsi_pool WHERE state = 'assigned' ORDER BY imsi", r => new ShoAssignedImsi(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1)),
+            cancellationToken);
 
     private static string Doc(ShoSubscription s) => JsonSerializer.Serialize(s with { K = null, Opc = null }, Json);
 
