@@ -58,12 +58,20 @@ internal static class DpfEndpoints
         if (!DmAuthSchemeNames.TryParseAccountName(a.ServerAuth ?? "md5", out var serverAuth) || serverAuth == DmAuthScheme.Basic)
             return ApiProblem.BadRequest("bad-dm-account", "dm_account.server_auth: expected md5 or hmac");
         var pcid = request.Pcid!;
-        if (await dpf.State.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) is not null)
-            return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF (a PCID is provisioned once)");
         var now = dpf.Time.GetUtcNow();
         // The DM account is keyed by the PCID: the device's DevId towards the DPF during provisioning (docs/decisions/018).
         var account = new DmAccount(pcid, a.ServerId!, a.ClientUser!, DpfProvisionings.Utf8(a.ClientPassword), DpfProvisionings.Utf8(a.ServerPassword),
             clientAuth.ToAccountName(), serverAuth.ToAccountName(), now);
+        if (await dpf.State.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) is { } existing)
+        {
+            // Issue 16: a Bootstrap the device never received (the DRF killed before answering; the PCID re-opened, decision 022) — while the
+            // DPF has read nothing with the old account, the new Bootstrap's account replaces it. Past that, a PCID is provisioned once.
+            if (existing.State != DpfProvisioning.Reading || existing.ShoId != request.ShoId || !await dpf.State.Dm.ReplaceAccountAsync(account, ct).ConfigureAwait(false))
+                return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF (a PCID is provisioned once)");
+            await dpf.Jobs.AuditAsync("dpf.provisioning.reopened", pcid, $"sho {request.ShoId}, dm server {a.ServerId}: a new Bootstrap's account", ct,
+                AdministratorFilter.Actor(http)).ConfigureAwait(false);
+            return Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()));
+        }
         if (!await dpf.State.Dm.AddAccountAsync(account, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a DM account at this DPF");
         var readJob = DpfProvisionings.NewJobId();
@@ -95,8 +103,13 @@ internal static class DpfEndpoints
                 await dpf.Jobs.QueueAsync(pcid, lost, DpfProvisionings.AttestationCommands(c), ct).ConfigureAwait(false);
             return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, p.State));
         }
+        if (p.Reason == DpfProvisionings.ValidationSettled + request.ValidationId)
+            return ApiProblem.Conflict("validation-settled", $"validation_id: the PVA settled {request.ValidationId} without the DPF learning its verdict; start another");
         var jobId = DpfProvisionings.NewJobId();
-        var attesting = p with { State = DpfProvisioning.Attesting, ValidationId = request.ValidationId, AttestationJobId = jobId, UpdatedAt = dpf.Time.GetUtcNow() };
+        var attesting = p with
+        {
+            State = DpfProvisioning.Attesting, ValidationId = request.ValidationId, AttestationJobId = jobId, Reason = null, UpdatedAt = dpf.Time.GetUtcNow(),
+        };
         if (!await dpf.State.Dpf.UpdateAsync(attesting, DpfProvisioning.Registered, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("not-registered", $"pcid: {pcid} changed state meanwhile");
         await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.AttestationCommands(c), ct).ConfigureAwait(false);

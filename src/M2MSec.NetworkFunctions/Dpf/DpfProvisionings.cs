@@ -139,7 +139,18 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
             await FailAsync(p, "attestation-unreadable: " + (job.Reason ?? "no evidence"), ct).ConfigureAwait(false);
             return;
         }
-        var answer = await new PvaClient(peers.For("pva")).SubmitEvidenceAsync(p.ValidationId!, evidence, ct).ConfigureAwait(false);
+        ValidationVerdict answer;
+        try
+        {
+            answer = await new PvaClient(peers.For("pva")).SubmitEvidenceAsync(p.ValidationId!, evidence, ct).ConfigureAwait(false);
+        }
+        catch (PeerRequestException e) when (e.ProblemType == "challenge-used")
+        {
+            // Issue 16: the PVA settled this validation but its answer was lost (it, or the DPF, was killed): the challenge is single-use,
+            // so the SHO starts another validation (docs/decisions/022).
+            await ValidationSettledAsync(p, ct).ConfigureAwait(false);
+            return;
+        }
         var verdict = PvaVerdictCheck.Check(verifier, answer.Verdict, time.GetUtcNow(), p.Pcid, p.ValidationId, p.PfcAttestation!, p.PfcEncryption!, null,
             out var type, out var detail);
         if (verdict is null)

@@ -161,6 +161,25 @@ public sealed partial class DpfProvisionings
         return true;
     }
 
+    /// <summary>The record's reason while a settled validation waits for the SHO to start another (then the validation id).</summary>
+    internal const string ValidationSettled = "validation-settled: ";
+
+    /// <summary>
+    /// The PVA settled the validation without the DPF learning its verdict: back to registered, marked, and step 12 again — the SHO
+    /// re-sends the old challenge, is told it is settled (409 validation-settled) and starts another validation.
+    /// </summary>
+    private async Task ValidationSettledAsync(DpfProvisioning p, CancellationToken ct)
+    {
+        var back = p with
+        {
+            State = DpfProvisioning.Registered, Reason = ValidationSettled + p.ValidationId, ValidationId = null, AttestationJobId = null, UpdatedAt = time.GetUtcNow(),
+        };
+        if (!await state.Dpf.UpdateAsync(back, DpfProvisioning.Attesting, ct).ConfigureAwait(false))
+            return;
+        await AuditAsync("dpf.validation.settled", p.Pcid, $"{p.ValidationId}: its verdict was lost; another validation", ct).ConfigureAwait(false);
+        await SubmitM2MMobjAgainAsync(back, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Step 12 again (the DRF and the SHO take a repeat as once); true when the DRF took it.</summary>
     private async Task<bool> SubmitM2MMobjAgainAsync(DpfProvisioning p, CancellationToken ct)
     {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using M2MSec.NetworkFunctions.Dpf;
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Pva;
 using M2MSec.Storage;
 using M2MSec.Storage.Sho;
 using Microsoft.AspNetCore.Http;
@@ -36,6 +37,10 @@ internal static class ShoResumption
             {
                 return Problem(StatusCodes.Status502BadGateway, "dpf-unavailable", $"the DPF did not take the attestation request: {ShoEndpoints.Clip(e.Message)}");
             }
+            catch (PeerRequestException e) when (e.ProblemType == "validation-settled")
+            {
+                return await RevalidateAsync(sub, sho, ct).ConfigureAwait(false);
+            }
             catch (PeerRequestException)
             {
                 // The DPF is past the attestation (or refuses it): the registration's state is what the DRF needs to know.
@@ -43,6 +48,32 @@ internal static class ShoResumption
         }
         await sho.AuditAsync("sho.registration.repeated", sub.Pcid, sub.State, ct).ConfigureAwait(false);
         return Results.Accepted($"/registrations/{sub.Pcid}", new ShoRegistrationAccepted(sub.Pcid, sub.State));
+    }
+
+    /// <summary>
+    /// The PVA settled the validation but its verdict was lost on the way (the challenge is single-use): step 13 again with a fresh
+    /// request nonce; the subscription (still validating, nothing sealed) takes the new validation by compare-and-swap.
+    /// </summary>
+    private static async Task<IResult> RevalidateAsync(ShoSubscription sub, ShoContext sho, CancellationToken ct)
+    {
+        var shoNonce = RandomNumberGenerator.GetBytes(16);
+        ValidationStarted started;
+        try
+        {
+            started = await new PvaClient(sho.Peers.For("pva")).RequestValidationAsync(new ValidationRequest(sub.Pcid, Convert.ToBase64String(sub.PfcAttestation),
+                Convert.ToBase64String(sub.PfcEncryption), Convert.ToHexStringLower(shoNonce)), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransient(e))
+        {
+            return Problem(StatusCodes.Status502BadGateway, "pva-unavailable", $"the PVA did not start a validation: {ShoEndpoints.Clip(e.Message)}");
+        }
+        if (!ShoEndpoints.IsName(started.ValidationId, 128) || started.Challenge is not { Length: >= 32 and <= 128 } challenge || !challenge.All(Uri.IsHexDigit))
+            return Problem(StatusCodes.Status502BadGateway, "pva-unavailable", "the PVA's answer has no usable validation id or challenge");
+        var renewed = sub with { ValidationId = started.ValidationId, ShoNonce = shoNonce, Challenge = challenge, UpdatedAt = sho.Time.GetUtcNow() };
+        if (!await sho.Store.UpdateAsync(renewed, ShoSubscription.Validating, ct).ConfigureAwait(false))
+            return Results.Accepted($"/registrations/{sub.Pcid}", new ShoRegistrationAccepted(sub.Pcid, ShoSubscription.Validating));
+        await sho.AuditAsync("sho.validation.restarted", sub.Pcid, $"{sub.ValidationId} settled without its verdict; now {started.ValidationId}", ct).ConfigureAwait(false);
+        return await RepeatRegistrationAsync(renewed, sho, ct).ConfigureAwait(false);
     }
 
     /// <summary>

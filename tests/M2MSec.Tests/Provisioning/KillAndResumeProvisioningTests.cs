@@ -68,7 +68,13 @@ public sealed class KillAndResumeProvisioningTests(PostgresServer postgres)
                 added.EnsureSuccessStatusCode();
             }
 
-            // The fleet, manufactured through the CCIF (PfC, temporary credential at the ICF, references at the PVA).
+            // The fleet, manufactured through the CCIF (PfC, temporary credential at the ICF, references at the PVA, the SHO's signing
+            // root once the SHO has made it).
+            for (var i = 0; (await sho.GetAsync("signing-root", ct)).StatusCode != System.Net.HttpStatusCode.OK; i++)
+            {
+                Assert.True(i < 100, "the SHO never served its signing root");
+                await Task.Delay(200, ct);
+            }
             var manufacture = Stopwatch.StartNew();
             var pcids = Enumerable.Range(1, count).Select(i => $"00190{series}{i:D9}").ToArray(); // the RO's PLMN 00190 (decision 016)
             var devices = new M2meDevice[count];
