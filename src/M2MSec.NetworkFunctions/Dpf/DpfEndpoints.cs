@@ -108,7 +108,11 @@ internal static class DpfEndpoints
         var jobId = DpfProvisionings.NewJobId();
         var attesting = p with
         {
-            State = DpfProvisioning.Attesting, ValidationId = request.ValidationId, AttestationJobId = jobId, Reason = null, UpdatedAt = dpf.Time.GetUtcNow(),
+            State = DpfProvisioning.Attesting,
+            ValidationId = request.ValidationId,
+            AttestationJobId = jobId,
+            Reason = null,
+            UpdatedAt = dpf.Time.GetUtcNow(),
         };
         if (!await dpf.State.Dpf.UpdateAsync(attesting, DpfProvisioning.Registered, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("not-registered", $"pcid: {pcid} changed state meanwhile");

@@ -172,7 +172,11 @@ public sealed partial class DpfProvisionings
     {
         var back = p with
         {
-            State = DpfProvisioning.Registered, Reason = ValidationSettled + p.ValidationId, ValidationId = null, AttestationJobId = null, UpdatedAt = time.GetUtcNow(),
+            State = DpfProvisioning.Registered,
+            Reason = ValidationSettled + p.ValidationId,
+            ValidationId = null,
+            AttestationJobId = null,
+            UpdatedAt = time.GetUtcNow(),
         };
         if (!await state.Dpf.UpdateAsync(back, DpfProvisioning.Attesting, ct).ConfigureAwait(false))
             return;

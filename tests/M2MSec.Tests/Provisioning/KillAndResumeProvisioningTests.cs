@@ -10,6 +10,7 @@ using M2MSec.NetworkFunctions.Ccif;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Sho;
 using M2MSec.Pki.Authority;
+using M2MSec.Storage;
 using M2MSec.Storage.Security;
 using M2MSec.Storage.Sho;
 using M2MSec.Tests.Support;
@@ -137,8 +138,25 @@ public sealed class KillAndResumeProvisioningTests(PostgresServer postgres)
             output?.WriteLine($"{store}: {count} devices manufactured in {manufacture.Elapsed.TotalSeconds:0.0} s, provisioned in {run.Elapsed.TotalSeconds:0.0} s " +
                 $"({count / run.Elapsed.TotalSeconds:0.0}/s) with {Killed.Length} roles SIGKILLed and restarted " +
                 $"({string.Join(", ", kills.Select(k => $"{k.Role} at {k.DoneAtKill} done"))}); {reopened.Count} PCIDs re-opened by the operator");
-            Assert.True(failures.IsEmpty, $"{failures.Count} devices not provisioned: {string.Join("; ", failures.Take(5).Select(f => $"{f.Key}: {f.Value}"))}\n" +
-                $"dpf: {Tail(fleet.Output("dpf"))}\nsho: {Tail(fleet.Output("sho"))}");
+            if (!failures.IsEmpty)
+            {
+                // Where each stuck device's provisioning stands at the DPF and the SHO (for the failure message).
+                await fleet.DisposeAsync();
+                var keys = KeyRing.Open(fleet.KekFile);
+                async Task<IStateStore> Open(string role) => connections.TryGetValue(role, out var db)
+                    ? await M2MSec.Storage.PostgreSql.PostgresStateStore.OpenAsync(db, keys, cancellationToken: ct)
+                    : await M2MSec.Storage.Sqlite.SqliteStateStore.OpenAsync(Path.Combine(dir, role), keys);
+                await using var dpfState = await Open("dpf");
+                await using var shoState = await Open("sho");
+                var where = new List<string>();
+                foreach (var pcid in failures.Keys.Take(5))
+                {
+                    var p = await dpfState.Dpf.FindAsync(pcid, ct);
+                    var s = await shoState.Sho.FindAsync(pcid, ct);
+                    where.Add($"{pcid}: {failures[pcid]} — dpf {p?.State ?? "none"} ({p?.Reason}), sho {s?.State ?? "none"} ({s?.Reason})");
+                }
+                Assert.Fail($"{failures.Count} devices not provisioned:\n{string.Join("\n", where)}");
+            }
             Assert.All(kills, k => Assert.True(k.DoneAtKill < count, $"{k.Role} was killed after the run ended"));
 
             // Counted at the SHO: one subscription per device, active, its IMSI the one the device attached with; no IMSI twice.
@@ -182,5 +200,4 @@ public sealed class KillAndResumeProvisioningTests(PostgresServer postgres)
         }
     }
 
-    private static string Tail(string text) => text.Length <= 3000 ? text : text[^3000..];
 }
