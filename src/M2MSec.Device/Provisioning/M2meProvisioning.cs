@@ -26,7 +26,9 @@ public enum ProvisioningPhase
 }
 
 /// <summary>Where a device reaches the network for provisioning: the VNO's and the DRF's device-facing listeners, and the OCSP responder.</summary>
-public sealed record ProvisioningEndpoints(Uri VnoDevice, Uri DrfDevice, Uri? OcspUrl = null, OcspTransport? Ocsp = null);
+/// <remarks><paramref name="DpfServerId"/>: the DM ServerID of the DPF's account the Bootstrap message installs (the DRF's default), by which a
+/// resumed device finds that account again (issue 16).</remarks>
+public sealed record ProvisioningEndpoints(Uri VnoDevice, Uri DrfDevice, Uri? OcspUrl = null, OcspTransport? Ocsp = null, string DpfServerId = "m2msec-dpf");
 
 /// <summary>
 /// One device's way through remote MCIM provisioning, phase by phase (the demo runs each phase as a stage; `m2msec device
@@ -35,7 +37,7 @@ public sealed record ProvisioningEndpoints(Uri VnoDevice, Uri DrfDevice, Uri? Oc
 /// against the DM root the manufacturer put in the TRE; the DPF's by OCSP with a nonce when a responder is given, else against
 /// the TRE's secure clock. A refusal throws <see cref="RoProvisioningException"/> with its code.
 /// </summary>
-public sealed class M2meProvisioning : IDisposable
+public sealed partial class M2meProvisioning : IDisposable
 {
     private readonly M2meDevice _device;
     private readonly ProvisioningEndpoints _endpoints;
@@ -79,14 +81,21 @@ public sealed class M2meProvisioning : IDisposable
     {
         var attached = ProvisionalAttach ?? throw new InvalidOperationException("attach with the PCID first");
         Bootstrap = await RoProvisioningClient.BootstrapAsync(_device, attached, _drf, ct).ConfigureAwait(false);
-        _account = DmClientAccounts.Load(_device, Bootstrap.DmServerId)
-            ?? throw new RoProvisioningException("bootstrap-refused", "the Bootstrap message installed no DM account for the DPF");
+        UseDmAccount(DmClientAccounts.Load(_device, Bootstrap.DmServerId)
+            ?? throw new RoProvisioningException("bootstrap-refused", "the Bootstrap message installed no DM account for the DPF"));
+        await PollAsync(() => _tre.RegistrationNonceRead, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The DM sessions to the DPF run with <paramref name="account"/> (the one the Bootstrap message installed), over HTTPS to its server URI.</summary>
+    private void UseDmAccount(DmClientAccount account)
+    {
+        _account = account;
         var checker = new ServerCertificateChecker(_root, _device.Tre.TrustedClock(TreCaller.DeviceManagement),
             _endpoints.Ocsp is null ? new CheckPolicy { MaxValidity = TimeSpan.FromDays(400) } : null, _endpoints.Ocsp);
+        _transport?.Dispose();
         _transport = _endpoints.Ocsp is null
-            ? new DmHttpTransport(Bootstrap.DmUrl, checker, CheckMode.SecureClock)
-            : new DmHttpTransport(Bootstrap.DmUrl, checker, CheckMode.OcspNonce, _endpoints.OcspUrl);
-        await PollAsync(() => _tre.RegistrationNonceRead, ct).ConfigureAwait(false);
+            ? new DmHttpTransport(account.ServerUri, checker, CheckMode.SecureClock)
+            : new DmHttpTransport(account.ServerUri, checker, CheckMode.OcspNonce, _endpoints.OcspUrl);
     }
 
     /// <summary>Steps 13–15: DM sessions until the TRE has attested over the PVA's challenge.</summary>

@@ -53,6 +53,9 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     /// <summary>Live sessions on this instance.</summary>
     public int LiveSessions => Sessions.Count;
 
+    /// <summary>Whether a live session of this instance carries the job (issue 16: a running job no session holds was lost with its session).</summary>
+    internal bool HoldsJob(string jobId) => Sessions.HoldsJob(jobId);
+
     /// <summary>Failed authentications counted against <paramref name="source"/> in its back-off window.</summary>
     public int FailuresFrom(string source) => BackOff.SourceFailures(source);
 

@@ -58,19 +58,26 @@ internal static class DpfEndpoints
         if (!DmAuthSchemeNames.TryParseAccountName(a.ServerAuth ?? "md5", out var serverAuth) || serverAuth == DmAuthScheme.Basic)
             return ApiProblem.BadRequest("bad-dm-account", "dm_account.server_auth: expected md5 or hmac");
         var pcid = request.Pcid!;
-        if (await dpf.State.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) is not null)
-            return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF (a PCID is provisioned once)");
         var now = dpf.Time.GetUtcNow();
         // The DM account is keyed by the PCID: the device's DevId towards the DPF during provisioning (docs/decisions/018).
         var account = new DmAccount(pcid, a.ServerId!, a.ClientUser!, DpfProvisionings.Utf8(a.ClientPassword), DpfProvisionings.Utf8(a.ServerPassword),
             clientAuth.ToAccountName(), serverAuth.ToAccountName(), now);
+        if (await dpf.State.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) is { } existing)
+        {
+            // Issue 16: a Bootstrap the device never received (the DRF killed before answering; the PCID re-opened, decision 022) — while the
+            // DPF has read nothing with the old account, the new Bootstrap's account replaces it. Past that, a PCID is provisioned once.
+            if (existing.State != DpfProvisioning.Reading || existing.ShoId != request.ShoId || !await dpf.State.Dm.ReplaceAccountAsync(account, ct).ConfigureAwait(false))
+                return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF (a PCID is provisioned once)");
+            await dpf.Jobs.AuditAsync("dpf.provisioning.reopened", pcid, $"sho {request.ShoId}, dm server {a.ServerId}: a new Bootstrap's account", ct,
+                AdministratorFilter.Actor(http)).ConfigureAwait(false);
+            return Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()));
+        }
         if (!await dpf.State.Dm.AddAccountAsync(account, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a DM account at this DPF");
         var readJob = DpfProvisionings.NewJobId();
         if (!await dpf.State.Dpf.AddAsync(new DpfProvisioning(pcid, request.ShoId!, DpfProvisioning.Reading, now, now, ReadJobId: readJob), ct).ConfigureAwait(false))
             return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF");
-        await dpf.Jobs.QueueAsync(pcid, readJob, [.. DpfProvisionings.M2MMobjLeaves.Select(l => ("get", $"{DpfProvisionings.M2MMobj}/{l}", (string?)null, (string?)null))], ct)
-            .ConfigureAwait(false);
+        await dpf.Jobs.QueueAsync(pcid, readJob, DpfProvisionings.ReadCommands(), ct).ConfigureAwait(false);
         await dpf.Jobs.AuditAsync("dpf.provisioning.create", pcid, $"sho {request.ShoId}, dm server {a.ServerId}, read job {readJob}", ct, AdministratorFilter.Actor(http))
             .ConfigureAwait(false);
         return Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()));
@@ -88,16 +95,28 @@ internal static class DpfEndpoints
         if (p is null)
             return ApiProblem.NotFound("no-provisioning", $"pcid: {pcid} has no provisioning at this DPF");
         if (p.State != DpfProvisioning.Registered)
-            return ApiProblem.Conflict("not-registered", $"pcid: {pcid} is {p.State}, not awaiting an attestation");
+        {
+            // Issue 16: the SHO sending this validation's challenge again (a resumed step 14) is taken as once; a job lost before it was queued is queued now.
+            if (p.ValidationId != request.ValidationId || p.State is DpfProvisioning.Reading or DpfProvisioning.Failed)
+                return ApiProblem.Conflict("not-registered", $"pcid: {pcid} is {p.State}, not awaiting an attestation");
+            if (p is { State: DpfProvisioning.Attesting, AttestationJobId: { } lost } && await dpf.State.Dm.FindJobAsync(lost, ct).ConfigureAwait(false) is null)
+                await dpf.Jobs.QueueAsync(pcid, lost, DpfProvisionings.AttestationCommands(c), ct).ConfigureAwait(false);
+            return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, p.State));
+        }
+        if (p.Reason == DpfProvisionings.ValidationSettled + request.ValidationId)
+            return ApiProblem.Conflict("validation-settled", $"validation_id: the PVA settled {request.ValidationId} without the DPF learning its verdict; start another");
         var jobId = DpfProvisionings.NewJobId();
-        var attesting = p with { State = DpfProvisioning.Attesting, ValidationId = request.ValidationId, AttestationJobId = jobId, UpdatedAt = dpf.Time.GetUtcNow() };
+        var attesting = p with
+        {
+            State = DpfProvisioning.Attesting,
+            ValidationId = request.ValidationId,
+            AttestationJobId = jobId,
+            Reason = null,
+            UpdatedAt = dpf.Time.GetUtcNow(),
+        };
         if (!await dpf.State.Dpf.UpdateAsync(attesting, DpfProvisioning.Registered, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("not-registered", $"pcid: {pcid} changed state meanwhile");
-        await dpf.Jobs.QueueAsync(pcid, jobId,
-        [
-            ("replace", $"{DpfProvisionings.M2MMobj}/Attestation/Nonce", DpfProvisionings.B64Text(Convert.FromHexString(c)), "b64"),
-            ("get", $"{DpfProvisionings.M2MMobj}/Attestation/Evidence", null, null),
-        ], ct).ConfigureAwait(false);
+        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.AttestationCommands(c), ct).ConfigureAwait(false);
         await dpf.Jobs.AuditAsync("dpf.attestation.queued", pcid, $"validation {request.ValidationId}, job {jobId}", ct).ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Attesting));
     }
@@ -119,6 +138,9 @@ internal static class DpfEndpoints
             return ApiProblem.BadRequest("bad-verdict", "verdict: required, at most 16384 characters");
         // Seed 003: only for an ongoing provisioning of this device, whose M2MMobj the DPF read and whose platform the PVA validated.
         var p = await dpf.State.Dpf.FindAsync(pcid, ct).ConfigureAwait(false);
+        // Issue 16: the document this provisioning already took, sent again by the SHO (a resumed step 17), is taken as once.
+        if (p is { State: DpfProvisioning.Downloading or DpfProvisioning.Installed, M2MSimMobj: { } taken } && taken.AsSpan().SequenceEqual(document))
+            return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, p.State));
         if (p is null || p.State != DpfProvisioning.Validated)
         {
             await dpf.Jobs.AuditAsync("dpf.download.refused", pcid, $"unsolicited: {p?.State ?? "no provisioning"}", ct).ConfigureAwait(false);
@@ -155,11 +177,7 @@ internal static class DpfEndpoints
         var downloading = p with { State = DpfProvisioning.Downloading, Verdict = request.Verdict, M2MSimMobj = document, DownloadJobId = jobId, UpdatedAt = dpf.Time.GetUtcNow() };
         if (!await dpf.State.Dpf.UpdateAsync(downloading, DpfProvisioning.Validated, ct).ConfigureAwait(false))
             return ApiProblem.Forbidden("no-ongoing-provisioning", $"pcid: {pcid} changed state meanwhile");
-        await dpf.Jobs.QueueAsync(pcid, jobId,
-        [
-            ("replace", $"{DpfProvisionings.M2MSimMobj}/Object", request.M2msimmobj, "b64"),
-            ("get", $"{DpfProvisionings.M2MSimMobj}/Status", null, null),
-        ], ct).ConfigureAwait(false);
+        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.DownloadCommands(downloading), ct).ConfigureAwait(false);
         await dpf.Jobs.AuditAsync("dpf.download.queued", pcid, $"job {jobId}, validation {p.ValidationId}", ct).ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Downloading));
     }

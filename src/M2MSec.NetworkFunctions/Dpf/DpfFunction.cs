@@ -43,6 +43,7 @@ public sealed class DpfFunction(DpfOptions? options = null) : IDeviceFacingFunct
         });
         services.AddSingleton<DpfContext>();
         services.AddHostedService<DmSessionSweeper>();
+        services.AddHostedService<DpfResumer>();
     }
 
     public void MapEndpoints(WebApplication app)

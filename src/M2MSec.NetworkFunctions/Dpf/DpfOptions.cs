@@ -19,4 +19,10 @@ public sealed record DpfOptions
 
     /// <summary>How the DPF reads a signed M2MSIMMobj's content; null: <see cref="M2MSimMobjReader"/> under the SHO's signing root.</summary>
     public IM2MSimMobjReader? M2MSimMobjReader { get; init; }
+
+    /// <summary>Issue 16: a provisioning that has not moved for this long is looked at for a lost step (docs/decisions/022).</summary>
+    public TimeSpan ResumeAfter { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Issue 16: how often the DPF looks for provisionings to resume.</summary>
+    public TimeSpan ResumeInterval { get; init; } = TimeSpan.FromSeconds(2);
 }

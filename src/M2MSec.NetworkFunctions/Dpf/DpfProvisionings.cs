@@ -18,7 +18,7 @@ namespace M2MSec.NetworkFunctions.Dpf;
 /// the PVA, the verdict checked and forwarded to the SHO (step 15); the M2MSIMMobj written (steps 18–20) → the outcome to the SHO
 /// (step 21). Runs beside the session (the device's last answer does not wait for the peers).
 /// </summary>
-public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaVerdictVerifier verifier, TimeProvider time, ILogger? logger = null)
+public sealed partial class DpfProvisionings(IStateStore state, PeerClients peers, IPvaVerdictVerifier verifier, TimeProvider time, ILogger? logger = null)
 {
     private const string Actor = "dpf";
     public const string M2MMobj = "./M2MMobj";
@@ -47,7 +47,7 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         return Task.CompletedTask;
     }
 
-    private async Task HandleAsync(DmJobFinished finished)
+    internal async Task HandleAsync(DmJobFinished finished)
     {
         var ct = CancellationToken.None;
         if (finished.JobId.StartsWith(DpfChangeEndpoints.InstructionJobPrefix, StringComparison.Ordinal))
@@ -85,8 +85,11 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException or InvalidOperationException
             or System.Text.Json.JsonException or M2MSec.Provisioning.ProvisioningException or NotSupportedException)
         {
-            // A peer that failed mid-step: the provisioning does not stay half-way for ever.
+            // A peer that failed mid-step: the provisioning does not stay half-way for ever. A peer that was away (killed, restarting)
+            // leaves the state as it is: the resumption sweep takes the step again (issue 16, docs/decisions/022).
             logger?.LogWarning("dpf provisioning {Pcid}: {Message}", finished.DevId, e.Message);
+            if (ShoResumption.IsTransient(e))
+                return;
             if (await state.Dpf.FindAsync(p.Pcid, ct).ConfigureAwait(false) is { IsOngoing: true } now && now.State == p.State)
                 await FailAsync(now, "peer-error: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
         }
@@ -104,6 +107,8 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         }
         if (job.State != "done")
         {
+            if (await RequeueAfterLostSessionAsync(p, job, ct).ConfigureAwait(false))
+                return;
             await FailAsync(p, "m2mmobj-unreadable: " + (job.Reason ?? job.State), ct).ConfigureAwait(false);
             return;
         }
@@ -143,7 +148,9 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
-            await FailAsync(registered, "drf-refused-m2mmobj: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
+            // Away: stays registered, the resumption sweep submits again; refused: failed.
+            if (!ShoResumption.IsTransient(e))
+                await FailAsync(registered, "drf-refused-m2mmobj: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
         }
     }
 
@@ -151,12 +158,25 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
     private async Task EvidenceReadAsync(DpfProvisioning p, DmJobRecord job, CancellationToken ct)
     {
         var evidence = Results(job).GetValueOrDefault($"{M2MMobj}/Attestation/Evidence");
+        if (job.State != "done" && await RequeueAfterLostSessionAsync(p, job, ct).ConfigureAwait(false))
+            return;
         if (job.State != "done" || string.IsNullOrEmpty(evidence) || Base64(evidence) is null)
         {
             await FailAsync(p, "attestation-unreadable: " + (job.Reason ?? "no evidence"), ct).ConfigureAwait(false);
             return;
         }
-        var answer = await new PvaClient(peers.For("pva")).SubmitEvidenceAsync(p.ValidationId!, evidence, ct).ConfigureAwait(false);
+        ValidationVerdict answer;
+        try
+        {
+            answer = await new PvaClient(peers.For("pva")).SubmitEvidenceAsync(p.ValidationId!, evidence, ct).ConfigureAwait(false);
+        }
+        catch (PeerRequestException e) when (e.ProblemType == "challenge-used")
+        {
+            // Issue 16: the PVA settled this validation but its answer was lost (it, or the DPF, was killed): the challenge is single-use,
+            // so the SHO starts another validation (docs/decisions/022).
+            await ValidationSettledAsync(p, ct).ConfigureAwait(false);
+            return;
+        }
         var verdict = PvaVerdictCheck.Check(verifier, answer.Verdict, time.GetUtcNow(), p.Pcid, p.ValidationId, p.PfcAttestation!, p.PfcEncryption!, null,
             out var type, out var detail);
         if (verdict is null)
@@ -176,7 +196,8 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
-            if (verdict.IsValid)
+            // Away: stays validated, the resumption sweep forwards the verdict again; refused: failed.
+            if (verdict.IsValid && !ShoResumption.IsTransient(e))
                 await FailAsync(next, "sho-refused-verdict: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
         }
     }
@@ -186,7 +207,11 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
     {
         var code = Results(job).GetValueOrDefault($"{M2MSimMobj}/Status");
         var write = job.Commands.FirstOrDefault(c => c.Uri == $"{M2MSimMobj}/Object");
-        var installed = job.State == "done" && write?.Status == 200 && code == "installed";
+        // Issue 16: a session lost mid-download leaves the TRE's answer unknown — a check job asks the TRE before anything is decided.
+        var checkedInstalled = await DownloadUnknownAsync(p, job, write, ct).ConfigureAwait(false);
+        if (checkedInstalled == false)
+            return;
+        var installed = checkedInstalled == true || (job.State == "done" && write?.Status == 200 && code == "installed");
         var detail = ShoEndpoints.Clip($"{code ?? "no status"}; DM status {write?.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}"
             + (job.Reason is null ? "" : $"; job {job.Reason}"));
         var next = p with
@@ -333,7 +358,7 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         }
     }
 
-    private async Task FailAsync(DpfProvisioning p, string reason, CancellationToken ct)
+    internal async Task FailAsync(DpfProvisioning p, string reason, CancellationToken ct)
     {
         if (await state.Dpf.UpdateAsync(p with { State = DpfProvisioning.Failed, Reason = reason, UpdatedAt = time.GetUtcNow() }, p.State, ct).ConfigureAwait(false))
             await AuditAsync("dpf.provisioning.failed", p.Pcid, reason, ct).ConfigureAwait(false);
@@ -343,10 +368,10 @@ public sealed class DpfProvisionings(IStateStore state, PeerClients peers, IPvaV
         state.Audit.AppendAsync(actor, action, subject, detail, ct);
 
     /// <summary>The Results of a job's Gets, by URI.</summary>
-    private static Dictionary<string, string> Results(DmJobRecord job) =>
+    internal static Dictionary<string, string> Results(DmJobRecord job) =>
         job.Commands.Where(c => c.Verb == "get" && c.Status == 200 && c.Results is not null).GroupBy(c => c.Uri).ToDictionary(g => g.Key, g => g.Last().Results!, StringComparer.Ordinal);
 
-    private static byte[]? Base64(string? text)
+    internal static byte[]? Base64(string? text)
     {
         if (string.IsNullOrEmpty(text))
             return null;

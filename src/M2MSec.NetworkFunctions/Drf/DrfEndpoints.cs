@@ -154,17 +154,28 @@ internal static class DrfEndpoints
         if (registration.DevId != request.TreId)
             return ApiProblem.Conflict("wrong-tre-id", "tre_id: not the device that bootstrapped");
         // One registration per bootstrap: the state moves first, so two submissions never both reach the SHO.
+        // Issue 16: a repeat (the DPF retrying after a crash anywhere on the way) goes to the SHO again, whose registration is idempotent.
+        var repeat = false;
         if (!await store.Drf.TryMoveRegistrationAsync(pcid, "bootstrapped", "registering", ct).ConfigureAwait(false))
-            return ApiProblem.Conflict("already-registered", $"pcid: {pcid} is {registration.State}, not waiting for its M2MMobj");
+        {
+            if ((await store.Drf.FindRegistrationAsync(pcid, ct).ConfigureAwait(false))?.State is not ("registering" or "registered"))
+                return ApiProblem.Conflict("already-registered", $"pcid: {pcid} is {registration.State}, not waiting for its M2MMobj");
+            repeat = true;
+        }
         ShoRegistrationAccepted accepted;
         try
         {
             // The SHO is reached by its id (issue 16: SHO id == instance name == peer name).
             accepted = await new ShoClient(peers.For(registration.ShoId)).RegisterAsync(new ShoRegistrationRequest(pcid, request), ct).ConfigureAwait(false);
         }
+        catch (PeerRequestException e) when (repeat && !ShoResumption.IsTransient(e))
+        {
+            return ApiProblem.Conflict("already-registered", $"pcid: {pcid} is {registration.State}; the SHO refused the repeat: {e.ProblemType ?? "refused"}");
+        }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
-            await store.Drf.TryMoveRegistrationAsync(pcid, "registering", "bootstrapped", ct).ConfigureAwait(false);
+            if (!repeat)
+                await store.Drf.TryMoveRegistrationAsync(pcid, "registering", "bootstrapped", ct).ConfigureAwait(false);
             return Results.Problem(detail: $"the SHO did not take the registration: {e.Message}", statusCode: StatusCodes.Status502BadGateway,
                 type: "urn:m2msec:error:sho-unavailable");
         }

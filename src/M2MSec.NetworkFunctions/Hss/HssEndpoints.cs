@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using M2MSec.Aka;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage.Audit;
@@ -54,7 +55,17 @@ internal static class HssEndpoints
 
         var subscriber = new HssSubscriber(request.Imsi!, k, opc, amf);
         if (!await store.AddAsync(subscriber, request.SeqHe ?? 0, ct).ConfigureAwait(false))
-            return ApiProblem.Conflict("subscriber-exists", $"imsi: {request.Imsi} is already provisioned");
+        {
+            // Issue 16: the same subscriber again (the SHO's step 21 retried after a crash) is taken as once; other keys are refused.
+            var existing = await store.FindAsync(request.Imsi!, ct).ConfigureAwait(false);
+            var same = existing is not null && existing.Kind == subscriber.Kind && CryptographicOperations.FixedTimeEquals(existing.K, k)
+                && CryptographicOperations.FixedTimeEquals(existing.Opc, opc) && existing.Amf.AsSpan().SequenceEqual(amf);
+            existing?.Wipe();
+            subscriber.Wipe();
+            return same
+                ? Results.Created($"/subscribers/{request.Imsi}", new SubscriberCreatedResponse(request.Imsi!))
+                : ApiProblem.Conflict("subscriber-exists", $"imsi: {request.Imsi} is already provisioned");
+        }
         await audit.AppendAsync(AdministratorFilter.Actor(http), "subscriber.add", request.Imsi!, $"algorithm {subscriber.Algorithm}", ct).ConfigureAwait(false);
         return Results.Created($"/subscribers/{request.Imsi}", new SubscriberCreatedResponse(request.Imsi!));
     }

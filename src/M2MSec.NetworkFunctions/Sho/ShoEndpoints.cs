@@ -71,8 +71,11 @@ internal static class ShoEndpoints
         if (!HexField.TryParse(m.RegistrationNonce, 16, "m2mmobj.registration_nonce", out var regNonce, out var error))
             return ApiProblem.BadRequest("bad-m2mmobj", error);
         var pcid = request.Pcid!;
-        if (await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false) is not null)
-            return ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
+        // Issue 16: the same registration again (a retry) answers the current state; a different one for the PCID stays refused.
+        if (await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false) is { } existing)
+            return ShoResumption.IsSameRegistration(existing, m.TreId!, attestation.RawData, encryption.RawData, regNonce)
+                ? await ShoResumption.RepeatRegistrationAsync(existing, sho, ct).ConfigureAwait(false)
+                : ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
 
         // Step 13: the PfC and PCID to the PVA, with a fresh request nonce the verdict must carry back.
         var shoNonce = RandomNumberGenerator.GetBytes(16);
@@ -90,9 +93,12 @@ internal static class ShoEndpoints
             return Problem(StatusCodes.Status502BadGateway, "pva-unavailable", "the PVA's answer has no usable validation id or challenge");
         var now = sho.Time.GetUtcNow();
         var subscription = new ShoSubscription(pcid, m.TreId!, attestation.RawData, encryption.RawData, regNonce, shoNonce, started.ValidationId,
-            ShoSubscription.Validating, null, null, null, null, now, now);
+            ShoSubscription.Validating, null, null, null, null, now, now, Challenge: Convert.ToHexStringLower(challenge));
         if (!await sho.Store.AddAsync(subscription, ct).ConfigureAwait(false))
-            return ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
+            return await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false) is { } raced
+                && ShoResumption.IsSameRegistration(raced, m.TreId!, attestation.RawData, encryption.RawData, regNonce)
+                ? await ShoResumption.RepeatRegistrationAsync(raced, sho, ct).ConfigureAwait(false)
+                : ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
         await sho.AuditAsync("sho.registration", pcid, $"tre {m.TreId}, validation {started.ValidationId}", ct).ConfigureAwait(false);
 
         // Step 14: the challenge reaches the TRE through the DPF (DM Replace/Get).
@@ -103,7 +109,9 @@ internal static class ShoEndpoints
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
-            await sho.FailAsync(subscription, ShoSubscription.Validating, "dpf-refused-attestation", ct).ConfigureAwait(false);
+            // A DPF that was away keeps the registration validating: the DPF's retry of step 12 brings the challenge again (issue 16).
+            if (!ShoResumption.IsTransient(e))
+                await sho.FailAsync(subscription, ShoSubscription.Validating, "dpf-refused-attestation", ct).ConfigureAwait(false);
             return Problem(StatusCodes.Status502BadGateway, "dpf-unavailable", $"the DPF did not take the attestation request: {Clip(e.Message)}");
         }
         return Results.Accepted($"/registrations/{pcid}", new ShoRegistrationAccepted(pcid, ShoSubscription.Validating));
@@ -121,7 +129,8 @@ internal static class ShoEndpoints
         if (sub is null)
             return ApiProblem.NotFound("unknown-registration", $"pcid: {pcid} is not registered at this SHO");
         if (sub.State != ShoSubscription.Validating)
-            return ApiProblem.Conflict("not-validating", $"pcid: {pcid} is {sub.State}, not awaiting a verdict");
+            return await ShoResumption.RepeatVerdictAsync(sub, request, sho, ct).ConfigureAwait(false)
+                ?? ApiProblem.Conflict("not-validating", $"pcid: {pcid} is {sub.State}, not awaiting a verdict");
         // Seed 003: the SHO checks the verdict against the root it holds before anything is sealed.
         var verdict = PvaVerdictCheck.Check(sho.Verifier, request.Verdict, sho.Time.GetUtcNow(), pcid, sub.ValidationId, sub.PfcAttestation, sub.PfcEncryption,
             sub.ShoNonce, out var type, out var detail);
@@ -168,14 +177,26 @@ internal static class ShoEndpoints
             await sho.FailAsync(sub, ShoSubscription.Validating, "sealing-failed", ct).ConfigureAwait(false);
             return Problem(StatusCodes.Status500InternalServerError, "sealing-failed", "the MCIM could not be sealed to this PfC");
         }
-        var downloading = sub with { State = ShoSubscription.Downloading, Imsi = imsi, K = k, Opc = opc, UpdatedAt = sho.Time.GetUtcNow() };
+        // The sealed document and its verdict are kept with the keys in one write: a repeated verdict re-sends this MCIM (issue 16).
+        var downloading = sub with
+        {
+            State = ShoSubscription.Downloading,
+            Imsi = imsi,
+            K = k,
+            Opc = opc,
+            Verdict = request.Verdict,
+            M2MSimMobj = document,
+            UpdatedAt = sho.Time.GetUtcNow(),
+        };
         var stored = await sho.Store.UpdateAsync(downloading, ShoSubscription.Validating, ct).ConfigureAwait(false);
         CryptographicOperations.ZeroMemory(k);
         CryptographicOperations.ZeroMemory(opc);
         if (!stored)
         {
-            await sho.Store.SetImsiStateAsync(imsi, "free", ct).ConfigureAwait(false);
-            return ApiProblem.Conflict("not-validating", $"pcid: {pcid} changed state meanwhile");
+            // Another delivery of this verdict sealed first (its IMSI is this one: allocated once per PCID); this sealing never left.
+            return await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false) is { } now && await ShoResumption.RepeatVerdictAsync(now, request, sho, ct).ConfigureAwait(false) is { } repeated
+                ? repeated
+                : ApiProblem.Conflict("not-validating", $"pcid: {pcid} changed state meanwhile");
         }
         await sho.AuditAsync("sho.mcim.sealed", pcid, $"imsi {imsi}, validation {sub.ValidationId}", ct).ConfigureAwait(false);
 
@@ -187,6 +208,9 @@ internal static class ShoEndpoints
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
+            // A DPF that was away: the subscription stays downloading and the DPF's retry of the verdict re-sends this document (issue 16).
+            if (ShoResumption.IsTransient(e))
+                return Problem(StatusCodes.Status502BadGateway, "dpf-unavailable", $"the DPF did not take M2MSIMMobj: {Clip(e.Message)}");
             await sho.FailAsync(downloading, ShoSubscription.Downloading, "dpf-refused-download", ct).ConfigureAwait(false);
             await sho.Store.SetImsiStateAsync(imsi, "retired", ct).ConfigureAwait(false);
             return Problem(StatusCodes.Status502BadGateway, "dpf-unavailable", $"the DPF did not take M2MSIMMobj: {Clip(e.Message)}");
@@ -205,6 +229,8 @@ internal static class ShoEndpoints
         var sub = await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false);
         if (sub is null)
             return ApiProblem.NotFound("unknown-registration", $"pcid: {pcid} is not registered at this SHO");
+        if (sub is { State: ShoSubscription.Active, Imsi: { } activeImsi } && request.Result == "installed")
+            return Results.Ok(new ShoSubscriptionState(pcid, ShoSubscription.Active, activeImsi)); // a repeated step-21 report (issue 16)
         if (sub.State != ShoSubscription.Downloading || sub.Imsi is null)
             return ApiProblem.Conflict("not-downloading", $"pcid: {pcid} is {sub.State}, not awaiting an install status");
         if (request.Result == "failed")

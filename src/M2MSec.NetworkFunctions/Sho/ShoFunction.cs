@@ -27,6 +27,7 @@ public sealed class ShoFunction(ShoOptions? options = null) : INetworkFunction
         services.AddSingleton<ShoContext>();
         services.AddHostedService<ShoStartup>();
         services.AddHostedService<ShoPreparationSweeper>(); // issue 16: prepared MCIMs expire
+        services.AddHostedService<ShoReconciliation>();
     }
 
     public void MapEndpoints(WebApplication app)

@@ -11,6 +11,18 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
     private readonly List<DmJobRecord> _jobs = [];
     private readonly Dictionary<string, DeviceReports> _reports = new(StringComparer.Ordinal);
 
+    public ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        while (_accounts.TryGetValue(account.DevId, out var old))
+        {
+            var fresh = account with { ClientPassword = (byte[])account.ClientPassword.Clone(), ServerPassword = (byte[])account.ServerPassword.Clone() };
+            if (_accounts.TryUpdate(account.DevId, fresh, old))
+                return ValueTask.FromResult(true);
+        }
+        return ValueTask.FromResult(false);
+    }
+
     public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);

@@ -57,6 +57,9 @@ public sealed partial class InMemoryShoStore : IShoStore
     {
         lock (_poolLock)
         {
+            var mine = _pool.FirstOrDefault(p => p.Value.State == "assigned" && p.Value.Pcid == pcid).Key;
+            if (mine is not null)
+                return ValueTask.FromResult<string?>(mine);
             var free = _pool.FirstOrDefault(p => p.Value.State == "free").Key;
             if (free is not null)
                 _pool[free] = ("assigned", pcid);
@@ -92,7 +95,13 @@ public sealed partial class InMemoryShoStore : IShoStore
             return ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_pool.Values.GroupBy(v => v.State).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
     }
 
-    private static ShoSubscription Copy(ShoSubscription s) => s with { K = (byte[]?)s.K?.Clone(), Opc = (byte[]?)s.Opc?.Clone() };
+    public ValueTask<IReadOnlyList<ShoAssignedImsi>> ListAssignedImsisAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_poolLock)
+            return ValueTask.FromResult<IReadOnlyList<ShoAssignedImsi>>([.. _pool.Where(p => p.Value.State == "assigned").Select(p => new ShoAssignedImsi(p.Key, p.Value.Pcid))]);
+    }
+
+    private static ShoSubscription Copy(ShoSubscription s) => s with { K = (byte[]?)s.K?.Clone(), Opc = (byte[]?)s.Opc?.Clone(), M2MSimMobj = (byte[]?)s.M2MSimMobj?.Clone() };
 }
 
 /// <summary>In-memory DPF provisioning records: for tests.</summary>

@@ -10,7 +10,7 @@ namespace M2MSec.Storage.Sho;
 public sealed record ShoSubscription(
     string Pcid, string TreId, byte[] PfcAttestation, byte[] PfcEncryption, byte[] RegistrationNonce, byte[] ShoNonce, string? ValidationId,
     string State, string? Imsi, byte[]? K, byte[]? Opc, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    ulong InstructionSequence = 0)
+    ulong InstructionSequence = 0, string? Challenge = null, string? Verdict = null, byte[]? M2MSimMobj = null)
 {
     public const string Validating = "validating";
     public const string Downloading = "downloading";
@@ -27,6 +27,10 @@ public sealed record ShoSubscription(
     /// <summary>Never the keys.</summary>
     public override string ToString() => $"ShoSubscription({Pcid}, {State}, imsi {Imsi ?? "-"})";
 }
+
+// Issue 16, resumable provisioning (docs/decisions/022): Challenge is the PVA's challenge (hex) the SHO had taken to the TRE, Verdict the
+// verdict that authorised the sealing and M2MSIMMobj the signed document sealed then (an encrypted blob, no secret in clear) — a
+// repeated registration or verdict re-sends them instead of asking the PVA again or sealing a second MCIM.
 
 /// <summary>What `sho subscription list` shows: never K or OPc.</summary>
 public sealed record ShoSubscriptionSummary(string Pcid, string TreId, string State, string? Imsi, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
@@ -52,7 +56,10 @@ public interface IShoStore
     /// <summary>Adds IMSIs to the pool as free; returns how many were new.</summary>
     ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default);
 
-    /// <summary>Takes the lowest free IMSI for <paramref name="pcid"/> (state assigned); null when the pool is exhausted.</summary>
+    /// <summary>
+    /// The IMSI already assigned to <paramref name="pcid"/> if there is one (a retried or resumed step 16: an IMSI is allocated once per
+    /// PCID), else takes the lowest free IMSI for it (state assigned); null when the pool is exhausted.
+    /// </summary>
     ValueTask<string?> AllocateImsiAsync(string pcid, CancellationToken cancellationToken = default);
 
     /// <summary>Moves an IMSI to <paramref name="state"/> (active, retired) from assigned; false if it was not assigned.</summary>
@@ -70,6 +77,10 @@ public interface IShoStore
     /// <summary>How many IMSIs are in each state.</summary>
     ValueTask<IReadOnlyDictionary<string, int>> CountPoolAsync(CancellationToken cancellationToken = default);
 
+    // --- Issue 16, resumable provisioning (H-resume, docs/decisions/022) ---
+
+    /// <summary>Every IMSI in state assigned with the PCID it is assigned to (the start-up reconciliation looks for half states).</summary>
+    ValueTask<IReadOnlyList<ShoAssignedImsi>> ListAssignedImsisAsync(CancellationToken cancellationToken = default);
     // --- Issue 16, change of subscription (H-change) ---
 
     /// <summary>Moves an IMSI from active to retired (its MCIM was deleted after a change of subscription); false if it was not active.</summary>
@@ -151,3 +162,6 @@ public readonly record struct ShoPreparationReservation(string? Imsi, bool PoolE
 
     public static ShoPreparationReservation Exists => new(null, false);
 }
+
+/// <summary>An IMSI in state assigned and its PCID (issue 16, docs/decisions/022).</summary>
+public sealed record ShoAssignedImsi(string Imsi, string? Pcid);

@@ -19,6 +19,18 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
             ("@ca", account.ClientAuth), ("@sa", account.ServerAuth), ("@t", account.CreatedAt.ToUnixTimeMilliseconds()));
     }
 
+    public ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        var client = db.Protector.Protect(account.ClientPassword, SecretProtector.Place("dm_accounts", account.DevId, "client_password"));
+        var server = db.Protector.Protect(account.ServerPassword, SecretProtector.Place("dm_accounts", account.DevId, "server_password"));
+        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "UPDATE dm_accounts SET server_id = @s, client_user = @u, client_password_enc = @cp, server_password_enc = @sp, client_auth = @ca, server_auth = @sa, " +
+            "created_at = @t, server_nonce = NULL, client_nonce = NULL, client_nonce_expires_at = NULL WHERE dev_id = @d", cancellationToken,
+            ("@d", account.DevId), ("@s", account.ServerId), ("@u", account.ClientUser), ("@cp", client), ("@sp", server),
+            ("@ca", account.ClientAuth), ("@sa", account.ServerAuth), ("@t", account.CreatedAt.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1, cancellationToken);
+    }
+
     public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) =>
         db.RunAsync<DmAccount?>(async c =>
         {

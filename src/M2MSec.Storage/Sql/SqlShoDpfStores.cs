@@ -87,6 +87,11 @@ internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
 
     public async ValueTask<string?> AllocateImsiAsync(string pcid, CancellationToken cancellationToken = default)
     {
+        // Exactly once per PCID (issue 16): a retried or resumed step 16 finds the IMSI it was given before.
+        var mine = (await db.QueryAsync("SELECT imsi FROM sho_imsi_pool WHERE pcid = @p AND state = 'assigned' ORDER BY imsi LIMIT 1", r => r.GetString(0), cancellationToken,
+            ("@p", pcid)).ConfigureAwait(false)).FirstOrDefault();
+        if (mine is not null)
+            return mine;
         // Two allocators (two instances) may pick the same lowest row: the state check in the UPDATE lets one win; the other tries the
         // next. Read and update run as one step of the write gate (issue 16), so the allocators of one process never race each other.
         for (var attempt = 0; attempt < 16; attempt++)
@@ -120,6 +125,10 @@ internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
     public ValueTask<bool> RetireImsiAsync(string imsi, CancellationToken cancellationToken = default) =>
         db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "UPDATE sho_imsi_pool SET state = 'retired' WHERE imsi = @i AND state = 'active'",
             cancellationToken, ("@i", imsi)).ConfigureAwait(false) == 1, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ShoAssignedImsi>> ListAssignedImsisAsync(CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT imsi, pcid FROM sho_imsi_pool WHERE state = 'assigned' ORDER BY imsi", r => new ShoAssignedImsi(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1)),
+            cancellationToken);
 
     private static string Doc(ShoSubscription s) => JsonSerializer.Serialize(s with { K = null, Opc = null }, Json);
 

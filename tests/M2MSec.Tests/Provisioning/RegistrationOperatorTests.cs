@@ -56,10 +56,15 @@ public sealed class RegistrationOperatorTests : IAsyncLifetime
         Assert.Equal("validating", accepted.State);
         var registered = Assert.Single(_ro.ShoRegistrations);
         Assert.Equal(m2mMobj, registered.M2mmobj);
-        // A second submission for the same bootstrap does not reach the SHO again.
-        var again = await Assert.ThrowsAsync<M2MSec.NetworkFunctions.Hosting.PeerRequestException>(() => drf.SubmitM2MMobjAsync("001900000000001", m2mMobj, Ct));
-        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Single(_ro.ShoRegistrations);
+        // Issue 16: the same M2MMobj again (the DPF resuming a lost step 12) goes to the SHO again, whose registration is idempotent;
+        // an M2MMobj naming another SHO than the Bootstrap designated is refused before the SHO.
+        var again = await drf.SubmitM2MMobjAsync("001900000000001", m2mMobj, Ct);
+        Assert.Equal("validating", again.State);
+        Assert.Equal(2, _ro.ShoRegistrations.Count);
+        var other = await Assert.ThrowsAsync<M2MSec.NetworkFunctions.Hosting.PeerRequestException>(
+            () => drf.SubmitM2MMobjAsync("001900000000001", m2mMobj with { ShoId = "sho-b" }, Ct));
+        Assert.Equal(HttpStatusCode.Conflict, other.StatusCode);
+        Assert.Equal(2, _ro.ShoRegistrations.Count);
         // Only the DPF may submit M2MMobj.
         using var asVno = await (await _ro.ClientAsync("vno", "drf", Ct)).PostAsJsonAsync("registrations/001900000000001/m2mmobj", m2mMobj,
             M2MSec.NetworkFunctions.Hosting.NetworkFunctionHost.JsonOptions, Ct);

@@ -16,6 +16,8 @@ internal sealed class ProcessFleet : IAsyncDisposable
 
     private readonly List<Process> _processes = [];
     private readonly Dictionary<string, string> _output = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Process Process, IReadOnlyList<string> Args)> _running = new(StringComparer.Ordinal);
+    private Func<string, Task<string?>>? _postgres;
 
     private ProcessFleet(string directory) => Directory = directory;
 
@@ -32,9 +34,10 @@ internal sealed class ProcessFleet : IAsyncDisposable
             return _output.TryGetValue(role, out var s) ? s : "";
     }
 
-    public static async Task<ProcessFleet> StartAsync(string directory, IReadOnlyList<string> roles, CancellationToken ct)
+    /// <summary>Starts ROLES under DIRECTORY; issue 16: POSTGRES gives a role its PostgreSQL database (a connection string), or null for its SQLite store.</summary>
+    public static async Task<ProcessFleet> StartAsync(string directory, IReadOnlyList<string> roles, CancellationToken ct, Func<string, Task<string?>>? postgres = null)
     {
-        var fleet = new ProcessFleet(directory);
+        var fleet = new ProcessFleet(directory) { _postgres = postgres };
         try
         {
             await fleet.StartAllAsync(roles, ct);
@@ -72,6 +75,7 @@ internal sealed class ProcessFleet : IAsyncDisposable
         foreach (var role in roles)
         {
             List<string> args = ["serve", role, "--data", Path.Combine(Directory, role), "--kek-file", KekFile,
+                .. (role != "ocsp" && _postgres is not null && await _postgres(role) is { } connection ? ["--postgres", connection] : Array.Empty<string>()),
                 "--cert", Path.Combine(certs, role + ".crt"), "--key", Path.Combine(certs, role + ".key"),
                 "--chain", Path.Combine(Directory, "chain.pem"), "--trust-root", Path.Combine(Directory, "root.pem")];
             if (role == "ocsp")
@@ -100,6 +104,25 @@ internal sealed class ProcessFleet : IAsyncDisposable
         await File.WriteAllTextAsync(EndpointsFile, JsonSerializer.Serialize(endpoints), ct);
     }
 
+    /// <summary>Issue 16: SIGKILLs the role's process (no shutdown, no flush) and waits until it is gone.</summary>
+    public async Task KillAsync(string role)
+    {
+        Process process;
+        lock (_processes)
+            process = _running[role].Process;
+        process.Kill(entireProcessTree: false); // SIGKILL on Unix
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>Issue 16: starts the role again with the same arguments (store, port, peers) and waits until it listens.</summary>
+    public Task RestartAsync(string role, CancellationToken ct)
+    {
+        IReadOnlyList<string> args;
+        lock (_processes)
+            args = _running[role].Args;
+        return StartProcessAsync(role, args, ct);
+    }
+
     private async Task StartProcessAsync(string role, IReadOnlyList<string> args, CancellationToken ct)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -108,7 +131,10 @@ internal sealed class ProcessFleet : IAsyncDisposable
             psi.ArgumentList.Add(a);
         var process = Process.Start(psi)!;
         lock (_processes)
+        {
             _processes.Add(process);
+            _running[role] = (process, args);
+        }
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void Keep(string? line)
         {

@@ -551,6 +551,7 @@ public sealed class DmSessionSecurityTests
         public int Writes { get; private set; }
 
         public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default) { Writes++; return inner.AddAccountAsync(account, cancellationToken); }
+        public ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceAccountAsync(account, cancellationToken); }
         public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.FindAccountAsync(devId, cancellationToken); }
         public ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountsAsync(cancellationToken); }
         public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) { Writes++; return inner.SetServerNonceAsync(devId, nonce, cancellationToken); }
