@@ -222,7 +222,8 @@ internal static class ShoPreparations
                 return Results.Problem(detail: "M2MSIMMobj could not be signed around the prepared MCIM", statusCode: StatusCodes.Status500InternalServerError,
                     type: "urn:m2msec:error:signing-failed");
             }
-            var downloading = sub with { State = ShoSubscription.Downloading, Imsi = p.Imsi, K = p.K, Opc = p.Opc, UpdatedAt = now };
+            // The signed document and its verdict are kept with the keys, as on demand: a repeated verdict re-sends this MCIM (decision 022).
+            var downloading = sub with { State = ShoSubscription.Downloading, Imsi = p.Imsi, K = p.K, Opc = p.Opc, Verdict = verdict, M2MSimMobj = document, UpdatedAt = now };
             if (!await sho.Store.ReleasePreparedAsync(downloading, ShoSubscription.Validating, now, ct).ConfigureAwait(false))
             {
                 // Expired or taken meanwhile: on demand, if the registration still awaits its MCIM.
