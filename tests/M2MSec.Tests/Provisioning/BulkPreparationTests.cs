@@ -148,6 +148,9 @@ public sealed class BulkPreparationTests : IAsyncLifetime
         await WaitForStateAsync("001900000000221", ShoSubscription.Refused);
 
         Assert.Empty(await AuditAsync("sho.mcim.prepared-released", "001900000000221"));
+        // The verdict's answer moves the subscription to refused, then destroys the preparation: wait for the second write too.
+        for (var i = 0; i < 100 && (await AuditAsync("sho.mcim.prepared-destroyed", "001900000000221")).Count == 0; i++)
+            await Task.Delay(100, Ct);
         Assert.Single(await AuditAsync("sho.mcim.prepared-destroyed", "001900000000221"));
         Assert.Null(await Sho.FindPreparedAsync("001900000000221", Ct));
         var sub = (await Sho.FindAsync("001900000000221", Ct))!;
@@ -178,6 +181,8 @@ public sealed class BulkPreparationTests : IAsyncLifetime
         Assert.Single(await AuditAsync("sho.mcim.prepared-released", "001900000000231")); // released at step 16 …
         await WaitForStateAsync("001900000000231", ShoSubscription.Failed);
         Assert.False(await InHssAsync(refusedImsi)); // … but never installed: not in the HSS, and retired
+        for (var i = 0; i < 100 && !(await Sho.CountPoolAsync(Ct)).ContainsKey("retired"); i++)
+            await Task.Delay(100, Ct); // the failed state is written before the IMSI is retired
         Assert.Equal(1, (await Sho.CountPoolAsync(Ct))["retired"]);
 
         using (var p = Provisioning(installing))
