@@ -32,7 +32,7 @@ public sealed class KillAndResumeProvisioningTests(PostgresServer postgres)
     private static readonly string[] Killed = ["icf", "vno", "drf", "dpf", "sho", "pva", "hss"];
 
     /// <summary>Why the two kill tests run only when asked for (xUnit explicit tests).</summary>
-    public const string ExplicitReason = "Explicit: not yet green (issue 16 is open): 99/100 on PostgreSQL and a stall on SQLite under a loaded machine, 6-8 min per store (CI budget 3 min). Run: dotnet test --filter FullyQualifiedName~KillAndResume -- xUnit.Explicit=on";
+    public const string ExplicitReason = "Explicit until it is green in the full suite (issue 16 open). Alone on an idle 2-core machine both pass (SQLite 100 devices in 47 s, PostgreSQL 51 s; 2 min together). Inside the full suite PostgreSQL passed but SQLite left 4 devices whose DM client refused the DPF's credential for ever after the DPF was killed (server-nonce desync: the client must answer a failed server authentication with a fresh NextNonce) and 1 with a DRF 502. Run: dotnet test --filter FullyQualifiedName~KillAndResume -- xUnit.Explicit=on";
 
     private static int Devices => int.TryParse(Environment.GetEnvironmentVariable(DevicesVariable), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 100;
 

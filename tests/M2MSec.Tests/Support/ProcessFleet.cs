@@ -15,6 +15,7 @@ internal sealed class ProcessFleet : IAsyncDisposable
     private static readonly string[] DeviceFacing = ["vno", "drf", "dpf", "smsc"];
 
     private readonly List<Process> _processes = [];
+    private int _disposed;
     private readonly Dictionary<string, string> _output = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (Process Process, IReadOnlyList<string> Args)> _running = new(StringComparer.Ordinal);
     private Func<string, Task<string?>>? _postgres;
@@ -168,8 +169,11 @@ internal sealed class ProcessFleet : IAsyncDisposable
             throw new InvalidOperationException($"m2msec {string.Join(' ', args.Take(3))} exited {code}: {stdout}{stderr}");
     }
 
+    /// <summary>Stops every process (TERM, then KILL after 15 s); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         foreach (var p in _processes)
         {
             try
