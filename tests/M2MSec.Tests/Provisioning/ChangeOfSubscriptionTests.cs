@@ -331,6 +331,15 @@ public sealed class ChangeOfSubscriptionTests : IAsyncLifetime
         await ExpectAsync("sho", "drf", HttpMethod.Post, "assignments/lookup", lookup, HttpStatusCode.Forbidden, "sho_id", "sho-b");
         await ExpectAsync("sho", "drf", HttpMethod.Post, "assignments/lookup", lookup with { ShoId = "sho-b" }, HttpStatusCode.OK, null, "sho-b");
         await ExpectAsync("sho", "drf", HttpMethod.Post, "assignments/lookup", lookup, HttpStatusCode.OK);
+        // Bulk preparation's CCIF list of PfCs (decision 023): for SHOs and administrators only; each query field checked.
+        await ExpectAsync("vno", "ccif", HttpMethod.Get, "pfcs", null, HttpStatusCode.Forbidden);
+        await ExpectAsync("sho", "ccif", HttpMethod.Get, "pfcs?after=12x", null, HttpStatusCode.BadRequest, "after");
+        await ExpectAsync("sho", "ccif", HttpMethod.Get, "pfcs?limit=0", null, HttpStatusCode.BadRequest, "limit");
+        await ExpectAsync("sho", "ccif", HttpMethod.Get, "pfcs?limit=1001", null, HttpStatusCode.BadRequest, "limit");
+        await ExpectAsync("sho", "ccif", HttpMethod.Get, "pfcs?limit=1", null, HttpStatusCode.OK);
+        // The DPF's change and instruction endpoints name a malformed PCID before anything else.
+        await ExpectAsync("drf", "dpf", HttpMethod.Post, "changes", new DpfChangeRequest("12x", "sho-b"), HttpStatusCode.BadRequest, "pcid");
+        await ExpectAsync("sho", "dpf", HttpMethod.Post, "instructions/12x", new InstructionDelivery("sho", ["AAAA"]), HttpStatusCode.BadRequest, "pcid");
         await ExpectAsync("vno", "hss", HttpMethod.Delete, "subscribers/001010000000001", null, HttpStatusCode.Forbidden);
         await ExpectAsync("sho", "hss", HttpMethod.Delete, "subscribers/12x", null, HttpStatusCode.BadRequest, "imsi");
 
