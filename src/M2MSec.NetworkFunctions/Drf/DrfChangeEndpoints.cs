@@ -49,7 +49,7 @@ internal static class DrfChangeEndpoints
         var shoId = request.ShoId!;
         // An SHO asks for itself only: its certificate names it (docs/decisions/021).
         if (CallerName.Of(http) is { } caller && caller != shoId)
-            return ApiProblem.Forbidden("not-this-sho", $"sho_id: the caller is '{CertificateSafe(caller)}', an SHO may only take a device over for itself");
+            return ApiProblem.Forbidden("not-this-sho", $"sho_id: the caller is '{AdministratorFilter.SubjectOf(http.Connection.ClientCertificate)}', an SHO may only take a device over for itself");
         var pcid = request.Pcid;
         if (pcid is null)
         {
@@ -173,6 +173,4 @@ internal static class DrfChangeEndpoints
     }
 
     private static DrfChangeDto Dto(DrfChange c) => new(c.Pcid, c.FromSho, c.ToSho, c.State, c.Reason, c.UpdatedAt);
-
-    private static string CertificateSafe(string name) => ShoEndpoints.Clip(name.Length > 64 ? name[..64] : name);
 }
