@@ -34,6 +34,9 @@ internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k
     /// <summary>The IMSI of the MCIM the SHO provisioned into the TRE (TRE-based devices; <see cref="Imsi"/> is then their PCID).</summary>
     public string? ProvisionedImsi { get; set; }
 
+    /// <summary>Issue 16: a provisioning phase met a transient failure and the device resumed the whole flow from its TRE.</summary>
+    public bool ProvisioningResumed { get; set; }
+
     /// <summary>Issue 16: the device-specific authorisation token its owner holds (devices the demo moves to a second SHO), or null.</summary>
     public byte[]? AuthToken { get; set; }
 

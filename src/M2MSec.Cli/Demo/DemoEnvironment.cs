@@ -56,7 +56,7 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
     public M2MSec.NetworkFunctions.Ccif.CcifClient Ccif { get; }
 
     /// <summary>Where TRE-based devices attach (VNO) and ask the Registration Operator (DRF), and the OCSP responder they check servers with.</summary>
-    public M2MSec.Device.Provisioning.ProvisioningEndpoints ProvisioningEndpoints { get; }
+    public M2MSec.Device.Provisioning.ProvisioningEndpoints ProvisioningEndpoints { get; internal set; }
 
     /// <summary>Gives the SHO <paramref name="count"/> IMSIs for this run (a block of its own: 001 01 9…, apart from the UICC fleet's).</summary>
     public async Task AddShoImsisAsync(int count, CancellationToken ct)
@@ -172,7 +172,7 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
         _ccifHttp.Dispose();
         _deviceSmscHttp.Dispose();
         _shoHttp.Dispose();
-        DisposeShoAdmins();
+        DisposeAdmins();
         _servingNetworkHttp.Dispose();
         _smscHttp.Dispose();
         Ota.Dispose();

@@ -12,6 +12,15 @@ internal sealed class ProvisioningStage(ProvisioningPhase phase, string name) : 
 {
     public const string ProvisionedEvent = "mcim-provisioned";
 
+    /// <summary>Counted once per device whose phase met a transient failure and that then resumed from its TRE.</summary>
+    public const string ResumedEvent = "provisioning-resumed";
+
+    /// <summary>
+    /// How long a device that met a transient failure (a timeout, a refused connection, a 5xx: a loaded or restarting role) keeps
+    /// resuming before it gives up: a busy fleet is slow, not wrong (docs/decisions/022).
+    /// </summary>
+    public static readonly TimeSpan ResumeDeadline = TimeSpan.FromMinutes(15);
+
     /// <summary>The five phases, in order.</summary>
     public static IReadOnlyList<IDemoStage> All { get; } =
     [
@@ -28,6 +37,8 @@ internal sealed class ProvisioningStage(ProvisioningPhase phase, string name) : 
 
     public async Task<bool> RunAsync(DemoDevice device, DemoEnvironment environment, DemoReport report, CancellationToken cancellationToken)
     {
+        if (device.ProvisioningResumed)
+            return true; // an earlier phase resumed the whole flow to its end
         try
         {
             switch (phase)
@@ -53,12 +64,46 @@ internal sealed class ProvisioningStage(ProvisioningPhase phase, string name) : 
             }
             return true;
         }
+        catch (Exception e) when (device.Provisioning is not null && TransientFailure.TransientKey(e, cancellationToken) is not null)
+        {
+            return await ResumeAsync(device, environment, report, cancellationToken);
+        }
         catch (RoProvisioningException e)
         {
             device.FailureReason = $"{Name}: {e.Message}";
             device.FailureKey = e.Code;
             device.Provisioning?.Dispose();
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Issue 16: a phase that met a transient failure does not fail the device — the device resumes from where its TRE stands
+    /// (<see cref="M2meProvisioning.RunResumableAsync"/>; every step on the network side is idempotent, docs/decisions/022) through
+    /// the attach with its MCIM; the later phases then have nothing left to do. A PCID spent in an answer that was lost is
+    /// re-opened as the RO's operator would (docs/decisions/016).
+    /// </summary>
+    private async Task<bool> ResumeAsync(DemoDevice device, DemoEnvironment environment, DemoReport report, CancellationToken ct)
+    {
+        report.Event(ResumedEvent);
+        device.ProvisioningResumed = true;
+        try
+        {
+            var pcid = device.M2me!.Info.Pcid;
+            await device.Provisioning!.RunResumableAsync(ResumeDeadline, token => environment.ReopenPcidAsync(pcid, token), ct);
+            device.ProvisionedImsi = device.M2me.Tre.InstalledMcims().ActiveImsi;
+            report.Event(ProvisionedEvent);
+            return true;
+        }
+        catch (RoProvisioningException e)
+        {
+            device.FailureReason = $"{Name} (resumed): {e.Message}";
+            device.FailureKey = e.Code;
+            return false;
+        }
+        finally
+        {
+            device.Provisioning?.Dispose();
         }
     }
 }
