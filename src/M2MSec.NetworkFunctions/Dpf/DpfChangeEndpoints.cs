@@ -140,6 +140,10 @@ internal static class DpfChangeEndpoints
             summary.Add($"{McimInstruction.OperationName(content.Operation)} {content.Imsi} #{content.Sequence}");
         }
         var jobId = InstructionJobPrefix + DpfProvisionings.NewJobId()[3..];
+        // Issue 16: the outcome's outbox row before the job, so no job can end without its report being owed (docs/decisions/021).
+        var now = dpf.Time.GetUtcNow();
+        await dpf.State.Dpf.AddInstructionReportAsync(new DpfInstructionReport(jobId, pcid, request.ShoId!, 0, now + DpfProvisionings.RetryAfter(0), now), ct)
+            .ConfigureAwait(false);
         await dpf.Jobs.QueueAsync(pcid, jobId,
         [
             .. list.SelectMany(b64 => new (string, string, string?, string?)[]

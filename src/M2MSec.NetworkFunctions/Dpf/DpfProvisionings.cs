@@ -52,7 +52,7 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         var ct = CancellationToken.None;
         if (finished.JobId.StartsWith(DpfChangeEndpoints.InstructionJobPrefix, StringComparison.Ordinal))
         {
-            await InstructionsDoneAsync(finished, ct).ConfigureAwait(false);
+            await ReportInstructionsAsync(finished.JobId, finished.DevId, null, ct).ConfigureAwait(false);
             return;
         }
         var p = await state.Dpf.FindAsync(finished.DevId, ct).ConfigureAwait(false);
@@ -264,20 +264,26 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
     {
         var reported = 0;
         // Only the records awaiting a report, by index (issue 16: a scan of every record every 5 s made the cost grow with the fleet's square).
-        foreach (var p in await state.Dpf.ListAwaitingReportAsync(1000, ct).ConfigureAwait(false))
+        foreach (var record in await state.Dpf.ListAwaitingReportAsync(1000, ct).ConfigureAwait(false))
         {
-            if (DpfProvisioning.AwaitsReport(p) && await ReportAsync(p, ct).ConfigureAwait(false))
+            var p = record;
+            if (DpfProvisioning.AwaitsShoReport(p) && await ReportAsync(p, ct).ConfigureAwait(false))
+            {
                 reported++;
-            // Issue 16: an ended change whose outcome the DRF has not taken yet (the old SHO away, say).
-            if (ChangeToReport(p))
-                await ReportChangeAsync(p, ct).ConfigureAwait(false);
+                p = p with { ReportedToSho = true };
+            }
+            // Issue 16: an ended change whose outcome the DRF has not taken yet (the old SHO away, say: the DRF answers 502 until it takes
+            // the release). Schema v22 indexes these too; before, a change reported once to the SHO was never found again.
+            if (ChangeToReport(p) && await state.Dpf.FindAsync(p.Pcid, ct).ConfigureAwait(false) is { } now && ChangeToReport(now))
+                await ReportChangeAsync(now, ct).ConfigureAwait(false);
         }
+        // Issue 16: the instruction outcomes the signing SHO has not taken yet (docs/decisions/021).
+        reported += await ReportDueInstructionsAsync(ct).ConfigureAwait(false);
         return reported;
     }
 
     /// <summary>A change that ended and the DRF does not know yet: failed, or installed once the new SHO took step 21 (its HSS has the IMSI).</summary>
-    private static bool ChangeToReport(DpfProvisioning p) =>
-        p is { PreviousShoId: not null, ReportedToDrf: false, IsOngoing: false } && (p.State == DpfProvisioning.Failed || p.ReportedToSho);
+    private static bool ChangeToReport(DpfProvisioning p) => DpfProvisioning.AwaitsChangeReport(p);
 
     /// <summary>
     /// Issue 16: a change's outcome to the DRF — installed (after step 21 reached the new SHO) or failed — marked once the DRF took it;
@@ -302,44 +308,6 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         }
         if (await state.Dpf.UpdateAsync(p with { ReportedToDrf = true, UpdatedAt = time.GetUtcNow() }, p.State, ct).ConfigureAwait(false))
             await AuditAsync("dpf.change.reported", p.Pcid, result, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Issue 16: an instruction job ended — each Replace of ./M2MSIMMobj/Instruction's DM status (200 applied, 405 refused by the TRE,
-    /// other: failed) and the TRE's code read back from ./M2MSIMMobj/Status after it, reported to the SHO that signed the instructions.
-    /// </summary>
-    private async Task InstructionsDoneAsync(DmJobFinished finished, CancellationToken ct)
-    {
-        var job = await state.Dm.FindJobAsync(finished.JobId, ct).ConfigureAwait(false);
-        if (job is null)
-            return;
-        var commands = job.Commands.OrderBy(c => c.Seq).ToList();
-        var outcomes = new List<McimInstructionOutcome>();
-        string? shoId = null;
-        for (var i = 0; i < commands.Count; i++)
-        {
-            var c = commands[i];
-            if (c.Verb != "replace" || c.Uri != $"{M2MSimMobj}/Instruction" || InstructionFields(c.Value) is not { } fields)
-                continue;
-            shoId ??= fields.Sho;
-            var code = i + 1 < commands.Count && commands[i + 1] is { Verb: "get", Status: 200 } g ? g.Results : null;
-            var result = c.Status == 200 ? "applied" : c.Status == 405 ? "refused" : "failed";
-            var detail = ShoEndpoints.Clip($"{code ?? "no status"}; DM status {c.Status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}"
-                + (job.Reason is null ? "" : $"; job {job.Reason}"));
-            outcomes.Add(new McimInstructionOutcome(fields.Imsi, fields.Operation, fields.Sequence, result, detail));
-        }
-        if (shoId is null || outcomes.Count == 0)
-            return;
-        await AuditAsync("dpf.instructions.done", finished.DevId,
-            string.Join(", ", outcomes.Select(o => $"{o.Operation} {o.Imsi} #{o.Sequence}: {o.Result}")), ct).ConfigureAwait(false);
-        try
-        {
-            await new ShoClient(peers.For(shoId)).ReportInstructionsAsync(finished.DevId, new ShoInstructionStatusRequest(outcomes), ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
-        {
-            logger?.LogWarning("dpf instructions {Pcid}: {Sho} did not take the results ({Message})", finished.DevId, shoId, e.Message);
-        }
     }
 
     /// <summary>What an instruction the DPF checked when it took it names (its own copy, from its store): no signature check again.</summary>

@@ -48,8 +48,17 @@ internal static class ShoChangeEndpoints
             return ApiProblem.BadRequest("bad-pcid", "pcid: expected 6 to 15 decimal digits (IMSI format)");
         if (request.Imsi is not null && !Imsi.IsValid(request.Imsi))
             return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
+        // Issue 16: a refused, failed or moved subscription may be asked for again (a new attempt); one in progress or held is 409, naming which.
         if (request.Pcid is not null && await sho.Store.FindAsync(request.Pcid, ct).ConfigureAwait(false) is { } existing)
-            return ApiProblem.Conflict("registration-exists", $"pcid: {request.Pcid} is already a subscription of this SHO ({existing.State})");
+        {
+            if (!ShoSubscription.MayBeAskedAgain(existing.State))
+            {
+                return existing.State is ShoSubscription.Validating or ShoSubscription.Downloading
+                    ? ApiProblem.Conflict("change-in-progress", $"pcid: {request.Pcid} is being provisioned at this SHO ({existing.State})")
+                    : ApiProblem.Conflict("change-completed", $"pcid: {request.Pcid} is already held by this SHO ({existing.State})");
+            }
+            await SupersedeAsync(existing, http, sho, ct).ConfigureAwait(false);
+        }
         ChangeAccepted accepted;
         try
         {
@@ -67,8 +76,21 @@ internal static class ShoChangeEndpoints
             return Results.Problem(detail: $"the RO did not take the change: {ShoEndpoints.Clip(e.Message)}", statusCode: StatusCodes.Status502BadGateway,
                 type: "urn:m2msec:error:drf-unavailable");
         }
+        // Asked by IMSI: the PCID is known now (the device's read and step 12 come after a DM session, well after this answer).
+        if (request.Pcid is null && await sho.Store.FindAsync(accepted.Pcid, ct).ConfigureAwait(false) is { } earlier && ShoSubscription.MayBeAskedAgain(earlier.State))
+            await SupersedeAsync(earlier, http, sho, ct).ConfigureAwait(false);
         await sho.AuditAsync("sho.change.requested", accepted.Pcid, $"from {accepted.FromSho}", ct, AdministratorFilter.Actor(http)).ConfigureAwait(false);
         return Results.Accepted($"/subscriptions", accepted);
+    }
+
+    /// <summary>A refused or failed subscription a new change was asked for: the device's next registration replaces it (a new attempt).</summary>
+    private static async Task SupersedeAsync(ShoSubscription sub, HttpContext http, ShoContext sho, CancellationToken ct)
+    {
+        if (sub.State is not (ShoSubscription.Refused or ShoSubscription.Failed))
+            return;
+        var superseded = sub with { State = ShoSubscription.Superseded, Reason = ShoEndpoints.Clip($"new change asked after: {sub.Reason}"), UpdatedAt = sho.Time.GetUtcNow() };
+        if (await sho.Store.UpdateAsync(superseded, sub.State, ct).ConfigureAwait(false))
+            await sho.AuditAsync("sho.subscription.superseded", sub.Pcid, $"was {sub.State}", ct, AdministratorFilter.Actor(http)).ConfigureAwait(false);
     }
 
     private static async Task<IResult> ReleasedAsync(string pcid, ShoReleaseRequest request, ShoContext sho, CancellationToken ct)
@@ -142,6 +164,9 @@ internal static class ShoChangeEndpoints
         var sub = await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false);
         if (sub is null)
             return ApiProblem.NotFound("unknown-registration", $"pcid: {pcid} is not a subscription of this SHO");
+        // Issue 16: the DPF reports until it hears 200 (docs/decisions/021); a report after the move changes nothing and is answered the same.
+        if (sub.State == ShoSubscription.Moved)
+            return Results.Ok(new ShoSubscriptionState(pcid, sub.State, sub.Imsi));
         foreach (var o in outcomes)
         {
             await sho.AuditAsync("sho.instruction." + o.Result, pcid, $"{o.Operation} {o.Imsi} (sequence {o.Sequence}): {ShoEndpoints.Clip(o.Detail ?? "")}", ct)

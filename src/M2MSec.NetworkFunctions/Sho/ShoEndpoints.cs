@@ -72,7 +72,8 @@ internal static class ShoEndpoints
             return ApiProblem.BadRequest("bad-m2mmobj", error);
         var pcid = request.Pcid!;
         // Issue 16: the same registration again (a retry) answers the current state; a different one for the PCID stays refused.
-        if (await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false) is { } existing)
+        var previous = await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false);
+        if (previous is { } existing && !ShoResumption.MayRegisterAgain(existing, m.TreId!, attestation.RawData, encryption.RawData, regNonce))
             return ShoResumption.IsSameRegistration(existing, m.TreId!, attestation.RawData, encryption.RawData, regNonce)
                 ? await ShoResumption.RepeatRegistrationAsync(existing, sho, ct).ConfigureAwait(false)
                 : ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
@@ -94,7 +95,11 @@ internal static class ShoEndpoints
         var now = sho.Time.GetUtcNow();
         var subscription = new ShoSubscription(pcid, m.TreId!, attestation.RawData, encryption.RawData, regNonce, shoNonce, started.ValidationId,
             ShoSubscription.Validating, null, null, null, null, now, now, Challenge: Convert.ToHexStringLower(challenge));
-        if (!await sho.Store.AddAsync(subscription, ct).ConfigureAwait(false))
+        // Issue 16: a new attempt after a refused, failed or moved one replaces it (compare-and-swap on its state); anything else is a first registration.
+        var stored = previous is null
+            ? await sho.Store.AddAsync(subscription, ct).ConfigureAwait(false)
+            : await sho.Store.UpdateAsync(subscription with { CreatedAt = previous.CreatedAt }, previous.State, ct).ConfigureAwait(false);
+        if (!stored)
             return await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false) is { } raced
                 && ShoResumption.IsSameRegistration(raced, m.TreId!, attestation.RawData, encryption.RawData, regNonce)
                 ? await ShoResumption.RepeatRegistrationAsync(raced, sho, ct).ConfigureAwait(false)

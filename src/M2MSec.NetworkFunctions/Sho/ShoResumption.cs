@@ -22,6 +22,18 @@ internal static class ShoResumption
         && CryptographicOperations.FixedTimeEquals(sub.RegistrationNonce, registrationNonce);
 
     /// <summary>
+    /// Issue 16 (docs/decisions/021): a subscription that ended without holding the device — refused (the PVA's verdict invalid), failed
+    /// (download or install) or moved (the device left this SHO) — gives way to a new attempt for the same device (same TRE, same PfC) with a
+    /// fresh registration nonce; the same registration again is a repeat (its state answered), another device's is refused.
+    /// A refused or failed one gives way once a new change was asked for it (<see cref="ShoSubscription.Superseded"/>) or to a fresh nonce;
+    /// until then the same registration again (a DRF resuming) is a repeat.
+    /// </summary>
+    public static bool MayRegisterAgain(ShoSubscription sub, string treId, byte[] attestation, byte[] encryption, byte[] registrationNonce) =>
+        ShoSubscription.MayBeAskedAgain(sub.State)
+        && sub.TreId == treId && sub.PfcAttestation.AsSpan().SequenceEqual(attestation) && sub.PfcEncryption.AsSpan().SequenceEqual(encryption)
+        && (sub.State == ShoSubscription.Superseded || !CryptographicOperations.FixedTimeEquals(sub.RegistrationNonce, registrationNonce));
+
+    /// <summary>
     /// A repeated registration: the current state; while the verdict is awaited the stored challenge goes to the DPF again (its
     /// attestation request is idempotent), so a registration whose step 14 was lost resumes without a second validation.
     /// </summary>

@@ -27,10 +27,27 @@ public sealed record DpfProvisioning(
     /// <summary>States in which the provisioning is still going on.</summary>
     public bool IsOngoing => State is not (Installed or Failed);
 
-    /// <summary>A finished download whose outcome (step 21) has not reached the SHO yet: what <c>DpfStatusReporter</c> retries (issue 16: found by index, not by a scan).</summary>
-    public static bool AwaitsReport(DpfProvisioning p) =>
+    /// <summary>
+    /// What <c>DpfStatusReporter</c> retries (issue 16: found by index, not by a scan): a step-21 report the SHO has not taken
+    /// (<see cref="AwaitsShoReport"/>) or a change's outcome the DRF has not taken (<see cref="AwaitsChangeReport"/>).
+    /// </summary>
+    public static bool AwaitsReport(DpfProvisioning p) => AwaitsShoReport(p) || AwaitsChangeReport(p);
+
+    /// <summary>A finished download whose outcome (step 21) has not reached the SHO yet.</summary>
+    public static bool AwaitsShoReport(DpfProvisioning p) =>
         p is { ReportedToSho: false, Result: not null, State: Installed or Failed };
+
+    /// <summary>Issue 16: an ended change the DRF does not know yet — failed, or installed once the new SHO took step 21 (schema v22 indexes it too).</summary>
+    public static bool AwaitsChangeReport(DpfProvisioning p) =>
+        p is { PreviousShoId: not null, ReportedToDrf: false, IsOngoing: false } && (p.State == Failed || p.ReportedToSho);
 }
+
+/// <summary>
+/// Issue 16 (docs/decisions/021), the DPF's outbox of life-cycle instruction outcomes: one row per instruction job, written before the
+/// job is queued and removed only once the signing SHO took the outcome (or refused it for good). Until then the DPF reports it again
+/// at <see cref="NextAt"/>, with a growing pause (<see cref="Attempts"/>); the row survives a restart of the DPF. Schema v22.
+/// </summary>
+public sealed record DpfInstructionReport(string JobId, string Pcid, string ShoId, int Attempts, DateTimeOffset NextAt, DateTimeOffset CreatedAt);
 
 /// <summary>The DPF's provisioning records (its DM accounts and jobs are in <c>IStateStore.Dm</c>).</summary>
 public interface IDpfStore
@@ -49,4 +66,18 @@ public interface IDpfStore
 
     /// <summary>At most <paramref name="limit"/> records for which <see cref="DpfProvisioning.AwaitsReport"/> holds, by PCID.</summary>
     ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default);
+
+    // --- Issue 16: the instruction outcomes' outbox (schema v22) ---
+
+    /// <summary>Adds the row if the job has none; false if it had one (a repeat changes nothing).</summary>
+    ValueTask<bool> AddInstructionReportAsync(DpfInstructionReport report, CancellationToken cancellationToken = default);
+
+    /// <summary>At most <paramref name="limit"/> rows due at <paramref name="now"/>, soonest first.</summary>
+    ValueTask<IReadOnlyList<DpfInstructionReport>> ListDueInstructionReportsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the row's attempts and next time (adds it if it is gone: an outcome is never dropped by a race).</summary>
+    ValueTask PutInstructionReportAsync(DpfInstructionReport report, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the row (the SHO took the outcome); false if there was none.</summary>
+    ValueTask<bool> RemoveInstructionReportAsync(string jobId, CancellationToken cancellationToken = default);
 }

@@ -134,4 +134,26 @@ public sealed class InMemoryDpfStore : IDpfStore
 
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. _records.Values.Where(DpfProvisioning.AwaitsReport).OrderBy(r => r.Pcid, StringComparer.Ordinal).Take(limit)]);
+
+    private readonly ConcurrentDictionary<string, DpfInstructionReport> _reports = new(StringComparer.Ordinal);
+
+    public ValueTask<bool> AddInstructionReportAsync(DpfInstructionReport report, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return ValueTask.FromResult(_reports.TryAdd(report.JobId, report));
+    }
+
+    public ValueTask<IReadOnlyList<DpfInstructionReport>> ListDueInstructionReportsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<DpfInstructionReport>>([.. _reports.Values.Where(r => r.NextAt <= now).OrderBy(r => r.NextAt)
+            .ThenBy(r => r.JobId, StringComparer.Ordinal).Take(limit)]);
+
+    public ValueTask PutInstructionReportAsync(DpfInstructionReport report, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        _reports.AddOrUpdate(report.JobId, report, (_, old) => old with { Attempts = report.Attempts, NextAt = report.NextAt });
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> RemoveInstructionReportAsync(string jobId, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_reports.TryRemove(jobId, out _));
 }

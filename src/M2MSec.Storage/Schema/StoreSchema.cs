@@ -211,6 +211,20 @@ internal static class StoreSchema
             """UPDATE dpf_provisionings SET awaits_report = 1 WHERE state IN ('installed', 'failed') AND doc LIKE '%"ReportedToSho":false%' AND doc NOT LIKE '%"Result":null%'""",
             "CREATE INDEX ix_dpf_provisionings_awaits_report ON dpf_provisionings (awaits_report, pcid)",
         ]),
+        new(22, "Issue 16: the DPF's outbox of life-cycle instruction outcomes (retried until the SHO takes them); a change's outcome awaiting the DRF is found by index too",
+        [
+            """
+            CREATE TABLE dpf_instruction_reports (
+                job_id TEXT PRIMARY KEY, pcid TEXT NOT NULL, sho_id TEXT NOT NULL, attempts INTEGER NOT NULL,
+                next_at {bigint} NOT NULL, created_at {bigint} NOT NULL)
+            """,
+            "CREATE INDEX ix_dpf_instruction_reports_next ON dpf_instruction_reports (next_at)",
+            // An ended change whose outcome the DRF has not taken (DpfProvisioning.AwaitsChangeReport), from the JSON document's own fields.
+            """
+            UPDATE dpf_provisionings SET awaits_report = 1 WHERE state IN ('installed', 'failed') AND doc LIKE '%"PreviousShoId":"%'
+                AND doc LIKE '%"ReportedToDrf":false%' AND (state = 'failed' OR doc LIKE '%"ReportedToSho":true%')
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

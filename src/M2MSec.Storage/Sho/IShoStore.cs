@@ -24,6 +24,12 @@ public sealed record ShoSubscription(
     /// <summary>Issue 16: the TRE confirmed the delete; the IMSI is retired in this SHO's HSS.</summary>
     public const string Moved = "moved";
 
+    /// <summary>Issue 16: a refused or failed subscription for which a new change was asked: the device's next registration replaces it.</summary>
+    public const string Superseded = "superseded";
+
+    /// <summary>Issue 16: ended without holding the device — a new attempt for the same device may replace it (docs/decisions/021).</summary>
+    public static bool MayBeAskedAgain(string state) => state is Refused or Failed or Moved or Superseded;
+
     /// <summary>Never the keys.</summary>
     public override string ToString() => $"ShoSubscription({Pcid}, {State}, imsi {Imsi ?? "-"})";
 }

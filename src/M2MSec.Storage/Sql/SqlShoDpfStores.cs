@@ -169,6 +169,35 @@ internal sealed class SqlDpfStore(SqlDatabase db) : IDpfStore
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default) =>
         db.QueryAsync("SELECT doc FROM dpf_provisionings WHERE awaits_report = 1 ORDER BY pcid LIMIT @n", Read, cancellationToken, ("@n", limit));
 
+    public ValueTask<bool> AddInstructionReportAsync(DpfInstructionReport report, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return db.TryInsertAsync("INSERT INTO dpf_instruction_reports (job_id, pcid, sho_id, attempts, next_at, created_at) VALUES (@j, @p, @s, @a, @n, @c)",
+            cancellationToken, ("@j", report.JobId), ("@p", report.Pcid), ("@s", report.ShoId), ("@a", report.Attempts),
+            ("@n", report.NextAt.ToUnixTimeMilliseconds()), ("@c", report.CreatedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public ValueTask<IReadOnlyList<DpfInstructionReport>> ListDueInstructionReportsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT job_id, pcid, sho_id, attempts, next_at, created_at FROM dpf_instruction_reports WHERE next_at <= @t ORDER BY next_at, job_id LIMIT @n",
+            r => new DpfInstructionReport(r.GetString(0), r.GetString(1), r.GetString(2), Convert.ToInt32(r.GetValue(3), System.Globalization.CultureInfo.InvariantCulture),
+                DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture)),
+                DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(5), System.Globalization.CultureInfo.InvariantCulture))),
+            cancellationToken, ("@t", now.ToUnixTimeMilliseconds()), ("@n", limit));
+
+    public async ValueTask PutInstructionReportAsync(DpfInstructionReport report, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        await db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "INSERT INTO dpf_instruction_reports (job_id, pcid, sho_id, attempts, next_at, created_at) VALUES (@j, @p, @s, @a, @n, @c) " +
+            "ON CONFLICT (job_id) DO UPDATE SET attempts = @a, next_at = @n", cancellationToken,
+            ("@j", report.JobId), ("@p", report.Pcid), ("@s", report.ShoId), ("@a", report.Attempts),
+            ("@n", report.NextAt.ToUnixTimeMilliseconds()), ("@c", report.CreatedAt.ToUnixTimeMilliseconds())).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<bool> RemoveInstructionReportAsync(string jobId, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "DELETE FROM dpf_instruction_reports WHERE job_id = @j", cancellationToken, ("@j", jobId))
+            .ConfigureAwait(false) == 1, cancellationToken);
+
     /// <summary>Schema v20's awaits_report column (indexed): 1 for a record the step-21 retry must find.</summary>
     private static int AwaitsReport(DpfProvisioning p) => DpfProvisioning.AwaitsReport(p) ? 1 : 0;
 

@@ -23,7 +23,7 @@ namespace M2MSec.Tests.Provisioning;
 /// TRE over DM, steps 11–21 run again with a fresh PVA validation, the old SHO deletes its MCIM by its own signed instructions
 /// through the DPF and retires the IMSI in its HSS.
 /// </summary>
-public sealed class ChangeOfSubscriptionTests : IAsyncLifetime
+public sealed partial class ChangeOfSubscriptionTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly string _dir = TestKeyRing.TempDirectory("m2msec-change-");
