@@ -30,7 +30,8 @@ public sealed record DmSessionOutcome(bool Completed, string Detail, int Command
 /// over the nonce it issued — fresh for every message, so a replayed server message fails), runs the
 /// server's commands against its tree under the tree's ACLs, answers Status and Results (Alert 1222 while
 /// the server's package continues), and at the end applies the NAS configuration the tree holds to the
-/// TRE. A server it cannot authenticate ends the session with nothing applied.
+/// TRE. A server whose credential fails is challenged once (401 and a fresh nonce, none of its message's commands run);
+/// a second failure ends the session with nothing applied.
 /// </summary>
 public sealed partial class DmClient(M2meDevice device, DmClientAccount account, long maxMsgSize = 64 * 1024)
 {
@@ -85,7 +86,8 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
         var sessionId = notification?.SyncMlSessionId ?? (Environment.TickCount64 & 0xFFFF).ToString("X", CultureInfo.InvariantCulture);
         var alert = notification is null ? "1201" : "1200";
         var msgId = 1;
-        var challenged = false;
+        var challenged = false; // the server challenged our credential once
+        var serverChallenged = false; // we challenged the server's once
         // serverNonce: the nonce the server must use next — the last one we issued (stored since the
         // previous session), then a fresh one in every message we send.
         var outgoing = Package1(devId, sessionId, msgId, alert, clientNonce, executor.Tree);
@@ -113,11 +115,25 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
             // The server proves itself with the nonce we issued last (OMA DM Security §5.1.3, §5.1.4.2): a message
             // replayed from an earlier exchange carries a digest over an older nonce and fails.
             if (!ServerAuthenticated(reply, replyWire, serverNonce))
-                return End(false, $"the server did not authenticate (missing, wrong or replayed {account.ServerAuth.ToWireName()} credential)", executor, clientNonce, serverNonce);
+            {
+                if (serverChallenged)
+                    return End(false, $"the server did not authenticate (missing, wrong or replayed {account.ServerAuth.ToWireName()} credential)", executor, clientNonce, serverNonce);
+                // OMA-TS-DM_Security-V1_2 §5.3: a credential that fails is answered with 401 and a Chal carrying a fresh
+                // nonce (the server may simply hold an older one: killed after keeping our last Chal, before we got its answer).
+                // Once per session; none of the message's commands runs (issue 16).
+                serverChallenged = true;
+                serverNonce = DmNonce.New();
+                SaveNonces(clientNonce, serverNonce);
+                if (respUri is null && SameServer(reply.Header.RespUri))
+                    respUri = reply.Header.RespUri; // the session's address: the answer carries no secret, only the challenge
+                var challenge = ServerChallenge(reply, serverNonce);
+                outgoing = Message(devId, sessionId, ++msgId, challenge, reply.Header.MsgId, final: true);
+                continue;
+            }
             if (reply.Header.RespUri is { } given)
             {
                 // OMA-TS-DM_Protocol-V1_2 §8.3: the rest of the session goes to RespURI — only on the server's own scheme, host and port.
-                if (!Uri.TryCreate(given, UriKind.Absolute, out var r) || Uri.Compare(r, account.ServerUri, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) != 0)
+                if (!SameServer(given))
                     return End(false, "the server's RespURI is not on its own scheme, host and port", executor, clientNonce, serverNonce);
                 respUri = given;
             }
@@ -163,6 +179,33 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
             outgoing = Message(devId, sessionId, nextMsgId, now, reply.Header.MsgId, final: later.Count == 0 && !serverContinues);
         }
         return End(false, "the server did not end the session", executor, clientNonce, serverNonce);
+    }
+
+    /// <summary>A RespURI on the server's own scheme, host and port (OMA-TS-DM_Protocol-V1_2 §8.3).</summary>
+    private bool SameServer(string? uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var r) && Uri.Compare(r, account.ServerUri, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
+
+    /// <summary>
+    /// The answer to a server message whose credential failed: 401 on its SyncHdr with a Chal (our server-auth scheme, a fresh
+    /// nonce), and 407 on each of its commands — none was processed (no command runs in a package that has not authenticated).
+    /// </summary>
+    private List<SyncMlCommand> ServerChallenge(SyncMlMessage reply, DmNonce serverNonce)
+    {
+        var answers = new List<SyncMlCommand>
+        {
+            new StatusCommand
+            {
+                CmdId = "0",
+                MsgRef = reply.Header.MsgId,
+                CmdRef = "0",
+                Cmd = "SyncHdr",
+                Chal = new SyncMlChal { Meta = new SyncMlMeta { Type = account.ServerAuth.ToWireName(), Format = "b64", NextNonce = serverNonce.ToWire() } },
+                Data = DmStatusCode.InvalidCredentials.ToString(CultureInfo.InvariantCulture),
+            },
+        };
+        foreach (var command in reply.Commands.Where(c => c is not StatusCommand and not ResultsCommand))
+            answers.Add(new StatusCommand { CmdId = "0", MsgRef = "0", CmdRef = command.CmdId, Cmd = command.ElementName, Data = DmStatusCode.MissingCredentials.ToString(CultureInfo.InvariantCulture) });
+        return answers;
     }
 
     private bool ServerAuthenticated(SyncMlMessage reply, SyncMlWireMessage wire, DmNonce serverNonce)
@@ -246,9 +289,12 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
         return (DmNonce.TryFromWire(parts[0], out var c) ? c : DmNonce.Empty, parts.Length > 1 && DmNonce.TryFromWire(parts[1], out var s) ? s : DmNonce.Empty);
     }
 
+    private void SaveNonces(DmNonce clientNonce, DmNonce serverNonce) =>
+        device.Tre.WriteObject(TreCaller.DeviceManagement, NoncesObject, Encoding.ASCII.GetBytes($"{clientNonce.ToWire()}\n{serverNonce.ToWire()}"));
+
     private DmSessionOutcome End(bool completed, string detail, DmCommandExecutor executor, DmNonce clientNonce, DmNonce serverNonce)
     {
-        device.Tre.WriteObject(TreCaller.DeviceManagement, NoncesObject, Encoding.ASCII.GetBytes($"{clientNonce.ToWire()}\n{serverNonce.ToWire()}"));
+        SaveNonces(clientNonce, serverNonce);
         if (completed)
             GenericAlertsDelivered();
         return new DmSessionOutcome(completed, detail, executor.Executed, executor.Refused);

@@ -83,13 +83,20 @@ public sealed partial class M2meProvisioning
             }
             catch (Exception e) when (IsRetryable(e, ct) && Left() > pause)
             {
-                if (point == ProvisioningResumePoint.AttachWithPcid && e is RoProvisioningException { Code: "attach-refused" or "bootstrap-refused" })
+                if (point == ProvisioningResumePoint.AttachWithPcid)
                 {
-                    refusedSince ??= time.GetUtcNow();
-                    if (stranded is not null && time.GetUtcNow() - refusedSince >= StrandedAfter)
+                    if (!SuggestsSpentPcid(e))
                     {
-                        await stranded(ct).ConfigureAwait(false);
-                        (refusedSince, ProvisionalAttach) = (null, null);
+                        refusedSince = null;
+                    }
+                    else
+                    {
+                        refusedSince ??= time.GetUtcNow();
+                        if (stranded is not null && time.GetUtcNow() - refusedSince >= StrandedAfter)
+                        {
+                            await stranded(ct).ConfigureAwait(false);
+                            (refusedSince, ProvisionalAttach) = (null, null);
+                        }
                     }
                 }
                 if (point == ProvisioningResumePoint.AttachWithMcim)
@@ -114,6 +121,14 @@ public sealed partial class M2meProvisioning
         var result = await McimDownloadClient.RunAsync(_device, _account!, _transport!, _download with { StopWhen = () => true }, _tre, ct).ConfigureAwait(false);
         DmSessions += result.Sessions;
     }
+
+    /// <summary>
+    /// Whether a failure of the attach with the PCID or of the Bootstrap counts towards "stranded" (<see cref="StrandedAfter"/>): a
+    /// refusal (4xx) does; a 5xx does not — it is a role away (the VNO without its ICF, the DRF without its DPF), and while it lasts the
+    /// PCID is not known to be spent, so re-opening it would be an operator action for nothing (issue 16). Nor does a lost connection.
+    /// </summary>
+    internal static bool SuggestsSpentPcid(Exception e) =>
+        e is RoProvisioningException { Code: "attach-refused" or "bootstrap-refused" } r && r.HttpStatus is null or < 500;
 
     private static TimeSpan Positive(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.FromMilliseconds(1);
 

@@ -23,6 +23,9 @@ public sealed record AttachOutcome(string Identity, string IpAddress, string? Re
 public sealed class RoProvisioningException(string code, string message) : Exception(message)
 {
     public string Code { get; } = code;
+
+    /// <summary>The HTTP status of the server's refusal, when a server answered one (5xx: a role away for the moment).</summary>
+    public int? HttpStatus { get; init; }
 }
 
 /// <summary>
@@ -78,7 +81,7 @@ public static class RoProvisioningClient
         // Step 7: the M2ME contacts the RO from the address the VNO gave it; steps 9–10 happen behind this call.
         using var response = await drf.PostAsJsonAsync("bootstrap", new BootstrapAsk(pcid, attached.IpAddress, device.Info.TreId), Json, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
-            throw new RoProvisioningException("bootstrap-refused", $"the DRF answered {(int)response.StatusCode}");
+            throw new RoProvisioningException("bootstrap-refused", $"the DRF answered {(int)response.StatusCode}") { HttpStatus = (int)response.StatusCode };
         var message = await response.Content.ReadFromJsonAsync<BootstrapMessage>(Json, cancellationToken).ConfigureAwait(false)
             ?? throw new RoProvisioningException("bootstrap-refused", "the DRF sent an empty answer");
         byte[] sealedPackage;
@@ -153,7 +156,7 @@ public static class RoProvisioningClient
         ArgumentNullException.ThrowIfNull(vno);
         using var first = await vno.PostAsJsonAsync("attach", new AttachAsk(identity), Json, ct).ConfigureAwait(false);
         if (!first.IsSuccessStatusCode)
-            throw new RoProvisioningException("attach-refused", $"the VNO answered {(int)first.StatusCode} to the attach");
+            throw new RoProvisioningException("attach-refused", $"the VNO answered {(int)first.StatusCode} to the attach") { HttpStatus = (int)first.StatusCode };
         var challenge = await first.Content.ReadFromJsonAsync<Challenge>(Json, ct).ConfigureAwait(false)
             ?? throw new RoProvisioningException("attach-refused", "the VNO sent an empty challenge");
         var (attachId, randHex, autnHex) = (challenge.AttachId, challenge.Rand, challenge.Autn);
@@ -168,7 +171,8 @@ public static class RoProvisioningClient
             using var response = await vno.PostAsJsonAsync($"attach/{Uri.EscapeDataString(attachId)}", answer, Json, ct).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
                 throw new RoProvisioningException(response.StatusCode == HttpStatusCode.Forbidden ? "aka-failed" : "attach-refused",
-                    $"the VNO answered {(int)response.StatusCode} to the AKA response");
+                    $"the VNO answered {(int)response.StatusCode} to the AKA response")
+                { HttpStatus = (int)response.StatusCode };
             var outcome = await response.Content.ReadFromJsonAsync<Outcome>(Json, ct).ConfigureAwait(false)
                 ?? throw new RoProvisioningException("attach-refused", "the VNO sent an empty answer");
             if (outcome.State == "attached" && outcome.IpAddress is not null && IPAddress.TryParse(outcome.IpAddress, out _))

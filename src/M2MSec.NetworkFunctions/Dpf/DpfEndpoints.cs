@@ -72,7 +72,9 @@ internal static class DpfEndpoints
                 AdministratorFilter.Actor(http)).ConfigureAwait(false);
             return Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()));
         }
-        if (!await dpf.State.Dm.AddAccountAsync(account, ct).ConfigureAwait(false))
+        // Issue 16: an account with no provisioning is what a DPF killed between these two writes leaves (nothing was read with it;
+        // the Bootstrap carrying it never reached the device): the new Bootstrap's account replaces it.
+        if (!await dpf.State.Dm.AddAccountAsync(account, ct).ConfigureAwait(false) && !await dpf.State.Dm.ReplaceAccountAsync(account, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a DM account at this DPF");
         var readJob = DpfProvisionings.NewJobId();
         if (!await dpf.State.Dpf.AddAsync(new DpfProvisioning(pcid, request.ShoId!, DpfProvisioning.Reading, now, now, ReadJobId: readJob), ct).ConfigureAwait(false))

@@ -180,6 +180,57 @@ public sealed class ResumableProvisioningTests : IDisposable
         Assert.Contains(audit, a => a.Action == "dpf.job.requeued");
     }
 
+    /// <summary>
+    /// Issue 16: the DPF SIGKILLed between writing the new provisioning's DM account and its provisioning record left an account
+    /// alone; every later Bootstrap for the PCID was refused 409 (the DRF answered the device 502 for ever). The account is replaced.
+    /// </summary>
+    [Fact]
+    public async Task DpfKilledBetweenAccountAndRecord_TheNextBootstrapOpensTheProvisioning_DeviceResumes_CrashWindowThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await ShoDpfRig.StartAsync(_dir, ct: ct);
+        var dpfStore = rig.StoreOf(rig.Dpf);
+        Assert.True(await dpfStore.Dm.AddAccountAsync(new M2MSec.Storage.Dm.DmAccount(ShoDpfRig.Pcid, ShoDpfRig.DmServerId, "m2me-lost", "lost-client-pw"u8.ToArray(),
+            "lost-server-pw"u8.ToArray(), "md5", "md5", DateTimeOffset.UtcNow), ct));
+        Assert.Null(await dpfStore.Dpf.FindAsync(ShoDpfRig.Pcid, ct));
+
+        var created = await rig.OpenProvisioningAsync(ct: ct);
+
+        Assert.Equal(DpfProvisioning.Reading, (await dpfStore.Dpf.FindAsync(ShoDpfRig.Pcid, ct))?.State);
+        Assert.Equal("m2me-" + ShoDpfRig.Pcid, (await dpfStore.Dm.FindAccountAsync(ShoDpfRig.Pcid, ct))?.ClientUser);
+        // The device with the new Bootstrap's account goes on through the flow.
+        await SessionsUntilAsync(rig, await rig.DeviceAsync(created), DpfProvisioning.Downloading, ct);
+    }
+
+    private sealed class AnswerWith(HttpStatusCode status) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent("{}", Encoding.UTF8, "application/problem+json") });
+    }
+
+    /// <summary>
+    /// Issue 16: the kill-and-resume test counted PCIDs re-opened by the operator (decision 016) while the DRF answered 502 because
+    /// the DPF was restarting, or the VNO 502 without its ICF — the PCID was not spent. Only a refusal (4xx) counts towards stranded.
+    /// </summary>
+    [Theory]
+    [InlineData(HttpStatusCode.BadGateway, false)]
+    [InlineData(HttpStatusCode.ServiceUnavailable, false)]
+    [InlineData(HttpStatusCode.Forbidden, true)]
+    public async Task RoleAway5xx_DoesNotCountTowardsStranded_ARefusalDoes_NeedlessPcidReopenThreat(HttpStatusCode status, bool stranded)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var device = M2MSec.Device.M2me.M2meDevice.Create(Path.Combine(_dir, "dev"), Path.Combine(_dir, "fuse"), ShoDpfRig.Pcid, M2MSec.Device.M2me.M2meKind.Tre);
+        using var drf = new HttpClient(new AnswerWith(status)) { BaseAddress = new Uri("https://drf.example/") };
+        using var vno = new HttpClient(new AnswerWith(status)) { BaseAddress = new Uri("https://vno.example/") };
+
+        var bootstrap = await Assert.ThrowsAsync<RoProvisioningException>(() =>
+            RoProvisioningClient.BootstrapAsync(device, new AttachOutcome(ShoDpfRig.Pcid, "10.0.0.1", "ro"), drf, ct));
+        var attach = await Assert.ThrowsAsync<RoProvisioningException>(() => RoProvisioningClient.AttachWithPcidAsync(device, vno, ct));
+
+        Assert.Equal((stranded, stranded), (M2meProvisioning.SuggestsSpentPcid(bootstrap), M2meProvisioning.SuggestsSpentPcid(attach)));
+        Assert.False(M2meProvisioning.SuggestsSpentPcid(new HttpRequestException("connection refused")));
+    }
+
     [Fact]
     public async Task HssTakesTheSameSubscriberTwiceAsOnce_OtherKeysRefused_DuplicateSubscriptionThreat()
     {
