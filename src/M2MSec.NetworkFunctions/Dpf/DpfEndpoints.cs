@@ -178,7 +178,14 @@ internal static class DpfEndpoints
         var jobId = DpfProvisionings.NewJobId();
         var downloading = p with { State = DpfProvisioning.Downloading, Verdict = request.Verdict, M2MSimMobj = document, DownloadJobId = jobId, UpdatedAt = dpf.Time.GetUtcNow() };
         if (!await dpf.State.Dpf.UpdateAsync(downloading, DpfProvisioning.Validated, ct).ConfigureAwait(false))
+        {
+            // Issue 16: the SHO's resumed step 17 raced its first delivery of this same document, and the other one took it: taken as once
+            // (a refusal here made the SHO fail a subscription whose MCIM the DPF went on to install).
+            if (await dpf.State.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) is { State: DpfProvisioning.Downloading or DpfProvisioning.Installed, M2MSimMobj: { } now } raced
+                && now.AsSpan().SequenceEqual(document))
+                return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, raced.State));
             return ApiProblem.Forbidden("no-ongoing-provisioning", $"pcid: {pcid} changed state meanwhile");
+        }
         await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.DownloadCommands(downloading), ct).ConfigureAwait(false);
         await dpf.Jobs.AuditAsync("dpf.download.queued", pcid, $"job {jobId}, validation {p.ValidationId}", ct).ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Downloading));

@@ -309,6 +309,25 @@ public sealed class ShoDpfFlowTests : IDisposable
         Assert.Equal(DpfProvisioning.Downloading, ok.State);
     }
 
+    /// <summary>
+    /// Issue 16: the SHO's resumed step 17 can race its first delivery of the same M2MSIMMobj; every copy is taken as once (one
+    /// download job), none is refused — a refusal made the SHO fail a subscription whose MCIM the DPF then installed.
+    /// </summary>
+    [Fact]
+    public async Task Dpf_SameDocumentDeliveredConcurrently_EveryCopyAccepted_OneDownloadJob_CrashWindowThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await ShoDpfRig.StartAsync(_dir, fakeSho: true, ct: ct);
+        var (p, _, verdict) = await ValidatedAtDpfAsync(rig, ct);
+        var dpf = new DpfClient(rig.As("sho", "dpf"));
+        var doc = Convert.ToBase64String(await DocumentAsync(rig, p.Pcid, p.TreId!, p.RegistrationNonce!));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => dpf.DeliverM2MSimMobjAsync(p.Pcid, new M2MSimMobjDelivery(doc, verdict), ct)));
+
+        Assert.All(answers, a => Assert.Equal(DpfProvisioning.Downloading, a.State));
+        Assert.Single(await rig.StoreOf(rig.Dpf).Dm.ListJobsAsync(p.Pcid), j => j.Commands.Any(c => c.Uri.StartsWith("./M2MSIMMobj", StringComparison.Ordinal)));
+    }
+
     private static async Task AssertNothingQueuedAsync(ShoDpfRig rig, DpfProvisioning before)
     {
         var p = (await rig.StoreOf(rig.Dpf).Dpf.FindAsync(before.Pcid))!;
