@@ -175,7 +175,8 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
         }
         LastInstruction = result;
         tree.SetValueLocal($"{M2MSimMobj}/Status", Encoding.UTF8.GetBytes(result.Code));
-        return result.IsApplied ? DmStatusCode.Ok : result.Code == "tre-error" ? DmStatusCode.CommandFailed : DmStatusCode.CommandNotAllowed;
+        // Issue 16: the same document again (its answer lost with a session) is done, as the first time: 200, Status "already-applied".
+        return result.IsApplied || result.IsAlreadyApplied ? DmStatusCode.Ok : result.Code == "tre-error" ? DmStatusCode.CommandFailed : DmStatusCode.CommandNotAllowed;
     }
 
     /// <summary>A value the TRE makes; empty when it cannot (locked, policy): the DPF then reads nothing usable.</summary>

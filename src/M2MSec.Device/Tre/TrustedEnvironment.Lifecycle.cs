@@ -29,7 +29,8 @@ public sealed partial class TrustedEnvironment
             EnsureUnlocked();
             TrePolicy.CheckOperation(caller, TreOperation.ApplyMcimInstruction);
             var result = ApplyMcimInstructionLocked(signedInstruction);
-            Event(result.IsApplied ? "mcim-instruction-applied" : "mcim-instruction-refused", $"{result.Code}: {result.Detail}");
+            Event(result.IsApplied ? "mcim-instruction-applied" : result.IsAlreadyApplied ? "mcim-instruction-repeated" : "mcim-instruction-refused",
+                $"{result.Code}: {result.Detail}");
             return result;
         }
     }
@@ -39,12 +40,17 @@ public sealed partial class TrustedEnvironment
         McimInstructionContent instruction;
         X509Certificate2 signer;
         X509Certificate2? root = null;
+        // Issue 16 (decision 021): the document's digest tells a repeat of the very instruction applied last (its answer lost with a DM
+        // session) from a replay of an older one; only documents the TRE verified and applied are ever recorded.
+        var digest = Convert.ToBase64String(SHA256.HashData(document));
+        string? named = null;
         try
         {
             // The owner's signer must chain to the root its MCIM was installed under (decision 021): a root the RO added later
             // for the same SHO id cannot sign for it.
             instruction = McimInstruction.Verify(document, imsi =>
             {
+                named = imsi;
                 var installed = McimRecordLocked(imsi) ?? throw new ProvisioningException("not-installed", $"no MCIM {imsi} in this TRE");
                 if (!_objects.TryGetValue(installed.RootName ?? TreObjects.ShoSigningRoot, out var rootDer))
                     throw new ProvisioningException("no-sho-root", "no SHO signing root is provisioned");
@@ -53,6 +59,9 @@ public sealed partial class TrustedEnvironment
         }
         catch (ProvisioningException e)
         {
+            // A deleted MCIM: the very delete that removed it is already applied; any other instruction for it stays not-installed.
+            if (e.Code == "not-installed" && named is not null && DeletedDigestLocked(named) == digest)
+                return new McimInstructionResult(McimInstructionResult.AlreadyApplied, named, McimOperation.Delete, $"MCIM {named} was deleted by this instruction");
             return Refusal(e.Code, e.Message);
         }
         finally
@@ -67,6 +76,11 @@ public sealed partial class TrustedEnvironment
             // Verify checked that the instruction's SHO is the signer; the owner is the SHO whose M2MSIMMobj installed it.
             if (!string.Equals(record.ShoId, instruction.ShoId, StringComparison.Ordinal))
                 return Refusal("not-owner", $"MCIM {instruction.Imsi} belongs to another SHO", instruction);
+            if (record.LastApplied == digest)
+            {
+                return new McimInstructionResult(McimInstructionResult.AlreadyApplied, instruction.Imsi, instruction.Operation,
+                    $"sequence {instruction.Sequence} is the instruction applied last: nothing to do");
+            }
             if (instruction.Sequence <= record.LastSequence)
                 return Refusal("replayed", $"sequence {instruction.Sequence} is not above the last applied ({record.LastSequence})", instruction);
 
@@ -78,12 +92,12 @@ public sealed partial class TrustedEnvironment
                     // Exactly one active: the previously active MCIM (another one) is disabled by the same write.
                     if (active is not null && active != imsi && McimRecordLocked(active) is { } previous)
                         PutRecordLocked(previous with { State = McimStates.Disabled });
-                    PutRecordLocked(record with { State = McimStates.Enabled, LastSequence = instruction.Sequence });
+                    PutRecordLocked(record with { State = McimStates.Enabled, LastSequence = instruction.Sequence, LastApplied = digest });
                     _objects[ActiveMcimName] = Encoding.UTF8.GetBytes(imsi);
                     break;
                 case McimOperation.Disable:
                     // Disabling the active MCIM leaves none active until an owner enables one.
-                    PutRecordLocked(record with { State = McimStates.Disabled, LastSequence = instruction.Sequence });
+                    PutRecordLocked(record with { State = McimStates.Disabled, LastSequence = instruction.Sequence, LastApplied = digest });
                     if (active == imsi)
                         _objects.Remove(ActiveMcimName);
                     break;
@@ -96,9 +110,11 @@ public sealed partial class TrustedEnvironment
                         _objects.Remove(name);
                     }
                     _objects.Remove(McimPrefix + imsi);
-                    var sequence = new byte[8];
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(sequence, instruction.Sequence);
-                    _objects[DeletedMcimPrefix + imsi] = sequence;
+                    // The tombstone: the last sequence (8 octets, big-endian), then the delete's document digest (32 octets).
+                    var tombstone = new byte[8 + 32];
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(tombstone, instruction.Sequence);
+                    Convert.FromBase64String(digest).CopyTo(tombstone, 8);
+                    _objects[DeletedMcimPrefix + imsi] = tombstone;
                     if (active == imsi)
                         _objects.Remove(ActiveMcimName);
                     break;
@@ -122,16 +138,29 @@ public sealed partial class TrustedEnvironment
     private void PutRecordLocked(McimRecord record) => _objects[McimPrefix + record.Imsi] = JsonSerializer.SerializeToUtf8Bytes(record);
 
     private ulong DeletedSequenceLocked(string imsi) =>
-        _objects.TryGetValue(DeletedMcimPrefix + imsi, out var v) && v.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(v) : 0;
+        _objects.TryGetValue(DeletedMcimPrefix + imsi, out var v) && v.Length >= 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(v) : 0;
+
+    /// <summary>The digest (base64) of the delete that removed an MCIM (null for a tombstone sealed before issue 16's repeat rule).</summary>
+    private string? DeletedDigestLocked(string imsi) =>
+        _objects.TryGetValue(DeletedMcimPrefix + imsi, out var v) && v.Length == 8 + 32 ? Convert.ToBase64String(v, 8, 32) : null;
 
     private static McimInstructionResult Refusal(string code, string detail, McimInstructionContent? instruction = null) =>
         new(code, instruction?.Imsi, instruction?.Operation, detail);
 }
 
-/// <summary>What the TRE did with a life-cycle instruction: <see cref="Code"/> is "applied" or a refusal key (bad-signature, not-owner, replayed, wrong-device, not-installed, …).</summary>
+/// <summary>
+/// What the TRE did with a life-cycle instruction: <see cref="Code"/> is "applied", "already-applied" (this very signed document was
+/// applied last to the MCIM, or is the delete that removed it — nothing changed now) or a refusal key
+/// (bad-signature, not-owner, replayed — an older instruction —, wrong-device, not-installed, …).
+/// </summary>
 public sealed record McimInstructionResult(string Code, string? Imsi, McimOperation? Operation, string Detail)
 {
     public const string Applied = "applied";
 
+    /// <summary>Issue 16 (docs/decisions/021): the same document again, after its answer was lost; not a change, not a refusal.</summary>
+    public const string AlreadyApplied = "already-applied";
+
     public bool IsApplied => Code == Applied;
+
+    public bool IsAlreadyApplied => Code == AlreadyApplied;
 }

@@ -202,8 +202,10 @@ public sealed partial class TrustedEnvironment
     /// <see cref="RootName"/>: the root its M2MSIMMobj was verified under, which its owner's instructions must chain to (null in
     /// a record sealed before the change of subscription: the manufacturer's <c>trust/root/sho</c>).
     private sealed record McimRecord(string Imsi, string TreId, string ShoId, string Algorithm, string? Amf, long InstalledAtMs,
-        string? State = null, ulong LastSequence = 0, string? RootName = null)
+        string? State = null, ulong LastSequence = 0, string? RootName = null, string? LastApplied = null)
     {
+        // LastApplied (issue 16): SHA-256 (base64) of the signed instruction document applied last to this MCIM (null: none since its install).
+
         [System.Text.Json.Serialization.JsonIgnore]
         public bool Enabled => State is null or McimStates.Enabled;
     }

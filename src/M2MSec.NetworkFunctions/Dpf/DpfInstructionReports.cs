@@ -50,13 +50,21 @@ public sealed partial class DpfProvisionings
             if (row is not null && job is null && row.CreatedAt + MissingJobGrace < now)
                 await state.Dpf.RemoveInstructionReportAsync(jobId, ct).ConfigureAwait(false);
             else if (row is not null)
-                await state.Dpf.PutInstructionReportAsync(row with { Attempts = row.Attempts + 1, NextAt = now + RetryAfter(row.Attempts + 1) }, ct).ConfigureAwait(false);
+                await state.Dpf.PutInstructionReportAsync(row with { NextAt = now + RetryAfter(row.Attempts) }, ct).ConfigureAwait(false);
             return false;
         }
         var (shoId, outcomes) = InstructionOutcomes(job);
         if (shoId is null || outcomes.Count == 0)
         {
             await state.Dpf.RemoveInstructionReportAsync(jobId, ct).ConfigureAwait(false);
+            return false;
+        }
+        if (IsLostBeforeTheTreAnswered(job))
+        {
+            // The session died before the TRE's answer came back (the DPF killed mid-session, the device gone): not an outcome. The same
+            // signed documents go again, when the row is due (the sweep: back-off), until the TRE answers each.
+            if (row is not null)
+                await ReissueInstructionsAsync(job, row, shoId, ct).ConfigureAwait(false);
             return false;
         }
         if (row is null)
@@ -86,6 +94,52 @@ public sealed partial class DpfProvisionings
         await state.Dpf.RemoveInstructionReportAsync(jobId, ct).ConfigureAwait(false);
         await AuditAsync("dpf.instructions.reported", pcid, $"{shoId}: job {jobId}", ct).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>A job ended by a lost session with at least one instruction the TRE's answer never came back for.</summary>
+    private static bool IsLostBeforeTheTreAnswered(DmJobRecord job) =>
+        job is { State: "failed", Reason: LostSession } && job.Commands.Any(c => c.Verb == "replace" && c.Uri == $"{M2MSimMobj}/Instruction" && c.Status is null);
+
+    /// <summary>
+    /// The instruction job after <paramref name="jobId"/>: <c>{first id}.r{n}</c>, so a sweep repeated after a crash finds the job it queued.
+    /// </summary>
+    internal static string ReissuedJobId(string jobId)
+    {
+        var at = jobId.LastIndexOf(".r", StringComparison.Ordinal);
+        return at > 0 && int.TryParse(jobId.AsSpan(at + 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? $"{jobId[..at]}.r{n + 1}"
+            : jobId + ".r1";
+    }
+
+    /// <summary>
+    /// Issue 16 (docs/decisions/021): the same commands — the same signed instruction documents, byte for byte — in a new job, its outbox
+    /// row written before it, the old row removed after it. The TRE answers "already-applied" for a document it applied before, so a repeat
+    /// never changes anything twice, and an older instruction is still "replayed". Steps are idempotent: a crash between them is redone.
+    /// </summary>
+    private async Task ReissueInstructionsAsync(DmJobRecord job, DpfInstructionReport row, string shoId, CancellationToken ct)
+    {
+        var next = ReissuedJobId(job.Id);
+        var now = time.GetUtcNow();
+        var attempts = row.Attempts + 1;
+        await state.Dpf.AddInstructionReportAsync(new DpfInstructionReport(next, row.Pcid, shoId, attempts, now + RetryAfter(attempts), now), ct).ConfigureAwait(false);
+        if (await state.Dm.FindJobAsync(next, ct).ConfigureAwait(false) is null)
+        {
+            try
+            {
+                await QueueAsync(row.Pcid, next, [.. job.Commands.OrderBy(c => c.Seq).Select(c => (c.Verb, c.Uri, c.Value, c.Format))], ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Another sweep (a second DPF instance on the store) queued it meanwhile: done. Anything else: the row stays, the next sweep retries.
+                if (await state.Dm.FindJobAsync(next, ct).ConfigureAwait(false) is null)
+                    throw;
+            }
+        }
+        if (!await state.Dpf.RemoveInstructionReportAsync(job.Id, ct).ConfigureAwait(false))
+            return;
+        await AuditAsync("dpf.instructions.reissued", row.Pcid, $"{job.Id} lost its session before the TRE answered; the same instructions as {next} (attempt {attempts})", ct)
+            .ConfigureAwait(false);
+        logger?.LogInformation("dpf instructions {Pcid}: {Job} lost its session; the same instructions again as {Next}", row.Pcid, job.Id, next);
     }
 
     /// <summary>

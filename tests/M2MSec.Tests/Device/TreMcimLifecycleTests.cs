@@ -208,14 +208,57 @@ public sealed class TreMcimLifecycleTests : IDisposable
         // A replayed delete: the MCIM is gone, and once the IMSI is installed again its old instructions are still replays.
         var deleteA = Instruction(sho, McimOperation.Delete, 7, ImsiA);
         Assert.True(rebooted.ApplyMcimInstruction(TreCaller.Provisioning, deleteA).IsApplied);
-        AssertRefusedAndUnchanged(rebooted, deleteA, "not-installed");
+        // The very delete again (its answer lost) is "already-applied", nothing changes; an older instruction stays refused.
+        AssertRefusedAndUnchanged(rebooted, deleteA, "already-applied");
+        AssertRefusedAndUnchanged(rebooted, disableA, "not-installed");
         var again = Reboot();
-        AssertRefusedAndUnchanged(again, deleteA, "not-installed");
+        AssertRefusedAndUnchanged(again, deleteA, "already-applied");
         Install(again, sho, ImsiA);
         Assert.Equal(7UL, Mcim(again, ImsiA).LastSequence);
         AssertRefusedAndUnchanged(again, deleteA, "replayed");
         AssertRefusedAndUnchanged(Reboot(), enableA, "replayed");
         Assert.Single(Reboot().InstalledMcims().Mcims, m => m.Imsi == ImsiA);
+    }
+
+    /// <summary>
+    /// Issue 16 (docs/decisions/021): the TRE tells the very signed document it applied last (a repeat after its answer was lost with a DM
+    /// session: "already-applied", nothing changes, also after a reboot and after the MCIM's delete) from a replay of an older instruction
+    /// or another document with the same sequence ("replayed", refused) — so a replay cannot pass for an applied instruction.
+    /// </summary>
+    [Fact]
+    public async Task SameDocumentAgain_AlreadyApplied_OlderOrResignedInstruction_StillReplayed_AlreadyAppliedClassificationReplayedInstructionThreat()
+    {
+        var sho = await ShoSigning.CreateAsync(time: _clock);
+        var tre = Manufacture(sho);
+        Install(tre, sho, ImsiA);
+        var disable = Instruction(sho, McimOperation.Disable, 1);
+        var enable = Instruction(sho, McimOperation.Enable, 2);
+        Assert.True(tre.ApplyMcimInstruction(TreCaller.Provisioning, disable).IsApplied);
+        Assert.True(tre.ApplyMcimInstruction(TreCaller.Provisioning, enable).IsApplied);
+
+        var repeat = tre.ApplyMcimInstruction(TreCaller.Provisioning, enable);
+        Assert.True(repeat.IsAlreadyApplied);
+        Assert.Equal((ImsiA, McimOperation.Enable), (repeat.Imsi, repeat.Operation));
+        AssertRefusedAndUnchanged(tre, enable, "already-applied");
+        AssertRefusedAndUnchanged(tre, disable, "replayed"); // an older instruction: the attacker's replay
+        AssertRefusedAndUnchanged(tre, Instruction(sho, McimOperation.Enable, 2), "replayed"); // same content, another signature
+        AssertRefusedAndUnchanged(tre, Instruction(sho, McimOperation.Disable, 2), "replayed");
+        var rebooted = Reboot();
+        AssertRefusedAndUnchanged(rebooted, enable, "already-applied");
+        AssertRefusedAndUnchanged(rebooted, disable, "replayed");
+        Assert.Equal((McimStates.Enabled, 2UL), (Mcim(rebooted, ImsiA).State, Mcim(rebooted, ImsiA).LastSequence));
+
+        // After the delete: the delete again is already applied; anything else for the deleted MCIM is not-installed.
+        var delete = Instruction(sho, McimOperation.Delete, 3);
+        Assert.True(rebooted.ApplyMcimInstruction(TreCaller.Provisioning, delete).IsApplied);
+        AssertRefusedAndUnchanged(rebooted, delete, "already-applied");
+        AssertRefusedAndUnchanged(Reboot(), delete, "already-applied");
+        AssertRefusedAndUnchanged(Reboot(), enable, "not-installed");
+        AssertRefusedAndUnchanged(Reboot(), Instruction(sho, McimOperation.Delete, 3), "not-installed");
+        // Installed again: the delete of before is a replay again, not "already applied" to the new MCIM.
+        var back = Reboot();
+        Install(back, sho, ImsiA);
+        AssertRefusedAndUnchanged(back, delete, "replayed");
     }
 
     [Fact]
@@ -321,7 +364,11 @@ public sealed class TreMcimLifecycleTests : IDisposable
         Assert.Equal("applied", Status());
         Assert.Equal(McimStates.Disabled, Mcim(tre, ImsiA).State);
 
-        Assert.Equal(DmStatusCode.CommandNotAllowed, tree.Replace("dpf", "./M2MSIMMobj/Instruction", null, B64(disable)));
+        // Issue 16: the same document again (its answer lost) is done as the first time: 200, Status "already-applied"; another
+        // document with the same sequence is a replay: 405.
+        Assert.Equal(DmStatusCode.Ok, tree.Replace("dpf", "./M2MSIMMobj/Instruction", null, B64(disable)));
+        Assert.Equal("already-applied", Status());
+        Assert.Equal(DmStatusCode.CommandNotAllowed, tree.Replace("dpf", "./M2MSIMMobj/Instruction", null, B64(Instruction(sho, McimOperation.Disable, 1))));
         Assert.Equal("replayed", Status());
         Assert.Equal("replayed", objects.LastInstruction!.Code);
         Assert.Equal(DmStatusCode.PermissionDenied, tree.Replace("another-server", "./M2MSIMMobj/Instruction", null, B64(Instruction(sho, McimOperation.Enable, 2))));

@@ -1,4 +1,6 @@
 using System.Net;
+using M2MSec.Device.Tre;
+using M2MSec.NetworkFunctions.Dm;
 using M2MSec.NetworkFunctions.Dpf;
 using M2MSec.NetworkFunctions.Drf;
 using M2MSec.NetworkFunctions.Hosting;
@@ -88,6 +90,64 @@ public sealed partial class ChangeOfSubscriptionTests
         Assert.Equal((pcid, "moved", oldImsi), (again.Pcid, again.State, again.Imsi));
         Assert.Equal((moved.State, moved.Reason, moved.UpdatedAt), ((await SubscriptionAsync("sho", pcid, ct)).State, (await SubscriptionAsync("sho", pcid, ct)).Reason,
             (await SubscriptionAsync("sho", pcid, ct)).UpdatedAt));
+    }
+
+    /// <summary>
+    /// Issue 16: the old SHO's disable and delete reached the TRE, which applied both, but the DM session died with the DPF before the
+    /// answer came back; the restarted DPF's engine fails the job "session-expired". Before, that was reported to the SHO as "failed" and
+    /// the subscription stayed releasing for ever. Now a restarted DPF (nothing of the old one's memory) sends the same signed documents
+    /// again; the TRE answers the delete "already-applied" (the disable, for a deleted MCIM, not-installed), and the old SHO, told the
+    /// delete is applied, retires the IMSI (AKA refused) and marks the subscription moved. Nothing was applied twice.
+    /// </summary>
+    [Fact]
+    public async Task InstructionSessionLost_DpfKilledMidSession_InstructionsResent_OldMcimDeleted_SubscriptionMoved_LostInstructionSessionThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string pcid = "001900000000314";
+        var (device, oldImsi) = await ProvisionedAtShoAsync(pcid, ct, tokenToShoB: false);
+        var store = _fleet["dpf"].Services.GetRequiredService<IStateStore>();
+        using (var asDrf = await _fleet.ClientAsAsync("drf", "sho", Timeout, ct))
+            Assert.Equal("releasing", (await new ShoClient(asDrf).ReleaseAsync(pcid, new ShoReleaseRequest(ShoOptions.SecondShoId), ct)).State);
+        var owed = Assert.Single(await store.Dpf.ListDueInstructionReportsAsync(DateTimeOffset.MaxValue, 10, ct), r => r.Pcid == pcid);
+        var job = (await store.Dm.FindJobAsync(owed.JobId, ct))!;
+
+        // The session that died with the DPF: the job was handed out, the TRE applied both instructions, the device's answer was lost.
+        Assert.True(await store.Dm.SetJobStateAsync(job.Id, "running", ["queued"], ct));
+        var documents = job.Commands.Where(c => c.Uri == $"{DpfProvisionings.M2MSimMobj}/Instruction").Select(c => c.Value!).ToList();
+        Assert.Equal(2, documents.Count);
+        foreach (var document in documents)
+            Assert.True(device.Tre.ApplyMcimInstruction(TreCaller.Provisioning, Convert.FromBase64String(document)).IsApplied);
+        Assert.Empty(device.Tre.InstalledMcims().Mcims);
+        // The restarted DPF's DM engine: a running job no live session holds has lost its session.
+        Assert.True(await store.Dm.FailJobAsync(job.Id, DpfProvisionings.LostSession, ["running"], ct));
+        var restarted = new DpfProvisionings(store, _fleet["dpf"].Services.GetRequiredService<PeerClients>(),
+            _fleet["dpf"].Services.GetRequiredService<IPvaVerdictVerifier>(), TimeProvider.System);
+        await restarted.HandleAsync(new DmJobFinished(job.Id, pcid, "failed", DpfProvisionings.LostSession));
+        var releasing = await SubscriptionAsync("sho", pcid, ct);
+        Assert.Equal("releasing", releasing.State);
+        Assert.DoesNotContain("failed", releasing.Reason ?? "", StringComparison.Ordinal);
+
+        var until = DateTime.UtcNow + Timeout;
+        while ((await SubscriptionAsync("sho", pcid, ct)).State != "moved" && DateTime.UtcNow < until)
+        {
+            await restarted.ReportPendingAsync(ct);
+            await SessionsAsync(device, ct, idle: 2);
+            await _fleet["dpf"].Services.GetRequiredService<DpfProvisionings>().IdleAsync();
+            await Task.Delay(200, ct);
+        }
+
+        Assert.Equal("moved", (await SubscriptionAsync("sho", pcid, ct)).State);
+        await AssertOldImsiRefusedAsync(oldImsi, ct);
+        // The same signed documents, byte for byte, went again; the TRE applied nothing the second time.
+        var again = (await store.Dm.FindJobAsync(DpfProvisionings.ReissuedJobId(job.Id), ct))!;
+        // The disable of a deleted MCIM is refused (not-installed: the job ends "command-failed", an answer, not a lost session); the
+        // delete is the one applied before.
+        Assert.Equal(("failed", "command-failed"), (again.State, again.Reason));
+        Assert.Equal([405, 200], again.Commands.Where(c => c.Verb == "replace").Select(c => c.Status));
+        Assert.Equal(documents, again.Commands.Where(c => c.Uri == $"{DpfProvisionings.M2MSimMobj}/Instruction").Select(c => c.Value!));
+        Assert.Equal(["not-installed", "already-applied"], again.Commands.Where(c => c.Verb == "get").Select(c => c.Results));
+        Assert.Empty(device.Tre.InstalledMcims().Mcims);
+        Assert.DoesNotContain(await store.Dpf.ListDueInstructionReportsAsync(DateTimeOffset.MaxValue, 10, ct), r => r.Pcid == pcid);
     }
 
     /// <summary>
