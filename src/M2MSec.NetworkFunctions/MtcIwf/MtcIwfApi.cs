@@ -21,3 +21,10 @@ public sealed record MtcGrant(string MtcServer, string Device, string Imsi, stri
 
 /// <summary>GET /authorisations.</summary>
 public sealed record MtcGrantList(IReadOnlyList<MtcGrant> Grants);
+
+/// <summary>An MTC server id, external identifier or OTA job id: 1–128 of letters, digits and . _ - @ (e.g. sensor-17@mtc.example).</summary>
+public static class MtcIdentifier
+{
+    public static bool IsValid(string? s) =>
+        s is { Length: > 0 and <= 128 } && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@') && s[0] != '@' && s[0] != '.';
+}

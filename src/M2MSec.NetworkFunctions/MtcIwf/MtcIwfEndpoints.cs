@@ -40,9 +40,7 @@ internal static class MtcIwfEndpoints
             .WithSummary("Withdraws a grant").Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
     }
 
-    /// <summary>An MTC server id or external identifier: 1–128 of letters, digits and . _ - @ (e.g. sensor-17@mtc.example).</summary>
-    internal static bool IsName(string? s) =>
-        s is { Length: > 0 and <= 128 } && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@') && s[0] != '@' && s[0] != '.';
+    private static bool IsName(string? s) => MtcIdentifier.IsValid(s);
 
     private static async Task<IResult> TriggerAsync(MtcTriggerRequest request, IStateStore store, PeerClients peers, HttpContext context, CancellationToken ct)
     {
