@@ -1,10 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
-using M2MSec.Storage.Hss;
+using M2MSec.Nas.Trigger;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Vno;
-using M2MSec.Nas.Trigger;
 using M2MSec.Storage;
+using M2MSec.Storage.Hss;
 using M2MSec.Storage.MtcIwf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,7 @@
-using M2MSec.Storage.Hss;
-using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Nas.Trigger;
+using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage;
+using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
