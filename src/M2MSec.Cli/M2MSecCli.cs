@@ -26,6 +26,7 @@ public static class M2MSecCli
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CcifCommand.Create());
         root.Subcommands.Add(PvaCommand.Create());
+        root.Subcommands.Add(TriggerCommand.Create());
         root.Options.Add(Verbose);
         return root;
     }

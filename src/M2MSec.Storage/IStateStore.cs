@@ -55,6 +55,12 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>The DPF's provisioning records (issue 15).</summary>
     M2MSec.Storage.Dpf.IDpfStore Dpf { get; }
 
+    /// <summary>The VNO's EPS NAS security contexts and protected triggers (issue 17).</summary>
+    M2MSec.Storage.Vno.IVnoStore Vno { get; }
+
+    /// <summary>The MTC-IWF's grants: which MTC server may trigger which device (issue 17).</summary>
+    M2MSec.Storage.MtcIwf.IMtcIwfStore MtcIwf { get; }
+
     /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
     ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);
 }

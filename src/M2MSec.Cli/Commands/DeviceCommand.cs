@@ -78,6 +78,8 @@ internal static class DeviceCommand
         command.Subcommands.Add(tamper);
         command.Subcommands.Add(DeviceProvisionCommand.Create(data, fuse));
         command.Subcommands.Add(DeviceRehabilitateCommand.Create(data, fuse));
+        command.Subcommands.Add(DeviceBatteryCommand.Create(data));
+        command.Subcommands.Add(DevicePagingCommand.Create(data, fuse));
         return command;
     }
 

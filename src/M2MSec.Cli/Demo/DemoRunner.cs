@@ -23,7 +23,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
     private readonly IDemoStage[] _stages = stages is null
         ?
         [
-            new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
+            new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new TriggerStage(), new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
             .. ChangeOfSubscriptionStage.All,
             .. RehabilitationStage.All,
         ]

@@ -13,8 +13,11 @@ namespace M2MSec.Device.Provisioning;
 /// <summary>Where the device stands after steps 1–11: attached (limited to the RO), its DM account for the DPF installed, its SHO kept in the TRE.</summary>
 public sealed record RoBootstrapOutcome(string Pcid, string IpAddress, string ShoId, Uri DmUrl, string DmServerId);
 
-/// <summary>An attach (AKA passed, an address given).</summary>
-public sealed record AttachOutcome(string Identity, string IpAddress, string? RestrictedTo);
+/// <summary>An attach (AKA passed, an address given); <see cref="ServingPlmn"/> the network attached to (issue 17).</summary>
+public sealed record AttachOutcome(string Identity, string IpAddress, string? RestrictedTo)
+{
+    public string? ServingPlmn { get; init; }
+}
 
 /// <summary>
 /// A step of the device's side refused (the network, the TRE, or a server's answer); <see cref="Code"/> names why:
@@ -143,15 +146,24 @@ public static class RoProvisioningClient
         return await AttachAsync(device, identity, vno, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The attach with an installed subscription over the given client.</summary>
+    /// <summary>
+    /// The attach with an installed subscription over the given client. Issue 17: the TRE then keeps the attach's EPS NAS security
+    /// context (K_NASint from K_ASME, derived inside) and the network's identity, against which it checks triggers.
+    /// </summary>
     public static Task<AttachOutcome> AttachAsync(M2meDevice device, string identity, HttpClient vno, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return AttachCoreAsync(vno, identity, (rand, autn) => device.Tre.RunAka(TreCaller.Network, identity, rand, autn, eUtran: true), cancellationToken);
+        return AttachCoreAsync(vno, identity, (rand, autn) => device.Tre.RunAka(TreCaller.Network, identity, rand, autn, eUtran: true), cancellationToken,
+            new M2MSec.Device.Triggering.TreNasContextHolder(device.Tre));
     }
 
-    /// <summary>Steps 1, 5, 6: attach, answer the challenge (once more after a resynchronisation), get an address.</summary>
-    private static async Task<AttachOutcome> AttachCoreAsync(HttpClient vno, string identity, Func<byte[], byte[], UsimAuthenticationResult> aka, CancellationToken ct)
+    /// <summary>
+    /// Steps 1, 5, 6: attach, answer the challenge (once more after a resynchronisation), get an address. With
+    /// <paramref name="context"/> (issue 17) the ME derives K_ASME from the CK/IK the USIM/TRE returned (TS 33.401 A.2: the
+    /// serving network's identity, SQN ⊕ AK) and stores the new EPS NAS security context there.
+    /// </summary>
+    internal static async Task<AttachOutcome> AttachCoreAsync(HttpClient vno, string identity, Func<byte[], byte[], UsimAuthenticationResult> aka, CancellationToken ct,
+        M2MSec.Device.Triggering.INasContextHolder? context = null)
     {
         ArgumentNullException.ThrowIfNull(vno);
         using var first = await vno.PostAsJsonAsync("attach", new AttachAsk(identity), Json, ct).ConfigureAwait(false);
@@ -176,7 +188,16 @@ public static class RoProvisioningClient
             var outcome = await response.Content.ReadFromJsonAsync<Outcome>(Json, ct).ConfigureAwait(false)
                 ?? throw new RoProvisioningException("attach-refused", "the VNO sent an empty answer");
             if (outcome.State == "attached" && outcome.IpAddress is not null && IPAddress.TryParse(outcome.IpAddress, out _))
-                return new AttachOutcome(identity, outcome.IpAddress, outcome.RestrictedTo);
+            {
+                if (context is not null && result.Ck is { } ck && result.Ik is { } ik && outcome.RestrictedTo is null
+                    && M2MSec.Nas.PlmnIdentity.IsValid(outcome.ServingPlmn))
+                {
+                    var kasme = EpsKeys.Kasme(ck, ik, M2MSec.Nas.PlmnIdentity.Encode(outcome.ServingPlmn!), autn.AsSpan(0, 6));
+                    context.StoreContext(outcome.ServingPlmn!, kasme);
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(kasme);
+                }
+                return new AttachOutcome(identity, outcome.IpAddress, outcome.RestrictedTo) { ServingPlmn = outcome.ServingPlmn };
+            }
             if (outcome.State != "challenge" || result.IsSuccess)
                 throw new RoProvisioningException("attach-refused", $"unexpected attach state '{outcome.State}'");
             (attachId, randHex, autnHex) = (outcome.AttachId, outcome.Rand, outcome.Autn);
@@ -209,7 +230,7 @@ public static class RoProvisioningClient
 
     private sealed record Answer(string? Res, string? Auts);
 
-    private sealed record Outcome(string? State, string? IpAddress, string? RestrictedTo, string? AttachId, string? Rand, string? Autn);
+    private sealed record Outcome(string? State, string? IpAddress, string? RestrictedTo, string? AttachId, string? Rand, string? Autn, string? ServingPlmn);
 
     private sealed record BootstrapAsk(string Pcid, string IpAddress, string DevId);
 

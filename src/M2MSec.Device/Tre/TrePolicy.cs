@@ -39,6 +39,7 @@ public static class TrePolicy
             TreOperation.ApplyMcimInstruction => caller is TreCaller.Provisioning,
             TreOperation.DesignateSho => caller is TreCaller.Provisioning,
             TreOperation.Rehabilitate => caller is TreCaller.Platform or TreCaller.Provisioning,
+            TreOperation.StoreNasContext or TreOperation.VerifyTrigger => caller is TreCaller.Network,
             _ => false,
         };
         if (!allowed)
@@ -93,4 +94,10 @@ public enum TreOperation
 
     /// <summary>Ask for a rehabilitation nonce and present the PVA's rehabilitation statement (issue 16).</summary>
     Rehabilitate,
+
+    /// <summary>Keep the EPS NAS security context of an attach (K_NASint derived inside, the attached PLMN; issue 17).</summary>
+    StoreNasContext,
+
+    /// <summary>Check a protected trigger against the stored context and accept its COUNT (issue 17).</summary>
+    VerifyTrigger,
 }

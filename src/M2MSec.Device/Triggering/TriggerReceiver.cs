@@ -33,10 +33,20 @@ public sealed class TriggerReceiver(ITriggerContext context, BatteryMeter batter
     public bool Protected { get; } = @protected;
 
     /// <summary>Checks one trigger; the verified indication (or, unprotected, any well-formed one) when the device connects.</summary>
-    public TriggerVerification Receive(ReadOnlySpan<byte> message)
+    public TriggerVerification Receive(ReadOnlySpan<byte> message) => Receive(message, connected: false);
+
+    /// <summary>
+    /// Issue 17, seed 002 §5.1.1: <paramref name="connected"/> — the trigger came over the device's data connection (delivery
+    /// "direct"): the device is awake and connected, so it is checked the same way but costs no wake-up, paging check or set-up.
+    /// Otherwise (paged, or queued for an offline device) it wakes, checks, and connects only for a verified trigger.
+    /// </summary>
+    public TriggerVerification Receive(ReadOnlySpan<byte> message, bool connected)
     {
-        battery.Record(BatteryEvent.WakeUp);
-        battery.Record(BatteryEvent.PagingCheck);
+        if (!connected)
+        {
+            battery.Record(BatteryEvent.WakeUp);
+            battery.Record(BatteryEvent.PagingCheck);
+        }
         TriggerVerification result;
         if (Protected)
         {
@@ -48,7 +58,7 @@ public sealed class TriggerReceiver(ITriggerContext context, BatteryMeter batter
         {
             result = ReadUnprotected(message);
         }
-        if (result.IsAccepted)
+        if (result.IsAccepted && !connected)
             battery.Record(BatteryEvent.ConnectionSetup);
         return result;
     }

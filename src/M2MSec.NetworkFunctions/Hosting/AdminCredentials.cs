@@ -20,6 +20,18 @@ public static class AdminCredentials
         await PemFiles.WritePrivateKeyAsync(keyPath, admin, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Issue 17: the MTC server's identity `serve all` hands out (DIR/mtc-server.crt, DIR/mtc-server.key 0600) for `trigger send`.</summary>
+    public static async Task WriteMtcServerAsync(string directory, X509Certificate2 mtcServer, CancellationToken ct)
+    {
+        await File.WriteAllTextAsync(Path.Combine(directory, MtcServerFile + ".crt"), mtcServer.ExportCertificatePem() + "\n", ct).ConfigureAwait(false);
+        var keyPath = Path.Combine(directory, MtcServerFile + ".key");
+        File.Delete(keyPath);
+        await PemFiles.WritePrivateKeyAsync(keyPath, mtcServer, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The MTC server credentials' file name (without .crt/.key) beside endpoints.json; also its CN and the grants' MTC server id.</summary>
+    public const string MtcServerFile = "mtc-server";
+
     public static NetworkFunctionTls Load(string directory, PeerRevocationChecker? revocation = null)
     {
         var tls = NetworkFunctionTls.Load(Path.Combine(directory, "admin.crt"), Path.Combine(directory, "admin.key"),

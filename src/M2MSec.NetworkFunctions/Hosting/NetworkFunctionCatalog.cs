@@ -25,6 +25,7 @@ public static class NetworkFunctionCatalog
         [Drf.DrfFunction.RoleName] = _ => new Drf.DrfFunction(),
         ["dpf"] = _ => new Dpf.DpfFunction(),
         ["sho"] = _ => new Sho.ShoFunction(),
+        [MtcIwf.MtcIwfFunction.RoleName] = _ => new MtcIwf.MtcIwfFunction(),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>
@@ -106,6 +107,11 @@ public static class NetworkFunctionCatalog
                 var admin = await hierarchy.IssueAsync(CertificateProfile.Admin, new CertificateSubject(NetworkFunctionTls.DefaultAdminSubject),
                     TimeSpan.FromDays(30), cancellationToken: cancellationToken).ConfigureAwait(false);
                 await AdminCredentials.WriteAsync(store.DataDirectory, admin, hierarchy, cancellationToken).ConfigureAwait(false);
+                // Issue 17: an MTC server's identity (role mtc-server, CN mtc-server) for `trigger send` against the MTC-IWF.
+                var mtcServer = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction,
+                    new CertificateSubject(AdminCredentials.MtcServerFile), TimeSpan.FromDays(30), role: AdminCredentials.MtcServerFile, cancellationToken: cancellationToken)
+                    .ConfigureAwait(false);
+                await AdminCredentials.WriteMtcServerAsync(store.DataDirectory, mtcServer, cancellationToken).ConfigureAwait(false);
                 (hierarchy, issuerStore) = await ReopenAsync(store, createKeyRing, time, cancellationToken).ConfigureAwait(false);
             }
             else

@@ -15,6 +15,8 @@ public sealed record AttachResponse(string? Res, string? Auts);
 /// <summary>
 /// The answer to <see cref="AttachResponse"/>: <c>state</c> "attached" with <c>ip_address</c> (and <c>restricted_to</c> "ro"
 /// for a PCID: connectivity to the Registration Operator only, step 6), or "challenge" with a new <c>attach_id</c>, RAND
-/// and AUTN after a resynchronisation.
+/// and AUTN after a resynchronisation. <c>serving_plmn</c> (issue 17): the network the device attached to, whose identity K_ASME is
+/// bound to and which it keeps as its last attached network (seed 002 §6.1 solution 1).
 /// </summary>
-public sealed record AttachResult(string State, string Identity, string? IpAddress, string? RestrictedTo, string? AttachId, string? Rand, string? Autn);
+public sealed record AttachResult(string State, string Identity, string? IpAddress, string? RestrictedTo, string? AttachId, string? Rand, string? Autn,
+    string? ServingPlmn = null);

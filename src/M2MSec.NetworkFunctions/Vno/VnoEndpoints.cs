@@ -37,7 +37,7 @@ internal static class VnoEndpoints
     }
 
     private static async Task<IResult> RespondAsync(string attachId, AttachResponse request, VnoOptions options, VnoAttachSessions sessions, PeerClients peers,
-        IStateStore store, CancellationToken ct)
+        IStateStore store, VnoTriggers triggers, CancellationToken ct)
     {
         if (attachId.Length != 32 || !attachId.All(Uri.IsHexDigit))
             return ApiProblem.BadRequest("bad-attach-id", "attach_id: expected 32 hex digits");
@@ -82,9 +82,14 @@ internal static class VnoEndpoints
             }
             restricted = "ro";
         }
+        else
+        {
+            // Issue 17: the EPS NAS security context of this attach (K_NASint from K_ASME), kept for protected triggers.
+            await triggers.StoreContextAsync(attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
+        }
         CryptographicOperations.ZeroMemory(attach.Kasme);
         await store.Audit.AppendAsync("vno", "vno.attach", attach.Identity, $"address {address}{(restricted is null ? "" : ", limited to the RO")}", ct).ConfigureAwait(false);
-        return Results.Ok(new AttachResult("attached", attach.Identity, address, restricted, null, null, null));
+        return Results.Ok(new AttachResult("attached", attach.Identity, address, restricted, null, null, null, options.ServingPlmn));
     }
 
     private static async Task<IResult> ChallengeAsync(string identity, string route, (string Rand, string Auts)? resync, VnoOptions options, VnoAttachSessions sessions,

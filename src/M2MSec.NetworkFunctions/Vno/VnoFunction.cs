@@ -9,7 +9,9 @@ namespace M2MSec.NetworkFunctions.Vno;
 /// The visited network operator (`m2msec serve vno`, TR 33.812 §5.1.3.6.2 steps 1–6, and the later attach with the MCIM):
 /// devices attach on its device listener; it asks the ICF (PCIDs) or the SHO's HSS (IMSIs) for EPS vectors, runs AKA and
 /// assigns an address. It holds K_ASME only — no API of the ICF or HSS gives it CK/IK. Attach attempts live in memory
-/// (they expire within a minute; a restarted VNO makes devices attach again), so it has no store tables.
+/// (they expire within a minute; a restarted VNO makes devices attach again). Issue 17: after an attach with an IMSI it keeps the
+/// EPS NAS security context in its store (K_NASint wrapped, the downlink COUNT durable), protects the triggers the MTC-IWF hands
+/// it and delivers them by the device's connection state (docs/decisions/025).
 /// </summary>
 public sealed class VnoFunction(VnoOptions? options = null) : IDeviceFacingFunction
 {
@@ -22,11 +24,14 @@ public sealed class VnoFunction(VnoOptions? options = null) : IDeviceFacingFunct
         var o = options ?? new VnoOptions();
         services.AddSingleton(o);
         services.AddSingleton(sp => new VnoAttachSessions(o, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new VnoTriggers(sp.GetRequiredService<M2MSec.Storage.IStateStore>(), o, sp.GetRequiredService<TimeProvider>()));
     }
 
-    public void MapEndpoints(WebApplication app)
+    public void MapEndpoints(WebApplication app) => VnoTriggerEndpoints.MapRole(app);
+
+    public void MapDeviceEndpoints(IEndpointRouteBuilder devices)
     {
+        VnoEndpoints.MapDevice(devices);
+        VnoTriggerEndpoints.MapDevice(devices);
     }
-
-    public void MapDeviceEndpoints(IEndpointRouteBuilder devices) => VnoEndpoints.MapDevice(devices);
 }

@@ -20,6 +20,9 @@ public sealed record VnoOptions
     /// <summary>How long a challenge may be answered.</summary>
     public TimeSpan AttachLifetime { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long a protected trigger waits for the device (issue 17): an offline device's queue does not grow without end.</summary>
+    public TimeSpan TriggerLifetime { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>Most attaches pending at once (beyond: 503).</summary>
     public int MaxPendingAttaches { get; init; } = 10_000;
 }

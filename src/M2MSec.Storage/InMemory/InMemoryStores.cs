@@ -338,6 +338,7 @@ public sealed class InMemoryStateStore : IStateStore
         Dm = new InMemoryDmStore(clock);
         Icf = new InMemoryIcfStore(clock);
         Drf = new InMemoryDrfStore(clock);
+        Vno = new InMemoryVnoStore(clock);
     }
 
     public string Description => "memory";
@@ -369,6 +370,10 @@ public sealed class InMemoryStateStore : IStateStore
     public M2MSec.Storage.Sho.IShoStore Sho { get; } = new InMemoryShoStore();
 
     public M2MSec.Storage.Dpf.IDpfStore Dpf { get; } = new InMemoryDpfStore();
+
+    public M2MSec.Storage.Vno.IVnoStore Vno { get; }
+
+    public M2MSec.Storage.MtcIwf.IMtcIwfStore MtcIwf { get; } = new InMemoryMtcIwfStore();
 
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 

@@ -211,6 +211,26 @@ internal static class StoreSchema
             """UPDATE dpf_provisionings SET awaits_report = 1 WHERE state IN ('installed', 'failed') AND doc LIKE '%"ReportedToSho":false%' AND doc NOT LIKE '%"Result":null%'""",
             "CREATE INDEX ix_dpf_provisionings_awaits_report ON dpf_provisionings (awaits_report, pcid)",
         ]),
+        new(21, "Issue 17 (triggering): the VNO's EPS NAS contexts (K_NASint wrapped, the downlink COUNT, the connection state) and protected triggers; the MTC-IWF's grants",
+        [
+            """
+            CREATE TABLE vno_nas_contexts (
+                identity TEXT PRIMARY KEY, plmn TEXT NOT NULL, knas_int_enc {blob} NOT NULL, context_id TEXT NOT NULL,
+                dl_count {bigint} NOT NULL, state TEXT NOT NULL, updated_at {bigint} NOT NULL)
+            """,
+            """
+            CREATE TABLE vno_triggers (
+                id TEXT PRIMARY KEY, identity TEXT NOT NULL, reference {bigint} NOT NULL, action INTEGER NOT NULL, payload {blob} NOT NULL,
+                context_id TEXT NOT NULL, dl_count {bigint} NOT NULL, message {blob} NOT NULL, delivery TEXT NOT NULL,
+                created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+            """,
+            "CREATE INDEX ix_vno_triggers_identity ON vno_triggers (identity, dl_count)",
+            """
+            CREATE TABLE mtciwf_grants (
+                mtc_server TEXT NOT NULL, external_id TEXT NOT NULL, imsi TEXT NOT NULL, granted_by TEXT NOT NULL, granted_at {bigint} NOT NULL,
+                PRIMARY KEY (mtc_server, external_id))
+            """,
+        ]),
         new(22, "Issue 16: the DPF's outbox of life-cycle instruction outcomes (retried until the SHO takes them); a change's outcome awaiting the DRF is found by index too",
         [
             """

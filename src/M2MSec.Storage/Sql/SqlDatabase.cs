@@ -212,6 +212,7 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("sho_prepared_mcims", ["pcid"], "mcim_enc", "mcim", k => k[0]),
         new("sho_prepared_mcims", ["pcid"], "k_enc", "k", k => k[0]),
         new("sho_prepared_mcims", ["pcid"], "opc_enc", "opc", k => k[0]),
+        new("vno_nas_contexts", ["identity"], "knas_int_enc", "knas_int", k => k[0]),
     ];
 
     /// <summary>The ids of the keys this database's secrets are wrapped under.</summary>

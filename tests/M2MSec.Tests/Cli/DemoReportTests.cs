@@ -16,7 +16,9 @@ public sealed class DemoReportTests : IDisposable
     private static readonly (string Name, int Done)[] Stages =
     [
         ("Manufacture ME + TRE", 5), ("HSS provisioning", 2), ("Attach with PCID", 3), ("Registration (RO)", 3), ("Validation (PVA)", 3),
-        ("MCIM download+install", 3), ("Attach with MCIM", 3), ("AKA over HTTP", 2), ("NAS config by OTA", 2), ("NAS config by DM", 5),
+        ("MCIM download+install", 3), ("Attach with MCIM", 3),
+        // Issue 17: every fourth device (TRE-based: devices 0 and 4) is triggered through the MTC-IWF and flooded with fake triggers.
+        ("Trigger (MTC-IWF)", 2), ("AKA over HTTP", 2), ("NAS config by OTA", 2), ("NAS config by DM", 5),
         // Issue 16: every tenth TRE-based device (here device 0) moves to the second SHO; the rows count moved, old deleted, old IMSI refused.
         ("Change to sho-b", 1), ("Old MCIM deleted", 1), ("Old IMSI refused", 1),
         ("Rehabilitation (PVA)", 1), ("Unknown fw: locked", 1),

@@ -1,0 +1,156 @@
+using M2MSec.Nas.Trigger;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Storage;
+using M2MSec.Storage.Hss;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace M2MSec.NetworkFunctions.Vno;
+
+/// <summary>
+/// Issue 17: the VNO as the serving node that holds the device's context — POST /triggers for the MTC-IWF (mutual TLS, role
+/// mtc-iwf only), and on the device listener the device's connection state (detach, data session) and its paging channel.
+/// Every field validated before any state.
+/// </summary>
+internal static class VnoTriggerEndpoints
+{
+    public static void MapRole(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/triggers", AcceptAsync).RequireRole(["mtc-iwf"]).WithName("protectTrigger")
+            .WithSummary("The MTC-IWF hands a trigger over: protected with the device's NAS context (K_NASint, next downlink COUNT) and delivered by its state")
+            .Produces<VnoTriggerAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+    }
+
+    public static void MapDevice(IEndpointRouteBuilder devices)
+    {
+        devices.MapPost("/detach", DetachAsync).WithName("detach").WithSummary("The device detaches: it is offline for triggers (queued)")
+            .Produces<VnoDeviceState>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        devices.MapPost("/data-session", DataSessionAsync).WithName("dataSession")
+            .WithSummary("The device sets up (open true) or releases (open false) its data connection: triggers go direct, or by paging")
+            .Produces<VnoDeviceState>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+        devices.MapGet("/paging/{identity}", PagingAsync).WithName("paging")
+            .WithSummary("The paging channel: the protected triggers waiting for this IMSI (integrity-protected, not secret)")
+            .Produces<VnoPagingResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        devices.MapPost("/paging/{identity}/ack", AcknowledgeAsync).WithName("pagingAck")
+            .WithSummary("The device holds every trigger up to this downlink COUNT: the VNO stops offering them")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+    }
+
+    internal static bool TryAction(string? text, out TriggerAction action)
+    {
+        (var ok, action) = text switch
+        {
+            "dm-session" => (true, TriggerAction.DmSession),
+            "ota-job" => (true, TriggerAction.OtaJob),
+            "application-data" => (true, TriggerAction.ApplicationData),
+            _ => (false, default(TriggerAction)),
+        };
+        return ok;
+    }
+
+    /// <summary>The action's name on the APIs and the CLI.</summary>
+    public static string ActionName(TriggerAction action) => action switch
+    {
+        TriggerAction.DmSession => "dm-session",
+        TriggerAction.OtaJob => "ota-job",
+        _ => "application-data",
+    };
+
+    /// <summary>Payload: hex, at most <see cref="TriggerIndication.MaxPayloadLength"/> octets; empty or null is none.</summary>
+    internal static bool TryPayload(string? hex, out byte[] payload, out string error)
+    {
+        payload = [];
+        error = "";
+        if (string.IsNullOrEmpty(hex))
+            return true;
+        if (hex.Length % 2 != 0 || !hex.All(Uri.IsHexDigit))
+        {
+            error = "payload: expected hex digits in pairs";
+            return false;
+        }
+        if (hex.Length / 2 > TriggerIndication.MaxPayloadLength)
+        {
+            error = $"payload: at most {TriggerIndication.MaxPayloadLength} octets, got {hex.Length / 2}";
+            return false;
+        }
+        payload = Convert.FromHexString(hex);
+        return true;
+    }
+
+    private static async Task<IResult> AcceptAsync(VnoTriggerRequest request, VnoTriggers triggers, IStateStore store, HttpContext context, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(request.Identity))
+            return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
+        if (request.Reference is not { } reference || reference < 0 || reference > uint.MaxValue)
+            return ApiProblem.BadRequest("bad-reference", "reference: expected an integer from 0 to 4294967295");
+        if (!TryAction(request.Action, out var action))
+            return ApiProblem.BadRequest("bad-action", "action: expected dm-session, ota-job or application-data");
+        if (!TryPayload(request.Payload, out var payload, out var error))
+            return ApiProblem.BadRequest("bad-payload", error);
+        if (action == TriggerAction.OtaJob && payload.Length == 0)
+            return ApiProblem.BadRequest("bad-payload", "payload: an ota-job trigger carries the job id");
+        VnoTriggerAccepted? accepted;
+        try
+        {
+            accepted = await triggers.AcceptAsync(request.Identity!, (uint)reference, action, payload, ct).ConfigureAwait(false);
+        }
+        catch (StoreException)
+        {
+            return ApiProblem.Conflict("count-exhausted", "identity: the NAS downlink COUNT is exhausted; the device must attach again");
+        }
+        if (accepted is null)
+            return ApiProblem.NotFound("no-context", "identity: this VNO holds no NAS security context for it (never attached here)");
+        await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "vno.trigger", accepted.Identity,
+            $"{ActionName(action)} ref {reference}, COUNT {accepted.Count}, {accepted.Delivery}", ct).ConfigureAwait(false);
+        return Results.Accepted($"/triggers/{accepted.TriggerId}", accepted);
+    }
+
+    private static async Task<IResult> DetachAsync(VnoDeviceStateRequest request, IStateStore store, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(request.Identity))
+            return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
+        if (!await store.Vno.SetStateAsync(request.Identity!, VnoTriggers.Offline, ct).ConfigureAwait(false))
+            return ApiProblem.NotFound("no-context", "identity: not attached here");
+        return Results.Ok(new VnoDeviceState(request.Identity!, VnoTriggers.Offline));
+    }
+
+    private static async Task<IResult> DataSessionAsync(VnoDeviceStateRequest request, IStateStore store, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(request.Identity))
+            return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
+        if (request.Open is not { } open)
+            return ApiProblem.BadRequest("bad-open", "open: required, true (set up) or false (release)");
+        if (await store.Vno.FindContextAsync(request.Identity!, ct).ConfigureAwait(false) is not { } current)
+            return ApiProblem.NotFound("no-context", "identity: not attached here");
+        if (current.State == VnoTriggers.Offline)
+            return ApiProblem.Conflict("detached", "identity: detached; attach first");
+        var state = open ? VnoTriggers.Connected : VnoTriggers.Idle;
+        await store.Vno.SetStateAsync(request.Identity!, state, ct).ConfigureAwait(false);
+        return Results.Ok(new VnoDeviceState(request.Identity!, state));
+    }
+
+    private static async Task<IResult> PagingAsync(string identity, IStateStore store, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(identity))
+            return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
+        if (await store.Vno.FindContextAsync(identity, ct).ConfigureAwait(false) is not { } current)
+            return ApiProblem.NotFound("no-context", "identity: no NAS context here");
+        var waiting = await store.Vno.PendingTriggersAsync(identity, ct).ConfigureAwait(false);
+        return Results.Ok(new VnoPagingResponse(identity, [.. waiting.Where(t => t.ContextId == current.ContextId)
+            .Select(t => new VnoPagedTrigger(Convert.ToHexStringLower(t.Message), t.Delivery))]));
+    }
+
+    private static async Task<IResult> AcknowledgeAsync(string identity, VnoPagingAck request, IStateStore store, CancellationToken ct)
+    {
+        if (!Imsi.IsValid(identity))
+            return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
+        if (request.Count is not { } count || count < 0 || count > ProtectedTrigger.MaxCount)
+            return ApiProblem.BadRequest("bad-count", "count: expected a NAS COUNT, 0 to 16777215");
+        if (await store.Vno.FindContextAsync(identity, ct).ConfigureAwait(false) is not { } current)
+            return ApiProblem.NotFound("no-context", "identity: no NAS context here");
+        await store.Vno.AcknowledgeTriggersAsync(identity, current.ContextId, (uint)count, ct).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+}
