@@ -338,6 +338,7 @@ public sealed class InMemoryStateStore : IStateStore
         Dm = new InMemoryDmStore(clock);
         Icf = new InMemoryIcfStore(clock);
         Drf = new InMemoryDrfStore(clock);
+        MtcGroups = new M2MSec.Storage.Groups.InMemoryMtcGroupStore(clock);
     }
 
     public string Description => "memory";
@@ -369,6 +370,8 @@ public sealed class InMemoryStateStore : IStateStore
     public M2MSec.Storage.Sho.IShoStore Sho { get; } = new InMemoryShoStore();
 
     public M2MSec.Storage.Dpf.IDpfStore Dpf { get; } = new InMemoryDpfStore();
+
+    public M2MSec.Storage.Groups.IMtcGroupStore MtcGroups { get; }
 
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 

@@ -31,6 +31,7 @@ public sealed class SqlStateStore : IStateStore
         Drf = new SqlDrfStore(db);
         Sho = new SqlShoStore(db);
         Dpf = new SqlDpfStore(db);
+        MtcGroups = new SqlMtcGroupStore(db);
     }
 
     public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
@@ -62,6 +63,8 @@ public sealed class SqlStateStore : IStateStore
     public M2MSec.Storage.Sho.IShoStore Sho { get; }
 
     public M2MSec.Storage.Dpf.IDpfStore Dpf { get; }
+
+    public M2MSec.Storage.Groups.IMtcGroupStore MtcGroups { get; }
 
     /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
     public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)
