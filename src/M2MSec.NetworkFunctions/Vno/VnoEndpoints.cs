@@ -82,6 +82,7 @@ internal static class VnoEndpoints
             }
             restricted = "ro";
         }
+        await Groups.GroupAttachKeys.OnAttachedAsync(store, attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
         CryptographicOperations.ZeroMemory(attach.Kasme);
         await store.Audit.AppendAsync("vno", "vno.attach", attach.Identity, $"address {address}{(restricted is null ? "" : ", limited to the RO")}", ct).ConfigureAwait(false);
         return Results.Ok(new AttachResult("attached", attach.Identity, address, restricted, null, null, null));

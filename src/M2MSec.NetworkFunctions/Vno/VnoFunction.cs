@@ -22,11 +22,17 @@ public sealed class VnoFunction(VnoOptions? options = null) : IDeviceFacingFunct
         var o = options ?? new VnoOptions();
         services.AddSingleton(o);
         services.AddSingleton(sp => new VnoAttachSessions(o, sp.GetRequiredService<TimeProvider>()));
+        Groups.GroupServices.Add(services);
     }
 
     public void MapEndpoints(WebApplication app)
     {
+        Groups.GroupEndpoints.Map(app);
     }
 
-    public void MapDeviceEndpoints(IEndpointRouteBuilder devices) => VnoEndpoints.MapDevice(devices);
+    public void MapDeviceEndpoints(IEndpointRouteBuilder devices)
+    {
+        VnoEndpoints.MapDevice(devices);
+        Groups.GroupDeviceEndpoints.Map(devices);
+    }
 }
