@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
-using M2MSec.Storage.Hss;
-using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Nas.Group;
+using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage;
+using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
