@@ -12,6 +12,7 @@ using M2MSec.NetworkFunctions.Vno.Groups;
 using M2MSec.Storage;
 using M2MSec.Storage.Hss;
 using M2MSec.Tests.Provisioning;
+using M2MSec.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace M2MSec.Tests.Groups;
@@ -311,5 +312,64 @@ public sealed class GroupNetworkTests : IAsyncLifetime
         using var notThere = await vno.PostAsJsonAsync("groups", new { group_id = Group }, Ct);
         Assert.True(notThere.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed);
         Assert.Empty(await VnoStore.MtcGroups.ListGroupsAsync(Ct));
+    }
+
+    /// <summary>Issue 17: `m2msec group create|add|remove|list|send|features` against the running VNO — JSON fields, bad arguments (2), refusals (1, 2), peer down (4).</summary>
+    [Fact]
+    public async Task GroupCli_CreateAddSendListRemove_Json_ExitCodes()
+    {
+        var a = await UsimMemberAsync(ImsiA);
+        var services = Path.Combine(_ro.Directory, "services");
+        var admin = await _ro.Hierarchy.IssueAsync(M2MSec.Pki.Authority.CertificateProfile.Admin,
+            new M2MSec.Pki.Authority.CertificateSubject(NetworkFunctionTls.DefaultAdminSubject), cancellationToken: Ct);
+        await AdminCredentials.WriteAsync(services, admin, _ro.Hierarchy, Ct);
+        var endpoints = Path.Combine(services, "endpoints.json");
+        await File.WriteAllTextAsync(endpoints, $$"""{"vno": "{{_ro.Vno.Address}}"}""", Ct);
+
+        async Task<JsonElement> Ok(params string[] args)
+        {
+            var (code, stdout, stderr) = await CliRunner.RunAsync([.. args, "--endpoints", endpoints, "--json"]);
+            Assert.True(code == 0, string.Join(' ', args) + ": " + stderr);
+            return JsonDocument.Parse(stdout).RootElement.Clone();
+        }
+
+        Assert.Equal(1u, (await Ok("group", "create", "--group-id", Group)).GetProperty("epoch").GetUInt32());
+        // Not subscribed: the network refuses (exit 1).
+        var (refused, _, err) = await CliRunner.RunAsync("group", "add", "--endpoints", endpoints, "--group-id", Group, "--identity", ImsiA);
+        Assert.True(refused == 1, err);
+        Assert.Equal("group-messaging", (await Ok("group", "features", "--identity", ImsiA, "--set", "group-messaging")).GetProperty("features")[0].GetString());
+        var added = await Ok("group", "add", "--group-id", Group, "--identity", ImsiA);
+        Assert.Equal(("added", 2u), (added.GetProperty("change").GetString(), added.GetProperty("epoch").GetUInt32()));
+        var sent = await Ok("group", "send", "--group-id", Group, "--payload", "0a0b");
+        Assert.Equal((2u, 1u), (sent.GetProperty("epoch").GetUInt32(), sent.GetProperty("sequence").GetUInt32()));
+        using (var vno = _ro.DeviceClient(_ro.Vno))
+            Assert.Equal("0a0b", Convert.ToHexStringLower(Assert.Single((await GroupClient.PollAsync(a, vno, Ct)).Accepted).Payload));
+        var listed = await Ok("group", "list");
+        Assert.Equal(Group, listed.GetProperty("groups")[0].GetProperty("group_id").GetString());
+        var members = await Ok("group", "list", "--group-id", Group);
+        Assert.Equal(ImsiA, members.GetProperty("members")[0].GetProperty("identity").GetString());
+        Assert.Equal(3u, (await Ok("group", "remove", "--group-id", Group, "--identity", ImsiA)).GetProperty("epoch").GetUInt32());
+
+        // Bad arguments: exit 2, one line naming the option; the network's 4xx other than 403 is 2 as well.
+        foreach (var (args, option) in new[]
+        {
+            (new[] { "group", "create", "--group-id", "no-at" }, "--group-id"),
+            (new[] { "group", "add", "--group-id", Group, "--identity", "12x" }, "--identity"),
+            (new[] { "group", "send", "--group-id", Group, "--payload", "abc" }, "--payload"),
+            (new[] { "group", "features", "--identity", ImsiA, "--set", "flying" }, "--set"),
+        })
+        {
+            var (code, _, stderr) = await CliRunner.RunAsync([.. args, "--endpoints", endpoints]);
+            Assert.True(code == 2, string.Join(' ', args) + ": " + stderr);
+            Assert.Contains(option, stderr, StringComparison.Ordinal);
+        }
+        var (again, _, againErr) = await CliRunner.RunAsync("group", "create", "--endpoints", endpoints, "--group-id", Group);
+        Assert.True(again == 2, againErr);
+        Assert.Contains("group_id", againErr, StringComparison.Ordinal);
+        // The VNO down: exit 4.
+        var down = Path.Combine(services, "down.json");
+        await File.WriteAllTextAsync(down, $$"""{"vno": "https://127.0.0.1:{{LoopbackPort.Free()}}"}""", Ct);
+        var (unreachable, _, downErr) = await CliRunner.RunAsync("group", "list", "--endpoints", down);
+        Assert.True(unreachable == 4, downErr);
     }
 }
