@@ -16,7 +16,7 @@ public enum GroupKeyDeliveryStatus
 }
 
 /// <summary>
-/// The member side of MTC groups (issue 17, docs/decisions/028), no I/O: K_GRP from the attach's K_ASME (FC 0x16), key deliveries
+/// The member side of MTC groups (issue 17, docs/decisions/028), no I/O: K_GRP from the attach's K_ASME (FC 0xF1), key deliveries
 /// opened under it (only an epoch above the held one), group messages checked against the stored state — shape, group, epoch,
 /// sequence, then the network's signature, then decryption — and the sequence stored before the payload is returned.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed class GroupMember(string identity, IGroupVault vault)
 
     public string Identity { get; } = identity;
 
-    /// <summary>After an attach: keeps K_GRP = KDF(K_ASME, FC 0x16) in the vault.</summary>
+    /// <summary>After an attach: keeps K_GRP = KDF(K_ASME, FC 0xF1) in the vault.</summary>
     public void OnAttached(ReadOnlySpan<byte> kasme)
     {
         var k = GroupKeys.MemberKey(kasme);

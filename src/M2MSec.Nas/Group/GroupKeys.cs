@@ -5,14 +5,14 @@ namespace M2MSec.Nas.Group;
 
 /// <summary>
 /// The keys of MTC group messaging (docs/decisions/028): each member's own key-wrapping key K_GRP from its AKA context, the group
-/// key, and the network's signing key. K_GRP = KDF(K_ASME, FC = 0x16, P0 = "mtc-group-key-wrap") with the generic KDF of
-/// TS 33.220 Annex B.2 (FC 0x16 is the project's, docs/decisions/017): the member and the serving network both hold K_ASME after
+/// key, and the network's signing key. K_GRP = KDF(K_ASME, FC = 0xF1, P0 = "mtc-group-key-wrap") with the generic KDF of
+/// TS 33.220 Annex B.2 (FC 0xF1 is the project's, docs/decisions/017): the member and the serving network both hold K_ASME after
 /// the attach, so each member's group-key delivery is protected under a key no other member has.
 /// </summary>
 public static class GroupKeys
 {
-    /// <summary>FC of K_GRP (decision 017): unallocated in TS 33.401 Annex A next to K_NASint/K_NASenc's 0x15.</summary>
-    public const byte MemberKeyFc = 0x16;
+    /// <summary>FC of K_GRP (decision 017): the project's own range from the top (after K_RO's 0xF0), clear of TS 33.401's 0x10–0x1F series.</summary>
+    public const byte MemberKeyFc = 0xF1;
 
     /// <summary>AES-256: the group key and K_GRP.</summary>
     public const int KeySize = 32;

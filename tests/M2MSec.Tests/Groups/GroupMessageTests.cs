@@ -111,10 +111,10 @@ public sealed class GroupMessageTests
     }
 
     [Fact]
-    public void K_GRP_IsTheKdfOfKasmeUnderFc0x16()
+    public void K_GRP_IsTheKdfOfKasmeUnderFc0xF1()
     {
         var kasme = Convert.FromHexString("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
-        Assert.Equal(M2MSec.Aka.Kdf3gpp.Derive(kasme, 0x16, "mtc-group-key-wrap"u8.ToArray()), GroupKeys.MemberKey(kasme));
+        Assert.Equal(M2MSec.Aka.Kdf3gpp.Derive(kasme, 0xF1, "mtc-group-key-wrap"u8.ToArray()), GroupKeys.MemberKey(kasme));
         Assert.Throws<ArgumentException>(() => GroupKeys.MemberKey(kasme.AsSpan(1)));
     }
 
@@ -172,4 +172,16 @@ public sealed class GroupMessageTests
     [InlineData("meters@a..b")]
     [InlineData("m\u00e9ters@example.com")]
     public void ExternalGroupId_Invalid(string value) => Assert.False(ExternalGroupId.IsValid(value));
+
+    /// <summary>Issue 17: `m2msec bench group` measures one rekey per member count and both message rates (one JSON object).</summary>
+    [Fact]
+    public async Task BenchGroup_ReportsRekeyTimeAndRates()
+    {
+        var (code, stdout, stderr) = await M2MSec.Tests.Support.CliRunner.RunAsync("bench", "group", "--members", "50", "--seconds", "1", "--json");
+        Assert.True(code == 0, stderr);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(50, json.RootElement.GetProperty("wraps_per_rekey").GetInt32());
+        Assert.True(json.RootElement.GetProperty("rekey_ms_median").GetDouble() > 0);
+        Assert.True(json.RootElement.GetProperty("open_per_s").GetDouble() > 0);
+    }
 }

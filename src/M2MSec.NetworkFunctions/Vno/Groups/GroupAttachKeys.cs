@@ -4,7 +4,7 @@ using M2MSec.Storage;
 
 namespace M2MSec.NetworkFunctions.Vno.Groups;
 
-/// <summary>At every attach the VNO keeps the device's K_GRP = KDF(K_ASME, FC 0x16) (docs/decisions/028), replacing the previous one.</summary>
+/// <summary>At every attach the VNO keeps the device's K_GRP = KDF(K_ASME, FC 0xF1) (docs/decisions/028), replacing the previous one.</summary>
 internal static class GroupAttachKeys
 {
     public static async Task OnAttachedAsync(IStateStore store, string identity, byte[] kasme, CancellationToken ct)

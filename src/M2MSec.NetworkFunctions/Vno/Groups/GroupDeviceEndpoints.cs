@@ -12,7 +12,7 @@ namespace M2MSec.NetworkFunctions.Vno.Groups;
 /// <summary>
 /// The members' side of MTC groups on the VNO's device listener (issue 17, docs/decisions/028). Nothing here needs a client
 /// certificate, because nothing here is readable or forgeable without a key: a key delivery opens only under the member's own
-/// K_GRP (from its K_ASME, FC 0x16), group messages only under the group key and carry the network's signature, and an
+/// K_GRP (from its K_ASME, FC 0xF1), group messages only under the group key and carry the network's signature, and an
 /// acknowledgement counts only with an HMAC under the member's own K_GRP — its individual channel, which the group key does not open.
 /// </summary>
 internal static class GroupDeviceEndpoints
