@@ -184,4 +184,28 @@ public sealed class GroupMessageTests
         Assert.True(json.RootElement.GetProperty("rekey_ms_median").GetDouble() > 0);
         Assert.True(json.RootElement.GetProperty("open_per_s").GetDouble() > 0);
     }
+
+    /// <summary>Issue 17: a TRE device's K_GRP and group state are sealed TRE objects only the network side may read; the replay state survives a reboot.</summary>
+    [Fact]
+    public void TreVault_SealsKGrpAndState_OnlyForTheNetworkCaller_SurvivesReboot_ReplayedGroupMessageThreat()
+    {
+        var dir = Directory.CreateTempSubdirectory("m2msec-grp-tre-").FullName;
+        try
+        {
+            var device = M2MSec.Device.M2me.M2meDevice.Create(Path.Combine(dir, "dev"), Path.Combine(dir, "fuse"), "001900000000777", M2MSec.Device.M2me.M2meKind.Tre);
+            var (member, key) = Member("001010000000001", vault: new TreGroupVault(device.Tre));
+            var m1 = GroupMessageProtection.Protect(key, Network, Group, 2, 1, [1]);
+            Assert.True(member.Receive(m1).IsAccepted);
+            Assert.Throws<M2MSec.Device.Tre.TreAccessDeniedException>(() => device.Tre.ReadObject(M2MSec.Device.Tre.TreCaller.DeviceManagement, "grp/k_grp"));
+            Assert.Throws<M2MSec.Device.Tre.TreAccessDeniedException>(() => device.Tre.WriteObject(M2MSec.Device.Tre.TreCaller.Provisioning, "grp/state/" + Group, new byte[109]));
+            var rebooted = M2MSec.Device.M2me.M2meDevice.Open(Path.Combine(dir, "dev"), Path.Combine(dir, "fuse"));
+            var again = new GroupMember("001010000000001", new TreGroupVault(rebooted.Tre));
+            Assert.Equal(GroupMessageStatus.Replayed, again.Receive(m1).Status);
+            Assert.True(again.Receive(GroupMessageProtection.Protect(key, Network, Group, 2, 2, [2])).IsAccepted);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
