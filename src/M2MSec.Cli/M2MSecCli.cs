@@ -27,6 +27,7 @@ public static class M2MSecCli
         root.Subcommands.Add(CcifCommand.Create());
         root.Subcommands.Add(PvaCommand.Create());
         root.Subcommands.Add(TriggerCommand.Create());
+        root.Subcommands.Add(GroupCommand.Create()); // issue 17
         root.Options.Add(Verbose);
         return root;
     }

@@ -63,4 +63,9 @@ public interface IStateStore : IAsyncDisposable
 
     /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
     ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);
+
+    // Issue 17, MTC groups (a separate block).
+
+    /// <summary>The serving network's MTC groups, K_GRP per device, MTC features per subscriber (issue 17, docs/decisions/028).</summary>
+    M2MSec.Storage.Groups.IMtcGroupStore MtcGroups { get; }
 }

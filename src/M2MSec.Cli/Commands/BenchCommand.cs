@@ -70,6 +70,25 @@ internal static class BenchCommand
         return ota;
     }
 
+    /// <summary>`m2msec bench group [--members N] [--seconds N] [--json]` (issue 17): rekey time for N members, group message rates.</summary>
+    private static Command Group()
+    {
+        var group = new Command("group", "Rekey time of a membership change for N members (one wrap each) and group messages protected/opened per second, one core");
+        var members = CliArgs.Int("--members", "group size", 1, 1_000_000, 10_000);
+        var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 2);
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        group.Options.Add(members);
+        group.Options.Add(seconds);
+        group.Options.Add(json);
+        group.SetAction(r =>
+        {
+            var fields = Bench.GroupBench.Run(r.GetValue(members), 100, TimeSpan.FromSeconds(r.GetValue(seconds)), r.InvocationConfiguration.Error);
+            CliOutput.Write(r, r.GetValue(json), fields);
+            return ExitCodes.Success;
+        });
+        return group;
+    }
+
     private static Command Dm()
     {
         var dm = new Command("dm", "Complete DM configuration sessions/s over TLS on loopback, CPU per session, against the bare TLS handshake rate");
@@ -221,6 +240,7 @@ internal static class BenchCommand
         command.Subcommands.Add(Ota());
         command.Subcommands.Add(Ocsp());
         command.Subcommands.Add(Dm());
+        command.Subcommands.Add(Group()); // issue 17
         command.Subcommands.Add(Mcim());
         command.Subcommands.Add(Trigger());
         return command;

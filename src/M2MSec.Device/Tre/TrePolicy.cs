@@ -14,6 +14,8 @@ public static class TrePolicy
         ("nas/", [TreCaller.DeviceManagement, TreCaller.Network], [TreCaller.DeviceManagement]),
         (TreObjects.AuthorisationToken, [], [TreCaller.Manufacturer]),
         ("prov/", [TreCaller.Provisioning], [TreCaller.Provisioning]),
+        // Issue 17: a member's K_GRP and group states (docs/decisions/028), the network side of the device only.
+        ("grp/", [TreCaller.Network], [TreCaller.Network]),
         ("cert/", [TreCaller.Platform, TreCaller.Provisioning, TreCaller.DeviceManagement], [TreCaller.Manufacturer, TreCaller.Provisioning]),
     ];
 

@@ -84,8 +84,10 @@ internal static class VnoEndpoints
         }
         else
         {
-            // Issue 17: the EPS NAS security context of this attach (K_NASint from K_ASME), kept for protected triggers.
+            // Issue 17: the EPS NAS security context of this attach (K_NASint from K_ASME), kept for protected triggers;
+            // the device's group-key-wrapping key K_GRP (docs/decisions/028).
             await triggers.StoreContextAsync(attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
+            await Groups.GroupAttachKeys.OnAttachedAsync(store, attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
         }
         CryptographicOperations.ZeroMemory(attach.Kasme);
         await store.Audit.AppendAsync("vno", "vno.attach", attach.Identity, $"address {address}{(restricted is null ? "" : ", limited to the RO")}", ct).ConfigureAwait(false);

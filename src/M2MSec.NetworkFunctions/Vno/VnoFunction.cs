@@ -25,13 +25,19 @@ public sealed class VnoFunction(VnoOptions? options = null) : IDeviceFacingFunct
         services.AddSingleton(o);
         services.AddSingleton(sp => new VnoAttachSessions(o, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new VnoTriggers(sp.GetRequiredService<M2MSec.Storage.IStateStore>(), o, sp.GetRequiredService<TimeProvider>()));
+        Groups.GroupServices.Add(services);
     }
 
-    public void MapEndpoints(WebApplication app) => VnoTriggerEndpoints.MapRole(app);
+    public void MapEndpoints(WebApplication app)
+    {
+        VnoTriggerEndpoints.MapRole(app);
+        Groups.GroupEndpoints.Map(app);
+    }
 
     public void MapDeviceEndpoints(IEndpointRouteBuilder devices)
     {
         VnoEndpoints.MapDevice(devices);
         VnoTriggerEndpoints.MapDevice(devices);
+        Groups.GroupDeviceEndpoints.Map(devices);
     }
 }

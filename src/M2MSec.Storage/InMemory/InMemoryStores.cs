@@ -339,6 +339,7 @@ public sealed class InMemoryStateStore : IStateStore
         Icf = new InMemoryIcfStore(clock);
         Drf = new InMemoryDrfStore(clock);
         Vno = new InMemoryVnoStore(clock);
+        MtcGroups = new M2MSec.Storage.Groups.InMemoryMtcGroupStore(clock);
     }
 
     public string Description => "memory";
@@ -374,6 +375,8 @@ public sealed class InMemoryStateStore : IStateStore
     public M2MSec.Storage.Vno.IVnoStore Vno { get; }
 
     public M2MSec.Storage.MtcIwf.IMtcIwfStore MtcIwf { get; } = new InMemoryMtcIwfStore();
+
+    public M2MSec.Storage.Groups.IMtcGroupStore MtcGroups { get; }
 
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 

@@ -245,6 +245,16 @@ internal static class StoreSchema
                 AND doc LIKE '%"ReportedToDrf":false%' AND (state = 'failed' OR doc LIKE '%"ReportedToSho":true%')
             """,
         ]),
+        new(23, "Issue 17: MTC groups (TR 33.868 §5.2) — groups with their key (wrapped) and epoch, members, messages; each device's K_GRP (wrapped); MTC features per subscriber; the network's signing key (wrapped)",
+        [
+            "CREATE TABLE mtc_groups (id TEXT PRIMARY KEY, epoch {bigint} NOT NULL, sequence {bigint} NOT NULL, floor {bigint} NOT NULL, key_enc {blob} NOT NULL, created_at {bigint} NOT NULL)",
+            "CREATE TABLE mtc_group_members (group_id TEXT NOT NULL, identity TEXT NOT NULL, acked_epoch {bigint}, added_at {bigint} NOT NULL, PRIMARY KEY (group_id, identity))",
+            "CREATE INDEX ix_mtc_group_members_identity ON mtc_group_members (identity)",
+            "CREATE TABLE mtc_group_messages (group_id TEXT NOT NULL, sequence {bigint} NOT NULL, message {blob} NOT NULL, at {bigint} NOT NULL, PRIMARY KEY (group_id, sequence))",
+            "CREATE TABLE mtc_member_keys (identity TEXT PRIMARY KEY, key_enc {blob} NOT NULL, updated_at {bigint} NOT NULL)",
+            "CREATE TABLE mtc_features (identity TEXT PRIMARY KEY, features TEXT NOT NULL, updated_at {bigint} NOT NULL)",
+            "CREATE TABLE mtc_signing_key (id INTEGER PRIMARY KEY, key_enc {blob} NOT NULL)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

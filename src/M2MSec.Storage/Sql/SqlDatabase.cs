@@ -213,6 +213,10 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("sho_prepared_mcims", ["pcid"], "k_enc", "k", k => k[0]),
         new("sho_prepared_mcims", ["pcid"], "opc_enc", "opc", k => k[0]),
         new("vno_nas_contexts", ["identity"], "knas_int_enc", "knas_int", k => k[0]),
+        // Issue 17, MTC groups (schema v23).
+        new("mtc_groups", ["id"], "key_enc", "key", k => k[0]),
+        new("mtc_member_keys", ["identity"], "key_enc", "key", k => k[0]),
+        new("mtc_signing_key", ["id"], "key_enc", "key", k => k[0]),
     ];
 
     /// <summary>The ids of the keys this database's secrets are wrapped under.</summary>

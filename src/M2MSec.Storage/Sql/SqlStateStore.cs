@@ -33,6 +33,7 @@ public sealed class SqlStateStore : IStateStore
         Dpf = new SqlDpfStore(db);
         Vno = new SqlVnoStore(db);
         MtcIwf = new SqlMtcIwfStore(db);
+        MtcGroups = new SqlMtcGroupStore(db);
     }
 
     public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
@@ -68,6 +69,8 @@ public sealed class SqlStateStore : IStateStore
     public M2MSec.Storage.Vno.IVnoStore Vno { get; }
 
     public M2MSec.Storage.MtcIwf.IMtcIwfStore MtcIwf { get; }
+
+    public M2MSec.Storage.Groups.IMtcGroupStore MtcGroups { get; }
 
     /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
     public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)

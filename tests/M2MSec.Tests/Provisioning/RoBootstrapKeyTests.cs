@@ -46,7 +46,7 @@ public sealed class RoBootstrapKeyTests
     [Fact]
     public void FcValues_OfTheProject_AreDistinct_Decision017()
     {
-        byte[] fcs = [GbaKeys.NafFc, EpsKeys.KasmeFc, NasKeys.AlgorithmKeyFc, RoBootstrapKey.Fc];
+        byte[] fcs = [GbaKeys.NafFc, EpsKeys.KasmeFc, NasKeys.AlgorithmKeyFc, RoBootstrapKey.Fc, M2MSec.Nas.Group.GroupKeys.MemberKeyFc];
         Assert.Equal(fcs.Length, fcs.Distinct().Count());
         Assert.Equal(0xF0, RoBootstrapKey.Fc);
     }

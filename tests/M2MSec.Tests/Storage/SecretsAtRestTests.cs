@@ -40,6 +40,16 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
             null, DateTimeOffset.UnixEpoch))); // issue 15: the CCIF's temporary credential
         secrets.Add(tempK);
         secrets.Add(tempOpc);
+        // Issue 17 (schema v23): a group key, a device's K_GRP, the network's signing key.
+        var groupKey = RandomNumberGenerator.GetBytes(32);
+        var memberKey = RandomNumberGenerator.GetBytes(32);
+        var signingKey = RandomNumberGenerator.GetBytes(40);
+        Assert.True(await store.MtcGroups.CreateGroupAsync("meters@example.com", groupKey));
+        await store.MtcGroups.SetMemberKeyAsync("001010000000100", memberKey);
+        await store.MtcGroups.GetOrCreateSigningKeyAsync(() => (byte[])signingKey.Clone());
+        secrets.Add(groupKey);
+        secrets.Add(memberKey);
+        secrets.Add(signingKey);
         var ks = new OtaKeySet("8988211000000000201", 1, 0x12, RandomNumberGenerator.GetBytes(16), 0x12, RandomNumberGenerator.GetBytes(16));
         await store.OtaKeySets.AddAsync(ks);
         secrets.Add(ks.Kic);
@@ -154,7 +164,7 @@ public sealed class SecretsAtRestTests(PostgresServer server) : IDisposable
             var ringB = KeyRing.Open(kekFile);
             var newId = ringB.AddKey();
             await using (var other = await SqliteStateStore.OpenAsync(_dir, ringB))
-                Assert.Equal(20 * 2 + 2 + 1 + 1 + 1 + 2 + 2, await other.RewrapSecretsAsync()); // + probe, PSK, CA key, DM passwords, CCIF K/OPc
+                Assert.Equal(20 * 2 + 2 + 1 + 1 + 1 + 2 + 2 + 3, await other.RewrapSecretsAsync()); // + probe, PSK, CA key, DM passwords, CCIF K/OPc, group key, K_GRP, signing key (issue 17)
             ringB.RemoveKey(oldId);
 
             // The instance that kept running reads everything (it reloads the ring on the new key id).
