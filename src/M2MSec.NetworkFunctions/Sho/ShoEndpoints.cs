@@ -381,8 +381,14 @@ internal sealed class ShoContext(IStateStore state, ShoOptions options, PeerClie
     public ShoSigningIdentity Signing => signing;
     public TimeProvider Time => time;
 
+    /// <summary>
+    /// Audits a change already committed: not cancelled with the caller's request (a caller that timed out after the commit left a
+    /// sealed MCIM without its <c>sho.mcim.sealed</c> entry in the 10,000-device kill-and-resume run, issue 16).
+    /// </summary>
+#pragma warning disable IDE0060 // ct kept for the call sites' shape: the entry is written whatever the caller does
     public ValueTask AuditAsync(string action, string subject, string? detail, CancellationToken ct, string actor = "sho") =>
-        state.Audit.AppendAsync(actor, action, subject, detail, ct);
+        state.Audit.AppendAsync(actor, action, subject, detail, CancellationToken.None);
+#pragma warning restore IDE0060
 
     public async Task FailAsync(ShoSubscription sub, string from, string reason, CancellationToken ct)
     {
