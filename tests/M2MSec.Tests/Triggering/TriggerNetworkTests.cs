@@ -212,6 +212,40 @@ public sealed class TriggerNetworkTests(TriggerFleet fixture) : IClassFixture<Tr
         }
     }
 
+    /// <summary>
+    /// Issue 17: the grant endpoints are the administrator's only — an MTC server (or a network function) certificate cannot grant
+    /// itself a device, list or revoke grants; a malformed MTC server or device in the revoke path is named (400), nothing removed.
+    /// </summary>
+    [Fact]
+    public async Task GrantEndpoints_RefuseOtherRoles_RevokePathFieldsValidated_UnauthorisedMtcServerThreat()
+    {
+        var (_, external, mtc) = await GrantedAsync(await fixture.TreDeviceAsync(Ct));
+        using (mtc)
+        {
+            using var server = await fixture.MtcServerAsync("mtc-a", Ct);
+            using var nf = await fixture.Fleet.ClientAsAsync("vno", MtcIwfFunction.RoleName, TimeSpan.FromSeconds(30), Ct);
+            foreach (var caller in new[] { server, nf })
+            {
+                using (var post = await caller.PostAsJsonAsync("authorisations", new { mtc_server = "mtc-a", device = "other@x", imsi = "001010000000001" }, Ct))
+                    Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+                using (var list = await caller.GetAsync("authorisations", Ct))
+                    Assert.Equal(HttpStatusCode.Forbidden, list.StatusCode);
+                using (var revoke = await caller.DeleteAsync($"authorisations/mtc-a/{Uri.EscapeDataString(external)}", Ct))
+                    Assert.Equal(HttpStatusCode.Forbidden, revoke.StatusCode);
+            }
+            using var admin = fixture.Fleet.AdminClient(MtcIwfFunction.RoleName, TimeSpan.FromSeconds(30));
+            foreach (var (path, field) in new[] { ("authorisations/a%20b/" + Uri.EscapeDataString(external), "mtc_server"), ("authorisations/mtc-a/a%20b", "device") })
+            {
+                using var bad = await admin.DeleteAsync(path, Ct);
+                Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+                Assert.StartsWith(field, (await bad.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
+            }
+            // The grant is still there: the refused calls changed nothing.
+            var grants = await admin.GetStringAsync("authorisations", Ct);
+            Assert.Contains(external, grants, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>Every field of the new endpoints, malformed: 400 with an RFC 9457 body whose detail names the field, and nothing changes.</summary>
     [Theory]
     [InlineData("mtc-iwf", "triggers", """{"device":"","action":"dm-session"}""", "device")]
@@ -270,5 +304,8 @@ public sealed class TriggerNetworkTests(TriggerFleet fixture) : IClassFixture<Tr
         var vnoDoc = await vnoAdmin.GetStringAsync("openapi/v1.json", Ct);
         Assert.Contains("protectTrigger", vnoDoc, StringComparison.Ordinal);
         Assert.Contains("\"/paging/{identity}\"", vnoDoc, StringComparison.Ordinal);
+        // The grant operations and the groups' (issue 17, decision 028), the device listener's included.
+        Assert.All(["grantTrigger", "listTriggerGrants", "revokeTriggerGrant"], name => Assert.Contains(name, doc, StringComparison.Ordinal));
+        Assert.All(["createGroup", "sendGroupMessage", "groupKeyDeliveries", "groupMessages", "groupKeyAck"], name => Assert.Contains(name, vnoDoc, StringComparison.Ordinal));
     }
 }
