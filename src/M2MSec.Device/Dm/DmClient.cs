@@ -150,18 +150,7 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
                 return End(true, $"session complete: {executor.Executed} command(s) executed, {executor.Refused} refused", executor, clientNonce, serverNonce);
             }
             serverNonce = DmNonce.New();
-            var first = new List<SyncMlCommand>
-            {
-                new StatusCommand
-                {
-                    CmdId = "0",
-                    MsgRef = reply.Header.MsgId,
-                    CmdRef = "0",
-                    Cmd = "SyncHdr",
-                    Chal = new SyncMlChal { Meta = new SyncMlMeta { Type = account.ServerAuth.ToWireName(), Format = "b64", NextNonce = serverNonce.ToWire() } },
-                    Data = "212",
-                },
-            };
+            var first = new List<SyncMlCommand> { HeaderStatus(reply, "212", serverNonce) };
             var answers = new List<SyncMlCommand>(later);
             foreach (var command in commands)
             {
@@ -181,6 +170,17 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
         return End(false, "the server did not end the session", executor, clientNonce, serverNonce);
     }
 
+    /// <summary>Our status for the server's SyncHdr, with a Chal carrying the nonce the server must use next (OMA DM Security §5.1.4.2).</summary>
+    private StatusCommand HeaderStatus(SyncMlMessage reply, string code, DmNonce serverNonce) => new()
+    {
+        CmdId = "0",
+        MsgRef = reply.Header.MsgId,
+        CmdRef = "0",
+        Cmd = "SyncHdr",
+        Chal = new SyncMlChal { Meta = new SyncMlMeta { Type = account.ServerAuth.ToWireName(), Format = "b64", NextNonce = serverNonce.ToWire() } },
+        Data = code,
+    };
+
     /// <summary>A RespURI on the server's own scheme, host and port (OMA-TS-DM_Protocol-V1_2 §8.3).</summary>
     private bool SameServer(string? uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var r) && Uri.Compare(r, account.ServerUri, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0;
@@ -191,18 +191,7 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
     /// </summary>
     private List<SyncMlCommand> ServerChallenge(SyncMlMessage reply, DmNonce serverNonce)
     {
-        var answers = new List<SyncMlCommand>
-        {
-            new StatusCommand
-            {
-                CmdId = "0",
-                MsgRef = reply.Header.MsgId,
-                CmdRef = "0",
-                Cmd = "SyncHdr",
-                Chal = new SyncMlChal { Meta = new SyncMlMeta { Type = account.ServerAuth.ToWireName(), Format = "b64", NextNonce = serverNonce.ToWire() } },
-                Data = DmStatusCode.InvalidCredentials.ToString(CultureInfo.InvariantCulture),
-            },
-        };
+        var answers = new List<SyncMlCommand> { HeaderStatus(reply, DmStatusCode.InvalidCredentials.ToString(CultureInfo.InvariantCulture), serverNonce) };
         foreach (var command in reply.Commands.Where(c => c is not StatusCommand and not ResultsCommand))
             answers.Add(new StatusCommand { CmdId = "0", MsgRef = "0", CmdRef = command.CmdId, Cmd = command.ElementName, Data = DmStatusCode.MissingCredentials.ToString(CultureInfo.InvariantCulture) });
         return answers;
