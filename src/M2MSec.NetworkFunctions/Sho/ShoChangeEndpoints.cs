@@ -89,8 +89,7 @@ internal static class ShoChangeEndpoints
         if (sub.State is not (ShoSubscription.Refused or ShoSubscription.Failed))
             return;
         var superseded = sub with { State = ShoSubscription.Superseded, Reason = ShoEndpoints.Clip($"new change asked after: {sub.Reason}"), UpdatedAt = sho.Time.GetUtcNow() };
-        if (await sho.Store.UpdateAsync(superseded, sub.State, ct).ConfigureAwait(false))
-            await sho.AuditAsync("sho.subscription.superseded", sub.Pcid, $"was {sub.State}", ct, AdministratorFilter.Actor(http)).ConfigureAwait(false);
+        await sho.UpdateAuditedAsync(superseded, sub.State, "sho.subscription.superseded", $"was {sub.State}", ct, AdministratorFilter.Actor(http)).ConfigureAwait(false);
     }
 
     private static async Task<IResult> ReleasedAsync(string pcid, ShoReleaseRequest request, ShoContext sho, CancellationToken ct)
@@ -117,9 +116,9 @@ internal static class ShoChangeEndpoints
                 Reason = $"moved to {request.ToSho}",
                 UpdatedAt = sho.Time.GetUtcNow(),
             };
-            if (!await sho.Store.UpdateAsync(releasing, ShoSubscription.Active, ct).ConfigureAwait(false))
+            if (!await sho.UpdateAuditedAsync(releasing, ShoSubscription.Active, "sho.subscription.released", $"imsi {sub.Imsi}, moved to {request.ToSho}", ct)
+                .ConfigureAwait(false))
                 return ApiProblem.Conflict("not-active", $"pcid: {pcid} changed state meanwhile");
-            await sho.AuditAsync("sho.subscription.released", pcid, $"imsi {sub.Imsi}, moved to {request.ToSho}", ct).ConfigureAwait(false);
         }
         // A release told again (the first answer lost) sends the same two sequences: the TRE refuses what it already applied.
         var signer = await sho.Signing.GetAsync(ct).ConfigureAwait(false);
@@ -194,8 +193,7 @@ internal static class ShoChangeEndpoints
         }
         await sho.Store.RetireImsiAsync(sub.Imsi!, ct).ConfigureAwait(false);
         var moved = sub with { State = ShoSubscription.Moved, Reason = sub.Reason + "; MCIM deleted, IMSI retired", UpdatedAt = sho.Time.GetUtcNow() };
-        if (await sho.Store.UpdateAsync(moved, ShoSubscription.Releasing, ct).ConfigureAwait(false))
-            await sho.AuditAsync("sho.subscription.moved", pcid, $"imsi {sub.Imsi} retired in {sho.Options.HssPeer}", ct).ConfigureAwait(false);
+        await sho.UpdateAuditedAsync(moved, ShoSubscription.Releasing, "sho.subscription.moved", $"imsi {sub.Imsi} retired in {sho.Options.HssPeer}", ct).ConfigureAwait(false);
         return Results.Ok(new ShoSubscriptionState(pcid, ShoSubscription.Moved, sub.Imsi));
     }
 

@@ -9,6 +9,7 @@ using M2MSec.Pki.Authority;
 using M2MSec.Provisioning;
 using M2MSec.Provisioning.Mcim;
 using M2MSec.Storage;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Hss;
 using M2MSec.Storage.Sho;
 using Microsoft.AspNetCore.Builder;
@@ -147,9 +148,8 @@ internal static class ShoEndpoints
         if (!verdict.IsValid)
         {
             var refused = sub with { State = ShoSubscription.Refused, Reason = "platform-invalid: " + Clip(verdict.Reason ?? "no reason given"), UpdatedAt = sho.Time.GetUtcNow() };
-            if (!await sho.Store.UpdateAsync(refused, ShoSubscription.Validating, ct).ConfigureAwait(false))
+            if (!await sho.UpdateAuditedAsync(refused, ShoSubscription.Validating, "sho.verdict.invalid", refused.Reason, ct).ConfigureAwait(false))
                 return ApiProblem.Conflict("not-validating", $"pcid: {pcid} changed state meanwhile");
-            await sho.AuditAsync("sho.verdict.invalid", pcid, refused.Reason, ct).ConfigureAwait(false);
             await ShoPreparations.DiscardAsync(sho, pcid, "platform-invalid", ct).ConfigureAwait(false); // issue 16: never released without a valid verdict
             return Results.Ok(new ShoSubscriptionState(pcid, refused.State));
         }
@@ -193,7 +193,8 @@ internal static class ShoEndpoints
             M2MSimMobj = document,
             UpdatedAt = sho.Time.GetUtcNow(),
         };
-        var stored = await sho.Store.UpdateAsync(downloading, ShoSubscription.Validating, ct).ConfigureAwait(false);
+        var stored = await sho.UpdateAuditedAsync(downloading, ShoSubscription.Validating, "sho.mcim.sealed", $"imsi {imsi}, validation {sub.ValidationId}", ct)
+            .ConfigureAwait(false);
         CryptographicOperations.ZeroMemory(k);
         CryptographicOperations.ZeroMemory(opc);
         if (!stored)
@@ -203,7 +204,6 @@ internal static class ShoEndpoints
                 ? repeated
                 : ApiProblem.Conflict("not-validating", $"pcid: {pcid} changed state meanwhile");
         }
-        await sho.AuditAsync("sho.mcim.sealed", pcid, $"imsi {imsi}, validation {sub.ValidationId}", ct).ConfigureAwait(false);
 
         // Step 17: to the DPF, with the verdict that authorises the download.
         try
@@ -260,10 +260,9 @@ internal static class ShoEndpoints
         }
         // The HSS holds K/OPc from here on; the SHO's copy is dropped.
         var active = sub with { State = ShoSubscription.Active, K = null, Opc = null, Reason = null, UpdatedAt = sho.Time.GetUtcNow() };
-        if (!await sho.Store.UpdateAsync(active, ShoSubscription.Downloading, ct).ConfigureAwait(false))
+        if (!await sho.UpdateAuditedAsync(active, ShoSubscription.Downloading, "sho.subscription.active", $"imsi {sub.Imsi} in the HSS", ct).ConfigureAwait(false))
             return ApiProblem.Conflict("not-downloading", $"pcid: {pcid} changed state meanwhile");
         await sho.Store.SetImsiStateAsync(sub.Imsi, "active", ct).ConfigureAwait(false);
-        await sho.AuditAsync("sho.subscription.active", pcid, $"imsi {sub.Imsi} in the HSS", ct).ConfigureAwait(false);
         return Results.Ok(new ShoSubscriptionState(pcid, ShoSubscription.Active, sub.Imsi));
     }
 
@@ -390,9 +389,14 @@ internal sealed class ShoContext(IStateStore state, ShoOptions options, PeerClie
         state.Audit.AppendAsync(actor, action, subject, detail, CancellationToken.None);
 #pragma warning restore IDE0060
 
-    public async Task FailAsync(ShoSubscription sub, string from, string reason, CancellationToken ct)
-    {
-        if (await Store.UpdateAsync(sub with { State = ShoSubscription.Failed, Reason = reason, UpdatedAt = time.GetUtcNow() }, from, ct).ConfigureAwait(false))
-            await AuditAsync("sho.subscription.failed", sub.Pcid, reason, ct).ConfigureAwait(false);
-    }
+    /// <summary>
+    /// Moves <paramref name="next"/> from <paramref name="from"/> and appends its audit entry in one transaction (a SIGKILL between a
+    /// separate commit and append lost a <c>sho.mcim.sealed</c> entry in the 10,000-device kill-and-resume run, issue 16).
+    /// </summary>
+    public ValueTask<bool> UpdateAuditedAsync(ShoSubscription next, string from, string action, string? detail, CancellationToken ct, string actor = "sho") =>
+        Store.UpdateAsync(next, from, new AuditRecord(actor, action, next.Pcid, detail), ct);
+
+    public async Task FailAsync(ShoSubscription sub, string from, string reason, CancellationToken ct) =>
+        await UpdateAuditedAsync(sub with { State = ShoSubscription.Failed, Reason = reason, UpdatedAt = time.GetUtcNow() }, from, "sho.subscription.failed", reason, ct)
+            .ConfigureAwait(false);
 }

@@ -8,6 +8,7 @@ using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Provisioning;
 using M2MSec.Provisioning.Mcim;
 using M2MSec.Provisioning.Objects;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Sho;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
@@ -224,13 +225,14 @@ internal static class ShoPreparations
             }
             // The signed document and its verdict are kept with the keys, as on demand: a repeated verdict re-sends this MCIM (decision 022).
             var downloading = sub with { State = ShoSubscription.Downloading, Imsi = p.Imsi, K = p.K, Opc = p.Opc, Verdict = verdict, M2MSimMobj = document, UpdatedAt = now };
-            if (!await sho.Store.ReleasePreparedAsync(downloading, ShoSubscription.Validating, now, ct).ConfigureAwait(false))
+            // The release and its audit entry in one transaction (issue 16: never a released MCIM without its entry after a kill).
+            var entry = new AuditRecord("sho", "sho.mcim.prepared-released", sub.Pcid, $"imsi {p.Imsi}, validation {sub.ValidationId}");
+            if (!await sho.Store.ReleasePreparedAsync(downloading, ShoSubscription.Validating, now, entry, ct).ConfigureAwait(false))
             {
                 // Expired or taken meanwhile: on demand, if the registration still awaits its MCIM.
                 return (await sho.Store.FindAsync(sub.Pcid, ct).ConfigureAwait(false))?.State == ShoSubscription.Validating ? null
                     : ApiProblem.Conflict("not-validating", $"pcid: {sub.Pcid} changed state meanwhile");
             }
-            await sho.AuditAsync("sho.mcim.prepared-released", sub.Pcid, $"imsi {p.Imsi}, validation {sub.ValidationId}", ct).ConfigureAwait(false);
 
             // Step 17: to the DPF, with the verdict that authorises the download.
             try

@@ -82,9 +82,9 @@ internal static class ShoResumption
         if (!ShoEndpoints.IsName(started.ValidationId, 128) || started.Challenge is not { Length: >= 32 and <= 128 } challenge || !challenge.All(Uri.IsHexDigit))
             return Problem(StatusCodes.Status502BadGateway, "pva-unavailable", "the PVA's answer has no usable validation id or challenge");
         var renewed = sub with { ValidationId = started.ValidationId, ShoNonce = shoNonce, Challenge = challenge, UpdatedAt = sho.Time.GetUtcNow() };
-        if (!await sho.Store.UpdateAsync(renewed, ShoSubscription.Validating, ct).ConfigureAwait(false))
+        if (!await sho.UpdateAuditedAsync(renewed, ShoSubscription.Validating, "sho.validation.restarted",
+            $"{sub.ValidationId} settled without its verdict; now {started.ValidationId}", ct).ConfigureAwait(false))
             return Results.Accepted($"/registrations/{sub.Pcid}", new ShoRegistrationAccepted(sub.Pcid, ShoSubscription.Validating));
-        await sho.AuditAsync("sho.validation.restarted", sub.Pcid, $"{sub.ValidationId} settled without its verdict; now {started.ValidationId}", ct).ConfigureAwait(false);
         return await RepeatRegistrationAsync(renewed, sho, ct).ConfigureAwait(false);
     }
 

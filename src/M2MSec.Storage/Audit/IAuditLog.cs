@@ -4,6 +4,12 @@ namespace M2MSec.Storage.Audit;
 public sealed record AuditEntry(long Sequence, DateTimeOffset At, string Actor, string Action, string Subject, string? Detail);
 
 /// <summary>
+/// An entry to append together with a state change, in the same transaction (issue 16: a process killed between a committed change
+/// and its separate append left the change without its entry). Never a secret.
+/// </summary>
+public sealed record AuditRecord(string Actor, string Action, string Subject, string? Detail);
+
+/// <summary>
 /// The append-only audit log. There is no update or delete; the SQL schemas also refuse them
 /// with triggers.
 /// </summary>

@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dpf;
 using M2MSec.Storage.Sho;
 
 namespace M2MSec.Storage.InMemory;
 
 /// <summary>In-memory SHO subscriptions and IMSI pool: for tests. Records are copied in and out, as a database would.</summary>
-public sealed partial class InMemoryShoStore : IShoStore
+public sealed partial class InMemoryShoStore(IAuditLog? audit = null) : IShoStore
 {
+    private readonly IAuditLog? _audit = audit;
+
     private readonly ConcurrentDictionary<string, ShoSubscription> _subs = new(StringComparer.Ordinal);
     private readonly Lock _poolLock = new();
     private readonly SortedDictionary<string, (string State, string? Pcid)> _pool = new(StringComparer.Ordinal);
@@ -41,6 +44,19 @@ public sealed partial class InMemoryShoStore : IShoStore
         }
         return ValueTask.FromResult(false);
     }
+
+    /// <summary>In memory nothing survives a crash: the update, then the entry (the SQL stores write both in one transaction).</summary>
+    public async ValueTask<bool> UpdateAsync(ShoSubscription subscription, string expectedState, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        if (!await UpdateAsync(subscription, expectedState, cancellationToken).ConfigureAwait(false))
+            return false;
+        await AppendAsync(audit).ConfigureAwait(false);
+        return true;
+    }
+
+    private ValueTask AppendAsync(AuditRecord? record) =>
+        record is null || _audit is null ? ValueTask.CompletedTask : _audit.AppendAsync(record.Actor, record.Action, record.Subject, record.Detail);
 
     public ValueTask<IReadOnlyList<ShoSubscriptionSummary>> ListAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<ShoSubscriptionSummary>>([.. _subs.Values.OrderBy(s => s.Pcid, StringComparer.Ordinal)

@@ -1,3 +1,4 @@
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Sho;
 
 namespace M2MSec.Storage.InMemory;
@@ -59,7 +60,8 @@ public sealed partial class InMemoryShoStore
         }
     }
 
-    public ValueTask<bool> ReleasePreparedAsync(ShoSubscription downloading, string expectedState, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> ReleasePreparedAsync(ShoSubscription downloading, string expectedState, DateTimeOffset now, AuditRecord? audit = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(downloading);
         lock (_poolLock)
@@ -67,11 +69,12 @@ public sealed partial class InMemoryShoStore
             if (!_prepared.TryGetValue(downloading.Pcid, out var p) || p.State != ShoPreparedMcim.Prepared || p.Imsi != downloading.Imsi || p.ExpiresAt <= now
                 || !_pool.TryGetValue(p.Imsi, out var e) || e.State != "prepared" || e.Pcid != p.Pcid
                 || !_subs.TryGetValue(downloading.Pcid, out var old) || old.State != expectedState || !_subs.TryUpdate(downloading.Pcid, Copy(downloading), old))
-                return ValueTask.FromResult(false);
+                return false;
             _prepared.Remove(p.Pcid);
             _pool[p.Imsi] = ("assigned", p.Pcid);
-            return ValueTask.FromResult(true);
         }
+        await AppendAsync(audit).ConfigureAwait(false);
+        return true;
     }
 
     public ValueTask<bool> DiscardPreparedAsync(string pcid, DateTimeOffset? expiredAt = null, CancellationToken cancellationToken = default)

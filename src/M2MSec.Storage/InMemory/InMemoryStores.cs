@@ -334,6 +334,7 @@ public sealed class InMemoryStateStore : IStateStore
         Nonces = new InMemoryNonceStore(clock);
         Devices = new InMemoryDeviceRegistry(clock);
         Audit = new InMemoryAuditLog(clock);
+        Sho = new InMemoryShoStore(Audit);
         Certificates = new InMemoryCertificateStore(clock);
         Dm = new InMemoryDmStore(clock);
         Icf = new InMemoryIcfStore(clock);
@@ -368,7 +369,7 @@ public sealed class InMemoryStateStore : IStateStore
 
     public M2MSec.Storage.Drf.IDrfStore Drf { get; }
 
-    public M2MSec.Storage.Sho.IShoStore Sho { get; } = new InMemoryShoStore();
+    public M2MSec.Storage.Sho.IShoStore Sho { get; }
 
     public M2MSec.Storage.Dpf.IDpfStore Dpf { get; } = new InMemoryDpfStore();
 

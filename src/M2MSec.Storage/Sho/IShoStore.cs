@@ -1,3 +1,5 @@
+using M2MSec.Storage.Audit;
+
 namespace M2MSec.Storage.Sho;
 
 /// <summary>
@@ -55,6 +57,12 @@ public interface IShoStore
 
     /// <summary>Replaces the subscription if it is still in <paramref name="expectedState"/> (compare-and-swap); false otherwise.</summary>
     ValueTask<bool> UpdateAsync(ShoSubscription subscription, string expectedState, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="UpdateAsync(ShoSubscription, string, CancellationToken)"/> that appends <paramref name="audit"/> in the same transaction: a
+    /// change is never committed without its entry, nor an entry without its change (issue 16, a SIGKILL between the two).
+    /// </summary>
+    ValueTask<bool> UpdateAsync(ShoSubscription subscription, string expectedState, AuditRecord audit, CancellationToken cancellationToken = default);
 
     /// <summary>Every subscription, by PCID, without keys.</summary>
     ValueTask<IReadOnlyList<ShoSubscriptionSummary>> ListAsync(CancellationToken cancellationToken = default);
@@ -116,9 +124,11 @@ public interface IShoStore
     /// <summary>
     /// Releases the PCID's prepared MCIM into <paramref name="downloading"/> (its IMSI, K, OPc) in one transaction: the preparation
     /// (state prepared, for that IMSI, not expired at <paramref name="now"/>) is deleted, its IMSI goes prepared → assigned and the
-    /// subscription <paramref name="expectedState"/> → downloading. False, changing nothing, when any of these does not hold.
+    /// subscription <paramref name="expectedState"/> → downloading, and <paramref name="audit"/> is appended. False, changing nothing, when
+    /// any of these does not hold.
     /// </summary>
-    ValueTask<bool> ReleasePreparedAsync(ShoSubscription downloading, string expectedState, DateTimeOffset now, CancellationToken cancellationToken = default);
+    ValueTask<bool> ReleasePreparedAsync(ShoSubscription downloading, string expectedState, DateTimeOffset now, AuditRecord? audit = null,
+        CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Destroys the PCID's preparation (any state) — only one expired at <paramref name="expiredAt"/> when given — and frees its IMSI

@@ -10,10 +10,18 @@ internal sealed class SqlAuditLog(SqlDatabase db) : IAuditLog
         ArgumentException.ThrowIfNullOrEmpty(actor);
         ArgumentException.ThrowIfNullOrEmpty(action);
         ArgumentNullException.ThrowIfNull(subject);
-        var now = db.NowMs;
-        return new ValueTask(db.RunAsync(c => SqlDatabase.ExecuteAsync(c, null,
-            "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (@t, @a, @x, @s, @d)",
-            cancellationToken, ("@t", now), ("@a", actor), ("@x", action), ("@s", subject), ("@d", detail)), cancellationToken).AsTask());
+        var record = new AuditRecord(actor, action, subject, detail);
+        return new ValueTask(db.RunAsync(c => AppendAsync(db, c, null, record, cancellationToken), cancellationToken).AsTask());
+    }
+
+    /// <summary>Appends <paramref name="record"/> on <paramref name="c"/>, inside <paramref name="tx"/> when a store commits it with a change.</summary>
+    internal static ValueTask<int> AppendAsync(SqlDatabase db, System.Data.Common.DbConnection c, System.Data.Common.DbTransaction? tx, AuditRecord record, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(record.Actor);
+        ArgumentException.ThrowIfNullOrEmpty(record.Action);
+        ArgumentNullException.ThrowIfNull(record.Subject);
+        return SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (@t, @a, @x, @s, @d)",
+            ct, ("@t", db.NowMs), ("@a", record.Actor), ("@x", record.Action), ("@s", record.Subject), ("@d", record.Detail));
     }
 
     public ValueTask<IReadOnlyList<AuditEntry>> ReadAsync(long afterSequence = 0, int limit = 1000, CancellationToken cancellationToken = default) =>

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dpf;
 using M2MSec.Storage.Security;
 using M2MSec.Storage.Sho;
@@ -43,11 +44,35 @@ internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
     {
         ArgumentNullException.ThrowIfNull(subscription);
         var (k, opc) = Wrap(subscription);
-        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            "UPDATE sho_subscriptions SET state = @s, imsi = @i, doc = @d, k_enc = @k, opc_enc = @o, updated_at = @u WHERE pcid = @p AND state = @e",
-            cancellationToken, ("@s", subscription.State), ("@i", subscription.Imsi), ("@d", Doc(subscription)), ("@k", k), ("@o", opc),
-            ("@u", subscription.UpdatedAt.ToUnixTimeMilliseconds()), ("@p", subscription.Pcid), ("@e", expectedState)).ConfigureAwait(false) == 1, cancellationToken);
+        return db.RunAsync(async c => await UpdateRowAsync(c, null, subscription, expectedState, k, opc, cancellationToken).ConfigureAwait(false) == 1, cancellationToken);
     }
+
+    public async ValueTask<bool> UpdateAsync(ShoSubscription subscription, string expectedState, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(audit);
+        var (k, opc) = Wrap(subscription);
+        try
+        {
+            return await db.WriteAsync(async (c, tx) =>
+            {
+                if (await UpdateRowAsync(c, tx, subscription, expectedState, k, opc, cancellationToken).ConfigureAwait(false) != 1)
+                    throw new ChangeRefused();
+                await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChangeRefused)
+        {
+            return false; // not in the expected state: the transaction rolled back, no entry
+        }
+    }
+
+    private ValueTask<int> UpdateRowAsync(DbConnection c, DbTransaction? tx, ShoSubscription subscription, string expectedState, byte[]? k, byte[]? opc, CancellationToken ct) =>
+        SqlDatabase.ExecuteAsync(c, tx,
+            "UPDATE sho_subscriptions SET state = @s, imsi = @i, doc = @d, k_enc = @k, opc_enc = @o, updated_at = @u WHERE pcid = @p AND state = @e",
+            ct, ("@s", subscription.State), ("@i", subscription.Imsi), ("@d", Doc(subscription)), ("@k", k), ("@o", opc),
+            ("@u", subscription.UpdatedAt.ToUnixTimeMilliseconds()), ("@p", subscription.Pcid), ("@e", expectedState));
 
     public async ValueTask<IReadOnlyList<ShoSubscriptionSummary>> ListAsync(CancellationToken cancellationToken = default) =>
         [.. (await db.QueryAsync("SELECT doc FROM sho_subscriptions ORDER BY pcid", r => JsonSerializer.Deserialize<ShoSubscription>(r.GetString(0), Json)!, cancellationToken)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Security;
 using M2MSec.Storage.Sho;
 
@@ -89,7 +90,8 @@ internal sealed partial class SqlShoStore
             r => new ShoPreparedSummary(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), SqlDatabase.FromMs(r.GetInt64(4)), SqlDatabase.FromMs(r.GetInt64(5))),
             cancellationToken);
 
-    public async ValueTask<bool> ReleasePreparedAsync(ShoSubscription downloading, string expectedState, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> ReleasePreparedAsync(ShoSubscription downloading, string expectedState, DateTimeOffset now, AuditRecord? audit = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(downloading);
         var (k, opc) = Wrap(downloading);
@@ -105,11 +107,13 @@ internal sealed partial class SqlShoStore
                         "UPDATE sho_subscriptions SET state = @s, imsi = @i, doc = @d, k_enc = @k, opc_enc = @o, updated_at = @u WHERE pcid = @p AND state = @e",
                         cancellationToken, ("@s", downloading.State), ("@i", downloading.Imsi), ("@d", Doc(downloading)), ("@k", k), ("@o", opc),
                         ("@u", downloading.UpdatedAt.ToUnixTimeMilliseconds()), ("@p", downloading.Pcid), ("@e", expectedState)).ConfigureAwait(false) != 1)
-                    throw new ReleaseRefused();
+                    throw new ChangeRefused();
+                if (audit is not null)
+                    await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
         }
-        catch (ReleaseRefused)
+        catch (ChangeRefused)
         {
             return false; // the transaction rolled back: nothing changed
         }
@@ -152,5 +156,5 @@ internal sealed partial class SqlShoStore
     private static string Place(string pcid, string field) => SecretProtector.Place("sho_prepared_mcims", pcid, field);
 
     /// <summary>Rolls the release's transaction back.</summary>
-    private sealed class ReleaseRefused : Exception;
+    private sealed class ChangeRefused : Exception;
 }

@@ -55,11 +55,14 @@ public abstract partial class StateStoreContract
         var downloading = Validating("001900000000001", now) with { State = ShoSubscription.Downloading, Imsi = "001010000000001", K = new byte[16], Opc = new byte[16] };
 
         // Expired at the release's time: nothing moves.
-        Assert.False(await Store.Sho.ReleasePreparedAsync(downloading, ShoSubscription.Validating, now.AddMinutes(6)));
+        var released = new M2MSec.Storage.Audit.AuditRecord("sho", "sho.mcim.prepared-released", "001900000000001", null);
+        Assert.False(await Store.Sho.ReleasePreparedAsync(downloading, ShoSubscription.Validating, now.AddMinutes(6), released));
         Assert.Equal(ShoSubscription.Validating, (await Store.Sho.FindAsync("001900000000001"))!.State);
         // Another IMSI than the preparation's: nothing moves.
-        Assert.False(await Store.Sho.ReleasePreparedAsync(downloading with { Imsi = "001010000000002" }, ShoSubscription.Validating, now));
-        Assert.True(await Store.Sho.ReleasePreparedAsync(downloading, ShoSubscription.Validating, now));
+        Assert.False(await Store.Sho.ReleasePreparedAsync(downloading with { Imsi = "001010000000002" }, ShoSubscription.Validating, now, released));
+        Assert.DoesNotContain(await Store.Audit.ReadAsync(), e => e.Action == released.Action);
+        Assert.True(await Store.Sho.ReleasePreparedAsync(downloading, ShoSubscription.Validating, now, released));
+        Assert.Single(await Store.Audit.ReadAsync(), e => e.Action == released.Action); // with its entry, in the same transaction
         Assert.Null(await Store.Sho.FindPreparedAsync("001900000000001"));
         var sub = (await Store.Sho.FindAsync("001900000000001"))!;
         Assert.Equal((ShoSubscription.Downloading, "001010000000001"), (sub.State, sub.Imsi));
@@ -79,5 +82,41 @@ public abstract partial class StateStoreContract
         Assert.Equal((2, 1), (pool["free"], pool["assigned"]));
         Assert.False(pool.ContainsKey("prepared"));
         Assert.Equal("001010000000002", await Store.Sho.AllocateImsiAsync("001900000000009")); // the freed IMSI is handed out again
+    }
+}
+
+public abstract partial class StateStoreContract
+{
+    /// <summary>
+    /// Issue 16: an SHO change and its audit entry commit together — a state change that does not happen appends nothing, one that
+    /// happens appends exactly one entry; in the durable stores a failure after the UPDATE inside the write (here an entry the log
+    /// refuses) rolls the change back too, so a process killed between the two can never leave a sealed MCIM without its entry.
+    /// </summary>
+    [Fact]
+    public async Task ShoUpdate_AndItsAuditEntry_OneTransaction_LostAuditEntryOnKillThreat()
+    {
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        Assert.True(await Store.Sho.AddAsync(Validating("001900000000001", now)));
+        var downloading = Validating("001900000000001", now) with { State = ShoSubscription.Downloading, Imsi = "001010000000001", K = new byte[16], Opc = new byte[16] };
+        var sealedEntry = new M2MSec.Storage.Audit.AuditRecord("sho", "sho.mcim.sealed", "001900000000001", "imsi 001010000000001");
+
+        // Not in the expected state: no change, no entry.
+        Assert.False(await Store.Sho.UpdateAsync(downloading, ShoSubscription.Active, sealedEntry));
+        Assert.DoesNotContain(await Store.Audit.ReadAsync(), e => e.Action == "sho.mcim.sealed");
+
+        if (Store is not M2MSec.Storage.InMemory.InMemoryStateStore)
+        {
+            // The entry fails inside the transaction: the UPDATE before it is rolled back.
+            await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+                await Store.Sho.UpdateAsync(downloading, ShoSubscription.Validating, sealedEntry with { Action = "" }));
+            Assert.Equal(ShoSubscription.Validating, (await Store.Sho.FindAsync("001900000000001"))!.State);
+        }
+
+        Assert.True(await Store.Sho.UpdateAsync(downloading, ShoSubscription.Validating, sealedEntry));
+        Assert.Equal(ShoSubscription.Downloading, (await Store.Sho.FindAsync("001900000000001"))!.State);
+        var entries = (await Store.Audit.ReadAsync()).Where(e => e.Action == "sho.mcim.sealed").ToList();
+        Assert.Equal(("sho", "001900000000001", "imsi 001010000000001"), (Assert.Single(entries).Actor, entries[0].Subject, entries[0].Detail));
+        Assert.False(await Store.Sho.UpdateAsync(downloading, ShoSubscription.Validating, sealedEntry)); // once
+        Assert.Single(await Store.Audit.ReadAsync(), e => e.Action == "sho.mcim.sealed");
     }
 }
