@@ -7,7 +7,8 @@ namespace M2MSec.Cli.Demo;
 /// <summary>
 /// Short reason keys for what went wrong in a demo device's flow, and which of them are transient (worth
 /// a retry): timeouts, refused or reset connections, and overload answers (408, 429, 500, 502, 503, 504).
-/// A refusal by a security check — a TLS handshake that fails, 401/403, any other 4xx — is never transient.
+/// A refusal by a security check — a TLS handshake refused (certificate, alert), 401/403, any other 4xx — is never transient; a
+/// handshake whose connection was reset or ended without an alert is.
 /// </summary>
 internal static class TransientFailure
 {
@@ -27,6 +28,9 @@ internal static class TransientFailure
         OperationCanceledException when !caller.IsCancellationRequested => Timeout,
         TimeoutException => Timeout,
         HttpRequestException { StatusCode: { } status } when IsTransient(status) => Http(status),
+        // The transport ended under the handshake (a reset or EOF, no TLS alert: a loaded or killed role) is not a refusal; a
+        // certificate or alert refusal surfaces as an AuthenticationException and stays one.
+        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError, InnerException: IOException } => ConnectionReset,
         HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => null,
         HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => ConnectionRefused,
         HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } => ConnectionReset,
