@@ -66,7 +66,7 @@ internal static class DmNotifyCommand
                 {
                     await new SmscClient(http).SubmitAsync(new SmsMessage(address, r.GetRequiredValue(from), tpdus, null), ct);
                 }
-                catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+                catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError && e.InnerException is not IOException) // an EOF or reset: unreachable, exit 4
                 {
                     // The peer's certificate does not chain to the trust root (or the TLS handshake failed): a refusal, exit 1.
                     var anchor = r.GetValue(trustRoot) is null ? "the system's trust store (no --trust-root given)" : "--trust-root";

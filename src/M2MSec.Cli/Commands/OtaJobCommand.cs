@@ -58,7 +58,7 @@ internal static class OtaJobCommand
             {
                 response = await send(http);
             }
-            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError && e.InnerException is not IOException) // an EOF or reset: unreachable, exit 4
             {
                 throw new CliExitException(ExitCodes.SecurityRefused, $"--server: TLS with {baseUri} refused: its certificate is not trusted by {(r.GetValue(TrustRoot) is null ? "the system's trust store (no --trust-root given)" : "--trust-root")}, or the handshake failed");
             }
