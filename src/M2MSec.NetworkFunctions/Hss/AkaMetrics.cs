@@ -13,7 +13,7 @@ public sealed class AkaMetrics
     private readonly Counter _issued;
     private readonly Counter _requests;
     private readonly Counter _resyncs;
-    private readonly Counter _subscribers;
+    private readonly Lazy<Counter> _subscribers;
 
     public AkaMetrics(NetworkFunctionMetrics metrics)
     {
@@ -21,14 +21,15 @@ public sealed class AkaMetrics
         _issued = metrics.Factory.CreateCounter("m2msec_aka_vectors_issued_total", "Authentication vectors issued (TS 33.102 §6.3.2).");
         _requests = metrics.Factory.CreateCounter("m2msec_aka_vector_requests_total", "Authentication data requests by outcome.", ["outcome"]);
         _resyncs = metrics.Factory.CreateCounter("m2msec_aka_resynchronisations_total",
-            "Re-synchronisations from AUTS (TS 33.102 §6.3.5) by outcome: done, mac-failure.", ["outcome"]);
-        _subscribers = metrics.Factory.CreateCounter("m2msec_hss_subscribers_added_total", "Subscribers (or PCIDs) registered with K and OPc.");
+            "Re-synchronisations from AUTS (TS 33.102 §6.3.5) by outcome: done, mac-failure, unknown-subscriber.", ["outcome"]);
+        // Created at the first registration: the ICF (whose credentials come from the CCIF) shows no such series.
+        _subscribers = new(() => metrics.Factory.CreateCounter("m2msec_hss_subscribers_added_total", "Subscribers (or PCIDs) registered with K and OPc."));
     }
 
     /// <summary>A subscriber registered (its IMSI logged; K and OPc never reach this class).</summary>
     public void SubscriberAdded(string imsi)
     {
-        _subscribers.Inc();
+        _subscribers.Value.Inc();
         _metrics.Event("hss.subscriber.added", imsi, "added");
     }
 
@@ -39,11 +40,19 @@ public sealed class AkaMetrics
         var outcome = NetworkFunctionMetrics.Kebab(result.Status.ToString());
         _requests.WithLabels(outcome).Inc();
         _issued.Inc(result.Vectors.Count);
+        // One line per request: a re-synchronisation's (TS 33.102 §6.3.5) or the vectors'.
         if (resyncAsked)
         {
-            _resyncs.WithLabels(result.Status == VectorRequestStatus.ResyncMacFailure ? "mac-failure" : "done").Inc();
-            _metrics.Event("aka.resync", device, result.Status == VectorRequestStatus.ResyncMacFailure ? "mac-failure" : "done");
+            var resync = result.Status switch
+            {
+                VectorRequestStatus.Ok => "done",
+                VectorRequestStatus.ResyncMacFailure => "mac-failure",
+                _ => outcome,
+            };
+            _resyncs.WithLabels(resync).Inc();
+            _metrics.Event("aka.resync", device, result.Status == VectorRequestStatus.Ok ? $"done, issued-{result.Vectors.Count}" : resync);
         }
-        _metrics.Event("aka.vectors", device, result.Status == VectorRequestStatus.Ok ? $"issued-{result.Vectors.Count}" : outcome);
+        else
+            _metrics.Event("aka.vectors", device, result.Status == VectorRequestStatus.Ok ? $"issued-{result.Vectors.Count}" : outcome);
     }
 }
