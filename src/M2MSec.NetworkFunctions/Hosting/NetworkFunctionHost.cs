@@ -277,6 +277,7 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             return;
         }
         context.Response.Headers.Connection = "close";
+        context.RequestServices.GetService<NetworkFunctionMetrics>()?.Event("api.refused", null, "peer-revoked " + AdministratorFilter.SubjectOf(peer));
         await ApiProblem.Forbidden("peer-revoked", "the client certificate is revoked or its status is unavailable").ExecuteAsync(context).ConfigureAwait(false);
     };
 
