@@ -33,8 +33,9 @@ internal sealed class ServeAllExtras : IAsyncDisposable
 
     public Uri Scp81Url => new($"https://{Scp81.EndPoint}{Scp81AdminServer.AdminPath}");
 
-    public static async Task<ServeAllExtras> StartAsync(StoreOptions store, CertificateHierarchy? hierarchy, CancellationToken ct)
+    public static async Task<ServeAllExtras> StartAsync(StoreOptions store, NetworkFunctionFleet fleet, CancellationToken ct)
     {
+        var hierarchy = fleet.Hierarchy;
         NetworkFunctionTls? tls = null;
         if (hierarchy is not null)
         {
@@ -47,8 +48,10 @@ internal sealed class ServeAllExtras : IAsyncDisposable
         NetworkFunctionHost dm;
         try
         {
-            dm = await NetworkFunctionHost.StartAsync(new DmFunction(new DmFunctionOptions()), dmStore.DataDirectory, dmState, tls: tls, cancellationToken: ct)
-                .ConfigureAwait(false);
+            // Issue 20: its /metrics on a mutual-TLS admin listener of its own (a dm nf certificate), never on the devices' listener.
+            var admin = await fleet.IdentityForAsync(ServeCommand.DmRole, ct).ConfigureAwait(false);
+            dm = await NetworkFunctionHost.StartAsync(new DmFunction(new DmFunctionOptions()), dmStore.DataDirectory, dmState, tls: tls, cancellationToken: ct,
+                adminTls: admin).ConfigureAwait(false);
         }
         catch
         {

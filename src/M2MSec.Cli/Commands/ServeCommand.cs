@@ -3,7 +3,6 @@ using System.Text.Json;
 using M2MSec.Cli.Internal;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace M2MSec.Cli.Commands;
@@ -66,10 +65,13 @@ internal static class ServeCommand
         var peer = new Option<string[]>("--peer") { Description = "ROLE=URL: where a peer function's API listens (repeatable), e.g. --peer icf=https://127.0.0.1:8443" };
         var deviceUrls = CliArgs.Text("--device-urls", "vno, drf, dpf, smsc: the device-facing listener (server-authenticated TLS), default 127.0.0.1 and a free port", "a URL");
         var shoId = CliArgs.Text("--sho-id", "sho: this SHO's id (its signing certificate's CN, the name the DRF and DPF reach it by with --peer ID=URL); sho-b: IMSIs 00102…, HSS peer hss-b (issue 16)", "an id");
+        // Issue 20: the console log of every service (docs/decisions/031); domain events are Information.
+        var logLevel = CliArgs.OneOf("--log-level", "the lowest level logged (domain events: information)", LogLevels, "information");
+        var logFormat = CliArgs.Choice<NetworkFunctionLogFormat>("--log-format", "one line per entry, text or JSON", NetworkFunctionLogFormat.Text);
         var sessionIdle = CliArgs.Int("--session-idle", "dm: seconds a session may stay silent before it ends and its jobs fail (session-expired)", 10, 3600, 120);
         if (only is null)
             command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle, peer, deviceUrls, shoId })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle, peer, deviceUrls, shoId, logLevel, logFormat })
             command.Options.Add(o);
         store.AddTo(command);
         foreach (var o in command.Options)
@@ -137,6 +139,7 @@ internal static class ServeCommand
             var name = RoleIn(r.GetValue(role));
             var options = store.Check(r, DefaultDataDirectory(name));
             var created = StoreArgs.NotYetCreated(options);
+            using var logs = NetworkFunctionLogging.ToConsole(ParseLevel(r.GetValue(logLevel)), CliArgs.ChoiceValue(r, logFormat));
             var sessions = new M2MSec.NetworkFunctions.Dm.DmSessionOptions
             {
                 AllowPlainHttpSessions = r.GetValue(plainHttpSessions),
@@ -164,7 +167,7 @@ internal static class ServeCommand
                     hosts = fleet.Hosts;
                     try
                     {
-                        extras = await ServeAllExtras.StartAsync(options, fleet.Hierarchy, ct);
+                        extras = await ServeAllExtras.StartAsync(options, fleet, ct);
                     }
                     catch
                     {
@@ -243,6 +246,11 @@ internal static class ServeCommand
         }
     }
 
+    /// <summary>The levels of --log-level, as Microsoft.Extensions.Logging names them (lower-case).</summary>
+    private static readonly string[] LogLevels = ["trace", "debug", "information", "warning", "error", "critical", "none"];
+
+    private static LogLevel ParseLevel(string? name) => Enum.Parse<LogLevel>(name ?? "information", ignoreCase: true);
+
     /// <summary>A listener that could not bind (Kestrel's IOException: address in use or not available): exit 4 naming --urls.</summary>
     private static int CouldNotListen(ParseResult r, string? urls)
     {
@@ -289,10 +297,10 @@ internal static class ServeCommand
             var state = await options.OpenAsync(createKeyRing: true, cancellationToken: ct);
             try
             {
-                // One line per DM session on the console (Information for the DM category; the rest stays at Warning).
+                // One line per DM session on the console (Information, the default --log-level).
                 host = await NetworkFunctionHost.StartAsync(new M2MSec.NetworkFunctions.Dm.DmFunction(new M2MSec.NetworkFunctions.Dm.DmFunctionOptions(path, sessions)),
                     options.DataDirectory, state, urls,
-                    s => s.AddLogging(b => b.AddFilter("M2MSec.NetworkFunctions.Dm", LogLevel.Information)), tls: tls, cancellationToken: ct);
+                    tls: tls, cancellationToken: ct);
             }
             catch
             {
@@ -397,6 +405,8 @@ internal static class ServeCommand
                 map[h.Name + "-device"] = device.ToString();
         }
         map[DmRole] = extras.DmUrl.ToString();
+        if (extras.Dm.AdminAddress is { } dmAdmin && dmAdmin != extras.Dm.Address)
+            map[DmRole + "-admin"] = dmAdmin.ToString(); // issue 20: its /metrics (the DM listener is device-facing)
         map[Scp81Role] = extras.Scp81Url.ToString();
         await File.WriteAllTextAsync(Path.Combine(dataDir, "endpoints.json"),
             JsonSerializer.Serialize(map, new JsonSerializerOptions { WriteIndented = true }), ct);

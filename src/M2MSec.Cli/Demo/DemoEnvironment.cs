@@ -124,8 +124,9 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
                 [hierarchy.Issuing]);
             var dmStore = store with { DataDirectory = Path.Combine(dataDirectory, NetworkFunctionRole.Dm) };
             var state = await dmStore.OpenAsync(createKeyRing: true, cancellationToken: ct);
+            // Issue 20: the DM server's /metrics on a mutual-TLS admin listener of its own, never on the devices' listener.
             var dm = await NetworkFunctionHost.StartAsync(new M2MSec.NetworkFunctions.Dm.DmFunction(new M2MSec.NetworkFunctions.Dm.DmFunctionOptions()),
-                dmStore.DataDirectory, state, "https://127.0.0.1:0", tls: tls, cancellationToken: ct);
+                dmStore.DataDirectory, state, "https://127.0.0.1:0", tls: tls, cancellationToken: ct, adminTls: await fleet.IdentityForAsync(NetworkFunctionRole.Dm, ct));
             // The demo plays the serving network in the AKA stage: a network function of role vno.
             var servingNetwork = await fleet.ClientAsAsync("vno", NetworkFunctionRole.Hss, TimeSpan.FromSeconds(30), ct);
             return new DemoEnvironment(dataDirectory, fleet, dm, servingNetwork);

@@ -90,6 +90,9 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         _logEntries = log.Entries;
         WallTime = TimeProvider.System.GetElapsedTime(started);
         Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory()) with { WallSeconds = Math.Round(WallTime.TotalSeconds, 3), PeakMemoryBytes = DemoSummary.PeakWorkingSetBytes(), CpuSeconds = DemoSummary.ProcessCpuSeconds() };
+        // Issue 20: what each function counted, as Prometheus would scrape it (after the timing: a report, not a stage).
+        if (await env.ScrapeMetricsAsync(ct) > 0)
+            console.MarkupLine($"  metrics [grey]{Markup.Escape(env.MetricsDirectory)}[/]");
         return Report.Failed == 0 ? Internal.ExitCodes.Success : Internal.ExitCodes.Partial;
     }
 

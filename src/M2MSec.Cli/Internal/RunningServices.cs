@@ -56,6 +56,9 @@ internal sealed class RunningServices
         _addresses.TryGetValue(key, out var address) && Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri
             : throw CliExitException.Bad($"{option}: {File} lists no '{key}' (is `serve all` of this build running?)");
 
+    /// <summary>Every listener endpoints.json names (services, "ROLE-admin", "ROLE-device"), in its order.</summary>
+    public IReadOnlyList<string> Names => [.. _addresses.Keys];
+
     /// <summary>The address of <paramref name="key"/>, or null.</summary>
     public Uri? Find(string key) => _addresses.TryGetValue(key, out var address) && Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : null;
 

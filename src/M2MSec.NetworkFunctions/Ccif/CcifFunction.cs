@@ -19,6 +19,7 @@ public sealed class CcifFunction(CcifOptions? options = null) : INetworkFunction
     public void ConfigureServices(IServiceCollection services, string dataDirectory)
     {
         services.AddSingleton(options ?? new CcifOptions());
+        services.AddSingleton<Ocsp.OcspMetrics>();
         services.AddSingleton(sp => new ManufacturerAuthority(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<CcifOptions>().OcspUrl));
         services.AddSingleton(sp =>

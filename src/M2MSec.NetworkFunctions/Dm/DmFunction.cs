@@ -28,8 +28,9 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
         {
             var store = sp.GetRequiredService<IStateStore>();
             return new DmSessionEngine(store.Dm, options.Path, sp.GetRequiredService<TimeProvider>(), options.Sessions, store.Audit,
-                sp.GetService<ILoggerFactory>()?.CreateLogger<DmSessionEngine>());
+                sp.GetService<ILoggerFactory>()?.CreateLogger<DmSessionEngine>(), metrics: sp.GetService<DmMetrics>());
         });
+        services.AddSingleton<DmMetrics>();
         services.AddHostedService<DmSessionSweeper>();
     }
 

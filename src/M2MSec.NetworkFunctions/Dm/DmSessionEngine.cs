@@ -26,8 +26,9 @@ namespace M2MSec.NetworkFunctions.Dm;
 /// <param name="audit">Authentication failures, session start and end, job state changes (none when null).</param>
 /// <param name="logger">One line per session.</param>
 /// <param name="maxMsgSize">Our MaxMsgSize, announced in every message (the device splits what it sends to fit).</param>
+/// <param name="metrics">Sessions by outcome and authentication failures (issue 20; none when null).</param>
 public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvider time, DmSessionOptions? options = null, IAuditLog? audit = null,
-    ILogger? logger = null, long maxMsgSize = 64 * 1024)
+    ILogger? logger = null, long maxMsgSize = 64 * 1024, DmMetrics? metrics = null)
 {
     private const string Actor = "dm-server";
     private readonly DmSessionOptions _options = options ?? new DmSessionOptions();
@@ -153,6 +154,10 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             ? (BackOff.SessionFailures(source, devId, incoming.Header.SessionId), TimeSpan.Zero)
             : BackOff.Fail(source, devId, incoming.Header.SessionId);
         var ended = failures >= 2;
+        if (verdict != DmStatusCode.MissingCredentials)
+            metrics?.AuthFailed(devId, account?.ClientAuth);
+        if (ended && account is not null)
+            metrics?.SessionEnded(devId, DmSessionOutcomes.AuthFailed);
         // Audited for accounts that exist, a bounded number of times per source and window (the log must not be a way to fill the store).
         if (account is not null && verdict != DmStatusCode.MissingCredentials && BackOff.SourceFailures(source) <= 2 * _options.BackOffThreshold)
         {
@@ -195,6 +200,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             {
                 state.Failures++;
                 BackOff.Fail(source, state.DevId, state.SessionId);
+                metrics?.AuthFailed(state.DevId, "hmac");
                 await AuditAsync("dm.auth.failure", state.DevId, $"session {state.SessionId}, auth hmac, in session{(state.Failures >= 2 ? ", session ended" : "")}", ct)
                     .ConfigureAwait(false);
                 if (state.Failures >= 2 && Sessions.Remove(state))
@@ -292,6 +298,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
                 outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
             await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, cancellationToken).ConfigureAwait(false);
+            metrics?.SessionEnded(devId, DmSessionOutcomes.Completed);
             foreach (var (id, jobState, reason) in finishedJobs)
                 await NotifyAsync(new DmJobFinished(id, devId, jobState, reason), cancellationToken).ConfigureAwait(false);
         }
@@ -329,6 +336,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         }
         await AuditAsync("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}", ct).ConfigureAwait(false);
         await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, ct).ConfigureAwait(false);
+        metrics?.SessionEnded(state.DevId, reason);
         LogSession(state.DevId, state.SessionId, state.Account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, state.LastActivity - state.Started, outcome);
     }
 

@@ -29,14 +29,16 @@ public sealed class DpfFunction(DpfOptions? options = null) : IDeviceFacingFunct
             sp.GetService<NetworkFunctionTls>()?.Intermediates, _options.VerdictMaxAge));
         services.AddSingleton(sp => _options.M2MSimMobjReader ?? new M2MSimMobjReader(sp.GetRequiredService<PeerClients>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new DpfProvisionings(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<PeerClients>(),
-            sp.GetRequiredService<IPvaVerdictVerifier>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()?.CreateLogger<DpfProvisionings>()));
+            sp.GetRequiredService<IPvaVerdictVerifier>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()?.CreateLogger<DpfProvisionings>(),
+            sp.GetService<ProvisioningMetrics>()));
+        services.AddSingleton<Dm.DmMetrics>();
         services.AddHostedService<DpfStatusReporter>();
         services.AddSingleton(sp => new ShoSigningRoots(sp.GetRequiredService<PeerClients>()));
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<IStateStore>();
             return new DmSessionEngine(store.Dm, _options.DmPath, sp.GetRequiredService<TimeProvider>(), _options.Sessions, store.Audit,
-                sp.GetService<ILoggerFactory>()?.CreateLogger<DmSessionEngine>())
+                sp.GetService<ILoggerFactory>()?.CreateLogger<DmSessionEngine>(), metrics: sp.GetService<Dm.DmMetrics>())
             {
                 JobFinished = sp.GetRequiredService<DpfProvisionings>().OnJobFinishedAsync,
             };

@@ -18,7 +18,8 @@ namespace M2MSec.NetworkFunctions.Dpf;
 /// the PVA, the verdict checked and forwarded to the SHO (step 15); the M2MSIMMobj written (steps 18–20) → the outcome to the SHO
 /// (step 21). Runs beside the session (the device's last answer does not wait for the peers).
 /// </summary>
-public sealed partial class DpfProvisionings(IStateStore state, PeerClients peers, IPvaVerdictVerifier verifier, TimeProvider time, ILogger? logger = null)
+public sealed partial class DpfProvisionings(IStateStore state, PeerClients peers, IPvaVerdictVerifier verifier, TimeProvider time, ILogger? logger = null,
+    ProvisioningMetrics? steps = null)
 {
     private const string Actor = "dpf";
     public const string M2MMobj = "./M2MMobj";
@@ -332,8 +333,11 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
             await AuditAsync("dpf.provisioning.failed", p.Pcid, reason, ct).ConfigureAwait(false);
     }
 
-    internal ValueTask AuditAsync(string action, string subject, string detail, CancellationToken ct, string actor = Actor) =>
-        state.Audit.AppendAsync(actor, action, subject, detail, ct);
+    internal async ValueTask AuditAsync(string action, string subject, string detail, CancellationToken ct, string actor = Actor)
+    {
+        await state.Audit.AppendAsync(actor, action, subject, detail, ct).ConfigureAwait(false);
+        steps?.Audited(action, subject);
+    }
 
     /// <summary>The Results of a job's Gets, by URI.</summary>
     internal static Dictionary<string, string> Results(DmJobRecord job) =>

@@ -11,6 +11,7 @@ using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace M2MSec.NetworkFunctions.Drf;
 
@@ -66,7 +67,7 @@ internal static class DrfEndpoints
     }
 
     private static async Task<IResult> DeviceBootstrapAsync(DeviceBootstrapRequest request, IStateStore store, DrfOptions options, PeerClients peers, TimeProvider time,
-        CancellationToken ct)
+        ProvisioningMetrics steps, CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Pcid))
             return ApiProblem.BadRequest("bad-pcid", "pcid: expected 6 to 15 decimal digits (IMSI format)");
@@ -119,6 +120,7 @@ internal static class DrfEndpoints
             await store.Drf.PutRegistrationAsync(new DrfRegistration(pcid, shoId, dmUrl.AbsoluteUri, request.DevId, "bootstrapped", time.GetUtcNow()), ct)
                 .ConfigureAwait(false);
             await store.Audit.AppendAsync("drf", "drf.bootstrap.sent", pcid, $"sho {shoId}, dpf {dmUrl.Authority}", ct).ConfigureAwait(false);
+            steps.Audited("drf.bootstrap.sent", pcid);
             var sealedPackage = M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Seal(pending.KRo, pcid, body);
             return Results.Ok(new BootstrapMessageDto(pcid, shoId, dmUrl.AbsoluteUri, SecRoKey, Convert.ToBase64String(sealedPackage), mac,
                 M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Name));
@@ -182,6 +184,7 @@ internal static class DrfEndpoints
         await store.Drf.TryMoveRegistrationAsync(pcid, "registering", "registered", ct).ConfigureAwait(false);
         await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "drf.registration", pcid, $"registered at {registration.ShoId}: {accepted.State}", ct)
             .ConfigureAwait(false);
+        context.RequestServices.GetRequiredService<ProvisioningMetrics>().Audited("drf.registration", pcid);
         return Results.Accepted(value: new RegistrationAccepted(pcid, accepted.State));
     }
 

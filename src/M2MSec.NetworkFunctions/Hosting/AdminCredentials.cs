@@ -29,6 +29,20 @@ public static class AdminCredentials
         await PemFiles.WritePrivateKeyAsync(keyPath, mtcServer, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Issue 20: the scrape credential `serve all` hands out for /metrics (DIR/metrics.crt, DIR/metrics.key 0600): a certificate
+    /// of the role <see cref="NetworkFunctionHost.MetricsScraperRole"/>, good for /metrics and nothing else (docs/decisions/031).
+    /// </summary>
+    public static async Task WriteMetricsScraperAsync(string directory, X509Certificate2 scraper, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(scraper);
+        await File.WriteAllTextAsync(Path.Combine(directory, NetworkFunctionHost.MetricsScraperRole + ".crt"), scraper.ExportCertificatePem() + "\n", ct)
+            .ConfigureAwait(false);
+        var keyPath = Path.Combine(directory, NetworkFunctionHost.MetricsScraperRole + ".key");
+        File.Delete(keyPath);
+        await PemFiles.WritePrivateKeyAsync(keyPath, scraper, ct).ConfigureAwait(false);
+    }
+
     /// <summary>The MTC server credentials' file name (without .crt/.key) beside endpoints.json; also its CN and the grants' MTC server id.</summary>
     public const string MtcServerFile = "mtc-server";
 

@@ -70,7 +70,12 @@ public static class AdministratorFilter
                     ? await next(context).ConfigureAwait(false)
                     : ApiProblem.Forbidden(loopbackType, loopbackDetail);
             }
-            return refuse(tls, http.Connection.ClientCertificate) ?? await next(context).ConfigureAwait(false);
+            if (refuse(tls, http.Connection.ClientCertificate) is not { } refusal)
+                return await next(context).ConfigureAwait(false);
+            // Issue 20: a refusal is a domain event — one log line (who asked is the certificate's sanitised CN, never more).
+            var route = (http.GetEndpoint() as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText ?? "-";
+            http.RequestServices.GetService<NetworkFunctionMetrics>()?.Event("api.refused", null, $"forbidden {route} caller={SubjectOf(http.Connection.ClientCertificate)}");
+            return refusal;
         });
         return builder;
     }

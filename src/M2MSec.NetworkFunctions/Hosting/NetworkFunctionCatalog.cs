@@ -60,7 +60,7 @@ public static class NetworkFunctionCatalog
         try
         {
             var host = await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, tls: tls, adminUrls: adminUrls, cancellationToken: cancellationToken,
-                peers: directory, deviceUrls: deviceUrls).ConfigureAwait(false);
+                peers: directory, deviceUrls: deviceUrls, instance: name).ConfigureAwait(false);
             host.Name = name ?? function.Role;
             return host;
         }
@@ -112,6 +112,10 @@ public static class NetworkFunctionCatalog
                     new CertificateSubject(AdminCredentials.MtcServerFile), TimeSpan.FromDays(30), role: AdminCredentials.MtcServerFile, cancellationToken: cancellationToken)
                     .ConfigureAwait(false);
                 await AdminCredentials.WriteMtcServerAsync(store.DataDirectory, mtcServer, cancellationToken).ConfigureAwait(false);
+                // Issue 20: the scrape credential for every function's /metrics (role metrics, CN metrics).
+                var scraper = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, new CertificateSubject(NetworkFunctionHost.MetricsScraperRole),
+                    TimeSpan.FromDays(30), role: NetworkFunctionHost.MetricsScraperRole, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await AdminCredentials.WriteMetricsScraperAsync(store.DataDirectory, scraper, cancellationToken).ConfigureAwait(false);
                 (hierarchy, issuerStore) = await ReopenAsync(store, createKeyRing, time, cancellationToken).ConfigureAwait(false);
             }
             else

@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace M2MSec.NetworkFunctions.Hosting;
 
@@ -72,17 +73,22 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     public static async Task<NetworkFunctionHost> StartAsync(
         INetworkFunction function, string dataDirectory, IStateStore store, string? urls = null,
         Action<IServiceCollection>? configure = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default,
-        NetworkFunctionPeers? peers = null, string? deviceUrls = null)
+        NetworkFunctionPeers? peers = null, string? deviceUrls = null, NetworkFunctionTls? adminTls = null, string? instance = null)
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(store);
         // A function whose main API is public (OCSP) keeps it on plain HTTP and puts its
-        // administrative API on a second, mutual-TLS listener.
-        var publicHttp = adminUrls is not null;
+        // administrative API on a second, mutual-TLS listener. A function whose main listener is device-facing with the server's
+        // certificate only (DM) gets a mutual-TLS admin listener of its own with adminTls (issue 20: its /metrics is served there).
+        var publicHttp = adminUrls is not null && adminTls is null;
+        var separateAdmin = publicHttp || adminTls is not null;
         if (publicHttp && tls is null)
             throw new ArgumentException("--admin-urls: needs --cert, --key and --trust-root (the admin listener is mutual TLS)");
+        if (adminTls is not null && (tls is null || tls.MutualTls || !adminTls.MutualTls))
+            throw new ArgumentException("--admin-urls: a separate mutual-TLS admin listener is for a server-only TLS function (dm)");
         var (listenAddress, listenPort) = ParseListenAddress(urls, tls is not null && !publicHttp, publicHttp);
-        var admin = publicHttp ? ParseListenAddress(adminUrls, tls: true) : default;
+        var admin = separateAdmin ? ParseListenAddress(adminUrls, tls: true) : default;
+        var metrics = new NetworkFunctionMetrics(function.Role, instance, TimeProvider.System);
         var deviceFacing = function as IDeviceFacingFunction;
         if (deviceUrls is not null && deviceFacing is null)
             throw new ArgumentException($"--device-urls: {function.Role} has no device-facing API");
@@ -92,8 +98,19 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         NetworkFunctionLogging.Configure(builder.Logging);
         // A start that fails (a port in use) is thrown to the caller, which reports it in one line: not logged with its trace too.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        // Per-connection TLS options: a renewed certificate serves the next handshake.
-        var https = new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tls!.ServerOptions()) };
+        // Per-connection TLS options: a renewed certificate serves the next handshake. Every refused client certificate is counted.
+        Action<M2MSec.Pki.Tls.ChainVerdict> refused = verdict =>
+        {
+            if (!verdict.IsValid)
+            {
+                // A missing client certificate is its own reason (the validator files it under untrusted-root).
+                var reason = verdict.Detail == "no client certificate" ? "no-client-certificate" : NetworkFunctionMetrics.Kebab(verdict.Reason.ToString());
+                metrics.HandshakeRefused(reason);
+                metrics.Event("tls.handshake.refused", null, reason);
+            }
+        };
+        var https = new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(tls!.ServerOptions(refused)) };
+        var adminHttps = new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult((adminTls ?? tls!).ServerOptions(refused)) };
         builder.WebHost.ConfigureKestrel(k =>
         {
             // No API takes more (the OTA server's job bodies are the largest, 2 MiB); devices get far less (SeparateDeviceListener).
@@ -104,11 +121,17 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
                 {
                     listen.UseHttps(https);
                     if (tls.AllowResumption)
-                        listen.Use(ProfileSuiteOnly);
+                        listen.Use(next => ProfileSuiteOnly(next, metrics));
                 }
+                if (separateAdmin)
+                    listen.Use(next => connection =>
+                    {
+                        connection.Items[PublicListenerKey] = true;
+                        return next(connection);
+                    });
             });
-            if (publicHttp)
-                k.Listen(admin.Address, admin.Port, listen => listen.UseHttps(https));
+            if (separateAdmin)
+                k.Listen(admin.Address, admin.Port, listen => listen.UseHttps(adminHttps));
             if (deviceFacing is not null)
             {
                 k.Listen(device.Address, device.Port, listen =>
@@ -134,6 +157,9 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddNetworkFunctionOpenApi(function.Role);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddSingleton<ProvisioningMetrics>();
+        builder.Services.AddSingleton<TriggerMetrics>();
         builder.Services.AddSingleton(store);
         peers ??= new NetworkFunctionPeers();
         builder.Services.AddSingleton(peers);
@@ -143,12 +169,19 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("M2MSec." + function.Role);
+        metrics.Events = logger;
         tls?.Revocation?.UseLogger(logger);
         app.UseClientFaultLogging(logger);
+        // Issue 20: requests and their latency by route template (never the path: it carries device ids), this function's registry only.
+        app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
+        app.Use(MetricsOnAdminListenerOnly);
         if (tls is { MutualTls: true, Revocation: { } revocation })
             app.Use(RefuseRevokedPeers(revocation));
         app.MapGet("/health", () => Results.Ok(new HealthResponse(function.Role, "up"))).WithName("health").WithSummary("Liveness");
         app.MapNetworkFunctionOpenApi();
+        // Issue 20 (docs/decisions/031): administrators and the scrape role only, never on a public or device-facing listener.
+        app.MapMetrics("/metrics", metrics.Registry).RequireAdministratorOrRole([MetricsScraperRole]).WithMetadata(MetricsEndpoint.Instance)
+            .ExcludeFromDescription();
         if (deviceFacing is not null)
         {
             app.Use(SeparateDeviceListener);
@@ -164,13 +197,40 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             ?? throw new InvalidOperationException("Kestrel reported no address.");
         return new NetworkFunctionHost(app, store, function.Role, main, dataDirectory)
         {
-            Name = function.Role,
-            AdminAddress = publicHttp ? bound.FirstOrDefault(u => u.Scheme == "https") : tls is not null ? main : null,
+            Name = instance ?? function.Role,
+            AdminAddress = publicHttp ? bound.FirstOrDefault(u => u.Scheme == "https") : adminTls is not null ? bound[1] : tls is not null ? main : null,
             DeviceAddress = deviceFacing is null ? null : bound[^1],
         };
     }
 
     private const string DeviceListenerKey = "m2msec.device-listener";
+
+    /// <summary>Marks the main listener of a function with an admin listener apart (OCSP's public responder, DM's device listener).</summary>
+    private const string PublicListenerKey = "m2msec.public-listener";
+
+    /// <summary>
+    /// The certificate role (besides administrators) that may read /metrics: a Prometheus server's scrape credential, which
+    /// `serve all` writes to DIR/metrics.crt and DIR/metrics.key (docs/decisions/031).
+    /// </summary>
+    public const string MetricsScraperRole = "metrics";
+
+    /// <summary>Marks the /metrics endpoint.</summary>
+    private sealed class MetricsEndpoint
+    {
+        public static readonly MetricsEndpoint Instance = new();
+    }
+
+    /// <summary>
+    /// /metrics on the admin listener only, where a function has one apart (OCSP, DM): on their public or device-facing main
+    /// listener it does not exist (404), whatever the caller presents.
+    /// </summary>
+    private static Task MetricsOnAdminListenerOnly(HttpContext context, RequestDelegate next)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<MetricsEndpoint>() is not null
+            && context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(PublicListenerKey) == true)
+            return ApiProblem.NotFound("no-such-endpoint", $"{context.Request.Path}: not served on this listener").ExecuteAsync(context);
+        return next(context);
+    }
 
     /// <summary>The largest request body any network function API accepts.</summary>
     public const int MaxRequestBodyOctets = 4 * 1024 * 1024;
@@ -217,6 +277,7 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             return;
         }
         context.Response.Headers.Connection = "close";
+        context.RequestServices.GetService<NetworkFunctionMetrics>()?.Event("api.refused", null, "peer-revoked " + AdministratorFilter.SubjectOf(peer));
         await ApiProblem.Forbidden("peer-revoked", "the client certificate is revoked or its status is unavailable").ExecuteAsync(context).ConfigureAwait(false);
     };
 
@@ -224,10 +285,11 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     /// After the handshake of a resumable listener (no suite policy, see <see cref="TlsProfile"/>):
     /// a connection on a suite outside the profile is closed before anything is read from it.
     /// </summary>
-    private static ConnectionDelegate ProfileSuiteOnly(ConnectionDelegate next) => connection =>
+    private static ConnectionDelegate ProfileSuiteOnly(ConnectionDelegate next, NetworkFunctionMetrics metrics) => connection =>
     {
         if (connection.Features.Get<ITlsHandshakeFeature>()?.NegotiatedCipherSuite is { } suite && TlsProfile.IsProfileSuite(suite))
             return next(connection);
+        metrics.HandshakeRefused("suite-outside-profile");
         connection.Abort(new ConnectionAbortedException("TLS suite outside the TS 33.310 Annex E profile"));
         return Task.CompletedTask;
     };

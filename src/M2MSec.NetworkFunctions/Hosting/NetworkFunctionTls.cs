@@ -153,9 +153,10 @@ public sealed class NetworkFunctionTls
     /// The server side of one handshake (per connection, so a renewed certificate takes effect at once). With stapling, the
     /// certificate context is the one cached for the current certificate, holding the staple .NET fetched in the background.
     /// </summary>
-    public System.Net.Security.SslServerAuthenticationOptions ServerOptions() =>
+    /// <param name="onVerdict">Told every client certificate's verdict (the host counts the refusals, issue 20); null: nobody is.</param>
+    public System.Net.Security.SslServerAuthenticationOptions ServerOptions(Action<ChainVerdict>? onVerdict = null) =>
         TlsProfile.CreateServerOptions(Certificate, Intermediates,
-            MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) { RevocationCheck = Revocation is { } r ? r.CheckWithoutWaiting : null } : null,
+            MutualTls ? new ClientCertificatePolicy(TrustRoot!, Intermediates, Time) { RevocationCheck = Revocation is { } r ? r.CheckWithoutWaiting : null, OnVerdict = onVerdict } : null,
             AllowResumption, _stapling);
 
     /// <summary>The server side of a handshake on the device-facing listener: the same certificate, no client certificate asked for.</summary>

@@ -6,6 +6,7 @@ using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace M2MSec.NetworkFunctions.Hss;
 
@@ -67,6 +68,7 @@ internal static class HssEndpoints
                 : ApiProblem.Conflict("subscriber-exists", $"imsi: {request.Imsi} is already provisioned");
         }
         await audit.AppendAsync(AdministratorFilter.Actor(http), "subscriber.add", request.Imsi!, $"algorithm {subscriber.Algorithm}", ct).ConfigureAwait(false);
+        http.RequestServices.GetService<AkaMetrics>()?.SubscriberAdded(request.Imsi!);
         return Results.Created($"/subscribers/{request.Imsi}", new SubscriberCreatedResponse(request.Imsi!));
     }
 
@@ -78,7 +80,7 @@ internal static class HssEndpoints
             : ApiProblem.NotFound("unknown-subscriber", $"imsi: {imsi} is not provisioned");
     }
 
-    private static async Task<IResult> AuthVectorsAsync(AuthVectorsRequest request, AuthenticationCentre auc, HttpContext context, CancellationToken ct)
+    private static async Task<IResult> AuthVectorsAsync(AuthVectorsRequest request, AuthenticationCentre auc, AkaMetrics metrics, HttpContext context, CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Imsi))
             return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
@@ -102,6 +104,7 @@ internal static class HssEndpoints
         }
 
         var result = await auc.RequestVectorsAsync(request.Imsi!, count, snId, resync, ct).ConfigureAwait(false);
+        metrics.Answered(request.Imsi!, result, resync is not null);
         return result.Status switch
         {
             VectorRequestStatus.UnknownSubscriber => ApiProblem.NotFound("unknown-subscriber", $"imsi: {request.Imsi} is not provisioned"),

@@ -18,6 +18,7 @@ public sealed class HssFunction(HssOptions? options = null) : INetworkFunction
         services.AddSingleton<IHssSubscriberStore>(sp => sp.GetRequiredService<IStateStore>().Subscribers);
         services.AddSingleton(sp => sp.GetRequiredService<IStateStore>().Audit);
         services.AddSingleton<AuthenticationCentre>();
+        services.AddSingleton<AkaMetrics>();
     }
 
     public void MapEndpoints(WebApplication app)

@@ -55,7 +55,7 @@ internal static class IcfEndpoints
         return Results.Created($"/temporary-credentials/{request.Pcid}", new TemporaryCredentialCreated(request.Pcid!));
     }
 
-    private static async Task<IResult> AuthVectorsAsync(IcfAuthVectorsRequest request, IcfAuc auc, IcfOptions options, IStateStore store, TimeProvider time,
+    private static async Task<IResult> AuthVectorsAsync(IcfAuthVectorsRequest request, IcfAuc auc, Hss.AkaMetrics metrics, IcfOptions options, IStateStore store, TimeProvider time,
         CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Pcid))
@@ -82,6 +82,7 @@ internal static class IcfEndpoints
 
         var result = await auc.Centre.RequestVectorsAsync(pcid, count, snId, resync, ct,
             (ck, ik, rand) => RoBootstrapKey.Derive(ck, ik, pcid, rand)).ConfigureAwait(false);
+        metrics.Answered(pcid, result, resync is not null);
         switch (result.Status)
         {
             case VectorRequestStatus.UnknownSubscriber:

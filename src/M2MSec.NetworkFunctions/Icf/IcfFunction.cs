@@ -21,6 +21,7 @@ public sealed class IcfFunction(IcfOptions? options = null) : INetworkFunction
     {
         var o = options ?? new IcfOptions();
         services.AddSingleton(o);
+        services.AddSingleton<Hss.AkaMetrics>();
         services.AddSingleton(sp => new IcfAuc(new AuthenticationCentre(sp.GetRequiredService<IStateStore>().Subscribers, o.Auc, sp.GetRequiredService<IStateStore>().Audit)));
     }
 

@@ -42,7 +42,8 @@ internal static class MtcIwfEndpoints
 
     private static bool IsName(string? s) => MtcIdentifier.IsValid(s);
 
-    private static async Task<IResult> TriggerAsync(MtcTriggerRequest request, IStateStore store, PeerClients peers, HttpContext context, CancellationToken ct)
+    private static async Task<IResult> TriggerAsync(MtcTriggerRequest request, IStateStore store, PeerClients peers, TriggerMetrics checks, HttpContext context,
+        CancellationToken ct)
     {
         if (!IsName(request.Device))
             return ApiProblem.BadRequest("bad-device", "device: expected an external identifier, 1 to 128 of letters, digits and . _ - @");
@@ -69,8 +70,10 @@ internal static class MtcIwfEndpoints
         if (await store.MtcIwf.FindGrantAsync(server, device, ct).ConfigureAwait(false) is not { } grant)
         {
             await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "mtciwf.trigger.refused", device, "not authorised for this device", ct).ConfigureAwait(false);
+            checks.Dropped("authorisation", device, "not-authorised");
             return ApiProblem.Forbidden("not-authorised", $"device: MTC server '{CertificateSafe(server)}' is not authorised to trigger it");
         }
+        checks.Passed("authorisation", device);
         var reference = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4));
         VnoTriggerAccepted accepted;
         try
@@ -80,10 +83,12 @@ internal static class MtcIwfEndpoints
         }
         catch (PeerRequestException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
+            checks.Dropped("delivery", device, "device-not-attached");
             return ApiProblem.NotFound("device-not-attached", "device: the serving network holds no security context for it (never attached)");
         }
         catch (PeerRequestException e) when (e.StatusCode == HttpStatusCode.Conflict)
         {
+            checks.Dropped("delivery", device, "device-must-attach");
             return ApiProblem.Conflict("device-must-attach", "device: its NAS COUNT is exhausted; it must attach again");
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
@@ -91,6 +96,7 @@ internal static class MtcIwfEndpoints
             return Results.Problem(detail: $"the serving node is unreachable: {e.GetType().Name}", statusCode: StatusCodes.Status502BadGateway,
                 type: "urn:m2msec:error:peer-unavailable");
         }
+        checks.Passed("delivery", device);
         await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "mtciwf.trigger", device,
             $"{VnoTriggerEndpoints.ActionName(action)} ref {reference} → vno ({accepted.Delivery})", ct).ConfigureAwait(false);
         return Results.Accepted($"/triggers/{accepted.TriggerId}",

@@ -55,6 +55,7 @@ public static class OcspEndpoints
         var response = request is null
             ? OcspResponder.ErrorResponse(OcspRespStatus.MalformedRequest)
             : await responder.RespondAsync(request, ct).ConfigureAwait(false);
+        context.RequestServices.GetService<OcspMetrics>()?.Answered(response);
         return Results.Bytes(response, ResponseMediaType);
     }
 

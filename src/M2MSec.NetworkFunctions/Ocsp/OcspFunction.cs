@@ -22,6 +22,7 @@ public sealed class OcspFunction(OcspFunctionOptions options) : INetworkFunction
 
     public void ConfigureServices(IServiceCollection services, string dataDirectory)
     {
+        services.AddSingleton<OcspMetrics>();
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<IStateStore>();

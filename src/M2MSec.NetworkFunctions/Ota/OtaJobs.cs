@@ -20,7 +20,8 @@ public sealed record OtaReconciliation(int Sent, int Resubmitted, int Failed);
 /// and compare it with what was written. A job is "submitting" until the SMSC's answer is
 /// recorded ("sent"); <see cref="ReconcileAsync"/> settles jobs a crash left in between.
 /// </summary>
-public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions options, M2MSec.Ota.Scp81.Scp81AdminServer? scp81 = null, TimeProvider? time = null)
+public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions options, M2MSec.Ota.Scp81.Scp81AdminServer? scp81 = null, TimeProvider? time = null,
+    OtaMetrics? metrics = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -87,7 +88,10 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
                 : ("failed", "EF_NASCONFIG read-back differs from what was written");
         }
         if (await store.OtaJobs.CompleteAsync(job.Id, state, job.PorStatus, Convert.ToHexStringLower(exchange.Response), failure, ct).ConfigureAwait(false))
+        {
             await store.Audit.AppendAsync("ota", "scp81.session", job.Iccid, $"job {job.Id} {state}", ct).ConfigureAwait(false);
+            metrics?.Job(job.Iccid, state);
+        }
     }
 
     /// <summary>The last R-APDU TLV ('23') of an expanded response ('AB').</summary>
@@ -149,7 +153,10 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
         {
             var reason = $"the SMSC refused the message (HTTP {(int)status})";
             if (await store.OtaJobs.FailSubmissionAsync(record.Id, reason, _time.GetUtcNow(), ct).ConfigureAwait(false))
+            {
                 await store.Audit.AppendAsync("ota", "ota.failed", record.Iccid, $"job {record.Id}: {reason}", ct).ConfigureAwait(false);
+                metrics?.Job(record.Iccid, "failed");
+            }
             return ToDto(await store.OtaJobs.FindAsync(record.Id, ct).ConfigureAwait(false) ?? record);
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
@@ -158,7 +165,10 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
             return ToDto(record);
         }
         if (await store.OtaJobs.MarkSentAsync(record.Id, record.Counter, _time.GetUtcNow(), ct).ConfigureAwait(false))
+        {
             await store.Audit.AppendAsync("ota", "ota.command", record.Iccid, $"job {record.Id} TAR {record.Tar} CNTR {record.Counter} sent", ct).ConfigureAwait(false);
+            metrics?.Job(record.Iccid, "sent");
+        }
         return ToDto(await store.OtaJobs.FindAsync(record.Id, ct).ConfigureAwait(false) ?? record);
     }
 
@@ -182,6 +192,7 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
                 if (await store.OtaJobs.MarkSentAsync(job.Id, job.Counter, _time.GetUtcNow(), ct).ConfigureAwait(false))
                 {
                     await store.Audit.AppendAsync("ota", "ota.command", job.Iccid, $"job {job.Id} TAR {job.Tar} CNTR {job.Counter} sent (reconciled: the SMSC holds it)", ct).ConfigureAwait(false);
+                    metrics?.Job(job.Iccid, "sent");
                     sent++;
                 }
                 continue;
@@ -197,6 +208,7 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
                 if (await store.OtaJobs.FailSubmissionAsync(job.Id, failure, _time.GetUtcNow(), ct).ConfigureAwait(false))
                 {
                     await store.Audit.AppendAsync("ota", "ota.failed", job.Iccid, $"job {job.Id}: {failure}", ct).ConfigureAwait(false);
+                    metrics?.Job(job.Iccid, "failed");
                     failed++;
                 }
                 continue;
@@ -206,6 +218,7 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
             if (counter is not { } fresh || !await store.OtaJobs.RecounterAsync(job.Id, job.Counter, fresh, _time.GetUtcNow(), ct).ConfigureAwait(false))
                 continue;
             await store.Audit.AppendAsync("ota", "ota.resubmit", job.Iccid, $"job {job.Id} CNTR {job.Counter} withdrawn, resubmitted with CNTR {fresh}", ct).ConfigureAwait(false);
+            metrics?.Job(job.Iccid, "resubmitted");
             if ((await SendAsync(job with { Counter = fresh }, keySet!, ct).ConfigureAwait(false)).State == Storage.Ota.OtaJobRecord.Sent)
                 resubmitted++;
         }
@@ -238,10 +251,14 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
             if (!opened.IsOk)
                 continue; // not this job's PoR (or forged): it changes nothing
             var por = opened.Packet!;
+            metrics?.Por(iccid, por.Status);
             if (pending.Transport == "scp81" && por.Status == PorStatus.PorOk)
             {
                 // The push reached the Security Domain; the job completes with the admin session.
-                return await store.OtaJobs.MarkTriggeredAsync(pending.Id, "00", ct).ConfigureAwait(false);
+                var triggered = await store.OtaJobs.MarkTriggeredAsync(pending.Id, "00", ct).ConfigureAwait(false);
+                if (triggered)
+                    metrics?.Job(iccid, "triggered");
+                return triggered;
             }
             var state = por.Status == PorStatus.PorOk ? "done" : "failed";
             string? failure = por.Status == PorStatus.PorOk ? null : $"card answered {por.Status}";
@@ -258,7 +275,10 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
             var completed = await store.OtaJobs.CompleteAsync(pending.Id, state, ((byte)por.Status).ToString("x2", System.Globalization.CultureInfo.InvariantCulture),
                 Convert.ToHexStringLower(por.AdditionalData), failure, ct).ConfigureAwait(false);
             if (completed)
+            {
                 await store.Audit.AppendAsync("ota", "ota.por", iccid, $"job {pending.Id} {state}", ct).ConfigureAwait(false);
+                metrics?.Job(iccid, state);
+            }
             return completed;
         }
         return false;

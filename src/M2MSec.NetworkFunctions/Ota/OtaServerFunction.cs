@@ -39,7 +39,8 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             return new M2MSec.Ota.Scp81.Scp81AdminServer(id => store.OtaKeySets.FindPskAsync(id).AsTask().GetAwaiter().GetResult()?.Psk, options.Scp81);
         });
         services.AddSingleton(sp => new OtaJobs(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<SmscClient>(), options,
-            sp.GetRequiredService<M2MSec.Ota.Scp81.Scp81AdminServer>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<M2MSec.Ota.Scp81.Scp81AdminServer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<OtaMetrics>()));
+        services.AddSingleton<OtaMetrics>();
         services.AddHostedService<PorReceiver>();
         services.AddHostedService<Reconciler>();
         services.AddHostedService<Scp81Hosting>();

@@ -76,6 +76,7 @@ internal static class PvaEndpoints
             RandomNumberGenerator.GetBytes(options.ChallengeSize), AdministratorFilter.Actor(context), now, now + options.ChallengeLifetime, PvaValidation.Pending);
         await store.Pva.AddValidationAsync(validation, ct).ConfigureAwait(false);
         await store.Audit.AppendAsync(validation.RequestedBy, "pva.validation.start", request.Pcid!, validation.Id, ct).ConfigureAwait(false);
+        context.RequestServices.GetRequiredService<ProvisioningMetrics>().Audited("pva.validation.start", request.Pcid!);
         // The PfC (chain to the manufacturer root, the one registered for the PCID, not revoked) is judged with the evidence:
         // a refused platform is a signed verdict, never an HTTP error (docs/decisions/015).
         return Results.Created($"/validations/{validation.Id}", new ValidationStarted(validation.Id, Convert.ToHexStringLower(validation.Challenge), validation.ExpiresAt));
@@ -113,6 +114,7 @@ internal static class PvaEndpoints
             return ApiProblem.Conflict("challenge-used", $"id: validation {validation.Id} is already settled; its challenge is single-use");
         await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "pva.validation." + result, validation.Pcid, $"{validation.Id}{(reason is null ? "" : ": " + reason)}", ct)
             .ConfigureAwait(false);
+        context.RequestServices.GetRequiredService<ProvisioningMetrics>().Audited("pva.validation." + result, validation.Pcid);
         return Results.Ok(new ValidationVerdict(validation.Id, result, reason, signed));
     }
 

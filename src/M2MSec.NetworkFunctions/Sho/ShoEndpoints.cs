@@ -370,7 +370,7 @@ internal static class ShoEndpoints
 
 /// <summary>What the SHO's endpoints share (from DI).</summary>
 internal sealed class ShoContext(IStateStore state, ShoOptions options, PeerClients peers, IPvaVerdictVerifier verifier, IMcimPackager packager,
-    ShoSigningIdentity signing, TimeProvider time)
+    ShoSigningIdentity signing, TimeProvider time, ProvisioningMetrics? steps = null)
 {
     public IShoStore Store => state.Sho;
     public ShoOptions Options => options;
@@ -385,8 +385,11 @@ internal sealed class ShoContext(IStateStore state, ShoOptions options, PeerClie
     /// sealed MCIM without its <c>sho.mcim.sealed</c> entry in the 10,000-device kill-and-resume run, issue 16).
     /// </summary>
 #pragma warning disable IDE0060 // ct kept for the call sites' shape: the entry is written whatever the caller does
-    public ValueTask AuditAsync(string action, string subject, string? detail, CancellationToken ct, string actor = "sho") =>
-        state.Audit.AppendAsync(actor, action, subject, detail, CancellationToken.None);
+    public async ValueTask AuditAsync(string action, string subject, string? detail, CancellationToken ct, string actor = "sho")
+    {
+        await state.Audit.AppendAsync(actor, action, subject, detail, CancellationToken.None).ConfigureAwait(false);
+        steps?.Audited(action, subject); // issue 20: provisioning steps completed and failed
+    }
 #pragma warning restore IDE0060
 
     /// <summary>

@@ -79,7 +79,8 @@ internal static class VnoTriggerEndpoints
         return true;
     }
 
-    private static async Task<IResult> AcceptAsync(VnoTriggerRequest request, VnoTriggers triggers, IStateStore store, HttpContext context, CancellationToken ct)
+    private static async Task<IResult> AcceptAsync(VnoTriggerRequest request, VnoTriggers triggers, IStateStore store, TriggerMetrics checks, HttpContext context,
+        CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Identity))
             return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
@@ -98,10 +99,15 @@ internal static class VnoTriggerEndpoints
         }
         catch (StoreException)
         {
+            checks.Dropped("nas-context", request.Identity!, "count-exhausted");
             return ApiProblem.Conflict("count-exhausted", "identity: the NAS downlink COUNT is exhausted; the device must attach again");
         }
         if (accepted is null)
+        {
+            checks.Dropped("nas-context", request.Identity!, "no-context");
             return ApiProblem.NotFound("no-context", "identity: this VNO holds no NAS security context for it (never attached here)");
+        }
+        checks.Passed("nas-context", accepted.Identity);
         await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "vno.trigger", accepted.Identity,
             $"{ActionName(action)} ref {reference}, COUNT {accepted.Count}, {accepted.Delivery}", ct).ConfigureAwait(false);
         return Results.Accepted($"/triggers/{accepted.TriggerId}", accepted);

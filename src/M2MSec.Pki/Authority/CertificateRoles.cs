@@ -26,7 +26,7 @@ public static class CertificateRoles
     [
         ("hss", 1), ("smsc", 2), ("ota", 3), ("ocsp", 4), ("scp81", 5), ("dm", 6),
         ("ccif", 7), ("vno", 8), ("icf", 9), ("drf", 10), ("dpf", 11), ("sho", 12), ("pva", 13), ("mtc-iwf", 14), ("bsf", 15), ("naf", 16),
-        ("mtc-server", 17),
+        ("mtc-server", 17), ("metrics", 18),
     ];
 
     /// <summary>Every role a network-function certificate can carry.</summary>

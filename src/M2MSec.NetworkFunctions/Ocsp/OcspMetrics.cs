@@ -1,0 +1,64 @@
+using M2MSec.NetworkFunctions.Hosting;
+using Org.BouncyCastle.Ocsp;
+using Prometheus;
+
+namespace M2MSec.NetworkFunctions.Ocsp;
+
+/// <summary>
+/// OCSP answers by status (issue 20): each single response's certStatus (RFC 6960 §4.2.1: good, revoked, unknown), or the
+/// responseStatus of an answer without one (malformed-request, internal-error, try-later, unauthorized).
+/// </summary>
+public sealed class OcspMetrics
+{
+    private readonly NetworkFunctionMetrics _metrics;
+    private readonly Counter _answers;
+
+    public OcspMetrics(NetworkFunctionMetrics metrics)
+    {
+        _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
+        _answers = metrics.Factory.CreateCounter("m2msec_ocsp_responses_total",
+            "OCSP answers by status: certStatus per single response (good, revoked, unknown) or the error responseStatus (RFC 6960 §4.2.1).", ["status"]);
+    }
+
+    /// <summary>Counts what the DER <paramref name="response"/> says.</summary>
+    public void Answered(byte[] response)
+    {
+        try
+        {
+            var resp = new OcspResp(response);
+            if (resp.Status != OcspRespStatus.Successful || resp.GetResponseObject() is not BasicOcspResp basic)
+            {
+                Count(resp.Status switch
+                {
+                    OcspRespStatus.MalformedRequest => "malformed-request",
+                    OcspRespStatus.InternalError => "internal-error",
+                    OcspRespStatus.TryLater => "try-later",
+                    OcspRespStatus.SigRequired => "sig-required",
+                    OcspRespStatus.Unauthorized => "unauthorized",
+                    _ => "other",
+                });
+                return;
+            }
+            foreach (var single in basic.Responses)
+            {
+                Count(single.GetCertStatus() switch
+                {
+                    null => "good",
+                    RevokedStatus => "revoked",
+                    _ => "unknown",
+                });
+            }
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or OcspException or Org.BouncyCastle.Asn1.Asn1Exception or InvalidCastException)
+        {
+            Count("other");
+        }
+    }
+
+    private void Count(string status)
+    {
+        _answers.WithLabels(status).Inc();
+        if (status is "revoked" or "malformed-request" or "unauthorized")
+            _metrics.Event("ocsp.answer", null, status);
+    }
+}
