@@ -27,6 +27,7 @@ public sealed class ProvisioningMetrics
         ["sho.verdict.refused"] = ("16-17", "verdict-refused"),
         ["sho.verdict.invalid"] = ("16-17", "verdict-invalid"),
         ["sho.mcim.sealed"] = ("16-17", null),
+        ["sho.mcim.prepared-released"] = ("16-17", null),
         ["sho.subscription.active"] = ("21", null),
         ["sho.subscription.failed"] = ("21", "subscription-failed"),
     };

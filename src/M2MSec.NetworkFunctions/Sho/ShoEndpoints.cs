@@ -396,8 +396,16 @@ internal sealed class ShoContext(IStateStore state, ShoOptions options, PeerClie
     /// Moves <paramref name="next"/> from <paramref name="from"/> and appends its audit entry in one transaction (a SIGKILL between a
     /// separate commit and append lost a <c>sho.mcim.sealed</c> entry in the 10,000-device kill-and-resume run, issue 16).
     /// </summary>
-    public ValueTask<bool> UpdateAuditedAsync(ShoSubscription next, string from, string action, string? detail, CancellationToken ct, string actor = "sho") =>
-        Store.UpdateAsync(next, from, new AuditRecord(actor, action, next.Pcid, detail), ct);
+    public async ValueTask<bool> UpdateAuditedAsync(ShoSubscription next, string from, string action, string? detail, CancellationToken ct, string actor = "sho")
+    {
+        if (!await Store.UpdateAsync(next, from, new AuditRecord(actor, action, next.Pcid, detail), ct).ConfigureAwait(false))
+            return false;
+        Counted(action, next.Pcid);
+        return true;
+    }
+
+    /// <summary>Counts a committed step whose audit entry the store wrote in its transaction (issue 20).</summary>
+    public void Counted(string action, string pcid) => steps?.Audited(action, pcid);
 
     public async Task FailAsync(ShoSubscription sub, string from, string reason, CancellationToken ct) =>
         await UpdateAuditedAsync(sub with { State = ShoSubscription.Failed, Reason = reason, UpdatedAt = time.GetUtcNow() }, from, "sho.subscription.failed", reason, ct)

@@ -233,6 +233,7 @@ internal static class ShoPreparations
                 return (await sho.Store.FindAsync(sub.Pcid, ct).ConfigureAwait(false))?.State == ShoSubscription.Validating ? null
                     : ApiProblem.Conflict("not-validating", $"pcid: {sub.Pcid} changed state meanwhile");
             }
+            sho.Counted(entry.Action, sub.Pcid);
 
             // Step 17: to the DPF, with the verdict that authorises the download.
             try
