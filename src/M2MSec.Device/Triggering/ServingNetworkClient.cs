@@ -60,12 +60,15 @@ public static class ServingNetworkClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>Attach with <paramref name="identity"/>; <paramref name="aka"/> runs AUTHENTICATE (USIM or TRE); the context goes to <paramref name="context"/>.</summary>
+    /// <summary>
+    /// Attach with <paramref name="identity"/>; <paramref name="aka"/> runs AUTHENTICATE (USIM or TRE); the context goes to <paramref name="context"/>,
+    /// and the attach's K_ASME to <paramref name="member"/> (its K_GRP, docs/decisions/028) when the device takes part in MTC groups.
+    /// </summary>
     public static Task<AttachOutcome> AttachAsync(HttpClient vno, string identity, Func<byte[], byte[], UsimAuthenticationResult> aka, INasContextHolder context,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Groups.GroupMember? member = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return RoProvisioningClient.AttachCoreAsync(vno, identity, aka, cancellationToken, context);
+        return RoProvisioningClient.AttachCoreAsync(vno, identity, aka, cancellationToken, context, member);
     }
 
     /// <summary>Detach: the VNO holds the device offline (triggers queued).</summary>
