@@ -61,9 +61,11 @@ public sealed class TriggerCliTests(TriggerFleet fixture) : IClassFixture<Trigge
             battery.GetProperty("connection_setups").GetInt64()));
         Assert.Contains("assumption", battery.GetProperty("source").GetString(), StringComparison.Ordinal);
 
-        // Offline: handed over but only queued (3).
+        // Offline: handed over but only queued (3). The detach is MAC'd with the next uplink COUNT the TRE keeps — the one on disk, which
+        // `device paging` moved forward with its acknowledgement (so the device is opened again).
+        var reopened = M2MSec.Device.M2me.M2meDevice.Open(dir, fixture.Fuses);
         using (var vno = fixture.VnoDevice())
-            await M2MSec.Device.Triggering.ServingNetworkClient.DetachAsync(vno, device.Imsi, Ct);
+            await M2MSec.Device.Triggering.ServingNetworkClient.DetachAsync(vno, device.Imsi, new M2MSec.Device.Triggering.TreNasContextHolder(reopened.Tre), Ct);
         (code, stdout, stderr) = await CliRunner.RunAsync("trigger", "send", "--endpoints", endpoints, "--device", external, "--ota-job", "job-1");
         Assert.True(code == 3, stdout + stderr);
         Assert.Contains("queued", stdout, StringComparison.Ordinal);
