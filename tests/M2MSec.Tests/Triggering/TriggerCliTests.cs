@@ -82,6 +82,18 @@ public sealed class TriggerCliTests(TriggerFleet fixture) : IClassFixture<Trigge
         Assert.True(code == 4, stderr);
     }
 
+    /// <summary>Issue 17: `device paging --dm-server ID` names the option when the device has no DM account for ID (exit 2), and changes nothing.</summary>
+    [Fact]
+    public async Task DevicePaging_DmServerWithoutAccount_Exits2NamingTheOption()
+    {
+        var endpoints = await EndpointsAsync();
+        var device = await fixture.TreDeviceAsync(Ct);
+        var (code, stdout, stderr) = await CliRunner.RunAsync("device", "paging", "--data", device.Tre!.DataDirectory, "--fuse-dir", fixture.Fuses,
+            "--endpoints", endpoints, "--imsi", device.Imsi, "--dm-server", "no-such-server");
+        Assert.True(code == 2, stdout + stderr);
+        Assert.Contains("--dm-server", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task DeviceBattery_ReadsTheDeviceDirectory_RefusesADirectoryWithoutDevice()
     {
