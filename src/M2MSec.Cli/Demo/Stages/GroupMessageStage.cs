@@ -1,4 +1,3 @@
-using System.Text;
 using M2MSec.Device.Groups;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Triggering;
@@ -10,7 +9,8 @@ namespace M2MSec.Cli.Demo.Stages;
 /// group (its subscription given the group-messaging feature; the VNO rekeys), the operator sends a group message to the group (AES-256-GCM
 /// under the group key, signed by the network), and the device fetches its key delivery — wrapped under its own K_GRP, which its attach
 /// derived from K_ASME (a TRE device's provisioning attach; a UICC device attaches through the VNO here) — and reads the message after
-/// checking the network's signature. Changes are serialised (<see cref="DemoEnvironment.GroupGate"/>): a member reads under the epoch it holds.
+/// checking the network's signature. Changes go in rounds (<see cref="DemoEnvironment.GroupChangeAsync"/>): the devices that join together read
+/// the one message sent to the group after their round's changes.
 /// </summary>
 internal sealed class GroupMessageStage : IDemoStage
 {
@@ -37,20 +37,16 @@ internal sealed class GroupMessageStage : IDemoStage
             await ServingNetworkClient.AttachAsync(environment.VnoDevice, imsi, device.Authenticate, new MeNasContextHolder(null), cancellationToken, member);
         }
         await environment.AllowMtcFeaturesAsync(imsi, cancellationToken);
-        var payload = Encoding.UTF8.GetBytes($"to the fleet, after device {device.Index} joined");
-        await environment.GroupGate.WaitAsync(cancellationToken);
+        var ticket = await environment.GroupChangeAsync(imsi, add: true, cancellationToken);
         try
         {
-            await environment.GroupWitnessAsync(cancellationToken);
-            await environment.ChangeGroupMemberAsync(imsi, add: true, cancellationToken);
-            var (sequence, _) = await environment.SendGroupMessageAsync(payload, cancellationToken);
             var poll = await GroupClient.PollAsync(member, environment.VnoDevice, cancellationToken);
-            if (!poll.Accepted.Any(a => a.Sequence == sequence && a.Payload.AsSpan().SequenceEqual(payload)))
-                return Fail(device, $"group: the member did not read message #{sequence} ({string.Join(", ", poll.Refused)})");
+            if (!poll.Accepted.Any(a => a.Sequence == ticket.Sequence && a.Payload.AsSpan().SequenceEqual(ticket.Payload)))
+                return Fail(device, $"group: the member did not read message #{ticket.Sequence} ({string.Join(", ", poll.Refused)})");
         }
         finally
         {
-            environment.GroupGate.Release();
+            ticket.Done.TrySetResult();
         }
         if (GroupRekeyStage.Removes(device))
             environment.GroupMembers[device.Index] = member;

@@ -1,4 +1,3 @@
-using System.Text;
 using M2MSec.Device.Groups;
 
 namespace M2MSec.Cli.Demo.Stages;
@@ -23,23 +22,18 @@ internal sealed class GroupRekeyStage : IDemoStage
     {
         if (!environment.GroupMembers.TryRemove(device.Index, out var member))
             return Fail(device, "not a member of the fleet group");
-        var payload = Encoding.UTF8.GetBytes($"to the fleet, after device {device.Index} left");
-        bool removedRead, remainingRead;
-        await environment.GroupGate.WaitAsync(cancellationToken);
+        bool removedRead;
+        var ticket = await environment.GroupChangeAsync(member.Identity, add: false, cancellationToken);
         try
         {
-            var witness = await environment.GroupWitnessAsync(cancellationToken);
-            await environment.ChangeGroupMemberAsync(member.Identity, add: false, cancellationToken);
-            var (sequence, message) = await environment.SendGroupMessageAsync(payload, cancellationToken);
             var removed = await GroupClient.PollAsync(member, environment.VnoDevice, cancellationToken);
-            removedRead = removed.KeysInstalled > 0 || removed.Accepted.Count > 0 || member.Receive(message).IsAccepted;
-            var remaining = await GroupClient.PollAsync(witness, environment.VnoDevice, cancellationToken);
-            remainingRead = remaining.Accepted.Any(a => a.Sequence == sequence && a.Payload.AsSpan().SequenceEqual(payload));
+            removedRead = removed.KeysInstalled > 0 || removed.Accepted.Count > 0 || member.Receive(ticket.Message).IsAccepted;
         }
         finally
         {
-            environment.GroupGate.Release();
+            ticket.Done.TrySetResult();
         }
+        var remainingRead = ticket.WitnessRead;
         report.Findings.Rekeyed(!removedRead, remainingRead);
         if (removedRead)
             return Fail(device, "group: the removed member read the next message");
