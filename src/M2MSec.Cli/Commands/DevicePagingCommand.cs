@@ -1,5 +1,6 @@
 using System.CommandLine;
 using M2MSec.Cli.Internal;
+using M2MSec.Device.Dm;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Power;
 using M2MSec.Device.Provisioning;
@@ -18,10 +19,12 @@ internal static class DevicePagingCommand
     {
         var endpoints = CliArgs.ExistingFile("--endpoints", "endpoints.json of running services (serve all): vno-device");
         var imsi = CliArgs.Text("--imsi", "the IMSI paged (default: the TRE's active MCIM)", "6 to 15 decimal digits");
+        var dmServer = CliArgs.Text("--dm-server", "a DM-session trigger runs a DM session with the device's account of this ServerID (else it is only named)",
+            "a DM ServerID");
         var json = CliArgs.Flag("--json", "print one JSON object (snake_case)");
         var command = new Command("paging", "Check the triggers waiting on the paging channel (before any connection); exit 1 if one was refused")
         {
-            data, fuse, endpoints, imsi, json,
+            data, fuse, endpoints, imsi, dmServer, json,
         };
         CliArgs.Required(command, data, endpoints);
         command.SetAction(r =>
@@ -40,12 +43,27 @@ internal static class DevicePagingCommand
                     ?? throw CliExitException.Bad("--imsi: the device has no active MCIM; name the IMSI");
                 var battery = BatteryLog.Load(dataDir);
                 var actions = new RecordingTriggerActions();
+                // Issue 17: with --dm-server a DM-session trigger runs the session itself (the server's certificate checked against
+                // the operator root with the TRE's secure clock), instead of the package-0 notification over SMS.
+                DmHttpTransport? transport = null;
+                DmTriggerActions? dm = null;
+                if (r.GetValue(dmServer) is { } serverId)
+                {
+                    var account = DmClientAccounts.Load(device, serverId) ?? throw CliExitException.Bad($"--dm-server: the device has no DM account for '{serverId}'");
+                    var dmRoot = services.OperatorRoot ?? device.Tre.TrustAnchor(M2MSec.Device.Tre.TreCaller.DeviceManagement, "dm")
+                        ?? throw CliExitException.Bad("--endpoints: no operator root to check the DM server with");
+                    var checker = new M2MSec.Pki.Validation.ServerCertificateChecker(dmRoot, device.Tre.TrustedClock(M2MSec.Device.Tre.TreCaller.DeviceManagement),
+                        new M2MSec.Pki.Validation.CheckPolicy { MaxValidity = TimeSpan.FromDays(400) });
+                    transport = new DmHttpTransport(account.ServerUri, checker, M2MSec.Pki.Validation.CheckMode.SecureClock);
+                    dm = new DmTriggerActions(device, account, transport.ExchangeAsync, battery, actions);
+                }
                 IReadOnlyList<TriggerOutcome> outcomes;
+                using (transport)
                 using (var http = services.OperatorRoot is { } root ? RoProvisioningClient.Client(vno, root) : new HttpClient { BaseAddress = vno })
                 {
                     try
                     {
-                        outcomes = ServingNetworkClient.ReceiveAsync(http, identity, new TriggerReceiver(context, battery), actions, CancellationToken.None)
+                        outcomes = ServingNetworkClient.ReceiveAsync(http, identity, new TriggerReceiver(context, battery), (ITriggerActions?)dm ?? actions, CancellationToken.None)
                             .GetAwaiter().GetResult();
                     }
                     catch (HttpRequestException e)
@@ -63,9 +81,12 @@ internal static class DevicePagingCommand
                 [
                     new("imsi", identity), new("attached_plmn", context.AttachedPlmn),
                     new("triggers", outcomes.Select(o => $"{o.Code} ({o.Delivery}){(o.Action is null ? "" : ": " + o.Action)}").ToList()),
-                    new("actions", actions.Done), new("connection_setups", reading.ConnectionSetups), new("consumed_j", Math.Round(reading.ConsumedJoules, 6)),
+                    new("actions", dm is null ? actions.Done : [.. actions.Done, .. dm.Sessions.Select(d => "dm-session: " + (d.Completed ? "completed" : d.Detail))]),
+                    new("connection_setups", reading.ConnectionSetups), new("bytes_sent", reading.BytesSent), new("consumed_j", Math.Round(reading.ConsumedJoules, 6)),
                 ]);
-                return outcomes.All(o => o.IsAccepted) ? ExitCodes.Success : ExitCodes.SecurityRefused;
+                return !outcomes.All(o => o.IsAccepted) ? ExitCodes.SecurityRefused
+                    : dm is not null && !dm.Sessions.All(d => d.Completed) ? ExitCodes.Partial
+                    : ExitCodes.Success;
             });
         });
         return command;

@@ -19,6 +19,9 @@ internal sealed class DemoReport
 
     public int Completed => _completed;
 
+    /// <summary>Issue 17: the battery figures of the fake-trigger flood and the fleet group's outcome.</summary>
+    public DemoFindings Findings { get; } = new();
+
     public int Failed => _failures.Count;
 
     public IEnumerable<DemoDevice> Failures => _failures;
@@ -84,5 +87,9 @@ internal sealed class DemoReport
         Completed,
         FailureReasons.ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal),
         [.. Stages.Select(s => DemoStageRow.Of(s, StageOkCount(s), StageFailedCount(s), StageElapsed(s)))],
-        peakMemoryMb);
+        peakMemoryMb)
+    {
+        Battery = Findings.Battery,
+        Groups = Findings.Groups,
+    };
 }

@@ -23,7 +23,8 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
     private readonly IDemoStage[] _stages = stages is null
         ?
         [
-            new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new TriggerStage(), new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
+            new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
+            new TriggerStage(), new FakeTriggerFloodStage(), new GroupMessageStage(), new GroupRekeyStage(), // issue 17
             .. ChangeOfSubscriptionStage.All,
             .. RehabilitationStage.All,
         ]

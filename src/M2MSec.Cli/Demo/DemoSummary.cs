@@ -18,7 +18,8 @@ internal sealed record DemoStageRow(string Name, int Completed, int Failed, doub
 
 /// <summary>
 /// What <c>demo --json</c> prints and <c>demo --report FILE</c> writes: <c>devices</c>, <c>completed</c>,
-/// <c>failures</c> (reason key → devices), <c>stages</c> (one row per stage, in order) and <c>peak_memory_mb</c>.
+/// <c>failures</c> (reason key → devices), <c>stages</c> (one row per stage, in order) and <c>peak_memory_mb</c>; issue 17 adds
+/// <c>battery</c> (the fake-trigger flood, protected versus unprotected) and <c>groups</c> (the fleet group and its rekeying).
 /// Later stages appear as further rows; the top-level fields stay as they are.
 /// </summary>
 internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb)
@@ -35,6 +36,12 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// </summary>
     public double CpuSeconds { get; init; }
 
+    /// <summary>Issue 17: the fake-trigger flood's battery cost per trigger, protected against unprotected (decision 026's assumptions); null without the stage.</summary>
+    public DemoBattery? Battery { get; init; }
+
+    /// <summary>Issue 17: the fleet group — members that read its message, rekeys, removed members refused; null without the stages.</summary>
+    public DemoGroups? Groups { get; init; }
+
     /// <summary>Completed devices per second of wall time (issue 16: comparable between fleet sizes).</summary>
     public double DevicesPerSecond => WallSeconds > 0 ? Math.Round(Completed / WallSeconds, 2) : 0;
 
@@ -48,7 +55,8 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>The failed devices (the sum over reasons).</summary>
     public int Failed => Failures.Values.Sum();
 
-    public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds), Json);
+    public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds,
+        Battery, Groups), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
     public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
@@ -69,5 +77,5 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
 
     /// <summary>Exactly the report's fields.</summary>
     private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb,
-        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds);
+        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, DemoBattery? Battery, DemoGroups? Groups);
 }

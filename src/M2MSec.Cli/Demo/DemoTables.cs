@@ -37,6 +37,28 @@ internal static class DemoTables
             totals.AddRow("CPU ms per device", string.Create(CultureInfo.InvariantCulture, $"{summary.CpuSeconds * 1000 / summary.Completed:0}"));
         console.Write(totals);
 
+        if (summary.Battery is { } b)
+        {
+            // Issue 17 (decision 026): per fake trigger, under labelled assumptions — not measurements.
+            var table = NameValue("Fake triggers (battery)", "Value");
+            table.AddRow("Fake triggers", b.FakeTriggers.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("Protected, mJ each", b.ProtectedMjEach.ToString("0.0##", CultureInfo.InvariantCulture));
+            table.AddRow("Unprotected, mJ each", b.UnprotectedMjEach.ToString("0.0##", CultureInfo.InvariantCulture));
+            table.AddRow("Radio set-ups, protected", b.ProtectedConnectionSetups.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("Radio set-ups, unprotected", b.UnprotectedConnectionSetups.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("Figures", b.Source.StartsWith("assumption", StringComparison.Ordinal) ? "assumed (decision 026)" : "data sheet");
+            console.Write(table);
+        }
+        if (summary.Groups is { } g)
+        {
+            var table = NameValue("Group (VNO)", "Value");
+            table.AddRow("Group", Markup.Escape(g.GroupId));
+            table.AddRow("Members read the message", Number(g.MembersRead));
+            table.AddRow("Rekeys (member removed)", Number(g.Rekeys));
+            table.AddRow("Removed member refused", Number(g.RemovedMemberRefused));
+            table.AddRow("Remaining member read", Number(g.RemainingMemberRead));
+            console.Write(table);
+        }
         if (events.Count > 0)
         {
             var table = NameValue("Event", "Devices");

@@ -154,16 +154,17 @@ public static class RoProvisioningClient
     {
         ArgumentNullException.ThrowIfNull(device);
         return AttachCoreAsync(vno, identity, (rand, autn) => device.Tre.RunAka(TreCaller.Network, identity, rand, autn, eUtran: true), cancellationToken,
-            new M2MSec.Device.Triggering.TreNasContextHolder(device.Tre));
+            new M2MSec.Device.Triggering.TreNasContextHolder(device.Tre), new M2MSec.Device.Groups.GroupMember(identity, new M2MSec.Device.Groups.TreGroupVault(device.Tre)));
     }
 
     /// <summary>
     /// Steps 1, 5, 6: attach, answer the challenge (once more after a resynchronisation), get an address. With
     /// <paramref name="context"/> (issue 17) the ME derives K_ASME from the CK/IK the USIM/TRE returned (TS 33.401 A.2: the
-    /// serving network's identity, SQN ⊕ AK) and stores the new EPS NAS security context there.
+    /// serving network's identity, SQN ⊕ AK) and stores the new EPS NAS security context there; <paramref name="member"/> (issue 17,
+    /// docs/decisions/028) gets the same K_ASME, from which it keeps K_GRP — the member's own key its group keys are delivered under.
     /// </summary>
     internal static async Task<AttachOutcome> AttachCoreAsync(HttpClient vno, string identity, Func<byte[], byte[], UsimAuthenticationResult> aka, CancellationToken ct,
-        M2MSec.Device.Triggering.INasContextHolder? context = null)
+        M2MSec.Device.Triggering.INasContextHolder? context = null, M2MSec.Device.Groups.GroupMember? member = null)
     {
         ArgumentNullException.ThrowIfNull(vno);
         using var first = await vno.PostAsJsonAsync("attach", new AttachAsk(identity), Json, ct).ConfigureAwait(false);
@@ -194,6 +195,7 @@ public static class RoProvisioningClient
                 {
                     var kasme = EpsKeys.Kasme(ck, ik, M2MSec.Nas.PlmnIdentity.Encode(outcome.ServingPlmn!), autn.AsSpan(0, 6));
                     context.StoreContext(outcome.ServingPlmn!, kasme);
+                    member?.OnAttached(kasme);
                     System.Security.Cryptography.CryptographicOperations.ZeroMemory(kasme);
                 }
                 return new AttachOutcome(identity, outcome.IpAddress, outcome.RestrictedTo) { ServingPlmn = outcome.ServingPlmn };

@@ -19,6 +19,7 @@ public sealed partial class TrustedEnvironment
     private const string NasPlmnName = "eps/plmn";
     private const string NasKeyName = "eps/knas-int";
     private const string NasCountName = "eps/dl-count";
+    private const string NasUplinkName = "eps/ul-count";
 
     /// <summary>Keeps the context of an attach to <paramref name="plmn"/>: K_NASint from <paramref name="kasme"/>, no COUNT accepted yet.</summary>
     public void StoreNasContext(TreCaller caller, string plmn, ReadOnlySpan<byte> kasme)
@@ -33,6 +34,7 @@ public sealed partial class TrustedEnvironment
             _objects[NasPlmnName] = System.Text.Encoding.ASCII.GetBytes(plmn);
             _objects[NasKeyName] = knasInt;
             _objects.Remove(NasCountName);
+            _objects.Remove(NasUplinkName);
             CommitLocked();
         }
     }
@@ -77,6 +79,30 @@ public sealed partial class TrustedEnvironment
             BinaryPrimitives.WriteUInt32BigEndian(b, count);
             _objects[NasCountName] = b;
             CommitLocked();
+        }
+    }
+
+    /// <summary>
+    /// Issue 17: protects a device state report with the stored context — K_NASint and the next NAS uplink COUNT, which is sealed
+    /// (moved forward and committed) before the message leaves, so no COUNT is used twice even across a restart or a rollback attempt.
+    /// </summary>
+    public byte[] ProtectReport(TreCaller caller, DeviceReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            TrePolicy.CheckOperation(caller, TreOperation.VerifyTrigger);
+            if (!_objects.TryGetValue(NasKeyName, out var key))
+                throw new InvalidOperationException("no EPS NAS security context: attach first");
+            var count = _objects.TryGetValue(NasUplinkName, out var c) ? BinaryPrimitives.ReadUInt32BigEndian(c) : 0u;
+            if (count > ProtectedTrigger.MaxCount)
+                throw new InvalidOperationException("the NAS uplink COUNT is exhausted: attach again");
+            var b = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(b, count + 1);
+            _objects[NasUplinkName] = b;
+            CommitLocked();
+            return DeviceReportProtection.Protect(key, count, report);
         }
     }
 

@@ -31,6 +31,8 @@ public sealed class TreNasContextHolder(TrustedEnvironment tre) : INasContextHol
     public TriggerVerification Verify(ReadOnlySpan<byte> message) => tre.VerifyTrigger(TreCaller.Network, message);
 
     public void Accept(uint count) => tre.AcceptTriggerCount(TreCaller.Network, count);
+
+    public byte[] ProtectReport(DeviceReport report) => tre.ProtectReport(TreCaller.Network, report);
 }
 
 /// <summary>
@@ -131,6 +133,30 @@ public sealed class MeNasContextHolder : INasContextHolder
         }
     }
 
+    /// <summary>The next uplink COUNT is written to the file (atomically) before the protected report is returned.</summary>
+    public byte[] ProtectReport(DeviceReport report)
+    {
+        lock (_lock)
+        {
+            if (_stored is null)
+                throw new InvalidOperationException("no EPS NAS security context: attach first");
+            var count = _stored.NextUplinkCount;
+            if (count > ProtectedTrigger.MaxCount)
+                throw new InvalidOperationException("the NAS uplink COUNT is exhausted: attach again");
+            _stored = _stored with { NextUplinkCount = count + 1 };
+            SaveLocked();
+            var key = Convert.FromHexString(_stored.KnasInt);
+            try
+            {
+                return DeviceReportProtection.Protect(key, count, report);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
+        }
+    }
+
     private void SaveLocked()
     {
         if (_path is null)
@@ -142,7 +168,11 @@ public sealed class MeNasContextHolder : INasContextHolder
         File.Move(temp, _path, overwrite: true);
     }
 
-    internal sealed record Stored(string Plmn, string KnasInt, uint? LastDownlinkCount);
+    internal sealed record Stored(string Plmn, string KnasInt, uint? LastDownlinkCount)
+    {
+        /// <summary>Issue 17: the next NAS uplink COUNT (device state reports); 0 in a file written before it existed.</summary>
+        public uint NextUplinkCount { get; init; }
+    }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using M2MSec.Aka;
+using M2MSec.Device.Power;
 using M2MSec.Device.Provisioning;
 using M2MSec.Nas.Trigger;
 
@@ -60,21 +61,35 @@ public static class ServingNetworkClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>Attach with <paramref name="identity"/>; <paramref name="aka"/> runs AUTHENTICATE (USIM or TRE); the context goes to <paramref name="context"/>.</summary>
+    /// <summary>
+    /// Attach with <paramref name="identity"/>; <paramref name="aka"/> runs AUTHENTICATE (USIM or TRE); the context goes to <paramref name="context"/>,
+    /// and the attach's K_ASME to <paramref name="member"/> (its K_GRP, docs/decisions/028) when the device takes part in MTC groups.
+    /// </summary>
     public static Task<AttachOutcome> AttachAsync(HttpClient vno, string identity, Func<byte[], byte[], UsimAuthenticationResult> aka, INasContextHolder context,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Groups.GroupMember? member = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return RoProvisioningClient.AttachCoreAsync(vno, identity, aka, cancellationToken, context);
+        return RoProvisioningClient.AttachCoreAsync(vno, identity, aka, cancellationToken, context, member);
     }
 
-    /// <summary>Detach: the VNO holds the device offline (triggers queued).</summary>
-    public static Task DetachAsync(HttpClient vno, string identity, CancellationToken cancellationToken = default) =>
-        PostAsync(vno, "detach", new StateAsk(identity, null), cancellationToken);
+    /// <summary>
+    /// Detach: the VNO holds the device offline (triggers queued). Issue 17: the report is protected with the device's NAS context
+    /// (<see cref="ITriggerContext.ProtectReport"/>: K_NASint, the next uplink COUNT); its bytes count on <paramref name="battery"/>.
+    /// </summary>
+    public static Task DetachAsync(HttpClient vno, string identity, ITriggerContext context, CancellationToken cancellationToken = default, BatteryMeter? battery = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return PostAsync(vno, "detach", new StateAsk(identity, null, Hex(context.ProtectReport(new DeviceReport(DeviceReportKind.Detach, 0)))), cancellationToken, battery);
+    }
 
-    /// <summary>Sets up (<paramref name="open"/>) or releases a data connection: triggers then go direct, or by paging.</summary>
-    public static Task DataSessionAsync(HttpClient vno, string identity, bool open, CancellationToken cancellationToken = default) =>
-        PostAsync(vno, "data-session", new StateAsk(identity, open), cancellationToken);
+    /// <summary>Sets up (<paramref name="open"/>) or releases a data connection: triggers then go direct, or by paging. The report is protected as <see cref="DetachAsync"/>'s.</summary>
+    public static Task DataSessionAsync(HttpClient vno, string identity, bool open, ITriggerContext context, CancellationToken cancellationToken = default,
+        BatteryMeter? battery = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var report = new DeviceReport(open ? DeviceReportKind.DataSessionOpen : DeviceReportKind.DataSessionClose, 0);
+        return PostAsync(vno, "data-session", new StateAsk(identity, open, Hex(context.ProtectReport(report))), cancellationToken, battery);
+    }
 
     /// <summary>
     /// Reads the paging channel for <paramref name="identity"/> and checks each trigger with <paramref name="receiver"/> (a direct
@@ -107,7 +122,10 @@ public static class ServingNetworkClient
                 last = c;
         }
         if (last is { } through)
-            await PostAsync(vno, $"paging/{Uri.EscapeDataString(identity)}/ack", new Ack(through), cancellationToken).ConfigureAwait(false);
+        {
+            var nas = receiver.Context.ProtectReport(new DeviceReport(DeviceReportKind.PagingAck, through));
+            await PostAsync(vno, $"paging/{Uri.EscapeDataString(identity)}/ack", new Ack(through, Hex(nas)), cancellationToken, receiver.Battery).ConfigureAwait(false);
+        }
         return outcomes;
     }
 
@@ -141,17 +159,24 @@ public static class ServingNetworkClient
         return (new TriggerOutcome(result.Code, delivery, action, indication.Reference, result.Detail, result.MacsComputed), result.Count);
     }
 
-    private static async Task PostAsync<T>(HttpClient vno, string path, T body, CancellationToken ct)
+    /// <summary>Posts <paramref name="body"/>; issue 17 (decision 026): the bytes the device sends count on <paramref name="battery"/>.</summary>
+    private static async Task PostAsync<T>(HttpClient vno, string path, T body, CancellationToken ct, BatteryMeter? battery)
     {
         ArgumentNullException.ThrowIfNull(vno);
-        using var response = await vno.PostAsJsonAsync(path, body, Json, ct).ConfigureAwait(false);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, Json);
+        battery?.RecordSent(bytes.Length);
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await vno.PostAsync(path, content, ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"the VNO answered {(int)response.StatusCode} to {path}", null, response.StatusCode);
     }
 
-    private sealed record StateAsk(string Identity, bool? Open);
+    private static string Hex(byte[] b) => Convert.ToHexStringLower(b);
 
-    private sealed record Ack(uint Count);
+    private sealed record StateAsk(string Identity, bool? Open, string Nas);
+
+    private sealed record Ack(uint Count, string Nas);
 
     private sealed record Paging(string? Identity, IReadOnlyList<PagedTrigger>? Triggers);
 

@@ -20,6 +20,12 @@ public interface ITriggerContext
 
     /// <summary>Stores <paramref name="count"/> as the last accepted downlink COUNT (only after a verified trigger).</summary>
     void Accept(uint count);
+
+    /// <summary>
+    /// Issue 17: a device state report protected with the stored context (K_NASint, the next NAS uplink COUNT — moved forward durably
+    /// before the message is returned).
+    /// </summary>
+    byte[] ProtectReport(DeviceReport report);
 }
 
 /// <summary>
@@ -31,6 +37,12 @@ public interface ITriggerContext
 public sealed class TriggerReceiver(ITriggerContext context, BatteryMeter battery, bool @protected = true)
 {
     public bool Protected { get; } = @protected;
+
+    /// <summary>The stored context the device checks triggers against and protects its state reports with.</summary>
+    public ITriggerContext Context => context;
+
+    /// <summary>What the device's radio events and sent bytes cost (decision 026).</summary>
+    public BatteryMeter Battery => battery;
 
     /// <summary>Checks one trigger; the verified indication (or, unprotected, any well-formed one) when the device connects.</summary>
     public TriggerVerification Receive(ReadOnlySpan<byte> message) => Receive(message, connected: false);
@@ -85,6 +97,13 @@ public sealed class InMemoryTriggerContext(byte[] knasInt, string attachedPlmn, 
 {
     private readonly byte[] _knasInt = (byte[])knasInt.Clone();
     private readonly Lock _lock = new();
+    private uint _nextUplink;
+
+    public byte[] ProtectReport(DeviceReport report)
+    {
+        lock (_lock)
+            return DeviceReportProtection.Protect(_knasInt, _nextUplink++, report);
+    }
 
     public string AttachedPlmn { get; } = attachedPlmn;
 

@@ -86,6 +86,12 @@ internal static class MtcIwfEndpoints
             checks.Dropped("delivery", device, "device-not-attached");
             return ApiProblem.NotFound("device-not-attached", "device: the serving network holds no security context for it (never attached)");
         }
+        catch (PeerRequestException e) when (e.StatusCode == HttpStatusCode.Forbidden)
+        {
+            // Clause 4: the serving network refuses triggering to a subscription without the feature (it audited it too).
+            await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "mtciwf.trigger.refused", device, "triggering not subscribed", ct).ConfigureAwait(false);
+            return ApiProblem.Forbidden("feature-not-subscribed", "device: its subscription does not hold the triggering feature");
+        }
         catch (PeerRequestException e) when (e.StatusCode == HttpStatusCode.Conflict)
         {
             checks.Dropped("delivery", device, "device-must-attach");

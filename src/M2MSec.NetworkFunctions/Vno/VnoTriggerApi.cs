@@ -20,7 +20,8 @@ public sealed record VnoTriggerAccepted(string TriggerId, string Identity, strin
 /// <summary>Device POST /detach and POST /data-session: the device tells the serving network its connection state.</summary>
 /// <param name="Identity">The device's IMSI.</param>
 /// <param name="Open">For /data-session: true when a data connection is set up, false when it is released.</param>
-public sealed record VnoDeviceStateRequest(string? Identity, bool? Open);
+/// <param name="Nas">The report as an integrity-protected NAS message (hex, 13 octets): MAC under the device's K_NASint with the next uplink COUNT (issue 17).</param>
+public sealed record VnoDeviceStateRequest(string? Identity, bool? Open, string? Nas = null);
 
 /// <summary>The connection state the VNO now holds for a device: "offline", "idle" or "connected".</summary>
 public sealed record VnoDeviceState(string Identity, string State);
@@ -31,5 +32,5 @@ public sealed record VnoPagingResponse(string Identity, IReadOnlyList<VnoPagedTr
 /// <summary>One protected trigger: the NAS message (hex) and how it was delivered.</summary>
 public sealed record VnoPagedTrigger(string Message, string Delivery);
 
-/// <summary>Device POST /paging/{identity}/ack: the device holds every trigger up to this downlink COUNT.</summary>
-public sealed record VnoPagingAck(long? Count);
+/// <summary>Device POST /paging/{identity}/ack: the device holds every trigger up to this downlink COUNT; <c>nas</c> the report protected as for /detach.</summary>
+public sealed record VnoPagingAck(long? Count, string? Nas = null);

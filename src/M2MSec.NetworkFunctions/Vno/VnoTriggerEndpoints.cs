@@ -20,22 +20,24 @@ internal static class VnoTriggerEndpoints
         app.MapPost("/triggers", AcceptAsync).RequireRole(["mtc-iwf"]).WithName("protectTrigger")
             .WithSummary("The MTC-IWF hands a trigger over: protected with the device's NAS context (K_NASint, next downlink COUNT) and delivered by its state")
             .Produces<VnoTriggerAccepted>(StatusCodes.Status202Accepted)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
     }
 
     public static void MapDevice(IEndpointRouteBuilder devices)
     {
-        devices.MapPost("/detach", DetachAsync).WithName("detach").WithSummary("The device detaches: it is offline for triggers (queued)")
-            .Produces<VnoDeviceState>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        devices.MapPost("/detach", DetachAsync).WithName("detach")
+            .WithSummary("The device detaches: it is offline for triggers (queued); the report is MAC'd under its K_NASint with the uplink COUNT")
+            .Produces<VnoDeviceState>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
         devices.MapPost("/data-session", DataSessionAsync).WithName("dataSession")
             .WithSummary("The device sets up (open true) or releases (open false) its data connection: triggers go direct, or by paging")
-            .Produces<VnoDeviceState>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+            .Produces<VnoDeviceState>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound,
+                StatusCodes.Status409Conflict);
         devices.MapGet("/paging/{identity}", PagingAsync).WithName("paging")
             .WithSummary("The paging channel: the protected triggers waiting for this IMSI (integrity-protected, not secret)")
             .Produces<VnoPagingResponse>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         devices.MapPost("/paging/{identity}/ack", AcknowledgeAsync).WithName("pagingAck")
             .WithSummary("The device holds every trigger up to this downlink COUNT: the VNO stops offering them")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
     }
 
     internal static bool TryAction(string? text, out TriggerAction action)
@@ -79,8 +81,8 @@ internal static class VnoTriggerEndpoints
         return true;
     }
 
-    private static async Task<IResult> AcceptAsync(VnoTriggerRequest request, VnoTriggers triggers, IStateStore store, TriggerMetrics checks, HttpContext context,
-        CancellationToken ct)
+    private static async Task<IResult> AcceptAsync(VnoTriggerRequest request, VnoTriggers triggers, IStateStore store, TriggerMetrics checks,
+        Groups.IMtcFeatureCheck features, HttpContext context, CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Identity))
             return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
@@ -92,6 +94,14 @@ internal static class VnoTriggerEndpoints
             return ApiProblem.BadRequest("bad-payload", error);
         if (action == TriggerAction.OtaJob && payload.Length == 0)
             return ApiProblem.BadRequest("bad-payload", "payload: an ota-job trigger carries the job id");
+        // TR 33.868 clause 4 (docs/decisions/028): network access control by MTC feature — no trigger for a subscription without
+        // "triggering"; refused before any COUNT is taken, audited.
+        if (!await features.IsSubscribedAsync(request.Identity!, Groups.MtcFeatures.Triggering, ct).ConfigureAwait(false))
+        {
+            await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "vno.trigger.refused", request.Identity!, "triggering not subscribed", ct).ConfigureAwait(false);
+            checks.Dropped("feature", request.Identity!, "not-subscribed");
+            return ApiProblem.Forbidden("feature-not-subscribed", "identity: the subscription does not hold the triggering feature");
+        }
         VnoTriggerAccepted? accepted;
         try
         {
@@ -117,6 +127,8 @@ internal static class VnoTriggerEndpoints
     {
         if (!Imsi.IsValid(request.Identity))
             return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
+        if (await CheckReportAsync(request.Identity!, request.Nas, new DeviceReport(DeviceReportKind.Detach, 0), store, ct).ConfigureAwait(false) is { } refused)
+            return refused;
         if (!await store.Vno.SetStateAsync(request.Identity!, VnoTriggers.Offline, ct).ConfigureAwait(false))
             return ApiProblem.NotFound("no-context", "identity: not attached here");
         return Results.Ok(new VnoDeviceState(request.Identity!, VnoTriggers.Offline));
@@ -128,6 +140,9 @@ internal static class VnoTriggerEndpoints
             return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
         if (request.Open is not { } open)
             return ApiProblem.BadRequest("bad-open", "open: required, true (set up) or false (release)");
+        var report = new DeviceReport(open ? DeviceReportKind.DataSessionOpen : DeviceReportKind.DataSessionClose, 0);
+        if (await CheckReportAsync(request.Identity!, request.Nas, report, store, ct).ConfigureAwait(false) is { } refused)
+            return refused;
         if (await store.Vno.FindContextAsync(request.Identity!, ct).ConfigureAwait(false) is not { } current)
             return ApiProblem.NotFound("no-context", "identity: not attached here");
         if (current.State == VnoTriggers.Offline)
@@ -136,6 +151,44 @@ internal static class VnoTriggerEndpoints
         await store.Vno.SetStateAsync(request.Identity!, state, ct).ConfigureAwait(false);
         return Results.Ok(new VnoDeviceState(request.Identity!, state));
     }
+
+    /// <summary>
+    /// Issue 17 (docs/decisions/027): a device state report must verify under the device's own EPS NAS security context — 128-EIA2
+    /// under K_NASint with the next uplink COUNT (above the last accepted: a replay is refused), its kind and value those of the request —
+    /// and its COUNT is stored durably, atomically, before the report takes effect. Null when it does; otherwise the problem (audited).
+    /// </summary>
+    private static async Task<IResult?> CheckReportAsync(string identity, string? nasHex, DeviceReport expected, IStateStore store, CancellationToken ct)
+    {
+        if (nasHex is null || nasHex.Length != DeviceReportProtection.Length * 2 || !nasHex.All(Uri.IsHexDigit))
+            return ApiProblem.BadRequest("bad-nas", $"nas: expected the integrity-protected NAS report, {DeviceReportProtection.Length} octets in hex");
+        if (await store.Vno.FindUplinkAsync(identity, ct).ConfigureAwait(false) is not { } context)
+            return ApiProblem.NotFound("no-context", "identity: not attached here");
+        DeviceReportVerification check;
+        try
+        {
+            check = DeviceReportProtection.Verify(context.KnasInt, context.LastUplinkCount, Convert.FromHexString(nasHex));
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(context.KnasInt);
+        }
+        var reason = !check.IsAccepted ? check.Code
+            : check.Report != expected ? "report-mismatch"
+            : !await store.Vno.AcceptUplinkCountAsync(identity, context.ContextId, check.Count, ct).ConfigureAwait(false) ? DeviceReportVerification.Replayed
+            : null;
+        if (reason is null)
+            return null;
+        await store.Audit.AppendAsync("device", "vno.report.refused", identity, $"{ReportName(expected.Kind)}: {reason}", ct).ConfigureAwait(false);
+        return ApiProblem.Forbidden("report-not-authenticated", $"nas: the report does not verify under this device's NAS security context ({reason})");
+    }
+
+    private static string ReportName(DeviceReportKind kind) => kind switch
+    {
+        DeviceReportKind.Detach => "detach",
+        DeviceReportKind.DataSessionOpen => "data-session open",
+        DeviceReportKind.DataSessionClose => "data-session close",
+        _ => "paging ack",
+    };
 
     private static async Task<IResult> PagingAsync(string identity, IStateStore store, CancellationToken ct)
     {
@@ -154,6 +207,8 @@ internal static class VnoTriggerEndpoints
             return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI, 6 to 15 decimal digits");
         if (request.Count is not { } count || count < 0 || count > ProtectedTrigger.MaxCount)
             return ApiProblem.BadRequest("bad-count", "count: expected a NAS COUNT, 0 to 16777215");
+        if (await CheckReportAsync(identity, request.Nas, new DeviceReport(DeviceReportKind.PagingAck, (uint)count), store, ct).ConfigureAwait(false) is { } refused)
+            return refused;
         if (await store.Vno.FindContextAsync(identity, ct).ConfigureAwait(false) is not { } current)
             return ApiProblem.NotFound("no-context", "identity: no NAS context here");
         await store.Vno.AcknowledgeTriggersAsync(identity, current.ContextId, (uint)count, ct).ConfigureAwait(false);

@@ -9,11 +9,36 @@ public sealed class InMemoryVnoStore(TimeProvider time) : IVnoStore
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (VnoNasContextInfo Info, byte[] Key)> _contexts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, VnoTrigger> _triggers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, uint> _uplink = new(StringComparer.Ordinal);
+
+    public ValueTask<VnoUplinkContext?> FindUplinkAsync(string identity, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult(_contexts.TryGetValue(identity, out var c)
+                ? new VnoUplinkContext(identity, c.Info.ContextId, (byte[])c.Key.Clone(), _uplink.TryGetValue(identity, out var u) ? u : null, c.Info.State)
+                : null);
+        }
+    }
+
+    public ValueTask<bool> AcceptUplinkCountAsync(string identity, string contextId, uint count, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_contexts.TryGetValue(identity, out var c) || c.Info.ContextId != contextId || (_uplink.TryGetValue(identity, out var last) && count <= last))
+                return ValueTask.FromResult(false);
+            _uplink[identity] = count;
+            return ValueTask.FromResult(true);
+        }
+    }
 
     public ValueTask PutContextAsync(string identity, string plmn, ReadOnlyMemory<byte> knasInt, string contextId, string state, CancellationToken cancellationToken = default)
     {
         lock (_lock)
+        {
             _contexts[identity] = (new VnoNasContextInfo(identity, plmn, contextId, 0, state, time.GetUtcNow()), knasInt.ToArray());
+            _uplink.Remove(identity);
+        }
         return ValueTask.CompletedTask;
     }
 

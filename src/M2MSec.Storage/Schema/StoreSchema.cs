@@ -255,6 +255,10 @@ internal static class StoreSchema
             "CREATE TABLE mtc_features (identity TEXT PRIMARY KEY, features TEXT NOT NULL, updated_at {bigint} NOT NULL)",
             "CREATE TABLE mtc_signing_key (id INTEGER PRIMARY KEY, key_enc {blob} NOT NULL)",
         ]),
+        new(27, "Issue 17: the last NAS uplink COUNT the VNO accepted from each device's state reports (detach, data session, paging acknowledgement), reset at every attach",
+        [
+            "ALTER TABLE vno_nas_contexts ADD COLUMN ul_count {bigint}",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

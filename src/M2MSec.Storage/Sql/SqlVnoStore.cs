@@ -18,7 +18,7 @@ internal sealed class SqlVnoStore(SqlDatabase db) : IVnoStore
         var wrapped = db.Protector.Protect(knasInt.Span, Place(identity));
         return new(db.RunAsync(c => SqlDatabase.ExecuteAsync(c, null,
             "INSERT INTO vno_nas_contexts (identity, plmn, knas_int_enc, context_id, dl_count, state, updated_at) VALUES (@i, @p, @k, @c, 0, @s, @u) " +
-            "ON CONFLICT (identity) DO UPDATE SET plmn = @p, knas_int_enc = @k, context_id = @c, dl_count = 0, state = @s, updated_at = @u",
+            "ON CONFLICT (identity) DO UPDATE SET plmn = @p, knas_int_enc = @k, context_id = @c, dl_count = 0, ul_count = NULL, state = @s, updated_at = @u",
             cancellationToken, ("@i", identity), ("@p", plmn), ("@k", wrapped), ("@c", contextId), ("@s", state), ("@u", db.NowMs)), cancellationToken).AsTask());
     }
 
@@ -56,6 +56,23 @@ internal sealed class SqlVnoStore(SqlDatabase db) : IVnoStore
                 ? null
                 : throw new StoreException($"the NAS downlink COUNT of {identity} is exhausted: the device must attach again (a new context)");
         }, cancellationToken);
+
+    public ValueTask<VnoUplinkContext?> FindUplinkAsync(string identity, CancellationToken cancellationToken = default) =>
+        db.RunAsync<VnoUplinkContext?>(async c =>
+        {
+            await using var command = SqlDatabase.Command(c, null,
+                "SELECT context_id, knas_int_enc, ul_count, state FROM vno_nas_contexts WHERE identity = @i", ("@i", identity));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                return null;
+            var key = db.Protector.Unprotect((byte[])reader.GetValue(1), Place(identity));
+            return new VnoUplinkContext(identity, reader.GetString(0), key, reader.IsDBNull(2) ? null : (uint)reader.GetInt64(2), reader.GetString(3));
+        }, cancellationToken);
+
+    public ValueTask<bool> AcceptUplinkCountAsync(string identity, string contextId, uint count, CancellationToken cancellationToken = default) =>
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+            "UPDATE vno_nas_contexts SET ul_count = @n WHERE identity = @i AND context_id = @c AND (ul_count IS NULL OR ul_count < @n)",
+            cancellationToken, ("@n", (long)count), ("@i", identity), ("@c", contextId)).ConfigureAwait(false) == 1, cancellationToken);
 
     public ValueTask AddTriggerAsync(VnoTrigger t, CancellationToken cancellationToken = default)
     {

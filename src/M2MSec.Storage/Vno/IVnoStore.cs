@@ -15,6 +15,15 @@ public sealed record VnoDownlinkCount(string Identity, string Plmn, string Conte
 }
 
 /// <summary>
+/// Issue 17: what the VNO checks a device state report against — the current context's K_NASint (a secret) and the last NAS uplink
+/// COUNT it accepted (null: none yet under this context).
+/// </summary>
+public sealed record VnoUplinkContext(string Identity, string ContextId, byte[] KnasInt, uint? LastUplinkCount, string State)
+{
+    public override string ToString() => $"VnoUplinkContext {{ {Identity}, context {ContextId}, last uplink COUNT {LastUplinkCount} }}";
+}
+
+/// <summary>
 /// A trigger the VNO protected for a device (issue 17): the indication's fields (to protect again under a new context), the
 /// protected NAS message, how it was delivered ("queued" offline, "paging" idle, "direct" connected), until it expires or the
 /// device reports a COUNT at or above it.
@@ -49,6 +58,16 @@ public interface IVnoStore
 
     /// <summary>Replaces a pending trigger's protection (a new context after an attach); false if it is gone.</summary>
     ValueTask<bool> ReprotectTriggerAsync(string id, string contextId, uint count, byte[] message, string delivery, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 17: the current context's K_NASint and last accepted uplink COUNT; null when the identity has no context.</summary>
+    ValueTask<VnoUplinkContext?> FindUplinkAsync(string identity, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Issue 17: stores <paramref name="count"/> as the last accepted uplink COUNT of <paramref name="contextId"/> only if it is above the
+    /// stored one (one conditional UPDATE: two requests, or two instances, never accept the same COUNT); false otherwise — a replay, a
+    /// concurrent duplicate, or a context replaced meanwhile.
+    /// </summary>
+    ValueTask<bool> AcceptUplinkCountAsync(string identity, string contextId, uint count, CancellationToken cancellationToken = default);
 
     /// <summary>Drops the identity's triggers of <paramref name="contextId"/> up to COUNT <paramref name="throughCount"/> (the device has them).</summary>
     ValueTask<int> AcknowledgeTriggersAsync(string identity, string contextId, uint throughCount, CancellationToken cancellationToken = default);

@@ -11,14 +11,17 @@ namespace M2MSec.Tests.Cli;
 /// </summary>
 public sealed class DemoReportTests : IDisposable
 {
-    private static readonly string[] ReportFields = ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds"];
+    private static readonly string[] ReportFields =
+        ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds", "battery", "groups"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
         ("Manufacture ME + TRE", 5), ("HSS provisioning", 2), ("Attach with PCID", 3), ("Registration (RO)", 3), ("Validation (PVA)", 3),
         ("MCIM download+install", 3), ("Attach with MCIM", 3),
-        // Issue 17: every fourth device (TRE-based: devices 0 and 4) is triggered through the MTC-IWF and flooded with fake triggers.
-        ("Trigger (MTC-IWF)", 2), ("AKA over HTTP", 2), ("NAS config by OTA", 2), ("NAS config by DM", 5),
+        ("AKA over HTTP", 2), ("NAS config by OTA", 2), ("NAS config by DM", 5),
+        // Issue 17: every fourth device (TRE-based: devices 0 and 4) is triggered through the MTC-IWF (its DM session run by the trigger)
+        // and flooded with fake triggers; every device reads a group message; every third (devices 0 and 3) is removed from the group.
+        ("Trigger (MTC-IWF)", 2), ("Fake triggers (battery)", 2), ("Group message (VNO)", 5), ("Group rekey (removal)", 2),
         // Issue 16: every tenth TRE-based device (here device 0) moves to the second SHO; the rows count moved, old deleted, old IMSI refused.
         ("Change to sho-b", 1), ("Old MCIM deleted", 1), ("Old IMSI refused", 1),
         ("Rehabilitation (PVA)", 1), ("Unknown fw: locked", 1),
@@ -45,6 +48,11 @@ public sealed class DemoReportTests : IDisposable
         foreach (var (stage, done) in Stages)
             Assert.Equal([done.ToString(System.Globalization.CultureInfo.InvariantCulture), "0"], Row(stdout, stage)[..2]);
         Assert.Equal("5", Row(stdout, "Completed")[0]);
+        // Issue 17: the battery table (per fake trigger, assumed figures) and the group table.
+        Assert.Equal(["1.5"], Row(stdout, "Protected, mJ each"));
+        Assert.Equal(["401.5"], Row(stdout, "Unprotected, mJ each"));
+        Assert.Equal(["assumed (decision 026)"], Row(stdout, "Figures"));
+        Assert.Equal(["2"], Row(stdout, "Removed member refused"));
     }
 
     /// <summary>Issue 14 item 13: whatever the fleet and however many stages later issues add, the tables fit 80 columns whole.</summary>
@@ -120,6 +128,18 @@ public sealed class DemoReportTests : IDisposable
                 Assert.True(stage.GetProperty("per_second").GetDouble() > 0);
             }
             Assert.Equal(stdout.Trim(), (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim());
+            // Issue 17: the fake-trigger flood's battery figures, protected against unprotected (decision 026's assumptions), and the
+            // fleet group: every device read its message; each removed member was refused the next one, which the remaining member read.
+            var battery = root.GetProperty("battery");
+            Assert.Equal(20, battery.GetProperty("fake_triggers").GetInt64());
+            Assert.Equal(1.5, battery.GetProperty("protected_mj_each").GetDouble(), 3);
+            Assert.Equal(401.5, battery.GetProperty("unprotected_mj_each").GetDouble(), 3);
+            Assert.Equal((0L, 20L), (battery.GetProperty("protected_connection_setups").GetInt64(), battery.GetProperty("unprotected_connection_setups").GetInt64()));
+            Assert.StartsWith("assumption", battery.GetProperty("source").GetString());
+            var groups = root.GetProperty("groups");
+            Assert.EndsWith("@mnc002.mcc001.3gppnetwork.org", groups.GetProperty("group_id").GetString());
+            Assert.Equal((5, 2, 2, 2), (groups.GetProperty("members_read").GetInt32(), groups.GetProperty("rekeys").GetInt32(),
+                groups.GetProperty("removed_member_refused").GetInt32(), groups.GetProperty("remaining_member_read").GetInt32()));
 
             // People still see progress, on stderr; no stack trace anywhere; the functions' log is in the data directory.
             Assert.Contains("NAS config by DM", stderr, StringComparison.Ordinal);

@@ -220,6 +220,8 @@ public sealed class TrustedEnvironmentTests : IDisposable
             nameof(TrustedEnvironment.OpenRoBootstrap),
             // A fresh public nonce for the PVA's rehabilitation statement (issue 16).
             nameof(TrustedEnvironment.RehabilitationChallenge),
+            // A device state report MAC'd under K_NASint with the uplink COUNT (issue 17; K_NASint stays inside).
+            nameof(TrustedEnvironment.ProtectReport),
         };
         var returningBytes = typeof(TrustedEnvironment).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => m.ReturnType == typeof(byte[]) || m.GetParameters().Any(p => p.IsOut && p.ParameterType.GetElementType() == typeof(byte[])))

@@ -33,6 +33,32 @@ public abstract partial class StateStoreContract
         Assert.Equal(other, again.KnasInt);
     }
 
+    /// <summary>
+    /// Issue 17, schema v27: the last NAS uplink COUNT the VNO accepted from a device's state reports — stored only above the last one,
+    /// once per COUNT even for concurrent callers, only for the current context, and reset by a new attach.
+    /// </summary>
+    [Fact]
+    public async Task VnoUplinkCount_AcceptedOnlyAboveTheLast_OnceEvenConcurrently_ResetAtAttach_ReplayedStateReportThreat()
+    {
+        Assert.Null(await Store.Vno.FindUplinkAsync("001010000000001"));
+        Assert.False(await Store.Vno.AcceptUplinkCountAsync("001010000000001", "ctx-1", 0));
+        await Store.Vno.PutContextAsync("001010000000001", "00102", KnasInt, "ctx-1", "idle");
+        var fresh = await Store.Vno.FindUplinkAsync("001010000000001");
+        Assert.Equal(("ctx-1", (uint?)null, "idle"), (fresh!.ContextId, fresh.LastUplinkCount, fresh.State));
+        Assert.Equal(KnasInt, fresh.KnasInt);
+        Assert.True(await Store.Vno.AcceptUplinkCountAsync("001010000000001", "ctx-1", 0));
+        Assert.False(await Store.Vno.AcceptUplinkCountAsync("001010000000001", "ctx-1", 0));
+        Assert.False(await Store.Vno.AcceptUplinkCountAsync("001010000000001", "ctx-0", 5));
+        var accepted = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Store.Vno.AcceptUplinkCountAsync("001010000000001", "ctx-1", 7).AsTask()));
+        Assert.Equal(1, accepted.Count(a => a));
+        Assert.False(await Store.Vno.AcceptUplinkCountAsync("001010000000001", "ctx-1", 6));
+        Assert.Equal(7u, (await Store.Vno.FindUplinkAsync("001010000000001"))!.LastUplinkCount);
+
+        await Store.Vno.PutContextAsync("001010000000001", "00102", KnasInt, "ctx-2", "idle");
+        Assert.Null((await Store.Vno.FindUplinkAsync("001010000000001"))!.LastUplinkCount);
+        Assert.True(await Store.Vno.AcceptUplinkCountAsync("001010000000001", "ctx-2", 0));
+    }
+
     /// <summary>Issue 17: protected triggers wait in COUNT order until they expire or the device acknowledges them (only its context's).</summary>
     [Fact]
     public async Task VnoTriggers_PendingInCountOrder_AcknowledgedPerContext_Expire()

@@ -61,9 +61,11 @@ public sealed class TriggerCliTests(TriggerFleet fixture) : IClassFixture<Trigge
             battery.GetProperty("connection_setups").GetInt64()));
         Assert.Contains("assumption", battery.GetProperty("source").GetString(), StringComparison.Ordinal);
 
-        // Offline: handed over but only queued (3).
+        // Offline: handed over but only queued (3). The detach is MAC'd with the next uplink COUNT the TRE keeps — the one on disk, which
+        // `device paging` moved forward with its acknowledgement (so the device is opened again).
+        var reopened = M2MSec.Device.M2me.M2meDevice.Open(dir, fixture.Fuses);
         using (var vno = fixture.VnoDevice())
-            await M2MSec.Device.Triggering.ServingNetworkClient.DetachAsync(vno, device.Imsi, Ct);
+            await M2MSec.Device.Triggering.ServingNetworkClient.DetachAsync(vno, device.Imsi, new M2MSec.Device.Triggering.TreNasContextHolder(reopened.Tre), Ct);
         (code, stdout, stderr) = await CliRunner.RunAsync("trigger", "send", "--endpoints", endpoints, "--device", external, "--ota-job", "job-1");
         Assert.True(code == 3, stdout + stderr);
         Assert.Contains("queued", stdout, StringComparison.Ordinal);
@@ -78,6 +80,18 @@ public sealed class TriggerCliTests(TriggerFleet fixture) : IClassFixture<Trigge
         var down = await EndpointsAsync($"https://127.0.0.1:{LoopbackPort.Free()}/");
         (code, _, stderr) = await CliRunner.RunAsync("trigger", "send", "--endpoints", down, "--device", external, "--dm-session");
         Assert.True(code == 4, stderr);
+    }
+
+    /// <summary>Issue 17: `device paging --dm-server ID` names the option when the device has no DM account for ID (exit 2), and changes nothing.</summary>
+    [Fact]
+    public async Task DevicePaging_DmServerWithoutAccount_Exits2NamingTheOption()
+    {
+        var endpoints = await EndpointsAsync();
+        var device = await fixture.TreDeviceAsync(Ct);
+        var (code, stdout, stderr) = await CliRunner.RunAsync("device", "paging", "--data", device.Tre!.DataDirectory, "--fuse-dir", fixture.Fuses,
+            "--endpoints", endpoints, "--imsi", device.Imsi, "--dm-server", "no-such-server");
+        Assert.True(code == 2, stdout + stderr);
+        Assert.Contains("--dm-server", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

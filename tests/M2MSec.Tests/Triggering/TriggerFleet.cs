@@ -40,20 +40,29 @@ public sealed class TriggerFleet : IAsyncLifetime
     /// <summary>A device's client to the VNO's device listener (server certificate checked against the operator root).</summary>
     public HttpClient VnoDevice() => RoProvisioningClient.Client(Fleet["vno"].DeviceAddress!, Fleet.Hierarchy!.Root);
 
-    /// <summary>A new IMSI with K/OPc in the HSS; the device side holds the same subscription.</summary>
-    public async Task<(string Imsi, byte[] K, byte[] Opc)> SubscriberAsync(CancellationToken ct)
+    /// <summary>
+    /// A new IMSI with K/OPc in the HSS; the device side holds the same subscription. Its MTC features at the VNO (clause 4): triggering
+    /// unless <paramref name="triggering"/> is false.
+    /// </summary>
+    public async Task<(string Imsi, byte[] K, byte[] Opc)> SubscriberAsync(CancellationToken ct, bool triggering = true)
     {
         var imsi = $"00101{Interlocked.Increment(ref _next) + 70_000_000:D10}";
         var (k, opc) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
         using var hss = Fleet.AdminClient("hss", TimeSpan.FromSeconds(30));
         await new HssClient(hss).AddSubscriberAsync(imsi, k, opc, new byte[] { 0x80, 0x00 }, ct);
+        if (triggering)
+        {
+            using var vno = Fleet.AdminClient("vno", TimeSpan.FromSeconds(30));
+            using var set = await vno.PutAsJsonAsync($"subscribers/{imsi}/mtc-features", new { features = new[] { "triggering" } }, ct);
+            Assert.True(set.IsSuccessStatusCode, $"mtc-features: {(int)set.StatusCode}");
+        }
         return (imsi, k, opc);
     }
 
     /// <summary>A TRE-based device with the subscription in its TRE (as after provisioning), attached through the VNO.</summary>
-    public async Task<TriggerDevice> TreDeviceAsync(CancellationToken ct, bool attach = true)
+    public async Task<TriggerDevice> TreDeviceAsync(CancellationToken ct, bool attach = true, bool triggering = true)
     {
-        var (imsi, k, opc) = await SubscriberAsync(ct);
+        var (imsi, k, opc) = await SubscriberAsync(ct, triggering);
         var device = M2meDevice.Create(Path.Combine(Directory, "dev-" + imsi), Fuses, "0019" + imsi[4..], M2meKind.Tre);
         device.Tre.InstallSubscription(TreCaller.Manufacturer, imsi, k, opc);
         var d = new TriggerDevice(this, imsi, device, null, new TreNasContextHolder(device.Tre));

@@ -43,7 +43,7 @@ public sealed class TriggerNetworkTests(TriggerFleet fixture) : IClassFixture<Tr
         using (mtc)
         {
             using (var vno = fixture.VnoDevice())
-                await ServingNetworkClient.DetachAsync(vno, device.Imsi, Ct);
+                await ServingNetworkClient.DetachAsync(vno, device.Imsi, device.Context, Ct);
             var accepted = await TriggerAsync(mtc, new { device = external, action = "dm-session" }, HttpStatusCode.Accepted);
             Assert.Equal("queued", accepted.GetProperty("delivery").GetString());
 
@@ -85,7 +85,7 @@ public sealed class TriggerNetworkTests(TriggerFleet fixture) : IClassFixture<Tr
         using (mtc)
         {
             using (var vno = fixture.VnoDevice())
-                await ServingNetworkClient.DataSessionAsync(vno, device.Imsi, open: true, Ct);
+                await ServingNetworkClient.DataSessionAsync(vno, device.Imsi, open: true, device.Context, Ct);
             var accepted = await TriggerAsync(mtc, new { device = external, action = "application-data", payload = "c0ffee" }, HttpStatusCode.Accepted);
             Assert.Equal("direct", accepted.GetProperty("delivery").GetString());
             var o = Assert.Single(await device.ReceiveAsync(Ct));

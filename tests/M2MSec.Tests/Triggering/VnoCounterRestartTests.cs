@@ -42,7 +42,10 @@ public sealed class VnoCounterRestartTests : IDisposable
         var kasme = RandomNumberGenerator.GetBytes(32);
         var knasInt = NasKeys.KnasInt(kasme);
         await using (var state = await Store.OpenAsync(createKeyRing: true, cancellationToken: Ct))
+        {
             await state.Vno.PutContextAsync(Imsi, "00102", knasInt, "ctx-1", "idle", Ct);
+            await state.MtcGroups.SetFeaturesAsync(Imsi, ["triggering"], Ct); // clause 4: the subscription holds the feature
+        }
         var device = new InMemoryTriggerContext(knasInt, "00102");
 
         await using (var vno = await NetworkFunctionCatalog.StartAsync("vno", Store, cancellationToken: Ct))
