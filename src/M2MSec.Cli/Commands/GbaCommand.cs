@@ -23,10 +23,11 @@ internal static class GbaCommand
         var fuse = CliArgs.ExistingDirectory("--fuse-dir", $"the emulated hardware fuse, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable}, else $XDG_DATA_HOME/m2msec/fuses)");
         var bsf = CliArgs.Text("--bsf", "the BSF's device listener (endpoints.json: bsf-device), https://IP:PORT", "an http(s) URL");
         var trustRoot = CliArgs.ExistingFile("--trust-root", "the root the BSF's certificate must chain to (PEM; default: the DM root in the device's TRE)");
+        var imsi = CliArgs.Text("--imsi", "the subscription in the TRE to bootstrap with (default: the TRE's active MCIM)", "6 to 15 decimal digits");
         var json = CliArgs.Flag("--json", "print one JSON object (snake_case)");
         var bootstrap = new Command("bootstrap", "Bootstrap with the BSF (Digest AKA); prints the B-TID and the key lifetime, never Ks")
         {
-            data, fuse, bsf, trustRoot, json,
+            data, fuse, bsf, trustRoot, imsi, json,
         };
         CliArgs.Required(bootstrap, data, bsf);
         bootstrap.SetAction(r =>
@@ -39,8 +40,10 @@ internal static class GbaCommand
                 var device = M2meDevice.Open(dataDir, fuseDir);
                 if (device.Info.Kind != M2meKind.Tre)
                     throw CliExitException.Bad($"--data: {dataDir} is a UICC-based device; GBA_U runs in its UICC, not in a device directory's TRE");
-                var imsi = device.Tre.InstalledMcims().ActiveImsi
-                    ?? throw CliExitException.Bad($"--data: {dataDir} has no active MCIM (provision the device first)");
+                var subscription = r.GetValue(imsi) ?? device.Tre.InstalledMcims().ActiveImsi
+                    ?? throw CliExitException.Bad($"--data: {dataDir} has no active MCIM (provision the device first, or name --imsi)");
+                if (!M2MSec.Storage.Hss.Imsi.IsValid(subscription))
+                    throw CliExitException.Bad("--imsi: expected 6 to 15 decimal digits");
                 root ??= device.Tre.TrustAnchor(Device.Tre.TreCaller.DeviceManagement, DeviceCommand.DmRootName);
                 if (url.Scheme == "https" && root is null)
                     throw CliExitException.Bad("--trust-root: required (the device's TRE holds no DM root to check the BSF with)");
@@ -48,7 +51,7 @@ internal static class GbaCommand
                 IGbaKeyHolder keys;
                 try
                 {
-                    keys = GbaBootstrapClient.BootstrapAsync(http, new TreGbaAuthenticator(device.Tre, imsi), CancellationToken.None).GetAwaiter().GetResult();
+                    keys = GbaBootstrapClient.BootstrapAsync(http, new TreGbaAuthenticator(device.Tre, subscription), CancellationToken.None).GetAwaiter().GetResult();
                 }
                 catch (GbaBootstrapException e)
                 {
@@ -60,12 +63,16 @@ internal static class GbaCommand
                     CliOutput.Error(r, $"bsf: could not be reached ({e.Message.Split('\n')[0]})");
                     return ExitCodes.CouldNotRun;
                 }
+                catch (InvalidOperationException e) when (e.Message.StartsWith("no subscription", StringComparison.Ordinal))
+                {
+                    throw CliExitException.Bad($"--imsi: the TRE holds no subscription {subscription}");
+                }
                 catch (TaskCanceledException)
                 {
                     CliOutput.Error(r, "bsf: did not answer in time");
                     return ExitCodes.CouldNotRun;
                 }
-                new GbaBootstrapRecord(keys.BTid, keys.Expires, keys.Impi, imsi).Save(dataDir);
+                new GbaBootstrapRecord(keys.BTid, keys.Expires, keys.Impi, subscription).Save(dataDir);
                 CliOutput.Write(r, r.GetValue(json),
                 [
                     new("b_tid", keys.BTid), new("key_lifetime", keys.Expires.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)),
