@@ -12,6 +12,20 @@ public sealed record BsfOptions
     /// <summary>How long a Digest AKA challenge may be answered (once).</summary>
     public TimeSpan ChallengeLifetime { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The peer name of the HSS the BSF asks over Zh.</summary>
+    /// <summary>The peer name of the HSS the BSF asks over Zh when no route matches the IMSI.</summary>
     public string HssPeer { get; init; } = "hss";
+
+    /// <summary>
+    /// Zh routing by the IMSI's PLMN (as the VNO routes, decision 016): each SHO's home PLMN → its HSS (00101 → hss, 00102 → hss-b,
+    /// issue 16). The longest matching prefix wins; none: <see cref="HssPeer"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> HssRoutes { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["00101"] = "hss",
+        ["00102"] = "hss-b",
+    };
+
+    /// <summary>The HSS peer that holds <paramref name="imsi"/>.</summary>
+    public string HssFor(string imsi) =>
+        HssRoutes.Where(r => imsi.StartsWith(r.Key, StringComparison.Ordinal)).OrderByDescending(r => r.Key.Length).Select(r => r.Value).FirstOrDefault() ?? HssPeer;
 }

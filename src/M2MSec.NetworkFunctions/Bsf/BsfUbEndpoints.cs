@@ -72,9 +72,10 @@ internal static class BsfUbEndpoints
         TimeProvider time, CancellationToken ct)
     {
         GbaVectorResponse vector;
+        Impi.TryGetImsi(impi, out var imsi);
         try
         {
-            vector = await new HssClient(peers.For(options.HssPeer)).GetGbaVectorAsync(impi, resync, ct).ConfigureAwait(false);
+            vector = await new HssClient(peers.For(options.HssFor(imsi))).GetGbaVectorAsync(impi, resync, ct).ConfigureAwait(false);
         }
         catch (HssRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

@@ -167,6 +167,20 @@ public sealed class BsfNetworkTests(GbaFleet fixture) : IClassFixture<GbaFleet>
         Assert.True(BTid.IsWellFormed(keys.BTid));
     }
 
+    /// <summary>A subscriber of the second SHO (IMSI 00102…, its own HSS hss-b): the BSF asks hss-b over Zh, by the IMSI's PLMN.</summary>
+    [Fact]
+    public async Task SubscriberOfTheSecondSho_ZhRoutedToItsHss_Bootstraps()
+    {
+        var imsi = $"00102{Random.Shared.NextInt64(9_000_000_000):D10}";
+        var (k, opc) = (System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        using (var hssB = fixture.Fleet.AdminClient("hss-b", TimeSpan.FromSeconds(30)))
+            await new M2MSec.NetworkFunctions.Hss.HssClient(hssB).AddSubscriberAsync(imsi, k, opc, new byte[] { 0x80, 0x00 }, Ct);
+        using var bsf = fixture.BsfDevice();
+        var keys = await GbaBootstrapClient.BootstrapAsync(bsf, new PlainAka(new M2MSec.Device.Uicc.SimulatedUsim(imsi, k, opc)), Ct);
+        Assert.True(BTid.IsWellFormed(keys.BTid));
+        Assert.Equal("hss-b", new M2MSec.NetworkFunctions.Bsf.BsfOptions().HssFor(imsi));
+    }
+
     private static async Task<HttpResponseMessage> GetAsync(HttpClient bsf, string authorization)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/");
