@@ -29,6 +29,7 @@ public static class M2MSecCli
         root.Subcommands.Add(TriggerCommand.Create());
         root.Subcommands.Add(GroupCommand.Create()); // issue 17
         root.Subcommands.Add(StatusCommand.Create()); // issue 20
+        root.Subcommands.Add(GbaCommand.Create()); // issue 18
         root.Options.Add(Verbose);
         return root;
     }

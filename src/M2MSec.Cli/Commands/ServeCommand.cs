@@ -259,7 +259,7 @@ internal static class ServeCommand
     }
 
     /// <summary>Roles with a device-facing listener (issue 15): the VNO, the DRF, the DPF and the SMSC.</summary>
-    private static bool DeviceFacing(string role) => role is "vno" or "drf" or "dpf" or "smsc";
+    private static bool DeviceFacing(string role) => role is "vno" or "drf" or "dpf" or "smsc" or "bsf"; // bsf: Ub (issue 18)
 
     private static (string Role, Uri Uri)? ParsePeer(string text)
     {
