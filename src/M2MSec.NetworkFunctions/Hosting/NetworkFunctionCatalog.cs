@@ -26,6 +26,7 @@ public static class NetworkFunctionCatalog
         ["dpf"] = _ => new Dpf.DpfFunction(),
         ["sho"] = _ => new Sho.ShoFunction(),
         [MtcIwf.MtcIwfFunction.RoleName] = _ => new MtcIwf.MtcIwfFunction(),
+        [Naf.NafFunction.RoleName] = _ => new Naf.NafFunction(),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>
@@ -192,7 +193,8 @@ public static class NetworkFunctionCatalog
         CancellationToken ct, string? name = null)
     {
         // CN: the instance's name ("sho-b" for a second SHO: the DRF matches a change request's SHO id against it).
-        var subject = new CertificateSubject(name ?? role, ["127.0.0.1", "localhost"]);
+        // Issue 18: a NAF's certificate names its FQDN (dNSName SAN), the NAF_Id the BSF lets it ask keys for on Zn.
+        var subject = new CertificateSubject(name ?? role, role == Naf.NafFunction.RoleName ? ["127.0.0.1", "localhost", Naf.NafOptions.DefaultFqdn] : ["127.0.0.1", "localhost"]);
         var cert = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, role: role, cancellationToken: ct).ConfigureAwait(false);
         var renewing = new RenewingCertificate(cert, c => hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, role: role, cancellationToken: c), time,
             TimeSpan.FromHours(1));
