@@ -68,4 +68,12 @@ public interface IStateStore : IAsyncDisposable
 
     /// <summary>The serving network's MTC groups, K_GRP per device, MTC features per subscriber (issue 17, docs/decisions/028).</summary>
     M2MSec.Storage.Groups.IMtcGroupStore MtcGroups { get; }
+
+    // Issue 18, GBA (a separate block).
+
+    /// <summary>The BSF's Digest AKA challenges and bootstrapping contexts (issue 18, docs/decisions/029).</summary>
+    M2MSec.Storage.Bsf.IBsfStore Bsf { get; }
+
+    /// <summary>The HSS's GBA User Security Settings: the GBA type per IMSI (issue 18).</summary>
+    M2MSec.Storage.Bsf.IHssGussStore Guss { get; }
 }

@@ -25,6 +25,27 @@ public sealed class UsimAka
 
     public UsimSqnState SqnState { get; }
 
+    /// <summary>
+    /// GBA_U bootstrapping mode (TS 33.220 §5.3.2, TS 31.102 §7.1.2.4): IK = f4_K(RAND) first (it does not depend on SQN), then
+    /// AUTN = AUTN* with MAC = MAC* ⊕ Trunc(SHA-1(IK)), then AUTHENTICATE as usual. A plain AUTN fails here as a MAC failure.
+    /// </summary>
+    public UsimAuthenticationResult AuthenticateGbaU(ReadOnlySpan<byte> rand, ReadOnlySpan<byte> autnStar)
+    {
+        if (rand.Length != Milenage.RandSize || autnStar.Length != AkaVectors.AutnSize)
+            throw new ArgumentException("RAND and AUTN* are 16 octets each.");
+        Span<byte> zeroSqn = stackalloc byte[6];
+        zeroSqn.Clear();
+        _milenage.Compute(_k, _opc, rand, zeroSqn, autnStar.Slice(6, 2), out var o);
+        try
+        {
+            return Authenticate(rand, Gba.GbaUAutn.Transform(autnStar, o.Ik));
+        }
+        finally
+        {
+            o.Clear();
+        }
+    }
+
     public UsimAuthenticationResult Authenticate(ReadOnlySpan<byte> rand, ReadOnlySpan<byte> autn, bool requireSeparationBit = false)
     {
         if (rand.Length != Milenage.RandSize)

@@ -96,6 +96,46 @@ public static class UaClient
         }
     }
 
+    /// <summary>A session with the NAF key of a bootstrapping (<see cref="IGbaKeyHolder.NafKey"/> for this NAF's NAF_Id); expired keys: bootstrap again.</summary>
+    public static async Task<UaSessionResult> HelloAsync(IPEndPoint naf, string nafFqdn, IGbaKeyHolder keys, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        byte[] key;
+        try
+        {
+            key = keys.NafKey(UaPskTls.NafId(nafFqdn));
+        }
+        catch (GbaKeyExpiredException)
+        {
+            return new UaSessionResult(UaOutcome.BootstrapRequired, keys.BTid, Alert: "expired on the device");
+        }
+        try
+        {
+            return await HelloAsync(naf, nafFqdn, new UaKey(keys.BTid, key), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="OpenAsync(IPEndPoint, string, Func{bool, CancellationToken, Task{UaKey}}, CancellationToken)"/> with the device's bootstrappings:
+    /// <paramref name="bootstrap"/> (renew = true) runs Ub again.
+    /// </summary>
+    public static async Task<(UaSessionResult Result, bool Bootstrapped)> OpenAsync(IPEndPoint naf, string nafFqdn, IGbaKeyHolder? current,
+        Func<CancellationToken, Task<IGbaKeyHolder>> bootstrap, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(bootstrap);
+        if (current is not null)
+        {
+            var first = await HelloAsync(naf, nafFqdn, current, ct).ConfigureAwait(false);
+            if (first.Outcome != UaOutcome.BootstrapRequired)
+                return (first, false);
+        }
+        return (await HelloAsync(naf, nafFqdn, await bootstrap(ct).ConfigureAwait(false), ct).ConfigureAwait(false), true);
+    }
+
     /// <summary>
     /// A session with the device's current key; when the NAF refuses the B-TID (unknown or expired), the device bootstraps again
     /// (<paramref name="keys"/> with renew = true) and tries once more.

@@ -26,6 +26,7 @@ public static class NetworkFunctionCatalog
         ["dpf"] = _ => new Dpf.DpfFunction(),
         ["sho"] = _ => new Sho.ShoFunction(),
         [MtcIwf.MtcIwfFunction.RoleName] = _ => new MtcIwf.MtcIwfFunction(),
+        [Bsf.BsfFunction.RoleName] = _ => new Bsf.BsfFunction(),
         [Naf.NafFunction.RoleName] = _ => new Naf.NafFunction(),
     };
 
@@ -188,13 +189,20 @@ public static class NetworkFunctionCatalog
         return (hierarchy, pki);
     }
 
+    /// <summary>The certificate role of a NAF (issue 18): its nf certificate's dNSName SAN is its FQDN, the FQDN part of its NAF_Id.</summary>
+    public const string NafRole = "naf";
+
+    /// <summary>The FQDN of the NAF (the MTC server) `serve all` and the demo run (issue 18, docs/decisions/029).</summary>
+    public const string DefaultNafFqdn = "naf.m2msec.test";
+
     /// <summary>A network function's identity: an nf certificate carrying <paramref name="role"/> as its policy OID (CN <paramref name="name"/>, default the role), renewed while running.</summary>
     internal static async Task<NetworkFunctionTls> TlsForAsync(string role, CertificateHierarchy hierarchy, PeerRevocationChecker? revocation, TimeProvider time,
-        CancellationToken ct, string? name = null)
+        CancellationToken ct, string? name = null, IEnumerable<string>? alternativeNames = null)
     {
         // CN: the instance's name ("sho-b" for a second SHO: the DRF matches a change request's SHO id against it).
-        // Issue 18: a NAF's certificate names its FQDN (dNSName SAN), the NAF_Id the BSF lets it ask keys for on Zn.
-        var subject = new CertificateSubject(name ?? role, role == Naf.NafFunction.RoleName ? ["127.0.0.1", "localhost", Naf.NafOptions.DefaultFqdn] : ["127.0.0.1", "localhost"]);
+        // Issue 18: a NAF's identity names its FQDN as a dNSName (the BSF checks NAF_Id against it on Zn); default DefaultNafFqdn.
+        var extra = alternativeNames?.ToList() ?? (role == NafRole ? [DefaultNafFqdn] : []);
+        var subject = new CertificateSubject(name ?? role, ["127.0.0.1", "localhost", .. extra]);
         var cert = await hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, role: role, cancellationToken: ct).ConfigureAwait(false);
         var renewing = new RenewingCertificate(cert, c => hierarchy.IssueAsync(CertificateProfile.NetworkFunction, subject, role: role, cancellationToken: c), time,
             TimeSpan.FromHours(1));

@@ -20,13 +20,14 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
     /// network, role vno, asking the HSS for vectors): a fresh nf certificate carrying that role, peers checked for revocation.
     /// Null without mutual TLS.
     /// </summary>
-    public async Task<NetworkFunctionTls?> IdentityForAsync(string role, CancellationToken cancellationToken = default, string? name = null)
+    public async Task<NetworkFunctionTls?> IdentityForAsync(string role, CancellationToken cancellationToken = default, string? name = null,
+        IEnumerable<string>? alternativeNames = null)
     {
         if (Hierarchy is null)
             return null;
         var responder = OcspResponder;
         var identity = await NetworkFunctionCatalog.TlsForAsync(role, Hierarchy, NetworkFunctionCatalog.RevocationFor(Hierarchy, () => responder, Time), Time, cancellationToken,
-            name).ConfigureAwait(false);
+            name, alternativeNames).ConfigureAwait(false);
         // Its peers' status learnt now, so its first handshakes do not wait on the responder.
         await identity.Revocation!.WarmUpAsync(Hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls)
             .OfType<NetworkFunctionTls>().Select(t => t.Certificate)).ConfigureAwait(false);
@@ -35,12 +36,14 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
 
     /// <summary>
     /// An HTTP client to <paramref name="target"/>'s API as a network function of <paramref name="role"/> (plain HTTP without mutual TLS);
-    /// <paramref name="name"/>: the certificate's CN, an instance's name (default the role).
+    /// <paramref name="name"/>: the certificate's CN, an instance's name (default the role); <paramref name="alternativeNames"/>: extra SANs
+    /// (issue 18: a NAF's FQDN as dNSName — for role naf, default <see cref="NetworkFunctionCatalog.DefaultNafFqdn"/>).
     /// </summary>
-    public async Task<HttpClient> ClientAsAsync(string role, string target, TimeSpan timeout, CancellationToken cancellationToken = default, string? name = null)
+    public async Task<HttpClient> ClientAsAsync(string role, string target, TimeSpan timeout, CancellationToken cancellationToken = default, string? name = null,
+        IEnumerable<string>? alternativeNames = null)
     {
         var host = this[target];
-        var identity = await IdentityForAsync(role, cancellationToken, name).ConfigureAwait(false);
+        var identity = await IdentityForAsync(role, cancellationToken, name, alternativeNames).ConfigureAwait(false);
         return identity is null ? new HttpClient { BaseAddress = host.Address, Timeout = timeout } : identity.CreateClient(host.Address, timeout);
     }
 

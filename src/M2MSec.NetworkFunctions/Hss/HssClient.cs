@@ -34,6 +34,23 @@ public sealed class HssClient(HttpClient http)
         return true;
     }
 
+    /// <summary>Issue 18, Zh (role bsf): one vector and the GUSS GBA type for an IMPI; with <paramref name="resync"/>, SQN resynchronised first.</summary>
+    public async Task<GbaVectorResponse> GetGbaVectorAsync(string impi, ResyncInfo? resync = null, CancellationToken ct = default)
+    {
+        using var response = await http.PostAsJsonAsync("zh/gba-vectors", new GbaVectorRequest(impi, resync), NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false);
+        await EnsureAsync(response, ct).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<GbaVectorResponse>(NetworkFunctionHost.JsonOptions, ct).ConfigureAwait(false)
+            ?? throw new HttpRequestException("The HSS sent an empty answer.");
+    }
+
+    /// <summary>Issue 18 (administrator): sets the subscriber's GUSS GBA type, "gba_me" or "gba_u".</summary>
+    public async Task SetGbaTypeAsync(string imsi, string gbaType, CancellationToken ct = default)
+    {
+        using var response = await http.PutAsJsonAsync($"subscribers/{Uri.EscapeDataString(imsi)}/guss", new GussRequest(gbaType), NetworkFunctionHost.JsonOptions, ct)
+            .ConfigureAwait(false);
+        await EnsureAsync(response, ct).ConfigureAwait(false);
+    }
+
     private static async Task EnsureAsync(HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode)

@@ -24,5 +24,6 @@ public sealed class HssFunction(HssOptions? options = null) : INetworkFunction
     {
         HssEndpoints.Map(app);
         HssRetireEndpoints.Map(app); // issue 16: change of subscription
+        HssGbaEndpoints.Map(app); // issue 18: Zh and the GUSS
     }
 }

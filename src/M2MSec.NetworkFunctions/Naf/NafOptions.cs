@@ -8,7 +8,7 @@ namespace M2MSec.NetworkFunctions.Naf;
 /// </summary>
 public sealed record NafOptions
 {
-    public const string DefaultFqdn = "naf.m2msec.test";
+    public const string DefaultFqdn = Hosting.NetworkFunctionCatalog.DefaultNafFqdn;
 
     public string Fqdn { get; init; } = DefaultFqdn;
 

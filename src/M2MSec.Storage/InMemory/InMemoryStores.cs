@@ -340,6 +340,7 @@ public sealed class InMemoryStateStore : IStateStore
         Drf = new InMemoryDrfStore(clock);
         Vno = new InMemoryVnoStore(clock);
         MtcGroups = new M2MSec.Storage.Groups.InMemoryMtcGroupStore(clock);
+        Bsf = new InMemoryBsfStore(clock);
     }
 
     public string Description => "memory";
@@ -377,6 +378,10 @@ public sealed class InMemoryStateStore : IStateStore
     public M2MSec.Storage.MtcIwf.IMtcIwfStore MtcIwf { get; } = new InMemoryMtcIwfStore();
 
     public M2MSec.Storage.Groups.IMtcGroupStore MtcGroups { get; }
+
+    public M2MSec.Storage.Bsf.IBsfStore Bsf { get; }
+
+    public M2MSec.Storage.Bsf.IHssGussStore Guss { get; } = new InMemoryHssGussStore();
 
     public ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
 

@@ -255,6 +255,22 @@ internal static class StoreSchema
             "CREATE TABLE mtc_features (identity TEXT PRIMARY KEY, features TEXT NOT NULL, updated_at {bigint} NOT NULL)",
             "CREATE TABLE mtc_signing_key (id INTEGER PRIMARY KEY, key_enc {blob} NOT NULL)",
         ]),
+        new(25, "Issue 18 (GBA): the BSF's Digest AKA challenges (XRES and Ks wrapped, used once) and bootstrapping contexts (Ks wrapped); the HSS's GUSS GBA type per IMSI",
+        [
+            """
+            CREATE TABLE bsf_challenges (
+                id TEXT PRIMARY KEY, impi TEXT NOT NULL, rand {blob} NOT NULL, xres_enc {blob} NOT NULL, ks_enc {blob} NOT NULL,
+                gba_type TEXT NOT NULL, expires_at {bigint} NOT NULL)
+            """,
+            "CREATE INDEX ix_bsf_challenges_expiry ON bsf_challenges (expires_at)",
+            """
+            CREATE TABLE bsf_contexts (
+                b_tid TEXT PRIMARY KEY, impi TEXT NOT NULL, rand {blob} NOT NULL, ks_enc {blob} NOT NULL, gba_type TEXT NOT NULL,
+                bootstrapped_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+            """,
+            "CREATE INDEX ix_bsf_contexts_expiry ON bsf_contexts (expires_at)",
+            "CREATE TABLE hss_guss (imsi TEXT PRIMARY KEY, gba_type TEXT NOT NULL, updated_at {bigint} NOT NULL)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -217,6 +217,10 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         new("mtc_groups", ["id"], "key_enc", "key", k => k[0]),
         new("mtc_member_keys", ["identity"], "key_enc", "key", k => k[0]),
         new("mtc_signing_key", ["id"], "key_enc", "key", k => k[0]),
+        // Issue 18, GBA (schema v25).
+        new("bsf_challenges", ["id"], "xres_enc", "xres", k => k[0]),
+        new("bsf_challenges", ["id"], "ks_enc", "ks", k => k[0]),
+        new("bsf_contexts", ["b_tid"], "ks_enc", "ks", k => k[0]),
     ];
 
     /// <summary>The ids of the keys this database's secrets are wrapped under.</summary>

@@ -34,6 +34,8 @@ public sealed class SqlStateStore : IStateStore
         Vno = new SqlVnoStore(db);
         MtcIwf = new SqlMtcIwfStore(db);
         MtcGroups = new SqlMtcGroupStore(db);
+        Bsf = new SqlBsfStore(db);
+        Guss = new SqlHssGussStore(db);
     }
 
     public string Description => $"{_db.Dialect.Name}:{_db.Dialect.Location}";
@@ -71,6 +73,10 @@ public sealed class SqlStateStore : IStateStore
     public M2MSec.Storage.MtcIwf.IMtcIwfStore MtcIwf { get; }
 
     public M2MSec.Storage.Groups.IMtcGroupStore MtcGroups { get; }
+
+    public M2MSec.Storage.Bsf.IBsfStore Bsf { get; }
+
+    public M2MSec.Storage.Bsf.IHssGussStore Guss { get; }
 
     /// <summary>Migrates the schema (to <paramref name="schemaVersion"/>, default the latest), checks the key ring, and opens.</summary>
     public static async Task<SqlStateStore> OpenAsync(SqlDialect dialect, KeyRing keyRing, TimeProvider? time = null, int? schemaVersion = null, CancellationToken cancellationToken = default)
