@@ -171,7 +171,16 @@ internal sealed class NafPskTlsServer(TlsCrypto crypto, ZnClient zn, TimeProvide
             }
             if (!UaPskTls.TryParseIdentity(text, out var bTid))
                 return null;
-            var result = zn.GetAsync(bTid).GetAwaiter().GetResult();
+            ZnResult result;
+            try
+            {
+                result = zn.GetAsync(bTid).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Whatever went wrong on Zn, the identity is refused (unknown_psk_identity), never an internal error that hides why.
+                result = ZnResult.Refused(ZnRefusal.Unavailable, e.GetType().Name);
+            }
             if (result.Key is not { } key || time.GetUtcNow() >= key.Expires)
             {
                 RefusedBTid = bTid;

@@ -108,5 +108,5 @@ public sealed class ZnClient(PeerClients peers, NafOptions options, TimeProvider
             _cache.TryRemove(id, out _);
     }
 
-    internal static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using M2MSec.Aka.Gba;
 using M2MSec.Device.Gba;
 using M2MSec.NetworkFunctions.Naf;
+using M2MSec.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace M2MSec.Tests.Gba;
@@ -44,7 +45,7 @@ public sealed class GbaUaEndToEndTests(GbaFleet fixture) : IClassFixture<GbaFlee
         // A B-TID the BSF never issued, with a key of the right shape: the NAF learns nothing over Zn and refuses the identity.
         var forged = new UaKey("AAAAAAAAAAAAAAAAAAAAAA==@bsf.m2msec.test", keys.NafKey(UaPskTls.NafId(GbaFleet.NafFqdn)));
         var refused = await UaClient.HelloAsync(Ua.EndPoint, GbaFleet.NafFqdn, forged, Ct);
-        Assert.Equal(UaOutcome.BootstrapRequired, refused.Outcome);
+        Assert.True(refused.Outcome == UaOutcome.BootstrapRequired, refused.Alert);
         Assert.Equal("unknown_psk_identity", refused.Alert);
 
         var bootstraps = 0;
@@ -102,5 +103,32 @@ public sealed class GbaUaEndToEndTests(GbaFleet fixture) : IClassFixture<GbaFlee
             Assert.Equal(HttpStatusCode.Forbidden, key.StatusCode);
             Assert.Contains("not-administrator", await key.Content.ReadAsStringAsync(Ct));
         }
+    }
+
+    /// <summary>`m2msec gba naf-key`: the NAF side over the running NAF's admin API — IMPI, GBA type, lifetime; never the key.</summary>
+    [Fact]
+    public async Task GbaNafKeyCli_PrintsImpiAndLifetime_NeverTheKey_UnknownBTidExits1_BadBTidExits2()
+    {
+        var device = await fixture.TreDeviceAsync(Ct);
+        using var bsf = fixture.BsfDevice();
+        var keys = await GbaBootstrapClient.BootstrapAsync(bsf, device.Authenticator, Ct);
+        var endpoints = Path.Combine(fixture.Fleet.DataDirectory, "endpoints.json");
+        await File.WriteAllTextAsync(endpoints, JsonSerializer.Serialize(new Dictionary<string, string> { ["naf"] = fixture.Fleet["naf"].Address.ToString() }), Ct);
+
+        var (code, stdout, stderr) = await CliRunner.RunAsync("gba", "naf-key", "--endpoints", endpoints, "--b-tid", keys.BTid, "--json");
+        Assert.True(code == 0, stderr);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(["b_tid", "impi", "gba_type", "naf_id", "bootstrapping_time", "key_lifetime"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal((keys.BTid, keys.Impi, "gba_me"), (root.GetProperty("b_tid").GetString(), root.GetProperty("impi").GetString(), root.GetProperty("gba_type").GetString()));
+        Assert.Equal(keys.Expires.ToUnixTimeSeconds(), DateTimeOffset.Parse(root.GetProperty("key_lifetime").GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+            .ToUnixTimeSeconds());
+        Assert.DoesNotContain(Convert.ToHexStringLower(keys.NafKey(UaPskTls.NafId(GbaFleet.NafFqdn))), stdout + stderr);
+
+        var unknown = await CliRunner.RunAsync("gba", "naf-key", "--endpoints", endpoints, "--b-tid", "AAAAAAAAAAAAAAAAAAAAAA==@bsf.m2msec.test");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("unknown-b-tid", unknown.Stderr);
+        var bad = await CliRunner.RunAsync("gba", "naf-key", "--endpoints", endpoints, "--b-tid", "a b");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.StartsWith("--b-tid:", bad.Stderr);
     }
 }
