@@ -24,6 +24,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         ?
         [
             new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new TriggerStage(), new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
+            new GbaStage(), // issue 18
             .. ChangeOfSubscriptionStage.All,
             .. RehabilitationStage.All,
         ]
