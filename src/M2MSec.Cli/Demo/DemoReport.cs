@@ -84,5 +84,12 @@ internal sealed class DemoReport
         Completed,
         FailureReasons.ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal),
         [.. Stages.Select(s => DemoStageRow.Of(s, StageOkCount(s), StageFailedCount(s), StageElapsed(s)))],
-        peakMemoryMb);
+        peakMemoryMb)
+    {
+        Gba = new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            [M2MSec.Cli.Demo.Stages.GbaStage.GbaMeEvent] = EventCount(M2MSec.Cli.Demo.Stages.GbaStage.GbaMeEvent),
+            [M2MSec.Cli.Demo.Stages.GbaStage.GbaUEvent] = EventCount(M2MSec.Cli.Demo.Stages.GbaStage.GbaUEvent),
+        },
+    };
 }

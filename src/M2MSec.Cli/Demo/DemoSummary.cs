@@ -35,6 +35,9 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// </summary>
     public double CpuSeconds { get; init; }
 
+    /// <summary>Issue 18: devices that bootstrapped and opened PSK-TLS with the MTC server, by GBA variant (gba_me, gba_u).</summary>
+    public IReadOnlyDictionary<string, int> Gba { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Completed devices per second of wall time (issue 16: comparable between fleet sizes).</summary>
     public double DevicesPerSecond => WallSeconds > 0 ? Math.Round(Completed / WallSeconds, 2) : 0;
 
