@@ -25,13 +25,13 @@ internal static class BsfUbEndpoints
     public static void Map(IEndpointRouteBuilder devices) =>
         devices.MapGet(Uri, BootstrapAsync).WithName("ubBootstrap")
             .WithSummary("Ub: HTTP Digest AKA bootstrapping (TS 24.109 §4.5.2): 401 challenge, then 200 with B-TID and lifetime, Authentication-Info rspauth")
-            .Produces(StatusCodes.Status200OK, contentType: BootstrappingInfo.MediaType).Produces(StatusCodes.Status401Unauthorized)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status502BadGateway);
+            .Produces(StatusCodes.Status200OK, contentType: BootstrappingInfo.MediaType)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status502BadGateway);
 
     private static async Task<IResult> BootstrapAsync(HttpContext http, IStateStore store, BsfOptions options, PeerClients peers, TimeProvider time, CancellationToken ct)
     {
         if (!DigestHeaders.TryParseCredentials(http.Request.Headers.Authorization.ToString(), out var credentials, out var error))
-            return ApiProblem.BadRequest("bad-authorization", error + " (TS 24.109 §4.5.2: Authorization Digest username=IMPI)");
+            return ApiProblem.BadRequest("bad-authorization", "Authorization: " + error + " (TS 24.109 §4.5.2: Digest username=IMPI)");
         if (!Impi.TryGetImsi(credentials.Username, out _))
             return ApiProblem.BadRequest("bad-impi", "Authorization username: expected the IMPI, IMSI@ims.mncMNC.mccMCC.3gppnetwork.org");
         // The first request's realm is the device's guess (TS 24.109 §4.5.2 step 1); the answer must carry the challenge's.

@@ -22,6 +22,8 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         "DELETE /subscribers/{imsi}",
         // ccif (issue 16, bulk preparation): the registered PfCs, for SHOs and administrators.
         "GET /pfcs",
+        // hss (issue 18): Zh for the BSF, the GUSS for administrators; bsf: Zn for NAFs.
+        "POST /zh/gba-vectors", "PUT /subscribers/{imsi}/guss", "GET /subscribers/{imsi}/guss", "POST /zn/naf-keys",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "m2msec-openapi-" + Guid.NewGuid().ToString("N"));
@@ -82,6 +84,7 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
     [InlineData("ocsp", 4)]
     [InlineData("dm", 1)]
     [InlineData("ccif", 5)]
+    [InlineData("bsf", 2)]
     public async Task EveryOperation_HasItsBody_A2xx_ProblemSchemasFor4xx_AdminOperationsDeclareMutualTls_UndocumentedApiThreat(string role, int minimumOperations)
     {
         var ct = TestContext.Current.CancellationToken;
