@@ -51,7 +51,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>The failed devices (the sum over reasons).</summary>
     public int Failed => Failures.Values.Sum();
 
-    public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds), Json);
+    public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds, Gba), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
     public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
@@ -72,5 +72,5 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
 
     /// <summary>Exactly the report's fields.</summary>
     private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb,
-        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds);
+        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, IReadOnlyDictionary<string, int> Gba);
 }

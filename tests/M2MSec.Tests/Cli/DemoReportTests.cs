@@ -11,7 +11,7 @@ namespace M2MSec.Tests.Cli;
 /// </summary>
 public sealed class DemoReportTests : IDisposable
 {
-    private static readonly string[] ReportFields = ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds"];
+    private static readonly string[] ReportFields = ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds", "gba"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
@@ -19,6 +19,8 @@ public sealed class DemoReportTests : IDisposable
         ("MCIM download+install", 3), ("Attach with MCIM", 3),
         // Issue 17: every fourth device (TRE-based: devices 0 and 4) is triggered through the MTC-IWF and flooded with fake triggers.
         ("Trigger (MTC-IWF)", 2), ("AKA over HTTP", 2), ("NAS config by OTA", 2), ("NAS config by DM", 5),
+        // Issue 18: every device bootstraps with the BSF (TRE-based GBA_ME, UICC-based GBA_U) and opens PSK-TLS with the MTC server.
+        ("GBA + PSK-TLS", 5),
         // Issue 16: every tenth TRE-based device (here device 0) moves to the second SHO; the rows count moved, old deleted, old IMSI refused.
         ("Change to sho-b", 1), ("Old MCIM deleted", 1), ("Old IMSI refused", 1),
         ("Rehabilitation (PVA)", 1), ("Unknown fw: locked", 1),
@@ -109,6 +111,7 @@ public sealed class DemoReportTests : IDisposable
             Assert.Equal(Math.Round(5 / root.GetProperty("wall_seconds").GetDouble(), 2), root.GetProperty("devices_per_second").GetDouble(), 2);
             Assert.InRange(root.GetProperty("peak_memory_bytes").GetInt64(), 10L << 20, 64L << 30);
             Assert.True(root.GetProperty("cpu_seconds").GetDouble() > 0);
+            Assert.Equal((3, 2), (root.GetProperty("gba").GetProperty("gba_me").GetInt32(), root.GetProperty("gba").GetProperty("gba_u").GetInt32()));
             var stages = root.GetProperty("stages").EnumerateArray().ToList();
             Assert.Equal(Stages.Select(s => s.Name), stages.Select(s => s.GetProperty("name").GetString()));
             foreach (var stage in stages)
