@@ -30,6 +30,7 @@ public static class M2MSecCli
         root.Subcommands.Add(GroupCommand.Create()); // issue 17
         root.Subcommands.Add(StatusCommand.Create()); // issue 20
         root.Subcommands.Add(GbaCommand.Create()); // issue 18
+        GbaNafKeyCommand.AddTo(root); // issue 18: last, under `gba` wherever that is made
         root.Options.Add(Verbose);
         return root;
     }

@@ -89,6 +89,24 @@ internal static class BenchCommand
         return group;
     }
 
+    /// <summary>`bench gba` (issue 18): bootstrappings/s over HTTP on loopback with MILENAGE's share, NAF key requests/s over Zn.</summary>
+    private static Command Gba()
+    {
+        var gba = new Command("gba", "GBA bootstrappings/s over HTTP on loopback (MILENAGE's share of the CPU shown) and NAF key requests/s over Zn");
+        var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
+        var parallel = CliArgs.Int("--parallel", "devices (and NAF requests) in parallel", 1, 64, 4);
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        foreach (var o in new Option[] { seconds, parallel, json })
+            gba.Options.Add(o);
+        gba.SetAction(async (r, ct) =>
+        {
+            var fields = await Bench.GbaBench.RunAsync(TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(parallel), r.InvocationConfiguration.Error, ct);
+            CliOutput.Write(r, r.GetValue(json), fields);
+            return ExitCodes.Success;
+        });
+        return gba;
+    }
+
     private static Command Dm()
     {
         var dm = new Command("dm", "Complete DM configuration sessions/s over TLS on loopback, CPU per session, against the bare TLS handshake rate");
@@ -243,6 +261,7 @@ internal static class BenchCommand
         command.Subcommands.Add(Group()); // issue 17
         command.Subcommands.Add(Mcim());
         command.Subcommands.Add(Trigger());
+        command.Subcommands.Add(Gba()); // issue 18
         return command;
     }
 }

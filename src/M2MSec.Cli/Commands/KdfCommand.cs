@@ -4,19 +4,28 @@ using M2MSec.Cli.Internal;
 
 namespace M2MSec.Cli.Commands;
 
-/// <summary>`m2msec kdf ks-naf`: the GBA NAF key (TS 33.220 §4.5.2, Annex B).</summary>
+/// <summary>
+/// `m2msec kdf ks-naf|ks-ext-naf|ks-int-naf`: the GBA NAF keys (TS 33.220 §4.5.2, §5.3.2, Annex B.3); issue 18 added the
+/// GBA_U pair, same options, JSON fields <c>ks_ext_naf</c> / <c>ks_int_naf</c>.
+/// </summary>
 internal static class KdfCommand
 {
+    private delegate byte[] NafKeyDerivation(ReadOnlySpan<byte> ck, ReadOnlySpan<byte> ik, ReadOnlySpan<byte> rand, string impi, ReadOnlySpan<byte> nafId);
+
     public static Command Create()
     {
         var command = new Command("kdf", "3GPP key derivations (TS 33.220 Annex B)");
-        command.Subcommands.Add(KsNaf());
+        command.Subcommands.Add(NafKey("ks-naf", "Ks_NAF = KDF(CK || IK, \"gba-me\", RAND, IMPI, NAF_Id) (GBA_ME)", "ks_naf", GbaKeys.KsNaf));
+        command.Subcommands.Add(NafKey("ks-ext-naf", "Ks_ext_NAF = KDF(CK || IK, \"gba-me\", RAND, IMPI, NAF_Id) (GBA_U, the key the ME gets)", "ks_ext_naf",
+            GbaKeys.KsNaf));
+        command.Subcommands.Add(NafKey("ks-int-naf", "Ks_int_NAF = KDF(CK || IK, \"gba-u\", RAND, IMPI, NAF_Id) (GBA_U, kept in the UICC)", "ks_int_naf",
+            GbaKeys.KsIntNaf));
         return command;
     }
 
-    private static Command KsNaf()
+    private static Command NafKey(string name, string description, string field, NafKeyDerivation derive)
     {
-        var command = new Command("ks-naf", "Ks_NAF = KDF(CK || IK, \"gba-me\", RAND, IMPI, NAF_Id)");
+        var command = new Command(name, description);
         var ck = CliSecret.Hex("--ck", 16, "cipher key CK");
         var ik = CliSecret.Hex("--ik", 16, "integrity key IK");
         var rand = CliArgs.Hex("--rand", 16, "RAND of the bootstrapping run");
@@ -35,8 +44,8 @@ internal static class KdfCommand
                 CliOutput.Error(r, "--impi: expected an IMPI, got an empty string");
                 return ExitCodes.BadArguments;
             }
-            var key = GbaKeys.KsNaf(r.GetRequiredValue(ck), r.GetRequiredValue(ik), r.GetRequiredValue(rand), impiValue, r.GetRequiredValue(nafId));
-            CliOutput.Write(r, r.GetValue(json), [new("ks_naf", CliOutput.Hex(key))]);
+            var key = derive(r.GetRequiredValue(ck), r.GetRequiredValue(ik), r.GetRequiredValue(rand), impiValue, r.GetRequiredValue(nafId));
+            CliOutput.Write(r, r.GetValue(json), [new(field, CliOutput.Hex(key))]);
             return ExitCodes.Success;
         });
         return command;

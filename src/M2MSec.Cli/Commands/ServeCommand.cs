@@ -38,6 +38,7 @@ internal static class ServeCommand
         "--peer" => role is not (DmRole or Scp81Role or AllRoles),
         "--device-urls" => DeviceFacing(role),
         "--sho-id" => role == "sho",
+        "--naf-fqdn" or "--ua-urls" => role == NafRole,
         _ => true,
     };
 
@@ -68,10 +69,12 @@ internal static class ServeCommand
         // Issue 20: the console log of every service (docs/decisions/031); domain events are Information.
         var logLevel = CliArgs.OneOf("--log-level", "the lowest level logged (domain events: information)", LogLevels, "information");
         var logFormat = CliArgs.Choice<NetworkFunctionLogFormat>("--log-format", "one line per entry, text or JSON", NetworkFunctionLogFormat.Text);
+        var nafFqdn = CliArgs.Text("--naf-fqdn", $"naf: the NAF's FQDN, half of its NAF_Id and the dNSName SAN of its naf certificate (default {M2MSec.NetworkFunctions.Naf.NafOptions.DefaultFqdn}; issue 18)", "an FQDN");
+        var uaUrls = CliArgs.Text("--ua-urls", "naf: the Ua listener (TLS 1.2 PSK with the NAF key), IP:PORT (default 127.0.0.1 and a free port)", "IP:PORT");
         var sessionIdle = CliArgs.Int("--session-idle", "dm: seconds a session may stay silent before it ends and its jobs fail (session-expired)", 10, 3600, 120);
         if (only is null)
             command.Arguments.Add(role);
-        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle, peer, deviceUrls, shoId, logLevel, logFormat })
+        foreach (var o in new Option[] { urls, smsc, cert, key, chain, trustRoot, adminSubject, adminUrls, ocspUrl, insecure, path, staple, stapleRoot, plainHttpSessions, sessionIdle, peer, deviceUrls, shoId, nafFqdn, uaUrls, logLevel, logFormat })
             command.Options.Add(o);
         store.AddTo(command);
         foreach (var o in command.Options)
@@ -122,6 +125,12 @@ internal static class ServeCommand
             }
             if (r.GetValue(shoId) is { } id && (value != "sho" || !M2MSec.Dm.Bootstrap.BootstrapM2MContext.IsValidShoId(id)))
                 r.AddError(value != "sho" ? "--sho-id: only for sho" : "--sho-id: expected 1 to 64 of A-Z a-z 0-9 . _ -");
+            if ((r.GetResult(nafFqdn) is not null || r.GetResult(uaUrls) is not null) && value != NafRole)
+                r.AddError("--naf-fqdn/--ua-urls: only for naf");
+            if (r.GetValue(nafFqdn) is { } fqdn && (fqdn.Length > 253 || Uri.CheckHostName(fqdn) != UriHostNameType.Dns || !fqdn.Contains('.', StringComparison.Ordinal)))
+                r.AddError($"--naf-fqdn: expected a fully qualified domain name such as naf.example.org, got '{M2MSec.Pki.Authority.CertificateSubject.Sanitise(fqdn)}'");
+            if (r.GetValue(uaUrls) is { } ua && !System.Net.IPEndPoint.TryParse(ua, out _))
+                r.AddError($"--ua-urls: expected IP:PORT, got '{M2MSec.Pki.Authority.CertificateSubject.Sanitise(ua)}'");
             if (r.GetResult(deviceUrls) is not null && !DeviceFacing(value))
                 r.AddError($"--device-urls: {value} has no device-facing listener");
             else if (r.GetValue(deviceUrls) is { } du && !IsListenUrl(du))
@@ -201,7 +210,12 @@ internal static class ServeCommand
                         ? NetworkFunctionTls.Load(certFile, r.GetRequiredValue(key), r.GetValue(chain), r.GetRequiredValue(trustRoot),
                             r.GetValue(adminSubject) is { Length: > 0 } admins ? admins : null, r.GetValue(ocspUrl) is { } o ? new Uri(o) : null)
                         : null;
-                    var instance = r.GetValue(shoId) is { } id ? new M2MSec.NetworkFunctions.Sho.ShoFunction(M2MSec.NetworkFunctions.Sho.ShoOptions.ForInstance(id)) : null;
+                    INetworkFunction? instance = r.GetValue(shoId) is { } id ? new M2MSec.NetworkFunctions.Sho.ShoFunction(M2MSec.NetworkFunctions.Sho.ShoOptions.ForInstance(id))
+                        : name == NafRole ? new M2MSec.NetworkFunctions.Naf.NafFunction(new M2MSec.NetworkFunctions.Naf.NafOptions
+                        {
+                            Fqdn = r.GetValue(nafFqdn) ?? M2MSec.NetworkFunctions.Naf.NafOptions.DefaultFqdn,
+                            UaEndPoint = r.GetValue(uaUrls) is { } ua ? System.Net.IPEndPoint.Parse(ua) : new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+                        }) : null;
                     hosts = [await NetworkFunctionCatalog.StartAsync(name, options, r.GetValue(urls), createKeyRing: true, peers, tls, r.GetValue(adminUrls), ct,
                         deviceUrls: r.GetValue(deviceUrls), function: instance, name: r.GetValue(shoId))];
                     if (tls is null)
@@ -222,6 +236,7 @@ internal static class ServeCommand
             {
                 var admin = h.AdminAddress is { } a && a != h.Address ? $"; admin on {a}" : "";
                 admin += h.DeviceAddress is { } d ? $"; devices on {d}" : "";
+                admin += UaOf(h) is { } ua ? $"; Ua (PSK-TLS) on {ua}" : "";
                 output.WriteLine($"{h.Name} listening on {h.Address}{admin} (data: {h.DataDirectory}; state: {h.StoreDescription})");
             }
             if (extras is not null)
@@ -278,6 +293,13 @@ internal static class ServeCommand
     private static bool IsListenUrl(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
         && (uri.Host == "localhost" || System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out _));
+
+    /// <summary>The MTC server as NAF (issue 18): its Ua listener is PSK-TLS beside the Kestrel host.</summary>
+    public const string NafRole = M2MSec.NetworkFunctions.Naf.NafFunction.RoleName;
+
+    /// <summary>A NAF host's Ua listener (IP:PORT), else null.</summary>
+    internal static string? UaOf(NetworkFunctionHost host) =>
+        host.Services.GetService(typeof(M2MSec.NetworkFunctions.Naf.NafUaServer)) is M2MSec.NetworkFunctions.Naf.NafUaServer ua ? ua.EndPoint.ToString() : null;
 
     /// <summary>The SCP81 admin server: PSK-TLS on its own listener, not a Kestrel host.</summary>
     public const string Scp81Role = "scp81";
@@ -403,6 +425,8 @@ internal static class ServeCommand
                 map[h.Name + "-admin"] = admin.ToString();
             if (h.DeviceAddress is { } device)
                 map[h.Name + "-device"] = device.ToString();
+            if (UaOf(h) is { } ua)
+                map[h.Name + "-ua"] = ua;
         }
         map[DmRole] = extras.DmUrl.ToString();
         if (extras.Dm.AdminAddress is { } dmAdmin && dmAdmin != extras.Dm.Address)

@@ -91,5 +91,10 @@ internal sealed class DemoReport
     {
         Battery = Findings.Battery,
         Groups = Findings.Groups,
+        Gba = new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            [M2MSec.Cli.Demo.Stages.GbaStage.GbaMeEvent] = EventCount(M2MSec.Cli.Demo.Stages.GbaStage.GbaMeEvent),
+            [M2MSec.Cli.Demo.Stages.GbaStage.GbaUEvent] = EventCount(M2MSec.Cli.Demo.Stages.GbaStage.GbaUEvent),
+        },
     };
 }

@@ -25,6 +25,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         [
             new ManufactureStage(), new HssProvisioningStage(), .. ProvisioningStage.All, new AkaStage(), new OtaNasConfigurationStage(), new DmNasConfigurationStage(),
             new TriggerStage(), new FakeTriggerFloodStage(), new GroupMessageStage(), new GroupRekeyStage(), // issue 17
+            new GbaStage(), // issue 18
             .. ChangeOfSubscriptionStage.All,
             .. RehabilitationStage.All,
         ]

@@ -42,6 +42,9 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>Issue 17: the fleet group — members that read its message, rekeys, removed members refused; null without the stages.</summary>
     public DemoGroups? Groups { get; init; }
 
+    /// <summary>Issue 18: devices that bootstrapped and opened PSK-TLS with the MTC server, by GBA variant (gba_me, gba_u).</summary>
+    public IReadOnlyDictionary<string, int> Gba { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Completed devices per second of wall time (issue 16: comparable between fleet sizes).</summary>
     public double DevicesPerSecond => WallSeconds > 0 ? Math.Round(Completed / WallSeconds, 2) : 0;
 
@@ -56,7 +59,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     public int Failed => Failures.Values.Sum();
 
     public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds,
-        Battery, Groups), Json);
+        Battery, Groups, Gba), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
     public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
@@ -77,5 +80,5 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
 
     /// <summary>Exactly the report's fields.</summary>
     private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb,
-        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, DemoBattery? Battery, DemoGroups? Groups);
+        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, DemoBattery? Battery, DemoGroups? Groups, IReadOnlyDictionary<string, int> Gba);
 }

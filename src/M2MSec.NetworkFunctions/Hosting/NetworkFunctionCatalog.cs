@@ -27,6 +27,7 @@ public static class NetworkFunctionCatalog
         ["sho"] = _ => new Sho.ShoFunction(),
         [MtcIwf.MtcIwfFunction.RoleName] = _ => new MtcIwf.MtcIwfFunction(),
         [Bsf.BsfFunction.RoleName] = _ => new Bsf.BsfFunction(),
+        [Naf.NafFunction.RoleName] = _ => new Naf.NafFunction(),
     };
 
     /// <summary>Available role names, in <see cref="NetworkFunctionRole.All"/> order.</summary>

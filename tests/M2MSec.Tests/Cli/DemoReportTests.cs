@@ -12,7 +12,7 @@ namespace M2MSec.Tests.Cli;
 public sealed class DemoReportTests : IDisposable
 {
     private static readonly string[] ReportFields =
-        ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds", "battery", "groups"];
+        ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds", "battery", "groups", "gba"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
@@ -22,6 +22,8 @@ public sealed class DemoReportTests : IDisposable
         // Issue 17: every fourth device (TRE-based: devices 0 and 4) is triggered through the MTC-IWF (its DM session run by the trigger)
         // and flooded with fake triggers; every device reads a group message; every third (devices 0 and 3) is removed from the group.
         ("Trigger (MTC-IWF)", 2), ("Fake triggers (battery)", 2), ("Group message (VNO)", 5), ("Group rekey (removal)", 2),
+        // Issue 18: every device bootstraps with the BSF (TRE-based GBA_ME, UICC-based GBA_U) and opens PSK-TLS with the MTC server.
+        ("GBA + PSK-TLS", 5),
         // Issue 16: every tenth TRE-based device (here device 0) moves to the second SHO; the rows count moved, old deleted, old IMSI refused.
         ("Change to sho-b", 1), ("Old MCIM deleted", 1), ("Old IMSI refused", 1),
         ("Rehabilitation (PVA)", 1), ("Unknown fw: locked", 1),
@@ -117,6 +119,7 @@ public sealed class DemoReportTests : IDisposable
             Assert.Equal(Math.Round(5 / root.GetProperty("wall_seconds").GetDouble(), 2), root.GetProperty("devices_per_second").GetDouble(), 2);
             Assert.InRange(root.GetProperty("peak_memory_bytes").GetInt64(), 10L << 20, 64L << 30);
             Assert.True(root.GetProperty("cpu_seconds").GetDouble() > 0);
+            Assert.Equal((3, 2), (root.GetProperty("gba").GetProperty("gba_me").GetInt32(), root.GetProperty("gba").GetProperty("gba_u").GetInt32()));
             var stages = root.GetProperty("stages").EnumerateArray().ToList();
             Assert.Equal(Stages.Select(s => s.Name), stages.Select(s => s.GetProperty("name").GetString()));
             foreach (var stage in stages)
