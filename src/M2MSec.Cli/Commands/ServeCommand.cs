@@ -426,7 +426,7 @@ internal static class ServeCommand
             if (h.DeviceAddress is { } device)
                 map[h.Name + "-device"] = device.ToString();
             if (UaOf(h) is { } ua)
-                map[h.Name + "-ua"] = ua;
+                map[h.Name + "-ua"] = $"https://{ua}/"; // TLS 1.2 PSK (TS 33.222), like scp81
         }
         map[DmRole] = extras.DmUrl.ToString();
         if (extras.Dm.AdminAddress is { } dmAdmin && dmAdmin != extras.Dm.Address)

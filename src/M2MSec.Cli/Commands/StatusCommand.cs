@@ -83,9 +83,9 @@ internal static class StatusCommand
             return new ServiceStatus(name, url.ToString(), false, null, null, empty, $"unsupported scheme {url.Scheme}");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        if (name == ServeCommand.Scp81Role)
+        if (name == ServeCommand.Scp81Role || name.EndsWith("-ua", StringComparison.Ordinal))
         {
-            // The SCP81 admin server speaks PSK-TLS only: up when it accepts a connection.
+            // The SCP81 admin server and a NAF's Ua listener speak PSK-TLS only: up when they accept a connection.
             try
             {
                 using var tcp = new TcpClient();
