@@ -13,6 +13,8 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource) : SqlDialect
 {
     private const long SchemaLockKey = 0x4D324D53_6563; // "M2MSec"
 
+    public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
+
     public override string Name => "postgresql";
 
     public override string Location

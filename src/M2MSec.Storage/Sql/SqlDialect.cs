@@ -49,6 +49,12 @@ public abstract class SqlDialect
     /// </summary>
     public virtual SemaphoreSlim? WriteGate => null;
 
+    /// <summary>
+    /// Appended to a sub-SELECT that picks one row to claim, so concurrent claimers each take a different row instead of all
+    /// picking the same one (PostgreSQL: FOR UPDATE SKIP LOCKED). Empty where writers are serialised anyway (SQLite).
+    /// </summary>
+    public virtual string SkipLocked => "";
+
     internal IEnumerable<string> Expand(string statement)
     {
         if (statement.StartsWith("{append_only:", StringComparison.Ordinal))

@@ -117,26 +117,28 @@ internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
             ("@p", pcid)).ConfigureAwait(false)).FirstOrDefault();
         if (mine is not null)
             return mine;
-        // Two allocators (two instances) may pick the same lowest row: the state check in the UPDATE lets one win; the other tries the
-        // next. Read and update run as one step of the write gate (issue 16), so the allocators of one process never race each other.
-        for (var attempt = 0; attempt < 16; attempt++)
+        // One statement claims the lowest free row. Concurrent allocators (several instances on PostgreSQL) skip a row another one has
+        // locked and take the next; SQLite runs it under the write gate (issue 16). A claim that found every free row locked by others
+        // returns nothing although the pool is not empty: try again.
+        var claim = "UPDATE sho_imsi_pool SET state = 'assigned', pcid = @p WHERE state = 'free' AND imsi = "
+            + "(SELECT imsi FROM sho_imsi_pool WHERE state = 'free' ORDER BY imsi LIMIT 1" + db.Dialect.SkipLocked + ") RETURNING imsi";
+        for (var attempt = 0; attempt < 64; attempt++)
         {
             var (empty, won) = await db.RunAsync<(bool Empty, string? Won)>(async c =>
             {
-                await using var select = SqlDatabase.Command(c, null, "SELECT imsi FROM sho_imsi_pool WHERE state = 'free' ORDER BY imsi LIMIT 1");
-                if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string candidate)
-                    return (true, null);
-                var updated = await SqlDatabase.ExecuteAsync(c, null,
-                    "UPDATE sho_imsi_pool SET state = 'assigned', pcid = @p WHERE imsi = @i AND state = 'free'", cancellationToken, ("@p", pcid), ("@i", candidate))
-                    .ConfigureAwait(false);
-                return (false, updated == 1 ? candidate : null);
+                await using var update = SqlDatabase.Command(c, null, claim, ("@p", pcid));
+                if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string taken)
+                    return (false, taken);
+                await using var any = SqlDatabase.Command(c, null, "SELECT COUNT(*) FROM sho_imsi_pool WHERE state = 'free'");
+                return (Convert.ToInt64(await any.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) == 0, null);
             }, cancellationToken).ConfigureAwait(false);
             if (empty)
                 return null;
             if (won is not null)
                 return won;
+            await Task.Delay(attempt, cancellationToken).ConfigureAwait(false);
         }
-        throw new StoreException("the IMSI pool is contended: no free IMSI could be taken in 16 attempts");
+        throw new StoreException("the IMSI pool is contended: no free IMSI could be taken in 64 attempts");
     }
 
     public ValueTask<bool> SetImsiStateAsync(string imsi, string state, CancellationToken cancellationToken = default) =>
