@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using M2MSec.Device.Power;
 using M2MSec.Device.Uicc;
 using M2MSec.Nas.Trigger;
 using M2MSec.Ota.Scp81;
@@ -35,9 +36,11 @@ public sealed record OtaSessionOutcome(string JobId, OtaSessionStatus Status, in
 /// completes the job from the reported responses. The trigger (checked by <see cref="TriggerReceiver"/> before this runs) takes over
 /// from the SCP80 push over SMS, which stays available. The PSK identity, not the job id, decides which scripts the session may fetch
 /// (decision 010; BouncyCastle's TLS alerts are IOExceptions): a job id not queued for this card opens a session that ends at once (<see cref="OtaSessionStatus.NothingQueued"/>).
-/// The other actions go to <paramref name="other"/>.
+/// What the card sends in the session counts on <paramref name="battery"/> (decision 026, energy per byte sent). The other actions go to
+/// <paramref name="other"/>.
 /// </summary>
-public sealed class OtaTriggerActions(UiccOtaCard card, string iccid, string pskIdentity, byte[] psk, IPEndPoint server, ITriggerActions? other = null) : ITriggerActions
+public sealed class OtaTriggerActions(UiccOtaCard card, string iccid, string pskIdentity, byte[] psk, IPEndPoint server,
+    BatteryMeter? battery = null, ITriggerActions? other = null) : ITriggerActions
 {
     /// <summary>The longest job id a trigger may name (as the MTC-IWF checks it; the OTA server's are 32 hex digits).</summary>
     public const int MaxJobIdLength = 128;
@@ -70,7 +73,10 @@ public sealed class OtaTriggerActions(UiccOtaCard card, string iccid, string psk
 
     private async Task<OtaSessionOutcome> RunSessionAsync(string jobId, CancellationToken ct)
     {
-        var agent = new Scp81CardAgent(pskIdentity, psk, $"//se-id/iccid/{iccid}", card.RunAdminScript);
+        var agent = new Scp81CardAgent(pskIdentity, psk, $"//se-id/iccid/{iccid}", card.RunAdminScript)
+        {
+            Sent = battery is null ? null : battery.RecordSent,
+        };
         try
         {
             var scripts = await agent.RunSessionAsync(server, ct).ConfigureAwait(false);

@@ -87,7 +87,7 @@ public sealed class OtaTriggerTests(TriggerFleet fixture) : IClassFixture<Trigge
         using (var sent = await mtc.PostAsJsonAsync("triggers", new { device = external, action = "ota-job", ota_job = jobId }, Ct))
             Assert.True(sent.StatusCode == HttpStatusCode.Accepted, await sent.Content.ReadAsStringAsync(Ct));
 
-        var actions = new OtaTriggerActions(card.Ota, card.Iccid, card.PskIdentity, card.Psk, Scp81, device.Actions);
+        var actions = new OtaTriggerActions(card.Ota, card.Iccid, card.PskIdentity, card.Psk, Scp81, device.Battery, device.Actions);
         using (var vno = fixture.VnoDevice())
         {
             var outcome = Assert.Single(await ServingNetworkClient.ReceiveAsync(vno, device.Imsi, device.Receiver, actions, Ct));
@@ -96,6 +96,8 @@ public sealed class OtaTriggerTests(TriggerFleet fixture) : IClassFixture<Trigge
         }
         var session = Assert.Single(actions.Sessions);
         Assert.Equal((jobId, OtaSessionStatus.Completed, 1), (session.JobId, session.Status, session.ScriptsExecuted));
+        // What the card sent in the session (its announcement and the script's responses) counts on the battery (decision 026).
+        Assert.True(device.Battery.Reading.BytesSent > 200, $"{device.Battery.Reading.BytesSent} bytes");
         // The UICC wrote EF_NASCONFIG; the OTA role read it back in the session's responses and verified the job.
         var job = await JobAsync(ota, jobId, "verified");
         Assert.True(job.State == "verified", $"{job.State}: {job.Failure}");
@@ -123,7 +125,7 @@ public sealed class OtaTriggerTests(TriggerFleet fixture) : IClassFixture<Trigge
         using (var mtc = await fixture.MtcServerAsync("mtc-ota", Ct))
         using (var sent = await mtc.PostAsJsonAsync("triggers", new { device = external, action = "ota-job", ota_job = othersJob }, Ct))
             Assert.True(sent.StatusCode == HttpStatusCode.Accepted, await sent.Content.ReadAsStringAsync(Ct));
-        var actions = new OtaTriggerActions(mine.Ota, mine.Iccid, mine.PskIdentity, mine.Psk, Scp81, device.Actions);
+        var actions = new OtaTriggerActions(mine.Ota, mine.Iccid, mine.PskIdentity, mine.Psk, Scp81, device.Battery, device.Actions);
         using (var vno = fixture.VnoDevice())
             Assert.True(Assert.Single(await ServingNetworkClient.ReceiveAsync(vno, device.Imsi, device.Receiver, actions, Ct)).IsAccepted);
 
@@ -147,7 +149,7 @@ public sealed class OtaTriggerTests(TriggerFleet fixture) : IClassFixture<Trigge
             48, RemoteApduFormat.Expanded).Script);
         var battery = new BatteryMeter();
         var receiver = new TriggerReceiver(new TreNasContextHolder(device.Tre), battery);
-        var actions = new OtaTriggerActions(card.Ota, card.Iccid, card.PskIdentity, card.Psk, server.EndPoint);
+        var actions = new OtaTriggerActions(card.Ota, card.Iccid, card.PskIdentity, card.Psk, server.EndPoint, battery);
         var before = NasFile(card.Files).ToArray();
         ReadOnlyMemory<byte> job = "job-1"u8.ToArray();
 
@@ -161,6 +163,7 @@ public sealed class OtaTriggerTests(TriggerFleet fixture) : IClassFixture<Trigge
         Assert.Empty(server.Exchanges);
         Assert.Empty(server.Refusals);
         Assert.Equal(before, NasFile(card.Files));
+        Assert.Equal((0L, 0L), (battery.Reading.BytesSent, battery.Reading.ConnectionSetups));
 
         // The genuine one opens the session and the card runs the script; replayed, it opens nothing more.
         var genuine = ProtectedTrigger.Protect(NasKeys.KnasInt(kasme), 0, new TriggerIndication(Plmn, 2, TriggerAction.OtaJob, job));
