@@ -50,7 +50,8 @@ public sealed class Scp81CardAgent(string identity, byte[] psk, string cardAddre
         ];
         if (resume)
             headers.Add(new("X-Admin-Resume", "true"));
-        Sent?.Invoke(await AdminHttp.WriteAsync(stream, $"POST {path} HTTP/1.1", headers, null, ct).ConfigureAwait(false));
+        var written = await AdminHttp.WriteAsync(stream, $"POST {path} HTTP/1.1", headers, null, ct).ConfigureAwait(false);
+        Sent?.Invoke(written); // (not inside ?.Invoke(...): its argument would not be evaluated without a listener)
         var scripts = 0;
         while (true)
         {
@@ -77,14 +78,15 @@ public sealed class Scp81CardAgent(string identity, byte[] psk, string cardAddre
                 status = "unknown-application";
             }
             scripts++;
-            Sent?.Invoke(await AdminHttp.WriteAsync(stream, $"POST {path} HTTP/1.1",
+            written = await AdminHttp.WriteAsync(stream, $"POST {path} HTTP/1.1",
             [
                 new("Host", server.ToString()),
                 new("X-Admin-Protocol", AdminHttp.Protocol),
                 new("X-Admin-From", cardAddress),
                 new("Content-Type", AdminHttp.ResponseMediaType),
                 new("X-Admin-Script-Status", status),
-            ], response, ct).ConfigureAwait(false));
+            ], response, ct).ConfigureAwait(false);
+            Sent?.Invoke(written);
         }
     }
 }
