@@ -185,6 +185,27 @@ public sealed class UiccOtaCard(UiccFileSystem files)
         return Answer(spi, header, keySet, PorStatus.PorOk, null, responses.Count, data, command.Counter);
     }
 
+    /// <summary>
+    /// A script the SCP81 admin session delivered (GlobalPlatform Amendment B: RFM over HTTP): run on the file system like an SCP80
+    /// one, stopping at the first error (TS 102 226 §5.1.1).
+    /// </summary>
+    public IReadOnlyList<ResponseApdu> RunAdminScript(IReadOnlyList<CommandApdu> script)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        var session = Files.NewSession();
+        var responses = new List<ResponseApdu>();
+        foreach (var apdu in script)
+        {
+            var r = Files.Execute(session, apdu);
+            responses.Add(r);
+            if (!r.LetsScriptContinue)
+                break;
+        }
+        if (responses.Count > 0)
+            StateChanged?.Invoke();
+        return responses;
+    }
+
     /// <summary>TS 102 225 §5.1.1, SPI b5b4 and the status codes of Table 5.</summary>
     internal static PorStatus CheckCounter(CounterMode mode, ulong stored, ulong received)
     {

@@ -43,16 +43,19 @@ public static class AdminHttp
         return new AdminHttpMessage(start, headers, body);
     }
 
-    public static async Task WriteAsync(Stream stream, string startLine, IEnumerable<KeyValuePair<string, string>> headers, byte[]? body, CancellationToken ct)
+    /// <summary>Writes one message; returns the octets written (head and body, before TLS).</summary>
+    public static async Task<int> WriteAsync(Stream stream, string startLine, IEnumerable<KeyValuePair<string, string>> headers, byte[]? body, CancellationToken ct)
     {
         var sb = new StringBuilder().Append(startLine).Append("\r\n");
         foreach (var (k, v) in headers)
             sb.Append(k).Append(": ").Append(v).Append("\r\n");
         sb.Append("Content-Length: ").Append((body?.Length ?? 0).ToString(CultureInfo.InvariantCulture)).Append("\r\n\r\n");
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()), ct).ConfigureAwait(false);
+        var head = Encoding.ASCII.GetBytes(sb.ToString());
+        await stream.WriteAsync(head, ct).ConfigureAwait(false);
         if (body is { Length: > 0 })
             await stream.WriteAsync(body, ct).ConfigureAwait(false);
         await stream.FlushAsync(ct).ConfigureAwait(false);
+        return head.Length + (body?.Length ?? 0);
     }
 
     private static async Task<string?> ReadLineAsync(Stream stream, CancellationToken ct)

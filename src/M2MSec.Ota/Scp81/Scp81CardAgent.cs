@@ -14,6 +14,9 @@ public sealed class Scp81CardAgent(string identity, byte[] psk, string cardAddre
 {
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>Told the octets of each admin-protocol message the card sends (head and body; issue 17: the battery's bytes sent).</summary>
+    public Action<int>? Sent { get; init; }
+
     /// <summary>Runs one administration session; returns the number of scripts executed.</summary>
     public async Task<int> RunSessionAsync(IPEndPoint server, CancellationToken ct = default)
     {
@@ -47,7 +50,8 @@ public sealed class Scp81CardAgent(string identity, byte[] psk, string cardAddre
         ];
         if (resume)
             headers.Add(new("X-Admin-Resume", "true"));
-        await AdminHttp.WriteAsync(stream, $"POST {path} HTTP/1.1", headers, null, ct).ConfigureAwait(false);
+        var written = await AdminHttp.WriteAsync(stream, $"POST {path} HTTP/1.1", headers, null, ct).ConfigureAwait(false);
+        Sent?.Invoke(written); // (not inside ?.Invoke(...): its argument would not be evaluated without a listener)
         var scripts = 0;
         while (true)
         {
@@ -74,7 +78,7 @@ public sealed class Scp81CardAgent(string identity, byte[] psk, string cardAddre
                 status = "unknown-application";
             }
             scripts++;
-            await AdminHttp.WriteAsync(stream, $"POST {path} HTTP/1.1",
+            written = await AdminHttp.WriteAsync(stream, $"POST {path} HTTP/1.1",
             [
                 new("Host", server.ToString()),
                 new("X-Admin-Protocol", AdminHttp.Protocol),
@@ -82,6 +86,7 @@ public sealed class Scp81CardAgent(string identity, byte[] psk, string cardAddre
                 new("Content-Type", AdminHttp.ResponseMediaType),
                 new("X-Admin-Script-Status", status),
             ], response, ct).ConfigureAwait(false);
+            Sent?.Invoke(written);
         }
     }
 }
