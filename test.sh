@@ -11,12 +11,20 @@ declare -A tools=(
   [runuser]=util-linux
   [testssl]=testssl.sh
   [xmlsec1]=xmlsec1
+  # The web console's real-browser tests (tests/M2MSec.Tests/Browser): Debian's chromium driven through its
+  # chromedriver, trusting the operator's root through a throwaway NSS database made with certutil/pk12util.
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
+  [certutil]=libnss3-tools
+  [pk12util]=libnss3-tools
 )
 
 missing=()
 for cmd in "${!tools[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${tools[$cmd]}")
 done
+# (Two commands of one package: install it once.)
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
 # PostgreSQL server binaries live off the PATH, in /usr/lib/postgresql/<version>/bin; the
 # tests start a throwaway cluster from them (tests/M2MSec.Tests/Support/PostgresServer.cs).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
