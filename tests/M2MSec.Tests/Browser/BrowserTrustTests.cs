@@ -7,6 +7,7 @@ namespace M2MSec.Tests.Browser;
 /// chromium trusts exactly what the throwaway NSS database holds (never --ignore-certificate-errors), and the administrator's
 /// certificate imported there is presented without a prompt through the AutoSelectCertificateForUrls policy.
 /// </summary>
+[Collection(ChromiumCollection.Name)]
 public sealed class BrowserTrustTests
 {
     [Fact]
