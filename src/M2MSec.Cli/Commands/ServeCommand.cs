@@ -22,6 +22,7 @@ internal static class ServeCommand
         var command = Build("serve", "Run a network function as a service", null);
         foreach (var name in Roles())
             command.Subcommands.Add(Build(name, name == AllRoles ? "Run every role in one process (endpoints.json lists the listeners)" : $"Run the {name} network function as a service", name));
+        command.Subcommands.Add(ServeConsoleCommand.Create()); // issue 20: the web console (docs/decisions/032)
         return command;
     }
 
@@ -168,6 +169,7 @@ internal static class ServeCommand
             var output = r.InvocationConfiguration.Output;
             IReadOnlyList<NetworkFunctionHost> hosts;
             ServeAllExtras? extras = null;
+            M2MSec.NetworkFunctions.Console.ConsoleHost? console = null;
             try
             {
                 if (name == AllRoles)
@@ -184,10 +186,24 @@ internal static class ServeCommand
                             await h.DisposeAsync();
                         throw;
                     }
-                    await WriteEndpointsAsync(options.DataDirectory, hosts, extras, ct);
+                    // Issue 20 (docs/decisions/032): the web console beside them (HTTPS only: not with --no-tls).
+                    try
+                    {
+                        console = await M2MSec.NetworkFunctions.Console.ConsoleSetup.StartForFleetAsync(fleet, options, ct);
+                    }
+                    catch
+                    {
+                        await extras.DisposeAsync();
+                        foreach (var h in hosts)
+                            await h.DisposeAsync();
+                        throw;
+                    }
+                    await WriteEndpointsAsync(options.DataDirectory, hosts, extras, ct, console?.Address);
                     output.WriteLine($"endpoints: {Path.Combine(options.DataDirectory, "endpoints.json")}");
                     if (fleet.AdminTls is not null)
                         output.WriteLine($"administrator: --cert {Path.Combine(options.DataDirectory, "admin.crt")} --key {Path.Combine(options.DataDirectory, "admin.key")} --cacert {Path.Combine(options.DataDirectory, "root.pem")}");
+                    if (console is not null)
+                        ServeConsoleCommand.Print(r, false, console.Address, Path.Combine(options.DataDirectory, "root.pem"), console.NewLoginToken(), options.DataDirectory);
                 }
                 else
                 {
@@ -252,6 +268,8 @@ internal static class ServeCommand
             catch (OperationCanceledException)
             {
             }
+            if (console is not null)
+                await console.DisposeAsync();
             if (extras is not null)
                 await extras.DisposeAsync();
             foreach (var h in hosts.Reverse())
@@ -262,9 +280,9 @@ internal static class ServeCommand
     }
 
     /// <summary>The levels of --log-level, as Microsoft.Extensions.Logging names them (lower-case).</summary>
-    private static readonly string[] LogLevels = ["trace", "debug", "information", "warning", "error", "critical", "none"];
+    internal static readonly string[] LogLevels = ["trace", "debug", "information", "warning", "error", "critical", "none"];
 
-    private static LogLevel ParseLevel(string? name) => Enum.Parse<LogLevel>(name ?? "information", ignoreCase: true);
+    internal static LogLevel ParseLevel(string? name) => Enum.Parse<LogLevel>(name ?? "information", ignoreCase: true);
 
     /// <summary>A listener that could not bind (Kestrel's IOException: address in use or not available): exit 4 naming --urls.</summary>
     private static int CouldNotListen(ParseResult r, string? urls)
@@ -412,7 +430,7 @@ internal static class ServeCommand
     internal static string DefaultDataDirectory(string role) =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "m2msec", role);
 
-    private static async Task WriteEndpointsAsync(string dataDir, IReadOnlyList<NetworkFunctionHost> hosts, ServeAllExtras extras, CancellationToken ct)
+    private static async Task WriteEndpointsAsync(string dataDir, IReadOnlyList<NetworkFunctionHost> hosts, ServeAllExtras extras, CancellationToken ct, Uri? console = null)
     {
         Directory.CreateDirectory(dataDir);
         // Every listener: each role's address, and "ROLE-admin" where the admin API listens apart (OCSP).
@@ -432,6 +450,8 @@ internal static class ServeCommand
         if (extras.Dm.AdminAddress is { } dmAdmin && dmAdmin != extras.Dm.Address)
             map[DmRole + "-admin"] = dmAdmin.ToString(); // issue 20: its /metrics (the DM listener is device-facing)
         map[Scp81Role] = extras.Scp81Url.ToString();
+        if (console is not null)
+            map[M2MSec.NetworkFunctions.Console.ConsoleStores.ConsoleRole] = console.ToString(); // issue 20: the web console (HTTPS, browser)
         await File.WriteAllTextAsync(Path.Combine(dataDir, "endpoints.json"),
             JsonSerializer.Serialize(map, new JsonSerializerOptions { WriteIndented = true }), ct);
     }

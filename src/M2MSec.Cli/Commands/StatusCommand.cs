@@ -105,6 +105,9 @@ internal static class StatusCommand
             using var health = await http.GetAsync(new Uri(url, "/health"), timeout.Token);
             up = health.IsSuccessStatusCode;
             problem = up ? null : $"/health answered {(int)health.StatusCode}";
+            // Issue 20: the web console is for browsers (docs/decisions/032): no /metrics of its own.
+            if (name == M2MSec.NetworkFunctions.Console.ConsoleStores.ConsoleRole)
+                return new ServiceStatus(name, url.ToString(), up, null, null, empty, problem ?? "web console (no /metrics)");
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {

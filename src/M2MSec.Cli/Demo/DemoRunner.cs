@@ -61,6 +61,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         var prefix = Path.TrimEndingDirectorySeparator(options.DataDirectory) + Path.DirectorySeparatorChar;
         foreach (var h in env.Hosts)
             console.MarkupLine($"  {h.Name,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
+        await using var webConsole = await Commands.DemoConsole.StartAsync(env.Hosts, options.DataDirectory, console, ct); // issue 20: the web console, its URL printed
 
         var devices = _devices = Manufacture(options.Devices);
         await env.AddShoImsisAsync(devices.Count(d => d.Kind == M2meKind.Tre), ct);
