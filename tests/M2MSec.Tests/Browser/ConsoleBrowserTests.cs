@@ -4,10 +4,8 @@ using System.Text.Json;
 using M2MSec.NetworkFunctions.Console;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.MtcIwf;
-using M2MSec.NetworkFunctions.Sho;
 using M2MSec.Tests.Support;
 using OpenQA.Selenium;
-using OpenQA.Selenium.Support.UI;
 
 namespace M2MSec.Tests.Browser;
 
@@ -39,7 +37,7 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
         Assert.Equal("/", cookie.Path);
 
         // Script in the page cannot read it (HttpOnly).
-        var visible = (string)rig.Browser.Driver.ExecuteScript("return document.cookie;");
+        var visible = rig.Browser.Driver.ExecuteScript("return document.cookie;") as string ?? "";
         Assert.DoesNotContain(ConsoleHost.SessionCookie, visible, StringComparison.Ordinal);
 
         // A fresh token works once: its replay is refused and opens no session.
@@ -76,9 +74,10 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
         Assert.NotEmpty(driver.FindElements(By.Id("dm-job-form")));
         rig.Screenshot("device");
 
-        // The provisioning funnel: the 21 steps, the demo's TRE devices at step 21.
+        // The provisioning funnel: manufactured, then the 21 steps; the demo's TRE devices at step 21.
         Click(rig, "nav-funnel");
-        Assert.Equal(21, driver.FindElements(By.CssSelector("#funnel tbody tr")).Count);
+        Assert.Equal(Enumerable.Range(0, 22).Select(i => i.ToString(CultureInfo.InvariantCulture)),
+            driver.FindElements(By.CssSelector("#funnel tbody tr")).Select(r => r.GetAttribute("data-step")));
         Assert.NotEqual("0", driver.FindElement(By.CssSelector("#funnel tr[data-step='21'] td.count")).Text);
         rig.Screenshot("funnel");
 
@@ -129,7 +128,7 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
 
         // Out of range for the TS 24.368 model: refused on the page, nothing queued.
         rig.Go("/devices/" + Uri.EscapeDataString(dev));
-        new SelectElement(driver.FindElement(By.Id("dm-job-leaf"))).SelectByText("NAS_SignallingPriority");
+        Choose(driver.FindElement(By.Id("dm-job-leaf")), "NAS_SignallingPriority");
         driver.FindElement(By.Id("dm-job-value")).SendKeys("7");
         driver.FindElement(By.Id("dm-job-submit")).Click();
         var refused = rig.Browser.Wait(d => d.FindElement(By.Id("action-result")));
@@ -138,7 +137,7 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
 
         // A valid value: queued, with its read-back, in the DM server's store (what `dm job show` reads).
         rig.Go("/devices/" + Uri.EscapeDataString(dev));
-        new SelectElement(driver.FindElement(By.Id("dm-job-leaf"))).SelectByText("NAS_SignallingPriority");
+        Choose(driver.FindElement(By.Id("dm-job-leaf")), "NAS_SignallingPriority");
         driver.FindElement(By.Id("dm-job-value")).SendKeys("1");
         driver.FindElement(By.Id("dm-job-submit")).Click();
         var done = rig.Browser.Wait(d => d.FindElement(By.Id("action-result")));
@@ -165,8 +164,9 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
         Assert.False(await RevokedInCrlAsync(rig, serial));
 
         rig.Go("/pki");
-        var row = driver.FindElement(By.CssSelector($"tr[data-serial='{serial}']"));
-        new SelectElement(row.FindElement(By.CssSelector("select[data-testid=revoke-reason]"))).SelectByText("keyCompromise");
+        var row = driver.FindElements(By.CssSelector($"tr[data-serial='{serial}']")).FirstOrDefault();
+        Assert.True(row is not null, $"{serial} not on the PKI page: {driver.FindElement(By.Id("page")).Text[..Math.Min(2000, driver.FindElement(By.Id("page")).Text.Length)]}");
+        Choose(row.FindElement(By.CssSelector("select[data-testid=revoke-reason]")), "keyCompromise");
         row.FindElement(By.CssSelector("button[data-testid=revoke-submit]")).Click();
         Assert.Equal("ok", rig.Browser.Wait(d => d.FindElement(By.Id("action-result"))).GetAttribute("data-outcome"));
 
@@ -188,7 +188,7 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
 
         rig.Go("/devices/" + Uri.EscapeDataString(Device(rig, "tre")));
         driver.FindElement(By.Id("trigger-device")).SendKeys(grant.Device);
-        new SelectElement(driver.FindElement(By.Id("trigger-action"))).SelectByText("dm-session");
+        Choose(driver.FindElement(By.Id("trigger-action")), "dm-session");
         driver.FindElement(By.Id("trigger-submit")).Click();
         var result = rig.Browser.Wait(d => d.FindElement(By.Id("action-result")));
         Assert.True(result.GetAttribute("data-outcome") == "ok", result.Text);
@@ -196,11 +196,11 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
         var entries = await AuditAsync(rig, MtcIwfFunction.RoleName, "mtciwf.trigger");
         Assert.Equal(before + 1, entries.Count);
         Assert.Equal(grant.Device, entries[^1].Subject);
-        Assert.Equal(AdminCredentials.MtcServerFile, entries[^1].Actor);
+        Assert.Equal("cert:" + AdminCredentials.MtcServerFile, entries[^1].Actor); // the MTC server's certificate, as for `trigger send`
     }
 
     [Fact]
-    public async Task Move_to_another_SHO_from_the_device_page_the_new_SHO_holds_the_change()
+    public async Task Move_to_another_SHO_from_the_device_page_the_RO_holds_the_change_to_the_new_SHO()
     {
         var rig = await fixture.GetAsync();
         var driver = rig.Browser.Driver;
@@ -210,16 +210,19 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
             var cells = r.FindElements(By.TagName("td"));
             return cells[1].Text == "tre" && cells[5].Text == "sho";
         }).GetAttribute("data-device")!;
-        using var shoB = rig.Fleet.AdminClient("sho-b", ApiTimeout);
-        Assert.DoesNotContain((await new ShoClient(shoB).ListSubscriptionsAsync()).Subscriptions, s => s.Pcid == pcid);
+        // The RO (DRF) keeps the change of subscription the new SHO asked for (GET /changes/{pcid}, as an administrator).
+        using var drf = rig.Fleet.AdminClient("drf", ApiTimeout);
+        Assert.Equal(HttpStatusCode.NotFound, (await drf.GetAsync($"changes/{pcid}")).StatusCode);
 
         rig.Go("/devices/" + Uri.EscapeDataString(pcid));
-        new SelectElement(driver.FindElement(By.Id("move-to"))).SelectByText("sho-b");
+        Choose(driver.FindElement(By.Id("move-to")), "sho-b");
         driver.FindElement(By.Id("move-submit")).Click();
         var result = rig.Browser.Wait(d => d.FindElement(By.Id("action-result")));
         Assert.True(result.GetAttribute("data-outcome") == "ok", result.Text);
 
-        Assert.Contains((await new ShoClient(shoB).ListSubscriptionsAsync()).Subscriptions, s => s.Pcid == pcid);
+        var change = await JsonApiClient.GetAsync<M2MSec.NetworkFunctions.Drf.DrfChangeDto>(drf, $"changes/{pcid}", CancellationToken.None);
+        Assert.Equal(("sho", "sho-b"), (change.FromSho, change.ToSho));
+        Assert.Contains(await AuditAsync(rig, "sho-b", "sho.change.requested"), e => e.Subject == pcid);
         Assert.Contains(await AuditAsync(rig, ConsoleStores.ConsoleRole, "console.sho.change"), e => e.Subject == pcid && e.Actor == "console:token");
     }
 
@@ -259,7 +262,7 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
 
         // The session cookie alone (what a forged cross-site form would carry), outside the browser: 400, nothing queued.
         var cookies = new CookieContainer();
-        var session = driver.Manage().Cookies.GetCookieNamed(ConsoleHost.SessionCookie);
+        var session = driver.Manage().Cookies.GetCookieNamed(ConsoleHost.SessionCookie)!;
         cookies.Add(rig.Console.Address, new System.Net.Cookie(session.Name, session.Value, "/"));
         using var forged = rig.Client(cookies);
         var refused = await forged.PostAsync($"/devices/{Uri.EscapeDataString(dev)}/dm-jobs",
@@ -284,7 +287,7 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
         var imsi = (await JsonApiClient.GetAsync<MtcGrantList>(admin, "authorisations", CancellationToken.None)).Grants[0].Imsi;
         await JsonApiClient.PostAsync<MtcGrantRequest, MtcGrant>(admin, "authorisations", new MtcGrantRequest(AdminCredentials.MtcServerFile, device, imsi), CancellationToken.None);
 
-        var row = rig.Browser.Wait(d => d.FindElements(By.CssSelector("#live-events tr.live-event")).FirstOrDefault(r => r.Text.Contains(device, StringComparison.Ordinal)), 20);
+        var row = rig.Browser.Wait(d => d.FindElements(By.CssSelector("#live-events tr.live-event")).FirstOrDefault(r => r.Text.Contains(device, StringComparison.Ordinal)), 20)!;
         Assert.Contains("mtciwf.grant", row.Text, StringComparison.Ordinal);
         Assert.Equal("same page", driver.ExecuteScript("return window.m2msecNoReload;"));
         rig.Browser.Wait(d => d.FindElement(By.Id("live-at")).Text != firstAt); // the counts keep coming
@@ -325,6 +328,9 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
         Assert.True(error?.Contains("ERR_CERT", StringComparison.Ordinal) == true || source.Contains("ERR_CERT_AUTHORITY_INVALID", StringComparison.Ordinal),
             $"no certificate refusal: {error} {untrusting.Driver.Title}");
     }
+
+    /// <summary>Picks the option shown as <paramref name="text"/> of a select element.</summary>
+    private static void Choose(IWebElement select, string text) => select.FindElement(By.XPath($"./option[normalize-space(.)='{text}']")).Click();
 
     private static void Click(ConsoleRig rig, string navId)
     {

@@ -107,6 +107,7 @@ public sealed partial class ConsoleRig : IAsyncDisposable
     public HttpClient Client(CookieContainer? cookies = null)
     {
         var root = Root;
+        var issuing = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(Directory, "chain.pem"));
         var handler = new SocketsHttpHandler
         {
             CookieContainer = cookies ?? new CookieContainer(),
@@ -120,6 +121,7 @@ public sealed partial class ConsoleRig : IAsyncDisposable
                     using var chain = new X509Chain();
                     chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
                     chain.ChainPolicy.CustomTrustStore.Add(root);
+                    chain.ChainPolicy.ExtraStore.Add(issuing);
                     chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
                     chain.ChainPolicy.DisableCertificateDownloads = true;
                     return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
