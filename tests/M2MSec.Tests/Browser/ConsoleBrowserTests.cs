@@ -183,7 +183,7 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
         var driver = rig.Browser.Driver;
         using var admin = rig.Fleet.AdminClient(MtcIwfFunction.RoleName, ApiTimeout);
         var grants = await JsonApiClient.GetAsync<MtcGrantList>(admin, "authorisations", CancellationToken.None);
-        var grant = grants.Grants.First(g => g.MtcServer == AdminCredentials.MtcServerFile);
+        var grant = grants.Grants.First(g => g.MtcServer == AdminCredentials.MtcServerFile && !g.Device.StartsWith("live-", StringComparison.Ordinal));
         var before = (await AuditAsync(rig, MtcIwfFunction.RoleName, "mtciwf.trigger")).Count;
 
         rig.Go("/devices/" + Uri.EscapeDataString(Device(rig, "tre")));
