@@ -19,11 +19,14 @@ internal sealed class ConsoleActions(ConsoleOptions options, ConsoleStores store
 {
     public static void Map(WebApplication app)
     {
-        app.MapPost("/devices/{id}/dm-jobs", (string id, HttpContext c, ConsoleActions a) => a.QueueDmJobAsync(id, c));
-        app.MapPost("/devices/{id}/triggers", (string id, HttpContext c, ConsoleActions a) => a.SendTriggerAsync(id, c));
-        app.MapPost("/devices/{id}/sho", (string id, HttpContext c, ConsoleActions a) => a.MoveAsync(id, c));
+        app.MapPost("/devices/{id}/dm-jobs", (string id, HttpContext c, ConsoleActions a) => a.QueueDmJobAsync(RouteId(id), c));
+        app.MapPost("/devices/{id}/triggers", (string id, HttpContext c, ConsoleActions a) => a.SendTriggerAsync(RouteId(id), c));
+        app.MapPost("/devices/{id}/sho", (string id, HttpContext c, ConsoleActions a) => a.MoveAsync(RouteId(id), c));
         app.MapPost("/pki/revocations", (HttpContext c, ConsoleActions a) => a.RevokeAsync(c));
     }
+
+    /// <summary>A device id from the path: Kestrel leaves an escaped '/' (%2F) escaped in a route value; a DevId may hold one.</summary>
+    internal static string RouteId(string id) => id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static string Actor(HttpContext context) => ConsoleHost.SessionOf(context)?.Actor ?? "unknown";
 
@@ -48,7 +51,7 @@ internal sealed class ConsoleActions(ConsoleOptions options, ConsoleStores store
         }
         catch (M2MSec.Nas.NasConfigurationException e)
         {
-            return Outcome(context, false, (e.Message.StartsWith(leaf, StringComparison.Ordinal) ? "value: " : "leaf: ") + e.Message, Back(id));
+            return Outcome(context, false, (M2MSec.Nas.NasParameters.ByLeaf(leaf) is null ? "leaf: " : "value: ") + e.Message, Back(id));
         }
         if (await stores.FindAsync("dm").ConfigureAwait(false) is not { } dm || await dm.Dm.FindAccountAsync(id, context.RequestAborted).ConfigureAwait(false) is null)
             return Outcome(context, false, $"device: {id} has no DM account at the DM server", Back(id));

@@ -8,6 +8,7 @@ internal static partial class ConsolePages
     private static async Task<IResult> DeviceAsync(string id, HttpContext context, ConsoleViews views, ConsoleOptions options)
     {
         var ct = context.RequestAborted;
+        id = ConsoleActions.RouteId(id);
         var fleet = await views.FleetAsync(ct).ConfigureAwait(false);
         var device = fleet.FirstOrDefault(d => d.Id == id);
         var reports = await views.ReportsAsync(id, ct).ConfigureAwait(false);

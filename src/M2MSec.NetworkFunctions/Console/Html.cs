@@ -50,7 +50,19 @@ public ref struct HtmlHandler
             _builder.Append(f.ToString());
     }
 
-    public readonly void AppendFormatted<T>(T value) =>
+    public readonly void AppendFormatted<T>(T value)
+    {
+        // A fragment or a list of fragments that binds here (a List<Html>, an Html[]) is markup already: not encoded twice.
+        if (value is Html fragment)
+        {
+            AppendFormatted(fragment);
+            return;
+        }
+        if (value is IEnumerable<Html> fragments)
+        {
+            AppendFormatted(fragments);
+            return;
+        }
         _builder.Append(HtmlEncoder.Default.Encode(value switch
         {
             null => "",
@@ -58,6 +70,7 @@ public ref struct HtmlHandler
             IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
             _ => value.ToString() ?? "",
         }));
+    }
 
     public override readonly string ToString() => _builder.ToString();
 }
