@@ -131,7 +131,9 @@ internal sealed class ChromiumBrowser : IDisposable
     /// <summary>The whole page as a PNG at <paramref name="path"/> (the window is resized to the page's height first).</summary>
     public void SaveScreenshot(string path, int maxHeight = 2400)
     {
-        var height = Convert.ToInt32(Driver.ExecuteScript("return Math.ceil(document.documentElement.scrollHeight);"), System.Globalization.CultureInfo.InvariantCulture);
+        // The page's height plus what the window spends outside the viewport.
+        var height = Convert.ToInt32(Driver.ExecuteScript("return Math.ceil(document.documentElement.scrollHeight + window.outerHeight - window.innerHeight);"),
+            System.Globalization.CultureInfo.InvariantCulture);
         Driver.Manage().Window.Size = new System.Drawing.Size(WindowWidth, Math.Clamp(height, 400, maxHeight));
         try
         {
