@@ -50,7 +50,10 @@ internal sealed class DemoConsole : IAsyncDisposable
                 Admin = File.Exists(Path.Combine(dataDirectory, "admin.crt")) ? AdminCredentials.Load(dataDirectory) : null,
                 MtcServer = ConsoleSetup.LoadMtcServer(dataDirectory),
             }, ct);
-            console.MarkupLine($"  {"console",-8} {host.Address}  [grey]login token {Markup.Escape(host.NewLoginToken())} (once); trust {Markup.Escape(Path.Combine(dataDirectory, "root.pem"))}[/]");
+            // Three short lines (80 columns when piped): the token never wraps, so it can be copied whole.
+            console.MarkupLine($"  {"console",-8} {host.Address}  [grey]web console (HTTPS)[/]");
+            console.MarkupLine($"  {"",-8} [grey]login token {Markup.Escape(host.NewLoginToken())} (once)[/]");
+            console.MarkupLine($"  {"",-8} [grey]trusted once the data directory's root.pem is imported[/]");
             return new DemoConsole(host, pki);
         }
         catch

@@ -31,6 +31,9 @@ public sealed class ServeAllTests
             foreach (var role in new[] { "hss", "smsc", "ota", "ocsp", "dm", "scp81" })
                 Assert.True(map.ContainsKey(role), role + " missing from endpoints.json: " + string.Join(", ", map.Keys));
             Assert.Equal(!noTls, map.ContainsKey("ocsp-admin"));
+            // Issue 20 (docs/decisions/032): the web console beside them, HTTPS only — listed and its login token printed, not with --no-tls.
+            Assert.Equal(!noTls, map.ContainsKey("console"));
+            Assert.Equal(!noTls, output.ToString().Contains("console login token: ", StringComparison.Ordinal));
             var dm = new Uri(map["dm"]);
             Assert.Equal("/dm", dm.AbsolutePath);
             Assert.Equal(noTls ? "http" : "https", dm.Scheme);

@@ -266,4 +266,46 @@ public sealed class ConsoleTests(ConsoleFleet fixture) : IClassFixture<ConsoleFl
         List<Html> rows = [Html.Of($"<li>{HostileDevId}</li>")];
         Assert.Equal("<ul><li>" + System.Text.Encodings.Web.HtmlEncoder.Default.Encode(HostileDevId) + "</li></ul>", Html.Of($"<ul>{rows}</ul>").ToString());
     }
+
+    [Fact]
+    public async Task ServeConsoleCommand_OverTheFleetDirectory_JsonStartLine_OperatorsTokenLogsInOnce_BadOptionsExit2()
+    {
+        var kek = Path.Combine(fixture.Directory, "kek.json");
+        var (code, _, stderr) = await M2MSec.Tests.Support.CliRunner.RunAsync("serve", "console", "--data", Path.Combine(fixture.Directory, "no-such"), "--kek-file", kek);
+        Assert.Equal(2, code);
+        Assert.StartsWith("--data", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = await M2MSec.Tests.Support.CliRunner.RunAsync("serve", "console", "--data", fixture.Store.DataDirectory, "--kek-file", kek, "--urls", "http://127.0.0.1:0");
+        Assert.Equal(2, code);
+        Assert.StartsWith("--urls", stderr, StringComparison.Ordinal);
+
+        Environment.SetEnvironmentVariable("M2MSEC_CONSOLE_TEST_TOKEN", "operator-chosen-token-0123456789");
+        using var output = new M2MSec.Tests.Support.SyncWriter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "console", "--data", fixture.Store.DataDirectory, "--kek-file", kek, "--login-token", "env:M2MSEC_CONSOLE_TEST_TOKEN",
+            "--json", "--log-level", "warning"], output, output, stop.Token);
+        try
+        {
+            for (var i = 0; i < 600 && !run.IsCompleted && !output.ToString().Contains("\"url\"", StringComparison.Ordinal); i++)
+                await Task.Delay(100, Ct);
+            var start = System.Text.Json.JsonDocument.Parse(output.ToString().Split('\n').First(l => l.Contains("\"url\"", StringComparison.Ordinal))).RootElement;
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, start.GetProperty("login_token").ValueKind); // the operator's own: not printed
+            Assert.DoesNotContain("operator-chosen-token", output.ToString(), StringComparison.Ordinal);
+            var url = new Uri(start.GetProperty("url").GetString()!);
+            using var browser = fixture.Browser();
+            browser.BaseAddress = url;
+            using (var ok = await PostFormAsync(browser, "/login", "/login", new() { ["token"] = "operator-chosen-token-0123456789" }, Ct))
+                Assert.Equal(HttpStatusCode.SeeOther, ok.StatusCode);
+            Assert.Contains($"data-device=\"{Pcid}\"", await browser.GetStringAsync("/", Ct), StringComparison.Ordinal);
+            using var again = fixture.Browser();
+            again.BaseAddress = url;
+            using var replay = await PostFormAsync(again, "/login", "/login", new() { ["token"] = "operator-chosen-token-0123456789" }, Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            Assert.Equal(0, await run);
+            Environment.SetEnvironmentVariable("M2MSEC_CONSOLE_TEST_TOKEN", null);
+        }
+    }
 }
