@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using M2MSec.Cli.Internal;
@@ -42,8 +43,18 @@ internal static class DeviceRunCommand
             data, fuse, endpoints, count, timeout, dmInterval, pagingInterval, json,
         };
         CliArgs.Required(command, data, endpoints);
-        command.SetAction(async (r, ct) =>
+        command.SetAction(async (r, invocationToken) =>
         {
+            // SIGINT and SIGTERM stop the devices cleanly (their state is in their directories): exit 0, not the signal's 130/143.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            var ct = stop.Token;
             var services = RunningServices.Load("--endpoints", r.GetRequiredValue(endpoints));
             var vno = services.Require("--endpoints", "vno-device");
             var drf = services.Require("--endpoints", "drf-device");
@@ -98,6 +109,10 @@ internal static class DeviceRunCommand
                     agents.Add(new DeviceAgent(device, options, output.Write));
                 }
                 return await RunAsync(agents, output, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return ExitCodes.Success; // stopped while a device was being made or checked
             }
             finally
             {
