@@ -228,7 +228,10 @@ internal static class DeviceRunCommand
                 ? JsonSerializer.Serialize(new Dictionary<string, string>
                 {
                     ["time"] = e.At.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
-                    ["tre_id"] = e.TreId, ["pcid"] = e.Pcid, ["event"] = e.Event, ["detail"] = e.Detail,
+                    ["tre_id"] = e.TreId,
+                    ["pcid"] = e.Pcid,
+                    ["event"] = e.Event,
+                    ["detail"] = e.Detail,
                 })
                 : $"{e.At.UtcDateTime:HH:mm:ss} {e.Pcid} {e.Event}: {e.Detail}";
             lock (_lock)
