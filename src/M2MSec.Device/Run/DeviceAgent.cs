@@ -109,7 +109,7 @@ public sealed class DeviceAgent : IDisposable, ITriggerActions
                 if (time.GetUtcNow() >= nextGba)
                 {
                     var ok = await StepAsync(() => GbaAsync(ct), "bsf", ct).ConfigureAwait(false);
-                    var record = GbaBootstrapRecord.Load(_device.DataDirectory);
+                    var record = GbaRecord();
                     var renewAt = record is null ? time.GetUtcNow() : record.Expires - _options.GbaRenewBefore;
                     (nextGba, gbaBackOff) = ok ? (Max(renewAt, time.GetUtcNow() + TimeSpan.FromSeconds(30)), _options.BackOff) : Next(false, TimeSpan.Zero, gbaBackOff);
                 }
@@ -283,13 +283,26 @@ public sealed class DeviceAgent : IDisposable, ITriggerActions
     {
         if (Imsi is null || _options.BsfDevice is not { } bsf)
             return;
-        var record = GbaBootstrapRecord.Load(_device.DataDirectory);
+        var record = GbaRecord();
         if (record is not null && record.Imsi == Imsi && record.Expires - _options.GbaRenewBefore > _options.Time.GetUtcNow())
             return;
         using var http = RoProvisioningClient.Client(bsf, _root);
         var keys = await GbaBootstrapClient.BootstrapAsync(http, new TreGbaAuthenticator(_device.Tre, Imsi, _options.Time), ct).ConfigureAwait(false);
         new GbaBootstrapRecord(keys.BTid, keys.Expires, keys.Impi, Imsi).Save(_device.DataDirectory);
         Report(record is null ? "gba-bootstrapped" : "gba-renewed", $"b_tid {keys.BTid}, key lifetime until {keys.Expires.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}");
+    }
+
+    /// <summary>The last bootstrapping kept in the directory; a damaged record counts as none (the device bootstraps again).</summary>
+    private GbaBootstrapRecord? GbaRecord()
+    {
+        try
+        {
+            return GbaBootstrapRecord.Load(_device.DataDirectory);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     public async Task StartDmSessionAsync(TriggerIndication indication, CancellationToken cancellationToken) =>

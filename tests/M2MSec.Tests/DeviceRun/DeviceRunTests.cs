@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using M2MSec.Dm.Auth;
+using M2MSec.Device.Gba;
 using M2MSec.Dm.Notification;
 using M2MSec.Ota.SmsPp;
 using M2MSec.Tests.Support;
@@ -55,18 +56,27 @@ public sealed class DeviceRunTests(DeviceRunFleet fleet) : IClassFixture<DeviceR
             await device.WaitForAsync("dm-session", d => d.StartsWith("triggered: completed", StringComparison.Ordinal));
             Assert.Equal("done", await JobStateAsync(pcid, second));
 
+            // GBA: bootstrapped with the BSF once attached (Ks in the TRE, the B-TID kept in the directory).
+            await device.WaitForAsync("gba-bootstrapped");
+
             // SIGTERM: a clean stop, exit 0.
             Assert.Equal(0, await device.StopAsync());
             await device.WaitForAsync("stopped");
             Assert.DoesNotContain(device.Events, e => DeviceProcess.Detail(e).Contains("password", StringComparison.OrdinalIgnoreCase));
         }
 
-        // A restart continues from the device directory: no provisioning, the same MCIM, and it still answers its DM server.
+        // A restart continues from the device directory: no provisioning, the same MCIM, and it still answers its DM server. Its GBA key
+        // now near its end (one minute left), it bootstraps again before using it.
+        var gba = GbaBootstrapRecord.Load(dir)!;
+        (gba with { Expires = DateTimeOffset.UtcNow.AddMinutes(1) }).Save(dir);
         await using (var again = fleet.Run("--data", dir, "--dm-interval", "3600", "--paging-interval", "1"))
         {
             var resumed = (await again.WaitForAsync("resumed"))[0];
             Assert.Contains(imsi, DeviceProcess.Detail(resumed), StringComparison.Ordinal);
             await again.WaitForAsync("attached");
+            var renewed = (await again.WaitForAsync("gba-renewed"))[0];
+            Assert.DoesNotContain(gba.BTid, DeviceProcess.Detail(renewed), StringComparison.Ordinal);
+            Assert.True(GbaBootstrapRecord.Load(dir)!.Expires > DateTimeOffset.UtcNow.AddHours(1));
             var job = await QueueNasJobAsync(pcid, "ExtendedAccessBarring=1");
             Assert.Equal(0, (await NotifyAsync(pcid)).ExitCode);
             await again.WaitForAsync("dm-session", d => d.StartsWith("notified: completed", StringComparison.Ordinal));
