@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using M2MSec.Dm.Auth;
 using M2MSec.Device.Gba;
+using M2MSec.Dm.Auth;
 using M2MSec.Dm.Notification;
 using M2MSec.Ota.SmsPp;
 using M2MSec.Tests.Support;
