@@ -82,7 +82,7 @@ internal static class CcifCommand
         return command;
     }
 
-    private static DeviceManufactured Register(CcifClient ccif, M2meDevice device, KeyAlgorithm platformKey, byte[]? authToken)
+    internal static DeviceManufactured Register(CcifClient ccif, M2meDevice device, KeyAlgorithm platformKey, byte[]? authToken)
     {
         try
         {

@@ -80,6 +80,7 @@ internal static class DeviceCommand
         command.Subcommands.Add(DeviceRehabilitateCommand.Create(data, fuse));
         command.Subcommands.Add(DeviceBatteryCommand.Create(data));
         command.Subcommands.Add(DevicePagingCommand.Create(data, fuse));
+        command.Subcommands.Add(DeviceRunCommand.Create());
         return command;
     }
 
