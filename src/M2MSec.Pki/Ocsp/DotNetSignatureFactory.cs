@@ -5,6 +5,7 @@ using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Asn1.X9;
 using Org.BouncyCastle.Crypto;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Pki.Ocsp;
 
@@ -69,6 +70,7 @@ internal sealed class DotNetSignatureFactory : ISignatureFactory, IDisposable
         var key = _spare.TryTake(out var k) ? k : _another();
         try
         {
+            OperationMeter.Count(key is RSA ? MeteredOperation.RsaSign : MeteredOperation.EcdsaSign);
             return key switch
             {
                 ECDsa ec => ec.SignData(data, _hash, DSASignatureFormat.Rfc3279DerSequence),

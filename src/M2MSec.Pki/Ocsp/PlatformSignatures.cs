@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Pki.Ocsp;
 
@@ -47,6 +48,7 @@ internal static class PlatformSignatures
         }
         try
         {
+            OperationMeter.Count(key is ECDsa ? MeteredOperation.EcdsaVerify : MeteredOperation.RsaVerify);
             return key is ECDsa ec
                 ? ec.VerifyData(data, signature, h, DSASignatureFormat.Rfc3279DerSequence)
                 : ((RSA)key).VerifyData(data, signature, h, RSASignaturePadding.Pkcs1);
