@@ -4,8 +4,8 @@ using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using M2MSec.Aka.Internal;
 using M2MSec.Crypto;
-using Ssse3 = System.Runtime.Intrinsics.X86.Ssse3;
 using M2MSec.Crypto.Metering;
+using Ssse3 = System.Runtime.Intrinsics.X86.Ssse3;
 
 namespace M2MSec.Aka;
 

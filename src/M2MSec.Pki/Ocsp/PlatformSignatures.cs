@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 using M2MSec.Crypto.Metering;
+using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
 namespace M2MSec.Pki.Ocsp;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using M2MSec.Pki.Validation;
 using M2MSec.Crypto.Metering;
+using M2MSec.Pki.Validation;
 
 namespace M2MSec.Pki.Tls;
 

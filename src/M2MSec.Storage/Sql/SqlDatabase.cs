@@ -1,8 +1,8 @@
 using System.Data.Common;
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 using M2MSec.Storage.Schema;
 using M2MSec.Storage.Security;
-using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Storage.Sql;
 
