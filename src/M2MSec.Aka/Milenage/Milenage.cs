@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using M2MSec.Aka.Internal;
 using M2MSec.Crypto;
+using M2MSec.Crypto.Metering;
 using Ssse3 = System.Runtime.Intrinsics.X86.Ssse3;
 
 namespace M2MSec.Aka;
@@ -91,6 +92,7 @@ public sealed class Milenage
         CheckLength(rand, RandSize, nameof(rand));
         CheckLength(sqn, SqnSize, nameof(sqn));
         CheckLength(amf, AmfSize, nameof(amf));
+        OperationMeter.Count(MeteredOperation.Milenage);
         ComputeCore(k, opc, rand, sqn, amf, out output, includeF5Star);
     }
 

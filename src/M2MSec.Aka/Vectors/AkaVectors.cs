@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Aka;
 
@@ -31,6 +32,7 @@ public static class AkaVectors
             throw new ArgumentException("K, OPc and RAND are 16 octets, SQN 6, AMF 2.");
         if (destination.Length < AuthenticationVector.EncodedSize)
             throw new ArgumentException("Destination too small.", nameof(destination));
+        OperationMeter.Count(MeteredOperation.Milenage);
         ComputeCore(milenage, k, opc, rand, sqn, amf, destination);
     }
 
@@ -76,6 +78,7 @@ public static class AkaVectors
             throw new ArgumentException("K, OPc and RAND take 16 octets per subscriber, SQN 6, AMF 2.");
         if (destination.Length < n * AuthenticationVector.EncodedSize)
             throw new ArgumentException("Destination too small.", nameof(destination));
+        OperationMeter.Count(MeteredOperation.Milenage, n);
         ComputeBatchCore(milenage, n, k, opc, rand, sqn, amf, destination);
     }
 

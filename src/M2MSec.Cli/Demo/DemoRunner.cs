@@ -1,5 +1,6 @@
 using M2MSec.Aka;
 using M2MSec.Cli.Demo.Stages;
+using M2MSec.Crypto.Metering;
 using M2MSec.Device.M2me;
 using M2MSec.NetworkFunctions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,6 +34,9 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
 
     private DemoDevice[] _devices = [];
 
+    /// <summary>How long the calibration measures each operation kind the run performed (issue 19).</summary>
+    internal static readonly TimeSpan CalibrationPerKind = TimeSpan.FromMilliseconds(250);
+
     public DemoReport Report { get; } = new();
 
     public TimeSpan WallTime { get; private set; }
@@ -47,7 +51,10 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        var started = TimeProvider.System.GetTimestamp();
+        // Issue 19: the run's own profile (fixed cost) and the bare operations it performs (fleet bound), counted from here.
+        var timeline = new DemoTimeline(TimeProvider.System);
+        using var handshakes = new TlsHandshakeCounter();
+        var operationsBefore = OperationMeter.Snapshot();
         // The functions run in this process, and a DM device holds a pool thread in its TLS callback while it asks the
         // OCSP responder: with fewer threads than devices in flight, the servers would wait for threads their own
         // clients hold, and on a loaded machine the devices time out (the pool adds threads only slowly).
@@ -58,6 +65,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         console.MarkupLine($"  data [grey]{Markup.Escape(options.DataDirectory)}[/]");
         using var log = new DemoLogFile(options.DataDirectory, TimeProvider.System);
         await using var env = await StartAsync(log, ct);
+        timeline.FunctionsReady();
         var prefix = Path.TrimEndingDirectorySeparator(options.DataDirectory) + Path.DirectorySeparatorChar;
         foreach (var h in env.Hosts)
             console.MarkupLine($"  {h.Name,-8} {h.Address}  [grey]{Markup.Escape(h.StoreDescription.Replace(prefix, "", StringComparison.Ordinal))}[/]");
@@ -66,6 +74,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         var devices = _devices = Manufacture(options.Devices);
         await env.AddShoImsisAsync(devices.Count(d => d.Kind == M2meKind.Tre), ct);
         await env.AddSecondShoImsisAsync(devices.Count(ChangeOfSubscriptionStage.Moves), ct); // issue 16
+        timeline.SetUp();
         if (console.Profile.Capabilities.Interactive)
         {
             await console.Progress()
@@ -74,14 +83,14 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
                 .StartAsync(async progress =>
                 {
                     var tasks = _stages.ToDictionary(s => s, s => progress.AddTask(s.Name, maxValue: devices.Length));
-                    await RunDevicesAsync(devices, env, stage => tasks[stage].Increment(1), ct);
+                    await RunDevicesAsync(devices, env, timeline, stage => tasks[stage].Increment(1), ct);
                 });
         }
         else
         {
             // Not a terminal (CI, a pipe, --json): a line per stage at every tenth of the fleet.
             var done = _stages.ToDictionary(s => s, _ => 0);
-            await RunDevicesAsync(devices, env, stage =>
+            await RunDevicesAsync(devices, env, timeline, stage =>
             {
                 int n;
                 lock (done)
@@ -90,9 +99,20 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
                     console.WriteLine($"  {stage.Name,-20} {n,6}/{devices.Length} ({n * 100 / devices.Length}%)");
             }, ct);
         }
+        timeline.Ended();
+        var operations = DemoFleetBound.Counts(operationsBefore, OperationMeter.Snapshot(), handshakes.Count);
         _logEntries = log.Entries;
-        WallTime = TimeProvider.System.GetElapsedTime(started);
-        Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory()) with { WallSeconds = Math.Round(WallTime.TotalSeconds, 3), PeakMemoryBytes = DemoSummary.PeakWorkingSetBytes(), CpuSeconds = DemoSummary.ProcessCpuSeconds() };
+        WallTime = timeline.Wall;
+        Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory()) with
+        {
+            WallSeconds = Math.Round(WallTime.TotalSeconds, 3),
+            PeakMemoryBytes = DemoSummary.PeakWorkingSetBytes(),
+            CpuSeconds = DemoSummary.ProcessCpuSeconds(),
+            Profile = timeline.Profile(),
+        };
+        // Issue 19: each counted kind's rate, measured now in this process (after the timing), and the bound Σ count × cost.
+        var rates = await FleetCalibration.MeasureAsync(operations.Where(o => o.Value > 0).Select(o => o.Key), options.DataDirectory, CalibrationPerKind, ct);
+        Summary = Summary with { FleetBound = DemoFleetBound.Of(Report.Completed, operations, rates) };
         // Issue 20: what each function counted, as Prometheus would scrape it (after the timing: a report, not a stage).
         if (await env.ScrapeMetricsAsync(ct) > 0)
             console.MarkupLine($"  metrics [grey]{Markup.Escape(env.MetricsDirectory)}[/]");
@@ -111,7 +131,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
     /// stage skips the rest. <paramref name="advance"/> is told each time a device leaves a stage (or skips it). A stage's
     /// seconds are its share of the wall time: the device-seconds spent in it over the devices in flight.
     /// </summary>
-    private async Task RunDevicesAsync(DemoDevice[] devices, DemoEnvironment env, Action<IDemoStage> advance, CancellationToken ct)
+    private async Task RunDevicesAsync(DemoDevice[] devices, DemoEnvironment env, DemoTimeline timeline, Action<IDemoStage> advance, CancellationToken ct)
     {
         var inFlight = Math.Min(options.Concurrency, devices.Length);
         foreach (var stage in _stages)
@@ -138,12 +158,14 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
                         foreach (var later in _stages.SkipWhile(s => s != stage).Skip(1))
                             advance(later);
                         device.Release();
+                        timeline.DeviceLeft();
                         return;
                     }
                     Report.StageOk(stage.Name);
                 }
                 Report.DeviceCompleted();
                 device.Release();
+                timeline.DeviceLeft();
             });
     }
 

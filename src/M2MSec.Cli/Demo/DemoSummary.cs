@@ -48,6 +48,15 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>Completed devices per second of wall time (issue 16: comparable between fleet sizes).</summary>
     public double DevicesPerSecond => WallSeconds > 0 ? Math.Round(Completed / WallSeconds, 2) : 0;
 
+    /// <summary>Issue 19: where the wall time went and the fixed cost (docs/decisions/034-fleet-bound.md); null before the run ends.</summary>
+    public DemoProfile? Profile { get; init; }
+
+    /// <summary>Issue 19: the operations counted, their calibrated rates and the bound; null before the calibration.</summary>
+    public DemoFleetBound? FleetBound { get; init; }
+
+    /// <summary>Issue 19: <see cref="DevicesPerSecond"/> over the fleet bound's devices per second (target ≥ 0.5); 0 without a bound.</summary>
+    public double RatioToFleetBound => FleetBound is { FleetBoundDevicesPerS: > 0 } b ? Math.Round(DevicesPerSecond / b.FleetBoundDevicesPerS, 3) : 0;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -59,7 +68,8 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     public int Failed => Failures.Values.Sum();
 
     public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds,
-        Battery, Groups, Gba), Json);
+        Battery, Groups, Gba, Profile?.FixedCostS, Profile?.MarginalSPerDevice, Profile, FleetBound?.Operations, FleetBound?.Rates, DevicesPerSecond,
+        FleetBound?.SecondsBound, FleetBound?.FleetBoundDevicesPerS, RatioToFleetBound), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
     public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
@@ -80,5 +90,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
 
     /// <summary>Exactly the report's fields.</summary>
     private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb,
-        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, DemoBattery? Battery, DemoGroups? Groups, IReadOnlyDictionary<string, int> Gba);
+        double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, DemoBattery? Battery, DemoGroups? Groups, IReadOnlyDictionary<string, int> Gba,
+        double? FixedCostS, double? MarginalSPerDevice, DemoProfile? Profile, IReadOnlyDictionary<string, long>? Operations, IReadOnlyDictionary<string, double>? Rates,
+        double DevicesPerS, double? FleetBoundSeconds, double? FleetBoundDevicesPerS, double RatioToFleetBound);
 }

@@ -33,6 +33,11 @@ internal static class DemoTables
         if (wallTime > TimeSpan.Zero)
             totals.AddRow("Devices per s", string.Create(CultureInfo.InvariantCulture, $"{summary.Completed / wallTime.TotalSeconds:0.0}"));
         totals.AddRow("Peak memory", string.Create(CultureInfo.InvariantCulture, $"{summary.PeakMemoryMb:0} MB"));
+        // Issue 19 (docs/decisions/034-fleet-bound.md): the fixed cost and the ratio to the fleet bound of the same run.
+        if (summary.Profile is { } profile)
+            totals.AddRow("Fixed cost", string.Create(CultureInfo.InvariantCulture, $"{profile.FixedCostS:0.0} s (start {profile.StartS:0.0} s)"));
+        if (summary.FleetBound is { } bound)
+            totals.AddRow("Fleet bound", string.Create(CultureInfo.InvariantCulture, $"{bound.FleetBoundDevicesPerS:0.0}/s, ratio {summary.RatioToFleetBound:0.00}"));
         if (summary.CpuSeconds > 0 && summary.Completed > 0)
             totals.AddRow("CPU ms per device", string.Create(CultureInfo.InvariantCulture, $"{summary.CpuSeconds * 1000 / summary.Completed:0}"));
         console.Write(totals);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Device.Tre;
 
@@ -17,6 +18,7 @@ public sealed record SignedTime(string AuthorityId, DateTimeOffset Time, byte[] 
     public static SignedTime Create(string authorityId, DateTimeOffset time, ECDsa key)
     {
         ArgumentNullException.ThrowIfNull(key);
+        OperationMeter.Count(MeteredOperation.EcdsaSign);
         return new SignedTime(authorityId, time, key.SignData(SignedBytes(authorityId, time), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Device.Tre;
 
@@ -104,6 +105,7 @@ public sealed partial class TrustedEnvironment
         {
             using var key = ECDsa.Create();
             key.ImportSubjectPublicKeyInfo(spki, out _);
+            OperationMeter.Count(MeteredOperation.EcdsaVerify);
             return key.VerifyData(SignedTime.SignedBytes(statement.AuthorityId, statement.Time), statement.Signature,
                 HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Nas.Group;
 
@@ -50,6 +51,7 @@ public static class GroupMessageProtection
         using (var gcm = new AesGcm(groupKey, GroupMessage.TagSize))
             gcm.Encrypt(Nonce(epoch, sequence), payload, ciphertext.AsSpan(0, payload.Length), ciphertext.AsSpan(payload.Length), header);
         var unsigned = new GroupMessage(groupId, epoch, sequence, ciphertext, new byte[GroupKeys.SignatureSize]);
+        OperationMeter.Count(MeteredOperation.EcdsaSign);
         var signature = networkKey.SignData(unsigned.SignedPart(), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         return (unsigned with { Signature = signature }).Encode();
     }
@@ -77,6 +79,7 @@ public static class GroupMessageProtection
             return new(GroupMessageStatus.Replayed, $"sequence: {m.Sequence} is not above the last accepted {state.LastSequence}");
         using (var network = GroupKeys.ImportPublicKey(state.NetworkPublicKey))
         {
+            OperationMeter.Count(MeteredOperation.EcdsaVerify);
             if (network is null || !network.VerifyData(m.SignedPart(), m.Signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
                 return new(GroupMessageStatus.BadSignature, "signature: not the network's");
         }

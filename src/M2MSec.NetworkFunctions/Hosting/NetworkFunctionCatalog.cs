@@ -50,15 +50,21 @@ public static class NetworkFunctionCatalog
     /// administrative API on its own mutual-TLS listener beside a public HTTP one). <paramref name="function"/>: an instance
     /// configured by the caller (e.g. `serve sho --sho-id sho-b`) instead of the role's default; <paramref name="name"/> its instance name.
     /// </summary>
-    public static async Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls = null, bool createKeyRing = false,
+    public static Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls = null, bool createKeyRing = false,
         IReadOnlyDictionary<string, Uri>? peers = null, NetworkFunctionTls? tls = null, string? adminUrls = null, CancellationToken cancellationToken = default,
-        NetworkFunctionPeers? directory = null, string? deviceUrls = null, INetworkFunction? function = null, string? name = null)
+        NetworkFunctionPeers? directory = null, string? deviceUrls = null, INetworkFunction? function = null, string? name = null) =>
+        StartAsync(role, store, urls, createKeyRing, peers, tls, adminUrls, cancellationToken, directory, deviceUrls, function, name, opening: null);
+
+    /// <summary>The same, on a store whose opening the caller started already (<paramref name="opening"/>; null: opened here).</summary>
+    private static async Task<NetworkFunctionHost> StartAsync(string role, StoreOptions store, string? urls, bool createKeyRing,
+        IReadOnlyDictionary<string, Uri>? peers, NetworkFunctionTls? tls, string? adminUrls, CancellationToken cancellationToken,
+        NetworkFunctionPeers? directory, string? deviceUrls, INetworkFunction? function, string? name, Task<M2MSec.Storage.IStateStore>? opening)
     {
         ArgumentNullException.ThrowIfNull(store);
         directory ??= new NetworkFunctionPeers(peers);
         if (function is null && !TryCreate(role, out function, peers ?? directory.Snapshot()))
             throw new ArgumentException($"Unknown role '{role}'.", nameof(role));
-        var state = await store.OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var state = await (opening ?? store.OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken)).ConfigureAwait(false);
         try
         {
             var host = await NetworkFunctionHost.StartAsync(function, store.DataDirectory, state, urls, tls: tls, adminUrls: adminUrls, cancellationToken: cancellationToken,
@@ -135,20 +141,44 @@ public static class NetworkFunctionCatalog
             // subscriptions and IMSI pools (and the two HSSs), so with --postgres `serve all` runs the one SHO only.
             IReadOnlyList<(string Name, string Role, Func<INetworkFunction> Create)> second = store.PostgresConnectionString is { Length: > 0 } ? [] : SecondInstances;
             var instances = Available.OrderBy(r => mutualTls && r == NetworkFunctionRole.Ocsp ? 0 : 1)
-                .SelectMany(r => second.Where(i => i.Role == r).Select(i => (i.Name, i.Role, (Func<INetworkFunction>?)i.Create)).Prepend((r, r, null)));
-            foreach (var (name, role, create) in instances)
+                .SelectMany(r => second.Where(i => i.Role == r).Select(i => (i.Name, i.Role, (Func<INetworkFunction>?)i.Create)).Prepend((r, r, null))).ToList();
+            // Issue 19 (docs/decisions/034): every store opens (and migrates: its own file, its own fsync) at once; the functions then start in
+            // order, each on its store as soon as it is open — the start-up no longer waits for seventeen store openings one after another.
+            var openings = instances.ToDictionary(i => i.Name,
+                i => (store with { DataDirectory = Path.Combine(store.DataDirectory, i.Name) }).OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken),
+                StringComparer.Ordinal);
+            try
             {
-                var own = store with { DataDirectory = Path.Combine(store.DataDirectory, name) };
-                var peers = hosts.ToDictionary(h => h.Name, h => h.AdminAddress is { } a && h.Role != NetworkFunctionRole.Ocsp ? a : h.Address, StringComparer.Ordinal);
-                var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, RevocationFor(hierarchy, () => responder, time), time, cancellationToken, name)
-                    .ConfigureAwait(false);
-                var host = await StartAsync(role, own, createKeyRing: createKeyRing, peers: peers, tls: tls,
-                    adminUrls: tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null, cancellationToken: cancellationToken,
-                    directory: directory, function: create?.Invoke(), name: name).ConfigureAwait(false);
-                hosts.Add(host);
-                directory.Set(name, host.AdminAddress is { } a && role != NetworkFunctionRole.Ocsp ? a : host.Address);
-                if (role == NetworkFunctionRole.Ocsp)
-                    responder = host.Address;
+                foreach (var (name, role, create) in instances)
+                {
+                    var own = store with { DataDirectory = Path.Combine(store.DataDirectory, name) };
+                    var peers = hosts.ToDictionary(h => h.Name, h => h.AdminAddress is { } a && h.Role != NetworkFunctionRole.Ocsp ? a : h.Address, StringComparer.Ordinal);
+                    var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, RevocationFor(hierarchy, () => responder, time), time, cancellationToken, name)
+                        .ConfigureAwait(false);
+                    var opening = openings[name];
+                    openings.Remove(name);
+                    var host = await StartAsync(role, own, null, createKeyRing, peers, tls, tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null,
+                        cancellationToken, directory, null, create?.Invoke(), name, opening).ConfigureAwait(false);
+                    hosts.Add(host);
+                    directory.Set(name, host.AdminAddress is { } a && role != NetworkFunctionRole.Ocsp ? a : host.Address);
+                    if (role == NetworkFunctionRole.Ocsp)
+                        responder = host.Address;
+                }
+            }
+            finally
+            {
+                // A start that failed half-way: the stores opened for functions that never started are closed again.
+                foreach (var left in openings.Values)
+                {
+                    try
+                    {
+                        await (await left.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is M2MSec.Storage.StoreException or IOException or System.Data.Common.DbException or OperationCanceledException or InvalidOperationException or UnauthorizedAccessException)
+                    {
+                        // It did not open either: nothing to close.
+                    }
+                }
             }
             var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory, RevocationFor(hierarchy!, () => responder, time)) : null;
             if (adminTls is not null)
@@ -156,11 +186,9 @@ public static class NetworkFunctionCatalog
                 // Each function (and the administrator) learns its peers' status now, not in its first handshakes.
                 var certificates = hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls).OfType<NetworkFunctionTls>()
                     .Select(t => t.Certificate).ToList();
-                foreach (var tls in hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls).Append(adminTls))
-                {
-                    if (tls?.Revocation is { } r)
-                        await r.WarmUpAsync(certificates).ConfigureAwait(false);
-                }
+                // Issue 19: all of them at once (each checker asks the responder about every certificate; they share nothing).
+                await Task.WhenAll(hosts.Select(h => h.Services.GetService(typeof(NetworkFunctionTls)) as NetworkFunctionTls).Append(adminTls)
+                    .Select(t => t?.Revocation).OfType<PeerRevocationChecker>().Select(r => r.WarmUpAsync(certificates))).ConfigureAwait(false);
             }
             return new NetworkFunctionFleet(hosts, adminTls, store.DataDirectory)
             {

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Pki.Authority;
 
@@ -61,6 +62,7 @@ public static class CertificateFactory
         if (notAfter > issuer.NotAfter.ToUniversalTime())
             notAfter = issuer.NotAfter.ToUniversalTime();
         using var issuerKey = KeyAlgorithms.PrivateKey(issuer);
+        OperationMeter.Count(issuerKey is RSA ? MeteredOperation.RsaSign : MeteredOperation.EcdsaSign);
         return request.Create(issuer.SubjectName, KeyAlgorithms.SignatureGenerator(issuerKey), notBefore, notAfter, NewSerial());
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using M2MSec.Crypto.Metering;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.X509;
@@ -69,6 +70,7 @@ internal sealed class DotNetSignatureFactory : ISignatureFactory, IDisposable
         var key = _spare.TryTake(out var k) ? k : _another();
         try
         {
+            OperationMeter.Count(key is RSA ? MeteredOperation.RsaSign : MeteredOperation.EcdsaSign);
             return key switch
             {
                 ECDsa ec => ec.SignData(data, _hash, DSASignatureFormat.Rfc3279DerSequence),

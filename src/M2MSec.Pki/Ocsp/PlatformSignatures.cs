@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
 namespace M2MSec.Pki.Ocsp;
@@ -47,6 +48,7 @@ internal static class PlatformSignatures
         }
         try
         {
+            OperationMeter.Count(key is ECDsa ? MeteredOperation.EcdsaVerify : MeteredOperation.RsaVerify);
             return key is ECDsa ec
                 ? ec.VerifyData(data, signature, h, DSASignatureFormat.Rfc3279DerSequence)
                 : ((RSA)key).VerifyData(data, signature, h, RSASignaturePadding.Pkcs1);

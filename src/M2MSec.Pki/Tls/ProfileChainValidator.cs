@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using M2MSec.Crypto.Metering;
 using M2MSec.Pki.Validation;
 
 namespace M2MSec.Pki.Tls;
@@ -46,6 +47,7 @@ public static class ProfileChainValidator
         if (requiredEku is not null)
             policy.ApplicationPolicy.Add(new Oid(requiredEku));
 
+        OperationMeter.Count(MeteredOperation.ChainBuild);
         if (chain.Build(leaf))
         {
             var top = chain.ChainElements[^1].Certificate;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Provisioning.Mcim;
 
@@ -115,6 +116,7 @@ public static class PkDEcies
 
     private static void DeriveKey(ECDiffieHellman own, ECDiffieHellmanPublicKey other, ReadOnlySpan<byte> salt, Span<byte> key)
     {
+        OperationMeter.Count(MeteredOperation.Ecdh);
         var shared = own.DeriveRawSecretAgreement(other);
         try
         {

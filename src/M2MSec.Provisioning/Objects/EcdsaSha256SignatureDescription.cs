@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Provisioning.Objects;
 
@@ -46,7 +47,11 @@ public sealed class EcdsaSha256SignatureDescription : SignatureDescription
         {
         }
 
-        public override byte[] CreateSignature(byte[] rgbHash) => _key.SignHash(rgbHash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        public override byte[] CreateSignature(byte[] rgbHash)
+        {
+            OperationMeter.Count(MeteredOperation.EcdsaSign);
+            return _key.SignHash(rgbHash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
     }
 
     private sealed class Deformatter(ECDsa key) : AsymmetricSignatureDeformatter
@@ -59,7 +64,10 @@ public sealed class EcdsaSha256SignatureDescription : SignatureDescription
         {
         }
 
-        public override bool VerifySignature(byte[] rgbHash, byte[] rgbSignature) =>
-            _key.VerifyHash(rgbHash, rgbSignature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        public override bool VerifySignature(byte[] rgbHash, byte[] rgbSignature)
+        {
+            OperationMeter.Count(MeteredOperation.EcdsaVerify);
+            return _key.VerifyHash(rgbHash, rgbSignature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
     }
 }

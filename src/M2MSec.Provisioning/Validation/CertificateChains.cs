@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Provisioning.Validation;
 
@@ -22,6 +23,7 @@ public static class CertificateChains
         chain.ChainPolicy.DisableCertificateDownloads = true;
         if (intermediates is not null)
             chain.ChainPolicy.ExtraStore.AddRange(intermediates);
+        OperationMeter.Count(MeteredOperation.ChainBuild);
         if (!chain.Build(leaf))
         {
             error = string.Join("; ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct());

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Provisioning.Validation;
 
@@ -24,12 +25,16 @@ public static class PlatformSignature
     };
 
     /// <summary>Signs <paramref name="data"/> with <paramref name="key"/> (ECDsa or RSA).</summary>
-    public static byte[] Sign(AsymmetricAlgorithm key, ReadOnlySpan<byte> data) => key switch
+    public static byte[] Sign(AsymmetricAlgorithm key, ReadOnlySpan<byte> data)
     {
-        ECDsa ec => ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
-        RSA rsa => rsa.SignData(data.ToArray(), HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
-        _ => throw new ArgumentException("unsupported key type", nameof(key)),
-    };
+        OperationMeter.Count(key is RSA ? MeteredOperation.RsaSign : MeteredOperation.EcdsaSign);
+        return key switch
+        {
+            ECDsa ec => ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
+            RSA rsa => rsa.SignData(data.ToArray(), HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
+            _ => throw new ArgumentException("unsupported key type", nameof(key)),
+        };
+    }
 
     /// <summary>
     /// Verifies under a SubjectPublicKeyInfo (DER). False — never an exception — for a signature that does not verify, a key
@@ -39,6 +44,7 @@ public static class PlatformSignature
     {
         try
         {
+            OperationMeter.Count(scheme == SignatureScheme.RsaPssSha256 ? MeteredOperation.RsaVerify : MeteredOperation.EcdsaVerify);
             switch (scheme)
             {
                 case SignatureScheme.EcdsaP256Sha256:

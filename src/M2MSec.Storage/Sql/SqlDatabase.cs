@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Security.Cryptography;
+using M2MSec.Crypto.Metering;
 using M2MSec.Storage.Schema;
 using M2MSec.Storage.Security;
 
@@ -32,6 +33,9 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         }
         try
         {
+            // Issue 19: one durable commit (a transaction, or an auto-committed statement; a nested call shares its caller's).
+            if (gate is not null || Dialect.WriteGate is null)
+                OperationMeter.Count(MeteredOperation.DurableCommit);
             return await ReadAsync(action, ct).ConfigureAwait(false);
         }
         finally
@@ -127,19 +131,20 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             var current = await CurrentVersionAsync(connection, null, ct).ConfigureAwait(false);
             if (current > StoreSchema.Latest)
                 throw new StoreException($"{Dialect.Location}: schema version {current} is newer than this build supports ({StoreSchema.Latest}); upgrade m2msec. Nothing was changed.");
-            foreach (var migration in StoreSchema.All.Where(m => m.Version > current && m.Version <= target))
+            if (StoreSchema.All.Any(m => m.Version > current && m.Version <= target))
             {
+                // Issue 19: every pending migration in one transaction — one durable commit (one fsync) per store at start-up rather than one per
+                // migration (a new data directory of `serve all` or the demo has seventeen stores of some thirty migrations each), and all or none.
                 await using var tx = await Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
                 await Dialect.LockSchemaAsync(connection, tx, ct).ConfigureAwait(false);
                 // Another instance may have migrated while we waited for the lock.
-                if (await CurrentVersionAsync(connection, tx, ct).ConfigureAwait(false) >= migration.Version)
+                var locked = await CurrentVersionAsync(connection, tx, ct).ConfigureAwait(false);
+                foreach (var migration in StoreSchema.All.Where(m => m.Version > locked && m.Version <= target))
                 {
-                    await tx.RollbackAsync(ct).ConfigureAwait(false);
-                    continue;
+                    foreach (var statement in migration.Statements.SelectMany(Dialect.Expand))
+                        await ExecuteAsync(connection, tx, statement, ct).ConfigureAwait(false);
+                    await ExecuteAsync(connection, tx, "INSERT INTO schema_version (version, applied_at) VALUES (@v, @t)", ct, ("@v", migration.Version), ("@t", NowMs)).ConfigureAwait(false);
                 }
-                foreach (var statement in migration.Statements.SelectMany(Dialect.Expand))
-                    await ExecuteAsync(connection, tx, statement, ct).ConfigureAwait(false);
-                await ExecuteAsync(connection, tx, "INSERT INTO schema_version (version, applied_at) VALUES (@v, @t)", ct, ("@v", migration.Version), ("@t", NowMs)).ConfigureAwait(false);
                 await tx.CommitAsync(ct).ConfigureAwait(false);
             }
             if (target >= 1)

@@ -12,7 +12,9 @@ namespace M2MSec.Tests.Cli;
 public sealed class DemoReportTests : IDisposable
 {
     private static readonly string[] ReportFields =
-        ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds", "battery", "groups", "gba"];
+        ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds", "battery", "groups", "gba",
+            // Issue 19: the fixed cost and the fleet bound (docs/decisions/034-fleet-bound.md).
+            "fixed_cost_s", "marginal_s_per_device", "profile", "operations", "rates", "devices_per_s", "fleet_bound_seconds", "fleet_bound_devices_per_s", "ratio_to_fleet_bound"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
@@ -120,6 +122,7 @@ public sealed class DemoReportTests : IDisposable
             Assert.InRange(root.GetProperty("peak_memory_bytes").GetInt64(), 10L << 20, 64L << 30);
             Assert.True(root.GetProperty("cpu_seconds").GetDouble() > 0);
             Assert.Equal((3, 2), (root.GetProperty("gba").GetProperty("gba_me").GetInt32(), root.GetProperty("gba").GetProperty("gba_u").GetInt32()));
+            AssertFleetBound(root);
             var stages = root.GetProperty("stages").EnumerateArray().ToList();
             Assert.Equal(Stages.Select(s => s.Name), stages.Select(s => s.GetProperty("name").GetString()));
             foreach (var stage in stages)
@@ -154,6 +157,37 @@ public sealed class DemoReportTests : IDisposable
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>
+    /// Issue 19: the run measures its own fixed cost (wall − devices × steady-state marginal, with the profile it comes from) and its ratio to
+    /// the fleet bound — the bare operations it counted (public-key operations, chain builds, TLS handshakes, MILENAGE runs, durable commits),
+    /// each kind's rate calibrated in the same process, Σ count × cost.
+    /// </summary>
+    private static void AssertFleetBound(JsonElement root)
+    {
+        var wall = root.GetProperty("wall_seconds").GetDouble();
+        var profile = root.GetProperty("profile");
+        Assert.Equal(root.GetProperty("fixed_cost_s").GetDouble(), profile.GetProperty("fixed_cost_s").GetDouble(), 3);
+        Assert.Equal(wall - 5 * root.GetProperty("marginal_s_per_device").GetDouble(), root.GetProperty("fixed_cost_s").GetDouble(), 2);
+        Assert.True(profile.GetProperty("start_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("marginal_s_per_device").GetDouble() > 0);
+        var operations = root.GetProperty("operations");
+        var rates = root.GetProperty("rates");
+        // A 5-device fleet signs (certificates, OCSP answers, signed objects), verifies, agrees ECDH keys (the MCIM's ECIES), builds chains,
+        // runs MILENAGE (HSS vectors, USIM and TRE AKA), commits to its stores, and completes TLS handshakes with the functions.
+        foreach (var kind in new[] { "ecdsa_sign", "ecdsa_verify", "ecdh", "x509_chain_build", "milenage", "durable_commit", "tls_handshake" })
+        {
+            Assert.True(operations.GetProperty(kind).GetInt64() > 0, kind);
+            Assert.True(rates.GetProperty(kind).GetDouble() > 0, kind);
+        }
+        var seconds = operations.EnumerateObject().Where(o => o.Value.GetInt64() > 0).Sum(o => o.Value.GetInt64() / rates.GetProperty(o.Name).GetDouble());
+        Assert.Equal(seconds, root.GetProperty("fleet_bound_seconds").GetDouble(), 1);
+        Assert.Equal(root.GetProperty("devices_per_second").GetDouble(), root.GetProperty("devices_per_s").GetDouble());
+        Assert.Equal(Math.Round(5 / seconds, 2), root.GetProperty("fleet_bound_devices_per_s").GetDouble(), 1);
+        Assert.True(root.GetProperty("ratio_to_fleet_bound").GetDouble() > 0);
+        Assert.Equal(root.GetProperty("devices_per_s").GetDouble() / root.GetProperty("fleet_bound_devices_per_s").GetDouble(),
+            root.GetProperty("ratio_to_fleet_bound").GetDouble(), 2);
     }
 
     /// <summary>Issue 14 item 13: a report file in a directory that does not exist is refused before the demo runs.</summary>

@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using M2MSec.Crypto.Metering;
+using Microsoft.Data.Sqlite;
+
+namespace M2MSec.Cli.Demo;
+
+/// <summary>
+/// Issue 19, the fleet bound (docs/decisions/034-fleet-bound.md): the bare operations the run performed — <see cref="OperationMeter"/>'s
+/// counts and the TLS handshakes Kestrel's meter reports — each one's rate calibrated in the same process right after the run, and the
+/// bound Σ count × cost: the seconds this machine needs for those operations alone, hence the devices per second it could reach.
+/// </summary>
+internal sealed record DemoFleetBound(IReadOnlyDictionary<string, long> Operations, IReadOnlyDictionary<string, double> Rates, double SecondsBound,
+    double FleetBoundDevicesPerS)
+{
+    public const string TlsHandshake = "tls_handshake";
+
+    /// <summary>The operation kinds' names in the report (snake_case).</summary>
+    public static string Name(MeteredOperation operation) => operation switch
+    {
+        MeteredOperation.EcdsaSign => "ecdsa_sign",
+        MeteredOperation.EcdsaVerify => "ecdsa_verify",
+        MeteredOperation.Ecdh => "ecdh",
+        MeteredOperation.RsaSign => "rsa_sign",
+        MeteredOperation.RsaVerify => "rsa_verify",
+        MeteredOperation.ChainBuild => "x509_chain_build",
+        MeteredOperation.Milenage => "milenage",
+        _ => "durable_commit",
+    };
+
+    /// <summary>The counts between two snapshots, with the TLS handshakes.</summary>
+    public static Dictionary<string, long> Counts(IReadOnlyDictionary<MeteredOperation, long> before, IReadOnlyDictionary<MeteredOperation, long> after, long tlsHandshakes)
+    {
+        var counts = after.ToDictionary(a => Name(a.Key), a => a.Value - before.GetValueOrDefault(a.Key), StringComparer.Ordinal);
+        counts[TlsHandshake] = tlsHandshakes;
+        return counts;
+    }
+
+    /// <summary>The bound for <paramref name="devices"/> devices from the counts and the calibrated rates (operations per second).</summary>
+    public static DemoFleetBound Of(int devices, IReadOnlyDictionary<string, long> operations, IReadOnlyDictionary<string, double> rates)
+    {
+        var seconds = operations.Where(o => o.Value > 0 && rates.GetValueOrDefault(o.Key) > 0).Sum(o => o.Value / rates[o.Key]);
+        return new(operations, rates, Math.Round(seconds, 3), seconds > 0 ? Math.Round(devices / seconds, 2) : 0);
+    }
+}
+
+/// <summary>Counts the TLS handshakes the process's Kestrel listeners complete (kestrel.tls_handshake.duration: one measurement each).</summary>
+internal sealed class TlsHandshakeCounter : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private long _count;
+
+    public TlsHandshakeCounter()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "Microsoft.AspNetCore.Server.Kestrel" && instrument.Name == "kestrel.tls_handshake.duration")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _count));
+        _listener.Start();
+    }
+
+    public long Count => Interlocked.Read(ref _count);
+
+    public void Dispose() => _listener.Dispose();
+}
+
+/// <summary>
+/// The calibration: each counted kind's rate on this machine, now, in this process — CPU-bound kinds on every core at once (the
+/// machine's capacity), the durable commit with one writer (SQLite's WAL, synchronous=FULL: the store's settings), the TLS handshake
+/// over loopback (ECDSA P-256 server certificate like the functions', both sides in this process, as in the demo). A kind the run did
+/// not perform is not measured.
+/// </summary>
+internal static class FleetCalibration
+{
+    public static async Task<Dictionary<string, double>> MeasureAsync(IEnumerable<string> kinds, string directory, TimeSpan each, CancellationToken ct)
+    {
+        var rates = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var kind in kinds)
+        {
+            double rate = kind switch
+            {
+                "ecdsa_sign" => EcdsaSign(each),
+                "ecdsa_verify" => EcdsaVerify(each),
+                "ecdh" => Ecdh(each),
+                "rsa_sign" => RsaSign(each),
+                "rsa_verify" => RsaVerify(each),
+                "x509_chain_build" => ChainBuild(each),
+                "milenage" => Milenage(each),
+                "durable_commit" => await DurableCommitAsync(directory, each, ct),
+                DemoFleetBound.TlsHandshake => await TlsHandshakesAsync(each, ct),
+                _ => 0,
+            };
+            rates[kind] = Math.Round(rate, 1);
+        }
+        return rates;
+    }
+
+    /// <summary>Operations per second with one loop per core, each running <paramref name="make"/>'s operation until <paramref name="each"/> has passed.</summary>
+    private static double OnEveryCore(TimeSpan each, Func<Action> make)
+    {
+        var cores = Environment.ProcessorCount;
+        var ops = make();
+        ops(); // JIT and first-use costs outside the clock
+        var total = 0L;
+        var clock = Stopwatch.StartNew();
+        Parallel.For(0, cores, new ParallelOptions { MaxDegreeOfParallelism = cores }, _ =>
+        {
+            var op = make();
+            var n = 0L;
+            while (clock.Elapsed < each)
+            {
+                op();
+                n++;
+            }
+            Interlocked.Add(ref total, n);
+        });
+        return total / clock.Elapsed.TotalSeconds;
+    }
+
+    private static readonly byte[] Data = RandomNumberGenerator.GetBytes(256);
+
+    private static double EcdsaSign(TimeSpan each) => OnEveryCore(each, () =>
+    {
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return () => key.SignData(Data, HashAlgorithmName.SHA256);
+    });
+
+    private static double EcdsaVerify(TimeSpan each) => OnEveryCore(each, () =>
+    {
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var signature = key.SignData(Data, HashAlgorithmName.SHA256);
+        return () => key.VerifyData(Data, signature, HashAlgorithmName.SHA256);
+    });
+
+    private static double Ecdh(TimeSpan each) => OnEveryCore(each, () =>
+    {
+        var own = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var other = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256).PublicKey;
+        return () => own.DeriveRawSecretAgreement(other);
+    });
+
+    private static double RsaSign(TimeSpan each) => OnEveryCore(each, () =>
+    {
+        var key = RSA.Create(2048);
+        return () => key.SignData(Data, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+    });
+
+    private static double RsaVerify(TimeSpan each) => OnEveryCore(each, () =>
+    {
+        var key = RSA.Create(2048);
+        var signature = key.SignData(Data, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+        return () => key.VerifyData(Data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+    });
+
+    /// <summary>A leaf under an issuing CA under a root, all ECDSA P-256 like the operator hierarchy, built against the root as a custom trust anchor.</summary>
+    private static double ChainBuild(TimeSpan each)
+    {
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var now = DateTimeOffset.UtcNow;
+        using var root = Ca("CN=calibration root", rootKey, null, null, now);
+        using var ca = Ca("CN=calibration issuing", caKey, root, rootKey, now);
+        var leafRequest = new CertificateRequest("CN=calibration leaf", leafKey, HashAlgorithmName.SHA256);
+        using var leaf = leafRequest.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), now.AddMinutes(-1), now.AddHours(1), [1, 2, 3]);
+        return OnEveryCore(each, () => () =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(root);
+            chain.ChainPolicy.ExtraStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.DisableCertificateDownloads = true;
+            if (!chain.Build(leaf))
+                throw new InvalidOperationException("calibration chain did not build");
+        });
+    }
+
+    private static X509Certificate2 Ca(string name, ECDsa key, X509Certificate2? issuer, ECDsa? issuerKey, DateTimeOffset now)
+    {
+        var request = new CertificateRequest(name, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return issuer is null
+            ? request.CreateSelfSigned(now.AddMinutes(-1), now.AddHours(1))
+            : request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey!), now.AddMinutes(-1), now.AddHours(1), [9, 9]);
+    }
+
+    private static double Milenage(TimeSpan each) => OnEveryCore(each, () =>
+    {
+        var (k, opc, rand) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        var sqn = new byte[6];
+        var amf = new byte[] { 0x80, 0x00 };
+        return () => M2MSec.Aka.Milenage.Default.Compute(k, opc, rand, sqn, amf, out _);
+    });
+
+    /// <summary>
+    /// Durable one-row UPDATEs with the store's settings (WAL, synchronous=FULL), one writer per file on <see cref="CommitWriters"/> files at once —
+    /// the demo's layout: each function commits to a store of its own, so their fsyncs overlap.
+    /// </summary>
+    private static async Task<double> DurableCommitAsync(string directory, TimeSpan each, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(Enumerable.Range(0, CommitWriters).Select(i => Task.Run(() => OneWriterAsync(directory, i, each, ct), ct)));
+        return counts.Sum() / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The stores of the functions the demo runs (`serve all`'s and the DM server's), each with its own file and writer.</summary>
+    public const int CommitWriters = 16;
+
+    private static async Task<long> OneWriterAsync(string directory, int index, TimeSpan each, CancellationToken ct)
+    {
+        var file = Path.Combine(directory, $"calibration-{index}.db");
+        var cs = $"Data Source={file};Pooling=False";
+        try
+        {
+            await using var c = new SqliteConnection(cs);
+            await c.OpenAsync(ct);
+            await using (var setup = c.CreateCommand())
+            {
+                setup.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE IF NOT EXISTS r (id INTEGER PRIMARY KEY, v INTEGER); INSERT OR IGNORE INTO r VALUES (1, 0);";
+                await setup.ExecuteNonQueryAsync(ct);
+            }
+            await using var update = c.CreateCommand();
+            update.CommandText = "UPDATE r SET v = v + 1 WHERE id = 1";
+            await update.ExecuteNonQueryAsync(ct);
+            var n = 0L;
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < each)
+            {
+                await update.ExecuteNonQueryAsync(ct);
+                n++;
+            }
+            return n;
+        }
+        finally
+        {
+            foreach (var f in new[] { file, file + "-wal", file + "-shm" })
+                File.Delete(f);
+        }
+    }
+
+    /// <summary>Full TLS handshakes (a new TCP connection each, no resumption) over loopback, one client loop per core, both ends in this process.</summary>
+    private static async Task<double> TlsHandshakesAsync(TimeSpan each, CancellationToken ct)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var server = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await listener.AcceptSocketAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                _ = Task.Run(async () =>
+                {
+                    await using var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+                    try
+                    {
+                        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, stop.Token);
+                        await ssl.WriteAsync(new byte[] { 1 }, stop.Token);
+                    }
+                    catch (Exception e) when (e is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+                    {
+                    }
+                });
+            }
+        }, CancellationToken.None);
+        var endpoint = (IPEndPoint)listener.LocalEndpoint;
+        async Task Handshake()
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(endpoint, ct);
+            await using var ssl = new SslStream(tcp.GetStream());
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", RemoteCertificateValidationCallback = (_, _, _, _) => true }, ct);
+            var one = new byte[1];
+            await ssl.ReadExactlyAsync(one, ct);
+        }
+        try
+        {
+            await Handshake();
+            var total = 0L;
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(async () =>
+            {
+                while (clock.Elapsed < each)
+                {
+                    await Handshake();
+                    Interlocked.Increment(ref total);
+                }
+            }, ct)));
+            return total / clock.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            listener.Stop();
+            await server;
+        }
+    }
+}

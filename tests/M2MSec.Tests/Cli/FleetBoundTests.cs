@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using M2MSec.Aka;
+using M2MSec.Cli.Demo;
+using M2MSec.Crypto.Metering;
+using M2MSec.Provisioning.Validation;
+using M2MSec.Storage.Security;
+using M2MSec.Storage.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace M2MSec.Tests.Cli;
+
+/// <summary>
+/// Issue 19 (docs/decisions/034-fleet-bound.md): the demo measures its own fixed cost from when each device left the flow, counts the bare
+/// operations it performs where they happen (an interlocked counter each), and bounds the fleet by Σ count × calibrated cost.
+/// </summary>
+public sealed class FleetBoundTests
+{
+    /// <summary>
+    /// Issue 19: 2 s of start-up, 0.5 s of set-up, a 3 s ramp, then one device every 100 ms, and 4 s of drain: the steady-state marginal
+    /// is 100 ms and the fixed cost wall − n × marginal — what a bigger fleet would not pay again — with the phases reported apart.
+    /// </summary>
+    [Fact]
+    public void Timeline_FixedCost_IsWallMinusDevicesTimesSteadyStateMarginal_UnmeasuredFixedCostThreat()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var timeline = new DemoTimeline(time);
+        time.Advance(TimeSpan.FromSeconds(2));
+        timeline.FunctionsReady();
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        timeline.SetUp();
+        time.Advance(TimeSpan.FromSeconds(3));
+        for (var i = 0; i < 100; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            timeline.DeviceLeft();
+        }
+        time.Advance(TimeSpan.FromSeconds(4));
+        timeline.Ended();
+
+        var profile = timeline.Profile();
+
+        Assert.Equal(19.5, timeline.Wall.TotalSeconds, 6);
+        Assert.Equal(0.1, profile.MarginalSPerDevice, 6);
+        Assert.Equal(19.5 - 100 * 0.1, profile.FixedCostS, 3);
+        Assert.Equal((2.0, 0.5, 3.1, 4.0, 17.0), (profile.StartS, profile.SetupS, profile.FirstDeviceS, profile.AfterLastDeviceS, profile.DevicesS));
+    }
+
+    /// <summary>Issue 19: the steady state spans the 10th to the 90th percentile of departures; a fleet of one or two still has a span.</summary>
+    [Theory]
+    [InlineData(1000, 100, 900)]
+    [InlineData(5, 1, 5)]
+    [InlineData(2, 1, 2)]
+    public void Timeline_SteadyStateSpan_TenthToNinetiethDeparture_UnmeasuredFixedCostThreat(int n, int from, int to) =>
+        Assert.Equal((from, to), DemoTimeline.SteadyState(n));
+
+    /// <summary>
+    /// Issue 19: an ECDSA signature and its check through the platform-signature helper, a MILENAGE run and a store write that commits are
+    /// each counted where they happen (process-wide counters: other tests add to them, so each must grow by at least this test's own).
+    /// </summary>
+    [Fact]
+    public async Task Meter_CountsSignaturesMilenageRunsAndDurableCommits_UncountedOperationsThreat()
+    {
+        var before = OperationMeter.Snapshot();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var data = RandomNumberGenerator.GetBytes(32);
+        var signature = PlatformSignature.Sign(key, data);
+        Assert.True(PlatformSignature.Verify(key.ExportSubjectPublicKeyInfo(), SignatureScheme.EcdsaP256Sha256, data, signature));
+        var (k, opc, rand) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16));
+        Milenage.Default.Compute(k, opc, rand, new byte[6], new byte[] { 0x80, 0x00 }, out _);
+        var dir = Path.Combine(Path.GetTempPath(), "m2msec-meter-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var store = await SqliteStateStore.OpenAsync(dir, KeyRing.CreateEphemeral()))
+            {
+                var commits = OperationMeter.Read(MeteredOperation.DurableCommit);
+                await store.Nonces.IssueAsync("meter", TimeSpan.FromMinutes(1), 16, TestContext.Current.CancellationToken);
+                Assert.True(OperationMeter.Read(MeteredOperation.DurableCommit) > commits);
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+
+        var after = OperationMeter.Snapshot();
+        Assert.True(after[MeteredOperation.EcdsaSign] >= before[MeteredOperation.EcdsaSign] + 1);
+        Assert.True(after[MeteredOperation.EcdsaVerify] >= before[MeteredOperation.EcdsaVerify] + 1);
+        Assert.True(after[MeteredOperation.Milenage] >= before[MeteredOperation.Milenage] + 1);
+    }
+
+    /// <summary>Issue 19: the bound is Σ count / rate over the kinds performed, and the fleet's devices over it; a kind not performed costs nothing.</summary>
+    [Fact]
+    public void Bound_IsSumOfCountsOverRates_DevicesOverIt_UnboundedFleetThreat()
+    {
+        var bound = DemoFleetBound.Of(100,
+            new Dictionary<string, long> { ["ecdsa_sign"] = 1000, ["tls_handshake"] = 300, ["durable_commit"] = 2000, ["rsa_sign"] = 0 },
+            new Dictionary<string, double> { ["ecdsa_sign"] = 10_000, ["tls_handshake"] = 500, ["durable_commit"] = 1000 });
+
+        Assert.Equal(0.1 + 0.6 + 2.0, bound.SecondsBound, 6);
+        Assert.Equal(Math.Round(100 / 2.7, 2), bound.FleetBoundDevicesPerS);
+    }
+}
