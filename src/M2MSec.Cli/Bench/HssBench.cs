@@ -40,11 +40,18 @@ internal static class HssBench
             }, BenchWarmUp.ThisProcess, TimeSpan.FromSeconds(30));
             err.WriteLine($"bench hss: warm-up {slices} s (until the JIT was quiet); count 1, count 32, then bare durable commits");
 
-            var one = await MeasureAsync(duration, parallel, i => Vectors(i, 1), ct);
-            var many = await MeasureAsync(duration, parallel, i => Vectors(i, 32), ct);
+            // Count 1, count 32 and the bare commits alternate in short rounds, best of each: the fleet's other roles run
+            // background work in this process, and a burst of it hits all three alike.
             var commit = await StoreBench.SqliteRaw(dir)();
             await MeasureAsync(TimeSpan.FromMilliseconds(300), parallel, _ => commit(), ct);
-            var commits = await MeasureAsync(duration, parallel, _ => commit(), ct);
+            const int Rounds = 3;
+            (double PerSecond, double CpuMsPerOp) one = default, many = default, commits = default;
+            for (var round = 0; round < Rounds; round++)
+            {
+                one = Best(one, await MeasureAsync(duration / Rounds, parallel, i => Vectors(i, 1), ct));
+                many = Best(many, await MeasureAsync(duration / Rounds, parallel, i => Vectors(i, 32), ct));
+                commits = Best(commits, await MeasureAsync(duration / Rounds, parallel, _ => commit(), ct));
+            }
             var commitsPerS = commits.PerSecond;
             return
             [
@@ -59,6 +66,7 @@ internal static class HssBench
                 new("ratio_to_commit_bound_count_32", Math.Round(many.PerSecond / commitsPerS, 3)),
                 new("batching_gain", Math.Round(many.PerSecond * 32 / one.PerSecond, 2)),
                 new("commits_per_request", 1),
+                new("rounds", Rounds),
                 new("parallel", parallel),
                 new("store", "sqlite"),
                 new("cores", Environment.ProcessorCount),
@@ -77,6 +85,9 @@ internal static class HssBench
             }
         }
     }
+
+    private static (double PerSecond, double CpuMsPerOp) Best((double PerSecond, double CpuMsPerOp) a, (double PerSecond, double CpuMsPerOp) b) =>
+        b.PerSecond > a.PerSecond ? b : a;
 
     /// <summary><paramref name="parallel"/> loops of <paramref name="op"/> for <paramref name="duration"/>: operations per second and process CPU per operation.</summary>
     private static async Task<(double PerSecond, double CpuMsPerOp)> MeasureAsync(TimeSpan duration, int parallel, Func<int, Task> op, CancellationToken ct)

@@ -18,7 +18,7 @@ public sealed class BenchHotPathCliTests
         var commits = json.GetProperty("durable_commits_per_s").GetDouble();
         Assert.True(one > 0 && many > 0 && commits > 0, stdout);
         Assert.Equal(Math.Round(one / commits, 3), json.GetProperty("ratio_to_commit_bound_count_1").GetDouble(), 0.002);
-        Assert.Equal(Math.Round(json.GetProperty("requests_per_s_count_32").GetDouble() * 32, 1), many, 0.5);
+        Assert.Equal(json.GetProperty("requests_per_s_count_32").GetDouble() * 32, many, 2.0); // both rounded to 0.1
         Assert.True(json.GetProperty("batching_gain").GetDouble() > 0, stdout);
         Assert.Equal("sqlite", json.GetProperty("store").GetString());
         Assert.Equal(2, json.GetProperty("parallel").GetInt32());
