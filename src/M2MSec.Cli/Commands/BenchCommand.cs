@@ -124,6 +124,32 @@ internal static class BenchCommand
         return dm;
     }
 
+    /// <summary>`bench hss` (issue 19): vectors/s over HTTP with count 1 and 32 per request, against the store's durable-commit rate.</summary>
+    private static Command Hss()
+    {
+        var hss = new Command("hss", "Authentication vectors/s over HTTP (count 1 and 32 per request) against the store's durable-commit rate, same run");
+        var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
+        var parallel = CliArgs.Int("--parallel", "requests in parallel (one subscriber each)", 1, 64, 4);
+        var json = CliArgs.Flag("--json", "print one JSON object");
+        foreach (var o in new Option[] { seconds, parallel, json })
+            hss.Options.Add(o);
+        hss.SetAction(async (r, ct) =>
+        {
+            var fields = await Bench.HssBench.RunAsync(TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(parallel), r.InvocationConfiguration.Error, ct);
+            CliOutput.Write(r, r.GetValue(json), fields);
+            return ExitCodes.Success;
+        });
+        return hss;
+    }
+
+    /// <summary>The DM server of `bench dm` in its own process (issue 19): hidden, driven over stdin/stdout by `bench dm`.</summary>
+    private static Command DmServer()
+    {
+        var server = new Command("dm-server", "The DM server of bench dm, in a process of its own (driven by bench dm)") { Hidden = true };
+        server.SetAction(async (r, ct) => await Bench.DmBenchServer.RunAsync(Console.In, Console.Out, ct));
+        return server;
+    }
+
     private static Command Ocsp()
     {
         var ocsp = new Command("ocsp", "OCSP requests answered/s over loopback, against the signing key's signature rate (the bound)");
@@ -258,6 +284,8 @@ internal static class BenchCommand
         command.Subcommands.Add(Ota());
         command.Subcommands.Add(Ocsp());
         command.Subcommands.Add(Dm());
+        command.Subcommands.Add(DmServer()); // issue 19
+        command.Subcommands.Add(Hss()); // issue 19
         command.Subcommands.Add(Group()); // issue 17
         command.Subcommands.Add(Mcim());
         command.Subcommands.Add(Trigger());

@@ -52,11 +52,11 @@ public static class OcspEndpoints
     private static async Task<IResult> AnswerAsync(HttpContext context, byte[]? request, CancellationToken ct)
     {
         var responder = context.RequestServices.GetRequiredService<OcspResponder>();
-        var response = request is null
-            ? OcspResponder.ErrorResponse(OcspRespStatus.MalformedRequest)
-            : await responder.RespondAsync(request, ct).ConfigureAwait(false);
-        context.RequestServices.GetService<OcspMetrics>()?.Answered(response);
-        return Results.Bytes(response, ResponseMediaType);
+        var answer = request is null
+            ? new OcspAnswer(OcspResponder.ErrorResponse(OcspRespStatus.MalformedRequest), OcspRespStatus.MalformedRequest, [])
+            : await responder.AnswerAsync(request, ct).ConfigureAwait(false);
+        context.RequestServices.GetService<OcspMetrics>()?.Answered(answer);
+        return Results.Bytes(answer.Der, ResponseMediaType);
     }
 
     /// <summary>The client side: POSTs a DER request to <paramref name="responder"/> and returns the DER response.</summary>

@@ -24,4 +24,30 @@ public sealed class BenchDmCliTests
         Assert.True(json.GetProperty("resumed_share_sessions").GetDouble() > 0.5, stdout);
         Assert.True(json.GetProperty("resumed_share_bare").GetDouble() > 0.5, stdout);
     }
+
+    /// <summary>
+    /// Issue 19: the server runs in a process of its own, so its CPU per session is the server's alone, the devices'
+    /// (TLS client, SyncML client, sealed TRE writes) apart, and the device's durable writes with their fsync time on their own.
+    /// </summary>
+    [Fact]
+    public async Task BenchDm_ReportsServerCpuPerSessionApartFromTheDevices_IssueNineteen()
+    {
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "dm", "--seconds", "1", "--devices", "1", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        foreach (var mode in new[] { "new_connection", "resumed", "kept_connection" })
+        {
+            var server = json.GetProperty($"server_cpu_ms_per_session_{mode}").GetDouble();
+            var device = json.GetProperty($"device_cpu_ms_per_session_{mode}").GetDouble();
+            Assert.True(server > 0 && device > 0, $"{mode}: {stdout}");
+            Assert.Equal(json.GetProperty($"cpu_ms_per_session_{mode}").GetDouble(), server + device, 0.02);
+        }
+        Assert.True(json.GetProperty("server_cpu_ms_per_tls_handshake").GetDouble() > 0, stdout);
+        Assert.Equal(1.0, json.GetProperty("server_bound_ms_per_session_kept_connection").GetDouble());
+        Assert.True(json.GetProperty("server_ratio_to_bound_kept_connection").GetDouble() > 0, stdout);
+        // Three sealed TRE writes per session at least (tree, nonces, NAS configuration), each fsynced.
+        Assert.True(json.GetProperty("device_durable_writes_per_session").GetDouble() >= 3, stdout);
+        Assert.True(json.GetProperty("device_fsync_ms_per_session").GetDouble() > 0, stdout);
+        Assert.Contains("the server in process", stderr, StringComparison.Ordinal);
+    }
 }

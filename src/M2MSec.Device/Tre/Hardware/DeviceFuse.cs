@@ -56,6 +56,25 @@ internal sealed class DeviceFuse
         HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, length, salt: [], info: Encoding.UTF8.GetBytes("M2MSec TRE " + label));
 }
 
+/// <summary>How many durable (fsynced) device writes ran in this process and the time spent in fsync: `bench dm` reports the device's share apart (issue 19).</summary>
+public static class DeviceDurableWrites
+{
+    private static long _count;
+    private static long _fsyncTicks;
+
+    /// <summary>Writes so far.</summary>
+    public static long Count => Interlocked.Read(ref _count);
+
+    /// <summary>Wall time spent in fsync so far.</summary>
+    public static TimeSpan Fsync => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _fsyncTicks));
+
+    internal static void Add(long fsyncTicks)
+    {
+        Interlocked.Increment(ref _count);
+        Interlocked.Add(ref _fsyncTicks, fsyncTicks);
+    }
+}
+
 /// <summary>Writes a file so that a crash leaves either the old or the new content.</summary>
 internal static class AtomicFile
 {
@@ -68,7 +87,9 @@ internal static class AtomicFile
         using (var f = new FileStream(temp, options))
         {
             f.Write(content);
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
             f.Flush(flushToDisk: true);
+            DeviceDurableWrites.Add(System.Diagnostics.Stopwatch.GetTimestamp() - start);
         }
         File.Move(temp, path, overwrite: true);
     }

@@ -194,6 +194,40 @@ public sealed class OcspResponderTests : IDisposable
         Assert.IsType<UnknownStatus>(mixed.Responses[1].GetCertStatus());
     }
 
+    /// <summary>
+    /// Issue 19: the OCSP endpoint's metrics decoded every DER response again (a quarter of its CPU over HTTP); the
+    /// responder now says what it signed. What it says must be exactly what the DER says: good, revoked, unknown in
+    /// request order, and the error responseStatus with no single responses.
+    /// </summary>
+    [Fact]
+    public async Task Answer_states_what_the_signed_response_says_so_metrics_need_not_decode_it_IssueNineteen()
+    {
+        using var other = OcspTestPki.Create(name: "Other");
+        using var good = _pki.IssueLeaf();
+        using var revoked = _pki.IssueLeaf();
+        using var theirs = other.IssueLeaf();
+        _statuses[CertificateSerial.Of(good)] = OcspCertificateStatus.Good;
+        _statuses[CertificateSerial.Of(revoked)] = OcspCertificateStatus.Revoked(Start.AddHours(-1), 1);
+        var generator = new OcspReqGenerator();
+        generator.AddRequest(OcspCertId.For(revoked, _pki.Issuing).Inner);
+        generator.AddRequest(OcspCertId.For(theirs, other.Issuing).Inner);
+        generator.AddRequest(OcspCertId.For(good, _pki.Issuing).Inner);
+
+        var answer = await _responder.AnswerAsync(generator.Generate().GetEncoded(), TestContext.Current.CancellationToken);
+        var basic = Basic(answer.Der);
+
+        Assert.Equal(OcspRespStatus.Successful, answer.ResponseStatus);
+        Assert.Equal([OcspStatus.Revoked, OcspStatus.Unknown, OcspStatus.Good], answer.CertStatuses);
+        Assert.IsType<RevokedStatus>(basic.Responses[0].GetCertStatus());
+        Assert.IsType<UnknownStatus>(basic.Responses[1].GetCertStatus());
+        Assert.Null(basic.Responses[2].GetCertStatus());
+
+        var malformed = await _responder.AnswerAsync(new byte[] { 0x30, 0x03, 0x02, 0x01, 0x00 }, TestContext.Current.CancellationToken);
+        Assert.Equal(OcspRespStatus.MalformedRequest, malformed.ResponseStatus);
+        Assert.Equal(OcspRespStatus.MalformedRequest, new OcspResp(malformed.Der).Status);
+        Assert.Empty(malformed.CertStatuses);
+    }
+
     [Fact]
     public async Task Failing_status_lookup_is_internal_error()
     {

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using M2MSec.Tests.Support;
+
+namespace M2MSec.Tests.Cli;
+
+/// <summary>Issue 19: `bench hss` and `bench ocsp` print each figure beside the bound measured in the same run, and the ratio.</summary>
+public sealed class BenchHotPathCliTests
+{
+    /// <summary>Vectors over HTTP with count 1 and count 32 per request, against the store's durable-commit rate: one commit per request.</summary>
+    [Fact]
+    public async Task BenchHss_VectorsPerSecondCount1And32_AgainstTheDurableCommitRate_IssueNineteen()
+    {
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "hss", "--seconds", "1", "--parallel", "2", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        var one = json.GetProperty("vectors_per_s_count_1").GetDouble();
+        var many = json.GetProperty("vectors_per_s_count_32").GetDouble();
+        var commits = json.GetProperty("durable_commits_per_s").GetDouble();
+        Assert.True(one > 0 && many > 0 && commits > 0, stdout);
+        Assert.Equal(Math.Round(one / commits, 3), json.GetProperty("ratio_to_commit_bound_count_1").GetDouble(), 0.002);
+        Assert.Equal(json.GetProperty("requests_per_s_count_32").GetDouble() * 32, many, 2.0); // both rounded to 0.1
+        Assert.True(json.GetProperty("batching_gain").GetDouble() > 0, stdout);
+        Assert.Equal("sqlite", json.GetProperty("store").GetString());
+        Assert.Equal(2, json.GetProperty("parallel").GetInt32());
+    }
+
+    /// <summary>OCSP over HTTP against the serial composition of the HTTP floor and the in-process responder, same run.</summary>
+    [Fact]
+    public async Task BenchOcsp_ShowsTheSerialCompositionOfFloorAndResponder_AndTheRatioToIt_IssueNineteen()
+    {
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "ocsp", "--seconds", "1", "--clients", "2", "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        var floor = json.GetProperty("http_floor_per_s").GetDouble();
+        var inProcess = json.GetProperty("in_process_per_s").GetDouble();
+        var composition = json.GetProperty("serial_composition_per_s").GetDouble();
+        Assert.Equal(Math.Round(1 / (1 / floor + 1 / inProcess)), composition, 1.0);
+        Assert.Equal(Math.Round(json.GetProperty("requests_per_s").GetDouble() / composition, 3), json.GetProperty("ratio_to_composition").GetDouble(), 0.002);
+        Assert.True(json.GetProperty("ratio_to_bound").GetDouble() > 0, stdout); // the signature bound still shown
+        Assert.Equal(0.8, json.GetProperty("composition_target_ratio").GetDouble());
+    }
+}
