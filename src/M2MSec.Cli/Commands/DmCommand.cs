@@ -149,12 +149,8 @@ internal static class DmCommand
             var queued = new List<Dictionary<string, object>>();
             foreach (var dev in devs)
             {
-                var id = "dm-" + Guid.NewGuid().ToString("N")[..16];
-                var now = DateTimeOffset.UtcNow;
-                var job = new DmJobRecord(id, dev, "queued", now, now,
-                    [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null))]);
-                await state.Dm.AddJobAsync(job, ct);
-                await state.Audit.AppendAsync("cli", "dm.job.add", dev, $"{id}: {commands.Count} commands", ct);
+                var job = await M2MSec.NetworkFunctions.Dm.DmJobQueue.AddAsync(state.Dm, state.Audit, "cli", dev, commands, DateTimeOffset.UtcNow, ct);
+                var id = job.Id;
                 if (json)
                     queued.Add(new() { ["id"] = id, ["dev_id"] = dev, ["state"] = job.State, ["commands"] = commands.Count });
                 else

@@ -2,7 +2,6 @@ using System.Text.Json;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.MtcIwf;
 using M2MSec.NetworkFunctions.Sho;
-using M2MSec.Storage.Dm;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -56,11 +55,8 @@ internal sealed class ConsoleActions(ConsoleOptions options, ConsoleStores store
         if (await stores.FindAsync("dm").ConfigureAwait(false) is not { } dm || await dm.Dm.FindAccountAsync(id, context.RequestAborted).ConfigureAwait(false) is null)
             return Outcome(context, false, $"device: {id} has no DM account at the DM server", Back(id));
         var commands = M2MSec.NetworkFunctions.Dm.DmJobReadBack.WithReadBack([("replace", $"{M2MSec.Nas.NasConfigMo.DefaultRoot}/{leaf}", value)]);
-        var jobId = "dm-" + Guid.NewGuid().ToString("N")[..16];
-        var now = options.Time.GetUtcNow();
-        await dm.Dm.AddJobAsync(new DmJobRecord(jobId, id, "queued", now, now,
-            [.. commands.Select((c, i) => new DmCommandRecord(jobId, i + 1, c.Verb, c.Uri, c.Value, null, null))]), context.RequestAborted).ConfigureAwait(false);
-        await dm.Audit.AppendAsync("console:" + Actor(context), "dm.job.add", id, $"{jobId}: {commands.Count} commands", context.RequestAborted).ConfigureAwait(false);
+        var jobId = (await M2MSec.NetworkFunctions.Dm.DmJobQueue.AddAsync(dm.Dm, dm.Audit, "console:" + Actor(context), id, commands, options.Time.GetUtcNow(),
+            context.RequestAborted).ConfigureAwait(false)).Id;
         await ConsoleLogin.AuditAsync(stores, Actor(context), "console.dm.job.add", $"{jobId}: {leaf}={value}", id).ConfigureAwait(false);
         return Outcome(context, true, $"queued {jobId} for {id}: {leaf} = {value} (read back in its next DM session)", Back(id));
     }
