@@ -181,6 +181,40 @@ public sealed class ConsoleTests(ConsoleFleet fixture) : IClassFixture<ConsoleFl
         Assert.Contains(await iwf.Audit.ReadAsync(0, 10_000, Ct), e => e.Action == "mtciwf.trigger.refused" && e.Subject == "console-meter@mtc.example" && e.Actor == "cert:mtc-server");
     }
 
+    /// <summary>
+    /// Issue 20: every field of every console action is checked before anything is called or queued — each bad field is a 400 that
+    /// names it, and no service hears of the request.
+    /// </summary>
+    [Fact]
+    public async Task EveryActionField_BadValue_Refused400NamingTheField_NothingReachesAService_MalformedConsoleFormThreat()
+    {
+        using var browser = await fixture.LoggedInAsync(Ct);
+        var page = $"/devices/{Pcid}";
+        var jobs = (await fixture.Dm.Dm.ListJobsAsync(Pcid, Ct)).Count;
+        // (action, the page whose form carries the anti-forgery token, the form, the field the refusal names)
+        (string Path, string Back, Dictionary<string, string> Form, string Field)[] cases =
+        [
+            (page + "/dm-jobs", page, new() { ["leaf"] = "", ["value"] = "1" }, "leaf: "),
+            (page + "/dm-jobs", page, new() { ["leaf"] = "NAS_SignallingPriority", ["value"] = "x" }, "value: "),
+            ("/pki/revocations", "/pki", new() { ["serial"] = "zz", ["reason"] = "keyCompromise" }, "serial: "),
+            ("/pki/revocations", "/pki", new() { ["serial"] = "0102", ["reason"] = "" }, "reason: "),
+            (page + "/triggers", page, new() { ["device"] = "<script>", ["action"] = "dm-session", ["payload"] = "" }, "device: "),
+            (page + "/triggers", page, new() { ["device"] = "malformed-form@mtc.example", ["action"] = "ota-job", ["payload"] = "" }, "action: "),
+            (page + "/triggers", page, new() { ["device"] = "malformed-form@mtc.example", ["action"] = "dm-session", ["payload"] = "00" }, "payload: "),
+            (page + "/sho", page, new() { ["to"] = "" }, "to: "),
+            ("/devices/TRE-NOT-A-PCID/sho", page, new() { ["to"] = "sho-b" }, "device: "),
+        ];
+        foreach (var (path, back, form, field) in cases)
+        {
+            using var bad = await PostFormAsync(browser, back, path, form, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains(field, await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+        Assert.Equal(jobs, (await fixture.Dm.Dm.ListJobsAsync(Pcid, Ct)).Count);
+        await using var iwf = await (fixture.Store with { DataDirectory = Path.Combine(fixture.Store.DataDirectory, "mtc-iwf") }).OpenAsync(cancellationToken: Ct);
+        Assert.DoesNotContain(await iwf.Audit.ReadAsync(0, 10_000, Ct), e => e.Subject == "malformed-form@mtc.example");
+    }
+
     [Fact]
     public async Task MoveDevice_ToTheOtherSho_TheRoOpensTheChange()
     {
