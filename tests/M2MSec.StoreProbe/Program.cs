@@ -2,6 +2,7 @@
 //   counter ICCID KVN N      take N OTA counter values one by one, print each
 //   nonce-issue PURPOSE N    issue N nonces (1 h), print each in hex
 //   nonce-consume PURPOSE    read hex nonces from stdin, print "<hex> ok|refused"
+//   sqn-block IMSI BLOCK N   take N SQNs one by one from blocks of BLOCK reserved durably (issue 19), print each
 using M2MSec.Storage;
 using M2MSec.Storage.PostgreSql;
 using M2MSec.Storage.Security;
@@ -43,6 +44,15 @@ switch (rest[0])
         {
             var ok = await store.Nonces.ConsumeAsync(rest[1], Convert.FromHexString(line.Trim()));
             output.WriteLine($"{line.Trim()} {(ok ? "ok" : "refused")}");
+            output.Flush();
+        }
+        break;
+    case "sqn-block":
+        var subscriber = await store.Subscribers.FindAsync(rest[1]) ?? throw new InvalidOperationException("unknown subscriber");
+        var blocks = new M2MSec.Storage.Hss.SqnBlockReservations(int.Parse(rest[2], System.Globalization.CultureInfo.InvariantCulture), M2MSec.Aka.SqnScheme.Default);
+        for (var i = 0; i < int.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture); i++)
+        {
+            output.WriteLine((await blocks.TakeAsync(store.Subscribers, subscriber, 1))![0]);
             output.Flush();
         }
         break;

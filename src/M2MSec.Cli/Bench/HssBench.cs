@@ -9,9 +9,9 @@ namespace M2MSec.Cli.Bench;
 /// `m2msec bench hss` (issue 19): authentication vectors per second over HTTP (POST /auth-vectors, mutual TLS, an icf
 /// client certificate, the SQLite store as `serve` uses it) with count 1 and count 32 per request, against the bound
 /// measured in the same run on the same disk: the store's durable-commit rate (a one-row UPDATE, synchronous = FULL).
-/// Each request advances the subscriber's SEQ_HE in one commit (TS 33.102 §6.3.2, C.1.1.2: fsync before the vectors
-/// leave), whatever its count — so count 32 reserves 32 SQNs per commit, the batching that raises vectors/s; count 1 is
-/// bounded by one commit per vector.
+/// The HSS reserves SQNs in blocks (<see cref="HssOptions.SqnBlockSize"/>, 32): one commit per block, fsynced before any SQN
+/// of it leaves (TS 33.102 C.1.1.2), so count 1 costs 1/32 of a commit per vector. The same AuC in process on the same
+/// store with blocks of 1 (one commit per request, as before) and of 32 shows what the blocks buy, without HTTP.
 /// </summary>
 internal static class HssBench
 {
@@ -53,6 +53,9 @@ internal static class HssBench
                 commits = Best(commits, await MeasureAsync(duration / Rounds, parallel, _ => commit(), ct));
             }
             var commitsPerS = commits.PerSecond;
+            err.WriteLine("bench hss: the AuC in process on a SQLite store, count 1, SQN blocks of 1 then 32");
+            var (block1, block32) = await InProcessAsync(dir, duration, parallel, Rounds, ct);
+            var blockSize = new HssOptions().SqnBlockSize;
             return
             [
                 new("vectors_per_s_count_1", Math.Round(one.PerSecond, 1)),
@@ -65,7 +68,14 @@ internal static class HssBench
                 new("commit_bound_vectors_per_s_count_32", Math.Round(commitsPerS * 32, 1)),
                 new("ratio_to_commit_bound_count_32", Math.Round(many.PerSecond / commitsPerS, 3)),
                 new("batching_gain", Math.Round(many.PerSecond * 32 / one.PerSecond, 2)),
-                new("commits_per_request", 1),
+                new("sqn_block_size", blockSize),
+                new("commits_per_vector", Math.Round(1.0 / blockSize, 4)),
+                new("auc_vectors_per_s_count_1_block_1", Math.Round(block1.PerSecond, 1)),
+                new("auc_cpu_ms_per_vector_block_1", Math.Round(block1.CpuMsPerOp, 3)),
+                new("auc_ratio_to_commit_bound_block_1", Math.Round(block1.PerSecond / commitsPerS, 3)),
+                new("auc_vectors_per_s_count_1_block_32", Math.Round(block32.PerSecond, 1)),
+                new("auc_cpu_ms_per_vector_block_32", Math.Round(block32.CpuMsPerOp, 3)),
+                new("auc_block_gain", Math.Round(block32.PerSecond / block1.PerSecond, 2)),
                 new("rounds", Rounds),
                 new("parallel", parallel),
                 new("store", "sqlite"),
@@ -84,6 +94,30 @@ internal static class HssBench
             {
             }
         }
+    }
+
+    /// <summary>The AuC without HTTP on a SQLite store of its own: count 1 with SQN blocks of 1 and of 32, alternating rounds, best of each.</summary>
+    private static async Task<((double PerSecond, double CpuMsPerOp) Block1, (double PerSecond, double CpuMsPerOp) Block32)> InProcessAsync(
+        string dir, TimeSpan duration, int parallel, int rounds, CancellationToken ct)
+    {
+        await using var store = await M2MSec.Storage.Sqlite.SqliteStateStore.OpenAsync(Path.Combine(dir, "auc"), M2MSec.Storage.Security.KeyRing.CreateEphemeral());
+        var imsis = new string[parallel];
+        for (var i = 0; i < parallel; i++)
+        {
+            imsis[i] = $"00101{810_000_000 + i:D10}";
+            await store.Subscribers.AddAsync(new M2MSec.Storage.Hss.HssSubscriber(imsis[i], RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16), [0x80, 0x00]), 0, ct);
+        }
+        var one = new AuthenticationCentre(store.Subscribers, new HssOptions { SqnBlockSize = 1 });
+        var blocks = new AuthenticationCentre(store.Subscribers, new HssOptions());
+        await MeasureAsync(TimeSpan.FromMilliseconds(300), parallel, i => one.RequestVectorsAsync(imsis[i], 1, cancellationToken: ct).AsTask(), ct);
+        await MeasureAsync(TimeSpan.FromMilliseconds(300), parallel, i => blocks.RequestVectorsAsync(imsis[i], 1, cancellationToken: ct).AsTask(), ct);
+        (double PerSecond, double CpuMsPerOp) a = default, b = default;
+        for (var round = 0; round < rounds; round++)
+        {
+            a = Best(a, await MeasureAsync(duration / rounds, parallel, i => one.RequestVectorsAsync(imsis[i], 1, cancellationToken: ct).AsTask(), ct));
+            b = Best(b, await MeasureAsync(duration / rounds, parallel, i => blocks.RequestVectorsAsync(imsis[i], 1, cancellationToken: ct).AsTask(), ct));
+        }
+        return (a, b);
     }
 
     private static (double PerSecond, double CpuMsPerOp) Best((double PerSecond, double CpuMsPerOp) a, (double PerSecond, double CpuMsPerOp) b) =>

@@ -38,12 +38,21 @@ public sealed record VectorRequestResult(VectorRequestStatus Status, IReadOnlyLi
 
 /// <summary>
 /// The AuC of the HSS (TS 33.102 §6.3.2, §6.3.5): fresh RAND from the CSPRNG, SQN from the
-/// store's atomic counter, MILENAGE; resynchronisation from AUTS before new vectors are made.
+/// store's atomic counter reserved in durable blocks (<see cref="SqnBlockReservations"/>), MILENAGE;
+/// resynchronisation from AUTS before new vectors are made.
 /// Role logic only: no bytes on the wire, no HTTP.
 /// </summary>
 public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssOptions options, IAuditLog? audit = null)
 {
+    private readonly SqnBlockReservations _sqns = new(options.SqnBlockSize, options.SqnScheme);
+
     public HssOptions Options { get; } = options;
+
+    /// <summary>Drops the subscriber's SQN block held in memory (its SQNs are skipped): the subscriber was retired.</summary>
+    public void ForgetSqnBlock(string imsi) => _sqns.Forget(imsi);
+
+    /// <summary>SQNs reserved durably for the subscriber and held in memory, not yet handed out.</summary>
+    public int SqnsHeld(string imsi) => _sqns.Held(imsi);
 
     public async ValueTask<VectorRequestResult> RequestVectorsAsync(
         string imsi, int count, byte[]? servingNetworkId = null,
@@ -60,12 +69,14 @@ public sealed class AuthenticationCentre(IEditableHssSubscriberStore store, HssO
         {
             if (!AkaVectors.TryVerifyAuts(Options.Milenage, subscriber.K, subscriber.Opc, r.Rand, r.Auts, out var sqnMs))
                 return new(VectorRequestStatus.ResyncMacFailure, [], false);
+            // The block in memory may lie behind SQN_MS: the next vectors come from a new block past SEQ_HE (decision 035).
+            _sqns.Forget(imsi);
             resynchronised = await store.ResynchroniseAsync(imsi, sqnMs, Options.SqnScheme, cancellationToken).ConfigureAwait(false);
             if (resynchronised && audit is not null)
                 await audit.AppendAsync("hss", "sqn.resync", imsi, $"SEQ_HE := {Options.SqnScheme.Seq(sqnMs)}", cancellationToken).ConfigureAwait(false);
         }
 
-        var sqns = await store.AllocateSqnsAsync(imsi, count, Options.SqnScheme, cancellationToken).ConfigureAwait(false);
+        var sqns = await _sqns.TakeAsync(store, subscriber, count, cancellationToken).ConfigureAwait(false);
         // Issue 16: a subscriber retired (DELETE /subscribers, after a change of subscription) during the request is unknown, as from now on.
         if (sqns is null)
             return new(VectorRequestStatus.UnknownSubscriber, [], false);

@@ -18,12 +18,13 @@ internal static class HssRetireEndpoints
             .WithSummary("Retires a subscriber: K, OPc and SQN state removed; no vector is made for the IMSI again")
             .Produces(StatusCodes.Status204NoContent).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
-    private static async Task<IResult> RetireAsync(string imsi, HttpContext http, IEditableHssSubscriberStore store, IAuditLog audit, CancellationToken ct)
+    private static async Task<IResult> RetireAsync(string imsi, HttpContext http, IEditableHssSubscriberStore store, AuthenticationCentre auc, IAuditLog audit, CancellationToken ct)
     {
         if (!Imsi.IsValid(imsi))
             return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
         if (!await store.RemoveAsync(imsi, ct).ConfigureAwait(false))
             return ApiProblem.NotFound("unknown-subscriber", $"imsi: {imsi} is not provisioned here");
+        auc.ForgetSqnBlock(imsi);
         await audit.AppendAsync(AdministratorFilter.Actor(http), "subscriber.retire", imsi, null, ct).ConfigureAwait(false);
         return Results.NoContent();
     }

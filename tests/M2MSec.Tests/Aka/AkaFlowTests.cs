@@ -105,8 +105,10 @@ public sealed class AkaFlowTests
         var resynced = await auc.RequestVectorsAsync(Imsi, 1, resync: (v.Rand, failure.Auts!));
         Assert.Equal(VectorRequestStatus.Ok, resynced.Status);
         Assert.True(resynced.Resynchronised);
-        Assert.Equal(1_000_000UL + 1, (await store.GetSqnStateAsync(Imsi))!.Value.SeqHe);
+        // Issue 19 (decision 035): SEQ_HE := SEQ_MS, then a block of 32 reserved durably past it, of which the vector took the first.
+        Assert.Equal(1_000_000UL + 32, (await store.GetSqnStateAsync(Imsi))!.Value.SeqHe);
         Assert.True(usim.Authenticate(resynced.Vectors[0].Rand, resynced.Vectors[0].Autn).IsSuccess);
+        Assert.Equal(1_000_000UL + 1, usim.SqnState.HighestSeq);
     }
 
     [Fact]
@@ -134,7 +136,9 @@ public sealed class AkaFlowTests
         var after = (await store.GetSqnStateAsync(Imsi))!.Value.SeqHe;
         var again = await auc.RequestVectorsAsync(Imsi, 1, resync: (v.Rand, auts));
         Assert.False(again.Resynchronised);
-        Assert.Equal(after + 1, (await store.GetSqnStateAsync(Imsi))!.Value.SeqHe);
+        // Issue 19 (decision 035): a verified AUTS drops the block held in memory (it may lie behind SQN_MS) and the vector comes
+        // from a new block of 32 past SEQ_HE — forwards, never back.
+        Assert.Equal(after + 32, (await store.GetSqnStateAsync(Imsi))!.Value.SeqHe);
     }
 
     [Fact]

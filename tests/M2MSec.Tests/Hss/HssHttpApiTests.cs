@@ -65,7 +65,10 @@ public sealed class HssHttpApiTests : IAsyncLifetime
             Assert.Equal(v.Xres, Convert.ToHexStringLower(ok.Res!));
         }
         var state = await _http.GetFromJsonAsync<JsonElement>($"subscribers/{usim.Imsi}", ct);
-        Assert.Equal((1UL << 22) + 2, state.GetProperty("seq_he").GetUInt64());
+        // Issue 19 (decision 035): seq_he is the durable high-water mark — SEQ_MS, then one block of 32 reserved past it, of
+        // which the two vectors took the first two (the USIM accepted SEQ_MS + 1 and + 2 above).
+        Assert.Equal((1UL << 22) + 32, state.GetProperty("seq_he").GetUInt64());
+        Assert.Equal((1UL << 22) + 2, usim.SqnState.HighestSeq);
         Assert.False(state.TryGetProperty("k", out _));
         Assert.False(state.TryGetProperty("opc", out _));
 

@@ -34,6 +34,9 @@ public sealed class HssPersistenceTests : IDisposable
             var next = (await new HssClient(http).GetVectorsAsync(usim.Imsi, ct: ct)).Vectors[0];
             Assert.NotEqual(first.Autn, next.Autn);
             Assert.True(usim.Authenticate(Convert.FromHexString(next.Rand), Convert.FromHexString(next.Autn)).IsSuccess);
+            // Issue 19 (decision 035): the first HSS reserved SEQ 1..32 in one durable block and handed out 1..3; the restart skipped
+            // 4..32 (never reused) and the new HSS's first vector is SEQ 33 — accepted, the skip being far inside Δ (decision 001).
+            Assert.Equal(33UL, usim.SqnState.HighestSeq);
             // A vector from before the restart is now a replay.
             Assert.False(usim.Authenticate(Convert.FromHexString(first.Rand), Convert.FromHexString(first.Autn)).IsSuccess);
         }
