@@ -52,6 +52,7 @@ internal static class DmBench
     public static async Task<IReadOnlyList<KeyValuePair<string, object?>>> RunAsync(int devices, TimeSpan duration, TextWriter progress, CancellationToken ct)
     {
         var dir = Directory.CreateTempSubdirectory("m2msec-bench-dm-").FullName;
+        string? shm = null;
         try
         {
             await using var server = await ServerProcess.StartAsync(ct);
@@ -61,14 +62,27 @@ internal static class DmBench
             var uri = new UriBuilder(address) { Host = "localhost", Path = "/dm" }.Uri;
 
             progress.WriteLine($"bench dm: {devices} devices (TRE-sealed trees), secure-clock certificate check, {duration.TotalSeconds:F0} s per measurement; the server in process {server.Id}");
-            var fleet = new List<(M2meDevice Device, DmClientAccount Account)>();
-            for (var i = 0; i < devices; i++)
+            async Task<List<(M2meDevice Device, DmClientAccount Account)>> FleetAsync(string under, int first)
             {
-                var device = M2meDevice.Create(Path.Combine(dir, $"dev{i}"), Path.Combine(dir, $"fuse{i}"), $"00101000000{i:D4}", M2meKind.Tre);
-                device.Tre.ProvisionTrustAnchor(TreCaller.Manufacturer, "dm", root);
-                var password = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
-                await server.AccountAsync(device.Info.TreId, password, ct);
-                fleet.Add((device, new DmClientAccount(DmBenchServer.ServerId, uri, device.Info.TreId, password, password, DmAuthScheme.Md5)));
+                var list = new List<(M2meDevice Device, DmClientAccount Account)>();
+                for (var i = first; i < first + devices; i++)
+                {
+                    var device = M2meDevice.Create(Path.Combine(under, $"dev{i}"), Path.Combine(under, $"fuse{i}"), $"00101000000{i:D4}", M2meKind.Tre);
+                    device.Tre.ProvisionTrustAnchor(TreCaller.Manufacturer, "dm", root);
+                    var password = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+                    await server.AccountAsync(device.Info.TreId, password, ct);
+                    list.Add((device, new DmClientAccount(DmBenchServer.ServerId, uri, device.Info.TreId, password, password, DmAuthScheme.Md5)));
+                }
+                return list;
+            }
+            var fleet = await FleetAsync(dir, 0);
+            // The same devices' TRE files on tmpfs (/dev/shm): what the device's fsync costs is the difference (issue 19 target 3).
+            shm = Directory.Exists("/dev/shm") ? Path.Combine("/dev/shm", "m2msec-bench-dm-" + Guid.NewGuid().ToString("N")) : null;
+            List<(M2meDevice Device, DmClientAccount Account)>? shmFleet = null;
+            if (shm is not null)
+            {
+                Directory.CreateDirectory(shm);
+                shmFleet = await FleetAsync(shm, devices);
             }
 
             // Issue 19: with 0.5 s the server's tiered-compilation worker was still compiling through the measurements —
@@ -87,6 +101,12 @@ internal static class DmBench
             var resumed = await SessionsAsync(fleet, server, root, uri, Mode.Resumed, duration, ct);
             progress.WriteLine("bench dm: one kept-alive connection per device");
             var kept = await SessionsAsync(fleet, server, root, uri, Mode.KeptAlive, duration, ct);
+            Run? keptShm = null;
+            if (shmFleet is not null)
+            {
+                progress.WriteLine("bench dm: one kept-alive connection per device, the devices' TRE files on tmpfs (/dev/shm)");
+                keptShm = await SessionsAsync(shmFleet, server, root, uri, Mode.KeptAlive, duration, ct);
+            }
             progress.WriteLine("bench dm: bare TLS handshakes against the same server (the bounds), full then resumed");
             var bareFull = await HandshakesAsync(server, address, root, issuing, devices, resumable: false, duration, ct);
             var bareResumed = await HandshakesAsync(server, address, root, issuing, devices, resumable: true, duration, ct);
@@ -121,6 +141,12 @@ internal static class DmBench
                 new("device_cpu_ms_per_session_kept_connection", Math.Round(kept.CpuMsPerUnit, 3)),
                 new("device_durable_writes_per_session", Math.Round(kept.DurableWritesPerUnit, 2)),
                 new("device_fsync_ms_per_session", Math.Round(kept.FsyncMsPerUnit, 3)),
+                new("device_fs", "disk (" + Path.GetTempPath() + ")"),
+                new("sessions_per_s_kept_connection_tmpfs", keptShm is null ? null : Math.Round(keptShm.PerSecond, 1)),
+                new("device_cpu_ms_per_session_kept_connection_tmpfs", keptShm is null ? null : Math.Round(keptShm.CpuMsPerUnit, 3)),
+                new("device_durable_writes_per_session_tmpfs", keptShm is null ? null : Math.Round(keptShm.DurableWritesPerUnit, 2)),
+                new("device_fsync_ms_per_session_tmpfs", keptShm is null ? null : Math.Round(keptShm.FsyncMsPerUnit, 3)),
+                new("server_cpu_ms_per_session_kept_connection_tmpfs", keptShm is null ? null : Math.Round(keptShm.ServerCpuMsPerUnit, 3)),
                 new("tls_handshakes_per_s", Math.Round(bareFull.PerSecond)),
                 new("cpu_ms_per_tls_handshake", Math.Round(bareFull.CpuMsPerUnit + bareFull.ServerCpuMsPerUnit, 2)),
                 new("server_cpu_ms_per_tls_handshake", Math.Round(bareFull.ServerCpuMsPerUnit, 3)),
@@ -146,6 +172,8 @@ internal static class DmBench
         finally
         {
             Directory.Delete(dir, recursive: true);
+            if (shm is not null && Directory.Exists(shm))
+                Directory.Delete(shm, recursive: true);
         }
     }
 

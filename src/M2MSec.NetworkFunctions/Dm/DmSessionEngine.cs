@@ -268,7 +268,8 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         if (!state.JobsTaken)
         {
             state.JobsTaken = true;
-            foreach (var job in await store.ListJobsAsync(devId, cancellationToken).ConfigureAwait(false))
+            // Issue 19: the queued jobs only — one query, not every job the device ever had.
+            foreach (var job in await store.ListQueuedJobsAsync(devId, cancellationToken).ConfigureAwait(false))
             {
                 if (job.State != "queued" || !await store.SetJobStateAsync(job.Id, "running", ["queued"], cancellationToken).ConfigureAwait(false))
                     continue;
@@ -551,7 +552,12 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     private async Task<List<(string Id, string State, string? Reason)>> FinishJobsAsync(string devId, DmSessionState state, CancellationToken ct)
     {
         var finished = new List<(string Id, string State, string? Reason)>();
-        foreach (var job in (await store.ListJobsAsync(devId, ct).ConfigureAwait(false)).Where(j => state.Jobs.Contains(j.Id)))
+        // Issue 19: the session's own jobs by id, not every job the device ever had; oldest first as before.
+        var jobs = new List<DmJobRecord>();
+        foreach (var id in state.Jobs)
+            if (await store.FindJobAsync(id, ct).ConfigureAwait(false) is { } j && j.DevId == devId)
+                jobs.Add(j);
+        foreach (var job in jobs.OrderBy(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal))
         {
             if (DmJobReadBack.FinalState(job) == "done")
             {

@@ -59,6 +59,12 @@ public interface IDmStore
     /// <summary>The device's jobs, oldest first, with their commands in order.</summary>
     ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Issue 19: the device's jobs still "queued", oldest first, with their commands — what a session takes. One query whatever
+    /// the number of jobs the device ever had (<see cref="ListJobsAsync"/> reads them all, with every command).
+    /// </summary>
+    ValueTask<IReadOnlyList<DmJobRecord>> ListQueuedJobsAsync(string devId, CancellationToken cancellationToken = default);
+
     /// <summary>Records a command's DM status and Results (once: a recorded command is not overwritten).</summary>
     ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default);
 

@@ -84,6 +84,14 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
                 : []);
     }
 
+    public ValueTask<IReadOnlyList<DmJobRecord>> ListQueuedJobsAsync(string devId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<DmJobRecord>>(_deviceJobs.TryGetValue(devId, out var positions)
+                ? [.. positions.Select(i => _jobs[i]).Where(j => j.State == "queued").OrderBy(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal)]
+                : []);
+    }
+
     public ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default)
     {
         lock (_lock)

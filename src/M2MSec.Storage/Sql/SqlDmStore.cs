@@ -86,6 +86,9 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
     public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default) =>
         JobsAsync("j.dev_id = @d", "created_at, id", cancellationToken, ("@d", devId));
 
+    public ValueTask<IReadOnlyList<DmJobRecord>> ListQueuedJobsAsync(string devId, CancellationToken cancellationToken = default) =>
+        JobsAsync("j.dev_id = @d AND j.state = 'queued'", "created_at, id", cancellationToken, ("@d", devId));
+
     private async ValueTask<IReadOnlyList<DmJobRecord>> JobsAsync(string where, string order, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         var jobs = await db.QueryAsync($"SELECT id, dev_id, state, created_at, updated_at, reason FROM dm_jobs j WHERE {where} ORDER BY {order}",

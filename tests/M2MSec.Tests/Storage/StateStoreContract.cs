@@ -341,6 +341,12 @@ public abstract partial class StateStoreContract : IAsyncLifetime
         Assert.Equal("1", jobs[0].Commands[1].Results);
         Assert.Null(jobs[0].Commands[0].Status);
         Assert.Empty(await Store.Dm.ListJobsAsync("nobody"));
+        // Issue 19: what a session takes — the queued jobs only, with their commands, oldest first.
+        await Store.Dm.AddJobAsync(new DmJobRecord("job-3", account.DevId, "queued", now.AddSeconds(2), now.AddSeconds(2), [Cmd("job-3", 1, "get", "./DevInfo/Man")]));
+        var queued = await Store.Dm.ListQueuedJobsAsync(account.DevId);
+        Assert.Equal(["job-2", "job-3"], queued.Select(j => j.Id));
+        Assert.Equal("./DevInfo/Mod", Assert.Single(queued[0].Commands).Uri);
+        Assert.Empty(await Store.Dm.ListQueuedJobsAsync("nobody"));
     }
 
     /// <summary>Issue 13 item 11: what devices report is kept per device with an account, and bounded (lengths, counts, oldest alerts dropped).</summary>

@@ -557,6 +557,8 @@ public sealed class DmSessionSecurityTests
         public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) { Writes++; return inner.SetServerNonceAsync(devId, nonce, cancellationToken); }
         public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default) { Writes++; return inner.AddJobAsync(job, cancellationToken); }
         public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.ListJobsAsync(devId, cancellationToken); }
+
+        public ValueTask<IReadOnlyList<DmJobRecord>> ListQueuedJobsAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.ListQueuedJobsAsync(devId, cancellationToken); }
         public ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default) { Writes++; return inner.RecordResultAsync(jobId, seq, status, results, cancellationToken); }
         public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default) { Writes++; return inner.SetJobStateAsync(jobId, state, from, cancellationToken); }
         public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, cancellationToken); }
