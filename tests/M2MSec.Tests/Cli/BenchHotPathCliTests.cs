@@ -22,6 +22,12 @@ public sealed class BenchHotPathCliTests
         Assert.True(json.GetProperty("batching_gain").GetDouble() > 0, stdout);
         Assert.Equal("sqlite", json.GetProperty("store").GetString());
         Assert.Equal(2, json.GetProperty("parallel").GetInt32());
+        // Issue 19: SQN blocks (decision 035) — the AuC in process with blocks of 1 and of 32 against the store's own SQN commit.
+        Assert.Equal(32, json.GetProperty("sqn_block_size").GetInt32());
+        var storeCommits = json.GetProperty("store_sqn_commits_per_s").GetDouble();
+        Assert.True(storeCommits > 0 && json.GetProperty("auc_vectors_per_s_count_1_block_32").GetDouble() > 0, stdout);
+        Assert.Equal(Math.Round(json.GetProperty("auc_vectors_per_s_count_1_block_1").GetDouble() / storeCommits, 3),
+            json.GetProperty("auc_ratio_to_store_commit_bound_block_1").GetDouble(), 0.01);
     }
 
     /// <summary>OCSP over HTTP against the serial composition of the HTTP floor and the in-process responder, same run.</summary>
