@@ -20,6 +20,8 @@ internal sealed record DemoFleetBound(IReadOnlyDictionary<string, long> Operatio
 {
     public const string TlsHandshake = "tls_handshake";
 
+    public const string DurableCommit = "durable_commit";
+
     /// <summary>The operation kinds' names in the report (snake_case).</summary>
     public static string Name(MeteredOperation operation) => operation switch
     {
@@ -30,7 +32,7 @@ internal sealed record DemoFleetBound(IReadOnlyDictionary<string, long> Operatio
         MeteredOperation.RsaVerify => "rsa_verify",
         MeteredOperation.ChainBuild => "x509_chain_build",
         MeteredOperation.Milenage => "milenage",
-        _ => "durable_commit",
+        _ => DurableCommit,
     };
 
     /// <summary>The counts between two snapshots, with the TLS handshakes.</summary>
@@ -50,17 +52,23 @@ internal sealed record DemoFleetBound(IReadOnlyDictionary<string, long> Operatio
 }
 
 /// <summary>Counts the TLS handshakes the process's Kestrel listeners complete (kestrel.tls_handshake.duration: one measurement each).</summary>
-internal sealed class TlsHandshakeCounter : IDisposable
+internal sealed class TlsHandshakeCounter() : MeasurementCounter("Microsoft.AspNetCore.Server.Kestrel", "kestrel.tls_handshake.duration");
+
+/// <summary>Counts the HTTP requests the process's ASP.NET Core hosts (the functions) answered (http.server.request.duration: one measurement each).</summary>
+internal sealed class ServedRequestCounter() : MeasurementCounter("Microsoft.AspNetCore.Hosting", "http.server.request.duration");
+
+/// <summary>Counts one instrument's measurements in this process (a <see cref="MeterListener"/> on one meter's instrument).</summary>
+internal abstract class MeasurementCounter : IDisposable
 {
     private readonly MeterListener _listener = new();
     private long _count;
 
-    public TlsHandshakeCounter()
+    protected MeasurementCounter(string meter, string instrument)
     {
-        _listener.InstrumentPublished = (instrument, listener) =>
+        _listener.InstrumentPublished = (published, listener) =>
         {
-            if (instrument.Meter.Name == "Microsoft.AspNetCore.Server.Kestrel" && instrument.Name == "kestrel.tls_handshake.duration")
-                listener.EnableMeasurementEvents(instrument);
+            if (published.Meter.Name == meter && published.Name == instrument)
+                listener.EnableMeasurementEvents(published);
         };
         _listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _count));
         _listener.Start();
@@ -75,32 +83,41 @@ internal sealed class TlsHandshakeCounter : IDisposable
 /// The calibration: each counted kind's rate on this machine, now, in this process — CPU-bound kinds on every core at once (the
 /// machine's capacity), the durable commit with one writer (SQLite's WAL, synchronous=FULL: the store's settings), the TLS handshake
 /// over loopback (ECDSA P-256 server certificate like the functions', both sides in this process, as in the demo). A kind the run did
-/// not perform is not measured.
+/// not perform is not measured. Each kind's rate is the best of <see cref="Rounds"/> measurements.
 /// </summary>
 internal static class FleetCalibration
 {
+    /// <summary>
+    /// How many times each kind is measured; its rate is the best of them. The rounds go over all kinds in turn, so a burst of other load on a
+    /// shared machine lowers one round of a kind, not all of them (the bound is what the machine can do, not what it did during a spike).
+    /// </summary>
+    public const int Rounds = 3;
+
     public static async Task<Dictionary<string, double>> MeasureAsync(IEnumerable<string> kinds, string directory, TimeSpan each, CancellationToken ct)
     {
-        var rates = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var kind in kinds)
+        var measured = kinds.ToArray();
+        var rates = measured.ToDictionary(k => k, _ => 0.0, StringComparer.Ordinal);
+        for (var round = 0; round < Rounds; round++)
         {
-            double rate = kind switch
-            {
-                "ecdsa_sign" => EcdsaSign(each),
-                "ecdsa_verify" => EcdsaVerify(each),
-                "ecdh" => Ecdh(each),
-                "rsa_sign" => RsaSign(each),
-                "rsa_verify" => RsaVerify(each),
-                "x509_chain_build" => ChainBuild(each),
-                "milenage" => Milenage(each),
-                "durable_commit" => await DurableCommitAsync(directory, each, ct),
-                DemoFleetBound.TlsHandshake => await TlsHandshakesAsync(each, ct),
-                _ => 0,
-            };
-            rates[kind] = Math.Round(rate, 1);
+            foreach (var kind in measured)
+                rates[kind] = Math.Max(rates[kind], Math.Round(await MeasureOnceAsync(kind, directory, each, ct), 1));
         }
         return rates;
     }
+
+    private static async Task<double> MeasureOnceAsync(string kind, string directory, TimeSpan each, CancellationToken ct) => kind switch
+    {
+        "ecdsa_sign" => EcdsaSign(each),
+        "ecdsa_verify" => EcdsaVerify(each),
+        "ecdh" => Ecdh(each),
+        "rsa_sign" => RsaSign(each),
+        "rsa_verify" => RsaVerify(each),
+        "x509_chain_build" => ChainBuild(each),
+        "milenage" => Milenage(each),
+        "durable_commit" => await DurableCommitAsync(directory, each, ct),
+        DemoFleetBound.TlsHandshake => await TlsHandshakesAsync(each, ct),
+        _ => 0,
+    };
 
     /// <summary>Operations per second with one loop per core, each running <paramref name="make"/>'s operation until <paramref name="each"/> has passed.</summary>
     private static double OnEveryCore(TimeSpan each, Func<Action> make)

@@ -34,6 +34,9 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
 
     private DemoDevice[] _devices = [];
 
+    /// <summary>Devices in flight at the start (issue 19): each departure then admits two, up to <see cref="DemoOptions.Concurrency"/>.</summary>
+    internal const int SlowStartDevices = 16;
+
     /// <summary>How long the calibration measures each operation kind the run performed (issue 19).</summary>
     internal static readonly TimeSpan CalibrationPerKind = TimeSpan.FromMilliseconds(250);
 
@@ -54,6 +57,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         // Issue 19: the run's own profile (fixed cost) and the bare operations it performs (fleet bound), counted from here.
         var timeline = new DemoTimeline(TimeProvider.System);
         using var handshakes = new TlsHandshakeCounter();
+        using var requests = new ServedRequestCounter();
         var operationsBefore = OperationMeter.Snapshot();
         // The functions run in this process, and a DM device holds a pool thread in its TLS callback while it asks the
         // OCSP responder: with fewer threads than devices in flight, the servers would wait for threads their own
@@ -101,6 +105,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         }
         timeline.Ended();
         var operations = DemoFleetBound.Counts(operationsBefore, OperationMeter.Snapshot(), handshakes.Count);
+        var served = requests.Count;
         _logEntries = log.Entries;
         WallTime = timeline.Wall;
         Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory()) with
@@ -109,6 +114,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
             PeakMemoryBytes = DemoSummary.PeakWorkingSetBytes(),
             CpuSeconds = DemoSummary.ProcessCpuSeconds(),
             Profile = timeline.Profile(),
+            HttpRequests = served,
         };
         // Issue 19: each counted kind's rate, measured now in this process (after the timing), and the bound Σ count × cost.
         var rates = await FleetCalibration.MeasureAsync(operations.Where(o => o.Value > 0).Select(o => o.Key), options.DataDirectory, CalibrationPerKind, ct);
@@ -136,9 +142,12 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         var inFlight = Math.Min(options.Concurrency, devices.Length);
         foreach (var stage in _stages)
             Report.BeginStage(stage.Name);
+        using var slowStart = new DemoSlowStart(SlowStartDevices, options.Concurrency);
         await Parallel.ForEachAsync(devices, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = ct },
             async (device, token) =>
             {
+                await slowStart.EnterAsync(token);
+                using var slot = slowStart.Slot();
                 foreach (var stage in _stages)
                 {
                     if (!stage.AppliesTo(device))

@@ -57,6 +57,19 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>Issue 19: <see cref="DevicesPerSecond"/> over the fleet bound's devices per second (target ≥ 0.5); 0 without a bound.</summary>
     public double RatioToFleetBound => FleetBound is { FleetBoundDevicesPerS: > 0 } b ? Math.Round(DevicesPerSecond / b.FleetBoundDevicesPerS, 3) : 0;
 
+    /// <summary>Issue 19: the HTTP requests the functions answered from their start to the last device (every listener; 0 before the run ends).</summary>
+    public long HttpRequests { get; init; }
+
+    /// <summary>
+    /// Issue 19: what one completed device cost the run — CPU seconds, HTTP requests answered, store writes (durable commits) and TLS handshakes
+    /// — the run's totals over <see cref="Completed"/> (start-up included: it is spread thinner in a bigger fleet); null without the fleet bound.
+    /// </summary>
+    public DemoPerDevice? PerDevice => FleetBound is null || Completed == 0 ? null : new DemoPerDevice(
+        Math.Round(CpuSeconds / Completed, 4),
+        Math.Round((double)HttpRequests / Completed, 2),
+        Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.DurableCommit) / Completed, 2),
+        Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.TlsHandshake) / Completed, 2));
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -69,7 +82,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
 
     public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds,
         Battery, Groups, Gba, Profile?.FixedCostS, Profile?.MarginalSPerDevice, Profile, FleetBound?.Operations, FleetBound?.Rates, DevicesPerSecond,
-        FleetBound?.SecondsBound, FleetBound?.FleetBoundDevicesPerS, RatioToFleetBound), Json);
+        FleetBound?.SecondsBound, FleetBound?.FleetBoundDevicesPerS, RatioToFleetBound, HttpRequests, PerDevice), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
     public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
@@ -92,5 +105,8 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb,
         double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, DemoBattery? Battery, DemoGroups? Groups, IReadOnlyDictionary<string, int> Gba,
         double? FixedCostS, double? MarginalSPerDevice, DemoProfile? Profile, IReadOnlyDictionary<string, long>? Operations, IReadOnlyDictionary<string, double>? Rates,
-        double DevicesPerS, double? FleetBoundSeconds, double? FleetBoundDevicesPerS, double RatioToFleetBound);
+        double DevicesPerS, double? FleetBoundSeconds, double? FleetBoundDevicesPerS, double RatioToFleetBound, long HttpRequests, DemoPerDevice? PerDevice);
 }
+
+/// <summary>Issue 19: one completed device's share of the run — <c>cpu_s</c>, <c>http_requests</c>, <c>store_writes</c> (durable commits), <c>tls_handshakes</c>.</summary>
+internal sealed record DemoPerDevice(double CpuS, double HttpRequests, double StoreWrites, double TlsHandshakes);

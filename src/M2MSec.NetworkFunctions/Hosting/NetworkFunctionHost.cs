@@ -94,7 +94,9 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
             throw new ArgumentException($"--device-urls: {function.Role} has no device-facing API");
         var device = deviceFacing is null ? default : ParseListenAddress(deviceUrls, tls is not null, publicHttp: true);
         Directory.CreateDirectory(dataDirectory);
-        var builder = WebApplication.CreateSlimBuilder();
+        // No file watchers (issue 19's profile): reloadOnChange on appsettings.json put a recursive FileSystemWatcher on the working directory per
+        // host, whose threads read every inotify event below it — each SQLite write when the data directory is there. Configuration is read once.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         NetworkFunctionLogging.Configure(builder.Logging);
         // A start that fails (a port in use) is thrown to the caller, which reports it in one line: not logged with its trace too.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);

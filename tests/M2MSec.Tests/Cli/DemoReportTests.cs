@@ -14,7 +14,9 @@ public sealed class DemoReportTests : IDisposable
     private static readonly string[] ReportFields =
         ["devices", "completed", "failures", "stages", "peak_memory_mb", "wall_seconds", "devices_per_second", "peak_memory_bytes", "cpu_seconds", "battery", "groups", "gba",
             // Issue 19: the fixed cost and the fleet bound (docs/decisions/034-fleet-bound.md).
-            "fixed_cost_s", "marginal_s_per_device", "profile", "operations", "rates", "devices_per_s", "fleet_bound_seconds", "fleet_bound_devices_per_s", "ratio_to_fleet_bound"];
+            "fixed_cost_s", "marginal_s_per_device", "profile", "operations", "rates", "devices_per_s", "fleet_bound_seconds", "fleet_bound_devices_per_s", "ratio_to_fleet_bound",
+            // Issue 19, 2026-12-04: the requests the functions answered, and one completed device's share of the run.
+            "http_requests", "per_device"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
@@ -189,6 +191,15 @@ public sealed class DemoReportTests : IDisposable
         Assert.True(root.GetProperty("ratio_to_fleet_bound").GetDouble() > 0);
         Assert.Equal(root.GetProperty("devices_per_s").GetDouble() / root.GetProperty("fleet_bound_devices_per_s").GetDouble(),
             root.GetProperty("ratio_to_fleet_bound").GetDouble(), 2);
+        // Issue 19, 2026-12-04: each device talks HTTP with the functions (attach, registration, AKA, OTA, DM, groups, GBA…: dozens of requests
+        // each), and per_device divides the run's totals by the 5 completed devices.
+        var requests = root.GetProperty("http_requests").GetInt64();
+        Assert.True(requests >= 5 * 10, $"{requests} requests");
+        var perDevice = root.GetProperty("per_device");
+        Assert.Equal(requests / 5.0, perDevice.GetProperty("http_requests").GetDouble(), 2);
+        Assert.Equal(operations.GetProperty("durable_commit").GetInt64() / 5.0, perDevice.GetProperty("store_writes").GetDouble(), 2);
+        Assert.Equal(operations.GetProperty("tls_handshake").GetInt64() / 5.0, perDevice.GetProperty("tls_handshakes").GetDouble(), 2);
+        Assert.Equal(root.GetProperty("cpu_seconds").GetDouble() / 5, perDevice.GetProperty("cpu_s").GetDouble(), 3);
     }
 
     /// <summary>Issue 14 item 13: a report file in a directory that does not exist is refused before the demo runs.</summary>
