@@ -21,7 +21,7 @@ namespace M2MSec.Device.Run;
 /// to another MCIM, and renews its GBA key and B-TID before they expire. Everything that touches the TRE runs on one loop, one thing
 /// at a time; only the SMS long poll runs beside it. Everything it keeps is in its directory and TRE, so a restart continues.
 /// </summary>
-public sealed class DeviceAgent : IDisposable, ITriggerActions
+public sealed class DeviceAgent : IRunningDevice, ITriggerActions
 {
     private readonly M2meDevice _device;
     private readonly DeviceRunOptions _options;
@@ -53,6 +53,8 @@ public sealed class DeviceAgent : IDisposable, ITriggerActions
 
     /// <summary>DM sessions this run completed (any initiation).</summary>
     public int DmSessionsCompleted { get; private set; }
+
+    public string StopSummary => $"{DmSessionsCompleted} DM sessions completed this run; state kept in the device directory";
 
     /// <summary>
     /// Provisioning (or, provisioned before, nothing of it) and the attach with the active MCIM. Throws what ended it: a
