@@ -42,6 +42,9 @@ public sealed record DeviceRunOptions(ProvisioningEndpoints Endpoints)
     /// <summary>A client-initiated DM session (Alert 1201) this often, which also renews the DM nonces the server's notifications are keyed by.</summary>
     public TimeSpan DmInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Issue 20: the battery figure is reported to the VNO this often (and once attached, and at the stop).</summary>
+    public TimeSpan BatteryInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The GBA key (Ks) and B-TID are renewed this long before their lifetime ends (TS 33.220 §4.5.2: a new run before expiry).</summary>
     public TimeSpan GbaRenewBefore { get; init; } = TimeSpan.FromMinutes(10);
 

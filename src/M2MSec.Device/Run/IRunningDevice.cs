@@ -70,3 +70,29 @@ internal static class DeviceSmsPoller
         }
     }
 }
+
+/// <summary>Issue 20 (decision 033): the battery figure reported to the VNO (report kind 5 under the device's NAS context) — periodically and at the stop.</summary>
+internal static class DeviceBatteryReport
+{
+    public static async Task SendAsync(HttpClient vno, string imsi, Triggering.ITriggerContext context, Power.BatteryMeter meter, Action<string, string> report,
+        CancellationToken ct)
+    {
+        var level = Triggering.ServingNetworkClient.LevelPermille(meter);
+        await Triggering.ServingNetworkClient.BatteryAsync(vno, imsi, level, context, ct, meter).ConfigureAwait(false);
+        report("battery-reported", FormattableString.Invariant($"{level / 10.0:0.0} % remaining, to the vno (NAS report kind 5)"));
+    }
+
+    /// <summary>At the stop: one last report, best effort within a few seconds (the process is ending; nothing waits on it).</summary>
+    public static async Task SendAtStopAsync(HttpClient vno, string imsi, Triggering.ITriggerContext context, Power.BatteryMeter meter, Action<string, string> report)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await SendAsync(vno, imsi, context, meter, report, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException)
+        {
+            report("unreachable", "vno: the battery report at the stop was not delivered");
+        }
+    }
+}

@@ -76,12 +76,15 @@ public sealed class UiccDeviceAgent : IRunningDevice
         await AttachAsync(_options.ProvisioningDeadline, ct).ConfigureAwait(false);
     }
 
+    private Task BatteryAsync(CancellationToken ct) => DeviceBatteryReport.SendAsync(_vno, Imsi, _context, _battery, Report, ct);
+
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var poller = _options.ReceiveSms is null ? Task.CompletedTask : Task.Run(() => DeviceSmsPoller.RunAsync(_options, Iccid, _sms.Writer, Report, stop.Token), CancellationToken.None);
         var time = _options.Time;
         var nextPaging = time.GetUtcNow();
+        var nextBattery = time.GetUtcNow();
         var backOff = _options.BackOff;
         var attached = true;
         try
@@ -97,7 +100,12 @@ public sealed class UiccDeviceAgent : IRunningDevice
                     (nextPaging, backOff) = ok ? (time.GetUtcNow() + _options.PagingInterval, _options.BackOff)
                         : (time.GetUtcNow() + backOff, TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, _options.MaxBackOff.Ticks)));
                 }
-                var wake = nextPaging - time.GetUtcNow();
+                if (attached && time.GetUtcNow() >= nextBattery)
+                {
+                    var ok = await DeviceRunStep.RunAsync(() => BatteryAsync(ct), "vno", Report, ct).ConfigureAwait(false);
+                    nextBattery = time.GetUtcNow() + (ok ? _options.BatteryInterval : backOff);
+                }
+                var wake = (nextPaging < nextBattery ? nextPaging : nextBattery) - time.GetUtcNow();
                 if (wake <= TimeSpan.Zero)
                     continue;
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -124,6 +132,8 @@ public sealed class UiccDeviceAgent : IRunningDevice
             catch (OperationCanceledException)
             {
             }
+            if (attached)
+                await DeviceBatteryReport.SendAtStopAsync(_vno, Imsi, _context, _battery, Report).ConfigureAwait(false);
             BatteryLog.Save(_device.DataDirectory, _battery);
         }
     }

@@ -34,6 +34,14 @@ public sealed partial class DeviceRunTests
             await device.WaitForAsync("attached");
             Assert.Equal("created", DeviceProcess.Event(device.Events[0])); // a fresh device does not "resume"
 
+            // Its battery figure, reported to the VNO once attached, is what the VNO (and the console's fleet row) holds for its IMSI.
+            await device.WaitForAsync("battery-reported");
+            using (var vno = Admin("vno"))
+            {
+                var figure = await vno.GetFromJsonAsync<JsonElement>($"battery/{imsi}", Ct);
+                Assert.InRange(figure.GetProperty("level_permille").GetInt32(), 1, 1000);
+            }
+
             // An OTA job for the card (RFM, NAS configuration): SCP80 by SMS, the PoR back by SMS MO, verified with the read-back.
             var job = await QueueOtaJobAsync(ota, iccid, "b00001");
             await device.WaitForAsync("ota-sms");
@@ -132,6 +140,64 @@ public sealed partial class DeviceRunTests
         (code, _, stderr) = await fleet.CliAsync("device", "run", "--kind", "sim", "--data", dir, "--endpoints", fleet.Endpoints);
         Assert.Equal(2, code);
         Assert.Contains("--kind", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 20, threat: a battery report the device did not make — a forged MAC, a genuine one replayed (its uplink COUNT not above the
+    /// stored one), or one whose MAC covers another level — is refused (403) and nothing is stored; a bad field is a 400 naming it.
+    /// </summary>
+    [Fact]
+    public async Task BatteryReport_ForgedOrReplayedRefused_NothingStored_ForgedBatteryReportThreat()
+    {
+        // A device of our own: a subscriber at the HSS, its USIM here, attached through the VNO's device listener.
+        var imsi = "00101" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (k, opc) = (System.Security.Cryptography.RandomNumberGenerator.GetBytes(16), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        using (var hssAdmin = Admin("hss"))
+            await new M2MSec.NetworkFunctions.Hss.HssClient(hssAdmin).AddSubscriberAsync(imsi, k, opc, new byte[] { 0x80, 0x00 }, Ct);
+        var usim = new SimulatedUsim(imsi, k, opc);
+        var context = new M2MSec.Device.Triggering.MeNasContextHolder(null);
+        using var device = M2MSec.Device.Provisioning.RoProvisioningClient.Client(new Uri(fleet.Address("vno-device")),
+            System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(Path.Combine(fleet.Directory, "root.pem")));
+        await M2MSec.Device.Triggering.ServingNetworkClient.AttachAsync(device, imsi, (rand, autn) => usim.Authenticate(rand, autn, eUtran: true), context, Ct);
+        using var vno = Admin("vno");
+
+        // Genuine: stored.
+        var genuine = Hex(context.ProtectReport(new M2MSec.Nas.Trigger.DeviceReport(M2MSec.Nas.Trigger.DeviceReportKind.Battery, 500)));
+        Assert.Equal(HttpStatusCode.NoContent, await PostBatteryAsync(device, imsi, 500, genuine));
+        var stored = await vno.GetStringAsync($"battery/{imsi}", Ct);
+        Assert.Contains("\"level_permille\":500", stored, StringComparison.Ordinal);
+
+        // Replayed, forged (a MAC bit flipped), or a MAC over another level: refused, the figure unchanged.
+        Assert.Equal(HttpStatusCode.Forbidden, await PostBatteryAsync(device, imsi, 500, genuine));
+        var forged = context.ProtectReport(new M2MSec.Nas.Trigger.DeviceReport(M2MSec.Nas.Trigger.DeviceReportKind.Battery, 10));
+        forged[2] ^= 0x01;
+        Assert.Equal(HttpStatusCode.Forbidden, await PostBatteryAsync(device, imsi, 10, Hex(forged)));
+        var other = Hex(context.ProtectReport(new M2MSec.Nas.Trigger.DeviceReport(M2MSec.Nas.Trigger.DeviceReportKind.Battery, 900)));
+        Assert.Equal(HttpStatusCode.Forbidden, await PostBatteryAsync(device, imsi, 10, other));
+        Assert.Equal(stored, await vno.GetStringAsync($"battery/{imsi}", Ct));
+
+        // Every field validated: a 400 naming it, nothing stored.
+        foreach (var (body, field) in new (object Body, string Field)[]
+        {
+            (new { identity = "abc", level_permille = 10, nas = genuine }, "identity"),
+            (new { identity = imsi, level_permille = 1001, nas = genuine }, "level_permille"),
+            (new { identity = imsi, nas = genuine }, "level_permille"),
+            (new { identity = imsi, level_permille = 10, nas = "zz" }, "nas"),
+        })
+        {
+            using var answer = await device.PostAsJsonAsync("battery", body, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+            Assert.Contains(field + ":", await answer.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+        Assert.Equal(stored, await vno.GetStringAsync($"battery/{imsi}", Ct));
+    }
+
+    private static string Hex(byte[] b) => Convert.ToHexStringLower(b);
+
+    private static async Task<HttpStatusCode> PostBatteryAsync(HttpClient vno, string imsi, int level, string nas)
+    {
+        using var answer = await vno.PostAsJsonAsync("battery", new { identity = imsi, level_permille = level, nas }, Ct);
+        return answer.StatusCode;
     }
 
     private HttpClient Admin(string role) => RunningServices.Load("--endpoints", fleet.Endpoints).AdminClient("--endpoints", role);
