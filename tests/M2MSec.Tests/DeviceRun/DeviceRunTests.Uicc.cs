@@ -66,6 +66,16 @@ public sealed partial class DeviceRunTests
             await again.WaitForAsync("ota-job", d => d.StartsWith(scp81, StringComparison.Ordinal) && d.Contains("completed", StringComparison.Ordinal));
             Assert.Equal("verified", await OtaJobStateAsync(ota, scp81, "verified"));
             Assert.Equal(0, await again.StopAsync());
+
+            // `device paging` on the stopped device: an OTA-job trigger opens the card's SCP81 session there too.
+            var third = await QueueOtaJobAsync(ota, iccid, "000000", "card-" + iccid);
+            Assert.NotEmpty(await DrainAsync(iccid));
+            (code, stdout, stderr) = await fleet.CliAsync("trigger", "send", "--endpoints", fleet.Endpoints, "--device", external, "--ota-job", third);
+            Assert.True(code == 0, stdout + stderr);
+            (code, stdout, stderr) = await fleet.CliAsync("device", "paging", "--data", dir, "--fuse-dir", fleet.Fuses, "--endpoints", fleet.Endpoints, "--json");
+            Assert.True(code == 0, stdout + stderr);
+            Assert.Contains($"ota-job:{third}: completed", stdout, StringComparison.Ordinal);
+            Assert.Equal("verified", await OtaJobStateAsync(ota, third, "verified"));
         }
         Assert.DoesNotContain(File.ReadAllText(Path.Combine(dir, "uicc", "card.bin")), "card-", StringComparison.Ordinal); // sealed, not plain JSON
     }
