@@ -39,7 +39,10 @@ internal static class DevicePagingCommand
                     : new MeNasContextHolder(Path.Combine(dataDir, MeNasContextHolder.FileName));
                 if (!context.HasContext)
                     throw CliExitException.Bad($"--data: {dataDir} holds no EPS NAS security context (the device never attached with a subscription)");
-                var identity = r.GetValue(imsi) ?? device.Tre.InstalledMcims().ActiveImsi
+                // Issue 20: a UICC-based device made by `device run --kind uicc` carries its card; an OTA-job trigger opens its SCP81 session.
+                var card = device.Info.Kind == M2meKind.Uicc && File.Exists(Path.Combine(dataDir, "uicc", "card.bin"))
+                    ? M2MSec.Device.Uicc.SimulatedUicc.Load(dataDir, fuseDir, device.Info.TreId) : null;
+                var identity = r.GetValue(imsi) ?? device.Tre.InstalledMcims().ActiveImsi ?? card?.Imsi
                     ?? throw CliExitException.Bad("--imsi: the device has no active MCIM; name the IMSI");
                 var battery = BatteryLog.Load(dataDir);
                 var actions = new RecordingTriggerActions();
@@ -57,13 +60,20 @@ internal static class DevicePagingCommand
                     transport = new DmHttpTransport(account.ServerUri, checker, M2MSec.Pki.Validation.CheckMode.SecureClock);
                     dm = new DmTriggerActions(device, account, transport.ExchangeAsync, battery, actions);
                 }
+                OtaTriggerActions? ota = null;
+                if (card is { Scp81Psk: { } scp81Psk } && services.Find("ota-scp81") is { } scp81Url
+                    && System.Net.IPAddress.TryParse(scp81Url.Host, out var scp81Address))
+                {
+                    ota = new OtaTriggerActions(card.Card, card.Iccid, scp81Psk.Identity, scp81Psk.Psk, new System.Net.IPEndPoint(scp81Address, scp81Url.Port),
+                        battery, (ITriggerActions?)dm ?? actions);
+                }
                 IReadOnlyList<TriggerOutcome> outcomes;
                 using (transport)
                 using (var http = services.OperatorRoot is { } root ? RoProvisioningClient.Client(vno, root) : new HttpClient { BaseAddress = vno })
                 {
                     try
                     {
-                        outcomes = ServingNetworkClient.ReceiveAsync(http, identity, new TriggerReceiver(context, battery), (ITriggerActions?)dm ?? actions, CancellationToken.None)
+                        outcomes = ServingNetworkClient.ReceiveAsync(http, identity, new TriggerReceiver(context, battery), (ITriggerActions?)ota ?? (ITriggerActions?)dm ?? actions, CancellationToken.None)
                             .GetAwaiter().GetResult();
                     }
                     catch (HttpRequestException e)
@@ -81,11 +91,13 @@ internal static class DevicePagingCommand
                 [
                     new("imsi", identity), new("attached_plmn", context.AttachedPlmn),
                     new("triggers", outcomes.Select(o => $"{o.Code} ({o.Delivery}){(o.Action is null ? "" : ": " + o.Action)}").ToList()),
-                    new("actions", dm is null ? actions.Done : [.. actions.Done, .. dm.Sessions.Select(d => "dm-session: " + (d.Completed ? "completed" : d.Detail))]),
+                    new("actions", (List<string>)[.. actions.Done, .. (dm?.Sessions ?? []).Select(d => "dm-session: " + (d.Completed ? "completed" : d.Detail)),
+                        .. (ota?.Sessions ?? []).Select(o => $"ota-job:{o.JobId}: {CliOutput.Name(o.Status)} ({o.ScriptsExecuted} scripts)")]),
                     new("connection_setups", reading.ConnectionSetups), new("bytes_sent", reading.BytesSent), new("consumed_j", Math.Round(reading.ConsumedJoules, 6)),
                 ]);
                 return !outcomes.All(o => o.IsAccepted) ? ExitCodes.SecurityRefused
                     : dm is not null && !dm.Sessions.All(d => d.Completed) ? ExitCodes.Partial
+                    : ota is not null && ota.Sessions.Any(o => o.Status is OtaSessionStatus.Failed or OtaSessionStatus.BadJobId) ? ExitCodes.Partial
                     : ExitCodes.Success;
             });
         });

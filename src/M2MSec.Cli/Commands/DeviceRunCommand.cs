@@ -38,9 +38,10 @@ internal static class DeviceRunCommand
         var dmInterval = CliArgs.Int("--dm-interval", "seconds between two client-initiated DM sessions with the DPF (jobs queued without a notification)", 1, 86_400, 300);
         var pagingInterval = CliArgs.Int("--paging-interval", "seconds between two paging occasions (reads of the VNO's paging channel)", 1, 3600, 2);
         var json = CliArgs.Flag("--json", "one JSON object per line and event: time, tre_id, pcid, event, detail");
+        var kind = CliArgs.Choice<M2meKind>("--kind", "tre: TR 33.812, provisioned into the TRE; uicc: TR 33.868, USIM on a UICC, configured over the air", M2meKind.Tre);
         var command = new Command("run", "Run simulated device(s) against running services until SIGINT/SIGTERM: provisioning, DM, triggers, SMS, renewals")
         {
-            data, fuse, endpoints, count, timeout, dmInterval, pagingInterval, json,
+            data, fuse, endpoints, count, timeout, dmInterval, pagingInterval, kind, json,
         };
         CliArgs.Required(command, data, endpoints);
         command.SetAction(async (r, invocationToken) =>
@@ -56,9 +57,12 @@ internal static class DeviceRunCommand
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             var ct = stop.Token;
             var services = RunningServices.Load("--endpoints", r.GetRequiredValue(endpoints));
+            var uicc = CliArgs.ChoiceValue(r, kind) == M2meKind.Uicc;
             var vno = services.Require("--endpoints", "vno-device");
-            var drf = services.Require("--endpoints", "drf-device");
-            var smsc = services.Find("smsc-device");
+            var drf = uicc ? null : services.Require("--endpoints", "drf-device");
+            var smsc = uicc ? services.Require("--endpoints", "smsc-device") : services.Find("smsc-device");
+            var scp81 = uicc ? DeviceRunUicc.Scp81(services) : null;
+            var operatorRoot = uicc ? services.OperatorRoot ?? throw CliExitException.Bad("--endpoints: no operator root (root.pem) beside it to check the services with") : null;
             var bsf = services.Find("bsf-device");
             var ocsp = services.Find("ocsp");
             var (fuseDir, named) = CliDefaults.FuseDirectory(r.GetValue(fuse));
@@ -71,34 +75,52 @@ internal static class DeviceRunCommand
             if (!named)
                 CliDefaults.EnsureDefaultFuseDirectory(r.InvocationConfiguration.Error);
             await ReachableAsync(vno, "vno-device", ct);
-            await ReachableAsync(drf, "drf-device", ct);
+            if (drf is not null)
+                await ReachableAsync(drf, "drf-device", ct);
             if (smsc is not null)
                 await ReachableAsync(smsc, "smsc-device", ct);
 
             var output = new EventWriter(r.InvocationConfiguration.Output, r.GetValue(json));
             var locks = new List<FileStream>();
-            var agents = new List<DeviceAgent>();
+            var agents = new List<IRunningDevice>();
             var clients = new List<HttpClient>();
             using var ocspHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(6) };
             try
             {
                 foreach (var dir in dirs)
                 {
-                    var device = OpenOrManufacture(r, services, dir, fuseDir);
+                    M2meDevice device;
+                    M2MSec.Device.Uicc.SimulatedUicc? card = null;
+                    if (uicc)
+                    {
+                        bool created;
+                        (device, card, created) = DeviceRunUicc.OpenOrCreate(r.InvocationConfiguration.Error, services, dir, fuseDir, ct);
+                        if (created)
+                            output.Write(new DeviceRunEvent(DateTimeOffset.UtcNow, device.Info.TreId, device.Info.Pcid, "created",
+                                $"imsi {card.Imsi}, iccid {card.Iccid}: subscriber registered at the HSS, card at the OTA server"));
+                    }
+                    else
+                    {
+                        device = OpenOrManufacture(r, services, dir, fuseDir);
+                    }
                     locks.Add(Lock(dir));
-                    var root2 = device.Tre.TrustAnchor(M2MSec.Device.Tre.TreCaller.DeviceManagement, DeviceCommand.DmRootName)
+                    var root2 = operatorRoot ?? device.Tre.TrustAnchor(M2MSec.Device.Tre.TreCaller.DeviceManagement, DeviceCommand.DmRootName)
                         ?? throw CliExitException.Bad($"--data: {dir}: the TRE holds no DM root (not manufactured for provisioning)");
                     SmscClient? sms = null;
+                    Func<string, string, byte[], CancellationToken, Task>? submit = null;
                     if (smsc is not null)
                     {
                         var http = RoProvisioningClient.Client(smsc, root2);
                         clients.Add(http);
-                        sms = new SmscClient(http, "sms/");
+                        var client = sms = new SmscClient(http, "sms/");
+                        submit = async (to, from, userData, token) => await client.SubmitAsync(new SmsMessage(to, from, null, Convert.ToHexStringLower(userData)), token);
                     }
-                    var options = new DeviceRunOptions(new ProvisioningEndpoints(vno, drf, ocsp,
+                    var options = new DeviceRunOptions(new ProvisioningEndpoints(vno, drf ?? vno, ocsp,
                         ocsp is null ? null : (url, der, _) => Task.FromResult(M2MSec.NetworkFunctions.Ocsp.OcspEndpoints.Query(ocspHttp, url, der))))
                     {
-                        BsfDevice = bsf,
+                        BsfDevice = uicc ? null : bsf,
+                        SubmitSms = submit,
+                        Scp81 = scp81,
                         ProvisioningDeadline = TimeSpan.FromSeconds(r.GetValue(timeout)),
                         DmInterval = TimeSpan.FromSeconds(r.GetValue(dmInterval)),
                         PagingInterval = TimeSpan.FromSeconds(r.GetValue(pagingInterval)),
@@ -106,7 +128,7 @@ internal static class DeviceRunCommand
                             [.. (await sms.DeliverAsync(address, 25, token)).Where(m => m.Tpdus is not null)
                                 .Select(m => new ReceivedSms(m.From, [.. m.Tpdus!.Where(IsHex).Select(Convert.FromHexString)]))],
                     };
-                    agents.Add(new DeviceAgent(device, options, output.Write));
+                    agents.Add(card is not null ? new UiccDeviceAgent(device, card, root2, options, output.Write) : new DeviceAgent(device, options, output.Write));
                 }
                 return await RunAsync(agents, output, ct);
             }
@@ -128,9 +150,9 @@ internal static class DeviceRunCommand
     }
 
     /// <summary>Starts every device (provisioning or resuming), then runs those that started until the signal.</summary>
-    private static async Task<int> RunAsync(List<DeviceAgent> agents, EventWriter output, CancellationToken ct)
+    private static async Task<int> RunAsync(List<IRunningDevice> agents, EventWriter output, CancellationToken ct)
     {
-        var started = await Task.WhenAll(agents.Select(async Task<(DeviceAgent Agent, int Code)> (a) =>
+        var started = await Task.WhenAll(agents.Select(async Task<(IRunningDevice Agent, int Code)> (a) =>
         {
             try
             {
@@ -157,7 +179,7 @@ internal static class DeviceRunCommand
             return started.Max(s => s.Code);
         await Task.WhenAll(running.Select(a => a.RunAsync(ct)));
         foreach (var a in running)
-            output.Write(new DeviceRunEvent(DateTimeOffset.UtcNow, a.TreId, a.Pcid, "stopped", $"{a.DmSessionsCompleted} DM sessions completed this run; state kept in the device directory"));
+            output.Write(new DeviceRunEvent(DateTimeOffset.UtcNow, a.TreId, a.Pcid, "stopped", a.StopSummary));
         return running.Count == agents.Count ? ExitCodes.Success : ExitCodes.Partial;
     }
 
@@ -169,7 +191,7 @@ internal static class DeviceRunCommand
             DeviceCommand.CheckExisting(dir, fuseDir);
             var existing = M2meDevice.Open(dir, fuseDir);
             return existing.Info.Kind == M2meKind.Tre ? existing
-                : throw CliExitException.Bad($"--data: {dir} is a UICC-based device; `device run` runs TRE-based devices (their subscription is provisioned into the TRE)");
+                : throw CliExitException.Bad($"--kind: {dir} is a UICC-based device; run it with --kind uicc");
         }
         using var ccif = services.AdminClient("--endpoints", "ccif");
         KeyAlgorithms.TryParse("ec-p256", out var platformKey);

@@ -445,6 +445,9 @@ internal static class ServeCommand
                 map[h.Name + "-device"] = device.ToString();
             if (UaOf(h) is { } ua)
                 map[h.Name + "-ua"] = $"https://{ua}/"; // TLS 1.2 PSK (TS 33.222), like scp81
+            // Issue 20: the OTA role's own SCP81 admin listener (PSK-TLS, the cards it registered): where a UICC device's ota-job trigger goes.
+            if (Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<M2MSec.Ota.Scp81.Scp81AdminServer>(h.Services) is { } scp81)
+                map[h.Name + "-scp81"] = $"https://{scp81.EndPoint}{M2MSec.Ota.Scp81.Scp81AdminServer.AdminPath}";
         }
         map[DmRole] = extras.DmUrl.ToString();
         if (extras.Dm.AdminAddress is { } dmAdmin && dmAdmin != extras.Dm.Address)

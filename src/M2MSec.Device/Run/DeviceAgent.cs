@@ -21,7 +21,7 @@ namespace M2MSec.Device.Run;
 /// to another MCIM, and renews its GBA key and B-TID before they expire. Everything that touches the TRE runs on one loop, one thing
 /// at a time; only the SMS long poll runs beside it. Everything it keeps is in its directory and TRE, so a restart continues.
 /// </summary>
-public sealed class DeviceAgent : IDisposable, ITriggerActions
+public sealed class DeviceAgent : IRunningDevice, ITriggerActions
 {
     private readonly M2meDevice _device;
     private readonly DeviceRunOptions _options;
@@ -53,6 +53,8 @@ public sealed class DeviceAgent : IDisposable, ITriggerActions
 
     /// <summary>DM sessions this run completed (any initiation).</summary>
     public int DmSessionsCompleted { get; private set; }
+
+    public string StopSummary => $"{DmSessionsCompleted} DM sessions completed this run; state kept in the device directory";
 
     /// <summary>
     /// Provisioning (or, provisioned before, nothing of it) and the attach with the active MCIM. Throws what ended it: a
@@ -87,6 +89,7 @@ public sealed class DeviceAgent : IDisposable, ITriggerActions
         var nextPaging = time.GetUtcNow();
         var nextDm = time.GetUtcNow() + _options.DmInterval;
         var nextGba = _options.BsfDevice is null ? DateTimeOffset.MaxValue : time.GetUtcNow();
+        var nextBattery = time.GetUtcNow();
         var pagingBackOff = _options.BackOff;
         var dmBackOff = _options.BackOff;
         var gbaBackOff = _options.BackOff;
@@ -113,7 +116,14 @@ public sealed class DeviceAgent : IDisposable, ITriggerActions
                     var renewAt = record is null ? time.GetUtcNow() : record.Expires - _options.GbaRenewBefore;
                     (nextGba, gbaBackOff) = ok ? (Max(renewAt, time.GetUtcNow() + TimeSpan.FromSeconds(30)), _options.BackOff) : Next(false, TimeSpan.Zero, gbaBackOff);
                 }
-                var wake = Min(Min(nextPaging, nextDm), nextGba) - time.GetUtcNow();
+                if (Imsi is not null && time.GetUtcNow() >= nextBattery)
+                {
+                    // Issue 20: the battery figure to the VNO (report kind 5 under the TRE's NAS context).
+                    var ok = await StepAsync(() => DeviceBatteryReport.SendAsync(_vno, Imsi, new TreNasContextHolder(_device.Tre), _battery, Report, ct), "vno", ct)
+                        .ConfigureAwait(false);
+                    nextBattery = time.GetUtcNow() + (ok ? _options.BatteryInterval : _options.BackOff);
+                }
+                var wake = Min(Min(Min(nextPaging, nextDm), nextGba), nextBattery) - time.GetUtcNow();
                 if (wake <= TimeSpan.Zero)
                     continue;
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -140,6 +150,8 @@ public sealed class DeviceAgent : IDisposable, ITriggerActions
             catch (OperationCanceledException)
             {
             }
+            if (Imsi is { } imsi)
+                await DeviceBatteryReport.SendAtStopAsync(_vno, imsi, new TreNasContextHolder(_device.Tre), _battery, Report).ConfigureAwait(false);
             BatteryLog.Save(_device.DataDirectory, _battery);
         }
         (DateTimeOffset, TimeSpan) Next(bool ok, TimeSpan interval, TimeSpan backOff) => ok

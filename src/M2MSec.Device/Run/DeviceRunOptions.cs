@@ -18,6 +18,18 @@ public sealed record DeviceRunOptions(ProvisioningEndpoints Endpoints)
     /// <summary>The SMSC's long poll for one address (null: the device takes no SMS).</summary>
     public Func<string, CancellationToken, Task<IReadOnlyList<ReceivedSms>>>? ReceiveSms { get; init; }
 
+    /// <summary>
+    /// A mobile-originated short message (the SMSC's POST /sms/submit): to, from, user data (a UICC device's PoR, TS 102 225 §5.2 with the
+    /// SMS PoR header); null: the device sends none.
+    /// </summary>
+    public Func<string, string, byte[], CancellationToken, Task>? SubmitSms { get; init; }
+
+    /// <summary>The OTA server's SMS address, where a UICC device's PoRs go (serve all: "ota").</summary>
+    public string OtaAddress { get; init; } = "ota";
+
+    /// <summary>The OTA server's SCP81 admin listener (ota-scp81), where an OTA-job trigger's PSK-TLS session goes (UICC devices).</summary>
+    public System.Net.IPEndPoint? Scp81 { get; init; }
+
     /// <summary>The BSF's device listener (bsf-device), for GBA bootstrapping and its renewal; null: no GBA.</summary>
     public Uri? BsfDevice { get; init; }
 
@@ -29,6 +41,9 @@ public sealed record DeviceRunOptions(ProvisioningEndpoints Endpoints)
 
     /// <summary>A client-initiated DM session (Alert 1201) this often, which also renews the DM nonces the server's notifications are keyed by.</summary>
     public TimeSpan DmInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Issue 20: the battery figure is reported to the VNO this often (and once attached, and at the stop).</summary>
+    public TimeSpan BatteryInterval { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The GBA key (Ks) and B-TID are renewed this long before their lifetime ends (TS 33.220 §4.5.2: a new run before expiry).</summary>
     public TimeSpan GbaRenewBefore { get; init; } = TimeSpan.FromMinutes(10);

@@ -92,6 +92,24 @@ public static class ServingNetworkClient
     }
 
     /// <summary>
+    /// Issue 20 (decision 033): reports the battery's remaining charge (per mille, 0–1000) to the serving network, protected as
+    /// <see cref="DetachAsync"/>'s report (kind 5, the level its value); its bytes count on <paramref name="battery"/>.
+    /// </summary>
+    public static Task BatteryAsync(HttpClient vno, string identity, int levelPermille, ITriggerContext context, CancellationToken cancellationToken = default,
+        BatteryMeter? battery = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentOutOfRangeException.ThrowIfNegative(levelPermille);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(levelPermille, 1000);
+        var nas = context.ProtectReport(new DeviceReport(DeviceReportKind.Battery, (uint)levelPermille));
+        return PostAsync(vno, "battery", new BatteryAsk(identity, levelPermille, Hex(nas)), cancellationToken, battery);
+    }
+
+    /// <summary>The remaining charge of <paramref name="battery"/> in per mille, as <see cref="BatteryAsync"/> reports it.</summary>
+    public static int LevelPermille(BatteryMeter battery) =>
+        (int)Math.Clamp(Math.Round((battery ?? throw new ArgumentNullException(nameof(battery))).Reading.RemainingFraction * 1000), 0, 1000);
+
+    /// <summary>
     /// Reads the paging channel for <paramref name="identity"/> and checks each trigger with <paramref name="receiver"/> (a direct
     /// delivery as connected: no wake-up, paging check or set-up); a valid one is acted on and acknowledged. The battery meter of
     /// the receiver counts what each cost.
@@ -177,6 +195,8 @@ public static class ServingNetworkClient
     private sealed record StateAsk(string Identity, bool? Open, string Nas);
 
     private sealed record Ack(uint Count, string Nas);
+
+    private sealed record BatteryAsk(string Identity, int LevelPermille, string Nas);
 
     private sealed record Paging(string? Identity, IReadOnlyList<PagedTrigger>? Triggers);
 

@@ -85,7 +85,54 @@ public sealed class SimulatedUicc
         var card = new UiccOtaCard(files);
         foreach (var k in state.KeySets)
             card.AddKeySet(Convert.FromHexString(k.Tar), new CardKeySet(k.Kvn, Convert.FromHexString(k.Kic), Convert.FromHexString(k.Kid), k.Counter));
-        return new SimulatedUicc(path, key, treId, state.Iccid, state.Imsi, card);
+        return new SimulatedUicc(path, key, treId, state.Iccid, state.Imsi, card) { _usim = state.Usim, _scp81 = state.Scp81 };
+    }
+
+    private UsimState? _usim;
+    private Scp81State? _scp81;
+    private SimulatedUsim? _usimApplication;
+
+    /// <summary>Whether the card carries a USIM subscription (K, OPc) and an SCP81 PSK: personalised by <see cref="Personalise"/>.</summary>
+    public bool IsPersonalised => _usim is not null && _scp81 is not null;
+
+    /// <summary>
+    /// Issue 20 (decision 033): personalisation of the card a running device is made with — the USIM's K and OPc (TS 31.102; the HSS
+    /// holds the same) and the SCP81 PSK with its identity (GP Amendment B; the OTA server holds the same). Sealed in the card image only.
+    /// </summary>
+    public void Personalise(ReadOnlySpan<byte> k, ReadOnlySpan<byte> opc, string pskIdentity, ReadOnlySpan<byte> psk)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pskIdentity);
+        if (k.Length != 16 || opc.Length != 16 || psk.Length < 16)
+            throw new ArgumentException("K and OPc are 16 octets, the PSK at least 16.");
+        _usim = new UsimState(Convert.ToHexString(k), Convert.ToHexString(opc), null);
+        _scp81 = new Scp81State(pskIdentity, Convert.ToHexString(psk));
+        _usimApplication = null;
+        Save();
+    }
+
+    /// <summary>The SCP81 PSK identity and PSK (decision 010), or null before personalisation.</summary>
+    public (string Identity, byte[] Psk)? Scp81Psk => _scp81 is { } s ? (s.PskIdentity, Convert.FromHexString(s.Psk)) : null;
+
+    /// <summary>
+    /// AUTHENTICATE on the card's USIM (TS 31.102 §7.1.2, E-UTRAN: separation bit required); SEQ_MS is written to the card image before
+    /// the answer leaves the card, so a restart never accepts an AUTN again.
+    /// </summary>
+    public M2MSec.Aka.UsimAuthenticationResult Authenticate(byte[] rand, byte[] autn)
+    {
+        var state = _usim ?? throw new InvalidOperationException("the card holds no USIM subscription");
+        if (_usimApplication is null)
+        {
+            var sqn = state.SeqMs is { } seq ? new M2MSec.Aka.UsimSqnState(M2MSec.Aka.SqnScheme.Default, seq.ToArray()) : null;
+            var k = Convert.FromHexString(state.K);
+            var opc = Convert.FromHexString(state.Opc);
+            _usimApplication = new SimulatedUsim(Imsi, k, opc, sqn);
+            CryptographicOperations.ZeroMemory(k);
+            CryptographicOperations.ZeroMemory(opc);
+        }
+        var result = _usimApplication.Authenticate(rand, autn, eUtran: true);
+        _usim = state with { SeqMs = [.. _usimApplication.SqnState.Snapshot()] };
+        Save();
+        return result;
     }
 
     /// <summary>Personalisation: adds a key set for a TAR (the OTA server holds the same keys).</summary>
@@ -113,7 +160,11 @@ public sealed class SimulatedUicc
         }
         Walk(Card.Files.Mf, "3F00");
         var state = new CardState(Iccid, Imsi, files,
-            [.. Card.KeySets.Select(k => new KeySetState(Convert.ToHexString(k.Tar), k.KeySet.KeyVersion, Convert.ToHexString(k.KeySet.Keys.KicKey), Convert.ToHexString(k.KeySet.Keys.KidKey), k.KeySet.Counter))]);
+            [.. Card.KeySets.Select(k => new KeySetState(Convert.ToHexString(k.Tar), k.KeySet.KeyVersion, Convert.ToHexString(k.KeySet.Keys.KicKey), Convert.ToHexString(k.KeySet.Keys.KidKey), k.KeySet.Counter))])
+        {
+            Usim = _usim,
+            Scp81 = _scp81,
+        };
         var plain = JsonSerializer.SerializeToUtf8Bytes(state, UiccJson.Default.CardState);
         var blob = new byte[12 + plain.Length + 16];
         RandomNumberGenerator.Fill(blob.AsSpan(0, 12));
@@ -127,7 +178,17 @@ public sealed class SimulatedUicc
 
     private static byte[] CardKey(string fuseDirectory, string treId) => DeviceFuse.Read(fuseDirectory, treId).DeriveKey("UICC card storage key");
 
-    internal sealed record CardState(string Iccid, string Imsi, List<FileState> Files, List<KeySetState> KeySets);
+    internal sealed record CardState(string Iccid, string Imsi, List<FileState> Files, List<KeySetState> KeySets)
+    {
+        /// <summary>Issue 20: the USIM's subscription and SEQ_MS (absent in an image written before it).</summary>
+        public UsimState? Usim { get; init; }
+
+        public Scp81State? Scp81 { get; init; }
+    }
+
+    internal sealed record UsimState(string K, string Opc, List<ulong>? SeqMs);
+
+    internal sealed record Scp81State(string PskIdentity, string Psk);
 
     internal sealed record FileState(string Path, string? Content, List<string>? Records);
 

@@ -12,9 +12,15 @@ public enum DeviceReportKind : byte
 
     /// <summary>The device holds every trigger up to the downlink COUNT in <see cref="DeviceReport.Value"/>.</summary>
     PagingAck = 4,
+
+    /// <summary>Issue 20 (decision 033): the device's battery, <see cref="DeviceReport.Value"/> its remaining charge in per mille (0–1000).</summary>
+    Battery = 5,
 }
 
-/// <summary>A device state report: its kind and value (the acknowledged downlink COUNT for <see cref="DeviceReportKind.PagingAck"/>, else 0).</summary>
+/// <summary>
+/// A device state report: its kind and value (the acknowledged downlink COUNT for <see cref="DeviceReportKind.PagingAck"/>, the remaining
+/// charge in per mille for <see cref="DeviceReportKind.Battery"/>, else 0).
+/// </summary>
 public sealed record DeviceReport(DeviceReportKind Kind, uint Value);
 
 /// <summary>

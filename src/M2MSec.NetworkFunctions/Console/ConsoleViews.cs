@@ -69,6 +69,7 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
             }
         }
         var pva = await Stores.FindAsync("pva").ConfigureAwait(false);
+        var vno = await Stores.FindAsync("vno").ConfigureAwait(false);
         var rows = new List<FleetDevice>();
         foreach (var id in ids.Take(MaxDevices))
         {
@@ -86,10 +87,20 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
                     lockdown = "platform invalid: " + (last.Reason ?? "refused");
             }
             rows.Add(new FleetDevice(id, kinds[id], current.Subscription?.Imsi, step, StageOf(kinds[id], provisioning, current.Subscription),
-                current.Sho ?? provisioning?.ShoId, current.Subscription?.State, lastDm, lockdown, "not reported to the network"));
+                current.Sho ?? provisioning?.ShoId, current.Subscription?.State, lastDm, lockdown,
+                await BatteryAsync(vno, current.Subscription?.Imsi ?? id, ct).ConfigureAwait(false)));
         }
         return rows;
     }
+
+    /// <summary>
+    /// Issue 20 (decision 033): the battery figure the device last reported to the VNO (vno_battery, keyed by IMSI: the row's IMSI, else its
+    /// id — a UICC-based device's PCID is its IMSI).
+    /// </summary>
+    private static async Task<string> BatteryAsync(M2MSec.Storage.IStateStore? vno, string imsi, CancellationToken ct) =>
+        vno is not null && await vno.Vno.FindBatteryAsync(imsi, ct).ConfigureAwait(false) is { } b
+            ? FormattableString.Invariant($"{b.LevelPermille / 10.0:0.0} % at {b.ReportedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z")
+            : "not reported to the network";
 
     private static int StepOf(string kind, DpfProvisioning? p, ShoSubscription? s)
     {

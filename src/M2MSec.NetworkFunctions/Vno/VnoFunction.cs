@@ -31,6 +31,7 @@ public sealed class VnoFunction(VnoOptions? options = null) : IDeviceFacingFunct
     public void MapEndpoints(WebApplication app)
     {
         VnoTriggerEndpoints.MapRole(app);
+        VnoBatteryEndpoints.MapRole(app);
         Groups.GroupEndpoints.Map(app);
     }
 
@@ -38,6 +39,7 @@ public sealed class VnoFunction(VnoOptions? options = null) : IDeviceFacingFunct
     {
         VnoEndpoints.MapDevice(devices);
         VnoTriggerEndpoints.MapDevice(devices);
+        VnoBatteryEndpoints.MapDevice(devices);
         Groups.GroupDeviceEndpoints.Map(devices);
     }
 }

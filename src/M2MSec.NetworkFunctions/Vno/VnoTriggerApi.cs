@@ -23,6 +23,15 @@ public sealed record VnoTriggerAccepted(string TriggerId, string Identity, strin
 /// <param name="Nas">The report as an integrity-protected NAS message (hex, 13 octets): MAC under the device's K_NASint with the next uplink COUNT (issue 17).</param>
 public sealed record VnoDeviceStateRequest(string? Identity, bool? Open, string? Nas = null);
 
+/// <summary>Issue 20, device POST /battery: the device's battery figure, reported as its state reports are (docs/decisions/033).</summary>
+/// <param name="Identity">The device's IMSI.</param>
+/// <param name="LevelPermille">The remaining charge in per mille, 0 to 1000 — the report's value.</param>
+/// <param name="Nas">The report (kind 5, value the level) as an integrity-protected NAS message (hex, 13 octets), as for /detach.</param>
+public sealed record VnoBatteryReport(string? Identity, long? LevelPermille, string? Nas);
+
+/// <summary>Issue 20: the last battery figure the VNO holds for a device (GET /battery/{identity}, administrators; the console's fleet).</summary>
+public sealed record VnoBatteryFigure(string Identity, int LevelPermille, long UplinkCount, DateTimeOffset ReportedAt);
+
 /// <summary>The connection state the VNO now holds for a device: "offline", "idle" or "connected".</summary>
 public sealed record VnoDeviceState(string Identity, string State);
 

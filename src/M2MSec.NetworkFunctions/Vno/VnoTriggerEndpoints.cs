@@ -157,12 +157,17 @@ internal static class VnoTriggerEndpoints
     /// under K_NASint with the next uplink COUNT (above the last accepted: a replay is refused), its kind and value those of the request —
     /// and its COUNT is stored durably, atomically, before the report takes effect. Null when it does; otherwise the problem (audited).
     /// </summary>
-    private static async Task<IResult?> CheckReportAsync(string identity, string? nasHex, DeviceReport expected, IStateStore store, CancellationToken ct)
+    private static async Task<IResult?> CheckReportAsync(string identity, string? nasHex, DeviceReport expected, IStateStore store, CancellationToken ct) =>
+        (await CheckReportCountAsync(identity, nasHex, expected, store, ct).ConfigureAwait(false)).Refused;
+
+    /// <summary>As <see cref="CheckReportAsync"/>, with the uplink COUNT the report was accepted under.</summary>
+    internal static async Task<(IResult? Refused, uint Count)> CheckReportCountAsync(string identity, string? nasHex, DeviceReport expected, IStateStore store,
+        CancellationToken ct)
     {
         if (nasHex is null || nasHex.Length != DeviceReportProtection.Length * 2 || !nasHex.All(Uri.IsHexDigit))
-            return ApiProblem.BadRequest("bad-nas", $"nas: expected the integrity-protected NAS report, {DeviceReportProtection.Length} octets in hex");
+            return (ApiProblem.BadRequest("bad-nas", $"nas: expected the integrity-protected NAS report, {DeviceReportProtection.Length} octets in hex"), 0);
         if (await store.Vno.FindUplinkAsync(identity, ct).ConfigureAwait(false) is not { } context)
-            return ApiProblem.NotFound("no-context", "identity: not attached here");
+            return (ApiProblem.NotFound("no-context", "identity: not attached here"), 0);
         DeviceReportVerification check;
         try
         {
@@ -177,9 +182,9 @@ internal static class VnoTriggerEndpoints
             : !await store.Vno.AcceptUplinkCountAsync(identity, context.ContextId, check.Count, ct).ConfigureAwait(false) ? DeviceReportVerification.Replayed
             : null;
         if (reason is null)
-            return null;
+            return (null, check.Count);
         await store.Audit.AppendAsync("device", "vno.report.refused", identity, $"{ReportName(expected.Kind)}: {reason}", ct).ConfigureAwait(false);
-        return ApiProblem.Forbidden("report-not-authenticated", $"nas: the report does not verify under this device's NAS security context ({reason})");
+        return (ApiProblem.Forbidden("report-not-authenticated", $"nas: the report does not verify under this device's NAS security context ({reason})"), 0);
     }
 
     private static string ReportName(DeviceReportKind kind) => kind switch
@@ -187,6 +192,7 @@ internal static class VnoTriggerEndpoints
         DeviceReportKind.Detach => "detach",
         DeviceReportKind.DataSessionOpen => "data-session open",
         DeviceReportKind.DataSessionClose => "data-session close",
+        DeviceReportKind.Battery => "battery",
         _ => "paging ack",
     };
 

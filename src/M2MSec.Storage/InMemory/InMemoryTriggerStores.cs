@@ -21,6 +21,22 @@ public sealed class InMemoryVnoStore(TimeProvider time) : IVnoStore
         }
     }
 
+    private readonly Dictionary<string, VnoBattery> _battery = new(StringComparer.Ordinal);
+
+    public ValueTask PutBatteryAsync(VnoBattery battery, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(battery);
+        lock (_lock)
+            _battery[battery.Identity] = battery;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<VnoBattery?> FindBatteryAsync(string identity, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult(_battery.GetValueOrDefault(identity));
+    }
+
     public ValueTask<bool> AcceptUplinkCountAsync(string identity, string contextId, uint count, CancellationToken cancellationToken = default)
     {
         lock (_lock)

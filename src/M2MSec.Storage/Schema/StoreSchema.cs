@@ -275,6 +275,10 @@ internal static class StoreSchema
         [
             "ALTER TABLE vno_nas_contexts ADD COLUMN ul_count {bigint}",
         ]),
+        new(28, "Issue 20: the last battery figure each device reported to the VNO (NAS-integrity-protected report kind 5), keyed by IMSI",
+        [
+            "CREATE TABLE vno_battery (identity TEXT PRIMARY KEY, level_permille INTEGER NOT NULL, ul_count {bigint} NOT NULL, reported_at {bigint} NOT NULL)",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -74,6 +74,21 @@ internal sealed class SqlVnoStore(SqlDatabase db) : IVnoStore
             "UPDATE vno_nas_contexts SET ul_count = @n WHERE identity = @i AND context_id = @c AND (ul_count IS NULL OR ul_count < @n)",
             cancellationToken, ("@n", (long)count), ("@i", identity), ("@c", contextId)).ConfigureAwait(false) == 1, cancellationToken);
 
+    public ValueTask PutBatteryAsync(VnoBattery battery, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(battery);
+        return new(db.RunAsync(c => SqlDatabase.ExecuteAsync(c, null,
+            "INSERT INTO vno_battery (identity, level_permille, ul_count, reported_at) VALUES (@i, @l, @n, @t) " +
+            "ON CONFLICT (identity) DO UPDATE SET level_permille = @l, ul_count = @n, reported_at = @t", cancellationToken,
+            ("@i", battery.Identity), ("@l", battery.LevelPermille), ("@n", (long)battery.UplinkCount), ("@t", battery.ReportedAt.ToUnixTimeMilliseconds())),
+            cancellationToken).AsTask());
+    }
+
+    public async ValueTask<VnoBattery?> FindBatteryAsync(string identity, CancellationToken cancellationToken = default) =>
+        (await db.QueryAsync("SELECT identity, level_permille, ul_count, reported_at FROM vno_battery WHERE identity = @i",
+            r => new VnoBattery(r.GetString(0), r.GetInt32(1), (uint)r.GetInt64(2), SqlDatabase.FromMs(r.GetInt64(3))), cancellationToken, ("@i", identity))
+            .ConfigureAwait(false)).FirstOrDefault();
+
     public ValueTask AddTriggerAsync(VnoTrigger t, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(t);

@@ -24,6 +24,12 @@ public sealed record VnoUplinkContext(string Identity, string ContextId, byte[] 
 }
 
 /// <summary>
+/// Issue 20 (decision 033): the last battery figure a device reported (its remaining charge in per mille), under which uplink COUNT and when.
+/// Keyed by the IMSI the device attached with.
+/// </summary>
+public sealed record VnoBattery(string Identity, int LevelPermille, uint UplinkCount, DateTimeOffset ReportedAt);
+
+/// <summary>
 /// A trigger the VNO protected for a device (issue 17): the indication's fields (to protect again under a new context), the
 /// protected NAS message, how it was delivered ("queued" offline, "paging" idle, "direct" connected), until it expires or the
 /// device reports a COUNT at or above it.
@@ -68,6 +74,12 @@ public interface IVnoStore
     /// concurrent duplicate, or a context replaced meanwhile.
     /// </summary>
     ValueTask<bool> AcceptUplinkCountAsync(string identity, string contextId, uint count, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20: stores the device's battery figure (replacing the one before); call only after its report verified.</summary>
+    ValueTask PutBatteryAsync(VnoBattery battery, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20: the last battery figure of <paramref name="identity"/> (an IMSI), or null when it never reported one.</summary>
+    ValueTask<VnoBattery?> FindBatteryAsync(string identity, CancellationToken cancellationToken = default);
 
     /// <summary>Drops the identity's triggers of <paramref name="contextId"/> up to COUNT <paramref name="throughCount"/> (the device has them).</summary>
     ValueTask<int> AcknowledgeTriggersAsync(string identity, string contextId, uint throughCount, CancellationToken cancellationToken = default);

@@ -167,9 +167,9 @@ public sealed class ServeAndDemoTests
             // Issue 16: the second SHO and its HSS, by instance name. Issue 17: the MTC-IWF, and the MTC server's credentials beside.
             Assert.True(File.Exists(Path.Combine(dir, "mtc-server.crt")) && File.Exists(Path.Combine(dir, "mtc-server.key")));
             // Issue 20: the DM server's mutual-TLS admin listener (its /metrics), dm-admin. Issue 18: the BSF with its device listener (Ub),
-            // the MTC server as NAF with its Ua (PSK-TLS) listener. Issue 20: the web console.
+            // the MTC server as NAF with its Ua (PSK-TLS) listener. Issue 20: the web console, the OTA role's own SCP81 listener (ota-scp81).
             Assert.Equal(["bsf", "bsf-device", "ccif", "console", "dm", "dm-admin", "dpf", "dpf-device", "drf", "drf-device", "hss", "hss-b", "icf", "mtc-iwf", "naf", "naf-ua", "ocsp", "ocsp-admin",
-                "ota", "pva", "scp81", "sho", "sho-b", "smsc", "smsc-device", "vno", "vno-device"],
+                "ota", "ota-scp81", "pva", "scp81", "sho", "sho-b", "smsc", "smsc-device", "vno", "vno-device"],
                 map.Keys.Order(StringComparer.Ordinal));
             using (var http = admin.CreateClient(ocspAdmin, TimeSpan.FromSeconds(10)))
                 Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.PostAsJsonAsync("admin/revocations", new { serial = "01", reason = "superseded" }, ct)).StatusCode);
