@@ -84,6 +84,11 @@ public sealed class ConsoleTests(ConsoleFleet fixture) : IClassFixture<ConsoleFl
         Assert.Contains($"data-device=\"{Pcid}\"", fleet, StringComparison.Ordinal);
         Assert.Contains(fixture.Imsi!, fleet, StringComparison.Ordinal);
         Assert.Contains("provisioned", fleet, StringComparison.Ordinal);
+        // One row per device: the TRE-based device (its DM account under its PCID joins its row) and the hostile DM account (UICC).
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(fleet, "<tr data-device="));
+        Assert.Contains($"data-device=\"{Pcid}\" data-kind=\"tre\"", fleet, StringComparison.Ordinal);
+        Assert.Contains("data-kind=\"uicc\"", fleet, StringComparison.Ordinal);
+        Assert.Contains("data-count=\"2\"", fleet, StringComparison.Ordinal);
         var device = await browser.GetStringAsync($"/devices/{Pcid}", Ct);
         Assert.Contains("id=\"device-imsi\">" + fixture.Imsi, device, StringComparison.Ordinal);
         Assert.Contains("step 21", device, StringComparison.Ordinal);
