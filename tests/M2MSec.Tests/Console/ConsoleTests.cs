@@ -1,5 +1,5 @@
-using System.Net.Http.Json;
 using System.Net;
+using System.Net.Http.Json;
 using M2MSec.NetworkFunctions.Console;
 using M2MSec.Pki.Authority;
 using static M2MSec.Tests.Console.ConsoleFleet;
