@@ -52,13 +52,24 @@ internal sealed class ConsoleActions(ConsoleOptions options, ConsoleStores store
         {
             return Outcome(context, false, (M2MSec.Nas.NasParameters.ByLeaf(leaf) is null ? "leaf: " : "value: ") + e.Message, Back(id));
         }
-        if (await stores.FindAsync("dm").ConfigureAwait(false) is not { } dm || await dm.Dm.FindAccountAsync(id, context.RequestAborted).ConfigureAwait(false) is null)
+        // A TRE-based device's row is its PCID; its account at the DM server has its TRE id as DevId (the CCIF joins them).
+        var tre = await stores.FindAsync("ccif").ConfigureAwait(false) is { } ccif
+            ? (await ccif.Ccif.FindByIdsAsync([id], context.RequestAborted).ConfigureAwait(false)).FirstOrDefault(d => d.Pcid == id)?.TreId : null;
+        if (await stores.FindAsync("dm").ConfigureAwait(false) is not { } dm)
             return Outcome(context, false, $"device: {id} has no DM account at the DM server", Back(id));
+        var devId = id;
+        var account = tre is null ? null : await dm.Dm.FindAccountAsync(tre, context.RequestAborted).ConfigureAwait(false);
+        if (account is not null)
+            devId = tre!;
+        else if ((account = await dm.Dm.FindAccountAsync(id, context.RequestAborted).ConfigureAwait(false)) is null)
+            return Outcome(context, false, $"device: {id} has no DM account at the DM server", Back(id));
+        Array.Clear(account.ClientPassword);
+        Array.Clear(account.ServerPassword);
         var commands = M2MSec.NetworkFunctions.Dm.DmJobReadBack.WithReadBack([("replace", $"{M2MSec.Nas.NasConfigMo.DefaultRoot}/{leaf}", value)]);
-        var jobId = (await M2MSec.NetworkFunctions.Dm.DmJobQueue.AddAsync(dm.Dm, dm.Audit, "console:" + Actor(context), id, commands, options.Time.GetUtcNow(),
+        var jobId = (await M2MSec.NetworkFunctions.Dm.DmJobQueue.AddAsync(dm.Dm, dm.Audit, "console:" + Actor(context), devId, commands, options.Time.GetUtcNow(),
             context.RequestAborted).ConfigureAwait(false)).Id;
-        await ConsoleLogin.AuditAsync(stores, Actor(context), "console.dm.job.add", $"{jobId}: {leaf}={value}", id).ConfigureAwait(false);
-        return Outcome(context, true, $"queued {jobId} for {id}: {leaf} = {value} (read back in its next DM session)", Back(id));
+        await ConsoleLogin.AuditAsync(stores, Actor(context), "console.dm.job.add", $"{jobId}: {leaf}={value}", devId).ConfigureAwait(false);
+        return Outcome(context, true, $"queued {jobId} for {devId}: {leaf} = {value} (read back in its next DM session)", Back(id));
     }
 
     public async Task<IResult> RevokeAsync(HttpContext context)

@@ -9,15 +9,15 @@ internal static partial class ConsolePages
     {
         var ct = context.RequestAborted;
         id = ConsoleActions.RouteId(id);
-        var fleet = await views.FleetAsync(ct).ConfigureAwait(false);
-        var device = fleet.FirstOrDefault(d => d.Id == id);
-        var reports = await views.ReportsAsync(id, ct).ConfigureAwait(false);
-        var jobs = await views.DmJobsAsync(id, ct).ConfigureAwait(false);
+        var device = await views.DeviceAsync(id, ct).ConfigureAwait(false);
+        var devIds = device?.DevIds ?? [id];
+        var reports = await views.ReportsAsync(devIds, ct).ConfigureAwait(false);
+        var jobs = await views.DmJobsAsync(devIds, ct).ConfigureAwait(false);
         if (device is null && jobs.Count == 0 && reports.All(r => r.Report.DevInfo.Count == 0 && r.Report.LastSession is null))
             return Render(context, "Device", Message("No such device", $"no store knows a device '{id}'", "no-device"), StatusCodes.Status404NotFound);
-        var keys = new[] { id, device?.Imsi }.OfType<string>().ToHashSet(StringComparer.Ordinal);
-        var audit = (await views.AuditAsync(null, null, null, null, 100_000, ct).ConfigureAwait(false))
-            .Where(e => keys.Contains(e.Entry.Subject) || keys.Any(k => e.Entry.Detail?.Contains(k, StringComparison.Ordinal) == true)).Take(200).ToList();
+        var keys = devIds.ToHashSet(StringComparer.Ordinal);
+        // The audit store's query by subject (issue 20): the device's entries only, never a read of every log.
+        var audit = await views.AuditOfAsync(keys, 200, ct).ConfigureAwait(false);
         var triggers = audit.Where(e => e.Entry.Action.StartsWith("mtciwf.trigger", StringComparison.Ordinal) || e.Entry.Action.StartsWith("vno.trigger", StringComparison.Ordinal)
             || e.Entry.Action.StartsWith("console.trigger", StringComparison.Ordinal)).ToList();
         var certificates = new List<(string Hierarchy, M2MSec.Storage.Certificates.IssuedCertificate Cert)>();
@@ -27,14 +27,15 @@ internal static partial class ConsolePages
                 certificates.AddRange((await store.Certificates.ListAsync(hierarchy, ct).ConfigureAwait(false))
                     .Where(c => keys.Any(k => c.Subject.Contains(k, StringComparison.Ordinal))).Select(c => (hierarchy, c)));
         }
-        var ota = device?.Imsi is null ? [] : await views.OtaJobsAsync(device.Imsi, ct).ConfigureAwait(false);
+        var ota = await views.OtaJobsAsync(keys, ct).ConfigureAwait(false);
         var devInfo = reports.SelectMany(r => r.Report.DevInfo.Select(i => Html.Of($"<tr><td>{r.Role}</td><td>{i.Uri}</td><td>{i.Value}</td><td>{i.UpdatedAt}</td></tr>")));
         var alerts = reports.SelectMany(r => r.Report.GenericAlerts.Select(a => Html.Of(
             $"<tr><td>{r.Role}</td><td>{a.ReceivedAt}</td><td>{a.Source}</td><td>{a.Type}</td><td>{a.Format}</td><td>{a.Mark}</td><td>{a.Correlator}</td><td>{a.Data}</td></tr>")));
         var tree = ConsoleViews.TreeOf(jobs).Select(n => Html.Of($"<tr><td>{n.Uri}</td><td>{n.Value}</td><td>{n.At}</td></tr>"));
         var now = DateTimeOffset.UtcNow;
         var summary = device is null ? Html.Empty : Html.Of($"""
-            <dl id="device-summary" data-testid="device-summary"><dt>kind</dt><dd id="device-kind">{device.Kind}</dd><dt>IMSI</dt><dd id="device-imsi">{device.Imsi ?? "—"}</dd>
+            <dl id="device-summary" data-testid="device-summary"><dt>kind</dt><dd id="device-kind">{device.Kind}</dd>
+            <dt>ids (PCID, TRE id, IMSI; DevIds)</dt><dd id="device-ids" data-testid="device-ids">{string.Join(", ", device.DevIds)}</dd><dt>IMSI</dt><dd id="device-imsi">{device.Imsi ?? "—"}</dd>
             <dt>provisioning</dt><dd id="device-stage">step {device.Step}: {device.Stage}</dd><dt>SHO</dt><dd id="device-sho">{device.Sho ?? "—"}</dd>
             <dt>MCIM</dt><dd id="device-mcim">{device.Mcim ?? "—"}</dd><dt>last DM session</dt><dd id="device-last-dm">{(device.LastDm is { } s ? $"{s.Outcome} at {s.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "—")}</dd>
             <dt>lockdown</dt><dd>{device.Lockdown}</dd><dt>battery</dt><dd>{device.Battery}</dd></dl>
@@ -43,7 +44,7 @@ internal static partial class ConsolePages
             <h1>Device <span id="device-id" data-testid="device-id">{id}</span></h1>
             {summary}
             <h2>Actions</h2>
-            {DmJobForm(context, id)}
+            {DmJobForm(context, id, device?.DmDevId ?? id)}
             {TriggerForm(context, id, options)}
             {MoveForm(context, id, device)}
             <h2>DevInfo</h2>
@@ -66,9 +67,9 @@ internal static partial class ConsolePages
             """));
     }
 
-    private static Html DmJobForm(HttpContext context, string id) => Html.Of($"""
-        <form method="post" action="/devices/{Uri.EscapeDataString(id)}/dm-jobs" id="dm-job-form" data-testid="dm-job-form" class="action">
-        <h3>Queue a DM job: NAS configuration (TS 24.368)</h3>{AntiforgeryInput(context)}
+    private static Html DmJobForm(HttpContext context, string id, string dmDevId) => Html.Of($"""
+        <form method="post" action="/devices/{Uri.EscapeDataString(id)}/dm-jobs" id="dm-job-form" data-testid="dm-job-form" class="action" data-dm-dev-id="{dmDevId}">
+        <h3>Queue a DM job: NAS configuration (TS 24.368), at the DM server</h3>{AntiforgeryInput(context)}
         <label>leaf <select name="leaf" id="dm-job-leaf" data-testid="dm-job-leaf">{M2MSec.Nas.NasParameters.All.Select(p => Html.Of($"<option>{p.Leaf}</option>"))}</select></label>
         <label>value <input name="value" id="dm-job-value" data-testid="dm-job-value" required></label>
         <button type="submit" id="dm-job-submit" data-testid="dm-job-submit">Queue (read back)</button></form>

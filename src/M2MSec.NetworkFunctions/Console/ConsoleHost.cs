@@ -57,7 +57,7 @@ public sealed class ConsoleHost : IAsyncDisposable
         var (address, port) = ParseUrls(options.Urls);
         var stores = new ConsoleStores(options.Store);
         var sessions = new ConsoleSessions(options.Time);
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] }); // as NetworkFunctionHost: no file watchers
         NetworkFunctionLogging.Configure(builder.Logging);
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Antiforgery", LogLevel.Critical);

@@ -93,28 +93,45 @@ internal static partial class ConsolePages
 
     private static async Task<IResult> FleetAsync(HttpContext context, ConsoleViews views)
     {
-        var fleet = await views.FleetAsync(context.RequestAborted).ConfigureAwait(false);
-        var rows = fleet.Select(d => Html.Of($"""
-            <tr data-device="{d.Id}"><td>{DeviceLink(d.Id)}</td><td>{d.Kind}</td><td>{d.Imsi ?? "—"}</td><td>{(d.Step < 0 ? "—" : d.Step.ToString(System.Globalization.CultureInfo.InvariantCulture))}</td><td>{d.Stage}</td>
+        string? Q(string name) => context.Request.Query[name].ToString() is { Length: > 0 and <= 64 } v ? v : null;
+        if (Q("kind") is { } k && k is not ("tre" or "uicc"))
+            return Render(context, "Fleet", Message("Fleet", "kind: expected tre or uicc", "bad-filter"), StatusCodes.Status400BadRequest);
+        var page = 1;
+        if (Q("page") is { } p && (!int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out page) || page < 1))
+            return Render(context, "Fleet", Message("Fleet", "page: expected a positive number", "bad-filter"), StatusCodes.Status400BadRequest);
+        var filter = new FleetFilter(Q("kind"), Q("stage"), Q("q"));
+        var fleet = await views.FleetAsync(filter, page, context.RequestAborted).ConfigureAwait(false);
+        var rows = fleet.Rows.Select(d => Html.Of($"""
+            <tr data-device="{d.Id}" data-kind="{d.Kind}" data-step="{d.Step}"><td>{DeviceLink(d.Id)}</td><td>{d.Kind}</td><td>{d.Imsi ?? "—"}</td><td>{(d.Step < 0 ? "—" : d.Step.ToString(System.Globalization.CultureInfo.InvariantCulture))}</td><td>{d.Stage}</td>
             <td>{d.Sho ?? "—"}</td><td>{d.Mcim ?? "—"}</td><td>{(d.LastDm is { } s ? $"{s.Outcome} at {s.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "—")}</td><td>{d.Lockdown}</td><td>{d.Battery}</td></tr>
             """));
+        var pages = Math.Max(1, (fleet.Total + ConsoleViews.PageSize - 1) / ConsoleViews.PageSize);
+        string Link(int to) => "/?" + string.Join("&", new[] { ("kind", filter.Kind), ("stage", filter.Stage), ("q", filter.Text), ("page", to.ToString(System.Globalization.CultureInfo.InvariantCulture)) }
+            .Where(f => f.Item2 is not null).Select(f => f.Item1 + "=" + Uri.EscapeDataString(f.Item2!)));
         return Render(context, "Fleet", Html.Of($"""
-            <h1>Fleet</h1><p id="fleet-count" data-testid="fleet-count" data-count="{fleet.Count}">{fleet.Count} devices{(fleet.Count >= ConsoleViews.MaxDevices ? " (the first ones only)" : "")}</p>
+            <h1>Fleet</h1>
+            <form method="get" action="/" id="fleet-filter" data-testid="fleet-filter">
+            <label>kind <select name="kind" id="fleet-kind"><option value="">(any)</option>{new[] { "tre", "uicc" }.Select(o => Html.Of($"<option{(filter.Kind == o ? Html.Raw(" selected") : Html.Empty)}>{o}</option>"))}</select></label>
+            <label>stage starts with <input name="stage" id="fleet-stage" value="{filter.Stage}" placeholder="failed"></label>
+            <label>PCID, TRE id or DevId contains <input name="q" id="fleet-q" value="{filter.Text}"></label>
+            <button type="submit" id="fleet-submit">Filter</button></form>
+            <p id="fleet-count" data-testid="fleet-count" data-count="{fleet.Total}" data-page="{fleet.Page}" data-pages="{pages}">{fleet.Total} devices; page {fleet.Page} of {pages} ({ConsoleViews.PageSize} a page)</p>
             {Table("fleet", ["device (PCID / DevId)", "kind", "IMSI", "step", "provisioning stage", "SHO", "MCIM", "last DM session", "lockdown", "battery"], rows)}
+            <p class="pager">{(fleet.Page > 1 ? Html.Of($"<a href=\"{Link(fleet.Page - 1)}\" id=\"fleet-previous\">previous</a>") : Html.Empty)}
+            {(fleet.Page < pages ? Html.Of($"<a href=\"{Link(fleet.Page + 1)}\" id=\"fleet-next\">next</a>") : Html.Empty)}</p>
             """));
     }
 
     private static async Task<IResult> FunnelAsync(HttpContext context, ConsoleViews views)
     {
-        var fleet = await views.FleetAsync(context.RequestAborted).ConfigureAwait(false);
-        var (atStep, failures) = ConsoleViews.Funnel(fleet);
+        var (devices, atStep, failures) = await views.FunnelAsync(context.RequestAborted).ConfigureAwait(false);
         var reached = ConsoleViews.Steps.Select(s => Html.Of($"""
             <tr data-step="{s.Step}"><td>{s.Step}</td><td>{s.Name}</td><td class="count">{atStep[s.Step]}</td><td class="count">{atStep.Where(a => a.Key >= s.Step).Sum(a => a.Value)}</td></tr>
             """));
         var failed = failures.Select(f => Html.Of($"<tr><td>{f.Key}</td><td class=\"count\">{f.Value}</td></tr>"));
         return Render(context, "Provisioning", Html.Of($"""
             <h1>Provisioning funnel</h1>
-            <p>TR 33.812 §5.1.3.6.2, remote MCIM provisioning (TRE-based devices, {fleet.Count(d => d.Kind == "tre")}). A device counts at the furthest step its records at the DRF, DPF and SHO prove.</p>
+            <p id="funnel-devices" data-count="{devices}">TR 33.812 §5.1.3.6.2, remote MCIM provisioning (TRE-based devices, {devices}). A device counts at the furthest step its records prove: the ICF's (vectors for the PCID, its use), the DRF's (registration), the DPF's and the SHO's.</p>
             {Table("funnel", ["step", "what", "devices at this step", "devices that reached it"], reached)}
             <h2>Failures by reason</h2>
             {Table("failures", ["reason", "devices"], failed)}

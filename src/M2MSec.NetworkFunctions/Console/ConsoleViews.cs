@@ -7,9 +7,16 @@ using M2MSec.Storage.Sho;
 
 namespace M2MSec.NetworkFunctions.Console;
 
-/// <summary>One device of the fleet page.</summary>
+/// <summary>One device of the fleet page: Id is the PCID of a TRE-based device, the DevId of its DM account for a UICC-based one.</summary>
 public sealed record FleetDevice(string Id, string Kind, string? Imsi, int Step, string Stage, string? Sho, string? Mcim, DmSessionRecord? LastDm,
-    string Lockdown, string Battery);
+    string Lockdown, string Battery)
+{
+    /// <summary>Every id the stores know the device by: PCID (ICF, DRF, DPF, SHO; the DPF's DM account), TRE id (the DM server's account, the DRF's DevId), IMSI.</summary>
+    public IReadOnlyList<string> DevIds { get; init; } = [Id];
+
+    /// <summary>The DevId of the device's account at the DM server (the TRE id of a TRE-based device), where the console queues DM jobs.</summary>
+    public string DmDevId { get; init; } = Id;
+}
 
 /// <summary>
 /// What the pages show, read from the fleet's stores (issue 20, docs/decisions/032). The provisioning step of a device is the furthest
@@ -18,9 +25,6 @@ public sealed record FleetDevice(string Id, string Kind, string? Imsi, int Step,
 /// </summary>
 public sealed partial class ConsoleViews(ConsoleStores stores)
 {
-    /// <summary>The fleet page shows at most this many devices.</summary>
-    public const int MaxDevices = 2000;
-
     /// <summary>The 21 steps, by number (docs/provisioning.md), as the funnel names them.</summary>
     public static IReadOnlyList<(int Step, string Name)> Steps { get; } =
     [
@@ -32,67 +36,6 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
 
     public ConsoleStores Stores { get; } = stores;
 
-    public async Task<IReadOnlyList<FleetDevice>> FleetAsync(CancellationToken ct)
-    {
-        var ids = new SortedSet<string>(StringComparer.Ordinal);
-        var kinds = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (await Stores.FindAsync("ccif").ConfigureAwait(false) is { } ccif)
-        {
-            string? after = null;
-            while (ids.Count < MaxDevices)
-            {
-                var page = await ccif.Ccif.ListValidPfcsAsync(after, 500, ct).ConfigureAwait(false);
-                foreach (var p in page)
-                {
-                    ids.Add(p.Pcid);
-                    kinds[p.Pcid] = "tre";
-                }
-                if (page.Count < 500)
-                    break;
-                after = page[^1].Pcid;
-            }
-        }
-        var dpf = await DpfRecordsAsync(ct).ConfigureAwait(false);
-        var subscriptions = await SubscriptionsAsync(ct).ConfigureAwait(false);
-        foreach (var pcid in dpf.Keys.Concat(subscriptions.Select(s => s.Subscription.Pcid)))
-        {
-            ids.Add(pcid);
-            kinds.TryAdd(pcid, "tre");
-        }
-        var dm = await Stores.FindAsync("dm").ConfigureAwait(false);
-        if (dm is not null)
-        {
-            foreach (var a in await dm.Dm.ListAccountsAsync(ct).ConfigureAwait(false))
-            {
-                if (ids.Add(a.DevId))
-                    kinds[a.DevId] = "uicc";
-            }
-        }
-        var pva = await Stores.FindAsync("pva").ConfigureAwait(false);
-        var vno = await Stores.FindAsync("vno").ConfigureAwait(false);
-        var rows = new List<FleetDevice>();
-        foreach (var id in ids.Take(MaxDevices))
-        {
-            var held = subscriptions.Where(s => s.Subscription.Pcid == id).ToList();
-            var active = held.FirstOrDefault(s => s.Subscription.State == ShoSubscription.Active);
-            var current = active.Subscription is not null ? active : held.OrderByDescending(s => s.Subscription.UpdatedAt).FirstOrDefault();
-            dpf.TryGetValue(id, out var provisioning);
-            var step = StepOf(kinds[id], provisioning, current.Subscription);
-            var lastDm = await LastSessionAsync(id, ct).ConfigureAwait(false);
-            var lockdown = "no";
-            if (pva is not null && kinds[id] == "tre")
-            {
-                var last = (await pva.Pva.ListValidationsAsync(id, 5, ct).ConfigureAwait(false)).Where(v => v.State != "pending").OrderByDescending(v => v.CreatedAt).FirstOrDefault();
-                if (last is { State: "invalid" })
-                    lockdown = "platform invalid: " + (last.Reason ?? "refused");
-            }
-            rows.Add(new FleetDevice(id, kinds[id], current.Subscription?.Imsi, step, StageOf(kinds[id], provisioning, current.Subscription),
-                current.Sho ?? provisioning?.ShoId, current.Subscription?.State, lastDm, lockdown,
-                await BatteryAsync(vno, current.Subscription?.Imsi ?? id, ct).ConfigureAwait(false)));
-        }
-        return rows;
-    }
-
     /// <summary>
     /// Issue 20 (decision 033): the battery figure the device last reported to the VNO (vno_battery, keyed by IMSI: the row's IMSI, else its
     /// id — a UICC-based device's PCID is its IMSI).
@@ -101,32 +44,6 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
         vno is not null && await vno.Vno.FindBatteryAsync(imsi, ct).ConfigureAwait(false) is { } b
             ? FormattableString.Invariant($"{b.LevelPermille / 10.0:0.0} % at {b.ReportedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z")
             : "not reported to the network";
-
-    private static int StepOf(string kind, DpfProvisioning? p, ShoSubscription? s)
-    {
-        if (kind != "tre")
-            return -1;
-        if (s?.State == ShoSubscription.Active || p?.ReportedToSho == true)
-            return 21;
-        var step = p?.State switch
-        {
-            DpfProvisioning.Reading => 11,
-            DpfProvisioning.Registered => 12,
-            DpfProvisioning.Attesting => 14,
-            DpfProvisioning.Validated => 15,
-            DpfProvisioning.Downloading => 18,
-            DpfProvisioning.Installed => 20,
-            _ => p is null ? 0 : 11,
-        };
-        return Math.Max(step, s?.State switch { ShoSubscription.Validating => 13, ShoSubscription.Downloading => 17, _ => 0 });
-    }
-
-    private static string StageOf(string kind, DpfProvisioning? p, ShoSubscription? s) =>
-        kind != "tre" ? "uicc (AKA, no remote provisioning)"
-        : p?.State == DpfProvisioning.Failed ? "failed: " + (p.Reason ?? "unknown")
-        : s?.State is ShoSubscription.Refused or ShoSubscription.Failed ? $"{s.State}: {s.Reason ?? "unknown"}"
-        : s?.State == ShoSubscription.Active ? "provisioned"
-        : p?.State ?? "manufactured";
 
     public async Task<Dictionary<string, DpfProvisioning>> DpfRecordsAsync(CancellationToken ct) =>
         await Stores.FindAsync("dpf").ConfigureAwait(false) is { } dpf
@@ -150,29 +67,18 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
     /// <summary>The SHO instances `serve all` runs.</summary>
     public static IReadOnlyList<string> ShoInstances { get; } = ["sho", "sho-b"];
 
-    /// <summary>The device's last DM session at the DM server, else at the DPF (provisioning sessions).</summary>
-    public async Task<DmSessionRecord?> LastSessionAsync(string id, CancellationToken ct)
-    {
-        DmSessionRecord? last = null;
-        foreach (var role in DmRoles)
-        {
-            if (await Stores.FindAsync(role).ConfigureAwait(false) is { } s && (await s.Dm.GetDeviceReportAsync(id, ct).ConfigureAwait(false)).LastSession is { } session
-                && (last is null || session.At > last.At))
-                last = session;
-        }
-        return last;
-    }
-
     /// <summary>The roles that run DM sessions: the DM server (NAS configuration) and the DPF (provisioning).</summary>
     public static IReadOnlyList<string> DmRoles { get; } = ["dm", "dpf"];
 
-    /// <summary>The device's DM jobs at both DM servers, newest first.</summary>
-    public async Task<IReadOnlyList<(string Role, DmJobRecord Job)>> DmJobsAsync(string id, CancellationToken ct)
+    /// <summary>The device's DM jobs at both DM servers, under every DevId it has there (TRE id at the DM server, PCID at the DPF), newest first.</summary>
+    public async Task<IReadOnlyList<(string Role, DmJobRecord Job)>> DmJobsAsync(IReadOnlyList<string> devIds, CancellationToken ct)
     {
         var jobs = new List<(string, DmJobRecord)>();
         foreach (var role in DmRoles)
         {
-            if (await Stores.FindAsync(role).ConfigureAwait(false) is { } s)
+            if (await Stores.FindAsync(role).ConfigureAwait(false) is not { } s)
+                continue;
+            foreach (var id in devIds)
                 jobs.AddRange((await s.Dm.ListJobsAsync(id, ct).ConfigureAwait(false)).Select(j => (role, j)));
         }
         return [.. jobs.OrderByDescending(j => j.Item2.CreatedAt)];
@@ -184,25 +90,23 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
         var jobs = new List<(string, DmJobRecord)>();
         foreach (var role in DmRoles)
         {
-            if (await Stores.FindAsync(role).ConfigureAwait(false) is not { } s)
-                continue;
-            foreach (var a in await s.Dm.ListAccountsAsync(ct).ConfigureAwait(false))
-                jobs.AddRange((await s.Dm.ListJobsAsync(a.DevId, ct).ConfigureAwait(false)).Select(j => (role, j)));
+            if (await Stores.FindAsync(role).ConfigureAwait(false) is { } s)
+                jobs.AddRange((await s.Dm.ListRecentJobsAsync(limit, ct).ConfigureAwait(false)).Select(j => (role, j)));
         }
         return [.. jobs.OrderByDescending(j => j.Item2.CreatedAt).Take(limit)];
     }
 
     /// <summary>The OTA server's jobs its audit log names ("job ID …"), newest first.</summary>
-    public async Task<IReadOnlyList<OtaJobRecord>> OtaJobsAsync(string? subject, CancellationToken ct)
+    public async Task<IReadOnlyList<OtaJobRecord>> OtaJobsAsync(IReadOnlyCollection<string>? subjects, CancellationToken ct)
     {
         if (await Stores.FindAsync("ota").ConfigureAwait(false) is not { } ota)
             return [];
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var jobs = new List<OtaJobRecord>();
-        foreach (var e in (await ota.Audit.ReadAsync(0, 5000, ct).ConfigureAwait(false)).Reverse())
+        var entries = subjects is null ? (await ota.Audit.ReadAsync(0, 5000, ct).ConfigureAwait(false)).Reverse()
+            : await ota.Audit.ReadBySubjectsAsync(subjects, 500, ct).ConfigureAwait(false);
+        foreach (var e in entries)
         {
-            if (subject is not null && e.Subject != subject)
-                continue;
             if (OtaJobId().Match(e.Detail ?? "") is { Success: true } m && ids.Add(m.Groups[1].Value)
                 && await ota.OtaJobs.FindAsync(m.Groups[1].Value, ct).ConfigureAwait(false) is { } job)
                 jobs.Add(job);
@@ -213,16 +117,27 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
     [GeneratedRegex(@"^job (\S+)")]
     private static partial Regex OtaJobId();
 
-    /// <summary>The device's report at the DM server and the DPF: DevInfo, Generic Alerts.</summary>
-    public async Task<IReadOnlyList<(string Role, DmDeviceReport Report)>> ReportsAsync(string id, CancellationToken ct)
+    /// <summary>The device's reports at the DM server and the DPF under each of its DevIds: DevInfo, Generic Alerts.</summary>
+    public async Task<IReadOnlyList<(string Role, DmDeviceReport Report)>> ReportsAsync(IReadOnlyList<string> devIds, CancellationToken ct)
     {
         var reports = new List<(string, DmDeviceReport)>();
         foreach (var role in DmRoles)
         {
-            if (await Stores.FindAsync(role).ConfigureAwait(false) is { } s)
+            if (await Stores.FindAsync(role).ConfigureAwait(false) is not { } s)
+                continue;
+            foreach (var id in devIds)
                 reports.Add((role, await s.Dm.GetDeviceReportAsync(id, ct).ConfigureAwait(false)));
         }
         return reports;
+    }
+
+    /// <summary>The audit entries whose subject is one of <paramref name="subjects"/>, of every store (one query each), newest first.</summary>
+    public async Task<IReadOnlyList<(string Instance, AuditEntry Entry)>> AuditOfAsync(IReadOnlyCollection<string> subjects, int limit, CancellationToken ct)
+    {
+        var all = new List<(string, AuditEntry)>();
+        foreach (var (name, store) in await Stores.AllAsync().ConfigureAwait(false))
+            all.AddRange((await store.Audit.ReadBySubjectsAsync(subjects, limit, ct).ConfigureAwait(false)).Select(e => (name, e)));
+        return [.. all.OrderByDescending(e => e.Item2.At).Take(limit)];
     }
 
     /// <summary>
@@ -250,19 +165,5 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
                 && (subject is null || e.Entry.Subject.Contains(subject, StringComparison.Ordinal) || (e.Entry.Detail?.Contains(subject, StringComparison.Ordinal) ?? false))
                 && (since is null || e.Entry.At >= since))
             .OrderByDescending(e => e.Entry.At).ThenByDescending(e => e.Entry.Sequence).Take(limit)];
-    }
-
-    /// <summary>The funnel: devices at each step (TRE-based devices only), and the failures by reason.</summary>
-    public static (IReadOnlyDictionary<int, int> AtStep, IReadOnlyDictionary<string, int> Failures) Funnel(IReadOnlyList<FleetDevice> fleet)
-    {
-        var atStep = Steps.Select(s => s.Step).Distinct().ToDictionary(s => s, _ => 0);
-        var failures = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        foreach (var d in fleet.Where(d => d.Kind == "tre"))
-        {
-            atStep[d.Step]++;
-            if (d.Stage.Contains(':', StringComparison.Ordinal))
-                failures[d.Stage] = failures.GetValueOrDefault(d.Stage) + 1;
-        }
-        return (atStep, failures);
     }
 }

@@ -18,4 +18,10 @@ public interface IAuditLog
     ValueTask AppendAsync(string actor, string action, string subject, string? detail = null, CancellationToken cancellationToken = default);
 
     ValueTask<IReadOnlyList<AuditEntry>> ReadAsync(long afterSequence = 0, int limit = 1000, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Issue 20 (the console's device page): the newest <paramref name="limit"/> entries whose subject is one of
+    /// <paramref name="subjects"/> (a device's PCID, TRE id, IMSI, ICCID), newest first — one query, not a read of the whole log.
+    /// </summary>
+    ValueTask<IReadOnlyList<AuditEntry>> ReadBySubjectsAsync(IReadOnlyCollection<string> subjects, int limit, CancellationToken cancellationToken = default);
 }

@@ -28,7 +28,21 @@ public interface ICcifStore
 
     /// <summary>Up to <paramref name="limit"/> devices whose PfC is not revoked, by PCID, after <paramref name="after"/> (null: from the first); never K or OPc.</summary>
     ValueTask<IReadOnlyList<CcifPfcRecord>> ListValidPfcsAsync(string? after, int limit, CancellationToken cancellationToken = default);
+
+    // ---- Issue 20, the console's fleet page (docs/decisions/032): paged and filtered in the query ----
+
+    /// <summary>Up to <paramref name="limit"/> devices (revoked too) by PCID from row <paramref name="offset"/>, whose PCID or TRE id contains <paramref name="text"/> (null: all); never K or OPc.</summary>
+    ValueTask<IReadOnlyList<CcifDeviceSummary>> SearchDevicesAsync(string? text, int offset, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>How many devices <see cref="SearchDevicesAsync"/> pages through.</summary>
+    ValueTask<int> CountDevicesAsync(string? text, CancellationToken cancellationToken = default);
+
+    /// <summary>The devices whose PCID or TRE id is among <paramref name="ids"/> (one query on both unique indexes): what joins a DM account (DevId = TRE id or PCID) to its device.</summary>
+    ValueTask<IReadOnlyList<CcifDeviceSummary>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A manufactured device's public platform credential (issue 16): what an SHO needs to prepare an MCIM ahead of time.</summary>
 public sealed record CcifPfcRecord(string Pcid, string TreId, byte[] AttestationCertificate, byte[] EncryptionCertificate);
+
+/// <summary>A manufactured device as the console lists it (issue 20): never K or OPc.</summary>
+public sealed record CcifDeviceSummary(string Pcid, string TreId, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevocationReason);

@@ -105,4 +105,12 @@ public interface IDmStore
 
     /// <summary>Replaces the device's account (new passwords, nonces cleared); false if it has none.</summary>
     ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default);
+
+    // --- Issue 20, the console (docs/decisions/032): bounded queries, never a loop over every account ---
+
+    /// <summary>Up to <paramref name="limit"/> DevIds after <paramref name="after"/> (null: from the first) containing <paramref name="text"/> (null: all), by DevId.</summary>
+    ValueTask<IReadOnlyList<string>> ListAccountIdsAsync(string? text, string? after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>The newest <paramref name="limit"/> jobs of every device, newest first, with their commands.</summary>
+    ValueTask<IReadOnlyList<DmJobRecord>> ListRecentJobsAsync(int limit, CancellationToken cancellationToken = default);
 }

@@ -48,6 +48,16 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
         ValueTask.FromResult<IReadOnlyList<DmAccountSummary>>([.. _accounts.Values.OrderBy(a => a.DevId, StringComparer.Ordinal)
             .Select(a => new DmAccountSummary(a.DevId, a.ServerId, a.ClientUser, a.ClientAuth, a.ServerAuth, a.CreatedAt))]);
 
+    public ValueTask<IReadOnlyList<string>> ListAccountIdsAsync(string? text, string? after, int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([.. _accounts.Keys.Where(k => string.CompareOrdinal(k, after ?? "") > 0 && (text is null || k.Contains(text, StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal).Take(limit)]);
+
+    public ValueTask<IReadOnlyList<DmJobRecord>> ListRecentJobsAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<DmJobRecord>>([.. _jobs.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id, StringComparer.Ordinal).Take(limit)]);
+    }
+
     public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default)
     {
         while (_accounts.TryGetValue(devId, out var a))

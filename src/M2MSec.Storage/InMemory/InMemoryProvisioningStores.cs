@@ -47,6 +47,29 @@ public sealed class InMemoryCcifStore : ICcifStore
                 .OrderBy(d => d.Pcid, StringComparer.Ordinal).Take(limit).Select(d => new CcifPfcRecord(d.Pcid, d.TreId, d.AttestationCertificate, d.EncryptionCertificate))]);
         }
     }
+
+    private static CcifDeviceSummary Summary(CcifDevice d) => new(d.Pcid, d.TreId, d.CreatedAt, d.RevokedAt, d.RevocationReason);
+
+    private IEnumerable<CcifDevice> Matching(string? text) =>
+        _devices.Values.Where(d => text is null || d.Pcid.Contains(text, StringComparison.Ordinal) || d.TreId.Contains(text, StringComparison.Ordinal));
+
+    public ValueTask<IReadOnlyList<CcifDeviceSummary>> SearchDevicesAsync(string? text, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<CcifDeviceSummary>>([.. Matching(text).OrderBy(d => d.Pcid, StringComparer.Ordinal).Skip(offset).Take(limit).Select(Summary)]);
+    }
+
+    public ValueTask<int> CountDevicesAsync(string? text, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult(Matching(text).Count());
+    }
+
+    public ValueTask<IReadOnlyList<CcifDeviceSummary>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<CcifDeviceSummary>>([.. _devices.Values.Where(d => ids.Contains(d.TreId) || ids.Contains(d.Pcid)).Select(Summary)]);
+    }
 }
 
 /// <summary>In-memory PVA store: for tests.</summary>

@@ -247,6 +247,13 @@ public sealed class InMemoryAuditLog(TimeProvider time) : IAuditLog
         lock (_lock)
             return ValueTask.FromResult<IReadOnlyList<AuditEntry>>([.. _entries.Where(e => e.Sequence > afterSequence).Take(limit)]);
     }
+
+    public ValueTask<IReadOnlyList<AuditEntry>> ReadBySubjectsAsync(IReadOnlyCollection<string> subjects, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjects);
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<AuditEntry>>([.. _entries.Where(e => subjects.Contains(e.Subject)).Reverse().Take(limit)]);
+    }
 }
 
 /// <summary>In-memory certificate store: for tests.</summary>

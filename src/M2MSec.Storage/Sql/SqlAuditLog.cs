@@ -28,4 +28,15 @@ internal sealed class SqlAuditLog(SqlDatabase db) : IAuditLog
         db.QueryAsync("SELECT seq, at, actor, action, subject, detail FROM audit_log WHERE seq > @after ORDER BY seq LIMIT @limit",
             r => new AuditEntry(r.GetInt64(0), SqlDatabase.FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5)),
             cancellationToken, ("@after", afterSequence), ("@limit", limit));
+
+    public ValueTask<IReadOnlyList<AuditEntry>> ReadBySubjectsAsync(IReadOnlyCollection<string> subjects, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjects);
+        if (subjects.Count == 0)
+            return ValueTask.FromResult<IReadOnlyList<AuditEntry>>([]);
+        var (list, parameters) = SqlDatabase.InList("@s", subjects);
+        return db.QueryAsync($"SELECT seq, at, actor, action, subject, detail FROM audit_log WHERE subject IN ({list}) ORDER BY seq DESC LIMIT @limit",
+            r => new AuditEntry(r.GetInt64(0), SqlDatabase.FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5)),
+            cancellationToken, [.. parameters, ("@limit", limit)]);
+    }
 }

@@ -95,6 +95,17 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             return list;
         }, ct);
 
+    /// <summary>The placeholders of an IN list (<c>@s0, @s1, …</c>) and their parameters.</summary>
+    public static (string List, (string, object?)[] Parameters) InList(string prefix, IEnumerable<string> values)
+    {
+        var parameters = values.Select((v, i) => ($"{prefix}{i}", (object?)v)).ToArray();
+        return (string.Join(", ", parameters.Select(p => p.Item1)), parameters);
+    }
+
+    /// <summary>A LIKE pattern (used with <c>ESCAPE '\'</c>) matching values that contain <paramref name="text"/> (null: every value).</summary>
+    public static string Contains(string? text) =>
+        "%" + (text ?? "").Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+
     public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();

@@ -89,6 +89,13 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
     public ValueTask<IReadOnlyList<DmJobRecord>> ListQueuedJobsAsync(string devId, CancellationToken cancellationToken = default) =>
         JobsAsync("j.dev_id = @d AND j.state = 'queued'", "created_at, id", cancellationToken, ("@d", devId));
 
+    public ValueTask<IReadOnlyList<string>> ListAccountIdsAsync(string? text, string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT dev_id FROM dm_accounts WHERE dev_id > @a AND dev_id LIKE @q ESCAPE '\\' ORDER BY dev_id LIMIT @l", r => r.GetString(0), cancellationToken,
+            ("@a", after ?? ""), ("@q", SqlDatabase.Contains(text)), ("@l", limit));
+
+    public ValueTask<IReadOnlyList<DmJobRecord>> ListRecentJobsAsync(int limit, CancellationToken cancellationToken = default) =>
+        JobsAsync("j.id IN (SELECT id FROM dm_jobs ORDER BY created_at DESC, id DESC LIMIT @l)", "created_at DESC, id DESC", cancellationToken, ("@l", limit));
+
     private async ValueTask<IReadOnlyList<DmJobRecord>> JobsAsync(string where, string order, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         var jobs = await db.QueryAsync($"SELECT id, dev_id, state, created_at, updated_at, reason FROM dm_jobs j WHERE {where} ORDER BY {order}",

@@ -39,6 +39,29 @@ internal sealed class SqlCcifStore(SqlDatabase db) : ICcifStore
         db.QueryAsync("SELECT pcid, tre_id, attestation_cert, encryption_cert FROM ccif_devices WHERE revoked_at IS NULL AND pcid > @a ORDER BY pcid LIMIT @l",
             r => new CcifPfcRecord(r.GetString(0), r.GetString(1), (byte[])r.GetValue(2), (byte[])r.GetValue(3)), cancellationToken, ("@a", after ?? ""), ("@l", limit));
 
+    private const string SummaryColumns = "pcid, tre_id, created_at, revoked_at, revocation_reason";
+
+    private static CcifDeviceSummary ReadSummary(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), SqlDatabase.FromMs(r.GetInt64(2)), r.IsDBNull(3) ? null : SqlDatabase.FromMs(r.GetInt64(3)), r.IsDBNull(4) ? null : r.GetString(4));
+
+    private const string Matching = "(pcid LIKE @q ESCAPE '\\' OR tre_id LIKE @q ESCAPE '\\')";
+
+    public ValueTask<IReadOnlyList<CcifDeviceSummary>> SearchDevicesAsync(string? text, int offset, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync($"SELECT {SummaryColumns} FROM ccif_devices WHERE {Matching} ORDER BY pcid LIMIT @l OFFSET @o", ReadSummary, cancellationToken,
+            ("@q", SqlDatabase.Contains(text)), ("@l", limit), ("@o", offset));
+
+    public async ValueTask<int> CountDevicesAsync(string? text, CancellationToken cancellationToken = default) =>
+        (int)(await db.QueryAsync($"SELECT COUNT(*) FROM ccif_devices WHERE {Matching}", r => r.GetInt64(0), cancellationToken,
+            ("@q", SqlDatabase.Contains(text))).ConfigureAwait(false))[0];
+
+    public ValueTask<IReadOnlyList<CcifDeviceSummary>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        if (ids.Count == 0)
+            return ValueTask.FromResult<IReadOnlyList<CcifDeviceSummary>>([]);
+        var (list, parameters) = SqlDatabase.InList("@t", ids);
+        return db.QueryAsync($"SELECT {SummaryColumns} FROM ccif_devices WHERE tre_id IN ({list}) OR pcid IN ({list})", ReadSummary, cancellationToken, parameters);
+    }
+
     private CcifDevice Read(DbDataReader r)
     {
         var pcid = r.GetString(0);

@@ -58,7 +58,8 @@ public sealed class ConsoleBrowserTests(ConsoleRigFixture fixture) : IClassFixtu
 
         // Fleet: every device of the demo, TRE- and UICC-based.
         rig.Go("/");
-        Assert.True(int.Parse(driver.FindElement(By.Id("fleet-count")).GetAttribute("data-count")!, CultureInfo.InvariantCulture) >= ConsoleRig.Devices);
+        // One row per device: a TRE-based device's DM accounts (TRE id at the DM server, PCID at the DPF) join its row.
+        Assert.Equal(ConsoleRig.Devices, int.Parse(driver.FindElement(By.Id("fleet-count")).GetAttribute("data-count")!, CultureInfo.InvariantCulture));
         var rows = driver.FindElements(By.CssSelector("#fleet tbody tr"));
         Assert.Contains(rows, r => r.FindElements(By.TagName("td"))[1].Text == "tre");
         Assert.Contains(rows, r => r.FindElements(By.TagName("td"))[1].Text == "uicc");

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using M2MSec.NetworkFunctions.Console;
 using M2MSec.Pki.Authority;
 using static M2MSec.Tests.Console.ConsoleFleet;
@@ -84,6 +85,11 @@ public sealed class ConsoleTests(ConsoleFleet fixture) : IClassFixture<ConsoleFl
         Assert.Contains($"data-device=\"{Pcid}\"", fleet, StringComparison.Ordinal);
         Assert.Contains(fixture.Imsi!, fleet, StringComparison.Ordinal);
         Assert.Contains("provisioned", fleet, StringComparison.Ordinal);
+        // One row per device: the TRE-based device (its DM account under its PCID joins its row) and the hostile DM account (UICC).
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(fleet, "<tr data-device="));
+        Assert.Contains($"data-device=\"{Pcid}\" data-kind=\"tre\"", fleet, StringComparison.Ordinal);
+        Assert.Contains("data-kind=\"uicc\"", fleet, StringComparison.Ordinal);
+        Assert.Contains("data-count=\"2\"", fleet, StringComparison.Ordinal);
         var device = await browser.GetStringAsync($"/devices/{Pcid}", Ct);
         Assert.Contains("id=\"device-imsi\">" + fixture.Imsi, device, StringComparison.Ordinal);
         Assert.Contains("step 21", device, StringComparison.Ordinal);
@@ -179,6 +185,39 @@ public sealed class ConsoleTests(ConsoleFleet fixture) : IClassFixture<ConsoleFl
         Assert.Contains("mtc-iwf: ", text, StringComparison.Ordinal);
         await using var iwf = await (fixture.Store with { DataDirectory = Path.Combine(fixture.Store.DataDirectory, "mtc-iwf") }).OpenAsync(cancellationToken: Ct);
         Assert.Contains(await iwf.Audit.ReadAsync(0, 10_000, Ct), e => e.Action == "mtciwf.trigger.refused" && e.Subject == "console-meter@mtc.example" && e.Actor == "cert:mtc-server");
+    }
+
+    /// <summary>
+    /// Issue 20 (reviewers): the console's trigger accepted end to end through the API — the subscription given triggering at the VNO,
+    /// the MTC server granted the device at the MTC-IWF, the device attached (its MCIM attach ended provisioning): the MTC-IWF audits
+    /// the trigger as the MTC server's, the VNO protects and pages it, and the device page lists it under the device's IMSI.
+    /// </summary>
+    [Fact]
+    public async Task SendTrigger_GrantedAttachedDevice_AcceptedByTheMtcIwfAndPagedByTheVno()
+    {
+        var imsi = fixture.Imsi!;
+        const string external = "console-accepted@mtc.example";
+        using (var vno = fixture.Fleet.AdminClient("vno", TimeSpan.FromSeconds(30)))
+        using (var set = await vno.PutAsJsonAsync($"subscribers/{imsi}/mtc-features", new { features = new[] { "triggering" } },
+            M2MSec.NetworkFunctions.Hosting.NetworkFunctionHost.JsonOptions, Ct))
+            Assert.True(set.IsSuccessStatusCode, await set.Content.ReadAsStringAsync(Ct));
+        using (var iwfAdmin = fixture.Fleet.AdminClient("mtc-iwf", TimeSpan.FromSeconds(30)))
+        using (var grant = await iwfAdmin.PostAsJsonAsync("authorisations", new M2MSec.NetworkFunctions.MtcIwf.MtcGrantRequest("mtc-server", external, imsi),
+            M2MSec.NetworkFunctions.Hosting.NetworkFunctionHost.JsonOptions, Ct))
+            Assert.True(grant.IsSuccessStatusCode, await grant.Content.ReadAsStringAsync(Ct));
+
+        using var browser = await fixture.LoggedInAsync(Ct);
+        var page = $"/devices/{Pcid}";
+        using var sent = await PostFormAsync(browser, page, page + "/triggers", new() { ["device"] = external, ["action"] = "dm-session", ["payload"] = "" }, Ct);
+        var text = await sent.Content.ReadAsStringAsync(Ct);
+        Assert.True(text.Contains("data-outcome=\"ok\"", StringComparison.Ordinal), text);
+
+        await using (var iwf = await (fixture.Store with { DataDirectory = Path.Combine(fixture.Store.DataDirectory, "mtc-iwf") }).OpenAsync(cancellationToken: Ct))
+            Assert.Contains(await iwf.Audit.ReadBySubjectsAsync([external], 10, Ct), e => e.Action == "mtciwf.trigger" && e.Actor == "cert:mtc-server");
+        await using (var vnoStore = await (fixture.Store with { DataDirectory = Path.Combine(fixture.Store.DataDirectory, "vno") }).OpenAsync(cancellationToken: Ct))
+            Assert.Contains(await vnoStore.Audit.ReadBySubjectsAsync([imsi], 50, Ct), e => e.Action == "vno.trigger");
+        var device = await browser.GetStringAsync(page, Ct);
+        Assert.Matches("id=\"device-triggers\"[\\s\\S]*vno\\.trigger<", device);
     }
 
     /// <summary>

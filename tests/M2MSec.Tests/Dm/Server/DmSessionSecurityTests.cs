@@ -554,6 +554,8 @@ public sealed class DmSessionSecurityTests
         public ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceAccountAsync(account, cancellationToken); }
         public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.FindAccountAsync(devId, cancellationToken); }
         public ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountsAsync(cancellationToken); }
+        public ValueTask<IReadOnlyList<string>> ListAccountIdsAsync(string? text, string? after, int limit, CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountIdsAsync(text, after, limit, cancellationToken); }
+        public ValueTask<IReadOnlyList<DmJobRecord>> ListRecentJobsAsync(int limit, CancellationToken cancellationToken = default) { Reads++; return inner.ListRecentJobsAsync(limit, cancellationToken); }
         public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) { Writes++; return inner.SetServerNonceAsync(devId, nonce, cancellationToken); }
         public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default) { Writes++; return inner.AddJobAsync(job, cancellationToken); }
         public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.ListJobsAsync(devId, cancellationToken); }

@@ -1,0 +1,248 @@
+using M2MSec.Storage.Ccif;
+using M2MSec.Storage.Dm;
+using M2MSec.Storage.Dpf;
+using M2MSec.Storage.Drf;
+using M2MSec.Storage.Icf;
+using M2MSec.Storage.Sho;
+
+namespace M2MSec.NetworkFunctions.Console;
+
+/// <summary>The fleet page's filters: kind ("tre", "uicc"), stage (a prefix of the stage shown), text in the PCID, TRE id or DevId.</summary>
+public sealed record FleetFilter(string? Kind = null, string? Stage = null, string? Text = null);
+
+/// <summary>One page of the fleet (<see cref="ConsoleViews.PageSize"/> rows) and how many devices match the filter.</summary>
+public sealed record FleetPage(IReadOnlyList<FleetDevice> Rows, int Total, int Page);
+
+/// <summary>
+/// The fleet, one row per device (issue 20, docs/decisions/032): TRE-based devices are the CCIF's (paged and filtered in its query);
+/// UICC-based devices are the DM server's accounts that belong to no CCIF device (a TRE-based device's account there has its TRE id
+/// as DevId, its account at the DPF its PCID: both join to its row). The step of a TRE-based device is the furthest of TR 33.812
+/// §5.1.3.6.2's 21 steps its records prove: the ICF's temporary credential used for vectors (2–4) and PCID use (8), the DRF's
+/// registration (10, 12), the DPF's states (11–20), the SHO's subscription (13, 17, 21).
+/// </summary>
+public sealed partial class ConsoleViews
+{
+    public const int PageSize = 100;
+
+    /// <summary>How many rows a scan reads per store query (the UICC accounts, a stage filter, the funnel).</summary>
+    private const int Chunk = 500;
+
+    public async Task<FleetPage> FleetAsync(FleetFilter filter, int page, CancellationToken ct)
+    {
+        page = Math.Max(1, page);
+        var start = (page - 1) * PageSize;
+        var rows = new List<FleetDevice>();
+        var total = 0;
+        var ccif = (await Stores.FindAsync("ccif").ConfigureAwait(false))?.Ccif;
+        if (filter.Kind is null or "tre" && ccif is not null)
+        {
+            if (filter.Stage is null)
+            {
+                total = await ccif.CountDevicesAsync(filter.Text, ct).ConfigureAwait(false);
+                if (start < total)
+                {
+                    foreach (var d in await ccif.SearchDevicesAsync(filter.Text, start, PageSize, ct).ConfigureAwait(false))
+                        rows.Add(await TreDeviceAsync(d, ct).ConfigureAwait(false));
+                }
+            }
+            else
+            {
+                // The stage comes from several stores: the CCIF's devices are read a chunk at a time and only the page's rows kept.
+                await foreach (var d in TreDevicesAsync(ccif, filter.Text, ct).ConfigureAwait(false))
+                {
+                    if (!d.Stage.StartsWith(filter.Stage, StringComparison.Ordinal))
+                        continue;
+                    if (total >= start && rows.Count < PageSize)
+                        rows.Add(d);
+                    total++;
+                }
+            }
+        }
+        if (filter.Kind is null or "uicc" && (filter.Stage is null || UiccStage.StartsWith(filter.Stage, StringComparison.Ordinal)))
+        {
+            var skip = Math.Max(0, start - total);
+            await foreach (var devId in UiccAccountsAsync(ccif, filter.Text, ct).ConfigureAwait(false))
+            {
+                if (skip > 0)
+                    skip--;
+                else if (rows.Count < PageSize)
+                    rows.Add(await UiccDeviceAsync(devId, ct).ConfigureAwait(false));
+                total++;
+            }
+        }
+        return new FleetPage(rows, total, page);
+    }
+
+    private const string UiccStage = "uicc (AKA, no remote provisioning)";
+
+    /// <summary>The DM server's accounts of no CCIF device, by DevId: read a chunk at a time, joined to the CCIF by TRE id in one query per chunk.</summary>
+    private async IAsyncEnumerable<string> UiccAccountsAsync(ICcifStore? ccif, string? text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        if (await Stores.FindAsync("dm").ConfigureAwait(false) is not { } dm)
+            yield break;
+        string? after = null;
+        while (true)
+        {
+            var ids = await dm.Dm.ListAccountIdsAsync(text, after, Chunk, ct).ConfigureAwait(false);
+            var tre = ccif is null ? [] : (await ccif.FindByIdsAsync(ids, ct).ConfigureAwait(false)).SelectMany(d => new[] { d.TreId, d.Pcid }).ToHashSet(StringComparer.Ordinal);
+            foreach (var id in ids.Where(i => !tre.Contains(i)))
+                yield return id;
+            if (ids.Count < Chunk)
+                yield break;
+            after = ids[^1];
+        }
+    }
+
+    /// <summary>Every TRE-based device (its row), a chunk of the CCIF's devices at a time.</summary>
+    public async IAsyncEnumerable<FleetDevice> TreDevicesAsync(ICcifStore ccif, string? text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        for (var offset = 0; ; offset += Chunk)
+        {
+            var chunk = await ccif.SearchDevicesAsync(text, offset, Chunk, ct).ConfigureAwait(false);
+            foreach (var d in chunk)
+                yield return await TreDeviceAsync(d, ct).ConfigureAwait(false);
+            if (chunk.Count < Chunk)
+                yield break;
+        }
+    }
+
+    /// <summary>The row of the device with id <paramref name="id"/> (a PCID, TRE id or DM DevId), or null.</summary>
+    public async Task<FleetDevice?> DeviceAsync(string id, CancellationToken ct)
+    {
+        if (await Stores.FindAsync("ccif").ConfigureAwait(false) is { } c && (await c.Ccif.FindByIdsAsync([id], ct).ConfigureAwait(false)).FirstOrDefault() is { } tre)
+            return await TreDeviceAsync(tre, ct).ConfigureAwait(false);
+        if (await Stores.FindAsync("dm").ConfigureAwait(false) is not { } dm || await dm.Dm.FindAccountAsync(id, ct).ConfigureAwait(false) is not { } account)
+            return null;
+        Array.Clear(account.ClientPassword);
+        Array.Clear(account.ServerPassword);
+        return await UiccDeviceAsync(id, ct).ConfigureAwait(false);
+    }
+
+    private async Task<FleetDevice> UiccDeviceAsync(string devId, CancellationToken ct) =>
+        new(devId, "uicc", null, -1, UiccStage, null, null, await LastSessionAsync([("dm", devId)], ct).ConfigureAwait(false), "no",
+            await BatteryAsync(await Stores.FindAsync("vno").ConfigureAwait(false), devId, ct).ConfigureAwait(false));
+
+    private async Task<FleetDevice> TreDeviceAsync(CcifDeviceSummary device, CancellationToken ct)
+    {
+        var pcid = device.Pcid;
+        var records = await RecordsOfAsync(pcid, ct).ConfigureAwait(false);
+        var current = records.Subscriptions.FirstOrDefault(s => s.Subscription.State == ShoSubscription.Active);
+        if (current.Subscription is null)
+            current = records.Subscriptions.OrderByDescending(s => s.Subscription.UpdatedAt).FirstOrDefault();
+        var lockdown = records.InvalidPlatform is { } reason ? "platform invalid: " + reason : "no";
+        var lastDm = await LastSessionAsync([("dm", device.TreId), ("dpf", pcid)], ct).ConfigureAwait(false);
+        var step = StepOf(records, current.Subscription);
+        return new FleetDevice(pcid, "tre", current.Subscription?.Imsi, step, StageOf(records, current.Subscription, step, device),
+            current.Sho ?? records.Registration?.ShoId ?? records.Provisioning?.ShoId, current.Subscription?.State, lastDm, lockdown,
+            await BatteryAsync(await Stores.FindAsync("vno").ConfigureAwait(false), current.Subscription?.Imsi ?? pcid, ct).ConfigureAwait(false))
+        {
+            DevIds = [pcid, device.TreId, .. records.Subscriptions.Select(s => s.Subscription.Imsi).OfType<string>().Distinct(StringComparer.Ordinal)],
+            DmDevId = device.TreId,
+        };
+    }
+
+    /// <summary>What the ICF, DRF, DPF, SHOs and PVA record of one PCID (one indexed lookup each).</summary>
+    private sealed record TreRecords(bool VectorsIssued, IcfPcidUse? Use, DrfRegistration? Registration, DrfChange? Change, DpfProvisioning? Provisioning,
+        IReadOnlyList<(string Sho, ShoSubscription Subscription)> Subscriptions, string? InvalidPlatform);
+
+    private async Task<TreRecords> RecordsOfAsync(string pcid, CancellationToken ct)
+    {
+        var vectors = false;
+        IcfPcidUse? use = null;
+        if (await Stores.FindAsync("icf").ConfigureAwait(false) is { } icf)
+        {
+            // The ICF's temporary credential: its SQN moves once vectors were generated for the PCID (steps 2–4).
+            vectors = await icf.Subscribers.GetSqnStateAsync(pcid, ct).ConfigureAwait(false) is { SeqHe: > 0 };
+            use = await icf.Icf.FindUseAsync(pcid, ct).ConfigureAwait(false);
+        }
+        DrfRegistration? registration = null;
+        DrfChange? change = null;
+        if (await Stores.FindAsync("drf").ConfigureAwait(false) is { } drf)
+        {
+            registration = await drf.Drf.FindRegistrationAsync(pcid, ct).ConfigureAwait(false);
+            change = await drf.Drf.FindChangeAsync(pcid, ct).ConfigureAwait(false);
+        }
+        var provisioning = await Stores.FindAsync("dpf").ConfigureAwait(false) is { } dpf ? await dpf.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) : null;
+        var subscriptions = new List<(string, ShoSubscription)>();
+        foreach (var name in ShoInstances)
+        {
+            if (await Stores.FindAsync(name).ConfigureAwait(false) is { } sho && await sho.Sho.FindAsync(pcid, ct).ConfigureAwait(false) is { } s)
+            {
+                // The console shows states, never K or OPc: dropped as soon as read.
+                if (s.K is not null)
+                    Array.Clear(s.K);
+                if (s.Opc is not null)
+                    Array.Clear(s.Opc);
+                subscriptions.Add((name, s with { K = null, Opc = null }));
+            }
+        }
+        string? invalid = null;
+        if (await Stores.FindAsync("pva").ConfigureAwait(false) is { } pva
+            && (await pva.Pva.ListValidationsAsync(pcid, 5, ct).ConfigureAwait(false)).Where(v => v.State != "pending").MaxBy(v => v.CreatedAt) is { State: "invalid" } last)
+            invalid = last.Reason ?? "refused";
+        return new TreRecords(vectors, use, registration, change, provisioning, subscriptions, invalid);
+    }
+
+    private static int StepOf(TreRecords r, ShoSubscription? s)
+    {
+        if (s?.State == ShoSubscription.Active || r.Provisioning?.ReportedToSho == true)
+            return 21;
+        var icf = r.Use is not null ? 8 : r.VectorsIssued ? 4 : 0;
+        var drf = r.Registration?.State switch { "registered" => 12, "bootstrapped" => 10, _ => 0 };
+        var dpf = r.Provisioning?.State switch
+        {
+            null => 0,
+            DpfProvisioning.Reading => 11,
+            DpfProvisioning.Registered => 12,
+            DpfProvisioning.Attesting => 14,
+            DpfProvisioning.Validated => 15,
+            DpfProvisioning.Downloading => 18,
+            DpfProvisioning.Installed => 20,
+            _ => 11,
+        };
+        var sho = s?.State switch { ShoSubscription.Validating => 13, ShoSubscription.Downloading => 17, _ => 0 };
+        return Math.Max(Math.Max(icf, drf), Math.Max(dpf, sho));
+    }
+
+    private static string StageOf(TreRecords r, ShoSubscription? s, int step, CcifDeviceSummary device) =>
+        device.RevokedAt is not null ? "failed: PfC revoked (" + (device.RevocationReason ?? "unspecified") + ")"
+        : r.Provisioning?.State == DpfProvisioning.Failed ? "failed: " + (r.Provisioning.Reason ?? "unknown")
+        : s?.State is ShoSubscription.Refused or ShoSubscription.Failed ? $"{s.State}: {s.Reason ?? "unknown"}"
+        : r.InvalidPlatform is { } invalid && step < 21 ? "failed: platform invalid (" + invalid + ")"
+        : r.Change is { State: DrfChange.Failed } c && step < 21 ? "failed: change of subscription (" + (c.Reason ?? "unknown") + ")"
+        : step == 21 ? "provisioned"
+        : step == 0 ? "manufactured"
+        : Steps.First(x => x.Step == step).Name;
+
+    /// <summary>The funnel over every TRE-based device: devices at each step and failures by reason, the CCIF read a chunk at a time.</summary>
+    public async Task<(int Devices, IReadOnlyDictionary<int, int> AtStep, IReadOnlyDictionary<string, int> Failures)> FunnelAsync(CancellationToken ct)
+    {
+        var atStep = Steps.Select(s => s.Step).Distinct().ToDictionary(s => s, _ => 0);
+        var failures = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var devices = 0;
+        if (await Stores.FindAsync("ccif").ConfigureAwait(false) is { } ccif)
+        {
+            await foreach (var d in TreDevicesAsync(ccif.Ccif, null, ct).ConfigureAwait(false))
+            {
+                devices++;
+                atStep[d.Step]++;
+                if (d.Stage.Contains(':', StringComparison.Ordinal))
+                    failures[d.Stage] = failures.GetValueOrDefault(d.Stage) + 1;
+            }
+        }
+        return (devices, atStep, failures);
+    }
+
+    /// <summary>The device's last DM session at any of its accounts (the DM server's, the DPF's).</summary>
+    public async Task<DmSessionRecord?> LastSessionAsync(IEnumerable<(string Role, string DevId)> accounts, CancellationToken ct)
+    {
+        DmSessionRecord? last = null;
+        foreach (var (role, devId) in accounts)
+        {
+            if (await Stores.FindAsync(role).ConfigureAwait(false) is { } s && (await s.Dm.GetDeviceReportAsync(devId, ct).ConfigureAwait(false)).LastSession is { } session
+                && (last is null || session.At > last.At))
+                last = session;
+        }
+        return last;
+    }
+}
