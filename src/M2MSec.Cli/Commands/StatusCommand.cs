@@ -83,7 +83,7 @@ internal static class StatusCommand
             return new ServiceStatus(name, url.ToString(), false, null, null, empty, $"unsupported scheme {url.Scheme}");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        if (name == ServeCommand.Scp81Role || name.EndsWith("-ua", StringComparison.Ordinal))
+        if (name == ServeCommand.Scp81Role || name.EndsWith("-" + ServeCommand.Scp81Role, StringComparison.Ordinal) || name.EndsWith("-ua", StringComparison.Ordinal))
         {
             // The SCP81 admin server and a NAF's Ua listener speak PSK-TLS only: up when they accept a connection.
             try

@@ -178,14 +178,14 @@ public sealed class MetricsAndLogsTests
             var status = JsonDocument.Parse(stdout).RootElement;
             Assert.Equal(services.Count, status.GetProperty("healthy").GetInt32());
             Assert.Equal(services, status.GetProperty("services").EnumerateArray().Select(s => s.GetProperty("name").GetString()!));
-            foreach (var s in status.GetProperty("services").EnumerateArray().Where(s => s.GetProperty("name").GetString() is not ("scp81" or "naf-ua" or "console"))) // PSK-TLS listeners, the web console (issue 20): up or down only
+            foreach (var s in status.GetProperty("services").EnumerateArray().Where(s => s.GetProperty("name").GetString() is not ("scp81" or "ota-scp81" or "naf-ua" or "console"))) // PSK-TLS listeners, the web console (issue 20): up or down only
             {
                 Assert.Equal("up", s.GetProperty("health").GetString());
                 Assert.False(string.IsNullOrEmpty(s.GetProperty("version").GetString()), s.ToString());
                 Assert.True(s.GetProperty("uptime_seconds").GetInt64() >= 0);
                 Assert.True(s.GetProperty("counters").GetProperty("requests").GetDouble() >= 1, s.ToString());
             }
-            Assert.All(status.GetProperty("services").EnumerateArray().Where(s => s.GetProperty("name").GetString() is "scp81" or "naf-ua" or "console"),
+            Assert.All(status.GetProperty("services").EnumerateArray().Where(s => s.GetProperty("name").GetString() is "scp81" or "ota-scp81" or "naf-ua" or "console"),
                 s => Assert.Equal("up", s.GetProperty("health").GetString()));
             // The DM server's figures come from its own admin listener; the OCSP responder's from its admin one.
             Assert.True(map.ContainsKey("dm-admin"));
