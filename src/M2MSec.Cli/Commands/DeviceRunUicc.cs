@@ -15,7 +15,8 @@ namespace M2MSec.Cli.Commands;
 /// Issue 20 (docs/decisions/033): the UICC-based devices of `device run --kind uicc` — opened, or made on an empty directory as the
 /// demo makes its UICC devices: an ME with a card (uicc/card.bin, sealed under the device's fuse) personalised with random keys — the
 /// USIM's K and OPc, the OTA key set (KIc, KID; KVN 1, AES-128 CBC / CMAC, for the RFM TAR and the Security Domain's) and the SCP81 PSK —
-/// registered as `hss subscriber add` and `ota card add` do, through the admin APIs of FILE with the administrator credentials beside it.
+/// registered as `hss subscriber add` and `ota card add` do, through the admin APIs of FILE with the administrator credentials beside it
+/// (the card with its IMSI: the OTA server keeps the link, by which the console lists the device).
 /// The subscriber is added first and removed again when the OTA server refuses the card: nothing is left half-made.
 /// </summary>
 internal static class DeviceRunUicc
@@ -106,7 +107,7 @@ internal static class DeviceRunUicc
         try
         {
             using var added = await ota.PostAsJsonAsync("cards", new AddCardRequest(iccid, "12", "12", Convert.ToHexStringLower(kic), Convert.ToHexStringLower(kid),
-                pskIdentity, Convert.ToHexStringLower(psk)), NetworkFunctionHost.JsonOptions, ct);
+                pskIdentity, Convert.ToHexStringLower(psk), imsi), NetworkFunctionHost.JsonOptions, ct);
             if (!added.IsSuccessStatusCode)
             {
                 var status = (int)added.StatusCode;

@@ -1,3 +1,4 @@
+using M2MSec.NetworkFunctions.Ota;
 using M2MSec.Storage.Ccif;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.Dpf;
@@ -16,7 +17,8 @@ public sealed record FleetPage(IReadOnlyList<FleetDevice> Rows, int Total, int P
 /// <summary>
 /// The fleet, one row per device (issue 20, docs/decisions/032): TRE-based devices are the CCIF's (paged and filtered in its query);
 /// UICC-based devices are the DM server's accounts that belong to no CCIF device (a TRE-based device's account there has its TRE id
-/// as DevId, its account at the DPF its PCID: both join to its row). The step of a TRE-based device is the furthest of TR 33.812
+/// as DevId, its account at the DPF its PCID: both join to its row), and the OTA server's cards registered with their IMSI and no DM
+/// account (`device run --kind uicc`). The step of a TRE-based device is the furthest of TR 33.812
 /// §5.1.3.6.2's 21 steps its records prove: the ICF's temporary credential used for vectors (2–4) and PCID use (8), the DRF's
 /// registration (10, 12), the DPF's states (11–20), the SHO's subscription (13, 17, 21).
 /// </summary>
@@ -61,36 +63,16 @@ public sealed partial class ConsoleViews
         if (filter.Kind is null or "uicc" && (filter.Stage is null || UiccStage.StartsWith(filter.Stage, StringComparison.Ordinal)))
         {
             var skip = Math.Max(0, start - total);
-            await foreach (var devId in UiccAccountsAsync(ccif, filter.Text, ct).ConfigureAwait(false))
+            await foreach (var row in UiccRowsAsync(ccif, filter.Text, ct).ConfigureAwait(false))
             {
                 if (skip > 0)
                     skip--;
                 else if (rows.Count < PageSize)
-                    rows.Add(await UiccDeviceAsync(devId, ct).ConfigureAwait(false));
+                    rows.Add(await row().ConfigureAwait(false));
                 total++;
             }
         }
         return new FleetPage(rows, total, page);
-    }
-
-    private const string UiccStage = "uicc (AKA, no remote provisioning)";
-
-    /// <summary>The DM server's accounts of no CCIF device, by DevId: read a chunk at a time, joined to the CCIF by TRE id in one query per chunk.</summary>
-    private async IAsyncEnumerable<string> UiccAccountsAsync(ICcifStore? ccif, string? text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        if (await Stores.FindAsync("dm").ConfigureAwait(false) is not { } dm)
-            yield break;
-        string? after = null;
-        while (true)
-        {
-            var ids = await dm.Dm.ListAccountIdsAsync(text, after, Chunk, ct).ConfigureAwait(false);
-            var tre = ccif is null ? [] : (await ccif.FindByIdsAsync(ids, ct).ConfigureAwait(false)).SelectMany(d => new[] { d.TreId, d.Pcid }).ToHashSet(StringComparer.Ordinal);
-            foreach (var id in ids.Where(i => !tre.Contains(i)))
-                yield return id;
-            if (ids.Count < Chunk)
-                yield break;
-            after = ids[^1];
-        }
     }
 
     /// <summary>Every TRE-based device (its row), a chunk of the CCIF's devices at a time.</summary>
@@ -106,21 +88,21 @@ public sealed partial class ConsoleViews
         }
     }
 
-    /// <summary>The row of the device with id <paramref name="id"/> (a PCID, TRE id or DM DevId), or null.</summary>
+    /// <summary>The row of the device with id <paramref name="id"/> (a PCID, TRE id, DM DevId, or the ICCID of a card registered with its IMSI), or null.</summary>
     public async Task<FleetDevice?> DeviceAsync(string id, CancellationToken ct)
     {
         if (await Stores.FindAsync("ccif").ConfigureAwait(false) is { } c && (await c.Ccif.FindByIdsAsync([id], ct).ConfigureAwait(false)).FirstOrDefault() is { } tre)
             return await TreDeviceAsync(tre, ct).ConfigureAwait(false);
         if (await Stores.FindAsync("dm").ConfigureAwait(false) is not { } dm || await dm.Dm.FindAccountAsync(id, ct).ConfigureAwait(false) is not { } account)
-            return null;
+        {
+            // A card registered with its IMSI (by ICCID), without a DM account.
+            return await Stores.FindAsync("ota").ConfigureAwait(false) is { } ota && await ota.Devices.FindAsync(id, ct).ConfigureAwait(false) is { Kind: OtaServerFunction.UiccDeviceKind } card
+                ? await UiccCardDeviceAsync(card, ct).ConfigureAwait(false) : null;
+        }
         Array.Clear(account.ClientPassword);
         Array.Clear(account.ServerPassword);
         return await UiccDeviceAsync(id, ct).ConfigureAwait(false);
     }
-
-    private async Task<FleetDevice> UiccDeviceAsync(string devId, CancellationToken ct) =>
-        new(devId, "uicc", null, -1, UiccStage, null, null, await LastSessionAsync([("dm", devId)], ct).ConfigureAwait(false), "no",
-            await BatteryAsync(await Stores.FindAsync("vno").ConfigureAwait(false), devId, ct).ConfigureAwait(false));
 
     private async Task<FleetDevice> TreDeviceAsync(CcifDeviceSummary device, CancellationToken ct)
     {

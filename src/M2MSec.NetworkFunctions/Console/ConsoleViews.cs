@@ -7,7 +7,7 @@ using M2MSec.Storage.Sho;
 
 namespace M2MSec.NetworkFunctions.Console;
 
-/// <summary>One device of the fleet page: Id is the PCID of a TRE-based device, the DevId of its DM account for a UICC-based one.</summary>
+/// <summary>One device of the fleet page: Id is the PCID of a TRE-based device, the DevId of its DM account for a UICC-based one (its card's ICCID when it has none).</summary>
 public sealed record FleetDevice(string Id, string Kind, string? Imsi, int Step, string Stage, string? Sho, string? Mcim, DmSessionRecord? LastDm,
     string Lockdown, string Battery)
 {

@@ -11,8 +11,13 @@ using Microsoft.Extensions.Logging;
 
 namespace M2MSec.NetworkFunctions.Ota;
 
-/// <summary>POST /cards: a card's key set (KIc/KID octets give algorithm and key version).</summary>
-public sealed record AddCardRequest(string? Iccid, string? Kic, string? Kid, string? KicKey, string? KidKey, string? PskIdentity = null, string? Psk = null);
+/// <summary>
+/// POST /cards: a card's key set (KIc/KID octets give algorithm and key version). Issue 20: the IMSI of the card's USIM, when the caller
+/// knows it (`device run --kind uicc`), is kept in the OTA server's device registry beside the ICCID — the link the console's fleet
+/// page joins a UICC-based device's card, subscriber and battery figure by.
+/// </summary>
+public sealed record AddCardRequest(string? Iccid, string? Kic, string? Kid, string? KicKey, string? KidKey, string? PskIdentity = null, string? Psk = null,
+    string? Imsi = null);
 
 /// <summary>POST /jobs: raw APDUs or NAS configuration values for one card (read strictly by <see cref="OtaJobRequestReader"/>).</summary>
 public sealed record OtaJobRequest(string? Iccid, string? Tar, int? KeyVersion, string? Spi, string? Apdus, Dictionary<string, string>? Nas, int? NasFileSize,
@@ -21,6 +26,9 @@ public sealed record OtaJobRequest(string? Iccid, string? Tar, int? KeyVersion, 
 /// <summary>The OTA server network function (`m2msec serve ota`).</summary>
 public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFunction
 {
+    /// <summary>The device registry's kind of a card registered with its IMSI (POST /cards with imsi): a UICC-based device.</summary>
+    public const string UiccDeviceKind = "uicc";
+
     public string Role => "ota";
 
     public void ConfigureServices(IServiceCollection services, string dataDirectory)
@@ -60,6 +68,9 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             var kvn = KeyIdentifier.KeyIndex(kic[0]);
             if (kvn == 0 || KeyIdentifier.KeyIndex(kid[0]) != kvn)
                 return ApiProblem.BadRequest("bad-key-identifier", "kic/kid: expected the same key version 1..15 in both");
+            // TS 23.003 §2.2: MCC (3 digits), MNC (2 or 3), MSIN — at most 15 digits.
+            if (r.Imsi is { } imsi && (imsi.Length is < 6 or > 15 || !imsi.All(char.IsAsciiDigit)))
+                return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 digits (TS 23.003 §2.2)");
             if (r.PskIdentity is { Length: > 0 } identity)
             {
                 if (!HexField.TryParse(r.Psk, (r.Psk?.Length ?? 0) / 2, "psk", out var psk, out e) || psk.Length is < 16 or > 32)
@@ -68,6 +79,8 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
                     return ApiProblem.Conflict("psk-identity-exists", $"psk_identity: {identity} is already registered");
             }
             var added = await store.OtaKeySets.AddAsync(new OtaKeySet(iccid, kvn, (byte)(kic[0] & 0x0F), kicKey, (byte)(kid[0] & 0x0F), kidKey), 0, ct);
+            if (added && r.Imsi is not null)
+                await store.Devices.RegisterAsync(iccid, r.Imsi, null, UiccDeviceKind, "card-registered", ct); // false: the card's link is already kept
             return added ? Results.Created($"/cards/{iccid}/{kvn}", new CardAddedResponse(iccid, kvn)) : ApiProblem.Conflict("key-set-exists", $"card {iccid} already has key set {kvn}");
         }).RequireAdministrator().WithName("addCard").WithSummary("Register a card's key set (KIc, KID; TS 102 225) and optional SCP81 PSK")
             .Produces<CardAddedResponse>(StatusCodes.Status201Created).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict);

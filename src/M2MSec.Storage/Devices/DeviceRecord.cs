@@ -14,6 +14,12 @@ public interface IDeviceRegistry
     ValueTask<IReadOnlyList<DeviceTransition>> GetHistoryAsync(string deviceId, CancellationToken cancellationToken = default);
 
     ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Issue 20: the devices of <paramref name="kind"/> whose id or PCID contains <paramref name="text"/> (null: all), in id order after
+    /// <paramref name="after"/>, at most <paramref name="limit"/> (the console's fleet page reads them a chunk at a time).
+    /// </summary>
+    ValueTask<IReadOnlyList<DeviceRecord>> ListAsync(string kind, string? text, string? after, int limit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -197,6 +197,17 @@ public sealed class InMemoryDeviceRegistry(TimeProvider time) : IEditableDeviceR
             return ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_devices.Values.GroupBy(d => d.State).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
     }
 
+    public ValueTask<IReadOnlyList<DeviceRecord>> ListAsync(string kind, string? text, string? after, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult<IReadOnlyList<DeviceRecord>>([.. _devices.Values
+                .Where(d => d.Kind == kind && string.CompareOrdinal(d.DeviceId, after ?? "") > 0
+                    && (text is null || d.DeviceId.Contains(text, StringComparison.Ordinal) || (d.Pcid?.Contains(text, StringComparison.Ordinal) ?? false)))
+                .OrderBy(d => d.DeviceId, StringComparer.Ordinal).Take(limit)]);
+        }
+    }
+
     public ValueTask<bool> RegisterAsync(string deviceId, string? pcid, string? treId, string kind, string initialState, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(deviceId);

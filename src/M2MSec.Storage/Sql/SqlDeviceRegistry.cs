@@ -27,6 +27,13 @@ internal sealed class SqlDeviceRegistry(SqlDatabase db) : IEditableDeviceRegistr
             r => (State: r.GetString(0), Count: Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false))
         .ToDictionary(x => x.State, x => x.Count, StringComparer.Ordinal);
 
+    public ValueTask<IReadOnlyList<DeviceRecord>> ListAsync(string kind, string? text, string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT device_id, pcid, tre_id, kind, state, updated_at FROM devices WHERE kind = @k AND device_id > @a"
+            + " AND (device_id LIKE @q ESCAPE '\\' OR pcid LIKE @q ESCAPE '\\') ORDER BY device_id LIMIT @l",
+            r => new DeviceRecord(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), r.GetString(4),
+                SqlDatabase.FromMs(r.GetInt64(5))),
+            cancellationToken, ("@k", kind), ("@a", after ?? ""), ("@q", SqlDatabase.Contains(text)), ("@l", limit));
+
     public async ValueTask<bool> RegisterAsync(string deviceId, string? pcid, string? treId, string kind, string initialState, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(deviceId);

@@ -61,6 +61,35 @@ public sealed class OtaServerTests : IAsyncLifetime
         return (await _api.GetFromJsonAsync<OtaJob>($"jobs/{id}", NetworkFunctionHost.JsonOptions))!;
     }
 
+    /// <summary>
+    /// Issue 20: a card registered with its USIM's IMSI keeps the link in the OTA server's device registry (what the console's fleet page
+    /// lists a UICC-based device without a DM account by); an IMSI that is not 6 to 15 digits is a 400 naming it, and nothing is added.
+    /// </summary>
+    [Fact]
+    public async Task AddCard_WithImsi_KeepsTheLinkForTheConsole_BadImsiRefusedNamingIt_NothingAdded()
+    {
+        const string card = "8988211000000000502";
+        var store = _ota.Services.GetRequiredService<IStateStore>();
+        foreach (var bad in new[] { "0010112345678901", "00101abc", "" })
+        {
+            using var refused = await _api.PostAsJsonAsync("cards", new AddCardRequest(card, "12", "12", Convert.ToHexStringLower(_kic), Convert.ToHexStringLower(_kid),
+                Imsi: bad), NetworkFunctionHost.JsonOptions, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("imsi: ", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+        Assert.Null(await store.OtaKeySets.FindAsync(card, 1, TestContext.Current.CancellationToken));
+        Assert.Null(await store.Devices.FindAsync(card, TestContext.Current.CancellationToken));
+
+        using (var added = await _api.PostAsJsonAsync("cards", new AddCardRequest(card, "12", "12", Convert.ToHexStringLower(_kic), Convert.ToHexStringLower(_kid),
+            Imsi: "001011234567890"), NetworkFunctionHost.JsonOptions, TestContext.Current.CancellationToken))
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var device = await store.Devices.FindAsync(card, TestContext.Current.CancellationToken);
+        Assert.Equal(("001011234567890", OtaServerFunction.UiccDeviceKind), (device?.Pcid, device?.Kind));
+        Assert.Equal([card], (await store.Devices.ListAsync(OtaServerFunction.UiccDeviceKind, "1234567", null, 10, TestContext.Current.CancellationToken)).Select(d => d.DeviceId));
+        // The card registered at start without an IMSI is no device of the registry.
+        Assert.Null(await store.Devices.FindAsync(Iccid, TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public async Task Jobs_UseIncreasingCounters_AndOnlyAVerifyingPorForTheJobIsAccepted()
     {

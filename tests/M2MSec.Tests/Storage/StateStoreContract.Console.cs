@@ -25,6 +25,23 @@ public abstract partial class StateStoreContract
     }
 
     [Fact]
+    public async Task DeviceRegistry_List_OfOneKind_PagedById_FilteredByIdOrPcid()
+    {
+        for (var i = 0; i < 4; i++)
+            Assert.True(await Store.Devices.RegisterAsync($"898821100000000000{i}", $"00101000000000{i}", null, "uicc", "card-registered"));
+        Assert.True(await Store.Devices.RegisterAsync("m2me-1", "001990000000007", "tre-7", "tre", "manufactured"));
+        Assert.True(await Store.Devices.RegisterAsync("8988211_0%", null, null, "uicc", "card-registered"));
+
+        Assert.Equal(["8988211000000000000", "8988211000000000001"], (await Store.Devices.ListAsync("uicc", null, null, 2)).Select(d => d.DeviceId));
+        var rest = await Store.Devices.ListAsync("uicc", "00000000", "8988211000000000001", 10);
+        Assert.Equal(["8988211000000000002", "8988211000000000003"], rest.Select(d => d.DeviceId));
+        Assert.Equal(("001010000000002", "uicc"), (rest[0].Pcid, rest[0].Kind));
+        Assert.Equal("8988211000000000003", Assert.Single(await Store.Devices.ListAsync("uicc", "00000000003", null, 10)).DeviceId); // by PCID (IMSI)
+        Assert.Equal("8988211_0%", Assert.Single(await Store.Devices.ListAsync("uicc", "1_0%", null, 10)).DeviceId); // % and _ are text
+        Assert.Empty(await Store.Devices.ListAsync("uicc", "0019900", null, 10)); // the TRE's PCID is of another kind
+    }
+
+    [Fact]
     public async Task Ccif_SearchDevices_PagedByPcid_FilteredByPcidOrTreId_AndFoundByEitherId()
     {
         var now = Clock.GetUtcNow();
