@@ -126,15 +126,7 @@ public sealed class DeviceAgent : IRunningDevice, ITriggerActions
                 var wake = Min(Min(Min(nextPaging, nextDm), nextGba), nextBattery) - time.GetUtcNow();
                 if (wake <= TimeSpan.Zero)
                     continue;
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                wait.CancelAfter(wake);
-                try
-                {
-                    await _sms.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                }
+                await DeviceRunStep.WaitForSmsAsync(_sms.Reader, wake, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -142,14 +134,7 @@ public sealed class DeviceAgent : IRunningDevice, ITriggerActions
         }
         finally
         {
-            await stop.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await poller.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            await DeviceRunStep.StopPollerAsync(stop, poller).ConfigureAwait(false);
             if (Imsi is { } imsi)
                 await DeviceBatteryReport.SendAtStopAsync(_vno, imsi, new TreNasContextHolder(_device.Tre), _battery, Report).ConfigureAwait(false);
             BatteryLog.Save(_device.DataDirectory, _battery);
@@ -159,30 +144,8 @@ public sealed class DeviceAgent : IRunningDevice, ITriggerActions
             : (time.GetUtcNow() + backOff, TimeSpan.FromTicks(Math.Min(backOff.Ticks * 2, _options.MaxBackOff.Ticks)));
     }
 
-    /// <summary>One step of the loop; a network that did not answer is an event and a later try, never the end of the device.</summary>
-    private async Task<bool> StepAsync(Func<Task> step, string peer, CancellationToken ct)
-    {
-        try
-        {
-            await step().ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            Report("unreachable", $"{peer}: {(e is HttpRequestException { StatusCode: { } code } ? $"answered {(int)code}" : "could not be reached")}; trying again later");
-            return false;
-        }
-        catch (RoProvisioningException e)
-        {
-            Report("refused", $"{peer}: {e.Code}: {e.Message}");
-            return false;
-        }
-        catch (GbaBootstrapException e)
-        {
-            Report("refused", $"{peer}: {e.Failure}: {e.Message}");
-            return false;
-        }
-    }
+    /// <summary>One step of the loop (<see cref="DeviceRunStep"/>).</summary>
+    private Task<bool> StepAsync(Func<Task> step, string peer, CancellationToken ct) => DeviceRunStep.RunAsync(step, peer, Report, ct);
 
     /// <summary>The SMSC's device listener, long-polled for the PCID (the DevId of the DPF's account: where `dm notify` sends by default).</summary>
     private async Task PollSmsAsync(CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using M2MSec.Device.Gba;
 using M2MSec.Device.Provisioning;
 
 namespace M2MSec.Device.Run;
@@ -39,6 +40,38 @@ internal static class DeviceRunStep
         {
             report("refused", $"{peer}: {e.Code}: {e.Message}");
             return false;
+        }
+        catch (GbaBootstrapException e)
+        {
+            report("refused", $"{peer}: {e.Failure}: {e.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>Until <paramref name="wake"/> has passed or a short message is waiting, whichever comes first.</summary>
+    public static async Task WaitForSmsAsync(ChannelReader<ReceivedSms> sms, TimeSpan wake, CancellationToken ct)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(wake);
+        try
+        {
+            await sms.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Stops the SMS long poll and waits for it to end.</summary>
+    public static async Task StopPollerAsync(CancellationTokenSource stop, Task poller)
+    {
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await poller.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 }

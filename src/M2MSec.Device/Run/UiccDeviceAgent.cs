@@ -108,15 +108,7 @@ public sealed class UiccDeviceAgent : IRunningDevice
                 var wake = (nextPaging < nextBattery ? nextPaging : nextBattery) - time.GetUtcNow();
                 if (wake <= TimeSpan.Zero)
                     continue;
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                wait.CancelAfter(wake);
-                try
-                {
-                    await _sms.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                }
+                await DeviceRunStep.WaitForSmsAsync(_sms.Reader, wake, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -124,14 +116,7 @@ public sealed class UiccDeviceAgent : IRunningDevice
         }
         finally
         {
-            await stop.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await poller.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            await DeviceRunStep.StopPollerAsync(stop, poller).ConfigureAwait(false);
             if (attached)
                 await DeviceBatteryReport.SendAtStopAsync(_vno, Imsi, _context, _battery, Report).ConfigureAwait(false);
             BatteryLog.Save(_device.DataDirectory, _battery);

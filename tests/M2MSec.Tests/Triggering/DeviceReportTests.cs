@@ -111,6 +111,47 @@ public sealed class DeviceReportTests(TriggerFleet fixture) : IClassFixture<Trig
 
     /// <summary>The codec: a report verifies once, at the next COUNT; its replay, another key, a flipped bit or a wrong header do not.</summary>
     [Fact]
+    public async Task BatteryFigure_ReadByAdministratorsOnly_FieldsRefusedAsProblems_InOpenApi_UnauthorisedBatteryReadThreat()
+    {
+        // Issue 20 (decision 033): the device's report (kind 5) through the device listener, read back at GET /battery/{imsi}.
+        var device = await fixture.UiccDeviceAsync(Ct);
+        var report = device.Context.ProtectReport(new DeviceReport(DeviceReportKind.Battery, 420));
+        Assert.Equal(HttpStatusCode.NoContent, (await PostAsync("battery", new { identity = device.Imsi, level_permille = 420, nas = Convert.ToHexStringLower(report) })).Status);
+        using var admin = fixture.Fleet.AdminClient("vno", TimeSpan.FromSeconds(30));
+        var figure = await admin.GetFromJsonAsync<JsonElement>($"battery/{device.Imsi}", Ct);
+        Assert.Equal(420, figure.GetProperty("level_permille").GetInt32());
+
+        // Another role's certificate (a network function, an MTC server) reads nothing: 403.
+        foreach (var role in new[] { "hss", "mtc-server" })
+        {
+            using var other = await fixture.Fleet.ClientAsAsync(role, "vno", TimeSpan.FromSeconds(30), Ct);
+            using var refused = await other.GetAsync($"battery/{device.Imsi}", Ct);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        // Bad fields: RFC 9457 problem documents naming the field, nothing stored.
+        foreach (var (body, type) in new (object Body, string Type)[]
+        {
+            (new { identity = "0010x", level_permille = 1, nas = Convert.ToHexStringLower(report) }, "bad-identity"),
+            (new { identity = device.Imsi, level_permille = -1, nas = Convert.ToHexStringLower(report) }, "bad-level-permille"),
+            (new { identity = device.Imsi, level_permille = 1, nas = "00" }, "bad-nas"),
+        })
+        {
+            using var vno = fixture.VnoDevice();
+            using var response = await vno.PostAsJsonAsync("battery", body, Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("urn:m2msec:error:" + type, (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("type").GetString());
+        }
+        using (var bad = await admin.GetAsync("battery/not-an-imsi", Ct))
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(420, (await VnoStore.Vno.FindBatteryAsync(device.Imsi, Ct))!.LevelPermille);
+
+        var doc = await admin.GetStringAsync("openapi/v1.json", Ct);
+        Assert.All(["batteryReport", "getBattery", "\"/battery/{identity}\""], name => Assert.Contains(name, doc, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void DeviceReportProtection_VerifiesOnce_RefusesReplayOtherKeyAndTampering_ReplayedStateReportThreat()
     {
         var key = RandomNumberGenerator.GetBytes(16);
