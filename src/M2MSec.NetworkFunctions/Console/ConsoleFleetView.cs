@@ -3,7 +3,6 @@ using M2MSec.Storage.Ccif;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.Dpf;
 using M2MSec.Storage.Drf;
-using M2MSec.Storage.Icf;
 using M2MSec.Storage.Sho;
 
 namespace M2MSec.NetworkFunctions.Console;
@@ -43,19 +42,21 @@ public sealed partial class ConsoleViews
                 total = await ccif.CountDevicesAsync(filter.Text, ct).ConfigureAwait(false);
                 if (start < total)
                 {
-                    foreach (var d in await ccif.SearchDevicesAsync(filter.Text, start, PageSize, ct).ConfigureAwait(false))
-                        rows.Add(await TreDeviceAsync(d, ct).ConfigureAwait(false));
+                    var devices = await ccif.SearchDevicesAsync(filter.Text, start, PageSize, ct).ConfigureAwait(false);
+                    var records = await RecordsOfAsync([.. devices.Select(d => d.Pcid)], ct).ConfigureAwait(false);
+                    foreach (var d in devices)
+                        rows.Add(await TreDeviceAsync(d, records[d.Pcid], ct).ConfigureAwait(false));
                 }
             }
             else
             {
-                // The stage comes from several stores: the CCIF's devices are read a chunk at a time and only the page's rows kept.
-                await foreach (var d in TreDevicesAsync(ccif, filter.Text, ct).ConfigureAwait(false))
+                // The stage joins several stores: the CCIF's devices a chunk at a time, each store asked once per chunk, and only the page's rows built.
+                await foreach (var (d, records) in TreRecordsAsync(ccif, filter.Text, ct).ConfigureAwait(false))
                 {
-                    if (!d.Stage.StartsWith(filter.Stage, StringComparison.Ordinal))
+                    if (!Classify(d, records).Stage.StartsWith(filter.Stage, StringComparison.Ordinal))
                         continue;
                     if (total >= start && rows.Count < PageSize)
-                        rows.Add(d);
+                        rows.Add(await TreDeviceAsync(d, records, ct).ConfigureAwait(false));
                     total++;
                 }
             }
@@ -75,19 +76,6 @@ public sealed partial class ConsoleViews
         return new FleetPage(rows, total, page);
     }
 
-    /// <summary>Every TRE-based device (its row), a chunk of the CCIF's devices at a time.</summary>
-    public async IAsyncEnumerable<FleetDevice> TreDevicesAsync(ICcifStore ccif, string? text, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        for (var offset = 0; ; offset += Chunk)
-        {
-            var chunk = await ccif.SearchDevicesAsync(text, offset, Chunk, ct).ConfigureAwait(false);
-            foreach (var d in chunk)
-                yield return await TreDeviceAsync(d, ct).ConfigureAwait(false);
-            if (chunk.Count < Chunk)
-                yield break;
-        }
-    }
-
     /// <summary>The row of the device with id <paramref name="id"/> (a PCID, TRE id, DM DevId, or the ICCID of a card registered with its IMSI), or null.</summary>
     public async Task<FleetDevice?> DeviceAsync(string id, CancellationToken ct)
     {
@@ -104,17 +92,17 @@ public sealed partial class ConsoleViews
         return await UiccDeviceAsync(id, ct).ConfigureAwait(false);
     }
 
-    private async Task<FleetDevice> TreDeviceAsync(CcifDeviceSummary device, CancellationToken ct)
+    private async Task<FleetDevice> TreDeviceAsync(CcifDeviceSummary device, CancellationToken ct) =>
+        await TreDeviceAsync(device, await RecordsOfAsync(device.Pcid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+
+    private async Task<FleetDevice> TreDeviceAsync(CcifDeviceSummary device, TreRecords records, CancellationToken ct)
     {
         var pcid = device.Pcid;
-        var records = await RecordsOfAsync(pcid, ct).ConfigureAwait(false);
-        var current = records.Subscriptions.FirstOrDefault(s => s.Subscription.State == ShoSubscription.Active);
-        if (current.Subscription is null)
-            current = records.Subscriptions.OrderByDescending(s => s.Subscription.UpdatedAt).FirstOrDefault();
+        var current = CurrentSubscription(records);
         var lockdown = records.InvalidPlatform is { } reason ? "platform invalid: " + reason : "no";
         var lastDm = await LastSessionAsync([("dm", device.TreId), ("dpf", pcid)], ct).ConfigureAwait(false);
-        var step = StepOf(records, current.Subscription);
-        return new FleetDevice(pcid, "tre", current.Subscription?.Imsi, step, StageOf(records, current.Subscription, step, device),
+        var (step, stage) = Classify(device, records);
+        return new FleetDevice(pcid, "tre", current.Subscription?.Imsi, step, stage,
             current.Sho ?? records.Registration?.ShoId ?? records.Provisioning?.ShoId, current.Subscription?.State, lastDm, lockdown,
             await BatteryAsync(await Stores.FindAsync("vno").ConfigureAwait(false), current.Subscription?.Imsi ?? pcid, ct).ConfigureAwait(false))
         {
@@ -123,46 +111,21 @@ public sealed partial class ConsoleViews
         };
     }
 
-    /// <summary>What the ICF, DRF, DPF, SHOs and PVA record of one PCID (one indexed lookup each).</summary>
-    private sealed record TreRecords(bool VectorsIssued, IcfPcidUse? Use, DrfRegistration? Registration, DrfChange? Change, DpfProvisioning? Provisioning,
-        IReadOnlyList<(string Sho, ShoSubscription Subscription)> Subscriptions, string? InvalidPlatform);
-
-    private async Task<TreRecords> RecordsOfAsync(string pcid, CancellationToken ct)
+    /// <summary>The device's subscription the console shows: the active one at any SHO, else the one changed last.</summary>
+    private static (string? Sho, ShoSubscription? Subscription) CurrentSubscription(TreRecords records)
     {
-        var vectors = false;
-        IcfPcidUse? use = null;
-        if (await Stores.FindAsync("icf").ConfigureAwait(false) is { } icf)
-        {
-            // The ICF's temporary credential: its SQN moves once vectors were generated for the PCID (steps 2–4).
-            vectors = await icf.Subscribers.GetSqnStateAsync(pcid, ct).ConfigureAwait(false) is { SeqHe: > 0 };
-            use = await icf.Icf.FindUseAsync(pcid, ct).ConfigureAwait(false);
-        }
-        DrfRegistration? registration = null;
-        DrfChange? change = null;
-        if (await Stores.FindAsync("drf").ConfigureAwait(false) is { } drf)
-        {
-            registration = await drf.Drf.FindRegistrationAsync(pcid, ct).ConfigureAwait(false);
-            change = await drf.Drf.FindChangeAsync(pcid, ct).ConfigureAwait(false);
-        }
-        var provisioning = await Stores.FindAsync("dpf").ConfigureAwait(false) is { } dpf ? await dpf.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) : null;
-        var subscriptions = new List<(string, ShoSubscription)>();
-        foreach (var name in ShoInstances)
-        {
-            if (await Stores.FindAsync(name).ConfigureAwait(false) is { } sho && await sho.Sho.FindAsync(pcid, ct).ConfigureAwait(false) is { } s)
-            {
-                // The console shows states, never K or OPc: dropped as soon as read.
-                if (s.K is not null)
-                    Array.Clear(s.K);
-                if (s.Opc is not null)
-                    Array.Clear(s.Opc);
-                subscriptions.Add((name, s with { K = null, Opc = null }));
-            }
-        }
-        string? invalid = null;
-        if (await Stores.FindAsync("pva").ConfigureAwait(false) is { } pva
-            && (await pva.Pva.ListValidationsAsync(pcid, 5, ct).ConfigureAwait(false)).Where(v => v.State != "pending").MaxBy(v => v.CreatedAt) is { State: "invalid" } last)
-            invalid = last.Reason ?? "refused";
-        return new TreRecords(vectors, use, registration, change, provisioning, subscriptions, invalid);
+        var current = records.Subscriptions.FirstOrDefault(s => s.Subscription.State == ShoSubscription.Active);
+        if (current.Subscription is null)
+            current = records.Subscriptions.OrderByDescending(s => s.Subscription.UpdatedAt).FirstOrDefault();
+        return current;
+    }
+
+    /// <summary>The device's step (the furthest its records prove) and stage (a failure first, else the step's name).</summary>
+    private static (int Step, string Stage) Classify(CcifDeviceSummary device, TreRecords records)
+    {
+        var current = CurrentSubscription(records).Subscription;
+        var step = StepOf(records, current);
+        return (step, StageOf(records, current, step, device));
     }
 
     private static int StepOf(TreRecords r, ShoSubscription? s)
@@ -196,7 +159,10 @@ public sealed partial class ConsoleViews
         : step == 0 ? "manufactured"
         : Steps.First(x => x.Step == step).Name;
 
-    /// <summary>The funnel over every TRE-based device: devices at each step and failures by reason, the CCIF read a chunk at a time.</summary>
+    /// <summary>
+    /// The funnel over every TRE-based device: devices at each step and failures by reason — the CCIF read a chunk at a time, each
+    /// store asked once per chunk (decision 032's addendum on the funnel's queries).
+    /// </summary>
     public async Task<(int Devices, IReadOnlyDictionary<int, int> AtStep, IReadOnlyDictionary<string, int> Failures)> FunnelAsync(CancellationToken ct)
     {
         var atStep = Steps.Select(s => s.Step).Distinct().ToDictionary(s => s, _ => 0);
@@ -204,12 +170,13 @@ public sealed partial class ConsoleViews
         var devices = 0;
         if (await Stores.FindAsync("ccif").ConfigureAwait(false) is { } ccif)
         {
-            await foreach (var d in TreDevicesAsync(ccif.Ccif, null, ct).ConfigureAwait(false))
+            await foreach (var (d, records) in TreRecordsAsync(ccif.Ccif, null, ct).ConfigureAwait(false))
             {
+                var (step, stage) = Classify(d, records);
                 devices++;
-                atStep[d.Step]++;
-                if (d.Stage.Contains(':', StringComparison.Ordinal))
-                    failures[d.Stage] = failures.GetValueOrDefault(d.Stage) + 1;
+                atStep[step]++;
+                if (stage.Contains(':', StringComparison.Ordinal))
+                    failures[stage] = failures.GetValueOrDefault(stage) + 1;
             }
         }
         return (devices, atStep, failures);

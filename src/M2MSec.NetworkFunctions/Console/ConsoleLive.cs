@@ -1,12 +1,13 @@
 using System.Text.Json;
 using M2MSec.Storage.Dpf;
+using M2MSec.Storage.Sho;
 using Microsoft.AspNetCore.Http;
 
 namespace M2MSec.NetworkFunctions.Console;
 
 /// <summary>
 /// The live view's event stream (issue 20, docs/decisions/032): GET /live/events, server-sent events (text/event-stream) — a
-/// <c>summary</c> event every second with the fleet's counts, and an <c>audit</c> event for each new audit entry of any store. Data
+/// <c>summary</c> event every second with the fleet's counts (counts by state: no full list of a store is read), and an <c>audit</c> event for each new audit entry of any store. Data
 /// is JSON; the page's script puts it in the document as text (never as markup).
 /// </summary>
 internal static class ConsoleLive
@@ -19,10 +20,7 @@ internal static class ConsoleLive
         var cursors = new Dictionary<string, long>(StringComparer.Ordinal);
         // Start after what is there now: the page shows what happens from here on (the audit page has the past).
         foreach (var (name, store) in await views.Stores.AllAsync().ConfigureAwait(false))
-        {
-            var last = await store.Audit.ReadAsync(0, int.MaxValue, ct).ConfigureAwait(false);
-            cursors[name] = last.Count == 0 ? 0 : last[^1].Sequence;
-        }
+            cursors[name] = await store.Audit.LastSequenceAsync(ct).ConfigureAwait(false);
         // A small backlog first, so a freshly opened page is not empty.
         var backlog = await views.AuditAsync(null, null, null, null, 20, ct).ConfigureAwait(false);
         try
@@ -61,24 +59,21 @@ internal static class ConsoleLive
 
     private static async Task<Dictionary<string, object?>> SummaryAsync(ConsoleViews views, ConsoleOptions options, CancellationToken ct)
     {
-        var dpf = await views.DpfRecordsAsync(ct).ConfigureAwait(false);
-        var subscriptions = await views.SubscriptionsAsync(ct).ConfigureAwait(false);
-        var done = 0;
-        var queued = 0;
-        if (await views.Stores.FindAsync("dm").ConfigureAwait(false) is { } dm)
-        {
-            foreach (var job in await dm.Dm.ListIdleJobsAsync("queued", DateTimeOffset.MaxValue, ct).ConfigureAwait(false))
-                queued++;
-            foreach (var job in await dm.Dm.ListIdleJobsAsync("done", DateTimeOffset.MaxValue, ct).ConfigureAwait(false))
-                done++;
-        }
+        // Counts by state (one GROUP BY per store, every second): no record is read.
+        var dpf = await views.Stores.FindAsync("dpf").ConfigureAwait(false) is { } d
+            ? await d.Dpf.CountByStateAsync(ct).ConfigureAwait(false) : new Dictionary<string, int>();
+        var provisioned = 0;
+        foreach (var sho in await views.ShoStoresAsync().ConfigureAwait(false))
+            provisioned += (await sho.Sho.CountByStateAsync(ct).ConfigureAwait(false)).GetValueOrDefault(ShoSubscription.Active);
+        var jobs = await views.Stores.FindAsync("dm").ConfigureAwait(false) is { } dm
+            ? await dm.Dm.CountJobsByStateAsync(ct).ConfigureAwait(false) : new Dictionary<string, int>();
         return new()
         {
-            ["devices"] = dpf.Count,
-            ["provisioned"] = subscriptions.Count(s => s.Subscription.State == M2MSec.Storage.Sho.ShoSubscription.Active),
-            ["failed"] = dpf.Values.Count(p => p.State == DpfProvisioning.Failed),
-            ["dm_done"] = done,
-            ["dm_queued"] = queued,
+            ["devices"] = dpf.Values.Sum(),
+            ["provisioned"] = provisioned,
+            ["failed"] = dpf.GetValueOrDefault(DpfProvisioning.Failed),
+            ["dm_done"] = jobs.GetValueOrDefault("done"),
+            ["dm_queued"] = jobs.GetValueOrDefault("queued"),
             ["at"] = options.Time.GetUtcNow().UtcDateTime.ToString("HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
         };
     }

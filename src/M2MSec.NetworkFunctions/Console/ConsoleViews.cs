@@ -1,9 +1,7 @@
 using System.Text.RegularExpressions;
 using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
-using M2MSec.Storage.Dpf;
 using M2MSec.Storage.Ota;
-using M2MSec.Storage.Sho;
 
 namespace M2MSec.NetworkFunctions.Console;
 
@@ -45,23 +43,16 @@ public sealed partial class ConsoleViews(ConsoleStores stores)
             ? FormattableString.Invariant($"{b.LevelPermille / 10.0:0.0} % at {b.ReportedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z")
             : "not reported to the network";
 
-    public async Task<Dictionary<string, DpfProvisioning>> DpfRecordsAsync(CancellationToken ct) =>
-        await Stores.FindAsync("dpf").ConfigureAwait(false) is { } dpf
-            ? (await dpf.Dpf.ListAsync(ct).ConfigureAwait(false)).ToDictionary(p => p.Pcid, StringComparer.Ordinal)
-            : new Dictionary<string, DpfProvisioning>(StringComparer.Ordinal);
-
-    /// <summary>Every SHO instance's subscriptions (summaries: never K or OPc), with the SHO's name.</summary>
-    public async Task<IReadOnlyList<(string Sho, ShoSubscription Subscription)>> SubscriptionsAsync(CancellationToken ct)
+    /// <summary>The SHO instances' stores, each once (in a shared database every instance has the same one).</summary>
+    public async Task<IReadOnlyList<M2MSec.Storage.IStateStore>> ShoStoresAsync()
     {
-        var all = new List<(string, ShoSubscription)>();
+        var stores = new List<M2MSec.Storage.IStateStore>();
         foreach (var sho in ShoInstances)
         {
-            if (await Stores.FindAsync(sho).ConfigureAwait(false) is not { } store)
-                continue;
-            foreach (var s in await store.Sho.ListAsync(ct).ConfigureAwait(false))
-                all.Add((sho, new ShoSubscription(s.Pcid, s.TreId, [], [], [], [], null, s.State, s.Imsi, null, null, s.Reason, s.CreatedAt, s.UpdatedAt)));
+            if (await Stores.FindAsync(sho).ConfigureAwait(false) is { } store && !stores.Contains(store))
+                stores.Add(store);
         }
-        return all;
+        return stores;
     }
 
     /// <summary>The SHO instances `serve all` runs.</summary>

@@ -24,4 +24,7 @@ public interface IAuditLog
     /// <paramref name="subjects"/> (a device's PCID, TRE id, IMSI, ICCID), newest first — one query, not a read of the whole log.
     /// </summary>
     ValueTask<IReadOnlyList<AuditEntry>> ReadBySubjectsAsync(IReadOnlyCollection<string> subjects, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20 (the console's live view starts after it): the sequence of the newest entry, 0 when there is none.</summary>
+    ValueTask<long> LastSequenceAsync(CancellationToken cancellationToken = default);
 }

@@ -101,6 +101,9 @@ public interface IDmStore
     /// <summary>Jobs in <paramref name="state"/> whose last activity is before <paramref name="before"/> (any device), with their commands.</summary>
     ValueTask<IReadOnlyList<DmJobRecord>> ListIdleJobsAsync(string state, DateTimeOffset before, CancellationToken cancellationToken = default);
 
+    /// <summary>Issue 20 (the console's live view): how many jobs are in each state (one GROUP BY, no job read).</summary>
+    ValueTask<IReadOnlyDictionary<string, int>> CountJobsByStateAsync(CancellationToken cancellationToken = default);
+
     // --- Issue 16, resumable provisioning (H-resume, docs/decisions/022) ---
 
     /// <summary>Replaces the device's account (new passwords, nonces cleared); false if it has none.</summary>

@@ -80,4 +80,12 @@ public interface IDpfStore
 
     /// <summary>Removes the row (the SHO took the outcome); false if there was none.</summary>
     ValueTask<bool> RemoveInstructionReportAsync(string jobId, CancellationToken cancellationToken = default);
+
+    // --- Issue 20 (the console): many PCIDs in one query, counts without reading the records ---
+
+    /// <summary>The records of those of <paramref name="pcids"/> that have one.</summary>
+    ValueTask<IReadOnlyList<DpfProvisioning>> FindManyAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default);
+
+    /// <summary>How many records are in each state (one GROUP BY).</summary>
+    ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default);
 }

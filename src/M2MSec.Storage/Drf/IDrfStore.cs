@@ -54,4 +54,12 @@ public interface IDrfStore
 
     /// <summary>Moves the change from <paramref name="from"/> to <paramref name="to"/> with <paramref name="reason"/>; false if it was not in <paramref name="from"/>.</summary>
     ValueTask<bool> TryMoveChangeAsync(string pcid, string from, string to, string? reason, CancellationToken cancellationToken = default);
+
+    // --- Issue 20 (the console's funnel and stage filter): many PCIDs in one query each ---
+
+    /// <summary>The registrations of those of <paramref name="pcids"/> that have one.</summary>
+    ValueTask<IReadOnlyList<DrfRegistration>> FindRegistrationsAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default);
+
+    /// <summary>The changes of those of <paramref name="pcids"/> that have one.</summary>
+    ValueTask<IReadOnlyList<DrfChange>> FindChangesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default);
 }

@@ -6,6 +6,22 @@ public interface IHssSubscriberStore
     ValueTask<HssSubscriber?> FindAsync(string imsi, CancellationToken cancellationToken = default);
 
     ValueTask<HssSqnState?> GetSqnStateAsync(string imsi, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Issue 20 (the console's funnel): the identities among <paramref name="identities"/> whose SEQ_HE moved (vectors were generated).
+    /// A store answers in one query; this default asks one identity at a time.
+    /// </summary>
+    async ValueTask<IReadOnlyList<string>> FindWithVectorsAsync(IReadOnlyCollection<string> identities, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(identities);
+        var found = new List<string>();
+        foreach (var id in identities)
+        {
+            if (await GetSqnStateAsync(id, cancellationToken).ConfigureAwait(false) is { SeqHe: > 0 })
+                found.Add(id);
+        }
+        return found;
+    }
 }
 
 /// <summary>

@@ -28,4 +28,7 @@ public interface IIcfStore
 
     /// <summary>An operator re-opens a PCID (its provisioning failed after step 8); false if it was not used.</summary>
     ValueTask<bool> ClearUseAsync(string pcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20 (the console's funnel): the uses of those of <paramref name="pcids"/> that have one, in one query.</summary>
+    ValueTask<IReadOnlyList<IcfPcidUse>> FindUsesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default);
 }

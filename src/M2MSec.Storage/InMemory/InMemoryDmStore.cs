@@ -58,6 +58,12 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
             return ValueTask.FromResult<IReadOnlyList<DmJobRecord>>([.. _jobs.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id, StringComparer.Ordinal).Take(limit)]);
     }
 
+    public ValueTask<IReadOnlyDictionary<string, int>> CountJobsByStateAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_jobs.GroupBy(j => j.State, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+    }
+
     public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default)
     {
         while (_accounts.TryGetValue(devId, out var a))

@@ -121,4 +121,11 @@ public sealed class InMemoryPvaStore : IPvaStore
 
     public ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(string pcid, int limit = 100, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<PvaValidation>>([.. _validations.Values.Where(v => v.Pcid == pcid).OrderBy(v => v.CreatedAt).ThenBy(v => v.Id, StringComparer.Ordinal).TakeLast(limit)]);
+
+    public ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(IReadOnlyCollection<string> pcids, int limitPerPcid, CancellationToken cancellationToken = default)
+    {
+        var wanted = pcids.ToHashSet(StringComparer.Ordinal);
+        return ValueTask.FromResult<IReadOnlyList<PvaValidation>>([.. _validations.Values.Where(v => wanted.Contains(v.Pcid)).GroupBy(v => v.Pcid, StringComparer.Ordinal)
+            .SelectMany(g => g.OrderBy(v => v.CreatedAt).ThenBy(v => v.Id, StringComparer.Ordinal).TakeLast(limitPerPcid))]);
+    }
 }

@@ -29,6 +29,9 @@ public sealed class InMemoryIcfStore(TimeProvider time) : IIcfStore
     }
 
     public ValueTask<bool> ClearUseAsync(string pcid, CancellationToken cancellationToken = default) => ValueTask.FromResult(_uses.TryRemove(pcid, out _));
+
+    public ValueTask<IReadOnlyList<IcfPcidUse>> FindUsesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<IcfPcidUse>>([.. pcids.Distinct(StringComparer.Ordinal).Select(_uses.GetValueOrDefault).OfType<IcfPcidUse>()]);
 }
 
 /// <summary>The DRF's state in memory: for tests.</summary>
@@ -101,4 +104,10 @@ public sealed class InMemoryDrfStore(TimeProvider time) : IDrfStore
             return ValueTask.FromResult(false);
         return ValueTask.FromResult(_changes.TryUpdate(pcid, c with { State = to, Reason = reason, UpdatedAt = time.GetUtcNow() }, c));
     }
+
+    public ValueTask<IReadOnlyList<DrfRegistration>> FindRegistrationsAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<DrfRegistration>>([.. pcids.Distinct(StringComparer.Ordinal).Select(_registrations.GetValueOrDefault).OfType<DrfRegistration>()]);
+
+    public ValueTask<IReadOnlyList<DrfChange>> FindChangesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<DrfChange>>([.. pcids.Distinct(StringComparer.Ordinal).Select(_changes.GetValueOrDefault).OfType<DrfChange>()]);
 }

@@ -62,6 +62,13 @@ public sealed partial class InMemoryShoStore(IAuditLog? audit = null) : IShoStor
         ValueTask.FromResult<IReadOnlyList<ShoSubscriptionSummary>>([.. _subs.Values.OrderBy(s => s.Pcid, StringComparer.Ordinal)
             .Select(s => new ShoSubscriptionSummary(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))]);
 
+    public ValueTask<IReadOnlyList<ShoSubscriptionSummary>> FindSummariesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<ShoSubscriptionSummary>>([.. pcids.Distinct(StringComparer.Ordinal).Select(_subs.GetValueOrDefault).OfType<ShoSubscription>()
+            .Select(s => new ShoSubscriptionSummary(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))]);
+
+    public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_subs.Values.GroupBy(s => s.State, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+
     public ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(imsis);
@@ -150,6 +157,12 @@ public sealed class InMemoryDpfStore : IDpfStore
 
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. _records.Values.Where(DpfProvisioning.AwaitsReport).OrderBy(r => r.Pcid, StringComparer.Ordinal).Take(limit)]);
+
+    public ValueTask<IReadOnlyList<DpfProvisioning>> FindManyAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. pcids.Distinct(StringComparer.Ordinal).Select(_records.GetValueOrDefault).OfType<DpfProvisioning>()]);
+
+    public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_records.Values.GroupBy(r => r.State, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
 
     private readonly ConcurrentDictionary<string, DpfInstructionReport> _reports = new(StringComparer.Ordinal);
 

@@ -265,6 +265,12 @@ public sealed class InMemoryAuditLog(TimeProvider time) : IAuditLog
         lock (_lock)
             return ValueTask.FromResult<IReadOnlyList<AuditEntry>>([.. _entries.Where(e => subjects.Contains(e.Subject)).Reverse().Take(limit)]);
     }
+
+    public ValueTask<long> LastSequenceAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult(_entries.Count == 0 ? 0L : _entries[^1].Sequence);
+    }
 }
 
 /// <summary>In-memory certificate store: for tests.</summary>

@@ -47,4 +47,10 @@ public interface IPvaStore
 
     /// <summary>A PCID's validations, oldest first (at most <paramref name="limit"/>, the latest kept).</summary>
     ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(string pcid, int limit = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Issue 20 (the console's funnel): <see cref="ListValidationsAsync(string, int, CancellationToken)"/> of each of <paramref name="pcids"/> in one query — each PCID's
+    /// latest <paramref name="limitPerPcid"/> validations, oldest first per PCID.
+    /// </summary>
+    ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(IReadOnlyCollection<string> pcids, int limitPerPcid, CancellationToken cancellationToken = default);
 }

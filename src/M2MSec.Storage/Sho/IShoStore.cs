@@ -67,6 +67,12 @@ public interface IShoStore
     /// <summary>Every subscription, by PCID, without keys.</summary>
     ValueTask<IReadOnlyList<ShoSubscriptionSummary>> ListAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Issue 20 (the console's funnel): the subscriptions of those of <paramref name="pcids"/> that have one, without keys, in one query.</summary>
+    ValueTask<IReadOnlyList<ShoSubscriptionSummary>> FindSummariesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20 (the console's live view): how many subscriptions are in each state (one GROUP BY).</summary>
+    ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Adds IMSIs to the pool as free; returns how many were new.</summary>
     ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default);
 

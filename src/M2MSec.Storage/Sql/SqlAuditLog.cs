@@ -29,6 +29,9 @@ internal sealed class SqlAuditLog(SqlDatabase db) : IAuditLog
             r => new AuditEntry(r.GetInt64(0), SqlDatabase.FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5)),
             cancellationToken, ("@after", afterSequence), ("@limit", limit));
 
+    public async ValueTask<long> LastSequenceAsync(CancellationToken cancellationToken = default) =>
+        (await db.QueryAsync("SELECT MAX(seq) FROM audit_log", r => r.IsDBNull(0) ? 0L : r.GetInt64(0), cancellationToken).ConfigureAwait(false))[0];
+
     public ValueTask<IReadOnlyList<AuditEntry>> ReadBySubjectsAsync(IReadOnlyCollection<string> subjects, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subjects);

@@ -95,6 +95,25 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             return list;
         }, ct);
 
+    /// <summary>
+    /// Issue 20: <paramref name="sql"/> with its <c>{ids}</c> replaced by an IN list of <paramref name="ids"/> (each once); no query when
+    /// there are none.
+    /// </summary>
+    public ValueTask<IReadOnlyList<T>> QueryByIdsAsync<T>(string sql, IReadOnlyCollection<string> ids, Func<DbDataReader, T> read, CancellationToken ct,
+        params (string, object?)[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+            return ValueTask.FromResult<IReadOnlyList<T>>([]);
+        var (list, inList) = InList("@id", ids.Distinct(StringComparer.Ordinal));
+        return QueryAsync(sql.Replace("{ids}", list, StringComparison.Ordinal), read, ct, [.. inList, .. parameters]);
+    }
+
+    /// <summary>Issue 20: the rows of <c>SELECT key, COUNT(*) … GROUP BY key</c> as a dictionary.</summary>
+    public async ValueTask<IReadOnlyDictionary<string, int>> CountByAsync(string sql, CancellationToken ct) =>
+        (await QueryAsync(sql, r => (r.GetString(0), Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)), ct).ConfigureAwait(false))
+        .ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+
     /// <summary>The placeholders of an IN list (<c>@s0, @s1, …</c>) and their parameters.</summary>
     public static (string List, (string, object?)[] Parameters) InList(string prefix, IEnumerable<string> values)
     {

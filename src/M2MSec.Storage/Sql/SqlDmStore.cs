@@ -166,6 +166,9 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
     public ValueTask<IReadOnlyList<DmJobRecord>> ListIdleJobsAsync(string state, DateTimeOffset before, CancellationToken cancellationToken = default) =>
         JobsAsync("j.state = @s AND j.updated_at < @b", "updated_at, id", cancellationToken, ("@s", state), ("@b", before.ToUnixTimeMilliseconds()));
 
+    public ValueTask<IReadOnlyDictionary<string, int>> CountJobsByStateAsync(CancellationToken cancellationToken = default) =>
+        db.CountByAsync("SELECT state, COUNT(*) FROM dm_jobs GROUP BY state", cancellationToken);
+
     private static DmCommandRecord ReadCommand(DbDataReader r) => new(
         r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
         r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : SqlDatabase.FromMs(r.GetInt64(7)),

@@ -84,4 +84,13 @@ internal sealed class SqlDrfStore(SqlDatabase db) : IDrfStore
         db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
             "UPDATE drf_changes SET state = @to, reason = @r, updated_at = @t WHERE pcid = @p AND state = @from",
             cancellationToken, ("@to", to), ("@r", reason), ("@t", db.NowMs), ("@p", pcid), ("@from", from)).ConfigureAwait(false) == 1, cancellationToken);
+
+    public ValueTask<IReadOnlyList<DrfRegistration>> FindRegistrationsAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        db.QueryByIdsAsync("SELECT pcid, sho_id, dm_url, dev_id, state, updated_at FROM drf_registrations WHERE pcid IN ({ids})", pcids,
+            r => new DrfRegistration(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), SqlDatabase.FromMs(r.GetInt64(5))), cancellationToken);
+
+    public ValueTask<IReadOnlyList<DrfChange>> FindChangesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        db.QueryByIdsAsync("SELECT pcid, from_sho, to_sho, state, reason, updated_at FROM drf_changes WHERE pcid IN ({ids})", pcids,
+            r => new DrfChange(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), SqlDatabase.FromMs(r.GetInt64(5))),
+            cancellationToken);
 }

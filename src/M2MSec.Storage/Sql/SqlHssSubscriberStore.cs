@@ -32,6 +32,9 @@ internal sealed class SqlHssSubscriberStore(SqlDatabase db) : IEditableHssSubscr
                 : null;
         }, cancellationToken);
 
+    public ValueTask<IReadOnlyList<string>> FindWithVectorsAsync(IReadOnlyCollection<string> identities, CancellationToken cancellationToken = default) =>
+        db.QueryByIdsAsync("SELECT identity FROM subscribers WHERE identity IN ({ids}) AND seq_he > 0", identities, r => r.GetString(0), cancellationToken);
+
     public ValueTask<bool> AddAsync(HssSubscriber subscriber, ulong initialSeqHe = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subscriber);

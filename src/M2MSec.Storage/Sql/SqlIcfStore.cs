@@ -53,6 +53,10 @@ internal sealed class SqlIcfStore(SqlDatabase db) : IIcfStore
             ("@p", use.Pcid), ("@s", use.State), ("@a", use.IpAddress), ("@t", use.At.ToUnixTimeMilliseconds()));
     }
 
+    public ValueTask<IReadOnlyList<IcfPcidUse>> FindUsesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        db.QueryByIdsAsync("SELECT pcid, state, ip_address, at FROM icf_pcid_uses WHERE pcid IN ({ids})", pcids,
+            r => new IcfPcidUse(r.GetString(0), r.GetString(1), r.GetString(2), SqlDatabase.FromMs(r.GetInt64(3))), cancellationToken);
+
     public ValueTask<bool> ClearUseAsync(string pcid, CancellationToken cancellationToken = default) =>
         db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "DELETE FROM icf_pcid_uses WHERE pcid = @p", cancellationToken, ("@p", pcid)).ConfigureAwait(false) == 1,
             cancellationToken);

@@ -144,6 +144,11 @@ internal sealed class SqlPvaStore(SqlDatabase db) : IPvaStore
         return [.. rows.Reverse()];
     }
 
+    public ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(IReadOnlyCollection<string> pcids, int limitPerPcid, CancellationToken cancellationToken = default) =>
+        db.QueryByIdsAsync(
+            $"SELECT {ValidationColumns} FROM (SELECT {ValidationColumns}, ROW_NUMBER() OVER (PARTITION BY pcid ORDER BY created_at DESC, id DESC) AS latest "
+            + "FROM pva_validations WHERE pcid IN ({ids})) v WHERE latest <= @n ORDER BY pcid, created_at, id", pcids, ReadValidation, cancellationToken, ("@n", limitPerPcid));
+
     private static PvaValidation ReadValidation(DbDataReader r) => new(r.GetString(0), r.GetString(1), (byte[])r.GetValue(2), (byte[])r.GetValue(3),
         (byte[])r.GetValue(4), (byte[])r.GetValue(5), r.GetString(6), SqlDatabase.FromMs(r.GetInt64(7)), SqlDatabase.FromMs(r.GetInt64(8)), r.GetString(9),
         r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetString(11), r.IsDBNull(12) ? null : SqlDatabase.FromMs(r.GetInt64(12)));

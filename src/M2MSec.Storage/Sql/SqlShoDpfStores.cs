@@ -78,6 +78,13 @@ internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
         [.. (await db.QueryAsync("SELECT doc FROM sho_subscriptions ORDER BY pcid", r => JsonSerializer.Deserialize<ShoSubscription>(r.GetString(0), Json)!, cancellationToken)
             .ConfigureAwait(false)).Select(s => new ShoSubscriptionSummary(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))];
 
+    public async ValueTask<IReadOnlyList<ShoSubscriptionSummary>> FindSummariesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        [.. (await db.QueryByIdsAsync("SELECT doc FROM sho_subscriptions WHERE pcid IN ({ids})", pcids, r => JsonSerializer.Deserialize<ShoSubscription>(r.GetString(0), Json)!,
+            cancellationToken).ConfigureAwait(false)).Select(s => new ShoSubscriptionSummary(s.Pcid, s.TreId, s.State, s.Imsi, s.Reason, s.CreatedAt, s.UpdatedAt))];
+
+    public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
+        db.CountByAsync("SELECT state, COUNT(*) FROM sho_subscriptions GROUP BY state", cancellationToken);
+
     public ValueTask SetAuthorisationTokenAsync(string pcid, byte[] token, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(token);
@@ -195,6 +202,12 @@ internal sealed class SqlDpfStore(SqlDatabase db) : IDpfStore
 
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default) =>
         db.QueryAsync("SELECT doc FROM dpf_provisionings WHERE awaits_report = 1 ORDER BY pcid LIMIT @n", Read, cancellationToken, ("@n", limit));
+
+    public ValueTask<IReadOnlyList<DpfProvisioning>> FindManyAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
+        db.QueryByIdsAsync("SELECT doc FROM dpf_provisionings WHERE pcid IN ({ids})", pcids, Read, cancellationToken);
+
+    public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
+        db.CountByAsync("SELECT state, COUNT(*) FROM dpf_provisionings GROUP BY state", cancellationToken);
 
     public ValueTask<bool> AddInstructionReportAsync(DpfInstructionReport report, CancellationToken cancellationToken = default)
     {

@@ -556,6 +556,7 @@ public sealed class DmSessionSecurityTests
         public ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountsAsync(cancellationToken); }
         public ValueTask<IReadOnlyList<string>> ListAccountIdsAsync(string? text, string? after, int limit, CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountIdsAsync(text, after, limit, cancellationToken); }
         public ValueTask<IReadOnlyList<DmJobRecord>> ListRecentJobsAsync(int limit, CancellationToken cancellationToken = default) { Reads++; return inner.ListRecentJobsAsync(limit, cancellationToken); }
+        public ValueTask<IReadOnlyDictionary<string, int>> CountJobsByStateAsync(CancellationToken cancellationToken = default) { Reads++; return inner.CountJobsByStateAsync(cancellationToken); }
         public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) { Writes++; return inner.SetServerNonceAsync(devId, nonce, cancellationToken); }
         public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default) { Writes++; return inner.AddJobAsync(job, cancellationToken); }
         public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.ListJobsAsync(devId, cancellationToken); }
