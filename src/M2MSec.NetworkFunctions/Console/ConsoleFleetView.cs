@@ -50,8 +50,8 @@ public sealed partial class ConsoleViews
             }
             else
             {
-                // The stage joins several stores: the CCIF's devices a chunk at a time, each store asked once per chunk, and only the page's rows built.
-                await foreach (var (d, records) in TreRecordsAsync(ccif, filter.Text, ct).ConfigureAwait(false))
+                // The stage joins several stores: the candidates (or the CCIF's devices) a chunk at a time, each store asked once per chunk, and only the page's rows built.
+                await foreach (var (d, records) in (await StageFilteredAsync(ccif, filter, ct).ConfigureAwait(false)).ConfigureAwait(false))
                 {
                     if (!Classify(d, records).Stage.StartsWith(filter.Stage, StringComparison.Ordinal))
                         continue;

@@ -39,6 +39,9 @@ public interface ICcifStore
 
     /// <summary>The devices whose PCID or TRE id is among <paramref name="ids"/> (one query on both unique indexes): what joins a DM account (DevId = TRE id or PCID) to its device.</summary>
     ValueTask<IReadOnlyList<CcifDeviceSummary>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20 (the console's stage filter): at most <paramref name="limit"/> PCIDs after <paramref name="after"/>, by PCID, of the revoked devices.</summary>
+    ValueTask<IReadOnlyList<string>> ListRevokedPcidsAsync(string? after, int limit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A manufactured device's public platform credential (issue 16): what an SHO needs to prepare an MCIM ahead of time.</summary>

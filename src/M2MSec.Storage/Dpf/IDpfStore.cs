@@ -88,4 +88,7 @@ public interface IDpfStore
 
     /// <summary>How many records are in each state (one GROUP BY).</summary>
     ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20 (the console's stage filter): at most <paramref name="limit"/> PCIDs after <paramref name="after"/>, by PCID, whose record is in <paramref name="state"/>.</summary>
+    ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default);
 }

@@ -62,4 +62,10 @@ public interface IDrfStore
 
     /// <summary>The changes of those of <paramref name="pcids"/> that have one.</summary>
     ValueTask<IReadOnlyList<DrfChange>> FindChangesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20 (the console's stage filter): at most <paramref name="limit"/> PCIDs after <paramref name="after"/>, by PCID, whose registration is in <paramref name="state"/>.</summary>
+    ValueTask<IReadOnlyList<string>> ListRegistrationPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20 (the console's stage filter): at most <paramref name="limit"/> PCIDs after <paramref name="after"/>, by PCID, whose change is in <paramref name="state"/>.</summary>
+    ValueTask<IReadOnlyList<string>> ListChangePcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default);
 }

@@ -48,6 +48,13 @@ public sealed class InMemoryCcifStore : ICcifStore
         }
     }
 
+    public ValueTask<IReadOnlyList<string>> ListRevokedPcidsAsync(string? after, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult<IReadOnlyList<string>>([.. _devices.Values.Where(x => x.RevokedAt is not null && string.CompareOrdinal(x.Pcid, after ?? "") > 0).Select(x => x.Pcid)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(limit)]);
+    }
+
     private static CcifDeviceSummary Summary(CcifDevice d) => new(d.Pcid, d.TreId, d.CreatedAt, d.RevokedAt, d.RevocationReason);
 
     private IEnumerable<CcifDevice> Matching(string? text) =>
@@ -121,6 +128,10 @@ public sealed class InMemoryPvaStore : IPvaStore
 
     public ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(string pcid, int limit = 100, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<PvaValidation>>([.. _validations.Values.Where(v => v.Pcid == pcid).OrderBy(v => v.CreatedAt).ThenBy(v => v.Id, StringComparer.Ordinal).TakeLast(limit)]);
+
+    public ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([.. _validations.Values.Where(x => x.State == state && string.CompareOrdinal(x.Pcid, after ?? "") > 0).Select(x => x.Pcid)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(limit)]);
 
     public ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(IReadOnlyCollection<string> pcids, int limitPerPcid, CancellationToken cancellationToken = default)
     {

@@ -110,4 +110,12 @@ public sealed class InMemoryDrfStore(TimeProvider time) : IDrfStore
 
     public ValueTask<IReadOnlyList<DrfChange>> FindChangesAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<DrfChange>>([.. pcids.Distinct(StringComparer.Ordinal).Select(_changes.GetValueOrDefault).OfType<DrfChange>()]);
+
+    public ValueTask<IReadOnlyList<string>> ListRegistrationPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([.. _registrations.Values.Where(x => x.State == state && string.CompareOrdinal(x.Pcid, after ?? "") > 0).Select(x => x.Pcid)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(limit)]);
+
+    public ValueTask<IReadOnlyList<string>> ListChangePcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([.. _changes.Values.Where(x => x.State == state && string.CompareOrdinal(x.Pcid, after ?? "") > 0).Select(x => x.Pcid)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(limit)]);
 }

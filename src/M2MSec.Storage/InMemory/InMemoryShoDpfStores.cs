@@ -69,6 +69,10 @@ public sealed partial class InMemoryShoStore(IAuditLog? audit = null) : IShoStor
     public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_subs.Values.GroupBy(s => s.State, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
 
+    public ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([.. _subs.Values.Where(x => x.State == state && string.CompareOrdinal(x.Pcid, after ?? "") > 0).Select(x => x.Pcid)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(limit)]);
+
     public ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(imsis);
@@ -163,6 +167,10 @@ public sealed class InMemoryDpfStore : IDpfStore
 
     public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyDictionary<string, int>>(_records.Values.GroupBy(r => r.State, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+
+    public ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([.. _records.Values.Where(x => x.State == state && string.CompareOrdinal(x.Pcid, after ?? "") > 0).Select(x => x.Pcid)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(limit)]);
 
     private readonly ConcurrentDictionary<string, DpfInstructionReport> _reports = new(StringComparer.Ordinal);
 

@@ -53,4 +53,7 @@ public interface IPvaStore
     /// latest <paramref name="limitPerPcid"/> validations, oldest first per PCID.
     /// </summary>
     ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(IReadOnlyCollection<string> pcids, int limitPerPcid, CancellationToken cancellationToken = default);
+
+    /// <summary>Issue 20 (the console's stage filter): at most <paramref name="limit"/> PCIDs after <paramref name="after"/>, by PCID, that have a validation in <paramref name="state"/>.</summary>
+    ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default);
 }

@@ -73,6 +73,9 @@ public interface IShoStore
     /// <summary>Issue 20 (the console's live view): how many subscriptions are in each state (one GROUP BY).</summary>
     ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Issue 20 (the console's stage filter): at most <paramref name="limit"/> PCIDs after <paramref name="after"/>, by PCID, whose subscription is in <paramref name="state"/>.</summary>
+    ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>Adds IMSIs to the pool as free; returns how many were new.</summary>
     ValueTask<int> AddPoolAsync(IReadOnlyList<string> imsis, CancellationToken cancellationToken = default);
 

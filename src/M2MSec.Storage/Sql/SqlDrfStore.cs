@@ -93,4 +93,10 @@ internal sealed class SqlDrfStore(SqlDatabase db) : IDrfStore
         db.QueryByIdsAsync("SELECT pcid, from_sho, to_sho, state, reason, updated_at FROM drf_changes WHERE pcid IN ({ids})", pcids,
             r => new DrfChange(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), SqlDatabase.FromMs(r.GetInt64(5))),
             cancellationToken);
+
+    public ValueTask<IReadOnlyList<string>> ListRegistrationPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT pcid FROM drf_registrations WHERE state = @s AND pcid > @a ORDER BY pcid LIMIT @l", r => r.GetString(0), cancellationToken, ("@s", state), ("@a", after ?? ""), ("@l", limit));
+
+    public ValueTask<IReadOnlyList<string>> ListChangePcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT pcid FROM drf_changes WHERE state = @s AND pcid > @a ORDER BY pcid LIMIT @l", r => r.GetString(0), cancellationToken, ("@s", state), ("@a", after ?? ""), ("@l", limit));
 }

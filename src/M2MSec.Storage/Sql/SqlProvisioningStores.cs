@@ -62,6 +62,9 @@ internal sealed class SqlCcifStore(SqlDatabase db) : ICcifStore
         return db.QueryAsync($"SELECT {SummaryColumns} FROM ccif_devices WHERE tre_id IN ({list}) OR pcid IN ({list})", ReadSummary, cancellationToken, parameters);
     }
 
+    public ValueTask<IReadOnlyList<string>> ListRevokedPcidsAsync(string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT pcid FROM ccif_devices WHERE revoked_at IS NOT NULL AND pcid > @a ORDER BY pcid LIMIT @l", r => r.GetString(0), cancellationToken, ("@a", after ?? ""), ("@l", limit));
+
     private CcifDevice Read(DbDataReader r)
     {
         var pcid = r.GetString(0);
@@ -148,6 +151,9 @@ internal sealed class SqlPvaStore(SqlDatabase db) : IPvaStore
         db.QueryByIdsAsync(
             $"SELECT {ValidationColumns} FROM (SELECT {ValidationColumns}, ROW_NUMBER() OVER (PARTITION BY pcid ORDER BY created_at DESC, id DESC) AS latest "
             + "FROM pva_validations WHERE pcid IN ({ids})) v WHERE latest <= @n ORDER BY pcid, created_at, id", pcids, ReadValidation, cancellationToken, ("@n", limitPerPcid));
+
+    public ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT DISTINCT pcid FROM pva_validations WHERE state = @s AND pcid > @a ORDER BY pcid LIMIT @l", r => r.GetString(0), cancellationToken, ("@s", state), ("@a", after ?? ""), ("@l", limit));
 
     private static PvaValidation ReadValidation(DbDataReader r) => new(r.GetString(0), r.GetString(1), (byte[])r.GetValue(2), (byte[])r.GetValue(3),
         (byte[])r.GetValue(4), (byte[])r.GetValue(5), r.GetString(6), SqlDatabase.FromMs(r.GetInt64(7)), SqlDatabase.FromMs(r.GetInt64(8)), r.GetString(9),

@@ -85,6 +85,9 @@ internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
     public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
         db.CountByAsync("SELECT state, COUNT(*) FROM sho_subscriptions GROUP BY state", cancellationToken);
 
+    public ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT pcid FROM sho_subscriptions WHERE state = @s AND pcid > @a ORDER BY pcid LIMIT @l", r => r.GetString(0), cancellationToken, ("@s", state), ("@a", after ?? ""), ("@l", limit));
+
     public ValueTask SetAuthorisationTokenAsync(string pcid, byte[] token, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(token);
@@ -208,6 +211,9 @@ internal sealed class SqlDpfStore(SqlDatabase db) : IDpfStore
 
     public ValueTask<IReadOnlyDictionary<string, int>> CountByStateAsync(CancellationToken cancellationToken = default) =>
         db.CountByAsync("SELECT state, COUNT(*) FROM dpf_provisionings GROUP BY state", cancellationToken);
+
+    public ValueTask<IReadOnlyList<string>> ListPcidsAsync(string state, string? after, int limit, CancellationToken cancellationToken = default) =>
+        db.QueryAsync("SELECT pcid FROM dpf_provisionings WHERE state = @s AND pcid > @a ORDER BY pcid LIMIT @l", r => r.GetString(0), cancellationToken, ("@s", state), ("@a", after ?? ""), ("@l", limit));
 
     public ValueTask<bool> AddInstructionReportAsync(DpfInstructionReport report, CancellationToken cancellationToken = default)
     {

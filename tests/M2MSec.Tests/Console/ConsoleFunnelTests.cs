@@ -71,6 +71,14 @@ public sealed class ConsoleFunnelTests
                 }
             }
 
+            // Stage and text: the text narrows the CCIF's query, the stage is tested on what it finds.
+            var text = reference.Where(d => d.Id.Contains("0000001", StringComparison.Ordinal) || d.DmDevId.Contains("0000001", StringComparison.Ordinal)).ToList();
+            foreach (var prefix in new[] { "failed", "provisioned", "manufactured" })
+            {
+                var got = await views.FleetAsync(new FleetFilter(Kind: "tre", Stage: prefix, Text: "0000001"), 1, Ct);
+                AssertSameRows(text.Where(d => d.Stage.StartsWith(prefix, StringComparison.Ordinal)), got.Rows);
+            }
+
             // The unfiltered pages: the same rows as the device pages.
             for (var page = 1; page <= 3; page++)
                 AssertSameRows(reference.Skip((page - 1) * ConsoleViews.PageSize).Take(ConsoleViews.PageSize), (await views.FleetAsync(new FleetFilter(Kind: "tre"), page, Ct)).Rows);

@@ -117,4 +117,59 @@ public abstract partial class StateStoreContract
         Assert.Equal((await Store.Pva.ListValidationsAsync(FunnelPcids[0], 2)).Select(v => v.Id), found.Where(v => v.Pcid == FunnelPcids[0]).Select(v => v.Id));
         Assert.Empty(await Store.Pva.ListValidationsAsync([], 5));
     }
+
+    [Fact]
+    public async Task PcidsByState_OfEachStore_KeysetPagedByPcid()
+    {
+        var now = Clock.GetUtcNow();
+        for (var i = 0; i < 4; i++)
+        {
+            var pcid = FunnelPcids[i];
+            Assert.True(await Store.Ccif.AddDeviceAsync(new M2MSec.Storage.Ccif.CcifDevice(pcid, "TRE-" + i, "ec-p256", new byte[16], new byte[16], "01", "02", [1], [2], null, now)));
+            var failed = i % 2 == 1;
+            Assert.True(await Store.Dpf.AddAsync(new DpfProvisioning(pcid, "sho", failed ? DpfProvisioning.Failed : DpfProvisioning.Installed, now, now)));
+            Assert.True(await Store.Sho.AddAsync(new ShoSubscription(pcid, "TRE-" + i, [1], [2], [3], [4], null, failed ? ShoSubscription.Refused : ShoSubscription.Active,
+                null, null, null, null, now, now)));
+            await Store.Drf.PutRegistrationAsync(new DrfRegistration(pcid, "sho", "https://dpf/dm", "TRE-" + i, failed ? "bootstrapped" : "registered", now));
+            Assert.True(await Store.Drf.StartChangeAsync(new DrfChange(pcid, "sho", "sho-b", DrfChange.Provisioning, null, now)));
+            // Two invalid validations of one PCID: listed once.
+            for (var v = 0; v < (failed ? 2 : 1); v++)
+                await Store.Pva.AddValidationAsync(new PvaValidation($"v-{i}-{v}", pcid, [1], [2], [3], [4], "sho", now, now.AddMinutes(1), failed ? "invalid" : "valid"));
+        }
+        Assert.True(await Store.Ccif.MarkRevokedAsync(FunnelPcids[2], "keyCompromise", now));
+        Assert.True(await Store.Ccif.MarkRevokedAsync(FunnelPcids[3], "superseded", now));
+        Assert.True(await Store.Drf.TryMoveChangeAsync(FunnelPcids[3], DrfChange.Provisioning, DrfChange.Failed, "timeout"));
+
+        string[] odd = [FunnelPcids[1], FunnelPcids[3]];
+        Assert.Equal([FunnelPcids[2], FunnelPcids[3]], await Store.Ccif.ListRevokedPcidsAsync(null, 10));
+        Assert.Equal(odd, await Store.Dpf.ListPcidsAsync(DpfProvisioning.Failed, null, 10));
+        Assert.Equal([FunnelPcids[3]], await Store.Dpf.ListPcidsAsync(DpfProvisioning.Failed, FunnelPcids[1], 10));
+        Assert.Equal([FunnelPcids[0]], await Store.Dpf.ListPcidsAsync(DpfProvisioning.Installed, null, 1));
+        Assert.Equal(odd, await Store.Sho.ListPcidsAsync(ShoSubscription.Refused, null, 10));
+        Assert.Equal([FunnelPcids[2]], await Store.Sho.ListPcidsAsync(ShoSubscription.Active, FunnelPcids[0], 10));
+        Assert.Equal(odd, await Store.Drf.ListRegistrationPcidsAsync("bootstrapped", null, 10));
+        Assert.Equal([FunnelPcids[3]], await Store.Drf.ListChangePcidsAsync(DrfChange.Failed, null, 10));
+        Assert.Equal(odd, await Store.Pva.ListPcidsAsync("invalid", null, 10));
+        Assert.Equal([FunnelPcids[3]], await Store.Pva.ListPcidsAsync("invalid", FunnelPcids[1], 10));
+        Assert.Empty(await Store.Sho.ListPcidsAsync(ShoSubscription.Validating, null, 10));
+    }
+
+    [Fact]
+    public async Task LiveCounts_DmJobsByState_AndTheAuditsLastSequence()
+    {
+        Assert.Equal(0, await Store.Audit.LastSequenceAsync());
+        Assert.Empty(await Store.Dm.CountJobsByStateAsync());
+        var now = Clock.GetUtcNow();
+        string[] states = ["queued", "done", "done", "failed"];
+        for (var i = 0; i < states.Length; i++)
+            await Store.Dm.AddJobAsync(new M2MSec.Storage.Dm.DmJobRecord($"job-{i}", "TRE-A", states[i], now, now, []));
+        var counts = await Store.Dm.CountJobsByStateAsync();
+        Assert.Equal((1, 2, 1, 3), (counts["queued"], counts["done"], counts["failed"], counts.Count));
+
+        await Store.Audit.AppendAsync("dm", "dm.session.start", "TRE-A");
+        await Store.Audit.AppendAsync("dm", "dm.session.end", "TRE-A");
+        var all = await Store.Audit.ReadAsync(0, 100);
+        Assert.Equal(all[^1].Sequence, await Store.Audit.LastSequenceAsync());
+        Assert.Empty(await Store.Audit.ReadAsync(await Store.Audit.LastSequenceAsync(), 100));
+    }
 }
