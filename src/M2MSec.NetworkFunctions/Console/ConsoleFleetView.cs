@@ -25,7 +25,7 @@ public sealed partial class ConsoleViews
 {
     public const int PageSize = 100;
 
-    /// <summary>How many rows a scan reads per store query (the UICC accounts, a stage filter, the funnel).</summary>
+    /// <summary>How many UICC accounts or cards a scan reads per store query.</summary>
     private const int Chunk = 500;
 
     public async Task<FleetPage> FleetAsync(FleetFilter filter, int page, CancellationToken ct)
