@@ -15,7 +15,7 @@ namespace M2MSec.Cli.Bench;
 /// </summary>
 internal static class HssBench
 {
-    public static async Task<List<KeyValuePair<string, object?>>> RunAsync(TimeSpan duration, int parallel, TextWriter err, CancellationToken ct)
+    public static async Task<List<KeyValuePair<string, object?>>> RunAsync(TimeSpan duration, int parallel, TimeSpan maxWarmUp, TextWriter err, CancellationToken ct)
     {
         err.WriteLine($"bench hss: {duration.TotalSeconds:F0} s per measurement, {parallel} requests in parallel (one subscriber each), SQLite store, mutual TLS on loopback");
         var dir = Directory.CreateTempSubdirectory("m2msec-bench-hss-").FullName;
@@ -37,7 +37,7 @@ internal static class HssBench
             {
                 await MeasureAsync(d / 2, parallel, i => Vectors(i, 1), ct);
                 await MeasureAsync(d / 2, parallel, i => Vectors(i, 32), ct);
-            }, BenchWarmUp.ThisProcess, TimeSpan.FromSeconds(30));
+            }, BenchWarmUp.ThisProcess, maxWarmUp);
             err.WriteLine($"bench hss: warm-up {slices} s (until the JIT was quiet); count 1, count 32, then bare durable commits");
 
             // Count 1, count 32 and the bare commits alternate in short rounds, best of each: the fleet's other roles run

@@ -21,7 +21,7 @@ namespace M2MSec.Cli.Bench;
 internal static class OcspBench
 {
     public static async Task<IReadOnlyList<KeyValuePair<string, object?>>> RunAsync(KeyAlgorithm algorithm, int certificates, int clients, TimeSpan duration,
-        TextWriter progress, CancellationToken ct)
+        TimeSpan maxWarmUp, TextWriter progress, CancellationToken ct)
     {
         var store = new InMemoryStateStore();
         var hierarchy = await CertificateHierarchy.InitAsync(store.Certificates, "operator", algorithm, null, TimeProvider.System, ct);
@@ -49,7 +49,7 @@ internal static class OcspBench
                 await HttpRateAsync(http, requests, clients, d * 0.5, ct);
                 await HttpRateAsync(http, null, clients, d * 0.25, ct);
                 await ParallelRateAsync(async i => await warmResponder.RespondAsync(requests[i % requests.Length], ct), d * 0.25, ct);
-            }, BenchWarmUp.ThisProcess, TimeSpan.FromSeconds(40));
+            }, BenchWarmUp.ThisProcess, maxWarmUp);
             progress.WriteLine($"bench ocsp: warm-up {slices} s (until the JIT was quiet)");
             progress.WriteLine($"bench ocsp: {clients} clients over loopback HTTP, {duration.TotalSeconds:F0} s");
             var overHttp = await HttpRateAsync(http, requests, clients, duration, ct);

@@ -130,17 +130,26 @@ internal static class BenchCommand
         var hss = new Command("hss", "Authentication vectors/s over HTTP (count 1 and 32 per request) against the store's durable-commit rate, same run");
         var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
         var parallel = CliArgs.Int("--parallel", "requests in parallel (one subscriber each)", 1, 64, 4);
+        var warmUp = WarmUp(30);
         var json = CliArgs.Flag("--json", "print one JSON object");
-        foreach (var o in new Option[] { seconds, parallel, json })
+        foreach (var o in new Option[] { seconds, parallel, warmUp, json })
             hss.Options.Add(o);
         hss.SetAction(async (r, ct) =>
         {
-            var fields = await Bench.HssBench.RunAsync(TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(parallel), r.InvocationConfiguration.Error, ct);
+            var fields = await Bench.HssBench.RunAsync(TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(parallel), TimeSpan.FromSeconds(r.GetValue(warmUp)),
+                r.InvocationConfiguration.Error, ct);
             CliOutput.Write(r, r.GetValue(json), fields);
             return ExitCodes.Success;
         });
         return hss;
     }
+
+    /// <summary>
+    /// `--warm-up S`: the longest warm-up before the measurements (<see cref="Bench.BenchWarmUp"/>: it ends earlier once the JIT is
+    /// quiet). A short one gives a quick, less steady figure (the tests' runs); the default lets a loaded machine's JIT settle.
+    /// </summary>
+    private static Option<int> WarmUp(int defaultSeconds) =>
+        CliArgs.Int("--warm-up", "longest warm-up in seconds (it ends once the JIT is quiet)", 1, 120, defaultSeconds);
 
     /// <summary>The DM server of `bench dm` in its own process (issue 19): hidden, driven over stdin/stdout by `bench dm`.</summary>
     private static Command DmServer()
@@ -156,14 +165,15 @@ internal static class BenchCommand
         var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
         var clients = CliArgs.Int("--clients", "concurrent HTTP clients", 1, 256, 8);
         var key = CliArgs.OneOf("--key", "the hierarchy's key type", M2MSec.Pki.Authority.KeyAlgorithms.AllNames, "ec-p256");
+        var warmUp = WarmUp(40);
         var json = CliArgs.Flag("--json", "print one JSON object");
-        foreach (var o in new Option[] { seconds, clients, key, json })
+        foreach (var o in new Option[] { seconds, clients, key, warmUp, json })
             ocsp.Options.Add(o);
         ocsp.SetAction(async (r, ct) =>
         {
             M2MSec.Pki.Authority.KeyAlgorithms.TryParse(r.GetValue(key), out var algorithm);
             var fields = await Bench.OcspBench.RunAsync(algorithm, 500, r.GetValue(clients), TimeSpan.FromSeconds(r.GetValue(seconds)),
-                r.InvocationConfiguration.Error, ct);
+                TimeSpan.FromSeconds(r.GetValue(warmUp)), r.InvocationConfiguration.Error, ct);
             CliOutput.Write(r, r.GetValue(json), fields);
             return ExitCodes.Success;
         });

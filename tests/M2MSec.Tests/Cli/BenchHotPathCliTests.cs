@@ -10,7 +10,7 @@ public sealed class BenchHotPathCliTests
     [Fact]
     public async Task BenchHss_VectorsPerSecondCount1And32_AgainstTheDurableCommitRate_IssueNineteen()
     {
-        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "hss", "--seconds", "1", "--parallel", "2", "--json");
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "hss", "--seconds", "1", "--parallel", "2", "--warm-up", "2", "--json");
         Assert.True(code == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
         var one = json.GetProperty("vectors_per_s_count_1").GetDouble();
@@ -34,7 +34,7 @@ public sealed class BenchHotPathCliTests
     [Fact]
     public async Task BenchOcsp_ShowsTheSerialCompositionOfFloorAndResponder_AndTheRatioToIt_IssueNineteen()
     {
-        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "ocsp", "--seconds", "1", "--clients", "2", "--json");
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "ocsp", "--seconds", "1", "--clients", "2", "--warm-up", "2", "--json");
         Assert.True(code == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
         var floor = json.GetProperty("http_floor_per_s").GetDouble();
@@ -44,5 +44,17 @@ public sealed class BenchHotPathCliTests
         Assert.Equal(Math.Round(json.GetProperty("requests_per_s").GetDouble() / composition, 3), json.GetProperty("ratio_to_composition").GetDouble(), 0.002);
         Assert.True(json.GetProperty("ratio_to_bound").GetDouble() > 0, stdout); // the signature bound still shown
         Assert.Equal(0.8, json.GetProperty("composition_target_ratio").GetDouble());
+    }
+
+    /// <summary>`--warm-up` is bounded (1–120 s): 0 or a word is a bad argument, exit 2 naming the option.</summary>
+    [Theory]
+    [InlineData("hss", "0")]
+    [InlineData("ocsp", "121")]
+    [InlineData("hss", "soon")]
+    public async Task BenchWarmUp_OutOfRange_Exit2NamingTheOption(string bench, string value)
+    {
+        var (code, _, stderr) = await CliRunner.RunAsync("bench", bench, "--warm-up", value);
+        Assert.Equal(2, code);
+        Assert.Contains("--warm-up", stderr, StringComparison.Ordinal);
     }
 }
