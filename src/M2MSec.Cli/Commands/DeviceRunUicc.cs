@@ -23,7 +23,7 @@ namespace M2MSec.Cli.Commands;
 /// listener (dm-admin), the device also gets a DM account there as an operator gives one: the DM server makes it and answers with its
 /// bootstrap package, MAC'd with a key the creator shares with the device only; the device checks the MAC before installing the DMAcc
 /// in its TRE, with the operator root to check the DM server by.
-/// The subscriber is added first and removed again when the DM server or the OTA server refuses: nothing is left half-made at the HSS.
+/// The subscriber is added first, then the DM account, then the card; a refusal removes what was made before it: nothing is left half-made.
 /// </summary>
 internal static class DeviceRunUicc
 {
@@ -104,9 +104,9 @@ internal static class DeviceRunUicc
 
     /// <summary>
     /// The subscriber at the HSS, then the DM account (when there is a DM server), then the card at the OTA server; the DM server or the OTA
-    /// server refusing removes the subscriber again.
+    /// server refusing removes the subscriber (and the DM account) again.
     /// </summary>
-    private static async Task RegisterAsync(HssClient hss, HttpClient ota, Func<CancellationToken, Task>? dm, string imsi, string iccid, byte[] k, byte[] opc, byte[] kic, byte[] kid,
+    private static async Task RegisterAsync(HssClient hss, HttpClient ota, Func<CancellationToken, Task<Func<Task>>>? dm, string imsi, string iccid, byte[] k, byte[] opc, byte[] kic, byte[] kid,
         string pskIdentity, byte[] psk, CancellationToken ct)
     {
         try
@@ -117,10 +117,11 @@ internal static class DeviceRunUicc
         {
             throw RunningServices.Refusal("hss", e);
         }
+        Func<Task>? undoDm = null;
         try
         {
             if (dm is not null)
-                await dm(ct);
+                undoDm = await dm(ct);
             using var added = await ota.PostAsJsonAsync("cards", new AddCardRequest(iccid, "12", "12", Convert.ToHexStringLower(kic), Convert.ToHexStringLower(kid),
                 pskIdentity, Convert.ToHexStringLower(psk), imsi), NetworkFunctionHost.JsonOptions, ct);
             if (!added.IsSuccessStatusCode)
@@ -136,6 +137,8 @@ internal static class DeviceRunUicc
         }
         catch (Exception e) when (e is CliExitException or HttpRequestException or OperationCanceledException)
         {
+            if (undoDm is not null)
+                await undoDm();
             await hss.RetireAsync(imsi, CancellationToken.None);
             if (e is CliExitException { Message: var m } x && m.StartsWith("dm", StringComparison.Ordinal))
                 throw new CliExitException(x.ExitCode, $"{m}; the HSS subscriber {imsi} was removed again");
@@ -153,7 +156,8 @@ internal static class DeviceRunUicc
     /// with the bootstrap package (OMA-TS-DM_Bootstrap-V1_2 §5), its MAC keyed with a fresh secret only this creator and the device share;
     /// the device checks the MAC over the body before it installs the DMAcc (sealed in its TRE), with the operator root as its DM root.
     /// </summary>
-    private static async Task BootstrapDmAsync(DmRegistration dm, M2meDevice device, CancellationToken ct)
+    /// <returns>What removes the account again (the card refused after it).</returns>
+    private static async Task<Func<Task>> BootstrapDmAsync(DmRegistration dm, M2meDevice device, CancellationToken ct)
     {
         device.Tre.ProvisionTrustAnchor(M2MSec.Device.Tre.TreCaller.Manufacturer, DeviceCommand.DmRootName, dm.OperatorRoot);
         var key = RandomNumberGenerator.GetBytes(32);
@@ -171,9 +175,25 @@ internal static class DeviceRunUicc
                 throw RunningServices.Refusal("dm", e);
             }
             body = made.BodyHex is { Length: > 0 } hex && hex.Length % 2 == 0 && hex.All(Uri.IsHexDigit) ? Convert.FromHexString(hex) : [];
+            var devId = device.Info.TreId;
+            async Task Undo()
+            {
+                try
+                {
+                    using var removed = await dm.Admin.DeleteAsync($"accounts/{Uri.EscapeDataString(devId)}", CancellationToken.None);
+                }
+                catch (HttpRequestException)
+                {
+                    // Best effort: an account for a TRE id no device will use again.
+                }
+            }
             var applied = DmBootstrap.ApplyWithKey(device, body, key, made.Mac);
             if (!applied.Applied)
-                throw new CliExitException(ExitCodes.SecurityRefused, $"dm: the device refused its DM bootstrap ({applied.Detail})");
+            {
+                await Undo();
+                throw new CliExitException(ExitCodes.SecurityRefused, $"dm: the device refused its DM bootstrap ({applied.Detail}); its DM account was removed again");
+            }
+            return Undo;
         }
         finally
         {

@@ -38,6 +38,9 @@ public static class DmAccountEndpoints
         app.MapPost("/accounts", AddAsync).RequireAdministrator().WithMetadata(AdminListenerOnly.Instance).WithName("addDmAccount")
             .WithSummary("Make a device's DM account (random passwords, auth-md5 both ways); the answer is its bootstrap package, MAC'd with bootstrap_key")
             .Produces<DmAccountBootstrapResponse>(StatusCodes.Status201Created).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict);
+        app.MapDelete("/accounts/{devId}", RemoveAsync).RequireAdministrator().WithMetadata(AdminListenerOnly.Instance).WithName("removeDmAccount")
+            .WithSummary("Remove an account no job was ever queued for (a device registration undone)").Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         app.MapGet("/accounts/{devId}/jobs", JobsAsync).RequireAdministrator().WithMetadata(AdminListenerOnly.Instance).WithName("listDmJobs")
             .WithSummary("A device's DM jobs and their states (queued, running, done, failed)").Produces<DmJobList>()
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
@@ -70,6 +73,20 @@ public static class DmAccountEndpoints
             CryptographicOperations.ZeroMemory(account.ClientPassword);
             CryptographicOperations.ZeroMemory(account.ServerPassword);
         }
+    }
+
+    internal static async Task<IResult> RemoveAsync(string devId, IStateStore store, CancellationToken ct)
+    {
+        if (!IsDevId(devId))
+            return ApiProblem.BadRequest("bad-dev-id", "devId: expected 1 to 128 printable characters");
+        if (await store.Dm.RemoveUnusedAccountAsync(devId, ct).ConfigureAwait(false))
+        {
+            await store.Audit.AppendAsync("admin", "dm.account.remove", devId, "no job was queued for it", ct).ConfigureAwait(false);
+            return Results.NoContent();
+        }
+        return await store.Dm.FindAccountAsync(devId, ct).ConfigureAwait(false) is null
+            ? ApiProblem.NotFound("no-account", $"devId: {devId} has no DM account here")
+            : ApiProblem.Conflict("account-has-jobs", $"devId: {devId} has DM jobs; its account stays with their history");
     }
 
     internal static async Task<IResult> JobsAsync(string devId, IStateStore store, CancellationToken ct)
