@@ -15,18 +15,21 @@ public sealed partial class DeviceRunTests
 {
     private string DmStore => Path.Combine(fleet.Directory, "dm");
 
-    /// <summary>Issue 20: a NAS job done in the session `dm notify` asks for; after a restart the same account runs a scheduled session.</summary>
+    /// <summary>
+    /// Issue 20: a NAS job done in the session `dm notify` asks for, another in the session a DM-session trigger asks for; after a restart
+    /// the same account runs a scheduled session.
+    /// </summary>
     [Fact]
-    public async Task DeviceRunUicc_DmAccountByBootstrap_NotifiedNasJobDone_RestartKeepsAccount_ScheduledSession()
+    public async Task DeviceRunUicc_DmAccountByBootstrap_NotifiedAndTriggeredNasJobsDone_RestartKeepsAccount_ScheduledSession()
     {
         var dir = NewDeviceDirectory();
-        string tre, iccid;
+        string tre, iccid, imsi;
         using var dm = Admin("dm-admin");
         await using (var device = fleet.Run("--data", dir, "--kind", "uicc", "--paging-interval", "5", "--dm-interval", "3600"))
         {
             var created = (await device.WaitForAsync("created"))[0];
             tre = created.GetProperty("tre_id").GetString()!;
-            iccid = Identities(DeviceProcess.Detail(created)).Iccid;
+            (imsi, iccid) = Identities(DeviceProcess.Detail(created));
             Assert.Contains("DM account m2msec-dm", DeviceProcess.Detail(created), StringComparison.Ordinal);
             await device.WaitForAsync("attached");
 
@@ -38,6 +41,16 @@ public sealed partial class DeviceRunTests
             await device.WaitForAsync("dm-session", d => d.StartsWith("notified: completed", StringComparison.Ordinal));
             Assert.Equal("done", await DmJobStateAsync(dm, tre, job, "done"));
             Assert.DoesNotContain(device.Events, e => DeviceProcess.Event(e) is "ota-refused" or "sms-ignored");
+
+            // A DM-session trigger from the MTC server (checked against the NAS context first): a session that runs the next job.
+            Assert.Equal(0, (await fleet.CliAsync("group", "features", "--endpoints", fleet.Endpoints, "--identity", imsi, "--set", "triggering")).ExitCode);
+            var external = $"dm-{imsi[^6..]}@mtc.example";
+            Assert.Equal(0, (await fleet.CliAsync("trigger", "grant", "--endpoints", fleet.Endpoints, "--mtc-server", "mtc-server", "--device", external, "--imsi", imsi)).ExitCode);
+            var second = await QueueDmJobAsync(tre, "ExtendedAccessBarring=1");
+            (code, stdout, stderr) = await fleet.CliAsync("trigger", "send", "--endpoints", fleet.Endpoints, "--device", external, "--dm-session");
+            Assert.True(code == 0, stdout + stderr);
+            await device.WaitForAsync("dm-session", d => d.StartsWith("triggered: completed", StringComparison.Ordinal));
+            Assert.Equal("done", await DmJobStateAsync(dm, tre, second, "done"));
             Assert.Equal(0, await device.StopAsync());
             Assert.DoesNotContain(device.Events, e => DeviceProcess.Detail(e).Contains("password", StringComparison.OrdinalIgnoreCase));
         }
@@ -45,14 +58,16 @@ public sealed partial class DeviceRunTests
         foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
             Assert.DoesNotContain("m2msec-dmacc", File.ReadAllText(file), StringComparison.Ordinal);
 
-        // Restarted: the same account (no new one at the DM server), a session every 2 s runs the next job without a notification.
+        // Restarted: the same account (no new one at the DM server) opened from the TRE; a session every 2 s, and the next job done
+        // without a notification.
         await using (var again = fleet.Run("--data", dir, "--kind", "uicc", "--paging-interval", "5", "--dm-interval", "2"))
         {
             var resumed = (await again.WaitForAsync("resumed"))[0];
             Assert.Contains("DM account for m2msec-dm kept", DeviceProcess.Detail(resumed), StringComparison.Ordinal);
+            await again.WaitForAsync("dm-session", d => d.StartsWith("scheduled: completed", StringComparison.Ordinal));
             var job = await QueueDmJobAsync(tre, "MinimumPeriodicSearchTimer=30");
-            await again.WaitForAsync("dm-session", d => d.StartsWith("scheduled: completed", StringComparison.Ordinal) && !d.Contains(" 0 commands", StringComparison.Ordinal));
             Assert.Equal("done", await DmJobStateAsync(dm, tre, job, "done"));
+            Assert.Contains(again.Events, e => DeviceProcess.Event(e) == "dm-session" && DeviceProcess.Detail(e).StartsWith("scheduled: completed", StringComparison.Ordinal));
             Assert.Equal(0, await again.StopAsync());
             Assert.DoesNotContain(again.Events, e => DeviceProcess.Event(e) == "created");
         }
