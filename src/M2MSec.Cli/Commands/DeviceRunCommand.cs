@@ -32,10 +32,10 @@ internal static class DeviceRunCommand
     {
         var data = CliArgs.Directory("--data", "the device's directory (made, and the device manufactured through the CCIF, if it holds none); with --count N the parent of device-1 … device-N");
         var fuse = CliArgs.Directory("--fuse-dir", $"the emulated hardware fuses, apart from --data (default: ${M2meDevice.FuseEnvironmentVariable}, else $XDG_DATA_HOME/m2msec/fuses)");
-        var endpoints = CliArgs.ExistingFile("--endpoints", "endpoints.json of running services (serve all): vno-device, drf-device, smsc-device, bsf-device, ocsp");
+        var endpoints = CliArgs.ExistingFile("--endpoints", "endpoints.json of running services (serve all): vno-device, drf-device, smsc-device, bsf-device, ocsp (uicc: hss, ota, ota-scp81, dm, dm-admin)");
         var count = CliArgs.Int("--count", "how many devices this process runs (DEVICE-DIR/device-1 … device-N)", 1, 1000, 1);
         var timeout = CliArgs.Int("--timeout", "seconds a device may take to get provisioned before it gives up", 5, 86_400, 300);
-        var dmInterval = CliArgs.Int("--dm-interval", "seconds between two client-initiated DM sessions with the DPF (jobs queued without a notification)", 1, 86_400, 300);
+        var dmInterval = CliArgs.Int("--dm-interval", "seconds between two client-initiated DM sessions with the device's DM server (the DPF; uicc: the DM server), for jobs queued without a notification", 1, 86_400, 300);
         var pagingInterval = CliArgs.Int("--paging-interval", "seconds between two paging occasions (reads of the VNO's paging channel)", 1, 3600, 2);
         var json = CliArgs.Flag("--json", "one JSON object per line and event: time, tre_id, pcid, event, detail");
         var kind = CliArgs.Choice<M2meKind>("--kind", "tre: TR 33.812, provisioned into the TRE; uicc: TR 33.868, USIM on a UICC, configured over the air", M2meKind.Tre);
@@ -97,7 +97,9 @@ internal static class DeviceRunCommand
                         (device, card, created) = DeviceRunUicc.OpenOrCreate(r.InvocationConfiguration.Error, services, dir, fuseDir, ct);
                         if (created)
                             output.Write(new DeviceRunEvent(DateTimeOffset.UtcNow, device.Info.TreId, device.Info.Pcid, "created",
-                                $"imsi {card.Imsi}, iccid {card.Iccid}: subscriber registered at the HSS, card at the OTA server"));
+                                $"imsi {card.Imsi}, iccid {card.Iccid}: subscriber registered at the HSS, card at the OTA server"
+                                + (M2MSec.Device.Dm.DmClientAccounts.Load(device, M2MSec.NetworkFunctions.Dm.DmAccountEndpoints.ServerId) is null ? ""
+                                    : $", DM account {M2MSec.NetworkFunctions.Dm.DmAccountEndpoints.ServerId} by bootstrap from the DM server")));
                     }
                     else
                     {

@@ -2,9 +2,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using M2MSec.Cli.Internal;
+using M2MSec.Device.Dm;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Uicc;
+using M2MSec.NetworkFunctions.Dm;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Hss;
 using M2MSec.NetworkFunctions.Ota;
@@ -16,8 +19,11 @@ namespace M2MSec.Cli.Commands;
 /// demo makes its UICC devices: an ME with a card (uicc/card.bin, sealed under the device's fuse) personalised with random keys — the
 /// USIM's K and OPc, the OTA key set (KIc, KID; KVN 1, AES-128 CBC / CMAC, for the RFM TAR and the Security Domain's) and the SCP81 PSK —
 /// registered as `hss subscriber add` and `ota card add` do, through the admin APIs of FILE with the administrator credentials beside it
-/// (the card with its IMSI: the OTA server keeps the link, by which the console lists the device).
-/// The subscriber is added first and removed again when the OTA server refuses the card: nothing is left half-made.
+/// (the card with its IMSI: the OTA server keeps the link, by which the console lists the device). When FILE lists the DM server's admin
+/// listener (dm-admin), the device also gets a DM account there as an operator gives one: the DM server makes it and answers with its
+/// bootstrap package, MAC'd with a key the creator shares with the device only; the device checks the MAC before installing the DMAcc
+/// in its TRE, with the operator root to check the DM server by.
+/// The subscriber is added first, then the DM account, then the card; a refusal removes what was made before it: nothing is left half-made.
 /// </summary>
 internal static class DeviceRunUicc
 {
@@ -51,6 +57,9 @@ internal static class DeviceRunUicc
         // Both admin clients before anything is made: a FILE without hss or ota is exit 2 with nothing created.
         using var hssHttp = services.AdminClient("--endpoints", "hss");
         using var otaHttp = services.AdminClient("--endpoints", "ota");
+        using var dmHttp = services.Find("dm-admin") is null ? null : services.AdminClient("--endpoints", "dm-admin");
+        var dm = dmHttp is null ? null : new DmRegistration(dmHttp, services.Require("--endpoints", "dm"),
+            services.OperatorRoot ?? throw CliExitException.Bad("--endpoints: no operator root (root.pem) beside it for the DM server's certificate"));
         // An IMSI of the HSS's PLMN (MCC+MNC 001 01) and an ICCID (issuer 89 882 11…), random like every key.
         var imsi = "00101" + Digits(10);
         var iccid = "89882110" + Digits(11);
@@ -72,7 +81,8 @@ internal static class DeviceRunUicc
                     uicc.AddKeySet(RfmTar, 1, kic, kid);
                     uicc.AddKeySet(OtaJobs.IsdTar, 1, kic, kid);
                     uicc.Personalise(k, opc, pskIdentity, psk);
-                    RegisterAsync(new HssClient(hssHttp), otaHttp, imsi, iccid, k, opc, kic, kid, pskIdentity, psk, ct).GetAwaiter().GetResult();
+                    RegisterAsync(new HssClient(hssHttp), otaHttp, dm is null ? null : token => BootstrapDmAsync(dm, made, token), imsi, iccid, k, opc, kic, kid, pskIdentity,
+                        psk, ct).GetAwaiter().GetResult();
                     return made;
                 }
                 catch when (Directory.Exists(uiccDir))
@@ -92,8 +102,11 @@ internal static class DeviceRunUicc
         }
     }
 
-    /// <summary>The subscriber at the HSS, then the card at the OTA server; the OTA server refusing it removes the subscriber again.</summary>
-    private static async Task RegisterAsync(HssClient hss, HttpClient ota, string imsi, string iccid, byte[] k, byte[] opc, byte[] kic, byte[] kid,
+    /// <summary>
+    /// The subscriber at the HSS, then the DM account (when there is a DM server), then the card at the OTA server; the DM server or the OTA
+    /// server refusing removes the subscriber (and the DM account) again.
+    /// </summary>
+    private static async Task RegisterAsync(HssClient hss, HttpClient ota, Func<CancellationToken, Task<Func<Task>>>? dm, string imsi, string iccid, byte[] k, byte[] opc, byte[] kic, byte[] kid,
         string pskIdentity, byte[] psk, CancellationToken ct)
     {
         try
@@ -104,8 +117,11 @@ internal static class DeviceRunUicc
         {
             throw RunningServices.Refusal("hss", e);
         }
+        Func<Task>? undoDm = null;
         try
         {
+            if (dm is not null)
+                undoDm = await dm(ct);
             using var added = await ota.PostAsJsonAsync("cards", new AddCardRequest(iccid, "12", "12", Convert.ToHexStringLower(kic), Convert.ToHexStringLower(kid),
                 pskIdentity, Convert.ToHexStringLower(psk), imsi), NetworkFunctionHost.JsonOptions, ct);
             if (!added.IsSuccessStatusCode)
@@ -121,10 +137,68 @@ internal static class DeviceRunUicc
         }
         catch (Exception e) when (e is CliExitException or HttpRequestException or OperationCanceledException)
         {
+            if (undoDm is not null)
+                await undoDm();
             await hss.RetireAsync(imsi, CancellationToken.None);
+            if (e is CliExitException { Message: var m } x && m.StartsWith("dm", StringComparison.Ordinal))
+                throw new CliExitException(x.ExitCode, $"{m}; the HSS subscriber {imsi} was removed again");
             if (e is HttpRequestException h)
                 throw new CliExitException(ExitCodes.CouldNotRun, $"ota: not reachable ({h.Message.Split('\n')[0]}); the HSS subscriber {imsi} was removed again");
             throw;
+        }
+    }
+
+    /// <summary>The DM server's admin API, where devices reach it (its account's Addr), and the root its certificate chains to.</summary>
+    private sealed record DmRegistration(HttpClient Admin, Uri DeviceUrl, X509Certificate2 OperatorRoot);
+
+    /// <summary>
+    /// The device's DM account, as an operator gives it: the DM server makes the account (its passwords random, made there) and answers
+    /// with the bootstrap package (OMA-TS-DM_Bootstrap-V1_2 §5), its MAC keyed with a fresh secret only this creator and the device share;
+    /// the device checks the MAC over the body before it installs the DMAcc (sealed in its TRE), with the operator root as its DM root.
+    /// </summary>
+    /// <returns>What removes the account again (the card refused after it).</returns>
+    private static async Task<Func<Task>> BootstrapDmAsync(DmRegistration dm, M2meDevice device, CancellationToken ct)
+    {
+        device.Tre.ProvisionTrustAnchor(M2MSec.Device.Tre.TreCaller.Manufacturer, DeviceCommand.DmRootName, dm.OperatorRoot);
+        var key = RandomNumberGenerator.GetBytes(32);
+        byte[] body = [];
+        try
+        {
+            DmAccountBootstrapResponse made;
+            try
+            {
+                made = await JsonApiClient.PostAsync<DmAccountRequest, DmAccountBootstrapResponse>(dm.Admin, "accounts",
+                    new DmAccountRequest(device.Info.TreId, dm.DeviceUrl.ToString(), Convert.ToHexStringLower(key)), ct);
+            }
+            catch (HttpRequestException e)
+            {
+                throw RunningServices.Refusal("dm", e);
+            }
+            body = made.BodyHex is { Length: > 0 } hex && hex.Length % 2 == 0 && hex.All(Uri.IsHexDigit) ? Convert.FromHexString(hex) : [];
+            var devId = device.Info.TreId;
+            async Task Undo()
+            {
+                try
+                {
+                    using var removed = await dm.Admin.DeleteAsync($"accounts/{Uri.EscapeDataString(devId)}", CancellationToken.None);
+                }
+                catch (HttpRequestException)
+                {
+                    // Best effort: an account for a TRE id no device will use again.
+                }
+            }
+            var applied = DmBootstrap.ApplyWithKey(device, body, key, made.Mac);
+            if (!applied.Applied)
+            {
+                await Undo();
+                throw new CliExitException(ExitCodes.SecurityRefused, $"dm: the device refused its DM bootstrap ({applied.Detail}); its DM account was removed again");
+            }
+            return Undo;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(body);
         }
     }
 

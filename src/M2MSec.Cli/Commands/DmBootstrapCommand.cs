@@ -1,9 +1,6 @@
 using System.CommandLine;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using M2MSec.Cli.Internal;
-using M2MSec.Dm.Auth;
 using M2MSec.Dm.Bootstrap;
 using M2MSec.Storage.Dm;
 
@@ -17,8 +14,6 @@ namespace M2MSec.Cli.Commands;
 /// </summary>
 internal static class DmBootstrapCommand
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-
     public static Command Create()
     {
         var command = new Command("bootstrap", "The DM bootstrap package (DMAcc) for a device's account, with its MAC");
@@ -83,29 +78,6 @@ internal static class DmBootstrapCommand
         return command;
     }
 
-    /// <summary>The server's DM account as the device's DMAcc: CLCRED = the device's user and password, SRVCRED = the server's.</summary>
-    internal static BootstrapPackage Package(DmAccount account, Uri serverUri)
-    {
-        var sessionId = Convert.ToHexString(RandomNumberGenerator.GetBytes(2));
-        return new BootstrapPackage(sessionId, "1", account.DevId, new BootstrapDmAcc(
-            account.ServerId, account.ServerId, account.ServerId, serverUri, Scheme(account.ClientAuth),
-            new BootstrapAppAuth(Scheme(account.ServerAuth), account.ServerId, Text(account.ServerPassword)),
-            new BootstrapAppAuth(Scheme(account.ClientAuth), account.ClientUser, Text(account.ClientPassword))));
-    }
-
-    private static DmAuthScheme Scheme(string name) =>
-        DmAuthSchemeNames.TryParseAccountName(name, out var scheme) ? scheme : throw new ArgumentException($"the account's auth scheme '{name}' has no AAuthType");
-
-    /// <summary>AAuthSecret is chr (OMA-TS-DM_StdObj-V1_2 §5.3): a password that is not UTF-8 cannot be bootstrapped.</summary>
-    private static string Text(byte[] password)
-    {
-        try
-        {
-            return StrictUtf8.GetString(password);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new ArgumentException("the account's password is not text (AAuthSecret is chr); re-create the account");
-        }
-    }
+    /// <summary>The server's DM account as the device's DMAcc (<see cref="M2MSec.NetworkFunctions.Dm.DmAccountBootstrap"/>).</summary>
+    internal static BootstrapPackage Package(DmAccount account, Uri serverUri) => M2MSec.NetworkFunctions.Dm.DmAccountBootstrap.Package(account, serverUri);
 }

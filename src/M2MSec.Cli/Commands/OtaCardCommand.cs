@@ -6,7 +6,10 @@ using M2MSec.Storage.Ota;
 
 namespace M2MSec.Cli.Commands;
 
-/// <summary>`m2msec ota card add`: registers a card's SCP80 key set in the OTA server's store (keys encrypted at rest).</summary>
+/// <summary>
+/// `m2msec ota card add`: registers a card's SCP80 key set and/or SCP81 PSK in the OTA server's store (keys encrypted at rest), with
+/// --imsi its ICCID–IMSI link (the console lists the device by it) — all in one transaction, as POST /cards does.
+/// </summary>
 internal static class OtaCardCommand
 {
     public static Command Create()
@@ -21,9 +24,10 @@ internal static class OtaCardCommand
         var kidKey = CliSecret.HexRange("--kid-key", 8, 32, "integrity key");
         var pskIdentity = CliArgs.Text("--psk-identity", "SCP81 PSK-TLS identity of the card", "a text");
         var psk = CliSecret.HexRange("--psk", 16, 32, "SCP81 pre-shared key");
+        var imsi = CliArgs.Text("--imsi", "the IMSI of the card's USIM (linked to the ICCID, as the console lists the device)", "6 to 15 digits");
         var store = new StoreArgs(createsStore: true);
         var json = CliArgs.Flag("--json", "print one JSON object (snake_case fields, never a key)");
-        foreach (var o in new Option[] { iccid, tar, kic, kid, kicKey, kidKey, pskIdentity, psk, json })
+        foreach (var o in new Option[] { iccid, tar, kic, kid, kicKey, kidKey, pskIdentity, psk, imsi, json })
             add.Options.Add(o);
         store.AddTo(add);
         CliArgs.Required(add, iccid, store.Data);
@@ -41,6 +45,9 @@ internal static class OtaCardCommand
         {
             if (r.GetValue(iccid) is { } i && (i.Length is < 10 or > 20 || !i.All(char.IsAsciiDigit)))
                 r.AddError($"--iccid: expected 10 to 20 digits, got {i.Length} characters");
+            // TS 23.003 §2.2: MCC (3 digits), MNC (2 or 3), MSIN — at most 15 digits; as POST /cards checks it.
+            if (r.GetValue(imsi) is { } m && (m.Length is < 6 or > 15 || !m.All(char.IsAsciiDigit)))
+                r.AddError($"--imsi: expected 6 to 15 digits (TS 23.003 §2.2), got {m.Length} characters");
         });
         add.SetAction(async (r, ct) =>
         {
@@ -68,37 +75,39 @@ internal static class OtaCardCommand
             try
             {
                 await using var state = await store.OpenAsync(r, "", ct);
-                var fields = new List<KeyValuePair<string, object?>> { new("iccid", r.GetRequiredValue(iccid)) };
-                if (r.GetValue(pskIdentity) is { } identity)
+                var card = r.GetRequiredValue(iccid);
+                var identity = r.GetValue(pskIdentity);
+                var tarHex = hasScp80 ? Convert.ToHexStringLower(r.GetRequiredValue(tar)) : null;
+                // The PSK, the key set and the ICCID–IMSI link in one transaction: a conflict or a crash leaves none of them.
+                var outcome = await state.OtaKeySets.AddCardAsync(new OtaCardRegistration(card,
+                    hasScp80 ? new OtaKeySet(card, kvn, (byte)(kicByte & 0x0F), r.GetRequiredValue(kicKey), (byte)(kidByte & 0x0F), r.GetRequiredValue(kidKey), tarHex) : null,
+                    identity, identity is null ? null : r.GetRequiredValue(psk), r.GetValue(imsi), M2MSec.NetworkFunctions.Ota.OtaServerFunction.UiccDeviceKind, "card-registered"), ct);
+                switch (outcome)
                 {
-                    if (!await state.OtaKeySets.AddPskAsync(identity, r.GetRequiredValue(iccid), r.GetRequiredValue(psk), ct))
-                    {
-                        CliOutput.Error(r, $"--psk-identity: {identity} is already registered");
+                    case OtaCardAddOutcome.PskIdentityExists:
+                        CliOutput.Error(r, $"--psk-identity: {identity} is already registered; nothing was added");
                         return ExitCodes.BadArguments;
-                    }
+                    case OtaCardAddOutcome.KeySetExists:
+                        CliOutput.Error(r, $"--iccid: card {card} already has key set {kvn}; nothing was added");
+                        return ExitCodes.BadArguments;
+                }
+                var added = string.Join(", ", new[] { hasScp80 ? $"key set {kvn}" : null, identity is null ? null : $"SCP81 PSK identity {identity}",
+                    r.GetValue(imsi) is { } linked ? $"imsi {linked}" : null }.OfType<string>());
+                await state.Audit.AppendAsync("cli", "ota.card.add", card, added, ct);
+                var fields = new List<KeyValuePair<string, object?>> { new("iccid", card) };
+                if (identity is not null)
                     fields.Add(new("psk_identity", identity));
-                    if (!r.GetValue(json))
-                        r.InvocationConfiguration.Output.WriteLine($"card {r.GetRequiredValue(iccid)}: SCP81 PSK identity {identity} registered");
-                }
-                if (!hasScp80)
+                if (r.GetValue(imsi) is { } i)
+                    fields.Add(new("imsi", i));
+                if (hasScp80)
                 {
-                    if (r.GetValue(json))
-                        CliOutput.Write(r, true, fields);
-                    return ExitCodes.Success;
+                    fields.AddRange([new("key_version", kvn), new("tar", tarHex), new("kic", kicByte.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)),
+                        new("kid", kidByte.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))]);
                 }
-                var added = await state.OtaKeySets.AddAsync(new OtaKeySet(r.GetRequiredValue(iccid), kvn, (byte)(kicByte & 0x0F), r.GetRequiredValue(kicKey),
-                    (byte)(kidByte & 0x0F), r.GetRequiredValue(kidKey), Convert.ToHexStringLower(r.GetRequiredValue(tar))), 0, ct);
-                if (!added)
-                {
-                    CliOutput.Error(r, $"--iccid: card {r.GetRequiredValue(iccid)} already has key set {kvn}");
-                    return ExitCodes.BadArguments;
-                }
-                await state.Audit.AppendAsync("cli", "ota.card.add", r.GetRequiredValue(iccid), $"key set {kvn}", ct);
                 if (r.GetValue(json))
-                    CliOutput.Write(r, true, [.. fields, new("key_version", kvn), new("tar", Convert.ToHexStringLower(r.GetRequiredValue(tar))),
-                        new("kic", kicByte.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)), new("kid", kidByte.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))]);
+                    CliOutput.Write(r, true, fields);
                 else
-                    r.InvocationConfiguration.Output.WriteLine($"card {r.GetRequiredValue(iccid)}: key set {kvn} registered ({state.Description})");
+                    r.InvocationConfiguration.Output.WriteLine($"card {card}: {added} registered ({state.Description})");
                 return ExitCodes.Success;
             }
             catch (StoreException e)

@@ -7,7 +7,6 @@ using M2MSec.Device.Provisioning;
 using M2MSec.Device.Tre;
 using M2MSec.Device.Triggering;
 using M2MSec.Nas.Trigger;
-using M2MSec.Pki.Validation;
 
 namespace M2MSec.Device.Run;
 
@@ -30,6 +29,7 @@ public sealed class DeviceAgent : IRunningDevice, ITriggerActions
     private readonly System.Security.Cryptography.X509Certificates.X509Certificate2 _root;
     private readonly Channel<ReceivedSms> _sms = Channel.CreateUnbounded<ReceivedSms>(new UnboundedChannelOptions { SingleReader = true });
     private readonly BatteryMeter _battery;
+    private readonly DeviceDmSessions _dm;
 
     public DeviceAgent(M2meDevice device, DeviceRunOptions options, Action<DeviceRunEvent> report)
     {
@@ -42,6 +42,7 @@ public sealed class DeviceAgent : IRunningDevice, ITriggerActions
             ?? throw new RoProvisioningException("no-dm-root", "the TRE holds no DM root (trust/root/dm): the device was not manufactured for provisioning");
         _vno = RoProvisioningClient.Client(options.Endpoints.VnoDevice, _root);
         _battery = BatteryLog.Load(device.DataDirectory);
+        _dm = new DeviceDmSessions(device, options.Endpoints.DpfServerId, _root, options.Endpoints, _battery, Client, Report);
     }
 
     public string TreId => _device.Info.TreId;
@@ -52,7 +53,7 @@ public sealed class DeviceAgent : IRunningDevice, ITriggerActions
     public string? Imsi { get; private set; }
 
     /// <summary>DM sessions this run completed (any initiation).</summary>
-    public int DmSessionsCompleted { get; private set; }
+    public int DmSessionsCompleted => _dm.Completed;
 
     public string StopSummary => $"{DmSessionsCompleted} DM sessions completed this run; state kept in the device directory";
 
@@ -184,37 +185,19 @@ public sealed class DeviceAgent : IRunningDevice, ITriggerActions
             Report("sms-ignored", $"from {sms.From}: not a DM notification ({why})");
             return;
         }
-        if (DpfAccount() is not { } account)
-        {
-            Report("notification-refused", "no DM account to check it with");
-            return;
-        }
-        using var transport = Transport(account);
-        var outcome = await Client(account).RunNotifiedSessionAsync(package0, Counting(transport), ct).ConfigureAwait(false);
-        if (!outcome.Completed && outcome.Detail.StartsWith("notification refused", StringComparison.Ordinal))
-        {
-            Report("notification-refused", $"from {sms.From}: {outcome.Detail["notification refused: ".Length..]}; no session opened");
-            return;
-        }
-        AfterSession("notified", outcome);
+        if (await _dm.NotifiedAsync(sms.From, package0, ct).ConfigureAwait(false) is not null)
+            AfterSession();
     }
 
     /// <summary>A client-initiated DM session with the DPF (Alert 1201): queued jobs run, the nonces move on.</summary>
     private async Task DmSessionAsync(string why, CancellationToken ct)
     {
-        if (DpfAccount() is not { } account)
-            return;
-        using var transport = Transport(account);
-        var outcome = await Client(account).RunSessionAsync(Counting(transport), ct).ConfigureAwait(false);
-        AfterSession(why, outcome);
+        if (await _dm.SessionAsync(why, ct).ConfigureAwait(false) is not null)
+            AfterSession();
     }
 
-    private void AfterSession(string why, DmSessionOutcome outcome)
+    private void AfterSession()
     {
-        if (outcome.Completed)
-            DmSessionsCompleted++;
-        Report("dm-session", $"{why}: {(outcome.Completed ? "completed" : "not completed")}, {outcome.CommandsExecuted} commands executed, {outcome.CommandsRefused} refused"
-            + (outcome.Completed ? "" : $" ({outcome.Detail})"));
         // The DPF may have moved the device to another MCIM (a change of subscription, decision 021): attach with it.
         if (_device.Tre.InstalledMcims().ActiveImsi is { } now && now != Imsi)
         {
@@ -321,34 +304,12 @@ public sealed class DeviceAgent : IRunningDevice, ITriggerActions
         }
     }
 
-    private DmClientAccount? DpfAccount() => DmClientAccounts.Load(_device, _options.Endpoints.DpfServerId);
-
     /// <summary>As the provisioning sessions: the PCID as DevId, the provisioning objects in the tree (the DPF may still send instructions).</summary>
     private DmClient Client(DmClientAccount account)
     {
         var objects = new M2MProvisioningObjects(new TreProvisioning(_device.Tre));
         return new DmClient(_device, account) { DevId = Pcid, PrepareTree = t => objects.Attach(t, account.ServerId) };
     }
-
-    /// <summary>
-    /// A new TLS connection per session: the DPF's certificate is checked against the TRE's root on every handshake, by OCSP with a
-    /// fresh nonce when a responder is known — nothing cached, so no response goes stale (decision 033).
-    /// </summary>
-    private DmHttpTransport Transport(DmClientAccount account)
-    {
-        var endpoints = _options.Endpoints;
-        var checker = new ServerCertificateChecker(_root, _device.Tre.TrustedClock(TreCaller.DeviceManagement),
-            endpoints.Ocsp is null ? new CheckPolicy { MaxValidity = TimeSpan.FromDays(400) } : null, endpoints.Ocsp);
-        return endpoints.Ocsp is null
-            ? new DmHttpTransport(account.ServerUri, checker, CheckMode.SecureClock)
-            : new DmHttpTransport(account.ServerUri, checker, CheckMode.OcspNonce, endpoints.OcspUrl);
-    }
-
-    private Func<M2MSec.Dm.SyncMl.SyncMlWireMessage, CancellationToken, Task<M2MSec.Dm.SyncMl.SyncMlWireMessage>> Counting(DmHttpTransport transport) => (m, ct) =>
-    {
-        _battery.RecordSent(m.Body.Length);
-        return transport.ExchangeAsync(m, ct);
-    };
 
     private void Report(string name, string detail) => _report(new DeviceRunEvent(_options.Time.GetUtcNow(), TreId, Pcid, name, detail));
 

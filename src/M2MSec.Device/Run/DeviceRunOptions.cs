@@ -27,6 +27,12 @@ public sealed record DeviceRunOptions(ProvisioningEndpoints Endpoints)
     /// <summary>The OTA server's SMS address, where a UICC device's PoRs go (serve all: "ota").</summary>
     public string OtaAddress { get; init; } = "ota";
 
+    /// <summary>
+    /// The ServerID of a UICC-based device's DM account (the DM server of `serve all` makes its accounts under it); a TRE-based device's
+    /// DM server is its DPF (<see cref="ProvisioningEndpoints.DpfServerId"/>).
+    /// </summary>
+    public string DmServerId { get; init; } = "m2msec-dm";
+
     /// <summary>The OTA server's SCP81 admin listener (ota-scp81), where an OTA-job trigger's PSK-TLS session goes (UICC devices).</summary>
     public System.Net.IPEndPoint? Scp81 { get; init; }
 

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
+using M2MSec.Device.Dm;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Power;
 using M2MSec.Device.Provisioning;
+using M2MSec.Device.Tre;
 using M2MSec.Device.Triggering;
 using M2MSec.Device.Uicc;
 using M2MSec.Nas.Trigger;
@@ -17,7 +19,10 @@ namespace M2MSec.Device.Run;
 /// short messages addressed to its ICCID from the SMSC and hands each to the card in an ENVELOPE (SMS-PP download, TS 31.111 §7.1.1) — the
 /// card checks the secured packet (TS 102 225 §5: KIc, KID, CNTR) and only a verified one changes it; its PoR goes back by SMS MO to the
 /// OTA server — and reads the VNO's paging channel at each paging occasion, where an OTA-job trigger, checked against the NAS context
-/// first, opens the SCP81 PSK-TLS admin session (<see cref="OtaTriggerActions"/>). One loop drives the card; the SMS long poll runs beside.
+/// first, opens the SCP81 PSK-TLS admin session (<see cref="OtaTriggerActions"/>). With a DM account (installed at creation by a MAC-checked
+/// DM bootstrap from the DM server, sealed in the TRE) it also runs DM sessions: every <see cref="DeviceRunOptions.DmInterval"/>, on a
+/// DM-session trigger, and on a DM notification (package 0 by WAP push, taken at the same address as SMS-PP and told apart by its WDP
+/// port) whose digest verifies (<see cref="DeviceDmSessions"/>). One loop drives the card and the DM client; the SMS long poll runs beside.
 /// </summary>
 public sealed class UiccDeviceAgent : IRunningDevice
 {
@@ -28,6 +33,7 @@ public sealed class UiccDeviceAgent : IRunningDevice
     private readonly HttpClient _vno;
     private readonly MeNasContextHolder _context;
     private readonly BatteryMeter _battery;
+    private readonly DeviceDmSessions _dm;
     private readonly Channel<ReceivedSms> _sms = Channel.CreateUnbounded<ReceivedSms>(new UnboundedChannelOptions { SingleReader = true });
     private Task<int>? _pushedSession;
 
@@ -42,6 +48,9 @@ public sealed class UiccDeviceAgent : IRunningDevice
         _vno = RoProvisioningClient.Client(options.Endpoints.VnoDevice, operatorRoot);
         _context = new MeNasContextHolder(Path.Combine(device.DataDirectory, MeNasContextHolder.FileName));
         _battery = BatteryLog.Load(device.DataDirectory);
+        // The DM server's certificate is checked against the root the TRE was given at creation (the operator's), as the demo's devices do.
+        var dmRoot = device.Tre.TrustAnchor(TreCaller.DeviceManagement, "dm") ?? operatorRoot;
+        _dm = new DeviceDmSessions(device, options.DmServerId, dmRoot, options.Endpoints, _battery, account => new DmClient(device, account), Report);
         // A verified SCP80 push with Administration Session Triggering Parameters (GP Amendment B): the card's agent opens the session.
         _uicc.Card.AdminSessionRequested += trigger =>
         {
@@ -63,7 +72,10 @@ public sealed class UiccDeviceAgent : IRunningDevice
     /// <summary>OTA command packets the card verified and executed this run (SMS or SCP81 session).</summary>
     public int OtaCommandsVerified { get; private set; }
 
-    public string StopSummary => $"{OtaCommandsVerified} OTA command packets verified this run; state kept in the device directory";
+    /// <summary>DM sessions this run completed (any initiation).</summary>
+    public int DmSessionsCompleted => _dm.Completed;
+
+    public string StopSummary => $"{OtaCommandsVerified} OTA command packets verified, {DmSessionsCompleted} DM sessions completed this run; state kept in the device directory";
 
     /// <summary>Whether the device attached (and so holds a NAS context) at least once.</summary>
     public bool HasAttachedBefore => _context.HasContext;
@@ -72,7 +84,8 @@ public sealed class UiccDeviceAgent : IRunningDevice
     public async Task StartAsync(CancellationToken ct)
     {
         if (_context.HasContext)
-            Report("resumed", $"imsi {Imsi}, iccid {Iccid}: attached before; attach again with the USIM");
+            Report("resumed", $"imsi {Imsi}, iccid {Iccid}: attached before; attach again with the USIM"
+                + (_dm.Account() is { } account ? $"; DM account for {account.ServerId} kept" : ""));
         await AttachAsync(_options.ProvisioningDeadline, ct).ConfigureAwait(false);
     }
 
@@ -85,14 +98,21 @@ public sealed class UiccDeviceAgent : IRunningDevice
         var time = _options.Time;
         var nextPaging = time.GetUtcNow();
         var nextBattery = time.GetUtcNow();
+        var nextDm = _dm.Account() is null ? DateTimeOffset.MaxValue : time.GetUtcNow() + _options.DmInterval;
         var backOff = _options.BackOff;
+        var dmBackOff = _options.BackOff;
         var attached = true;
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 while (_sms.Reader.TryRead(out var sms))
-                    await DeviceRunStep.RunAsync(() => ShortMessageAsync(sms, ct), "ota", Report, ct).ConfigureAwait(false);
+                {
+                    // One address for SMS-PP and WAP push (TS 23.040): a WDP datagram for port 2948 is for the DM client, the rest for the card.
+                    var package0 = DmPushReceiver.Package0(sms.Tpdus, out _);
+                    await DeviceRunStep.RunAsync(() => package0 is null ? ShortMessageAsync(sms, ct) : NotificationAsync(sms.From, package0, ct),
+                        package0 is null ? "ota" : "dm", Report, ct).ConfigureAwait(false);
+                }
                 if (time.GetUtcNow() >= nextPaging)
                 {
                     var ok = await DeviceRunStep.RunAsync(async () => attached = attached ? await PagingAsync(ct).ConfigureAwait(false)
@@ -105,7 +125,13 @@ public sealed class UiccDeviceAgent : IRunningDevice
                     var ok = await DeviceRunStep.RunAsync(() => BatteryAsync(ct), "vno", Report, ct).ConfigureAwait(false);
                     nextBattery = time.GetUtcNow() + (ok ? _options.BatteryInterval : backOff);
                 }
-                var wake = (nextPaging < nextBattery ? nextPaging : nextBattery) - time.GetUtcNow();
+                if (time.GetUtcNow() >= nextDm)
+                {
+                    var ok = await DeviceRunStep.RunAsync(() => _dm.SessionAsync("scheduled", ct), "dm", Report, ct).ConfigureAwait(false);
+                    (nextDm, dmBackOff) = ok ? (time.GetUtcNow() + _options.DmInterval, _options.BackOff)
+                        : (time.GetUtcNow() + dmBackOff, TimeSpan.FromTicks(Math.Min(dmBackOff.Ticks * 2, _options.MaxBackOff.Ticks)));
+                }
+                var wake = Min(Min(nextPaging, nextBattery), nextDm) - time.GetUtcNow();
                 if (wake <= TimeSpan.Zero)
                     continue;
                 await DeviceRunStep.WaitForSmsAsync(_sms.Reader, wake, ct).ConfigureAwait(false);
@@ -163,6 +189,13 @@ public sealed class UiccDeviceAgent : IRunningDevice
                 await ScpSessionAsync("push", async () => await session.ConfigureAwait(false)).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>A DM notification: a session only when its digest verifies and it is no replay; else an event, nothing opened.</summary>
+    private async Task NotificationAsync(string from, byte[] package0, CancellationToken ct)
+    {
+        if (await _dm.NotifiedAsync(from, package0, ct).ConfigureAwait(false) is not null)
+            BatteryLog.Save(_device.DataDirectory, _battery);
     }
 
     /// <summary>The paging occasion: each trigger checked against the ME's NAS context before any connection; false when the VNO lost the context.</summary>
@@ -232,6 +265,8 @@ public sealed class UiccDeviceAgent : IRunningDevice
         }
     }
 
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
     private void Report(string name, string detail) => _report(new DeviceRunEvent(_options.Time.GetUtcNow(), TreId, Pcid, name, detail));
 
     private static string Name<T>(T value) where T : struct, Enum =>
@@ -239,13 +274,13 @@ public sealed class UiccDeviceAgent : IRunningDevice
 
     public void Dispose() => _vno.Dispose();
 
-    /// <summary>A DM-session trigger (the device has no DM account: named) and application data (printed).</summary>
+    /// <summary>A DM-session trigger (a session with the DM server; named when the device has no DM account) and application data (printed).</summary>
     private sealed class Delivered(UiccDeviceAgent agent) : ITriggerActions
     {
-        public Task StartDmSessionAsync(TriggerIndication indication, CancellationToken cancellationToken)
+        public async Task StartDmSessionAsync(TriggerIndication indication, CancellationToken cancellationToken)
         {
-            agent.Report("dm-session", "triggered: not run (a UICC-based device of `device run` has no DM account; its configuration comes over the air)");
-            return Task.CompletedTask;
+            if (await agent._dm.SessionAsync("triggered", cancellationToken).ConfigureAwait(false) is null)
+                agent.Report("dm-session", "triggered: not run (the device has no DM account; its configuration comes over the air)");
         }
 
         public Task FetchOtaJobAsync(string jobId, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -40,6 +40,7 @@ public sealed class DmFunction(DmFunctionOptions options) : INetworkFunction
         app.MapPost(options.Path, HandleAsync).WithName("dm").WithSummary("OMA DM 1.2 SyncML message (XML or WBXML); the reply in the same encoding")
             .DocumentsBody<byte[]>(SyncMlXml, SyncMlWbxml).Produces<byte[]>(StatusCodes.Status200OK, SyncMlXml, SyncMlWbxml)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        DmAccountEndpoints.Map(app); // issue 20: accounts by bootstrap, a device's jobs (administrators, admin listener)
     }
 
     private const string SyncMlXml = "application/vnd.syncml.dm+xml";

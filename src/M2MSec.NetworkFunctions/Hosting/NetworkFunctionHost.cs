@@ -223,12 +223,13 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// /metrics on the admin listener only, where a function has one apart (OCSP, DM): on their public or device-facing main
-    /// listener it does not exist (404), whatever the caller presents.
+    /// /metrics (and endpoints marked <see cref="AdminListenerOnly"/>) on the admin listener only, where a function has one apart (OCSP,
+    /// DM): on their public or device-facing main listener it does not exist (404), whatever the caller presents.
     /// </summary>
     private static Task MetricsOnAdminListenerOnly(HttpContext context, RequestDelegate next)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<MetricsEndpoint>() is not null
+        var metadata = context.GetEndpoint()?.Metadata;
+        if ((metadata?.GetMetadata<MetricsEndpoint>() is not null || metadata?.GetMetadata<AdminListenerOnly>() is not null)
             && context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(PublicListenerKey) == true)
             return ApiProblem.NotFound("no-such-endpoint", $"{context.Request.Path}: not served on this listener").ExecuteAsync(context);
         return next(context);
@@ -331,3 +332,16 @@ public sealed class NetworkFunctionHost : IAsyncDisposable
 
 /// <summary>What GET /health answers.</summary>
 public sealed record HealthResponse(string Role, string Status);
+
+/// <summary>
+/// Marks an administrative endpoint of a function whose main listener is public or device-facing (OCSP, DM): served on its admin
+/// listener only, as if it did not exist (404) on the main one.
+/// </summary>
+public sealed class AdminListenerOnly
+{
+    public static readonly AdminListenerOnly Instance = new();
+
+    private AdminListenerOnly()
+    {
+    }
+}

@@ -71,17 +71,18 @@ public sealed class OtaServerFunction(OtaServerOptions options) : INetworkFuncti
             // TS 23.003 §2.2: MCC (3 digits), MNC (2 or 3), MSIN — at most 15 digits.
             if (r.Imsi is { } imsi && (imsi.Length is < 6 or > 15 || !imsi.All(char.IsAsciiDigit)))
                 return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 digits (TS 23.003 §2.2)");
-            if (r.PskIdentity is { Length: > 0 } identity)
+            byte[]? psk = null;
+            if (r.PskIdentity is { Length: > 0 } && (!HexField.TryParse(r.Psk, (r.Psk?.Length ?? 0) / 2, "psk", out psk, out e) || psk.Length is < 16 or > 32))
+                return ApiProblem.BadRequest("bad-psk", "psk: expected 16 to 32 octets in hex");
+            // The PSK, the key set and the ICCID–IMSI link in one transaction: a conflict or a crash leaves none of them.
+            var outcome = await store.OtaKeySets.AddCardAsync(new OtaCardRegistration(iccid, new OtaKeySet(iccid, kvn, (byte)(kic[0] & 0x0F), kicKey, (byte)(kid[0] & 0x0F), kidKey),
+                psk is null ? null : r.PskIdentity, psk, r.Imsi, UiccDeviceKind, "card-registered"), ct);
+            return outcome switch
             {
-                if (!HexField.TryParse(r.Psk, (r.Psk?.Length ?? 0) / 2, "psk", out var psk, out e) || psk.Length is < 16 or > 32)
-                    return ApiProblem.BadRequest("bad-psk", "psk: expected 16 to 32 octets in hex");
-                if (!await store.OtaKeySets.AddPskAsync(identity, iccid, psk, ct))
-                    return ApiProblem.Conflict("psk-identity-exists", $"psk_identity: {identity} is already registered");
-            }
-            var added = await store.OtaKeySets.AddAsync(new OtaKeySet(iccid, kvn, (byte)(kic[0] & 0x0F), kicKey, (byte)(kid[0] & 0x0F), kidKey), 0, ct);
-            if (added && r.Imsi is not null)
-                await store.Devices.RegisterAsync(iccid, r.Imsi, null, UiccDeviceKind, "card-registered", ct); // false: the card's link is already kept
-            return added ? Results.Created($"/cards/{iccid}/{kvn}", new CardAddedResponse(iccid, kvn)) : ApiProblem.Conflict("key-set-exists", $"card {iccid} already has key set {kvn}");
+                OtaCardAddOutcome.Added => Results.Created($"/cards/{iccid}/{kvn}", new CardAddedResponse(iccid, kvn)),
+                OtaCardAddOutcome.PskIdentityExists => ApiProblem.Conflict("psk-identity-exists", $"psk_identity: {r.PskIdentity} is already registered"),
+                _ => ApiProblem.Conflict("key-set-exists", $"card {iccid} already has key set {kvn}"),
+            };
         }).RequireAdministrator().WithName("addCard").WithSummary("Register a card's key set (KIc, KID; TS 102 225) and optional SCP81 PSK")
             .Produces<CardAddedResponse>(StatusCodes.Status201Created).ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict);
         app.MapPost("/jobs", async (HttpRequest request, OtaJobs jobs, CancellationToken ct) =>

@@ -109,6 +109,12 @@ public interface IDmStore
     /// <summary>Replaces the device's account (new passwords, nonces cleared); false if it has none.</summary>
     ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Issue 20: removes an account no job was ever queued for (a registration undone, docs/decisions/033); false if it is unknown or
+    /// has jobs (their history stays with their account).
+    /// </summary>
+    ValueTask<bool> RemoveUnusedAccountAsync(string devId, CancellationToken cancellationToken = default);
+
     // --- Issue 20, the console (docs/decisions/032): bounded queries, never a loop over every account ---
 
     /// <summary>Up to <paramref name="limit"/> DevIds after <paramref name="after"/> (null: from the first) containing <paramref name="text"/> (null: all), by DevId.</summary>

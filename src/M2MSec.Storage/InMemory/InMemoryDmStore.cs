@@ -29,6 +29,12 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
         return ValueTask.FromResult(false);
     }
 
+    public ValueTask<bool> RemoveUnusedAccountAsync(string devId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+            return ValueTask.FromResult(!_deviceJobs.ContainsKey(devId) && _accounts.TryRemove(devId, out _));
+    }
+
     public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);

@@ -9,10 +9,11 @@ using M2MSec.Storage.Ota;
 
 namespace M2MSec.Storage.InMemory;
 
-/// <summary>In-memory OTA key sets: for tests.</summary>
-public sealed class InMemoryOtaKeySetStore : IEditableOtaKeySetStore
+/// <summary>In-memory OTA key sets: for tests. <paramref name="devices"/>: the registry a card's ICCID–IMSI link goes to.</summary>
+public sealed class InMemoryOtaKeySetStore(IEditableDeviceRegistry? devices = null) : IEditableOtaKeySetStore
 {
     private readonly ConcurrentDictionary<(string, int), Entry> _sets = new();
+    private readonly Lock _cards = new();
 
     public ValueTask<OtaKeySet?> FindAsync(string iccid, int keyVersion, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_sets.TryGetValue((iccid, keyVersion), out var e) ? e.KeySet : null);
@@ -57,6 +58,29 @@ public sealed class InMemoryOtaKeySetStore : IEditableOtaKeySetStore
         ArgumentException.ThrowIfNullOrEmpty(identity);
         ArgumentNullException.ThrowIfNull(psk);
         return ValueTask.FromResult(_psks.TryAdd(identity, (iccid, (byte[])psk.Clone())));
+    }
+
+    public async ValueTask<OtaCardAddOutcome> AddCardAsync(OtaCardRegistration card, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        card.Check();
+        if (card.Imsi is not null && devices is null)
+            throw new InvalidOperationException("no device registry for the card's IMSI link");
+        // One card at a time: every check before any write, so a conflict leaves nothing behind.
+        lock (_cards)
+        {
+            if (card.PskIdentity is { } identity && _psks.ContainsKey(identity))
+                return OtaCardAddOutcome.PskIdentityExists;
+            if (card.KeySet is { } ks && _sets.ContainsKey((ks.Iccid, ks.KeyVersion)))
+                return OtaCardAddOutcome.KeySetExists;
+            if (card.PskIdentity is { } id)
+                _psks[id] = (card.Iccid, (byte[])card.Psk!.Clone());
+            if (card.KeySet is { } set)
+                _sets[(set.Iccid, set.KeyVersion)] = new Entry(set);
+        }
+        if (card.Imsi is not null)
+            await devices!.RegisterAsync(card.Iccid, card.Imsi, null, card.DeviceKind, card.InitialState, cancellationToken).ConfigureAwait(false); // false: already linked
+        return OtaCardAddOutcome.Added;
     }
 
     public ValueTask<IReadOnlyList<OtaKeySetSummary>> ListKeySetsAsync(CancellationToken cancellationToken = default) =>
@@ -357,6 +381,7 @@ public sealed class InMemoryStateStore : IStateStore
         var clock = time ?? TimeProvider.System;
         Nonces = new InMemoryNonceStore(clock);
         Devices = new InMemoryDeviceRegistry(clock);
+        OtaKeySets = new InMemoryOtaKeySetStore(Devices);
         Audit = new InMemoryAuditLog(clock);
         Sho = new InMemoryShoStore(Audit);
         Certificates = new InMemoryCertificateStore(clock);
@@ -372,7 +397,7 @@ public sealed class InMemoryStateStore : IStateStore
 
     public IEditableHssSubscriberStore Subscribers { get; } = new InMemoryHssSubscriberStore();
 
-    public IEditableOtaKeySetStore OtaKeySets { get; } = new InMemoryOtaKeySetStore();
+    public IEditableOtaKeySetStore OtaKeySets { get; }
 
     public IOtaJobStore OtaJobs { get; } = new InMemoryOtaJobStore();
 

@@ -43,10 +43,7 @@ internal sealed class SqlDeviceRegistry(SqlDatabase db) : IEditableDeviceRegistr
         {
             return await db.WriteAsync(async (c, tx) =>
             {
-                await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO devices (device_id, pcid, tre_id, kind, state, updated_at) VALUES (@d, @p, @t, @k, @s, @at)",
-                    cancellationToken, ("@d", deviceId), ("@p", pcid), ("@t", treId), ("@k", kind), ("@s", initialState), ("@at", now)).ConfigureAwait(false);
-                await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO device_transitions (device_id, from_state, to_state, at, reason) VALUES (@d, NULL, @s, @at, 'registered')",
-                    cancellationToken, ("@d", deviceId), ("@s", initialState), ("@at", now)).ConfigureAwait(false);
+                await InsertAsync(c, tx, deviceId, pcid, treId, kind, initialState, now, cancellationToken).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -54,6 +51,16 @@ internal sealed class SqlDeviceRegistry(SqlDatabase db) : IEditableDeviceRegistr
         {
             return false;
         }
+    }
+
+    /// <summary>The device and its first history row, inside the caller's transaction (also the OTA server's card registration).</summary>
+    internal static async ValueTask InsertAsync(DbConnection c, DbTransaction tx, string deviceId, string? pcid, string? treId, string kind, string initialState, long now,
+        CancellationToken cancellationToken)
+    {
+        await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO devices (device_id, pcid, tre_id, kind, state, updated_at) VALUES (@d, @p, @t, @k, @s, @at)",
+            cancellationToken, ("@d", deviceId), ("@p", pcid), ("@t", treId), ("@k", kind), ("@s", initialState), ("@at", now)).ConfigureAwait(false);
+        await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO device_transitions (device_id, from_state, to_state, at, reason) VALUES (@d, NULL, @s, @at, 'registered')",
+            cancellationToken, ("@d", deviceId), ("@s", initialState), ("@at", now)).ConfigureAwait(false);
     }
 
     public ValueTask<bool> TransitionAsync(string deviceId, string expectedState, string newState, string? reason = null, CancellationToken cancellationToken = default)

@@ -31,6 +31,11 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
             ("@ca", account.ClientAuth), ("@sa", account.ServerAuth), ("@t", account.CreatedAt.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1, cancellationToken);
     }
 
+    public ValueTask<bool> RemoveUnusedAccountAsync(string devId, CancellationToken cancellationToken = default) =>
+        db.WriteAsync(async (c, tx) => await SqlDatabase.ExecuteAsync(c, tx,
+            "DELETE FROM dm_accounts WHERE dev_id = @d AND NOT EXISTS (SELECT 1 FROM dm_jobs WHERE dev_id = @d)", cancellationToken, ("@d", devId)).ConfigureAwait(false) == 1,
+            cancellationToken);
+
     public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) =>
         db.RunAsync<DmAccount?>(async c =>
         {

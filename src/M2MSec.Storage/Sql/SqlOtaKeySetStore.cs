@@ -1,3 +1,4 @@
+using System.Data.Common;
 using M2MSec.Storage.Ota;
 using M2MSec.Storage.Security;
 
@@ -41,6 +42,58 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
             "INSERT INTO ota_keysets (iccid, kvn, kic_alg, kic_enc, kid_alg, kid_enc, counter, tar) VALUES (@i, @k, @ca, @c, @da, @d, @n, @t)",
             cancellationToken, ("@i", keySet.Iccid), ("@k", keySet.KeyVersion), ("@ca", (int)keySet.KicAlgorithm), ("@c", kic),
             ("@da", (int)keySet.KidAlgorithm), ("@d", kid), ("@n", (long)initialCounter), ("@t", keySet.Tar));
+    }
+
+    public async ValueTask<OtaCardAddOutcome> AddCardAsync(OtaCardRegistration card, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        card.Check();
+        var keySet = card.KeySet;
+        var row = keySet is null ? "" : Row(keySet.Iccid, keySet.KeyVersion);
+        var kic = keySet is null ? null : db.Protector.Protect(keySet.Kic, SecretProtector.Place("ota_keysets", row, "kic"));
+        var kid = keySet is null ? null : db.Protector.Protect(keySet.Kid, SecretProtector.Place("ota_keysets", row, "kid"));
+        var psk = card.PskIdentity is { } identity ? db.Protector.Protect(card.Psk!, SecretProtector.Place("scp81_psk", identity, "psk")) : null;
+        var now = db.NowMs;
+        try
+        {
+            return await db.WriteAsync(async (c, tx) =>
+            {
+                // Every check before any write; the writes commit together or not at all.
+                if (card.PskIdentity is not null && await ExistsAsync(c, tx, "SELECT 1 FROM scp81_psk WHERE identity = @a", ("@a", card.PskIdentity)).ConfigureAwait(false))
+                    return OtaCardAddOutcome.PskIdentityExists;
+                if (keySet is not null
+                    && await ExistsAsync(c, tx, "SELECT 1 FROM ota_keysets WHERE iccid = @a AND kvn = @b", ("@a", keySet.Iccid), ("@b", keySet.KeyVersion)).ConfigureAwait(false))
+                    return OtaCardAddOutcome.KeySetExists;
+                if (card.PskIdentity is not null)
+                {
+                    await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO scp81_psk (identity, iccid, psk_enc) VALUES (@i, @c, @p)", cancellationToken,
+                        ("@i", card.PskIdentity), ("@c", card.Iccid), ("@p", psk)).ConfigureAwait(false);
+                }
+                if (keySet is not null)
+                {
+                    await SqlDatabase.ExecuteAsync(c, tx,
+                        "INSERT INTO ota_keysets (iccid, kvn, kic_alg, kic_enc, kid_alg, kid_enc, counter, tar) VALUES (@i, @k, @ca, @c, @da, @d, 0, @t)",
+                        cancellationToken, ("@i", keySet.Iccid), ("@k", keySet.KeyVersion), ("@ca", (int)keySet.KicAlgorithm), ("@c", kic),
+                        ("@da", (int)keySet.KidAlgorithm), ("@d", kid), ("@t", keySet.Tar)).ConfigureAwait(false);
+                }
+                // The ICCID–IMSI link; one the registry already keeps stays as it is.
+                if (card.Imsi is not null && !await ExistsAsync(c, tx, "SELECT 1 FROM devices WHERE device_id = @a", ("@a", card.Iccid)).ConfigureAwait(false))
+                    await SqlDeviceRegistry.InsertAsync(c, tx, card.Iccid, card.Imsi, null, card.DeviceKind, card.InitialState, now, cancellationToken).ConfigureAwait(false);
+                return OtaCardAddOutcome.Added;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e) when (db.Dialect.IsUniqueViolation(e))
+        {
+            // A concurrent registration won between the checks and the writes: this one wrote nothing (rolled back).
+            return card.PskIdentity is not null && await FindPskAsync(card.PskIdentity, cancellationToken).ConfigureAwait(false) is not null
+                ? OtaCardAddOutcome.PskIdentityExists : OtaCardAddOutcome.KeySetExists;
+        }
+
+        async ValueTask<bool> ExistsAsync(DbConnection c, DbTransaction tx, string sql, params (string, object?)[] parameters)
+        {
+            await using var command = SqlDatabase.Command(c, tx, sql, parameters);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not (null or DBNull);
+        }
     }
 
     public ValueTask<ulong?> NextCounterAsync(string iccid, int keyVersion, int count = 1, CancellationToken cancellationToken = default)

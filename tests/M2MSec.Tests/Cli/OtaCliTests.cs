@@ -133,6 +133,39 @@ public sealed class OtaCardCliTests : IDisposable
         Assert.Equal(2, (await CliRunner.RunAsync(["ota", "card", "add", "--iccid", "89882", "--tar", "b00001", "--kic", "12", "--kid", "22",
             "--kic-key", "000102030405060708090a0b0c0d0e0f", "--kid-key", "0f0e0d0c0b0a09080706050403020100", "--data", data, "--kek-file", kek])).ExitCode);
     }
+
+    /// <summary>`ota card add --imsi`: the key set, the PSK and the ICCID–IMSI link together; a bad IMSI is exit 2 naming it, nothing added.</summary>
+    [Fact]
+    public async Task CardAdd_WithImsi_LinksTheCard_BadImsiExit2AddsNothing()
+    {
+        var data = Path.Combine(_root, "ota");
+        var kek = TestKeyRing.CreateIn(_root);
+        string[] card(string iccid, string imsi, string? identity = null) => ["ota", "card", "add", "--iccid", iccid, "--tar", "b00001", "--kic", "12", "--kid", "12",
+            "--kic-key", "000102030405060708090a0b0c0d0e0f", "--kid-key", "0f0e0d0c0b0a09080706050403020100", "--psk-identity", identity ?? "card-" + iccid,
+            "--psk", "00112233445566778899aabbccddeeff", "--imsi", imsi, "--data", data, "--kek-file", kek, "--json"];
+        var added = await CliRunner.RunAsync(card("8988211000000000701", "001010000000701"));
+        Assert.True(added.ExitCode == 0, added.Stderr);
+        Assert.Equal("001010000000701", System.Text.Json.JsonDocument.Parse(added.Stdout).RootElement.GetProperty("imsi").GetString());
+        foreach (var bad in new[] { "00101", "0010100000007019", "00101000000070x" })
+        {
+            var refused = await CliRunner.RunAsync(card("8988211000000000702", bad));
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("--imsi", refused.Stderr, StringComparison.Ordinal);
+        }
+        // The PSK identity taken: refused, and neither the key set nor the link of the second card was written.
+        var taken = await CliRunner.RunAsync(card("8988211000000000703", "001010000000703", "card-8988211000000000701"));
+        Assert.Equal(2, taken.ExitCode);
+        Assert.Contains("--psk-identity", taken.Stderr, StringComparison.Ordinal);
+
+        await using var store = await new M2MSec.NetworkFunctions.Hosting.StoreOptions(data, kek).OpenAsync();
+        Assert.Equal("001010000000701", (await store.Devices.FindAsync("8988211000000000701"))!.Pcid);
+        Assert.Equal("8988211000000000701", (await store.OtaKeySets.FindPskAsync("card-8988211000000000701"))!.Value.Iccid);
+        foreach (var none in new[] { "8988211000000000702", "8988211000000000703" })
+        {
+            Assert.Null(await store.Devices.FindAsync(none));
+            Assert.Null(await store.OtaKeySets.FindAsync(none, 1));
+        }
+    }
 }
 
 public sealed class OtaCardPskCliTests : IDisposable

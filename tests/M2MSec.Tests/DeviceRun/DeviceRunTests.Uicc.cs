@@ -136,9 +136,11 @@ public sealed partial class DeviceRunTests
         var broken = Path.Combine(fleet.Directory, "endpoints-no-ota.json");
         await File.WriteAllTextAsync(broken, JsonSerializer.Serialize(map), Ct);
         var dir = NewDeviceDirectory();
+        var accounts = await DmAccountCountAsync();
         var (code, _, stderr) = await fleet.CliAsync("device", "run", "--kind", "uicc", "--data", dir, "--endpoints", broken, "--fuse-dir", fleet.Fuses);
         Assert.NotEqual(0, code);
         Assert.Contains("removed again", stderr, StringComparison.Ordinal);
+        Assert.Equal(accounts, await DmAccountCountAsync()); // the DM account made before the card was refused: removed again too
         var imsi = stderr.Split("subscriber ")[1].Split(' ')[0];
         using var hss = Admin("hss");
         using (var answer = await hss.GetAsync($"subscribers/{imsi}", Ct))
@@ -203,6 +205,13 @@ public sealed partial class DeviceRunTests
     }
 
     private static string Hex(byte[] b) => Convert.ToHexStringLower(b);
+
+    private async Task<int> DmAccountCountAsync()
+    {
+        var (code, stdout, stderr) = await fleet.CliAsync("dm", "account", "list", "--data", Path.Combine(fleet.Directory, "dm"), "--kek-file", fleet.KekFile, "--json");
+        Assert.True(code == 0, stdout + stderr);
+        return JsonDocument.Parse(stdout).RootElement.GetProperty("accounts").GetArrayLength();
+    }
 
     private static async Task<HttpStatusCode> PostBatteryAsync(HttpClient vno, string imsi, int level, string nas)
     {

@@ -24,6 +24,8 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
         "GET /pfcs",
         // hss (issue 18): Zh for the BSF, the GUSS for administrators; bsf: Zn for NAFs.
         "POST /zh/gba-vectors", "PUT /subscribers/{imsi}/guss", "GET /subscribers/{imsi}/guss", "POST /zn/naf-keys",
+        // dm (issue 20): accounts by bootstrap, their removal, a device's jobs.
+        "POST /accounts", "DELETE /accounts/{devId}", "GET /accounts/{devId}/jobs",
     ];
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "m2msec-openapi-" + Guid.NewGuid().ToString("N"));

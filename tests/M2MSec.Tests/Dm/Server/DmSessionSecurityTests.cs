@@ -552,6 +552,7 @@ public sealed class DmSessionSecurityTests
 
         public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default) { Writes++; return inner.AddAccountAsync(account, cancellationToken); }
         public ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceAccountAsync(account, cancellationToken); }
+        public ValueTask<bool> RemoveUnusedAccountAsync(string devId, CancellationToken cancellationToken = default) { Writes++; return inner.RemoveUnusedAccountAsync(devId, cancellationToken); }
         public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.FindAccountAsync(devId, cancellationToken); }
         public ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountsAsync(cancellationToken); }
         public ValueTask<IReadOnlyList<string>> ListAccountIdsAsync(string? text, string? after, int limit, CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountIdsAsync(text, after, limit, cancellationToken); }
