@@ -81,7 +81,7 @@ internal static class DeviceRunUicc
                     uicc.AddKeySet(RfmTar, 1, kic, kid);
                     uicc.AddKeySet(OtaJobs.IsdTar, 1, kic, kid);
                     uicc.Personalise(k, opc, pskIdentity, psk);
-                    RegisterAsync(new HssClient(hssHttp), otaHttp, dm is null ? null : token => BootstrapDmAsync(dm, made, token), imsi, iccid, k, opc, kic, kid, pskIdentity,
+                    RegisterAsync(new HssClient(hssHttp), otaHttp, dm is null ? null : token => BootstrapDmAsync(dm, made, iccid, token), imsi, iccid, k, opc, kic, kid, pskIdentity,
                         psk, ct).GetAwaiter().GetResult();
                     return made;
                 }
@@ -157,7 +157,7 @@ internal static class DeviceRunUicc
     /// the device checks the MAC over the body before it installs the DMAcc (sealed in its TRE), with the operator root as its DM root.
     /// </summary>
     /// <returns>What removes the account again (the card refused after it).</returns>
-    private static async Task<Func<Task>> BootstrapDmAsync(DmRegistration dm, M2meDevice device, CancellationToken ct)
+    private static async Task<Func<Task>> BootstrapDmAsync(DmRegistration dm, M2meDevice device, string iccid, CancellationToken ct)
     {
         device.Tre.ProvisionTrustAnchor(M2MSec.Device.Tre.TreCaller.Manufacturer, DeviceCommand.DmRootName, dm.OperatorRoot);
         var key = RandomNumberGenerator.GetBytes(32);
@@ -168,14 +168,14 @@ internal static class DeviceRunUicc
             try
             {
                 made = await JsonApiClient.PostAsync<DmAccountRequest, DmAccountBootstrapResponse>(dm.Admin, "accounts",
-                    new DmAccountRequest(device.Info.TreId, dm.DeviceUrl.ToString(), Convert.ToHexStringLower(key)), ct);
+                    new DmAccountRequest(iccid, dm.DeviceUrl.ToString(), Convert.ToHexStringLower(key)), ct);
             }
             catch (HttpRequestException e)
             {
                 throw RunningServices.Refusal("dm", e);
             }
             body = made.BodyHex is { Length: > 0 } hex && hex.Length % 2 == 0 && hex.All(Uri.IsHexDigit) ? Convert.FromHexString(hex) : [];
-            var devId = device.Info.TreId;
+            var devId = iccid;
             async Task Undo()
             {
                 try
@@ -184,10 +184,10 @@ internal static class DeviceRunUicc
                 }
                 catch (HttpRequestException)
                 {
-                    // Best effort: an account for a TRE id no device will use again.
+                    // Best effort: an account for an ICCID no device will use again.
                 }
             }
-            var applied = DmBootstrap.ApplyWithKey(device, body, key, made.Mac);
+            var applied = DmBootstrap.ApplyWithKey(device, body, key, made.Mac, devId: iccid);
             if (!applied.Applied)
             {
                 await Undo();

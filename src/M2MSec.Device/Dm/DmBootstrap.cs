@@ -62,13 +62,17 @@ public static class DmBootstrap
             : new DmBootstrapResult(DmBootstrapStatus.NotAuthenticated, $"bootstrap MAC ({sec}): {verdict}", Mac: verdict);
     }
 
-    /// <summary>With the keyed method: <paramref name="key"/> is the secret the device and the Registration Operator share.</summary>
-    public static DmBootstrapResult ApplyWithKey(M2meDevice device, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, string? mac, bool allowReplace = false)
+    /// <summary>
+    /// With the keyed method: <paramref name="key"/> is the secret the device and the Registration Operator share. The package must name
+    /// <paramref name="devId"/> as DevId (default: the TRE id; a UICC-based device's DM DevId is its ICCID, decision 033).
+    /// </summary>
+    public static DmBootstrapResult ApplyWithKey(M2meDevice device, ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, string? mac, bool allowReplace = false,
+        string? devId = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         var verdict = BootstrapAuthenticator.VerifyWithKey(key, body, mac);
         return verdict == BootstrapVerifyResult.Ok
-            ? ApplyAuthenticated(device, body, allowReplace)
+            ? ApplyAuthenticated(device, body, allowReplace, devId)
             : new DmBootstrapResult(DmBootstrapStatus.NotAuthenticated, $"bootstrap MAC (keyed): {verdict}", Mac: verdict);
     }
 
@@ -86,12 +90,12 @@ public static class DmBootstrap
             : new DmBootstrapResult(DmBootstrapStatus.NotAuthenticated, $"bootstrap MAC (verified in the TRE): {verdict}", Mac: verdict);
     }
 
-    private static DmBootstrapResult ApplyAuthenticated(M2meDevice device, ReadOnlySpan<byte> body, bool allowReplace)
+    private static DmBootstrapResult ApplyAuthenticated(M2meDevice device, ReadOnlySpan<byte> body, bool allowReplace, string? devId = null)
     {
         if (!BootstrapPackageReader.TryRead(body, out var package, out var error))
             return new DmBootstrapResult(DmBootstrapStatus.Malformed, $"bootstrap refused: {error}", Error: error);
         var acc = package.Account;
-        if (package.DevId != device.Info.TreId)
+        if (package.DevId != (devId ?? device.Info.TreId))
             return new DmBootstrapResult(DmBootstrapStatus.NotForThisDevice, $"bootstrap for DevId {package.DevId}, not this device", acc.ServerId);
 
         var tree = DeviceDmTree.LoadOrBuildEmpty(device, acc.ServerId);

@@ -50,7 +50,7 @@ public sealed class UiccDeviceAgent : IRunningDevice
         _battery = BatteryLog.Load(device.DataDirectory);
         // The DM server's certificate is checked against the root the TRE was given at creation (the operator's), as the demo's devices do.
         var dmRoot = device.Tre.TrustAnchor(TreCaller.DeviceManagement, "dm") ?? operatorRoot;
-        _dm = new DeviceDmSessions(device, options.DmServerId, dmRoot, options.Endpoints, _battery, account => new DmClient(device, account), Report);
+        _dm = new DeviceDmSessions(device, options.DmServerId, dmRoot, options.Endpoints, _battery, account => new DmClient(device, account) { DevId = uicc.Iccid }, Report);
         // A verified SCP80 push with Administration Session Triggering Parameters (GP Amendment B): the card's agent opens the session.
         _uicc.Card.AdminSessionRequested += trigger =>
         {

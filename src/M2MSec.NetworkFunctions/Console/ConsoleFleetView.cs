@@ -81,12 +81,11 @@ public sealed partial class ConsoleViews
     {
         if (await Stores.FindAsync("ccif").ConfigureAwait(false) is { } c && (await c.Ccif.FindByIdsAsync([id], ct).ConfigureAwait(false)).FirstOrDefault() is { } tre)
             return await TreDeviceAsync(tre, ct).ConfigureAwait(false);
+        // A card registered with its IMSI (by ICCID): its row, with the DM account under its ICCID if it has one (decision 033).
+        if (await Stores.FindAsync("ota").ConfigureAwait(false) is { } ota && await ota.Devices.FindAsync(id, ct).ConfigureAwait(false) is { Kind: OtaServerFunction.UiccDeviceKind } card)
+            return await UiccCardDeviceAsync(card, ct).ConfigureAwait(false);
         if (await Stores.FindAsync("dm").ConfigureAwait(false) is not { } dm || await dm.Dm.FindAccountAsync(id, ct).ConfigureAwait(false) is not { } account)
-        {
-            // A card registered with its IMSI (by ICCID), without a DM account.
-            return await Stores.FindAsync("ota").ConfigureAwait(false) is { } ota && await ota.Devices.FindAsync(id, ct).ConfigureAwait(false) is { Kind: OtaServerFunction.UiccDeviceKind } card
-                ? await UiccCardDeviceAsync(card, ct).ConfigureAwait(false) : null;
-        }
+            return null;
         Array.Clear(account.ClientPassword);
         Array.Clear(account.ServerPassword);
         return await UiccDeviceAsync(id, ct).ConfigureAwait(false);

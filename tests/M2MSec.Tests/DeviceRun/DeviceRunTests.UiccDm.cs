@@ -23,34 +23,33 @@ public sealed partial class DeviceRunTests
     public async Task DeviceRunUicc_DmAccountByBootstrap_NotifiedAndTriggeredNasJobsDone_RestartKeepsAccount_ScheduledSession()
     {
         var dir = NewDeviceDirectory();
-        string tre, iccid, imsi;
+        string iccid, imsi;
         using var dm = Admin("dm-admin");
         await using (var device = fleet.Run("--data", dir, "--kind", "uicc", "--paging-interval", "5", "--dm-interval", "3600"))
         {
             var created = (await device.WaitForAsync("created"))[0];
-            tre = created.GetProperty("tre_id").GetString()!;
             (imsi, iccid) = Identities(DeviceProcess.Detail(created));
             Assert.Contains("DM account m2msec-dm", DeviceProcess.Detail(created), StringComparison.Ordinal);
             await device.WaitForAsync("attached");
 
             // Queued at the DM server (as `dm job add` does), asked for by package 0 over the SMSC at the device's ICCID.
-            var job = await QueueDmJobAsync(tre, "NAS_SignallingPriority=1");
-            Assert.Equal("queued", await DmJobStateAsync(dm, tre, job, "queued"));
-            var (code, stdout, stderr) = await DmNotifyAsync(tre, iccid);
+            var job = await QueueDmJobAsync(iccid, "NAS_SignallingPriority=1");
+            Assert.Equal("queued", await DmJobStateAsync(dm, iccid, job, "queued"));
+            var (code, stdout, stderr) = await DmNotifyAsync(iccid, iccid);
             Assert.True(code == 0, stdout + stderr);
             await device.WaitForAsync("dm-session", d => d.StartsWith("notified: completed", StringComparison.Ordinal));
-            Assert.Equal("done", await DmJobStateAsync(dm, tre, job, "done"));
+            Assert.Equal("done", await DmJobStateAsync(dm, iccid, job, "done"));
             Assert.DoesNotContain(device.Events, e => DeviceProcess.Event(e) is "ota-refused" or "sms-ignored");
 
             // A DM-session trigger from the MTC server (checked against the NAS context first): a session that runs the next job.
             Assert.Equal(0, (await fleet.CliAsync("group", "features", "--endpoints", fleet.Endpoints, "--identity", imsi, "--set", "triggering")).ExitCode);
             var external = $"dm-{imsi[^6..]}@mtc.example";
             Assert.Equal(0, (await fleet.CliAsync("trigger", "grant", "--endpoints", fleet.Endpoints, "--mtc-server", "mtc-server", "--device", external, "--imsi", imsi)).ExitCode);
-            var second = await QueueDmJobAsync(tre, "ExtendedAccessBarring=1");
+            var second = await QueueDmJobAsync(iccid, "ExtendedAccessBarring=1");
             (code, stdout, stderr) = await fleet.CliAsync("trigger", "send", "--endpoints", fleet.Endpoints, "--device", external, "--dm-session");
             Assert.True(code == 0, stdout + stderr);
             await device.WaitForAsync("dm-session", d => d.StartsWith("triggered: completed", StringComparison.Ordinal));
-            Assert.Equal("done", await DmJobStateAsync(dm, tre, second, "done"));
+            Assert.Equal("done", await DmJobStateAsync(dm, iccid, second, "done"));
             Assert.Equal(0, await device.StopAsync());
             Assert.DoesNotContain(device.Events, e => DeviceProcess.Detail(e).Contains("password", StringComparison.OrdinalIgnoreCase));
         }
@@ -65,29 +64,29 @@ public sealed partial class DeviceRunTests
             var resumed = (await again.WaitForAsync("resumed"))[0];
             Assert.Contains("DM account for m2msec-dm kept", DeviceProcess.Detail(resumed), StringComparison.Ordinal);
             await again.WaitForAsync("dm-session", d => d.StartsWith("scheduled: completed", StringComparison.Ordinal));
-            var job = await QueueDmJobAsync(tre, "MinimumPeriodicSearchTimer=30");
-            Assert.Equal("done", await DmJobStateAsync(dm, tre, job, "done"));
+            var job = await QueueDmJobAsync(iccid, "MinimumPeriodicSearchTimer=30");
+            Assert.Equal("done", await DmJobStateAsync(dm, iccid, job, "done"));
             Assert.Contains(again.Events, e => DeviceProcess.Event(e) == "dm-session" && DeviceProcess.Detail(e).StartsWith("scheduled: completed", StringComparison.Ordinal));
             Assert.Equal(0, await again.StopAsync());
             Assert.DoesNotContain(again.Events, e => DeviceProcess.Event(e) == "created");
         }
         var (listed, accounts, _) = await fleet.CliAsync("dm", "account", "list", "--data", DmStore, "--kek-file", fleet.KekFile, "--json");
         Assert.Equal(0, listed);
-        Assert.Single(JsonDocument.Parse(accounts).RootElement.GetProperty("accounts").EnumerateArray(), a => a.GetProperty("dev_id").GetString() == tre);
+        Assert.Single(JsonDocument.Parse(accounts).RootElement.GetProperty("accounts").EnumerateArray(), a => a.GetProperty("dev_id").GetString() == iccid);
 
         // The DM server's admin API: validated (400 naming the field), a second account for the device refused (409); not on the device listener.
-        using (var bad = await dm.PostAsJsonAsync("accounts", new { dev_id = tre, server_uri = "ftp://x", bootstrap_key = new string('0', 64) }, Ct))
+        using (var bad = await dm.PostAsJsonAsync("accounts", new { dev_id = iccid, server_uri = "ftp://x", bootstrap_key = new string('0', 64) }, Ct))
         {
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Contains("server_uri:", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
-        using (var bad = await dm.PostAsJsonAsync("accounts", new { dev_id = tre, server_uri = fleet.Address("dm"), bootstrap_key = "00" }, Ct))
+        using (var bad = await dm.PostAsJsonAsync("accounts", new { dev_id = iccid, server_uri = fleet.Address("dm"), bootstrap_key = "00" }, Ct))
             Assert.Contains("bootstrap_key:", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
-        using (var twice = await dm.PostAsJsonAsync("accounts", new { dev_id = tre, server_uri = fleet.Address("dm"), bootstrap_key = new string('0', 64) }, Ct))
+        using (var twice = await dm.PostAsJsonAsync("accounts", new { dev_id = iccid, server_uri = fleet.Address("dm"), bootstrap_key = new string('0', 64) }, Ct))
             Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
         using var deviceSide = M2MSec.Device.Provisioning.RoProvisioningClient.Client(new Uri(fleet.Address("dm")),
             System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(Path.Combine(fleet.Directory, "root.pem")));
-        using (var hidden = await deviceSide.GetAsync(new Uri(new Uri(fleet.Address("dm")), $"/accounts/{tre}/jobs"), Ct))
+        using (var hidden = await deviceSide.GetAsync(new Uri(new Uri(fleet.Address("dm")), $"/accounts/{iccid}/jobs"), Ct))
             Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
     }
 
@@ -102,10 +101,9 @@ public sealed partial class DeviceRunTests
         using var dm = Admin("dm-admin");
         await using var device = fleet.Run("--data", NewDeviceDirectory(), "--kind", "uicc", "--paging-interval", "5", "--dm-interval", "3600");
         var created = (await device.WaitForAsync("created"))[0];
-        var tre = created.GetProperty("tre_id").GetString()!;
         var iccid = Identities(DeviceProcess.Detail(created)).Iccid;
         await device.WaitForAsync("attached");
-        var job = await QueueDmJobAsync(tre, "AttachWithIMSI=1");
+        var job = await QueueDmJobAsync(iccid, "AttachWithIMSI=1");
 
         var forged = DmNotificationCodec.Encode(new DmNotification("m2msec-dm", 4242, DmUiMode.Background),
             new DmCredentials("m2msec-dm", "guessed-password"u8.ToArray()), DmNonce.New());
@@ -115,12 +113,12 @@ public sealed partial class DeviceRunTests
         await device.WaitForAsync("notification-refused", d => d.Contains("digest", StringComparison.OrdinalIgnoreCase));
         await Task.Delay(500, Ct);
         Assert.DoesNotContain(device.Events, e => DeviceProcess.Event(e) is "dm-session" or "ota-refused");
-        Assert.Equal("queued", await DmJobStateAsync(dm, tre, job, "queued"));
+        Assert.Equal("queued", await DmJobStateAsync(dm, iccid, job, "queued"));
 
-        var (code, stdout, stderr) = await DmNotifyAsync(tre, iccid);
+        var (code, stdout, stderr) = await DmNotifyAsync(iccid, iccid);
         Assert.True(code == 0, stdout + stderr);
         await device.WaitForAsync("dm-session", d => d.StartsWith("notified: completed", StringComparison.Ordinal));
-        Assert.Equal("done", await DmJobStateAsync(dm, tre, job, "done"));
+        Assert.Equal("done", await DmJobStateAsync(dm, iccid, job, "done"));
         Assert.Equal(0, await device.StopAsync());
     }
 
