@@ -131,11 +131,11 @@ internal sealed class WbxmlTreeReader(byte[] input, SyncMlLimits limits)
         var open = stack.Pop();
         var node = open.Node;
         var text = open.Text.ToString();
-        if (open.HasOpaque && text.Length > 0 || (open.HasOpaque || text.Length > 0) && node.Children.Count > 0)
+        if (open.HasOpaque && text.Length > 0 || (open.HasOpaque || text.Length > 0) && node.Children.Length > 0)
             throw Error(SyncMlErrorReason.Malformed, $"{node.Name} has mixed content");
         if (open.HasOpaque)
             node.Opaque = open.Opaque.ToArray();
-        else if (node.Children.Count == 0)
+        else if (node.Children.Length == 0)
             node.Text = text;
         if (node.Name == "SyncHdr" && !node.MetInf && stack.Count == 1)
             onHdr(node);
