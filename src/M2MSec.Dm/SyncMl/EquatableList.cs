@@ -44,4 +44,8 @@ public static class EquatableList
         items.IsEmpty ? EquatableList<T>.Empty : new EquatableList<T>(items.ToArray());
 
     public static EquatableList<T> ToEquatableList<T>(this IEnumerable<T> items) => Create<T>([.. items]);
+
+    /// <summary>From a list: one copy of its items (the enumerable form copies twice).</summary>
+    public static EquatableList<T> ToEquatableList<T>(this List<T> items) =>
+        items is null ? throw new ArgumentNullException(nameof(items)) : items.Count == 0 ? EquatableList<T>.Empty : new EquatableList<T>([.. items]);
 }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace M2MSec.Dm.SyncMl;
 
 /// <summary>
@@ -6,9 +8,14 @@ namespace M2MSec.Dm.SyncMl;
 /// </summary>
 internal sealed class SyncMlNode(string name, bool metInf)
 {
+    private List<SyncMlNode>? _children;
+
     public string Name { get; } = name;
     public bool MetInf { get; } = metInf;
-    public List<SyncMlNode> Children { get; } = [];
+
+    /// <summary>In document order; add with <see cref="Add"/> (a leaf, most nodes, gets no list at all).</summary>
+    public ReadOnlySpan<SyncMlNode> Children => CollectionsMarshal.AsSpan(_children);
+
     public string? Text { get; set; }
     public byte[]? Opaque { get; set; }
 
@@ -17,7 +24,7 @@ internal sealed class SyncMlNode(string name, bool metInf)
 
     public SyncMlNode Add(SyncMlNode child)
     {
-        Children.Add(child);
+        (_children ??= []).Add(child);
         return this;
     }
 }

@@ -117,9 +117,12 @@ internal sealed class SyncMlTreeReader(SyncMlLimits limits)
 
     private EquatableList<SyncMlItem> Items(SyncMlNode n)
     {
-        var items = new List<SyncMlItem>();
-        foreach (var child in Elements(n, "Item"))
+        List<SyncMlItem>? items = null;
+        foreach (var child in n.Children)
         {
+            if (child.MetInf || child.Name != "Item")
+                continue;
+            items ??= [];
             if (items.Count == limits.MaxItemsPerCommand)
                 throw new SyncMlFormatException(SyncMlErrorReason.TooManyElements, $"more than {limits.MaxItemsPerCommand} items in {n.Name}");
             items.Add(new SyncMlItem
@@ -131,7 +134,7 @@ internal sealed class SyncMlTreeReader(SyncMlLimits limits)
                 MoreData = Optional(child, "MoreData") is not null,
             });
         }
-        return items.ToEquatableList();
+        return items is null ? [] : items.ToEquatableList();
     }
 
     private static SyncMlData Data(SyncMlNode n) =>
@@ -146,20 +149,25 @@ internal sealed class SyncMlTreeReader(SyncMlLimits limits)
     };
 
     /// <summary>MetInf children; also accepted without the metinf namespace, as some peers send them.</summary>
-    private static SyncMlMeta Meta(SyncMlNode n)
+    private static SyncMlMeta Meta(SyncMlNode n) => new()
     {
-        string? Get(string name) => n.Children.FirstOrDefault(c => c.Name == name) is { } c ? LeafText(c) : null;
-        return new SyncMlMeta
-        {
-            Format = Get("Format"),
-            Type = Get("Type"),
-            Mark = Get("Mark"),
-            Size = Number(Get("Size"), "Size"),
-            Version = Get("Version"),
-            NextNonce = Get("NextNonce"),
-            MaxMsgSize = Number(Get("MaxMsgSize"), "MaxMsgSize"),
-            MaxObjSize = Number(Get("MaxObjSize"), "MaxObjSize"),
-        };
+        Format = MetaText(n, "Format"),
+        Type = MetaText(n, "Type"),
+        Mark = MetaText(n, "Mark"),
+        Size = Number(MetaText(n, "Size"), "Size"),
+        Version = MetaText(n, "Version"),
+        NextNonce = MetaText(n, "NextNonce"),
+        MaxMsgSize = Number(MetaText(n, "MaxMsgSize"), "MaxMsgSize"),
+        MaxObjSize = Number(MetaText(n, "MaxObjSize"), "MaxObjSize"),
+    };
+
+    /// <summary>The first child named <paramref name="name"/> in either namespace.</summary>
+    private static string? MetaText(SyncMlNode n, string name)
+    {
+        foreach (var c in n.Children)
+            if (c.Name == name)
+                return LeafText(c);
+        return null;
     }
 
     private static long? Number(string? text, string name) =>
@@ -167,10 +175,14 @@ internal sealed class SyncMlTreeReader(SyncMlLimits limits)
         : long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
         : throw new SyncMlFormatException(SyncMlErrorReason.Malformed, $"{name} is not a number");
 
-    private static IEnumerable<SyncMlNode> Elements(SyncMlNode n, string name) =>
-        n.Children.Where(c => !c.MetInf && c.Name == name);
-
-    internal static SyncMlNode? Optional(SyncMlNode n, string name) => Elements(n, name).FirstOrDefault();
+    /// <summary>The first SyncML-namespace child named <paramref name="name"/> (a loop: the parse's hot path, no LINQ).</summary>
+    internal static SyncMlNode? Optional(SyncMlNode n, string name)
+    {
+        foreach (var c in n.Children)
+            if (!c.MetInf && c.Name == name)
+                return c;
+        return null;
+    }
 
     internal static SyncMlNode Required(SyncMlNode n, string name) =>
         Optional(n, name) ?? throw new SyncMlFormatException(SyncMlErrorReason.Malformed, $"{n.Name} without {name}");
@@ -179,10 +191,17 @@ internal sealed class SyncMlTreeReader(SyncMlLimits limits)
 
     private static string? OptionalText(SyncMlNode n, string name) => Optional(n, name) is { } c ? LeafText(c) : null;
 
-    private static EquatableList<string> Texts(SyncMlNode n, string name) => Elements(n, name).Select(LeafText).ToEquatableList();
+    private static EquatableList<string> Texts(SyncMlNode n, string name)
+    {
+        List<string>? texts = null;
+        foreach (var c in n.Children)
+            if (!c.MetInf && c.Name == name)
+                (texts ??= []).Add(LeafText(c));
+        return texts is null ? [] : texts.ToEquatableList();
+    }
 
     private static string LeafText(SyncMlNode n) =>
-        n.Children.Count > 0 ? throw new SyncMlFormatException(SyncMlErrorReason.Malformed, $"{n.Name} has element content")
+        n.Children.Length > 0 ? throw new SyncMlFormatException(SyncMlErrorReason.Malformed, $"{n.Name} has element content")
         : n.Opaque is { } o ? SyncMlData.FromOpaque(o).Text
         : n.Text ?? "";
 }

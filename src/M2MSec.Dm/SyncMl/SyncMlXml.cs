@@ -32,31 +32,10 @@ public static class SyncMlXml
     }
 
     /// <summary>Writes UTF-8 XML with an XML declaration and no indentation.</summary>
-    public static byte[] Write(SyncMlMessage message)
-    {
-        var root = SyncMlTreeWriter.Write(message);
-        using var stream = new MemoryStream();
-        var settings = new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = false };
-        using (var writer = XmlWriter.Create(stream, settings))
-        {
-            writer.WriteStartDocument();
-            WriteNode(writer, root);
-            writer.WriteEndDocument();
-        }
-        return stream.ToArray();
-    }
+    public static byte[] Write(SyncMlMessage message) => SyncMlXmlWriter.Write(SyncMlTreeWriter.Write(message));
 
-    private static void WriteNode(XmlWriter writer, SyncMlNode node)
-    {
-        writer.WriteStartElement(node.Name, node.MetInf ? SyncMlTags.MetInfNamespace : SyncMlTags.SyncMlNamespace);
-        if (node.Opaque is { } opaque)
-            writer.WriteString(new UTF8Encoding(false, true).GetString(opaque));
-        else if (node.Text is { Length: > 0 } text)
-            writer.WriteString(text);
-        foreach (var child in node.Children)
-            WriteNode(writer, child);
-        writer.WriteEndElement();
-    }
+    /// <summary>The length in bytes of <see cref="Write"/>'s output, without writing it (the DM server packs to the device's MaxMsgSize).</summary>
+    public static int Measure(SyncMlMessage message) => SyncMlXmlWriter.Measure(SyncMlTreeWriter.Write(message));
 
     private static SyncMlError? Classify(Exception e, byte[] bytes) => e switch
     {
@@ -69,20 +48,25 @@ public static class SyncMlXml
         _ => null,
     };
 
+    /// <summary>The reader's settings for the default limits, made once (a parse of the DM server's hot path made them anew).</summary>
+    private static readonly XmlReaderSettings DefaultSettings = Settings(SyncMlLimits.Default);
+
+    private static XmlReaderSettings Settings(SyncMlLimits limits) => new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit,
+        XmlResolver = null,
+        MaxCharactersInDocument = limits.MaxDocumentBytes,
+        MaxCharactersFromEntities = 1024,
+        IgnoreComments = true,
+        IgnoreProcessingInstructions = true,
+        CloseInput = true,
+    };
+
     private static SyncMlNode ReadTree(byte[] bytes, SyncMlLimits limits, Action<SyncMlNode> onHdr)
     {
-        var settings = new XmlReaderSettings
-        {
-            DtdProcessing = DtdProcessing.Prohibit,
-            XmlResolver = null,
-            MaxCharactersInDocument = limits.MaxDocumentBytes,
-            MaxCharactersFromEntities = 1024,
-            IgnoreComments = true,
-            IgnoreProcessingInstructions = true,
-            CloseInput = true,
-        };
+        var settings = limits.MaxDocumentBytes == SyncMlLimits.Default.MaxDocumentBytes ? DefaultSettings : Settings(limits);
         using var reader = XmlReader.Create(new MemoryStream(bytes, writable: false), settings);
-        var stack = new Stack<(SyncMlNode Node, StringBuilder Text)>();
+        var stack = new List<Open>(8);
         SyncMlNode? root = null;
         var skipDepth = -1; // > -1 while inside an element of a foreign namespace
         while (reader.Read())
@@ -108,8 +92,8 @@ public static class SyncMlXml
                     if (root is null)
                         root = node;
                     else
-                        stack.Peek().Node.Add(node);
-                    stack.Push((node, new StringBuilder()));
+                        stack[^1].Node.Add(node);
+                    stack.Add(new Open(node));
                     if (reader.IsEmptyElement)
                         End(stack, onHdr);
                     break;
@@ -118,20 +102,36 @@ public static class SyncMlXml
                     break;
                 case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.Whitespace or XmlNodeType.SignificantWhitespace:
                     if (stack.Count > 0)
-                        stack.Peek().Text.Append(reader.Value);
+                        stack[^1] = stack[^1].WithText(reader.Value);
                     break;
             }
         }
         return root ?? throw new SyncMlFormatException(SyncMlErrorReason.Malformed, "no root element");
     }
 
-    /// <summary>Text of an element with element children is whitespace between them (dropped); else it is the value.</summary>
-    private static void End(Stack<(SyncMlNode Node, StringBuilder Text)> stack, Action<SyncMlNode> onHdr)
+    /// <summary>
+    /// An element being read and its text so far: usually one piece (no copy); a builder from the second piece on (text, CDATA,
+    /// text: linear, never quadratic); once it has children only whether a piece that is not whitespace came (mixed content).
+    /// </summary>
+    private readonly record struct Open(SyncMlNode Node, string? Text = null, StringBuilder? More = null, bool Mixed = false)
     {
-        var (node, text) = stack.Pop();
-        if (node.Children.Count == 0)
-            node.Text = text.ToString();
-        else if (!string.IsNullOrWhiteSpace(text.ToString()))
+        public Open WithText(string value) =>
+            !Node.Children.IsEmpty ? (Mixed || string.IsNullOrWhiteSpace(value) ? this : this with { Mixed = true })
+            : Text is null ? this with { Text = value }
+            : this with { More = (More ?? new StringBuilder(Text)).Append(value) };
+
+        public string AllText => More?.ToString() ?? Text ?? "";
+    }
+
+    /// <summary>Text of an element with element children is whitespace between them (dropped); else it is the value.</summary>
+    private static void End(List<Open> stack, Action<SyncMlNode> onHdr)
+    {
+        var open = stack[^1];
+        var node = open.Node;
+        stack.RemoveAt(stack.Count - 1);
+        if (node.Children.IsEmpty)
+            node.Text = open.AllText;
+        else if (open.Mixed || !string.IsNullOrWhiteSpace(open.AllText))
             throw new SyncMlFormatException(SyncMlErrorReason.Malformed, $"{node.Name} has mixed content");
         if (node.Name == "SyncHdr" && !node.MetInf && stack.Count == 1)
             onHdr(node);

@@ -42,26 +42,25 @@ internal sealed class WbxmlTreeReader(byte[] input, SyncMlLimits limits)
                     }
                     break;
                 case WbxmlTokens.StrI:
-                    Top(stack).Text.Append(Utf8(ReadTerminated(input, ref _pos, input.Length, truncated: true)));
+                    Top(stack).Append(Utf8(ReadTerminated(input, ref _pos, input.Length, truncated: true)));
                     break;
                 case WbxmlTokens.StrT:
                     var offset = ReadLength();
                     if (offset >= _strings.Length)
                         throw Error(SyncMlErrorReason.Malformed, $"string table reference {offset} out of range");
-                    Top(stack).Text.Append(Utf8(ReadTerminated(_strings, ref offset, _strings.Length, truncated: false)));
+                    Top(stack).Append(Utf8(ReadTerminated(_strings, ref offset, _strings.Length, truncated: false)));
                     break;
                 case WbxmlTokens.Entity:
                     var code = ReadMbUInt32();
                     if (code > 0x10FFFF || code is >= 0xD800 and <= 0xDFFF)
                         throw Error(SyncMlErrorReason.Malformed, $"bad ENTITY {code}");
-                    Top(stack).Text.Append(char.ConvertFromUtf32((int)code));
+                    Top(stack).Append(char.ConvertFromUtf32((int)code));
                     break;
                 case WbxmlTokens.Opaque:
                     var length = ReadLength();
                     if (length > input.Length - _pos)
                         throw Error(SyncMlErrorReason.Truncated, "OPAQUE longer than the input");
-                    Top(stack).Opaque.Write(input, _pos, length);
-                    Top(stack).HasOpaque = true;
+                    Top(stack).AppendOpaque(input.AsSpan(_pos, length));
                     _pos += length;
                     break;
                 default:
@@ -130,12 +129,12 @@ internal sealed class WbxmlTreeReader(byte[] input, SyncMlLimits limits)
     {
         var open = stack.Pop();
         var node = open.Node;
-        var text = open.Text.ToString();
-        if (open.HasOpaque && text.Length > 0 || (open.HasOpaque || text.Length > 0) && node.Children.Count > 0)
+        var text = open.AllText;
+        if (open.HasOpaque && text.Length > 0 || (open.HasOpaque || text.Length > 0) && node.Children.Length > 0)
             throw Error(SyncMlErrorReason.Malformed, $"{node.Name} has mixed content");
         if (open.HasOpaque)
-            node.Opaque = open.Opaque.ToArray();
-        else if (node.Children.Count == 0)
+            node.Opaque = open.OpaqueBytes;
+        else if (node.Children.Length == 0)
             node.Text = text;
         if (node.Name == "SyncHdr" && !node.MetInf && stack.Count == 1)
             onHdr(node);
@@ -191,11 +190,33 @@ internal sealed class WbxmlTreeReader(byte[] input, SyncMlLimits limits)
 
     private static SyncMlFormatException Error(SyncMlErrorReason reason, string message) => new(reason, message);
 
+    /// <summary>
+    /// An element being read. Its content is made only when some comes (issue 19: a StringBuilder and a MemoryStream per element
+    /// were most of what a parse allocated): one text piece is kept as it is, a builder from the second piece on; opaque bytes
+    /// likewise.
+    /// </summary>
     private sealed class Open(SyncMlNode node)
     {
+        private string? _text;
+        private StringBuilder? _moreText;
+        private MemoryStream? _opaque;
+
         public SyncMlNode Node { get; } = node;
-        public StringBuilder Text { get; } = new();
-        public MemoryStream Opaque { get; } = new();
-        public bool HasOpaque { get; set; }
+
+        public bool HasOpaque => _opaque is not null;
+
+        public string AllText => _moreText?.ToString() ?? _text ?? "";
+
+        public byte[] OpaqueBytes => _opaque?.ToArray() ?? [];
+
+        public void Append(string text)
+        {
+            if (_text is null)
+                _text = text;
+            else
+                (_moreText ??= new StringBuilder(_text)).Append(text);
+        }
+
+        public void AppendOpaque(ReadOnlySpan<byte> bytes) => (_opaque ??= new MemoryStream()).Write(bytes);
     }
 }

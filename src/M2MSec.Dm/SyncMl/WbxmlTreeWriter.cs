@@ -28,7 +28,7 @@ internal static class WbxmlTreeWriter
             output.WriteByte((byte)nodePage);
             page = nodePage;
         }
-        var hasContent = node.Children.Count > 0 || node.Opaque is not null || node.Text is { Length: > 0 };
+        var hasContent = node.Children.Length > 0 || node.Opaque is not null || node.Text is { Length: > 0 };
         output.WriteByte(hasContent ? (byte)(token | WbxmlTokens.HasContent) : token);
         if (!hasContent)
             return;

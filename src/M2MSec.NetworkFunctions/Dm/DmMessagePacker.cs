@@ -7,8 +7,8 @@ namespace M2MSec.NetworkFunctions.Dm;
 /// (OMA-TS-DM_RepPro-V1_2 §6.1.1): whole commands while they fit, the rest in later messages of the same
 /// package (no Final; the device asks with Alert 1222). A value too large for any message goes as a large
 /// object (§6.3.4 / OMA-TS-DM_Protocol-V1_2 §8.8): chunks with MoreData, the first with Meta Size = the
-/// object's octets, one chunk per message, each acknowledged with 213. The size is measured by encoding as
-/// XML, which is never shorter than the WBXML form.
+/// object's octets, one chunk per message, each acknowledged with 213. The size is the length of the XML form
+/// (SyncMlXml.Measure: counted, not written), which is never shorter than the WBXML form.
 /// </summary>
 internal static class DmMessagePacker
 {
@@ -79,5 +79,5 @@ internal static class DmMessagePacker
 
     private static ItemCommand WithItem(DmOutgoing o, SyncMlItem item) => o.Command with { Items = [item] };
 
-    private static long Size(DmReplyBuilder reply) => SyncMlXml.Write(reply.Build(null, final: false)).Length;
+    private static long Size(DmReplyBuilder reply) => SyncMlXml.Measure(reply.Build(null, final: false));
 }

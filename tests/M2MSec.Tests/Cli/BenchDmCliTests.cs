@@ -53,6 +53,10 @@ public sealed class BenchDmCliTests
         {
             Assert.Equal(json.GetProperty("device_durable_writes_per_session").GetDouble(), json.GetProperty("device_durable_writes_per_session_tmpfs").GetDouble(), 1.0);
             Assert.True(json.GetProperty("sessions_per_s_kept_connection_tmpfs").GetDouble() > 0, stdout);
+            // Full-handshake sessions with the devices on tmpfs too: the ratio to bare handshakes the server reaches without the device's disk.
+            Assert.True(json.GetProperty("sessions_per_s_new_connection_tmpfs").GetDouble() > 0, stdout);
+            Assert.True(json.GetProperty("server_cpu_ms_per_session_new_connection_tmpfs").GetDouble() > 0, stdout);
+            Assert.True(json.GetProperty("ratio_to_bound_tmpfs").GetDouble() > 0, stdout);
         }
         Assert.Contains("the server in process", stderr, StringComparison.Ordinal);
     }
