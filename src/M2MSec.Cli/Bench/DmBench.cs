@@ -49,7 +49,7 @@ internal static class DmBench
         public double? ResumedShare => Resumed is { } r && Handshakes > 0 ? Math.Round((double)r / Handshakes, 3) : null;
     }
 
-    public static async Task<IReadOnlyList<KeyValuePair<string, object?>>> RunAsync(int devices, TimeSpan duration, TextWriter progress, CancellationToken ct)
+    public static async Task<IReadOnlyList<KeyValuePair<string, object?>>> RunAsync(int devices, TimeSpan duration, TimeSpan maxWarmUp, TextWriter progress, CancellationToken ct)
     {
         var dir = Directory.CreateTempSubdirectory("m2msec-bench-dm-").FullName;
         string? shm = null;
@@ -93,7 +93,7 @@ internal static class DmBench
                 await SessionsAsync(fleet, server, root, uri, Mode.Resumed, d / 3, ct);
                 await SessionsAsync(fleet, server, root, uri, Mode.KeptAlive, d / 3, ct);
                 await HandshakesAsync(server, address, root, issuing, devices, resumable: false, d / 10, ct);
-            }, () => server.CompiledMethodsAsync(ct), TimeSpan.FromSeconds(40));
+            }, () => server.CompiledMethodsAsync(ct), maxWarmUp);
             progress.WriteLine($"bench dm: warm-up {slices} s (until the server's JIT was quiet)");
             progress.WriteLine("bench dm: a new TLS connection per session, full handshake");
             var full = await SessionsAsync(fleet, server, root, uri, Mode.Full, duration, ct);

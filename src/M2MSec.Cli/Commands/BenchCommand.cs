@@ -112,12 +112,14 @@ internal static class BenchCommand
         var dm = new Command("dm", "Complete DM configuration sessions/s over TLS on loopback, CPU per session, against the bare TLS handshake rate");
         var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
         var devices = CliArgs.Int("--devices", "devices running sessions in parallel", 1, 64, 4);
+        var warmUp = WarmUp(40);
         var json = CliArgs.Flag("--json", "print one JSON object");
-        foreach (var o in new Option[] { seconds, devices, json })
+        foreach (var o in new Option[] { seconds, devices, warmUp, json })
             dm.Options.Add(o);
         dm.SetAction(async (r, ct) =>
         {
-            var fields = await Bench.DmBench.RunAsync(r.GetValue(devices), TimeSpan.FromSeconds(r.GetValue(seconds)), r.InvocationConfiguration.Error, ct);
+            var fields = await Bench.DmBench.RunAsync(r.GetValue(devices), TimeSpan.FromSeconds(r.GetValue(seconds)), TimeSpan.FromSeconds(r.GetValue(warmUp)),
+                r.InvocationConfiguration.Error, ct);
             CliOutput.Write(r, r.GetValue(json), fields);
             return ExitCodes.Success;
         });

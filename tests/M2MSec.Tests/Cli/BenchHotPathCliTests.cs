@@ -51,6 +51,7 @@ public sealed class BenchHotPathCliTests
     [InlineData("hss", "0")]
     [InlineData("ocsp", "121")]
     [InlineData("hss", "soon")]
+    [InlineData("dm", "0")]
     public async Task BenchWarmUp_OutOfRange_Exit2NamingTheOption(string bench, string value)
     {
         var (code, _, stderr) = await CliRunner.RunAsync("bench", bench, "--warm-up", value);
