@@ -20,7 +20,7 @@ public sealed partial class DeviceRunTests
     /// the same account runs a scheduled session.
     /// </summary>
     [Fact]
-    public async Task DeviceRunUicc_DmAccountByBootstrap_NotifiedAndTriggeredNasJobsDone_RestartKeepsAccount_ScheduledSession()
+    public async Task DeviceRunUicc_DmAccountByBootstrap_NotifiedAndTriggeredNasJobsDone_RestartKeepsAccount_ScheduledSession_UnauthorisedDmAccountThreat()
     {
         var dir = NewDeviceDirectory();
         string iccid, imsi;
@@ -74,14 +74,38 @@ public sealed partial class DeviceRunTests
         Assert.Equal(0, listed);
         Assert.Single(JsonDocument.Parse(accounts).RootElement.GetProperty("accounts").EnumerateArray(), a => a.GetProperty("dev_id").GetString() == iccid);
 
-        // The DM server's admin API: validated (400 naming the field), a second account for the device refused (409); not on the device listener.
-        using (var bad = await dm.PostAsJsonAsync("accounts", new { dev_id = iccid, server_uri = "ftp://x", bootstrap_key = new string('0', 64) }, Ct))
+        // The DM server's admin API: each bad field an RFC 9457 problem naming it and nothing made, a second account for the device
+        // refused (409); not on the device listener.
+        var key = new string('0', 64);
+        foreach (var (body, field) in new (object Body, string Field)[]
         {
+            (new { dev_id = "", server_uri = fleet.Address("dm"), bootstrap_key = key }, "dev_id"),
+            (new { dev_id = "bad-uri-device", server_uri = "ftp://x", bootstrap_key = key }, "server_uri"),
+            (new { dev_id = "bad-key-device", server_uri = fleet.Address("dm"), bootstrap_key = "00" }, "bootstrap_key"),
+        })
+        {
+            using var bad = await dm.PostAsJsonAsync("accounts", body, Ct);
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-            Assert.Contains("server_uri:", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+            Assert.Contains($"{field}:", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         }
-        using (var bad = await dm.PostAsJsonAsync("accounts", new { dev_id = iccid, server_uri = fleet.Address("dm"), bootstrap_key = "00" }, Ct))
-            Assert.Contains("bootstrap_key:", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        foreach (var none in new[] { "bad-uri-device", "bad-key-device" })
+        {
+            using var absent = await dm.GetAsync($"accounts/{none}/jobs", Ct);
+            Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+        }
+        // Another role's certificate (an MTC server's, which serve all writes beside endpoints.json) gets 403 on all three, and makes nothing.
+        var mtcServer = M2MSec.NetworkFunctions.Hosting.NetworkFunctionTls.Load(Path.Combine(fleet.Directory, "mtc-server.crt"),
+            Path.Combine(fleet.Directory, "mtc-server.key"), Path.Combine(fleet.Directory, "chain.pem"), Path.Combine(fleet.Directory, "root.pem"));
+        using (var other = mtcServer.CreateClient(new Uri(fleet.Address("dm-admin")), TimeSpan.FromSeconds(30)))
+        {
+            using var add = await other.PostAsJsonAsync("accounts", new { dev_id = "wrong-role-device", server_uri = fleet.Address("dm"), bootstrap_key = key }, Ct);
+            using var remove = await other.DeleteAsync($"accounts/{iccid}", Ct);
+            using var jobs = await other.GetAsync($"accounts/{iccid}/jobs", Ct);
+            Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden), (add.StatusCode, remove.StatusCode, jobs.StatusCode));
+        }
+        using (var absent = await dm.GetAsync("accounts/wrong-role-device/jobs", Ct))
+            Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
         using (var twice = await dm.PostAsJsonAsync("accounts", new { dev_id = iccid, server_uri = fleet.Address("dm"), bootstrap_key = new string('0', 64) }, Ct))
             Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
         using var deviceSide = M2MSec.Device.Provisioning.RoProvisioningClient.Client(new Uri(fleet.Address("dm")),
