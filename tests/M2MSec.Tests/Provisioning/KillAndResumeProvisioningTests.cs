@@ -95,9 +95,17 @@ public sealed class KillAndResumeProvisioningTests(PostgresServer postgres)
             var failures = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
             var imsis = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
             using var gate = new SemaphoreSlim(Math.Min(32, count));
+            // Spread by progress, not by time (the same shape at 100 and at 10,000 devices): the k-th role when (k+1)/8 of the fleet is
+            // done. Device i starts only once every kill half a spacing below it has been made, so each kill lands while devices are still
+            // to come (under load a role's restart once took long enough for the whole fleet to finish before the last kill: CI, stop 28).
+            int Threshold(int k) => (k + 1) * count / (Killed.Length + 1);
+            var halfSpacing = Math.Max(1, count / (Killed.Length + 1) / 2);
+            var killMade = Killed.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
             var run = Stopwatch.StartNew();
             var deviceTasks = Enumerable.Range(0, count).Select(async i =>
             {
+                for (var k = 0; k < Killed.Length && i >= Threshold(k) + halfSpacing; k++)
+                    await killMade[k].Task.WaitAsync(ct);
                 await gate.WaitAsync(ct);
                 try
                 {
@@ -121,16 +129,23 @@ public sealed class KillAndResumeProvisioningTests(PostgresServer postgres)
                 }
             }).ToList();
             var kills = new List<(string Role, int DoneAtKill)>();
-            for (var k = 0; k < Killed.Length; k++)
+            try
             {
-                // Spread by progress, not by time (the same shape at 100 and at 10,000 devices): the k-th role when k/8 of the fleet is done.
-                var threshold = (k + 1) * count / (Killed.Length + 1);
-                while (Volatile.Read(ref done) < threshold)
-                    await Task.Delay(50, ct);
-                kills.Add((Killed[k], Volatile.Read(ref done)));
-                await fleet.KillAsync(Killed[k]);
-                await Task.Delay(200, ct);
-                await fleet.RestartAsync(Killed[k], ct);
+                for (var k = 0; k < Killed.Length; k++)
+                {
+                    while (Volatile.Read(ref done) < Threshold(k))
+                        await Task.Delay(50, ct);
+                    kills.Add((Killed[k], Volatile.Read(ref done)));
+                    await fleet.KillAsync(Killed[k]);
+                    killMade[k].SetResult();
+                    await Task.Delay(200, ct);
+                    await fleet.RestartAsync(Killed[k], ct);
+                }
+            }
+            finally
+            {
+                foreach (var made in killMade)
+                    made.TrySetCanceled(CancellationToken.None); // a failed kill: the waiting devices end instead of hanging
             }
             await Task.WhenAll(deviceTasks);
             run.Stop();
