@@ -96,7 +96,7 @@ public sealed class ServeAndDemoTests
             "--data", Path.Combine(dir, "d"), "--kek-file", Path.Combine(dir, "k.json")], output, output, cts.Token);
         try
         {
-            for (var i = 0; i < 100 && !output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
+            for (var i = 0; i < 600 && !run.IsCompleted && !output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
                 await Task.Delay(100, TestContext.Current.CancellationToken);
             var text = output.ToString();
             Assert.Contains("dm listening on http://", text, StringComparison.Ordinal);
@@ -125,8 +125,10 @@ public sealed class ServeAndDemoTests
         try
         {
             var endpoints = Path.Combine(dir, "endpoints.json");
-            for (var i = 0; i < 100 && !output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
+            // Up to 60 s: 17 functions start on a loaded CI machine (10 s was too short there); a run that ended has failed.
+            for (var i = 0; i < 600 && !run.IsCompleted && !output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
                 await Task.Delay(100, TestContext.Current.CancellationToken);
+            Assert.False(run.IsCompleted, output.ToString());
             var map = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(endpoints, TestContext.Current.CancellationToken))!;
             var ct = TestContext.Current.CancellationToken;
             var hss = new Uri(map["hss"]);

@@ -37,7 +37,7 @@ public sealed class PkiCliTests : IAsyncLifetime
         Assert.Equal(0, (await Cli("pki", "export", "--what", "root", "--out", F("root.pem"))).ExitCode);
         Assert.Equal(0, (await Cli("pki", "export", "--what", "issuing", "--out", F("issuing.pem"))).ExitCode);
         _serve = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "ocsp", "--urls", _url.TrimEnd('/'), "--data", Data, "--kek-file", Kek], _output, _output, _stop.Token);
-        for (var i = 0; i < 100 && !_output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
+        for (var i = 0; i < 300 && !_output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
             await Task.Delay(50);
         Assert.Contains("ocsp listening on " + _url, _output.ToString(), StringComparison.Ordinal);
     }

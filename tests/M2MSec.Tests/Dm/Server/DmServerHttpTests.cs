@@ -40,7 +40,7 @@ public sealed class DmServerHttpTests : IAsyncLifetime
         var port = LoopbackPort.Free();
         _serve = M2MSec.Cli.M2MSecCli.RunAsync(["serve", "dm", "--urls", $"https://127.0.0.1:{port}", "--path", "/funambol/dm", "--cert", F("dm.pem"),
             "--key", F("dm.key"), "--chain", F("issuing.pem"), .. dm], _output, _output, _stop.Token);
-        for (var i = 0; i < 100 && !_output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
+        for (var i = 0; i < 300 && !_output.ToString().Contains("listening on", StringComparison.Ordinal); i++)
             await Task.Delay(50);
         Assert.Contains("dm listening on", _output.ToString(), StringComparison.Ordinal);
         _url = new Uri($"https://127.0.0.1:{port}/funambol/dm");
