@@ -23,7 +23,10 @@ namespace M2MSec.NetworkFunctions.Dm;
 /// <param name="serverUri">Our Source LocURI when the request does not say.</param>
 /// <param name="time">The clock.</param>
 /// <param name="options">Session binding, idle time, bounds, back-off.</param>
-/// <param name="audit">Authentication failures, session start and end, job state changes (none when null).</param>
+/// <param name="audit">Authentication failures, session start and end, job state changes (none when null). It must be the log of
+/// <paramref name="store"/>'s state: an entry recording a change of the store (a session's start with its nonce, a job's move, a session's
+/// end) is handed to the store and commits in that change's transaction; refusals and failures are appended here, each its own commit
+/// (decision 036).</param>
 /// <param name="logger">One line per session.</param>
 /// <param name="maxMsgSize">Our MaxMsgSize, announced in every message (the device splits what it sends to fit).</param>
 /// <param name="metrics">Sessions by outcome and authentication failures (issue 20; none when null).</param>
@@ -121,7 +124,9 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                 return new DmServerReply(reply.Build(null, final: true));
             }
             // The pending nonce is used up (compare-and-swap: a replayed credential, or a second instance, loses).
-            if (await Challenges.ReplaceAsync(account!, nonce, ct).ConfigureAwait(false) is { } next)
+            // Its entry commits with the nonce's replacement (decision 036): no session start without its entry, no entry for a replay.
+            if (await Challenges.ReplaceAsync(account!, nonce, Entry("dm.session.start", devId, $"session {sessionId}, auth {account!.ClientAuth}"), ct)
+                .ConfigureAwait(false) is { } next)
             {
                 var token = DmSessionTable.NewToken();
                 var state = new DmSessionState(time.GetUtcNow(), account! with { ClientNonce = next.ToWire() }, sessionId, System.Text.Encoding.ASCII.GetBytes(token), baseUri)
@@ -132,10 +137,11 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                     state.MaxMsgSize = Math.Min(max, SyncMlLimits.Default.MaxDocumentBytes);
                 if (!Sessions.TryAdd(state))
                 {
+                    // Filled meanwhile by another device: the session that started (its nonce used, its entry written) ends at once.
+                    await AuditAsync("dm.session.end", devId, $"session {sessionId}: no room (MaxSessions)", ct).ConfigureAwait(false);
                     reply.HeaderStatus(DmStatusCode.ServiceUnavailable, null);
                     return new DmServerReply(reply.Build(null, final: true));
                 }
-                await AuditAsync("dm.session.start", devId, $"session {sessionId}, auth {account.ClientAuth}", ct).ConfigureAwait(false);
                 reply.RespUri = Sessions.RespUri(baseUri, token);
                 reply.HeaderStatus(DmStatusCode.AuthenticationAccepted, Challenge(account, next));
                 return await ProcessAsync(incoming, state, reply, ct).ConfigureAwait(false);
@@ -195,7 +201,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         {
             // auth-MAC: every message carries a MAC over the nonce we gave in our last message; each nonce serves once.
             var ok = hmacHeader is not null && AuthMac.Verify(new DmCredentials(state.Account.ClientUser, state.Account.ClientPassword), macNonce, body.Span, hmacHeader);
-            var next = ok ? await Challenges.ReplaceAsync(state.Account, macNonce, ct).ConfigureAwait(false) : null;
+            var next = ok ? await Challenges.ReplaceAsync(state.Account, macNonce, null, ct).ConfigureAwait(false) : null;
             if (next is null)
             {
                 state.Failures++;
@@ -271,9 +277,10 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             // Issue 19: the queued jobs only — one query, not every job the device ever had.
             foreach (var job in await store.ListQueuedJobsAsync(devId, cancellationToken).ConfigureAwait(false))
             {
-                if (job.State != "queued" || !await store.SetJobStateAsync(job.Id, "running", ["queued"], cancellationToken).ConfigureAwait(false))
+                if (job.State != "queued"
+                    || !await store.SetJobStateAsync(job.Id, "running", ["queued"], Entry("dm.job.running", devId, $"{job.Id}: session {state.SessionId}"), cancellationToken)
+                        .ConfigureAwait(false))
                     continue;
-                await AuditAsync("dm.job.running", devId, $"{job.Id}: session {state.SessionId}", cancellationToken).ConfigureAwait(false);
                 state.Jobs.Add(job.Id);
                 foreach (var command in job.Commands)
                     state.Outbox.AddLast(new DmOutgoing(ToSyncMl(command), job.Id, command.Seq));
@@ -290,15 +297,12 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             Sessions.Remove(state);
             var outcomes = new List<string>();
             var finishedJobs = await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
-            foreach (var (id, jobState, reason) in finishedJobs)
-            {
+            foreach (var (id, jobState, _) in finishedJobs)
                 outcomes.Add($"{id} {jobState}");
-                await AuditAsync("dm.job." + jobState, devId, $"{id}{(reason is null ? "" : ": " + reason)}", cancellationToken).ConfigureAwait(false);
-            }
-            await AuditAsync("dm.session.end", devId, $"session {state.SessionId}: completed", cancellationToken).ConfigureAwait(false);
             LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
                 outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
-            await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, cancellationToken).ConfigureAwait(false);
+            await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, Entry("dm.session.end", devId, $"session {state.SessionId}: completed"),
+                cancellationToken).ConfigureAwait(false);
             metrics?.SessionEnded(devId, DmSessionOutcomes.Completed);
             foreach (var (id, jobState, reason) in finishedJobs)
                 await NotifyAsync(new DmJobFinished(id, devId, jobState, reason), cancellationToken).ConfigureAwait(false);
@@ -329,14 +333,11 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     {
         foreach (var job in state.Jobs)
         {
-            if (await store.FailJobAsync(job, reason, ["running"], ct).ConfigureAwait(false))
-            {
-                await AuditAsync("dm.job.failed", state.DevId, $"{job}: {reason}", ct).ConfigureAwait(false);
+            if (await store.FailJobAsync(job, reason, ["running"], Entry("dm.job.failed", state.DevId, $"{job}: {reason}"), ct).ConfigureAwait(false))
                 await NotifyAsync(new DmJobFinished(job, state.DevId, "failed", reason), ct).ConfigureAwait(false);
-            }
         }
-        await AuditAsync("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}", ct).ConfigureAwait(false);
-        await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, ct).ConfigureAwait(false);
+        await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, Entry("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}"), ct)
+            .ConfigureAwait(false);
         metrics?.SessionEnded(state.DevId, reason);
         LogSession(state.DevId, state.SessionId, state.Account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, state.LastActivity - state.Started, outcome);
     }
@@ -364,10 +365,11 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         var failed = 0;
         foreach (var job in await store.ListIdleJobsAsync("running", time.GetUtcNow() - _options.IdleTimeout, cancellationToken).ConfigureAwait(false))
         {
-            if (Sessions.HoldsJob(job.Id) || !await store.FailJobAsync(job.Id, "session-expired", ["running"], cancellationToken).ConfigureAwait(false))
+            if (Sessions.HoldsJob(job.Id)
+                || !await store.FailJobAsync(job.Id, "session-expired", ["running"], Entry("dm.job.failed", job.DevId, $"{job.Id}: session-expired (no live session)"),
+                    cancellationToken).ConfigureAwait(false))
                 continue;
             failed++;
-            await AuditAsync("dm.job.failed", job.DevId, $"{job.Id}: session-expired (no live session)", cancellationToken).ConfigureAwait(false);
             await NotifyAsync(new DmJobFinished(job.Id, job.DevId, "failed", "session-expired"), cancellationToken).ConfigureAwait(false);
         }
         return failed;
@@ -389,11 +391,15 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
 
     private static bool IsPlainHttp(string uri) => !uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>An entry appended on its own, its own commit: refusals and failures, which no later failure may take away.</summary>
     private async Task AuditAsync(string action, string subject, string detail, CancellationToken ct)
     {
         if (audit is not null)
             await audit.AppendAsync(Actor, action, subject, detail, ct).ConfigureAwait(false);
     }
+
+    /// <summary>An entry for the store to write in the transaction of the change it records (decision 036); none without an audit log.</summary>
+    private AuditRecord? Entry(string action, string subject, string detail) => audit is null ? null : new AuditRecord(Actor, action, subject, detail);
 
     /// <summary>The one line per session (never a secret or the session token).</summary>
     private void LogSession(string devId, string sessionId, string scheme, string authResult, int sent, IReadOnlyList<int> statuses, TimeSpan duration, string outcome)
@@ -561,12 +567,12 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         {
             if (DmJobReadBack.FinalState(job) == "done")
             {
-                if (await store.SetJobStateAsync(job.Id, "done", ["running"], ct).ConfigureAwait(false))
+                if (await store.SetJobStateAsync(job.Id, "done", ["running"], Entry("dm.job.done", devId, job.Id), ct).ConfigureAwait(false))
                     finished.Add((job.Id, "done", null));
                 continue;
             }
             var reason = job.Commands.Any(c => c.Status is null or >= 300) ? "command-failed" : "read-back-differs";
-            if (await store.FailJobAsync(job.Id, reason, ["running"], ct).ConfigureAwait(false))
+            if (await store.FailJobAsync(job.Id, reason, ["running"], Entry("dm.job.failed", devId, $"{job.Id}: {reason}"), ct).ConfigureAwait(false))
                 finished.Add((job.Id, "failed", reason));
         }
         state.Jobs.Clear();

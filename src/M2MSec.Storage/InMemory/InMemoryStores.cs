@@ -385,7 +385,7 @@ public sealed class InMemoryStateStore : IStateStore
         Audit = new InMemoryAuditLog(clock);
         Sho = new InMemoryShoStore(Audit);
         Certificates = new InMemoryCertificateStore(clock);
-        Dm = new InMemoryDmStore(clock);
+        Dm = new InMemoryDmStore(clock, Audit);
         Icf = new InMemoryIcfStore(clock);
         Drf = new InMemoryDrfStore(clock);
         Vno = new InMemoryVnoStore(clock);

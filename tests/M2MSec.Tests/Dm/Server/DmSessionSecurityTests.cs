@@ -4,6 +4,7 @@ using M2MSec.Dm;
 using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
 using M2MSec.NetworkFunctions.Dm;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.InMemory;
 using M2MSec.Tests.Support;
@@ -31,8 +32,8 @@ public sealed class DmSessionSecurityTests
 
     public DmSessionSecurityTests()
     {
-        _store = new InMemoryDmStore(_clock);
         _audit = new InMemoryAuditLog(_clock);
+        _store = new InMemoryDmStore(_clock, _audit); // the engine's log is the store's (decision 036)
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -574,5 +575,10 @@ public sealed class DmSessionSecurityTests
         public ValueTask AddGenericAlertsAsync(string devId, IReadOnlyList<DmGenericAlertRecord> alerts, CancellationToken cancellationToken = default) { Writes++; return inner.AddGenericAlertsAsync(devId, alerts, cancellationToken); }
         public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default) { Writes++; return inner.RecordSessionAsync(devId, at, outcome, cancellationToken); }
         public ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.GetDeviceReportAsync(devId, cancellationToken); }
+        public ValueTask AddJobAsync(DmJobRecord job, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.AddJobAsync(job, audit, cancellationToken); }
+        public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.SetJobStateAsync(jobId, state, from, audit, cancellationToken); }
+        public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, audit, cancellationToken); }
+        public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.FailJobAsync(jobId, reason, from, audit, cancellationToken); }
+        public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.RecordSessionAsync(devId, at, outcome, audit, cancellationToken); }
     }
 }
