@@ -99,8 +99,13 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         var verdict = account is null
             ? (incoming.Header.Cred?.Data is not null || hmacHeader is not null ? DmStatusCode.InvalidCredentials : DmStatusCode.MissingCredentials)
             : Authenticate(incoming, account, hmacHeader, body, nonce);
+        // First contact (OMA-TS-DM_Security-V1_2 §5.1.3): a device never given a nonce (the bootstrap carries no AAuthData) digests over the
+        // empty one. The right password over it is answered with the pending nonce like a message without a credential — not a guess, so
+        // neither a failure nor audited (decision 036). A wrong one over it stays a failure.
+        var firstContact = verdict == DmStatusCode.InvalidCredentials && account is not null && nonce.Bytes.Length > 0
+            && Authenticate(incoming, account, hmacHeader, body, DmNonce.Empty) == DmStatusCode.AuthenticationAccepted;
         if (BackOff.SessionFailures(source, devId, sessionId) >= 2)
-            verdict = DmStatusCode.InvalidCredentials; // this session already ended on its second failure
+            (verdict, firstContact) = (DmStatusCode.InvalidCredentials, false); // this session already ended on its second failure
 
         if (verdict == DmStatusCode.AuthenticationAccepted)
         {
@@ -148,24 +153,29 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             }
             verdict = DmStatusCode.InvalidCredentials;
         }
-        return await RefuseAsync(incoming, account, verdict, nonce, baseUri, source, ct).ConfigureAwait(false);
+        return await RefuseAsync(incoming, account, verdict, nonce, baseUri, source, firstContact, ct).ConfigureAwait(false);
     }
 
-    /// <summary>A failed or missing credential: the pending nonce again (nothing written), or, at the second failure, the end.</summary>
-    private async Task<DmServerReply> RefuseAsync(SyncMlMessage incoming, DmAccount? account, int verdict, DmNonce nonce, string baseUri, string source, CancellationToken ct)
+    /// <summary>
+    /// A failed or missing credential: the pending nonce again (nothing written), or, at the second failure, the end. <paramref name="firstContact"/>:
+    /// the right password over the empty nonce, challenged (401 with the pending nonce) but not a failure.
+    /// </summary>
+    private async Task<DmServerReply> RefuseAsync(SyncMlMessage incoming, DmAccount? account, int verdict, DmNonce nonce, string baseUri, string source, bool firstContact,
+        CancellationToken ct)
     {
         var devId = incoming.Header.Source.LocUri;
         // A message without a credential is challenged (407): not a guess, so not a failure. A wrong one (401) is.
-        var (failures, delay) = verdict == DmStatusCode.MissingCredentials
+        var challenged = verdict == DmStatusCode.MissingCredentials || firstContact;
+        var (failures, delay) = challenged
             ? (BackOff.SessionFailures(source, devId, incoming.Header.SessionId), TimeSpan.Zero)
             : BackOff.Fail(source, devId, incoming.Header.SessionId);
         var ended = failures >= 2;
-        if (verdict != DmStatusCode.MissingCredentials)
+        if (!challenged)
             metrics?.AuthFailed(devId, account?.ClientAuth);
         if (ended && account is not null)
             metrics?.SessionEnded(devId, DmSessionOutcomes.AuthFailed);
         // Audited for accounts that exist, a bounded number of times per source and window (the log must not be a way to fill the store).
-        if (account is not null && verdict != DmStatusCode.MissingCredentials && BackOff.SourceFailures(source) <= 2 * _options.BackOffThreshold)
+        if (account is not null && !challenged && BackOff.SourceFailures(source) <= 2 * _options.BackOffThreshold)
         {
             await AuditAsync("dm.auth.failure", devId, $"session {incoming.Header.SessionId}, auth {account.ClientAuth}, status {verdict}{(ended ? ", session ended" : "")}",
                 ct).ConfigureAwait(false);

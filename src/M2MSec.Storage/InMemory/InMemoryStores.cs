@@ -386,6 +386,7 @@ public sealed class InMemoryStateStore : IStateStore
         Sho = new InMemoryShoStore(Audit);
         Certificates = new InMemoryCertificateStore(clock);
         Dm = new InMemoryDmStore(clock, Audit);
+        Dpf = new InMemoryDpfStore(Audit);
         Icf = new InMemoryIcfStore(clock);
         Drf = new InMemoryDrfStore(clock);
         Vno = new InMemoryVnoStore(clock);
@@ -421,7 +422,7 @@ public sealed class InMemoryStateStore : IStateStore
 
     public M2MSec.Storage.Sho.IShoStore Sho { get; }
 
-    public M2MSec.Storage.Dpf.IDpfStore Dpf { get; } = new InMemoryDpfStore();
+    public M2MSec.Storage.Dpf.IDpfStore Dpf { get; }
 
     public M2MSec.Storage.Vno.IVnoStore Vno { get; }
 

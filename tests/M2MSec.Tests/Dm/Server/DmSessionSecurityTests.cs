@@ -485,6 +485,36 @@ public sealed class DmSessionSecurityTests
         };
     }
 
+    /// <summary>
+    /// Decision 036: a device never given a nonce digests its first message over the empty one (the demo's one `dm.auth.failure` per device).
+    /// With the right password it is challenged (401, the pending nonce) but is no failure: not counted, not audited; its next message opens the session.
+    /// </summary>
+    [Fact]
+    public async Task FirstContact_RightPasswordOverTheEmptyNonce_IsChallenged_NotCountedNorAuditedAsAFailure()
+    {
+        await AccountAsync("md5");
+        var engine = Engine();
+        var (first, _) = await SendAsync(engine, Package1(Https, Md5(DmNonce.Empty)));
+        Assert.Equal(DmStatusCode.InvalidCredentials, Hdr(first).Code);
+        Assert.Equal(0, engine.FailuresFrom(DeviceAddress));
+        Assert.Empty(await _audit.ReadAsync(cancellationToken: Ct));
+        var (second, _) = await SendAsync(engine, Package1(Https, Md5(ChalNonce(first)), msgId: "2"));
+        Assert.Equal(DmStatusCode.AuthenticationAccepted, Hdr(second).Code);
+        Assert.Equal(["dm.session.start"], (await _audit.ReadAsync(cancellationToken: Ct)).Select(e => e.Action));
+    }
+
+    /// <summary>Decision 036: a wrong password over the empty nonce is still a failure — counted and audited (no first-contact pass for a guess).</summary>
+    [Fact]
+    public async Task FirstContact_WrongPasswordOverTheEmptyNonce_StaysAFailure_PasswordGuessThreat()
+    {
+        await AccountAsync("md5");
+        var engine = Engine();
+        var (first, _) = await SendAsync(engine, Package1(Https, Md5(DmNonce.Empty, "guess"u8.ToArray())));
+        Assert.Equal(DmStatusCode.InvalidCredentials, Hdr(first).Code);
+        Assert.Equal(1, engine.FailuresFrom(DeviceAddress));
+        Assert.Equal(["dm.auth.failure"], (await _audit.ReadAsync(cancellationToken: Ct)).Select(e => e.Action));
+    }
+
     /// <summary>Issue 13 item 8: the second failure ends the session (audited, counted for back-off); it does not start afresh.</summary>
     [Fact]
     public async Task SecondAuthenticationFailure_EndsTheSession_Audited_CountsTowardBackOff()
