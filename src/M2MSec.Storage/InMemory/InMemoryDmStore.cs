@@ -123,18 +123,9 @@ public sealed class InMemoryDmStore(TimeProvider time, IAuditLog? audit = null) 
             queued.Remove(i);
     }
 
-    /// <summary>A bad entry is refused before the change, as the SQL stores' rollback leaves nothing.</summary>
-    private static void Check(AuditRecord? record)
-    {
-        if (record is null)
-            return;
-        ArgumentException.ThrowIfNullOrEmpty(record.Actor);
-        ArgumentException.ThrowIfNullOrEmpty(record.Action);
-        ArgumentNullException.ThrowIfNull(record.Subject);
-    }
+    private static void Check(AuditRecord? record) => InMemoryAudit.Check(record);
 
-    private ValueTask AppendAsync(AuditRecord? record) =>
-        record is null || audit is null ? ValueTask.CompletedTask : audit.AppendAsync(record.Actor, record.Action, record.Subject, record.Detail);
+    private ValueTask AppendAsync(AuditRecord? record) => InMemoryAudit.AppendAsync(audit, record);
 
     public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default)
     {

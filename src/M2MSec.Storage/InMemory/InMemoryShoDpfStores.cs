@@ -160,13 +160,10 @@ public sealed class InMemoryDpfStore(IAuditLog? log = null) : IDpfStore
     public async ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, AuditRecord audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
-        ArgumentException.ThrowIfNullOrEmpty(audit.Actor);
-        ArgumentException.ThrowIfNullOrEmpty(audit.Action);
-        ArgumentNullException.ThrowIfNull(audit.Subject);
+        InMemoryAudit.Check(audit);
         if (!await UpdateAsync(provisioning, expectedState, cancellationToken).ConfigureAwait(false))
             return false;
-        if (log is not null)
-            await log.AppendAsync(audit.Actor, audit.Action, audit.Subject, audit.Detail, cancellationToken).ConfigureAwait(false);
+        await InMemoryAudit.AppendAsync(log, audit, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -390,8 +390,8 @@ public sealed class InMemoryStateStore : IStateStore
         Icf = new InMemoryIcfStore(clock);
         Drf = new InMemoryDrfStore(clock);
         Vno = new InMemoryVnoStore(clock);
-        MtcGroups = new M2MSec.Storage.Groups.InMemoryMtcGroupStore(clock);
-        Bsf = new InMemoryBsfStore(clock);
+        MtcGroups = new M2MSec.Storage.Groups.InMemoryMtcGroupStore(clock, Audit);
+        Bsf = new InMemoryBsfStore(clock, Audit);
     }
 
     public string Description => "memory";

@@ -1,4 +1,5 @@
 using M2MSec.Storage.Audit;
+using M2MSec.Storage.Bsf;
 using M2MSec.Storage.Dm;
 
 namespace M2MSec.Tests.Storage;
@@ -58,5 +59,27 @@ public abstract partial class StateStoreContract
         var entries = await Store.Audit.ReadAsync(mark);
         Assert.Equal(["dm.job.done", "dm.session.end"], entries.Select(e => e.Action));
         Assert.All(entries, e => Assert.Equal(("dm-server", "dev-36"), (e.Actor, e.Subject)));
+    }
+
+    /// <summary>Decision 036 beyond the DM: the BSF's context and the VNO's MTC features commit with their entry; a bad entry undoes the change.</summary>
+    [Fact]
+    public async Task BsfContext_AndMtcFeatures_CommitWithTheirEntry_ABadEntryUndoesTheChange()
+    {
+        var at = Clock.GetUtcNow();
+        var bad = new AuditRecord("bsf", "", "i@x", null);
+        var mark = await Store.Audit.LastSequenceAsync();
+        var context = new BsfBootstrappingContext("AQEBAQEBAQEBAQEBAQEBAQ==@bsf", "i@x", Enumerable.Repeat((byte)1, 16).ToArray(), Enumerable.Repeat((byte)2, 32).ToArray(), "gba_me",
+            at, at.AddHours(1));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.Bsf.PutContextAsync(context, bad));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.MtcGroups.SetFeaturesAsync("001010000000036", ["triggering"], bad));
+        Assert.Null(await Store.Bsf.FindContextAsync(context.BTid));
+        Assert.Empty(await Store.MtcGroups.GetFeaturesAsync("001010000000036"));
+        Assert.Empty(await ActionsAfterAsync(mark));
+
+        await Store.Bsf.PutContextAsync(context, new AuditRecord("bsf", "bsf.bootstrapped", "i@x", $"{context.BTid} gba_me"));
+        await Store.MtcGroups.SetFeaturesAsync("001010000000036", ["triggering"], new AuditRecord("admin", "vno.features.set", "001010000000036", "triggering"));
+        Assert.NotNull(await Store.Bsf.FindContextAsync(context.BTid));
+        Assert.Equal(["triggering"], await Store.MtcGroups.GetFeaturesAsync("001010000000036"));
+        Assert.Equal(["bsf.bootstrapped", "vno.features.set"], await ActionsAfterAsync(mark));
     }
 }

@@ -496,11 +496,10 @@ public sealed class DmSessionSecurityTests
         var engine = Engine();
         var (first, _) = await SendAsync(engine, Package1(Https, Md5(DmNonce.Empty)));
         Assert.Equal(DmStatusCode.InvalidCredentials, Hdr(first).Code);
-        Assert.Equal(0, engine.FailuresFrom(DeviceAddress));
         Assert.Empty(await _audit.ReadAsync(cancellationToken: Ct));
         var (second, _) = await SendAsync(engine, Package1(Https, Md5(ChalNonce(first)), msgId: "2"));
         Assert.Equal(DmStatusCode.AuthenticationAccepted, Hdr(second).Code);
-        Assert.Equal(["dm.session.start"], (await _audit.ReadAsync(cancellationToken: Ct)).Select(e => e.Action));
+        Assert.Equal(["dm.session.start", "dm.session.end"], (await _audit.ReadAsync(cancellationToken: Ct)).Select(e => e.Action)); // no job: ends at once
     }
 
     /// <summary>Decision 036: a wrong password over the empty nonce is still a failure — counted and audited (no first-contact pass for a guess).</summary>
@@ -511,8 +510,11 @@ public sealed class DmSessionSecurityTests
         var engine = Engine();
         var (first, _) = await SendAsync(engine, Package1(Https, Md5(DmNonce.Empty, "guess"u8.ToArray())));
         Assert.Equal(DmStatusCode.InvalidCredentials, Hdr(first).Code);
-        Assert.Equal(1, engine.FailuresFrom(DeviceAddress));
         Assert.Equal(["dm.auth.failure"], (await _audit.ReadAsync(cancellationToken: Ct)).Select(e => e.Action));
+        // It counted: the session's second failure ends it (no new challenge).
+        var (second, _) = await SendAsync(engine, Package1(Https, Md5(ChalNonce(first), "guess-2"u8.ToArray()), msgId: "2"));
+        Assert.Equal(DmStatusCode.InvalidCredentials, Hdr(second).Code);
+        Assert.Null(Hdr(second).Chal);
     }
 
     /// <summary>Issue 13 item 8: the second failure ends the session (audited, counted for back-off); it does not start afresh.</summary>
