@@ -387,6 +387,7 @@ public sealed class InMemoryStateStore : IStateStore
         Certificates = new InMemoryCertificateStore(clock);
         Dm = new InMemoryDmStore(clock, Audit);
         Dpf = new InMemoryDpfStore(Audit);
+        Pva = new InMemoryPvaStore(Audit);
         Icf = new InMemoryIcfStore(clock);
         Drf = new InMemoryDrfStore(clock);
         Vno = new InMemoryVnoStore(clock);
@@ -414,7 +415,7 @@ public sealed class InMemoryStateStore : IStateStore
 
     public Ccif.ICcifStore Ccif { get; } = new InMemoryCcifStore();
 
-    public Pva.IPvaStore Pva { get; } = new InMemoryPvaStore();
+    public Pva.IPvaStore Pva { get; }
 
     public M2MSec.Storage.Icf.IIcfStore Icf { get; }
 

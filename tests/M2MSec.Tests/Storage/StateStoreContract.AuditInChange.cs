@@ -1,6 +1,7 @@
 using M2MSec.Storage.Audit;
 using M2MSec.Storage.Bsf;
 using M2MSec.Storage.Dm;
+using M2MSec.Storage.Pva;
 
 namespace M2MSec.Tests.Storage;
 
@@ -81,5 +82,19 @@ public abstract partial class StateStoreContract
         Assert.NotNull(await Store.Bsf.FindContextAsync(context.BTid));
         Assert.Equal(["triggering"], await Store.MtcGroups.GetFeaturesAsync("001010000000036"));
         Assert.Equal(["bsf.bootstrapped", "vno.features.set"], await ActionsAfterAsync(mark));
+    }
+
+    /// <summary>Decision 036 at the PVA: a validation started and settled with its entry; the losing settlement (its challenge used) writes none.</summary>
+    [Fact]
+    public async Task PvaValidation_StartAndSettlement_CommitWithTheirEntry_TheLosingSettlementWritesNone()
+    {
+        var now = Clock.GetUtcNow();
+        var mark = await Store.Audit.LastSequenceAsync();
+        await Store.Pva.AddValidationAsync(new PvaValidation("val-36", "001010000000036", [1], [2], [3], [4], "sho", now, now.AddMinutes(1), PvaValidation.Pending),
+            new AuditRecord("sho", "pva.validation.start", "001010000000036", "val-36"));
+        Assert.True(await Store.Pva.CompleteValidationAsync("val-36", "valid", null, "verdict-1", now, new AuditRecord("pva", "pva.validation.valid", "001010000000036", "val-36")));
+        Assert.False(await Store.Pva.CompleteValidationAsync("val-36", "invalid", "late", "verdict-2", now, new AuditRecord("pva", "pva.validation.invalid", "001010000000036", "val-36")));
+        Assert.Equal(("valid", "verdict-1"), ((await Store.Pva.FindValidationAsync("val-36"))!.State, (await Store.Pva.FindValidationAsync("val-36"))!.Verdict));
+        Assert.Equal(["pva.validation.start", "pva.validation.valid"], await ActionsAfterAsync(mark));
     }
 }
