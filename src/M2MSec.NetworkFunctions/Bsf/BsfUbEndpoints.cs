@@ -4,6 +4,7 @@ using M2MSec.Aka.Gba;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Hss;
 using M2MSec.Storage;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Bsf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -138,8 +139,9 @@ internal static class BsfUbEndpoints
         var at = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
         var bTid = BTid.Create(challenge.Rand, options.Domain);
         var context = new BsfBootstrappingContext(bTid, challenge.Impi, challenge.Rand, challenge.Ks, challenge.GbaType, at, at + options.KeyLifetime);
-        await store.Bsf.PutContextAsync(context, ct).ConfigureAwait(false);
-        await store.Audit.AppendAsync("bsf", "bsf.bootstrapped", challenge.Impi, $"{bTid} {challenge.GbaType} until {context.ExpiresAt:O}", ct).ConfigureAwait(false);
+        // The context and its entry in one transaction (decision 036).
+        await store.Bsf.PutContextAsync(context, new AuditRecord("bsf", "bsf.bootstrapped", challenge.Impi, $"{bTid} {challenge.GbaType} until {context.ExpiresAt:O}"), ct)
+            .ConfigureAwait(false);
         var body = new BootstrappingInfo(bTid, context.ExpiresAt).Encode();
         var rspauth = DigestAka.RspAuth(credentials, challenge.Xres, body);
         http.Response.Headers["Authentication-Info"] = DigestHeaders.Format(new DigestAuthenticationInfo(rspauth, credentials.Qop, credentials.Nc, credentials.Cnonce));

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using M2MSec.Dm.Auth;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
 
 namespace M2MSec.NetworkFunctions.Dm;
@@ -34,11 +35,14 @@ internal sealed class DmChallenge(IDmStore store, TimeProvider time, DmSessionOp
         throw new InvalidOperationException("the pending DM nonce keeps changing");
     }
 
-    /// <summary>After a successful authentication over <paramref name="used"/>: the next nonce; null if another message already used it (a replay).</summary>
-    public async Task<DmNonce?> ReplaceAsync(DmAccount account, DmNonce used, CancellationToken ct)
+    /// <summary>
+    /// After a successful authentication over <paramref name="used"/>: the next nonce; null if another message already used it (a replay).
+    /// <paramref name="entry"/> (a session's start; none when null) commits with the replacement, and only with it (decision 036).
+    /// </summary>
+    public async Task<DmNonce?> ReplaceAsync(DmAccount account, DmNonce used, AuditRecord? entry, CancellationToken ct)
     {
         var next = options.NonceSource();
-        return await store.ReplaceClientNonceAsync(account.DevId, used.ToWire(), next.ToWire(), time.GetUtcNow() + options.ChallengeLifetime, ct).ConfigureAwait(false)
+        return await store.ReplaceClientNonceAsync(account.DevId, used.ToWire(), next.ToWire(), time.GetUtcNow() + options.ChallengeLifetime, entry, ct).ConfigureAwait(false)
             ? next
             : null;
     }

@@ -23,7 +23,10 @@ namespace M2MSec.NetworkFunctions.Dm;
 /// <param name="serverUri">Our Source LocURI when the request does not say.</param>
 /// <param name="time">The clock.</param>
 /// <param name="options">Session binding, idle time, bounds, back-off.</param>
-/// <param name="audit">Authentication failures, session start and end, job state changes (none when null).</param>
+/// <param name="audit">Authentication failures, session start and end, job state changes (none when null). It must be the log of
+/// <paramref name="store"/>'s state: an entry recording a change of the store (a session's start with its nonce, a job's move, a session's
+/// end) is handed to the store and commits in that change's transaction; refusals and failures are appended here, each its own commit
+/// (decision 036).</param>
 /// <param name="logger">One line per session.</param>
 /// <param name="maxMsgSize">Our MaxMsgSize, announced in every message (the device splits what it sends to fit).</param>
 /// <param name="metrics">Sessions by outcome and authentication failures (issue 20; none when null).</param>
@@ -96,8 +99,13 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         var verdict = account is null
             ? (incoming.Header.Cred?.Data is not null || hmacHeader is not null ? DmStatusCode.InvalidCredentials : DmStatusCode.MissingCredentials)
             : Authenticate(incoming, account, hmacHeader, body, nonce);
+        // First contact (OMA-TS-DM_Security-V1_2 §5.1.3): a device never given a nonce (the bootstrap carries no AAuthData) digests over the
+        // empty one. The right password over it is answered with the pending nonce like a message without a credential — not a guess, so
+        // neither a failure nor audited (decision 036). A wrong one over it stays a failure.
+        var firstContact = verdict == DmStatusCode.InvalidCredentials && account is not null && nonce.Bytes.Length > 0
+            && Authenticate(incoming, account, hmacHeader, body, DmNonce.Empty) == DmStatusCode.AuthenticationAccepted;
         if (BackOff.SessionFailures(source, devId, sessionId) >= 2)
-            verdict = DmStatusCode.InvalidCredentials; // this session already ended on its second failure
+            (verdict, firstContact) = (DmStatusCode.InvalidCredentials, false); // this session already ended on its second failure
 
         if (verdict == DmStatusCode.AuthenticationAccepted)
         {
@@ -121,7 +129,9 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                 return new DmServerReply(reply.Build(null, final: true));
             }
             // The pending nonce is used up (compare-and-swap: a replayed credential, or a second instance, loses).
-            if (await Challenges.ReplaceAsync(account!, nonce, ct).ConfigureAwait(false) is { } next)
+            // Its entry commits with the nonce's replacement (decision 036): no session start without its entry, no entry for a replay.
+            if (await Challenges.ReplaceAsync(account!, nonce, Entry("dm.session.start", devId, $"session {sessionId}, auth {account!.ClientAuth}"), ct)
+                .ConfigureAwait(false) is { } next)
             {
                 var token = DmSessionTable.NewToken();
                 var state = new DmSessionState(time.GetUtcNow(), account! with { ClientNonce = next.ToWire() }, sessionId, System.Text.Encoding.ASCII.GetBytes(token), baseUri)
@@ -132,34 +142,40 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                     state.MaxMsgSize = Math.Min(max, SyncMlLimits.Default.MaxDocumentBytes);
                 if (!Sessions.TryAdd(state))
                 {
+                    // Filled meanwhile by another device: the session that started (its nonce used, its entry written) ends at once.
+                    await AuditAsync("dm.session.end", devId, $"session {sessionId}: no room (MaxSessions)", ct).ConfigureAwait(false);
                     reply.HeaderStatus(DmStatusCode.ServiceUnavailable, null);
                     return new DmServerReply(reply.Build(null, final: true));
                 }
-                await AuditAsync("dm.session.start", devId, $"session {sessionId}, auth {account.ClientAuth}", ct).ConfigureAwait(false);
                 reply.RespUri = Sessions.RespUri(baseUri, token);
                 reply.HeaderStatus(DmStatusCode.AuthenticationAccepted, Challenge(account, next));
                 return await ProcessAsync(incoming, state, reply, ct).ConfigureAwait(false);
             }
             verdict = DmStatusCode.InvalidCredentials;
         }
-        return await RefuseAsync(incoming, account, verdict, nonce, baseUri, source, ct).ConfigureAwait(false);
+        return await RefuseAsync(incoming, account, verdict, nonce, baseUri, source, firstContact, ct).ConfigureAwait(false);
     }
 
-    /// <summary>A failed or missing credential: the pending nonce again (nothing written), or, at the second failure, the end.</summary>
-    private async Task<DmServerReply> RefuseAsync(SyncMlMessage incoming, DmAccount? account, int verdict, DmNonce nonce, string baseUri, string source, CancellationToken ct)
+    /// <summary>
+    /// A failed or missing credential: the pending nonce again (nothing written), or, at the second failure, the end. <paramref name="firstContact"/>:
+    /// the right password over the empty nonce, challenged (401 with the pending nonce) but not a failure.
+    /// </summary>
+    private async Task<DmServerReply> RefuseAsync(SyncMlMessage incoming, DmAccount? account, int verdict, DmNonce nonce, string baseUri, string source, bool firstContact,
+        CancellationToken ct)
     {
         var devId = incoming.Header.Source.LocUri;
         // A message without a credential is challenged (407): not a guess, so not a failure. A wrong one (401) is.
-        var (failures, delay) = verdict == DmStatusCode.MissingCredentials
+        var challenged = verdict == DmStatusCode.MissingCredentials || firstContact;
+        var (failures, delay) = challenged
             ? (BackOff.SessionFailures(source, devId, incoming.Header.SessionId), TimeSpan.Zero)
             : BackOff.Fail(source, devId, incoming.Header.SessionId);
         var ended = failures >= 2;
-        if (verdict != DmStatusCode.MissingCredentials)
+        if (!challenged)
             metrics?.AuthFailed(devId, account?.ClientAuth);
         if (ended && account is not null)
             metrics?.SessionEnded(devId, DmSessionOutcomes.AuthFailed);
         // Audited for accounts that exist, a bounded number of times per source and window (the log must not be a way to fill the store).
-        if (account is not null && verdict != DmStatusCode.MissingCredentials && BackOff.SourceFailures(source) <= 2 * _options.BackOffThreshold)
+        if (account is not null && !challenged && BackOff.SourceFailures(source) <= 2 * _options.BackOffThreshold)
         {
             await AuditAsync("dm.auth.failure", devId, $"session {incoming.Header.SessionId}, auth {account.ClientAuth}, status {verdict}{(ended ? ", session ended" : "")}",
                 ct).ConfigureAwait(false);
@@ -195,7 +211,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         {
             // auth-MAC: every message carries a MAC over the nonce we gave in our last message; each nonce serves once.
             var ok = hmacHeader is not null && AuthMac.Verify(new DmCredentials(state.Account.ClientUser, state.Account.ClientPassword), macNonce, body.Span, hmacHeader);
-            var next = ok ? await Challenges.ReplaceAsync(state.Account, macNonce, ct).ConfigureAwait(false) : null;
+            var next = ok ? await Challenges.ReplaceAsync(state.Account, macNonce, null, ct).ConfigureAwait(false) : null;
             if (next is null)
             {
                 state.Failures++;
@@ -271,9 +287,10 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             // Issue 19: the queued jobs only — one query, not every job the device ever had.
             foreach (var job in await store.ListQueuedJobsAsync(devId, cancellationToken).ConfigureAwait(false))
             {
-                if (job.State != "queued" || !await store.SetJobStateAsync(job.Id, "running", ["queued"], cancellationToken).ConfigureAwait(false))
+                if (job.State != "queued"
+                    || !await store.SetJobStateAsync(job.Id, "running", ["queued"], Entry("dm.job.running", devId, $"{job.Id}: session {state.SessionId}"), cancellationToken)
+                        .ConfigureAwait(false))
                     continue;
-                await AuditAsync("dm.job.running", devId, $"{job.Id}: session {state.SessionId}", cancellationToken).ConfigureAwait(false);
                 state.Jobs.Add(job.Id);
                 foreach (var command in job.Commands)
                     state.Outbox.AddLast(new DmOutgoing(ToSyncMl(command), job.Id, command.Seq));
@@ -290,15 +307,12 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             Sessions.Remove(state);
             var outcomes = new List<string>();
             var finishedJobs = await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
-            foreach (var (id, jobState, reason) in finishedJobs)
-            {
+            foreach (var (id, jobState, _) in finishedJobs)
                 outcomes.Add($"{id} {jobState}");
-                await AuditAsync("dm.job." + jobState, devId, $"{id}{(reason is null ? "" : ": " + reason)}", cancellationToken).ConfigureAwait(false);
-            }
-            await AuditAsync("dm.session.end", devId, $"session {state.SessionId}: completed", cancellationToken).ConfigureAwait(false);
             LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
                 outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
-            await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, cancellationToken).ConfigureAwait(false);
+            await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, Entry("dm.session.end", devId, $"session {state.SessionId}: completed"),
+                cancellationToken).ConfigureAwait(false);
             metrics?.SessionEnded(devId, DmSessionOutcomes.Completed);
             foreach (var (id, jobState, reason) in finishedJobs)
                 await NotifyAsync(new DmJobFinished(id, devId, jobState, reason), cancellationToken).ConfigureAwait(false);
@@ -329,14 +343,11 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     {
         foreach (var job in state.Jobs)
         {
-            if (await store.FailJobAsync(job, reason, ["running"], ct).ConfigureAwait(false))
-            {
-                await AuditAsync("dm.job.failed", state.DevId, $"{job}: {reason}", ct).ConfigureAwait(false);
+            if (await store.FailJobAsync(job, reason, ["running"], Entry("dm.job.failed", state.DevId, $"{job}: {reason}"), ct).ConfigureAwait(false))
                 await NotifyAsync(new DmJobFinished(job, state.DevId, "failed", reason), ct).ConfigureAwait(false);
-            }
         }
-        await AuditAsync("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}", ct).ConfigureAwait(false);
-        await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, ct).ConfigureAwait(false);
+        await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, Entry("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}"), ct)
+            .ConfigureAwait(false);
         metrics?.SessionEnded(state.DevId, reason);
         LogSession(state.DevId, state.SessionId, state.Account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, state.LastActivity - state.Started, outcome);
     }
@@ -364,10 +375,11 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         var failed = 0;
         foreach (var job in await store.ListIdleJobsAsync("running", time.GetUtcNow() - _options.IdleTimeout, cancellationToken).ConfigureAwait(false))
         {
-            if (Sessions.HoldsJob(job.Id) || !await store.FailJobAsync(job.Id, "session-expired", ["running"], cancellationToken).ConfigureAwait(false))
+            if (Sessions.HoldsJob(job.Id)
+                || !await store.FailJobAsync(job.Id, "session-expired", ["running"], Entry("dm.job.failed", job.DevId, $"{job.Id}: session-expired (no live session)"),
+                    cancellationToken).ConfigureAwait(false))
                 continue;
             failed++;
-            await AuditAsync("dm.job.failed", job.DevId, $"{job.Id}: session-expired (no live session)", cancellationToken).ConfigureAwait(false);
             await NotifyAsync(new DmJobFinished(job.Id, job.DevId, "failed", "session-expired"), cancellationToken).ConfigureAwait(false);
         }
         return failed;
@@ -389,11 +401,15 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
 
     private static bool IsPlainHttp(string uri) => !uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>An entry appended on its own, its own commit: refusals and failures, which no later failure may take away.</summary>
     private async Task AuditAsync(string action, string subject, string detail, CancellationToken ct)
     {
         if (audit is not null)
             await audit.AppendAsync(Actor, action, subject, detail, ct).ConfigureAwait(false);
     }
+
+    /// <summary>An entry for the store to write in the transaction of the change it records (decision 036); none without an audit log.</summary>
+    private AuditRecord? Entry(string action, string subject, string detail) => audit is null ? null : new AuditRecord(Actor, action, subject, detail);
 
     /// <summary>The one line per session (never a secret or the session token).</summary>
     private void LogSession(string devId, string sessionId, string scheme, string authResult, int sent, IReadOnlyList<int> statuses, TimeSpan duration, string outcome)
@@ -561,12 +577,12 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         {
             if (DmJobReadBack.FinalState(job) == "done")
             {
-                if (await store.SetJobStateAsync(job.Id, "done", ["running"], ct).ConfigureAwait(false))
+                if (await store.SetJobStateAsync(job.Id, "done", ["running"], Entry("dm.job.done", devId, job.Id), ct).ConfigureAwait(false))
                     finished.Add((job.Id, "done", null));
                 continue;
             }
             var reason = job.Commands.Any(c => c.Status is null or >= 300) ? "command-failed" : "read-back-differs";
-            if (await store.FailJobAsync(job.Id, reason, ["running"], ct).ConfigureAwait(false))
+            if (await store.FailJobAsync(job.Id, reason, ["running"], Entry("dm.job.failed", devId, $"{job.Id}: {reason}"), ct).ConfigureAwait(false))
                 finished.Add((job.Id, "failed", reason));
         }
         state.Jobs.Clear();

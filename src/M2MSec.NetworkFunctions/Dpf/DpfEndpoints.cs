@@ -118,8 +118,8 @@ internal static class DpfEndpoints
         };
         if (!await dpf.State.Dpf.UpdateAsync(attesting, DpfProvisioning.Registered, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("not-registered", $"pcid: {pcid} changed state meanwhile");
-        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.AttestationCommands(c), ct).ConfigureAwait(false);
-        await dpf.Jobs.AuditAsync("dpf.attestation.queued", pcid, $"validation {request.ValidationId}, job {jobId}", ct).ConfigureAwait(false);
+        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.AttestationCommands(c), ct, ("dpf.attestation.queued", $"validation {request.ValidationId}, job {jobId}"))
+            .ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Attesting));
     }
 
@@ -186,8 +186,8 @@ internal static class DpfEndpoints
                 return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, raced.State));
             return ApiProblem.Forbidden("no-ongoing-provisioning", $"pcid: {pcid} changed state meanwhile");
         }
-        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.DownloadCommands(downloading), ct).ConfigureAwait(false);
-        await dpf.Jobs.AuditAsync("dpf.download.queued", pcid, $"job {jobId}, validation {p.ValidationId}", ct).ConfigureAwait(false);
+        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.DownloadCommands(downloading), ct, ("dpf.download.queued", $"job {jobId}, validation {p.ValidationId}"))
+            .ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Downloading));
     }
 }

@@ -6,6 +6,7 @@ using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Pva;
 using M2MSec.NetworkFunctions.Sho;
 using M2MSec.Storage;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.Dpf;
 using Microsoft.Extensions.Logging;
@@ -138,9 +139,8 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
             RegistrationNonce = nonce,
             UpdatedAt = time.GetUtcNow(),
         };
-        if (!await state.Dpf.UpdateAsync(registered, DpfProvisioning.Reading, ct).ConfigureAwait(false))
+        if (!await MoveAsync(registered, DpfProvisioning.Reading, "dpf.m2mmobj.read", $"tre {registered.TreId}", ct).ConfigureAwait(false))
             return;
-        await AuditAsync("dpf.m2mmobj.read", p.Pcid, $"tre {registered.TreId}", ct).ConfigureAwait(false);
         var dto = new M2MMobjDto(p.Pcid, registered.TreId, p.ShoId, Convert.ToBase64String(attestation!), Convert.ToBase64String(encryption!),
             Convert.ToHexStringLower(nonce!));
         try
@@ -188,9 +188,8 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         var next = verdict.IsValid
             ? p with { State = DpfProvisioning.Validated, Verdict = answer.Verdict, UpdatedAt = time.GetUtcNow() }
             : p with { State = DpfProvisioning.Failed, Verdict = answer.Verdict, Reason = "platform-invalid: " + ShoEndpoints.Clip(verdict.Reason ?? ""), UpdatedAt = time.GetUtcNow() };
-        if (!await state.Dpf.UpdateAsync(next, DpfProvisioning.Attesting, ct).ConfigureAwait(false))
+        if (!await MoveAsync(next, DpfProvisioning.Attesting, "dpf.verdict", $"{verdict.Result}, validation {p.ValidationId}", ct).ConfigureAwait(false))
             return;
-        await AuditAsync("dpf.verdict", p.Pcid, $"{verdict.Result}, validation {p.ValidationId}", ct).ConfigureAwait(false);
         try
         {
             await new ShoClient(peers.For(p.ShoId)).SubmitVerdictAsync(p.Pcid, new ShoVerdictRequest(p.ValidationId, answer.Verdict), ct).ConfigureAwait(false);
@@ -222,9 +221,8 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
             Reason = installed ? null : InstallFailed + detail,
             UpdatedAt = time.GetUtcNow(),
         };
-        if (!await state.Dpf.UpdateAsync(next, DpfProvisioning.Downloading, ct).ConfigureAwait(false))
+        if (!await MoveAsync(next, DpfProvisioning.Downloading, "dpf.download." + next.Result, detail, ct).ConfigureAwait(false))
             return;
-        await AuditAsync("dpf.download." + next.Result, p.Pcid, detail, ct).ConfigureAwait(false);
         await ReportAsync(next, ct).ConfigureAwait(false);
     }
 
@@ -248,10 +246,7 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
             logger?.LogWarning("dpf provisioning {Pcid}: the SHO did not take the step-21 report yet ({Message}); retrying", p.Pcid, e.Message);
             return false;
         }
-        if (!await state.Dpf.UpdateAsync(p with { ReportedToSho = true, UpdatedAt = time.GetUtcNow() }, p.State, ct).ConfigureAwait(false))
-            return false;
-        await AuditAsync("dpf.status.reported", p.Pcid, p.Result ?? "", ct).ConfigureAwait(false);
-        return true;
+        return await MoveAsync(p with { ReportedToSho = true, UpdatedAt = time.GetUtcNow() }, p.State, "dpf.status.reported", p.Result ?? "", ct).ConfigureAwait(false);
     }
 
     /// <summary>What the SHO is told beside the result: the TRE's code and the DM status (the SHO adds its own "install-failed: ").</summary>
@@ -307,8 +302,7 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
             logger?.LogWarning("dpf change {Pcid}: the DRF did not take the outcome yet ({Message}); retrying", p.Pcid, e.Message);
             return;
         }
-        if (await state.Dpf.UpdateAsync(p with { ReportedToDrf = true, UpdatedAt = time.GetUtcNow() }, p.State, ct).ConfigureAwait(false))
-            await AuditAsync("dpf.change.reported", p.Pcid, result, ct).ConfigureAwait(false);
+        await MoveAsync(p with { ReportedToDrf = true, UpdatedAt = time.GetUtcNow() }, p.State, "dpf.change.reported", result, ct).ConfigureAwait(false);
     }
 
     /// <summary>What an instruction the DPF checked when it took it names (its own copy, from its store): no signature check again.</summary>
@@ -329,8 +323,20 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
 
     internal async Task FailAsync(DpfProvisioning p, string reason, CancellationToken ct)
     {
-        if (await state.Dpf.UpdateAsync(p with { State = DpfProvisioning.Failed, Reason = reason, UpdatedAt = time.GetUtcNow() }, p.State, ct).ConfigureAwait(false))
-            await AuditAsync("dpf.provisioning.failed", p.Pcid, reason, ct).ConfigureAwait(false);
+        await MoveAsync(p with { State = DpfProvisioning.Failed, Reason = reason, UpdatedAt = time.GetUtcNow() }, p.State, "dpf.provisioning.failed", reason, ct)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Moves the provisioning from <paramref name="expectedState"/> to <paramref name="next"/> with its entry, in one transaction (decision 036):
+    /// false (and no entry) if it was no longer in that state.
+    /// </summary>
+    internal async Task<bool> MoveAsync(DpfProvisioning next, string expectedState, string action, string detail, CancellationToken ct)
+    {
+        if (!await state.Dpf.UpdateAsync(next, expectedState, new AuditRecord(Actor, action, next.Pcid, detail), ct).ConfigureAwait(false))
+            return false;
+        steps?.Audited(action, next.Pcid);
+        return true;
     }
 
     internal async ValueTask AuditAsync(string action, string subject, string detail, CancellationToken ct, string actor = Actor)
@@ -351,12 +357,19 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         return Convert.TryFromBase64String(text.Trim(), buffer, out var n) && n > 0 ? buffer[..n] : null;
     }
 
-    /// <summary>A new DM job of <paramref name="commands"/> (verb, URI, value, format) for the device <paramref name="pcid"/>.</summary>
-    internal async Task QueueAsync(string pcid, string id, IReadOnlyList<(string Verb, string Uri, string? Value, string? Format)> commands, CancellationToken ct)
+    /// <summary>
+    /// A new DM job of <paramref name="commands"/> (verb, URI, value, format) for the device <paramref name="pcid"/>; with <paramref name="entry"/>
+    /// (action, detail) its audit entry commits with it (decision 036).
+    /// </summary>
+    internal async Task QueueAsync(string pcid, string id, IReadOnlyList<(string Verb, string Uri, string? Value, string? Format)> commands, CancellationToken ct,
+        (string Action, string Detail)? entry = null)
     {
         var now = time.GetUtcNow();
         await state.Dm.AddJobAsync(new DmJobRecord(id, pcid, "queued", now, now,
-            [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null, Format: c.Format))]), ct).ConfigureAwait(false);
+            [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null, Format: c.Format))]),
+            entry is { } e ? new AuditRecord(Actor, e.Action, pcid, e.Detail) : null, ct).ConfigureAwait(false);
+        if (entry is { } done)
+            steps?.Audited(done.Action, pcid);
     }
 
     /// <summary>A DM job id (recorded with the provisioning before the job is queued, so its end always finds it).</summary>

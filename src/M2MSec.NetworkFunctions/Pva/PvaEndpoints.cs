@@ -4,6 +4,7 @@ using M2MSec.NetworkFunctions.Ccif;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Provisioning.Validation;
 using M2MSec.Storage;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Hss;
 using M2MSec.Storage.Pva;
 using Microsoft.AspNetCore.Builder;
@@ -54,10 +55,10 @@ internal static class PvaEndpoints
         var reference = new PvaReference(request.Pcid!, request.TreId!, measurements, fingerprint, root, issuing, time.GetUtcNow());
         if (PlatformValidator.CheckPfc(reference, attestation, encryption, time.GetUtcNow()) is not null)
             return ApiProblem.BadRequest("bad-certificate", "pfc_attestation: the PfC does not chain to manufacturer_root through manufacturer_issuing");
-        if (!await store.Pva.AddReferenceAsync(reference, ct).ConfigureAwait(false))
+        // The reference and its entry in one transaction (decision 036).
+        var entry = new AuditRecord(AdministratorFilter.Actor(context), "pva.reference.add", request.Pcid!, $"tre {request.TreId}, {measurements.Count} measurements, pfc {fingerprint[..16]}");
+        if (!await store.Pva.AddReferenceAsync(reference, entry, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("reference-exists", $"pcid: {request.Pcid} already has a reference; the first registration stands");
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "pva.reference.add", request.Pcid!,
-            $"tre {request.TreId}, {measurements.Count} measurements, pfc {fingerprint[..16]}", ct).ConfigureAwait(false);
         return Results.Created($"/references/{request.Pcid}", new ReferenceRegistered(request.Pcid!, fingerprint));
     }
 
@@ -74,8 +75,7 @@ internal static class PvaEndpoints
         var now = time.GetUtcNow();
         var validation = new PvaValidation("val-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), request.Pcid!, attestation, encryption, shoNonce,
             RandomNumberGenerator.GetBytes(options.ChallengeSize), AdministratorFilter.Actor(context), now, now + options.ChallengeLifetime, PvaValidation.Pending);
-        await store.Pva.AddValidationAsync(validation, ct).ConfigureAwait(false);
-        await store.Audit.AppendAsync(validation.RequestedBy, "pva.validation.start", request.Pcid!, validation.Id, ct).ConfigureAwait(false);
+        await store.Pva.AddValidationAsync(validation, new AuditRecord(validation.RequestedBy, "pva.validation.start", request.Pcid!, validation.Id), ct).ConfigureAwait(false);
         context.RequestServices.GetRequiredService<ProvisioningMetrics>().Audited("pva.validation.start", request.Pcid!);
         // The PfC (chain to the manufacturer root, the one registered for the PCID, not revoked) is judged with the evidence:
         // a refused platform is a signed verdict, never an HTTP error (docs/decisions/015).
@@ -110,10 +110,9 @@ internal static class PvaEndpoints
         var verdict = new PvaVerdict(validation.Id, validation.Pcid, PvaVerdict.Fingerprint(validation.PfcAttestation, validation.PfcEncryption), result, reason, now,
             validation.ShoNonce);
         var signed = PvaVerdict.Sign(verdict, tls.Certificate, tls.Intermediates);
-        if (!await store.Pva.CompleteValidationAsync(validation.Id, result, reason, signed, now, ct).ConfigureAwait(false))
+        var entry = new AuditRecord(AdministratorFilter.Actor(context), "pva.validation." + result, validation.Pcid, $"{validation.Id}{(reason is null ? "" : ": " + reason)}");
+        if (!await store.Pva.CompleteValidationAsync(validation.Id, result, reason, signed, now, entry, ct).ConfigureAwait(false))
             return ApiProblem.Conflict("challenge-used", $"id: validation {validation.Id} is already settled; its challenge is single-use");
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "pva.validation." + result, validation.Pcid, $"{validation.Id}{(reason is null ? "" : ": " + reason)}", ct)
-            .ConfigureAwait(false);
         context.RequestServices.GetRequiredService<ProvisioningMetrics>().Audited("pva.validation." + result, validation.Pcid);
         return Results.Ok(new ValidationVerdict(validation.Id, result, reason, signed));
     }

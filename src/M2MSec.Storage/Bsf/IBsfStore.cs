@@ -1,3 +1,5 @@
+using M2MSec.Storage.Audit;
+
 namespace M2MSec.Storage.Bsf;
 
 /// <summary>
@@ -28,6 +30,9 @@ public interface IBsfStore
 
     /// <summary>Stores a context, replacing one of the same B-TID (the same RAND again: never in practice).</summary>
     ValueTask PutContextAsync(BsfBootstrappingContext context, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="PutContextAsync(BsfBootstrappingContext, CancellationToken)"/>, with <paramref name="audit"/> in the same transaction (decision 036).</summary>
+    ValueTask PutContextAsync(BsfBootstrappingContext context, AuditRecord audit, CancellationToken cancellationToken = default);
 
     /// <summary>The context of <paramref name="bTid"/>, expired or not (the caller tells 410 from 200); null when unknown.</summary>
     ValueTask<BsfBootstrappingContext?> FindContextAsync(string bTid, CancellationToken cancellationToken = default);

@@ -1,3 +1,5 @@
+using M2MSec.Storage.Audit;
+
 namespace M2MSec.Storage.Dm;
 
 /// <summary>
@@ -56,6 +58,9 @@ public interface IDmStore
     /// <summary>Queues a job (state "queued") with its commands, atomically.</summary>
     ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default);
 
+    /// <summary>As <see cref="AddJobAsync(DmJobRecord, CancellationToken)"/>, with its `dm.job.add` entry in the same transaction (decision 036).</summary>
+    ValueTask AddJobAsync(DmJobRecord job, AuditRecord? audit, CancellationToken cancellationToken = default);
+
     /// <summary>The device's jobs, oldest first, with their commands in order.</summary>
     ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default);
 
@@ -71,6 +76,12 @@ public interface IDmStore
     /// <summary>Moves a job to <paramref name="state"/> ("running", "done", "failed") if it is in one of <paramref name="from"/>.</summary>
     ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="SetJobStateAsync(string, string, IReadOnlyList{string}, CancellationToken)"/>, with <paramref name="audit"/> (none when null) appended
+    /// in the same transaction (decision 036): only if the job moved, and the move is undone if the entry cannot be written.
+    /// </summary>
+    ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default);
+
     // What authenticated devices report (OMA-TS-DM_Protocol-V1_2 §8.3 DevInfo, §8.7 Generic Alert), bounded by DmDeviceReportLimits.
 
     /// <summary>Keeps (adds or updates) the device's ./DevInfo leaves; values cut to the limits, new leaves beyond the count ignored.</summary>
@@ -82,6 +93,9 @@ public interface IDmStore
     /// <summary>Records the end of a session of the device: when, and how (<see cref="DmSessionOutcomes"/>); replaces the previous one.</summary>
     ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default);
 
+    /// <summary>As <see cref="RecordSessionAsync(string, DateTimeOffset, string, CancellationToken)"/>, with the session's end entry in the same transaction (decision 036).</summary>
+    ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default);
+
     /// <summary>What the device has reported (empty lists and no session when nothing yet).</summary>
     ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default);
     /// <summary>
@@ -90,11 +104,20 @@ public interface IDmStore
     /// </summary>
     ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="ReplaceClientNonceAsync(string, string?, string, DateTimeOffset, CancellationToken)"/>, with <paramref name="audit"/> (the session's start,
+    /// none when null) in the same transaction, only if the nonce was replaced (decision 036).
+    /// </summary>
+    ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit, CancellationToken cancellationToken = default);
+
     /// <summary>Marks commands as sent to the device (once) and touches the job's last activity.</summary>
     ValueTask MarkSentAsync(string jobId, IReadOnlyList<int> seqs, CancellationToken cancellationToken = default);
 
     /// <summary>Moves a job to "failed" with <paramref name="reason"/> if it is in one of <paramref name="from"/>.</summary>
     ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="FailJobAsync(string, string, IReadOnlyList{string}, CancellationToken)"/>, with <paramref name="audit"/> in the same transaction (decision 036).</summary>
+    ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default);
 
     ValueTask<DmJobRecord?> FindJobAsync(string jobId, CancellationToken cancellationToken = default);
 

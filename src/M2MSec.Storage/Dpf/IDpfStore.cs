@@ -1,3 +1,5 @@
+using M2MSec.Storage.Audit;
+
 namespace M2MSec.Storage.Dpf;
 
 /// <summary>
@@ -59,6 +61,12 @@ public interface IDpfStore
 
     /// <summary>Replaces the record if it is still in <paramref name="expectedState"/> (compare-and-swap); false otherwise.</summary>
     ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// As <see cref="UpdateAsync(DpfProvisioning, string, CancellationToken)"/>, with <paramref name="audit"/> appended in the same transaction (decision 036):
+    /// only if the record moved, and the move is undone if the entry cannot be written.
+    /// </summary>
+    ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, AuditRecord audit, CancellationToken cancellationToken = default);
 
     ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default);
 

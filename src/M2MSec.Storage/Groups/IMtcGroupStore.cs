@@ -1,3 +1,5 @@
+using M2MSec.Storage.Audit;
+
 namespace M2MSec.Storage.Groups;
 
 /// <summary>An MTC group (issue 17, TR 33.868 §5.2): its External Group Identifier, current key epoch, last message sequence, and the
@@ -60,6 +62,9 @@ public interface IMtcGroupStore
 
     /// <summary>Sets the MTC features of a subscriber (clause 4), replacing the previous set.</summary>
     ValueTask SetFeaturesAsync(string identity, IReadOnlyCollection<string> features, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="SetFeaturesAsync(string, IReadOnlyCollection{string}, CancellationToken)"/>, with <paramref name="audit"/> in the same transaction (decision 036).</summary>
+    ValueTask SetFeaturesAsync(string identity, IReadOnlyCollection<string> features, AuditRecord audit, CancellationToken cancellationToken = default);
 
     /// <summary>The subscriber's MTC features (empty if none were set).</summary>
     ValueTask<IReadOnlyList<string>> GetFeaturesAsync(string identity, CancellationToken cancellationToken = default);

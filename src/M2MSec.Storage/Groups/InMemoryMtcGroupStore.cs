@@ -1,7 +1,9 @@
+using M2MSec.Storage.Audit;
+
 namespace M2MSec.Storage.Groups;
 
 /// <summary>MTC groups in memory (tests, throwaway runs); one lock keeps a rekey and a membership change together.</summary>
-public sealed class InMemoryMtcGroupStore(TimeProvider time) : IMtcGroupStore
+public sealed class InMemoryMtcGroupStore(TimeProvider time, IAuditLog? log = null) : IMtcGroupStore
 {
     private sealed class Row
     {
@@ -133,6 +135,15 @@ public sealed class InMemoryMtcGroupStore(TimeProvider time) : IMtcGroupStore
         lock (_lock)
             _features[identity] = [.. features.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Decision 036: a bad entry refused first, then the features, then the entry (nothing in memory survives a crash).</summary>
+    public async ValueTask SetFeaturesAsync(string identity, IReadOnlyCollection<string> features, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        M2MSec.Storage.InMemory.InMemoryAudit.Check(audit);
+        await SetFeaturesAsync(identity, features, cancellationToken).ConfigureAwait(false);
+        await M2MSec.Storage.InMemory.InMemoryAudit.AppendAsync(log, audit, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask<IReadOnlyList<string>> GetFeaturesAsync(string identity, CancellationToken cancellationToken = default)

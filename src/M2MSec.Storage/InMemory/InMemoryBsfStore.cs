@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Bsf;
 
 namespace M2MSec.Storage.InMemory;
 
 /// <summary>The BSF's challenges and contexts in memory (issue 18): a challenge is removed by the first taker.</summary>
-internal sealed class InMemoryBsfStore(TimeProvider time) : IBsfStore
+internal sealed class InMemoryBsfStore(TimeProvider time, IAuditLog? log = null) : IBsfStore
 {
     private readonly ConcurrentDictionary<string, BsfChallenge> _challenges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BsfBootstrappingContext> _contexts = new(StringComparer.Ordinal);
@@ -30,6 +31,14 @@ internal sealed class InMemoryBsfStore(TimeProvider time) : IBsfStore
         ArgumentNullException.ThrowIfNull(context);
         _contexts[context.BTid] = context with { Ks = [.. context.Ks] };
         return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask PutContextAsync(BsfBootstrappingContext context, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        InMemoryAudit.Check(audit);
+        await PutContextAsync(context, cancellationToken).ConfigureAwait(false);
+        await InMemoryAudit.AppendAsync(log, audit, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask<BsfBootstrappingContext?> FindContextAsync(string bTid, CancellationToken cancellationToken = default) =>

@@ -1,10 +1,15 @@
 using System.Collections.Concurrent;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
 
 namespace M2MSec.Storage.InMemory;
 
-/// <summary>DM accounts and jobs in memory (tests, throwaway runs).</summary>
-public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
+/// <summary>
+/// DM accounts and jobs in memory (tests, throwaway runs). An entry given with a change goes to <paramref name="audit"/> (none when null)
+/// only if the change was made, right after it; a bad entry is refused before anything changes — nothing in memory survives a crash,
+/// the SQL stores write both in one transaction (decision 036).
+/// </summary>
+public sealed class InMemoryDmStore(TimeProvider time, IAuditLog? audit = null) : IDmStore
 {
     private readonly ConcurrentDictionary<string, DmAccount> _accounts = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -16,6 +21,9 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
     private readonly Dictionary<string, int> _jobIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<int>> _deviceJobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceReports> _reports = new(StringComparer.Ordinal);
+
+    // Issue 19: each device's queued jobs (positions), so a session's look-up is proportional to what it takes, not to the device's history.
+    private readonly Dictionary<string, HashSet<int>> _queued = new(StringComparer.Ordinal);
 
     public ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
     {
@@ -82,9 +90,12 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
 
     private int IndexOf(string jobId) => _jobIndex.TryGetValue(jobId, out var i) ? i : -1;
 
-    public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default)
+    public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default) => AddJobAsync(job, null, cancellationToken);
+
+    public async ValueTask AddJobAsync(DmJobRecord job, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
+        Check(audit);
         lock (_lock)
         {
             if (_jobIndex.ContainsKey(job.Id))
@@ -93,10 +104,28 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
             if (!_deviceJobs.TryGetValue(job.DevId, out var positions))
                 _deviceJobs.Add(job.DevId, positions = []);
             positions.Add(_jobs.Count);
-            _jobs.Add(job with { Commands = [.. job.Commands] });
+            var copy = job with { Commands = [.. job.Commands] };
+            _jobs.Add(copy);
+            Put(_jobs.Count - 1, copy);
         }
-        return ValueTask.CompletedTask;
+        await AppendAsync(audit).ConfigureAwait(false);
     }
+
+    /// <summary>Stores the job at <paramref name="i"/> and keeps its device's queued set in step (under the lock).</summary>
+    private void Put(int i, DmJobRecord job)
+    {
+        _jobs[i] = job;
+        if (!_queued.TryGetValue(job.DevId, out var queued))
+            _queued.Add(job.DevId, queued = []);
+        if (job.State == "queued")
+            queued.Add(i);
+        else
+            queued.Remove(i);
+    }
+
+    private static void Check(AuditRecord? record) => InMemoryAudit.Check(record);
+
+    private ValueTask AppendAsync(AuditRecord? record) => InMemoryAudit.AppendAsync(audit, record);
 
     public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default)
     {
@@ -109,8 +138,8 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
     public ValueTask<IReadOnlyList<DmJobRecord>> ListQueuedJobsAsync(string devId, CancellationToken cancellationToken = default)
     {
         lock (_lock)
-            return ValueTask.FromResult<IReadOnlyList<DmJobRecord>>(_deviceJobs.TryGetValue(devId, out var positions)
-                ? [.. positions.Select(i => _jobs[i]).Where(j => j.State == "queued").OrderBy(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal)]
+            return ValueTask.FromResult<IReadOnlyList<DmJobRecord>>(_queued.TryGetValue(devId, out var positions)
+                ? [.. positions.Select(i => _jobs[i]).OrderBy(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal)]
                 : []);
     }
 
@@ -131,29 +160,48 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
         }
     }
 
-    public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default)
+    public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default) =>
+        SetJobStateAsync(jobId, state, from, null, cancellationToken);
+
+    public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(from);
+        return MoveAsync(jobId, from, j => j with { State = state, UpdatedAt = time.GetUtcNow() }, audit);
+    }
+
+    /// <summary>Moves a job in one of <paramref name="from"/>; then its entry.</summary>
+    private async ValueTask<bool> MoveAsync(string jobId, IReadOnlyList<string> from, Func<DmJobRecord, DmJobRecord> change, AuditRecord? audit)
+    {
+        Check(audit);
         lock (_lock)
         {
             var i = IndexOf(jobId);
             if (i < 0 || !from.Contains(_jobs[i].State))
-                return ValueTask.FromResult(false);
-            _jobs[i] = _jobs[i] with { State = state, UpdatedAt = time.GetUtcNow() };
-            return ValueTask.FromResult(true);
+                return false;
+            Put(i, change(_jobs[i]));
         }
+        await AppendAsync(audit).ConfigureAwait(false);
+        return true;
     }
 
-    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, cancellationToken);
+
+    public async ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit,
+        CancellationToken cancellationToken = default)
     {
+        Check(audit);
         while (_accounts.TryGetValue(devId, out var a))
         {
             if (a.ClientNonce != expected)
-                return ValueTask.FromResult(false);
+                return false;
             if (_accounts.TryUpdate(devId, a with { ClientNonce = nonce, ClientNonceExpiresAt = expiresAt }, a))
-                return ValueTask.FromResult(true);
+            {
+                await AppendAsync(audit).ConfigureAwait(false);
+                return true;
+            }
         }
-        return ValueTask.FromResult(false);
+        return false;
     }
 
     public ValueTask MarkSentAsync(string jobId, IReadOnlyList<int> seqs, CancellationToken cancellationToken = default)
@@ -175,17 +223,13 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, CancellationToken cancellationToken = default)
+    public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, CancellationToken cancellationToken = default) =>
+        FailJobAsync(jobId, reason, from, null, cancellationToken);
+
+    public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(from);
-        lock (_lock)
-        {
-            var i = IndexOf(jobId);
-            if (i < 0 || !from.Contains(_jobs[i].State))
-                return ValueTask.FromResult(false);
-            _jobs[i] = _jobs[i] with { State = "failed", Reason = reason, UpdatedAt = time.GetUtcNow() };
-            return ValueTask.FromResult(true);
-        }
+        return MoveAsync(jobId, from, j => j with { State = "failed", Reason = reason, UpdatedAt = time.GetUtcNow() }, audit);
     }
 
     public ValueTask<DmJobRecord?> FindJobAsync(string jobId, CancellationToken cancellationToken = default)
@@ -236,15 +280,19 @@ public sealed class InMemoryDmStore(TimeProvider time) : IDmStore
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default)
+    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default) =>
+        RecordSessionAsync(devId, at, outcome, null, cancellationToken);
+
+    public async ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(outcome);
+        Check(audit);
         lock (_lock)
         {
             if (Reports(devId) is { } r)
                 r.LastSession = new DmSessionRecord(at, DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength)!);
         }
-        return ValueTask.CompletedTask;
+        await AppendAsync(audit).ConfigureAwait(false); // as in SQL: written for a DevId without an account too
     }
 
     public ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default)

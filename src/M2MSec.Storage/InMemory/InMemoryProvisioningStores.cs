@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Ccif;
 using M2MSec.Storage.Pva;
 
@@ -80,7 +81,7 @@ public sealed class InMemoryCcifStore : ICcifStore
 }
 
 /// <summary>In-memory PVA store: for tests.</summary>
-public sealed class InMemoryPvaStore : IPvaStore
+public sealed class InMemoryPvaStore(IAuditLog? log = null) : IPvaStore
 {
     private readonly ConcurrentDictionary<string, PvaReference> _references = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PvaValidation> _validations = new(StringComparer.Ordinal);
@@ -104,6 +105,37 @@ public sealed class InMemoryPvaStore : IPvaStore
 
     public ValueTask<PvaReference?> FindReferenceAsync(string pcid, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_references.GetValueOrDefault(pcid));
+
+    // Decision 036: a bad entry refused first, then the change, then its entry only if the change was made (nothing in memory survives a crash).
+
+    public async ValueTask<bool> AddReferenceAsync(PvaReference reference, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        InMemoryAudit.Check(audit);
+        if (!await AddReferenceAsync(reference, cancellationToken).ConfigureAwait(false))
+            return false;
+        await InMemoryAudit.AppendAsync(log, audit, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public async ValueTask AddValidationAsync(PvaValidation validation, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        InMemoryAudit.Check(audit);
+        await AddValidationAsync(validation, cancellationToken).ConfigureAwait(false);
+        await InMemoryAudit.AppendAsync(log, audit, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> CompleteValidationAsync(string id, string state, string? reason, string verdict, DateTimeOffset at, AuditRecord audit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        InMemoryAudit.Check(audit);
+        if (!await CompleteValidationAsync(id, state, reason, verdict, at, cancellationToken).ConfigureAwait(false))
+            return false;
+        await InMemoryAudit.AppendAsync(log, audit, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 
     public ValueTask AddValidationAsync(PvaValidation validation, CancellationToken cancellationToken = default)
     {

@@ -131,8 +131,8 @@ public sealed partial class InMemoryShoStore(IAuditLog? audit = null) : IShoStor
     private static ShoSubscription Copy(ShoSubscription s) => s with { K = (byte[]?)s.K?.Clone(), Opc = (byte[]?)s.Opc?.Clone(), M2MSimMobj = (byte[]?)s.M2MSimMobj?.Clone() };
 }
 
-/// <summary>In-memory DPF provisioning records: for tests.</summary>
-public sealed class InMemoryDpfStore : IDpfStore
+/// <summary>In-memory DPF provisioning records: for tests. An entry given with a move goes to <paramref name="log"/> (none when null) right after it.</summary>
+public sealed class InMemoryDpfStore(IAuditLog? log = null) : IDpfStore
 {
     private readonly ConcurrentDictionary<string, DpfProvisioning> _records = new(StringComparer.Ordinal);
 
@@ -154,6 +154,17 @@ public sealed class InMemoryDpfStore : IDpfStore
                 return ValueTask.FromResult(true);
         }
         return ValueTask.FromResult(false);
+    }
+
+    /// <summary>In memory nothing survives a crash: a bad entry refused first, then the move, then the entry (SQL writes both in one transaction).</summary>
+    public async ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        InMemoryAudit.Check(audit);
+        if (!await UpdateAsync(provisioning, expectedState, cancellationToken).ConfigureAwait(false))
+            return false;
+        await InMemoryAudit.AppendAsync(log, audit, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default) =>

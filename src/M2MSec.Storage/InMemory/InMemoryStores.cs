@@ -385,12 +385,14 @@ public sealed class InMemoryStateStore : IStateStore
         Audit = new InMemoryAuditLog(clock);
         Sho = new InMemoryShoStore(Audit);
         Certificates = new InMemoryCertificateStore(clock);
-        Dm = new InMemoryDmStore(clock);
+        Dm = new InMemoryDmStore(clock, Audit);
+        Dpf = new InMemoryDpfStore(Audit);
+        Pva = new InMemoryPvaStore(Audit);
         Icf = new InMemoryIcfStore(clock);
         Drf = new InMemoryDrfStore(clock);
         Vno = new InMemoryVnoStore(clock);
-        MtcGroups = new M2MSec.Storage.Groups.InMemoryMtcGroupStore(clock);
-        Bsf = new InMemoryBsfStore(clock);
+        MtcGroups = new M2MSec.Storage.Groups.InMemoryMtcGroupStore(clock, Audit);
+        Bsf = new InMemoryBsfStore(clock, Audit);
     }
 
     public string Description => "memory";
@@ -413,7 +415,7 @@ public sealed class InMemoryStateStore : IStateStore
 
     public Ccif.ICcifStore Ccif { get; } = new InMemoryCcifStore();
 
-    public Pva.IPvaStore Pva { get; } = new InMemoryPvaStore();
+    public Pva.IPvaStore Pva { get; }
 
     public M2MSec.Storage.Icf.IIcfStore Icf { get; }
 
@@ -421,7 +423,7 @@ public sealed class InMemoryStateStore : IStateStore
 
     public M2MSec.Storage.Sho.IShoStore Sho { get; }
 
-    public M2MSec.Storage.Dpf.IDpfStore Dpf { get; } = new InMemoryDpfStore();
+    public M2MSec.Storage.Dpf.IDpfStore Dpf { get; }
 
     public M2MSec.Storage.Vno.IVnoStore Vno { get; }
 

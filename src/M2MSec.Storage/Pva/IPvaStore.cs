@@ -1,3 +1,5 @@
+using M2MSec.Storage.Audit;
+
 namespace M2MSec.Storage.Pva;
 
 /// <summary>
@@ -30,14 +32,27 @@ public interface IPvaStore
     /// <summary>Adds a reference; false when the PCID already has one (a reference is registered once).</summary>
     ValueTask<bool> AddReferenceAsync(PvaReference reference, CancellationToken cancellationToken = default);
 
+    /// <summary>As <see cref="AddReferenceAsync(PvaReference, CancellationToken)"/>, with <paramref name="audit"/> in the same transaction, only if added (decision 036).</summary>
+    ValueTask<bool> AddReferenceAsync(PvaReference reference, AuditRecord audit, CancellationToken cancellationToken = default);
+
     ValueTask<PvaReference?> FindReferenceAsync(string pcid, CancellationToken cancellationToken = default);
 
     ValueTask AddValidationAsync(PvaValidation validation, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="AddValidationAsync(PvaValidation, CancellationToken)"/>, with <paramref name="audit"/> in the same transaction (decision 036).</summary>
+    ValueTask AddValidationAsync(PvaValidation validation, AuditRecord audit, CancellationToken cancellationToken = default);
 
     ValueTask<PvaValidation?> FindValidationAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Settles a pending validation (compare-and-set on pending): false when it was already settled — a replay.</summary>
     ValueTask<bool> CompleteValidationAsync(string id, string state, string? reason, string verdict, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// As <see cref="CompleteValidationAsync(string, string, string?, string, DateTimeOffset, CancellationToken)"/>, with <paramref name="audit"/> in the same
+    /// transaction, only if this call settled it (decision 036).
+    /// </summary>
+    ValueTask<bool> CompleteValidationAsync(string id, string state, string? reason, string verdict, DateTimeOffset at, AuditRecord audit,
+        CancellationToken cancellationToken = default);
 
     /// <summary>Records a firmware update's measurements for a PCID (history kept, never replaced).</summary>
     ValueTask AddMeasurementSetAsync(PvaMeasurementSet set, CancellationToken cancellationToken = default);

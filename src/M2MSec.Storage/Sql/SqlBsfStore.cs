@@ -1,4 +1,5 @@
 using System.Data.Common;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Bsf;
 using M2MSec.Storage.Security;
 
@@ -46,15 +47,26 @@ internal sealed class SqlBsfStore(SqlDatabase db) : IBsfStore
                 db.Protector.Unprotect((byte[])r.GetValue(3), ChallengePlace(id, "ks")), r.GetString(4), expires);
         }, cancellationToken);
 
-    public ValueTask PutContextAsync(BsfBootstrappingContext c, CancellationToken cancellationToken = default)
+    public ValueTask PutContextAsync(BsfBootstrappingContext c, CancellationToken cancellationToken = default) => PutAsync(c, null, cancellationToken);
+
+    public ValueTask PutContextAsync(BsfBootstrappingContext c, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        return PutAsync(c, audit, cancellationToken);
+    }
+
+    /// <summary>The expired contexts swept, the context kept and its entry (if any): one transaction, one commit (decision 036).</summary>
+    private ValueTask PutAsync(BsfBootstrappingContext c, AuditRecord? audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(c);
         var ks = db.Protector.Protect(c.Ks, ContextPlace(c.BTid));
-        return new(db.RunAsync(async conn =>
+        return new(db.WriteAsync(async (conn, tx) =>
         {
-            await SqlDatabase.ExecuteAsync(conn, null, "DELETE FROM bsf_contexts WHERE expires_at < @old", cancellationToken,
+            await SqlDatabase.ExecuteAsync(conn, tx, "DELETE FROM bsf_contexts WHERE expires_at < @old", cancellationToken,
                 ("@old", db.NowMs - (long)KeptExpired.TotalMilliseconds)).ConfigureAwait(false);
-            return await SqlDatabase.ExecuteAsync(conn, null,
+            if (audit is not null)
+                await SqlAuditLog.AppendAsync(db, conn, tx, audit, cancellationToken).ConfigureAwait(false);
+            return await SqlDatabase.ExecuteAsync(conn, tx,
                 "INSERT INTO bsf_contexts (b_tid, impi, rand, ks_enc, gba_type, bootstrapped_at, expires_at) VALUES (@b, @i, @r, @k, @g, @t, @e) " +
                 "ON CONFLICT (b_tid) DO UPDATE SET impi = @i, rand = @r, ks_enc = @k, gba_type = @g, bootstrapped_at = @t, expires_at = @e", cancellationToken,
                 ("@b", c.BTid), ("@i", c.Impi), ("@r", c.Rand), ("@k", ks), ("@g", c.GbaType), ("@t", c.BootstrappedAt.ToUnixTimeMilliseconds()),

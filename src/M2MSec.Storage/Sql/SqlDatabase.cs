@@ -83,6 +83,25 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             }
         }, ct);
 
+    /// <summary>An INSERT that may meet an existing key, with <paramref name="audit"/> in the same transaction (decision 036): false and no entry instead of an exception.</summary>
+    public async ValueTask<bool> TryInsertAsync(string sql, Audit.AuditRecord audit, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        try
+        {
+            return await WriteAsync(async (c, tx) =>
+            {
+                await ExecuteAsync(c, tx, sql, ct, parameters).ConfigureAwait(false);
+                await SqlAuditLog.AppendAsync(this, c, tx, audit, ct).ConfigureAwait(false);
+                return true;
+            }, ct).ConfigureAwait(false);
+        }
+        catch (DbException e) when (Dialect.IsUniqueViolation(e))
+        {
+            return false; // rolled back: no row, no entry
+        }
+    }
+
     /// <summary>Reads every row of a query (a SELECT: it writes nothing) through <paramref name="read"/>.</summary>
     public ValueTask<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken ct, params (string, object?)[] parameters) =>
         ReadAsync<IReadOnlyList<T>>(async c =>

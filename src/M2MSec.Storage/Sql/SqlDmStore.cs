@@ -1,10 +1,14 @@
 using System.Data.Common;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.Security;
 
 namespace M2MSec.Storage.Sql;
 
-/// <summary>DM accounts and jobs in SQL: a job and its commands are written in one transaction; a result is recorded once.</summary>
+/// <summary>
+/// DM accounts and jobs in SQL: a job and its commands are written in one transaction; a result is recorded once. A change given an
+/// audit entry commits with it (decision 036).
+/// </summary>
 internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
 {
     public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
@@ -69,7 +73,9 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
         db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, "UPDATE dm_accounts SET server_nonce = @n WHERE dev_id = @d",
             cancellationToken, ("@n", nonce), ("@d", devId)).ConfigureAwait(false) == 1, cancellationToken);
 
-    public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default)
+    public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default) => AddJobAsync(job, null, cancellationToken);
+
+    public ValueTask AddJobAsync(DmJobRecord job, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
         return new ValueTask(db.WriteAsync(async (c, tx) =>
@@ -84,6 +90,8 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
                     ("@f", cmd.Format))
                     .ConfigureAwait(false);
             }
+            if (audit is not null)
+                await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false);
             return 0;
         }, cancellationToken).AsTask());
     }
@@ -119,24 +127,39 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
             "UPDATE dm_job_commands SET status = @s, results = @r WHERE job_id = @j AND seq = @q AND status IS NULL",
             cancellationToken, ("@s", status), ("@r", results), ("@j", jobId), ("@q", seq)).ConfigureAwait(false) == 1, cancellationToken);
 
-    public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default)
+    public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default) =>
+        SetJobStateAsync(jobId, state, from, null, cancellationToken);
+
+    public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(from);
-        var now = db.NowMs;
         var names = from.Select((_, i) => $"@f{i}").ToArray();
-        var parameters = new List<(string, object?)> { ("@s", state), ("@t", now), ("@j", jobId) };
+        var parameters = new List<(string, object?)> { ("@s", state), ("@t", db.NowMs), ("@j", jobId) };
         parameters.AddRange(from.Select((f, i) => ($"@f{i}", (object?)f)));
-        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            $"UPDATE dm_jobs SET state = @s, updated_at = @t WHERE id = @j AND state IN ({string.Join(", ", names)})",
-            cancellationToken, [.. parameters]).ConfigureAwait(false) == 1, cancellationToken);
+        return ChangeAsync($"UPDATE dm_jobs SET state = @s, updated_at = @t WHERE id = @j AND state IN ({string.Join(", ", names)})", audit, false, cancellationToken,
+            [.. parameters]);
     }
 
+    /// <summary>One statement and, when it changed a row (or <paramref name="always"/>), <paramref name="audit"/>: one transaction, one commit (decision 036).</summary>
+    private ValueTask<bool> ChangeAsync(string sql, AuditRecord? audit, bool always, CancellationToken ct, params (string, object?)[] parameters) =>
+        audit is null
+            ? db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, sql, ct, parameters).ConfigureAwait(false) == 1, ct)
+            : db.WriteAsync(async (c, tx) =>
+            {
+                var changed = await SqlDatabase.ExecuteAsync(c, tx, sql, ct, parameters).ConfigureAwait(false) == 1;
+                if (changed || always)
+                    await SqlAuditLog.AppendAsync(db, c, tx, audit, ct).ConfigureAwait(false); // throws on a bad entry: the change rolls back
+                return changed;
+            }, ct);
+
     public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            "UPDATE dm_accounts SET client_nonce = @n, client_nonce_expires_at = @e WHERE dev_id = @d AND " +
-            (expected is null ? "client_nonce IS NULL" : "client_nonce = @old"),
-            cancellationToken, [("@n", nonce), ("@e", expiresAt.ToUnixTimeMilliseconds()), ("@d", devId), .. expected is null ? [] : new (string, object?)[] { ("@old", expected) }])
-            .ConfigureAwait(false) == 1, cancellationToken);
+        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, cancellationToken);
+
+    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit,
+        CancellationToken cancellationToken = default) =>
+        ChangeAsync("UPDATE dm_accounts SET client_nonce = @n, client_nonce_expires_at = @e WHERE dev_id = @d AND " +
+            (expected is null ? "client_nonce IS NULL" : "client_nonce = @old"), audit, false,
+            cancellationToken, [("@n", nonce), ("@e", expiresAt.ToUnixTimeMilliseconds()), ("@d", devId), .. expected is null ? [] : new (string, object?)[] { ("@old", expected) }]);
 
     public ValueTask MarkSentAsync(string jobId, IReadOnlyList<int> seqs, CancellationToken cancellationToken = default)
     {
@@ -154,15 +177,17 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
         }, cancellationToken).AsTask());
     }
 
-    public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, CancellationToken cancellationToken = default)
+    public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, CancellationToken cancellationToken = default) =>
+        FailJobAsync(jobId, reason, from, null, cancellationToken);
+
+    public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(from);
         var names = from.Select((_, i) => $"@f{i}").ToArray();
         var parameters = new List<(string, object?)> { ("@r", reason), ("@t", db.NowMs), ("@j", jobId) };
         parameters.AddRange(from.Select((f, i) => ($"@f{i}", (object?)f)));
-        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            $"UPDATE dm_jobs SET state = 'failed', reason = @r, updated_at = @t WHERE id = @j AND state IN ({string.Join(", ", names)})",
-            cancellationToken, [.. parameters]).ConfigureAwait(false) == 1, cancellationToken);
+        return ChangeAsync($"UPDATE dm_jobs SET state = 'failed', reason = @r, updated_at = @t WHERE id = @j AND state IN ({string.Join(", ", names)})", audit, false,
+            cancellationToken, [.. parameters]);
     }
 
     public async ValueTask<DmJobRecord?> FindJobAsync(string jobId, CancellationToken cancellationToken = default) =>
@@ -234,14 +259,17 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
         }, cancellationToken).AsTask());
     }
 
-    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default)
+    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default) =>
+        RecordSessionAsync(devId, at, outcome, null, cancellationToken);
+
+    /// <summary>The entry is written even for a DevId without an account (no row): the session did end.</summary>
+    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(outcome);
-        return new ValueTask(db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
+        return new ValueTask(ChangeAsync(
             $"INSERT INTO dm_last_sessions (dev_id, at, outcome) SELECT @d, @t, @o WHERE {HasAccount} " +
-            "ON CONFLICT (dev_id) DO UPDATE SET at = excluded.at, outcome = excluded.outcome",
-            cancellationToken, ("@d", devId), ("@t", at.ToUnixTimeMilliseconds()), ("@o", DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength)))
-            .ConfigureAwait(false), cancellationToken).AsTask());
+            "ON CONFLICT (dev_id) DO UPDATE SET at = excluded.at, outcome = excluded.outcome", audit, true,
+            cancellationToken, ("@d", devId), ("@t", at.ToUnixTimeMilliseconds()), ("@o", DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength))).AsTask());
     }
 
     public async ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default)

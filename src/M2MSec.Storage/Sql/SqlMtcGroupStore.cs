@@ -1,4 +1,5 @@
 using System.Data.Common;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Groups;
 using M2MSec.Storage.Security;
 
@@ -106,13 +107,25 @@ internal sealed class SqlMtcGroupStore(SqlDatabase db) : IMtcGroupStore
         (await db.QueryAsync("SELECT key_enc FROM mtc_member_keys WHERE identity = @i", r => (byte[])r.GetValue(0), cancellationToken, ("@i", identity)).ConfigureAwait(false))
         .FirstOrDefault() is { } blob ? db.Protector.Unprotect(blob, MemberPlace(identity)) : null;
 
-    public ValueTask SetFeaturesAsync(string identity, IReadOnlyCollection<string> features, CancellationToken cancellationToken = default)
+    public ValueTask SetFeaturesAsync(string identity, IReadOnlyCollection<string> features, CancellationToken cancellationToken = default) =>
+        ReplaceFeaturesAsync(identity, features, null, cancellationToken);
+
+    public ValueTask SetFeaturesAsync(string identity, IReadOnlyCollection<string> features, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        return ReplaceFeaturesAsync(identity, features, audit, cancellationToken);
+    }
+
+    /// <summary>The features replaced and their entry (if any): one transaction (decision 036).</summary>
+    private ValueTask ReplaceFeaturesAsync(string identity, IReadOnlyCollection<string> features, AuditRecord? audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(features);
         var list = string.Join(',', features.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         return new(db.WriteAsync(async (c, tx) =>
         {
             await SqlDatabase.ExecuteAsync(c, tx, "DELETE FROM mtc_features WHERE identity = @i", cancellationToken, ("@i", identity)).ConfigureAwait(false);
+            if (audit is not null)
+                await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false);
             return await SqlDatabase.ExecuteAsync(c, tx, "INSERT INTO mtc_features (identity, features, updated_at) VALUES (@i, @f, @t)", cancellationToken,
                 ("@i", identity), ("@f", list), ("@t", db.NowMs)).ConfigureAwait(false);
         }, cancellationToken).AsTask());

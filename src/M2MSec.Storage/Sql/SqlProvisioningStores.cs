@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Ccif;
 using M2MSec.Storage.Pva;
 using M2MSec.Storage.Security;
@@ -81,14 +82,21 @@ internal sealed class SqlPvaStore(SqlDatabase db) : IPvaStore
 {
     private const string ValidationColumns = "id, pcid, pfc_attestation, pfc_encryption, sho_nonce, challenge, requested_by, created_at, expires_at, state, reason, verdict, completed_at";
 
-    public ValueTask<bool> AddReferenceAsync(PvaReference reference, CancellationToken cancellationToken = default)
+    private const string InsertReference =
+        "INSERT INTO pva_references (pcid, tre_id, measurements, pfc_fingerprint, manufacturer_root, manufacturer_issuing, registered_at) VALUES (@pcid, @tre, @m, @fp, @root, @iss, @t)";
+
+    public ValueTask<bool> AddReferenceAsync(PvaReference reference, CancellationToken cancellationToken = default) =>
+        db.TryInsertAsync(InsertReference, cancellationToken, ReferenceParameters(reference));
+
+    public ValueTask<bool> AddReferenceAsync(PvaReference reference, AuditRecord audit, CancellationToken cancellationToken = default) =>
+        db.TryInsertAsync(InsertReference, audit, cancellationToken, ReferenceParameters(reference));
+
+    private static (string, object?)[] ReferenceParameters(PvaReference reference)
     {
         ArgumentNullException.ThrowIfNull(reference);
         var measurements = JsonSerializer.Serialize(reference.Measurements.ToDictionary(m => m.Key, m => Convert.ToHexStringLower(m.Value), StringComparer.Ordinal));
-        return db.TryInsertAsync(
-            "INSERT INTO pva_references (pcid, tre_id, measurements, pfc_fingerprint, manufacturer_root, manufacturer_issuing, registered_at) VALUES (@pcid, @tre, @m, @fp, @root, @iss, @t)",
-            cancellationToken, ("@pcid", reference.Pcid), ("@tre", reference.TreId), ("@m", measurements), ("@fp", reference.PfcFingerprint), ("@root", reference.ManufacturerRoot),
-            ("@iss", reference.ManufacturerIssuing), ("@t", reference.RegisteredAt.ToUnixTimeMilliseconds()));
+        return [("@pcid", reference.Pcid), ("@tre", reference.TreId), ("@m", measurements), ("@fp", reference.PfcFingerprint), ("@root", reference.ManufacturerRoot),
+            ("@iss", reference.ManufacturerIssuing), ("@t", reference.RegisteredAt.ToUnixTimeMilliseconds())];
     }
 
     public async ValueTask<PvaReference?> FindReferenceAsync(string pcid, CancellationToken cancellationToken = default)
@@ -118,14 +126,26 @@ internal sealed class SqlPvaStore(SqlDatabase db) : IPvaStore
                 r.GetString(2), SqlDatabase.FromMs(r.GetInt64(3))),
             cancellationToken, ("@pcid", pcid)).ConfigureAwait(false);
 
+    private const string InsertValidation = $"INSERT INTO pva_validations ({ValidationColumns}) VALUES (@id, @pcid, @pa, @pe, @sn, @ch, @by, @c, @x, @s, @r, @v, @done)";
+
     public async ValueTask AddValidationAsync(PvaValidation v, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(v);
-        if (!await db.TryInsertAsync($"INSERT INTO pva_validations ({ValidationColumns}) VALUES (@id, @pcid, @pa, @pe, @sn, @ch, @by, @c, @x, @s, @r, @v, @done)",
-            cancellationToken, ("@id", v.Id), ("@pcid", v.Pcid), ("@pa", v.PfcAttestation), ("@pe", v.PfcEncryption), ("@sn", v.ShoNonce), ("@ch", v.Challenge),
-            ("@by", v.RequestedBy), ("@c", v.CreatedAt.ToUnixTimeMilliseconds()), ("@x", v.ExpiresAt.ToUnixTimeMilliseconds()), ("@s", v.State), ("@r", v.Reason),
-            ("@v", v.Verdict), ("@done", v.CompletedAt?.ToUnixTimeMilliseconds())).ConfigureAwait(false))
+        if (!await db.TryInsertAsync(InsertValidation, cancellationToken, ValidationParameters(v)).ConfigureAwait(false))
             throw new InvalidOperationException($"validation {v.Id} exists");
+    }
+
+    public async ValueTask AddValidationAsync(PvaValidation v, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        if (!await db.TryInsertAsync(InsertValidation, audit, cancellationToken, ValidationParameters(v)).ConfigureAwait(false))
+            throw new InvalidOperationException($"validation {v.Id} exists");
+    }
+
+    private static (string, object?)[] ValidationParameters(PvaValidation v)
+    {
+        ArgumentNullException.ThrowIfNull(v);
+        return [("@id", v.Id), ("@pcid", v.Pcid), ("@pa", v.PfcAttestation), ("@pe", v.PfcEncryption), ("@sn", v.ShoNonce), ("@ch", v.Challenge),
+            ("@by", v.RequestedBy), ("@c", v.CreatedAt.ToUnixTimeMilliseconds()), ("@x", v.ExpiresAt.ToUnixTimeMilliseconds()), ("@s", v.State), ("@r", v.Reason),
+            ("@v", v.Verdict), ("@done", v.CompletedAt?.ToUnixTimeMilliseconds())];
     }
 
     public async ValueTask<PvaValidation?> FindValidationAsync(string id, CancellationToken cancellationToken = default)
@@ -135,10 +155,25 @@ internal sealed class SqlPvaStore(SqlDatabase db) : IPvaStore
     }
 
     public ValueTask<bool> CompleteValidationAsync(string id, string state, string? reason, string verdict, DateTimeOffset at, CancellationToken cancellationToken = default) =>
-        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            "UPDATE pva_validations SET state = @s, reason = @r, verdict = @v, completed_at = @t WHERE id = @id AND state = @pending", cancellationToken,
-            ("@s", state), ("@r", reason), ("@v", verdict), ("@t", at.ToUnixTimeMilliseconds()), ("@id", id), ("@pending", PvaValidation.Pending)).ConfigureAwait(false) == 1,
-            cancellationToken);
+        db.RunAsync(async c => await CompleteAsync(c, null, id, state, reason, verdict, at, cancellationToken).ConfigureAwait(false) == 1, cancellationToken);
+
+    public ValueTask<bool> CompleteValidationAsync(string id, string state, string? reason, string verdict, DateTimeOffset at, AuditRecord audit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        return db.WriteAsync(async (c, tx) =>
+        {
+            if (await CompleteAsync(c, tx, id, state, reason, verdict, at, cancellationToken).ConfigureAwait(false) != 1)
+                return false; // settled already: nothing written, no entry
+            await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    private static ValueTask<int> CompleteAsync(DbConnection c, DbTransaction? tx, string id, string state, string? reason, string verdict, DateTimeOffset at, CancellationToken ct) =>
+        SqlDatabase.ExecuteAsync(c, tx,
+            "UPDATE pva_validations SET state = @s, reason = @r, verdict = @v, completed_at = @t WHERE id = @id AND state = @pending", ct,
+            ("@s", state), ("@r", reason), ("@v", verdict), ("@t", at.ToUnixTimeMilliseconds()), ("@id", id), ("@pending", PvaValidation.Pending));
 
     public async ValueTask<IReadOnlyList<PvaValidation>> ListValidationsAsync(string pcid, int limit = 100, CancellationToken cancellationToken = default)
     {

@@ -193,12 +193,28 @@ internal sealed class SqlDpfStore(SqlDatabase db) : IDpfStore
     public ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(provisioning);
-        return db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            "UPDATE dpf_provisionings SET state = @s, doc = @d, updated_at = @u, awaits_report = @r WHERE pcid = @p AND state = @e", cancellationToken,
+        return db.RunAsync(async c => await UpdateRowAsync(c, null, provisioning, expectedState, cancellationToken).ConfigureAwait(false) == 1, cancellationToken);
+    }
+
+    public ValueTask<bool> UpdateAsync(DpfProvisioning provisioning, string expectedState, AuditRecord audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(provisioning);
+        ArgumentNullException.ThrowIfNull(audit);
+        return db.WriteAsync(async (c, tx) =>
+        {
+            if (await UpdateRowAsync(c, tx, provisioning, expectedState, cancellationToken).ConfigureAwait(false) != 1)
+                return false; // not in the expected state: nothing written, no entry
+            await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false); // throws on a bad entry: the move rolls back
+            return true;
+        }, cancellationToken);
+    }
+
+    private static ValueTask<int> UpdateRowAsync(DbConnection c, DbTransaction? tx, DpfProvisioning provisioning, string expectedState, CancellationToken ct) =>
+        SqlDatabase.ExecuteAsync(c, tx,
+            "UPDATE dpf_provisionings SET state = @s, doc = @d, updated_at = @u, awaits_report = @r WHERE pcid = @p AND state = @e", ct,
             ("@s", provisioning.State), ("@d", JsonSerializer.Serialize(provisioning, Json)), ("@u", provisioning.UpdatedAt.ToUnixTimeMilliseconds()),
             ("@r", AwaitsReport(provisioning)),
-            ("@p", provisioning.Pcid), ("@e", expectedState)).ConfigureAwait(false) == 1, cancellationToken);
-    }
+            ("@p", provisioning.Pcid), ("@e", expectedState));
 
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAsync(CancellationToken cancellationToken = default) =>
         db.QueryAsync("SELECT doc FROM dpf_provisionings ORDER BY pcid", Read, cancellationToken);

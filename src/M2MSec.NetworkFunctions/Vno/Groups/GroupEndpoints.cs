@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using M2MSec.Nas.Group;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -132,9 +133,11 @@ internal static class GroupEndpoints
             return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI or PCID, 6 to 15 decimal digits");
         if (request.Features is null || request.Features.Any(f => f is null || !MtcFeatures.All.Contains(f)))
             return ApiProblem.BadRequest("bad-features", $"features: expected a list of {string.Join(", ", MtcFeatures.All)}");
-        await store.MtcGroups.SetFeaturesAsync(identity, request.Features, ct).ConfigureAwait(false);
+        // The set as the store keeps it (distinct, ordered), its entry in the same transaction (decision 036).
+        var set = request.Features.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        await store.MtcGroups.SetFeaturesAsync(identity, set,
+            new AuditRecord(AdministratorFilter.Actor(http), "vno.features.set", identity, set.Count == 0 ? "(none)" : string.Join(",", set)), ct).ConfigureAwait(false);
         var now = await store.MtcGroups.GetFeaturesAsync(identity, ct).ConfigureAwait(false);
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.features.set", identity, now.Count == 0 ? "(none)" : string.Join(",", now), ct).ConfigureAwait(false);
         return Results.Ok(new MtcFeaturesDto(identity, now));
     }
 

@@ -4,6 +4,7 @@ using M2MSec.Dm;
 using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
 using M2MSec.NetworkFunctions.Dm;
+using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
 using M2MSec.Storage.InMemory;
 using M2MSec.Tests.Support;
@@ -31,8 +32,8 @@ public sealed class DmSessionSecurityTests
 
     public DmSessionSecurityTests()
     {
-        _store = new InMemoryDmStore(_clock);
         _audit = new InMemoryAuditLog(_clock);
+        _store = new InMemoryDmStore(_clock, _audit); // the engine's log is the store's (decision 036)
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -484,6 +485,38 @@ public sealed class DmSessionSecurityTests
         };
     }
 
+    /// <summary>
+    /// Decision 036: a device never given a nonce digests its first message over the empty one (the demo's one `dm.auth.failure` per device).
+    /// With the right password it is challenged (401, the pending nonce) but is no failure: not counted, not audited; its next message opens the session.
+    /// </summary>
+    [Fact]
+    public async Task FirstContact_RightPasswordOverTheEmptyNonce_IsChallenged_NotCountedNorAuditedAsAFailure()
+    {
+        await AccountAsync("md5");
+        var engine = Engine();
+        var (first, _) = await SendAsync(engine, Package1(Https, Md5(DmNonce.Empty)));
+        Assert.Equal(DmStatusCode.InvalidCredentials, Hdr(first).Code);
+        Assert.Empty(await _audit.ReadAsync(cancellationToken: Ct));
+        var (second, _) = await SendAsync(engine, Package1(Https, Md5(ChalNonce(first)), msgId: "2"));
+        Assert.Equal(DmStatusCode.AuthenticationAccepted, Hdr(second).Code);
+        Assert.Equal(["dm.session.start", "dm.session.end"], (await _audit.ReadAsync(cancellationToken: Ct)).Select(e => e.Action)); // no job: ends at once
+    }
+
+    /// <summary>Decision 036: a wrong password over the empty nonce is still a failure — counted and audited (no first-contact pass for a guess).</summary>
+    [Fact]
+    public async Task FirstContact_WrongPasswordOverTheEmptyNonce_StaysAFailure_PasswordGuessThreat()
+    {
+        await AccountAsync("md5");
+        var engine = Engine();
+        var (first, _) = await SendAsync(engine, Package1(Https, Md5(DmNonce.Empty, "guess"u8.ToArray())));
+        Assert.Equal(DmStatusCode.InvalidCredentials, Hdr(first).Code);
+        Assert.Equal(["dm.auth.failure"], (await _audit.ReadAsync(cancellationToken: Ct)).Select(e => e.Action));
+        // It counted: the session's second failure ends it (no new challenge).
+        var (second, _) = await SendAsync(engine, Package1(Https, Md5(ChalNonce(first), "guess-2"u8.ToArray()), msgId: "2"));
+        Assert.Equal(DmStatusCode.InvalidCredentials, Hdr(second).Code);
+        Assert.Null(Hdr(second).Chal);
+    }
+
     /// <summary>Issue 13 item 8: the second failure ends the session (audited, counted for back-off); it does not start afresh.</summary>
     [Fact]
     public async Task SecondAuthenticationFailure_EndsTheSession_Audited_CountsTowardBackOff()
@@ -574,5 +607,10 @@ public sealed class DmSessionSecurityTests
         public ValueTask AddGenericAlertsAsync(string devId, IReadOnlyList<DmGenericAlertRecord> alerts, CancellationToken cancellationToken = default) { Writes++; return inner.AddGenericAlertsAsync(devId, alerts, cancellationToken); }
         public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default) { Writes++; return inner.RecordSessionAsync(devId, at, outcome, cancellationToken); }
         public ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.GetDeviceReportAsync(devId, cancellationToken); }
+        public ValueTask AddJobAsync(DmJobRecord job, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.AddJobAsync(job, audit, cancellationToken); }
+        public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.SetJobStateAsync(jobId, state, from, audit, cancellationToken); }
+        public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, audit, cancellationToken); }
+        public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.FailJobAsync(jobId, reason, from, audit, cancellationToken); }
+        public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.RecordSessionAsync(devId, at, outcome, audit, cancellationToken); }
     }
 }
