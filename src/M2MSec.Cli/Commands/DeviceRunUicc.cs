@@ -175,12 +175,11 @@ internal static class DeviceRunUicc
                 throw RunningServices.Refusal("dm", e);
             }
             body = made.BodyHex is { Length: > 0 } hex && hex.Length % 2 == 0 && hex.All(Uri.IsHexDigit) ? Convert.FromHexString(hex) : [];
-            var devId = iccid;
             async Task Undo()
             {
                 try
                 {
-                    using var removed = await dm.Admin.DeleteAsync($"accounts/{Uri.EscapeDataString(devId)}", CancellationToken.None);
+                    using var removed = await dm.Admin.DeleteAsync($"accounts/{Uri.EscapeDataString(iccid)}", CancellationToken.None);
                 }
                 catch (HttpRequestException)
                 {

@@ -9,9 +9,8 @@ using M2MSec.Storage.Sho;
 namespace M2MSec.NetworkFunctions.Console;
 
 /// <summary>
-/// What the ICF, DRF, DPF, SHOs and PVA record of TRE-based devices (issue 20, docs/decisions/032): for one device (its page: one
-/// indexed lookup per store) or for many (the fleet's page, the stage filter, the funnel: one query per store for a chunk of PCIDs,
-/// no lookup per device). Both give the same records, so the same step and stage.
+/// What the ICF, DRF, DPF, SHOs and PVA record of TRE-based devices (issue 20, docs/decisions/032): for one device (its page) or for
+/// many (the fleet's page, the stage filter, the funnel): one query per store for a chunk of PCIDs, no lookup per device.
 /// </summary>
 public sealed partial class ConsoleViews
 {
@@ -92,42 +91,6 @@ public sealed partial class ConsoleViews
         return records;
     }
 
-    private async Task<TreRecords> RecordsOfAsync(string pcid, CancellationToken ct)
-    {
-        var vectors = false;
-        IcfPcidUse? use = null;
-        if (await Stores.FindAsync("icf").ConfigureAwait(false) is { } icf)
-        {
-            // The ICF's temporary credential: its SQN moves once vectors were generated for the PCID (steps 2–4).
-            vectors = await icf.Subscribers.GetSqnStateAsync(pcid, ct).ConfigureAwait(false) is { SeqHe: > 0 };
-            use = await icf.Icf.FindUseAsync(pcid, ct).ConfigureAwait(false);
-        }
-        DrfRegistration? registration = null;
-        DrfChange? change = null;
-        if (await Stores.FindAsync("drf").ConfigureAwait(false) is { } drf)
-        {
-            registration = await drf.Drf.FindRegistrationAsync(pcid, ct).ConfigureAwait(false);
-            change = await drf.Drf.FindChangeAsync(pcid, ct).ConfigureAwait(false);
-        }
-        var provisioning = await Stores.FindAsync("dpf").ConfigureAwait(false) is { } dpf ? await dpf.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) : null;
-        var subscriptions = new List<(string, ShoSubscription)>();
-        foreach (var name in ShoInstances)
-        {
-            if (await Stores.FindAsync(name).ConfigureAwait(false) is { } sho && await sho.Sho.FindAsync(pcid, ct).ConfigureAwait(false) is { } s)
-            {
-                // The console shows states, never K or OPc: dropped as soon as read.
-                if (s.K is not null)
-                    Array.Clear(s.K);
-                if (s.Opc is not null)
-                    Array.Clear(s.Opc);
-                subscriptions.Add((name, s with { K = null, Opc = null }));
-            }
-        }
-        string? invalid = null;
-        if (await Stores.FindAsync("pva").ConfigureAwait(false) is { } pva
-            && InvalidPlatform(await pva.Pva.ListValidationsAsync(pcid, PvaWindow, ct).ConfigureAwait(false)) is { } reason)
-            invalid = reason;
-        return new TreRecords(vectors, use, registration, change, provisioning, subscriptions, invalid);
-    }
-
+    /// <summary>The records of one PCID (the device's page): the same queries as for many, so the same step and stage, and no SHO key read.</summary>
+    private async Task<TreRecords> RecordsOfAsync(string pcid, CancellationToken ct) => (await RecordsOfAsync([pcid], ct).ConfigureAwait(false))[pcid];
 }
