@@ -151,6 +151,9 @@ public sealed partial class M2meProvisioning : IDisposable
     private async Task PollAsync(Func<bool>? until, CancellationToken ct)
     {
         var transport = _transport ?? throw new InvalidOperationException("bootstrap first");
+        // Decision 038: the DPF keeps a session open for the next step's job, so one session may have carried later phases too.
+        if (Download is { Outcome: "installed" } || until?.Invoke() == true)
+            return;
         var result = await McimDownloadClient.RunAsync(_device, _account!, transport, _download with { StopWhen = until }, _tre, ct).ConfigureAwait(false);
         DmSessions += result.Sessions;
         Download = result;

@@ -51,6 +51,12 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     /// </summary>
     public Func<DmJobFinished, CancellationToken, Task>? JobFinished { get; set; }
 
+    /// <summary>
+    /// Decision 038: asked once a session's jobs finished (after <see cref="JobFinished"/>): null when the function expects no further job
+    /// for the device, else a task that completes true once it queued one (the session takes it) or false when none will come.
+    /// </summary>
+    public Func<string, Task<bool>?>? NextWork { get; set; }
+
     /// <summary>The largest object a device may send us in chunks (Results of a Get): beyond it, 413 and the chunks are dropped.</summary>
     public const int MaxLargeObjectBytes = 1024 * 1024;
 
@@ -284,31 +290,25 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         if (!state.JobsTaken)
         {
             state.JobsTaken = true;
-            // Issue 19: the queued jobs only — one query, not every job the device ever had.
-            foreach (var job in await store.ListQueuedJobsAsync(devId, cancellationToken).ConfigureAwait(false))
-            {
-                if (job.State != "queued"
-                    || !await store.SetJobStateAsync(job.Id, "running", ["queued"], Entry("dm.job.running", devId, $"{job.Id}: session {state.SessionId}"), cancellationToken)
-                        .ConfigureAwait(false))
-                    continue;
-                state.Jobs.Add(job.Id);
-                foreach (var command in job.Commands)
-                    state.Outbox.AddLast(new DmOutgoing(ToSyncMl(command), job.Id, command.Seq));
-            }
+            await TakeQueuedJobsAsync(state, cancellationToken).ConfigureAwait(false);
         }
         state.PreviousOutbox = [.. state.Outbox];
         var sentBefore = new Dictionary<string, (string JobId, int Seq)>(state.Sent, StringComparer.Ordinal);
         var before = reply.CommandCount;
         var final = DmMessagePacker.Fill(reply, state);
+        if (reply.CommandCount == before && final && await NextJobInSessionAsync(state, cancellationToken).ConfigureAwait(false))
+        {
+            // Decision 038: the jobs of this session finished and the function queued the device's next one meanwhile: it goes out now.
+            state.PreviousOutbox = [.. state.Outbox];
+            final = DmMessagePacker.Fill(reply, state);
+        }
         await MarkSentAsync(state, sentBefore, cancellationToken).ConfigureAwait(false);
         if (reply.CommandCount == before && final)
         {
             // Nothing more to send and nothing outstanding: this reply (no commands) ends the session.
             Sessions.Remove(state);
-            var outcomes = new List<string>();
             var finishedJobs = await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
-            foreach (var (id, jobState, _) in finishedJobs)
-                outcomes.Add($"{id} {jobState}");
+            var outcomes = state.Finished.Concat(finishedJobs.Select(f => $"{f.Id} {f.State}")).ToList();
             LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
                 outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
             await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, Entry("dm.session.end", devId, $"session {state.SessionId}: completed"),
@@ -565,6 +565,55 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     }
 
     /// <summary>Ends the session's running jobs (done, or failed with why); returns those it moved, with their new state and reason.</summary>
+    /// <summary>Moves the device's queued jobs to "running" in this session and puts their commands in its outbox; returns how many.</summary>
+    private async Task<int> TakeQueuedJobsAsync(DmSessionState state, CancellationToken ct)
+    {
+        var taken = 0;
+        // Issue 19: the queued jobs only — one query, not every job the device ever had.
+        foreach (var job in await store.ListQueuedJobsAsync(state.DevId, ct).ConfigureAwait(false))
+        {
+            if (job.State != "queued"
+                || !await store.SetJobStateAsync(job.Id, "running", ["queued"], Entry("dm.job.running", state.DevId, $"{job.Id}: session {state.SessionId}"), ct)
+                    .ConfigureAwait(false))
+                continue;
+            taken++;
+            state.Jobs.Add(job.Id);
+            foreach (var command in job.Commands)
+                state.Outbox.AddLast(new DmOutgoing(ToSyncMl(command), job.Id, command.Seq));
+        }
+        return taken;
+    }
+
+    /// <summary>
+    /// Decision 038: with <see cref="NextWork"/> set, a session whose jobs are all answered does not end at once. Its jobs finish now (the
+    /// function is told, as at a session's end), and the session waits — at most <see cref="DmSessionOptions.NextJobWait"/> — for the
+    /// function's follow-up: a job it queued for the device meanwhile is taken into this session (true); otherwise the session ends
+    /// as before (false), and the device's next session finds what comes later. A device then needs one session, not one per step.
+    /// </summary>
+    private async Task<bool> NextJobInSessionAsync(DmSessionState state, CancellationToken ct)
+    {
+        if (NextWork is not { } nextWork || state.Jobs.Count == 0 || _options.NextJobWait <= TimeSpan.Zero)
+            return false;
+        var finishedJobs = await FinishJobsAsync(state.DevId, state, ct).ConfigureAwait(false);
+        state.Finished.AddRange(finishedJobs.Select(f => $"{f.Id} {f.State}"));
+        foreach (var (id, jobState, reason) in finishedJobs)
+            await NotifyAsync(new DmJobFinished(id, state.DevId, jobState, reason), ct).ConfigureAwait(false);
+        if (nextWork(state.DevId) is not { } next)
+            return false;
+        try
+        {
+            // A bound on a wait, not a protocol time: real time, so that a test's stopped clock cannot hold a device's request for ever.
+            if (!await next.WaitAsync(_options.NextJobWait, TimeProvider.System, ct).ConfigureAwait(false))
+                return false;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        state.LastActivity = time.GetUtcNow();
+        return await TakeQueuedJobsAsync(state, ct).ConfigureAwait(false) > 0;
+    }
+
     private async Task<List<(string Id, string State, string? Reason)>> FinishJobsAsync(string devId, DmSessionState state, CancellationToken ct)
     {
         var finished = new List<(string Id, string State, string? Reason)>();

@@ -32,6 +32,12 @@ public sealed record DmSessionOptions
 
     public TimeSpan MaxBackOff { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Decision 038: how long a session whose jobs are answered waits for the next job of a function that announces one
+    /// (<see cref="DmSessionEngine.NextWork"/>) before it ends; zero ends it at once.
+    /// </summary>
+    public TimeSpan NextJobWait { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>A source's failures are forgotten this long after its last one.</summary>
     public TimeSpan BackOffWindow { get; init; } = TimeSpan.FromMinutes(10);
 }

@@ -31,6 +31,9 @@ internal sealed class DmSessionState(DateTimeOffset started, DmAccount account, 
     public int Failures { get; set; }
     public bool JobsTaken { get; set; }
 
+    /// <summary>Jobs that finished while the session went on (decision 038), "id state", for the session's log line.</summary>
+    public List<string> Finished { get; } = [];
+
     /// <summary>Item 7: the device refused our Cred once and gave a new nonce; we resent over it.</summary>
     public bool CredRetried { get; set; }
 

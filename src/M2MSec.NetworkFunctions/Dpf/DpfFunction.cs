@@ -41,6 +41,7 @@ public sealed class DpfFunction(DpfOptions? options = null) : IDeviceFacingFunct
                 sp.GetService<ILoggerFactory>()?.CreateLogger<DmSessionEngine>(), metrics: sp.GetService<Dm.DmMetrics>())
             {
                 JobFinished = sp.GetRequiredService<DpfProvisionings>().OnJobFinishedAsync,
+                NextWork = sp.GetRequiredService<DpfProvisionings>().NextWork,
             };
         });
         services.AddSingleton<DpfContext>();

@@ -37,10 +37,26 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
             return Task.WhenAll([.. _running]);
     }
 
-    /// <summary>The engine's hook: the follow-up runs on its own, not in the device's session.</summary>
+    private readonly DpfNextWork _next = new();
+
+    /// <summary>
+    /// The engine's hook: the follow-up runs on its own, not in the device's session; the session may wait for the next job it leads to
+    /// (<see cref="NextWork"/>, decision 038).
+    /// </summary>
     public Task OnJobFinishedAsync(DmJobFinished finished, CancellationToken cancellationToken)
     {
-        var task = Task.Run(() => HandleAsync(finished));
+        var signal = _next.Expect(finished.DevId);
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await HandleAsync(finished).ConfigureAwait(false);
+            }
+            finally
+            {
+                await SettleNextWorkAsync(finished.DevId, signal).ConfigureAwait(false);
+            }
+        });
         lock (_lock)
         {
             _running.RemoveAll(t => t.IsCompleted);
@@ -48,6 +64,24 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>After a follow-up: registered or validated, the SHO's side (DRF, PVA) queues the next job through the DPF's API, maybe later still; else none comes.</summary>
+    private async Task SettleNextWorkAsync(string pcid, TaskCompletionSource<bool> signal)
+    {
+        try
+        {
+            if (await state.Dpf.FindAsync(pcid, CancellationToken.None).ConfigureAwait(false) is { State: DpfProvisioning.Registered or DpfProvisioning.Validated })
+                return;
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or System.Data.Common.DbException)
+        {
+            // The store is closing: nothing more will be queued here.
+        }
+        _next.NoneExpected(pcid, signal);
+    }
+
+    /// <summary>The DM engine's <see cref="DmSessionEngine.NextWork"/>: the device's next job, if one may come (decision 038).</summary>
+    public Task<bool>? NextWork(string pcid) => _next.For(pcid);
 
     internal async Task HandleAsync(DmJobFinished finished)
     {
@@ -368,6 +402,7 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         await state.Dm.AddJobAsync(new DmJobRecord(id, pcid, "queued", now, now,
             [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null, Format: c.Format))]),
             entry is { } e ? new AuditRecord(Actor, e.Action, pcid, e.Detail) : null, ct).ConfigureAwait(false);
+        _next.Queued(pcid);
         if (entry is { } done)
             steps?.Audited(done.Action, pcid);
     }

@@ -126,6 +126,29 @@ public sealed class ShoDpfFlowTests : IDisposable
     }
 
     [Fact]
+    public async Task Steps11To21_InOneDmSession_TheImsiIsInTheShoHssWhenTheSessionEnds()
+    {
+        // Decision 038: the DPF's session waits for each next job (attestation, download) and for step 21, so the device needs one
+        // session, and its attach with the new IMSI right after it is not refused for an IMSI the HSS does not know yet.
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await ShoDpfRig.StartAsync(_dir, ct: ct, nextJobWait: TimeSpan.FromSeconds(20));
+        var d = await rig.DeviceAsync(await rig.OpenProvisioningAsync(ct: ct));
+
+        var result = await McimDownloadClient.RunAsync(d.Device, d.Account, d.Transport, Fast, d.Tre, ct);
+
+        Assert.True(result.Installed, $"{result.Outcome} {result.Code} {result.Detail}");
+        var trail = await rig.StoreOf(rig.Dpf).Audit.ReadAsync(cancellationToken: ct);
+        Assert.True(result.Sessions == 1, string.Join("\n", trail.Select(a => $"{a.At:HH:mm:ss.fff} {a.Action} {a.Detail}")));
+        using (var hss = await rig.As("admin", "hss").GetAsync($"subscribers/{result.Imsi}", ct))
+            Assert.Equal(HttpStatusCode.OK, hss.StatusCode); // at once: no wait for the DPF's follow-ups
+        var audit = await rig.StoreOf(rig.Dpf).Audit.ReadAsync(cancellationToken: ct);
+        Assert.Equal(1, audit.Count(a => a.Action == "dm.session.start"));
+        Assert.Equal(1, audit.Count(a => a.Action == "dm.session.end"));
+        Assert.Equal(3, audit.Count(a => a.Action == "dm.job.done")); // M2MMobj read, attestation, download
+        Assert.Contains(audit, a => a.Action == "dpf.status.reported");
+    }
+
+    [Fact]
     public async Task Steps20To21_TreRefusesTheMcim_DpfReportsFailure_ShoRetiresTheImsi_NothingInTheHss()
     {
         var ct = TestContext.Current.CancellationToken;

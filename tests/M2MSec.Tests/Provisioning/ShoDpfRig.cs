@@ -5,6 +5,7 @@ using M2MSec.Device.Dm;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Tre;
 using M2MSec.Dm.Auth;
+using M2MSec.NetworkFunctions.Dm;
 using M2MSec.NetworkFunctions.Dpf;
 using M2MSec.NetworkFunctions.Drf;
 using M2MSec.NetworkFunctions.Hosting;
@@ -55,8 +56,11 @@ internal sealed class ShoDpfRig : IAsyncDisposable
     public Dictionary<string, NetworkFunctionTls> Identities { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Starts the rig's hosts under <paramref name="dir"/>; <paramref name="dpfStore"/> is the DPF's store (default in memory),
-    /// <paramref name="fakeSho"/> puts a fake SHO in place of the real one; <paramref name="ct"/> cancels the start.</summary>
-    public static async Task<ShoDpfRig> StartAsync(string dir, IStateStore? dpfStore = null, bool fakeSho = false, CancellationToken ct = default)
+    /// <paramref name="fakeSho"/> puts a fake SHO in place of the real one; <paramref name="ct"/> cancels the start. <paramref name="nextJobWait"/>: how long
+    /// the DPF's sessions wait for the device's next job (decision 038); zero by default, so that each step takes its own session and tests can
+    /// stop between steps.</summary>
+    public static async Task<ShoDpfRig> StartAsync(string dir, IStateStore? dpfStore = null, bool fakeSho = false, CancellationToken ct = default,
+        TimeSpan nextJobWait = default)
     {
         var op = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(TimeProvider.System), "operator", KeyAlgorithm.EcP256, null, TimeProvider.System, ct);
         var manufacturer = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(TimeProvider.System), "manufacturer", KeyAlgorithm.EcP256, null,
@@ -82,7 +86,10 @@ internal sealed class ShoDpfRig : IAsyncDisposable
         {
             rig.Sho = await rig.HostAsync(new ShoFunction(new ShoOptions { VerdictVerifier = rig.Verifier, Packager = new FakePackager() }), "sho", new InMemoryStateStore(), ct);
         }
-        rig.Dpf = await rig.HostAsync(new DpfFunction(new DpfOptions { VerdictVerifier = rig.Verifier, M2MSimMobjReader = new FakeM2MSimMobjReader() }), "dpf",
+        rig.Dpf = await rig.HostAsync(new DpfFunction(new DpfOptions
+            {
+                VerdictVerifier = rig.Verifier, M2MSimMobjReader = new FakeM2MSimMobjReader(), Sessions = new DmSessionOptions { NextJobWait = nextJobWait },
+            }), "dpf",
             dpfStore ?? new InMemoryStateStore(), ct);
         return rig;
     }
