@@ -87,9 +87,11 @@ internal sealed class ShoDpfRig : IAsyncDisposable
             rig.Sho = await rig.HostAsync(new ShoFunction(new ShoOptions { VerdictVerifier = rig.Verifier, Packager = new FakePackager() }), "sho", new InMemoryStateStore(), ct);
         }
         rig.Dpf = await rig.HostAsync(new DpfFunction(new DpfOptions
-            {
-                VerdictVerifier = rig.Verifier, M2MSimMobjReader = new FakeM2MSimMobjReader(), Sessions = new DmSessionOptions { NextJobWait = nextJobWait },
-            }), "dpf",
+        {
+            VerdictVerifier = rig.Verifier,
+            M2MSimMobjReader = new FakeM2MSimMobjReader(),
+            Sessions = new DmSessionOptions { NextJobWait = nextJobWait },
+        }), "dpf",
             dpfStore ?? new InMemoryStateStore(), ct);
         return rig;
     }
