@@ -51,6 +51,21 @@ internal sealed class DemoDevice(int index, string imsi, M2meKind kind, byte[] k
 
     public string? FailedStage { get; set; }
 
+    private Dictionary<string, TimeSpan>? _stageTime;
+
+    /// <summary>A stage did <paramref name="time"/> of a later stage's work (decision 038: one DM session, several phases): the table counts it there.</summary>
+    public void MoveStageTime(string from, string to, TimeSpan time)
+    {
+        if (time <= TimeSpan.Zero)
+            return;
+        _stageTime ??= new(StringComparer.Ordinal);
+        _stageTime[from] = _stageTime.GetValueOrDefault(from) - time;
+        _stageTime[to] = _stageTime.GetValueOrDefault(to) + time;
+    }
+
+    /// <summary>What <see cref="MoveStageTime"/> moved to (positive) or from (negative) <paramref name="stage"/>, taken once.</summary>
+    public TimeSpan TakeStageTime(string stage) => _stageTime is not null && _stageTime.Remove(stage, out var t) ? t : TimeSpan.Zero;
+
     public string? FailureReason { get; set; }
 
     /// <summary>The failure's short reason key for the report (e.g. <c>timeout</c>, <c>http-403</c>, <c>aka-over-http-failed</c>).</summary>

@@ -162,7 +162,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
                     }
                     var started = TimeProvider.System.GetTimestamp();
                     var ok = await RunStageAsync(stage, device, env, token);
-                    Report.StageTime(stage.Name, TimeProvider.System.GetElapsedTime(started) / inFlight);
+                    Report.StageTime(stage.Name, (TimeProvider.System.GetElapsedTime(started) + device.TakeStageTime(stage.Name)) / inFlight);
                     advance(stage);
                     if (!ok)
                     {

@@ -72,6 +72,12 @@ public sealed partial class M2meProvisioning : IDisposable
     /// <summary>Client-initiated DM sessions opened so far.</summary>
     public int DmSessions { get; private set; }
 
+    /// <summary>
+    /// When (<see cref="Stopwatch.GetTimestamp"/>) the DPF read the registration nonce, the TRE attested and the TRE installed an MCIM:
+    /// where each phase really ended, since one DM session may carry several (decision 038).
+    /// </summary>
+    public (long? NonceRead, long? Attested, long? Installed) PhaseEnds => (_tre.NonceReadAt, _tre.AttestedAt, _tre.InstalledAt);
+
     /// <summary>Steps 1–6.</summary>
     public async Task AttachWithPcidAsync(CancellationToken ct) =>
         ProvisionalAttach = await RoProvisioningClient.AttachWithPcidAsync(_device, _vno, ct).ConfigureAwait(false);
@@ -180,6 +186,9 @@ public sealed partial class M2meProvisioning : IDisposable
     {
         public volatile bool RegistrationNonceRead;
         public volatile bool Attested;
+        public long? NonceReadAt;
+        public long? AttestedAt;
+        public long? InstalledAt;
 
         public string TreId => inner.TreId;
 
@@ -194,6 +203,7 @@ public sealed partial class M2meProvisioning : IDisposable
         public byte[] RegistrationNonce()
         {
             var nonce = inner.RegistrationNonce();
+            NonceReadAt ??= Stopwatch.GetTimestamp();
             RegistrationNonceRead = true;
             return nonce;
         }
@@ -201,11 +211,17 @@ public sealed partial class M2meProvisioning : IDisposable
         public byte[] Attest(ReadOnlySpan<byte> challenge)
         {
             var statement = inner.Attest(challenge);
+            AttestedAt ??= Stopwatch.GetTimestamp();
             Attested = true;
             return statement;
         }
 
-        public McimInstallResult InstallMcim(ReadOnlySpan<byte> signedM2MSimMobj) => inner.InstallMcim(signedM2MSimMobj);
+        public McimInstallResult InstallMcim(ReadOnlySpan<byte> signedM2MSimMobj)
+        {
+            var result = inner.InstallMcim(signedM2MSimMobj);
+            InstalledAt ??= Stopwatch.GetTimestamp();
+            return result;
+        }
 
         public McimInstructionResult ApplyMcimInstruction(ReadOnlySpan<byte> signedInstruction) => inner.ApplyMcimInstruction(signedInstruction);
 

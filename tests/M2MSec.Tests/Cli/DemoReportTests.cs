@@ -135,6 +135,9 @@ public sealed class DemoReportTests : IDisposable
                 Assert.True(stage.GetProperty("seconds").GetDouble() >= 0);
                 Assert.True(stage.GetProperty("per_second").GetDouble() > 0);
             }
+            // Decision 038: one DM session may carry registration, validation and download; each phase's row still gets its own time.
+            foreach (var phase in new[] { "Registration (RO)", "Validation (PVA)", "MCIM download+install" })
+                Assert.True(stages.Single(s => s.GetProperty("name").GetString() == phase).GetProperty("seconds").GetDouble() > 0, phase);
             Assert.Equal(stdout.Trim(), (await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken)).Trim());
             // Issue 17: the fake-trigger flood's battery figures, protected against unprotected (decision 026's assumptions), and the
             // fleet group: every device read its message; each removed member was refused the next one, which the remaining member read.

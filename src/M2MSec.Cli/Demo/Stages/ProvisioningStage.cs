@@ -49,6 +49,7 @@ internal sealed class ProvisioningStage(ProvisioningPhase phase, string name) : 
                     break;
                 case ProvisioningPhase.Registration:
                     await device.Provisioning!.RegisterAsync(cancellationToken);
+                    SplitHeldSession(device);
                     break;
                 case ProvisioningPhase.Validation:
                     await device.Provisioning!.ValidateAsync(cancellationToken);
@@ -75,6 +76,21 @@ internal sealed class ProvisioningStage(ProvisioningPhase phase, string name) : 
             device.Provisioning?.Dispose();
             return false;
         }
+    }
+
+    /// <summary>
+    /// Decision 038: the DPF's session may have carried validation and download too; their time goes to their own rows of the table
+    /// (validation from the nonce read to the attestation, download from the attestation to the session's end).
+    /// </summary>
+    private static void SplitHeldSession(DemoDevice device)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (read, attested, installed) = device.Provisioning!.PhaseEnds;
+        if (read is not { } r || attested is not { } a)
+            return;
+        device.MoveStageTime(All[1].Name, All[2].Name, System.Diagnostics.Stopwatch.GetElapsedTime(r, a));
+        if (installed is not null)
+            device.MoveStageTime(All[1].Name, All[3].Name, System.Diagnostics.Stopwatch.GetElapsedTime(a, now));
     }
 
     /// <summary>
