@@ -564,7 +564,6 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         }
     }
 
-    /// <summary>Ends the session's running jobs (done, or failed with why); returns those it moved, with their new state and reason.</summary>
     /// <summary>Moves the device's queued jobs to "running" in this session and puts their commands in its outbox; returns how many.</summary>
     private async Task<int> TakeQueuedJobsAsync(DmSessionState state, CancellationToken ct)
     {
@@ -598,8 +597,8 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         state.Finished.AddRange(finishedJobs.Select(f => $"{f.Id} {f.State}"));
         foreach (var (id, jobState, reason) in finishedJobs)
             await NotifyAsync(new DmJobFinished(id, state.DevId, jobState, reason), ct).ConfigureAwait(false);
-        if (nextWork(state.DevId) is not { } next)
-            return false;
+        if (finishedJobs.Count == 0 || nextWork(state.DevId) is not { } next)
+            return false; // no job of ours ended here (another instance moved it): nothing announced for this session
         try
         {
             // A bound on a wait, not a protocol time: real time, so that a test's stopped clock cannot hold a device's request for ever.
@@ -614,6 +613,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         return await TakeQueuedJobsAsync(state, ct).ConfigureAwait(false) > 0;
     }
 
+    /// <summary>Ends the session's running jobs (done, or failed with why); returns those it moved, with their new state and reason.</summary>
     private async Task<List<(string Id, string State, string? Reason)>> FinishJobsAsync(string devId, DmSessionState state, CancellationToken ct)
     {
         var finished = new List<(string Id, string State, string? Reason)>();

@@ -29,6 +29,7 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
 
     private readonly Lock _lock = new();
     private readonly List<Task> _running = [];
+    private readonly DpfNextWork _next = new();
 
     /// <summary>Follow-ups still running (tests wait for them).</summary>
     public Task IdleAsync()
@@ -36,8 +37,6 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         lock (_lock)
             return Task.WhenAll([.. _running]);
     }
-
-    private readonly DpfNextWork _next = new();
 
     /// <summary>
     /// The engine's hook: the follow-up runs on its own, not in the device's session; the session may wait for the next job it leads to
