@@ -89,7 +89,7 @@ public sealed partial class M2meProvisioning : IDisposable
         Bootstrap = await RoProvisioningClient.BootstrapAsync(_device, attached, _drf, ct).ConfigureAwait(false);
         UseDmAccount(DmClientAccounts.Load(_device, Bootstrap.DmServerId)
             ?? throw new RoProvisioningException("bootstrap-refused", "the Bootstrap message installed no DM account for the DPF"));
-        await PollAsync(() => _tre.RegistrationNonceRead, ct).ConfigureAwait(false);
+        await PollAsync(() => _tre.NonceReadAt is not null, ct).ConfigureAwait(false);
     }
 
     /// <summary>The DM sessions to the DPF run with <paramref name="account"/> (the one the Bootstrap message installed), over HTTPS to its server URI.</summary>
@@ -105,7 +105,7 @@ public sealed partial class M2meProvisioning : IDisposable
     }
 
     /// <summary>Steps 13–15: DM sessions until the TRE has attested over the PVA's challenge.</summary>
-    public Task ValidateAsync(CancellationToken ct) => PollAsync(() => _tre.Attested, ct);
+    public Task ValidateAsync(CancellationToken ct) => PollAsync(() => _tre.AttestedAt is not null, ct);
 
     /// <summary>Steps 16–21: DM sessions until the TRE installed (or refused) the MCIM the DPF wrote.</summary>
     public async Task<McimDownloadResult> DownloadAndInstallAsync(CancellationToken ct)
@@ -184,8 +184,7 @@ public sealed partial class M2meProvisioning : IDisposable
     /// <summary>The TRE's provisioning calls, noting which phase the DPF's requests have reached.</summary>
     private sealed class ObservedTre(IProvisioningTre inner) : IProvisioningTre
     {
-        public volatile bool RegistrationNonceRead;
-        public volatile bool Attested;
+        // When each call first happened (Stopwatch timestamps): the phases' ends. Read by the poll loop after the session's awaits.
         public long? NonceReadAt;
         public long? AttestedAt;
         public long? InstalledAt;
@@ -204,7 +203,6 @@ public sealed partial class M2meProvisioning : IDisposable
         {
             var nonce = inner.RegistrationNonce();
             NonceReadAt ??= Stopwatch.GetTimestamp();
-            RegistrationNonceRead = true;
             return nonce;
         }
 
@@ -212,7 +210,6 @@ public sealed partial class M2meProvisioning : IDisposable
         {
             var statement = inner.Attest(challenge);
             AttestedAt ??= Stopwatch.GetTimestamp();
-            Attested = true;
             return statement;
         }
 
