@@ -7,6 +7,7 @@ using M2MSec.Dm.Auth;
 using M2MSec.Dm.Notification;
 using M2MSec.Dm.SyncMl;
 using M2MSec.Dm.Tree;
+using M2MSec.Nas;
 
 namespace M2MSec.Device.Dm;
 
@@ -29,8 +30,8 @@ public sealed record DmSessionOutcome(bool Completed, string Detail, int Command
 /// notification, DevInfo, credentials), then it authenticates the server (auth-md5 Cred or auth-MAC header
 /// over the nonce it issued — fresh for every message, so a replayed server message fails), runs the
 /// server's commands against its tree under the tree's ACLs, answers Status and Results (Alert 1222 while
-/// the server's package continues), and at the end applies the NAS configuration the tree holds to the
-/// TRE. A server whose credential fails is challenged once (401 and a fresh nonce, none of its message's commands run);
+/// the server's package continues); what a round's commands changed — the tree and the NAS configuration it holds — is
+/// committed to the TRE with the nonces before that round's Status and Results go out. A server whose credential fails is challenged once (401 and a fresh nonce, none of its message's commands run);
 /// a second failure ends the session with nothing applied.
 /// </summary>
 public sealed partial class DmClient(M2meDevice device, DmClientAccount account, long maxMsgSize = 64 * 1024)
@@ -145,9 +146,9 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
             var nextWanted = commands.OfType<AlertCommand>().Any(a => a.Code == 1222);
             if (commands.Count == 0 && reply.Final && later.Count == 0)
             {
-                DeviceDmTree.Save(device, executor.Tree);
-                device.WriteNasConfiguration(TreCaller.DeviceManagement, DeviceDmTree.NasConfiguration(executor.Tree));
-                return End(true, $"session complete: {executor.Executed} command(s) executed, {executor.Refused} refused", executor, clientNonce, serverNonce);
+                Persist(executor.Tree, clientNonce, serverNonce);
+                GenericAlertsDelivered();
+                return new DmSessionOutcome(true, $"session complete: {executor.Executed} command(s) executed, {executor.Refused} refused", executor.Executed, executor.Refused);
             }
             serverNonce = DmNonce.New();
             var first = new List<SyncMlCommand> { HeaderStatus(reply, "212", serverNonce) };
@@ -159,6 +160,8 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
                 else
                     answers.AddRange(executor.Execute(command).Select(a => a is ResultsCommand r ? r with { MsgRef = reply.Header.MsgId } : a));
             }
+            if (commands.Count > 0)
+                Persist(executor.Tree, clientNonce, serverNonce); // what our Status and Results report is durable before they leave
             var serverContinues = !reply.Final && !nextWanted;
             if (serverContinues)
                 first.Add(new AlertCommand { CmdId = "0", Data = "1222" }); // the server's package continues: ask for its next message
@@ -279,7 +282,30 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
     }
 
     private void SaveNonces(DmNonce clientNonce, DmNonce serverNonce) =>
-        device.Tre.WriteObject(TreCaller.DeviceManagement, NoncesObject, Encoding.ASCII.GetBytes($"{clientNonce.ToWire()}\n{serverNonce.ToWire()}"));
+        device.Tre.WriteObject(TreCaller.DeviceManagement, NoncesObject, Nonces(clientNonce, serverNonce));
+
+    private static byte[] Nonces(DmNonce clientNonce, DmNonce serverNonce) => Encoding.ASCII.GetBytes($"{clientNonce.ToWire()}\n{serverNonce.ToWire()}");
+
+    /// <summary>
+    /// The tree, the NAS configuration it holds and the nonces in one sealed version (one TRE commit): after a round whose commands
+    /// ran, before its Status and Results go out — a device that reported a change holds it, whatever happens next — and at the
+    /// session's end. The tree and the NAS configuration are written only when they changed; the nonces always.
+    /// </summary>
+    private void Persist(DmTree tree, DmNonce clientNonce, DmNonce serverNonce)
+    {
+        var objects = new List<KeyValuePair<string, byte[]>>(3);
+        var treeBytes = DmTreeSerializer.Serialize(tree);
+        if (!Same(DeviceDmTree.TreeObject, treeBytes))
+            objects.Add(new(DeviceDmTree.TreeObject, treeBytes));
+        var nas = EfNasConfigCodec.Encode(DeviceDmTree.NasConfiguration(tree));
+        if (!Same(M2meDevice.NasConfigurationObject, nas))
+            objects.Add(new(M2meDevice.NasConfigurationObject, nas));
+        objects.Add(new(NoncesObject, Nonces(clientNonce, serverNonce)));
+        device.Tre.WriteObjects(TreCaller.DeviceManagement, objects);
+    }
+
+    private bool Same(string name, byte[] value) =>
+        device.Tre.ReadObject(TreCaller.DeviceManagement, name) is { } stored && stored.AsSpan().SequenceEqual(value);
 
     private DmSessionOutcome End(bool completed, string detail, DmCommandExecutor executor, DmNonce clientNonce, DmNonce serverNonce)
     {

@@ -54,6 +54,9 @@ public sealed partial class TrustedEnvironment
 
     public bool IsLocked => _state.Lockdown is not null;
 
+    /// <summary>The sealed store's version: one more at every commit (tests count commits with it).</summary>
+    internal ulong SealedVersion { get { lock (_lock) return _version; } }
+
     public LockdownReason? LockdownReason => _state.Lockdown;
 
     /// <summary>Security events of this boot (clock rollback attempts, refused times, lockdown).</summary>

@@ -265,4 +265,43 @@ public sealed class DmSessionInProcessTests : IDisposable
         Assert.Equal("done", DmJobReadBack.FinalState(job with { Commands = [.. job.Commands.Skip(2)] }));
         Assert.Equal("failed", DmJobReadBack.FinalState(job with { Commands = [job.Commands[2], job.Commands[3] with { Status = null }] })); // unanswered
     }
+
+    [Fact]
+    public async Task AReportedReplace_IsDurableBeforeItsStatusLeaves_DeviceKilledAfterReportingThreat()
+    {
+        var client = await ClientAsync();
+        await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
+        var sentStatus = false;
+        await Assert.ThrowsAsync<IOException>(() => client.RunSessionAsync(async (up, ct) =>
+        {
+            if (SyncMlXml.Parse(up.Body).Commands.OfType<StatusCommand>().Any(s => s.Cmd == "Replace" && s.Code == 200))
+            {
+                sentStatus = true;
+                throw new IOException("the device dies once its 200 for the Replace commands is on the wire");
+            }
+            return await _engine.ExchangeXmlAsync(up, ct);
+        }, TestContext.Current.CancellationToken));
+        Assert.True(sentStatus);
+
+        // What the device reported applied is in its sealed store: a restarted device reads it back.
+        var restarted = M2meDevice.Open(Path.Combine(_dir, "dev"), Path.Combine(_dir, "fuse"));
+        Assert.Equal(1, restarted.ReadNasConfiguration(TreCaller.DeviceManagement).Values.Single(v => v.Parameter == NasParameters.NasSignallingPriority).Value);
+        Assert.Equal("1", Encoding.UTF8.GetString(DeviceDmTree.Load(restarted, ServerId).Find("./NASConfig/AttachWithIMSI")!.Value.Span));
+    }
+
+    [Fact]
+    public async Task ASessionThatChangesTheTree_CommitsTheTreeTheNasConfigurationAndTheNoncesTogether_TwoCommits()
+    {
+        var client = await ClientAsync();
+        await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
+        var before = _device.Tre.SealedVersion;
+        var outcome = await client.RunSessionAsync((up, ct) => _engine.ExchangeXmlAsync(up, ct), TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Completed, outcome.Detail);
+        // One commit after the round whose commands ran (tree, NAS configuration, nonces), one at the end (the server's last nonce).
+        Assert.Equal(2UL, _device.Tre.SealedVersion - before);
+        var again = await client.RunSessionAsync((up, ct) => _engine.ExchangeXmlAsync(up, ct), TestContext.Current.CancellationToken);
+        Assert.True(again.Completed, again.Detail);
+        Assert.Equal(3UL, _device.Tre.SealedVersion - before); // nothing queued: the nonces only
+    }
 }
