@@ -22,6 +22,8 @@ internal sealed record DemoFleetBound(IReadOnlyDictionary<string, long> Operatio
 
     public const string DurableCommit = "durable_commit";
 
+    public const string DeviceDurableWrite = "device_durable_write";
+
     /// <summary>The operation kinds' names in the report (snake_case).</summary>
     public static string Name(MeteredOperation operation) => operation switch
     {
@@ -32,6 +34,7 @@ internal sealed record DemoFleetBound(IReadOnlyDictionary<string, long> Operatio
         MeteredOperation.RsaVerify => "rsa_verify",
         MeteredOperation.ChainBuild => "x509_chain_build",
         MeteredOperation.Milenage => "milenage",
+        MeteredOperation.DeviceDurableWrite => DeviceDurableWrite,
         _ => DurableCommit,
     };
 
@@ -115,6 +118,7 @@ internal static class FleetCalibration
         "x509_chain_build" => ChainBuild(each),
         "milenage" => Milenage(each),
         "durable_commit" => await DurableCommitAsync(directory, each, ct),
+        "device_durable_write" => await DeviceDurableWritesAsync(directory, each, ct),
         DemoFleetBound.TlsHandshake => await TlsHandshakesAsync(each, ct),
         _ => 0,
     };
@@ -228,6 +232,44 @@ internal static class FleetCalibration
         var clock = Stopwatch.StartNew();
         var counts = await Task.WhenAll(Enumerable.Range(0, CommitWriters).Select(i => Task.Run(() => OneWriterAsync(directory, i, each, ct), ct)));
         return counts.Sum() / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Durable file replacements as a device makes them (M2MSec.Device's AtomicFile: a temporary file written, fsync'd, renamed over the old),
+    /// 4 KiB each (a sealed TRE store's size), on <see cref="CommitWriters"/> files at once — the devices write in parallel, each its own files.
+    /// </summary>
+    private static async Task<double> DeviceDurableWritesAsync(string directory, TimeSpan each, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(Enumerable.Range(0, CommitWriters).Select(i => Task.Run(() => OneFileWriter(directory, i, each), ct)));
+        return counts.Sum() / clock.Elapsed.TotalSeconds;
+    }
+
+    private static long OneFileWriter(string directory, int index, TimeSpan each)
+    {
+        var path = Path.Combine(directory, $"calibration-{index}.sealed");
+        var content = RandomNumberGenerator.GetBytes(4096);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        try
+        {
+            var n = 0L;
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < each)
+            {
+                using (var f = new FileStream(path + ".tmp", options))
+                {
+                    f.Write(content);
+                    f.Flush(flushToDisk: true);
+                }
+                File.Move(path + ".tmp", path, overwrite: true);
+                n++;
+            }
+            return n;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     /// <summary>The stores of the functions the demo runs (`serve all`'s and the DM server's), each with its own file and writer.</summary>

@@ -61,14 +61,15 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     public long HttpRequests { get; init; }
 
     /// <summary>
-    /// Issue 19: what one completed device cost the run — CPU seconds, HTTP requests answered, store writes (durable commits) and TLS handshakes
+    /// Issue 19: what one completed device cost the run — CPU seconds, HTTP requests answered, store writes (durable commits), TLS handshakes and device file writes
     /// — the run's totals over <see cref="Completed"/> (start-up included: it is spread thinner in a bigger fleet); null without the fleet bound.
     /// </summary>
     public DemoPerDevice? PerDevice => FleetBound is null || Completed == 0 ? null : new DemoPerDevice(
         Math.Round(CpuSeconds / Completed, 4),
         Math.Round((double)HttpRequests / Completed, 2),
         Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.DurableCommit) / Completed, 2),
-        Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.TlsHandshake) / Completed, 2));
+        Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.TlsHandshake) / Completed, 2),
+        Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.DeviceDurableWrite) / Completed, 2));
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -108,5 +109,8 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
         double DevicesPerS, double? FleetBoundSeconds, double? FleetBoundDevicesPerS, double RatioToFleetBound, long HttpRequests, DemoPerDevice? PerDevice);
 }
 
-/// <summary>Issue 19: one completed device's share of the run — <c>cpu_s</c>, <c>http_requests</c>, <c>store_writes</c> (durable commits), <c>tls_handshakes</c>.</summary>
-internal sealed record DemoPerDevice(double CpuS, double HttpRequests, double StoreWrites, double TlsHandshakes);
+/// <summary>
+/// Issue 19: one completed device's share of the run — <c>cpu_s</c>, <c>http_requests</c>, <c>store_writes</c> (the functions' durable commits),
+/// <c>tls_handshakes</c>, <c>device_writes</c> (the devices' durable file writes).
+/// </summary>
+internal sealed record DemoPerDevice(double CpuS, double HttpRequests, double StoreWrites, double TlsHandshakes, double DeviceWrites);

@@ -26,6 +26,9 @@ public enum MeteredOperation
 
     /// <summary>A store write that commits (one transaction, or one auto-committed statement: fsync'd with synchronous=FULL).</summary>
     DurableCommit,
+
+    /// <summary>A device's durable file write: a temporary file written and fsync'd, then renamed over the old (the TRE's sealed store, its replay-protected counter, the UICC's file).</summary>
+    DeviceDurableWrite,
 }
 
 /// <summary>

@@ -100,4 +100,29 @@ public sealed class FleetBoundTests
         Assert.Equal(0.1 + 0.6 + 2.0, bound.SecondsBound, 6);
         Assert.Equal(Math.Round(100 / 2.7, 2), bound.FleetBoundDevicesPerS);
     }
+
+    /// <summary>
+    /// Issue 19, 2026-12-05: a device's durable file writes — its fuse, its TRE's sealed store and replay-protected counter at manufacture
+    /// — are counted as <c>device_durable_write</c>, and the calibration measures their rate (temporary file, fsync, rename) in the directory given.
+    /// </summary>
+    [Fact]
+    public async Task Meter_CountsDeviceDurableWrites_AndTheCalibrationMeasuresThem_UncountedOperationsThreat()
+    {
+        var dir = Directory.CreateTempSubdirectory("m2msec-meter-dev-").FullName;
+        try
+        {
+            var before = OperationMeter.Read(MeteredOperation.DeviceDurableWrite);
+            M2MSec.Device.M2me.M2meDevice.Create(Path.Combine(dir, "dev"), Path.Combine(dir, "fuse"), "001010000000042", M2MSec.Device.M2me.M2meKind.Tre);
+            Assert.True(OperationMeter.Read(MeteredOperation.DeviceDurableWrite) >= before + 3); // fuse, sealed store, counter
+            Assert.Equal("device_durable_write", DemoFleetBound.Name(MeteredOperation.DeviceDurableWrite));
+
+            var rates = await FleetCalibration.MeasureAsync(["device_durable_write"], dir, TimeSpan.FromMilliseconds(50), TestContext.Current.CancellationToken);
+            Assert.True(rates["device_durable_write"] > 0);
+            Assert.Empty(Directory.GetFiles(dir, "calibration-*")); // the calibration's files are gone
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -102,14 +102,14 @@ public sealed class FleetCostTests : IDisposable
 
     /// <summary>
     /// Issue 19: the report's <c>per_device</c> is what one completed device cost the run — its totals (CPU seconds, requests answered,
-    /// durable commits, TLS handshakes) over the completed devices.
+    /// durable commits, TLS handshakes, device file writes) over the completed devices.
     /// </summary>
     [Fact]
     public void PerDevice_IsTheRunsTotalsOverCompletedDevices_MisreadCostThreat()
     {
         var bound = DemoFleetBound.Of(40,
-            new Dictionary<string, long> { [DemoFleetBound.DurableCommit] = 5400, [DemoFleetBound.TlsHandshake] = 212, ["ecdsa_sign"] = 300 },
-            new Dictionary<string, double> { [DemoFleetBound.DurableCommit] = 2000, [DemoFleetBound.TlsHandshake] = 200, ["ecdsa_sign"] = 30_000 });
+            new Dictionary<string, long> { [DemoFleetBound.DurableCommit] = 5400, [DemoFleetBound.TlsHandshake] = 212, ["ecdsa_sign"] = 300, [DemoFleetBound.DeviceDurableWrite] = 1000 },
+            new Dictionary<string, double> { [DemoFleetBound.DurableCommit] = 2000, [DemoFleetBound.TlsHandshake] = 200, ["ecdsa_sign"] = 30_000, [DemoFleetBound.DeviceDurableWrite] = 4000 });
         var summary = new DemoSummary(50, 40, new Dictionary<string, int> { ["x"] = 10 }, [], 100)
         {
             CpuSeconds = 7.0,
@@ -117,10 +117,10 @@ public sealed class FleetCostTests : IDisposable
             FleetBound = bound,
         };
 
-        Assert.Equal(new DemoPerDevice(0.175, 55.25, 135, 5.3), summary.PerDevice);
+        Assert.Equal(new DemoPerDevice(0.175, 55.25, 135, 5.3, 25), summary.PerDevice);
         using var json = System.Text.Json.JsonDocument.Parse(summary.ToJson());
         var perDevice = json.RootElement.GetProperty("per_device");
-        Assert.Equal(["cpu_s", "http_requests", "store_writes", "tls_handshakes"], perDevice.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["cpu_s", "http_requests", "store_writes", "tls_handshakes", "device_writes"], perDevice.EnumerateObject().Select(p => p.Name));
         Assert.Equal(135, perDevice.GetProperty("store_writes").GetDouble());
         Assert.Equal(2210, json.RootElement.GetProperty("http_requests").GetInt64());
         // Without a bound (the run did not finish) or without a completed device, there is nothing to divide.

@@ -1,3 +1,4 @@
+using M2MSec.Crypto.Metering;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -91,6 +92,7 @@ internal static class AtomicFile
             f.Flush(flushToDisk: true);
             DeviceDurableWrites.Add(System.Diagnostics.Stopwatch.GetTimestamp() - start);
         }
+        OperationMeter.Count(MeteredOperation.DeviceDurableWrite);
         File.Move(temp, path, overwrite: true);
     }
 }
