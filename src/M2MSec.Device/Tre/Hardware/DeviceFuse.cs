@@ -1,6 +1,6 @@
-using M2MSec.Crypto.Metering;
 using System.Security.Cryptography;
 using System.Text;
+using M2MSec.Crypto.Metering;
 
 namespace M2MSec.Device.Tre.Hardware;
 
