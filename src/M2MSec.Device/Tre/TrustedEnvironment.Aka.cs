@@ -20,11 +20,17 @@ public sealed partial class TrustedEnvironment
         {
             EnsureUnlocked();
             TrePolicy.CheckOperation(caller, TreOperation.InstallSubscription);
-            _objects[$"{SubscriptionPrefix}{imsi}/k"] = k.ToArray();
-            _objects[$"{SubscriptionPrefix}{imsi}/opc"] = opc.ToArray();
-            _objects[$"{SubscriptionPrefix}{imsi}/sqn"] = Pack(new ulong[SqnScheme.Default.IndCount]);
+            SetSubscriptionLocked(imsi, k, opc);
             CommitLocked();
         }
+    }
+
+    /// <summary>K, OPc and a fresh SEQ_MS array under <paramref name="imsi"/>; the caller commits.</summary>
+    private void SetSubscriptionLocked(string imsi, ReadOnlySpan<byte> k, ReadOnlySpan<byte> opc)
+    {
+        _objects[$"{SubscriptionPrefix}{imsi}/k"] = k.ToArray();
+        _objects[$"{SubscriptionPrefix}{imsi}/opc"] = opc.ToArray();
+        _objects[$"{SubscriptionPrefix}{imsi}/sqn"] = Pack(new ulong[SqnScheme.Default.IndCount]);
     }
 
     /// <summary>

@@ -51,7 +51,8 @@ public sealed partial class TrustedEnvironment
     /// The end of manufacture (the CCIF's answer injected by the factory line, TR 33.812 §5.1.2.2 "pre-provisioned in a
     /// secure, out-of-band facility"): the PfC certificates (checked to certify this TRE's own two keys), the temporary
     /// credential as a subscription under the PCID, the roots the device trusts, and the optional authorisation token.
-    /// One sealed write for the certificates; the rest through the TRE's own operations.
+    /// Everything is checked first (the caller's right to each object and operation, no root already there), then sealed
+    /// as one version: a factory line stopped part-way leaves the TRE as it was, never half-credentialed.
     /// </summary>
     public void InstallPlatformCredential(TreCaller caller, X509Certificate2 attestationCertificate, X509Certificate2 encryptionCertificate,
         ReadOnlySpan<byte> k, ReadOnlySpan<byte> opc, X509Certificate2? dmRoot, X509Certificate2? shoSigningRoot, ReadOnlySpan<byte> authorisationToken = default)
@@ -60,6 +61,8 @@ public sealed partial class TrustedEnvironment
         ArgumentNullException.ThrowIfNull(encryptionCertificate);
         if (caller != TreCaller.Manufacturer)
             throw new TreAccessDeniedException(caller, "install the platform credential");
+        if (k.Length != 16 || opc.Length != 16)
+            throw new ArgumentException("K and OPc are 16 octets each.");
         if (!attestationCertificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(IdentityPublicKey()))
             throw new ArgumentException("the attestation certificate does not certify this TRE's attestation key", nameof(attestationCertificate));
         if (!encryptionCertificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(PkD()))
@@ -72,12 +75,34 @@ public sealed partial class TrustedEnvironment
         ];
         if (!authorisationToken.IsEmpty)
             objects.Add(new(AuthorisationTokenObject, authorisationToken.ToArray()));
-        WriteObjects(caller, objects);
-        InstallSubscription(caller, pcid, k, opc);
+        List<KeyValuePair<string, X509Certificate2>> roots = [];
         if (dmRoot is not null)
-            ProvisionTrustAnchor(caller, TreObjects.DmRoot[RootPrefix.Length..], dmRoot);
+            roots.Add(new(TreObjects.DmRoot, dmRoot));
         if (shoSigningRoot is not null)
-            ProvisionTrustAnchor(caller, TreObjects.ShoSigningRoot[RootPrefix.Length..], shoSigningRoot);
+            roots.Add(new(TreObjects.ShoSigningRoot, shoSigningRoot));
+        lock (_lock)
+        {
+            EnsureUnlocked();
+            foreach (var (name, _) in objects)
+                TrePolicy.CheckWrite(caller, name);
+            TrePolicy.CheckOperation(caller, TreOperation.InstallSubscription);
+            if (roots.Count > 0)
+                TrePolicy.CheckOperation(caller, TreOperation.ProvisionTrustAnchor);
+            foreach (var (name, _) in roots)
+            {
+                if (_objects.ContainsKey(name))
+                    throw new InvalidOperationException($"a '{name[RootPrefix.Length..]}' root is already installed; only a rollover signed under it can replace it");
+            }
+            foreach (var (name, value) in objects)
+                _objects[name] = value;
+            SetSubscriptionLocked(pcid, k, opc);
+            foreach (var (name, root) in roots)
+            {
+                _objects[name] = root.RawData;
+                Event("root-installed", $"{name[RootPrefix.Length..]}: {root.Subject}");
+            }
+            CommitLocked();
+        }
     }
 
     /// <summary>The device-specific authorisation token (seed 003), shipped with the device (TreObjects.AuthToken once defined).</summary>

@@ -114,7 +114,13 @@ public sealed class AttestationStatementTests : IDisposable
         Assert.Throws<TreAccessDeniedException>(() => device.Tre.InstallPlatformCredential(TreCaller.Provisioning, attestation, encryption, k, k, h.Root, null));
         Assert.Null(device.Tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
 
+        var version = device.Tre.SealedVersion;
         device.Tre.InstallPlatformCredential(TreCaller.Manufacturer, attestation, encryption, k, k, h.Root, h.Root, "token"u8);
+        Assert.Equal(version + 1, device.Tre.SealedVersion); // 2026-12-05: certificates, subscription, roots and token in one sealed version
+        // A second install finds its roots there: refused before anything changes (no half-credentialed TRE, no commit).
+        Assert.Throws<InvalidOperationException>(() => device.Tre.InstallPlatformCredential(TreCaller.Manufacturer, attestation, encryption,
+            RandomNumberGenerator.GetBytes(16), k, h.Root, null));
+        Assert.Equal(version + 1, device.Tre.SealedVersion);
         var tre = M2meDevice.Open(device.DataDirectory, Path.Combine(_root, "fuse")).Tre;
         Assert.Equal(attestation.RawData, tre.ReadObject(TreCaller.Platform, TreObjects.PfcAttestation));
         Assert.Equal(encryption.RawData, tre.ReadObject(TreCaller.Provisioning, TreObjects.PfcEncryption));
