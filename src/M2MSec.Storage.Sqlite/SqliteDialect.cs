@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using M2MSec.Storage.Sql;
 using Microsoft.Data.Sqlite;
 
@@ -37,13 +38,29 @@ internal sealed class SqliteDialect(string path) : SqlDialect
 
     public override string SerialPrimaryKey => "INTEGER PRIMARY KEY AUTOINCREMENT";
 
+    /// <summary>The pragmas every connection runs under.</summary>
+    internal const string Pragmas = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000;";
+
+    /// <summary>
+    /// The SQLite connections (pooled: one per physical connection, for its lifetime) that already run under <see cref="Pragmas"/>. A
+    /// pragma lasts as long as its connection, so a pooled connection taken again is not sent them again (issue 19: they were parsed and
+    /// run at every store operation); one the pool closed and opened anew is a new handle, not in the table.
+    /// </summary>
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
+
+    private static readonly object Marker = new();
+
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (connection.Handle is { } handle && Configured.TryGetValue(handle, out _))
+            return connection;
         await using var pragmas = connection.CreateCommand();
-        pragmas.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000;";
+        pragmas.CommandText = Pragmas;
         await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (connection.Handle is { } configured)
+            Configured.AddOrUpdate(configured, Marker);
         return connection;
     }
 
