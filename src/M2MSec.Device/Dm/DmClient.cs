@@ -100,14 +100,14 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
         {
             var replyWire = await exchange(Wire(outgoing, clientNonce, respUri), cancellationToken).ConfigureAwait(false);
             if (!SyncMlXml.TryParse(replyWire.Body, out var reply, out var parseError))
-                return End(false, $"unreadable server message: {parseError}", executor, clientNonce, serverNonce);
+                return Failed($"unreadable server message: {parseError}", executor, clientNonce, serverNonce);
             var header = reply.Commands.OfType<StatusCommand>().FirstOrDefault(s => s.CmdRef == "0" && s.MsgRef == outgoing.Header.MsgId);
             if (header?.Chal?.Meta?.NextNonce is { } next && DmNonce.TryFromWire(next, out var n))
                 clientNonce = n;
             if (header?.Code is DmStatusCode.InvalidCredentials or DmStatusCode.MissingCredentials)
             {
                 if (challenged || header.Chal is null)
-                    return End(false, $"the server refused our credentials ({header.Code})", executor, clientNonce, serverNonce);
+                    return Failed($"the server refused our credentials ({header.Code})", executor, clientNonce, serverNonce);
                 challenged = true;
                 respUri = null; // authenticating again is a new session, at the server's base URI
                 outgoing = Package1(devId, sessionId, ++msgId, alert, clientNonce, executor.Tree);
@@ -118,7 +118,7 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
             if (!ServerAuthenticated(reply, replyWire, serverNonce))
             {
                 if (serverChallenged)
-                    return End(false, $"the server did not authenticate (missing, wrong or replayed {account.ServerAuth.ToWireName()} credential)", executor, clientNonce, serverNonce);
+                    return Failed($"the server did not authenticate (missing, wrong or replayed {account.ServerAuth.ToWireName()} credential)", executor, clientNonce, serverNonce);
                 // OMA-TS-DM_Security-V1_2 §5.3: a credential that fails is answered with 401 and a Chal carrying a fresh
                 // nonce (the server may simply hold an older one: killed after keeping our last Chal, before we got its answer).
                 // Once per session; none of the message's commands runs (issue 16).
@@ -135,7 +135,7 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
             {
                 // OMA-TS-DM_Protocol-V1_2 §8.3: the rest of the session goes to RespURI — only on the server's own scheme, host and port.
                 if (!SameServer(given))
-                    return End(false, "the server's RespURI is not on its own scheme, host and port", executor, clientNonce, serverNonce);
+                    return Failed("the server's RespURI is not on its own scheme, host and port", executor, clientNonce, serverNonce);
                 respUri = given;
             }
 
@@ -153,14 +153,18 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
             serverNonce = DmNonce.New();
             var first = new List<SyncMlCommand> { HeaderStatus(reply, "212", serverNonce) };
             var answers = new List<SyncMlCommand>(later);
+            var ran = false;
             foreach (var command in commands)
             {
                 if (command is AlertCommand { Code: 1222 })
+                {
                     first.Add(new StatusCommand { CmdId = "0", MsgRef = "0", CmdRef = command.CmdId, Cmd = "Alert", Data = "200" });
-                else
-                    answers.AddRange(executor.Execute(command).Select(a => a is ResultsCommand r ? r with { MsgRef = reply.Header.MsgId } : a));
+                    continue;
+                }
+                answers.AddRange(executor.Execute(command).Select(a => a is ResultsCommand r ? r with { MsgRef = reply.Header.MsgId } : a));
+                ran = true;
             }
-            if (commands.Count > 0)
+            if (ran)
                 Persist(executor.Tree, clientNonce, serverNonce); // what our Status and Results report is durable before they leave
             var serverContinues = !reply.Final && !nextWanted;
             if (serverContinues)
@@ -170,7 +174,7 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
                 cmds => SyncMlXml.Write(At(Message(devId, sessionId, nextMsgId, cmds, reply.Header.MsgId, final: true), respUri)).Length);
             outgoing = Message(devId, sessionId, nextMsgId, now, reply.Header.MsgId, final: later.Count == 0 && !serverContinues);
         }
-        return End(false, "the server did not end the session", executor, clientNonce, serverNonce);
+        return Failed("the server did not end the session", executor, clientNonce, serverNonce);
     }
 
     /// <summary>Our status for the server's SyncHdr, with a Chal carrying the nonce the server must use next (OMA DM Security §5.1.4.2).</summary>
@@ -307,11 +311,10 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
     private bool Same(string name, byte[] value) =>
         device.Tre.ReadObject(TreCaller.DeviceManagement, name) is { } stored && stored.AsSpan().SequenceEqual(value);
 
-    private DmSessionOutcome End(bool completed, string detail, DmCommandExecutor executor, DmNonce clientNonce, DmNonce serverNonce)
+    /// <summary>A session that did not complete: the nonces are kept (the next session authenticates with them), nothing else.</summary>
+    private DmSessionOutcome Failed(string detail, DmCommandExecutor executor, DmNonce clientNonce, DmNonce serverNonce)
     {
         SaveNonces(clientNonce, serverNonce);
-        if (completed)
-            GenericAlertsDelivered();
-        return new DmSessionOutcome(completed, detail, executor.Executed, executor.Refused);
+        return new DmSessionOutcome(false, detail, executor.Executed, executor.Refused);
     }
 }
