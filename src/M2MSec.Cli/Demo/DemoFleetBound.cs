@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Crypto.Metering;
+using M2MSec.Device.Tre.Hardware;
 using Microsoft.Data.Sqlite;
 
 namespace M2MSec.Cli.Demo;
@@ -118,7 +119,7 @@ internal static class FleetCalibration
         "x509_chain_build" => ChainBuild(each),
         "milenage" => Milenage(each),
         "durable_commit" => await DurableCommitAsync(directory, each, ct),
-        "device_durable_write" => await DeviceDurableWritesAsync(directory, each, ct),
+        DemoFleetBound.DeviceDurableWrite => await DeviceDurableWritesAsync(directory, each, ct),
         DemoFleetBound.TlsHandshake => await TlsHandshakesAsync(each, ct),
         _ => 0,
     };
@@ -235,7 +236,7 @@ internal static class FleetCalibration
     }
 
     /// <summary>
-    /// Durable file replacements as a device makes them (M2MSec.Device's AtomicFile: a temporary file written, fsync'd, renamed over the old),
+    /// Durable file replacements with the devices' own <see cref="AtomicFile"/> (a temporary file written, fsync'd, renamed over the old),
     /// 4 KiB each (a sealed TRE store's size), on <see cref="CommitWriters"/> files at once — the devices write in parallel, each its own files.
     /// </summary>
     private static async Task<double> DeviceDurableWritesAsync(string directory, TimeSpan each, CancellationToken ct)
@@ -249,19 +250,13 @@ internal static class FleetCalibration
     {
         var path = Path.Combine(directory, $"calibration-{index}.sealed");
         var content = RandomNumberGenerator.GetBytes(4096);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         try
         {
             var n = 0L;
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < each)
             {
-                using (var f = new FileStream(path + ".tmp", options))
-                {
-                    f.Write(content);
-                    f.Flush(flushToDisk: true);
-                }
-                File.Move(path + ".tmp", path, overwrite: true);
+                AtomicFile.Write(path, content);
                 n++;
             }
             return n;

@@ -37,8 +37,12 @@ public static class DeviceDmTree
     public static void Save(M2meDevice device, DmTree tree)
     {
         ArgumentNullException.ThrowIfNull(device);
-        device.Tre.WriteObject(TreCaller.DeviceManagement, TreeObject, DmTreeSerializer.Serialize(tree));
+        var (name, value) = Entry(tree);
+        device.Tre.WriteObject(TreCaller.DeviceManagement, name, value);
     }
+
+    /// <summary>The tree as the TRE object <see cref="Save"/> writes (for a write of several objects at once).</summary>
+    internal static KeyValuePair<string, byte[]> Entry(DmTree tree) => new(TreeObject, DmTreeSerializer.Serialize(tree));
 
     /// <summary>The NAS configuration the tree's ./NASConfig leaves hold (what the device applies after a session).</summary>
     public static NasConfiguration NasConfiguration(DmTree tree)

@@ -7,7 +7,6 @@ using M2MSec.Dm.Auth;
 using M2MSec.Dm.Notification;
 using M2MSec.Dm.SyncMl;
 using M2MSec.Dm.Tree;
-using M2MSec.Nas;
 
 namespace M2MSec.Device.Dm;
 
@@ -297,19 +296,14 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
     /// </summary>
     private void Persist(DmTree tree, DmNonce clientNonce, DmNonce serverNonce)
     {
-        var objects = new List<KeyValuePair<string, byte[]>>(3);
-        var treeBytes = DmTreeSerializer.Serialize(tree);
-        if (!Same(DeviceDmTree.TreeObject, treeBytes))
-            objects.Add(new(DeviceDmTree.TreeObject, treeBytes));
-        var nas = EfNasConfigCodec.Encode(DeviceDmTree.NasConfiguration(tree));
-        if (!Same(M2meDevice.NasConfigurationObject, nas))
-            objects.Add(new(M2meDevice.NasConfigurationObject, nas));
-        objects.Add(new(NoncesObject, Nonces(clientNonce, serverNonce)));
+        List<KeyValuePair<string, byte[]>> objects = [new(NoncesObject, Nonces(clientNonce, serverNonce))];
+        foreach (var entry in new[] { DeviceDmTree.Entry(tree), M2meDevice.NasConfigurationEntry(DeviceDmTree.NasConfiguration(tree)) })
+        {
+            if (device.Tre.ReadObject(TreCaller.DeviceManagement, entry.Key) is not { } stored || !stored.AsSpan().SequenceEqual(entry.Value))
+                objects.Add(entry);
+        }
         device.Tre.WriteObjects(TreCaller.DeviceManagement, objects);
     }
-
-    private bool Same(string name, byte[] value) =>
-        device.Tre.ReadObject(TreCaller.DeviceManagement, name) is { } stored && stored.AsSpan().SequenceEqual(value);
 
     /// <summary>A session that did not complete: the nonces are kept (the next session authenticates with them), nothing else.</summary>
     private DmSessionOutcome Failed(string detail, DmCommandExecutor executor, DmNonce clientNonce, DmNonce serverNonce)

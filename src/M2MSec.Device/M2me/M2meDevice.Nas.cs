@@ -14,6 +14,13 @@ public sealed partial class M2meDevice
     public NasConfiguration ReadNasConfiguration(TreCaller caller) =>
         Tre.ReadObject(caller, NasConfigurationObject) is { } bytes ? EfNasConfigCodec.Decode(bytes) : NasConfiguration.Empty;
 
-    public void WriteNasConfiguration(TreCaller caller, NasConfiguration configuration) =>
-        Tre.WriteObject(caller, NasConfigurationObject, EfNasConfigCodec.Encode(configuration));
+    public void WriteNasConfiguration(TreCaller caller, NasConfiguration configuration)
+    {
+        var (name, value) = NasConfigurationEntry(configuration);
+        Tre.WriteObject(caller, name, value);
+    }
+
+    /// <summary>The configuration as the TRE object <see cref="WriteNasConfiguration"/> writes (for a write of several objects at once).</summary>
+    internal static KeyValuePair<string, byte[]> NasConfigurationEntry(NasConfiguration configuration) =>
+        new(NasConfigurationObject, EfNasConfigCodec.Encode(configuration));
 }

@@ -13,8 +13,7 @@ public sealed partial class TrustedEnvironment
     /// <summary>Installs a subscription (IMSI, K, OPc) into the TRE; K and OPc never leave it again.</summary>
     public void InstallSubscription(TreCaller caller, string imsi, ReadOnlySpan<byte> k, ReadOnlySpan<byte> opc)
     {
-        if (k.Length != 16 || opc.Length != 16)
-            throw new ArgumentException("K and OPc are 16 octets each.");
+        CheckSubscriptionKeys(k, opc);
         ArgumentException.ThrowIfNullOrEmpty(imsi);
         lock (_lock)
         {
@@ -23,6 +22,12 @@ public sealed partial class TrustedEnvironment
             SetSubscriptionLocked(imsi, k, opc);
             CommitLocked();
         }
+    }
+
+    private static void CheckSubscriptionKeys(ReadOnlySpan<byte> k, ReadOnlySpan<byte> opc)
+    {
+        if (k.Length != 16 || opc.Length != 16)
+            throw new ArgumentException("K and OPc are 16 octets each.");
     }
 
     /// <summary>K, OPc and a fresh SEQ_MS array under <paramref name="imsi"/>; the caller commits.</summary>

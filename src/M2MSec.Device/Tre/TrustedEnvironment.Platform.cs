@@ -61,8 +61,7 @@ public sealed partial class TrustedEnvironment
         ArgumentNullException.ThrowIfNull(encryptionCertificate);
         if (caller != TreCaller.Manufacturer)
             throw new TreAccessDeniedException(caller, "install the platform credential");
-        if (k.Length != 16 || opc.Length != 16)
-            throw new ArgumentException("K and OPc are 16 octets each.");
+        CheckSubscriptionKeys(k, opc);
         if (!attestationCertificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(IdentityPublicKey()))
             throw new ArgumentException("the attestation certificate does not certify this TRE's attestation key", nameof(attestationCertificate));
         if (!encryptionCertificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(PkD()))
@@ -77,9 +76,9 @@ public sealed partial class TrustedEnvironment
             objects.Add(new(AuthorisationTokenObject, authorisationToken.ToArray()));
         List<KeyValuePair<string, X509Certificate2>> roots = [];
         if (dmRoot is not null)
-            roots.Add(new(TreObjects.DmRoot, dmRoot));
+            roots.Add(new(TreObjects.DmRoot[RootPrefix.Length..], dmRoot));
         if (shoSigningRoot is not null)
-            roots.Add(new(TreObjects.ShoSigningRoot, shoSigningRoot));
+            roots.Add(new(TreObjects.ShoSigningRoot[RootPrefix.Length..], shoSigningRoot));
         lock (_lock)
         {
             EnsureUnlocked();
@@ -89,18 +88,12 @@ public sealed partial class TrustedEnvironment
             if (roots.Count > 0)
                 TrePolicy.CheckOperation(caller, TreOperation.ProvisionTrustAnchor);
             foreach (var (name, _) in roots)
-            {
-                if (_objects.ContainsKey(name))
-                    throw new InvalidOperationException($"a '{name[RootPrefix.Length..]}' root is already installed; only a rollover signed under it can replace it");
-            }
+                RefuseInstalledRootLocked(name);
             foreach (var (name, value) in objects)
                 _objects[name] = value;
             SetSubscriptionLocked(pcid, k, opc);
             foreach (var (name, root) in roots)
-            {
-                _objects[name] = root.RawData;
-                Event("root-installed", $"{name[RootPrefix.Length..]}: {root.Subject}");
-            }
+                SetRootLocked(name, root);
             CommitLocked();
         }
     }

@@ -22,12 +22,24 @@ public sealed partial class TrustedEnvironment
         {
             EnsureUnlocked();
             TrePolicy.CheckOperation(caller, TreOperation.ProvisionTrustAnchor);
-            if (_objects.ContainsKey(RootPrefix + name))
-                throw new InvalidOperationException($"a '{name}' root is already installed; only a rollover signed under it can replace it");
-            _objects[RootPrefix + name] = root.RawData;
-            Event("root-installed", $"{name}: {root.Subject}");
+            RefuseInstalledRootLocked(name);
+            SetRootLocked(name, root);
             CommitLocked();
         }
+    }
+
+    /// <summary>A root is installed once: replacing it takes a rollover signed under it.</summary>
+    private void RefuseInstalledRootLocked(string name)
+    {
+        if (_objects.ContainsKey(RootPrefix + name))
+            throw new InvalidOperationException($"a '{name}' root is already installed; only a rollover signed under it can replace it");
+    }
+
+    /// <summary>Puts the root <paramref name="name"/> in the objects; the caller commits.</summary>
+    private void SetRootLocked(string name, X509Certificate2 root)
+    {
+        _objects[RootPrefix + name] = root.RawData;
+        Event("root-installed", $"{name}: {root.Subject}");
     }
 
     /// <summary>The root <paramref name="name"/>, or null if none was provisioned.</summary>

@@ -76,8 +76,11 @@ public static class DeviceDurableWrites
     }
 }
 
-/// <summary>Writes a file so that a crash leaves either the old or the new content.</summary>
-internal static class AtomicFile
+/// <summary>
+/// Writes a file so that a crash leaves either the old or the new content: the device's durable write (each one counted as
+/// <see cref="MeteredOperation.DeviceDurableWrite"/>; the demo's calibration times this same write).
+/// </summary>
+public static class AtomicFile
 {
     public static void Write(string path, ReadOnlySpan<byte> content)
     {
