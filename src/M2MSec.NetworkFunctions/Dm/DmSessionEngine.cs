@@ -506,10 +506,14 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         ? new DmServerReply(message, new DmCredentials(account.ServerId, account.ServerPassword), ServerNonce(account))
         : new DmServerReply(message);
 
-    /// <summary>Records Status and Results for our commands (Results of a large object chunk by chunk) and answers the device's own commands.</summary>
+    /// <summary>
+    /// Records Status and Results for our commands (Results of a large object chunk by chunk) and answers the device's own commands. The
+    /// message's statuses and Results are recorded together, one commit (issue 19), before the reply that follows them leaves.
+    /// </summary>
     private async Task RecordAsync(SyncMlMessage incoming, DmSessionState state, DmReplyBuilder reply, CancellationToken ct)
     {
         await DmDeviceReports.KeepAsync(store, incoming.Header.Source.LocUri, incoming, time.GetUtcNow(), ct).ConfigureAwait(false); // authenticated only
+        var recorded = new List<DmCommandResult>();
         foreach (var command in incoming.Commands)
         {
             switch (command)
@@ -519,7 +523,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                 case StatusCommand status when state.Sent.TryGetValue(status.CmdRef, out var target) && (status.Cmd != "Get" || status.Code != DmStatusCode.Ok):
                     DropRemainder(state, target);
                     state.Statuses.Add(status.Code ?? DmStatusCode.CommandFailed);
-                    await store.RecordResultAsync(target.JobId, target.Seq, status.Code ?? DmStatusCode.CommandFailed, null, ct).ConfigureAwait(false);
+                    recorded.Add(new DmCommandResult(target.JobId, target.Seq, status.Code ?? DmStatusCode.CommandFailed, null));
                     break;
                 case StatusCommand:
                     break;
@@ -531,7 +535,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                     {
                         state.IncomingChunks.Remove(results.CmdRef);
                         reply.Status(results, DmStatusCode.RequestEntityTooLarge);
-                        await store.RecordResultAsync(r.JobId, r.Seq, DmStatusCode.RequestEntityTooLarge, null, ct).ConfigureAwait(false);
+                        recorded.Add(new DmCommandResult(r.JobId, r.Seq, DmStatusCode.RequestEntityTooLarge, null));
                         break;
                     }
                     if (results.Items.Any(i => i.MoreData))
@@ -542,13 +546,14 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                     state.IncomingChunks.Remove(results.CmdRef);
                     state.Statuses.Add(DmStatusCode.Ok);
                     reply.Status(results, DmStatusCode.Ok);
-                    await store.RecordResultAsync(r.JobId, r.Seq, DmStatusCode.Ok, System.Text.Encoding.UTF8.GetString([.. buffer]), ct).ConfigureAwait(false);
+                    recorded.Add(new DmCommandResult(r.JobId, r.Seq, DmStatusCode.Ok, System.Text.Encoding.UTF8.GetString([.. buffer])));
                     break;
                 default:
                     reply.Status(command, command is AlertCommand or ReplaceCommand or ResultsCommand ? DmStatusCode.Ok : DmStatusCode.OptionalFeatureNotSupported);
                     break;
             }
         }
+        await store.RecordResultsAsync(recorded, ct).ConfigureAwait(false);
     }
 
     /// <summary>A large object the device refused part-way: the rest of it is not sent.</summary>

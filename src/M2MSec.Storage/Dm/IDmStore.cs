@@ -38,10 +38,13 @@ public sealed record DmCommandRecord(string JobId, int Seq, string Verb, string 
 public sealed record DmJobRecord(string Id, string DevId, string State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyList<DmCommandRecord> Commands,
     string? Reason = null);
 
-/// <summary>The DM server's accounts and jobs, durable and shared by every DM server instance on the database.</summary>
 /// <summary>What `dm account list` shows of an account: never a password or a nonce.</summary>
 public sealed record DmAccountSummary(string DevId, string ServerId, string ClientUser, string ClientAuth, string ServerAuth, DateTimeOffset CreatedAt);
 
+/// <summary>A DM status (and Results data) that came back for command <see cref="Seq"/> of job <see cref="JobId"/>.</summary>
+public readonly record struct DmCommandResult(string JobId, int Seq, int Status, string? Results);
+
+/// <summary>The DM server's accounts and jobs, durable and shared by every DM server instance on the database.</summary>
 public interface IDmStore
 {
     /// <summary>Adds an account; false if the device already has one.</summary>
@@ -72,6 +75,12 @@ public interface IDmStore
 
     /// <summary>Records a command's DM status and Results (once: a recorded command is not overwritten).</summary>
     ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Issue 19: the statuses and Results of one device message, as <see cref="RecordResultAsync"/> each, in one transaction (one commit
+    /// instead of one per command). Returns how many were recorded (a command already recorded, or unknown, is skipped, not an error).
+    /// </summary>
+    ValueTask<int> RecordResultsAsync(IReadOnlyList<DmCommandResult> results, CancellationToken cancellationToken = default);
 
     /// <summary>Moves a job to <paramref name="state"/> ("running", "done", "failed") if it is in one of <paramref name="from"/>.</summary>
     ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default);

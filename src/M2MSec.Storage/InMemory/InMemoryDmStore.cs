@@ -146,18 +146,28 @@ public sealed class InMemoryDmStore(TimeProvider time, IAuditLog? audit = null) 
     public ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default)
     {
         lock (_lock)
-        {
-            var i = IndexOf(jobId);
-            if (i < 0)
-                return ValueTask.FromResult(false);
-            var commands = _jobs[i].Commands.ToList();
-            var c = commands.FindIndex(x => x.Seq == seq);
-            if (c < 0 || commands[c].Status is not null)
-                return ValueTask.FromResult(false);
-            commands[c] = commands[c] with { Status = status, Results = results };
-            _jobs[i] = _jobs[i] with { Commands = commands };
-            return ValueTask.FromResult(true);
-        }
+            return ValueTask.FromResult(RecordLocked(new DmCommandResult(jobId, seq, status, results)));
+    }
+
+    public ValueTask<int> RecordResultsAsync(IReadOnlyList<DmCommandResult> results, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        lock (_lock)
+            return ValueTask.FromResult(results.Count(RecordLocked));
+    }
+
+    private bool RecordLocked(DmCommandResult result)
+    {
+        var i = IndexOf(result.JobId);
+        if (i < 0)
+            return false;
+        var commands = _jobs[i].Commands.ToList();
+        var c = commands.FindIndex(x => x.Seq == result.Seq);
+        if (c < 0 || commands[c].Status is not null)
+            return false;
+        commands[c] = commands[c] with { Status = result.Status, Results = result.Results };
+        _jobs[i] = _jobs[i] with { Commands = commands };
+        return true;
     }
 
     public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default) =>

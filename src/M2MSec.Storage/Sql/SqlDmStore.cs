@@ -123,9 +123,25 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
     }
 
     public ValueTask<bool> RecordResultAsync(string jobId, int seq, int status, string? results, CancellationToken cancellationToken = default) =>
-        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null,
-            "UPDATE dm_job_commands SET status = @s, results = @r WHERE job_id = @j AND seq = @q AND status IS NULL",
+        db.RunAsync(async c => await SqlDatabase.ExecuteAsync(c, null, RecordResultSql,
             cancellationToken, ("@s", status), ("@r", results), ("@j", jobId), ("@q", seq)).ConfigureAwait(false) == 1, cancellationToken);
+
+    private const string RecordResultSql = "UPDATE dm_job_commands SET status = @s, results = @r WHERE job_id = @j AND seq = @q AND status IS NULL";
+
+    public ValueTask<int> RecordResultsAsync(IReadOnlyList<DmCommandResult> results, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        return results.Count == 0 ? ValueTask.FromResult(0) : db.WriteAsync(async (c, tx) =>
+        {
+            var recorded = 0;
+            foreach (var r in results)
+            {
+                recorded += await SqlDatabase.ExecuteAsync(c, tx, RecordResultSql, cancellationToken, ("@s", r.Status), ("@r", r.Results), ("@j", r.JobId), ("@q", r.Seq))
+                    .ConfigureAwait(false);
+            }
+            return recorded;
+        }, cancellationToken);
+    }
 
     public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, CancellationToken cancellationToken = default) =>
         SetJobStateAsync(jobId, state, from, null, cancellationToken);

@@ -331,6 +331,10 @@ public abstract partial class StateStoreContract : IAsyncLifetime
         Assert.True(await Store.Dm.RecordResultAsync("job-1", 2, 200, "1"));
         Assert.False(await Store.Dm.RecordResultAsync("job-1", 2, 500, null));
         Assert.False(await Store.Dm.RecordResultAsync("job-9", 1, 200, null));
+        // Issue 19: a message's statuses in one call — what is recorded counts, a recorded or unknown command is skipped (never overwritten).
+        Assert.Equal(0, await Store.Dm.RecordResultsAsync([]));
+        Assert.Equal(1, await Store.Dm.RecordResultsAsync([new("job-1", 2, 500, "overwrite"), new("job-2", 1, 200, "mod"), new("job-9", 1, 200, null), new("job-2", 7, 200, null)]));
+        Assert.Equal(0, await Store.Dm.RecordResultsAsync([new("job-2", 1, 404, null)]));
         Assert.True(await Store.Dm.SetJobStateAsync("job-1", "running", ["queued"]));
         Assert.False(await Store.Dm.SetJobStateAsync("job-1", "running", ["queued"]));
         var jobs = await Store.Dm.ListJobsAsync(account.DevId);
@@ -338,6 +342,7 @@ public abstract partial class StateStoreContract : IAsyncLifetime
         Assert.Equal("running", jobs[0].State);
         Assert.Equal([1, 2], jobs[0].Commands.Select(c => c.Seq));
         Assert.Equal(200, jobs[0].Commands[1].Status);
+        Assert.Equal((200, "mod"), (jobs[1].Commands[0].Status, jobs[1].Commands[0].Results));
         Assert.Equal("1", jobs[0].Commands[1].Results);
         Assert.Null(jobs[0].Commands[0].Status);
         Assert.Empty(await Store.Dm.ListJobsAsync("nobody"));

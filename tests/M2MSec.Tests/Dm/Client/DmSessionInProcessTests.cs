@@ -304,4 +304,35 @@ public sealed class DmSessionInProcessTests : IDisposable
         Assert.True(again.Completed, again.Detail);
         Assert.Equal(3UL, _device.Tre.SealedVersion - before); // nothing queued: the nonces only
     }
+
+    /// <summary>
+    /// Issue 19: the server records the statuses and Results of one device message in one store call (one commit), not one per command —
+    /// and records every one of them: 7 Replaces and their 7 read-back Gets, over one or several messages.
+    /// </summary>
+    [Theory]
+    [InlineData(64 * 1024)]
+    [InlineData(1500)]
+    public async Task AMessagesStatuses_RecordedTogether_OneStoreWritePerMessage(long maxMsgSize)
+    {
+        var client = await ClientAsync(maxMsgSize: maxMsgSize);
+        var job = await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
+        var counting = new Server.CountingDmStore(_store);
+        var engine = new DmSessionEngine(counting, ServerUri.ToString(), TimeProvider.System);
+        var log = new List<SyncMlWireMessage>();
+        var outcome = await client.RunSessionAsync(async (up, ct) =>
+        {
+            log.Add(up);
+            return await engine.ExchangeXmlAsync(up, ct);
+        }, TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Completed, outcome.Detail);
+        var record = await JobAsync(job);
+        Assert.Equal("done", record.State);
+        Assert.Equal(14, record.Commands.Count);
+        Assert.All(record.Commands, c => Assert.Equal(200, c.Status));
+        // At most one call per device message (none for the challenged first contact), together every status.
+        Assert.InRange(counting.ResultWrites.Count, 1, log.Count);
+        Assert.Equal(14, counting.ResultWrites.Sum());
+        Assert.Contains(counting.ResultWrites, n => n > 1);
+    }
 }
