@@ -228,10 +228,14 @@ internal static class FleetCalibration
     /// Durable one-row UPDATEs with the store's settings (WAL, synchronous=FULL), one writer per file on <see cref="CommitWriters"/> files at once —
     /// the demo's layout: each function commits to a store of its own, so their fsyncs overlap.
     /// </summary>
-    private static async Task<double> DurableCommitAsync(string directory, TimeSpan each, CancellationToken ct)
+    private static Task<double> DurableCommitAsync(string directory, TimeSpan each, CancellationToken ct) =>
+        OnEveryWriterAsync(i => OneWriterAsync(directory, i, each, ct), ct);
+
+    /// <summary>Writes per second of <see cref="CommitWriters"/> writers at once, writer <c>i</c> returning how many it made.</summary>
+    private static async Task<double> OnEveryWriterAsync(Func<int, Task<long>> writer, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var counts = await Task.WhenAll(Enumerable.Range(0, CommitWriters).Select(i => Task.Run(() => OneWriterAsync(directory, i, each, ct), ct)));
+        var counts = await Task.WhenAll(Enumerable.Range(0, CommitWriters).Select(i => Task.Run(() => writer(i), ct)));
         return counts.Sum() / clock.Elapsed.TotalSeconds;
     }
 
@@ -239,12 +243,8 @@ internal static class FleetCalibration
     /// Durable file replacements with the devices' own <see cref="AtomicFile"/> (a temporary file written, fsync'd, renamed over the old),
     /// 4 KiB each (a sealed TRE store's size), on <see cref="CommitWriters"/> files at once — the devices write in parallel, each its own files.
     /// </summary>
-    private static async Task<double> DeviceDurableWritesAsync(string directory, TimeSpan each, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        var counts = await Task.WhenAll(Enumerable.Range(0, CommitWriters).Select(i => Task.Run(() => OneFileWriter(directory, i, each), ct)));
-        return counts.Sum() / clock.Elapsed.TotalSeconds;
-    }
+    private static Task<double> DeviceDurableWritesAsync(string directory, TimeSpan each, CancellationToken ct) =>
+        OnEveryWriterAsync(i => Task.FromResult(OneFileWriter(directory, i, each)), ct);
 
     private static long OneFileWriter(string directory, int index, TimeSpan each)
     {

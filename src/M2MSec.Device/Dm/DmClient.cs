@@ -292,18 +292,11 @@ public sealed partial class DmClient(M2meDevice device, DmClientAccount account,
     /// <summary>
     /// The tree, the NAS configuration it holds and the nonces in one sealed version (one TRE commit): after a round whose commands
     /// ran, before its Status and Results go out — a device that reported a change holds it, whatever happens next — and at the
-    /// session's end. The tree and the NAS configuration are written only when they changed; the nonces always.
+    /// session's end. All three every time: a commit seals every object of the TRE anyway, so leaving out an unchanged one saves nothing.
     /// </summary>
-    private void Persist(DmTree tree, DmNonce clientNonce, DmNonce serverNonce)
-    {
-        List<KeyValuePair<string, byte[]>> objects = [new(NoncesObject, Nonces(clientNonce, serverNonce))];
-        foreach (var entry in new[] { DeviceDmTree.Entry(tree), M2meDevice.NasConfigurationEntry(DeviceDmTree.NasConfiguration(tree)) })
-        {
-            if (device.Tre.ReadObject(TreCaller.DeviceManagement, entry.Key) is not { } stored || !stored.AsSpan().SequenceEqual(entry.Value))
-                objects.Add(entry);
-        }
-        device.Tre.WriteObjects(TreCaller.DeviceManagement, objects);
-    }
+    private void Persist(DmTree tree, DmNonce clientNonce, DmNonce serverNonce) =>
+        device.Tre.WriteObjects(TreCaller.DeviceManagement,
+            [new(NoncesObject, Nonces(clientNonce, serverNonce)), DeviceDmTree.Entry(tree), M2meDevice.NasConfigurationEntry(DeviceDmTree.NasConfiguration(tree))]);
 
     /// <summary>A session that did not complete: the nonces are kept (the next session authenticates with them), nothing else.</summary>
     private DmSessionOutcome Failed(string detail, DmCommandExecutor executor, DmNonce clientNonce, DmNonce serverNonce)
