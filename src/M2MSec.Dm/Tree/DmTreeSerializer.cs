@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
@@ -19,11 +20,14 @@ public static class DmTreeSerializer
     /// <summary>Cap on the persisted size we load.</summary>
     public const int MaxBytes = 16 * 1024 * 1024;
 
+    private const int InitialBuffer = 32 * 1024;
+
     public static byte[] Serialize(DmTree tree)
     {
         ArgumentNullException.ThrowIfNull(tree);
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
+        // One buffer the size of a device's tree (≈ 10–20 KB), written directly: the writer over a stream grew its own from 256 octets.
+        var buffer = new ArrayBufferWriter<byte>(InitialBuffer);
+        using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
             w.WriteString("format", FormatTag);
@@ -33,7 +37,7 @@ public static class DmTreeSerializer
             w.WriteEndObject();
         }
 
-        return ms.ToArray();
+        return buffer.WrittenSpan.ToArray();
     }
 
     public static DmTree Deserialize(ReadOnlySpan<byte> bytes)

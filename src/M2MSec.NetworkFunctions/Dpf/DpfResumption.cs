@@ -17,6 +17,9 @@ namespace M2MSec.NetworkFunctions.Dpf;
 /// </summary>
 public sealed partial class DpfProvisionings
 {
+    /// <summary>Records the resumption reads at a time.</summary>
+    internal const int ResumePage = 100;
+
     /// <summary>The DM engine's reason for a job whose session went away.</summary>
     internal const string LostSession = "session-expired";
 
@@ -28,20 +31,30 @@ public sealed partial class DpfProvisionings
     {
         var before = time.GetUtcNow() - after;
         var resumed = 0;
-        foreach (var p in await state.Dpf.ListAsync(ct).ConfigureAwait(false))
+        // Issue 19: the ongoing records untouched since then, by index and by pages (reading every record every 2 s cost a 10,000-device
+        // fleet O(n) per tick: 5 % of all the demo's allocations at 1,500 devices).
+        IReadOnlyList<DpfProvisioning> page;
+        string? last = null;
+        do
         {
-            if (!p.IsOngoing || p.UpdatedAt > before)
-                continue;
-            try
+            page = await state.Dpf.ListOngoingUntouchedAsync(before, last, ResumePage, ct).ConfigureAwait(false);
+            foreach (var p in page)
             {
-                if (await ResumeOneAsync(p, engine, before, ct).ConfigureAwait(false))
-                    resumed++;
-            }
-            catch (Exception e) when (ShoResumption.IsTransient(e))
-            {
-                logger?.LogInformation("dpf provisioning {Pcid}: resumption waits for a peer ({Message})", p.Pcid, e.Message);
+                last = p.Pcid;
+                if (!p.IsOngoing || p.UpdatedAt > before)
+                    continue;
+                try
+                {
+                    if (await ResumeOneAsync(p, engine, before, ct).ConfigureAwait(false))
+                        resumed++;
+                }
+                catch (Exception e) when (ShoResumption.IsTransient(e))
+                {
+                    logger?.LogInformation("dpf provisioning {Pcid}: resumption waits for a peer ({Message})", p.Pcid, e.Message);
+                }
             }
         }
+        while (page.Count == ResumePage);
         return resumed;
     }
 

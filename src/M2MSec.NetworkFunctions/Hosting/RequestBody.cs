@@ -11,9 +11,18 @@ public static class RequestBody
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentLength > max)
             return null;
+        int read;
+        if (request.ContentLength is { } length)
+        {
+            // Its length announced (the server ends the body there): read into one array of that size, no growing buffer.
+            var body = new byte[length];
+            var at = 0;
+            while (at < body.Length && (read = await request.Body.ReadAsync(body.AsMemory(at), ct).ConfigureAwait(false)) > 0)
+                at += read;
+            return at == body.Length ? body : body[..at];
+        }
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
-        int read;
         while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
         {
             if (buffer.Length + read > max)

@@ -75,6 +75,14 @@ public interface IDpfStore
     /// <summary>At most <paramref name="limit"/> records for which <see cref="DpfProvisioning.AwaitsReport"/> holds, by PCID.</summary>
     ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Issue 19 (schema v29): at most <paramref name="limit"/> ongoing records (<see cref="DpfProvisioning.IsOngoing"/>) untouched since
+    /// <paramref name="untouchedSince"/> (<see cref="DpfProvisioning.UpdatedAt"/> at or before it, to the millisecond), PCIDs after
+    /// <paramref name="afterPcid"/>, by PCID — what the resumption looks at, found by index instead of reading every record.
+    /// </summary>
+    ValueTask<IReadOnlyList<DpfProvisioning>> ListOngoingUntouchedAsync(DateTimeOffset untouchedSince, string? afterPcid, int limit,
+        CancellationToken cancellationToken = default);
+
     // --- Issue 16: the instruction outcomes' outbox (schema v22) ---
 
     /// <summary>Adds the row if the job has none; false if it had one (a repeat changes nothing).</summary>

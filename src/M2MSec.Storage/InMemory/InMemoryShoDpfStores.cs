@@ -173,6 +173,16 @@ public sealed class InMemoryDpfStore(IAuditLog? log = null) : IDpfStore
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. _records.Values.Where(DpfProvisioning.AwaitsReport).OrderBy(r => r.Pcid, StringComparer.Ordinal).Take(limit)]);
 
+    public ValueTask<IReadOnlyList<DpfProvisioning>> ListOngoingUntouchedAsync(DateTimeOffset untouchedSince, string? afterPcid, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        // As the SQL stores: to the millisecond.
+        var since = untouchedSince.ToUnixTimeMilliseconds();
+        return ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. _records.Values
+            .Where(r => r.IsOngoing && r.UpdatedAt.ToUnixTimeMilliseconds() <= since && string.CompareOrdinal(r.Pcid, afterPcid ?? "") > 0)
+            .OrderBy(r => r.Pcid, StringComparer.Ordinal).Take(limit)]);
+    }
+
     public ValueTask<IReadOnlyList<DpfProvisioning>> FindManyAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IReadOnlyList<DpfProvisioning>>([.. pcids.Distinct(StringComparer.Ordinal).Select(_records.GetValueOrDefault).OfType<DpfProvisioning>()]);
 

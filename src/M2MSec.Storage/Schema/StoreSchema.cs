@@ -279,6 +279,10 @@ internal static class StoreSchema
         [
             "CREATE TABLE vno_battery (identity TEXT PRIMARY KEY, level_permille INTEGER NOT NULL, ul_count {bigint} NOT NULL, reported_at {bigint} NOT NULL)",
         ]),
+        new(29, "Issue 19: the DPF's resumption finds the ongoing provisionings by a partial index instead of reading every record every 2 s",
+        [
+            $"CREATE INDEX ix_dpf_provisionings_ongoing ON dpf_provisionings (pcid, updated_at) WHERE {Sql.SqlDpfStore.OngoingPredicate}",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -222,6 +222,15 @@ internal sealed class SqlDpfStore(SqlDatabase db) : IDpfStore
     public ValueTask<IReadOnlyList<DpfProvisioning>> ListAwaitingReportAsync(int limit, CancellationToken cancellationToken = default) =>
         db.QueryAsync("SELECT doc FROM dpf_provisionings WHERE awaits_report = 1 ORDER BY pcid LIMIT @n", Read, cancellationToken, ("@n", limit));
 
+    // Schema v29's partial index holds the ongoing records only: the predicate is written as the index's, so both dialects use it.
+    public ValueTask<IReadOnlyList<DpfProvisioning>> ListOngoingUntouchedAsync(DateTimeOffset untouchedSince, string? afterPcid, int limit,
+        CancellationToken cancellationToken = default) =>
+        db.QueryAsync($"SELECT doc FROM dpf_provisionings WHERE {OngoingPredicate} AND updated_at <= @u AND pcid > @a ORDER BY pcid LIMIT @n", Read, cancellationToken,
+            ("@u", untouchedSince.ToUnixTimeMilliseconds()), ("@a", afterPcid ?? ""), ("@n", limit));
+
+    /// <summary>Schema v29's index predicate: <see cref="DpfProvisioning.IsOngoing"/> in SQL.</summary>
+    internal const string OngoingPredicate = "state NOT IN ('installed', 'failed')";
+
     public ValueTask<IReadOnlyList<DpfProvisioning>> FindManyAsync(IReadOnlyCollection<string> pcids, CancellationToken cancellationToken = default) =>
         db.QueryByIdsAsync("SELECT doc FROM dpf_provisionings WHERE pcid IN ({ids})", pcids, Read, cancellationToken);
 

@@ -107,6 +107,40 @@ public abstract partial class StateStoreContract
         Assert.Equal(["001900000000011", "001900000000013"], (await Store.Dpf.ListAwaitingReportAsync(100)).Select(p => p.Pcid));
     }
 
+    /// <summary>
+    /// Issue 19 (schema v29): the DPF's resumption, every 2 s, reads the ongoing provisionings untouched for a while — by a partial
+    /// index and in pages — no longer every record it ever held (a cost per tick that grew with the fleet).
+    /// </summary>
+    [Fact]
+    public async Task DpfProvisioning_ListOngoingUntouched_OnlyStaleOngoing_ByPage_FullScanEveryTickThreat()
+    {
+        var now = Clock.GetUtcNow();
+        var old = now - TimeSpan.FromMinutes(1);
+        DpfProvisioning P(string pcid, string state, DateTimeOffset updated) => new(pcid, "sho", state, old, updated);
+        foreach (var p in new[]
+        {
+            P("001900000000021", DpfProvisioning.Reading, old), P("001900000000022", DpfProvisioning.Downloading, old),
+            P("001900000000023", DpfProvisioning.Installed, old), P("001900000000024", DpfProvisioning.Failed, old),
+            P("001900000000025", DpfProvisioning.Attesting, now), P("001900000000026", DpfProvisioning.Validated, now - TimeSpan.FromSeconds(30)),
+        })
+            Assert.True(await Store.Dpf.AddAsync(p));
+        var since = now - TimeSpan.FromSeconds(5);
+        Assert.Equal(["001900000000021", "001900000000022", "001900000000026"],
+            (await Store.Dpf.ListOngoingUntouchedAsync(since, null, 100)).Select(p => p.Pcid));
+        // Pages by PCID.
+        Assert.Equal(["001900000000021", "001900000000022"], (await Store.Dpf.ListOngoingUntouchedAsync(since, null, 2)).Select(p => p.Pcid));
+        Assert.Equal(["001900000000026"], (await Store.Dpf.ListOngoingUntouchedAsync(since, "001900000000022", 2)).Select(p => p.Pcid));
+        // The boundary is inclusive, to the millisecond.
+        Assert.Contains("001900000000026", (await Store.Dpf.ListOngoingUntouchedAsync(now - TimeSpan.FromSeconds(30), null, 100)).Select(p => p.Pcid));
+
+        // Finished: no longer listed; touched: not yet listed again.
+        var done = (await Store.Dpf.FindAsync("001900000000021"))! with { State = DpfProvisioning.Installed };
+        Assert.True(await Store.Dpf.UpdateAsync(done, DpfProvisioning.Reading));
+        var touched = (await Store.Dpf.FindAsync("001900000000022"))! with { UpdatedAt = now };
+        Assert.True(await Store.Dpf.UpdateAsync(touched, DpfProvisioning.Downloading));
+        Assert.Equal(["001900000000026"], (await Store.Dpf.ListOngoingUntouchedAsync(since, null, 100)).Select(p => p.Pcid));
+    }
+
     [Fact]
     public async Task DmCommand_KeepsItsMetaFormat()
     {
