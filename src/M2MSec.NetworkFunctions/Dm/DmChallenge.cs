@@ -37,12 +37,14 @@ internal sealed class DmChallenge(IDmStore store, TimeProvider time, DmSessionOp
 
     /// <summary>
     /// After a successful authentication over <paramref name="used"/>: the next nonce; null if another message already used it (a replay).
-    /// <paramref name="entry"/> (a session's start; none when null) commits with the replacement, and only with it (decision 036).
+    /// <paramref name="entry"/> (a session's start; none when null) commits with the replacement, and only with it (decision 036), and so does
+    /// <paramref name="serverNonce"/>, the nonce the authenticated message gave the server (issue 19: one commit for both).
     /// </summary>
-    public async Task<DmNonce?> ReplaceAsync(DmAccount account, DmNonce used, AuditRecord? entry, CancellationToken ct)
+    public async Task<DmNonce?> ReplaceAsync(DmAccount account, DmNonce used, AuditRecord? entry, CancellationToken ct, string? serverNonce = null)
     {
         var next = options.NonceSource();
-        return await store.ReplaceClientNonceAsync(account.DevId, used.ToWire(), next.ToWire(), time.GetUtcNow() + options.ChallengeLifetime, entry, ct).ConfigureAwait(false)
+        return await store.ReplaceClientNonceAsync(account.DevId, used.ToWire(), next.ToWire(), time.GetUtcNow() + options.ChallengeLifetime, serverNonce, entry, ct)
+            .ConfigureAwait(false)
             ? next
             : null;
     }

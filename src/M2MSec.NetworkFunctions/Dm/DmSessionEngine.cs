@@ -136,7 +136,8 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             }
             // The pending nonce is used up (compare-and-swap: a replayed credential, or a second instance, loses).
             // Its entry commits with the nonce's replacement (decision 036): no session start without its entry, no entry for a replay.
-            if (await Challenges.ReplaceAsync(account!, nonce, Entry("dm.session.start", devId, $"session {sessionId}, auth {account!.ClientAuth}"), ct)
+            var serverNonce = ServerNonceIn(incoming);
+            if (await Challenges.ReplaceAsync(account!, nonce, Entry("dm.session.start", devId, $"session {sessionId}, auth {account!.ClientAuth}"), ct, serverNonce)
                 .ConfigureAwait(false) is { } next)
             {
                 var token = DmSessionTable.NewToken();
@@ -155,7 +156,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
                 }
                 reply.RespUri = Sessions.RespUri(baseUri, token);
                 reply.HeaderStatus(DmStatusCode.AuthenticationAccepted, Challenge(account, next));
-                return await ProcessAsync(incoming, state, reply, ct).ConfigureAwait(false);
+                return await ProcessAsync(incoming, state, reply, ct, serverNonceKept: serverNonce is not null).ConfigureAwait(false);
             }
             verdict = DmStatusCode.InvalidCredentials;
         }
@@ -213,11 +214,13 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             return new DmServerReply(refusal.Build(null, final: true));
         }
         var reply = new DmReplyBuilder(incoming, state.BaseUri, maxMsgSize) { RespUri = Sessions.RespUri(state.BaseUri, token) };
+        string? serverNonce = null;
         if (state.MacNonce is { } macNonce)
         {
             // auth-MAC: every message carries a MAC over the nonce we gave in our last message; each nonce serves once.
             var ok = hmacHeader is not null && AuthMac.Verify(new DmCredentials(state.Account.ClientUser, state.Account.ClientPassword), macNonce, body.Span, hmacHeader);
-            var next = ok ? await Challenges.ReplaceAsync(state.Account, macNonce, null, ct).ConfigureAwait(false) : null;
+            serverNonce = ok ? ServerNonceIn(incoming) : null;
+            var next = ok ? await Challenges.ReplaceAsync(state.Account, macNonce, null, ct, serverNonce).ConfigureAwait(false) : null;
             if (next is null)
             {
                 state.Failures++;
@@ -240,24 +243,32 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             reply.HeaderStatus(DmStatusCode.Ok, null);
         }
         state.LastActivity = time.GetUtcNow();
-        return await ProcessAsync(incoming, state, reply, ct).ConfigureAwait(false);
+        return await ProcessAsync(incoming, state, reply, ct, serverNonceKept: serverNonce is not null).ConfigureAwait(false);
     }
 
-    /// <summary>An authenticated message of <paramref name="state"/>'s session: record what came back, send what is queued.</summary>
-    private async Task<DmServerReply> ProcessAsync(SyncMlMessage incoming, DmSessionState state, DmReplyBuilder reply, CancellationToken cancellationToken)
+    /// <summary>
+    /// The nonce an authenticated message gives the server: the Chal of its Status for our SyncHdr (the last well-formed one); null when none.
+    /// </summary>
+    private static string? ServerNonceIn(SyncMlMessage incoming) =>
+        incoming.Commands.OfType<StatusCommand>().LastOrDefault(s => s.CmdRef == "0" && DmNonce.TryFromWire(s.Chal?.Meta?.NextNonce, out _))?.Chal!.Meta!.NextNonce;
+
+    /// <summary>
+    /// An authenticated message of <paramref name="state"/>'s session: record what came back, send what is queued. <paramref name="serverNonceKept"/>:
+    /// the message's nonce for the server was stored with the client nonce's replacement already.
+    /// </summary>
+    private async Task<DmServerReply> ProcessAsync(SyncMlMessage incoming, DmSessionState state, DmReplyBuilder reply, CancellationToken cancellationToken,
+        bool serverNonceKept = false)
     {
         var devId = state.DevId;
         var account = state.Account;
         // The authenticated client's Status for our previous message carries its Chal: the nonce for our next Cred /
         // MAC / notification digest (never taken from a message that has not authenticated: it would let anyone
         // reset a device's nonce).
-        foreach (var s in incoming.Commands.OfType<StatusCommand>().Where(s => s.CmdRef == "0" && s.Chal?.Meta?.NextNonce is not null))
+        if (ServerNonceIn(incoming) is { } serverNonce)
         {
-            if (DmNonce.TryFromWire(s.Chal!.Meta!.NextNonce, out _))
-            {
-                await store.SetServerNonceAsync(devId, s.Chal.Meta.NextNonce!, cancellationToken).ConfigureAwait(false);
-                account = state.Account = account with { ServerNonce = s.Chal.Meta.NextNonce };
-            }
+            if (!serverNonceKept)
+                await store.SetServerNonceAsync(devId, serverNonce, cancellationToken).ConfigureAwait(false);
+            account = state.Account = account with { ServerNonce = serverNonce };
         }
 
         // The device refused our credential (401/407 on our SyncHdr): with a fresh nonce in the same message, once, we

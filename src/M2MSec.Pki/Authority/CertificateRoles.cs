@@ -62,9 +62,10 @@ public static class CertificateRoles
         return policies.Contains(AdministratorPolicyOid) && !policies.Any(p => RoleOfOid(p) is not null);
     }
 
-    private static string? RoleOfOid(string oid) =>
-        oid.StartsWith(NetworkFunctionArc + ".", StringComparison.Ordinal)
-        && Table.FirstOrDefault(t => $"{NetworkFunctionArc}.{t.Number}" == oid) is { Role: not null } t ? t.Role : null;
+    private static string? RoleOfOid(string oid) => RolesByOid.GetValueOrDefault(oid);
+
+    /// <summary>The table by OID (looked up on every peer's certificate: the OIDs made once, not per lookup).</summary>
+    private static readonly Dictionary<string, string> RolesByOid = Table.ToDictionary(t => $"{NetworkFunctionArc}.{t.Number}", t => t.Role, StringComparer.Ordinal);
 
     /// <summary>The certificatePolicies extension (RFC 5280 §4.2.1.4) naming <paramref name="oid"/>, without qualifiers.</summary>
     internal static X509Extension PolicyExtension(string oid)

@@ -147,11 +147,14 @@ public static class TlsProfile
         return options;
     }
 
+    /// <summary>The profile's suites, made once (immutable): a policy per connection cost an OpenSSL cipher string built anew each time.</summary>
+    private static CipherSuitesPolicy? _policy;
+
     private static CipherSuitesPolicy CreatePolicy()
     {
         if (OperatingSystem.IsWindows())
             throw new PlatformNotSupportedException("CipherSuitesPolicy (needed by the TLS profile) is not supported on Windows.");
-        return new CipherSuitesPolicy(CipherSuites);
+        return _policy ??= new CipherSuitesPolicy(CipherSuites);
     }
 
     /// <summary>The chain .NET builds before calling the validation callback: provisioned root only, no downloads.</summary>

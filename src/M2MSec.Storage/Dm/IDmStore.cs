@@ -119,6 +119,14 @@ public interface IDmStore
     /// </summary>
     ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Issue 19: as <see cref="ReplaceClientNonceAsync(string, string?, string, DateTimeOffset, AuditRecord?, CancellationToken)"/>, keeping
+    /// <paramref name="serverNonce"/> (the nonce the authenticated message gave the server; none when null) in the same write, only if the
+    /// client nonce was replaced — one commit for a message's two nonces.
+    /// </summary>
+    ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, string? serverNonce, AuditRecord? audit,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Marks commands as sent to the device (once) and touches the job's last activity.</summary>
     ValueTask MarkSentAsync(string jobId, IReadOnlyList<int> seqs, CancellationToken cancellationToken = default);
 

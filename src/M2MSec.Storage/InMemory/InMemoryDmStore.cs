@@ -197,7 +197,11 @@ public sealed class InMemoryDmStore(TimeProvider time, IAuditLog? audit = null) 
     public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
         ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, cancellationToken);
 
-    public async ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit,
+    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit,
+        CancellationToken cancellationToken = default) =>
+        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, audit, cancellationToken);
+
+    public async ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, string? serverNonce, AuditRecord? audit,
         CancellationToken cancellationToken = default)
     {
         Check(audit);
@@ -205,7 +209,7 @@ public sealed class InMemoryDmStore(TimeProvider time, IAuditLog? audit = null) 
         {
             if (a.ClientNonce != expected)
                 return false;
-            if (_accounts.TryUpdate(devId, a with { ClientNonce = nonce, ClientNonceExpiresAt = expiresAt }, a))
+            if (_accounts.TryUpdate(devId, a with { ClientNonce = nonce, ClientNonceExpiresAt = expiresAt, ServerNonce = serverNonce ?? a.ServerNonce }, a))
             {
                 await AppendAsync(audit).ConfigureAwait(false);
                 return true;

@@ -173,9 +173,14 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
 
     public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit,
         CancellationToken cancellationToken = default) =>
-        ChangeAsync("UPDATE dm_accounts SET client_nonce = @n, client_nonce_expires_at = @e WHERE dev_id = @d AND " +
+        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, audit, cancellationToken);
+
+    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, string? serverNonce, AuditRecord? audit,
+        CancellationToken cancellationToken = default) =>
+        ChangeAsync("UPDATE dm_accounts SET client_nonce = @n, client_nonce_expires_at = @e" + (serverNonce is null ? "" : ", server_nonce = @s") + " WHERE dev_id = @d AND " +
             (expected is null ? "client_nonce IS NULL" : "client_nonce = @old"), audit, false,
-            cancellationToken, [("@n", nonce), ("@e", expiresAt.ToUnixTimeMilliseconds()), ("@d", devId), .. expected is null ? [] : new (string, object?)[] { ("@old", expected) }]);
+            cancellationToken, [("@n", nonce), ("@e", expiresAt.ToUnixTimeMilliseconds()), ("@d", devId), .. expected is null ? [] : new (string, object?)[] { ("@old", expected) },
+                .. serverNonce is null ? [] : new (string, object?)[] { ("@s", serverNonce) }]);
 
     public ValueTask MarkSentAsync(string jobId, IReadOnlyList<int> seqs, CancellationToken cancellationToken = default)
     {

@@ -400,6 +400,26 @@ public abstract partial class StateStoreContract : IAsyncLifetime
     }
 
     /// <summary>
+    /// Issue 19: a message's two nonces in one write — the server nonce it carries is kept only if its client nonce was replaced
+    /// (a replayed message, whose compare-and-swap loses, cannot reset the nonce the server signs with).
+    /// </summary>
+    [Fact]
+    public async Task DmNonces_ServerNonceKeptOnlyWithTheClientNonceSwap_ReplayResetsServerNonceThreat()
+    {
+        var now = Clock.GetUtcNow();
+        Assert.True(await Store.Dm.AddAccountAsync(new DmAccount("dev-19", "srv", "u", "c"u8.ToArray(), "s"u8.ToArray(), "hmac", "hmac", now, ServerNonce: "c2VydmVyLTA=")));
+        Assert.True(await Store.Dm.ReplaceClientNonceAsync("dev-19", null, "QQ==", now.AddMinutes(10)));
+        Assert.True(await Store.Dm.ReplaceClientNonceAsync("dev-19", "QQ==", "Qg==", now.AddMinutes(10), "c2VydmVyLTE=", null));
+        Assert.Equal(("Qg==", "c2VydmVyLTE="), ((await Store.Dm.FindAccountAsync("dev-19"))!.ClientNonce, (await Store.Dm.FindAccountAsync("dev-19"))!.ServerNonce));
+        // The replay: the swap loses, and the server nonce stays.
+        Assert.False(await Store.Dm.ReplaceClientNonceAsync("dev-19", "QQ==", "Qw==", now.AddMinutes(10), "YXR0YWNrZXI=", null));
+        Assert.Equal("c2VydmVyLTE=", (await Store.Dm.FindAccountAsync("dev-19"))!.ServerNonce);
+        // None given: the server nonce stays as it was.
+        Assert.True(await Store.Dm.ReplaceClientNonceAsync("dev-19", "Qg==", "Qw==", now.AddMinutes(10), null, null));
+        Assert.Equal(("Qw==", "c2VydmVyLTE="), ((await Store.Dm.FindAccountAsync("dev-19"))!.ClientNonce, (await Store.Dm.FindAccountAsync("dev-19"))!.ServerNonce));
+    }
+
+    /// <summary>
     /// Issue 13 items 2 and 4 (schema v9): the pending challenge nonce is replaced by compare-and-swap only (so
     /// instances agree and a used nonce cannot be used again); a job records which commands went out, why it failed,
     /// and its last activity, by which any instance finds running jobs whose session went away.

@@ -335,4 +335,32 @@ public sealed class DmSessionInProcessTests : IDisposable
         Assert.Equal(14, counting.ResultWrites.Sum());
         Assert.Contains(counting.ResultWrites, n => n > 1);
     }
+
+    /// <summary>
+    /// Issue 19: in an auth-MAC session every device message uses the client nonce up and gives the server its next one; both are written
+    /// in one commit — no separate server-nonce write — and what is kept is the nonce of the device's last message.
+    /// </summary>
+    [Fact]
+    public async Task HmacSession_BothNoncesOfAMessage_OneWrite_TheLastServerNonceKept()
+    {
+        var client = await ClientAsync("hmac", "hmac", maxMsgSize: 1500);
+        var job = await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
+        var counting = new Server.CountingDmStore(_store);
+        var engine = new DmSessionEngine(counting, ServerUri.ToString(), TimeProvider.System);
+        var log = new List<SyncMlWireMessage>();
+        var outcome = await client.RunSessionAsync(async (up, ct) =>
+        {
+            log.Add(up);
+            return await engine.ExchangeXmlAsync(up, ct);
+        }, TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.Completed, outcome.Detail);
+        Assert.Equal("done", (await JobAsync(job)).State);
+        Assert.True(log.Count > 2, $"{log.Count} messages");
+        Assert.Equal(0, counting.ServerNonceWrites);
+        var given = log.Select(m => SyncMlXml.Parse(m.Body).Commands.OfType<StatusCommand>().LastOrDefault(c => c.CmdRef == "0")?.Chal?.Meta?.NextNonce)
+            .OfType<string>().ToList();
+        Assert.NotEmpty(given);
+        Assert.Equal(given[^1], (await _store.FindAccountAsync(_device.Info.TreId, TestContext.Current.CancellationToken))!.ServerNonce);
+    }
 }

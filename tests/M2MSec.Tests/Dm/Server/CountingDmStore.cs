@@ -5,13 +5,15 @@ namespace M2MSec.Tests.Dm.Server;
 
 /// <summary>
 /// Counts store calls: a message that should touch nothing must leave both counters at zero; <see cref="ResultWrites"/> holds how many
-/// statuses each <see cref="IDmStore.RecordResultsAsync"/> call carried (issue 19: one call per device message).
+/// statuses each <see cref="IDmStore.RecordResultsAsync"/> call carried (issue 19: one call per device message), <see cref="ServerNonceWrites"/> the
+/// server nonces written on their own (not with the client nonce's replacement).
 /// </summary>
 internal sealed class CountingDmStore(IDmStore inner) : IDmStore
 {
     public int Reads { get; private set; }
     public int Writes { get; private set; }
     public List<int> ResultWrites { get; } = [];
+    public int ServerNonceWrites { get; private set; }
 
     public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default) { Writes++; return inner.AddAccountAsync(account, cancellationToken); }
     public ValueTask<bool> ReplaceAccountAsync(DmAccount account, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceAccountAsync(account, cancellationToken); }
@@ -21,7 +23,7 @@ internal sealed class CountingDmStore(IDmStore inner) : IDmStore
     public ValueTask<IReadOnlyList<string>> ListAccountIdsAsync(string? text, string? after, int limit, CancellationToken cancellationToken = default) { Reads++; return inner.ListAccountIdsAsync(text, after, limit, cancellationToken); }
     public ValueTask<IReadOnlyList<DmJobRecord>> ListRecentJobsAsync(int limit, CancellationToken cancellationToken = default) { Reads++; return inner.ListRecentJobsAsync(limit, cancellationToken); }
     public ValueTask<IReadOnlyDictionary<string, int>> CountJobsByStateAsync(CancellationToken cancellationToken = default) { Reads++; return inner.CountJobsByStateAsync(cancellationToken); }
-    public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) { Writes++; return inner.SetServerNonceAsync(devId, nonce, cancellationToken); }
+    public ValueTask<bool> SetServerNonceAsync(string devId, string nonce, CancellationToken cancellationToken = default) { Writes++; ServerNonceWrites++; return inner.SetServerNonceAsync(devId, nonce, cancellationToken); }
     public ValueTask AddJobAsync(DmJobRecord job, CancellationToken cancellationToken = default) { Writes++; return inner.AddJobAsync(job, cancellationToken); }
     public ValueTask<IReadOnlyList<DmJobRecord>> ListJobsAsync(string devId, CancellationToken cancellationToken = default) { Reads++; return inner.ListJobsAsync(devId, cancellationToken); }
 
@@ -41,6 +43,7 @@ internal sealed class CountingDmStore(IDmStore inner) : IDmStore
     public ValueTask AddJobAsync(DmJobRecord job, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.AddJobAsync(job, audit, cancellationToken); }
     public ValueTask<bool> SetJobStateAsync(string jobId, string state, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.SetJobStateAsync(jobId, state, from, audit, cancellationToken); }
     public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, audit, cancellationToken); }
+    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, string? serverNonce, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, serverNonce, audit, cancellationToken); }
     public ValueTask<bool> FailJobAsync(string jobId, string reason, IReadOnlyList<string> from, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.FailJobAsync(jobId, reason, from, audit, cancellationToken); }
     public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default) { Writes++; return inner.RecordSessionAsync(devId, at, outcome, audit, cancellationToken); }
 }
