@@ -264,10 +264,10 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
         // The authenticated client's Status for our previous message carries its Chal: the nonce for our next Cred /
         // MAC / notification digest (never taken from a message that has not authenticated: it would let anyone
         // reset a device's nonce).
+        // Decision 041: kept in the session and stored with its end (or with the client nonce's swap already), not one commit per message.
         if (ServerNonceIn(incoming) is { } serverNonce)
         {
-            if (!serverNonceKept)
-                await store.SetServerNonceAsync(devId, serverNonce, cancellationToken).ConfigureAwait(false);
+            state.UnsavedServerNonce = serverNonceKept ? null : serverNonce;
             account = state.Account = account with { ServerNonce = serverNonce };
         }
 
@@ -322,8 +322,8 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             var outcomes = state.Finished.Concat(finishedJobs.Select(f => $"{f.Id} {f.State}")).ToList();
             LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
                 outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
-            await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, Entry("dm.session.end", devId, $"session {state.SessionId}: completed"),
-                cancellationToken).ConfigureAwait(false);
+            await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, state.UnsavedServerNonce,
+                Entry("dm.session.end", devId, $"session {state.SessionId}: completed"), cancellationToken).ConfigureAwait(false);
             metrics?.SessionEnded(devId, DmSessionOutcomes.Completed);
             foreach (var (id, jobState, reason) in finishedJobs)
                 await NotifyAsync(new DmJobFinished(id, devId, jobState, reason), cancellationToken).ConfigureAwait(false);
@@ -357,8 +357,8 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             if (await store.FailJobAsync(job, reason, ["running"], Entry("dm.job.failed", state.DevId, $"{job}: {reason}"), ct).ConfigureAwait(false))
                 await NotifyAsync(new DmJobFinished(job, state.DevId, "failed", reason), ct).ConfigureAwait(false);
         }
-        await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, Entry("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}"), ct)
-            .ConfigureAwait(false);
+        await store.RecordSessionAsync(state.DevId, time.GetUtcNow(), reason, state.UnsavedServerNonce,
+            Entry("dm.session.end", state.DevId, $"session {state.SessionId}: {outcome}"), ct).ConfigureAwait(false);
         metrics?.SessionEnded(state.DevId, reason);
         LogSession(state.DevId, state.SessionId, state.Account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, state.LastActivity - state.Started, outcome);
     }

@@ -37,6 +37,9 @@ internal sealed class DmSessionState(DateTimeOffset started, DmAccount account, 
     /// <summary>Item 7: the device refused our Cred once and gave a new nonce; we resent over it.</summary>
     public bool CredRetried { get; set; }
 
+    /// <summary>The last nonce the device gave the server in this session and not stored yet: it is stored with the session's end (decision 041).</summary>
+    public string? UnsavedServerNonce { get; set; }
+
     /// <summary>The outbox as it was before our last message (resent when the device refuses our Cred).</summary>
     public List<DmOutgoing> PreviousOutbox { get; set; } = [];
 

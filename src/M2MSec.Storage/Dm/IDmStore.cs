@@ -105,6 +105,12 @@ public interface IDmStore
     /// <summary>As <see cref="RecordSessionAsync(string, DateTimeOffset, string, CancellationToken)"/>, with the session's end entry in the same transaction (decision 036).</summary>
     ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Issue 19 (docs/decisions/041): as <see cref="RecordSessionAsync(string, DateTimeOffset, string, AuditRecord?, CancellationToken)"/>, keeping
+    /// <paramref name="serverNonce"/> (the last nonce the device gave the server in the session, not yet stored; none when null) in the same transaction.
+    /// </summary>
+    ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, string? serverNonce, AuditRecord? audit, CancellationToken cancellationToken = default);
+
     /// <summary>What the device has reported (empty lists and no session when nothing yet).</summary>
     ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default);
     /// <summary>

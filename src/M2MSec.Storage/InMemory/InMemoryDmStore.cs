@@ -297,10 +297,15 @@ public sealed class InMemoryDmStore(TimeProvider time, IAuditLog? audit = null) 
     public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default) =>
         RecordSessionAsync(devId, at, outcome, null, cancellationToken);
 
-    public async ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default)
+    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default) =>
+        RecordSessionAsync(devId, at, outcome, null, audit, cancellationToken);
+
+    public async ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, string? serverNonce, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(outcome);
         Check(audit);
+        if (serverNonce is not null)
+            await SetServerNonceAsync(devId, serverNonce, cancellationToken).ConfigureAwait(false);
         lock (_lock)
         {
             if (Reports(devId) is { } r)

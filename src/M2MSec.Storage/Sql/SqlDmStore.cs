@@ -284,14 +284,28 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
         RecordSessionAsync(devId, at, outcome, null, cancellationToken);
 
     /// <summary>The entry is written even for a DevId without an account (no row): the session did end.</summary>
-    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default)
+    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default) =>
+        RecordSessionAsync(devId, at, outcome, null, audit, cancellationToken);
+
+    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, string? serverNonce, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(outcome);
-        return new ValueTask(ChangeAsync(
-            $"INSERT INTO dm_last_sessions (dev_id, at, outcome) SELECT @d, @t, @o WHERE {HasAccount} " +
-            "ON CONFLICT (dev_id) DO UPDATE SET at = excluded.at, outcome = excluded.outcome", audit, true,
-            cancellationToken, ("@d", devId), ("@t", at.ToUnixTimeMilliseconds()), ("@o", DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength))).AsTask());
+        (string, object?)[] parameters = [("@d", devId), ("@t", at.ToUnixTimeMilliseconds()), ("@o", DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength))];
+        if (serverNonce is null)
+            return new ValueTask(ChangeAsync(LastSessionSql, audit, true, cancellationToken, parameters).AsTask());
+        return new ValueTask(db.WriteAsync(async (c, tx) =>
+        {
+            await SqlDatabase.ExecuteAsync(c, tx, "UPDATE dm_accounts SET server_nonce = @n WHERE dev_id = @d", cancellationToken, ("@n", serverNonce), ("@d", devId))
+                .ConfigureAwait(false);
+            await SqlDatabase.ExecuteAsync(c, tx, LastSessionSql, cancellationToken, parameters).ConfigureAwait(false);
+            if (audit is not null)
+                await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false); // throws on a bad entry: both roll back
+            return 0;
+        }, cancellationToken).AsTask());
     }
+
+    private static readonly string LastSessionSql = $"INSERT INTO dm_last_sessions (dev_id, at, outcome) SELECT @d, @t, @o WHERE {HasAccount} " +
+        "ON CONFLICT (dev_id) DO UPDATE SET at = excluded.at, outcome = excluded.outcome";
 
     public async ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default)
     {

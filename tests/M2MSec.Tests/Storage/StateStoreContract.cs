@@ -417,6 +417,12 @@ public abstract partial class StateStoreContract : IAsyncLifetime
         // None given: the server nonce stays as it was.
         Assert.True(await Store.Dm.ReplaceClientNonceAsync("dev-19", "Qg==", "Qw==", now.AddMinutes(10), null, null));
         Assert.Equal(("Qw==", "c2VydmVyLTE="), ((await Store.Dm.FindAccountAsync("dev-19"))!.ClientNonce, (await Store.Dm.FindAccountAsync("dev-19"))!.ServerNonce));
+        // Decision 041: the session's end keeps the last one with the session record, in one write; none given, it stays.
+        await Store.Dm.RecordSessionAsync("dev-19", now, DmSessionOutcomes.Completed, "c2VydmVyLTI=", null);
+        Assert.Equal("c2VydmVyLTI=", (await Store.Dm.FindAccountAsync("dev-19"))!.ServerNonce);
+        Assert.Equal(DmSessionOutcomes.Completed, (await Store.Dm.GetDeviceReportAsync("dev-19")).LastSession!.Outcome);
+        await Store.Dm.RecordSessionAsync("dev-19", now, DmSessionOutcomes.AuthFailed, null, null);
+        Assert.Equal("c2VydmVyLTI=", (await Store.Dm.FindAccountAsync("dev-19"))!.ServerNonce);
     }
 
     /// <summary>

@@ -337,13 +337,15 @@ public sealed class DmSessionInProcessTests : IDisposable
     }
 
     /// <summary>
-    /// Issue 19: in an auth-MAC session every device message uses the client nonce up and gives the server its next one; both are written
-    /// in one commit — no separate server-nonce write — and what is kept is the nonce of the device's last message.
+    /// Issue 19 (decision 041): every device message gives the server its next nonce; none is written on its own — in an auth-MAC session
+    /// it goes with the client nonce's swap, otherwise with the session's end — and what is kept is the nonce of the device's last message.
     /// </summary>
-    [Fact]
-    public async Task HmacSession_BothNoncesOfAMessage_OneWrite_TheLastServerNonceKept()
+    [Theory]
+    [InlineData("hmac")]
+    [InlineData("md5")]
+    public async Task ServerNonces_NoWriteOfTheirOwn_TheLastOneKept(string auth)
     {
-        var client = await ClientAsync("hmac", "hmac", maxMsgSize: 1500);
+        var client = await ClientAsync(auth, auth, maxMsgSize: 1500);
         var job = await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
         var counting = new Server.CountingDmStore(_store);
         var engine = new DmSessionEngine(counting, ServerUri.ToString(), TimeProvider.System);
