@@ -20,13 +20,20 @@ public static class DmTreeSerializer
     /// <summary>Cap on the persisted size we load.</summary>
     public const int MaxBytes = 16 * 1024 * 1024;
 
-    private const int InitialBuffer = 32 * 1024;
+    private const int InitialBuffer = 4 * 1024;
+
+    private const int MaxKeptBuffer = 256 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _threadBuffer;
 
     public static byte[] Serialize(DmTree tree)
     {
         ArgumentNullException.ThrowIfNull(tree);
-        // One buffer the size of a device's tree (≈ 10–20 KB), written directly: the writer over a stream grew its own from 256 octets.
-        var buffer = new ArrayBufferWriter<byte>(InitialBuffer);
+        // Issue 19: one buffer per thread, reused (a tree holds no secrets: DMAcc passwords live in the TRE, not in the tree); the writer over a
+        // stream grew a buffer of its own from 256 octets for every commit of a device's tree, then the stream's, then a copy.
+        var buffer = _threadBuffer ??= new ArrayBufferWriter<byte>(InitialBuffer);
+        buffer.ResetWrittenCount();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
@@ -37,7 +44,10 @@ public static class DmTreeSerializer
             w.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBuffer)
+            _threadBuffer = null; // an unusually large tree does not keep its buffer
+        return bytes;
     }
 
     public static DmTree Deserialize(ReadOnlySpan<byte> bytes)
