@@ -315,15 +315,7 @@ public sealed class DmSessionInProcessTests : IDisposable
     public async Task AMessagesStatuses_RecordedTogether_OneStoreWritePerMessage(long maxMsgSize)
     {
         var client = await ClientAsync(maxMsgSize: maxMsgSize);
-        var job = await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
-        var counting = new Server.CountingDmStore(_store);
-        var engine = new DmSessionEngine(counting, ServerUri.ToString(), TimeProvider.System);
-        var log = new List<SyncMlWireMessage>();
-        var outcome = await client.RunSessionAsync(async (up, ct) =>
-        {
-            log.Add(up);
-            return await engine.ExchangeXmlAsync(up, ct);
-        }, TestContext.Current.CancellationToken);
+        var (job, counting, log, outcome) = await NasJobCountedAsync(client);
 
         Assert.True(outcome.Completed, outcome.Detail);
         var record = await JobAsync(job);
@@ -346,15 +338,7 @@ public sealed class DmSessionInProcessTests : IDisposable
     public async Task ServerNonces_NoWriteOfTheirOwn_TheLastOneKept(string auth)
     {
         var client = await ClientAsync(auth, auth, maxMsgSize: 1500);
-        var job = await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
-        var counting = new Server.CountingDmStore(_store);
-        var engine = new DmSessionEngine(counting, ServerUri.ToString(), TimeProvider.System);
-        var log = new List<SyncMlWireMessage>();
-        var outcome = await client.RunSessionAsync(async (up, ct) =>
-        {
-            log.Add(up);
-            return await engine.ExchangeXmlAsync(up, ct);
-        }, TestContext.Current.CancellationToken);
+        var (job, counting, log, outcome) = await NasJobCountedAsync(client);
 
         Assert.True(outcome.Completed, outcome.Detail);
         Assert.Equal("done", (await JobAsync(job)).State);
@@ -364,5 +348,20 @@ public sealed class DmSessionInProcessTests : IDisposable
             .OfType<string>().ToList();
         Assert.NotEmpty(given);
         Assert.Equal(given[^1], (await _store.FindAccountAsync(_device.Info.TreId, TestContext.Current.CancellationToken))!.ServerNonce);
+    }
+
+    /// <summary>The NAS job through a server engine whose store calls are counted; the device's messages recorded.</summary>
+    private async Task<(string Job, Server.CountingDmStore Counting, List<SyncMlWireMessage> Log, DmSessionOutcome Outcome)> NasJobCountedAsync(DmClient client)
+    {
+        var job = await QueueAsync([.. Nas.Select(n => ("replace", $"./NASConfig/{n.Leaf}", (string?)n.Value))]);
+        var counting = new Server.CountingDmStore(_store);
+        var engine = new DmSessionEngine(counting, ServerUri.ToString(), TimeProvider.System);
+        var log = new List<SyncMlWireMessage>();
+        var outcome = await client.RunSessionAsync(async (up, ct) =>
+        {
+            log.Add(up);
+            return await engine.ExchangeXmlAsync(up, ct);
+        }, TestContext.Current.CancellationToken);
+        return (job, counting, log, outcome);
     }
 }
