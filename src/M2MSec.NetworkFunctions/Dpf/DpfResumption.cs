@@ -41,7 +41,7 @@ public sealed partial class DpfProvisionings
             foreach (var p in page)
             {
                 last = p.Pcid;
-                if (!p.IsOngoing || p.UpdatedAt > before)
+                if (!p.IsOngoing || p.UpdatedAt > before) // (the store compares whole milliseconds)
                     continue;
                 try
                 {

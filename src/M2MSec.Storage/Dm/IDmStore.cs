@@ -102,12 +102,10 @@ public interface IDmStore
     /// <summary>Records the end of a session of the device: when, and how (<see cref="DmSessionOutcomes"/>); replaces the previous one.</summary>
     ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default);
 
-    /// <summary>As <see cref="RecordSessionAsync(string, DateTimeOffset, string, CancellationToken)"/>, with the session's end entry in the same transaction (decision 036).</summary>
-    ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default);
-
     /// <summary>
-    /// Issue 19 (docs/decisions/041): as <see cref="RecordSessionAsync(string, DateTimeOffset, string, AuditRecord?, CancellationToken)"/>, keeping
-    /// <paramref name="serverNonce"/> (the last nonce the device gave the server in the session, not yet stored; none when null) in the same transaction.
+    /// As <see cref="RecordSessionAsync(string, DateTimeOffset, string, CancellationToken)"/>, with the session's end entry (none when null) in the
+    /// same transaction (decision 036), and <paramref name="serverNonce"/> — the last nonce the device gave the server in the session, not yet
+    /// stored; none when null (issue 19, docs/decisions/041).
     /// </summary>
     ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, string? serverNonce, AuditRecord? audit, CancellationToken cancellationToken = default);
 
@@ -121,14 +119,8 @@ public interface IDmStore
 
     /// <summary>
     /// As <see cref="ReplaceClientNonceAsync(string, string?, string, DateTimeOffset, CancellationToken)"/>, with <paramref name="audit"/> (the session's start,
-    /// none when null) in the same transaction, only if the nonce was replaced (decision 036).
-    /// </summary>
-    ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Issue 19: as <see cref="ReplaceClientNonceAsync(string, string?, string, DateTimeOffset, AuditRecord?, CancellationToken)"/>, keeping
-    /// <paramref name="serverNonce"/> (the nonce the authenticated message gave the server; none when null) in the same write, only if the
-    /// client nonce was replaced — one commit for a message's two nonces.
+    /// none when null) in the same transaction, only if the nonce was replaced (decision 036), and so <paramref name="serverNonce"/> (the nonce the
+    /// authenticated message gave the server; none when null): one commit for a message's two nonces (issue 19).
     /// </summary>
     ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, string? serverNonce, AuditRecord? audit,
         CancellationToken cancellationToken = default);

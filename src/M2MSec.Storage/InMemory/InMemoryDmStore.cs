@@ -195,11 +195,7 @@ public sealed class InMemoryDmStore(TimeProvider time, IAuditLog? audit = null) 
     }
 
     public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, cancellationToken);
-
-    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit,
-        CancellationToken cancellationToken = default) =>
-        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, audit, cancellationToken);
+        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, null, cancellationToken);
 
     public async ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, string? serverNonce, AuditRecord? audit,
         CancellationToken cancellationToken = default)
@@ -295,10 +291,7 @@ public sealed class InMemoryDmStore(TimeProvider time, IAuditLog? audit = null) 
     }
 
     public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default) =>
-        RecordSessionAsync(devId, at, outcome, null, cancellationToken);
-
-    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default) =>
-        RecordSessionAsync(devId, at, outcome, null, audit, cancellationToken);
+        RecordSessionAsync(devId, at, outcome, null, null, cancellationToken);
 
     public async ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, string? serverNonce, AuditRecord? audit, CancellationToken cancellationToken = default)
     {

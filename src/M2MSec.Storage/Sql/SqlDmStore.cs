@@ -169,11 +169,7 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
             }, ct);
 
     public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, cancellationToken);
-
-    public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, AuditRecord? audit,
-        CancellationToken cancellationToken = default) =>
-        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, audit, cancellationToken);
+        ReplaceClientNonceAsync(devId, expected, nonce, expiresAt, null, null, cancellationToken);
 
     public ValueTask<bool> ReplaceClientNonceAsync(string devId, string? expected, string nonce, DateTimeOffset expiresAt, string? serverNonce, AuditRecord? audit,
         CancellationToken cancellationToken = default) =>
@@ -281,31 +277,28 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
     }
 
     public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, CancellationToken cancellationToken = default) =>
-        RecordSessionAsync(devId, at, outcome, null, cancellationToken);
+        RecordSessionAsync(devId, at, outcome, null, null, cancellationToken);
 
     /// <summary>The entry is written even for a DevId without an account (no row): the session did end.</summary>
-    public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, AuditRecord? audit, CancellationToken cancellationToken = default) =>
-        RecordSessionAsync(devId, at, outcome, null, audit, cancellationToken);
-
     public ValueTask RecordSessionAsync(string devId, DateTimeOffset at, string outcome, string? serverNonce, AuditRecord? audit, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(outcome);
-        (string, object?)[] parameters = [("@d", devId), ("@t", at.ToUnixTimeMilliseconds()), ("@o", DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength))];
-        if (serverNonce is null)
-            return new ValueTask(ChangeAsync(LastSessionSql, audit, true, cancellationToken, parameters).AsTask());
+        var bounded = DmDeviceReportLimits.Bound(outcome, DmDeviceReportLimits.MaxOutcomeLength);
         return new ValueTask(db.WriteAsync(async (c, tx) =>
         {
-            await SqlDatabase.ExecuteAsync(c, tx, "UPDATE dm_accounts SET server_nonce = @n WHERE dev_id = @d", cancellationToken, ("@n", serverNonce), ("@d", devId))
-                .ConfigureAwait(false);
-            await SqlDatabase.ExecuteAsync(c, tx, LastSessionSql, cancellationToken, parameters).ConfigureAwait(false);
+            if (serverNonce is not null)
+            {
+                await SqlDatabase.ExecuteAsync(c, tx, "UPDATE dm_accounts SET server_nonce = @n WHERE dev_id = @d", cancellationToken, ("@n", serverNonce), ("@d", devId))
+                    .ConfigureAwait(false);
+            }
+            await SqlDatabase.ExecuteAsync(c, tx, $"INSERT INTO dm_last_sessions (dev_id, at, outcome) SELECT @d, @t, @o WHERE {HasAccount} " +
+                "ON CONFLICT (dev_id) DO UPDATE SET at = excluded.at, outcome = excluded.outcome", cancellationToken,
+                ("@d", devId), ("@t", at.ToUnixTimeMilliseconds()), ("@o", bounded)).ConfigureAwait(false);
             if (audit is not null)
-                await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false); // throws on a bad entry: both roll back
+                await SqlAuditLog.AppendAsync(db, c, tx, audit, cancellationToken).ConfigureAwait(false); // throws on a bad entry: all of it rolls back
             return 0;
         }, cancellationToken).AsTask());
     }
-
-    private static readonly string LastSessionSql = $"INSERT INTO dm_last_sessions (dev_id, at, outcome) SELECT @d, @t, @o WHERE {HasAccount} " +
-        "ON CONFLICT (dev_id) DO UPDATE SET at = excluded.at, outcome = excluded.outcome";
 
     public async ValueTask<DmDeviceReport> GetDeviceReportAsync(string devId, CancellationToken cancellationToken = default)
     {

@@ -25,14 +25,14 @@ public abstract partial class StateStoreContract
 
         await Store.Dm.AddJobAsync(new DmJobRecord("job-36", "dev-36", "queued", now, now, [new("job-36", 1, "get", "./DevInfo/Mod", null, null, null)]),
             new AuditRecord("cli", "dm.job.add", "dev-36", "job-36: 1 commands"));
-        Assert.True(await Store.Dm.ReplaceClientNonceAsync("dev-36", null, "QQ==", now.AddMinutes(10), DmEntry("dm.session.start", "session 1, auth md5")));
+        Assert.True(await Store.Dm.ReplaceClientNonceAsync("dev-36", null, "QQ==", now.AddMinutes(10), null, DmEntry("dm.session.start", "session 1, auth md5")));
         Assert.True(await Store.Dm.SetJobStateAsync("job-36", "running", ["queued"], DmEntry("dm.job.running", "job-36: session 1")));
         Assert.Empty(await Store.Dm.ListQueuedJobsAsync("dev-36"));
         Assert.Equal(["dm.job.add", "dm.session.start", "dm.job.running"], await ActionsAfterAsync(start));
 
         // A change that does not happen (its compare-and-swap lost: a replayed nonce, a job no longer in that state) writes no entry.
         var mark = await Store.Audit.LastSequenceAsync();
-        Assert.False(await Store.Dm.ReplaceClientNonceAsync("dev-36", null, "Qg==", now.AddMinutes(10), DmEntry("dm.session.start", "session 2, auth md5")));
+        Assert.False(await Store.Dm.ReplaceClientNonceAsync("dev-36", null, "Qg==", now.AddMinutes(10), null, DmEntry("dm.session.start", "session 2, auth md5")));
         Assert.False(await Store.Dm.SetJobStateAsync("job-36", "running", ["queued"], DmEntry("dm.job.running", "job-36: session 2")));
         Assert.False(await Store.Dm.FailJobAsync("job-36", "session-expired", ["queued"], DmEntry("dm.job.failed", "job-36: session-expired")));
         Assert.False(await Store.Dm.FailJobAsync("job-none", "session-expired", ["running"], DmEntry("dm.job.failed", "job-none: session-expired")));
@@ -42,8 +42,8 @@ public abstract partial class StateStoreContract
         var bad = new AuditRecord("dm-server", "", "dev-36", null);
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.Dm.FailJobAsync("job-36", "command-failed", ["running"], bad));
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.Dm.SetJobStateAsync("job-36", "done", ["running"], bad));
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.Dm.ReplaceClientNonceAsync("dev-36", "QQ==", "Qw==", now.AddMinutes(10), bad));
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.Dm.RecordSessionAsync("dev-36", now, DmSessionOutcomes.Completed, bad));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.Dm.ReplaceClientNonceAsync("dev-36", "QQ==", "Qw==", now.AddMinutes(10), null, bad));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Store.Dm.RecordSessionAsync("dev-36", now, DmSessionOutcomes.Completed, null, bad));
         await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
             await Store.Dm.AddJobAsync(new DmJobRecord("job-37", "dev-36", "queued", now, now, [new("job-37", 1, "get", "./DevInfo/Man", null, null, null)]), bad));
         Assert.Equal("running", (await Store.Dm.FindJobAsync("job-36"))!.State);
@@ -54,7 +54,7 @@ public abstract partial class StateStoreContract
 
         // The session's end: the job's move and the session's record, each with its entry.
         Assert.True(await Store.Dm.SetJobStateAsync("job-36", "done", ["running"], DmEntry("dm.job.done", "job-36")));
-        await Store.Dm.RecordSessionAsync("dev-36", now, DmSessionOutcomes.Completed, DmEntry("dm.session.end", "session 1: completed"));
+        await Store.Dm.RecordSessionAsync("dev-36", now, DmSessionOutcomes.Completed, null, DmEntry("dm.session.end", "session 1: completed"));
         Assert.Equal("done", (await Store.Dm.FindJobAsync("job-36"))!.State);
         Assert.Equal(DmSessionOutcomes.Completed, (await Store.Dm.GetDeviceReportAsync("dev-36")).LastSession!.Outcome);
         var entries = await Store.Audit.ReadAsync(mark);
