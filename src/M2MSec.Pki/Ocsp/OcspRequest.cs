@@ -9,3 +9,9 @@ public sealed record OcspRequest(byte[] Der, byte[]? Nonce, OcspCertId CertId)
     /// </summary>
     public string ToGetPathSegment() => Uri.EscapeDataString(Convert.ToBase64String(Der));
 }
+
+/// <summary>
+/// A built OCSPRequest about several certificates of one issuer (RFC 6960 §4.1.1: a Request per CertID in its requestList, one
+/// nonce for the message): its DER, the nonce and the CertIDs asked about, in order.
+/// </summary>
+public sealed record OcspBatchRequest(byte[] Der, byte[]? Nonce, IReadOnlyList<OcspCertId> CertIds);

@@ -31,13 +31,38 @@ public static class OcspResponseVerifier
         return Verify(responseDer, BouncyCastleCertificates.ToBouncyCastle(issuer), expected.Matches, sentNonce, options);
     }
 
+    /// <summary>
+    /// Verifies an answer to a request about several CertIDs (RFC 6960 §4.1.1, one requestList): the envelope — status, signature,
+    /// responder, nonce — once, then each of <paramref name="expected"/> by the SingleResponse whose CertID matches it, never by
+    /// position. One result per expected CertID, in its order; one the response does not answer is
+    /// <see cref="RefusalReason.UnknownCertificate"/> with no status.
+    /// </summary>
+    public static OcspVerification[] VerifyEach(ReadOnlySpan<byte> responseDer, IReadOnlyList<OcspCertId> expected, X509Certificate2 issuer,
+        byte[]? sentNonce, OcspVerificationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        options ??= new OcspVerificationOptions();
+        if (Envelope(responseDer, BouncyCastleCertificates.ToBouncyCastle(issuer), sentNonce, out var basic) is { } refused)
+            return [.. expected.Select(_ => refused)];
+        var singles = basic.Responses.Select(r => (Id: OcspCertId.TryFrom(r.GetCertID()), Response: r)).Where(s => s.Id is not null).ToArray();
+        return [.. expected.Select(e => Single(basic, singles.FirstOrDefault(s => e.Matches(s.Id!)).Response, options))];
+    }
+
     private static OcspVerification Verify(ReadOnlySpan<byte> responseDer, BcCertificate issuer, Func<OcspCertId, bool> isExpected,
         byte[]? sentNonce, OcspVerificationOptions? options)
     {
         options ??= new OcspVerificationOptions();
+        if (Envelope(responseDer, issuer, sentNonce, out var basic) is { } refused)
+            return refused;
+        // 5. A SingleResponse for exactly our CertID (§3.2 item 1).
+        return Single(basic, basic.Responses.FirstOrDefault(r => OcspCertId.TryFrom(r.GetCertID()) is { } id && isExpected(id)), options);
+    }
 
+    /// <summary>Steps 1–4, what a response says about all its CertIDs at once: null when it passes, else the refusal.</summary>
+    private static OcspVerification? Envelope(ReadOnlySpan<byte> responseDer, BcCertificate issuer, byte[]? sentNonce, out BasicOcspResp basic)
+    {
         // 1. responseStatus successful with a BasicOCSPResponse (RFC 6960 §4.2.1).
-        if (!TryParse(responseDer, out var basic))
+        if (!TryParse(responseDer, out basic))
             return new(RefusalReason.ResponderError);
         var producedAt = BouncyCastleCertificates.FromUtc(basic.ProducedAt);
 
@@ -58,9 +83,13 @@ public static class OcspResponseVerifier
             if (!CryptographicOperations.FixedTimeEquals(echoed, sentNonce))
                 return new(RefusalReason.NonceMismatch, ProducedAt: producedAt);
         }
+        return null;
+    }
 
-        // 5. A SingleResponse for exactly our CertID (§3.2 item 1).
-        var single = basic.Responses.FirstOrDefault(r => OcspCertId.TryFrom(r.GetCertID()) is { } id && isExpected(id));
+    /// <summary>Steps 6–7 on the SingleResponse found for the CertID asked about (none: unknown to this response).</summary>
+    private static OcspVerification Single(BasicOcspResp basic, SingleResp? single, OcspVerificationOptions options)
+    {
+        var producedAt = BouncyCastleCertificates.FromUtc(basic.ProducedAt);
         if (single is null)
             return new(RefusalReason.UnknownCertificate, ProducedAt: producedAt);
 

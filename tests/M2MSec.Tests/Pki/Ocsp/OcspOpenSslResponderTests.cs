@@ -145,6 +145,28 @@ public sealed class OcspOpenSslResponderTests : IDisposable
         Assert.InRange(result.NextUpdate!.Value - result.ThisUpdate!.Value, TimeSpan.FromDays(2) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(2) + TimeSpan.FromMinutes(1));
     }
 
+    /// <summary>
+    /// Issue 19, interop: one request about three certificates (RFC 6960 §4.1.1) answered by OpenSSL in one signed response;
+    /// each CertID gets the status of its own index line.
+    /// </summary>
+    [Fact]
+    public async Task Batch_request_is_answered_for_each_cert_id()
+    {
+        using var good = _pki.IssueLeaf("good");
+        using var revoked = _pki.IssueLeaf("revoked");
+        using var unknown = _pki.IssueLeaf("unknown");
+        AddToIndex(good, revokedAt: null);
+        AddToIndex(revoked, DateTimeOffset.UtcNow.AddDays(-1), "keyCompromise");
+        OcspCertId[] ids = [OcspCertId.For(good, _pki.Issuing), OcspCertId.For(revoked, _pki.Issuing), OcspCertId.For(unknown, _pki.Issuing)];
+        var request = OcspRequestBuilder.Build(ids, RandomNumberGenerator.GetBytes(32));
+
+        var results = OcspResponseVerifier.VerifyEach(await AnswerAsync(request.Der, "signer"), ids, _pki.Issuing, request.Nonce,
+            new() { Now = DateTimeOffset.UtcNow });
+
+        Assert.Equal([OcspStatus.Good, OcspStatus.Revoked, OcspStatus.Unknown], results.Select(r => r.Status));
+        Assert.Equal([RefusalReason.None, RefusalReason.Revoked, RefusalReason.UnknownCertificate], results.Select(r => r.Reason));
+    }
+
     /// <summary>One line of the OpenSSL CA database: V|R, expiry, revocation[,reason], SERIAL (upper hex), file, subject.</summary>
     private void AddToIndex(X509Certificate2 certificate, DateTimeOffset? revokedAt, string? reason = null)
     {
@@ -154,14 +176,16 @@ public sealed class OcspOpenSslResponderTests : IDisposable
             CertificateSerial.Of(certificate).ToUpperInvariant(), "unknown", "/" + certificate.Subject.Replace(", ", "/", StringComparison.Ordinal)));
     }
 
-    private async Task<byte[]> AnswerAsync(OcspRequest request, string signer, params string[] extra)
+    private Task<byte[]> AnswerAsync(OcspRequest request, string signer, params string[] extra) => AnswerAsync(request.Der, signer, extra);
+
+    private async Task<byte[]> AnswerAsync(byte[] requestDer, string signer, params string[] extra)
     {
         var openssl = ExternalTool.Require("openssl", "Debian package openssl");
         var index = Path.Combine(_dir, "index.txt");
         var requestFile = Path.Combine(_dir, "req.der");
         var responseFile = Path.Combine(_dir, "resp.der");
         await File.WriteAllLinesAsync(index, _index, TestContext.Current.CancellationToken);
-        await File.WriteAllBytesAsync(requestFile, request.Der, TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(requestFile, requestDer, TestContext.Current.CancellationToken);
 
         var (exit, stdout, stderr) = await ExternalTool.RunAsync(openssl,
         [

@@ -402,6 +402,66 @@ public sealed class OcspResponderTests : IDisposable
         await Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Issue 19: one request about several certificates (RFC 6960 §4.1.1). Each CertID asked about is judged by the SingleResponse
+    /// for exactly that CertID — asked in another order than the request's, each still gets its own status — and one the response
+    /// does not answer is unknown with no status, never another certificate's "good".
+    /// </summary>
+    [Fact]
+    public async Task Batch_each_cert_id_gets_the_status_of_its_own_single_response_SwappedStatusThreat()
+    {
+        using var good = _pki.IssueLeaf();
+        using var revoked = _pki.IssueLeaf();
+        using var unknown = _pki.IssueLeaf();
+        using var notAsked = _pki.IssueLeaf();
+        _statuses[CertificateSerial.Of(good)] = OcspCertificateStatus.Good;
+        _statuses[CertificateSerial.Of(revoked)] = OcspCertificateStatus.Revoked(Start.AddHours(-1), 1);
+        _statuses[CertificateSerial.Of(notAsked)] = OcspCertificateStatus.Good;
+        OcspCertId[] ids = [OcspCertId.For(good, _pki.Issuing), OcspCertId.For(revoked, _pki.Issuing), OcspCertId.For(unknown, _pki.Issuing)];
+        var request = OcspRequestBuilder.Build(ids, RandomNumberGenerator.GetBytes(32));
+
+        var response = await _responder.RespondAsync(request.Der, TestContext.Current.CancellationToken);
+        var results = OcspResponseVerifier.VerifyEach(response, [ids[2], OcspCertId.For(notAsked, _pki.Issuing), ids[1], ids[0]], _pki.Issuing,
+            request.Nonce, new() { Now = Start });
+
+        Assert.Equal(3, Basic(response).Responses.Length);
+        Assert.Equal([OcspStatus.Unknown, null, OcspStatus.Revoked, OcspStatus.Good], results.Select(r => r.Status));
+        Assert.Equal([RefusalReason.UnknownCertificate, RefusalReason.UnknownCertificate, RefusalReason.Revoked, RefusalReason.None],
+            results.Select(r => r.Reason));
+        Assert.Equal(Start.AddHours(1), results[3].NextUpdate);
+    }
+
+    /// <summary>A batch answer is one signed response with one nonce: replayed to another request (another nonce), every CertID in it is refused.</summary>
+    [Fact]
+    public async Task Batch_answer_with_another_nonce_refuses_every_cert_id_ReplayedBatchAnswerThreat()
+    {
+        using var a = _pki.IssueLeaf();
+        using var b = _pki.IssueLeaf();
+        _statuses[CertificateSerial.Of(a)] = OcspCertificateStatus.Good;
+        _statuses[CertificateSerial.Of(b)] = OcspCertificateStatus.Good;
+        OcspCertId[] ids = [OcspCertId.For(a, _pki.Issuing), OcspCertId.For(b, _pki.Issuing)];
+        var earlier = OcspRequestBuilder.Build(ids, RandomNumberGenerator.GetBytes(32));
+        var replayed = await _responder.RespondAsync(earlier.Der, TestContext.Current.CancellationToken);
+
+        var results = OcspResponseVerifier.VerifyEach(replayed, ids, _pki.Issuing, RandomNumberGenerator.GetBytes(32), new() { Now = Start });
+        var garbage = OcspResponseVerifier.VerifyEach([0x30, 0x00], ids, _pki.Issuing, null);
+
+        Assert.All(results, r => Assert.Equal(RefusalReason.NonceMismatch, r.Reason));
+        Assert.All(garbage, r => Assert.Equal(RefusalReason.ResponderError, r.Reason));
+    }
+
+    [Fact]
+    public void Batch_builder_refuses_no_cert_id_and_an_out_of_range_nonce()
+    {
+        using var leaf = _pki.IssueLeaf();
+        OcspCertId[] one = [OcspCertId.For(leaf, _pki.Issuing)];
+
+        Assert.Throws<ArgumentException>(() => OcspRequestBuilder.Build(Array.Empty<OcspCertId>(), null));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OcspRequestBuilder.Build(one, []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OcspRequestBuilder.Build(one, new byte[129]));
+        Assert.Null(OcspRequestBuilder.Build(one, null).Nonce);
+    }
+
     private OcspResponder NewResponder(OcspTestPki pki) =>
         new(pki.Issuing, pki.Signer, (serial, _) => ValueTask.FromResult(_statuses.GetValueOrDefault(serial, OcspCertificateStatus.Unknown)), _time);
 
