@@ -20,6 +20,7 @@ public sealed class CcifFunction(CcifOptions? options = null) : INetworkFunction
     {
         services.AddSingleton(options ?? new CcifOptions());
         services.AddSingleton<Ocsp.OcspMetrics>();
+        services.AddSingleton<ShoSigningRootCache>();
         services.AddSingleton(sp => new ManufacturerAuthority(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<CcifOptions>().OcspUrl));
         services.AddSingleton(sp =>

@@ -8,4 +8,7 @@ public sealed record CcifOptions
     /// (recorded in the manufacturer hierarchy then; docs/decisions/015).
     /// </summary>
     public Uri? OcspUrl { get; init; }
+
+    /// <summary>How long the SHO's signing root, once fetched, is given to new devices without asking the SHO again (default 5 minutes).</summary>
+    public TimeSpan ShoSigningRootLifetime { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -84,28 +84,47 @@ public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
         {
             return (false, "pfc-revocation-unknown");
         }
-        foreach (var der in new[] { validation.PfcAttestation, validation.PfcEncryption })
+        using var attestation = X509CertificateLoader.LoadCertificate(validation.PfcAttestation);
+        using var encryption = X509CertificateLoader.LoadCertificate(validation.PfcEncryption);
+        X509Certificate2[] pfc = [attestation, encryption];
+        // Issue 19: both in one request (RFC 6960 §4.1.1, one nonce, one signed answer); a certificate the answer leaves
+        // unsettled — refused as a whole, or no SingleResponse for its CertID — is asked about alone.
+        var ids = pfc.Select(c => OcspCertId.For(c, issuing)).ToArray();
+        var batch = OcspRequestBuilder.Build(ids, RandomNumberGenerator.GetBytes(OcspRequestBuilder.DefaultNonceLength));
+        if (await QueryAsync(http, batch.Der, ct).ConfigureAwait(false) is not { } answer)
+            return (false, "pfc-revocation-unknown");
+        var checks = OcspResponseVerifier.VerifyEach(answer, ids, issuing, batch.Nonce);
+        for (var i = 0; i < pfc.Length; i++)
         {
-            using var cert = X509CertificateLoader.LoadCertificate(der);
-            var request = OcspRequestBuilder.Build(cert, issuing);
-            byte[] answer;
-            try
+            var check = checks[i];
+            if (check.Status is null)
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(options.OcspTimeout);
-                answer = await OcspEndpoints.QueryAsync(http, new Uri(http.BaseAddress!, CcifOcspPath), request.Der, timeout.Token).ConfigureAwait(false);
+                var alone = OcspRequestBuilder.Build(pfc[i], issuing);
+                if (await QueryAsync(http, alone.Der, ct).ConfigureAwait(false) is not { } single)
+                    return (false, "pfc-revocation-unknown");
+                check = OcspResponseVerifier.Verify(single, pfc[i], issuing, alone.Nonce);
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
-            {
-                return (false, "pfc-revocation-unknown");
-            }
-            var check = OcspResponseVerifier.Verify(answer, cert, issuing, request.Nonce);
             if (check.Status == OcspStatus.Revoked)
                 return (false, "pfc-revoked");
             if (!check.IsAcceptable)
                 return (false, "pfc-revocation-unknown");
         }
         return (true, "");
+    }
+
+    /// <summary>The CCIF's DER answer to <paramref name="request"/>; null when it cannot be had in time (fail-closed by the caller).</summary>
+    private async Task<byte[]?> QueryAsync(HttpClient http, byte[] request, CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(options.OcspTimeout);
+            return await OcspEndpoints.QueryAsync(http, new Uri(http.BaseAddress!, CcifOcspPath), request, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 
     /// <summary>Where the CCIF answers OCSP for the manufacturer hierarchy (docs/decisions/015).</summary>

@@ -177,6 +177,24 @@ public sealed class PlatformValidationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, (await _admin.PostAsJsonAsync("devices/001990000000001/revocation", new PfcRevocationRequest("because"), ct)).StatusCode);
     }
 
+    /// <summary>
+    /// Issue 19: both PfC certificates are asked about in one OCSP request; each is judged by the answer for its own CertID, so
+    /// the encryption certificate revoked alone (the attestation one still good) still makes the platform invalid.
+    /// </summary>
+    [Fact]
+    public async Task OnlyTheEncryptionCertificateRevoked_IsInvalid_EachCertIdJudgedOnItsOwn_RevokedPfcThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (device, answer) = await ManufactureAsync("001990000000001", "a");
+        using var encryption = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(answer.PfcEncryption));
+        var authority = (ManufacturerAuthority)_ccif.Services.GetService(typeof(ManufacturerAuthority))!;
+        await authority.Hierarchy.RevokeAsync(M2MSec.Pki.CertificateSerial.Of(encryption), 1, ct);
+
+        var verdict = await ValidateAsync("001990000000001", answer, device.Tre);
+
+        Assert.Equal((PvaVerdict.Invalid, "pfc-revoked"), (verdict.Result, verdict.Reason));
+    }
+
     [Fact]
     public async Task OcspUnreachable_IsInvalid_FailClosed()
     {
