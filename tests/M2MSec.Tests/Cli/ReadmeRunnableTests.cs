@@ -35,7 +35,7 @@ public sealed class ReadmeRunnableTests
         var lines = new List<(string Source, int Line, string Text)>();
         foreach (var document in new[] { "README.md", Path.Combine("docs", "cli.md") })
         {
-            var found = RunnableLines(Path.Combine(RepositoryRoot(), document)).Select(l => (document, l.Line, l.Text)).ToList();
+            var found = RunnableLines(Path.Combine(RepositoryPaths.Root(), document)).Select(l => (document, l.Line, l.Text)).ToList();
             Assert.True(found.Count > 0, $"{document} has no `sh runnable` block");
             lines.AddRange(found);
         }
@@ -212,13 +212,5 @@ public sealed class ReadmeRunnableTests
         if (inWord)
             words.Add(word.ToString());
         return words;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "M2MSec.slnx")))
-                return dir.FullName;
-        throw new InvalidOperationException("repository root (M2MSec.slnx) not found");
     }
 }
