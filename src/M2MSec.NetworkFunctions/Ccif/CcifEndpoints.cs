@@ -5,6 +5,7 @@ using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Icf;
 using M2MSec.NetworkFunctions.Ocsp;
 using M2MSec.NetworkFunctions.Pva;
+using M2MSec.NetworkFunctions.Sho;
 using M2MSec.Pki;
 using M2MSec.Pki.Authority;
 using M2MSec.Provisioning.Validation;
@@ -45,7 +46,7 @@ internal static class CcifEndpoints
     }
 
     private static async Task<IResult> ManufactureAsync(DeviceRegistrationRequest request, IStateStore store, ManufacturerAuthority authority, PeerClients peers,
-        ShoSigningRootCache shoRoots, TimeProvider time, HttpContext context, CancellationToken ct)
+        ShoSigningRootCache<byte[]> shoRoots, TimeProvider time, HttpContext context, CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Pcid))
             return ApiProblem.BadRequest("bad-pcid", "pcid: expected 6 to 15 decimal digits (IMSI format)");
@@ -111,7 +112,7 @@ internal static class CcifEndpoints
             await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "ccif.manufacture", request.Pcid!,
                 $"tre {request.TreId}, {kind.Name()}, pfc {device.AttestationSerial}/{device.EncryptionSerial}", ct).ConfigureAwait(false);
             var tls = context.RequestServices.GetService<NetworkFunctionTls>();
-            var shoRoot = await shoRoots.GetAsync(c => ShoSigningRootAsync(peers, c), ct).ConfigureAwait(false);
+            var shoRoot = await shoRoots.GetAsync("sho", c => ShoSigningRootAsync(peers, c), ct).ConfigureAwait(false);
             return Results.Created($"/devices/{request.Pcid}", new DeviceManufactured(request.Pcid!, request.TreId!, kind.Name(), Convert.ToHexStringLower(k),
                 Convert.ToHexStringLower(opc), Convert.ToBase64String(attestation.RawData), Convert.ToBase64String(encryption.RawData),
                 Convert.ToBase64String(hierarchy.Root.RawData), Convert.ToBase64String(hierarchy.Issuing.RawData),

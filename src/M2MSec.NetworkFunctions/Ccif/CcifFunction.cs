@@ -1,4 +1,5 @@
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.NetworkFunctions.Sho;
 using M2MSec.Pki.Authority;
 using M2MSec.Pki.Ocsp;
 using M2MSec.Storage;
@@ -20,7 +21,8 @@ public sealed class CcifFunction(CcifOptions? options = null) : INetworkFunction
     {
         services.AddSingleton(options ?? new CcifOptions());
         services.AddSingleton<Ocsp.OcspMetrics>();
-        services.AddSingleton<ShoSigningRootCache>();
+        services.AddSingleton(sp => new ShoSigningRootCache<byte[]>(sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<CcifOptions>().ShoSigningRootLifetime));
         services.AddSingleton(sp => new ManufacturerAuthority(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<CcifOptions>().OcspUrl));
         services.AddSingleton(sp =>

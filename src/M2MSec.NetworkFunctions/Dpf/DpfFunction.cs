@@ -27,13 +27,14 @@ public sealed class DpfFunction(DpfOptions? options = null) : IDeviceFacingFunct
         services.AddSingleton(_options);
         services.AddSingleton(sp => _options.VerdictVerifier ?? new PvaVerdictVerifier(sp.GetService<NetworkFunctionTls>()?.TrustRoot,
             sp.GetService<NetworkFunctionTls>()?.Intermediates, _options.VerdictMaxAge));
-        services.AddSingleton(sp => _options.M2MSimMobjReader ?? new M2MSimMobjReader(sp.GetRequiredService<PeerClients>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => _options.M2MSimMobjReader ?? new M2MSimMobjReader(sp.GetRequiredService<ShoSigningRoots>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new DpfProvisionings(sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<PeerClients>(),
             sp.GetRequiredService<IPvaVerdictVerifier>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()?.CreateLogger<DpfProvisionings>(),
             sp.GetService<ProvisioningMetrics>()));
         services.AddSingleton<Dm.DmMetrics>();
         services.AddHostedService<DpfStatusReporter>();
-        services.AddSingleton(sp => new ShoSigningRoots(sp.GetRequiredService<PeerClients>()));
+        services.AddSingleton(sp => new ShoSigningRoots(sp.GetRequiredService<PeerClients>(), sp.GetRequiredService<TimeProvider>(),
+            _options.ShoSigningRootLifetime));
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<IStateStore>();

@@ -20,6 +20,9 @@ public sealed record DpfOptions
     /// <summary>How the DPF reads a signed M2MSIMMobj's content; null: <see cref="M2MSimMobjReader"/> under the SHO's signing root.</summary>
     public IM2MSimMobjReader? M2MSimMobjReader { get; init; }
 
+    /// <summary>How long an SHO's signing root, once fetched, verifies M2MSIMMobjs and instructions without asking the SHO again (default 5 minutes).</summary>
+    public TimeSpan ShoSigningRootLifetime { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Issue 16: a provisioning that has not moved for this long is looked at for a lost step (docs/decisions/022).</summary>
     public TimeSpan ResumeAfter { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -16,32 +16,30 @@ public interface IM2MSimMobjReader
 }
 
 /// <summary>
-/// <see cref="M2MSimMobj.Verify"/> under the SHO's signing root, fetched once from the SHO (GET /signing-root, over mutual TLS,
-/// role dpf) — so the DPF also checks the SHO's signature before it downloads anything.
+/// <see cref="M2MSimMobj.Verify"/> under the SHO's signing root, as <see cref="ShoSigningRoots"/> keeps it (GET /signing-root, over
+/// mutual TLS, role dpf) — so the DPF also checks the SHO's signature before it downloads anything.
 /// </summary>
-public sealed class M2MSimMobjReader(PeerClients peers, TimeProvider time) : IM2MSimMobjReader
+public sealed class M2MSimMobjReader(ShoSigningRoots roots, TimeProvider time) : IM2MSimMobjReader
 {
-    private readonly ShoSigningRoots _roots = new(peers);
-
     public Task<M2MSimMobjContent> ReadAsync(byte[] document, CancellationToken cancellationToken) => ReadAsync("sho", document, cancellationToken);
 
     public async Task<M2MSimMobjContent> ReadAsync(string shoId, byte[] document, CancellationToken cancellationToken)
     {
-        var root = await _roots.GetAsync(shoId, cancellationToken).ConfigureAwait(false);
+        var root = await roots.GetAsync(shoId, cancellationToken).ConfigureAwait(false);
         return M2MSimMobj.Verify(document, root, time.GetUtcNow(), out _);
     }
 }
 
-/// <summary>Each SHO's signing root as the DPF fetched it (GET /signing-root of the peer named by the SHO id, role dpf), kept once fetched.</summary>
-public sealed class ShoSigningRoots(PeerClients peers)
+/// <summary>
+/// Each SHO's signing root as the DPF fetched it (GET /signing-root of the peer named by the SHO id, role dpf), kept for
+/// <see cref="DpfOptions.ShoSigningRootLifetime"/> (<see cref="ShoSigningRootCache{TRoot}"/>); a fetch that fails throws and is not kept.
+/// </summary>
+public sealed class ShoSigningRoots(PeerClients peers, TimeProvider time, TimeSpan lifetime)
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, X509Certificate2> _roots = new(StringComparer.Ordinal);
+    private readonly ShoSigningRootCache<X509Certificate2> _cache = new(time, lifetime);
 
-    public async Task<X509Certificate2> GetAsync(string shoId, CancellationToken cancellationToken)
-    {
-        if (_roots.TryGetValue(shoId, out var root))
-            return root;
-        var pem = (await new ShoClient(peers.For(shoId)).GetSigningRootAsync(cancellationToken).ConfigureAwait(false)).RootPem;
-        return _roots.GetOrAdd(shoId, X509Certificate2.CreateFromPem(pem));
-    }
+    public async Task<X509Certificate2> GetAsync(string shoId, CancellationToken cancellationToken) =>
+        (await _cache.GetAsync(shoId, async ct =>
+            X509Certificate2.CreateFromPem((await new ShoClient(peers.For(shoId)).GetSigningRootAsync(ct).ConfigureAwait(false)).RootPem),
+            cancellationToken).ConfigureAwait(false))!;
 }

@@ -1,9 +1,12 @@
-using M2MSec.NetworkFunctions.Ccif;
+using M2MSec.NetworkFunctions.Sho;
 using Microsoft.Extensions.Time.Testing;
 
 namespace M2MSec.Tests.Provisioning;
 
-/// <summary>Issue 19: the CCIF asks the SHO for its signing root once per lifetime, not once per device manufactured.</summary>
+/// <summary>
+/// Issue 19: the CCIF asks the SHO for its signing root once per lifetime, not once per device manufactured; the DPF no longer keeps
+/// a root forever — both take a rotated root after the lifetime, each SHO its own.
+/// </summary>
 public sealed class ShoSigningRootCacheTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
@@ -12,11 +15,11 @@ public sealed class ShoSigningRootCacheTests
     [Fact]
     public async Task ManyManufactures_OneFetchPerLifetime()
     {
-        var cache = new ShoSigningRootCache(_time, new CcifOptions());
+        var cache = new ShoSigningRootCache<byte[]>(_time, TimeSpan.FromMinutes(5));
         var root = new byte[] { 1, 2, 3 };
 
         for (var i = 0; i < 50; i++)
-            Assert.Equal(root, await cache.GetAsync(Fetch(root), TestContext.Current.CancellationToken));
+            Assert.Equal(root, await cache.GetAsync("sho", Fetch(root), TestContext.Current.CancellationToken));
 
         Assert.Equal(1, _fetches);
     }
@@ -25,15 +28,15 @@ public sealed class ShoSigningRootCacheTests
     [Fact]
     public async Task AfterTheLifetime_TheRotatedRootIsFetched_StaleShoRootThreat()
     {
-        var cache = new ShoSigningRootCache(_time, new CcifOptions { ShoSigningRootLifetime = TimeSpan.FromMinutes(1) });
+        var cache = new ShoSigningRootCache<byte[]>(_time, TimeSpan.FromMinutes(1));
         var old = new byte[] { 1 };
         var rotated = new byte[] { 2 };
-        await cache.GetAsync(Fetch(old), TestContext.Current.CancellationToken);
+        await cache.GetAsync("sho", Fetch(old), TestContext.Current.CancellationToken);
 
         _time.Advance(TimeSpan.FromSeconds(59));
-        var within = await cache.GetAsync(Fetch(rotated), TestContext.Current.CancellationToken);
+        var within = await cache.GetAsync("sho", Fetch(rotated), TestContext.Current.CancellationToken);
         _time.Advance(TimeSpan.FromSeconds(1));
-        var after = await cache.GetAsync(Fetch(rotated), TestContext.Current.CancellationToken);
+        var after = await cache.GetAsync("sho", Fetch(rotated), TestContext.Current.CancellationToken);
 
         Assert.Equal(old, within);
         Assert.Equal(rotated, after);
@@ -43,11 +46,32 @@ public sealed class ShoSigningRootCacheTests
     [Fact]
     public async Task FailedFetch_IsNotKept_TheNextManufactureAsksAgain()
     {
-        var cache = new ShoSigningRootCache(_time, new CcifOptions());
+        var cache = new ShoSigningRootCache<byte[]>(_time, TimeSpan.FromMinutes(5));
 
-        Assert.Null(await cache.GetAsync(Fetch(null), TestContext.Current.CancellationToken));
-        Assert.Equal([9], await cache.GetAsync(Fetch([9]), TestContext.Current.CancellationToken));
+        Assert.Null(await cache.GetAsync("sho", Fetch(null), TestContext.Current.CancellationToken));
+        Assert.Equal([9], await cache.GetAsync("sho", Fetch([9]), TestContext.Current.CancellationToken));
         Assert.Equal(2, _fetches);
+    }
+
+    [Fact]
+    public async Task EachSho_HasItsOwnRoot_NeverAnothersSignatureRoot()
+    {
+        var cache = new ShoSigningRootCache<byte[]>(_time, TimeSpan.FromMinutes(5));
+
+        Assert.Equal([1], await cache.GetAsync("sho", Fetch([1]), TestContext.Current.CancellationToken));
+        Assert.Equal([2], await cache.GetAsync("sho-b", Fetch([2]), TestContext.Current.CancellationToken));
+        Assert.Equal([1], await cache.GetAsync("sho", Fetch([9]), TestContext.Current.CancellationToken));
+        Assert.Equal(2, _fetches);
+    }
+
+    /// <summary>The DPF's fetch throws when the SHO cannot be reached: nothing is kept, and the next verification asks again.</summary>
+    [Fact]
+    public async Task ThrownFetch_IsNotKept()
+    {
+        var cache = new ShoSigningRootCache<byte[]>(_time, TimeSpan.FromMinutes(5));
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => cache.GetAsync("sho", _ => throw new HttpRequestException("unreachable"), TestContext.Current.CancellationToken));
+        Assert.Equal([3], await cache.GetAsync("sho", Fetch([3]), TestContext.Current.CancellationToken));
     }
 
     private Func<CancellationToken, Task<byte[]?>> Fetch(byte[]? root) => _ =>
