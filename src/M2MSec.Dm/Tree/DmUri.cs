@@ -119,6 +119,14 @@ public static class DmUri
             return DmUriError.SegmentTooLong;
         }
 
-        return s.Any(c => c is '/' or '?' || char.IsControl(c)) ? DmUriError.InvalidCharacter : DmUriError.None;
+        foreach (var c in s)
+        {
+            if (c is '/' or '?' || char.IsControl(c))
+            {
+                return DmUriError.InvalidCharacter;
+            }
+        }
+
+        return DmUriError.None;
     }
 }

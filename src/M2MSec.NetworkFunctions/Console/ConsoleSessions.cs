@@ -87,7 +87,7 @@ public sealed class ConsoleSessions(TimeProvider time)
     // Looked up by hash: the dictionary's own comparisons never run over the secret itself.
     private static string Key(string cookie) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(cookie)));
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 }
 
 /// <summary>A logged-in administrator: how they logged in (the audit actor) and when they were last seen.</summary>

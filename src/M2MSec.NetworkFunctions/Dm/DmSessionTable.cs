@@ -82,5 +82,5 @@ internal sealed class DmSessionTable(TimeProvider time, DmSessionOptions options
 
     private static string Key(byte[] token) => Convert.ToHexString(SHA256.HashData(token));
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 }

@@ -206,5 +206,5 @@ internal static class DrfEndpoints
     }
 
     /// <summary>A DM password: 128 random bits, base64url (printable, no padding).</summary>
-    private static string Secret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Secret() => System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -138,23 +140,25 @@ public sealed record PvaVerdict(string ValidationId, string Pcid, string PfcFing
 
     private static ProvisioningException Bad(string why) => new("bad-verdict", "PVA verdict: " + why);
 
-    private static string B64U(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string B64U(byte[] bytes) => Base64Url.EncodeToString(bytes);
 
+    /// <summary>RFC 4648 §5 without padding: only the alphabet's 64 characters, else null.</summary>
     private static byte[]? FromB64U(string text)
     {
-        if (text.Length == 0 || text.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        if (text.Length == 0 || text.AsSpan().ContainsAnyExcept(Base64UrlAlphabet))
             return null;
-        var s = text.Replace('-', '+').Replace('_', '/');
-        s = s.PadRight(s.Length + (4 - s.Length % 4) % 4, '=');
         try
         {
-            return Convert.FromBase64String(s);
+            return Base64Url.DecodeFromChars(text);
         }
         catch (FormatException)
         {
             return null;
         }
     }
+
+    private static readonly SearchValues<char> Base64UrlAlphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     private sealed record Payload(string ValidationId, string Pcid, string PfcFingerprint, string Result, string? Reason, long IssuedAt, string ShoNonce);
 

@@ -71,6 +71,13 @@ public sealed class PvaVerdictTests
         // Not a verdict at all.
         foreach (var junk in new[] { "", "pva-verdict.v1.", "pva-verdict.v1.a.b", "pva-verdict.v1.!!.b.c", signed[..^4] + "AAAA", signed + "." })
             Assert.Equal("bad-verdict", Assert.Throws<ProvisioningException>(() => Check(junk)).Code);
+
+        // Base64url only (RFC 4648 §5, no padding): standard base64's characters, padding or a length no encoding has are refused.
+        foreach (var part in new[] { parts[2] + "=", parts[2].Replace('-', '+').Replace('_', '/') + "+/", "A", parts[2] + " " })
+        {
+            var malformed = string.Join('.', parts[0], parts[1], part, parts[3], parts[4]);
+            Assert.Equal("bad-verdict", Assert.Throws<ProvisioningException>(() => Check(malformed)).Code);
+        }
     }
 
     [Fact]
