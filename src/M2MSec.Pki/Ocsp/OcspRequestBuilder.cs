@@ -27,13 +27,8 @@ public static class OcspRequestBuilder
     public static OcspRequest Build(OcspCertId certId, byte[]? nonce)
     {
         ArgumentNullException.ThrowIfNull(certId);
-        if (nonce is { Length: < OcspNonce.MinLength or > OcspNonce.MaxLength })
-            throw new ArgumentOutOfRangeException(nameof(nonce), nonce.Length, "RFC 9654: a nonce is 1 to 128 octets");
-        var generator = new OcspReqGenerator();
-        generator.AddRequest(certId.Inner);
-        if (nonce is not null)
-            generator.SetRequestExtensions(OcspNonce.Extensions(nonce));
-        return new OcspRequest(generator.Generate().GetEncoded(), nonce?.ToArray(), certId);
+        var request = Build([certId], nonce);
+        return new OcspRequest(request.Der, request.Nonce, certId);
     }
 
     /// <summary>
