@@ -29,6 +29,9 @@ public sealed class NetworkFunctionMetrics
         Registry = Prometheus.Metrics.NewCustomRegistry();
         Registry.SetStaticLabels(new Dictionary<string, string>(StringComparer.Ordinal) { ["role"] = role, ["instance"] = instance ?? role });
         Factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // No exemplars (docs/decisions/043): nothing collects the traces they would point to, and taking one from the
+        // request's Activity on every observation cost each HTTP request and OCSP answer (issue 19).
+        Factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         _tlsRefused = Factory.CreateCounter("m2msec_tls_handshakes_refused_total",
             "TLS handshakes refused on this function's listeners, by reason (TS 33.310 Annex E profile checks).", ["reason"]);
         Factory.CreateGauge("m2msec_build_info", "The build serving this function (value 1).", ["version"]).WithLabels(Version).Set(1);

@@ -10,14 +10,19 @@ namespace M2MSec.NetworkFunctions.Ocsp;
 /// </summary>
 public sealed class OcspMetrics
 {
+    private static readonly string[] Statuses = ["good", "revoked", "unknown", "malformed-request", "internal-error", "try-later", "sig-required", "unauthorized", "other"];
+
     private readonly NetworkFunctionMetrics _metrics;
-    private readonly Counter _answers;
+
+    // One child per status, looked up once (issue 19: the label lookup on every answer).
+    private readonly Dictionary<string, Counter.Child> _answers;
 
     public OcspMetrics(NetworkFunctionMetrics metrics)
     {
         _metrics = metrics ?? throw new ArgumentNullException(nameof(metrics));
-        _answers = metrics.Factory.CreateCounter("m2msec_ocsp_responses_total",
+        var answers = metrics.Factory.CreateCounter("m2msec_ocsp_responses_total",
             "OCSP answers by status: certStatus per single response (good, revoked, unknown) or the error responseStatus (RFC 6960 §4.2.1).", ["status"]);
+        _answers = Statuses.ToDictionary(s => s, s => answers.WithLabels(s), StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -53,7 +58,7 @@ public sealed class OcspMetrics
 
     private void Count(string status)
     {
-        _answers.WithLabels(status).Inc();
+        _answers[status].Inc();
         if (status is "revoked" or "malformed-request" or "unauthorized")
             _metrics.Event("ocsp.answer", null, status);
     }

@@ -73,6 +73,29 @@ public sealed class MetricsEndpointTests(MetricsEndpointTests.Fleet shared) : IC
     }
 
     [Fact]
+    public async Task Metrics_CarryNoExemplars_TraceIdLeakThreat()
+    {
+        // Decision 043: a caller's trace context (W3C traceparent) becomes the request's Activity; with prometheus-net's
+        // default exemplars its trace id would be published on /metrics in the OpenMetrics format.
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        using var admin = _fleet.AdminClient("drf", TimeSpan.FromSeconds(20));
+        using (var health = new HttpRequestMessage(HttpMethod.Get, "health"))
+        {
+            health.Headers.Add("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
+            using var answer = await admin.SendAsync(health, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+        using var scrape = new HttpRequestMessage(HttpMethod.Get, new Uri(_fleet["drf"].AdminAddress!, "/metrics"));
+        scrape.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
+        using var response = await admin.SendAsync(scrape, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.StartsWith("application/openmetrics-text", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("http_request_duration_seconds_bucket{code=\"200\",method=\"GET\",controller=\"\",action=\"\",endpoint=\"/health\"", body);
+        Assert.DoesNotContain(traceId, body);
+        Assert.DoesNotContain("trace_id", body);
+    }
+
+    [Fact]
     public async Task Metrics_RefusedToOtherRoles_ServedToTheScrapeCredential_WrongCredentialThreat()
     {
         var hss = _fleet["hss"].AdminAddress!;

@@ -46,8 +46,39 @@ public sealed class OcspEndpointsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal(OcspEndpoints.ResponseMediaType, answer.Content.Headers.ContentType?.MediaType);
         var response = await answer.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(response.Length, answer.Content.Headers.ContentLength);
         Assert.True(OcspResponseVerifier.Verify(response, request.CertId, _pki.Issuing, request.Nonce, new() { Now = DateTimeOffset.UtcNow }).IsAcceptable);
     }
+
+    [Fact]
+    public async Task Query_clients_async_and_blocking_get_verifiable_answers()
+    {
+        using var leaf = _pki.IssueLeaf();
+        _statuses[CertificateSerial.Of(leaf)] = OcspCertificateStatus.Good;
+        var url = new Uri(_host.Address, "/ocsp/");
+        var first = OcspRequestBuilder.Build(leaf, _pki.Issuing);
+        var second = OcspRequestBuilder.Build(leaf, _pki.Issuing);
+
+        var viaAsync = await OcspEndpoints.QueryAsync(_http, url, first.Der, TestContext.Current.CancellationToken);
+        var viaBlocking = await Task.Run(() => OcspEndpoints.Query(_http, url, second.Der), TestContext.Current.CancellationToken);
+
+        Assert.True(OcspResponseVerifier.Verify(viaAsync, first.CertId, _pki.Issuing, first.Nonce, new() { Now = DateTimeOffset.UtcNow }).IsAcceptable);
+        Assert.True(OcspResponseVerifier.Verify(viaBlocking, second.CertId, _pki.Issuing, second.Nonce, new() { Now = DateTimeOffset.UtcNow }).IsAcceptable);
+    }
+
+    [Theory]
+    [InlineData("application/ocsp-request", true)]
+    [InlineData("Application/OCSP-Request", true)]
+    [InlineData("application/ocsp-request; charset=binary", true)]
+    [InlineData(" application/ocsp-request ;x=y", true)]
+    [InlineData("application/ocsp-requestx", false)]
+    [InlineData("application/ocsp-response", false)]
+    [InlineData("application/ocsp", false)]
+    [InlineData(";application/ocsp-request", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void Request_media_type_is_compared_without_its_parameters(string? contentType, bool expected) =>
+        Assert.Equal(expected, OcspEndpoints.IsOcspRequestType(contentType));
 
     [Fact]
     public async Task Get_with_url_encoded_base64_or_base64url_works()
