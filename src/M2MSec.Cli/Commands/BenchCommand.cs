@@ -164,7 +164,7 @@ internal static class BenchCommand
     private static Command Ocsp()
     {
         var ocsp = new Command("ocsp", "OCSP requests answered/s over loopback, against the signing key's signature rate (the bound)");
-        var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
+        var seconds = CliArgs.Int("--seconds", "seconds per measurement (over HTTP, the HTTP floor and in process interleave in one-second slices)", 1, 600, 3);
         var clients = CliArgs.Int("--clients", "concurrent HTTP clients", 1, 256, 8);
         var key = CliArgs.OneOf("--key", "the hierarchy's key type", M2MSec.Pki.Authority.KeyAlgorithms.AllNames, "ec-p256");
         var warmUp = WarmUp(40);
