@@ -301,6 +301,8 @@ public sealed partial class TrustedEnvironment
         {
             EnsureUnlocked();
             TrePolicy.CheckWrite(caller, name);
+            if (Holds(name, value))
+                return;
             _objects[name] = value.ToArray();
             CommitLocked();
         }
@@ -318,11 +320,21 @@ public sealed partial class TrustedEnvironment
             EnsureUnlocked();
             foreach (var (name, _) in objects)
                 TrePolicy.CheckWrite(caller, name);
+            if (objects.All(o => Holds(o.Key, o.Value)))
+                return;
             foreach (var (name, value) in objects)
                 _objects[name] = (byte[])value.Clone();
             CommitLocked();
         }
     }
+
+    /// <summary>
+    /// Whether the object already holds <paramref name="value"/> (compared in fixed time): such a write is no new version — no seal,
+    /// no replay-protected write (issue 19: a DM session's end stored an unchanged tree and nonces in a quarter of the sessions, two
+    /// durable writes each). The secure clock persists what it has shown on its own (<see cref="PersistEveryMs"/>).
+    /// </summary>
+    private bool Holds(string name, ReadOnlySpan<byte> value) =>
+        _objects.TryGetValue(name, out var current) && CryptographicOperations.FixedTimeEquals(current, value);
 
     private void EnsureUnlocked()
     {

@@ -39,15 +39,16 @@ public sealed class BenchDmCliTests
         Assert.True(json.GetProperty("server_cpu_ms_per_tls_handshake").GetDouble() > 0, stdout);
         Assert.Equal(1.0, json.GetProperty("server_bound_ms_per_session_kept_connection").GetDouble());
         Assert.True(json.GetProperty("server_ratio_to_bound_kept_connection").GetDouble() > 0, stdout);
-        // Three sealed TRE writes per session at least (tree, nonces, NAS configuration), each fsynced.
-        Assert.True(json.GetProperty("device_durable_writes_per_session").GetDouble() >= 3, stdout);
+        // One sealed TRE version per session at least (its nonces; the tree and NAS configuration with them when they change —
+        // the bench's sessions apply the same job again): the sealed store and the replay-protected counter, each fsynced.
+        Assert.True(json.GetProperty("device_durable_writes_per_session").GetDouble() >= 2, stdout);
         Assert.True(json.GetProperty("device_fsync_ms_per_session").GetDouble() > 0, stdout);
         // The same writes on tmpfs (/dev/shm) measured apart: as many writes, the difference in fsync time is the disk's.
         if (Directory.Exists("/dev/shm"))
         {
             // The count is the process's (DeviceDurableWrites is static) and this CLI runs inside the test process, where tests of
             // other collections write TRE files at the same time: a lower bound here, not an equality (CI saw 10.03 against 6.34).
-            Assert.True(json.GetProperty("device_durable_writes_per_session_tmpfs").GetDouble() >= 3, stdout);
+            Assert.True(json.GetProperty("device_durable_writes_per_session_tmpfs").GetDouble() >= 2, stdout);
             Assert.True(json.GetProperty("sessions_per_s_kept_connection_tmpfs").GetDouble() > 0, stdout);
             // Full-handshake sessions with the devices on tmpfs too: the ratio to bare handshakes the server reaches without the device's disk.
             Assert.True(json.GetProperty("sessions_per_s_new_connection_tmpfs").GetDouble() > 0, stdout);

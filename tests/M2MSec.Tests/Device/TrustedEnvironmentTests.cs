@@ -118,6 +118,40 @@ public sealed class TrustedEnvironmentTests : IDisposable
     }
 
     [Fact]
+    public void WritingWhatAnObjectHolds_IsNoNewVersion_ButAnyChangeIs()
+    {
+        var tre = Manufacture().Tre;
+        var sealedPath = Path.Combine(Data, "tre", TrustedEnvironment.SealedFileName);
+        tre.WriteObjects(TreCaller.DeviceManagement, [new("dm/account", [1, 2, 3]), new("dm/tree", [4])]);
+        var version = tre.GetStatus().StoreVersion;
+        var sealedBytes = File.ReadAllBytes(sealedPath);
+
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1, 2, 3]);
+        tre.WriteObjects(TreCaller.DeviceManagement, [new("dm/account", [1, 2, 3]), new("dm/tree", [4])]);
+        Assert.Equal(version, tre.GetStatus().StoreVersion);
+        Assert.Equal(sealedBytes, File.ReadAllBytes(sealedPath)); // not sealed again
+
+        // One object of the batch changed, or a value of another length: a new version each.
+        tre.WriteObjects(TreCaller.DeviceManagement, [new("dm/account", [1, 2, 3]), new("dm/tree", [5])]);
+        Assert.Equal(version + 1, tre.GetStatus().StoreVersion);
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1, 2, 3, 0]);
+        Assert.Equal(version + 2, tre.GetStatus().StoreVersion);
+        var rebooted = Reboot().Tre;
+        Assert.False(rebooted.IsLocked);
+        Assert.Equal([1, 2, 3, 0], rebooted.ReadObject(TreCaller.DeviceManagement, "dm/account"));
+        Assert.Equal([5], rebooted.ReadObject(TreCaller.DeviceManagement, "dm/tree"));
+    }
+
+    [Fact]
+    public void WritingWhatAnObjectHolds_StillNeedsTheWritePolicy_NoOpOracleThreat()
+    {
+        var tre = Manufacture().Tre;
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1, 2, 3]);
+        // The policy is checked before the value is compared: a caller that may not write learns nothing from a no-op.
+        Assert.Throws<TreAccessDeniedException>(() => tre.WriteObject(TreCaller.Network, "dm/account", [1, 2, 3]));
+    }
+
+    [Fact]
     public void Restart_KeepsKeysObjectsClockAndSubscriptions()
     {
         var first = Manufacture().Tre;
