@@ -28,11 +28,11 @@ public static class OcspEndpoints
         var metrics = app.ServiceProvider.GetService<OcspMetrics>();
         var root = prefix.TrimEnd('/');
         var suffix = root.Length == 0 ? "" : root.Replace('/', '-');
-        app.MapPost(root.Length == 0 ? "/" : root, (Func<HttpContext, CancellationToken, Task>)((context, ct) => PostAsync(context, responder, metrics, ct)))
+        app.MapPost(root.Length == 0 ? "/" : root, (HttpContext context, CancellationToken ct) => PostAsync(context, responder, metrics, ct))
             .WithName("ocspPost" + suffix).WithSummary("OCSP request, DER (RFC 6960 A.1)")
             .DocumentsBody<byte[]>(RequestMediaType).Produces<byte[]>(StatusCodes.Status200OK, ResponseMediaType).ProducesProblems(StatusCodes.Status415UnsupportedMediaType);
         // Catch-all: base64 contains '/', which the client may leave unencoded.
-        app.MapGet(root + "/{**request}", (Func<string?, HttpContext, CancellationToken, Task>)((request, context, ct) => GetAsync(request, context, responder, metrics, ct)))
+        app.MapGet(root + "/{**request}", (string? request, HttpContext context, CancellationToken ct) => GetAsync(request, context, responder, metrics, ct))
             .WithName("ocspGet" + suffix).WithSummary("OCSP request, base64 in the path (RFC 6960 A.1)")
             .Produces<byte[]>(StatusCodes.Status200OK, ResponseMediaType);
         return app;

@@ -154,6 +154,11 @@ public sealed class OcspEndpointsTests : IAsyncLifetime
         using var answer = await _http.PostAsync(new Uri(_host.Address, "/ocsp/"), content, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, answer.StatusCode);
+        // An RFC 9457 problem naming the field, not an OCSP response: the body was never read.
+        Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+        var problem = await answer.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("urn:m2msec:error:bad-content-type", problem);
+        Assert.Contains("content-type: expected application/ocsp-request", problem);
     }
 
     private async Task<HttpResponseMessage> PostAsync(byte[] body)
