@@ -34,10 +34,10 @@ internal static class TransientFailure
         HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => null,
         HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => ConnectionRefused,
         HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } => ConnectionReset,
-        HttpRequestException or IOException => Socket(e) switch
+        HttpRequestException or IOException or SocketException => Socket(e) switch
         {
             SocketError.ConnectionRefused => ConnectionRefused,
-            SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown => ConnectionReset,
+            SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown or SocketError.NotConnected => ConnectionReset,
             SocketError.TimedOut => Timeout,
             _ => null,
         },

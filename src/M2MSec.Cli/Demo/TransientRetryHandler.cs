@@ -1,3 +1,5 @@
+using M2MSec.Pki.Tls;
+
 namespace M2MSec.Cli.Demo;
 
 /// <summary>
@@ -102,5 +104,5 @@ internal static class DemoHttp
 
     /// <summary>A plain client (e.g. to the public OCSP responder), retrying.</summary>
     public static HttpClient Client(TimeSpan attemptTimeout) =>
-        new(Retrying(attemptTimeout)(new SocketsHttpHandler())) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        new(Retrying(attemptTimeout)(new ConnectionErrorHandler(new SocketsHttpHandler()))) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 }

@@ -54,7 +54,7 @@ public sealed class DmHttpTransport : IDisposable
             _server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttp, Port = server.Port }.Uri;
             _stapled = true;
             var handler = new SocketsHttpHandler { ConnectCallback = (context, ct) => ConnectStapledAsync(context, server.Host, checker, ct) };
-            _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
+            _http = new HttpClient(new ConnectionErrorHandler(handler)) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
             return;
         }
         var options = TlsProfile.CreateClientOptions(server.Host, (sender, certificate, chain, _) =>
@@ -71,7 +71,7 @@ public sealed class DmHttpTransport : IDisposable
                 onHandshake?.Invoke(tls);
             return LastVerdict.Accepted;
         }, resumable: tlsResumption);
-        _http = new HttpClient(new SocketsHttpHandler { SslOptions = options }) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
+        _http = new HttpClient(new ConnectionErrorHandler(new SocketsHttpHandler { SslOptions = options })) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
     }
 
     /// <summary>

@@ -214,7 +214,7 @@ public static class RoProvisioningClient
         var handler = new SocketsHttpHandler();
         if (baseAddress.Scheme == Uri.UriSchemeHttps)
             handler.SslOptions = TlsProfile.CreateClientOptions(baseAddress.Host, ProfileChainValidator.ServerCallback(operatorRoot));
-        return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient(new ConnectionErrorHandler(handler)) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     private static bool TryHex(string text, int octets, out byte[] bytes)

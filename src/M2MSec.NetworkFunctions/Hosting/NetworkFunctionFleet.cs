@@ -1,3 +1,5 @@
+using M2MSec.Pki.Tls;
+
 namespace M2MSec.NetworkFunctions.Hosting;
 
 /// <summary>Network functions started together (serve all, demo), and the administrator's TLS identity towards them.</summary>
@@ -63,7 +65,7 @@ public sealed record NetworkFunctionFleet(IReadOnlyList<NetworkFunctionHost> Hos
         var address = host.AdminAddress ?? host.Address;
         if (AdminTls is not null)
             return AdminTls.CreateClient(address, timeout, wrap: wrap);
-        var handler = new SocketsHttpHandler();
+        var handler = new ConnectionErrorHandler(new SocketsHttpHandler());
         return new HttpClient(wrap is null ? handler : wrap(handler)) { BaseAddress = address, Timeout = timeout };
     }
 

@@ -185,13 +185,13 @@ public sealed class NetworkFunctionTls
         ArgumentNullException.ThrowIfNull(baseAddress);
         if (TrustRoot is null)
             throw new InvalidOperationException("a server-only TLS identity has no trust root to check peers with");
-        var handler = new SocketsHttpHandler
+        var handler = new ConnectionErrorHandler(new SocketsHttpHandler
         {
             SslOptions = TlsProfile.CreateClientOptions(baseAddress.Host,
                 ProfileChainValidator.ServerCallback(TrustRoot, Intermediates, Time, revocationCheck: Revocation is { } r ? r.Check : null),
                 clientCertificate ?? Certificate),
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-        };
+        });
         return new HttpClient(wrap is null ? handler : wrap(handler)) { BaseAddress = baseAddress, Timeout = timeout };
     }
 }

@@ -76,7 +76,7 @@ public sealed class PeerRevocationChecker
     private static readonly TimeSpan DefaultQueryTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>One client for every checker's queries (plain HTTP: OCSP answers are signed); its timeout bounds a handshake's wait.</summary>
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = DefaultQueryTimeout };
+    private static readonly HttpClient Http = new(new ConnectionErrorHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })) { Timeout = DefaultQueryTimeout };
 
     /// <summary>Where the answers come from, for log lines (null when the query is in-process).</summary>
     public Uri? Responder { get; init; }

@@ -118,6 +118,7 @@ public sealed class DemoRetryTests
             new SocketException((int)SocketError.ConnectionRefused)), "x"));
         Assert.Equal("connection-reset", TransientFailure.Key(new HttpRequestException(HttpRequestError.ResponseEnded, "ended"), "x"));
         Assert.Equal("connection-reset", TransientFailure.Key(new IOException("reset", new SocketException((int)SocketError.ConnectionReset)), "x"));
+        Assert.Equal("connection-reset", TransientFailure.Key(new SocketException((int)SocketError.NotConnected), "x")); // bare, from a raw socket
         Assert.Equal("aka-over-http-error", TransientFailure.Key(new InvalidOperationException("no vector"), "aka-over-http"));
         Assert.Null(TransientFailure.TransientKey(new OperationCanceledException(), new CancellationToken(true))); // the caller's own cancel
 

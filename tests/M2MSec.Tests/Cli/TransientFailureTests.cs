@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Cli.Demo;
+using M2MSec.Pki.Tls;
 
 namespace M2MSec.Tests.Cli;
 
@@ -39,6 +40,47 @@ public sealed class TransientFailureTests
         Assert.True(TransientFailure.TransientKey(e) is TransientFailure.ConnectionReset or TransientFailure.ConnectionRefused, $"{TransientFailure.Key(e, "stage")}: {e}");
     }
 
+    /// <summary>
+    /// A reset right after the accept can surface from .NET 10's connection setup as a bare SocketException (ENOTCONN from
+    /// Socket.RemoteEndPoint): a clean-clone CI run met it in the test above. The product's clients wrap it as a connection error.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BareSocketException_FromConnectionSetup_IsAConnectionError_Transient_OverloadedNetworkThreat(bool async)
+    {
+        using var http = new HttpClient(new ConnectionErrorHandler(new ThrowingHandler(new SocketException((int)SocketError.NotConnected))));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://127.0.0.1:9/");
+        var e = async
+            ? await Assert.ThrowsAsync<HttpRequestException>(() => http.SendAsync(request, TestContext.Current.CancellationToken))
+            : Assert.Throws<HttpRequestException>(() => http.Send(request, TestContext.Current.CancellationToken));
+
+        Assert.Equal(HttpRequestError.ConnectionError, e.HttpRequestError);
+        Assert.IsType<SocketException>(e.InnerException);
+        Assert.Equal(TransientFailure.ConnectionRefused, TransientFailure.TransientKey(e));
+    }
+
+    [Fact]
+    public async Task ConnectionErrorHandler_LeavesAnswersAndOtherFailuresAlone()
+    {
+        using var ok = new HttpClient(new ConnectionErrorHandler(new ThrowingHandler(null)));
+        using var answer = await ok.GetAsync(new Uri("http://127.0.0.1:9/"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+
+        using var refused = new HttpClient(new ConnectionErrorHandler(new ThrowingHandler(new System.Security.Authentication.AuthenticationException("untrusted"))));
+        await Assert.ThrowsAsync<System.Security.Authentication.AuthenticationException>(() => refused.GetAsync(new Uri("http://127.0.0.1:9/"), TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>Throws <paramref name="failure"/> from both send paths, or answers 202 when it is null.</summary>
+    private sealed class ThrowingHandler(Exception? failure) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(Send(request, cancellationToken));
+
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            failure is null ? new HttpResponseMessage(HttpStatusCode.Accepted) : throw failure;
+    }
+
     [Fact]
     public async Task HandshakeRefusedByTheDevice_UntrustedCertificate_IsNotTransient_TlsRefused_ForgedServerThreat()
     {
@@ -69,7 +111,8 @@ public sealed class TransientFailureTests
 
     private static async Task<Exception> FailureOfGetAsync(int port, RemoteCertificateValidationCallback? validate)
     {
-        using var handler = new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = validate } };
+        // The product's stack: every client's transport is wrapped in a ConnectionErrorHandler.
+        using var handler = new ConnectionErrorHandler(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = validate } });
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
         return await Assert.ThrowsAnyAsync<Exception>(() => http.GetAsync(new Uri($"https://127.0.0.1:{port}/"), TestContext.Current.CancellationToken));
     }
