@@ -56,6 +56,9 @@ internal sealed class DotNetSignatureFactory : ISignatureFactory, IDisposable
 
     public object AlgorithmDetails => _algorithm;
 
+    /// <summary>The DER AlgorithmIdentifier of the signatures made.</summary>
+    public byte[] AlgorithmIdentifierDer => _algorithm.GetDerEncoded();
+
     public IStreamCalculator<IBlockResult> CreateCalculator() => new Calculator(this);
 
     public void Dispose()
@@ -65,7 +68,8 @@ internal sealed class DotNetSignatureFactory : ISignatureFactory, IDisposable
             k.Dispose();
     }
 
-    private byte[] Sign(byte[] data)
+    /// <summary>Signs <paramref name="data"/> (an ECDSA signature as a DER Ecdsa-Sig-Value, RFC 3279 §2.2.3).</summary>
+    public byte[] Sign(byte[] data)
     {
         var key = _spare.TryTake(out var k) ? k : _another();
         try

@@ -1,6 +1,6 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Ocsp;
-using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
 namespace M2MSec.Pki.Ocsp;
 
@@ -11,10 +11,10 @@ namespace M2MSec.Pki.Ocsp;
 /// </summary>
 public sealed class OcspResponder : IDisposable
 {
-    private readonly BcCertificate _issuer;
-    private readonly BcCertificate _signer;
+    private readonly IssuerHashes _issuerSha1;
+    private readonly IssuerHashes _issuerSha256;
     private readonly DotNetSignatureFactory _signature;
-    private readonly RespID _responderId;
+    private readonly OcspResponseWriter _writer;
     private readonly Func<string, CancellationToken, ValueTask<OcspCertificateStatus>> _lookup;
     private readonly TimeProvider _time;
     private readonly OcspResponderOptions _options;
@@ -29,10 +29,11 @@ public sealed class OcspResponder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(lookup);
         ArgumentNullException.ThrowIfNull(time);
-        _issuer = BouncyCastleCertificates.ToBouncyCastle(issuer);
-        _signer = BouncyCastleCertificates.ToBouncyCastle(responderCertificate);
+        ArgumentNullException.ThrowIfNull(issuer);
+        _issuerSha1 = IssuerHashes.Of(issuer, HashAlgorithmName.SHA1);
+        _issuerSha256 = IssuerHashes.Of(issuer, HashAlgorithmName.SHA256);
         _signature = DotNetSignatureFactory.For(responderCertificate);
-        _responderId = new RespID(_signer.GetPublicKey()); // byKey: SHA-1 of the key BIT STRING (§4.2.1)
+        _writer = new OcspResponseWriter(responderCertificate, _signature.AlgorithmIdentifierDer); // byKey, certs: encoded once
         _lookup = lookup;
         _time = time;
         _options = options ?? new OcspResponderOptions();
@@ -81,39 +82,42 @@ public sealed class OcspResponder : IDisposable
             return Error(OcspRespStatus.MalformedRequest);
 
         var now = _time.GetUtcNow();
-        var thisUpdate = BouncyCastleCertificates.ToWholeSecondsUtc(now);
-        var nextUpdate = BouncyCastleCertificates.ToWholeSecondsUtc(now + _options.Validity);
-        var generator = new BasicOcspRespGenerator(_responderId);
-        var anyOurs = false;
+        var answers = new (ReadOnlyMemory<byte> CertId, OcspCertificateStatus Status)[requests.Length];
         var statuses = new OcspStatus[requests.Length];
-        var n = 0;
-        foreach (var id in requests)
+        var anyOurs = false;
+        for (var i = 0; i < requests.Length; i++)
         {
             // Only SHA-1/SHA-256 CertIDs naming our CA are ours (RFC 6960 §4.1.1 hashes under the CertID's own algorithm).
-            var ours = OcspCertId.TryFrom(id) is { } certId && certId.NamesIssuer(_issuer) ? certId : null;
-            CertificateStatus status;
-            if (ours is null)
-            {
-                // Another CA's certificate: "unknown" (RFC 6960 §2.2) beside answers we can give.
-                status = new UnknownStatus();
-                statuses[n++] = OcspStatus.Unknown;
-            }
-            else
-            {
-                anyOurs = true;
-                var found = await _lookup(ours.SerialHex, cancellationToken).ConfigureAwait(false);
-                status = ToBouncyCastle(found);
-                statuses[n++] = found.Status is OcspStatus.Good or OcspStatus.Revoked ? found.Status : OcspStatus.Unknown;
-            }
-            generator.AddResponse(id, status, thisUpdate, nextUpdate, null);
+            var ours = OcspCertId.TryFrom(requests[i]) is { } certId && NamesIssuer(certId) ? certId : null;
+            // Another CA's certificate: "unknown" (RFC 6960 §2.2) beside answers we can give.
+            var found = ours is null ? OcspCertificateStatus.Unknown : await _lookup(ours.SerialHex, cancellationToken).ConfigureAwait(false);
+            anyOurs |= ours is not null;
+            // The CertID as the request spelt it (§4.2.1): a client matches its answers by it.
+            answers[i] = (requests[i].ToAsn1Object().GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der), found);
+            statuses[i] = found.Status;
         }
         // Not authoritative for any CertID asked: "unauthorized" (RFC 6960 §2.3, RFC 5019 §2.2.3).
         if (!anyOurs)
             return Error(OcspRespStatus.Unauthorized);
-        if (nonce is not null)
-            generator.SetResponseExtensions(OcspNonce.Extensions(nonce)); // echo (RFC 9654 §2.1)
-        var basic = generator.Generate(_signature, [_signer], thisUpdate); // producedAt = now
-        return new OcspAnswer(new OCSPRespGenerator().Generate(OcspRespStatus.Successful, basic).GetEncoded(), OcspRespStatus.Successful, statuses);
+        // producedAt = thisUpdate = now; the nonce echoed (RFC 9654 §2.1).
+        var der = _writer.Successful(answers, now, now + _options.Validity, nonce, _signature.Sign);
+        return new OcspAnswer(der, OcspRespStatus.Successful, statuses);
+    }
+
+    /// <summary>Whether <paramref name="id"/> names this responder's CA, under the CertID's own hash.</summary>
+    private bool NamesIssuer(OcspCertId id)
+    {
+        var issuer = id.HashAlgorithm == HashAlgorithmName.SHA1 ? _issuerSha1 : _issuerSha256;
+        return id.IssuerNameHash.Span.SequenceEqual(issuer.Name) && id.IssuerKeyHash.Span.SequenceEqual(issuer.Key);
+    }
+
+    /// <summary>A CA's issuerNameHash and issuerKeyHash under one algorithm (RFC 6960 §4.1.1): its subject DN's DER, its subjectPublicKey's value.</summary>
+    private sealed record IssuerHashes(byte[] Name, byte[] Key)
+    {
+        public static IssuerHashes Of(X509Certificate2 issuer, HashAlgorithmName hash) =>
+            new(Hash(hash, issuer.SubjectName.RawData), Hash(hash, issuer.PublicKey.EncodedKeyValue.RawData));
+
+        private static byte[] Hash(HashAlgorithmName hash, byte[] data) => hash == HashAlgorithmName.SHA1 ? SHA1.HashData(data) : SHA256.HashData(data);
     }
 
     private bool TryParse(ReadOnlyMemory<byte> der, out CertificateID[] requests, out byte[]? nonce)
@@ -145,15 +149,6 @@ public sealed class OcspResponder : IDisposable
             return false;
         }
     }
-
-    private static CertificateStatus ToBouncyCastle(OcspCertificateStatus status) => status.Status switch
-    {
-        OcspStatus.Good => CertificateStatus.Good,
-        OcspStatus.Revoked when status.Reason is { } reason =>
-            new RevokedStatus(BouncyCastleCertificates.ToWholeSecondsUtc(status.RevokedAt!.Value), reason),
-        OcspStatus.Revoked => new RevokedStatus(BouncyCastleCertificates.ToWholeSecondsUtc(status.RevokedAt!.Value)),
-        _ => new UnknownStatus(),
-    };
 
     public void Dispose() => _signature.Dispose();
 }
