@@ -19,10 +19,6 @@ internal static class BouncyCastleCertificates
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DotNetCertificate, X509Certificate> Parsed = new();
 
-    /// <summary>GeneralizedTime without fractional seconds, as most OCSP clients expect (RFC 5019 §2.2.4 style).</summary>
-    public static DateTime ToWholeSecondsUtc(DateTimeOffset time) =>
-        new(time.UtcTicks - time.UtcTicks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
-
     public static DateTimeOffset FromUtc(DateTime time) =>
         new(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc));
 }
