@@ -39,7 +39,7 @@ public sealed class ClientCertificatePolicy(X509Certificate2 trustAnchor, X509Ce
         return verdict.IsValid && RevocationCheck is { } check ? check(leaf) : verdict;
     }
 
-    /// <summary>The <see cref="RemoteCertificateValidationCallback"/>; .NET's own policy errors are ignored (it would consult the system store).</summary>
+    /// <summary>The <see cref="RemoteCertificateValidationCallback"/>: this policy decides; .NET's own chain (<see cref="TlsProfile.CallbackOnlyPolicy"/>, trusting nothing) is ignored but for the helpers the client sent.</summary>
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         var verdict = Evaluate(certificate, chain);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using M2MSec.Pki.Tls;
 using M2MSec.Pki.Validation;
@@ -137,5 +138,63 @@ public sealed class MutualTlsTests
 
         await Assert.ThrowsAsync<AuthenticationException>(() => ssl.AuthenticateAsClientAsync(options, TestContext.Current.CancellationToken));
         Assert.Equal(RefusalReason.UntrustedRoot, Assert.Single(verdicts).Reason);
+    }
+
+    /// <summary>
+    /// .NET builds a chain before every validation callback; the profile's options make it trust nothing and consult nothing
+    /// (not the system's roots, which cost ≈ 0.5 ms a handshake, issue 19), so a callback that took .NET's verdict for its
+    /// own would refuse a server that the system's store — or anything but the profile check — vouched for.
+    /// </summary>
+    [Fact]
+    public async Task DotNetsOwnChain_TrustsNothing_OnlyTheProfileCheckCanAccept_SystemTrustStoreThreat()
+    {
+        using var f = new Fixture();
+        var client = f.Pki.Issue("client", eku: ProfileChainValidator.ClientAuthOid);
+        await using var server = f.StartServer();
+        X509ChainPolicy? seen = null;
+        var errorsSeen = SslPolicyErrors.None;
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, server.Port);
+        await using var ssl = new SslStream(tcp.GetStream());
+        var options = TlsProfile.CreateClientOptions("localhost", (_, _, chain, errors) =>
+        {
+            seen = chain?.ChainPolicy;
+            errorsSeen = errors;
+            return errors == SslPolicyErrors.None; // a callback that trusts .NET's verdict
+        }, client.Certificate);
+
+        await Assert.ThrowsAsync<AuthenticationException>(() => ssl.AuthenticateAsClientAsync(options, TestContext.Current.CancellationToken));
+        Assert.Equal(SslPolicyErrors.RemoteCertificateChainErrors, errorsSeen);
+        Assert.NotNull(seen);
+        Assert.Equal(X509ChainTrustMode.CustomRootTrust, seen.TrustMode);
+        Assert.Empty(seen.CustomTrustStore);
+        Assert.True(seen.DisableCertificateDownloads);
+        Assert.Contains(seen.ExtraStore, c => c.Subject.Contains("CN=server", StringComparison.Ordinal)); // what the server sent, for the profile check
+
+        var serverPolicy = TlsProfile.CreateServerOptions(f.Pki.Issue("server2").Certificate, clientCertificates: new ClientCertificatePolicy(f.Pki.Anchor)).CertificateChainPolicy;
+        Assert.NotNull(serverPolicy);
+        Assert.Equal(X509ChainTrustMode.CustomRootTrust, serverPolicy.TrustMode);
+        Assert.Empty(serverPolicy.CustomTrustStore);
+    }
+
+    /// <summary>The name check still comes from .NET's own chain, which trusts nothing now: a valid certificate for another name is refused.</summary>
+    [Fact]
+    public async Task ProfileCallback_RefusesAValidCertificateForAnotherName_ServerImpersonationThreat()
+    {
+        using var f = new Fixture();
+        var client = f.Pki.Issue("client", eku: ProfileChainValidator.ClientAuthOid);
+        await using var server = f.StartServer();
+        var verdicts = new ConcurrentQueue<ChainVerdict>();
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, server.Port);
+        await using var ssl = new SslStream(tcp.GetStream());
+        var options = TlsProfile.CreateClientOptions("dm.elsewhere.example", ProfileChainValidator.ServerCallback(f.Pki.Anchor, onVerdict: verdicts.Enqueue), client.Certificate);
+
+        await Assert.ThrowsAsync<AuthenticationException>(() => ssl.AuthenticateAsClientAsync(options, TestContext.Current.CancellationToken));
+        var verdict = Assert.Single(verdicts);
+        Assert.Equal(RefusalReason.WrongUsage, verdict.Reason);
+        Assert.Contains("name mismatch", verdict.Detail, StringComparison.Ordinal);
     }
 }
