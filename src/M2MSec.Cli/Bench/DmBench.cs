@@ -41,12 +41,28 @@ internal static class DmBench
     }
 
     /// <summary>A measurement: rate, the devices' CPU per unit (this process), the server's (its process), and the methods the server's JIT compiled meanwhile (≈ 0 in the steady state).</summary>
-    private sealed record Run(double PerSecond, double CpuMsPerUnit, double ServerCpuMsPerUnit, long Handshakes, long? Resumed,
-        double DurableWritesPerUnit = 0, double FsyncMsPerUnit = 0)
+    private sealed record Run(long Done, double Seconds, double CpuMs, double ServerCpuMs, long Handshakes, long? Resumed, long DurableWrites = 0, double FsyncMs = 0)
     {
         public long ServerMethodsJitted { get; init; }
 
+        public double PerSecond => Done / Seconds;
+
+        public double CpuMsPerUnit => CpuMs / Math.Max(1, Done);
+
+        public double ServerCpuMsPerUnit => ServerCpuMs / Math.Max(1, Done);
+
+        public double DurableWritesPerUnit => (double)DurableWrites / Math.Max(1, Done);
+
+        public double FsyncMsPerUnit => FsyncMs / Math.Max(1, Done);
+
         public double? ResumedShare => Resumed is { } r && Handshakes > 0 ? Math.Round((double)r / Handshakes, 3) : null;
+
+        /// <summary>Slices of one measurement add up.</summary>
+        public static Run operator +(Run? a, Run b) => a is null ? b : new(a.Done + b.Done, a.Seconds + b.Seconds, a.CpuMs + b.CpuMs, a.ServerCpuMs + b.ServerCpuMs,
+            a.Handshakes + b.Handshakes, a.Resumed is { } x && b.Resumed is { } y ? x + y : null, a.DurableWrites + b.DurableWrites, a.FsyncMs + b.FsyncMs)
+        {
+            ServerMethodsJitted = a.ServerMethodsJitted + b.ServerMethodsJitted,
+        };
     }
 
     public static async Task<IReadOnlyList<KeyValuePair<string, object?>>> RunAsync(int devices, TimeSpan duration, TimeSpan maxWarmUp, TextWriter progress, CancellationToken ct)
@@ -95,24 +111,33 @@ internal static class DmBench
                 await HandshakesAsync(server, address, root, issuing, devices, resumable: false, d / 10, ct);
             }, () => server.CompiledMethodsAsync(ct), maxWarmUp);
             progress.WriteLine($"bench dm: warm-up {slices} s (until the server's JIT was quiet)");
-            progress.WriteLine("bench dm: a new TLS connection per session, full handshake");
-            var full = await SessionsAsync(fleet, server, root, uri, Mode.Full, duration, ct);
-            progress.WriteLine("bench dm: a new TLS connection per session, resumed TLS session");
-            var resumed = await SessionsAsync(fleet, server, root, uri, Mode.Resumed, duration, ct);
+            // The measurements that make the ratios (sessions against bare handshakes, full and resumed) interleaved in slices of a
+            // second each: a drift of the machine over the run then weighs on both sides of a ratio alike (issue 19; run to run, the
+            // ratio moved 0.53–0.62 when the bare handshakes ran half a minute after the sessions).
+            var rounds = Math.Max(1, (int)Math.Round(duration.TotalSeconds));
+            var slice = duration / rounds;
+            progress.WriteLine($"bench dm: {rounds} rounds of {slice.TotalSeconds:F1} s each: sessions on a new TLS connection (full handshake; on tmpfs too; resumed), " +
+                "bare TLS handshakes against the same server (the bounds, full and resumed)");
+            Run? fullSum = null, fullShm = null, resumedSum = null, bareFullSum = null, bareResumedSum = null;
+            for (var round = 0; round < rounds; round++)
+            {
+                fullSum += await SessionsAsync(fleet, server, root, uri, Mode.Full, slice, ct);
+                bareFullSum += await HandshakesAsync(server, address, root, issuing, devices, resumable: false, slice, ct);
+                // The full-handshake rate with the devices' fsync out of the way: the ratio the server can reach (issue 19 target 3).
+                if (shmFleet is not null)
+                    fullShm += await SessionsAsync(shmFleet, server, root, uri, Mode.Full, slice, ct);
+                resumedSum += await SessionsAsync(fleet, server, root, uri, Mode.Resumed, slice, ct);
+                bareResumedSum += await HandshakesAsync(server, address, root, issuing, devices, resumable: true, slice, ct);
+            }
+            var (full, bareFull, resumed, bareResumed) = (fullSum!, bareFullSum!, resumedSum!, bareResumedSum!);
             progress.WriteLine("bench dm: one kept-alive connection per device");
             var kept = await SessionsAsync(fleet, server, root, uri, Mode.KeptAlive, duration, ct);
-            Run? keptShm = null, fullShm = null;
+            Run? keptShm = null;
             if (shmFleet is not null)
             {
                 progress.WriteLine("bench dm: one kept-alive connection per device, the devices' TRE files on tmpfs (/dev/shm)");
                 keptShm = await SessionsAsync(shmFleet, server, root, uri, Mode.KeptAlive, duration, ct);
-                // The full-handshake rate with the devices' fsync out of the way: the ratio the server can reach (issue 19 target 3).
-                progress.WriteLine("bench dm: a new TLS connection per session, full handshake, the devices' TRE files on tmpfs (/dev/shm)");
-                fullShm = await SessionsAsync(shmFleet, server, root, uri, Mode.Full, duration, ct);
             }
-            progress.WriteLine("bench dm: bare TLS handshakes against the same server (the bounds), full then resumed");
-            var bareFull = await HandshakesAsync(server, address, root, issuing, devices, resumable: false, duration, ct);
-            var bareResumed = await HandshakesAsync(server, address, root, issuing, devices, resumable: true, duration, ct);
 
             var check = TlsResumptionProbe.Unavailable is { } why ? $"unavailable: {why}" : "openssl SSL_session_reused per handshake";
             if (TlsResumptionProbe.Unavailable is null)
@@ -242,8 +267,8 @@ internal static class DmBench
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         var serverAfter = await server.CpuMsAsync(ct);
         var n = Math.Max(1, done);
-        return new Run(done / seconds, cpuMs / n, (serverAfter.Cpu - serverCpu.Cpu) / n, handshakes, TlsResumptionProbe.Unavailable is null ? resumedHandshakes : null,
-            (double)(DeviceDurableWrites.Count - writes) / n, (DeviceDurableWrites.Fsync - fsync).TotalMilliseconds / n)
+        return new Run(done, seconds, cpuMs, serverAfter.Cpu - serverCpu.Cpu, handshakes, TlsResumptionProbe.Unavailable is null ? resumedHandshakes : null,
+            DeviceDurableWrites.Count - writes, (DeviceDurableWrites.Fsync - fsync).TotalMilliseconds)
         {
             ServerMethodsJitted = serverAfter.Methods - serverCpu.Methods,
         };
@@ -291,7 +316,7 @@ internal static class DmBench
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         var serverAfter = await server.CpuMsAsync(ct);
         var n = Math.Max(1, done);
-        return new Run(done / seconds, cpuMs / n, (serverAfter.Cpu - serverCpu.Cpu) / n, done, TlsResumptionProbe.Unavailable is null ? resumedHandshakes : null)
+        return new Run(done, seconds, cpuMs, serverAfter.Cpu - serverCpu.Cpu, done, TlsResumptionProbe.Unavailable is null ? resumedHandshakes : null)
         {
             ServerMethodsJitted = serverAfter.Methods - serverCpu.Methods,
         };
