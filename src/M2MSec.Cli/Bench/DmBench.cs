@@ -266,7 +266,6 @@ internal static class DmBench
         var seconds = stopwatch.Elapsed.TotalSeconds;
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         var serverAfter = await server.CpuMsAsync(ct);
-        var n = Math.Max(1, done);
         return new Run(done, seconds, cpuMs, serverAfter.Cpu - serverCpu.Cpu, handshakes, TlsResumptionProbe.Unavailable is null ? resumedHandshakes : null,
             DeviceDurableWrites.Count - writes, (DeviceDurableWrites.Fsync - fsync).TotalMilliseconds)
         {
@@ -315,7 +314,6 @@ internal static class DmBench
         var seconds = stopwatch.Elapsed.TotalSeconds;
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
         var serverAfter = await server.CpuMsAsync(ct);
-        var n = Math.Max(1, done);
         return new Run(done, seconds, cpuMs, serverAfter.Cpu - serverCpu.Cpu, done, TlsResumptionProbe.Unavailable is null ? resumedHandshakes : null)
         {
             ServerMethodsJitted = serverAfter.Methods - serverCpu.Methods,

@@ -304,8 +304,9 @@ internal static class FleetCalibration
 
     /// <summary>
     /// Full TLS handshakes (a new TCP connection each, no resumption) over loopback, one client loop per core, both ends in this process,
-    /// with the product's TLS profile options on both ends (its cached server context, its client chain policy): with .NET's defaults, each
-    /// end built a chain against the system's trust store per handshake, ≈ 1 ms the product does not spend, and the bound was that much looser.
+    /// with the product's TLS profile options on both ends (its cached server context, its client chain policy): with .NET's defaults the
+    /// client built a chain against the system's trust store per handshake, which the product does not (593–661 → 701–736 handshakes/s on
+    /// two cores, docs/BENCHMARKS.md), and the bound was that much looser.
     /// </summary>
     private static async Task<double> TlsHandshakesAsync(TimeSpan each, CancellationToken ct)
     {
