@@ -116,7 +116,7 @@ internal static class DmBench
             // ratio moved 0.53–0.62 when the bare handshakes ran half a minute after the sessions).
             var rounds = Math.Max(1, (int)Math.Round(duration.TotalSeconds));
             var slice = duration / rounds;
-            progress.WriteLine($"bench dm: {rounds} rounds of {slice.TotalSeconds:F1} s each: sessions on a new TLS connection (full handshake; on tmpfs too; resumed), " +
+            progress.WriteLine($"bench dm: {rounds} round{(rounds == 1 ? "" : "s")} of {slice.TotalSeconds:F1} s each: sessions on a new TLS connection (full handshake; on tmpfs too; resumed), " +
                 "bare TLS handshakes against the same server (the bounds, full and resumed)");
             Run? fullSum = null, fullShm = null, resumedSum = null, bareFullSum = null, bareResumedSum = null;
             for (var round = 0; round < rounds; round++)

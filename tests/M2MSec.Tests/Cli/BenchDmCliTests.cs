@@ -57,6 +57,6 @@ public sealed class BenchDmCliTests
         }
         Assert.Contains("the server in process", stderr, StringComparison.Ordinal);
         // The ratios' two sides interleaved in slices, so a drift of the machine weighs on both alike.
-        Assert.Contains("1 rounds of 1.0 s each", stderr, StringComparison.Ordinal);
+        Assert.Contains("1 round of 1.0 s each", stderr, StringComparison.Ordinal);
     }
 }
