@@ -25,6 +25,8 @@ internal sealed record DemoFleetBound(IReadOnlyDictionary<string, long> Operatio
 
     public const string DeviceDurableWrite = "device_durable_write";
 
+    public const string DeviceFileReplacement = "device_file_replacement";
+
     /// <summary>The operation kinds' names in the report (snake_case).</summary>
     public static string Name(MeteredOperation operation) => operation switch
     {
@@ -36,6 +38,7 @@ internal sealed record DemoFleetBound(IReadOnlyDictionary<string, long> Operatio
         MeteredOperation.ChainBuild => "x509_chain_build",
         MeteredOperation.Milenage => "milenage",
         MeteredOperation.DeviceDurableWrite => DeviceDurableWrite,
+        MeteredOperation.DeviceFileReplacement => DeviceFileReplacement,
         _ => DurableCommit,
     };
 
@@ -120,6 +123,7 @@ internal static class FleetCalibration
         "milenage" => Milenage(each),
         "durable_commit" => await DurableCommitAsync(directory, each, ct),
         DemoFleetBound.DeviceDurableWrite => await DeviceDurableWritesAsync(directory, each, ct),
+        DemoFleetBound.DeviceFileReplacement => await DeviceFileReplacementsAsync(directory, each, ct),
         DemoFleetBound.TlsHandshake => await TlsHandshakesAsync(each, ct),
         _ => 0,
     };
@@ -240,15 +244,44 @@ internal static class FleetCalibration
     }
 
     /// <summary>
-    /// Durable file replacements with the devices' own <see cref="AtomicFile"/> (a temporary file written, fsync'd, renamed over the old),
-    /// 4 KiB each (a sealed TRE store's size), on <see cref="CommitWriters"/> files at once — the devices write in parallel, each its own files.
+    /// Durable writes with the devices' own <see cref="DurableRecord"/> (the older of two slots overwritten in place and fsync'd),
+    /// 4 KiB each (a sealed TRE store's size), on <see cref="CommitWriters"/> records at once — the devices write in parallel, each its own files.
     /// </summary>
     private static Task<double> DeviceDurableWritesAsync(string directory, TimeSpan each, CancellationToken ct) =>
+        OnEveryWriterAsync(i => Task.FromResult(OneRecordWriter(directory, i, each)), ct);
+
+    private static long OneRecordWriter(string directory, int index, TimeSpan each)
+    {
+        var record = new DurableRecord(Path.Combine(directory, $"calibration-{index}.sealed"));
+        var content = RandomNumberGenerator.GetBytes(4096);
+        try
+        {
+            var n = 0L;
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < each)
+            {
+                record.Write(content);
+                n++;
+            }
+            return n;
+        }
+        finally
+        {
+            foreach (var file in record.SlotFiles)
+                File.Delete(file);
+        }
+    }
+
+    /// <summary>
+    /// Durable file replacements with the devices' own <see cref="AtomicFile"/> (a temporary file written, fsync'd, renamed over the old),
+    /// 4 KiB each, on <see cref="CommitWriters"/> files at once.
+    /// </summary>
+    private static Task<double> DeviceFileReplacementsAsync(string directory, TimeSpan each, CancellationToken ct) =>
         OnEveryWriterAsync(i => Task.FromResult(OneFileWriter(directory, i, each)), ct);
 
     private static long OneFileWriter(string directory, int index, TimeSpan each)
     {
-        var path = Path.Combine(directory, $"calibration-{index}.sealed");
+        var path = Path.Combine(directory, $"calibration-{index}.image");
         var content = RandomNumberGenerator.GetBytes(4096);
         try
         {

@@ -61,7 +61,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     public long HttpRequests { get; init; }
 
     /// <summary>
-    /// Issue 19: what one completed device cost the run — CPU seconds, HTTP requests answered, store writes (durable commits), TLS handshakes and device file writes
+    /// Issue 19: what one completed device cost the run — CPU seconds, HTTP requests answered, store writes (durable commits), TLS handshakes and device durable writes (records and file replacements)
     /// — the run's totals over <see cref="Completed"/> (start-up included: it is spread thinner in a bigger fleet); null without the fleet bound.
     /// </summary>
     public DemoPerDevice? PerDevice => FleetBound is null || Completed == 0 ? null : new DemoPerDevice(
@@ -69,7 +69,8 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
         Math.Round((double)HttpRequests / Completed, 2),
         Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.DurableCommit) / Completed, 2),
         Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.TlsHandshake) / Completed, 2),
-        Math.Round((double)FleetBound.Operations.GetValueOrDefault(DemoFleetBound.DeviceDurableWrite) / Completed, 2));
+        Math.Round((double)(FleetBound.Operations.GetValueOrDefault(DemoFleetBound.DeviceDurableWrite)
+            + FleetBound.Operations.GetValueOrDefault(DemoFleetBound.DeviceFileReplacement)) / Completed, 2));
 
     private static readonly JsonSerializerOptions Json = new()
     {

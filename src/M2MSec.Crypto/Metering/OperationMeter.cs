@@ -27,8 +27,11 @@ public enum MeteredOperation
     /// <summary>A store write that commits (one transaction, or one auto-committed statement: fsync'd with synchronous=FULL).</summary>
     DurableCommit,
 
-    /// <summary>A device's durable file write: a temporary file written and fsync'd, then renamed over the old (the TRE's sealed store, its replay-protected counter, the UICC's file).</summary>
+    /// <summary>A device's durable record write: the older of two slot files overwritten in place and fsync'd (the TRE's sealed store and its replay-protected counter; decision 046).</summary>
     DeviceDurableWrite,
+
+    /// <summary>A device's durable file replacement: a temporary file written and fsync'd, then renamed over the old (the UICC's image, the GBA bootstrap record, the fuse).</summary>
+    DeviceFileReplacement,
 }
 
 /// <summary>

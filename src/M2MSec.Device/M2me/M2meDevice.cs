@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using M2MSec.Device.Tre;
+using M2MSec.Device.Tre.Hardware;
 
 namespace M2MSec.Device.M2me;
 
@@ -130,11 +131,12 @@ public sealed partial class M2meDevice
     {
         dataDirectory = Path.GetFullPath(dataDirectory);
         var info = ReadInfo(dataDirectory);
-        var sealedFile = Path.Combine(TreDirectory(dataDirectory), TrustedEnvironment.SealedFileName);
+        var sealedRecord = new DurableRecord(Path.Combine(TreDirectory(dataDirectory), TrustedEnvironment.SealedFileName));
         switch (what)
         {
             case TamperKind.Store:
                 {
+                    var sealedFile = sealedRecord.NewestFile ?? sealedRecord.LegacyPath;
                     var bytes = File.ReadAllBytes(sealedFile);
                     var bit = RandomNumberGenerator.GetInt32(bytes.Length * 8);
                     bytes[bit / 8] ^= (byte)(1 << (bit % 8));
@@ -143,12 +145,12 @@ public sealed partial class M2meDevice
                 }
             case TamperKind.Rollback:
                 {
-                    var old = File.ReadAllBytes(sealedFile);
-                    // Let the device make one legitimate write, then put the old copy back.
+                    var old = sealedRecord.CopyFiles();
+                    // Let the device make one legitimate write, then put the old copies back.
                     var tre = TrustedEnvironment.Boot(TreDirectory(dataDirectory), fuseDirectory, info.TreId, FirmwareDirectory(dataDirectory));
                     tre.WriteObject(TreCaller.Manufacturer, "cert/rollback-probe", RandomNumberGenerator.GetBytes(8));
-                    File.WriteAllBytes(sealedFile, old);
-                    return $"restored an older copy of {sealedFile}";
+                    DurableRecord.RestoreFiles(old);
+                    return $"restored an older copy of {sealedRecord.LegacyPath}";
                 }
             case TamperKind.Firmware:
                 {

@@ -125,8 +125,7 @@ public sealed partial class TrustedEnvironment
         if (!same)
             throw new TreRehabilitationRefusedException("measurements-mismatch", "the accepted measurements are not those of this boot");
         // The store was never released while locked: open it again, at exactly the version replay-protected memory holds.
-        var blob = File.Exists(_sealedPath) ? File.ReadAllBytes(_sealedPath) : [];
-        if (!SealedStore.TryUnseal(_sealKey, TreId, blob, out var version, out var objects) || version != _state.StoreVersion)
+        if (!SealedStore.TryUnseal(_sealKey, TreId, _sealed.Read().Newest ?? [], out var version, out var objects) || version != _state.StoreVersion)
             throw new TreRehabilitationRefusedException("store-changed", "the sealed store is not the one the lockdown left");
         foreach (var name in objects.Keys.Where(k => k.StartsWith(MeasurePrefix, StringComparison.Ordinal)).ToList())
             objects.Remove(name);

@@ -28,7 +28,7 @@ public sealed partial class TrustedEnvironment
     private readonly DeviceFuse _fuse;
     private readonly ReplayProtectedStore _rpmb;
     private readonly byte[] _sealKey;
-    private readonly string _sealedPath;
+    private readonly DurableRecord _sealed;
     private readonly TimeProvider _time;
     private readonly List<TreEvent> _events = [];
     private Dictionary<string, byte[]> _objects = new(StringComparer.Ordinal);
@@ -44,7 +44,7 @@ public sealed partial class TrustedEnvironment
         _fuse = fuse;
         _rpmb = new ReplayProtectedStore(fuse);
         _sealKey = fuse.DeriveKey("sealed storage key");
-        _sealedPath = Path.Combine(stateDirectory, SealedFileName);
+        _sealed = new DurableRecord(Path.Combine(stateDirectory, SealedFileName));
         _time = time;
     }
 
@@ -134,8 +134,8 @@ public sealed partial class TrustedEnvironment
         var lockedForFirmware = _state.Lockdown == Tre.LockdownReason.FirmwareMeasurement;
         if (IsLocked && !lockedForFirmware)
             return;
-        var blob = File.Exists(_sealedPath) ? File.ReadAllBytes(_sealedPath) : [];
-        if (!SealedStore.TryUnseal(_sealKey, TreId, blob, out var version, out var objects))
+        var copies = _sealed.Read();
+        if (!SealedStore.TryUnseal(_sealKey, TreId, copies.Newest ?? [], out var version, out var objects))
         {
             if (lockedForFirmware)
                 return;
@@ -144,7 +144,11 @@ public sealed partial class TrustedEnvironment
         }
         if (version < _state.StoreVersion)
         {
-            EnterLockdown(Tre.LockdownReason.SealedStoreRollback, $"sealed store version {version} is behind the replay-protected version {_state.StoreVersion}");
+            // A torn newest copy is a crash mid-write only while the counter still names the copy before it (decision 046).
+            if (copies.Damaged)
+                EnterLockdown(Tre.LockdownReason.SealedStoreIntegrity, $"the newest sealed copy is damaged, the whole one (version {version}) is behind the replay-protected version {_state.StoreVersion}");
+            else
+                EnterLockdown(Tre.LockdownReason.SealedStoreRollback, $"sealed store version {version} is behind the replay-protected version {_state.StoreVersion}");
             return;
         }
         if (version > _state.StoreVersion + 1)
@@ -355,7 +359,7 @@ public sealed partial class TrustedEnvironment
     private void CommitLocked()
     {
         var next = _version + 1;
-        AtomicFile.Write(_sealedPath, SealedStore.Seal(_sealKey, TreId, next, _objects));
+        _sealed.Write(SealedStore.Seal(_sealKey, TreId, next, _objects));
         _version = next;
         _state = _state with { StoreVersion = next, ClockLastMs = Math.Max(_state.ClockLastMs, _clockShownMs) };
         _rpmb.Write(_state);

@@ -102,8 +102,9 @@ public sealed class FleetBoundTests
     }
 
     /// <summary>
-    /// Issue 19, 2026-12-05: a device's durable file writes — its fuse, its TRE's sealed store and replay-protected counter at manufacture
-    /// — are counted as <c>device_durable_write</c>, and the calibration measures their rate (temporary file, fsync, rename) in the directory given.
+    /// Issue 19, 2026-12-05: a device's durable writes are counted — its TRE's sealed store and replay-protected counter at manufacture as
+    /// <c>device_durable_write</c> (A/B records, decision 046), its fuse as <c>device_file_replacement</c> — and the calibration measures
+    /// each kind's rate with the same code in the directory given.
     /// </summary>
     [Fact]
     public async Task Meter_CountsDeviceDurableWrites_AndTheCalibrationMeasuresThem_UncountedOperationsThreat()
@@ -111,13 +112,17 @@ public sealed class FleetBoundTests
         var dir = Directory.CreateTempSubdirectory("m2msec-meter-dev-").FullName;
         try
         {
-            var before = OperationMeter.Read(MeteredOperation.DeviceDurableWrite);
+            var records = OperationMeter.Read(MeteredOperation.DeviceDurableWrite);
+            var files = OperationMeter.Read(MeteredOperation.DeviceFileReplacement);
             M2MSec.Device.M2me.M2meDevice.Create(Path.Combine(dir, "dev"), Path.Combine(dir, "fuse"), "001010000000042", M2MSec.Device.M2me.M2meKind.Tre);
-            Assert.True(OperationMeter.Read(MeteredOperation.DeviceDurableWrite) >= before + 3); // fuse, sealed store, counter
+            Assert.True(OperationMeter.Read(MeteredOperation.DeviceDurableWrite) >= records + 2); // sealed store, counter
+            Assert.True(OperationMeter.Read(MeteredOperation.DeviceFileReplacement) >= files + 1); // fuse
             Assert.Equal("device_durable_write", DemoFleetBound.Name(MeteredOperation.DeviceDurableWrite));
+            Assert.Equal("device_file_replacement", DemoFleetBound.Name(MeteredOperation.DeviceFileReplacement));
 
-            var rates = await FleetCalibration.MeasureAsync(["device_durable_write"], dir, TimeSpan.FromMilliseconds(50), TestContext.Current.CancellationToken);
+            var rates = await FleetCalibration.MeasureAsync(["device_durable_write", "device_file_replacement"], dir, TimeSpan.FromMilliseconds(50), TestContext.Current.CancellationToken);
             Assert.True(rates["device_durable_write"] > 0);
+            Assert.True(rates["device_file_replacement"] > 0);
             Assert.Empty(Directory.GetFiles(dir, "calibration-*")); // the calibration's files are gone
         }
         finally

@@ -267,12 +267,12 @@ public sealed class TreMcimLifecycleTests : IDisposable
         var sho = await ShoSigning.CreateAsync(time: _clock);
         var tre = Manufacture(sho);
         var mcim = Install(tre, sho, ImsiA);
-        var sealedPath = Path.Combine(Dir(TreId), TrustedEnvironment.SealedFileName);
-        var withMcim = File.ReadAllBytes(sealedPath);
+        var sealedRecord = new M2MSec.Device.Tre.Hardware.DurableRecord(Path.Combine(Dir(TreId), TrustedEnvironment.SealedFileName));
+        var withMcim = sealedRecord.CopyFiles();
         Assert.True(tre.ApplyMcimInstruction(TreCaller.Provisioning, Instruction(sho, McimOperation.Delete, 1)).IsApplied);
         Assert.False(Reboot().IsLocked);
 
-        File.WriteAllBytes(sealedPath, withMcim); // the attacker puts the older copy back
+        M2MSec.Device.Tre.Hardware.DurableRecord.RestoreFiles(withMcim); // the attacker puts the older copies back
 
         var rebooted = Reboot();
         Assert.True(rebooted.IsLocked);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using M2MSec.Aka;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Tre;
+using M2MSec.Device.Tre.Hardware;
 
 namespace M2MSec.Tests.Device;
 
@@ -28,6 +29,10 @@ public sealed class TrustedEnvironmentTests : IDisposable
             new Dictionary<string, byte[]> { ["network"] = _timeAuthority.ExportSubjectPublicKeyInfo() });
 
     private M2meDevice Reboot() => M2meDevice.Open(Data, Fuse, _clock);
+
+    private DurableRecord SealedRecord => new(Path.Combine(Data, "tre", TrustedEnvironment.SealedFileName));
+
+    private DurableRecord RpmbRecord => new(Path.Combine(Directory.GetDirectories(Fuse).Single(), "rpmb.bin"));
 
     [Fact]
     public void Manufacture_ThenShow_HasIdentitiesAndNoLockdown()
@@ -87,7 +92,7 @@ public sealed class TrustedEnvironmentTests : IDisposable
     public void AlteredReplayProtectedStore_LocksDown()
     {
         var tre = Manufacture().Tre;
-        var rpmb = Directory.GetFiles(Fuse, "rpmb.bin", SearchOption.AllDirectories).Single();
+        var rpmb = RpmbRecord.NewestFile!;
         var bytes = File.ReadAllBytes(rpmb);
         bytes[20] ^= 0x04;
         File.WriteAllBytes(rpmb, bytes);
@@ -100,7 +105,8 @@ public sealed class TrustedEnvironmentTests : IDisposable
     {
         Manufacture();
         var other = M2meDevice.Create(Path.Combine(_root, "other"), Fuse, "001990000000002", M2meKind.Tre, "TRE-TEST-0002", _clock);
-        File.Copy(Path.Combine(other.DataDirectory, "tre", TrustedEnvironment.SealedFileName), Path.Combine(Data, "tre", TrustedEnvironment.SealedFileName), overwrite: true);
+        var theirs = new DurableRecord(Path.Combine(other.DataDirectory, "tre", TrustedEnvironment.SealedFileName)).CopyFiles();
+        DurableRecord.RestoreFiles(theirs.ToDictionary(f => f.Key.Replace(other.DataDirectory, Data, StringComparison.Ordinal), f => f.Value));
         Assert.Equal(LockdownReason.SealedStoreIntegrity, Reboot().Tre.LockdownReason);
     }
 
@@ -108,28 +114,74 @@ public sealed class TrustedEnvironmentTests : IDisposable
     public void PowerLossBetweenSealAndCounter_RollsForward_NotLockdown()
     {
         var tre = Manufacture().Tre;
-        var rpmb = Directory.GetFiles(Fuse, "rpmb.bin", SearchOption.AllDirectories).Single();
-        var before = File.ReadAllBytes(rpmb);
+        var before = RpmbRecord.CopyFiles();
         tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1, 2, 3]);
-        File.WriteAllBytes(rpmb, before); // the counter write never happened
+        DurableRecord.RestoreFiles(before); // the counter write never happened
         var rebooted = Reboot().Tre;
         Assert.False(rebooted.IsLocked);
         Assert.Equal([1, 2, 3], rebooted.ReadObject(TreCaller.DeviceManagement, "dm/account"));
     }
 
     [Fact]
+    public void PowerLossMidSealedWrite_BootsFromTheWholeCopyBefore_NotLockdown_CrashMidWriteThreat()
+    {
+        var tre = Manufacture().Tre;
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1]);
+        var counter = RpmbRecord.CopyFiles();
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [2]);
+        DurableRecord.RestoreFiles(counter); // the counter write never happened…
+        var newest = SealedRecord.NewestFile!;
+        File.WriteAllBytes(newest, File.ReadAllBytes(newest)[..100]); // …because the sealed write tore (decision 046)
+
+        var rebooted = Reboot().Tre;
+        Assert.False(rebooted.IsLocked);
+        Assert.Equal([1], rebooted.ReadObject(TreCaller.DeviceManagement, "dm/account"));
+        rebooted.WriteObject(TreCaller.DeviceManagement, "dm/account", [3]);
+        Assert.Equal([3], Reboot().Tre.ReadObject(TreCaller.DeviceManagement, "dm/account"));
+    }
+
+    [Fact]
+    public void DamagedNewestSealedCopy_OnceTheCounterNamesIt_LocksDownForIntegrity_SealedStoreTamperThreat()
+    {
+        var tre = Manufacture().Tre;
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1]);
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [2]);
+        var newest = SealedRecord.NewestFile!;
+        File.WriteAllBytes(newest, File.ReadAllBytes(newest)[..100]); // the copy before is whole, but one version behind the counter
+        Assert.Equal(LockdownReason.SealedStoreIntegrity, Reboot().Tre.LockdownReason);
+    }
+
+    [Fact]
+    public void ReplayProtectedCopiesReordered_LocksDown_ReplayProtectedRollbackThreat()
+    {
+        var tre = Manufacture().Tre;
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1]);
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [2]);
+        var record = RpmbRecord;
+        var older = record.SlotFiles.Single(f => f != record.NewestFile);
+        var newestSequence = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(File.ReadAllBytes(record.NewestFile!).AsSpan(4));
+        // The slot's framing is not keyed: an attacker renumbers the older copy as the newest and fixes its checksum.
+        var slot = File.ReadAllBytes(older);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(slot.AsSpan(4), newestSequence + 1);
+        SHA256.HashData(slot.AsSpan(0, slot.Length - 16))[..16].CopyTo(slot.AsSpan(slot.Length - 16));
+        File.WriteAllBytes(older, slot);
+        Assert.Equal(older, new DurableRecord(record.LegacyPath).NewestFile);
+
+        Assert.Equal(LockdownReason.ReplayProtectedStoreIntegrity, Reboot().Tre.LockdownReason);
+    }
+
+    [Fact]
     public void WritingWhatAnObjectHolds_IsNoNewVersion_ButAnyChangeIs()
     {
         var tre = Manufacture().Tre;
-        var sealedPath = Path.Combine(Data, "tre", TrustedEnvironment.SealedFileName);
         tre.WriteObjects(TreCaller.DeviceManagement, [new("dm/account", [1, 2, 3]), new("dm/tree", [4])]);
         var version = tre.GetStatus().StoreVersion;
-        var sealedBytes = File.ReadAllBytes(sealedPath);
+        var sealedBytes = SealedRecord.CopyFiles();
 
         tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1, 2, 3]);
         tre.WriteObjects(TreCaller.DeviceManagement, [new("dm/account", [1, 2, 3]), new("dm/tree", [4])]);
         Assert.Equal(version, tre.GetStatus().StoreVersion);
-        Assert.Equal(sealedBytes, File.ReadAllBytes(sealedPath)); // not sealed again
+        Assert.Equal(sealedBytes, SealedRecord.CopyFiles()); // not sealed again
 
         // One object of the batch changed, or a value of another length: a new version each.
         tre.WriteObjects(TreCaller.DeviceManagement, [new("dm/account", [1, 2, 3]), new("dm/tree", [5])]);
@@ -343,7 +395,8 @@ public sealed class M2meNasConfigurationTests : IDisposable
         Assert.Throws<TreAccessDeniedException>(() => device.WriteNasConfiguration(TreCaller.Provisioning, config));
         var again = M2meDevice.Open(device.DataDirectory, Path.Combine(_root, "f"));
         Assert.Equal(config, again.ReadNasConfiguration(TreCaller.Network));
-        var sealedBytes = File.ReadAllBytes(Path.Combine(device.DataDirectory, "tre", TrustedEnvironment.SealedFileName));
-        Assert.True(sealedBytes.AsSpan().IndexOf(M2MSec.Nas.EfNasConfigCodec.Encode(config)) < 0, "the configuration is sealed, not in clear");
+        var sealedFiles = new DurableRecord(Path.Combine(device.DataDirectory, "tre", TrustedEnvironment.SealedFileName)).CopyFiles().Values.OfType<byte[]>().ToList();
+        Assert.NotEmpty(sealedFiles);
+        Assert.All(sealedFiles, f => Assert.True(f.AsSpan().IndexOf(M2MSec.Nas.EfNasConfigCodec.Encode(config)) < 0, "the configuration is sealed, not in clear"));
     }
 }

@@ -57,7 +57,7 @@ internal sealed class DeviceFuse
         HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, length, salt: [], info: Encoding.UTF8.GetBytes("M2MSec TRE " + label));
 }
 
-/// <summary>How many durable (fsynced) device writes ran in this process and the time spent in fsync: `bench dm` reports the device's share apart (issue 19).</summary>
+/// <summary>How many durable (fsynced) device writes — records and file replacements — ran in this process and the time spent in fsync: `bench dm` reports the device's share apart (issue 19).</summary>
 public static class DeviceDurableWrites
 {
     private static long _count;
@@ -77,8 +77,9 @@ public static class DeviceDurableWrites
 }
 
 /// <summary>
-/// Writes a file so that a crash leaves either the old or the new content: the device's durable write (each one counted as
-/// <see cref="MeteredOperation.DeviceDurableWrite"/>; the demo's calibration times this same write).
+/// Writes a file so that a crash leaves either the old or the new content: the device's durable file replacement (each one counted as
+/// <see cref="MeteredOperation.DeviceFileReplacement"/>; the demo's calibration times this same write). The TRE's records, written at every
+/// session, use the cheaper <see cref="DurableRecord"/>.
 /// </summary>
 public static class AtomicFile
 {
@@ -95,7 +96,7 @@ public static class AtomicFile
             f.Flush(flushToDisk: true);
             DeviceDurableWrites.Add(System.Diagnostics.Stopwatch.GetTimestamp() - start);
         }
-        OperationMeter.Count(MeteredOperation.DeviceDurableWrite);
+        OperationMeter.Count(MeteredOperation.DeviceFileReplacement);
         File.Move(temp, path, overwrite: true);
     }
 }

@@ -30,28 +30,41 @@ internal sealed record RpmbState
 /// Emulates a replay-protected memory block (eMMC RPMB, JEDEC JESD84): each write carries a
 /// monotonic write counter and an HMAC under a key derived from the device fuse, so contents
 /// cannot be forged. Like the fuse it lives outside the data directory, as hardware would.
+/// Kept in a <see cref="DurableRecord"/> but stricter than it (decision 046): every copy present must be whole and authentic, or
+/// the block is refused — real RPMB writes are atomic, and a block smaller than a sector is not torn by a crash.
 /// </summary>
 internal sealed class ReplayProtectedStore(DeviceFuse fuse)
 {
     private const int MacSize = 32;
     private readonly byte[] _macKey = fuse.DeriveKey("rpmb authentication key");
-    private readonly string _path = Path.Combine(fuse.Directory, "rpmb.bin");
+    private readonly DurableRecord _record = new(Path.Combine(fuse.Directory, "rpmb.bin"));
     private ulong _writeCounter;
 
-    public bool Exists => File.Exists(_path);
+    public bool Exists => _record.Exists;
 
     /// <summary>Reads and authenticates; throws <see cref="CryptographicException"/> if the block was altered.</summary>
     public RpmbState Read()
     {
-        var blob = File.ReadAllBytes(_path);
+        var copies = _record.Read();
+        if (copies.Damaged)
+            throw new CryptographicException("replay-protected store: a copy of the block is damaged");
+        var blob = copies.Newest ?? throw new FileNotFoundException("replay-protected store: no block", _record.LegacyPath);
+        var body = Authenticate(blob);
+        if (copies.Previous is { } previous && BinaryPrimitives.ReadUInt64BigEndian(Authenticate(previous)) >= BinaryPrimitives.ReadUInt64BigEndian(body))
+            throw new CryptographicException("replay-protected store: the write counter went back");
+        _writeCounter = BinaryPrimitives.ReadUInt64BigEndian(body);
+        return JsonSerializer.Deserialize(body[8..], RpmbJson.Default.RpmbState)
+            ?? throw new CryptographicException("replay-protected store: empty block");
+    }
+
+    private ReadOnlySpan<byte> Authenticate(byte[] blob)
+    {
         if (blob.Length < 8 + MacSize)
             throw new CryptographicException("replay-protected store: block too short");
         var body = blob.AsSpan(0, blob.Length - MacSize);
         if (!CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(_macKey, body), blob.AsSpan(blob.Length - MacSize)))
             throw new CryptographicException("replay-protected store: authentication failed");
-        _writeCounter = BinaryPrimitives.ReadUInt64BigEndian(body);
-        return JsonSerializer.Deserialize(body[8..], RpmbJson.Default.RpmbState)
-            ?? throw new CryptographicException("replay-protected store: empty block");
+        return body;
     }
 
     public void Write(RpmbState state)
@@ -61,7 +74,7 @@ internal sealed class ReplayProtectedStore(DeviceFuse fuse)
         BinaryPrimitives.WriteUInt64BigEndian(blob, ++_writeCounter);
         payload.CopyTo(blob, 8);
         HMACSHA256.HashData(_macKey, blob.AsSpan(0, 8 + payload.Length), blob.AsSpan(8 + payload.Length));
-        AtomicFile.Write(_path, blob);
+        _record.Write(blob);
     }
 }
 
