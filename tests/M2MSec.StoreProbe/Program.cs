@@ -3,10 +3,24 @@
 //   nonce-issue PURPOSE N    issue N nonces (1 h), print each in hex
 //   nonce-consume PURPOSE    read hex nonces from stdin, print "<hex> ok|refused"
 //   sqn-block IMSI BLOCK N   take N SQNs one by one from blocks of BLOCK reserved durably (issue 19), print each
+// Usage: M2MSec.StoreProbe tre-commit DATA FUSE N
+//   boot the device's TRE, commit N values of dm/account (1..N, of varying length), print each once committed (decision 046)
 using M2MSec.Storage;
 using M2MSec.Storage.PostgreSql;
 using M2MSec.Storage.Security;
 using M2MSec.Storage.Sqlite;
+
+if (args is ["tre-commit", var data, var fuse, var count])
+{
+    var device = M2MSec.Device.M2me.M2meDevice.Open(data, fuse);
+    for (var i = 1; i <= int.Parse(count, System.Globalization.CultureInfo.InvariantCulture); i++)
+    {
+        device.Tre.WriteObject(M2MSec.Device.Tre.TreCaller.DeviceManagement, "dm/account", TreCommitValue(i));
+        Console.Out.WriteLine(i);
+        Console.Out.Flush();
+    }
+    return 0;
+}
 
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
 var rest = new List<string>();
@@ -61,3 +75,6 @@ switch (rest[0])
         return 2;
 }
 return 0;
+
+// The value of commit i: its number, repeated 1–40 times, so consecutive records differ in length.
+static byte[] TreCommitValue(int i) => System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat($"{i};", 1 + (i * 7 % 40))));

@@ -60,6 +60,44 @@ public sealed class DurableRecordTests : IDisposable
         Assert.False(copies.Damaged);
     }
 
+    /// <summary>
+    /// A process killed (or a power loss) mid-write leaves the overwritten slot as any prefix of the new bytes over the old ones, before
+    /// or after the truncation to the new length: at every such point the reader returns the copy before or the new record, nothing else.
+    /// </summary>
+    [Theory]
+    [InlineData(40, 90)]
+    [InlineData(90, 40)]
+    [InlineData(64, 64)]
+    public void EveryPointOfAnInterruptedWrite_ReadsTheCopyBeforeOrTheNewRecord_NeverAMix_KilledMidWriteThreat(int oldLength, int newLength)
+    {
+        var record = new DurableRecord(Path0);
+        var oldest = RandomNumberGenerator.GetBytes(oldLength);
+        var before = RandomNumberGenerator.GetBytes(50);
+        var next = RandomNumberGenerator.GetBytes(newLength);
+        record.Write(oldest);
+        record.Write(before);
+        var slot = record.SlotFiles[0]; // holds the oldest copy: the next write goes over it
+        var old = File.ReadAllBytes(slot);
+        record.Write(next);
+        var written = File.ReadAllBytes(slot);
+        Assert.Equal(next, new DurableRecord(Path0).Read().Newest);
+
+        for (var k = 0; k <= written.Length; k++)
+        {
+            foreach (var truncated in new[] { false, true })
+            {
+                var torn = old.Length > k ? [.. written[..k], .. old[k..]] : written[..k];
+                if (truncated)
+                    torn = torn[..Math.Min(torn.Length, written.Length)];
+                File.WriteAllBytes(slot, torn);
+                var newest = new DurableRecord(Path0).Read().Newest;
+                Assert.True(newest is not null && (newest.SequenceEqual(before) || newest.SequenceEqual(next)), $"{k} bytes written, truncated {truncated}");
+                var complete = k == written.Length && (truncated || old.Length <= written.Length); // bytes and length both written
+                Assert.Equal(complete ? next : before, newest);
+            }
+        }
+    }
+
     [Fact]
     public void AWriterThatNeverRead_StillKeepsTheNewestWholeCopy()
     {
