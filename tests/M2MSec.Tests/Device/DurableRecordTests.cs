@@ -173,6 +173,26 @@ public sealed class DurableRecordTests : IDisposable
     }
 
     [Fact]
+    public void SlotLongerThanAnyRecord_IsDamaged_WithoutBeingRead()
+    {
+        var record = new DurableRecord(Path0);
+        record.Write([1]);
+        record.Write([2]);
+        using (var huge = new FileStream(record.NewestFile!, FileMode.Open, FileAccess.Write))
+            huge.SetLength(1L << 31); // sparse: 2 GiB of nothing
+        var copies = new DurableRecord(Path0).Read();
+        Assert.True(copies.Damaged);
+        Assert.Equal([1], copies.Newest);
+    }
+
+    [Fact]
+    public void MissingDirectory_ReadsNothing()
+    {
+        var copies = new DurableRecord(Path.Combine(_root, "gone", "sealed.bin")).Read();
+        Assert.Equal(new DurableRecordCopies(null, null, false), copies);
+    }
+
+    [Fact]
     public void RecordOver16MiB_IsRefused_BeforeAnyWrite()
     {
         var record = new DurableRecord(Path0);

@@ -135,9 +135,20 @@ public sealed class DurableRecord
         byte[] slot;
         try
         {
-            slot = File.ReadAllBytes(file);
+            using var handle = File.OpenHandle(file);
+            var size = RandomAccess.GetLength(handle);
+            if (size > HeaderSize + MaxLength + CheckSize)
+                return (null, 0, true); // no record is that long: not read
+            slot = new byte[size];
+            for (var read = 0; read < size;)
+            {
+                var n = RandomAccess.Read(handle, slot.AsSpan(read), read);
+                if (n == 0)
+                    return (null, 0, true); // shrank while read
+                read += n;
+            }
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return (null, 0, false);
         }

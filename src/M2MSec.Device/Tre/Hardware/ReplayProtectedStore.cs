@@ -40,8 +40,6 @@ internal sealed class ReplayProtectedStore(DeviceFuse fuse)
     private readonly DurableRecord _record = new(Path.Combine(fuse.Directory, "rpmb.bin"));
     private ulong _writeCounter;
 
-    public bool Exists => _record.Exists;
-
     /// <summary>Reads and authenticates; throws <see cref="CryptographicException"/> if the block was altered.</summary>
     public RpmbState Read()
     {
