@@ -101,6 +101,17 @@ public sealed class TrustedEnvironmentTests : IDisposable
     }
 
     [Fact]
+    public void ReplayProtectedBlock_IsOneSectorAtEveryWrite_NoWriteIsExtendedOrTruncated_KilledMidWriteThreat()
+    {
+        var tre = Manufacture().Tre;
+        tre.WriteObject(TreCaller.DeviceManagement, "dm/account", [1]);
+        M2meDevice.Tamper(Data, Fuse, TamperKind.Firmware);
+        Assert.Equal(LockdownReason.FirmwareMeasurement, Reboot().Tre.LockdownReason); // a lockdown makes the state longer
+        foreach (var slot in RpmbRecord.SlotFiles)
+            Assert.Equal(512, new FileInfo(slot).Length);
+    }
+
+    [Fact]
     public void AnotherDevicesSealedStore_DoesNotOpen()
     {
         Manufacture();

@@ -7,7 +7,7 @@ namespace M2MSec.Device.Tre.Hardware;
 /// <summary>What <see cref="DurableRecord.Read"/> found: the newest whole copy, the one before it, and whether a slot was damaged.</summary>
 /// <param name="Newest">The newest copy whose slot is whole; null when there is none.</param>
 /// <param name="Previous">The other slot's copy when it is whole and older.</param>
-/// <param name="Damaged">A slot exists but fails its checksum: torn by a crash mid-write, or altered.</param>
+/// <param name="Damaged">A slot holds bytes that fail its checksum: torn by a crash mid-write, or altered (an empty slot file is no copy).</param>
 public readonly record struct DurableRecordCopies(byte[]? Newest, byte[]? Previous, bool Damaged);
 
 /// <summary>
@@ -137,6 +137,8 @@ public sealed class DurableRecord
         {
             using var handle = File.OpenHandle(file);
             var size = RandomAccess.GetLength(handle);
+            if (size == 0)
+                return (null, 0, false); // created, never written (a kill between the two): no copy, nothing torn
             if (size > HeaderSize + MaxLength + CheckSize)
                 return (null, 0, true); // no record is that long: not read
             slot = new byte[size];

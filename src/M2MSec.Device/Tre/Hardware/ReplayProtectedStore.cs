@@ -31,11 +31,16 @@ internal sealed record RpmbState
 /// monotonic write counter and an HMAC under a key derived from the device fuse, so contents
 /// cannot be forged. Like the fuse it lives outside the data directory, as hardware would.
 /// Kept in a <see cref="DurableRecord"/> but stricter than it (decision 046): every copy present must be whole and authentic, or
-/// the block is refused — real RPMB writes are atomic, and a block smaller than a sector is not torn by a crash.
+/// the block is refused — real RPMB writes are atomic. So that ours are too, every block is the same size, one 512-byte sector
+/// with its slot framing (the JSON padded with spaces): a write is one `pwrite` into one page, never extended nor truncated, and
+/// a kill cannot tear it.
 /// </summary>
 internal sealed class ReplayProtectedStore(DeviceFuse fuse)
 {
     private const int MacSize = 32;
+
+    /// <summary>Counter, padded JSON and MAC: 512 bytes with the slot's 32 bytes of framing.</summary>
+    internal const int BlockSize = 512 - 32;
     private readonly byte[] _macKey = fuse.DeriveKey("rpmb authentication key");
     private readonly DurableRecord _record = new(Path.Combine(fuse.Directory, "rpmb.bin"));
     private ulong _writeCounter;
@@ -68,10 +73,12 @@ internal sealed class ReplayProtectedStore(DeviceFuse fuse)
     public void Write(RpmbState state)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(state, RpmbJson.Default.RpmbState);
-        var blob = new byte[8 + payload.Length + MacSize];
+        var blob = new byte[Math.Max(BlockSize, 8 + payload.Length + MacSize)];
         BinaryPrimitives.WriteUInt64BigEndian(blob, ++_writeCounter);
-        payload.CopyTo(blob, 8);
-        HMACSHA256.HashData(_macKey, blob.AsSpan(0, 8 + payload.Length), blob.AsSpan(8 + payload.Length));
+        var body = blob.AsSpan(8, blob.Length - 8 - MacSize);
+        body.Fill((byte)' '); // trailing white space: still the same JSON
+        payload.CopyTo(body);
+        HMACSHA256.HashData(_macKey, blob.AsSpan(0, blob.Length - MacSize), blob.AsSpan(blob.Length - MacSize));
         _record.Write(blob);
     }
 }
