@@ -248,40 +248,26 @@ internal static class FleetCalibration
     /// 4 KiB each (a sealed TRE store's size), on <see cref="CommitWriters"/> records at once — the devices write in parallel, each its own files.
     /// </summary>
     private static Task<double> DeviceDurableWritesAsync(string directory, TimeSpan each, CancellationToken ct) =>
-        OnEveryWriterAsync(i => Task.FromResult(OneRecordWriter(directory, i, each)), ct);
-
-    private static long OneRecordWriter(string directory, int index, TimeSpan each)
-    {
-        var record = new DurableRecord(Path.Combine(directory, $"calibration-{index}.sealed"));
-        var content = RandomNumberGenerator.GetBytes(4096);
-        try
+        OnEveryWriterAsync(i =>
         {
-            var n = 0L;
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < each)
-            {
-                record.Write(content);
-                n++;
-            }
-            return n;
-        }
-        finally
-        {
-            foreach (var file in record.SlotFiles)
-                File.Delete(file);
-        }
-    }
+            var record = new DurableRecord(Path.Combine(directory, $"calibration-{i}.sealed"));
+            return Task.FromResult(WriteRepeatedly(content => record.Write(content), record.SlotFiles, each));
+        }, ct);
 
     /// <summary>
     /// Durable file replacements with the devices' own <see cref="AtomicFile"/> (a temporary file written, fsync'd, renamed over the old),
     /// 4 KiB each, on <see cref="CommitWriters"/> files at once.
     /// </summary>
     private static Task<double> DeviceFileReplacementsAsync(string directory, TimeSpan each, CancellationToken ct) =>
-        OnEveryWriterAsync(i => Task.FromResult(OneFileWriter(directory, i, each)), ct);
+        OnEveryWriterAsync(i =>
+        {
+            var path = Path.Combine(directory, $"calibration-{i}.image");
+            return Task.FromResult(WriteRepeatedly(content => AtomicFile.Write(path, content), [path], each));
+        }, ct);
 
-    private static long OneFileWriter(string directory, int index, TimeSpan each)
+    /// <summary>Writes 4 KiB with <paramref name="write"/> until <paramref name="each"/> has passed; the count, the files then deleted.</summary>
+    private static long WriteRepeatedly(Action<byte[]> write, IReadOnlyList<string> files, TimeSpan each)
     {
-        var path = Path.Combine(directory, $"calibration-{index}.image");
         var content = RandomNumberGenerator.GetBytes(4096);
         try
         {
@@ -289,14 +275,15 @@ internal static class FleetCalibration
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < each)
             {
-                AtomicFile.Write(path, content);
+                write(content);
                 n++;
             }
             return n;
         }
         finally
         {
-            File.Delete(path);
+            foreach (var file in files)
+                File.Delete(file);
         }
     }
 

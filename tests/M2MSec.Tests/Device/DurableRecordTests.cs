@@ -18,7 +18,7 @@ public sealed class DurableRecordTests : IDisposable
     public void Writes_Alternate_BetweenTheTwoSlots_TheNewestWins()
     {
         var record = new DurableRecord(Path0);
-        Assert.False(record.Exists);
+        Assert.DoesNotContain(record.SlotFiles.Append(record.LegacyPath), File.Exists);
         Assert.Equal(new DurableRecordCopies(null, null, false), record.Read());
         var writes = OperationMeter.Read(MeteredOperation.DeviceDurableWrite);
         record.Write([1]);
@@ -173,7 +173,7 @@ public sealed class DurableRecordTests : IDisposable
     {
         File.WriteAllBytes(Path0, [5, 5]); // what AtomicFile wrote before decision 046
         var record = new DurableRecord(Path0);
-        Assert.True(record.Exists);
+        Assert.DoesNotContain(record.SlotFiles, File.Exists);
         Assert.Equal([5, 5], record.Read().Newest);
 
         // The first slot write tears: the single file is still the newest whole copy.
@@ -212,7 +212,7 @@ public sealed class DurableRecordTests : IDisposable
     {
         var record = new DurableRecord(Path0);
         Assert.Throws<ArgumentOutOfRangeException>(() => record.Write(new byte[16 * 1024 * 1024 + 1]));
-        Assert.False(record.Exists);
+        Assert.DoesNotContain(record.SlotFiles.Append(record.LegacyPath), File.Exists);
     }
 
     private static byte[] WithLength(byte[] slot, uint length)

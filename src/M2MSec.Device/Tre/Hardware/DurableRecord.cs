@@ -44,9 +44,6 @@ public sealed class DurableRecord
     /// <summary>The two slot files.</summary>
     public IReadOnlyList<string> SlotFiles => _slots;
 
-    /// <summary>Whether any copy exists (a slot, or the single file from before).</summary>
-    public bool Exists => File.Exists(_slots[0]) || File.Exists(_slots[1]) || File.Exists(LegacyPath);
-
     /// <summary>The slot file holding the newest whole copy, or null.</summary>
     public string? NewestFile
     {

@@ -40,7 +40,7 @@ internal sealed class ReplayProtectedStore(DeviceFuse fuse)
     private const int MacSize = 32;
 
     /// <summary>Counter, padded JSON and MAC: 512 bytes with the slot's 32 bytes of framing.</summary>
-    internal const int BlockSize = 512 - 32;
+    private const int BlockSize = 512 - 32;
     private readonly byte[] _macKey = fuse.DeriveKey("rpmb authentication key");
     private readonly DurableRecord _record = new(Path.Combine(fuse.Directory, "rpmb.bin"));
     private ulong _writeCounter;
