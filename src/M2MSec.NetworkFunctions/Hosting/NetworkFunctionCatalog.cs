@@ -101,10 +101,10 @@ public static class NetworkFunctionCatalog
         ArgumentNullException.ThrowIfNull(store);
         time ??= TimeProvider.System;
         var hosts = new List<NetworkFunctionHost>();
+        IAsyncDisposable? issuerStore = null;
         try
         {
             CertificateHierarchy? hierarchy = null;
-            IAsyncDisposable? issuerStore = null;
             if (mutualTls)
             {
                 // The hierarchy lives in the OCSP function's store: it answers for what it issues.
@@ -134,53 +134,58 @@ public static class NetworkFunctionCatalog
                 if (await CertificateHierarchy.OpenAsync(pki.Certificates, "operator", time, cancellationToken).ConfigureAwait(false) is null)
                     await CertificateHierarchy.InitAsync(pki.Certificates, "operator", KeyAlgorithm.EcP256, null, time, cancellationToken).ConfigureAwait(false);
             }
-            // The OCSP function first: every other function checks its peers' certificates against it.
-            Uri? responder = null;
+            // The functions find each other here, the OCSP function's plain-HTTP responder too (its name is its role).
             var directory = new NetworkFunctionPeers();
+            Uri? Responder() => directory.Find(NetworkFunctionRole.Ocsp);
             // The second instances keep their state apart by data directory: one shared PostgreSQL database would merge the two SHOs'
             // subscriptions and IMSI pools (and the two HSSs), so with --postgres `serve all` runs the one SHO only.
             IReadOnlyList<(string Name, string Role, Func<INetworkFunction> Create)> second = store.PostgresConnectionString is { Length: > 0 } ? [] : SecondInstances;
             var instances = Available.OrderBy(r => mutualTls && r == NetworkFunctionRole.Ocsp ? 0 : 1)
                 .SelectMany(r => second.Where(i => i.Role == r).Select(i => (i.Name, i.Role, (Func<INetworkFunction>?)i.Create)).Prepend((r, r, null))).ToList();
-            // Issue 19 (docs/decisions/034): every store opens (and migrates: its own file, its own fsync) at once; the functions then start in
-            // order, each on its store as soon as it is open — the start-up no longer waits for seventeen store openings one after another.
-            var openings = instances.ToDictionary(i => i.Name,
-                i => (store with { DataDirectory = Path.Combine(store.DataDirectory, i.Name) }).OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken),
-                StringComparer.Ordinal);
+            // Issue 19 (docs/decisions/034, 047): the functions start at once, each on its own store, opened and migrated on a pool thread of its
+            // own. Under mutual TLS the OCSP function starts first: every other checks its peers' certificates against it.
+            var starts = new Dictionary<string, Task<NetworkFunctionHost>>(StringComparer.Ordinal);
+            foreach (var (name, role, create) in instances)
+            {
+                var own = store with { DataDirectory = Path.Combine(store.DataDirectory, name) };
+                // SQLite's asynchronous calls complete synchronously: without Task.Run the openings ran one after another.
+                var opening = Task.Run(() => own.OpenAsync(createKeyRing: createKeyRing, cancellationToken: cancellationToken), cancellationToken);
+                var after = starts.Where(s => (mutualTls && s.Key == NetworkFunctionRole.Ocsp) || StartsAfter(role, s.Key)).Select(s => s.Value).ToArray();
+                starts[name] = StartInFleetAsync(name, role, create, own, opening, after);
+            }
             try
             {
-                foreach (var (name, role, create) in instances)
-                {
-                    var own = store with { DataDirectory = Path.Combine(store.DataDirectory, name) };
-                    var peers = hosts.ToDictionary(h => h.Name, h => h.AdminAddress is { } a && h.Role != NetworkFunctionRole.Ocsp ? a : h.Address, StringComparer.Ordinal);
-                    var tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, RevocationFor(hierarchy, () => responder, time), time, cancellationToken, name)
-                        .ConfigureAwait(false);
-                    var opening = openings[name];
-                    openings.Remove(name);
-                    var host = await StartAsync(role, own, null, createKeyRing, peers, tls, tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null,
-                        cancellationToken, directory, null, create?.Invoke(), name, opening).ConfigureAwait(false);
-                    hosts.Add(host);
-                    directory.Set(name, host.AdminAddress is { } a && role != NetworkFunctionRole.Ocsp ? a : host.Address);
-                    if (role == NetworkFunctionRole.Ocsp)
-                        responder = host.Address;
-                }
+                await Task.WhenAll(starts.Values).ConfigureAwait(false);
             }
             finally
             {
-                // A start that failed half-way: the stores opened for functions that never started are closed again.
-                foreach (var left in openings.Values)
-                {
-                    try
-                    {
-                        await (await left.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is M2MSec.Storage.StoreException or IOException or System.Data.Common.DbException or OperationCanceledException or InvalidOperationException or UnauthorizedAccessException)
-                    {
-                        // It did not open either: nothing to close.
-                    }
-                }
+                // In the order above (the fleet stops in reverse: the OCSP function last); on a failure, those that did start are stopped below.
+                hosts.AddRange(instances.Select(i => starts[i.Name]).Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
             }
-            var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory, RevocationFor(hierarchy!, () => responder, time)) : null;
+
+            async Task<NetworkFunctionHost> StartInFleetAsync(string name, string role, Func<INetworkFunction>? create, StoreOptions own,
+                Task<M2MSec.Storage.IStateStore> opening, Task[] after)
+            {
+                NetworkFunctionTls? tls;
+                try
+                {
+                    await Task.WhenAll(after).ConfigureAwait(false);
+                    tls = hierarchy is null ? null : await TlsForAsync(role, hierarchy, RevocationFor(hierarchy, Responder, time), time, cancellationToken, name)
+                        .ConfigureAwait(false);
+                }
+                catch
+                {
+                    // A peer it needs did not start, or no certificate: its store is closed again.
+                    await CloseAsync(opening).ConfigureAwait(false);
+                    throw;
+                }
+                var host = await StartAsync(role, own, null, createKeyRing, directory.Snapshot(), tls, tls is not null && role == NetworkFunctionRole.Ocsp ? "https://127.0.0.1:0" : null,
+                    cancellationToken, directory, null, create?.Invoke(), name, opening).ConfigureAwait(false);
+                directory.Set(name, host.AdminAddress is { } a && role != NetworkFunctionRole.Ocsp ? a : host.Address);
+                return host;
+            }
+
+            var adminTls = mutualTls ? AdminCredentials.Load(store.DataDirectory, RevocationFor(hierarchy!, Responder, time)) : null;
             if (adminTls is not null)
             {
                 // Each function (and the administrator) learns its peers' status now, not in its first handshakes.
@@ -195,15 +200,34 @@ public static class NetworkFunctionCatalog
                 IssuerStore = issuerStore,
                 Hierarchy = hierarchy,
                 Time = time,
-                OcspResponder = responder,
+                OcspResponder = Responder(),
                 Peers = directory,
             };
         }
         catch
         {
-            foreach (var h in hosts)
+            // Those that started stop, in the fleet's order (reverse), and the issuing side's store closes: nothing stays open.
+            foreach (var h in Enumerable.Reverse(hosts))
                 await h.DisposeAsync().ConfigureAwait(false);
+            if (issuerStore is not null)
+                await issuerStore.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>A role made with a peer's address (the OTA server: the SMSC's, see the factories) starts after that peer.</summary>
+    private static bool StartsAfter(string role, string peer) => role == NetworkFunctionRole.Ota && peer == NetworkFunctionRole.Smsc;
+
+    /// <summary>Closes a store whose function did not start.</summary>
+    private static async Task CloseAsync(Task<M2MSec.Storage.IStateStore> opening)
+    {
+        try
+        {
+            await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is M2MSec.Storage.StoreException or IOException or System.Data.Common.DbException or OperationCanceledException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            // It did not open either: nothing to close.
         }
     }
 
