@@ -10,7 +10,7 @@ internal sealed class SqlCertificateStore(SqlDatabase db) : IEditableCertificate
     private const string Columns = "issuer, serial, subject, not_before, not_after, der, revoked_at, reason";
 
     public ValueTask<IssuedCertificate?> FindAsync(string issuer, string serialHex, CancellationToken cancellationToken = default) =>
-        db.RunAsync<IssuedCertificate?>(async c =>
+        db.ReadAsync<IssuedCertificate?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, $"SELECT {Columns} FROM certificates WHERE issuer = @i AND serial = @s",
                 ("@i", issuer), ("@s", serialHex.ToLowerInvariant()));
@@ -42,7 +42,7 @@ internal sealed class SqlCertificateStore(SqlDatabase db) : IEditableCertificate
     }
 
     public ValueTask<AuthorityKey?> FindAuthorityKeyAsync(string hierarchy, string slot, CancellationToken cancellationToken = default) =>
-        db.RunAsync<AuthorityKey?>(async c =>
+        db.ReadAsync<AuthorityKey?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT cert, key_enc FROM pki_keys WHERE hierarchy = @h AND slot = @s",
                 ("@h", hierarchy), ("@s", slot));
@@ -64,7 +64,7 @@ internal sealed class SqlCertificateStore(SqlDatabase db) : IEditableCertificate
     }
 
     public ValueTask<PkiHierarchyRecord?> FindHierarchyAsync(string name, CancellationToken cancellationToken = default) =>
-        db.RunAsync<PkiHierarchyRecord?>(async c =>
+        db.ReadAsync<PkiHierarchyRecord?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT key_algorithm, ocsp_url, created_at FROM pki_hierarchies WHERE name = @n", ("@n", name));
             await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -51,8 +51,11 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     /// <summary>The write gate this asynchronous flow holds, if any.</summary>
     private static readonly AsyncLocal<SemaphoreSlim?> HeldGate = new();
 
-    /// <summary>Runs read-only <paramref name="action"/> on a connection (no gate: SQLite's WAL readers never wait for the writer).</summary>
-    private async ValueTask<T> ReadAsync<T>(Func<DbConnection, ValueTask<T>> action, CancellationToken ct)
+    /// <summary>
+    /// Runs read-only <paramref name="action"/> on a connection: no gate (SQLite's WAL readers never wait for the writer) and no
+    /// durable commit counted. For one SELECT — it reads one committed state; several statements that must agree take <see cref="RunAsync"/>.
+    /// </summary>
+    public async ValueTask<T> ReadAsync<T>(Func<DbConnection, ValueTask<T>> action, CancellationToken ct)
     {
         await using var connection = await Dialect.OpenAsync(ct).ConfigureAwait(false);
         return await action(connection).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace M2MSec.Storage.Sql;
 internal sealed class SqlDeviceRegistry(SqlDatabase db) : IEditableDeviceRegistry
 {
     public ValueTask<DeviceRecord?> FindAsync(string deviceId, CancellationToken cancellationToken = default) =>
-        db.RunAsync<DeviceRecord?>(async c =>
+        db.ReadAsync<DeviceRecord?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT pcid, tre_id, kind, state, updated_at FROM devices WHERE device_id = @d", ("@d", deviceId));
             await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -41,7 +41,7 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
             cancellationToken);
 
     public ValueTask<DmAccount?> FindAccountAsync(string devId, CancellationToken cancellationToken = default) =>
-        db.RunAsync<DmAccount?>(async c =>
+        db.ReadAsync<DmAccount?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
                 "SELECT server_id, client_user, client_password_enc, server_password_enc, client_auth, server_auth, created_at, server_nonce, client_nonce, client_nonce_expires_at " +
@@ -58,7 +58,7 @@ internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<DmAccountSummary>> ListAccountsAsync(CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyList<DmAccountSummary>>(async c =>
+        db.ReadAsync<IReadOnlyList<DmAccountSummary>>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
                 "SELECT dev_id, server_id, client_user, client_auth, server_auth, created_at FROM dm_accounts ORDER BY dev_id");

@@ -9,7 +9,7 @@ namespace M2MSec.Storage.Sql;
 internal sealed class SqlHssSubscriberStore(SqlDatabase db) : IEditableHssSubscriberStore
 {
     public ValueTask<HssSubscriber?> FindAsync(string imsi, CancellationToken cancellationToken = default) =>
-        db.RunAsync<HssSubscriber?>(async c =>
+        db.ReadAsync<HssSubscriber?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
                 "SELECT kind, algorithm, k_enc, opc_enc, amf FROM subscribers WHERE identity = @id", ("@id", imsi));
@@ -23,7 +23,7 @@ internal sealed class SqlHssSubscriberStore(SqlDatabase db) : IEditableHssSubscr
         }, cancellationToken);
 
     public ValueTask<HssSqnState?> GetSqnStateAsync(string imsi, CancellationToken cancellationToken = default) =>
-        db.RunAsync<HssSqnState?>(async c =>
+        db.ReadAsync<HssSqnState?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT seq_he, ind_he FROM subscribers WHERE identity = @id", ("@id", imsi));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

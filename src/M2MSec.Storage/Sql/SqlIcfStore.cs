@@ -37,7 +37,7 @@ internal sealed class SqlIcfStore(SqlDatabase db) : IIcfStore
     }
 
     public ValueTask<IcfPcidUse?> FindUseAsync(string pcid, CancellationToken cancellationToken = default) =>
-        db.RunAsync<IcfPcidUse?>(async c =>
+        db.ReadAsync<IcfPcidUse?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT state, ip_address, at FROM icf_pcid_uses WHERE pcid = @p", ("@p", pcid));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

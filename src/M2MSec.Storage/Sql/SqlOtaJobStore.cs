@@ -28,7 +28,7 @@ internal sealed class SqlOtaJobStore(SqlDatabase db) : IOtaJobStore
     private static string ScriptPlace(string id) => SecretProtector.Place("ota_jobs", id, "script");
 
     public ValueTask<OtaJobRecord?> FindAsync(string id, CancellationToken cancellationToken = default) =>
-        db.RunAsync<OtaJobRecord?>(async c =>
+        db.ReadAsync<OtaJobRecord?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, $"SELECT {Columns} FROM ota_jobs WHERE id = @id", ("@id", id));
             await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -10,7 +10,7 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
     private static string Row(string iccid, int kvn) => $"{iccid}/{kvn}";
 
     public ValueTask<OtaKeySet?> FindAsync(string iccid, int keyVersion, CancellationToken cancellationToken = default) =>
-        db.RunAsync<OtaKeySet?>(async c =>
+        db.ReadAsync<OtaKeySet?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
                 "SELECT kic_alg, kic_enc, kid_alg, kid_enc, tar FROM ota_keysets WHERE iccid = @i AND kvn = @k", ("@i", iccid), ("@k", keyVersion));
@@ -25,7 +25,7 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
         }, cancellationToken);
 
     public ValueTask<ulong?> GetCounterAsync(string iccid, int keyVersion, CancellationToken cancellationToken = default) =>
-        db.RunAsync<ulong?>(async c =>
+        db.ReadAsync<ulong?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT counter FROM ota_keysets WHERE iccid = @i AND kvn = @k", ("@i", iccid), ("@k", keyVersion));
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } v and not DBNull ? (ulong)Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : null;
@@ -116,7 +116,7 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
     }
 
     public ValueTask<IReadOnlyList<OtaKeySetSummary>> ListKeySetsAsync(CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyList<OtaKeySetSummary>>(async c =>
+        db.ReadAsync<IReadOnlyList<OtaKeySetSummary>>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT iccid, kvn, kic_alg, kid_alg, tar, counter FROM ota_keysets ORDER BY iccid, kvn");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -130,7 +130,7 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<(string Identity, string Iccid)>> ListPskIdentitiesAsync(CancellationToken cancellationToken = default) =>
-        db.RunAsync<IReadOnlyList<(string, string)>>(async c =>
+        db.ReadAsync<IReadOnlyList<(string, string)>>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT identity, iccid FROM scp81_psk ORDER BY iccid, identity");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -141,7 +141,7 @@ internal sealed class SqlOtaKeySetStore(SqlDatabase db) : IEditableOtaKeySetStor
         }, cancellationToken);
 
     public ValueTask<(string Iccid, byte[] Psk)?> FindPskAsync(string identity, CancellationToken cancellationToken = default) =>
-        db.RunAsync<(string, byte[])?>(async c =>
+        db.ReadAsync<(string, byte[])?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT iccid, psk_enc FROM scp81_psk WHERE identity = @i", ("@i", identity));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

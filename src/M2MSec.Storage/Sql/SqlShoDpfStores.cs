@@ -26,7 +26,7 @@ internal sealed partial class SqlShoStore(SqlDatabase db) : IShoStore
     }
 
     public ValueTask<ShoSubscription?> FindAsync(string pcid, CancellationToken cancellationToken = default) =>
-        db.RunAsync<ShoSubscription?>(async c =>
+        db.ReadAsync<ShoSubscription?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null, "SELECT doc, k_enc, opc_enc FROM sho_subscriptions WHERE pcid = @p", ("@p", pcid));
             await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

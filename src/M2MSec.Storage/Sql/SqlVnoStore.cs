@@ -23,7 +23,7 @@ internal sealed class SqlVnoStore(SqlDatabase db) : IVnoStore
     }
 
     public ValueTask<VnoNasContextInfo?> FindContextAsync(string identity, CancellationToken cancellationToken = default) =>
-        db.RunAsync<VnoNasContextInfo?>(async c =>
+        db.ReadAsync<VnoNasContextInfo?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
                 "SELECT plmn, context_id, dl_count, state, updated_at FROM vno_nas_contexts WHERE identity = @i", ("@i", identity));
@@ -58,7 +58,7 @@ internal sealed class SqlVnoStore(SqlDatabase db) : IVnoStore
         }, cancellationToken);
 
     public ValueTask<VnoUplinkContext?> FindUplinkAsync(string identity, CancellationToken cancellationToken = default) =>
-        db.RunAsync<VnoUplinkContext?>(async c =>
+        db.ReadAsync<VnoUplinkContext?>(async c =>
         {
             await using var command = SqlDatabase.Command(c, null,
                 "SELECT context_id, knas_int_enc, ul_count, state FROM vno_nas_contexts WHERE identity = @i", ("@i", identity));
