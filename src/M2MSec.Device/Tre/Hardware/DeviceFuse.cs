@@ -69,10 +69,13 @@ public static class DeviceDurableWrites
     /// <summary>Wall time spent in fsync so far.</summary>
     public static TimeSpan Fsync => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _fsyncTicks));
 
-    internal static void Add(long fsyncTicks)
+    /// <summary>Flushes <paramref name="file"/> to the disk (fsync) and counts it, with the time the flush took.</summary>
+    internal static void FlushToDisk(FileStream file)
     {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        file.Flush(flushToDisk: true);
         Interlocked.Increment(ref _count);
-        Interlocked.Add(ref _fsyncTicks, fsyncTicks);
+        Interlocked.Add(ref _fsyncTicks, System.Diagnostics.Stopwatch.GetTimestamp() - start);
     }
 }
 
@@ -92,9 +95,7 @@ public static class AtomicFile
         using (var f = new FileStream(temp, options))
         {
             f.Write(content);
-            var start = System.Diagnostics.Stopwatch.GetTimestamp();
-            f.Flush(flushToDisk: true);
-            DeviceDurableWrites.Add(System.Diagnostics.Stopwatch.GetTimestamp() - start);
+            DeviceDurableWrites.FlushToDisk(f);
         }
         OperationMeter.Count(MeteredOperation.DeviceFileReplacement);
         File.Move(temp, path, overwrite: true);

@@ -113,9 +113,7 @@ public sealed class DurableRecord
             file.Write(slot);
             if (file.Length != slot.Length)
                 file.SetLength(slot.Length);
-            var start = System.Diagnostics.Stopwatch.GetTimestamp();
-            file.Flush(flushToDisk: true);
-            DeviceDurableWrites.Add(System.Diagnostics.Stopwatch.GetTimestamp() - start);
+            DeviceDurableWrites.FlushToDisk(file);
         }
         OperationMeter.Count(MeteredOperation.DeviceDurableWrite);
         _newestSlot = target;
