@@ -5,6 +5,7 @@ using M2MSec.Cli.Internal;
 using M2MSec.Device.M2me;
 using M2MSec.Device.Tre;
 using M2MSec.NetworkFunctions.Ccif;
+using M2MSec.Pki;
 using M2MSec.Pki.Authority;
 
 namespace M2MSec.Cli.Commands;
@@ -62,12 +63,12 @@ internal static class CcifCommand
                     Inject(made, answer, authToken);
                     return made;
                 });
-                var pfc = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(answer!.PfcAttestation));
+                var pfc = DerCertificates.Load(Convert.FromBase64String(answer!.PfcAttestation));
                 CliOutput.Write(r, r.GetValue(json),
                 [
                     new("pcid", answer.Pcid), new("tre_id", answer.TreId), new("platform_key", answer.PlatformKey), new("data", device.DataDirectory),
                     new("pfc_attestation_serial", M2MSec.Pki.CertificateSerial.Of(pfc)),
-                    new("pfc_encryption_serial", M2MSec.Pki.CertificateSerial.Of(X509CertificateLoader.LoadCertificate(Convert.FromBase64String(answer.PfcEncryption)))),
+                    new("pfc_encryption_serial", M2MSec.Pki.CertificateSerial.Of(DerCertificates.Load(Convert.FromBase64String(answer.PfcEncryption)))),
                     new("manufacturer_root_sha256", Convert.ToHexStringLower(SHA256.HashData(Convert.FromBase64String(answer.ManufacturerRoot)))),
                     new("dm_root_installed", answer.DmRoot is not null), new("sho_signing_root_installed", answer.ShoSigningRoot is not null),
                     new("temporary_credential", "installed in the TRE (never shown)"), new("auth_token_installed", authToken is not null),
@@ -148,7 +149,7 @@ internal static class CcifCommand
     /// <summary>The factory line injects what the CCIF answered: the PfC, the temporary credential, the roots, the authorisation token.</summary>
     internal static void Inject(M2meDevice device, DeviceManufactured answer, byte[]? authToken = null)
     {
-        static X509Certificate2? Load(string? b64) => b64 is null ? null : X509CertificateLoader.LoadCertificate(Convert.FromBase64String(b64));
+        static X509Certificate2? Load(string? b64) => b64 is null ? null : DerCertificates.Load(Convert.FromBase64String(b64));
         var k = Convert.FromHexString(answer.K);
         var opc = Convert.FromHexString(answer.Opc);
         try

@@ -4,6 +4,7 @@ using System.Text;
 using M2MSec.Device.Tre;
 using M2MSec.Dm;
 using M2MSec.Dm.Tree;
+using M2MSec.Pki;
 
 namespace M2MSec.Device.Provisioning;
 
@@ -98,7 +99,7 @@ public sealed class M2MProvisioningObjects(IProvisioningTre tre)
             return DmStatusCode.CommandNotAllowed;
         try
         {
-            _pendingShoRoot = X509CertificateLoader.LoadCertificate(der);
+            _pendingShoRoot = DerCertificates.Load(der);
         }
         catch (CryptographicException)
         {

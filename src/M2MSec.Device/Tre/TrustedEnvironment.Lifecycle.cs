@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using M2MSec.Pki;
 using M2MSec.Provisioning;
 using M2MSec.Provisioning.Objects;
 
@@ -54,7 +55,7 @@ public sealed partial class TrustedEnvironment
                 var installed = McimRecordLocked(imsi) ?? throw new ProvisioningException("not-installed", $"no MCIM {imsi} in this TRE");
                 if (!_objects.TryGetValue(installed.RootName ?? TreObjects.ShoSigningRoot, out var rootDer))
                     throw new ProvisioningException("no-sho-root", "no SHO signing root is provisioned");
-                return root = X509CertificateLoader.LoadCertificate(rootDer);
+                return root = DerCertificates.Load(rootDer);
             }, NowLocked(), out signer);
         }
         catch (ProvisioningException e)

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using M2MSec.Pki;
 using M2MSec.Provisioning;
 using M2MSec.Provisioning.Mcim;
 using M2MSec.Provisioning.Objects;
@@ -102,7 +103,7 @@ public sealed partial class TrustedEnvironment
         if (!_objects.TryGetValue(TreObjects.RegistrationNonce, out var pending))
             return Refused("no-pending-nonce", "no registration is pending (the nonce was used or never made)");
 
-        using var root = X509CertificateLoader.LoadCertificate(rootDer);
+        using var root = DerCertificates.Load(rootDer);
         M2MSimMobjContent content;
         X509Certificate2 signer;
         try

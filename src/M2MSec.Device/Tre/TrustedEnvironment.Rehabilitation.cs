@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using M2MSec.Device.Tre.Internal;
+using M2MSec.Pki;
 using M2MSec.Provisioning;
 using M2MSec.Provisioning.Validation;
 
@@ -102,7 +102,7 @@ public sealed partial class TrustedEnvironment
         if (!_objects.TryGetValue(TreObjects.PfcAttestation, out var pfcA) || !_objects.TryGetValue(TreObjects.PfcEncryption, out var pfcE))
             throw new TreRehabilitationRefusedException("no-pfc", "the TRE holds no PfC");
         PvaRehabilitation r;
-        using (var root = X509CertificateLoader.LoadCertificate(rootDer))
+        using (var root = DerCertificates.Load(rootDer))
         {
             try
             {

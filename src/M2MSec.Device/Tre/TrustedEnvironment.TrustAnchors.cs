@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using M2MSec.Pki;
 using M2MSec.Pki.Authority;
 using M2MSec.Pki.Validation;
 
@@ -46,7 +47,7 @@ public sealed partial class TrustedEnvironment
     public X509Certificate2? TrustAnchor(TreCaller caller, string name)
     {
         var der = ReadObject(caller, RootPrefix + name);
-        return der is null ? null : X509CertificateLoader.LoadCertificate(der);
+        return der is null ? null : DerCertificates.Load(der);
     }
 
     /// <summary>
@@ -66,7 +67,7 @@ public sealed partial class TrustedEnvironment
                 detail = $"no '{name}' root to roll over from";
                 return false;
             }
-            using var current = X509CertificateLoader.LoadCertificate(currentDer);
+            using var current = DerCertificates.Load(currentDer);
             if (!RootRollover.Verify(current, newRoot, link, NowLocked(), out detail))
             {
                 Event("root-refused", $"{name}: {detail}");

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Ocsp;
+using M2MSec.Pki;
 using M2MSec.Pki.Ocsp;
 using M2MSec.Provisioning.Validation;
 using M2MSec.Storage.Pva;
@@ -22,15 +23,18 @@ public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
     /// </summary>
     public static string? CheckPfc(PvaReference reference, byte[] attestationDer, byte[] encryptionDer, DateTimeOffset now)
     {
-        using var root = X509CertificateLoader.LoadCertificate(reference.ManufacturerRoot);
-        using var issuing = X509CertificateLoader.LoadCertificate(reference.ManufacturerIssuing);
-        foreach (var der in new[] { attestationDer, encryptionDer })
+        using var pfc = PfcCertificates.Load(reference, attestationDer, encryptionDer);
+        return CheckPfc(reference, pfc, now);
+    }
+
+    private static string? CheckPfc(PvaReference reference, PfcCertificates pfc, DateTimeOffset now)
+    {
+        foreach (var cert in new[] { pfc.Attestation, pfc.Encryption })
         {
-            using var cert = X509CertificateLoader.LoadCertificate(der);
-            if (!CertificateChains.Verify(cert, root, [issuing], now, out _))
+            if (!CertificateChains.Verify(cert, pfc.Root, [pfc.Issuing], now, out _))
                 return "pfc-untrusted";
         }
-        return PvaVerdict.Fingerprint(attestationDer, encryptionDer) == reference.PfcFingerprint ? null : "pfc-not-registered";
+        return PvaVerdict.Fingerprint(pfc.AttestationDer, pfc.EncryptionDer) == reference.PfcFingerprint ? null : "pfc-not-registered";
     }
 
     /// <summary>
@@ -48,16 +52,17 @@ public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
             return "challenge-mismatch";
         if (reference is null)
             return "no-reference";
-        if (CheckPfc(reference, validation.PfcAttestation, validation.PfcEncryption, now) is { } pfcError)
+        // Each certificate decoded once for all the checks below (issue 19).
+        using var pfc = PfcCertificates.Load(reference, validation.PfcAttestation, validation.PfcEncryption);
+        if (CheckPfc(reference, pfc, now) is { } pfcError)
             return pfcError;
-        var (notRevoked, why) = await NotRevokedAsync(reference, validation, ct).ConfigureAwait(false);
+        var (notRevoked, why) = await NotRevokedAsync(pfc, ct).ConfigureAwait(false);
         if (!notRevoked)
             return why;
-        using var attestation = X509CertificateLoader.LoadCertificate(validation.PfcAttestation);
-        if (!statement.Verify(attestation.PublicKey.ExportSubjectPublicKeyInfo()))
+        if (!statement.Verify(pfc.Attestation))
             return "bad-signature";
         if (statement.Pcid != validation.Pcid || statement.TreId != reference.TreId
-            || attestation.GetNameInfo(X509NameType.SimpleName, false) != reference.TreId)
+            || pfc.Attestation.GetNameInfo(X509NameType.SimpleName, false) != reference.TreId)
             return "identity-mismatch";
         var measured = statement.Measurements.ToDictionary(m => m.Name, m => m.Sha256, StringComparer.Ordinal);
         var accepted = false;
@@ -72,9 +77,9 @@ public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
     }
 
     /// <summary>Both PfC certificates "good" at the CCIF's OCSP responder for the manufacturer hierarchy (RFC 6960, nonce); fail-closed.</summary>
-    private async Task<(bool, string)> NotRevokedAsync(PvaReference reference, PvaValidation validation, CancellationToken ct)
+    private async Task<(bool, string)> NotRevokedAsync(PfcCertificates certificates, CancellationToken ct)
     {
-        using var issuing = X509CertificateLoader.LoadCertificate(reference.ManufacturerIssuing);
+        var issuing = certificates.Issuing;
         HttpClient http;
         try
         {
@@ -84,9 +89,7 @@ public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
         {
             return (false, "pfc-revocation-unknown");
         }
-        using var attestation = X509CertificateLoader.LoadCertificate(validation.PfcAttestation);
-        using var encryption = X509CertificateLoader.LoadCertificate(validation.PfcEncryption);
-        X509Certificate2[] pfc = [attestation, encryption];
+        X509Certificate2[] pfc = [certificates.Attestation, certificates.Encryption];
         // Issue 19: both in one request (RFC 6960 §4.1.1, one nonce, one signed answer); a certificate the answer leaves
         // unsettled — refused as a whole, or no SingleResponse for its CertID — is asked about alone.
         var ids = pfc.Select(c => OcspCertId.For(c, issuing)).ToArray();
@@ -129,4 +132,48 @@ public sealed class PlatformValidator(PeerClients peers, PvaOptions options)
 
     /// <summary>Where the CCIF answers OCSP for the manufacturer hierarchy (docs/decisions/015).</summary>
     public const string CcifOcspPath = "ocsp";
+
+    /// <summary>The manufacturer's root and issuing CA and the two PfC certificates of one judgement, decoded once.</summary>
+    private sealed class PfcCertificates : IDisposable
+    {
+        private PfcCertificates(X509Certificate2[] all, byte[] attestationDer, byte[] encryptionDer) =>
+            (_all, AttestationDer, EncryptionDer) = (all, attestationDer, encryptionDer);
+
+        private readonly X509Certificate2[] _all;
+
+        /// <summary>The PfC as the validation holds it: the fingerprint is over these octets.</summary>
+        public byte[] AttestationDer { get; }
+
+        public byte[] EncryptionDer { get; }
+
+        public X509Certificate2 Root => _all[0];
+
+        public X509Certificate2 Issuing => _all[1];
+
+        public X509Certificate2 Attestation => _all[2];
+
+        public X509Certificate2 Encryption => _all[3];
+
+        public static PfcCertificates Load(PvaReference reference, byte[] attestationDer, byte[] encryptionDer)
+        {
+            var all = new List<X509Certificate2>(4);
+            try
+            {
+                foreach (var der in new[] { reference.ManufacturerRoot, reference.ManufacturerIssuing, attestationDer, encryptionDer })
+                    all.Add(DerCertificates.Load(der));
+                return new PfcCertificates([.. all], attestationDer, encryptionDer);
+            }
+            catch
+            {
+                all.ForEach(c => c.Dispose());
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var c in _all)
+                c.Dispose();
+        }
+    }
 }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using M2MSec.NetworkFunctions.Ccif;
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Pki;
 using M2MSec.Provisioning.Validation;
 using M2MSec.Storage;
 using M2MSec.Storage.Audit;
@@ -158,7 +158,7 @@ internal static class PvaEndpoints
             return false;
         try
         {
-            using var _ = X509CertificateLoader.LoadCertificate(der);
+            using var _ = DerCertificates.Load(der);
             return true;
         }
         catch (CryptographicException)

@@ -5,6 +5,7 @@ using M2MSec.NetworkFunctions.Dpf;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Hss;
 using M2MSec.NetworkFunctions.Pva;
+using M2MSec.Pki;
 using M2MSec.Pki.Authority;
 using M2MSec.Provisioning;
 using M2MSec.Provisioning.Mcim;
@@ -168,7 +169,7 @@ internal static class ShoEndpoints
         try
         {
             var signer = await sho.Signing.GetAsync(ct).ConfigureAwait(false);
-            using var encryption = X509CertificateLoader.LoadCertificate(sub.PfcEncryption);
+            using var encryption = DerCertificates.Load(sub.PfcEncryption);
             // The device's authorisation token, when its user handed one: the TRE refuses an MCIM that does not carry it.
             var token = await sho.Store.FindAuthorisationTokenAsync(pcid, ct).ConfigureAwait(false);
             document = sho.Packager.Package(PkD(encryption)!, new McimContent(imsi, k, opc, AuthorisationToken: token), pcid, sub.TreId, sho.Options.ShoId, sub.RegistrationNonce,
@@ -329,7 +330,7 @@ internal static class ShoEndpoints
             return false;
         try
         {
-            certificate = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(base64));
+            certificate = DerCertificates.Load(Convert.FromBase64String(base64));
             return true;
         }
         catch (Exception e) when (e is FormatException or CryptographicException)

@@ -48,7 +48,7 @@ public sealed class CertificateHierarchy
     public X509Certificate2 Root { get; private set; }
 
     /// <summary>The issuing CA certificate (public part only).</summary>
-    public X509Certificate2 Issuing => X509CertificateLoader.LoadCertificate(_issuing.RawData);
+    public X509Certificate2 Issuing => DerCertificates.Load(_issuing.RawData);
 
     /// <summary>The delegated OCSP signer, with its private key (the responder signs with it).</summary>
     public X509Certificate2 OcspSigner => _ocspSigner;
@@ -78,7 +78,7 @@ public sealed class CertificateHierarchy
             KeyAlgorithms.PublicKeyOf(issuingKey), algorithm, $"M2MSec {name}", notBefore, CertificateProfile.Issuing.DefaultValidity()), issuingKey);
         await PutAsync(store, name, IssuingSlot, issuing, issuingKey, cancellationToken).ConfigureAwait(false);
 
-        var hierarchy = new CertificateHierarchy(store, time, record, X509CertificateLoader.LoadCertificate(root.RawData), issuing, null!);
+        var hierarchy = new CertificateHierarchy(store, time, record, DerCertificates.Load(root.RawData), issuing, null!);
         hierarchy._ocspSigner = await hierarchy.IssueOcspSignerAsync(cancellationToken).ConfigureAwait(false);
         return hierarchy;
     }
@@ -94,14 +94,14 @@ public sealed class CertificateHierarchy
         var root = await LoadAsync(store, name, RootSlot, cancellationToken).ConfigureAwait(false);
         var issuing = await LoadAsync(store, name, IssuingSlot, cancellationToken).ConfigureAwait(false);
         var ocsp = await LoadAsync(store, name, OcspSlot, cancellationToken).ConfigureAwait(false);
-        var hierarchy = new CertificateHierarchy(store, time, record, X509CertificateLoader.LoadCertificate(root.RawData), issuing, ocsp);
+        var hierarchy = new CertificateHierarchy(store, time, record, DerCertificates.Load(root.RawData), issuing, ocsp);
         root.Dispose();
         await hierarchy.RenewOcspSignerIfDueAsync(cancellationToken).ConfigureAwait(false);
         return hierarchy;
     }
 
     /// <summary>Root, then issuing CA: the chain a relying party needs above an end-entity certificate.</summary>
-    public X509Certificate2Collection Chain() => [Issuing, X509CertificateLoader.LoadCertificate(Root.RawData)];
+    public X509Certificate2Collection Chain() => [Issuing, DerCertificates.Load(Root.RawData)];
 
     /// <summary>Issues a certificate with a fresh key of <paramref name="algorithm"/> (default: the hierarchy's); returns it with its private key.</summary>
     public async Task<X509Certificate2> IssueAsync(CertificateProfile profile, CertificateSubject subject, TimeSpan? validity = null,
@@ -175,8 +175,8 @@ public sealed class CertificateHierarchy
         await PutAsync(_store, Name, IssuingSlot, issuing, issuingKey, cancellationToken, replace: true).ConfigureAwait(false);
         old.Dispose();
         _issuing = issuing;
-        Root = X509CertificateLoader.LoadCertificate(newRoot.RawData);
-        return new RootRollover(X509CertificateLoader.LoadCertificate(newRoot.RawData), X509CertificateLoader.LoadCertificate(link.RawData));
+        Root = DerCertificates.Load(newRoot.RawData);
+        return new RootRollover(DerCertificates.Load(newRoot.RawData), DerCertificates.Load(link.RawData));
     }
 
     /// <summary>Re-issues the OCSP signer when a third of its validity is left (it is short-lived and not itself checked).</summary>
@@ -229,7 +229,7 @@ public sealed class CertificateHierarchy
             ?? throw new PkiException($"the '{name}' hierarchy has no {slot} key (incomplete initialisation?)");
         using var key = KeyAlgorithms.ImportPkcs8(entry.PrivateKeyPkcs8);
         CryptographicOperations.ZeroMemory(entry.PrivateKeyPkcs8);
-        using var cert = X509CertificateLoader.LoadCertificate(entry.CertificateDer);
+        using var cert = DerCertificates.Load(entry.CertificateDer);
         return KeyAlgorithms.WithKey(cert, key);
     }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography.Xml;
 using System.Text;
 using System.Xml;
+using M2MSec.Pki;
 using M2MSec.Pki.Tls;
 
 namespace M2MSec.Provisioning.Objects;
@@ -80,14 +81,37 @@ internal sealed class ShoSignedXml(string rootName, string ns, string[] contentN
         var doc = Parse(document);
         var root = doc.DocumentElement!;
         var (signature, signatureMethod, certificates) = CheckShape(doc, root);
-
         signer = certificates[0];
-        var others = certificates.Skip(1).ToList();
+        try
+        {
+            var texts = CheckSignature(doc, root, signature, signatureMethod, certificates, trustRootFor, now);
+            // Read from the signed element (the root, which URI="" covers) only.
+            return texts;
+        }
+        catch
+        {
+            signer.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var other in certificates.Skip(1))
+                other.Dispose();
+        }
+    }
+
+    private string[] CheckSignature(XmlDocument doc, XmlElement root, XmlElement signature, string signatureMethod, X509Certificate2[] certificates,
+        Func<string[], X509Certificate2> trustRootFor, DateTimeOffset now)
+    {
+        var signer = certificates[0];
         using var ecdsa = signer.GetECDsaPublicKey();
         using var rsa = ecdsa is null ? signer.GetRSAPublicKey() : null;
         AsymmetricAlgorithm? key = signatureMethod == EcdsaSha256SignatureDescription.Url ? ecdsa : rsa;
         if (key is null)
             throw Refused("bad-signature", "the signature method does not match the signer's key");
+        // KeyInfo is outside what is signed (the enveloped transform drops the whole Signature) and its certificates are
+        // decoded already: SignedXml would decode them again, ≈ 180 µs each on OpenSSL 3 (issue 19).
+        signature.RemoveChild(Only(signature, "KeyInfo"));
         bool good;
         try
         {
@@ -103,13 +127,11 @@ internal sealed class ShoSignedXml(string rootName, string ns, string[] contentN
             throw Refused("bad-signature", "the XML signature does not verify");
         var texts = contentNames.Select(n => ((XmlText)root[n, ns]!.FirstChild!).Value!).ToArray();
         var trustRoot = trustRootFor(texts);
-        var verdict = ProfileChainValidator.Validate(signer, trustRoot, others, now, requiredEku: null);
+        var verdict = ProfileChainValidator.Validate(signer, trustRoot, certificates[1..], now, requiredEku: null);
         if (!verdict.IsValid)
             throw Refused("untrusted-signer", $"the signer does not chain to the SHO signing root: {verdict.Detail}");
         if (!IsShoProfile(signer))
             throw Refused("wrong-profile", "the signer is not a sho-profile certificate");
-
-        // Read from the signed element (the root, which URI="" covers) only.
         return texts;
     }
 
@@ -194,22 +216,22 @@ internal sealed class ShoSignedXml(string rootName, string ns, string[] contentN
             throw Shape("the digest is not SHA-256");
 
         var x509Data = Only(Only(signature, "KeyInfo"), "X509Data");
-        var certificates = new List<X509Certificate2>();
-        foreach (var e in Elements(x509Data))
-        {
-            if (e.LocalName != "X509Certificate" || e.NamespaceURI != DsNs)
-                throw Shape("X509Data carries only certificates");
-            try
-            {
-                certificates.Add(X509CertificateLoader.LoadCertificate(Convert.FromBase64String(e.InnerText)));
-            }
-            catch (Exception ex) when (ex is FormatException or CryptographicException)
-            {
-                throw Shape("an X509Certificate does not decode");
-            }
-        }
-        if (certificates.Count is 0 or > 4)
+        var encoded = Elements(x509Data).ToList();
+        if (encoded.Count is 0 or > 4)
             throw Shape("KeyInfo carries 1 to 4 certificates, the signer first");
+        if (encoded.Any(e => e.LocalName != "X509Certificate" || e.NamespaceURI != DsNs))
+            throw Shape("X509Data carries only certificates");
+        var certificates = new List<X509Certificate2>();
+        try
+        {
+            foreach (var e in encoded)
+                certificates.Add(DerCertificates.Load(Convert.FromBase64String(e.InnerText)));
+        }
+        catch (Exception ex) when (ex is FormatException or CryptographicException)
+        {
+            certificates.ForEach(c => c.Dispose());
+            throw Shape("an X509Certificate does not decode");
+        }
         return (signature, method, [.. certificates]);
     }
 

@@ -51,6 +51,10 @@ public sealed record AttestationStatement(string TreId, string Pcid, byte[] Chal
     public bool Verify(ReadOnlySpan<byte> attestationPublicKey) =>
         PlatformSignature.Verify(attestationPublicKey, Scheme, ToBeSigned(), Signature);
 
+    /// <summary>Whether the signature verifies under the PfC's attestation key, taken from the decoded certificate (no re-import).</summary>
+    public bool Verify(System.Security.Cryptography.X509Certificates.X509Certificate2 attestationCertificate) =>
+        PlatformSignature.Verify(attestationCertificate, Scheme, ToBeSigned(), Signature);
+
     public int GetEncodedLength() => TbsLength() + 2 + Signature.Length;
 
     public bool TryEncode(Span<byte> destination, out int written)

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using M2MSec.Pki;
 using M2MSec.Pki.Authority;
 
 namespace M2MSec.Provisioning.Validation;
@@ -108,30 +109,37 @@ public sealed record PvaVerdict(string ValidationId, string Pcid, string PfcFing
         var signature = FromB64U(parts[2]);
         if (payloadBytes is null || signature is null || certificates.Count is 0 or > 4 || certificates.Any(c => c is null))
             throw bad("not base64url");
-        X509Certificate2 signer;
+        X509Certificate2? signer = null;
         var carried = new X509Certificate2Collection();
         try
         {
-            signer = X509CertificateLoader.LoadCertificate(certificates[0]!);
-            foreach (var der in certificates.Skip(1))
-                carried.Add(X509CertificateLoader.LoadCertificate(der!));
-        }
-        catch (CryptographicException)
-        {
-            throw bad("a certificate does not parse");
-        }
-        using (signer)
-        {
+            try
+            {
+                signer = DerCertificates.Load(certificates[0]!);
+                foreach (var der in certificates.Skip(1))
+                    carried.Add(DerCertificates.Load(der!));
+            }
+            catch (CryptographicException)
+            {
+                throw bad("a certificate does not parse");
+            }
             var scheme = signer.GetKeyAlgorithm() == "1.2.840.113549.1.1.1" ? SignatureScheme.RsaPssSha256 : SignatureScheme.EcdsaP256Sha256;
             var signed = Encoding.ASCII.GetBytes(statement[..statement.LastIndexOf('.')]);
-            if (!PlatformSignature.Verify(signer.PublicKey.ExportSubjectPublicKeyInfo(), scheme, signed, signature))
+            if (!PlatformSignature.Verify(signer, scheme, signed, signature))
                 throw bad("the signature does not verify");
             if (CertificateRoles.RoleOf(signer) != "pva")
                 throw bad("the signer is not a PVA (role pva)");
+            var chain = new X509Certificate2Collection(carried);
             if (intermediates is not null)
-                carried.AddRange(intermediates);
-            if (!CertificateChains.Verify(signer, trustRoot, carried, now, out var chainError))
+                chain.AddRange(intermediates);
+            if (!CertificateChains.Verify(signer, trustRoot, chain, now, out var chainError))
                 throw bad("the signer does not chain to the trusted root: " + chainError);
+        }
+        finally
+        {
+            signer?.Dispose();
+            foreach (var c in carried)
+                c.Dispose();
         }
         return payloadBytes;
     }
