@@ -57,6 +57,24 @@ public sealed class TrustedEnvironmentTests : IDisposable
     }
 
     [Fact]
+    public void PublicKeys_AreTheKeysOwn_AndACallerChangingItsCopy_ChangesNothingInTheTre_PublicKeyTamperThreat()
+    {
+        var tre = Manufacture().Tre;
+        var identity = tre.IdentityPublicKey();
+        var pkD = tre.PkD();
+        // The derived-once public halves (issue 19) are the keys' own: a signature by the TRE verifies under the first.
+        var challenge = RandomNumberGenerator.GetBytes(32);
+        Assert.True(tre.AuthenticateIdentities(TreCaller.Platform, challenge).Verify(identity));
+        Assert.NotEqual(identity, pkD);
+        identity[^1] ^= 0xFF;
+        pkD[^1] ^= 0xFF;
+        Assert.NotEqual(identity, tre.IdentityPublicKey());
+        Assert.NotEqual(pkD, tre.PkD());
+        Assert.True(tre.AuthenticateIdentities(TreCaller.Platform, challenge).Verify(tre.IdentityPublicKey()));
+        Assert.Equal(tre.PkD(), Reboot().Tre.PkD());
+    }
+
+    [Fact]
     public void OneBitChangedInTheSealedStore_LocksDown_AndTheLockdownSurvivesRestart()
     {
         Manufacture();
