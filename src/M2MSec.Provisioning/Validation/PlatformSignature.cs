@@ -43,32 +43,24 @@ public static class PlatformSignature
     /// </summary>
     public static bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, SignatureScheme scheme, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        try
+        AsymmetricAlgorithm? key = scheme switch
         {
-            OperationMeter.Count(scheme == SignatureScheme.RsaPssSha256 ? MeteredOperation.RsaVerify : MeteredOperation.EcdsaVerify);
-            switch (scheme)
+            SignatureScheme.EcdsaP256Sha256 => ECDsa.Create(),
+            SignatureScheme.RsaPssSha256 => RSA.Create(),
+            _ => null,
+        };
+        using (key)
+        {
+            try
             {
-                case SignatureScheme.EcdsaP256Sha256:
-                    {
-                        using var ec = ECDsa.Create();
-                        ec.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out var read);
-                        return read == subjectPublicKeyInfo.Length && ec.KeySize == 256
-                            && ec.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-                    }
-                case SignatureScheme.RsaPssSha256:
-                    {
-                        using var rsa = RSA.Create();
-                        rsa.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out var read);
-                        return read == subjectPublicKeyInfo.Length && rsa.KeySize >= 2048
-                            && rsa.VerifyData(data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
-                    }
-                default:
-                    return false;
+                var read = 0;
+                key?.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out read);
+                return VerifyUnder(read == subjectPublicKeyInfo.Length ? key : null, scheme, data, signature);
             }
-        }
-        catch (CryptographicException)
-        {
-            return false;
+            catch (CryptographicException)
+            {
+                return VerifyUnder(null, scheme, data, signature);
+            }
         }
     }
 
@@ -80,24 +72,36 @@ public static class PlatformSignature
     public static bool Verify(X509Certificate2 certificate, SignatureScheme scheme, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
         ArgumentNullException.ThrowIfNull(certificate);
+        AsymmetricAlgorithm? key;
         try
         {
-            OperationMeter.Count(scheme == SignatureScheme.RsaPssSha256 ? MeteredOperation.RsaVerify : MeteredOperation.EcdsaVerify);
-            switch (scheme)
+            key = scheme switch
             {
-                case SignatureScheme.EcdsaP256Sha256:
-                    {
-                        using var ec = certificate.GetECDsaPublicKey();
-                        return ec is { KeySize: 256 } && ec.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-                    }
-                case SignatureScheme.RsaPssSha256:
-                    {
-                        using var rsa = certificate.GetRSAPublicKey();
-                        return rsa is { KeySize: >= 2048 } && rsa.VerifyData(data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
-                    }
-                default:
-                    return false;
-            }
+                SignatureScheme.EcdsaP256Sha256 => certificate.GetECDsaPublicKey(),
+                SignatureScheme.RsaPssSha256 => certificate.GetRSAPublicKey(),
+                _ => null,
+            };
+        }
+        catch (CryptographicException)
+        {
+            key = null;
+        }
+        using (key)
+            return VerifyUnder(key, scheme, data, signature);
+    }
+
+    /// <summary>The scheme's key policy (P-256; RSA of at least 2048 bits) and the verification; every attempt is metered.</summary>
+    private static bool VerifyUnder(AsymmetricAlgorithm? key, SignatureScheme scheme, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        OperationMeter.Count(scheme == SignatureScheme.RsaPssSha256 ? MeteredOperation.RsaVerify : MeteredOperation.EcdsaVerify);
+        try
+        {
+            return (scheme, key) switch
+            {
+                (SignatureScheme.EcdsaP256Sha256, ECDsa { KeySize: 256 } ec) => ec.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
+                (SignatureScheme.RsaPssSha256, RSA { KeySize: >= 2048 } rsa) => rsa.VerifyData(data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
+                _ => false,
+            };
         }
         catch (CryptographicException)
         {
