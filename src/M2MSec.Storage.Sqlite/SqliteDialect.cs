@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using System.Runtime.CompilerServices;
 using M2MSec.Storage.Sql;
 using Microsoft.Data.Sqlite;
 
@@ -15,13 +14,14 @@ internal sealed class SqliteDialect(string path) : SqlDialect
 {
     private static readonly byte[] Header = "SQLite format 3\0"u8.ToArray();
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
+    /// <summary>Decision 049: the connections this dialect keeps open with their prepared statements (Microsoft.Data.Sqlite's own pool is off).</summary>
+    private readonly SqliteConnectionPool _pool = new(new SqliteConnectionStringBuilder
     {
         DataSource = path,
         Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
+        Pooling = false,
         DefaultTimeout = 60,
-    }.ToString();
+    }.ToString(), ConfigureAsync);
 
     /// <summary>One gate per database file in this process (every store opened on the same file shares it).</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
@@ -41,27 +41,18 @@ internal sealed class SqliteDialect(string path) : SqlDialect
     /// <summary>The pragmas every connection runs under.</summary>
     internal const string Pragmas = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 60000;";
 
-    /// <summary>
-    /// The SQLite connections (pooled: one per physical connection, for its lifetime) that already run under <see cref="Pragmas"/>. A
-    /// pragma lasts as long as its connection, so a pooled connection taken again is not sent them again (issue 19: they were parsed and
-    /// run at every store operation); one the pool closed and opened anew is a new handle, not in the table.
-    /// </summary>
-    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
+    public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
 
-    private static readonly object Marker = new();
+    public override ValueTask ReleaseAsync(DbConnection connection) =>
+        connection is CachingSqliteConnection kept ? _pool.ReturnAsync(kept) : base.ReleaseAsync(connection);
 
-    public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>A new connection's settings: a pragma lasts as long as its connection, so each is sent once (issue 19).</summary>
+    private static async ValueTask ConfigureAsync(CachingSqliteConnection connection, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (connection.Handle is { } handle && Configured.TryGetValue(handle, out _))
-            return connection;
         await using var pragmas = connection.CreateCommand();
         pragmas.CommandText = Pragmas;
         await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        if (connection.Handle is { } configured)
-            Configured.AddOrUpdate(configured, Marker);
-        return connection;
     }
 
     public override async ValueTask PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
@@ -107,7 +98,7 @@ internal sealed class SqliteDialect(string path) : SqlDialect
 
     public override ValueTask DisposeAsync()
     {
-        SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+        _pool.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -184,7 +184,7 @@ internal static class BenchCommand
 
     private static Command Store()
     {
-        var store = new Command("store", "Durable counter increments/s and nonce consumes/s on SQLite and PostgreSQL");
+        var store = new Command("store", "Durable counter increments/s, nonce consumes/s and counter reads/s on SQLite and PostgreSQL");
         var operations = CliArgs.Int("--operations", "operations per measurement", 100, 1_000_000, 3000);
         var postgres = CliArgs.Text("--postgres", "a scratch PostgreSQL database to measure too (its tables are created there)");
         var json = CliArgs.Flag("--json", "print one JSON object");
@@ -199,9 +199,9 @@ internal static class BenchCommand
             {
                 var results = new List<KeyValuePair<string, object?>>
                 {
-                    new("sqlite", await Bench.StoreBench.RunAsync("sqlite", Bench.StoreBench.Sqlite(dir), Bench.StoreBench.SqliteRaw(dir), r.GetValue(operations), err, ct)),
+                    new("sqlite", await Bench.StoreBench.RunAsync("sqlite", Bench.StoreBench.Sqlite(dir), Bench.StoreBench.SqliteRaw(dir), Bench.StoreBench.SqliteRawReader(dir), r.GetValue(operations), err, ct)),
                     new("postgresql", r.GetValue(postgres) is { } pg
-                        ? await Bench.StoreBench.RunAsync("postgresql", Bench.StoreBench.Postgres(pg), Bench.StoreBench.PostgresRaw(pg), r.GetValue(operations), err, ct)
+                        ? await Bench.StoreBench.RunAsync("postgresql", Bench.StoreBench.Postgres(pg), Bench.StoreBench.PostgresRaw(pg), Bench.StoreBench.PostgresRawReader(pg), r.GetValue(operations), err, ct)
                         : null),
                     new("cores", Environment.ProcessorCount),
                 };

@@ -57,8 +57,18 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     /// </summary>
     public async ValueTask<T> ReadAsync<T>(Func<DbConnection, ValueTask<T>> action, CancellationToken ct)
     {
-        await using var connection = await Dialect.OpenAsync(ct).ConfigureAwait(false);
-        return await action(connection).ConfigureAwait(false);
+        await using var lease = await LeaseAsync(ct).ConfigureAwait(false);
+        return await action(lease.Connection).ConfigureAwait(false);
+    }
+
+    /// <summary>A connection of the dialect's, given back to it when the lease is disposed.</summary>
+    private async ValueTask<ConnectionLease> LeaseAsync(CancellationToken ct) => new(Dialect, await Dialect.OpenAsync(ct).ConfigureAwait(false));
+
+    private readonly struct ConnectionLease(SqlDialect dialect, DbConnection connection) : IAsyncDisposable
+    {
+        public DbConnection Connection => connection;
+
+        public ValueTask DisposeAsync() => dialect.ReleaseAsync(connection);
     }
 
     /// <summary>Runs <paramref name="action"/> in a write transaction (after the dialect's write gate if any); commits unless it throws.</summary>
@@ -147,10 +157,20 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     public static string Contains(string? text) =>
         "%" + (text ?? "").Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
-    public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    /// <summary>
+    /// <paramref name="sql"/> with its parameters on <paramref name="connection"/>, in <paramref name="transaction"/>: the statement the
+    /// connection keeps prepared for exactly this text when it keeps any (decision 049), else a new command. Dispose it when done.
+    /// </summary>
+    public static SqlStatement Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
+        var cache = connection as IStatementCache;
+        var command = cache?.Rent(sql);
+        if (command is null)
+        {
+            cache = null;
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+        }
         command.Transaction = transaction;
         foreach (var (name, value) in parameters)
         {
@@ -159,7 +179,7 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             p.Value = value ?? DBNull.Value;
             command.Parameters.Add(p);
         }
-        return command;
+        return new SqlStatement(command, cache);
     }
 
     public static async ValueTask<int> ExecuteAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] parameters)
@@ -177,7 +197,8 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
         var target = targetVersion ?? StoreSchema.Latest;
         try
         {
-            await using var connection = await Dialect.OpenAsync(ct).ConfigureAwait(false);
+            await using var lease = await LeaseAsync(ct).ConfigureAwait(false);
+            var connection = lease.Connection;
             await Dialect.PrepareAsync(connection, ct).ConfigureAwait(false);
             await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at " + Dialect.BigIntType + " NOT NULL)", ct).ConfigureAwait(false);
             var current = await CurrentVersionAsync(connection, null, ct).ConfigureAwait(false);
@@ -284,7 +305,8 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     public async ValueTask<IReadOnlyCollection<string>> KeyIdsInUseAsync(CancellationToken ct)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        await using var c = await Dialect.OpenAsync(ct).ConfigureAwait(false);
+        await using var lease = await LeaseAsync(ct).ConfigureAwait(false);
+        var c = lease.Connection;
         foreach (var column in SecretColumns)
         {
             await using var select = Command(c, null, $"SELECT {column.Column} FROM {column.Table} WHERE {column.Column} IS NOT NULL");
@@ -305,7 +327,8 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     public async ValueTask<int> RewrapAsync(CancellationToken ct)
     {
         var count = 0;
-        await using var c = await Dialect.OpenAsync(ct).ConfigureAwait(false);
+        await using var lease = await LeaseAsync(ct).ConfigureAwait(false);
+        var c = lease.Connection;
         foreach (var column in SecretColumns)
         {
             var rows = new List<(string[] Keys, byte[] Blob)>();

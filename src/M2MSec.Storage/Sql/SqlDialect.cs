@@ -20,8 +20,18 @@ public abstract class SqlDialect
     /// <summary>An auto-incrementing integer primary key column definition.</summary>
     public abstract string SerialPrimaryKey { get; }
 
-    /// <summary>Opens a connection ready for use (per-connection settings applied).</summary>
+    /// <summary>
+    /// A connection ready for use (per-connection settings applied): opened, or one the dialect keeps open. Give it back with
+    /// <see cref="ReleaseAsync"/>.
+    /// </summary>
     public abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Gives back a connection from <see cref="OpenAsync"/>: closed, or kept for the next caller (SQLite, decision 049).</summary>
+    public virtual ValueTask ReleaseAsync(DbConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return connection.DisposeAsync();
+    }
 
     /// <summary>Runs once before migrations: checks the database is usable and readable.</summary>
     public abstract ValueTask PrepareAsync(DbConnection connection, CancellationToken cancellationToken);

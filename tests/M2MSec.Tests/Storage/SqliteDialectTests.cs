@@ -8,13 +8,9 @@ public sealed class SqliteDialectTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("m2msec-dialect-").FullName;
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(long Synchronous, long ForeignKeys, long BusyTimeout)> PragmasAsync(SqliteConnection c)
+    internal static async Task<(long Synchronous, long ForeignKeys, long BusyTimeout)> PragmasAsync(SqliteConnection c)
     {
         async Task<long> Read(string pragma)
         {
@@ -26,26 +22,26 @@ public sealed class SqliteDialectTests : IDisposable
     }
 
     [Fact]
-    public async Task APooledConnectionTakenAgain_StillRunsUnderTheStorePragmas_UnsyncedCounterThreat()
+    public async Task AKeptConnectionTakenAgain_StillRunsUnderTheStorePragmas_UnsyncedCounterThreat()
     {
         var ct = TestContext.Current.CancellationToken;
         var dialect = new SqliteDialect(Path.Combine(_dir, "s.db"));
-        SQLitePCL.sqlite3? first;
-        await using (var c = (SqliteConnection)await dialect.OpenAsync(ct))
-        {
-            first = c.Handle;
-            Assert.Equal((2L, 1L, 60000L), await PragmasAsync(c)); // synchronous = FULL (2): fsync before a counter is handed out
-        }
-        await using (var again = (SqliteConnection)await dialect.OpenAsync(ct))
-        {
-            Assert.Same(first, again.Handle); // the pool's connection, not sent the pragmas again
-            Assert.Equal((2L, 1L, 60000L), await PragmasAsync(again));
-        }
+        var first = (SqliteConnection)await dialect.OpenAsync(ct);
+        Assert.Equal((2L, 1L, 60000L), await PragmasAsync(first)); // synchronous = FULL (2): fsync before a counter is handed out
+        await dialect.ReleaseAsync(first);
 
-        // Closed by the pool and opened anew: a new handle, configured again.
-        SqliteConnection.ClearAllPools();
-        await using var fresh = (SqliteConnection)await dialect.OpenAsync(ct);
-        Assert.NotSame(first, fresh.Handle);
+        var again = (SqliteConnection)await dialect.OpenAsync(ct);
+        Assert.Same(first, again); // the connection the dialect kept, not sent the pragmas again
+        Assert.Equal((2L, 1L, 60000L), await PragmasAsync(again));
+        await dialect.ReleaseAsync(again);
+
+        // Closed with the dialect, and a dialect opened anew: a new connection, configured again.
+        await dialect.DisposeAsync();
+        var other = new SqliteDialect(Path.Combine(_dir, "s.db"));
+        var fresh = (SqliteConnection)await other.OpenAsync(ct);
+        Assert.NotSame(first, fresh);
         Assert.Equal((2L, 1L, 60000L), await PragmasAsync(fresh));
+        await other.ReleaseAsync(fresh);
+        await other.DisposeAsync();
     }
 }
