@@ -8,6 +8,7 @@ namespace M2MSec.Storage.Sql;
 /// </summary>
 internal sealed class SqlStatement(DbCommand command, IStatementCache? cache) : IAsyncDisposable
 {
+    // Each Execute awaits its call inside its own try: Microsoft.Data.Sqlite throws synchronously, before any task exists.
     private DbDataReader? _reader;
     private bool _failed;
     private bool _disposed;
