@@ -16,9 +16,6 @@ internal sealed class SqliteConnectionPool(string connectionString, Func<Caching
     private int _idleCount;
     private volatile bool _disposed;
 
-    /// <summary>The connections waiting for a caller (tests).</summary>
-    internal int IdleCount => Volatile.Read(ref _idleCount);
-
     public async ValueTask<CachingSqliteConnection> RentAsync(CancellationToken ct)
     {
         if (_idle.TryPop(out var kept))
