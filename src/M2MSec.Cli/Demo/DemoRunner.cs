@@ -120,6 +120,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
             CpuSeconds = DemoSummary.ProcessCpuSeconds(),
             Profile = timeline.Profile(),
             HttpRequests = served,
+            Runtime = DemoRuntime.Now(Report.Completed),
         };
         // Issue 19: each counted kind's rate, measured now in this process (after the timing), and the bound Σ count × cost.
         var rates = await FleetCalibration.MeasureAsync(operations.Where(o => o.Value > 0).Select(o => o.Key), options.DataDirectory, CalibrationPerKind(WallTime), ct);

@@ -60,6 +60,9 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>Issue 19: the HTTP requests the functions answered from their start to the last device (every listener; 0 before the run ends).</summary>
     public long HttpRequests { get; init; }
 
+    /// <summary>Issue 19 (decision 050): the collector, its collections and pauses, the bytes allocated; null before the run ends.</summary>
+    public DemoRuntime? Runtime { get; init; }
+
     /// <summary>
     /// Issue 19: what one completed device cost the run — CPU seconds, HTTP requests answered, store writes (durable commits), TLS handshakes and device durable writes (records and file replacements)
     /// — the run's totals over <see cref="Completed"/> (start-up included: it is spread thinner in a bigger fleet); null without the fleet bound.
@@ -84,7 +87,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
 
     public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds,
         Battery, Groups, Gba, Profile?.FixedCostS, Profile?.MarginalSPerDevice, Profile, FleetBound?.Operations, FleetBound?.Rates, DevicesPerSecond,
-        FleetBound?.SecondsBound, FleetBound?.FleetBoundDevicesPerS, RatioToFleetBound, HttpRequests, PerDevice), Json);
+        FleetBound?.SecondsBound, FleetBound?.FleetBoundDevicesPerS, RatioToFleetBound, HttpRequests, PerDevice, Runtime), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
     public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
@@ -107,7 +110,8 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     private sealed record Wire(int Devices, int Completed, IReadOnlyDictionary<string, int> Failures, IReadOnlyList<DemoStageRow> Stages, double PeakMemoryMb,
         double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, DemoBattery? Battery, DemoGroups? Groups, IReadOnlyDictionary<string, int> Gba,
         double? FixedCostS, double? MarginalSPerDevice, DemoProfile? Profile, IReadOnlyDictionary<string, long>? Operations, IReadOnlyDictionary<string, double>? Rates,
-        double DevicesPerS, double? FleetBoundSeconds, double? FleetBoundDevicesPerS, double RatioToFleetBound, long HttpRequests, DemoPerDevice? PerDevice);
+        double DevicesPerS, double? FleetBoundSeconds, double? FleetBoundDevicesPerS, double RatioToFleetBound, long HttpRequests, DemoPerDevice? PerDevice,
+        DemoRuntime? Runtime);
 }
 
 /// <summary>

@@ -16,7 +16,9 @@ public sealed class DemoReportTests : IDisposable
             // Issue 19: the fixed cost and the fleet bound (docs/decisions/034-fleet-bound.md).
             "fixed_cost_s", "marginal_s_per_device", "profile", "operations", "rates", "devices_per_s", "fleet_bound_seconds", "fleet_bound_devices_per_s", "ratio_to_fleet_bound",
             // Issue 19, 2026-12-04: the requests the functions answered, and one completed device's share of the run.
-            "http_requests", "per_device"];
+            "http_requests", "per_device",
+            // Issue 19, decision 050: the collector and what it did, so that a figure says what produced it.
+            "runtime"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
@@ -125,6 +127,7 @@ public sealed class DemoReportTests : IDisposable
             Assert.True(root.GetProperty("cpu_seconds").GetDouble() > 0);
             Assert.Equal((3, 2), (root.GetProperty("gba").GetProperty("gba_me").GetInt32(), root.GetProperty("gba").GetProperty("gba_u").GetInt32()));
             AssertFleetBound(root);
+            AssertRuntime(root);
             var stages = root.GetProperty("stages").EnumerateArray().ToList();
             Assert.Equal(Stages.Select(s => s.Name), stages.Select(s => s.GetProperty("name").GetString()));
             foreach (var stage in stages)
@@ -207,6 +210,25 @@ public sealed class DemoReportTests : IDisposable
         Assert.Equal((operations.GetProperty("device_durable_write").GetInt64() + operations.GetProperty("device_file_replacement").GetInt64()) / 5.0,
             perDevice.GetProperty("device_writes").GetDouble(), 2);
         Assert.Equal(root.GetProperty("cpu_seconds").GetDouble() / 5, perDevice.GetProperty("cpu_s").GetDouble(), 0.002);
+    }
+
+    /// <summary>
+    /// Decision 050: the report names the collector of the process that ran it (here the test host's, whatever it is) and counts its
+    /// collections and the bytes allocated — a 5-device run with seventeen functions allocates far more than a megabyte per device.
+    /// </summary>
+    private static void AssertRuntime(JsonElement root)
+    {
+        var runtime = root.GetProperty("runtime");
+        Assert.Equal(["gc", "gc_concurrent", "gc_collections", "gc_pause_s", "allocated_bytes", "allocated_bytes_per_device"], runtime.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation", runtime.GetProperty("gc").GetString());
+        var collections = runtime.GetProperty("gc_collections");
+        Assert.Equal(["gen0", "gen1", "gen2"], collections.EnumerateObject().Select(p => p.Name));
+        Assert.True(collections.GetProperty("gen0").GetInt32() >= collections.GetProperty("gen1").GetInt32());
+        Assert.True(collections.GetProperty("gen1").GetInt32() >= collections.GetProperty("gen2").GetInt32());
+        Assert.True(runtime.GetProperty("gc_pause_s").GetDouble() >= 0);
+        var allocated = runtime.GetProperty("allocated_bytes").GetInt64();
+        Assert.True(allocated > 5L << 20, $"{allocated} bytes allocated");
+        Assert.Equal(allocated / 5, runtime.GetProperty("allocated_bytes_per_device").GetInt64());
     }
 
     /// <summary>Issue 14 item 13: a report file in a directory that does not exist is refused before the demo runs.</summary>

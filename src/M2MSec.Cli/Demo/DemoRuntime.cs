@@ -1,0 +1,28 @@
+using System.Runtime;
+
+namespace M2MSec.Cli.Demo;
+
+/// <summary>
+/// Issue 19 (docs/decisions/050-server-gc.md): the runtime's side of the run, so that a figure says what produced it — the collector
+/// (<c>gc</c>: <c>server</c> or <c>workstation</c>, as the runtimeconfig or <c>DOTNET_gcServer</c> chose; <c>gc_concurrent</c>), the
+/// collections by generation, the time the collector paused the process, and the bytes allocated in all, and per completed device —
+/// all from the process's start to the last device (the functions' start included, the calibration not).
+/// </summary>
+internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollections GcCollections, double GcPauseS, long AllocatedBytes, long AllocatedBytesPerDevice)
+{
+    /// <summary>This process's figures now, <paramref name="completed"/> devices done.</summary>
+    public static DemoRuntime Now(int completed)
+    {
+        var allocated = GC.GetTotalAllocatedBytes();
+        return new(
+            GCSettings.IsServerGC ? "server" : "workstation",
+            GCSettings.LatencyMode != GCLatencyMode.Batch,
+            new DemoGcCollections(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)),
+            Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 3),
+            allocated,
+            completed > 0 ? allocated / completed : 0);
+    }
+}
+
+/// <summary>Collections by generation (a gen-1 collection also counts as gen 0, as <see cref="GC.CollectionCount"/> counts them).</summary>
+internal sealed record DemoGcCollections(int Gen0, int Gen1, int Gen2);
