@@ -98,12 +98,12 @@ internal static class BenchCommand
         var json = CliArgs.Flag("--json", "print one JSON object");
         foreach (var o in new Option[] { seconds, parallel, json })
             gba.Options.Add(o);
-        gba.SetAction(async (r, ct) =>
+        gba.SetAction((r, ct) => CliSignals.RunAsync("bench gba", r.InvocationConfiguration.Error, ct, async ct =>
         {
             var fields = await Bench.GbaBench.RunAsync(TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(parallel), r.InvocationConfiguration.Error, ct);
             CliOutput.Write(r, r.GetValue(json), fields);
             return ExitCodes.Success;
-        });
+        }));
         return gba;
     }
 
@@ -116,13 +116,13 @@ internal static class BenchCommand
         var json = CliArgs.Flag("--json", "print one JSON object");
         foreach (var o in new Option[] { seconds, devices, warmUp, json })
             dm.Options.Add(o);
-        dm.SetAction(async (r, ct) =>
+        dm.SetAction((r, ct) => CliSignals.RunAsync("bench dm", r.InvocationConfiguration.Error, ct, async ct =>
         {
             var fields = await Bench.DmBench.RunAsync(r.GetValue(devices), TimeSpan.FromSeconds(r.GetValue(seconds)), TimeSpan.FromSeconds(r.GetValue(warmUp)),
                 r.InvocationConfiguration.Error, ct);
             CliOutput.Write(r, r.GetValue(json), fields);
             return ExitCodes.Success;
-        });
+        }));
         return dm;
     }
 
@@ -136,13 +136,13 @@ internal static class BenchCommand
         var json = CliArgs.Flag("--json", "print one JSON object");
         foreach (var o in new Option[] { seconds, parallel, warmUp, json })
             hss.Options.Add(o);
-        hss.SetAction(async (r, ct) =>
+        hss.SetAction((r, ct) => CliSignals.RunAsync("bench hss", r.InvocationConfiguration.Error, ct, async ct =>
         {
             var fields = await Bench.HssBench.RunAsync(TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(parallel), TimeSpan.FromSeconds(r.GetValue(warmUp)),
                 r.InvocationConfiguration.Error, ct);
             CliOutput.Write(r, r.GetValue(json), fields);
             return ExitCodes.Success;
-        });
+        }));
         return hss;
     }
 
@@ -171,14 +171,14 @@ internal static class BenchCommand
         var json = CliArgs.Flag("--json", "print one JSON object");
         foreach (var o in new Option[] { seconds, clients, key, warmUp, json })
             ocsp.Options.Add(o);
-        ocsp.SetAction(async (r, ct) =>
+        ocsp.SetAction((r, ct) => CliSignals.RunAsync("bench ocsp", r.InvocationConfiguration.Error, ct, async ct =>
         {
             M2MSec.Pki.Authority.KeyAlgorithms.TryParse(r.GetValue(key), out var algorithm);
             var fields = await Bench.OcspBench.RunAsync(algorithm, 500, r.GetValue(clients), TimeSpan.FromSeconds(r.GetValue(seconds)),
                 TimeSpan.FromSeconds(r.GetValue(warmUp)), r.InvocationConfiguration.Error, ct);
             CliOutput.Write(r, r.GetValue(json), fields);
             return ExitCodes.Success;
-        });
+        }));
         return ocsp;
     }
 

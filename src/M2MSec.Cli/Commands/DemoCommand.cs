@@ -37,8 +37,12 @@ internal static class DemoCommand
             var full = CliPaths.Check("--data", dir, PathKind.Directory);
             DemoEnvironment.PrepareLocations(full, r.InvocationConfiguration.Error);
             var runner = new DemoRunner(console, new DemoOptions(r.GetValue(devices), full, r.GetValue(concurrency)));
-            var code = await runner.RunAsync(ct);
-            var summary = runner.Summary!;
+            // Ctrl-C and SIGTERM stop the fleet (the functions' own hosts would swallow them): exit 3, what the devices did stays in --data.
+            var code = await CliSignals.RunAsync("demo", r.InvocationConfiguration.Error, ct, runner.RunAsync,
+                () => $"after {runner.Report.Completed + runner.Report.Failed} of {r.GetValue(devices)} devices; their state is in {full}");
+            if (runner.Summary is null)
+                return code;
+            var summary = runner.Summary;
             if (asJson)
                 await r.InvocationConfiguration.Output.WriteLineAsync(summary.ToJson());
             else
