@@ -5,10 +5,12 @@ namespace M2MSec.Cli.Demo;
 /// <summary>
 /// Issue 19 (docs/decisions/050-server-gc.md): the runtime's side of the run, so that a figure says what produced it — the collector
 /// (<c>gc</c>: <c>server</c> or <c>workstation</c>, as the runtimeconfig or <c>DOTNET_gcServer</c> chose; <c>gc_concurrent</c>), the
-/// collections by generation, the time the collector paused the process, and the bytes allocated in all, and per completed device —
-/// all from the process's start to the last device (the functions' start included, the calibration not).
+/// collections by generation, the time the collector paused the process, the bytes allocated in all and per completed device; the
+/// methods the JIT compiled and its time on all threads (ReadyToRun code, then each hot method's tiers: what a short run pays and a
+/// long one amortises) — all from the process's start to the last device (the functions' start included, the calibration not).
 /// </summary>
-internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollections GcCollections, double GcPauseS, long AllocatedBytes, long AllocatedBytesPerDevice)
+internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollections GcCollections, double GcPauseS, long AllocatedBytes, long AllocatedBytesPerDevice,
+    long JitMethods, double JitS)
 {
     /// <summary>This process's figures now, <paramref name="completed"/> devices done.</summary>
     public static DemoRuntime Now(int completed)
@@ -20,7 +22,9 @@ internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollectio
             new DemoGcCollections(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)),
             Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 3),
             allocated,
-            completed > 0 ? allocated / completed : 0);
+            completed > 0 ? allocated / completed : 0,
+            System.Runtime.JitInfo.GetCompiledMethodCount(),
+            Math.Round(System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, 3));
     }
 }
 

@@ -219,7 +219,7 @@ public sealed class DemoReportTests : IDisposable
     private static void AssertRuntime(JsonElement root)
     {
         var runtime = root.GetProperty("runtime");
-        Assert.Equal(["gc", "gc_concurrent", "gc_collections", "gc_pause_s", "allocated_bytes", "allocated_bytes_per_device"], runtime.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["gc", "gc_concurrent", "gc_collections", "gc_pause_s", "allocated_bytes", "allocated_bytes_per_device", "jit_methods", "jit_s"], runtime.EnumerateObject().Select(p => p.Name));
         Assert.Equal(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation", runtime.GetProperty("gc").GetString());
         var collections = runtime.GetProperty("gc_collections");
         Assert.Equal(["gen0", "gen1", "gen2"], collections.EnumerateObject().Select(p => p.Name));
@@ -229,6 +229,9 @@ public sealed class DemoReportTests : IDisposable
         var allocated = runtime.GetProperty("allocated_bytes").GetInt64();
         Assert.True(allocated > 5L << 20, $"{allocated} bytes allocated");
         Assert.Equal(allocated / 5, runtime.GetProperty("allocated_bytes_per_device").GetInt64());
+        // The test host JIT-compiled the demo's code at least once (its assemblies are IL in a Debug build).
+        Assert.True(runtime.GetProperty("jit_methods").GetInt64() > 1000, runtime.GetRawText());
+        Assert.True(runtime.GetProperty("jit_s").GetDouble() > 0, runtime.GetRawText());
     }
 
     /// <summary>Issue 14 item 13: a report file in a directory that does not exist is refused before the demo runs.</summary>
