@@ -5,7 +5,8 @@ namespace M2MSec.Tests.Cli;
 
 /// <summary>
 /// Decision 042: the Release build of the CLI (the README's `dotnet run -c Release`) carries ReadyToRun code for its own assembly and
-/// the ones it copies to bin/, each keeping its IL; a Debug build is IL only.
+/// the ones it copies to bin/, each keeping its IL; a Debug build is IL only. Decision 051: each image also holds CoreLib's generic code
+/// over its own types (the async method builders of its async methods), marked so that the runtime looks there.
 /// </summary>
 public sealed class ReadyToRunBuildTests
 {
@@ -18,10 +19,10 @@ public sealed class ReadyToRunBuildTests
     {
 #if DEBUG
         const string configuration = "Debug";
-        const bool readyToRun = false;
+        var readyToRun = false;
 #else
         const string configuration = "Release";
-        const bool readyToRun = true;
+        var readyToRun = true;
 #endif
         var path = Path.Combine(RepositoryPaths.Root(), "src", "M2MSec.Cli", "bin", configuration, "net10.0", file);
         using var pe = new PEReader(File.OpenRead(path));
@@ -29,5 +30,14 @@ public sealed class ReadyToRunBuildTests
         Assert.NotNull(pe.PEHeaders.CorHeader); // IL and metadata still there: any runtime can JIT it
         Assert.True(pe.HasMetadata);
         Assert.Equal(readyToRun, pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0); // the READYTORUN_HEADER
+        if (!readyToRun)
+            return;
+        // READYTORUN_HEADER (docs/design/coreclr/botr/readytorun-format.md): Signature 'RTR', MajorVersion, MinorVersion, Flags.
+        var header = pe.GetSectionData(pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.RelativeVirtualAddress).GetReader();
+        Assert.Equal(0x00525452u, header.ReadUInt32());
+        header.ReadUInt16();
+        header.ReadUInt16();
+        const uint unrelatedR2RCode = 0x80; // READYTORUN_FLAG_UNRELATED_R2R_CODE: generic code whose definition lives in another module
+        Assert.True((header.ReadUInt32() & unrelatedR2RCode) != 0, $"{file}: no CoreLib generics compiled in (decision 051)");
     }
 }
