@@ -18,8 +18,10 @@ public sealed class DemoSignalTests
         var ct = TestContext.Current.CancellationToken;
         var home = Directory.CreateTempSubdirectory("m2msec-demo-signal-").FullName;
         var data = Path.Combine(home, "demo");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "m2msec.dll"), "demo", "--devices", "1000", "--data", data })
+        // As from a terminal: a job started in the background of a script (CI) inherits SIGINT ignored, and the runtime leaves an
+        // ignored SIGINT ignored, as a background job should; `env` puts the default back before it executes the demo (same process).
+        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "m2msec.dll"), "demo", "--devices", "1000", "--data", data })
             psi.ArgumentList.Add(a);
         psi.Environment["HOME"] = home; // the per-user key ring and fuse directory are made under it, not in the tester's home
         psi.Environment.Remove("XDG_CONFIG_HOME");
