@@ -415,9 +415,11 @@ internal static class ServeCommand
             var output = r.InvocationConfiguration.Output;
             output.WriteLine($"scp81 listening on https://{server.EndPoint}/ (PSK-TLS 1.2; data: {options.DataDirectory}; state: {state.Description})");
             output.Flush();
+            // No generic host here to wait on (the other roles wait on their hosts' lifetimes): SIGINT and SIGTERM end the wait themselves.
+            using var signals = new CliSignals(ct);
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.Infinite, signals.Token);
             }
             catch (OperationCanceledException)
             {

@@ -224,4 +224,45 @@ public sealed class ServeAndDemoTests
             File.Delete(dir + ".kek.stores.json");
         }
     }
+
+    /// <summary>
+    /// `serve scp81` has no generic host to wait on: before it took the signals itself, SIGTERM killed it (exit 143, no "stopped")
+    /// and SIGINT too — unlike every other role, which stops cleanly with exit 0 (docs/cli.md).
+    /// </summary>
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task ServeScp81_AsAProcess_StopsCleanlyOnSignal_Exit0_DefeatsKilledMidService(string signal)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dir = Path.Combine(Path.GetTempPath(), "m2msec-serve-scp81-" + Guid.NewGuid().ToString("N"));
+        TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(dir) + ".kek.json");
+        // SIGINT back to its default first: a background CI job inherits it ignored (DemoSignalTests).
+        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "m2msec.dll"), "serve", "scp81", "--data", dir, "--kek-file", dir + ".kek.json" })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        try
+        {
+            var line = await p.StandardOutput.ReadLineAsync(ct);
+            Assert.Matches(@"^scp81 listening on https://127\.0\.0\.1:\d+/ \(PSK-TLS 1\.2; data: ", line);
+            using (var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                await kill.WaitForExitAsync(ct);
+            var rest = await p.StandardOutput.ReadToEndAsync(ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(20));
+            await p.WaitForExitAsync(timeout.Token);
+            Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {rest} {await p.StandardError.ReadToEndAsync(ct)}");
+            Assert.Equal("stopped", rest.Trim());
+        }
+        finally
+        {
+            if (!p.HasExited)
+                p.Kill(true);
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, true);
+            File.Delete(dir + ".kek.json");
+            File.Delete(dir + ".kek.stores.json");
+        }
+    }
 }
