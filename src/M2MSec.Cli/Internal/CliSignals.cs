@@ -7,6 +7,7 @@ namespace M2MSec.Cli.Internal;
 /// host listens for both signals too (the generic host's console lifetime, which `serve` waits on) and cancels them, so neither the
 /// runtime's default nor the command line's own handling ended such a command — the demo ran on to its last device. This one stops
 /// the command: <see cref="Token"/> is cancelled and <see cref="Received"/> names the signal; the command winds down and says so.
+/// `serve scp81`, the one role without a host to wait on, takes the signals here too (it was killed by them, no "stopped").
 /// </summary>
 internal sealed class CliSignals : IDisposable
 {
