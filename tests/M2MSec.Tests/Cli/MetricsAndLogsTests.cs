@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -70,36 +69,18 @@ public sealed class MetricsAndLogsTests
     /// <summary>Runs `m2msec serve hss ARGS` as a process until <paramref name="drive"/> is done; returns everything it printed.</summary>
     private static async Task<string> ServeHssAsync(string[] args, Func<Uri, Task> drive)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "m2msec.dll");
-        var dir = Path.Combine(Path.GetTempPath(), "m2msec-logs-test-" + Guid.NewGuid().ToString("N"));
-        TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(dir) + ".kek.json");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "serve", "hss", "--data", dir, "--kek-file", dir + ".kek.json" }.Concat(args))
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        try
-        {
-            var first = await p.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
-            Assert.NotNull(first);
-            Assert.StartsWith("hss listening on http://", first);
-            await drive(new Uri(first!.Split(' ')[3]));
-            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(CultureInfo.InvariantCulture)]))
-                await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
-            var rest = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-            var error = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            await p.WaitForExitAsync(timeout.Token);
-            return first + "\n" + await rest + await error;
-        }
-        finally
-        {
-            if (!p.HasExited)
-                p.Kill(true);
-            if (Directory.Exists(dir))
-                Directory.Delete(dir, true);
-            File.Delete(dir + ".kek.json");
-            File.Delete(dir + ".kek.stores.json");
-        }
+        using var serve = ServeProcess.Start("hss", "m2msec-logs-test-", args);
+        var p = serve.Process;
+        var first = await p.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
+        Assert.NotNull(first);
+        Assert.StartsWith("hss listening on http://", first);
+        await drive(new Uri(first!.Split(' ')[3]));
+        await serve.SignalAsync("TERM", TestContext.Current.CancellationToken);
+        var rest = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await p.WaitForExitAsync(timeout.Token);
+        return first + "\n" + await rest + await error;
     }
 
     [Fact]

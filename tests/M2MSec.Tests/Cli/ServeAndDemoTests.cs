@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using M2MSec.NetworkFunctions.Hosting;
@@ -192,37 +191,19 @@ public sealed class ServeAndDemoTests
     [Fact]
     public async Task ServeHss_AsAProcess_PrintsAddress_AndStopsCleanlyOnSigterm()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "m2msec.dll");
-        var dir = Path.Combine(Path.GetTempPath(), "m2msec-serve-test-" + Guid.NewGuid().ToString("N"));
-        TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(dir) + ".kek.json");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "serve", "hss", "--data", dir, "--kek-file", dir + ".kek.json" })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        try
-        {
-            var line = await p.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
-            Assert.NotNull(line);
-            Assert.Matches(@"^hss listening on http://127\.0\.0\.1:\d+/ \(data: .*; state: sqlite:", line);
-            var url = line!.Split(' ')[3];
-            using var http = new HttpClient();
-            Assert.True((await http.GetAsync(new Uri(new Uri(url), "health"), TestContext.Current.CancellationToken)).IsSuccessStatusCode);
+        using var serve = ServeProcess.Start("hss", "m2msec-serve-test-");
+        var p = serve.Process;
+        var line = await p.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
+        Assert.NotNull(line);
+        Assert.Matches(@"^hss listening on http://127\.0\.0\.1:\d+/ \(data: .*; state: sqlite:", line);
+        var url = line!.Split(' ')[3];
+        using var http = new HttpClient();
+        Assert.True((await http.GetAsync(new Uri(new Uri(url), "health"), TestContext.Current.CancellationToken)).IsSuccessStatusCode);
 
-            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            await p.WaitForExitAsync(timeout.Token);
-            Assert.Equal(0, p.ExitCode);
-        }
-        finally
-        {
-            if (!p.HasExited)
-                p.Kill(true);
-            if (Directory.Exists(dir))
-                Directory.Delete(dir, true);
-            File.Delete(dir + ".kek.json");
-            File.Delete(dir + ".kek.stores.json");
-        }
+        await serve.SignalAsync("TERM", TestContext.Current.CancellationToken);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await p.WaitForExitAsync(timeout.Token);
+        Assert.Equal(0, p.ExitCode);
     }
 
     /// <summary>
@@ -235,34 +216,16 @@ public sealed class ServeAndDemoTests
     public async Task ServeScp81_AsAProcess_StopsCleanlyOnSignal_Exit0_DefeatsKilledMidService(string signal)
     {
         var ct = TestContext.Current.CancellationToken;
-        var dir = Path.Combine(Path.GetTempPath(), "m2msec-serve-scp81-" + Guid.NewGuid().ToString("N"));
-        TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(dir) + ".kek.json");
-        // SIGINT back to its default first: a background CI job inherits it ignored (DemoSignalTests).
-        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "m2msec.dll"), "serve", "scp81", "--data", dir, "--kek-file", dir + ".kek.json" })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        try
-        {
-            var line = await p.StandardOutput.ReadLineAsync(ct);
-            Assert.Matches(@"^scp81 listening on https://127\.0\.0\.1:\d+/ \(PSK-TLS 1\.2; data: ", line);
-            using (var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                await kill.WaitForExitAsync(ct);
-            var rest = await p.StandardOutput.ReadToEndAsync(ct);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(20));
-            await p.WaitForExitAsync(timeout.Token);
-            Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {rest} {await p.StandardError.ReadToEndAsync(ct)}");
-            Assert.Equal("stopped", rest.Trim());
-        }
-        finally
-        {
-            if (!p.HasExited)
-                p.Kill(true);
-            if (Directory.Exists(dir))
-                Directory.Delete(dir, true);
-            File.Delete(dir + ".kek.json");
-            File.Delete(dir + ".kek.stores.json");
-        }
+        using var serve = ServeProcess.Start("scp81", "m2msec-serve-scp81-");
+        var p = serve.Process;
+        var line = await p.StandardOutput.ReadLineAsync(ct);
+        Assert.Matches(@"^scp81 listening on https://127\.0\.0\.1:\d+/ \(PSK-TLS 1\.2; data: ", line);
+        await serve.SignalAsync(signal, ct);
+        var rest = await p.StandardOutput.ReadToEndAsync(ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        await p.WaitForExitAsync(timeout.Token);
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {rest} {await p.StandardError.ReadToEndAsync(ct)}");
+        Assert.Equal("stopped", rest.Trim());
     }
 }
