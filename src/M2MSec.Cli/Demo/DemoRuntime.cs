@@ -23,8 +23,8 @@ internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollectio
             Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 3),
             allocated,
             completed > 0 ? allocated / completed : 0,
-            System.Runtime.JitInfo.GetCompiledMethodCount(),
-            Math.Round(System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, 3));
+            JitInfo.GetCompiledMethodCount(),
+            Math.Round(JitInfo.GetCompilationTime().TotalSeconds, 3));
     }
 }
 

@@ -60,7 +60,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>Issue 19: the HTTP requests the functions answered from their start to the last device (every listener; 0 before the run ends).</summary>
     public long HttpRequests { get; init; }
 
-    /// <summary>Issue 19 (decision 050): the collector, its collections and pauses, the bytes allocated; null before the run ends.</summary>
+    /// <summary>Issue 19 (decisions 050, 051): the collector, its collections and pauses, the bytes allocated, the JIT's work; null before the run ends.</summary>
     public DemoRuntime? Runtime { get; init; }
 
     /// <summary>
