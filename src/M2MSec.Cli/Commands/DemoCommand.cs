@@ -6,8 +6,8 @@ using Spectre.Console;
 namespace M2MSec.Cli.Commands;
 
 /// <summary>
-/// `m2msec demo [--devices N] [--data DIR] [--json] [--report FILE]`: the end-to-end run; exit 3 if some devices did
-/// not finish. With --json the report is all that goes to standard output (progress goes to standard error).
+/// `m2msec demo [--devices N] [--data DIR] [--concurrency N] [--stage-costs] [--json] [--report FILE]`: the end-to-end run; exit 3 if
+/// some devices did not finish. With --json the report is all that goes to standard output (progress goes to standard error).
 /// </summary>
 internal static class DemoCommand
 {
@@ -22,13 +22,20 @@ internal static class DemoCommand
         var concurrency = CliArgs.Int("--concurrency", "devices in flight at once", 1, 4096, 64);
         var json = CliArgs.Flag("--json", "print the report as JSON (devices, completed, failures, stages, peak_memory_mb); progress goes to stderr");
         var report = CliArgs.OutputFile("--report", "also write the JSON report to this file");
+        var stageCosts = CliArgs.Flag("--stage-costs",
+            "measure each stage's cost per device (CPU, wall time, operations, requests by route): one device at a time, the first third of the fleet as warm-up");
         command.Options.Add(devices);
         command.Options.Add(data);
         command.Options.Add(concurrency);
         command.Options.Add(json);
         command.Options.Add(report);
+        command.Options.Add(stageCosts);
         command.SetAction(async (r, ct) =>
         {
+            // Issue 19: a stage's cost is attributable only while its device is the one in flight.
+            var costs = r.GetValue(stageCosts);
+            if (costs && r.GetResult(concurrency) is { Implicit: false } && r.GetValue(concurrency) != 1)
+                throw CliExitException.Bad("--stage-costs measures one device at a time: leave out --concurrency (or give 1)");
             var dir = r.GetValue(data) ?? Path.Combine(Path.GetTempPath(), $"m2msec-demo-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
             var asJson = r.GetValue(json);
             // With --json, standard output carries the report alone; people read progress on standard error.
@@ -36,7 +43,7 @@ internal static class DemoCommand
                 asJson ? System.Console.IsErrorRedirected : System.Console.IsOutputRedirected);
             var full = CliPaths.Check("--data", dir, PathKind.Directory);
             DemoEnvironment.PrepareLocations(full, r.InvocationConfiguration.Error);
-            var runner = new DemoRunner(console, new DemoOptions(r.GetValue(devices), full, r.GetValue(concurrency)));
+            var runner = new DemoRunner(console, new DemoOptions(r.GetValue(devices), full, costs ? 1 : r.GetValue(concurrency), costs));
             // Ctrl-C and SIGTERM stop the fleet (the functions' own hosts would swallow them): exit 3, what the devices did stays in --data.
             var code = await CliSignals.RunAsync("demo", r.InvocationConfiguration.Error, ct, runner.RunAsync,
                 () => $"after {runner.Report.Completed + runner.Report.Failed} of {r.GetValue(devices)} devices; their state is in {full}");

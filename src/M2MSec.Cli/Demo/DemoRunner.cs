@@ -8,8 +8,8 @@ using Spectre.Console;
 
 namespace M2MSec.Cli.Demo;
 
-/// <summary>Options of `m2msec demo`.</summary>
-internal sealed record DemoOptions(int Devices, string DataDirectory, int Concurrency);
+/// <summary>Options of `m2msec demo`; <paramref name="StageCosts"/>: measure each stage's cost per device (<see cref="DemoStageCosts"/>, one device in flight).</summary>
+internal sealed record DemoOptions(int Devices, string DataDirectory, int Concurrency, bool StageCosts = false);
 
 /// <summary>
 /// The end-to-end demo: starts the network functions, manufactures the fleet, runs every device through
@@ -64,6 +64,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         using var handshakes = new TlsHandshakeCounter();
         using var requests = new ServedRequestCounter();
         var operationsBefore = OperationMeter.Snapshot();
+        using var stageCosts = options.StageCosts ? new DemoStageCosts() : null;
         // The functions run in this process, and a DM device holds a pool thread in its TLS callback while it asks the
         // OCSP responder: with fewer threads than devices in flight, the servers would wait for threads their own
         // clients hold, and on a loaded machine the devices time out (the pool adds threads only slowly).
@@ -92,14 +93,14 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
                 .StartAsync(async progress =>
                 {
                     var tasks = _stages.ToDictionary(s => s, s => progress.AddTask(s.Name, maxValue: devices.Length));
-                    await RunDevicesAsync(devices, env, timeline, stage => tasks[stage].Increment(1), ct);
+                    await RunDevicesAsync(devices, env, timeline, stageCosts, stage => tasks[stage].Increment(1), ct);
                 });
         }
         else
         {
             // Not a terminal (CI, a pipe, --json): a line per stage at every tenth of the fleet.
             var done = _stages.ToDictionary(s => s, _ => 0);
-            await RunDevicesAsync(devices, env, timeline, stage =>
+            await RunDevicesAsync(devices, env, timeline, stageCosts, stage =>
             {
                 int n;
                 lock (done)
@@ -121,6 +122,7 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
             Profile = timeline.Profile(),
             HttpRequests = served,
             Runtime = DemoRuntime.Now(Report.Completed),
+            StageCosts = stageCosts?.Rows(),
         };
         // Issue 19: each counted kind's rate, measured now in this process (after the timing), and the bound Σ count × cost.
         var rates = await FleetCalibration.MeasureAsync(operations.Where(o => o.Value > 0).Select(o => o.Key), options.DataDirectory, CalibrationPerKind(WallTime), ct);
@@ -141,11 +143,14 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
     /// <summary>
     /// Runs every device through the stages, <see cref="DemoOptions.Concurrency"/> devices at a time; a device that fails a
     /// stage skips the rest. <paramref name="advance"/> is told each time a device leaves a stage (or skips it). A stage's
-    /// seconds are its share of the wall time: the device-seconds spent in it over the devices in flight.
+    /// seconds are its share of the wall time: the device-seconds spent in it over the devices in flight. <paramref name="costs"/>, when
+    /// measuring: each stage of every device after the warm-up share of the fleet.
     /// </summary>
-    private async Task RunDevicesAsync(DemoDevice[] devices, DemoEnvironment env, DemoTimeline timeline, Action<IDemoStage> advance, CancellationToken ct)
+    private async Task RunDevicesAsync(DemoDevice[] devices, DemoEnvironment env, DemoTimeline timeline, DemoStageCosts? costs, Action<IDemoStage> advance,
+        CancellationToken ct)
     {
         var inFlight = Math.Min(options.Concurrency, devices.Length);
+        var warmUp = DemoStageCosts.WarmUpDevices(devices.Length);
         foreach (var stage in _stages)
             Report.BeginStage(stage.Name);
         using var slowStart = new DemoSlowStart(SlowStartDevices, options.Concurrency);
@@ -162,7 +167,9 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
                         continue;
                     }
                     var started = TimeProvider.System.GetTimestamp();
+                    var cost = costs is not null && Report.Completed + Report.Failed >= warmUp ? costs.Begin(stage.Name) : null;
                     var ok = await RunStageAsync(stage, device, env, token);
+                    cost?.Dispose();
                     Report.StageTime(stage.Name, (TimeProvider.System.GetElapsedTime(started) + device.TakeStageTime(stage.Name)) / inFlight);
                     advance(stage);
                     if (!ok)

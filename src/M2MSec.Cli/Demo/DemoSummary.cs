@@ -63,6 +63,9 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
     /// <summary>Issue 19 (decisions 050, 051): the collector, its collections and pauses, the bytes allocated, the JIT's work; null before the run ends.</summary>
     public DemoRuntime? Runtime { get; init; }
 
+    /// <summary>Issue 19, `demo --stage-costs`: each stage's cost per device, measured one device at a time; null without the option.</summary>
+    public IReadOnlyList<DemoStageCost>? StageCosts { get; init; }
+
     /// <summary>
     /// Issue 19: what one completed device cost the run — CPU seconds, HTTP requests answered, store writes (durable commits), TLS handshakes and device durable writes (records and file replacements)
     /// — the run's totals over <see cref="Completed"/> (start-up included: it is spread thinner in a bigger fleet); null without the fleet bound.
@@ -87,7 +90,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
 
     public string ToJson() => JsonSerializer.Serialize(new Wire(Devices, Completed, Failures, Stages, PeakMemoryMb, WallSeconds, DevicesPerSecond, PeakMemoryBytes, CpuSeconds,
         Battery, Groups, Gba, Profile?.FixedCostS, Profile?.MarginalSPerDevice, Profile, FleetBound?.Operations, FleetBound?.Rates, DevicesPerSecond,
-        FleetBound?.SecondsBound, FleetBound?.FleetBoundDevicesPerS, RatioToFleetBound, HttpRequests, PerDevice, Runtime), Json);
+        FleetBound?.SecondsBound, FleetBound?.FleetBoundDevicesPerS, RatioToFleetBound, HttpRequests, PerDevice, Runtime, StageCosts), Json);
 
     /// <summary>This process's peak working set, in MiB (one decimal).</summary>
     public static double PeakMemory() => Math.Round(PeakWorkingSetBytes() / (1024.0 * 1024.0), 1);
@@ -111,7 +114,7 @@ internal sealed record DemoSummary(int Devices, int Completed, IReadOnlyDictiona
         double WallSeconds, double DevicesPerSecond, long PeakMemoryBytes, double CpuSeconds, DemoBattery? Battery, DemoGroups? Groups, IReadOnlyDictionary<string, int> Gba,
         double? FixedCostS, double? MarginalSPerDevice, DemoProfile? Profile, IReadOnlyDictionary<string, long>? Operations, IReadOnlyDictionary<string, double>? Rates,
         double DevicesPerS, double? FleetBoundSeconds, double? FleetBoundDevicesPerS, double RatioToFleetBound, long HttpRequests, DemoPerDevice? PerDevice,
-        DemoRuntime? Runtime);
+        DemoRuntime? Runtime, IReadOnlyList<DemoStageCost>? StageCosts);
 }
 
 /// <summary>

@@ -41,6 +41,8 @@ internal static class DemoTables
         if (summary.CpuSeconds > 0 && summary.Completed > 0)
             totals.AddRow("CPU ms per device", string.Create(CultureInfo.InvariantCulture, $"{summary.CpuSeconds * 1000 / summary.Completed:0}"));
         console.Write(totals);
+        if (summary.StageCosts is { Count: > 0 } costs)
+            console.Write(StageCosts(costs));
 
         if (summary.Battery is { } b)
         {
@@ -78,6 +80,22 @@ internal static class DemoTables
                 table.AddRow($"[red]{Markup.Escape(reason)}[/]", Number(count));
             console.Write(table);
         }
+    }
+
+    /// <summary>Issue 19, `demo --stage-costs`: per device of each stage, CPU and wall milliseconds, the requests answered and the durable commits.</summary>
+    private static Table StageCosts(IReadOnlyList<DemoStageCost> costs)
+    {
+        var table = new Table().Title("Cost per device by stage").AddColumn("Stage")
+            .Caption("One device in flight, the first third of the fleet not measured; Registration holds the DPF session that validates and installs too (decision 038).");
+        foreach (var header in new[] { "CPU ms", "Wall ms", "Requests", "Commits" })
+            table.AddColumn(new TableColumn(header).RightAligned().NoWrap());
+        foreach (var c in costs)
+        {
+            table.AddRow(Markup.Escape(c.Stage), c.CpuMs.ToString("0.0", CultureInfo.InvariantCulture), c.WallMs.ToString("0.0", CultureInfo.InvariantCulture),
+                c.HttpRequests.ToString("0.0", CultureInfo.InvariantCulture),
+                c.Operations.GetValueOrDefault(DemoFleetBound.DurableCommit).ToString("0.0", CultureInfo.InvariantCulture));
+        }
+        return table;
     }
 
     private static Table NameValue(string name, string value) =>

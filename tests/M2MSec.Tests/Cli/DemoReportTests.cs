@@ -18,7 +18,9 @@ public sealed class DemoReportTests : IDisposable
             // Issue 19, 2026-12-04: the requests the functions answered, and one completed device's share of the run.
             "http_requests", "per_device",
             // Issue 19, decision 050: the collector and what it did, so that a figure says what produced it.
-            "runtime"];
+            "runtime",
+            // Issue 19, 2026-12-06: each stage's cost per device, with --stage-costs only (null here; DemoStageCostsTests).
+            "stage_costs"];
     /// <summary>The demo's stages in order, and how many of a 5-device fleet (3 TRE-based, 2 UICC-based) each concerns.</summary>
     private static readonly (string Name, int Done)[] Stages =
     [
@@ -74,7 +76,14 @@ public sealed class DemoReportTests : IDisposable
                 DemoStageRow.Of("MCIM provisioning (TR 33.812 21 steps)", 99_500, 500, TimeSpan.FromSeconds(0.004)),
                 DemoStageRow.Of("GBA bootstrapping over Ub (TS 33.220)", 99_400, 100, TimeSpan.FromSeconds(98_765.4)),
                 DemoStageRow.Of("Device triggering via MTC-IWF (T4/Tsp)", 99_000, 400, TimeSpan.FromSeconds(12)),
-            ], 12_345.6);
+            ], 12_345.6)
+        {
+            StageCosts =
+            [
+                new DemoStageCost("OMA DM configuration (OMA-TS-DM_Protocol V1.2)", 33_333, 12_345.67, 98_765.43, 123.4,
+                    new Dictionary<string, double> { ["durable_commit"] = 4_321.5 }, new Dictionary<string, double> { ["POST /dm 200"] = 5 }),
+            ],
+        };
         using var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -94,6 +103,7 @@ public sealed class DemoReportTests : IDisposable
         Assert.Equal(["99400", "100", "98765.40", "1.0"], Row(text, "GBA bootstrapping over Ub (TS")); // a long name wraps in its cell, whole
         Assert.Equal(["600"], Row(text, "connection-refused"));
         Assert.Equal(["100000.0 s"], Row(text, "Wall time"));
+        Assert.Equal(["12345.7", "98765.4", "123.4", "4321.5"], Row(text, "OMA DM configuration"));
     }
 
     /// <summary>
@@ -128,6 +138,7 @@ public sealed class DemoReportTests : IDisposable
             Assert.Equal((3, 2), (root.GetProperty("gba").GetProperty("gba_me").GetInt32(), root.GetProperty("gba").GetProperty("gba_u").GetInt32()));
             AssertFleetBound(root);
             AssertRuntime(root);
+            Assert.Equal(JsonValueKind.Null, root.GetProperty("stage_costs").ValueKind);
             var stages = root.GetProperty("stages").EnumerateArray().ToList();
             Assert.Equal(Stages.Select(s => s.Name), stages.Select(s => s.GetProperty("name").GetString()));
             foreach (var stage in stages)
