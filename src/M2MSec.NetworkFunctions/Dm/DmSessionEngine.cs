@@ -273,8 +273,9 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
 
         // The device refused our credential (401/407 on our SyncHdr): with a fresh nonce in the same message, once, we
         // resend our last message with a Cred over it (a client that cannot keep nonces expects its new one); else the end.
-        if (incoming.Commands.OfType<StatusCommand>().FirstOrDefault(s => s.CmdRef == "0" && s.Code is DmStatusCode.InvalidCredentials or DmStatusCode.MissingCredentials)
-            is { } refused)
+        var refused = incoming.Commands.OfType<StatusCommand>()
+            .FirstOrDefault(s => s.CmdRef == "0" && s.Code is DmStatusCode.InvalidCredentials or DmStatusCode.MissingCredentials);
+        if (refused is not null)
         {
             if (state.CredRetried || !DmNonce.TryFromWire(refused.Chal?.Meta?.NextNonce, out _))
             {
@@ -287,46 +288,88 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             foreach (var o in state.PreviousOutbox)
                 state.Outbox.AddLast(o);
         }
-        else
-        {
-            await RecordAsync(incoming, state, reply, cancellationToken).ConfigureAwait(false);
-        }
-        if (!incoming.Final && !incoming.Commands.OfType<AlertCommand>().Any(a => a.Code == 1222))
-        {
-            // The device's package continues in its next message: ask for it (§8.7), send nothing new meanwhile.
-            reply.NextMessageAlert();
-            return Sign(reply.Build(ServerCred(account), final: false), account);
-        }
 
-        if (!state.JobsTaken)
+        // Issue 19: what the message changes in the store — the device's statuses and results, the jobs taken, the commands marked sent, the
+        // session's end — commits once, before the reply leaves (was one commit each); the functions hear of finished jobs after it.
+        Dictionary<string, (string JobId, int Seq)> sentBefore = [];
+        var before = 0;
+        var final = false;
+        List<(string Id, string State, string? Reason)>? finishedForNextJob = null;
+        var message = await store.InOneCommitAsync(async () =>
         {
-            state.JobsTaken = true;
-            await TakeQueuedJobsAsync(state, cancellationToken).ConfigureAwait(false);
-        }
-        state.PreviousOutbox = [.. state.Outbox];
-        var sentBefore = new Dictionary<string, (string JobId, int Seq)>(state.Sent, StringComparer.Ordinal);
-        var before = reply.CommandCount;
-        var final = DmMessagePacker.Fill(reply, state);
-        if (reply.CommandCount == before && final && await NextJobInSessionAsync(state, cancellationToken).ConfigureAwait(false))
-        {
-            // Decision 038: the jobs of this session finished and the function queued the device's next one meanwhile: it goes out now.
+            if (refused is null)
+                await RecordAsync(incoming, state, reply, cancellationToken).ConfigureAwait(false);
+            if (!incoming.Final && !incoming.Commands.OfType<AlertCommand>().Any(a => a.Code == 1222))
+            {
+                // The device's package continues in its next message: ask for it (§8.7), send nothing new meanwhile.
+                reply.NextMessageAlert();
+                return new DmMessageEnd(Sign(reply.Build(ServerCred(account), final: false), account), [], null);
+            }
+            if (!state.JobsTaken)
+            {
+                state.JobsTaken = true;
+                await TakeQueuedJobsAsync(state, cancellationToken).ConfigureAwait(false);
+            }
             state.PreviousOutbox = [.. state.Outbox];
+            sentBefore = new Dictionary<string, (string JobId, int Seq)>(state.Sent, StringComparer.Ordinal);
+            before = reply.CommandCount;
             final = DmMessagePacker.Fill(reply, state);
+            if (reply.CommandCount != before || !final || !MayWaitForNextJob(state))
+                return await EndMessageAsync(state, reply, sentBefore, before, final, cancellationToken).ConfigureAwait(false);
+            // Decision 038: the session's jobs are answered; they finish with this commit, and the wait for the function's next job comes
+            // after it (the function writes that job meanwhile).
+            finishedForNextJob = await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
+            state.Finished.AddRange(finishedForNextJob.Select(f => $"{f.Id} {f.State}"));
+            return null;
+        }, cancellationToken).ConfigureAwait(false);
+        if (finishedForNextJob is not null)
+        {
+            var next = await WaitForNextJobAsync(state, finishedForNextJob, cancellationToken).ConfigureAwait(false);
+            message = await store.InOneCommitAsync(async () =>
+            {
+                if (next && await TakeQueuedJobsAsync(state, cancellationToken).ConfigureAwait(false) > 0)
+                {
+                    // The function queued the device's next job meanwhile: it goes out now, in this session.
+                    state.PreviousOutbox = [.. state.Outbox];
+                    final = DmMessagePacker.Fill(reply, state);
+                }
+                return await EndMessageAsync(state, reply, sentBefore, before, final, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         }
+        if (message!.SessionOutcome is { } outcome)
+        {
+            LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started, outcome);
+            metrics?.SessionEnded(devId, DmSessionOutcomes.Completed);
+        }
+        foreach (var (id, jobState, reason) in message.FinishedJobs)
+            await NotifyAsync(new DmJobFinished(id, devId, jobState, reason), cancellationToken).ConfigureAwait(false);
+        return message.Reply;
+    }
+
+    /// <summary>Decision 038: whether a session whose jobs are answered may wait for the function's next job (<see cref="WaitForNextJobAsync"/>).</summary>
+    private bool MayWaitForNextJob(DmSessionState state) => NextWork is not null && state.Jobs.Count > 0 && _options.NextJobWait > TimeSpan.Zero;
+
+    /// <summary>
+    /// The store's side of a reply about to leave: its commands marked sent, and when nothing is left to send, the session's end (its jobs
+    /// finished, recorded); else now and then the jobs' last activity. Runs inside the message's commit; returns the reply and the jobs that ended.
+    /// </summary>
+    private async ValueTask<DmMessageEnd> EndMessageAsync(DmSessionState state, DmReplyBuilder reply, Dictionary<string, (string JobId, int Seq)> sentBefore, int before,
+        bool final, CancellationToken cancellationToken)
+    {
+        var devId = state.DevId;
+        var account = state.Account;
         await MarkSentAsync(state, sentBefore, cancellationToken).ConfigureAwait(false);
+        List<(string Id, string State, string? Reason)> finishedJobs = [];
         if (reply.CommandCount == before && final)
         {
             // Nothing more to send and nothing outstanding: this reply (no commands) ends the session.
             Sessions.Remove(state);
-            var finishedJobs = await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
-            var outcomes = state.Finished.Concat(finishedJobs.Select(f => $"{f.Id} {f.State}")).ToList();
-            LogSession(devId, state.SessionId, account.ClientAuth, "accepted", state.CommandsSent, state.Statuses, time.GetUtcNow() - state.Started,
-                outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
+            finishedJobs = await FinishJobsAsync(devId, state, cancellationToken).ConfigureAwait(false);
             await store.RecordSessionAsync(devId, time.GetUtcNow(), DmSessionOutcomes.Completed, state.UnsavedServerNonce,
                 Entry("dm.session.end", devId, $"session {state.SessionId}: completed"), cancellationToken).ConfigureAwait(false);
-            metrics?.SessionEnded(devId, DmSessionOutcomes.Completed);
-            foreach (var (id, jobState, reason) in finishedJobs)
-                await NotifyAsync(new DmJobFinished(id, devId, jobState, reason), cancellationToken).ConfigureAwait(false);
+            var outcomes = state.Finished.Concat(finishedJobs.Select(f => $"{f.Id} {f.State}")).ToList();
+            return new DmMessageEnd(Sign(reply.Build(ServerCred(account), final), account), finishedJobs,
+                outcomes.Count == 0 ? "completed" : "completed: " + string.Join(", ", outcomes));
         }
         else if (time.GetUtcNow() - state.LastTouched > TimeSpan.FromSeconds(5))
         {
@@ -335,8 +378,14 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             foreach (var job in state.Jobs)
                 await store.SetJobStateAsync(job, "running", ["running"], cancellationToken).ConfigureAwait(false);
         }
-        return Sign(reply.Build(ServerCred(account), final), account);
+        return new DmMessageEnd(Sign(reply.Build(ServerCred(account), final), account), finishedJobs, null);
     }
+
+    /// <summary>
+    /// A reply, the jobs its message ended and, when it ended the session, how (logged, counted and the functions told once the message's
+    /// changes have committed).
+    /// </summary>
+    private sealed record DmMessageEnd(DmServerReply Reply, List<(string Id, string State, string? Reason)> FinishedJobs, string? SessionOutcome);
 
     /// <summary>Marks what this message carries as sent (a command with no status after the session is "unknown", not "never sent").</summary>
     private async Task MarkSentAsync(DmSessionState state, Dictionary<string, (string JobId, int Seq)> before, CancellationToken ct)
@@ -600,20 +649,17 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
     }
 
     /// <summary>
-    /// Decision 038: with <see cref="NextWork"/> set, a session whose jobs are all answered does not end at once. Its jobs finish now (the
-    /// function is told, as at a session's end), and the session waits — at most <see cref="DmSessionOptions.NextJobWait"/> — for the
-    /// function's follow-up: a job it queued for the device meanwhile is taken into this session (true); otherwise the session ends
-    /// as before (false), and the device's next session finds what comes later. A device then needs one session, not one per step.
+    /// Decision 038: with <see cref="NextWork"/> set, a session whose jobs are all answered does not end at once. Its jobs finished (with
+    /// the message's commit: <paramref name="finishedJobs"/>); the function is told, as at a session's end, and the session waits — at most
+    /// <see cref="DmSessionOptions.NextJobWait"/> — for its follow-up: true once it queued a job for the device (the session takes it);
+    /// false otherwise (the session ends as before, and the device's next session finds what comes later). A device then needs one
+    /// session, not one per step.
     /// </summary>
-    private async Task<bool> NextJobInSessionAsync(DmSessionState state, CancellationToken ct)
+    private async Task<bool> WaitForNextJobAsync(DmSessionState state, List<(string Id, string State, string? Reason)> finishedJobs, CancellationToken ct)
     {
-        if (NextWork is not { } nextWork || state.Jobs.Count == 0 || _options.NextJobWait <= TimeSpan.Zero)
-            return false;
-        var finishedJobs = await FinishJobsAsync(state.DevId, state, ct).ConfigureAwait(false);
-        state.Finished.AddRange(finishedJobs.Select(f => $"{f.Id} {f.State}"));
         foreach (var (id, jobState, reason) in finishedJobs)
             await NotifyAsync(new DmJobFinished(id, state.DevId, jobState, reason), ct).ConfigureAwait(false);
-        if (finishedJobs.Count == 0 || nextWork(state.DevId) is not { } next)
+        if (finishedJobs.Count == 0 || NextWork?.Invoke(state.DevId) is not { } next)
             return false; // no job of ours ended here (another instance moved it): nothing announced for this session
         try
         {
@@ -626,7 +672,7 @@ public sealed class DmSessionEngine(IDmStore store, string serverUri, TimeProvid
             return false;
         }
         state.LastActivity = time.GetUtcNow();
-        return await TakeQueuedJobsAsync(state, ct).ConfigureAwait(false) > 0;
+        return true;
     }
 
     /// <summary>Ends the session's running jobs (done, or failed with why); returns those it moved, with their new state and reason.</summary>

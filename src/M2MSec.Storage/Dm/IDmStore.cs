@@ -47,6 +47,16 @@ public readonly record struct DmCommandResult(string JobId, int Seq, int Status,
 /// <summary>The DM server's accounts and jobs, durable and shared by every DM server instance on the database.</summary>
 public interface IDmStore
 {
+    /// <summary>
+    /// Issue 19: runs <paramref name="body"/>'s calls on this store as one transaction — one durable commit, all or nothing — where the
+    /// store has transactions (SQL); a store without them runs the calls one by one. Keep waits on other parties out of the body.
+    /// </summary>
+    ValueTask<T> InOneCommitAsync<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return body();
+    }
+
     /// <summary>Adds an account; false if the device already has one.</summary>
     ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default);
 

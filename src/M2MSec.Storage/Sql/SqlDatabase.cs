@@ -24,6 +24,9 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     /// <summary>Runs <paramref name="action"/> (statements that may write) on a connection, after the dialect's write gate if any.</summary>
     public async ValueTask<T> RunAsync<T>(Func<DbConnection, ValueTask<T>> action, CancellationToken ct)
     {
+        // Inside InOneCommitAsync on this database: part of its transaction, counted with its one commit.
+        if (Joined() is { } batch)
+            return await action(batch.Connection).ConfigureAwait(false);
         // A store method may call another inside its action (e.g. a read to tell "absent" from "exhausted"): it holds the gate already.
         var gate = Dialect.WriteGate is { } g && HeldGate.Value != g ? g : null;
         if (gate is not null)
@@ -52,11 +55,88 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     private static readonly AsyncLocal<SemaphoreSlim?> HeldGate = new();
 
     /// <summary>
+    /// Issue 19: runs <paramref name="body"/>'s calls on this database as one transaction — one durable commit instead of one per call. Every
+    /// <see cref="RunAsync"/>, <see cref="ReadAsync"/> and <see cref="WriteAsync"/> of this database inside it (in its asynchronous flow) uses the
+    /// batch's connection and transaction, each <see cref="WriteAsync"/> behind a savepoint (its action throwing undoes its own writes only);
+    /// all commit when the body returns, none if it throws or the process dies first. The write gate is held throughout: keep I/O that waits
+    /// on other parties (a peer's request, a notification, a timer) outside the body. Nested: the inner call joins the outer batch.
+    /// </summary>
+    public async ValueTask<T> InOneCommitAsync<T>(Func<ValueTask<T>> body, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (Joined() is not null)
+            return await body().ConfigureAwait(false);
+        return await RunAsync(async connection =>
+        {
+            await using var tx = await Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            var batch = new Batch(this, connection, tx);
+            Batch.Current = batch;
+            try
+            {
+                var result = await body().ConfigureAwait(false);
+                batch.Closed = true;
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return result;
+            }
+            finally
+            {
+                batch.Closed = true;
+                Batch.Current = null;
+            }
+        }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The open batch of this database in this asynchronous flow, if any (a flow that outlived its batch sees it closed).</summary>
+    private Batch? Joined() => Batch.Current is { Closed: false } batch && ReferenceEquals(batch.Database, this) ? batch : null;
+
+    /// <summary>An <see cref="InOneCommitAsync"/> in progress: its connection and transaction.</summary>
+    private sealed class Batch(SqlDatabase database, DbConnection connection, DbTransaction transaction)
+    {
+        private static readonly AsyncLocal<Batch?> Ambient = new();
+        private int _savepoints;
+
+        public static Batch? Current
+        {
+            get => Ambient.Value;
+            set => Ambient.Value = value;
+        }
+
+        public SqlDatabase Database => database;
+
+        public DbConnection Connection => connection;
+
+        public DbTransaction Transaction => transaction;
+
+        public volatile bool Closed;
+
+        /// <summary>A store's transaction inside the batch: a savepoint, released on success, rolled back to if the action throws.</summary>
+        public async ValueTask<T> WriteAsync<T>(Func<DbConnection, DbTransaction, ValueTask<T>> action, CancellationToken ct)
+        {
+            var name = "w" + ++_savepoints;
+            await transaction.SaveAsync(name, ct).ConfigureAwait(false);
+            try
+            {
+                var result = await action(connection, transaction).ConfigureAwait(false);
+                await transaction.ReleaseAsync(name, ct).ConfigureAwait(false);
+                return result;
+            }
+            catch
+            {
+                await transaction.RollbackAsync(name, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
     /// Runs read-only <paramref name="action"/> on a connection: no gate (SQLite's WAL readers never wait for the writer) and no
     /// durable commit counted. For one SELECT — it reads one committed state; several statements that must agree take <see cref="RunAsync"/>.
     /// </summary>
     public async ValueTask<T> ReadAsync<T>(Func<DbConnection, ValueTask<T>> action, CancellationToken ct)
     {
+        // Inside InOneCommitAsync on this database: its connection, so that a read sees the batch's own writes.
+        if (Joined() is { } batch)
+            return await action(batch.Connection).ConfigureAwait(false);
         await using var lease = await LeaseAsync(ct).ConfigureAwait(false);
         return await action(lease.Connection).ConfigureAwait(false);
     }
@@ -73,7 +153,7 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
 
     /// <summary>Runs <paramref name="action"/> in a write transaction (after the dialect's write gate if any); commits unless it throws.</summary>
     public ValueTask<T> WriteAsync<T>(Func<DbConnection, DbTransaction, ValueTask<T>> action, CancellationToken ct) =>
-        RunAsync(async connection =>
+        Joined() is { } batch ? batch.WriteAsync(action, ct) : RunAsync(async connection =>
         {
             await using var tx = await Dialect.BeginWriteAsync(connection, ct).ConfigureAwait(false);
             var result = await action(connection, tx).ConfigureAwait(false);
@@ -171,7 +251,8 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             command = connection.CreateCommand();
             command.CommandText = sql;
         }
-        command.Transaction = transaction;
+        // A statement on the connection of an InOneCommitAsync batch runs in its transaction (the store's methods pass none outside WriteAsync).
+        command.Transaction = transaction ?? (Batch.Current is { Closed: false } batch && ReferenceEquals(batch.Connection, connection) ? batch.Transaction : null);
         foreach (var (name, value) in parameters)
         {
             var p = command.CreateParameter();

@@ -11,6 +11,8 @@ namespace M2MSec.Storage.Sql;
 /// </summary>
 internal sealed class SqlDmStore(SqlDatabase db) : IDmStore
 {
+    public ValueTask<T> InOneCommitAsync<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default) => db.InOneCommitAsync(body, cancellationToken);
+
     public ValueTask<bool> AddAccountAsync(DmAccount account, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);

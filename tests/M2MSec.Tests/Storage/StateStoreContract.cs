@@ -563,6 +563,8 @@ public abstract partial class StateStoreContract : IAsyncLifetime
 
 public sealed class InMemoryStateStoreContractTests : StateStoreContract
 {
+    protected override bool Transactional => false;
+
     protected override Task<IStateStore> OpenAsync(TimeProvider time) => Task.FromResult<IStateStore>(new M2MSec.Storage.InMemory.InMemoryStateStore(time));
 }
 
