@@ -262,12 +262,5 @@ public sealed class DemoReportTests : IDisposable
         text.Split('\n').Select(l => l.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .First(cells => cells.Length > 0 && cells[0] == first)[1..];
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, true);
-        if (Directory.Exists(_dir + ".fuse"))
-            Directory.Delete(_dir + ".fuse", true);
-        File.Delete(_dir + ".kek.json");
-    }
+    public void Dispose() => DemoData.Delete(_dir);
 }

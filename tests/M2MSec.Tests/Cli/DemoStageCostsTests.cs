@@ -66,12 +66,5 @@ public sealed class DemoStageCostsTests : IDisposable
         Assert.False(Directory.Exists(_dir));
     }
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, true);
-        if (Directory.Exists(_dir + ".fuse"))
-            Directory.Delete(_dir + ".fuse", true);
-        File.Delete(_dir + ".kek.json");
-    }
+    public void Dispose() => DemoData.Delete(_dir);
 }

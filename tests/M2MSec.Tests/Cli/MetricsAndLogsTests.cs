@@ -58,11 +58,7 @@ public sealed class MetricsAndLogsTests
         }
         finally
         {
-            if (Directory.Exists(dir))
-                Directory.Delete(dir, true);
-            if (Directory.Exists(dir + ".fuse"))
-                Directory.Delete(dir + ".fuse", true);
-            File.Delete(dir + ".kek.json");
+            DemoData.Delete(dir);
         }
     }
 
