@@ -59,7 +59,8 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     /// <see cref="RunAsync"/>, <see cref="ReadAsync"/> and <see cref="WriteAsync"/> of this database inside it (in its asynchronous flow) uses the
     /// batch's connection and transaction, each <see cref="WriteAsync"/> behind a savepoint (its action throwing undoes its own writes only);
     /// all commit when the body returns, none if it throws or the process dies first. The write gate is held throughout: keep I/O that waits
-    /// on other parties (a peer's request, a notification, a timer) outside the body. Nested: the inner call joins the outer batch.
+    /// on other parties (a peer's request, a notification, a timer) outside the body. Nested: the inner call joins the outer batch. The
+    /// body's calls run one after another (one connection serves the batch).
     /// </summary>
     public async ValueTask<T> InOneCommitAsync<T>(Func<ValueTask<T>> body, CancellationToken ct)
     {
