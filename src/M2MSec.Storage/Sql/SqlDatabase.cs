@@ -60,7 +60,9 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
     /// batch's connection and transaction, each <see cref="WriteAsync"/> behind a savepoint (its action throwing undoes its own writes only);
     /// all commit when the body returns, none if it throws or the process dies first. The write gate is held throughout: keep I/O that waits
     /// on other parties (a peer's request, a notification, a timer) outside the body. Nested: the inner call joins the outer batch. The
-    /// body's calls run one after another (one connection serves the batch).
+    /// body's calls run one after another (one connection serves the batch). A store method that survives a failed statement must catch it
+    /// outside its <see cref="WriteAsync"/> (rolled back to the savepoint), never inside a <see cref="RunAsync"/> action: PostgreSQL refuses every
+    /// later statement of a transaction an error left open.
     /// </summary>
     public async ValueTask<T> InOneCommitAsync<T>(Func<ValueTask<T>> body, CancellationToken ct)
     {
@@ -162,20 +164,25 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             return result;
         }, ct);
 
-    /// <summary>An INSERT that may meet an existing key: false instead of an exception.</summary>
-    public ValueTask<bool> TryInsertAsync(string sql, CancellationToken ct, params (string, object?)[] parameters) =>
-        RunAsync(async c =>
+    /// <summary>
+    /// An INSERT that may meet an existing key: false instead of an exception. The failed statement's transaction is rolled back (inside
+    /// <see cref="InOneCommitAsync"/>, to its savepoint): PostgreSQL refuses every later statement of a transaction an error left open.
+    /// </summary>
+    public async ValueTask<bool> TryInsertAsync(string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        try
         {
-            try
+            return await WriteAsync(async (c, tx) =>
             {
-                await ExecuteAsync(c, null, sql, ct, parameters).ConfigureAwait(false);
+                await ExecuteAsync(c, tx, sql, ct, parameters).ConfigureAwait(false);
                 return true;
-            }
-            catch (DbException e) when (Dialect.IsUniqueViolation(e))
-            {
-                return false;
-            }
-        }, ct);
+            }, ct).ConfigureAwait(false);
+        }
+        catch (DbException e) when (Dialect.IsUniqueViolation(e))
+        {
+            return false;
+        }
+    }
 
     /// <summary>An INSERT that may meet an existing key, with <paramref name="audit"/> in the same transaction (decision 036): false and no entry instead of an exception.</summary>
     public async ValueTask<bool> TryInsertAsync(string sql, Audit.AuditRecord audit, CancellationToken ct, params (string, object?)[] parameters)

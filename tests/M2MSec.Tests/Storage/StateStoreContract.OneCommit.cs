@@ -115,4 +115,23 @@ public abstract partial class StateStoreContract
         Assert.False(await other);
         Assert.Equal("done", (await Store.Dm.FindJobAsync("job-g", ct))!.State);
     }
+
+    [Fact]
+    public async Task InOneCommit_AnInsertThatMeetsAnExistingKey_IsRefused_AndTheBatchGoesOn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var now = Clock.GetUtcNow();
+        DmAccount Account(string user) => new("dev-19", "srv", user, "c"u8.ToArray(), "s"u8.ToArray(), "md5", "md5", now);
+        await Store.Dm.InOneCommitAsync(async () =>
+        {
+            Assert.True(await Store.Dm.AddAccountAsync(Account("first"), ct));
+            // Refused, not thrown — and in PostgreSQL the failed INSERT must not leave the batch's transaction aborted.
+            Assert.False(await Store.Dm.AddAccountAsync(Account("second"), ct));
+            await Store.Dm.AddJobAsync(Job("job-h", 1), ct);
+            return 0;
+        }, ct);
+
+        Assert.Equal("first", (await Store.Dm.FindAccountAsync("dev-19", ct))!.ClientUser);
+        Assert.NotNull(await Store.Dm.FindJobAsync("job-h", ct));
+    }
 }
