@@ -77,7 +77,7 @@ internal sealed class SqlDatabase(SqlDialect dialect, SecretProtector protector,
             try
             {
                 var result = await body().ConfigureAwait(false);
-                batch.Closed = true;
+                batch.Closed = true; // before the commit: a task the body left running must not join it while it commits
                 await tx.CommitAsync(ct).ConfigureAwait(false);
                 return result;
             }
