@@ -74,6 +74,23 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         console.MarkupLine($"[bold]M2MSec demo[/]: {options.Devices} devices");
         console.MarkupLine($"  data [grey]{Markup.Escape(options.DataDirectory)}[/]");
         using var log = new DemoLogFile(options.DataDirectory, TimeProvider.System);
+        var operations = await RunFleetAsync(log, timeline, handshakes, requests, operationsBefore, stageCosts, ct);
+        // Issue 19: each counted kind's rate, measured now (after the timing) with the functions stopped and their garbage collected —
+        // the machine's capacity, not what was left of it beside seventeen idle hosts — and the bound Σ count × cost (decision 034).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var rates = await FleetCalibration.MeasureAsync(operations.Where(o => o.Value > 0).Select(o => o.Key), options.DataDirectory, CalibrationPerKind(WallTime), ct);
+        Summary = Summary! with { FleetBound = DemoFleetBound.Of(Report.Completed, operations, rates) };
+        return Report.Failed == 0 ? Internal.ExitCodes.Success : Internal.ExitCodes.Partial;
+    }
+
+    /// <summary>
+    /// Starts the functions, runs the fleet through them and stops them: the summary (<see cref="Summary"/>) of the timed run, the
+    /// metrics scraped, and the operations the run performed (<see cref="DemoFleetBound.Counts"/>).
+    /// </summary>
+    private async Task<Dictionary<string, long>> RunFleetAsync(DemoLogFile log, DemoTimeline timeline, TlsHandshakeCounter handshakes,
+        ServedRequestCounter requests, IReadOnlyDictionary<MeteredOperation, long> operationsBefore, DemoStageCosts? stageCosts, CancellationToken ct)
+    {
         await using var env = await StartAsync(log, ct);
         timeline.FunctionsReady();
         var prefix = Path.TrimEndingDirectorySeparator(options.DataDirectory) + Path.DirectorySeparatorChar;
@@ -111,7 +128,6 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
         }
         timeline.Ended();
         var operations = DemoFleetBound.Counts(operationsBefore, OperationMeter.Snapshot(), handshakes.Count);
-        var served = requests.Count;
         _logEntries = log.Entries;
         WallTime = timeline.Wall;
         Summary = Report.Summary(options.Devices, DemoSummary.PeakMemory()) with
@@ -120,17 +136,14 @@ internal sealed class DemoRunner(IAnsiConsole console, DemoOptions options, IRea
             PeakMemoryBytes = DemoSummary.PeakWorkingSetBytes(),
             CpuSeconds = DemoSummary.ProcessCpuSeconds(),
             Profile = timeline.Profile(),
-            HttpRequests = served,
+            HttpRequests = requests.Count,
             Runtime = DemoRuntime.Now(Report.Completed),
             StageCosts = stageCosts?.Rows(),
         };
-        // Issue 19: each counted kind's rate, measured now in this process (after the timing), and the bound Σ count × cost.
-        var rates = await FleetCalibration.MeasureAsync(operations.Where(o => o.Value > 0).Select(o => o.Key), options.DataDirectory, CalibrationPerKind(WallTime), ct);
-        Summary = Summary with { FleetBound = DemoFleetBound.Of(Report.Completed, operations, rates) };
         // Issue 20: what each function counted, as Prometheus would scrape it (after the timing: a report, not a stage).
         if (await env.ScrapeMetricsAsync(ct) > 0)
             console.MarkupLine($"  metrics [grey]{Markup.Escape(env.MetricsDirectory)}[/]");
-        return Report.Failed == 0 ? Internal.ExitCodes.Success : Internal.ExitCodes.Partial;
+        return operations;
     }
 
     /// <summary>Starts the functions with their logs going to <paramref name="log"/>, not the terminal.</summary>

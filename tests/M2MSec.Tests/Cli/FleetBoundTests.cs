@@ -102,6 +102,48 @@ public sealed class FleetBoundTests
     }
 
     /// <summary>
+    /// Issue 19, 2026-12-06: a CPU-bound kind's rate is its operations per CPU-second of the process times the cores, so that load
+    /// beside the calibration (another process on the shared VM) does not loosen the bound; a CPU clock that cannot be right (nothing
+    /// counted, or more than every core for the whole time) falls back to the wall rate.
+    /// </summary>
+    [Fact]
+    public void Calibration_CpuBoundRate_PerCpuSecondTimesCores_LoadBesideTheCalibrationThreat()
+    {
+        var cores = Environment.ProcessorCount;
+        var wall = TimeSpan.FromSeconds(1);
+        // Half the machine taken by someone else: 500 operations in 1 s of wall time on half the cores' time → 1,000 per second.
+        Assert.Equal(1000, FleetCalibration.PerCpuSecond(500, wall, wall * cores / 2), 6);
+        // The whole machine: the wall rate.
+        Assert.Equal(500, FleetCalibration.PerCpuSecond(500, wall, wall * cores), 6);
+        // Untrustworthy CPU clocks: the wall rate.
+        Assert.Equal(500, FleetCalibration.PerCpuSecond(500, wall, TimeSpan.Zero), 6);
+        Assert.Equal(500, FleetCalibration.PerCpuSecond(500, wall, wall * cores + TimeSpan.FromSeconds(1)), 6);
+    }
+
+    /// <summary>
+    /// Issue 19, 2026-12-06: the CPU-bound kinds and the TLS handshake (synchronous, a client and a server thread per core over loopback)
+    /// are measured per CPU-second of their own threads where the system has a per-thread CPU clock, and give a positive rate.
+    /// </summary>
+    [Fact]
+    public async Task Calibration_TlsHandshakesAndSignatures_PerThreadCpu_LoadBesideTheCalibrationThreat()
+    {
+        if (OperatingSystem.IsLinux())
+            Assert.True(ThreadCpuClock.IsSupported, "/proc/thread-self/schedstat is missing: the calibration falls back to the process's CPU time");
+        var before = ThreadCpuClock.Now();
+        var spin = System.Diagnostics.Stopwatch.StartNew();
+        while (spin.ElapsedMilliseconds < 30)
+        {
+        }
+        if (ThreadCpuClock.Now() - before is { } used)
+            Assert.InRange(used.TotalMilliseconds, 5, 1000); // a busy loop's own CPU time, not nothing and not the process's
+
+        var rates = await FleetCalibration.MeasureAsync(["tls_handshake", "ecdsa_sign"], Path.GetTempPath(), TimeSpan.FromMilliseconds(50),
+            TestContext.Current.CancellationToken);
+        Assert.True(rates["tls_handshake"] > 0);
+        Assert.True(rates["ecdsa_sign"] > 0);
+    }
+
+    /// <summary>
     /// Issue 19, 2026-12-05: a device's durable writes are counted — its TRE's sealed store and replay-protected counter at manufacture as
     /// <c>device_durable_write</c> (A/B records, decision 046), its fuse as <c>device_file_replacement</c> — and the calibration measures
     /// each kind's rate with the same code in the directory given.
