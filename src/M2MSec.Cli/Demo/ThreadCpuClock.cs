@@ -3,7 +3,8 @@ using System.Globalization;
 namespace M2MSec.Cli.Demo;
 
 /// <summary>
-/// The calling thread's time on a CPU (Linux: the first field of <c>/proc/thread-self/schedstat</c>, nanoseconds, user and kernel),
+/// The calling thread's time on a CPU (Linux: the first field of <c>/proc/thread-self/schedstat</c>, nanoseconds, user and kernel, brought
+/// up to date at the scheduler's ticks — a reading may be a few milliseconds old, ≈ 1 % of a calibration round),
 /// for the fleet calibration (issue 19): a loop's own CPU time leaves out what other threads — the JIT's tiered-compilation thread
 /// draining the demo's backlog, another process on the shared VM — took from the cores meanwhile.
 /// </summary>

@@ -6,8 +6,11 @@ namespace M2MSec.Tests.Cli;
 /// <summary>
 /// Issue 19 ("show where the time goes for one device of the demo"): `demo --stage-costs` runs one device at a time and reports, per stage,
 /// what one device cost the process — CPU and wall milliseconds, the fleet bound's operations, the HTTP requests the functions answered by
-/// route and status — over the devices after the warm-up third of the fleet.
+/// route and status — over the devices after the warm-up third of the fleet. The meters it reads are the process's: run alone, so that
+/// another test's functions answering requests or signing beside it do not land in a stage's row (a CI run counted two `POST /subscribers`
+/// per device in the HSS stage, one of them another test's).
 /// </summary>
+[Collection(ProcessWideMetersCollection.Name)]
 public sealed class DemoStageCostsTests : IDisposable
 {
     private static readonly string[] RowFields = ["stage", "devices", "cpu_ms", "wall_ms", "http_requests", "operations", "requests"];
@@ -67,4 +70,11 @@ public sealed class DemoStageCostsTests : IDisposable
     }
 
     public void Dispose() => DemoData.Delete(_dir);
+}
+
+/// <summary>Tests that read the process's meters (ASP.NET Core's, <c>OperationMeter</c>) and assert exact counts run alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMetersCollection
+{
+    public const string Name = "Process-wide meters";
 }

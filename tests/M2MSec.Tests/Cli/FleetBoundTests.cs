@@ -102,9 +102,9 @@ public sealed class FleetBoundTests
     }
 
     /// <summary>
-    /// Issue 19, 2026-12-06: a CPU-bound kind's rate is its operations per CPU-second of the process times the cores, so that load
-    /// beside the calibration (another process on the shared VM) does not loosen the bound; a CPU clock that cannot be right (nothing
-    /// counted, or more than every core for the whole time) falls back to the wall rate.
+    /// Issue 19, 2026-12-06: a CPU-bound kind's rate is its operations per CPU-second of its threads times the cores, so that load
+    /// beside the calibration (the JIT's backlog, another process on the shared VM) does not loosen the bound; a CPU time that cannot be
+    /// right (none, or more than every core for the whole time) falls back to the wall rate.
     /// </summary>
     [Fact]
     public void Calibration_CpuBoundRate_PerCpuSecondTimesCores_LoadBesideTheCalibrationThreat()
@@ -121,26 +121,62 @@ public sealed class FleetBoundTests
     }
 
     /// <summary>
-    /// Issue 19, 2026-12-06: the CPU-bound kinds and the TLS handshake (synchronous, a client and a server thread per core over loopback)
-    /// are measured per CPU-second of their own threads where the system has a per-thread CPU clock, and give a positive rate.
+    /// Issue 19, 2026-12-06: the calibration's CPU clock is the calling thread's own — a busy loop's CPU time is positive and never more
+    /// than the wall time it spun, give or take a scheduler tick (a process clock would count every core) — and the TLS handshake (synchronous, a client and a server
+    /// thread per core over loopback) gives a positive rate.
     /// </summary>
     [Fact]
-    public async Task Calibration_TlsHandshakesAndSignatures_PerThreadCpu_LoadBesideTheCalibrationThreat()
+    public async Task Calibration_ThreadCpuClock_IsTheThreadsOwn_LoadBesideTheCalibrationThreat()
     {
         if (OperatingSystem.IsLinux())
             Assert.True(ThreadCpuClock.IsSupported, "/proc/thread-self/schedstat is missing: the calibration falls back to the process's CPU time");
-        var before = ThreadCpuClock.Now();
-        var spin = System.Diagnostics.Stopwatch.StartNew();
-        while (spin.ElapsedMilliseconds < 30)
+        if (ThreadCpuClock.Now() is { } before)
         {
+            var spin = System.Diagnostics.Stopwatch.StartNew();
+            var used = TimeSpan.Zero;
+            while (used < TimeSpan.FromMilliseconds(20) && spin.Elapsed < TimeSpan.FromSeconds(10))
+                used = ThreadCpuClock.Now()!.Value - before;
+            // schedstat moves at the scheduler's ticks (1–10 ms): the reading taken before the loop may be one tick old.
+            Assert.InRange(used, TimeSpan.FromMilliseconds(20), spin.Elapsed + TimeSpan.FromMilliseconds(10));
         }
-        if (ThreadCpuClock.Now() - before is { } used)
-            Assert.InRange(used.TotalMilliseconds, 5, 1000); // a busy loop's own CPU time, not nothing and not the process's
 
-        var rates = await FleetCalibration.MeasureAsync(["tls_handshake", "ecdsa_sign"], Path.GetTempPath(), TimeSpan.FromMilliseconds(50),
-            TestContext.Current.CancellationToken);
+        var rates = await FleetCalibration.MeasureAsync(["tls_handshake"], Path.GetTempPath(), TimeSpan.FromMilliseconds(50), TestContext.Current.CancellationToken);
         Assert.True(rates["tls_handshake"] > 0);
-        Assert.True(rates["ecdsa_sign"] > 0);
+    }
+
+    /// <summary>
+    /// Issue 19, 2026-12-06: the threat is a bound that loosens with whatever else runs. ECDSA signatures calibrated while a busy thread
+    /// per core competes for the cores come out at least 0.6 of the rate without them (per wall second they would be about half, as a
+    /// build beside a demo's calibration made them a third: docs/BENCHMARKS.md, 2026-12-06 fifth session).
+    /// </summary>
+    [Fact]
+    public async Task Calibration_CpuBoundKind_UnmovedByBusyThreadsBeside_LoadBesideTheCalibrationThreat()
+    {
+        Assert.SkipUnless(ThreadCpuClock.IsSupported, "no per-thread CPU clock here (not Linux): the calibration falls back to the process's CPU time");
+        var ct = TestContext.Current.CancellationToken;
+        var quiet = (await FleetCalibration.MeasureAsync(["ecdsa_sign"], Path.GetTempPath(), TimeSpan.FromMilliseconds(100), ct))["ecdsa_sign"];
+        using var stop = new CancellationTokenSource();
+        void Spin()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+            }
+        }
+        var hogs = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => new Thread(Spin) { IsBackground = true }).ToArray();
+        foreach (var hog in hogs)
+            hog.Start();
+        double loaded;
+        try
+        {
+            loaded = (await FleetCalibration.MeasureAsync(["ecdsa_sign"], Path.GetTempPath(), TimeSpan.FromMilliseconds(100), ct))["ecdsa_sign"];
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var hog in hogs)
+                hog.Join();
+        }
+        Assert.True(loaded >= 0.6 * quiet, $"{loaded:F0} signatures/s beside busy threads against {quiet:F0} without");
     }
 
     /// <summary>
