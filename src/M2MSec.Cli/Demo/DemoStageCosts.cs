@@ -67,7 +67,8 @@ internal sealed class DemoStageCosts : IDisposable
             return new Totals();
         });
         _current = totals;
-        return new Measurement(this, totals, Environment.CpuUsage.TotalTime, TimeProvider.System.GetTimestamp(), OperationMeter.Snapshot());
+        return new Measurement(this, totals, Environment.CpuUsage.TotalTime, System.Runtime.JitInfo.GetCompilationTime(), TimeProvider.System.GetTimestamp(),
+            OperationMeter.Snapshot());
     }
 
     /// <summary>The rows, in the order the stages were first measured: per device of each stage, rounded.</summary>
@@ -81,11 +82,12 @@ internal sealed class DemoStageCosts : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    private void End(Totals totals, TimeSpan cpu, long started, IReadOnlyDictionary<MeteredOperation, long> before)
+    private void End(Totals totals, TimeSpan cpu, TimeSpan jit, long started, IReadOnlyDictionary<MeteredOperation, long> before)
     {
         _current = null;
         totals.Devices++;
         totals.Cpu += Environment.CpuUsage.TotalTime - cpu;
+        totals.Jit += System.Runtime.JitInfo.GetCompilationTime() - jit;
         totals.Wall += TimeProvider.System.GetElapsedTime(started);
         foreach (var (operation, count) in OperationMeter.Snapshot())
         {
@@ -96,15 +98,17 @@ internal sealed class DemoStageCosts : IDisposable
     }
 
     /// <summary>One device's stage being measured.</summary>
-    public sealed class Measurement(DemoStageCosts owner, Totals totals, TimeSpan cpu, long started, IReadOnlyDictionary<MeteredOperation, long> before) : IDisposable
+    public sealed class Measurement(DemoStageCosts owner, Totals totals, TimeSpan cpu, TimeSpan jit, long started, IReadOnlyDictionary<MeteredOperation, long> before)
+        : IDisposable
     {
-        public void Dispose() => owner.End(totals, cpu, started, before);
+        public void Dispose() => owner.End(totals, cpu, jit, started, before);
     }
 
     internal sealed class Totals
     {
         public int Devices;
         public TimeSpan Cpu;
+        public TimeSpan Jit;
         public TimeSpan Wall;
         public long TlsHandshakes;
         public readonly Dictionary<string, long> Operations = new(StringComparer.Ordinal);
@@ -116,7 +120,8 @@ internal sealed class DemoStageCosts : IDisposable
             var operations = Operations.Where(o => o.Value > 0).OrderBy(o => o.Key, StringComparer.Ordinal).ToDictionary(o => o.Key, o => Each(o.Value), StringComparer.Ordinal);
             if (TlsHandshakes > 0)
                 operations[DemoFleetBound.TlsHandshake] = Each(TlsHandshakes);
-            return new DemoStageCost(stage, Devices, Math.Round(Cpu.TotalMilliseconds / Devices, 2), Math.Round(Wall.TotalMilliseconds / Devices, 2),
+            return new DemoStageCost(stage, Devices, Math.Round(Cpu.TotalMilliseconds / Devices, 2), Math.Round(Jit.TotalMilliseconds / Devices, 2),
+                Math.Round(Wall.TotalMilliseconds / Devices, 2),
                 Each(Requests.Values.Sum()), operations,
                 Requests.OrderByDescending(r => r.Value).ThenBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => Each(r.Value), StringComparer.Ordinal));
         }
@@ -125,8 +130,9 @@ internal sealed class DemoStageCosts : IDisposable
 
 /// <summary>
 /// Issue 19, `demo --stage-costs`: one stage's cost per device that went through it — <c>stage</c>, <c>devices</c> (measured),
-/// <c>cpu_ms</c> (the whole process's CPU while the device was in the stage), <c>wall_ms</c>, <c>http_requests</c> (answered by the
+/// <c>cpu_ms</c> (the whole process's CPU while the device was in the stage), <c>jit_ms</c> (of it, the JIT's compilation time meanwhile,
+/// every thread: the tiering of code that the stage's own work does not account for), <c>wall_ms</c>, <c>http_requests</c> (answered by the
 /// functions), <c>operations</c> (the fleet bound's kinds and TLS handshakes) and <c>requests</c> ("METHOD route status" → per device).
 /// </summary>
-internal sealed record DemoStageCost(string Stage, int Devices, double CpuMs, double WallMs, double HttpRequests, IReadOnlyDictionary<string, double> Operations,
+internal sealed record DemoStageCost(string Stage, int Devices, double CpuMs, double JitMs, double WallMs, double HttpRequests, IReadOnlyDictionary<string, double> Operations,
     IReadOnlyDictionary<string, double> Requests);
