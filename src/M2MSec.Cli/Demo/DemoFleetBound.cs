@@ -189,7 +189,7 @@ internal static class FleetCalibration
                 Interlocked.Add(ref _ticks, used.Ticks);
         }
 
-        /// <summary>Forgets what was added so far (a warm-up's share).</summary>
+        /// <summary>Starts the tally now: the process clock's baseline after a warm-up (the threads add nothing before they measure).</summary>
         public void Reset()
         {
             Interlocked.Exchange(ref _ticks, 0);
