@@ -61,6 +61,18 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>The MTC-IWF's grants: which MTC server may trigger which device (issue 17).</summary>
     M2MSec.Storage.MtcIwf.IMtcIwfStore MtcIwf { get; }
 
+    /// <summary>
+    /// Issue 19 (docs/decisions/053): runs <paramref name="body"/>'s calls on any of this state's stores (the audit log with them) as one
+    /// transaction — one durable commit, all or nothing — where the state has transactions (SQL, <c>SqlDatabase.InOneCommitAsync</c>); in
+    /// memory the calls run one by one. For a request that makes several changes without waiting on a peer: keep peers' requests, timers
+    /// and refusals' audit entries (decision 036: no later failure may take them away) out of the body.
+    /// </summary>
+    ValueTask<T> InOneCommitAsync<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return body();
+    }
+
     /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
     ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);
 

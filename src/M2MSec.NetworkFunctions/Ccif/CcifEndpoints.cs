@@ -107,10 +107,17 @@ internal static class CcifEndpoints
             }
             var device = new CcifDevice(request.Pcid!, request.TreId!, kind.Name(), k, opc, CertificateSerial.Of(attestation), CertificateSerial.Of(encryption),
                 attestation.RawData, encryption.RawData, tokenHash, time.GetUtcNow());
-            if (!await store.Ccif.AddDeviceAsync(device, ct).ConfigureAwait(false))
+            // The device and its entry in one commit (docs/decisions/053).
+            var added = await store.InOneCommitAsync(async () =>
+            {
+                if (!await store.Ccif.AddDeviceAsync(device, ct).ConfigureAwait(false))
+                    return false;
+                await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "ccif.manufacture", request.Pcid!,
+                    $"tre {request.TreId}, {kind.Name()}, pfc {device.AttestationSerial}/{device.EncryptionSerial}", ct).ConfigureAwait(false);
+                return true;
+            }, ct).ConfigureAwait(false);
+            if (!added)
                 return ApiProblem.Conflict("pcid-exists", $"pcid/tre_id: {request.Pcid} or its TRE id is already manufactured");
-            await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "ccif.manufacture", request.Pcid!,
-                $"tre {request.TreId}, {kind.Name()}, pfc {device.AttestationSerial}/{device.EncryptionSerial}", ct).ConfigureAwait(false);
             var tls = context.RequestServices.GetService<NetworkFunctionTls>();
             var shoRoot = await shoRoots.GetAsync("sho", c => ShoSigningRootAsync(peers, c), ct).ConfigureAwait(false);
             return Results.Created($"/devices/{request.Pcid}", new DeviceManufactured(request.Pcid!, request.TreId!, kind.Name(), Convert.ToHexStringLower(k),

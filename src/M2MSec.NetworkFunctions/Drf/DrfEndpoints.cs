@@ -117,9 +117,14 @@ internal static class DrfEndpoints
                 new BootstrapAppAuth(DmAuthScheme.Md5, request.DevId, account.ClientPassword!)), new BootstrapM2MContext(shoId));
             var body = BootstrapPackageBuilder.Build(package);
             var mac = BootstrapAuthenticator.ComputeMacWithKey(pending.KRo, body);
-            await store.Drf.PutRegistrationAsync(new DrfRegistration(pcid, shoId, dmUrl.AbsoluteUri, request.DevId, "bootstrapped", time.GetUtcNow()), ct)
-                .ConfigureAwait(false);
-            await store.Audit.AppendAsync("drf", "drf.bootstrap.sent", pcid, $"sho {shoId}, dpf {dmUrl.Authority}", ct).ConfigureAwait(false);
+            // The registration and its entry in one commit (docs/decisions/053).
+            await store.InOneCommitAsync(async () =>
+            {
+                await store.Drf.PutRegistrationAsync(new DrfRegistration(pcid, shoId, dmUrl.AbsoluteUri, request.DevId, "bootstrapped", time.GetUtcNow()), ct)
+                    .ConfigureAwait(false);
+                await store.Audit.AppendAsync("drf", "drf.bootstrap.sent", pcid, $"sho {shoId}, dpf {dmUrl.Authority}", ct).ConfigureAwait(false);
+                return true;
+            }, ct).ConfigureAwait(false);
             steps.Audited("drf.bootstrap.sent", pcid);
             var sealedPackage = M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Seal(pending.KRo, pcid, body);
             return Results.Ok(new BootstrapMessageDto(pcid, shoId, dmUrl.AbsoluteUri, SecRoKey, Convert.ToBase64String(sealedPackage), mac,
@@ -181,9 +186,14 @@ internal static class DrfEndpoints
             return Results.Problem(detail: $"the SHO did not take the registration: {e.Message}", statusCode: StatusCodes.Status502BadGateway,
                 type: "urn:m2msec:error:sho-unavailable");
         }
-        await store.Drf.TryMoveRegistrationAsync(pcid, "registering", "registered", ct).ConfigureAwait(false);
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "drf.registration", pcid, $"registered at {registration.ShoId}: {accepted.State}", ct)
-            .ConfigureAwait(false);
+        // The move and its entry in one commit (docs/decisions/053).
+        await store.InOneCommitAsync(async () =>
+        {
+            await store.Drf.TryMoveRegistrationAsync(pcid, "registering", "registered", ct).ConfigureAwait(false);
+            await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "drf.registration", pcid, $"registered at {registration.ShoId}: {accepted.State}", ct)
+                .ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
         context.RequestServices.GetRequiredService<ProvisioningMetrics>().Audited("drf.registration", pcid);
         return Results.Accepted(value: new RegistrationAccepted(pcid, accepted.State));
     }

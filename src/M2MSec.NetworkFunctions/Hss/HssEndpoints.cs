@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using M2MSec.Aka;
 using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Storage;
 using M2MSec.Storage.Audit;
 using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
@@ -27,7 +28,8 @@ internal static class HssEndpoints
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, HttpContext http, IEditableHssSubscriberStore store, IAuditLog audit, HssOptions options, CancellationToken ct)
+    private static async Task<IResult> AddSubscriberAsync(AddSubscriberRequest request, HttpContext http, IStateStore state, IEditableHssSubscriberStore store, IAuditLog audit,
+        HssOptions options, CancellationToken ct)
     {
         if (!Imsi.IsValid(request.Imsi))
             return ApiProblem.BadRequest("bad-imsi", "imsi: expected 6 to 15 decimal digits");
@@ -55,7 +57,15 @@ internal static class HssEndpoints
             return ApiProblem.BadRequest("bad-seq-he", $"seq_he: expected at most {options.SqnScheme.MaxSeq}");
 
         var subscriber = new HssSubscriber(request.Imsi!, k, opc, amf);
-        if (!await store.AddAsync(subscriber, request.SeqHe ?? 0, ct).ConfigureAwait(false))
+        // The subscriber and its entry in one commit (docs/decisions/053): never a subscriber without it.
+        var added = await state.InOneCommitAsync(async () =>
+        {
+            if (!await store.AddAsync(subscriber, request.SeqHe ?? 0, ct).ConfigureAwait(false))
+                return false;
+            await audit.AppendAsync(AdministratorFilter.Actor(http), "subscriber.add", request.Imsi!, $"algorithm {subscriber.Algorithm}", ct).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
+        if (!added)
         {
             // Issue 16: the same subscriber again (the SHO's step 21 retried after a crash) is taken as once; other keys are refused.
             var existing = await store.FindAsync(request.Imsi!, ct).ConfigureAwait(false);
@@ -67,7 +77,6 @@ internal static class HssEndpoints
                 ? Results.Created($"/subscribers/{request.Imsi}", new SubscriberCreatedResponse(request.Imsi!))
                 : ApiProblem.Conflict("subscriber-exists", $"imsi: {request.Imsi} is already provisioned");
         }
-        await audit.AppendAsync(AdministratorFilter.Actor(http), "subscriber.add", request.Imsi!, $"algorithm {subscriber.Algorithm}", ct).ConfigureAwait(false);
         http.RequestServices.GetService<AkaMetrics>()?.SubscriberAdded(request.Imsi!);
         return Results.Created($"/subscribers/{request.Imsi}", new SubscriberCreatedResponse(request.Imsi!));
     }

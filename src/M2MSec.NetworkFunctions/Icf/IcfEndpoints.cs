@@ -49,9 +49,16 @@ internal static class IcfEndpoints
         CryptographicOperations.ZeroMemory(k);
         CryptographicOperations.ZeroMemory(opc);
         // Not wiped here: an in-memory store keeps this very object.
-        if (!await store.Subscribers.AddAsync(credential, 0, ct).ConfigureAwait(false))
+        // The credential and its entry in one commit (docs/decisions/053).
+        var added = await store.InOneCommitAsync(async () =>
+        {
+            if (!await store.Subscribers.AddAsync(credential, 0, ct).ConfigureAwait(false))
+                return false;
+            await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "icf.temporary-credential.add", request.Pcid!, null, ct).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
+        if (!added)
             return ApiProblem.Conflict("pcid-exists", $"pcid: {request.Pcid} already has a temporary credential");
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "icf.temporary-credential.add", request.Pcid!, null, ct).ConfigureAwait(false);
         return Results.Created($"/temporary-credentials/{request.Pcid}", new TemporaryCredentialCreated(request.Pcid!));
     }
 
@@ -111,13 +118,29 @@ internal static class IcfEndpoints
         if (request.IpAddress is null || request.IpAddress.Length > 45 || !IPAddress.TryParse(request.IpAddress, out var ip))
             return ApiProblem.BadRequest("bad-ip-address", "ip_address: expected an IPv4 or IPv6 address");
         var pcid = request.Pcid!;
-        var kRo = await store.Icf.TakePendingKeyAsync(pcid, rand, ct).ConfigureAwait(false);
+        // The pending K_RO taken and the PCID's use recorded in one commit (docs/decisions/053), before the DRF hears of it.
+        byte[]? kRo = null;
+        bool recorded;
+        try
+        {
+            recorded = await store.InOneCommitAsync(async () =>
+            {
+                kRo = await store.Icf.TakePendingKeyAsync(pcid, rand, ct).ConfigureAwait(false);
+                // Compare-and-swap: of two attaches with one PCID, only one reaches the DRF (docs/decisions/016).
+                return kRo is not null && await store.Icf.TryRecordUseAsync(new IcfPcidUse(pcid, "bootstrapped", ip.ToString(), time.GetUtcNow()), ct).ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (kRo is not null)
+                CryptographicOperations.ZeroMemory(kRo);
+            throw;
+        }
         if (kRo is null)
             return ApiProblem.NotFound("no-pending-vector", "rand: no vector issued for this PCID with this RAND is waiting (unknown, used or expired)");
         try
         {
-            // Compare-and-swap: of two attaches with one PCID, only one reaches the DRF (docs/decisions/016).
-            if (!await store.Icf.TryRecordUseAsync(new IcfPcidUse(pcid, "bootstrapped", ip.ToString(), time.GetUtcNow()), ct).ConfigureAwait(false))
+            if (!recorded)
                 return ApiProblem.Conflict("pcid-used", $"pcid: {pcid} has already completed its provisioning attach");
             try
             {

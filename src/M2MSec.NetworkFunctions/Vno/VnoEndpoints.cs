@@ -67,7 +67,8 @@ internal static class VnoEndpoints
         string? restricted = null;
         if (attach.Route == "icf")
         {
-            // Step 6 → 8: the ICF learns the address and hands PCID, address and K_RO to the DRF.
+            // Step 6 → 8: the ICF learns the address and hands PCID, address and K_RO to the DRF. K_ASME is not kept on this route.
+            CryptographicOperations.ZeroMemory(attach.Kasme);
             try
             {
                 await new IcfClient(peers.For("icf")).ConfirmAttachAsync(attach.Identity, Hex(attach.Rand), address, ct).ConfigureAwait(false);
@@ -81,16 +82,27 @@ internal static class VnoEndpoints
                 return BadGateway(e);
             }
             restricted = "ro";
+            await store.Audit.AppendAsync("vno", "vno.attach", attach.Identity, $"address {address}, limited to the RO", ct).ConfigureAwait(false);
         }
         else
         {
-            // Issue 17: the EPS NAS security context of this attach (K_NASint from K_ASME), kept for protected triggers;
-            // the device's group-key-wrapping key K_GRP (docs/decisions/028).
-            await triggers.StoreContextAsync(attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
-            await Groups.GroupAttachKeys.OnAttachedAsync(store, attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
+            // Issue 17: the EPS NAS security context of this attach (K_NASint from K_ASME), kept for protected triggers; the device's
+            // group-key-wrapping key K_GRP (docs/decisions/028); the attach's entry — one commit (decision 053): never a context without its K_GRP.
+            try
+            {
+                await store.InOneCommitAsync(async () =>
+                {
+                    await triggers.StoreContextAsync(attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
+                    await Groups.GroupAttachKeys.OnAttachedAsync(store, attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
+                    await store.Audit.AppendAsync("vno", "vno.attach", attach.Identity, $"address {address}", ct).ConfigureAwait(false);
+                    return true;
+                }, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(attach.Kasme);
+            }
         }
-        CryptographicOperations.ZeroMemory(attach.Kasme);
-        await store.Audit.AppendAsync("vno", "vno.attach", attach.Identity, $"address {address}{(restricted is null ? "" : ", limited to the RO")}", ct).ConfigureAwait(false);
         return Results.Ok(new AttachResult("attached", attach.Identity, address, restricted, null, null, null, options.ServingPlmn));
     }
 

@@ -96,6 +96,8 @@ public sealed class SqlStateStore : IStateStore
         return new SqlStateStore(db);
     }
 
+    public ValueTask<T> InOneCommitAsync<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default) => _db.InOneCommitAsync(body, cancellationToken);
+
     public async ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default)
     {
         var n = await _db.RewrapAsync(cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,7 @@
+using System.Security.Cryptography;
 using M2MSec.Storage.Audit;
 using M2MSec.Storage.Dm;
+using M2MSec.Storage.Hss;
 
 namespace M2MSec.Tests.Storage;
 
@@ -133,5 +135,35 @@ public abstract partial class StateStoreContract
 
         Assert.Equal("first", (await Store.Dm.FindAccountAsync("dev-19", ct))!.ClientUser);
         Assert.NotNull(await Store.Dm.FindJobAsync("job-h", ct));
+    }
+
+    [Fact]
+    public async Task InOneCommit_OfTheState_AChangeAndItsEntryInAnotherStore_BothOrNeither_TornRequestThreat()
+    {
+        // Decision 053: a request's changes in several of a function's stores (here the HSS's subscriber and the audit log) commit once.
+        var ct = TestContext.Current.CancellationToken;
+        HssSubscriber Subscriber(string imsi) => new(imsi, RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(16), [0x80, 0]);
+        var before = await Store.Audit.LastSequenceAsync(ct);
+        var failed = Store.InOneCommitAsync<bool>(async () =>
+        {
+            Assert.True(await Store.Subscribers.AddAsync(Subscriber("001010000000531"), 0, ct));
+            await Store.Audit.AppendAsync("hss", "subscriber.add", "001010000000531", null, ct);
+            throw new InvalidOperationException("the disk filled before the answer");
+        }, ct);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await failed);
+        if (Transactional)
+        {
+            Assert.Null(await Store.Subscribers.FindAsync("001010000000531", ct));
+            Assert.Equal(before, await Store.Audit.LastSequenceAsync(ct));
+        }
+
+        Assert.True(await Store.InOneCommitAsync(async () =>
+        {
+            Assert.True(await Store.Subscribers.AddAsync(Subscriber("001010000000532"), 0, ct));
+            await Store.Audit.AppendAsync("hss", "subscriber.add", "001010000000532", null, ct);
+            return true;
+        }, ct));
+        Assert.NotNull(await Store.Subscribers.FindAsync("001010000000532", ct));
+        Assert.Contains(await Store.Audit.ReadAsync(before, 100, ct), e => e.Subject == "001010000000532" && e.Action == "subscriber.add");
     }
 }

@@ -3,6 +3,7 @@ using M2MSec.Nas.Group;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage;
 using M2MSec.Storage.Audit;
+using M2MSec.Storage.Groups;
 using M2MSec.Storage.Hss;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -85,11 +86,17 @@ internal static class GroupEndpoints
             return ApiProblem.Forbidden("feature-not-subscribed", $"identity: the subscription of {identity} does not hold the group-messaging feature");
         }
         var key = GroupKeys.NewGroupKey();
-        var epoch = await store.MtcGroups.ChangeMemberAsync(id, identity, add: true, key, ct).ConfigureAwait(false);
+        // The rekey and its entry in one commit (docs/decisions/053).
+        var epoch = await store.InOneCommitAsync(async () =>
+        {
+            var changed = await store.MtcGroups.ChangeMemberAsync(id, identity, add: true, key, ct).ConfigureAwait(false);
+            if (changed is { } rekeyed)
+                await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.member.add", identity, $"{id}: rekeyed to epoch {rekeyed}", ct).ConfigureAwait(false);
+            return changed;
+        }, ct).ConfigureAwait(false);
         CryptographicOperations.ZeroMemory(key);
         if (epoch is not { } e)
             return ApiProblem.Conflict("already-member", $"identity: {identity} is a member of {id} already");
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.member.add", identity, $"{id}: rekeyed to epoch {e}", ct).ConfigureAwait(false);
         return Results.Ok(new MembershipChangeDto(id, identity, "added", e));
     }
 
@@ -100,11 +107,17 @@ internal static class GroupEndpoints
         if (!Imsi.IsValid(identity))
             return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI or PCID, 6 to 15 decimal digits");
         var key = GroupKeys.NewGroupKey();
-        var epoch = await store.MtcGroups.ChangeMemberAsync(id, identity, add: false, key, ct).ConfigureAwait(false);
+        // The rekey and its entry in one commit (docs/decisions/053).
+        var epoch = await store.InOneCommitAsync(async () =>
+        {
+            var changed = await store.MtcGroups.ChangeMemberAsync(id, identity, add: false, key, ct).ConfigureAwait(false);
+            if (changed is { } rekeyed)
+                await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.member.remove", identity, $"{id}: rekeyed to epoch {rekeyed}", ct).ConfigureAwait(false);
+            return changed;
+        }, ct).ConfigureAwait(false);
         CryptographicOperations.ZeroMemory(key);
         if (epoch is not { } e)
             return ApiProblem.NotFound("not-member", $"identity: {identity} is not a member of {id} (or no such group)");
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.member.remove", identity, $"{id}: rekeyed to epoch {e}", ct).ConfigureAwait(false);
         return Results.Ok(new MembershipChangeDto(id, identity, "removed", e));
     }
 
@@ -116,14 +129,26 @@ internal static class GroupEndpoints
             return ApiProblem.BadRequest("bad-payload", $"payload: expected 0 to {GroupMessage.MaxPayload} octets in hex");
         var payload = Convert.FromHexString(request.Payload);
         var group = await store.MtcGroups.FindGroupAsync(id, ct).ConfigureAwait(false);
-        if (group is null || await store.MtcGroups.NextSequenceAsync(id, ct).ConfigureAwait(false) is not { } next)
+        if (group is null)
             return ApiProblem.NotFound("unknown-group", $"group_id: no group {id}");
         var networkKey = await signer.KeyAsync(ct).ConfigureAwait(false);
-        var message = GroupMessageProtection.Protect(next.Key.Key, networkKey, id, next.Key.Epoch, next.Sequence, payload);
-        CryptographicOperations.ZeroMemory(next.Key.Key);
-        await store.MtcGroups.AppendMessageAsync(id, next.Sequence, message, ct).ConfigureAwait(false);
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.send", id, $"epoch {next.Key.Epoch} sequence {next.Sequence}, {payload.Length} octets", ct)
-            .ConfigureAwait(false);
+        // The sequence number taken, the message kept and its entry: one commit (docs/decisions/053). Nothing leaves before it: a number
+        // whose message was lost with a crash is simply never seen, and none is used twice.
+        (MtcGroupKey Key, uint Sequence) next = default;
+        var message = await store.InOneCommitAsync(async () =>
+        {
+            if (await store.MtcGroups.NextSequenceAsync(id, ct).ConfigureAwait(false) is not { } taken)
+                return null;
+            next = taken;
+            var protectedMessage = GroupMessageProtection.Protect(next.Key.Key, networkKey, id, next.Key.Epoch, next.Sequence, payload);
+            CryptographicOperations.ZeroMemory(next.Key.Key);
+            await store.MtcGroups.AppendMessageAsync(id, next.Sequence, protectedMessage, ct).ConfigureAwait(false);
+            await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.send", id, $"epoch {next.Key.Epoch} sequence {next.Sequence}, {payload.Length} octets", ct)
+                .ConfigureAwait(false);
+            return protectedMessage;
+        }, ct).ConfigureAwait(false);
+        if (message is null || next.Key is null)
+            return ApiProblem.NotFound("unknown-group", $"group_id: no group {id}");
         return Results.Ok(new GroupMessageSentDto(id, next.Key.Epoch, next.Sequence, group.Members, Convert.ToHexStringLower(message)));
     }
 
