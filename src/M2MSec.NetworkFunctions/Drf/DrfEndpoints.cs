@@ -60,9 +60,20 @@ internal static class DrfEndpoints
             return ApiProblem.BadRequest("bad-ip-address", "ip_address: expected an IPv4 or IPv6 address");
         if (!HexField.TryParse(request.KRo, Provisioning.Bootstrap.RoBootstrapKey.Size, "k_ro", out var kRo, out var error))
             return ApiProblem.BadRequest("bad-k-ro", error);
-        await store.Drf.PutBootstrapRequestAsync(new DrfBootstrapRequest(request.Pcid!, ip, kRo, time.GetUtcNow() + options.BootstrapRequestLifetime), ct).ConfigureAwait(false);
-        CryptographicOperations.ZeroMemory(kRo);
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "drf.bootstrap-request", request.Pcid!, $"address {ip}", ct).ConfigureAwait(false);
+        try
+        {
+            // The request and its entry in one commit (docs/decisions/053).
+            await store.InOneCommitAsync(async () =>
+            {
+                await store.Drf.PutBootstrapRequestAsync(new DrfBootstrapRequest(request.Pcid!, ip, kRo, time.GetUtcNow() + options.BootstrapRequestLifetime), ct).ConfigureAwait(false);
+                await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "drf.bootstrap-request", request.Pcid!, $"address {ip}", ct).ConfigureAwait(false);
+                return true;
+            }, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(kRo);
+        }
         return Results.Accepted(value: new BootstrapRequestAccepted(request.Pcid!));
     }
 

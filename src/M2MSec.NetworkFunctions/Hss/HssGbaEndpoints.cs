@@ -62,8 +62,13 @@ internal static class HssGbaEndpoints
             return ApiProblem.BadRequest("bad-gba-type", "gba_type: expected gba_me or gba_u");
         if (await store.Subscribers.GetSqnStateAsync(imsi, ct).ConfigureAwait(false) is null)
             return ApiProblem.NotFound("unknown-subscriber", $"imsi: {imsi} is not provisioned");
-        await store.Guss.SetGbaTypeAsync(imsi, request.GbaType!, ct).ConfigureAwait(false);
-        await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "guss.set", imsi, request.GbaType, ct).ConfigureAwait(false);
+        // The setting and its entry in one commit (docs/decisions/053).
+        await store.InOneCommitAsync(async () =>
+        {
+            await store.Guss.SetGbaTypeAsync(imsi, request.GbaType!, ct).ConfigureAwait(false);
+            await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "guss.set", imsi, request.GbaType, ct).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
         return Results.Ok(new GussResponse(imsi, request.GbaType!));
     }
 

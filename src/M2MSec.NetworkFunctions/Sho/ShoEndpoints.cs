@@ -98,15 +98,21 @@ internal static class ShoEndpoints
         var subscription = new ShoSubscription(pcid, m.TreId!, attestation.RawData, encryption.RawData, regNonce, shoNonce, started.ValidationId,
             ShoSubscription.Validating, null, null, null, null, now, now, Challenge: Convert.ToHexStringLower(challenge));
         // Issue 16: a new attempt after a refused, failed or moved one replaces it (compare-and-swap on its state); anything else is a first registration.
-        var stored = previous is null
-            ? await sho.Store.AddAsync(subscription, ct).ConfigureAwait(false)
-            : await sho.Store.UpdateAsync(subscription with { CreatedAt = previous.CreatedAt }, previous.State, ct).ConfigureAwait(false);
+        // The subscription and its entry in one commit (docs/decisions/053).
+        var stored = await sho.State.InOneCommitAsync(async () =>
+        {
+            var added = previous is null
+                ? await sho.Store.AddAsync(subscription, ct).ConfigureAwait(false)
+                : await sho.Store.UpdateAsync(subscription with { CreatedAt = previous.CreatedAt }, previous.State, ct).ConfigureAwait(false);
+            if (added)
+                await sho.AuditAsync("sho.registration", pcid, $"tre {m.TreId}, validation {started.ValidationId}", ct).ConfigureAwait(false);
+            return added;
+        }, ct).ConfigureAwait(false);
         if (!stored)
             return await sho.Store.FindAsync(pcid, ct).ConfigureAwait(false) is { } raced
                 && ShoResumption.IsSameRegistration(raced, m.TreId!, attestation.RawData, encryption.RawData, regNonce)
                 ? await ShoResumption.RepeatRegistrationAsync(raced, sho, ct).ConfigureAwait(false)
                 : ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
-        await sho.AuditAsync("sho.registration", pcid, $"tre {m.TreId}, validation {started.ValidationId}", ct).ConfigureAwait(false);
 
         // Step 14: the challenge reaches the TRE through the DPF (DM Replace/Get).
         try
@@ -261,9 +267,16 @@ internal static class ShoEndpoints
         }
         // The HSS holds K/OPc from here on; the SHO's copy is dropped.
         var active = sub with { State = ShoSubscription.Active, K = null, Opc = null, Reason = null, UpdatedAt = sho.Time.GetUtcNow() };
-        if (!await sho.UpdateAuditedAsync(active, ShoSubscription.Downloading, "sho.subscription.active", $"imsi {sub.Imsi} in the HSS", ct).ConfigureAwait(false))
+        // The subscription and its IMSI active in one commit (docs/decisions/053).
+        var activated = await sho.State.InOneCommitAsync(async () =>
+        {
+            if (!await sho.UpdateAuditedAsync(active, ShoSubscription.Downloading, "sho.subscription.active", $"imsi {sub.Imsi} in the HSS", ct).ConfigureAwait(false))
+                return false;
+            await sho.Store.SetImsiStateAsync(sub.Imsi, "active", ct).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
+        if (!activated)
             return ApiProblem.Conflict("not-downloading", $"pcid: {pcid} changed state meanwhile");
-        await sho.Store.SetImsiStateAsync(sub.Imsi, "active", ct).ConfigureAwait(false);
         return Results.Ok(new ShoSubscriptionState(pcid, ShoSubscription.Active, sub.Imsi));
     }
 
@@ -374,6 +387,10 @@ internal sealed class ShoContext(IStateStore state, ShoOptions options, PeerClie
     ShoSigningIdentity signing, TimeProvider time, ProvisioningMetrics? steps = null)
 {
     public IShoStore Store => state.Sho;
+
+    /// <summary>The SHO's whole state: <see cref="IStateStore.InOneCommitAsync{T}"/> spans its subscriptions, IMSI pool and audit log (decision 053).</summary>
+    public IStateStore State => state;
+
     public ShoOptions Options => options;
     public PeerClients Peers => peers;
     public IPvaVerdictVerifier Verifier => verifier;

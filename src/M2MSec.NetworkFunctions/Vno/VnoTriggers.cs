@@ -52,14 +52,18 @@ internal sealed class VnoTriggers(IStateStore store, VnoOptions options, TimePro
     public async Task<VnoTriggerAccepted?> AcceptAsync(string identity, uint reference, TriggerAction action, byte[] payload, CancellationToken ct)
     {
         var indication = new TriggerIndication(options.ServingPlmn, reference, action, payload);
-        if (await ProtectAsync(identity, indication, ct).ConfigureAwait(false) is not { } p)
-            return null;
-        var now = time.GetUtcNow();
-        var delivery = DeliveryFor(p.Count.State);
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        await store.Vno.AddTriggerAsync(new VnoTrigger(id, identity, reference, (byte)action, payload, p.Count.ContextId, p.Count.Count, p.Message, delivery, now,
-            now + options.TriggerLifetime), ct).ConfigureAwait(false);
-        return new VnoTriggerAccepted(id, identity, delivery, p.Count.Count, options.ServingPlmn);
+        // The NAS COUNT taken and the trigger it protects kept in one commit (docs/decisions/053); the count is never used twice either way.
+        return await store.InOneCommitAsync(async () =>
+        {
+            if (await ProtectAsync(identity, indication, ct).ConfigureAwait(false) is not { } p)
+                return null;
+            var now = time.GetUtcNow();
+            var delivery = DeliveryFor(p.Count.State);
+            var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            await store.Vno.AddTriggerAsync(new VnoTrigger(id, identity, reference, (byte)action, payload, p.Count.ContextId, p.Count.Count, p.Message, delivery, now,
+                now + options.TriggerLifetime), ct).ConfigureAwait(false);
+            return new VnoTriggerAccepted(id, identity, delivery, p.Count.Count, options.ServingPlmn);
+        }, ct).ConfigureAwait(false);
     }
 
     private async Task<(VnoDownlinkCount Count, byte[] Message)?> ProtectAsync(string identity, TriggerIndication indication, CancellationToken ct)
