@@ -1,1 +1,3 @@
+// Decision 054: the demo replaces this process once, with tiered PGO off, before anything else runs.
+M2MSec.Cli.Demo.DemoReexec.ReplaceForDemo(args);
 return await M2MSec.Cli.M2MSecCli.RunAsync(args);

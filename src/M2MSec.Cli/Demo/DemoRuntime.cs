@@ -7,10 +7,11 @@ namespace M2MSec.Cli.Demo;
 /// (<c>gc</c>: <c>server</c> or <c>workstation</c>, as the runtimeconfig or <c>DOTNET_gcServer</c> chose; <c>gc_concurrent</c>), the
 /// collections by generation, the time the collector paused the process, the bytes allocated in all and per completed device; the
 /// methods the JIT compiled and its time on all threads (ReadyToRun code, then each hot method's tiers: what a short run pays and a
-/// long one amortises) — all from the process's start to the last device (the functions' start included, the calibration not).
+/// long one amortises) — all from the process's start to the last device (the functions' start included, the calibration not); whether
+/// the runtime's dynamic PGO ran (<c>tiered_pgo</c>: off for the demo unless the user set it, docs/decisions/054).
 /// </summary>
 internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollections GcCollections, double GcPauseS, long AllocatedBytes, long AllocatedBytesPerDevice,
-    long JitMethods, double JitS)
+    long JitMethods, double JitS, bool TieredPgo)
 {
     /// <summary>This process's figures now, <paramref name="completed"/> devices done.</summary>
     public static DemoRuntime Now(int completed)
@@ -24,7 +25,15 @@ internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollectio
             allocated,
             completed > 0 ? allocated / completed : 0,
             JitInfo.GetCompiledMethodCount(),
-            Math.Round(JitInfo.GetCompilationTime().TotalSeconds, 3));
+            Math.Round(JitInfo.GetCompilationTime().TotalSeconds, 3),
+            TieredPgoOn());
+    }
+
+    /// <summary>The runtime's tiered PGO: on (the CLI's runtimeconfig, .NET's default) unless the environment turned it off at start.</summary>
+    private static bool TieredPgoOn()
+    {
+        var setting = Environment.GetEnvironmentVariable("DOTNET_TieredPGO") ?? Environment.GetEnvironmentVariable("COMPlus_TieredPGO");
+        return setting is null || setting.Trim() != "0";
     }
 }
 

@@ -230,7 +230,7 @@ public sealed class DemoReportTests : IDisposable
     private static void AssertRuntime(JsonElement root)
     {
         var runtime = root.GetProperty("runtime");
-        Assert.Equal(["gc", "gc_concurrent", "gc_collections", "gc_pause_s", "allocated_bytes", "allocated_bytes_per_device", "jit_methods", "jit_s"], runtime.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["gc", "gc_concurrent", "gc_collections", "gc_pause_s", "allocated_bytes", "allocated_bytes_per_device", "jit_methods", "jit_s", "tiered_pgo"], runtime.EnumerateObject().Select(p => p.Name));
         Assert.Equal(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation", runtime.GetProperty("gc").GetString());
         var collections = runtime.GetProperty("gc_collections");
         Assert.Equal(["gen0", "gen1", "gen2"], collections.EnumerateObject().Select(p => p.Name));
@@ -243,6 +243,8 @@ public sealed class DemoReportTests : IDisposable
         // The JIT compiled in every run: generic code no ReadyToRun image holds, and the tiers of hot methods.
         Assert.True(runtime.GetProperty("jit_methods").GetInt64() > 1000, runtime.GetRawText());
         Assert.True(runtime.GetProperty("jit_s").GetDouble() > 0, runtime.GetRawText());
+        // Decision 054: the test host runs the demo in its own process, not replaced: PGO as the environment has it.
+        Assert.Equal(Environment.GetEnvironmentVariable("DOTNET_TieredPGO") != "0", runtime.GetProperty("tiered_pgo").GetBoolean());
     }
 
     /// <summary>Issue 14 item 13: a report file in a directory that does not exist is refused before the demo runs.</summary>

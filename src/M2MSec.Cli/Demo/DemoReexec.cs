@@ -1,0 +1,72 @@
+using System.Collections;
+using System.Runtime.InteropServices;
+
+namespace M2MSec.Cli.Demo;
+
+/// <summary>
+/// Issue 19 (docs/decisions/054-the-demo-without-tiered-pgo.md): <c>m2msec demo</c> runs without the runtime's dynamic PGO, which pays an
+/// instrumented tier for every hot method and earns it back only in a run far longer than a demo (decision 040 keeps it for
+/// <c>serve</c>). The runtime reads the setting from the environment at its start only, so the process replaces itself once, before
+/// anything else runs: <c>execve</c> of its own executable and command line with <c>DOTNET_TieredPGO=0</c> — the same process id,
+/// standard streams, signals and exit code, no child to relay. A setting the user made (<c>DOTNET_TieredPGO</c>, <c>COMPlus_TieredPGO</c>)
+/// is kept; anywhere <c>/proc/self</c> or <c>execve</c> is missing the demo simply runs as it is.
+/// </summary>
+internal static class DemoReexec
+{
+    /// <summary>Set in the replaced process: it never replaces itself again, and the run's JSON says why PGO is off.</summary>
+    public const string Marker = "M2MSEC_DEMO_REEXEC";
+
+    /// <summary>Replaces the process when <paramref name="args"/> run the demo and nothing above says otherwise; returns only when it did not.</summary>
+    public static void ReplaceForDemo(string[] args)
+    {
+        if (!OperatingSystem.IsLinux() || !ShouldReplace(args, System.Environment.GetEnvironmentVariables()))
+            return;
+        string[] argv;
+        try
+        {
+            argv = CommandLine(File.ReadAllBytes("/proc/self/cmdline"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        if (argv.Length == 0)
+            return;
+        var env = EnvironmentFor(System.Environment.GetEnvironmentVariables());
+        var argvPointers = ToPointers(argv);
+        var envPointers = ToPointers(env);
+        try
+        {
+            Execve("/proc/self/exe", argvPointers, envPointers); // returns only on failure: the demo runs here, as it is
+        }
+        finally
+        {
+            foreach (var p in argvPointers.Concat(envPointers))
+                Marshal.FreeCoTaskMem(p);
+        }
+    }
+
+    /// <summary>The demo's command (first argument <c>demo</c>), not replaced before, and no PGO setting of the user's.</summary>
+    internal static bool ShouldReplace(string[] args, IDictionary environment) =>
+        args.Length > 0 && args[0] == "demo"
+        && !environment.Contains(Marker) && !environment.Contains("DOTNET_TieredPGO") && !environment.Contains("COMPlus_TieredPGO");
+
+    /// <summary>The arguments of <c>/proc/self/cmdline</c>: each ends with a NUL.</summary>
+    internal static string[] CommandLine(byte[] cmdline)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(cmdline);
+        if (text.EndsWith('\0'))
+            text = text[..^1];
+        return text.Length == 0 ? [] : text.Split('\0');
+    }
+
+    /// <summary>This environment, with tiered PGO off and the marker set.</summary>
+    internal static string[] EnvironmentFor(IDictionary environment) =>
+        [.. environment.Cast<DictionaryEntry>().Select(e => $"{e.Key}={e.Value}"), "DOTNET_TieredPGO=0", Marker + "=tiered-pgo-off"];
+
+    /// <summary>NUL-terminated UTF-8 strings, then a null pointer, as <c>execve</c> takes them.</summary>
+    private static IntPtr[] ToPointers(string[] strings) => [.. strings.Select(Marshal.StringToCoTaskMemUTF8), IntPtr.Zero];
+
+    [DllImport("libc", EntryPoint = "execve", SetLastError = true)]
+    private static extern int Execve([MarshalAs(UnmanagedType.LPUTF8Str)] string path, IntPtr[] argv, IntPtr[] envp);
+}
