@@ -412,11 +412,12 @@ internal static class ServeCommand
                 return CouldNotListen(r, urls);
             }
             await using var running = server;
+            // No generic host here to wait on (the other roles wait on their hosts' lifetimes): SIGINT and SIGTERM end the wait themselves —
+            // taken before the "listening" line, which a supervisor may answer with a signal at once (a CI run's SIGTERM came first: exit 143).
+            using var signals = new CliSignals(ct);
             var output = r.InvocationConfiguration.Output;
             output.WriteLine($"scp81 listening on https://{server.EndPoint}/ (PSK-TLS 1.2; data: {options.DataDirectory}; state: {state.Description})");
             output.Flush();
-            // No generic host here to wait on (the other roles wait on their hosts' lifetimes): SIGINT and SIGTERM end the wait themselves.
-            using var signals = new CliSignals(ct);
             try
             {
                 await Task.Delay(Timeout.Infinite, signals.Token);

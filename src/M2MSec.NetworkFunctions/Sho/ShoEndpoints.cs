@@ -105,7 +105,7 @@ internal static class ShoEndpoints
                 ? await sho.Store.AddAsync(subscription, ct).ConfigureAwait(false)
                 : await sho.Store.UpdateAsync(subscription with { CreatedAt = previous.CreatedAt }, previous.State, ct).ConfigureAwait(false);
             if (added)
-                await sho.AuditAsync("sho.registration", pcid, $"tre {m.TreId}, validation {started.ValidationId}", ct).ConfigureAwait(false);
+                await sho.State.Audit.AppendAsync("sho", "sho.registration", pcid, $"tre {m.TreId}, validation {started.ValidationId}", ct).ConfigureAwait(false);
             return added;
         }, ct).ConfigureAwait(false);
         if (!stored)
@@ -113,6 +113,7 @@ internal static class ShoEndpoints
                 && ShoResumption.IsSameRegistration(raced, m.TreId!, attestation.RawData, encryption.RawData, regNonce)
                 ? await ShoResumption.RepeatRegistrationAsync(raced, sho, ct).ConfigureAwait(false)
                 : ApiProblem.Conflict("registration-exists", $"pcid: {pcid} is already registered at this SHO (a PCID is provisioned once)");
+        sho.Counted("sho.registration", pcid); // issue 20: counted once committed
 
         // Step 14: the challenge reaches the TRE through the DPF (DM Replace/Get).
         try
@@ -270,13 +271,15 @@ internal static class ShoEndpoints
         // The subscription and its IMSI active in one commit (docs/decisions/053).
         var activated = await sho.State.InOneCommitAsync(async () =>
         {
-            if (!await sho.UpdateAuditedAsync(active, ShoSubscription.Downloading, "sho.subscription.active", $"imsi {sub.Imsi} in the HSS", ct).ConfigureAwait(false))
+            if (!await sho.Store.UpdateAsync(active, ShoSubscription.Downloading, new AuditRecord("sho", "sho.subscription.active", pcid, $"imsi {sub.Imsi} in the HSS"), ct)
+                .ConfigureAwait(false))
                 return false;
             await sho.Store.SetImsiStateAsync(sub.Imsi, "active", ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);
         if (!activated)
             return ApiProblem.Conflict("not-downloading", $"pcid: {pcid} changed state meanwhile");
+        sho.Counted("sho.subscription.active", pcid); // issue 20: counted once committed
         return Results.Ok(new ShoSubscriptionState(pcid, ShoSubscription.Active, sub.Imsi));
     }
 

@@ -132,8 +132,8 @@ internal static class GroupEndpoints
         if (group is null)
             return ApiProblem.NotFound("unknown-group", $"group_id: no group {id}");
         var networkKey = await signer.KeyAsync(ct).ConfigureAwait(false);
-        // The sequence number taken, the message kept and its entry: one commit (docs/decisions/053). Nothing leaves before it: a number
-        // whose message was lost with a crash is simply never seen, and none is used twice.
+        // The sequence number taken, the message kept and its entry: one commit (docs/decisions/053). Nothing leaves before it: a crash
+        // before the commit leaves none of the three, and the number taken again protects a message only once it is the one kept.
         (MtcGroupKey Key, uint Sequence) next = default;
         var message = await store.InOneCommitAsync(async () =>
         {
