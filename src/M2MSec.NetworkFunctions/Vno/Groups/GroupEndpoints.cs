@@ -85,16 +85,7 @@ internal static class GroupEndpoints
             await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.refused", identity, $"{id}: group-messaging not subscribed", ct).ConfigureAwait(false);
             return ApiProblem.Forbidden("feature-not-subscribed", $"identity: the subscription of {identity} does not hold the group-messaging feature");
         }
-        var key = GroupKeys.NewGroupKey();
-        // The rekey and its entry in one commit (docs/decisions/053).
-        var epoch = await store.InOneCommitAsync(async () =>
-        {
-            var changed = await store.MtcGroups.ChangeMemberAsync(id, identity, add: true, key, ct).ConfigureAwait(false);
-            if (changed is { } rekeyed)
-                await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.member.add", identity, $"{id}: rekeyed to epoch {rekeyed}", ct).ConfigureAwait(false);
-            return changed;
-        }, ct).ConfigureAwait(false);
-        CryptographicOperations.ZeroMemory(key);
+        var epoch = await ChangeMemberAuditedAsync(store, http, id, identity, add: true, ct).ConfigureAwait(false);
         if (epoch is not { } e)
             return ApiProblem.Conflict("already-member", $"identity: {identity} is a member of {id} already");
         return Results.Ok(new MembershipChangeDto(id, identity, "added", e));
@@ -106,19 +97,34 @@ internal static class GroupEndpoints
             return ApiProblem.BadRequest("bad-group-id", $"group_id: {reason}");
         if (!Imsi.IsValid(identity))
             return ApiProblem.BadRequest("bad-identity", "identity: expected an IMSI or PCID, 6 to 15 decimal digits");
-        var key = GroupKeys.NewGroupKey();
-        // The rekey and its entry in one commit (docs/decisions/053).
-        var epoch = await store.InOneCommitAsync(async () =>
-        {
-            var changed = await store.MtcGroups.ChangeMemberAsync(id, identity, add: false, key, ct).ConfigureAwait(false);
-            if (changed is { } rekeyed)
-                await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "vno.group.member.remove", identity, $"{id}: rekeyed to epoch {rekeyed}", ct).ConfigureAwait(false);
-            return changed;
-        }, ct).ConfigureAwait(false);
-        CryptographicOperations.ZeroMemory(key);
+        var epoch = await ChangeMemberAuditedAsync(store, http, id, identity, add: false, ct).ConfigureAwait(false);
         if (epoch is not { } e)
             return ApiProblem.NotFound("not-member", $"identity: {identity} is not a member of {id} (or no such group)");
         return Results.Ok(new MembershipChangeDto(id, identity, "removed", e));
+    }
+
+    /// <summary>
+    /// A membership change, which rekeys the group (docs/decisions/028), and its entry in one commit (docs/decisions/053); the new epoch,
+    /// or null when nothing changed (already a member, not one, no such group).
+    /// </summary>
+    private static async Task<uint?> ChangeMemberAuditedAsync(IStateStore store, HttpContext http, string id, string identity, bool add, CancellationToken ct)
+    {
+        var key = GroupKeys.NewGroupKey();
+        try
+        {
+            return await store.InOneCommitAsync(async () =>
+            {
+                var changed = await store.MtcGroups.ChangeMemberAsync(id, identity, add, key, ct).ConfigureAwait(false);
+                if (changed is { } rekeyed)
+                    await store.Audit.AppendAsync(AdministratorFilter.Actor(http), add ? "vno.group.member.add" : "vno.group.member.remove", identity,
+                        $"{id}: rekeyed to epoch {rekeyed}", ct).ConfigureAwait(false);
+                return changed;
+            }, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
     }
 
     private static async Task<IResult> SendAsync(string groupId, SendGroupMessageRequest request, HttpContext http, IStateStore store, GroupSigner signer, CancellationToken ct)
