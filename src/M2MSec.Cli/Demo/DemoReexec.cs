@@ -8,7 +8,7 @@ namespace M2MSec.Cli.Demo;
 /// instrumented tier for every hot method and earns it back only in a run far longer than a demo (decision 040 keeps it for
 /// <c>serve</c>). The runtime reads the setting from the environment at its start only, so the process replaces itself once, before
 /// anything else runs: <c>execve</c> of its own executable and command line with <c>DOTNET_TieredPGO=0</c> — the same process id,
-/// standard streams, signals and exit code, no child to relay. A setting the user made (<c>DOTNET_TieredPGO</c>, <c>COMPlus_TieredPGO</c>)
+/// standard streams, signals, exit code and name, no child to relay. A setting the user made (<c>DOTNET_TieredPGO</c>, <c>COMPlus_TieredPGO</c>)
 /// is kept; anywhere <c>/proc/self</c> or <c>execve</c> is missing the demo simply runs as it is.
 /// </summary>
 internal static class DemoReexec
@@ -37,7 +37,7 @@ internal static class DemoReexec
         var envPointers = ToPointers(env);
         try
         {
-            Execve("/proc/self/exe", argvPointers, envPointers); // returns only on failure: the demo runs here, as it is
+            Execve(ExecutablePath(System.Environment.ProcessPath), argvPointers, envPointers); // returns only on failure: the demo runs here, as it is
         }
         finally
         {
@@ -50,6 +50,14 @@ internal static class DemoReexec
     internal static bool ShouldReplace(string[] args, IDictionary environment) =>
         args.Length > 0 && args[0] == "demo"
         && !environment.Contains(Marker) && !environment.Contains("DOTNET_TieredPGO") && !environment.Contains("COMPlus_TieredPGO");
+
+    /// <summary>
+    /// The executable by its own path, so that the replaced process keeps its name (<c>ps</c>, <c>pgrep m2msec</c>, <c>top</c>: the kernel
+    /// names a process after the file it executes, and <c>/proc/self/exe</c> would make it "exe"); <c>/proc/self/exe</c> when that path
+    /// is unknown or no longer a file.
+    /// </summary>
+    internal static string ExecutablePath(string? processPath) =>
+        processPath is { Length: > 0 } && File.Exists(processPath) ? processPath : "/proc/self/exe";
 
     /// <summary>The arguments of <c>/proc/self/cmdline</c>: each ends with a NUL.</summary>
     internal static string[] CommandLine(byte[] cmdline)

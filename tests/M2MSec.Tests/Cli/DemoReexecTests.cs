@@ -45,4 +45,21 @@ public sealed class DemoReexecTests
         Assert.Contains(DemoReexec.Marker + "=tiered-pgo-off", env);
         Assert.Equal(4, env.Length);
     }
+
+    [Fact]
+    public void ExecutablePath_TheExecutablesOwnPath_SoTheProcessKeepsItsName_ProcSelfExeWithoutIt()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            Assert.Equal(file, DemoReexec.ExecutablePath(file));
+            Assert.Equal("/proc/self/exe", DemoReexec.ExecutablePath(null));
+            Assert.Equal("/proc/self/exe", DemoReexec.ExecutablePath(""));
+            Assert.Equal("/proc/self/exe", DemoReexec.ExecutablePath(file + ".gone"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
+using M2MSec.Cli.Demo;
 
 namespace M2MSec.Tests.Cli;
 
 /// <summary>
 /// `m2msec demo` stopped by a signal, as a user's Ctrl-C or a supervisor's SIGTERM stops it: the seventeen network functions' hosts
 /// in the demo's process listen for both signals too and cancelled them, so the demo ran on to its last device (a 10,000-device run:
-/// ten minutes) and exited 0 (internal/CliSignals).
+/// ten minutes) and exited 0 (internal/CliSignals). Run by its own executable, as `dotnet run` and an installed build start it: the
+/// process that replaced itself for the demo (decision 054) keeps its name — it was "exe", which `pgrep m2msec`, `pkill m2msec` and
+/// `top` do not find.
 /// </summary>
 public sealed class DemoSignalTests
 {
@@ -21,7 +24,7 @@ public sealed class DemoSignalTests
         // As from a terminal: a job started in the background of a script (CI) inherits SIGINT ignored, and the runtime leaves an
         // ignored SIGINT ignored, as a background job should; `env` puts the default back before it executes the demo (same process).
         var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "m2msec.dll"), "demo", "--devices", "1000", "--data", data })
+        foreach (var a in new[] { "--default-signal=INT", Path.Combine(AppContext.BaseDirectory, "m2msec"), "demo", "--devices", "1000", "--data", data })
             psi.ArgumentList.Add(a);
         psi.Environment["HOME"] = home; // the per-user key ring and fuse directory are made under it, not in the tester's home
         psi.Environment.Remove("XDG_CONFIG_HOME");
@@ -36,6 +39,8 @@ public sealed class DemoSignalTests
             {
             }
             Assert.NotNull(line);
+            Assert.Contains(DemoReexec.Marker + "=", await File.ReadAllTextAsync($"/proc/{p.Id}/environ", ct), StringComparison.Ordinal);
+            Assert.Equal("m2msec", (await File.ReadAllTextAsync($"/proc/{p.Id}/comm", ct)).TrimEnd('\n'));
             var signalled = Stopwatch.StartNew();
             using (var kill = Process.Start("kill", [$"-{signal}", p.Id.ToString(CultureInfo.InvariantCulture)]))
                 await kill.WaitForExitAsync(ct);
