@@ -73,6 +73,17 @@ public interface IStateStore : IAsyncDisposable
         return body();
     }
 
+    /// <summary><see cref="InOneCommitAsync{T}"/> for a body that returns nothing.</summary>
+    async ValueTask InOneCommitAsync(Func<ValueTask> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        await InOneCommitAsync(async () =>
+        {
+            await body().ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Re-wraps every secret that is not under the key ring's active key; returns how many.</summary>
     ValueTask<int> RewrapSecretsAsync(CancellationToken cancellationToken = default);
 

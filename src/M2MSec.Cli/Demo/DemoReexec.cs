@@ -46,10 +46,12 @@ internal static class DemoReexec
         }
     }
 
+    /// <summary>The runtime's variables for tiered PGO, the current name first.</summary>
+    internal static readonly string[] PgoVariables = ["DOTNET_TieredPGO", "COMPlus_TieredPGO"];
+
     /// <summary>The demo's command (first argument <c>demo</c>), not replaced before, and no PGO setting of the user's.</summary>
     internal static bool ShouldReplace(string[] args, IDictionary environment) =>
-        args.Length > 0 && args[0] == "demo"
-        && !environment.Contains(Marker) && !environment.Contains("DOTNET_TieredPGO") && !environment.Contains("COMPlus_TieredPGO");
+        args.Length > 0 && args[0] == "demo" && !environment.Contains(Marker) && !PgoVariables.Any(environment.Contains);
 
     /// <summary>
     /// The executable by its own path, so that the replaced process keeps its name (<c>ps</c>, <c>pgrep m2msec</c>, <c>top</c>: the kernel
@@ -70,7 +72,7 @@ internal static class DemoReexec
 
     /// <summary>This environment, with tiered PGO off and the marker set.</summary>
     internal static string[] EnvironmentFor(IDictionary environment) =>
-        [.. environment.Cast<DictionaryEntry>().Select(e => $"{e.Key}={e.Value}"), "DOTNET_TieredPGO=0", Marker + "=tiered-pgo-off"];
+        [.. environment.Cast<DictionaryEntry>().Select(e => $"{e.Key}={e.Value}"), PgoVariables[0] + "=0", Marker + "=tiered-pgo-off"];
 
     /// <summary>NUL-terminated UTF-8 strings, then a null pointer, as <c>execve</c> takes them.</summary>
     private static IntPtr[] ToPointers(string[] strings) => [.. strings.Select(Marshal.StringToCoTaskMemUTF8), IntPtr.Zero];

@@ -32,7 +32,7 @@ internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollectio
     /// <summary>The runtime's tiered PGO: on (the CLI's runtimeconfig, .NET's default) unless the environment turned it off at start.</summary>
     private static bool TieredPgoOn()
     {
-        var setting = Environment.GetEnvironmentVariable("DOTNET_TieredPGO") ?? Environment.GetEnvironmentVariable("COMPlus_TieredPGO");
+        var setting = DemoReexec.PgoVariables.Select(Environment.GetEnvironmentVariable).FirstOrDefault(v => v is not null);
         return setting is null || setting.Trim() != "0";
     }
 }

@@ -67,7 +67,6 @@ internal static class DrfEndpoints
             {
                 await store.Drf.PutBootstrapRequestAsync(new DrfBootstrapRequest(request.Pcid!, ip, kRo, time.GetUtcNow() + options.BootstrapRequestLifetime), ct).ConfigureAwait(false);
                 await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "drf.bootstrap-request", request.Pcid!, $"address {ip}", ct).ConfigureAwait(false);
-                return true;
             }, ct).ConfigureAwait(false);
         }
         finally
@@ -134,7 +133,6 @@ internal static class DrfEndpoints
                 await store.Drf.PutRegistrationAsync(new DrfRegistration(pcid, shoId, dmUrl.AbsoluteUri, request.DevId, "bootstrapped", time.GetUtcNow()), ct)
                     .ConfigureAwait(false);
                 await store.Audit.AppendAsync("drf", "drf.bootstrap.sent", pcid, $"sho {shoId}, dpf {dmUrl.Authority}", ct).ConfigureAwait(false);
-                return true;
             }, ct).ConfigureAwait(false);
             steps.Audited("drf.bootstrap.sent", pcid);
             var sealedPackage = M2MSec.Provisioning.Bootstrap.RoBootstrapSeal.Seal(pending.KRo, pcid, body);
@@ -203,7 +201,6 @@ internal static class DrfEndpoints
             await store.Drf.TryMoveRegistrationAsync(pcid, "registering", "registered", ct).ConfigureAwait(false);
             await store.Audit.AppendAsync(AdministratorFilter.Actor(context), "drf.registration", pcid, $"registered at {registration.ShoId}: {accepted.State}", ct)
                 .ConfigureAwait(false);
-            return true;
         }, ct).ConfigureAwait(false);
         context.RequestServices.GetRequiredService<ProvisioningMetrics>().Audited("drf.registration", pcid);
         return Results.Accepted(value: new RegistrationAccepted(pcid, accepted.State));

@@ -67,7 +67,6 @@ internal static class HssGbaEndpoints
         {
             await store.Guss.SetGbaTypeAsync(imsi, request.GbaType!, ct).ConfigureAwait(false);
             await store.Audit.AppendAsync(AdministratorFilter.Actor(http), "guss.set", imsi, request.GbaType, ct).ConfigureAwait(false);
-            return true;
         }, ct).ConfigureAwait(false);
         return Results.Ok(new GussResponse(imsi, request.GbaType!));
     }

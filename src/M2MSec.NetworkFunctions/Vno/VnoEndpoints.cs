@@ -95,7 +95,6 @@ internal static class VnoEndpoints
                     await triggers.StoreContextAsync(attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
                     await Groups.GroupAttachKeys.OnAttachedAsync(store, attach.Identity, attach.Kasme, ct).ConfigureAwait(false);
                     await store.Audit.AppendAsync("vno", "vno.attach", attach.Identity, $"address {address}", ct).ConfigureAwait(false);
-                    return true;
                 }, ct).ConfigureAwait(false);
             }
             finally
