@@ -146,11 +146,12 @@ internal static class FleetCalibration
             var op = make();
             var n = 0L;
             var started = ThreadCpuClock.Now();
-            while (clock.Elapsed < each)
+            do // at least once: a loop started after its time (a loaded machine) still measures, and no kind's rate is 0
             {
                 op();
                 n++;
             }
+            while (clock.Elapsed < each);
             cpu.Add(started);
             Interlocked.Add(ref total, n);
         });
@@ -322,11 +323,12 @@ internal static class FleetCalibration
         {
             var n = 0L;
             var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < each)
+            do // at least once, as on every core
             {
                 write(content);
                 n++;
             }
+            while (clock.Elapsed < each);
             return n;
         }
         finally
@@ -357,11 +359,12 @@ internal static class FleetCalibration
             await update.ExecuteNonQueryAsync(ct);
             var n = 0L;
             var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < each)
+            do // at least once, as on every core
             {
                 await update.ExecuteNonQueryAsync(ct);
                 n++;
             }
+            while (clock.Elapsed < each);
             return n;
         }
         finally
@@ -451,11 +454,12 @@ internal static class FleetCalibration
                 var n = 0L;
                 try
                 {
-                    while (clock.Elapsed < each && !ct.IsCancellationRequested)
+                    do // at least once, as on every core above
                     {
                         Handshake();
                         n++;
                     }
+                    while (clock.Elapsed < each && !ct.IsCancellationRequested);
                 }
                 catch (Exception e)
                 {

@@ -208,4 +208,26 @@ public sealed class FleetBoundTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>
+    /// A measurement whose time is gone before its loops start (a loaded CI machine, a 50 ms calibration of a small fleet) still measures:
+    /// a rate of 0 dropped the kind from the bound (an understated bound) while the report's reader divided by it (a CI run read Infinity).
+    /// </summary>
+    [Fact]
+    public async Task Calibration_EveryKindMeasuresAtLeastOnce_EvenWithNoTimeLeft_UnderstatedBoundThreat()
+    {
+        var dir = Directory.CreateTempSubdirectory("m2msec-calibration-").FullName;
+        try
+        {
+            string[] kinds = ["ecdsa_sign", "ecdsa_verify", "ecdh", "x509_chain_build", "milenage", "durable_commit", "device_durable_write",
+                "device_file_replacement", "tls_handshake"];
+            var rates = await FleetCalibration.MeasureAsync(kinds, dir, TimeSpan.Zero, TestContext.Current.CancellationToken);
+            foreach (var kind in kinds)
+                Assert.True(rates[kind] > 0, kind);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
