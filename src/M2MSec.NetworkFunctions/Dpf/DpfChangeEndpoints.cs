@@ -66,16 +66,16 @@ internal static class DpfChangeEndpoints
         var now = dpf.Time.GetUtcNow();
         var readJob = DpfProvisionings.NewJobId();
         var change = new DpfProvisioning(pcid, request.ShoId!, DpfProvisioning.Reading, now, now, ReadJobId: readJob, PreviousShoId: holder);
-        if (!await dpf.State.Dpf.UpdateAsync(change, p.State, ct).ConfigureAwait(false))
-            return ApiProblem.Conflict("not-installed", $"pcid: {pcid} changed state meanwhile");
         // One package, in this order: the root, then the designation (the contract of docs/decisions/021); then M2MMobj as at step 11.
-        await dpf.Jobs.QueueAsync(pcid, readJob,
-        [
-            ("replace", $"{DpfProvisionings.M2MSimMobj}/SHORoot", Convert.ToBase64String(root), "b64"),
-            ("replace", $"{DpfProvisionings.M2MSimMobj}/DesignatedSHO", request.ShoId, "chr"),
-            .. DpfProvisionings.M2MMobjLeaves.Select(l => ("get", $"{DpfProvisionings.M2MMobj}/{l}", (string?)null, (string?)null)),
-        ], ct).ConfigureAwait(false);
-        await dpf.Jobs.AuditAsync("dpf.change.create", pcid, $"from {holder} to {request.ShoId}, job {readJob}", ct, AdministratorFilter.Actor(http)).ConfigureAwait(false);
+        // The move, the job and its entry in one commit (decision 055).
+        if (!await dpf.Jobs.QueueAsync(pcid, readJob,
+            [
+                ("replace", $"{DpfProvisionings.M2MSimMobj}/SHORoot", Convert.ToBase64String(root), "b64"),
+                ("replace", $"{DpfProvisionings.M2MSimMobj}/DesignatedSHO", request.ShoId, "chr"),
+                .. DpfProvisionings.M2MMobjLeaves.Select(l => ("get", $"{DpfProvisionings.M2MMobj}/{l}", (string?)null, (string?)null)),
+            ], ("dpf.change.create", $"from {holder} to {request.ShoId}, job {readJob}"), () => dpf.State.Dpf.UpdateAsync(change, p.State, ct), ct,
+            AdministratorFilter.Actor(http)).ConfigureAwait(false))
+            return ApiProblem.Conflict("not-installed", $"pcid: {pcid} changed state meanwhile");
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Reading));
     }
 
@@ -140,10 +140,9 @@ internal static class DpfChangeEndpoints
             summary.Add($"{McimInstruction.OperationName(content.Operation)} {content.Imsi} #{content.Sequence}");
         }
         var jobId = InstructionJobPrefix + DpfProvisionings.NewJobId()[3..];
-        // Issue 16: the outcome's outbox row before the job, so no job can end without its report being owed (docs/decisions/021).
+        // Issue 16: the outcome's outbox row with the job, so no job can end without its report being owed (docs/decisions/021) — in the
+        // job's own commit, with its entry (decision 055).
         var now = dpf.Time.GetUtcNow();
-        await dpf.State.Dpf.AddInstructionReportAsync(new DpfInstructionReport(jobId, pcid, request.ShoId!, 0, now + DpfProvisionings.RetryAfter(0), now), ct)
-            .ConfigureAwait(false);
         await dpf.Jobs.QueueAsync(pcid, jobId,
         [
             .. list.SelectMany(b64 => new (string, string, string?, string?)[]
@@ -151,8 +150,12 @@ internal static class DpfChangeEndpoints
                 ("replace", $"{DpfProvisionings.M2MSimMobj}/Instruction", b64, "b64"),
                 ("get", $"{DpfProvisionings.M2MSimMobj}/Status", null, null),
             }),
-        ], ct).ConfigureAwait(false);
-        await dpf.Jobs.AuditAsync("dpf.instructions.queued", pcid, $"from {request.ShoId}: {string.Join(", ", summary)}; job {jobId}", ct).ConfigureAwait(false);
+        ], ("dpf.instructions.queued", $"from {request.ShoId}: {string.Join(", ", summary)}; job {jobId}"), async () =>
+        {
+            await dpf.State.Dpf.AddInstructionReportAsync(new DpfInstructionReport(jobId, pcid, request.ShoId!, 0, now + DpfProvisionings.RetryAfter(0), now), ct)
+                .ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new InstructionsQueued(pcid, jobId, documents.Count));
     }
 }

@@ -66,23 +66,36 @@ internal static class DpfEndpoints
         {
             // Issue 16: a Bootstrap the device never received (the DRF killed before answering; the PCID re-opened, decision 022) — while the
             // DPF has read nothing with the old account, the new Bootstrap's account replaces it. Past that, a PCID is provisioned once.
-            if (existing.State != DpfProvisioning.Reading || existing.ShoId != request.ShoId || !await dpf.State.Dm.ReplaceAccountAsync(account, ct).ConfigureAwait(false))
+            if (existing.State != DpfProvisioning.Reading || existing.ShoId != request.ShoId)
                 return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF (a PCID is provisioned once)");
-            await dpf.Jobs.AuditAsync("dpf.provisioning.reopened", pcid, $"sho {request.ShoId}, dm server {a.ServerId}: a new Bootstrap's account", ct,
-                AdministratorFilter.Actor(http)).ConfigureAwait(false);
-            return Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()));
+            var replaced = await dpf.State.InOneCommitAsync(async () =>
+            {
+                if (!await dpf.State.Dm.ReplaceAccountAsync(account, ct).ConfigureAwait(false))
+                    return false;
+                await dpf.Jobs.AuditAsync("dpf.provisioning.reopened", pcid, $"sho {request.ShoId}, dm server {a.ServerId}: a new Bootstrap's account", ct,
+                    AdministratorFilter.Actor(http)).ConfigureAwait(false);
+                return true;
+            }, ct).ConfigureAwait(false);
+            return replaced
+                ? Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()))
+                : ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF (a PCID is provisioned once)");
         }
-        // Issue 16: an account with no provisioning is what a DPF killed between these two writes leaves (nothing was read with it;
-        // the Bootstrap carrying it never reached the device): the new Bootstrap's account replaces it.
-        if (!await dpf.State.Dm.AddAccountAsync(account, ct).ConfigureAwait(false) && !await dpf.State.Dm.ReplaceAccountAsync(account, ct).ConfigureAwait(false))
-            return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a DM account at this DPF");
+        // The provisioning, its DM account and the job that reads ./M2MMobj in one commit (decision 055): a provisioning exists with its
+        // account and its read job or not at all. An account with no provisioning is what an earlier version killed between its writes
+        // left (nothing was read with it; the Bootstrap carrying it never reached the device): the new Bootstrap's account replaces it.
         var readJob = DpfProvisionings.NewJobId();
-        if (!await dpf.State.Dpf.AddAsync(new DpfProvisioning(pcid, request.ShoId!, DpfProvisioning.Reading, now, now, ReadJobId: readJob), ct).ConfigureAwait(false))
-            return ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF");
-        await dpf.Jobs.QueueAsync(pcid, readJob, DpfProvisionings.ReadCommands(), ct).ConfigureAwait(false);
-        await dpf.Jobs.AuditAsync("dpf.provisioning.create", pcid, $"sho {request.ShoId}, dm server {a.ServerId}, read job {readJob}", ct, AdministratorFilter.Actor(http))
-            .ConfigureAwait(false);
-        return Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()));
+        var created = await dpf.Jobs.QueueAsync(pcid, readJob, DpfProvisionings.ReadCommands(),
+            ("dpf.provisioning.create", $"sho {request.ShoId}, dm server {a.ServerId}, read job {readJob}"), async () =>
+            {
+                if (!await dpf.State.Dpf.AddAsync(new DpfProvisioning(pcid, request.ShoId!, DpfProvisioning.Reading, now, now, ReadJobId: readJob), ct).ConfigureAwait(false))
+                    return false;
+                if (!await dpf.State.Dm.AddAccountAsync(account, ct).ConfigureAwait(false) && !await dpf.State.Dm.ReplaceAccountAsync(account, ct).ConfigureAwait(false))
+                    throw new InvalidOperationException($"pcid: {pcid}: the DM account could neither be added nor replaced"); // undoes the provisioning
+                return true;
+            }, ct, AdministratorFilter.Actor(http)).ConfigureAwait(false);
+        return created
+            ? Results.Created($"/provisionings/{pcid}", new ProvisioningCreated(pcid, dpf.DmUrl()))
+            : ApiProblem.Conflict("provisioning-exists", $"pcid: {pcid} already has a provisioning at this DPF");
     }
 
     private static async Task<IResult> AttestationAsync(string pcid, AttestationRequest request, DpfContext dpf, CancellationToken ct)
@@ -116,10 +129,10 @@ internal static class DpfEndpoints
             Reason = null,
             UpdatedAt = dpf.Time.GetUtcNow(),
         };
-        if (!await dpf.State.Dpf.UpdateAsync(attesting, DpfProvisioning.Registered, ct).ConfigureAwait(false))
+        // The move and its job in one commit (decision 055).
+        if (!await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.AttestationCommands(c), ("dpf.attestation.queued", $"validation {request.ValidationId}, job {jobId}"),
+                () => dpf.State.Dpf.UpdateAsync(attesting, DpfProvisioning.Registered, ct), ct).ConfigureAwait(false))
             return ApiProblem.Conflict("not-registered", $"pcid: {pcid} changed state meanwhile");
-        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.AttestationCommands(c), ct, ("dpf.attestation.queued", $"validation {request.ValidationId}, job {jobId}"))
-            .ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Attesting));
     }
 
@@ -177,7 +190,9 @@ internal static class DpfEndpoints
         }
         var jobId = DpfProvisionings.NewJobId();
         var downloading = p with { State = DpfProvisioning.Downloading, Verdict = request.Verdict, M2MSimMobj = document, DownloadJobId = jobId, UpdatedAt = dpf.Time.GetUtcNow() };
-        if (!await dpf.State.Dpf.UpdateAsync(downloading, DpfProvisioning.Validated, ct).ConfigureAwait(false))
+        // The move and its job in one commit (decision 055).
+        if (!await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.DownloadCommands(downloading), ("dpf.download.queued", $"job {jobId}, validation {p.ValidationId}"),
+                () => dpf.State.Dpf.UpdateAsync(downloading, DpfProvisioning.Validated, ct), ct).ConfigureAwait(false))
         {
             // Issue 16: the SHO's resumed step 17 raced its first delivery of this same document, and the other one took it: taken as once
             // (a refusal here made the SHO fail a subscription whose MCIM the DPF went on to install).
@@ -186,8 +201,6 @@ internal static class DpfEndpoints
                 return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, raced.State));
             return ApiProblem.Forbidden("no-ongoing-provisioning", $"pcid: {pcid} changed state meanwhile");
         }
-        await dpf.Jobs.QueueAsync(pcid, jobId, DpfProvisionings.DownloadCommands(downloading), ct, ("dpf.download.queued", $"job {jobId}, validation {p.ValidationId}"))
-            .ConfigureAwait(false);
         return Results.Accepted($"/provisionings/{pcid}", new ProvisioningState(pcid, DpfProvisioning.Downloading));
     }
 }

@@ -395,15 +395,34 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
     /// (action, detail) its audit entry commits with it (decision 036).
     /// </summary>
     internal async Task QueueAsync(string pcid, string id, IReadOnlyList<(string Verb, string Uri, string? Value, string? Format)> commands, CancellationToken ct,
-        (string Action, string Detail)? entry = null)
+        (string Action, string Detail)? entry = null) =>
+        await QueueAsync(pcid, id, commands, entry, change: null, ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// Decision 055: <paramref name="change"/> — the provisioning's move that queues the job, and what goes with it — the job and its entry
+    /// in one commit; the device's waiting session (decision 038) is told after it, never of a job a failure could still take away. False,
+    /// with nothing written, when <paramref name="change"/> refuses before writing; a change that refuses after writing throws (all undone).
+    /// </summary>
+    internal async Task<bool> QueueAsync(string pcid, string id, IReadOnlyList<(string Verb, string Uri, string? Value, string? Format)> commands,
+        (string Action, string Detail)? entry, Func<ValueTask<bool>>? change, CancellationToken ct, string actor = Actor)
     {
         var now = time.GetUtcNow();
-        await state.Dm.AddJobAsync(new DmJobRecord(id, pcid, "queued", now, now,
-            [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null, Format: c.Format))]),
-            entry is { } e ? new AuditRecord(Actor, e.Action, pcid, e.Detail) : null, ct).ConfigureAwait(false);
+        var job = new DmJobRecord(id, pcid, "queued", now, now,
+            [.. commands.Select((c, i) => new DmCommandRecord(id, i + 1, c.Verb, c.Uri, c.Value, null, null, Format: c.Format))]);
+        var audit = entry is { } e ? new AuditRecord(actor, e.Action, pcid, e.Detail) : null;
+        var queued = await state.InOneCommitAsync(async () =>
+        {
+            if (change is not null && !await change().ConfigureAwait(false))
+                return false;
+            await state.Dm.AddJobAsync(job, audit, ct).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
+        if (!queued)
+            return false;
         _next.Queued(pcid);
         if (entry is { } done)
             steps?.Audited(done.Action, pcid);
+        return true;
     }
 
     /// <summary>A DM job id (recorded with the provisioning before the job is queued, so its end always finds it).</summary>

@@ -127,15 +127,21 @@ public sealed class OtaJobs(IStateStore store, SmscClient smsc, OtaServerOptions
             throw new ArgumentException($"A script is at most {MaxScriptOctets} octets.", nameof(script));
         var keySet = await store.OtaKeySets.FindAsync(iccid, keyVersion, ct).ConfigureAwait(false)
             ?? throw new KeyNotFoundException($"no key set {keyVersion} for card {iccid}");
-        var counter = await store.OtaKeySets.NextCounterAsync(iccid, keyVersion, 1, ct).ConfigureAwait(false)
-            ?? throw new KeyNotFoundException($"no key set {keyVersion} for card {iccid}");
         var kic = (byte)(keyVersion << 4 | keySet.KicAlgorithm & 0x0F);
         var kid = (byte)(keyVersion << 4 | keySet.KidAlgorithm & 0x0F);
-        var now = _time.GetUtcNow();
-        // "submitting" until the SMSC's answer is recorded: a crash in between leaves the truth.
-        var record = new Storage.Ota.OtaJobRecord(Guid.NewGuid().ToString("N"), iccid, Convert.ToHexStringLower(tar), keyVersion, spiBytes, kic, kid, counter,
-            Storage.Ota.OtaJobRecord.Submitting, null, null, null, expectedReadBack, now, now, transport, pskIdentity, script);
-        await store.OtaJobs.AddAsync(record, ct).ConfigureAwait(false);
+        var id = Guid.NewGuid().ToString("N");
+        // The counter taken and the job that uses it in one commit (decision 055), before the packet leaves: "submitting" until the
+        // SMSC's answer is recorded, so a crash in between leaves the truth; a counter is never handed out twice either way.
+        var record = await store.InOneCommitAsync(async () =>
+        {
+            var counter = await store.OtaKeySets.NextCounterAsync(iccid, keyVersion, 1, ct).ConfigureAwait(false)
+                ?? throw new KeyNotFoundException($"no key set {keyVersion} for card {iccid}");
+            var now = _time.GetUtcNow();
+            var job = new Storage.Ota.OtaJobRecord(id, iccid, Convert.ToHexStringLower(tar), keyVersion, spiBytes, kic, kid, counter,
+                Storage.Ota.OtaJobRecord.Submitting, null, null, null, expectedReadBack, now, now, transport, pskIdentity, script);
+            await store.OtaJobs.AddAsync(job, ct).ConfigureAwait(false);
+            return job;
+        }, ct).ConfigureAwait(false);
         return await SendAsync(record, keySet, ct).ConfigureAwait(false);
     }
 

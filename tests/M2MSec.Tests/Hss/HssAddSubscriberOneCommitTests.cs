@@ -1,5 +1,4 @@
 using System.Net;
-using System.Reflection;
 using System.Security.Cryptography;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.NetworkFunctions.Hss;
@@ -7,6 +6,7 @@ using M2MSec.Storage;
 using M2MSec.Storage.Audit;
 using M2MSec.Storage.Security;
 using M2MSec.Storage.Sqlite;
+using M2MSec.Tests.Support;
 
 namespace M2MSec.Tests.Hss;
 
@@ -24,7 +24,7 @@ public sealed class HssAddSubscriberOneCommitTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _state = await SqliteStateStore.OpenAsync(Path.Combine(_dir, "store"), KeyRing.CreateEphemeral(), TimeProvider.System);
-        _host = await NetworkFunctionHost.StartAsync(new HssFunction(), _dir, StateWithFailingAudit.Wrap(_state));
+        _host = await NetworkFunctionHost.StartAsync(new HssFunction(), _dir, StateWithFailingCall.Wrap(_state, nameof(IStateStore.Audit), nameof(IAuditLog.AppendAsync)));
         _http = new HttpClient { BaseAddress = _host.Address };
     }
 
@@ -47,62 +47,5 @@ public sealed class HssAddSubscriberOneCommitTests : IAsyncLifetime
         Assert.DoesNotContain("201", e.Message, StringComparison.Ordinal);
         Assert.Null(await _state.Subscribers.FindAsync("001010000000533", ct));
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("subscribers/001010000000533", ct)).StatusCode);
-    }
-
-    /// <summary>A function's state whose audit log fails every append (a full disk as the entry is written); everything else is the SQLite store's.</summary>
-    public class StateWithFailingAudit : DispatchProxy
-    {
-        private IStateStore _inner = null!;
-        private IAuditLog _audit = null!;
-
-        public static IStateStore Wrap(IStateStore inner)
-        {
-            var proxy = Create<IStateStore, StateWithFailingAudit>();
-            var self = (StateWithFailingAudit)(object)proxy;
-            self._inner = inner;
-            self._audit = FailingAudit.Wrap(inner.Audit);
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod!.Name == "get_Audit")
-                return _audit;
-            try
-            {
-                return targetMethod.Invoke(_inner, args);
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                throw e.InnerException;
-            }
-        }
-    }
-
-    /// <summary>The audit log: appends fail, reads pass through.</summary>
-    public class FailingAudit : DispatchProxy
-    {
-        private IAuditLog _inner = null!;
-
-        public static IAuditLog Wrap(IAuditLog inner)
-        {
-            var proxy = Create<IAuditLog, FailingAudit>();
-            ((FailingAudit)(object)proxy)._inner = inner;
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod!.Name == nameof(IAuditLog.AppendAsync))
-                return ValueTask.FromException(new IOException("No space left on device"));
-            try
-            {
-                return targetMethod.Invoke(_inner, args);
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                throw e.InnerException;
-            }
-        }
     }
 }

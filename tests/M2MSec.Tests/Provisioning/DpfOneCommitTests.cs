@@ -1,0 +1,53 @@
+using M2MSec.NetworkFunctions.Dpf;
+using M2MSec.NetworkFunctions.Hosting;
+using M2MSec.Storage;
+using M2MSec.Storage.Dpf;
+using M2MSec.Tests.Support;
+
+namespace M2MSec.Tests.Provisioning;
+
+/// <summary>
+/// Issue 19 (docs/decisions/055): the DPF writes a request's changes and the DM job it queues in one commit. Before, `POST /provisionings`
+/// made four (DM account, provisioning, read job, entry): a failure between them left a provisioning with no read job and an account no
+/// provisioning owned.
+/// </summary>
+public sealed class DpfOneCommitTests : SqliteStateTest
+{
+    private const string Pcid = "001010000005501";
+
+    private static CreateProvisioningRequest Request() =>
+        new(Pcid, "sho", new DmAccountDto("m2msec-dpf", "dev-" + Pcid, "client-password-1", "server-password-1", "hmac", "hmac"));
+
+    [Fact]
+    public async Task CreateProvisioning_ItsReadJobFails_NoProvisioningAndNoAccountStay_TornRequestThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await NetworkFunctionHost.StartAsync(new DpfFunction(), Path.Combine(Dir, "dpf"),
+            StateWithFailingCall.Wrap(State, nameof(IStateStore.Dm), "AddJobAsync"), cancellationToken: ct);
+        using var http = new HttpClient { BaseAddress = host.Address };
+
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => new DpfClient(http).CreateProvisioningAsync(Request(), ct));
+
+        Assert.Null(await State.Dpf.FindAsync(Pcid, ct));
+        Assert.Null(await State.Dm.FindAccountAsync(Pcid, ct));
+        Assert.Empty(await State.Dm.ListJobsAsync(Pcid, ct));
+        Assert.DoesNotContain(await State.Audit.ReadAsync(cancellationToken: ct), e => e.Action == "dpf.provisioning.create");
+    }
+
+    [Fact]
+    public async Task CreateProvisioning_WritesProvisioningAccountReadJobAndEntry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await NetworkFunctionHost.StartAsync(new DpfFunction(), Path.Combine(Dir, "dpf"), State, cancellationToken: ct);
+        using var http = new HttpClient { BaseAddress = host.Address };
+
+        var created = await new DpfClient(http).CreateProvisioningAsync(Request(), ct);
+
+        Assert.Equal(Pcid, created.Pcid);
+        var p = await State.Dpf.FindAsync(Pcid, ct);
+        Assert.Equal(DpfProvisioning.Reading, p!.State);
+        Assert.NotNull(await State.Dm.FindAccountAsync(Pcid, ct));
+        Assert.Equal(p.ReadJobId, Assert.Single(await State.Dm.ListJobsAsync(Pcid, ct)).Id);
+        Assert.Contains(await State.Audit.ReadAsync(cancellationToken: ct), e => e.Action == "dpf.provisioning.create" && e.Subject == Pcid);
+    }
+}
