@@ -15,7 +15,6 @@ namespace M2MSec.Tests.Ota;
 /// </summary>
 public sealed class OtaJobOneCommitTests : SqliteStateTest
 {
-
     [Fact]
     public async Task OtaJob_ItsRecordFails_TheCounterIsNotTaken_NothingSent_TornRequestThreat()
     {
@@ -24,12 +23,12 @@ public sealed class OtaJobOneCommitTests : SqliteStateTest
         Assert.True(await State.OtaKeySets.AddAsync(new OtaKeySet(iccid, 1, 0x02, RandomNumberGenerator.GetBytes(16), 0x02, RandomNumberGenerator.GetBytes(16)),
             cancellationToken: ct));
         await using var smsc = await NetworkFunctionHost.StartAsync(new SmscFunction(), Path.Combine(Dir, "smsc"), new InMemoryStateStore(), cancellationToken: ct);
-        var jobs = new OtaJobs(StateWithFailingCall.Wrap(State, nameof(IStateStore.OtaJobs), "AddAsync"),
-            new SmscClient(new HttpClient { BaseAddress = smsc.Address }), new OtaServerOptions(smsc.Address));
+        using var http = new HttpClient { BaseAddress = smsc.Address };
+        var jobs = new OtaJobs(StateWithFailingCall.Wrap(State, nameof(IStateStore.OtaJobs), "AddAsync"), new SmscClient(http), new OtaServerOptions(smsc.Address));
 
         await Assert.ThrowsAsync<IOException>(() => jobs.SubmitAsync(iccid, [0xB0, 0x00, 0x01], 1, OtaJobs.DefaultSpi, [0x00, 0xA4, 0x00, 0x0C], null, ct));
 
         Assert.Equal(0UL, await State.OtaKeySets.GetCounterAsync(iccid, 1, ct));
-        Assert.Empty(await new SmscClient(new HttpClient { BaseAddress = smsc.Address }).DeliverAsync(iccid, 0, ct));
+        Assert.Empty(await new SmscClient(http).DeliverAsync(iccid, 0, ct));
     }
 }
