@@ -12,8 +12,9 @@ namespace M2MSec.Tests.Ota;
 /// <summary>
 /// Issue 19 (docs/decisions/055): the OTA server takes a job's counter and records the job in one commit, before the packet leaves.
 /// Before, two: a failure between them left a counter taken for a job never recorded.
+/// Run per store.
 /// </summary>
-public sealed class OtaJobOneCommitTests : SqliteStateTest
+public abstract class OtaJobOneCommitContract : StateTest
 {
     [Fact]
     public async Task OtaJob_ItsRecordFails_TheCounterIsNotTaken_NothingSent_TornRequestThreat()
@@ -31,4 +32,14 @@ public sealed class OtaJobOneCommitTests : SqliteStateTest
         Assert.Equal(0UL, await State.OtaKeySets.GetCounterAsync(iccid, 1, ct));
         Assert.Empty(await new SmscClient(http).DeliverAsync(iccid, 0, ct));
     }
+}
+
+public sealed class SqliteOtaJobOneCommitTests : OtaJobOneCommitContract
+{
+    protected override Task<IStateStore> OpenStateAsync() => OpenSqliteAsync();
+}
+
+public sealed class PostgresOtaJobOneCommitTests(PostgresServer server) : OtaJobOneCommitContract
+{
+    protected override Task<IStateStore> OpenStateAsync() => OpenPostgresAsync(server);
 }

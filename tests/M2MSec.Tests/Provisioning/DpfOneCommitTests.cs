@@ -10,13 +10,14 @@ namespace M2MSec.Tests.Provisioning;
 /// Issue 19 (docs/decisions/055): the DPF writes a request's changes and the DM job it queues in one commit. Before, `POST /provisionings`
 /// made four (DM account, provisioning, read job, entry): a failure between them left a provisioning with no read job and an account no
 /// provisioning owned.
+/// Run per store.
 /// </summary>
-public sealed class DpfOneCommitTests : SqliteStateTest
+public abstract class DpfOneCommitContract : StateTest
 {
     private const string Pcid = "001010000005501";
 
-    private static CreateProvisioningRequest Request() =>
-        new(Pcid, "sho", new DmAccountDto("m2msec-dpf", "dev-" + Pcid, "client-password-1", "server-password-1", "hmac", "hmac"));
+    private static CreateProvisioningRequest Request(string sho = "sho") =>
+        new(Pcid, sho, new DmAccountDto("m2msec-dpf", "dev-" + Pcid, "client-password-" + sho, "server-password-" + sho, "hmac", "hmac"));
 
     [Fact]
     public async Task CreateProvisioning_ItsReadJobFails_NoProvisioningAndNoAccountStay_TornRequestThreat()
@@ -35,6 +36,36 @@ public sealed class DpfOneCommitTests : SqliteStateTest
     }
 
     [Fact]
+    public async Task CreateProvisioning_TwoAtOnceForOnePcid_OneWins_TheOtherWritesNothing_AccountHijackThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await NetworkFunctionHost.StartAsync(new DpfFunction(), Path.Combine(Dir, "dpf"), State, cancellationToken: ct);
+        using var http = new HttpClient { BaseAddress = host.Address };
+        var client = new DpfClient(http);
+
+        var tries = await Task.WhenAll(new[] { "sho", "sho-b" }.Select(async sho =>
+        {
+            try
+            {
+                await client.CreateProvisioningAsync(Request(sho), ct);
+                return sho;
+            }
+            catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                return null;
+            }
+        }));
+
+        var winner = Assert.Single(tries, t => t is not null);
+        var p = await State.Dpf.FindAsync(Pcid, ct);
+        Assert.Equal(winner, p!.ShoId);
+        // The DM account is the winner's: the loser's Bootstrap credentials must not replace it.
+        Assert.Equal("client-password-" + winner, System.Text.Encoding.UTF8.GetString((await State.Dm.FindAccountAsync(Pcid, ct))!.ClientPassword));
+        Assert.Equal(p.ReadJobId, Assert.Single(await State.Dm.ListJobsAsync(Pcid, ct)).Id);
+        Assert.Single(await State.Audit.ReadAsync(cancellationToken: ct), e => e.Action == "dpf.provisioning.create");
+    }
+
+    [Fact]
     public async Task CreateProvisioning_WritesProvisioningAccountReadJobAndEntry()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -50,4 +81,14 @@ public sealed class DpfOneCommitTests : SqliteStateTest
         Assert.Equal(p.ReadJobId, Assert.Single(await State.Dm.ListJobsAsync(Pcid, ct)).Id);
         Assert.Contains(await State.Audit.ReadAsync(cancellationToken: ct), e => e.Action == "dpf.provisioning.create" && e.Subject == Pcid);
     }
+}
+
+public sealed class SqliteDpfOneCommitTests : DpfOneCommitContract
+{
+    protected override Task<IStateStore> OpenStateAsync() => OpenSqliteAsync();
+}
+
+public sealed class PostgresDpfOneCommitTests(PostgresServer server) : DpfOneCommitContract
+{
+    protected override Task<IStateStore> OpenStateAsync() => OpenPostgresAsync(server);
 }
