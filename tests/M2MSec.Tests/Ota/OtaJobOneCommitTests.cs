@@ -11,8 +11,7 @@ namespace M2MSec.Tests.Ota;
 
 /// <summary>
 /// Issue 19 (docs/decisions/055): the OTA server takes a job's counter and records the job in one commit, before the packet leaves.
-/// Before, two: a failure between them left a counter taken for a job never recorded.
-/// Run per store.
+/// Before, two: a failure between them left a counter taken for a job never recorded. Run per store.
 /// </summary>
 public abstract class OtaJobOneCommitContract : StateTest
 {

@@ -9,8 +9,7 @@ namespace M2MSec.Tests.Provisioning;
 /// <summary>
 /// Issue 19 (docs/decisions/055): the DPF writes a request's changes and the DM job it queues in one commit. Before, `POST /provisionings`
 /// made four (DM account, provisioning, read job, entry): a failure between them left a provisioning with no read job and an account no
-/// provisioning owned.
-/// Run per store.
+/// provisioning owned, and of two creates for one PCID at once the loser replaced the winner's account. Run per store.
 /// </summary>
 public abstract class DpfOneCommitContract : StateTest
 {
