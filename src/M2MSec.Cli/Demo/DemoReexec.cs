@@ -37,6 +37,7 @@ internal static class DemoReexec
         var envPointers = ToPointers(env);
         try
         {
+            RemoveDiagnosticsSockets(Path.GetTempPath(), System.Environment.ProcessId);
             Execve(ExecutablePath(System.Environment.ProcessPath), argvPointers, envPointers); // returns only on failure: the demo runs here, as it is
         }
         finally
@@ -44,6 +45,31 @@ internal static class DemoReexec
             foreach (var p in argvPointers.Concat(envPointers))
                 Marshal.FreeCoTaskMem(p);
         }
+    }
+
+    /// <summary>
+    /// The runtime's diagnostics port (what <c>dotnet-trace</c>, <c>dotnet-counters</c> and <c>dotnet-dump</c> connect to) is a Unix socket
+    /// in the temporary directory named after the process id and its start time, which <c>execve</c> keeps: the file of the runtime being
+    /// replaced stayed behind, the new runtime could not bind the same name and ran without a port ("Connection refused" — the demo could
+    /// not be traced, issue 19). Removing this process's own just before <c>execve</c> lets the new runtime bind it. Returns how many went.
+    /// </summary>
+    internal static int RemoveDiagnosticsSockets(string directory, int processId)
+    {
+        var removed = 0;
+        try
+        {
+            // "-" after the id: process 12 never matches process 123's socket.
+            foreach (var path in Directory.EnumerateFiles(directory, $"dotnet-diagnostic-{processId}-*-socket"))
+            {
+                File.Delete(path);
+                removed++;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left as it is: the demo runs, only without a diagnostics port.
+        }
+        return removed;
     }
 
     /// <summary>The runtime's variables for tiered PGO, the current name first.</summary>
