@@ -78,7 +78,8 @@ public sealed class OcspResponder : IDisposable
 
     private async ValueTask<OcspAnswer> RespondCoreAsync(ReadOnlyMemory<byte> requestDer, CancellationToken cancellationToken)
     {
-        if (!TryParse(requestDer, out var requests, out var nonce))
+        // The optional signature is not checked: this responder serves anyone (RFC 6960 §4.1.2).
+        if (!OcspRequestDecoder.TryDecode(requestDer, _options.MaxRequestsPerMessage, out var requests, out var nonce))
             return Error(OcspRespStatus.MalformedRequest);
 
         var now = _time.GetUtcNow();
@@ -88,12 +89,12 @@ public sealed class OcspResponder : IDisposable
         for (var i = 0; i < requests.Length; i++)
         {
             // Only SHA-1/SHA-256 CertIDs naming our CA are ours (RFC 6960 §4.1.1 hashes under the CertID's own algorithm).
-            var ours = OcspCertId.TryFrom(requests[i]) is { } certId && NamesIssuer(certId) ? certId : null;
+            var ours = NamesIssuer(requests[i]);
             // Another CA's certificate: "unknown" (RFC 6960 §2.2) beside answers we can give.
-            var found = ours is null ? OcspCertificateStatus.Unknown : await _lookup(ours.SerialHex, cancellationToken).ConfigureAwait(false);
-            anyOurs |= ours is not null;
+            var found = ours ? await _lookup(requests[i].SerialHex, cancellationToken).ConfigureAwait(false) : OcspCertificateStatus.Unknown;
+            anyOurs |= ours;
             // The CertID as the request spelt it (§4.2.1): a client matches its answers by it.
-            answers[i] = (requests[i].ToAsn1Object().GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der), found);
+            answers[i] = (requests[i].Der, found);
             statuses[i] = found.Status;
         }
         // Not authoritative for any CertID asked: "unauthorized" (RFC 6960 §2.3, RFC 5019 §2.2.3).
@@ -104,12 +105,20 @@ public sealed class OcspResponder : IDisposable
         return new OcspAnswer(der, OcspRespStatus.Successful, statuses);
     }
 
-    /// <summary>Whether <paramref name="id"/> names this responder's CA, under the CertID's own hash.</summary>
-    private bool NamesIssuer(OcspCertId id)
+    /// <summary>Whether <paramref name="id"/> names this responder's CA, under the CertID's own hash (SHA-1 or SHA-256; any other: not ours).</summary>
+    private bool NamesIssuer(OcspRequestDecoder.RequestedCertId id)
     {
-        var issuer = id.HashAlgorithm == HashAlgorithmName.SHA1 ? _issuerSha1 : _issuerSha256;
-        return id.IssuerNameHash.Span.SequenceEqual(issuer.Name) && id.IssuerKeyHash.Span.SequenceEqual(issuer.Key);
+        var issuer = id.HashOid switch
+        {
+            Sha1Oid => _issuerSha1,
+            Sha256Oid => _issuerSha256,
+            _ => null,
+        };
+        return issuer is not null && id.IssuerNameHash.Span.SequenceEqual(issuer.Name) && id.IssuerKeyHash.Span.SequenceEqual(issuer.Key);
     }
+
+    private const string Sha1Oid = "1.3.14.3.2.26";
+    private const string Sha256Oid = "2.16.840.1.101.3.4.2.1";
 
     /// <summary>A CA's issuerNameHash and issuerKeyHash under one algorithm (RFC 6960 §4.1.1): its subject DN's DER, its subjectPublicKey's value.</summary>
     private sealed record IssuerHashes(byte[] Name, byte[] Key)
@@ -118,36 +127,6 @@ public sealed class OcspResponder : IDisposable
             new(Hash(hash, issuer.SubjectName.RawData), Hash(hash, issuer.PublicKey.EncodedKeyValue.RawData));
 
         private static byte[] Hash(HashAlgorithmName hash, byte[] data) => hash == HashAlgorithmName.SHA1 ? SHA1.HashData(data) : SHA256.HashData(data);
-    }
-
-    private bool TryParse(ReadOnlyMemory<byte> der, out CertificateID[] requests, out byte[]? nonce)
-    {
-        requests = [];
-        nonce = null;
-        try
-        {
-            // The optional signature is not checked: this responder serves anyone (RFC 6960 §4.1.2).
-            var request = new OcspReq(der.ToArray());
-            var list = request.GetRequestList();
-            if (list.Length == 0 || list.Length > _options.MaxRequestsPerMessage)
-                return false;
-            requests = [.. list.Select(r => r.GetCertID())];
-            switch (OcspNonce.TryRead(request.RequestExtensions, out var n))
-            {
-                case OcspNonce.Presence.Invalid:
-                    return false; // RFC 9654 §2.1: 0 or more than 128 octets → malformedRequest
-                case OcspNonce.Presence.Valid:
-                    nonce = n;
-                    break;
-            }
-            return true;
-        }
-#pragma warning disable CA1031 // Any decoding failure of untrusted bytes is a malformed request.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            return false;
-        }
     }
 
     public void Dispose() => _signature.Dispose();
