@@ -4,8 +4,9 @@ namespace M2MSec.Pki.Ocsp;
 
 /// <summary>
 /// The responder's reading of an OCSPRequest (RFC 6960 §4.1.1) under DER, as Appendix A.1 sends it, with System.Formats.Asn1: each
-/// CertID as the request spelt it and the RFC 9654 nonce. The optional signature and the requestor name are skipped, not checked (the
-/// responder serves anyone). I/O-free; slices of the input, no copies. Issue 19: BouncyCastle's <c>OcspReq</c> was half the responder's CPU.
+/// CertID as the request spelt it and the RFC 9654 nonce. The optional signature and the requestor name are checked for shape only,
+/// then skipped (the responder serves anyone, RFC 6960 §4.1.2). I/O-free; slices of the input, no copies. Issue 19: BouncyCastle's
+/// <c>OcspReq</c> was half the responder's CPU.
 /// </summary>
 internal static class OcspRequestDecoder
 {
@@ -64,7 +65,11 @@ internal static class OcspRequestDecoder
             }
             tbs.ThrowIfNotEmpty();
             if (request.HasData)
-                _ = request.ReadSequence(OptionalSignature).ReadSequence();
+            {
+                var signature = request.ReadSequence(OptionalSignature);
+                _ = signature.ReadSequence();
+                signature.ThrowIfNotEmpty();
+            }
             request.ThrowIfNotEmpty();
             if (list.Count == 0 || !nonceValid)
                 return false;

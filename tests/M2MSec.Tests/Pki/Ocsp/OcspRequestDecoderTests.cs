@@ -104,6 +104,7 @@ public sealed class OcspRequestDecoderTests
         ber[1] = 0x80;
         der.AsSpan(2).CopyTo(ber.AsSpan(2));
         Assert.Equal(0x30, der[0]);
+        Assert.True(der[1] < 0x80, "a short-form length");
         Assert.False(OcspRequestDecoder.TryDecode(ber, 16, out _, out _));
     }
 
