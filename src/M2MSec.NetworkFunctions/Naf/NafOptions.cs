@@ -20,4 +20,10 @@ public sealed record NafOptions
 
     /// <summary>How long a PSK-TLS session may stay silent before the NAF closes it.</summary>
     public TimeSpan SessionIdle { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most Ua sessions at once; a connection beyond them is closed unread (docs/decisions/057).</summary>
+    public int MaxUaSessions { get; init; } = M2MSec.Ota.Scp81.PskTlsSessionGate.DefaultMaxSessions;
+
+    /// <summary>How long a Ua session may last in all, however slowly its peer keeps it alive (docs/decisions/057).</summary>
+    public TimeSpan UaSessionDeadline { get; init; } = M2MSec.Ota.Scp81.PskTlsSessionGate.DefaultSessionDeadline;
 }

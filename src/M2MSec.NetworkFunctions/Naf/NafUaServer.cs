@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using M2MSec.Aka.Gba;
+using M2MSec.Ota.Scp81;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Org.BouncyCastle.Security;
@@ -24,6 +25,9 @@ public sealed class NafUaServer(NafOptions options, ZnClient zn, TimeProvider ti
     private TcpListener? _listener;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
+
+    /// <summary>Where the Ua sessions run: a thread each, at most <see cref="NafOptions.MaxUaSessions"/>, each closed at its deadline.</summary>
+    public PskTlsSessionGate SessionGate { get; } = new(options.MaxUaSessions, options.UaSessionDeadline, time);
 
     /// <summary>Where Ua listens (after start).</summary>
     public IPEndPoint EndPoint => (IPEndPoint)(_listener ?? throw new InvalidOperationException("not started")).LocalEndpoint;
@@ -76,7 +80,7 @@ public sealed class NafUaServer(NafOptions options, ZnClient zn, TimeProvider ti
             {
                 return;
             }
-            _ = Task.Run(() => ServeAsync(client));
+            SessionGate.Start(client, () => ServeAsync(client), "Ua session");
         }
     }
 
@@ -91,7 +95,7 @@ public sealed class NafUaServer(NafOptions options, ZnClient zn, TimeProvider ti
         var protocol = new TlsServerProtocol(socketStream);
         try
         {
-            // BouncyCastle's handshake is blocking; this connection has its own pool thread.
+            // BouncyCastle's handshake is blocking: this connection has a thread of its own (PskTlsSessionGate).
             protocol.Accept(server);
         }
         catch (Exception e) when (e is TlsFatalAlert or TlsFatalAlertReceived or IOException or TlsNoCloseNotifyException)
@@ -105,7 +109,7 @@ public sealed class NafUaServer(NafOptions options, ZnClient zn, TimeProvider ti
         Interlocked.Increment(ref _sessions);
         try
         {
-            await AnswerAsync(protocol.Stream, server.Key!).ConfigureAwait(false);
+            await AnswerAsync(new SynchronousStream(protocol.Stream), server.Key!).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or TlsFatalAlert or TlsFatalAlertReceived or OperationCanceledException or InvalidDataException)
         {

@@ -25,9 +25,14 @@ public sealed class Scp81AdminServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ConcurrentQueue<byte[]>> _scripts = new(StringComparer.Ordinal);
     private readonly Task _loop;
 
-    public Scp81AdminServer(PskLookup psk, IPEndPoint? endpoint = null, int[]? cipherSuites = null)
+    /// <param name="psk">The cards' PSKs by identity.</param>
+    /// <param name="endpoint">Where to listen (loopback, a free port by default).</param>
+    /// <param name="cipherSuites">The PSK suites offered (<see cref="PskTlsProfile.DefaultCipherSuites"/> by default).</param>
+    /// <param name="sessions">Where the sessions run: their threads, how many at once, their deadline (<see cref="PskTlsSessionGate"/>'s defaults).</param>
+    public Scp81AdminServer(PskLookup psk, IPEndPoint? endpoint = null, int[]? cipherSuites = null, PskTlsSessionGate? sessions = null)
     {
         _psk = psk;
+        SessionGate = sessions ?? new PskTlsSessionGate();
         _cipherSuites = cipherSuites ?? PskTlsProfile.DefaultCipherSuites;
         _listener = new TcpListener(endpoint ?? new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Start();
@@ -35,6 +40,9 @@ public sealed class Scp81AdminServer : IAsyncDisposable
     }
 
     public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    /// <summary>The sessions' gate: how many run, how many were turned away or closed at their deadline.</summary>
+    public PskTlsSessionGate SessionGate { get; }
 
     /// <summary>The USIM RFM application the scripts target (X-Admin-Targeted-Application).</summary>
     public string TargetedApplication { get; init; } = "//aid/A000000087/1002FF33FF018900000100";
@@ -69,7 +77,7 @@ public sealed class Scp81AdminServer : IAsyncDisposable
             {
                 return;
             }
-            _ = Task.Run(() => ServeAsync(client));
+            SessionGate.Start(client, () => ServeAsync(client), "SCP81 session");
         }
     }
 
@@ -88,7 +96,7 @@ public sealed class Scp81AdminServer : IAsyncDisposable
             return;
         }
         var identity = server.Identity!;
-        var stream = protocol.Stream;
+        var stream = new SynchronousStream(protocol.Stream);
         try
         {
             while (!_stop.IsCancellationRequested)

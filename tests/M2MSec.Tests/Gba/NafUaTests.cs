@@ -77,6 +77,34 @@ public sealed class NafUaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IdleUaConnections_HoldNoPoolThread_ADeviceIsStillServed_SlowlorisThreat()
+    {
+        // Decision 057: each silent connection waits in BouncyCastle's blocking handshake on a thread of its own, not the pool's.
+        var ct = TestContext.Current.CancellationToken;
+        var (_, ua) = await StartNafAsync(NafA);
+        var idle = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            for (var i = 0; i < 64; i++)
+            {
+                idle.Add(new System.Net.Sockets.TcpClient());
+                await idle[^1].ConnectAsync(ua.EndPoint, ct);
+            }
+            await M2MSec.Tests.Ota.Scp81ListenerThreatTests.WaitForAsync(() => ua.SessionGate.OpenSessions == 64, ct);
+            var (bTid, context) = _bsf.Bootstrap("gba_me");
+            using var within = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            within.CancelAfter(TimeSpan.FromSeconds(10));
+            var result = await UaClient.HelloAsync(ua.EndPoint, NafA, new UaKey(bTid, StubBsf.DeviceKey(context, NafA)), within.Token);
+            Assert.Equal(UaOutcome.Connected, result.Outcome);
+        }
+        finally
+        {
+            idle.ForEach(c => c.Dispose());
+        }
+        await M2MSec.Tests.Ota.Scp81ListenerThreatTests.WaitForAsync(() => ua.SessionGate.OpenSessions == 0, ct);
+    }
+
+    [Fact]
     public async Task KeyForOneNaf_UsedAtAnotherNaf_HandshakeFails_CrossNafKeyThreat()
     {
         var ct = TestContext.Current.CancellationToken;
