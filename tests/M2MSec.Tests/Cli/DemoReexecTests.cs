@@ -47,6 +47,17 @@ public sealed class DemoReexecTests
     }
 
     [Fact]
+    public void Environment_ForStageCosts_IdleWorkersDoNotSpin_UnlessTheUserSaidOtherwise()
+    {
+        var env = DemoReexec.EnvironmentFor(new Hashtable { ["HOME"] = "/home/u" }, stageCosts: true);
+        Assert.Contains("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", env);
+        Assert.Equal(4, env.Length);
+        var own = DemoReexec.EnvironmentFor(new Hashtable { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "40" }, stageCosts: true);
+        Assert.Equal(["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=40"], own.Where(e => e.StartsWith("DOTNET_ThreadPool", StringComparison.Ordinal)));
+        Assert.DoesNotContain(DemoReexec.EnvironmentFor(new Hashtable(), stageCosts: false), e => e.StartsWith("DOTNET_ThreadPool", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ExecutablePath_TheExecutablesOwnPath_SoTheProcessKeepsItsName_ProcSelfExeWithoutIt()
     {
         var file = Path.GetTempFileName();
