@@ -90,6 +90,23 @@ public sealed class Scp81ListenerThreatTests
     }
 
     [Fact]
+    public async Task SynchronousStream_ReadsAndWritesOnTheCallersThread_NotThePools()
+    {
+        var inner = new MemoryStream();
+        var stream = new SynchronousStream(inner);
+        var write = stream.WriteAsync("abc"u8.ToArray(), TestContext.Current.CancellationToken);
+        Assert.True(write.IsCompleted); // done before it returned: nothing was queued to the pool
+        await write;
+        inner.Position = 0;
+        var buffer = new byte[8];
+        var read = stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+        Assert.True(read.IsCompleted);
+        Assert.Equal(3, await read);
+        Assert.Equal("abc"u8.ToArray(), buffer[..3]);
+        Assert.False(stream.CanSeek);
+    }
+
+    [Fact]
     public void Gate_RefusesNonsenseLimits()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new PskTlsSessionGate(0));
