@@ -79,8 +79,9 @@ public sealed class PskTlsSessionGate
         });
         try
         {
-            // BouncyCastle's reads and writes block this thread; read its TLS stream through SynchronousStream so that the
-            // session's awaits complete here too, not on a pool thread that would block in the stream's Read.
+            // BouncyCastle's reads and writes block this thread. The session reads its TLS stream through SynchronousStream, so
+            // its awaits on the stream complete here too; only after an await that really waits (the admin server's handler on
+            // PostgreSQL) do its later reads block the pool thread that resumed it — an authenticated peer's, within the deadline.
             session().GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is not OutOfMemoryException)

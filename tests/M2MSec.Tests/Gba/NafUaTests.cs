@@ -90,7 +90,7 @@ public sealed class NafUaTests : IAsyncLifetime
                 idle.Add(new System.Net.Sockets.TcpClient());
                 await idle[^1].ConnectAsync(ua.EndPoint, ct);
             }
-            await M2MSec.Tests.Ota.Scp81ListenerThreatTests.WaitForAsync(() => ua.SessionGate.OpenSessions == 64, ct);
+            await Eventually.HoldsAsync(() => ua.SessionGate.OpenSessions == 64, ct);
             var (bTid, context) = _bsf.Bootstrap("gba_me");
             using var within = CancellationTokenSource.CreateLinkedTokenSource(ct);
             within.CancelAfter(TimeSpan.FromSeconds(10));
@@ -101,7 +101,7 @@ public sealed class NafUaTests : IAsyncLifetime
         {
             idle.ForEach(c => c.Dispose());
         }
-        await M2MSec.Tests.Ota.Scp81ListenerThreatTests.WaitForAsync(() => ua.SessionGate.OpenSessions == 0, ct);
+        await Eventually.HoldsAsync(() => ua.SessionGate.OpenSessions == 0, ct);
     }
 
     [Fact]

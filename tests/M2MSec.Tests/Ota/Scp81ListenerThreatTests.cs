@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using M2MSec.Device.Uicc;
 using M2MSec.Ota.RemoteApdu;
 using M2MSec.Ota.Scp81;
+using M2MSec.Tests.Support;
 
 namespace M2MSec.Tests.Ota;
 
@@ -24,7 +25,7 @@ public sealed class Scp81ListenerThreatTests
         var idle = await ConnectAsync(server, 64, ct);
         try
         {
-            await WaitForAsync(() => server.SessionGate.OpenSessions == 64, ct);
+            await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 64, ct);
             // Before decision 057 each idle connection held a pool thread in BouncyCastle's blocking handshake: this session
             // waited 29 s for the pool to grow past them.
             using var within = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -36,7 +37,7 @@ public sealed class Scp81ListenerThreatTests
         {
             idle.ForEach(c => c.Dispose());
         }
-        await WaitForAsync(() => server.SessionGate.OpenSessions == 0, ct);
+        await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 0, ct);
     }
 
     [Fact]
@@ -65,7 +66,7 @@ public sealed class Scp81ListenerThreatTests
         }
         Assert.True(closed, "the server kept a connection that never finished its handshake");
         Assert.Equal(1, server.SessionGate.ClosedAtDeadline);
-        await WaitForAsync(() => server.SessionGate.OpenSessions == 0, ct);
+        await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 0, ct);
     }
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class Scp81ListenerThreatTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = new Scp81AdminServer(id => id == Identity ? _psk : null, sessions: new PskTlsSessionGate(2, TimeSpan.FromMinutes(1)));
         var idle = await ConnectAsync(server, 2, ct);
-        await WaitForAsync(() => server.SessionGate.OpenSessions == 2, ct);
+        await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 2, ct);
         using (var third = new TcpClient())
         {
             await third.ConnectAsync(server.EndPoint, ct);
@@ -85,7 +86,7 @@ public sealed class Scp81ListenerThreatTests
         }
         Assert.Equal(1, server.SessionGate.TurnedAway);
         idle.ForEach(c => c.Dispose());
-        await WaitForAsync(() => server.SessionGate.OpenSessions == 0, ct);
+        await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 0, ct);
         Assert.Equal(1, await CardSessionAsync(server, ct));
     }
 
@@ -135,7 +136,7 @@ public sealed class Scp81ListenerThreatTests
     }
 
     /// <summary>Octets read, 0 at end of stream; a reset counts as closed (0).</summary>
-    internal static async Task<int> ReadOrResetAsync(Stream stream, CancellationToken ct)
+    private static async Task<int> ReadOrResetAsync(Stream stream, CancellationToken ct)
     {
         try
         {
@@ -144,16 +145,6 @@ public sealed class Scp81ListenerThreatTests
         catch (IOException)
         {
             return 0;
-        }
-    }
-
-    internal static async Task WaitForAsync(Func<bool> condition, CancellationToken ct)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < until, "the condition did not hold within 20 s");
-            await Task.Delay(20, ct);
         }
     }
 }
