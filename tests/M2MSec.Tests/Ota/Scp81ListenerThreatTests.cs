@@ -31,7 +31,8 @@ public sealed class Scp81ListenerThreatTests
             using var within = CancellationTokenSource.CreateLinkedTokenSource(ct);
             within.CancelAfter(TimeSpan.FromSeconds(10));
             Assert.Equal(1, await CardSessionAsync(server, within.Token));
-            Assert.Equal(64, server.SessionGate.OpenSessions);
+            // The silent ones are still held (the card's own session thread may take a moment more to end after its answer).
+            await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 64, ct);
         }
         finally
         {
