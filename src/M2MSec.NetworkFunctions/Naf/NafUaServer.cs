@@ -22,6 +22,9 @@ namespace M2MSec.NetworkFunctions.Naf;
 /// </summary>
 public sealed class NafUaServer(NafOptions options, ZnClient zn, TimeProvider time, ILogger<NafUaServer> logger) : IHostedService, IAsyncDisposable
 {
+    /// <summary>The name of each session's thread (decision 057).</summary>
+    public const string SessionThreadName = "Ua session";
+
     private TcpListener? _listener;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
@@ -80,7 +83,7 @@ public sealed class NafUaServer(NafOptions options, ZnClient zn, TimeProvider ti
             {
                 return;
             }
-            SessionGate.Start(client, () => ServeAsync(client), "Ua session");
+            SessionGate.Start(client, () => ServeAsync(client), SessionThreadName);
         }
     }
 

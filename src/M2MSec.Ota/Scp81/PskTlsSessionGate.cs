@@ -34,7 +34,7 @@ public sealed class PskTlsSessionGate
     /// <summary>Sessions running now.</summary>
     public int OpenSessions => Volatile.Read(ref _open);
 
-    /// <summary>Connections closed unread because <c>maxSessions</c> were running.</summary>
+    /// <summary>Connections closed unread because <c>maxSessions</c> were running (or no thread could be made).</summary>
     public long TurnedAway => Interlocked.Read(ref _turnedAway);
 
     /// <summary>Sessions whose connection was closed when the deadline passed.</summary>
@@ -42,7 +42,7 @@ public sealed class PskTlsSessionGate
 
     /// <summary>
     /// Runs <paramref name="session"/> for <paramref name="client"/> on a new thread named <paramref name="threadName"/>, or closes
-    /// the connection at once when the gate is full (false). The gate closes the connection when the session ends or its deadline
+    /// the connection at once when the gate is full or no thread can be made (false). The gate closes the connection when the session ends or its deadline
     /// passes (a blocking read then fails); whatever the session throws ends it, and nothing else.
     /// </summary>
     public bool Start(TcpClient client, Func<Task> session, string threadName)
@@ -61,11 +61,13 @@ public sealed class PskTlsSessionGate
             new Thread(() => Run(client, session)) { IsBackground = true, Name = threadName }.Start();
             return true;
         }
-        catch (OutOfMemoryException)
+        catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
         {
+            // No thread to be had: this connection is turned away like one over the cap; the listener goes on accepting.
             Interlocked.Decrement(ref _open);
+            Interlocked.Increment(ref _turnedAway);
             client.Dispose();
-            throw;
+            return false;
         }
     }
 

@@ -18,6 +18,9 @@ public sealed record Scp81Exchange(string Identity, string ScriptStatus, string 
 public sealed class Scp81AdminServer : IAsyncDisposable
 {
     public const string AdminPath = "/server/admin";
+
+    /// <summary>The name of each session's thread (decision 057).</summary>
+    public const string SessionThreadName = "SCP81 session";
     private readonly TcpListener _listener;
     private readonly PskLookup _psk;
     private readonly int[] _cipherSuites;
@@ -77,7 +80,7 @@ public sealed class Scp81AdminServer : IAsyncDisposable
             {
                 return;
             }
-            SessionGate.Start(client, () => ServeAsync(client), "SCP81 session");
+            SessionGate.Start(client, () => ServeAsync(client), SessionThreadName);
         }
     }
 

@@ -82,27 +82,12 @@ public sealed class NafUaTests : IAsyncLifetime
         // Decision 057: each silent connection waits in BouncyCastle's blocking handshake on a thread of its own, not the pool's.
         var ct = TestContext.Current.CancellationToken;
         var (_, ua) = await StartNafAsync(NafA);
-        var idle = new List<System.Net.Sockets.TcpClient>();
-        try
-        {
-            for (var i = 0; i < 64; i++)
-            {
-                idle.Add(new System.Net.Sockets.TcpClient());
-                await idle[^1].ConnectAsync(ua.EndPoint, ct);
-            }
-            await Eventually.HoldsAsync(() => ua.SessionGate.OpenSessions == 64, ct);
-            Assert.True(ProcessThreads.Named("Ua session") >= 64, $"{ProcessThreads.Named("Ua session")} session threads for 64 connections");
-            var (bTid, context) = _bsf.Bootstrap("gba_me");
-            var started = System.Diagnostics.Stopwatch.StartNew();
-            var result = await UaClient.HelloAsync(ua.EndPoint, NafA, new UaKey(bTid, StubBsf.DeviceKey(context, NafA)), ct);
-            Assert.Equal(UaOutcome.Connected, result.Outcome);
-            Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the device waited {started.Elapsed.TotalSeconds:F1} s behind 64 silent connections");
-        }
-        finally
-        {
-            idle.ForEach(c => c.Dispose());
-        }
-        await Eventually.HoldsAsync(() => ua.SessionGate.OpenSessions == 0, ct);
+        var (bTid, context) = _bsf.Bootstrap("gba_me");
+        UaSessionResult? result = null;
+        var elapsed = await SilentPeers.TimeWhileHeldAsync(ua.EndPoint, ua.SessionGate, NafUaServer.SessionThreadName,
+            async () => result = await UaClient.HelloAsync(ua.EndPoint, NafA, new UaKey(bTid, StubBsf.DeviceKey(context, NafA)), ct), ct);
+        Assert.Equal(UaOutcome.Connected, result!.Outcome);
+        Assert.True(elapsed < TimeSpan.FromSeconds(10), $"the device waited {elapsed.TotalSeconds:F1} s behind 64 silent connections");
     }
 
     [Fact]

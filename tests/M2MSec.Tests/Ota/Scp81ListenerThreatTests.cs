@@ -22,25 +22,13 @@ public sealed class Scp81ListenerThreatTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = new Scp81AdminServer(id => id == Identity ? _psk : null);
-        var idle = await ConnectAsync(server, 64, ct);
-        try
-        {
-            await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 64, ct);
-            // Each silent connection waits on a session thread of its own, not a pool worker.
-            Assert.True(ProcessThreads.Named("SCP81 session") >= 64, $"{ProcessThreads.Named("SCP81 session")} session threads for 64 connections");
-            // Before decision 057 each idle connection held a pool thread in BouncyCastle's blocking handshake: this session
-            // waited 29 s for the pool to grow past them. (A token would not bound it: the card's handshake blocks too.)
-            var started = System.Diagnostics.Stopwatch.StartNew();
-            Assert.Equal(1, await CardSessionAsync(server, ct));
-            Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the card waited {started.Elapsed.TotalSeconds:F1} s behind 64 silent connections");
-            // The silent ones are still held (the card's own session thread may take a moment more to end after its answer).
-            await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 64, ct);
-        }
-        finally
-        {
-            idle.ForEach(c => c.Dispose());
-        }
-        await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 0, ct);
+        // Before decision 057 each silent connection held a pool thread in BouncyCastle's blocking handshake: the card waited
+        // 4–29 s for the pool to grow past them.
+        var served = 0;
+        var elapsed = await SilentPeers.TimeWhileHeldAsync(server.EndPoint, server.SessionGate, Scp81AdminServer.SessionThreadName,
+            async () => served = await CardSessionAsync(server, ct), ct);
+        Assert.Equal(1, served);
+        Assert.True(elapsed < TimeSpan.FromSeconds(10), $"the card waited {elapsed.TotalSeconds:F1} s behind 64 silent connections");
     }
 
     [Fact]
@@ -77,7 +65,7 @@ public sealed class Scp81ListenerThreatTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = new Scp81AdminServer(id => id == Identity ? _psk : null, sessions: new PskTlsSessionGate(2, TimeSpan.FromMinutes(1)));
-        var idle = await ConnectAsync(server, 2, ct);
+        var idle = await SilentPeers.ConnectAsync(server.EndPoint, 2, ct);
         await Eventually.HoldsAsync(() => server.SessionGate.OpenSessions == 2, ct);
         using (var third = new TcpClient())
         {
@@ -126,17 +114,6 @@ public sealed class Scp81ListenerThreatTests
         return await agent.RunSessionAsync(server.EndPoint, ct);
     }
 
-    private static async Task<List<TcpClient>> ConnectAsync(Scp81AdminServer server, int count, CancellationToken ct)
-    {
-        var clients = new List<TcpClient>();
-        for (var i = 0; i < count; i++)
-        {
-            var c = new TcpClient();
-            clients.Add(c);
-            await c.ConnectAsync(server.EndPoint, ct);
-        }
-        return clients;
-    }
 
     /// <summary>Octets read, 0 at end of stream; a reset counts as closed (0).</summary>
     private static async Task<int> ReadOrResetAsync(Stream stream, CancellationToken ct)
