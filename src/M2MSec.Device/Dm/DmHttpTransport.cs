@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using M2MSec.Dm.Auth;
 using M2MSec.Dm.SyncMl;
+using M2MSec.Ota.Scp81;
 using M2MSec.Pki.Tls;
 using M2MSec.Pki.Validation;
 
@@ -26,9 +27,14 @@ public sealed class DmHttpTransport : IDisposable
 {
     public const string MediaType = "application/vnd.syncml.dm+xml";
 
+    /// <summary>The name of the thread each OCSP-checked handshake runs on (docs/decisions/058).</summary>
+    public const string HandshakeThreadName = "DM handshake";
+
     private readonly HttpClient _http;
     private readonly Uri _server;
-    private readonly bool _stapled;
+
+    // The TLS is made in the ConnectCallback (stapled mode, OCSP with a nonce): HttpClient speaks plain HTTP/1.1 over it.
+    private readonly bool _ownTls;
 
     /// <param name="server">The DM server's URL.</param>
     /// <param name="checker">The device's check of the server certificate (root from the TRE).</param>
@@ -52,7 +58,7 @@ public sealed class DmHttpTransport : IDisposable
                 throw new ArgumentException("stapled mode uses the BouncyCastle TLS client: no session resumption, no SslStream to hand out");
             // The BouncyCastle stream is the TLS; HttpClient must not add its own, so it is told http.
             _server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttp, Port = server.Port }.Uri;
-            _stapled = true;
+            _ownTls = true;
             var handler = new SocketsHttpHandler { ConnectCallback = (context, ct) => ConnectStapledAsync(context, server.Host, checker, ct) };
             _http = new HttpClient(new ConnectionErrorHandler(handler)) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
             return;
@@ -71,7 +77,41 @@ public sealed class DmHttpTransport : IDisposable
                 onHandshake?.Invoke(tls);
             return LastVerdict.Accepted;
         }, resumable: tlsResumption);
+        if (mode == CheckMode.OcspNonce)
+        {
+            // The check waits for the responder inside the synchronous callback: the handshake runs on a thread of its own, so that
+            // no pool thread waits for an OCSP answer a responder in the same process needs a pool thread to give (decision 058).
+            _server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttp, Port = server.Port }.Uri;
+            _ownTls = true;
+            var handler = new SocketsHttpHandler { ConnectCallback = (context, ct) => ConnectCheckedAsync(context, options, ct) };
+            _http = new HttpClient(new ConnectionErrorHandler(handler)) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
+            return;
+        }
         _http = new HttpClient(new ConnectionErrorHandler(new SocketsHttpHandler { SslOptions = options })) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
+    }
+
+    /// <summary>TCP, then the SslStream handshake — its certificate callback asking the OCSP responder — on a thread of its own.</summary>
+    private static async ValueTask<Stream> ConnectCheckedAsync(SocketsHttpConnectionContext context, SslClientAuthenticationOptions options,
+        CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            using (cancellationToken.Register(socket.Dispose))
+                await SessionThread.Run(HandshakeThreadName, () =>
+                {
+                    tls.AuthenticateAsClient(options);
+                    return true;
+                }).ConfigureAwait(false);
+            return tls;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -116,7 +156,7 @@ public sealed class DmHttpTransport : IDisposable
         if (message.Target is not null)
         {
             var given = new Uri(message.Target, UriKind.Absolute);
-            target = _stapled ? new UriBuilder(given) { Scheme = Uri.UriSchemeHttp, Port = given.Port }.Uri : given;
+            target = _ownTls ? new UriBuilder(given) { Scheme = Uri.UriSchemeHttp, Port = given.Port }.Uri : given;
             if (Uri.Compare(target, _server, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) != 0)
                 throw new ArgumentException("the RespURI is not on the server's scheme, host and port", nameof(message));
         }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using M2MSec.Aka.Gba;
+using M2MSec.Ota.Scp81;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto;
@@ -45,6 +46,9 @@ public static class UaClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
+    /// <summary>The name of the thread each session runs on (docs/decisions/058).</summary>
+    public const string SessionThreadName = "Ua client";
+
     /// <summary>One session with the key given.</summary>
     public static async Task<UaSessionResult> HelloAsync(IPEndPoint naf, string nafFqdn, UaKey key, CancellationToken ct = default)
     {
@@ -52,6 +56,23 @@ public static class UaClient
         ArgumentNullException.ThrowIfNull(key);
         using var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync(naf, ct).ConfigureAwait(false);
+        // BouncyCastle's TLS blocks: the session runs on a thread of its own, not on a pool thread the NAF in the same process may
+        // need (its PSK lookup asks the BSF over Zn); a cancellation closes the connection under it.
+        using var cancel = ct.Register(tcp.Dispose);
+        try
+        {
+            var result = await SessionThread.Run(SessionThreadName, () => Hello(tcp, nafFqdn, key, ct)).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            return result;
+        }
+        catch (Exception e) when (e is not OperationCanceledException && ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(ct);
+        }
+    }
+
+    private static UaSessionResult Hello(TcpClient tcp, string nafFqdn, UaKey key, CancellationToken ct)
+    {
         var stream = tcp.GetStream();
         stream.ReadTimeout = 30_000;
         stream.WriteTimeout = 30_000;
@@ -60,7 +81,7 @@ public static class UaClient
         var client = new DevicePskTlsClient(new BcTlsCrypto(new SecureRandom()), identity, nafFqdn);
         try
         {
-            await Task.Run(() => protocol.Connect(client), ct).ConfigureAwait(false);
+            protocol.Connect(client);
         }
         catch (TlsFatalAlertReceived e)
         {
@@ -77,9 +98,10 @@ public static class UaClient
         }
         try
         {
-            var request = Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {nafFqdn}\r\nConnection: close\r\n\r\n");
-            await protocol.Stream.WriteAsync(request, ct).ConfigureAwait(false);
-            var (status, body) = await ReadAnswerAsync(protocol.Stream, ct).ConfigureAwait(false);
+            var tls = new SynchronousStream(protocol.Stream);
+            tls.Write(Encoding.ASCII.GetBytes($"GET /hello HTTP/1.1\r\nHost: {nafFqdn}\r\nConnection: close\r\n\r\n"));
+            // Every read completes on this thread (SynchronousStream): the task is done when ReadAnswerAsync returns.
+            var (status, body) = ReadAnswerAsync(tls, ct).GetAwaiter().GetResult();
             if (status != 200)
                 return new UaSessionResult(UaOutcome.HandshakeFailed, key.BTid, Alert: $"HTTP {status}") { Hint = identity.Hint };
             return new UaSessionResult(UaOutcome.Connected, key.BTid, JsonSerializer.Deserialize<UaHelloAnswer>(body, Json)) { Hint = identity.Hint };

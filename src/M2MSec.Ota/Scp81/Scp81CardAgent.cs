@@ -34,13 +34,34 @@ public sealed class Scp81CardAgent(string identity, byte[] psk, string cardAddre
         }
     }
 
+    /// <summary>The name of the thread each session runs on (decision 058).</summary>
+    public const string SessionThreadName = "SCP81 card";
+
     private async Task<int> SessionAsync(IPEndPoint server, bool resume, CancellationToken ct)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(server, ct).ConfigureAwait(false);
-        var protocol = new TlsClientProtocol(tcp.GetStream());
-        protocol.Connect(new CardPskTlsClient(PskTlsProfile.NewCrypto(), identity, psk, PskTlsProfile.DefaultCipherSuites));
-        var stream = protocol.Stream;
+        // BouncyCastle's TLS blocks: the session runs on a thread of its own, not on a pool thread the admin server in the same
+        // process may need to answer (docs/decisions/058); a cancellation closes the connection under it.
+        using var cancel = ct.Register(tcp.Dispose);
+        try
+        {
+            return await SessionThread.Run(SessionThreadName, () =>
+            {
+                var protocol = new TlsClientProtocol(tcp.GetStream());
+                protocol.Connect(new CardPskTlsClient(PskTlsProfile.NewCrypto(), identity, psk, PskTlsProfile.DefaultCipherSuites));
+                // Every read and write below completes on this thread: the task is done when ScriptsAsync returns.
+                return ScriptsAsync(protocol, new SynchronousStream(protocol.Stream), server, resume, ct).GetAwaiter().GetResult();
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(ct);
+        }
+    }
+
+    private async Task<int> ScriptsAsync(TlsClientProtocol protocol, Stream stream, IPEndPoint server, bool resume, CancellationToken ct)
+    {
         var path = Scp81AdminServer.AdminPath;
         List<KeyValuePair<string, string>> headers =
         [

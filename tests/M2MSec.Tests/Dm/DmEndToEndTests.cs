@@ -133,6 +133,29 @@ public sealed class DmEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OcspCheck_WaitsOnAHandshakeThread_NotOnAPoolThread_PoolStarvationThreat()
+    {
+        // Decision 058: the certificate callback waits for the OCSP answer; on a pool thread (before), a responder in the same
+        // process could need that very thread to answer — with the pool capped at 12, demo devices failed.
+        var device = await DeviceWithAccountAsync();
+        await QueueAsync(device.Info.TreId, ("replace", "./NASConfig/NAS_SignallingPriority", "1"));
+        var asked = new List<(bool Pool, string? Name)>();
+        var checker = new ServerCertificateChecker(device.Tre.TrustAnchor(TreCaller.DeviceManagement, "dm")!, device.Tre.TrustedClock(TreCaller.DeviceManagement), null,
+            (url, request, ct) =>
+            {
+                lock (asked)
+                    asked.Add((Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name));
+                return _pki.PostAsync(url, request, ct);
+            });
+        var account = new DmClientAccount(ServerId, new Uri(_dm.Address, "/dm"), "dev", "client-secret"u8.ToArray(), "server-secret"u8.ToArray(), DmAuthScheme.Md5);
+        using var transport = new DmHttpTransport(account.ServerUri, checker, CheckMode.OcspNonce);
+        var outcome = await new DmClient(device, account).RunSessionAsync(transport.ExchangeAsync, TestContext.Current.CancellationToken);
+        Assert.True(outcome.Completed, outcome.Detail);
+        Assert.True(transport.LastVerdict!.Accepted);
+        Assert.Equal([(false, DmHttpTransport.HandshakeThreadName)], asked);
+    }
+
+    [Fact]
     public async Task AuthMac_BothWays_OverHttps_TheHeaderTravelsInHttp()
     {
         var device = await DeviceWithAccountAsync(auth: "hmac");

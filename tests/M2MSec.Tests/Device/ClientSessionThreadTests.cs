@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using M2MSec.Device.Gba;
+using M2MSec.Ota.Scp81;
+using M2MSec.Tests.Support;
+
+namespace M2MSec.Tests.Device;
+
+/// <summary>
+/// Decision 058: the device's blocking TLS clients — the Ua client and the SCP81 card agent (BouncyCastle) — wait for their server on
+/// threads of their own, never on pool threads: in one process with the server (the demo, `serve all` with simulated devices) a pool
+/// thread waiting for a peer can hold the thread that peer needs to answer. A cancellation ends a session that waits.
+/// </summary>
+public sealed class ClientSessionThreadTests
+{
+    private const int Sessions = 32;
+
+    [Fact]
+    public async Task UaClient_WaitingForASilentNaf_HoldsNoPoolThread_AndCancels_PoolStarvationThreat()
+    {
+        var key = new UaKey("btid@bsf.example", RandomNumberGenerator.GetBytes(32));
+        await WhileServersStaySilentAsync(UaClient.SessionThreadName,
+            (endpoint, ct) => UaClient.HelloAsync(endpoint, "naf.example", key, ct));
+    }
+
+    [Fact]
+    public async Task Scp81CardAgent_WaitingForASilentAdminServer_HoldsNoPoolThread_AndCancels_PoolStarvationThreat()
+    {
+        var agent = new Scp81CardAgent("8988211000000000709", RandomNumberGenerator.GetBytes(16), "//se-id/iccid/8988211000000000709", _ => []);
+        await WhileServersStaySilentAsync(Scp81CardAgent.SessionThreadName, (endpoint, ct) => agent.RunSessionAsync(endpoint, ct));
+    }
+
+    [Fact]
+    public async Task SessionThread_RunsOffThePool_AndCarriesTheResultOrTheException()
+    {
+        var (pool, name, value) = await SessionThread.Run("test session", () => (Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name, 42));
+        Assert.False(pool);
+        Assert.Equal("test session", name);
+        Assert.Equal(42, value);
+        await Assert.ThrowsAsync<InvalidDataException>(() => SessionThread.Run<int>("test session", () => throw new InvalidDataException("bad")));
+    }
+
+    /// <summary>
+    /// <see cref="Sessions"/> clients against a listener that accepts and never answers: each waits on a thread named
+    /// <paramref name="threadName"/> (before decision 058: on a pool thread, none so named), and each ends with the cancellation.
+    /// </summary>
+    private static async Task WhileServersStaySilentAsync(string threadName, Func<IPEndPoint, CancellationToken, Task> session)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new List<TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            while (accepted.Count < Sessions)
+                accepted.Add(await listener.AcceptTcpClientAsync(ct));
+        }, ct);
+        try
+        {
+            var endpoint = (IPEndPoint)listener.LocalEndpoint;
+            var before = ProcessThreads.Named(threadName);
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var sessions = Enumerable.Range(0, Sessions).Select(_ => session(endpoint, cancel.Token)).ToList();
+            await accepting;
+            await Eventually.HoldsAsync(() => ProcessThreads.Named(threadName) >= before + Sessions, ct);
+            Assert.All(sessions, s => Assert.False(s.IsCompleted));
+            cancel.Cancel();
+            foreach (var s in sessions)
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => s);
+        }
+        finally
+        {
+            listener.Stop();
+            accepted.ForEach(c => c.Dispose());
+        }
+    }
+}
