@@ -95,10 +95,12 @@ public sealed class DmHttpTransport : IDisposable
         CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SslStream? tls = null;
         try
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-            var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            // A cancellation closes the socket under the waiting handshake.
             using (cancellationToken.Register(socket.Dispose))
                 await SessionThread.Run(HandshakeThreadName, () =>
                 {
@@ -107,8 +109,15 @@ public sealed class DmHttpTransport : IDisposable
                 }).ConfigureAwait(false);
             return tls;
         }
+        catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            tls?.Dispose();
+            socket.Dispose();
+            throw new OperationCanceledException(cancellationToken);
+        }
         catch
         {
+            tls?.Dispose();
             socket.Dispose();
             throw;
         }
