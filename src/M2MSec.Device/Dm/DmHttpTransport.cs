@@ -59,7 +59,7 @@ public sealed class DmHttpTransport : IDisposable
             // The BouncyCastle stream is the TLS; HttpClient must not add its own, so it is told http.
             _server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttp, Port = server.Port }.Uri;
             _ownTls = true;
-            var handler = new SocketsHttpHandler { ConnectCallback = (context, ct) => ConnectStapledAsync(context, server.Host, checker, ct) };
+            var handler = new SocketsHttpHandler { UseProxy = false, ConnectCallback = (context, ct) => ConnectStapledAsync(context, server.Host, checker, ct) };
             _http = new HttpClient(new ConnectionErrorHandler(handler)) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
             return;
         }
@@ -83,7 +83,8 @@ public sealed class DmHttpTransport : IDisposable
             // no pool thread waits for an OCSP answer a responder in the same process needs a pool thread to give (decision 058).
             _server = new UriBuilder(server) { Scheme = Uri.UriSchemeHttp, Port = server.Port }.Uri;
             _ownTls = true;
-            var handler = new SocketsHttpHandler { ConnectCallback = (context, ct) => ConnectCheckedAsync(context, options, ct) };
+            // No proxy: the callback makes the TLS to the server itself (an http_proxy setting would send the plain HTTP elsewhere).
+            var handler = new SocketsHttpHandler { UseProxy = false, ConnectCallback = (context, ct) => ConnectCheckedAsync(context, options, ct) };
             _http = new HttpClient(new ConnectionErrorHandler(handler)) { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = SyncMlLimits.Default.MaxDocumentBytes };
             return;
         }
