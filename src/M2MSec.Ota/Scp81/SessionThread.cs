@@ -4,7 +4,7 @@ namespace M2MSec.Ota.Scp81;
 /// The client side of decision 057 (docs/decisions/058): a blocking TLS session — BouncyCastle's PSK-TLS client, or a handshake
 /// whose certificate callback waits for an OCSP answer — run on a thread of its own, never on the thread pool. A pool thread that
 /// waits for a peer in the same process (the demo, `serve all` with simulated devices) can hold the very thread that peer needs to
-/// answer: with the pool capped at 12 threads, 9 of 150 demo devices failed and the run took 68 s instead of 14.
+/// answer: with the pool capped at 12 threads, 150 demo devices took 50–68 s instead of 12, and up to 9 of them failed.
 /// </summary>
 public static class SessionThread
 {
