@@ -6,7 +6,8 @@ namespace M2MSec.Tests.Support;
 /// The per-user locations of the CLI's defaults (key ring, fuses) for the whole test run: XDG_CONFIG_HOME and
 /// XDG_DATA_HOME point into a temporary directory, and M2MSEC_KEK_FILE / M2MSEC_FUSE_DIR are unset, so that no test —
 /// nor a child process it starts — ever reads or writes the real user's ~/.config or ~/.local/share.
-/// A test that needs a fresh HOME of its own uses <see cref="CliRunner.RunInHomeAsync"/>.
+/// A test that needs a fresh HOME of its own uses <see cref="CliRunner.RunInHomeAsync"/>. Loopback is reached directly, whatever
+/// proxy the environment names.
 /// </summary>
 internal static class TestHome
 {
@@ -19,6 +20,11 @@ internal static class TestHome
         Environment.SetEnvironmentVariable("XDG_DATA_HOME", Path.Combine(Root, ".local", "share"));
         Environment.SetEnvironmentVariable("M2MSEC_KEK_FILE", null);
         Environment.SetEnvironmentVariable("M2MSEC_FUSE_DIR", null);
+        // The tests' servers listen on loopback, which a proxy from the environment must not carry (a machine behind a proxy): in
+        // this process as the CLI does, and in the tools it starts (the OpenSSL CLI honours http_proxy and no_proxy).
+        M2MSec.Cli.Internal.LoopbackDirect.Install();
+        foreach (var name in new[] { "no_proxy", "NO_PROXY" })
+            Environment.SetEnvironmentVariable(name, Environment.GetEnvironmentVariable(name) is { Length: > 0 } list ? list + ",127.0.0.1,localhost" : "127.0.0.1,localhost");
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
