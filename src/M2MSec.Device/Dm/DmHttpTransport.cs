@@ -101,20 +101,12 @@ public sealed class DmHttpTransport : IDisposable
         {
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
             tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
-            // A cancellation closes the socket under the waiting handshake.
-            using (cancellationToken.Register(socket.Dispose))
-                await SessionThread.Run(HandshakeThreadName, () =>
-                {
-                    tls.AuthenticateAsClient(options);
-                    return true;
-                }).ConfigureAwait(false);
+            await SessionThread.Run(HandshakeThreadName, () =>
+            {
+                tls.AuthenticateAsClient(options);
+                return true;
+            }, socket, cancellationToken).ConfigureAwait(false);
             return tls;
-        }
-        catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
-        {
-            tls?.Dispose();
-            socket.Dispose();
-            throw new OperationCanceledException(cancellationToken);
         }
         catch
         {

@@ -58,17 +58,7 @@ public static class UaClient
         await tcp.ConnectAsync(naf, ct).ConfigureAwait(false);
         // BouncyCastle's TLS blocks: the session runs on a thread of its own, not on a pool thread the NAF in the same process may
         // need (its PSK lookup asks the BSF over Zn); a cancellation closes the connection under it.
-        using var cancel = ct.Register(tcp.Dispose);
-        try
-        {
-            var result = await SessionThread.Run(SessionThreadName, () => Hello(tcp, nafFqdn, key, ct)).ConfigureAwait(false);
-            ct.ThrowIfCancellationRequested();
-            return result;
-        }
-        catch (Exception e) when (e is not OperationCanceledException && ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);
-        }
+        return await SessionThread.Run(SessionThreadName, () => Hello(tcp, nafFqdn, key, ct), tcp, ct).ConfigureAwait(false);
     }
 
     private static UaSessionResult Hello(TcpClient tcp, string nafFqdn, UaKey key, CancellationToken ct)

@@ -43,21 +43,13 @@ public sealed class Scp81CardAgent(string identity, byte[] psk, string cardAddre
         await tcp.ConnectAsync(server, ct).ConfigureAwait(false);
         // BouncyCastle's TLS blocks: the session runs on a thread of its own, not on a pool thread the admin server in the same
         // process may need to answer (docs/decisions/058); a cancellation closes the connection under it.
-        using var cancel = ct.Register(tcp.Dispose);
-        try
+        return await SessionThread.Run(SessionThreadName, () =>
         {
-            return await SessionThread.Run(SessionThreadName, () =>
-            {
-                var protocol = new TlsClientProtocol(tcp.GetStream());
-                protocol.Connect(new CardPskTlsClient(PskTlsProfile.NewCrypto(), identity, psk, PskTlsProfile.DefaultCipherSuites));
-                // Every read and write below completes on this thread: the task is done when ScriptsAsync returns.
-                return ScriptsAsync(protocol, new SynchronousStream(protocol.Stream), server, resume, ct).GetAwaiter().GetResult();
-            }).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException && ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);
-        }
+            var protocol = new TlsClientProtocol(tcp.GetStream());
+            protocol.Connect(new CardPskTlsClient(PskTlsProfile.NewCrypto(), identity, psk, PskTlsProfile.DefaultCipherSuites));
+            // Every read and write below completes on this thread: the task is done when ScriptsAsync returns.
+            return ScriptsAsync(protocol, new SynchronousStream(protocol.Stream), server, resume, ct).GetAwaiter().GetResult();
+        }, tcp, ct).ConfigureAwait(false);
     }
 
     private async Task<int> ScriptsAsync(TlsClientProtocol protocol, Stream stream, IPEndPoint server, bool resume, CancellationToken ct)

@@ -30,4 +30,25 @@ public static class SessionThread
         { IsBackground = true, Name = name }.Start();
         return done.Task;
     }
+
+    /// <summary>
+    /// <see cref="Run{T}(string, Func{T})"/> for a session on <paramref name="connection"/>: a cancellation closes the connection under
+    /// the waiting session, and the task then ends with <see cref="OperationCanceledException"/> — whether the session failed on the
+    /// closed connection or turned that failure into a result.
+    /// </summary>
+    public static async Task<T> Run<T>(string name, Func<T> session, IDisposable connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var cancel = cancellationToken.Register(connection.Dispose);
+        try
+        {
+            var result = await Run(name, session).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return result;
+        }
+        catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+    }
 }

@@ -41,6 +41,24 @@ public sealed class ClientSessionThreadTests
         await Assert.ThrowsAsync<InvalidDataException>(() => SessionThread.Run<int>("test session", () => throw new InvalidDataException("bad")));
     }
 
+    [Fact]
+    public async Task SessionThread_ACancellationClosesTheConnection_AndEndsInOperationCanceled_EvenWhenTheSessionReturns()
+    {
+        using var closed = new ManualResetEventSlim();
+        using var cancel = new CancellationTokenSource();
+        // The session makes a result of its closed connection (as the Ua client makes "closed" of a failed handshake).
+        var run = SessionThread.Run("test session", () => closed.Wait(TimeSpan.FromSeconds(20)) ? "closed" : "timed out", new Closing(closed), cancel.Token);
+        Assert.False(run.IsCompleted);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.True(closed.IsSet);
+    }
+
+    private sealed class Closing(ManualResetEventSlim closed) : IDisposable
+    {
+        public void Dispose() => closed.Set();
+    }
+
     /// <summary>
     /// <see cref="Sessions"/> clients against a listener that accepts and never answers: each waits on a thread named
     /// <paramref name="threadName"/> (before decision 058: on a pool thread, none so named), and each ends with the cancellation.

@@ -114,7 +114,6 @@ public sealed class Scp81ListenerThreatTests
         return await agent.RunSessionAsync(server.EndPoint, ct);
     }
 
-
     /// <summary>Octets read, 0 at end of stream; a reset counts as closed (0).</summary>
     private static async Task<int> ReadOrResetAsync(Stream stream, CancellationToken ct)
     {
