@@ -41,7 +41,7 @@ public sealed class PskTlsSessionGate
     public long ClosedAtDeadline => Interlocked.Read(ref _closedAtDeadline);
 
     /// <summary>
-    /// Runs <paramref name="session"/> for <paramref name="client"/> on a new thread named <paramref name="threadName"/>, or closes
+    /// Runs <paramref name="session"/> for <paramref name="client"/> on a thread of its own named <paramref name="threadName"/>, or closes
     /// the connection at once when the gate is full or no thread can be made (false). The gate closes the connection when the session ends or its deadline
     /// passes (a blocking read then fails); whatever the session throws ends it, and nothing else.
     /// </summary>
@@ -58,7 +58,12 @@ public sealed class PskTlsSessionGate
         }
         try
         {
-            new Thread(() => Run(client, session)) { IsBackground = true, Name = threadName }.Start();
+            // A thread of its own — an idle session thread, else a new one (decision 059) — never a pool thread.
+            _ = SessionThread.Run(threadName, () =>
+            {
+                Run(client, session);
+                return true;
+            });
             return true;
         }
         catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
