@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using M2MSec.Tests.Support;
 
 namespace M2MSec.Tests.Cli;
 
@@ -22,9 +23,7 @@ public sealed class DemoBehindAProxyTests
         };
         foreach (var a in new[] { "demo", "--devices", "4", "--data", Path.Combine(home, "demo") })
             psi.ArgumentList.Add(a);
-        psi.Environment["HOME"] = home;
-        psi.Environment.Remove("XDG_CONFIG_HOME");
-        psi.Environment.Remove("XDG_DATA_HOME");
+        TestHome.UseFresh(psi, home);
         // A proxy nobody listens at (port 9, discard): any request sent to it is refused.
         foreach (var name in new[] { "http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY" })
             psi.Environment[name] = "http://127.0.0.1:9";

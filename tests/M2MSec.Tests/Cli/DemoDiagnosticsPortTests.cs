@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using M2MSec.Cli.Demo;
+using M2MSec.Tests.Support;
 
 namespace M2MSec.Tests.Cli;
 
@@ -42,9 +43,7 @@ public sealed class DemoDiagnosticsPortTests
         var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "m2msec")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "demo", "--devices", "1000", "--data", Path.Combine(home, "demo") })
             psi.ArgumentList.Add(a);
-        psi.Environment["HOME"] = home;
-        psi.Environment.Remove("XDG_CONFIG_HOME");
-        psi.Environment.Remove("XDG_DATA_HOME");
+        TestHome.UseFresh(psi, home);
         psi.Environment.Remove("DOTNET_EnableDiagnostics");
         using var p = Process.Start(psi)!;
         _ = p.StandardError.ReadToEndAsync(ct);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using M2MSec.Cli.Demo;
+using M2MSec.Tests.Support;
 
 namespace M2MSec.Tests.Cli;
 
@@ -26,9 +27,7 @@ public sealed class DemoSignalTests
         var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "--default-signal=INT", Path.Combine(AppContext.BaseDirectory, "m2msec"), "demo", "--devices", "1000", "--data", data })
             psi.ArgumentList.Add(a);
-        psi.Environment["HOME"] = home; // the per-user key ring and fuse directory are made under it, not in the tester's home
-        psi.Environment.Remove("XDG_CONFIG_HOME");
-        psi.Environment.Remove("XDG_DATA_HOME");
+        TestHome.UseFresh(psi, home); // the per-user key ring and fuse directory are made under it, not in the tester's home
         using var p = Process.Start(psi)!;
         var error = p.StandardError.ReadToEndAsync(ct);
         try

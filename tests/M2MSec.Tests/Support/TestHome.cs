@@ -38,6 +38,18 @@ internal static class TestHome
         };
     }
 
+    /// <summary>A child process's environment set to <see cref="Fresh"/>: its key ring and fuses made under <paramref name="home"/>.</summary>
+    public static void UseFresh(System.Diagnostics.ProcessStartInfo child, string home)
+    {
+        foreach (var (name, value) in Fresh(home))
+        {
+            if (value is null)
+                child.Environment.Remove(name);
+            else
+                child.Environment[name] = value;
+        }
+    }
+
     /// <summary>The variables of a fresh, empty HOME under <paramref name="home"/> (no XDG or M2MSEC variables set).</summary>
     public static Dictionary<string, string?> Fresh(string home) => new(StringComparer.Ordinal)
     {
