@@ -12,10 +12,12 @@ namespace M2MSec.Cli.Bench;
 /// The HSS reserves SQNs in blocks (<see cref="HssOptions.SqnBlockSize"/>, 32): one commit per block, fsynced before any SQN
 /// of it leaves (TS 33.102 C.1.1.2), so count 1 costs 1/32 of a commit per vector. The same AuC in process on the same
 /// store with blocks of 1 (one commit per request, as before) and of 32 shows what the blocks buy, without HTTP.
+/// With an eviction size, a request's CPU with cold caches too (<see cref="ColdAsync"/>).
 /// </summary>
 internal static class HssBench
 {
-    public static async Task<List<KeyValuePair<string, object?>>> RunAsync(TimeSpan duration, int parallel, TimeSpan maxWarmUp, TextWriter err, CancellationToken ct)
+    public static async Task<List<KeyValuePair<string, object?>>> RunAsync(TimeSpan duration, int parallel, TimeSpan maxWarmUp, TextWriter err, CancellationToken ct,
+        int evictMib = 0)
     {
         err.WriteLine($"bench hss: {duration.TotalSeconds:F0} s per measurement, {parallel} requests in parallel (one subscriber each), SQLite store, mutual TLS on loopback");
         var dir = Directory.CreateTempSubdirectory("m2msec-bench-hss-").FullName;
@@ -53,6 +55,12 @@ internal static class HssBench
                 commits = Best(commits, await MeasureAsync(duration / Rounds, parallel, _ => commit(), ct));
             }
             var commitsPerS = commits.PerSecond;
+            (double Hot, double Eviction, double Cold)? cold = null;
+            if (evictMib > 0)
+            {
+                err.WriteLine($"bench hss: count 1 with each request's caches cold ({evictMib} MiB touched before it), against the touch alone and warm requests");
+                cold = await ColdAsync(evictMib, duration, parallel, Rounds, i => Vectors(i, 1), ct);
+            }
             err.WriteLine("bench hss: the AuC in process on a SQLite store, count 1, SQN blocks of 1 then 32, then the store's bare SQN commit");
             var (block1, block32, storeCommits) = await InProcessAsync(dir, duration, parallel, Rounds, ct);
             var blockSize = new HssOptions().SqnBlockSize;
@@ -78,6 +86,11 @@ internal static class HssBench
                 new("auc_cpu_ms_per_vector_block_32", Math.Round(block32.CpuMsPerOp, 3)),
                 new("auc_ratio_to_store_commit_bound_block_32", Math.Round(block32.PerSecond / (storeCommits.PerSecond * blockSize), 3)),
                 new("auc_block_gain", Math.Round(block32.PerSecond / block1.PerSecond, 2)),
+                new("evict_mib", evictMib),
+                new("cpu_ms_per_request_count_1_warm", cold is { } w ? Math.Round(w.Hot, 3) : null),
+                new("cpu_ms_eviction_alone", cold is { } e ? Math.Round(e.Eviction, 3) : null),
+                new("cpu_ms_per_request_count_1_cold", cold is { } c ? Math.Round(c.Cold, 3) : null),
+                new("cold_to_warm_cpu_ratio", cold is { } r && r.Hot > 0 ? Math.Round(r.Cold / r.Hot, 2) : null),
                 new("rounds", Rounds),
                 new("parallel", parallel),
                 new("store", "sqlite"),
@@ -123,6 +136,39 @@ internal static class HssBench
             c = Best(c, await MeasureAsync(duration / rounds, parallel, Commit, ct));
         }
         return (a, b, c);
+    }
+
+    /// <summary>
+    /// Issue 19: what the fleet's breadth costs a request. In the demo the same request meets caches filled by ≈ 17 other functions'
+    /// code and data; here each loop first touches <paramref name="evictMib"/> MiB of its own (a byte per 64-octet line: the L1, L2
+    /// and — past the L3's size — the L3 and TLBs refilled with it), and the touch alone is measured and taken off. Warm requests,
+    /// the touch alone and touch + request alternate in rounds, best of each; CPU per request, client and server.
+    /// </summary>
+    private static async Task<(double Hot, double Eviction, double Cold)> ColdAsync(int evictMib, TimeSpan duration, int parallel, int rounds, Func<int, Task> request,
+        CancellationToken ct)
+    {
+        var buffers = Enumerable.Range(0, parallel).Select(_ => new byte[evictMib << 20]).ToArray();
+        static void Touch(byte[] buffer)
+        {
+            for (var k = 0; k < buffer.Length; k += 64)
+                buffer[k]++;
+        }
+        (double PerSecond, double CpuMsPerOp) hot = default, touch = default, both = default;
+        for (var round = 0; round < rounds; round++)
+        {
+            hot = Best(hot, await MeasureAsync(duration / rounds, parallel, request, ct));
+            touch = Best(touch, await MeasureAsync(duration / rounds, parallel, i =>
+            {
+                Touch(buffers[i]);
+                return Task.CompletedTask;
+            }, ct));
+            both = Best(both, await MeasureAsync(duration / rounds, parallel, async i =>
+            {
+                Touch(buffers[i]);
+                await request(i);
+            }, ct));
+        }
+        return (hot.CpuMsPerOp, touch.CpuMsPerOp, Math.Max(0, both.CpuMsPerOp - touch.CpuMsPerOp));
     }
 
     private static (double PerSecond, double CpuMsPerOp) Best((double PerSecond, double CpuMsPerOp) a, (double PerSecond, double CpuMsPerOp) b) =>

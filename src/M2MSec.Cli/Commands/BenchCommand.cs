@@ -133,13 +133,14 @@ internal static class BenchCommand
         var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
         var parallel = CliArgs.Int("--parallel", "requests in parallel (one subscriber each)", 1, 64, 4);
         var warmUp = WarmUp(30);
+        var evict = CliArgs.Int("--evict-mib", "also count 1 with cold caches: MiB each request loop touches before each request (0: off)", 0, 1024, 0);
         var json = CliArgs.Flag("--json", "print one JSON object");
-        foreach (var o in new Option[] { seconds, parallel, warmUp, json })
+        foreach (var o in new Option[] { seconds, parallel, warmUp, evict, json })
             hss.Options.Add(o);
         hss.SetAction((r, ct) => CliSignals.RunAsync("bench hss", r.InvocationConfiguration.Error, ct, async ct =>
         {
             var fields = await Bench.HssBench.RunAsync(TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(parallel), TimeSpan.FromSeconds(r.GetValue(warmUp)),
-                r.InvocationConfiguration.Error, ct);
+                r.InvocationConfiguration.Error, ct, r.GetValue(evict));
             CliOutput.Write(r, r.GetValue(json), fields);
             return ExitCodes.Success;
         }));

@@ -10,7 +10,7 @@ public sealed class BenchHotPathCliTests
     [Fact]
     public async Task BenchHss_VectorsPerSecondCount1And32_AgainstTheDurableCommitRate_IssueNineteen()
     {
-        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "hss", "--seconds", "1", "--parallel", "2", "--warm-up", "2", "--json");
+        var (code, stdout, stderr) = await CliRunner.RunAsync("bench", "hss", "--seconds", "1", "--parallel", "2", "--warm-up", "2", "--evict-mib", "4", "--json");
         Assert.True(code == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
         var one = json.GetProperty("vectors_per_s_count_1").GetDouble();
@@ -28,6 +28,24 @@ public sealed class BenchHotPathCliTests
         Assert.True(storeCommits > 0 && json.GetProperty("auc_vectors_per_s_count_1_block_32").GetDouble() > 0, stdout);
         Assert.Equal(Math.Round(json.GetProperty("auc_vectors_per_s_count_1_block_1").GetDouble() / storeCommits, 3),
             json.GetProperty("auc_ratio_to_store_commit_bound_block_1").GetDouble(), 0.01);
+        // `--evict-mib`: the same request with cold caches, the touch that cooled them measured alone and taken off.
+        Assert.Equal(4, json.GetProperty("evict_mib").GetInt32());
+        var warm = json.GetProperty("cpu_ms_per_request_count_1_warm").GetDouble();
+        var cold = json.GetProperty("cpu_ms_per_request_count_1_cold").GetDouble();
+        Assert.True(warm > 0 && cold >= 0 && json.GetProperty("cpu_ms_eviction_alone").GetDouble() > 0, stdout);
+        Assert.Equal(cold / warm, json.GetProperty("cold_to_warm_cpu_ratio").GetDouble(), 0.05);
+    }
+
+    /// <summary>`bench hss --evict-mib` is 0 (off) to 1024 MiB: anything else is a bad argument, exit 2 naming the option.</summary>
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1025")]
+    [InlineData("lots")]
+    public async Task BenchHss_EvictMibOutOfRange_Exit2NamingTheOption(string value)
+    {
+        var (code, _, stderr) = await CliRunner.RunAsync("bench", "hss", "--evict-mib", value);
+        Assert.Equal(2, code);
+        Assert.Contains("--evict-mib", stderr, StringComparison.Ordinal);
     }
 
     /// <summary>OCSP over HTTP against the serial composition of the HTTP floor and the in-process responder, same run.</summary>
