@@ -55,7 +55,7 @@ internal static class HssBench
                 commits = Best(commits, await MeasureAsync(duration / Rounds, parallel, _ => commit(), ct));
             }
             var commitsPerS = commits.PerSecond;
-            (double Hot, double Eviction, double Cold)? cold = null;
+            (double Warm, double Eviction, double Cold)? cold = null;
             if (evictMib > 0)
             {
                 err.WriteLine($"bench hss: count 1 with each request's caches cold ({evictMib} MiB touched before it), against the touch alone and warm requests");
@@ -87,10 +87,10 @@ internal static class HssBench
                 new("auc_ratio_to_store_commit_bound_block_32", Math.Round(block32.PerSecond / (storeCommits.PerSecond * blockSize), 3)),
                 new("auc_block_gain", Math.Round(block32.PerSecond / block1.PerSecond, 2)),
                 new("evict_mib", evictMib),
-                new("cpu_ms_per_request_count_1_warm", cold is { } w ? Math.Round(w.Hot, 3) : null),
+                new("cpu_ms_per_request_count_1_warm", cold is { } w ? Math.Round(w.Warm, 3) : null),
                 new("cpu_ms_eviction_alone", cold is { } e ? Math.Round(e.Eviction, 3) : null),
                 new("cpu_ms_per_request_count_1_cold", cold is { } c ? Math.Round(c.Cold, 3) : null),
-                new("cold_to_warm_cpu_ratio", cold is { } r && r.Hot > 0 ? Math.Round(r.Cold / r.Hot, 2) : null),
+                new("cold_to_warm_cpu_ratio", cold is { } r && r.Warm > 0 ? Math.Round(r.Cold / r.Warm, 2) : null),
                 new("rounds", Rounds),
                 new("parallel", parallel),
                 new("store", "sqlite"),
@@ -144,7 +144,7 @@ internal static class HssBench
     /// and — past the L3's size — the L3 and TLBs refilled with it), and the touch alone is measured and taken off. Warm requests,
     /// the touch alone and touch + request alternate in rounds, best of each; CPU per request, client and server.
     /// </summary>
-    private static async Task<(double Hot, double Eviction, double Cold)> ColdAsync(int evictMib, TimeSpan duration, int parallel, int rounds, Func<int, Task> request,
+    private static async Task<(double Warm, double Eviction, double Cold)> ColdAsync(int evictMib, TimeSpan duration, int parallel, int rounds, Func<int, Task> request,
         CancellationToken ct)
     {
         var buffers = Enumerable.Range(0, parallel).Select(_ => new byte[evictMib << 20]).ToArray();
@@ -153,10 +153,10 @@ internal static class HssBench
             for (var k = 0; k < buffer.Length; k += 64)
                 buffer[k]++;
         }
-        (double PerSecond, double CpuMsPerOp) hot = default, touch = default, both = default;
+        (double PerSecond, double CpuMsPerOp) warm = default, touch = default, both = default;
         for (var round = 0; round < rounds; round++)
         {
-            hot = Best(hot, await MeasureAsync(duration / rounds, parallel, request, ct));
+            warm = Best(warm, await MeasureAsync(duration / rounds, parallel, request, ct));
             touch = Best(touch, await MeasureAsync(duration / rounds, parallel, i =>
             {
                 Touch(buffers[i]);
@@ -168,7 +168,7 @@ internal static class HssBench
                 await request(i);
             }, ct));
         }
-        return (hot.CpuMsPerOp, touch.CpuMsPerOp, Math.Max(0, both.CpuMsPerOp - touch.CpuMsPerOp));
+        return (warm.CpuMsPerOp, touch.CpuMsPerOp, Math.Max(0, both.CpuMsPerOp - touch.CpuMsPerOp));
     }
 
     private static (double PerSecond, double CpuMsPerOp) Best((double PerSecond, double CpuMsPerOp) a, (double PerSecond, double CpuMsPerOp) b) =>

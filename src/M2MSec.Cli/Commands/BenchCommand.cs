@@ -126,6 +126,9 @@ internal static class BenchCommand
         return dm;
     }
 
+    /// <summary>`bench hss --evict-mib` × `--parallel`: the eviction buffers' total.</summary>
+    private const int MaxEvictionMib = 2048;
+
     /// <summary>`bench hss` (issue 19): vectors/s over HTTP with count 1 and 32 per request, against the store's durable-commit rate.</summary>
     private static Command Hss()
     {
@@ -133,12 +136,18 @@ internal static class BenchCommand
         var seconds = CliArgs.Int("--seconds", "seconds per measurement", 1, 600, 3);
         var parallel = CliArgs.Int("--parallel", "requests in parallel (one subscriber each)", 1, 64, 4);
         var warmUp = WarmUp(30);
-        var evict = CliArgs.Int("--evict-mib", "also count 1 with cold caches: MiB each request loop touches before each request (0: off)", 0, 1024, 0);
+        var evict = CliArgs.Int("--evict-mib", "also count 1 with cold caches: MiB each request loop touches before each request (0: off)", 0, 256, 0);
         var json = CliArgs.Flag("--json", "print one JSON object");
         foreach (var o in new Option[] { seconds, parallel, warmUp, evict, json })
             hss.Options.Add(o);
         hss.SetAction((r, ct) => CliSignals.RunAsync("bench hss", r.InvocationConfiguration.Error, ct, async ct =>
         {
+            // Each loop has a buffer of its own: refuse a total this machine may not hold rather than fail part-way through the run.
+            if ((long)r.GetValue(evict) * r.GetValue(parallel) > MaxEvictionMib)
+            {
+                CliOutput.Error(r, $"--evict-mib: {r.GetValue(evict)} MiB × --parallel {r.GetValue(parallel)} is over {MaxEvictionMib} MiB in all");
+                return ExitCodes.BadArguments;
+            }
             var fields = await Bench.HssBench.RunAsync(TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(parallel), TimeSpan.FromSeconds(r.GetValue(warmUp)),
                 r.InvocationConfiguration.Error, ct, r.GetValue(evict));
             CliOutput.Write(r, r.GetValue(json), fields);

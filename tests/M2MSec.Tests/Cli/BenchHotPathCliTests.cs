@@ -36,14 +36,18 @@ public sealed class BenchHotPathCliTests
         Assert.Equal(cold / warm, json.GetProperty("cold_to_warm_cpu_ratio").GetDouble(), 0.05);
     }
 
-    /// <summary>`bench hss --evict-mib` is 0 (off) to 1024 MiB: anything else is a bad argument, exit 2 naming the option.</summary>
+    /// <summary>
+    /// `bench hss --evict-mib` is 0 (off) to 256 MiB per request loop and 2,048 MiB over all loops (`--parallel`): anything else is a bad
+    /// argument, exit 2 naming the option, before a buffer is allocated.
+    /// </summary>
     [Theory]
-    [InlineData("-1")]
-    [InlineData("1025")]
-    [InlineData("lots")]
-    public async Task BenchHss_EvictMibOutOfRange_Exit2NamingTheOption(string value)
+    [InlineData("-1", "4")]
+    [InlineData("257", "1")]
+    [InlineData("lots", "4")]
+    [InlineData("256", "9")]
+    public async Task BenchHss_EvictMibOutOfRange_Exit2NamingTheOption(string value, string parallel)
     {
-        var (code, _, stderr) = await CliRunner.RunAsync("bench", "hss", "--evict-mib", value);
+        var (code, _, stderr) = await CliRunner.RunAsync("bench", "hss", "--evict-mib", value, "--parallel", parallel);
         Assert.Equal(2, code);
         Assert.Contains("--evict-mib", stderr, StringComparison.Ordinal);
     }
