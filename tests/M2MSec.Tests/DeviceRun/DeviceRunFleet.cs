@@ -92,7 +92,7 @@ public sealed class DeviceProcess : IAsyncDisposable
 
     public static DeviceProcess Start(IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false }.WithoutTiering();
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "m2msec.dll"));
         psi.ArgumentList.Add("device");
         psi.ArgumentList.Add("run");

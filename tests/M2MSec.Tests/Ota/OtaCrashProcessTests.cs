@@ -144,7 +144,7 @@ public sealed class OtaCrashProcessTests(PostgresServer postgres) : IAsyncLifeti
 
     private static async Task<Process> StartServeOtaAsync(IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false }.WithoutTiering();
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "m2msec.dll"));
         psi.ArgumentList.Add("serve");
         psi.ArgumentList.Add("ota");

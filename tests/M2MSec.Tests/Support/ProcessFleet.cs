@@ -126,7 +126,7 @@ internal sealed class ProcessFleet : IAsyncDisposable
 
     private async Task StartProcessAsync(string role, IReadOnlyList<string> args, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false }.WithoutTiering();
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "m2msec.dll"));
         foreach (var a in args)
             psi.ArgumentList.Add(a);

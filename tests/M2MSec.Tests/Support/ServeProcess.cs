@@ -25,7 +25,7 @@ internal sealed class ServeProcess : IDisposable
     {
         var dir = Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N"));
         TestKeyRing.CreateIn(Path.GetTempPath(), Path.GetFileName(dir) + ".kek.json");
-        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false }.WithoutTiering();
         foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "m2msec.dll"), "serve", role, "--data", dir, "--kek-file", dir + ".kek.json" }.Concat(args))
             psi.ArgumentList.Add(a);
         return new ServeProcess(System.Diagnostics.Process.Start(psi)!, dir);
