@@ -5,6 +5,7 @@ using M2MSec.Cli.Internal;
 using M2MSec.NetworkFunctions.Console;
 using M2MSec.NetworkFunctions.Hosting;
 using M2MSec.Storage.Security;
+using M2MSec.Tests.Support;
 using OpenQA.Selenium;
 
 namespace M2MSec.Tests.Browser;
@@ -181,6 +182,7 @@ public sealed class ConsoleRigFixture : IAsyncDisposable
 
 /// <summary>The browser test classes run one after the other: the managed-policy directory is the machine's, shared by every chromium.</summary>
 [CollectionDefinition(Name)]
+[LongRunning(42)]
 public sealed class ChromiumCollection
 {
     public const string Name = "chromium";

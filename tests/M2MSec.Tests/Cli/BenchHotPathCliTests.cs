@@ -4,6 +4,7 @@ using M2MSec.Tests.Support;
 namespace M2MSec.Tests.Cli;
 
 /// <summary>Issue 19: `bench hss` and `bench ocsp` print each figure beside the bound measured in the same run, and the ratio.</summary>
+[LongRunning(20)]
 public sealed class BenchHotPathCliTests
 {
     /// <summary>Vectors over HTTP with count 1 and count 32 per request, against the store's durable-commit rate: one commit per request.</summary>

@@ -12,6 +12,7 @@ namespace M2MSec.Tests.Cli;
 /// process that replaced itself for the demo (decision 054) keeps its name — it was "exe", which `pgrep m2msec`, `pkill m2msec` and
 /// `top` do not find.
 /// </summary>
+[LongRunning(34)]
 public sealed class DemoSignalTests
 {
     [Theory]

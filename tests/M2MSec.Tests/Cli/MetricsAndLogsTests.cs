@@ -10,6 +10,7 @@ namespace M2MSec.Tests.Cli;
 /// `serve … --log-format json` logs one line per domain event with the device and a correlation id and never key material;
 /// `m2msec status` shows every service of a running `serve all`, exit 3 when one is down.
 /// </summary>
+[LongRunning(19)]
 public sealed class MetricsAndLogsTests
 {
     /// <summary>The sum of <paramref name="metric"/>'s samples carrying every one of <paramref name="labels"/> (k="v").</summary>

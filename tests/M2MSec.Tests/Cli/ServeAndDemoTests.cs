@@ -6,6 +6,7 @@ using M2MSec.Tests.Support;
 namespace M2MSec.Tests.Cli;
 
 /// <summary>`m2msec serve` and `m2msec demo` as users run them.</summary>
+[LongRunning(21)]
 public sealed class ServeAndDemoTests
 {
     [Fact]

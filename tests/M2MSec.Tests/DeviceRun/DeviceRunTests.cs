@@ -14,6 +14,7 @@ namespace M2MSec.Tests.DeviceRun;
 /// device listener, long polled) and read back, a trigger from `trigger send` acted on, SIGTERM → exit 0, a restart that does not
 /// provision again; `--count 3`; its exit codes 2 and 4; and a forged or replayed DM notification that opens no session.
 /// </summary>
+[LongRunning(55)]
 public sealed partial class DeviceRunTests(DeviceRunFleet fleet) : IClassFixture<DeviceRunFleet>
 {
     private string Dpf => Path.Combine(fleet.Directory, "dpf");

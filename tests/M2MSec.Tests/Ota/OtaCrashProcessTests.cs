@@ -21,6 +21,7 @@ namespace M2MSec.Tests.Ota;
 /// database afterwards leaves every job "sent" or "failed" with a reason, none "submitting", and
 /// no CNTR reaches the SMSC twice.
 /// </summary>
+[LongRunning(21)]
 public sealed class OtaCrashProcessTests(PostgresServer postgres) : IAsyncLifetime
 {
     private const string Iccid = "8988211000000000701";

@@ -23,6 +23,7 @@ namespace M2MSec.Tests.Provisioning;
 /// TRE over DM, steps 11–21 run again with a fresh PVA validation, the old SHO deletes its MCIM by its own signed instructions
 /// through the DPF and retires the IMSI in its HSS.
 /// </summary>
+[LongRunning(47)]
 public sealed partial class ChangeOfSubscriptionTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);

@@ -8,6 +8,7 @@ namespace M2MSec.Tests.Provisioning;
 /// ccif, icf, vno, drf, dpf, sho, pva; mutual TLS between them, device listeners for vno, drf, dpf), a device manufactured
 /// with `m2msec ccif manufacture` and provisioned with `m2msec device provision`, then attached with its new IMSI.
 /// </summary>
+[LongRunning(31)]
 public sealed class SeparateProcessProvisioningTests
 {
     [Fact]

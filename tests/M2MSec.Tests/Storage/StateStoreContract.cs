@@ -582,6 +582,7 @@ public sealed class SqliteStateStoreContractTests : StateStoreContract
     }
 }
 
+[Support.LongRunning(27)]
 public sealed class PostgresStateStoreContractTests(Support.PostgresServer server) : StateStoreContract
 {
     protected override async Task<IStateStore> OpenAsync(TimeProvider time) =>

@@ -142,6 +142,7 @@ public abstract class StoreDurabilityTests : IAsyncLifetime
     }
 }
 
+[LongRunning(23)]
 public sealed class SqliteStoreDurabilityTests : StoreDurabilityTests
 {
     protected override Task<string[]> ProbeStoreArgsAsync() => Task.FromResult<string[]>(["--sqlite", Dir]);
@@ -149,6 +150,7 @@ public sealed class SqliteStoreDurabilityTests : StoreDurabilityTests
     protected override Task<IStateStore> OpenAsync() => SqliteStateStore.OpenAsync(Dir, KeyRing.Open(KekFile, createIfMissing: true));
 }
 
+[LongRunning(17)]
 public sealed class PostgresStoreDurabilityTests(PostgresServer server) : StoreDurabilityTests
 {
     private string? _connection;

@@ -14,6 +14,7 @@ namespace M2MSec.Tests.Dm.Server;
 /// packages (XML and WBXML) get a SyncML answer inside HTTP 200, hostile bodies never an exception,
 /// and testssl.sh sees only the TS 33.310 Annex E profile.
 /// </summary>
+[LongRunning(21)]
 public sealed class DmServerHttpTests : IAsyncLifetime
 {
     private readonly string _dir = TestKeyRing.TempDirectory("m2msec-dmhttp-");
