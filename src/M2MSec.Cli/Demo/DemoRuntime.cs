@@ -29,11 +29,16 @@ internal sealed record DemoRuntime(string Gc, bool GcConcurrent, DemoGcCollectio
             TieredPgoOn());
     }
 
-    /// <summary>The runtime's tiered PGO: on (the CLI's runtimeconfig, .NET's default) unless the environment turned it off at start.</summary>
+    /// <summary>
+    /// The runtime's tiered PGO as the process started with it: the environment's setting, else the runtimeconfig's
+    /// (<c>System.Runtime.TieredPGO</c>; the test host turns it off, decision 060), else on (.NET's default).
+    /// </summary>
     private static bool TieredPgoOn()
     {
         var setting = DemoReexec.PgoVariables.Select(Environment.GetEnvironmentVariable).FirstOrDefault(v => v is not null);
-        return setting is null || setting.Trim() != "0";
+        if (setting is not null)
+            return setting.Trim() != "0";
+        return !AppContext.TryGetSwitch("System.Runtime.TieredPGO", out var on) || on;
     }
 }
 
