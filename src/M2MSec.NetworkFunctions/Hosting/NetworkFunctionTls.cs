@@ -185,13 +185,15 @@ public sealed class NetworkFunctionTls
         ArgumentNullException.ThrowIfNull(baseAddress);
         if (TrustRoot is null)
             throw new InvalidOperationException("a server-only TLS identity has no trust root to check peers with");
-        var handler = new ConnectionErrorHandler(new SocketsHttpHandler
-        {
-            SslOptions = TlsProfile.CreateClientOptions(baseAddress.Host,
-                ProfileChainValidator.ServerCallback(TrustRoot, Intermediates, Time, revocationCheck: Revocation is { } r ? r.Check : null),
-                clientCertificate ?? Certificate),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-        });
+        var validate = ProfileChainValidator.ServerCallback(TrustRoot, Intermediates, Time, revocationCheck: Revocation is { } r ? r.Check : null);
+        var certificate = clientCertificate ?? Certificate;
+        var lifetime = TimeSpan.FromMinutes(10);
+        // With a revocation check, the handshake's callback may wait for the OCSP responder: the handshake runs on a thread of its own
+        // (decision 062). Without one, the callback only computes, and SocketsHttpHandler makes the TLS itself (as for a plain-HTTP
+        // peer: the OCSP responder).
+        var handler = new ConnectionErrorHandler(Revocation is not null && baseAddress.Scheme == Uri.UriSchemeHttps
+            ? PeerTlsConnector.Create(host => TlsProfile.CreateClientOptions(host, validate, certificate), lifetime)
+            : new SocketsHttpHandler { SslOptions = TlsProfile.CreateClientOptions(baseAddress.Host, validate, certificate), PooledConnectionLifetime = lifetime });
         return new HttpClient(wrap is null ? handler : wrap(handler)) { BaseAddress = baseAddress, Timeout = timeout };
     }
 }

@@ -23,7 +23,8 @@ namespace M2MSec.NetworkFunctions.Hosting;
 /// <item>a server never blocks in its (synchronous) TLS callback: a certificate not cached passes the
 /// handshake with its query started, and the connection's first request awaits the answer before it
 /// is handled (<see cref="CheckAsync"/>, every request); a client's callback, with no request to
-/// hold, queries on its own thread for at most <see cref="QueryTimeout"/> — as the DM demo stage does;</item>
+/// hold, queries on its own thread for at most <see cref="QueryTimeout"/> — a function's clients hand their handshakes to threads
+/// of their own for that (<see cref="PeerTlsConnector"/>, decision 062), as the DM demo stage does;</item>
 /// <item>fail-closed: with the responder unreachable and no unexpired answer cached, the peer is
 /// refused with one warning line; the next attempt to reach it is made after <see cref="RetryAfterFailure"/>;</item>
 /// <item>the response must be signed by the issuing CA or its delegated signer (id-kp-OCSPSigning,
