@@ -26,7 +26,7 @@ public sealed class DemoSignalTests
         // As from a terminal: a job started in the background of a script (CI) inherits SIGINT ignored, and the runtime leaves an
         // ignored SIGINT ignored, as a background job should; `env` puts the default back before it executes the demo (same process).
         var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--default-signal=INT", Path.Combine(AppContext.BaseDirectory, "m2msec"), "demo", "--devices", "1000", "--data", data })
+        foreach (var a in new[] { "--default-signal=INT", Path.Combine(AppContext.BaseDirectory, "m2msec"), "demo", "--devices", "300", "--data", data })
             psi.ArgumentList.Add(a);
         TestHome.UseFresh(psi, home); // the per-user key ring and fuse directory are made under it, not in the tester's home
         using var p = Process.Start(psi)!;
@@ -35,7 +35,7 @@ public sealed class DemoSignalTests
         {
             // Non-interactive progress: a line per stage at every tenth of the fleet; the first means the devices are running.
             string? line;
-            while ((line = await p.StandardOutput.ReadLineAsync(ct)) is not null && !line.Contains("/1000 (", StringComparison.Ordinal))
+            while ((line = await p.StandardOutput.ReadLineAsync(ct)) is not null && !line.Contains("/300 (", StringComparison.Ordinal))
             {
             }
             Assert.NotNull(line);
@@ -51,9 +51,9 @@ public sealed class DemoSignalTests
             var said = await error;
             Assert.True(p.ExitCode == 3, $"exit {p.ExitCode}: {said}");
             // The last line (the first run under a fresh HOME also says where it made the key ring).
-            Assert.Matches($@"^demo: stopped by {name} after \d+ of 1000 devices; their state is in {System.Text.RegularExpressions.Regex.Escape(data)}$",
+            Assert.Matches($@"^demo: stopped by {name} after \d+ of 300 devices; their state is in {System.Text.RegularExpressions.Regex.Escape(data)}$",
                 said.TrimEnd().Split('\n')[^1]);
-            Assert.DoesNotContain("1000/1000", await rest, StringComparison.Ordinal);
+            Assert.DoesNotContain("300/300", await rest, StringComparison.Ordinal);
             Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(30), $"stopped {signalled.Elapsed} after the signal");
             Assert.True(Directory.Exists(Path.Combine(data, "devices")), "the devices' state is kept");
         }
