@@ -93,28 +93,8 @@ public sealed class DmHttpTransport : IDisposable
 
     /// <summary>TCP, then the SslStream handshake — its certificate callback asking the OCSP responder — on a thread of its own.</summary>
     private static async ValueTask<Stream> ConnectCheckedAsync(SocketsHttpConnectionContext context, SslClientAuthenticationOptions options,
-        CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        SslStream? tls = null;
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-            tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
-            await SessionThread.Run(HandshakeThreadName, () =>
-            {
-                tls.AuthenticateAsClient(options);
-                return true;
-            }, socket, cancellationToken).ConfigureAwait(false);
-            return tls;
-        }
-        catch
-        {
-            tls?.Dispose();
-            socket.Dispose();
-            throw;
-        }
-    }
+        CancellationToken cancellationToken) =>
+        await SessionThread.ConnectTlsAsync(HandshakeThreadName, context.DnsEndPoint, options, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// TCP, then the BouncyCastle handshake (blocking, on the thread pool), with the staple checked in

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Security;
-using System.Net.Sockets;
 using M2MSec.Ota.Scp81;
 
 namespace M2MSec.NetworkFunctions.Hosting;
@@ -33,32 +32,9 @@ internal static class PeerTlsConnector
             UseProxy = false,
             AllowAutoRedirect = false,
             PooledConnectionLifetime = pooledConnectionLifetime,
-            ConnectCallback = (context, ct) => ConnectAsync(context, perHost.GetOrAdd(context.DnsEndPoint.Host, options), ct),
+            ConnectCallback = async (context, ct) =>
+                await SessionThread.ConnectTlsAsync(HandshakeThreadName, context.DnsEndPoint, perHost.GetOrAdd(context.DnsEndPoint.Host, options), ct).ConfigureAwait(false),
         });
-    }
-
-    /// <summary>TCP, then <see cref="SslStream.AuthenticateAsClient(SslClientAuthenticationOptions)"/> — its callback with it — on a session thread.</summary>
-    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, SslClientAuthenticationOptions options, CancellationToken ct)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        SslStream? tls = null;
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
-            tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
-            await SessionThread.Run(HandshakeThreadName, () =>
-            {
-                tls.AuthenticateAsClient(options);
-                return true;
-            }, socket, ct).ConfigureAwait(false);
-            return tls;
-        }
-        catch
-        {
-            tls?.Dispose();
-            socket.Dispose();
-            throw;
-        }
     }
 
     /// <summary>

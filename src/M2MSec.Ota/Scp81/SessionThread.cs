@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
 
 namespace M2MSec.Ota.Scp81;
 
@@ -72,6 +75,36 @@ public static class SessionThread
         catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// TCP to <paramref name="endPoint"/>, then <see cref="SslStream.AuthenticateAsClient(SslClientAuthenticationOptions)"/> — its
+    /// synchronous certificate callback, which may wait for an OCSP responder, with it — on a thread of its own named
+    /// <paramref name="name"/> (decisions 058, 062); the authenticated stream owns the socket. A cancellation closes the socket.
+    /// </summary>
+    public static async Task<SslStream> ConnectTlsAsync(string name, EndPoint endPoint, SslClientAuthenticationOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(options);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SslStream? tls = null;
+        try
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            await Run(name, () =>
+            {
+                tls.AuthenticateAsClient(options);
+                return true;
+            }, socket, cancellationToken).ConfigureAwait(false);
+            return tls;
+        }
+        catch
+        {
+            tls?.Dispose();
+            socket.Dispose();
+            throw;
         }
     }
 
