@@ -121,10 +121,13 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
             or System.Text.Json.JsonException or M2MSec.Provisioning.ProvisioningException or NotSupportedException)
         {
             // A peer that failed mid-step: the provisioning does not stay half-way for ever. A peer that was away (killed, restarting)
-            // leaves the state as it is: the resumption sweep takes the step again (issue 16, docs/decisions/022).
+            // leaves the state as it is: the step is taken again soon (decision 063), else by the resumption sweep (issue 16, decision 022).
             logger?.LogWarning("dpf provisioning {Pcid}: {Message}", finished.DevId, e.Message);
             if (ShoResumption.IsTransient(e))
+            {
+                RetrySoon(finished.DevId);
                 return;
+            }
             if (await state.Dpf.FindAsync(p.Pcid, ct).ConfigureAwait(false) is { IsOngoing: true } now && now.State == p.State)
                 await FailAsync(now, "peer-error: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
         }
@@ -182,8 +185,10 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
-            // Away: stays registered, the resumption sweep submits again; refused: failed.
-            if (!ShoResumption.IsTransient(e))
+            // Away: stays registered and is submitted again soon (decision 063), else by the resumption sweep; refused: failed.
+            if (ShoResumption.IsTransient(e))
+                RetrySoon(p.Pcid);
+            else
                 await FailAsync(registered, "drf-refused-m2mmobj: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
         }
     }
@@ -229,8 +234,10 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         }
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
-            // Away: stays validated, the resumption sweep forwards the verdict again; refused: failed.
-            if (verdict.IsValid && !ShoResumption.IsTransient(e))
+            // Away: stays validated and the verdict goes again soon (decision 063), else by the resumption sweep; refused: failed.
+            if (verdict.IsValid && ShoResumption.IsTransient(e))
+                RetrySoon(p.Pcid);
+            else if (verdict.IsValid)
                 await FailAsync(next, "sho-refused-verdict: " + ShoEndpoints.Clip(e.Message), ct).ConfigureAwait(false);
         }
     }
@@ -261,9 +268,10 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
 
     /// <summary>
     /// Step 21: the download's outcome to the SHO, marked reported once the SHO took it (or already knew it: 409). A SHO that is away
-    /// leaves the mark unset, and <see cref="ReportPendingAsync"/> tries again — the SHO never stays "downloading" for an install that happened.
+    /// leaves the mark unset: the report goes again soon (decision 063; not when <paramref name="retrySoon"/> is false, the reporter's own
+    /// calls), and <see cref="ReportPendingAsync"/> tries again after that — the SHO never stays "downloading" for an install that happened.
     /// </summary>
-    internal async Task<bool> ReportAsync(DpfProvisioning p, CancellationToken ct)
+    internal async Task<bool> ReportAsync(DpfProvisioning p, CancellationToken ct, bool retrySoon = true)
     {
         try
         {
@@ -277,6 +285,8 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
             logger?.LogWarning("dpf provisioning {Pcid}: the SHO did not take the step-21 report yet ({Message}); retrying", p.Pcid, e.Message);
+            if (retrySoon)
+                RetrySoon(p.Pcid);
             return false;
         }
         return await MoveAsync(p with { ReportedToSho = true, UpdatedAt = time.GetUtcNow() }, p.State, "dpf.status.reported", p.Result ?? "", ct).ConfigureAwait(false);
@@ -296,7 +306,7 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         foreach (var record in await state.Dpf.ListAwaitingReportAsync(1000, ct).ConfigureAwait(false))
         {
             var p = record;
-            if (DpfProvisioning.AwaitsShoReport(p) && await ReportAsync(p, ct).ConfigureAwait(false))
+            if (DpfProvisioning.AwaitsShoReport(p) && await ReportAsync(p, ct, retrySoon: false).ConfigureAwait(false))
             {
                 reported++;
                 p = p with { ReportedToSho = true };

@@ -279,4 +279,10 @@ internal sealed class DpfResumer(DpfProvisionings provisionings, DmSessionEngine
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        provisionings.StopRetries(); // decision 063: no quick retry outlives the function; the sweep takes over at the next start
+        return base.StopAsync(cancellationToken);
+    }
 }

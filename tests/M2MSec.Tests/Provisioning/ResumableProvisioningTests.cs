@@ -108,6 +108,48 @@ public sealed class ResumableProvisioningTests : IDisposable
         Assert.Single(await rig.StoreOf(rig.Sho).Sho.ListAsync(ct));
     }
 
+    /// <summary>
+    /// Decision 063: the SHO away at step 12 (the DRF answers 502 while it restarts) and back a moment later — the DPF submits M2MMobj
+    /// again within seconds, not after its resumption sweep (here set to ten minutes, so that only the quick retry can move it), and the
+    /// device's MCIM is installed.
+    /// </summary>
+    [Fact]
+    public async Task PeerAwayAtStep12_BackAMomentLater_TheDpfSubmitsAgainWithinSeconds_NotAfterTheSweep_StalledProvisioningThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await ShoDpfRig.StartAsync(_dir, ct: ct, dpfOptions: NoSweep);
+        rig.Drf.AwayFor(2);
+        var d = await rig.DeviceAsync(await rig.OpenProvisioningAsync(ct: ct));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await SessionsUntilAsync(rig, d, DpfProvisioning.Installed, ct);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"installed after {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(3, rig.Drf.Submissions); // the step, two answered 502, the third taken
+        var audit = await rig.StoreOf(rig.Dpf).Audit.ReadAsync(cancellationToken: ct);
+        Assert.Single(audit, a => a.Action == "dpf.m2mmobj.resubmitted");
+        Assert.Single(rig.Pva.Validations);
+    }
+
+    /// <summary>Decision 063: a peer that stays away gets the step three times more, in 3.5 s, and then only the sweep's — no retry storm.</summary>
+    [Fact]
+    public async Task PeerStaysAway_ThreeQuickRetriesThenNone_TheSweepsAlone_RetryStormThreat()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = await ShoDpfRig.StartAsync(_dir, ct: ct, dpfOptions: NoSweep);
+        rig.Drf.AwayFor(int.MaxValue);
+        var d = await rig.DeviceAsync(await rig.OpenProvisioningAsync(ct: ct));
+        await SessionsUntilAsync(rig, d, DpfProvisioning.Registered, ct);
+        var dpf = rig.Dpf.Services.GetRequiredService<DpfProvisionings>();
+        await WaitAsync(() => Task.FromResult(dpf.RetriesPending == 0), "the quick retries to end");
+
+        Assert.Equal(1 + DpfProvisionings.RetryDelays.Length, rig.Drf.Submissions);
+        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        Assert.Equal(1 + DpfProvisionings.RetryDelays.Length, rig.Drf.Submissions);
+        Assert.Equal(DpfProvisioning.Registered, (await rig.StoreOf(rig.Dpf).Dpf.FindAsync(ShoDpfRig.Pcid, ct))!.State); // waits for the sweep, not failed
+    }
+
+    private static DpfOptions NoSweep(DpfOptions o) => o with { ResumeAfter = TimeSpan.FromMinutes(10), ResumeInterval = TimeSpan.FromMinutes(10) };
+
     [Fact]
     public async Task VerdictSubmittedTwice_OneSeal_OneImsi_TheSameDocumentDelivered_DuplicateSubscriptionThreat()
     {

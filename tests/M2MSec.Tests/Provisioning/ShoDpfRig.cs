@@ -47,6 +47,7 @@ internal sealed class ShoDpfRig : IAsyncDisposable
     public CertificateHierarchy Manufacturer { get; }
     public NetworkFunctionPeers Peers { get; } = new();
     public FakePva Pva { get; } = new();
+    public FakeDrf Drf { get; } = new();
     public FakeSho? FakeSho { get; private set; }
     public NetworkFunctionHost Sho { get; private set; } = null!;
     public NetworkFunctionHost Dpf { get; private set; } = null!;
@@ -58,9 +59,9 @@ internal sealed class ShoDpfRig : IAsyncDisposable
     /// <summary>Starts the rig's hosts under <paramref name="dir"/>; <paramref name="dpfStore"/> is the DPF's store (default in memory),
     /// <paramref name="fakeSho"/> puts a fake SHO in place of the real one; <paramref name="ct"/> cancels the start. <paramref name="nextJobWait"/>: how long
     /// the DPF's sessions wait for the device's next job (decision 038); zero by default, so that each step takes its own session and tests can
-    /// stop between steps.</summary>
+    /// stop between steps. <paramref name="dpfOptions"/> changes the DPF's options further.</summary>
     public static async Task<ShoDpfRig> StartAsync(string dir, IStateStore? dpfStore = null, bool fakeSho = false, CancellationToken ct = default,
-        TimeSpan nextJobWait = default)
+        TimeSpan nextJobWait = default, Func<DpfOptions, DpfOptions>? dpfOptions = null)
     {
         var op = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(TimeProvider.System), "operator", KeyAlgorithm.EcP256, null, TimeProvider.System, ct);
         var manufacturer = await CertificateHierarchy.InitAsync(new InMemoryCertificateStore(TimeProvider.System), "manufacturer", KeyAlgorithm.EcP256, null,
@@ -76,7 +77,7 @@ internal sealed class ShoDpfRig : IAsyncDisposable
         rig.Pva.Certificate = rig.PvaCertificate;
         rig.Hss = await rig.HostAsync(new HssFunction(), "hss", new InMemoryStateStore(), ct);
         await rig.HostAsync(rig.Pva, "pva", new InMemoryStateStore(), ct);
-        await rig.HostAsync(new FakeDrf(), "drf", new InMemoryStateStore(), ct);
+        await rig.HostAsync(rig.Drf, "drf", new InMemoryStateStore(), ct);
         if (fakeSho)
         {
             rig.FakeSho = new FakeSho();
@@ -86,12 +87,13 @@ internal sealed class ShoDpfRig : IAsyncDisposable
         {
             rig.Sho = await rig.HostAsync(new ShoFunction(new ShoOptions { VerdictVerifier = rig.Verifier, Packager = new FakePackager() }), "sho", new InMemoryStateStore(), ct);
         }
-        rig.Dpf = await rig.HostAsync(new DpfFunction(new DpfOptions
+        var options = new DpfOptions
         {
             VerdictVerifier = rig.Verifier,
             M2MSimMobjReader = new FakeM2MSimMobjReader(),
             Sessions = new DmSessionOptions { NextJobWait = nextJobWait },
-        }), "dpf",
+        };
+        rig.Dpf = await rig.HostAsync(new DpfFunction(dpfOptions?.Invoke(options) ?? options), "dpf",
             dpfStore ?? new InMemoryStateStore(), ct);
         return rig;
     }
@@ -198,7 +200,16 @@ internal sealed class FakePva : INetworkFunction
 /// <summary>The DRF (H3's role) at step 12: takes M2MMobj from the DPF and registers the M2ME at the SHO.</summary>
 internal sealed class FakeDrf : INetworkFunction
 {
+    private int _away;
+    private int _submissions;
+
     public string Role => "drf";
+
+    /// <summary>M2MMobj submissions taken (the ones answered 502 too).</summary>
+    public int Submissions => Volatile.Read(ref _submissions);
+
+    /// <summary>The next <paramref name="submissions"/> M2MMobj submissions are answered 502 sho-unavailable, as the DRF does while the SHO restarts.</summary>
+    public void AwayFor(int submissions) => Volatile.Write(ref _away, submissions);
 
     public void ConfigureServices(IServiceCollection services, string dataDirectory)
     {
@@ -207,6 +218,9 @@ internal sealed class FakeDrf : INetworkFunction
     public void MapEndpoints(WebApplication app) =>
         app.MapPost("/registrations/{pcid}/m2mmobj", async (string pcid, M2MMobjDto m, PeerClients peers, CancellationToken ct) =>
         {
+            Interlocked.Increment(ref _submissions);
+            if (Interlocked.Decrement(ref _away) >= 0)
+                return Results.Problem(detail: "the SHO did not take the registration (test)", statusCode: StatusCodes.Status502BadGateway, type: "urn:m2msec:error:sho-unavailable");
             await new ShoClient(peers.For("sho")).RegisterAsync(new ShoRegistrationRequest(pcid, m), ct);
             return Results.Accepted(null, new RegistrationAccepted(pcid, "registered"));
         }).RequireRole(["dpf"]);
