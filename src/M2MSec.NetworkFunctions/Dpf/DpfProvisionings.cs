@@ -268,10 +268,10 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
 
     /// <summary>
     /// Step 21: the download's outcome to the SHO, marked reported once the SHO took it (or already knew it: 409). A SHO that is away
-    /// leaves the mark unset: the report goes again soon (decision 063; not when <paramref name="retrySoon"/> is false, the reporter's own
-    /// calls), and <see cref="ReportPendingAsync"/> tries again after that — the SHO never stays "downloading" for an install that happened.
+    /// leaves the mark unset: the report goes again soon (decision 063), and <see cref="ReportPendingAsync"/> tries again after that — the
+    /// SHO never stays "downloading" for an install that happened.
     /// </summary>
-    internal async Task<bool> ReportAsync(DpfProvisioning p, CancellationToken ct, bool retrySoon = true)
+    internal async Task<bool> ReportAsync(DpfProvisioning p, CancellationToken ct)
     {
         try
         {
@@ -285,8 +285,7 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
         catch (Exception e) when (e is HttpRequestException or PeerUnavailableException or TaskCanceledException)
         {
             logger?.LogWarning("dpf provisioning {Pcid}: the SHO did not take the step-21 report yet ({Message}); retrying", p.Pcid, e.Message);
-            if (retrySoon)
-                RetrySoon(p.Pcid);
+            RetrySoon(p.Pcid);
             return false;
         }
         return await MoveAsync(p with { ReportedToSho = true, UpdatedAt = time.GetUtcNow() }, p.State, "dpf.status.reported", p.Result ?? "", ct).ConfigureAwait(false);
@@ -301,12 +300,13 @@ public sealed partial class DpfProvisionings(IStateStore state, PeerClients peer
     /// <summary>Reports every finished download whose outcome has not reached the SHO yet; returns how many went through.</summary>
     public async Task<int> ReportPendingAsync(CancellationToken ct)
     {
+        using var sweeping = SweepScope(); // decision 063: the reporter's failures start no quick retries
         var reported = 0;
         // Only the records awaiting a report, by index (issue 16: a scan of every record every 5 s made the cost grow with the fleet's square).
         foreach (var record in await state.Dpf.ListAwaitingReportAsync(1000, ct).ConfigureAwait(false))
         {
             var p = record;
-            if (DpfProvisioning.AwaitsShoReport(p) && await ReportAsync(p, ct, retrySoon: false).ConfigureAwait(false))
+            if (DpfProvisioning.AwaitsShoReport(p) && await ReportAsync(p, ct).ConfigureAwait(false))
             {
                 reported++;
                 p = p with { ReportedToSho = true };

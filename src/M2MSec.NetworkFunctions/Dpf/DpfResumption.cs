@@ -31,6 +31,7 @@ public sealed partial class DpfProvisionings
     {
         var before = time.GetUtcNow() - after;
         var resumed = 0;
+        using var sweeping = SweepScope(); // decision 063: the sweep's failures start no quick retries (a long outage: one call per tick)
         // Issue 19: the ongoing records untouched since then, by index and by pages (reading every record every 2 s cost a 10,000-device
         // fleet O(n) per tick: 5 % of all the demo's allocations at 1,500 devices).
         IReadOnlyList<DpfProvisioning> page;

@@ -12,7 +12,7 @@ namespace M2MSec.NetworkFunctions.Dpf;
 /// <see cref="DpfOptions.ResumeAfter"/> (5 s, then up to <see cref="DpfOptions.ResumeInterval"/> more). A peer back from a restart
 /// thus sees the provisionings it missed within a second, not seven. One schedule per PCID; each attempt is the sweep's own repeat
 /// (idempotent at the peer, docs/decisions/022) and runs only while the record still awaits the step; the sweep stays the safety net
-/// for a peer away longer and for a DPF that restarted.
+/// for a peer away longer and for a DPF that restarted, and what it (or the step-21 reporter) calls starts no schedule.
 /// </summary>
 public sealed partial class DpfProvisionings
 {
@@ -22,16 +22,27 @@ public sealed partial class DpfProvisionings
     private readonly ConcurrentDictionary<string, byte> _retrying = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>Set while the sweep or the step-21 reporter runs: their failures wait for their next tick, they start no schedule.</summary>
+    private static readonly AsyncLocal<bool> Sweeping = new();
+
     /// <summary>PCIDs with a retry schedule running (tests).</summary>
     internal int RetriesPending => _retrying.Count;
 
     /// <summary>Stops every retry schedule (the function is stopping; the sweep takes over at the next start).</summary>
     internal void StopRetries() => _stopping.Cancel();
 
-    /// <summary>Schedules <paramref name="pcid"/>'s step again after a peer was away, unless a schedule for it runs already.</summary>
+    /// <summary>Marks the calls below it as the sweep's (<see cref="Sweeping"/>) until disposed.</summary>
+    private static SweepMark SweepScope()
+    {
+        var mark = new SweepMark(Sweeping.Value);
+        Sweeping.Value = true;
+        return mark;
+    }
+
+    /// <summary>Schedules <paramref name="pcid"/>'s step again after a peer was away, unless a schedule for it runs already or the sweep is the caller.</summary>
     private void RetrySoon(string pcid)
     {
-        if (_stopping.IsCancellationRequested || !_retrying.TryAdd(pcid, 0))
+        if (Sweeping.Value || _stopping.IsCancellationRequested || !_retrying.TryAdd(pcid, 0))
             return;
         _ = Task.Run(async () =>
         {
@@ -76,7 +87,7 @@ public sealed partial class DpfProvisionings
         if (await state.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) is not { } p)
             return true;
         if (DpfProvisioning.AwaitsShoReport(p))
-            return await ReportAsync(p, ct, retrySoon: false).ConfigureAwait(false); // step 21
+            return await ReportAsync(p, ct).ConfigureAwait(false); // step 21
         if (!p.IsOngoing)
             return true;
         switch (p.State)
@@ -99,5 +110,10 @@ public sealed partial class DpfProvisionings
             return true;
         await HandleAsync(new DmJobFinished(job.Id, p.Pcid, job.State, job.Reason)).ConfigureAwait(false);
         return await state.Dpf.FindAsync(pcid, ct).ConfigureAwait(false) is not { } after || after.State != p.State || !after.IsOngoing;
+    }
+
+    private readonly struct SweepMark(bool outer) : IDisposable
+    {
+        public void Dispose() => Sweeping.Value = outer;
     }
 }

@@ -130,7 +130,10 @@ public sealed class ResumableProvisioningTests : IDisposable
         Assert.Single(rig.Pva.Validations);
     }
 
-    /// <summary>Decision 063: a peer that stays away gets the step three times more, in 3.5 s, and then only the sweep's — no retry storm.</summary>
+    /// <summary>
+    /// Decision 063: a peer that stays away gets the step three times more, in 3.5 s, and then only once per sweep — a sweep's failure
+    /// starts no schedule (a long outage would otherwise cost every record four calls per tick): no retry storm.
+    /// </summary>
     [Fact]
     public async Task PeerStaysAway_ThreeQuickRetriesThenNone_TheSweepsAlone_RetryStormThreat()
     {
@@ -142,10 +145,18 @@ public sealed class ResumableProvisioningTests : IDisposable
         var dpf = rig.Dpf.Services.GetRequiredService<DpfProvisionings>();
         await WaitAsync(() => Task.FromResult(dpf.RetriesPending == 0), "the quick retries to end");
 
-        Assert.Equal(1 + DpfProvisionings.RetryDelays.Length, rig.Drf.Submissions);
+        var quick = 1 + DpfProvisionings.RetryDelays.Length;
+        Assert.Equal(quick, rig.Drf.Submissions);
         await Task.Delay(TimeSpan.FromSeconds(1), ct);
-        Assert.Equal(1 + DpfProvisionings.RetryDelays.Length, rig.Drf.Submissions);
+        Assert.Equal(quick, rig.Drf.Submissions);
         Assert.Equal(DpfProvisioning.Registered, (await rig.StoreOf(rig.Dpf).Dpf.FindAsync(ShoDpfRig.Pcid, ct))!.State); // waits for the sweep, not failed
+
+        // A sweep's tick submits once; its failure starts no schedule of its own.
+        await dpf.ResumeAsync(null, TimeSpan.Zero, ct);
+        Assert.Equal(quick + 1, rig.Drf.Submissions);
+        Assert.Equal(0, dpf.RetriesPending);
+        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        Assert.Equal(quick + 1, rig.Drf.Submissions);
     }
 
     private static DpfOptions NoSweep(DpfOptions o) => o with { ResumeAfter = TimeSpan.FromMinutes(10), ResumeInterval = TimeSpan.FromMinutes(10) };
