@@ -32,7 +32,8 @@ internal static class SilentPeers
         try
         {
             await Eventually.HoldsAsync(() => gate.OpenSessions == 64, ct);
-            Assert.True(ProcessThreads.Named(threadName) >= 64, $"{ProcessThreads.Named(threadName)} session threads for 64 connections");
+            // Each session's thread takes its name as it starts the session, a moment after the gate counted it (CI, 2026-12-07: 63 then 64).
+            await Eventually.HoldsAsync(() => ProcessThreads.Named(threadName) >= 64, ct);
             // A token would not bound it: the legitimate peer's handshake blocks too.
             var started = Stopwatch.StartNew();
             await legitimate();
