@@ -50,10 +50,14 @@ public sealed partial class DpfProvisionings
             {
                 await RetryAsync(pcid, _stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or InvalidOperationException
-                or System.Data.Common.DbException)
+            catch (OperationCanceledException)
             {
-                // Stopping, or the store is away: the sweep takes the step again.
+                // Stopping: the sweep takes the step again at the next start.
+            }
+            catch (Exception e)
+            {
+                // The store away, or a peer that now refuses: as for the sweep, whose tick meets the same record again.
+                logger?.LogWarning("dpf provisioning {Pcid}: a quick retry ended: {Message}", pcid, e.Message);
             }
             finally
             {
