@@ -120,10 +120,8 @@ public sealed class ResumableProvisioningTests : IDisposable
         await using var rig = await ShoDpfRig.StartAsync(_dir, ct: ct, dpfOptions: NoSweep);
         rig.Drf.AwayFor(2);
         var d = await rig.DeviceAsync(await rig.OpenProvisioningAsync(ct: ct));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        await SessionsUntilAsync(rig, d, DpfProvisioning.Installed, ct);
+        await SessionsUntilAsync(rig, d, DpfProvisioning.Installed, ct); // at most 80 device sessions: seconds, never the sweep's 10 minutes
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"installed after {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.Equal(3, rig.Drf.Submissions); // the step, two answered 502, the third taken
         var audit = await rig.StoreOf(rig.Dpf).Audit.ReadAsync(cancellationToken: ct);
         Assert.Single(audit, a => a.Action == "dpf.m2mmobj.resubmitted");
