@@ -7,8 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace M2MSec.NetworkFunctions.Dpf;
 
 /// <summary>
-/// Decision 063: a step whose peer was away (refused connection, 5xx, timeout) is taken again soon — <see cref="RetryDelays"/> after
-/// the failure, 3.5 s in all — instead of only by the resumption sweep once the record has been untouched for
+/// Decision 063: a step whose peer was away (refused connection, 5xx, timeout) is taken again soon — after each of the pauses of
+/// <see cref="RetryDelays"/>, 3.5 s in all — instead of only by the resumption sweep once the record has been untouched for
 /// <see cref="DpfOptions.ResumeAfter"/> (5 s, then up to <see cref="DpfOptions.ResumeInterval"/> more). A peer back from a restart
 /// thus sees the provisionings it missed within a second, not seven. One schedule per PCID; each attempt is the sweep's own repeat
 /// (idempotent at the peer, docs/decisions/022) and runs only while the record still awaits the step; the sweep stays the safety net
@@ -16,7 +16,7 @@ namespace M2MSec.NetworkFunctions.Dpf;
 /// </summary>
 public sealed partial class DpfProvisionings
 {
-    /// <summary>The pauses before each attempt, counted from the failure (the last ends 3.5 s after it, inside the sweep's 5 s).</summary>
+    /// <summary>The pause before each attempt, one after another: attempts at +0.5, +1.5 and +3.5 s from the failure, inside the sweep's 5 s.</summary>
     internal static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
 
     private readonly ConcurrentDictionary<string, byte> _retrying = new(StringComparer.Ordinal);
