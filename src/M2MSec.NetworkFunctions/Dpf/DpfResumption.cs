@@ -68,12 +68,7 @@ public sealed partial class DpfProvisionings
             case DpfProvisioning.Validated:
                 return await ForwardVerdictAgainAsync(p, ct).ConfigureAwait(false);
         }
-        var jobId = p.State switch
-        {
-            DpfProvisioning.Reading => p.ReadJobId,
-            DpfProvisioning.Attesting => p.AttestationJobId,
-            _ => p.DownloadJobId,
-        };
+        var jobId = JobIdOf(p);
         var job = jobId is null ? null : await state.Dm.FindJobAsync(jobId, ct).ConfigureAwait(false);
         if (job is null)
         {
@@ -111,6 +106,14 @@ public sealed partial class DpfProvisionings
         await HandleAsync(new DmJobFinished(job.Id, p.Pcid, job.State, job.Reason)).ConfigureAwait(false);
         return true;
     }
+
+    /// <summary>The DM job of the record's current step: the read, the attestation or the download (or its check).</summary>
+    private static string? JobIdOf(DpfProvisioning p) => p.State switch
+    {
+        DpfProvisioning.Reading => p.ReadJobId,
+        DpfProvisioning.Attesting => p.AttestationJobId,
+        _ => p.DownloadJobId,
+    };
 
     /// <summary>A read or attestation job that lost its session is queued again with the same commands; true when it was.</summary>
     private async Task<bool> RequeueAfterLostSessionAsync(DpfProvisioning p, DmJobRecord job, CancellationToken ct)

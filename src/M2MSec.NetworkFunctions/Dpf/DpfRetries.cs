@@ -103,13 +103,7 @@ public sealed partial class DpfProvisionings
         }
         // A job's follow-up whose peer was away (the PVA at step 14, the DRF at step 12): run it again. A job still queued or running
         // belongs to a session; it is left to the session and to the sweep, never failed here.
-        var jobId = p.State switch
-        {
-            DpfProvisioning.Reading => p.ReadJobId,
-            DpfProvisioning.Attesting => p.AttestationJobId,
-            _ => p.DownloadJobId,
-        };
-        var job = jobId is null ? null : await state.Dm.FindJobAsync(jobId, ct).ConfigureAwait(false);
+        var job = JobIdOf(p) is { } jobId ? await state.Dm.FindJobAsync(jobId, ct).ConfigureAwait(false) : null;
         if (job?.State is not ("done" or "failed"))
             return true;
         await HandleAsync(new DmJobFinished(job.Id, p.Pcid, job.State, job.Reason)).ConfigureAwait(false);
