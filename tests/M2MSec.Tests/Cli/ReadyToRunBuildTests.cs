@@ -40,4 +40,34 @@ public sealed class ReadyToRunBuildTests
         const uint unrelatedR2RCode = 0x80; // READYTORUN_FLAG_UNRELATED_R2R_CODE: generic code whose definition lives in another module
         Assert.True((header.ReadUInt32() & unrelatedR2RCode) != 0, $"{file}: no CoreLib generics compiled in (decision 051)");
     }
+
+    /// <summary>
+    /// Decision 064: the tests' own bin/ — the test host, and every `m2msec` process the tests start from it (`dotnet bin/…/m2msec.dll
+    /// serve …`) — holds the CLI's ReadyToRun images of the product's assemblies, byte for byte; the test frameworks, which the CLI never
+    /// compiles, stay IL. Before it those processes JIT-compiled every M2MSec library and package (≈ 30 % of their CPU).
+    /// </summary>
+    [Theory]
+    [InlineData("M2MSec.NetworkFunctions.dll", true)]
+    [InlineData("M2MSec.Device.dll", true)]
+    [InlineData("BouncyCastle.Cryptography.dll", true)]
+    [InlineData("Npgsql.dll", true)]
+    [InlineData("xunit.v3.core.dll", false)]
+    public void TestOutput_HoldsTheCliImages_TheTestFrameworksStayIL_Decision064(string file, bool compiledByTheCli)
+    {
+#if DEBUG
+        const string configuration = "Debug";
+        var readyToRun = false;
+#else
+        const string configuration = "Release";
+        var readyToRun = compiledByTheCli;
+#endif
+        var path = Path.Combine(AppContext.BaseDirectory, file);
+        using (var pe = new PEReader(File.OpenRead(path)))
+        {
+            Assert.True(pe.HasMetadata);
+            Assert.Equal(readyToRun, pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0);
+        }
+        if (readyToRun)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(RepositoryPaths.Root(), "src", "M2MSec.Cli", "bin", configuration, "net10.0", file)), File.ReadAllBytes(path));
+    }
 }
