@@ -10,6 +10,14 @@ namespace M2MSec.Tests.Cli;
 /// </summary>
 public sealed class ReadyToRunBuildTests
 {
+#if DEBUG
+    private const string Configuration = "Debug";
+    private const bool Release = false;
+#else
+    private const string Configuration = "Release";
+    private const bool Release = true;
+#endif
+
     [Theory]
     [InlineData("m2msec.dll")]
     [InlineData("M2MSec.NetworkFunctions.dll")]
@@ -17,14 +25,8 @@ public sealed class ReadyToRunBuildTests
     [InlineData("BouncyCastle.Cryptography.dll")]
     public void CliOutput_HasReadyToRunCodeInRelease_ILKept_Decision042(string file)
     {
-#if DEBUG
-        const string configuration = "Debug";
-        var readyToRun = false;
-#else
-        const string configuration = "Release";
-        var readyToRun = true;
-#endif
-        var path = Path.Combine(RepositoryPaths.Root(), "src", "M2MSec.Cli", "bin", configuration, "net10.0", file);
+        var readyToRun = Release;
+        var path = Path.Combine(RepositoryPaths.Root(), "src", "M2MSec.Cli", "bin", Configuration, "net10.0", file);
         using var pe = new PEReader(File.OpenRead(path));
 
         Assert.NotNull(pe.PEHeaders.CorHeader); // IL and metadata still there: any runtime can JIT it
@@ -54,13 +56,7 @@ public sealed class ReadyToRunBuildTests
     [InlineData("xunit.v3.core.dll", false)]
     public void TestOutput_HoldsTheCliImages_TheTestFrameworksStayIL_Decision064(string file, bool compiledByTheCli)
     {
-#if DEBUG
-        const string configuration = "Debug";
-        var readyToRun = false;
-#else
-        const string configuration = "Release";
-        var readyToRun = compiledByTheCli;
-#endif
+        var readyToRun = Release && compiledByTheCli;
         var path = Path.Combine(AppContext.BaseDirectory, file);
         using (var pe = new PEReader(File.OpenRead(path)))
         {
@@ -68,6 +64,6 @@ public sealed class ReadyToRunBuildTests
             Assert.Equal(readyToRun, pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0);
         }
         if (readyToRun)
-            Assert.Equal(File.ReadAllBytes(Path.Combine(RepositoryPaths.Root(), "src", "M2MSec.Cli", "bin", configuration, "net10.0", file)), File.ReadAllBytes(path));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(RepositoryPaths.Root(), "src", "M2MSec.Cli", "bin", Configuration, "net10.0", file)), File.ReadAllBytes(path));
     }
 }
